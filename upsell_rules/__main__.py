@@ -1,0 +1,5 @@
+"""Allow ``python -m upsell_rules``."""
+
+from upsell_rules.cli.main import main
+
+main()

@@ -1,0 +1,1 @@
+"""The ``upsell-rules`` command line (click). One module per command."""

@@ -1,0 +1,146 @@
+"""``upsell-rules dry-run``: evaluate every account and print the queue; deliver nothing."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from datetime import date
+from typing import Any
+
+import click
+
+from upsell_rules.cli.common import (
+    EXIT_FINDINGS,
+    EXIT_OK,
+    EXIT_USAGE,
+    as_of_option,
+    data_option,
+    engine_option,
+    load_or_exit,
+    output_stream,
+    registry_with_report,
+    resolve_as_of,
+    ruleset_argument,
+)
+from upsell_rules.errors import InputError, RecordError, UpsellRulesError
+from upsell_rules.evaluate import Evaluator, Summary
+from upsell_rules.formatters import (
+    FORMATS,
+    TABLE_HEADERS,
+    queue_order,
+    table_rows,
+    write_csv,
+    write_json,
+    write_jsonl,
+    write_plain_table,
+)
+from upsell_rules.records import AccountReader
+
+#: Show a progress bar on a terminal once this many accounts have been read.
+PROGRESS_AFTER = 5000
+
+
+def _decisions(
+    evaluator: Evaluator, reader: AccountReader, data: str, as_of: date, summary: Summary
+) -> Iterator[dict[str, Any]]:
+    """Decisions in input order; record errors go to stderr as they happen."""
+    progress = None
+    task = None
+    show_progress = sys.stderr.isatty()
+    try:
+        for item in evaluator.evaluate(reader.read(data), as_of, summary):
+            if isinstance(item, RecordError):
+                click.echo(f"upsell-rules: error: {item}", err=True)
+                continue
+            if show_progress and progress is None and summary.read >= PROGRESS_AFTER:
+                from rich.progress import Progress, SpinnerColumn, TextColumn
+
+                progress = Progress(
+                    SpinnerColumn(), TextColumn("{task.completed:,} accounts decided"),
+                    transient=True,
+                )
+                progress.start()
+                task = progress.add_task("dry-run", total=None)
+            if progress is not None and task is not None and summary.read % 1000 == 0:
+                progress.update(task, completed=summary.decided)
+            yield item
+    finally:
+        if progress is not None:
+            progress.stop()
+
+
+def _rich_table(decisions: list[dict[str, Any]]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    styles = {"act_now": "bold green", "warming": "yellow", "monitor": "cyan", "wait": "dim"}
+    table = Table(title="Upsell queue", header_style="bold")
+    for header in TABLE_HEADERS:
+        table.add_column(header, overflow="fold")
+    for decision, row in zip(decisions, table_rows(decisions), strict=True):
+        style = "red" if decision["blocked"] else styles.get(decision["band"], "")
+        table.add_row(*row, style=style)
+    Console().print(table)
+
+
+@click.command("dry-run")
+@ruleset_argument
+@data_option
+@as_of_option
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(FORMATS),
+    default="table",
+    show_default=True,
+    help="table: the prioritised queue; json/jsonl/csv: one decision record per account, "
+    "in input order.",
+)
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, writable=True),
+    default=None,
+    help="Write here instead of stdout (written to a temporary file, then renamed).",
+)
+@engine_option
+def dry_run(
+    ruleset: str, data: str, as_of: date | None, fmt: str, output: str | None, engine: str
+) -> None:
+    """Evaluate RULESET against the accounts in --data and print the decisions.
+
+    Nothing is delivered anywhere. The table is the queue: unblocked act-now accounts
+    first, then by band and score. Bad rows are reported on stderr (file:line: field:
+    problem) and every other account is still decided. Exit status: 0 when every
+    record was decided, 1 when any failed, 2 when the ruleset or data cannot be used.
+    """
+    registry = registry_with_report()
+    rules = load_or_exit(ruleset, registry)
+    when = resolve_as_of(as_of)
+    try:
+        evaluator = Evaluator(rules, registry, engine)
+    except UpsellRulesError as exc:
+        click.echo(f"upsell-rules: {exc}", err=True)
+        raise SystemExit(EXIT_USAGE) from None
+    reader = AccountReader(
+        registry, {name: sig.type for name, sig in rules.signals.items() if sig.is_input}
+    )
+    summary = Summary()
+    try:
+        decisions = _decisions(evaluator, reader, data, when, summary)
+        if fmt == "table":
+            ordered = queue_order(list(decisions))
+            if output is None and sys.stdout.isatty():
+                _rich_table(ordered)
+            else:
+                with output_stream(output) as out:
+                    write_plain_table(ordered, out)
+        else:
+            writer = {"json": write_json, "jsonl": write_jsonl, "csv": write_csv}[fmt]
+            with output_stream(output) as out:
+                writer(decisions, out)
+    except InputError as exc:
+        click.echo(f"upsell-rules: error: {exc}", err=True)
+        raise SystemExit(EXIT_USAGE) from None
+    click.echo(summary.line(), err=True)
+    raise SystemExit(EXIT_FINDINGS if summary.failed else EXIT_OK)

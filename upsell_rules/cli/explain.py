@@ -1,0 +1,159 @@
+"""``upsell-rules explain``: one account's decision, condition by condition."""
+
+from __future__ import annotations
+
+import difflib
+import json
+from datetime import date
+from typing import Any
+
+import click
+
+from upsell_rules.cli.common import (
+    EXIT_FINDINGS,
+    EXIT_OK,
+    EXIT_USAGE,
+    as_of_option,
+    data_option,
+    engine_option,
+    load_or_exit,
+    registry_with_report,
+    resolve_as_of,
+    ruleset_argument,
+)
+from upsell_rules.errors import InputError, RecordError, UpsellRulesError
+from upsell_rules.evaluate import Evaluator
+from upsell_rules.explain import Check, Explanation, explain
+from upsell_rules.records import Account, AccountReader
+from upsell_rules.templates import format_value
+
+_MARK = {True: "yes ", False: "no  ", None: "n/a "}
+
+
+def _value(value: Any) -> str:
+    if value is None:
+        return "missing"
+    if isinstance(value, str) and not isinstance(value, bool):
+        return repr(value)
+    return format_value(value, None)
+
+
+def _check_lines(check: Check, label: str) -> list[str]:
+    lines = [f"  [{_MARK[check.result].strip():>3}] {label}: {check.condition}"]
+    if len(check.steps) > 1 or (check.steps and check.steps[0]["test"] != check.condition):
+        for step in check.steps:
+            values = ", ".join(f"{k} = {_value(v)}" for k, v in step["values"].items())
+            lines.append(f"          {_MARK[step['result']]} {step['test']}   [{values}]")
+    elif check.steps:
+        values = ", ".join(f"{k} = {_value(v)}" for k, v in check.steps[0]["values"].items())
+        if values:
+            lines.append(f"          {values}")
+    return lines
+
+
+def render_text(ex: Explanation, ruleset_label: str) -> str:
+    """The human-readable explanation."""
+    d = ex.decision
+    action = d["action"]
+    out = [
+        f"{d['account_id']}  {d['account_name']}  (owner: {d['owner'] or '-'})",
+        f"as of {d['as_of']}, ruleset {ruleset_label}",
+        "",
+        f"Score {d['score']:g}/100 -> {d['band']}"
+        + (f" (capped at {d['capped_at']:g}, uncapped {d['raw_score']:g})"
+           if d["capped_at"] is not None else "")
+        + ("; BLOCKED" if d["blocked"] else "; not blocked"),
+        f"Action: {action['play']} ({action['title']}), owner {action['owner']}, "
+        f"window: {action['window']}",
+    ]
+    if action.get("prepare"):
+        out.append(f"Before outreach: {', '.join(action['prepare'])}")
+    out += ["", "Category scores:"]
+    categories: dict[str, list[Check]] = {}
+    for check in ex.checks:
+        if check.kind == "tier":
+            categories.setdefault(check.detail["category"], []).append(check)
+    for name, checks in categories.items():
+        out.append(f" {name}: {d['category_scores'][name]:g}")
+        for check in checks:
+            out += _check_lines(check, f"{check.id} (score {check.detail['score']:g})")
+    for kind, title in (("gate", "Gates (must pass)"), ("red_flag", "Red flags (must not fire)"),
+                        ("trigger", "Triggers")):
+        out += ["", f"{title}:"]
+        for check in ex.checks:
+            if check.kind != kind:
+                continue
+            if kind == "gate":
+                label = f"{check.id} ({check.detail['severity']}, else {check.detail['play']})"
+            elif kind == "red_flag":
+                effect = check.detail["effect"]
+                extra = f" {check.detail['cap']:g}" if effect == "cap" else ""
+                label = f"{check.id} ({effect}{extra})"
+            else:
+                label = f"{check.id} ({check.detail['upsell_type']})"
+            out += _check_lines(check, label)
+    if d["missing_signals"]:
+        out += ["", "Missing signals: " + ", ".join(d["missing_signals"])]
+    out += ["", "Narrative: " + d["narrative"], "", "What would change it:"]
+    out += [f"  {line}" if not line.startswith("  ") else f"  {line}" for line in ex.next_steps]
+    return "\n".join(out) + "\n"
+
+
+def _find(reader: AccountReader, data: str, account_id: str) -> Account | list[RecordError]:
+    errors: list[RecordError] = []
+    seen: list[str] = []
+    for item in reader.read(data):
+        if isinstance(item, RecordError):
+            if item.account_id == account_id:
+                errors.append(item)
+            continue
+        if item.account_id == account_id:
+            return item
+        seen.append(item.account_id)
+    if errors:
+        return errors
+    close = difflib.get_close_matches(account_id, seen, n=3)
+    hint = f" (did you mean {', '.join(close)}?)" if close else ""
+    raise click.ClickException(f"account '{account_id}' is not in {data}{hint}")
+
+
+@click.command("explain")
+@ruleset_argument
+@data_option
+@click.option("--account", "account_id", required=True, help="The account_id to explain.")
+@as_of_option
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
+@engine_option
+def explain_command(
+    ruleset: str, data: str, account_id: str, as_of: date | None, fmt: str, engine: str
+) -> None:
+    """Explain how RULESET decides one account: every condition with the actual values,
+    which gate or red flag decided, and what would move the account to the next band.
+    """
+    registry = registry_with_report()
+    rules = load_or_exit(ruleset, registry)
+    try:
+        evaluator = Evaluator(rules, registry, engine)
+    except UpsellRulesError as exc:
+        click.echo(f"upsell-rules: {exc}", err=True)
+        raise SystemExit(EXIT_USAGE) from None
+    reader = AccountReader(
+        registry, {name: sig.type for name, sig in rules.signals.items() if sig.is_input}
+    )
+    try:
+        found = _find(reader, data, account_id)
+    except InputError as exc:
+        click.echo(f"upsell-rules: error: {exc}", err=True)
+        raise SystemExit(EXIT_USAGE) from None
+    if isinstance(found, list):
+        for error in found:
+            click.echo(f"upsell-rules: error: {error}", err=True)
+        raise SystemExit(EXIT_FINDINGS)
+    result = explain(evaluator, found, resolve_as_of(as_of))
+    if fmt == "json":
+        click.echo(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
+    else:
+        click.echo(render_text(result, f"{rules.name} {rules.version}"), nl=False)
+    raise SystemExit(EXIT_OK)

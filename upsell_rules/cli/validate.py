@@ -1,0 +1,59 @@
+"""``upsell-rules validate``: schema and semantic checks, every finding located."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from upsell_rules.cli.common import EXIT_FINDINGS, EXIT_OK, registry_with_report
+from upsell_rules.loader import check_ruleset
+
+
+@click.command()
+@click.argument("rulesets", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="text: one 'path:line:col: CODE message' per finding; json: a list of objects.",
+)
+def validate(rulesets: tuple[str, ...], fmt: str) -> None:
+    """Check RULESET files: YAML, schema, signals, types, weights, bands, references.
+
+    Prints every finding as path:line:col: CODE message (E... errors, W... warnings).
+    Exit status: 0 when clean, 1 when there are findings, 2 on a usage error.
+    """
+    registry = registry_with_report()
+    findings = []
+    for path in rulesets:
+        _, found = check_ruleset(path, registry)
+        findings.extend(found)
+    if fmt == "json":
+        payload = [
+            {
+                "path": f.location.path,
+                "line": f.location.line,
+                "col": f.location.col,
+                "code": f.code,
+                "severity": "error" if f.is_error else "warning",
+                "message": f.message,
+            }
+            for f in findings
+        ]
+        click.echo(json.dumps(payload, indent=2))
+    else:
+        for finding in findings:
+            click.echo(str(finding))
+        errors = sum(1 for f in findings if f.is_error)
+        warnings = len(findings) - errors
+        files = len(rulesets)
+        if findings:
+            click.echo(
+                f"{errors} error(s), {warnings} warning(s) in {files} file(s)", err=True
+            )
+        else:
+            click.echo(f"{files} file(s) valid", err=True)
+    raise SystemExit(EXIT_FINDINGS if findings else EXIT_OK)

@@ -1,0 +1,163 @@
+"""Render decision records: JSON, JSON Lines, CSV and the queue table."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterable
+from typing import Any, TextIO
+
+FORMATS = ("table", "json", "jsonl", "csv")
+
+CSV_COLUMNS = (
+    "account_id",
+    "account_name",
+    "owner",
+    "score",
+    "band",
+    "blocked",
+    "capped_at",
+    "product",
+    "relationship",
+    "commercial",
+    "upsell_types",
+    "triggers",
+    "failed_gates",
+    "red_flags",
+    "play",
+    "action_owner",
+    "window",
+    "narrative",
+    "missing_signals",
+)
+
+
+def to_json(decision: dict[str, Any]) -> str:
+    """One decision as compact, key-order-stable JSON."""
+    return json.dumps(decision, ensure_ascii=False, separators=(",", ":"))
+
+
+def write_jsonl(decisions: Iterable[dict[str, Any]], out: TextIO) -> None:
+    """One JSON object per line, streamed."""
+    for decision in decisions:
+        out.write(to_json(decision))
+        out.write("\n")
+
+
+def write_json(decisions: Iterable[dict[str, Any]], out: TextIO) -> None:
+    """A JSON array, one object per account, streamed element by element."""
+    out.write("[")
+    first = True
+    for decision in decisions:
+        out.write("\n  " if first else ",\n  ")
+        out.write(json.dumps(decision, ensure_ascii=False))
+        first = False
+    out.write("\n]\n" if not first else "]\n")
+
+
+def csv_row(decision: dict[str, Any]) -> dict[str, Any]:
+    """Flatten a decision into the CSV columns."""
+    scores = decision.get("category_scores", {})
+    action = decision.get("action", {})
+    return {
+        "account_id": decision["account_id"],
+        "account_name": decision["account_name"],
+        "owner": decision["owner"],
+        "score": decision["score"],
+        "band": decision["band"],
+        "blocked": "true" if decision["blocked"] else "false",
+        "capped_at": "" if decision["capped_at"] is None else decision["capped_at"],
+        "product": scores.get("product", ""),
+        "relationship": scores.get("relationship", ""),
+        "commercial": scores.get("commercial", ""),
+        "upsell_types": "|".join(decision["upsell_types"]),
+        "triggers": "|".join(t["id"] for t in decision["triggers"]),
+        "failed_gates": "|".join(g["id"] for g in decision["gates"] if not g["passed"]),
+        "red_flags": "|".join(f["id"] for f in decision["red_flags"]),
+        "play": action.get("play", ""),
+        "action_owner": action.get("owner", ""),
+        "window": action.get("window", ""),
+        "narrative": decision["narrative"],
+        "missing_signals": "|".join(decision["missing_signals"]),
+    }
+
+
+def write_csv(decisions: Iterable[dict[str, Any]], out: TextIO) -> None:
+    """A CSV file with one row per account (lists joined with ``|``)."""
+    writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    for decision in decisions:
+        writer.writerow(csv_row(decision))
+
+
+def queue_order(decisions: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The prioritised queue: unblocked act-now first, then by band, score, account id."""
+    rank = {"act_now": 0, "warming": 1, "monitor": 2, "wait": 3}
+    return sorted(
+        decisions,
+        key=lambda d: (
+            d["blocked"],
+            rank.get(d["band"], 9),
+            -d["score"],
+            d["account_id"],
+        ),
+    )
+
+
+def _reason(decision: dict[str, Any]) -> str:
+    if decision["blocked"]:
+        flags = [f["id"] for f in decision["red_flags"] if f["effect"] == "block"]
+        gates = [g["id"] for g in decision["gates"] if not g["passed"]]
+        return "blocked: " + ", ".join(flags or gates[:1])
+    if decision["triggers"]:
+        return decision["triggers"][0]["id"]
+    return ""
+
+
+def table_rows(decisions: list[dict[str, Any]]) -> list[list[str]]:
+    """Rows of the queue table (already ordered)."""
+    rows = []
+    for d in decisions:
+        action = d["action"]
+        score = d["score"]
+        score_text = f"{score:g}" + (" cap" if d["capped_at"] is not None else "")
+        rows.append(
+            [
+                d["account_id"],
+                d["account_name"],
+                score_text,
+                d["band"],
+                ",".join(d["upsell_types"]) or "-",
+                _reason(d) or "-",
+                action["play"],
+                action["owner"],
+                action["window"],
+            ]
+        )
+    return rows
+
+
+TABLE_HEADERS = ["account", "name", "score", "band", "types", "why", "play", "owner", "window"]
+
+
+def write_plain_table(decisions: list[dict[str, Any]], out: TextIO) -> None:
+    """The queue as aligned plain text (for pipes and files)."""
+    rows = [TABLE_HEADERS, *table_rows(decisions)]
+    widths = [max(len(r[i]) for r in rows) for i in range(len(TABLE_HEADERS))]
+    for row in rows:
+        out.write("  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)).rstrip() + "\n")
+
+
+def render(decisions: Iterable[dict[str, Any]], fmt: str) -> str:
+    """Render decisions to a string (used by tests and small outputs)."""
+    buffer = io.StringIO()
+    if fmt == "json":
+        write_json(decisions, buffer)
+    elif fmt == "jsonl":
+        write_jsonl(decisions, buffer)
+    elif fmt == "csv":
+        write_csv(decisions, buffer)
+    else:
+        write_plain_table(queue_order(list(decisions)), buffer)
+    return buffer.getvalue()

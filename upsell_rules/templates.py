@@ -1,0 +1,160 @@
+"""Message templates: ``{signal}`` placeholders with formats and optional parts.
+
+A template is parsed once when the ruleset loads. ``{name}`` inserts a value,
+``{name:fmt}`` formats it (``int``, ``num``, ``pct``, ``money``, ``list``), and a part in
+square brackets is dropped when any value inside it is missing. Templates are never
+passed to ``str.format``: a placeholder can only read a value, never an attribute.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+FORMATS = ("int", "num", "pct", "money", "list", "text")
+
+_PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)(?::([a-z]+))?\}")
+
+
+class TemplateError(ValueError):
+    """A malformed template; ``offset`` is the 0-based character position."""
+
+    def __init__(self, message: str, offset: int) -> None:
+        super().__init__(message)
+        self.message = message
+        self.offset = offset
+
+
+def _fmt_number(value: Any) -> str:
+    if isinstance(value, float):
+        if value.is_integer():
+            return str(int(value))
+        return f"{value:.2f}".rstrip("0").rstrip(".")
+    return str(value)
+
+
+def format_value(value: Any, fmt: str | None) -> str:
+    """Render one value for people (dates ISO, lists joined, numbers trimmed)."""
+    if fmt == "int" and isinstance(value, int | float) and not isinstance(value, bool):
+        return str(round(value))
+    if fmt == "pct" and isinstance(value, int | float) and not isinstance(value, bool):
+        return f"{round(value * 100)}%"
+    if fmt == "money" and isinstance(value, int | float) and not isinstance(value, bool):
+        return f"${round(value):,}"
+    if isinstance(value, list | tuple):
+        return ", ".join(format_value(v, None) for v in value)
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int | float):
+        return _fmt_number(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
+
+
+Part = tuple[str, str | None]  # (literal text, None) or (name, format)
+
+
+@dataclass(frozen=True)
+class Template:
+    """A parsed template: a list of segments, each required or optional."""
+
+    source: str
+    segments: tuple[tuple[bool, tuple[tuple[str, str | None, bool], ...]], ...]
+
+    @property
+    def names(self) -> list[str]:
+        """Every placeholder name, in order."""
+        return [
+            text
+            for _, parts in self.segments
+            for text, _fmt, is_name in parts
+            if is_name
+        ]
+
+    def render(self, values: Mapping[str, Any]) -> str:
+        """Fill the template; missing values drop their optional part or show 'n/a'."""
+        out: list[str] = []
+        for optional, parts in self.segments:
+            rendered: list[str] = []
+            dropped = False
+            for text, fmt, is_name in parts:
+                if not is_name:
+                    rendered.append(text)
+                    continue
+                value = values.get(text)
+                if value is None or value == []:
+                    if optional:
+                        dropped = True
+                        break
+                    rendered.append("n/a")
+                else:
+                    rendered.append(format_value(value, fmt))
+            if not dropped:
+                out.append("".join(rendered))
+        return " ".join("".join(out).split())
+
+
+def _parts(text: str, base: int) -> tuple[tuple[str, str | None, bool], ...]:
+    parts: list[tuple[str, str | None, bool]] = []
+    pos = 0
+    for match in _PLACEHOLDER.finditer(text):
+        literal = text[pos : match.start()]
+        _check_literal(literal, base + pos)
+        if literal:
+            parts.append((literal, None, False))
+        fmt = match.group(2)
+        if fmt is not None and fmt not in FORMATS:
+            raise TemplateError(
+                f"unknown format ':{fmt}' (expected one of {', '.join(FORMATS)})",
+                base + match.start(),
+            )
+        parts.append((match.group(1), fmt, True))
+        pos = match.end()
+    tail = text[pos:]
+    _check_literal(tail, base + pos)
+    if tail:
+        parts.append((tail, None, False))
+    return tuple(parts)
+
+
+def _check_literal(text: str, base: int) -> None:
+    for index, char in enumerate(text):
+        if char in "{}":
+            raise TemplateError(
+                f"stray {char!r}: placeholders look like {{signal}} or {{signal:pct}}",
+                base + index,
+            )
+
+
+def parse_template(text: str) -> Template:
+    """Parse a template, or raise :class:`TemplateError` with the offending offset."""
+    segments: list[tuple[bool, tuple[tuple[str, str | None, bool], ...]]] = []
+    pos = 0
+    while pos < len(text):
+        open_at = text.find("[", pos)
+        close_at = text.find("]", pos)
+        if close_at != -1 and (open_at == -1 or close_at < open_at):
+            raise TemplateError("']' without a matching '['", close_at)
+        if open_at == -1:
+            segments.append((False, _parts(text[pos:], pos)))
+            break
+        if open_at > pos:
+            segments.append((False, _parts(text[pos:open_at], pos)))
+        close_at = text.find("]", open_at)
+        if close_at == -1:
+            raise TemplateError("'[' without a matching ']'", open_at)
+        inner = text[open_at + 1 : close_at]
+        if "[" in inner:
+            raise TemplateError("optional parts cannot nest", open_at + 1 + inner.index("["))
+        segments.append((True, _parts(inner, open_at + 1)))
+        pos = close_at + 1
+    return Template(text, tuple(segments))
+
+
+def check_names(template: Template, known: Callable[[str], bool]) -> list[str]:
+    """Placeholder names in ``template`` for which ``known(name)`` is false."""
+    return [name for name in template.names if not known(name)]

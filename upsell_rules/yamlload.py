@@ -1,0 +1,336 @@
+"""Load YAML safely with every node's position, for located diagnostics.
+
+ruamel.yaml's round-trip loader keeps line and column of each key and value. We add
+three rules on top: explicit tags are refused (nothing in a ruleset can construct an
+object), duplicate keys are findings (all of them, not just the first), and dates stay
+strings (the ruleset decides what a value means, not the YAML resolver). The result is
+plain Python data plus a position index, so nothing downstream depends on ruamel types.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from ruamel.yaml import YAML
+from ruamel.yaml.constructor import RoundTripConstructor
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.events import (
+    AliasEvent,
+    DocumentStartEvent,
+    MappingEndEvent,
+    MappingStartEvent,
+    NodeEvent,
+    ScalarEvent,
+    SequenceEndEvent,
+    SequenceStartEvent,
+)
+from ruamel.yaml.scalarstring import (
+    DoubleQuotedScalarString,
+    FoldedScalarString,
+    LiteralScalarString,
+    SingleQuotedScalarString,
+)
+
+from upsell_rules.errors import Diagnostic, Location
+
+Path = tuple[str | int, ...]
+
+#: How many aliases a document may use; more is refused as a likely expansion bomb.
+MAX_ALIASES = 100
+#: How deeply collections may nest.
+MAX_DEPTH = 64
+
+
+class _StringDates(RoundTripConstructor):
+    """Round-trip constructor that leaves timestamps as the text the author wrote."""
+
+
+def _timestamp_as_text(constructor: RoundTripConstructor, node: Any) -> Any:
+    return constructor.construct_scalar(node)
+
+
+_StringDates.add_constructor("tag:yaml.org,2002:timestamp", _timestamp_as_text)
+
+
+@dataclass
+class YamlDocument:
+    """A loaded YAML file: plain data and where each piece of it came from."""
+
+    path: str
+    data: Any
+    values: dict[Path, tuple[int, int]] = field(default_factory=dict)
+    keys: dict[Path, tuple[int, int]] = field(default_factory=dict)
+    styles: dict[Path, str] = field(default_factory=dict)
+    text: str = ""
+
+    def locate(self, path: Path, *, key: bool = False) -> Location:
+        """The location of the value at ``path`` (or of its key), or of its nearest parent."""
+        probe = tuple(path)
+        while True:
+            table = self.keys if key else self.values
+            if probe in table:
+                line, col = table[probe]
+                return Location(self.path, line, col)
+            if key and probe in self.values:
+                line, col = self.values[probe]
+                return Location(self.path, line, col)
+            if not probe:
+                return Location(self.path, 1, 1)
+            probe = probe[:-1]
+            key = True
+
+    def scalar_offset(self, path: Path, offset: int) -> Location:
+        """Location of character ``offset`` inside the string scalar at ``path``.
+
+        Exact for plain and quoted one-line scalars; block scalars and multi-line
+        flow scalars point at the line the offset falls on where that can be known.
+        """
+        base = self.locate(path)
+        value = _get(self.data, path)
+        style = self.styles.get(path, "plain")
+        if not isinstance(value, str) or base.line == 0:
+            return base
+        if style in ("plain", "single", "double") and "\n" not in value:
+            shift = 0 if style == "plain" else 1
+            raw_line = self.text.splitlines()[base.line - 1] if self.text else ""
+            start = base.col - 1 + shift
+            if raw_line[start : start + len(value)] == value:
+                return Location(self.path, base.line, base.col + shift + offset)
+            return base
+        if style in ("folded", "literal"):
+            # Block scalars start on the line after the indicator; folded text joins
+            # lines with spaces, so count how many line breaks precede the offset.
+            before = value[:offset]
+            lines_before = before.count("\n") if style == "literal" else 0
+            if style == "folded":
+                lines_before = _folded_line_of(self.text, base.line, offset)
+            return Location(self.path, base.line + 1 + lines_before, 0)
+        return base
+
+
+def _folded_line_of(text: str, indicator_line: int, offset: int) -> int:
+    """Which line (0-based, after the indicator) of a folded block holds ``offset``."""
+    lines = text.splitlines()[indicator_line:]
+    if not lines:
+        return 0
+    indent = len(lines[0]) - len(lines[0].lstrip())
+    consumed = 0
+    for index, raw in enumerate(lines):
+        if raw.strip() and len(raw) - len(raw.lstrip()) < indent:
+            break
+        chunk = raw.strip()
+        consumed += len(chunk) + 1
+        if consumed > offset:
+            return index
+    return 0
+
+
+def _get(data: Any, path: Path) -> Any:
+    for part in path:
+        try:
+            data = data[part]
+        except (KeyError, IndexError, TypeError):
+            return None
+    return data
+
+
+def _event_checks(path: str, text: str) -> list[Diagnostic]:
+    """Findings visible in the event stream: tags, aliases, duplicate keys, documents."""
+    yaml = YAML(typ="rt")
+    findings: list[Diagnostic] = []
+    # Each open collection: [is_mapping, expecting_key, seen_keys]
+    stack: list[list[Any]] = []
+    documents = 0
+    aliases = 0
+
+    def loc(event: Any) -> Location:
+        mark = event.start_mark
+        return Location(path, mark.line + 1, mark.column + 1)
+
+    def consume_value() -> None:
+        if stack and stack[-1][0]:
+            stack[-1][1] = True
+
+    events: Iterator[Any] = yaml.parse(text)
+    for event in events:
+        if isinstance(event, DocumentStartEvent):
+            documents += 1
+            if documents == 2:
+                findings.append(
+                    Diagnostic(
+                        loc(event),
+                        "E003",
+                        "a ruleset file holds one YAML document; found a second '---'",
+                    )
+                )
+            continue
+        if isinstance(event, NodeEvent) and not isinstance(event, AliasEvent):
+            tag = getattr(event, "tag", None)
+            if tag is not None:
+                findings.append(
+                    Diagnostic(
+                        loc(event),
+                        "E002",
+                        f"YAML tag {tag_text(tag)!r} is not allowed: rulesets hold plain "
+                        "values only",
+                    )
+                )
+        if isinstance(event, AliasEvent):
+            aliases += 1
+            if aliases == MAX_ALIASES + 1:
+                findings.append(
+                    Diagnostic(
+                        loc(event),
+                        "E004",
+                        f"more than {MAX_ALIASES} aliases (*name): refused as a possible "
+                        "expansion bomb",
+                    )
+                )
+            consume_value()
+            continue
+        if isinstance(event, MappingStartEvent | SequenceStartEvent):
+            if stack and stack[-1][0] and stack[-1][1]:
+                findings.append(
+                    Diagnostic(loc(event), "E005", "mapping keys must be plain scalars")
+                )
+                stack[-1][1] = False
+            elif stack and stack[-1][0]:
+                stack[-1][1] = True
+            if len(stack) >= MAX_DEPTH:
+                findings.append(
+                    Diagnostic(loc(event), "E004", f"nested deeper than {MAX_DEPTH} levels")
+                )
+                return findings
+            stack.append([isinstance(event, MappingStartEvent), True, {}])
+            continue
+        if isinstance(event, MappingEndEvent | SequenceEndEvent):
+            stack.pop()
+            continue
+        if isinstance(event, ScalarEvent):
+            if stack and stack[-1][0] and stack[-1][1]:
+                key = event.value
+                seen: dict[str, Location] = stack[-1][2]
+                if key in seen:
+                    first = seen[key]
+                    findings.append(
+                        Diagnostic(
+                            loc(event),
+                            "E006",
+                            f"duplicate key {key!r} (first defined at line {first.line})",
+                        )
+                    )
+                else:
+                    seen[key] = loc(event)
+                stack[-1][1] = False
+            else:
+                consume_value()
+    return findings
+
+
+def tag_text(tag: Any) -> str:
+    """The text of a ruamel tag object (or plain string)."""
+    value = getattr(tag, "value", tag)
+    return str(value)
+
+
+def _style(value: Any) -> str:
+    if isinstance(value, SingleQuotedScalarString):
+        return "single"
+    if isinstance(value, DoubleQuotedScalarString):
+        return "double"
+    if isinstance(value, FoldedScalarString):
+        return "folded"
+    if isinstance(value, LiteralScalarString):
+        return "literal"
+    return "plain"
+
+
+def _plain(node: Any, path: Path, doc: YamlDocument) -> Any:
+    """Convert ruamel's round-trip tree to plain Python, recording positions."""
+    if isinstance(node, dict):
+        out: dict[str, Any] = {}
+        lc = getattr(node, "lc", None)
+        for key, value in node.items():
+            skey = str(key)
+            child = (*path, skey)
+            if lc is not None:
+                try:
+                    kl, kc = lc.key(key)
+                    doc.keys[child] = (kl + 1, kc + 1)
+                    vl, vc = lc.value(key)
+                    doc.values[child] = (vl + 1, vc + 1)
+                except (KeyError, TypeError, IndexError):
+                    pass
+            out[skey] = _plain(value, child, doc)
+        return out
+    if isinstance(node, list):
+        items: list[Any] = []
+        lc = getattr(node, "lc", None)
+        for index, value in enumerate(node):
+            child = (*path, index)
+            if lc is not None:
+                try:
+                    il, ic = lc.item(index)
+                    doc.values[child] = (il + 1, ic + 1)
+                except (KeyError, TypeError, IndexError):
+                    pass
+            items.append(_plain(value, child, doc))
+        return items
+    if isinstance(node, str):
+        doc.styles[path] = _style(node)
+        return str(node)
+    if isinstance(node, bool):
+        return bool(node)
+    if isinstance(node, int):
+        return int(node)
+    if isinstance(node, float):
+        return float(node)
+    return node
+
+
+def load_yaml(path: str, text: str | None = None) -> tuple[YamlDocument | None, list[Diagnostic]]:
+    """Read and parse a YAML file.
+
+    Returns the document (``None`` when it could not be parsed at all) and the findings:
+    syntax errors, tags, duplicate keys, extra documents, alias bombs; each located.
+    """
+    if text is None:
+        try:
+            with open(path, encoding="utf-8") as handle:
+                text = handle.read()
+        except OSError as exc:
+            return None, [Diagnostic(Location(path), "E001", f"cannot read file: {exc.strerror}")]
+        except UnicodeDecodeError as exc:
+            return None, [Diagnostic(Location(path), "E001", f"not UTF-8 text: {exc.reason}")]
+    try:
+        findings = _event_checks(path, text)
+    except MarkedYAMLError as exc:
+        return None, [_syntax_diagnostic(path, exc)]
+    except YAMLError as exc:
+        return None, [Diagnostic(Location(path, 1, 1), "E001", f"YAML syntax error: {exc}")]
+    if any(d.code in ("E002", "E004", "E005") for d in findings):
+        return None, findings
+    yaml = YAML(typ="rt")
+    yaml.Constructor = _StringDates
+    yaml.preserve_quotes = True
+    yaml.allow_duplicate_keys = True
+    try:
+        raw = next(iter(yaml.load_all(text)), None)
+    except MarkedYAMLError as exc:
+        return None, [*findings, _syntax_diagnostic(path, exc)]
+    except (YAMLError, ValueError, TypeError) as exc:
+        return None, [*findings, Diagnostic(Location(path, 1, 1), "E001", f"YAML error: {exc}")]
+    doc = YamlDocument(path=path, data=None, text=text)
+    doc.data = _plain(raw, (), doc)
+    return doc, findings
+
+
+def _syntax_diagnostic(path: str, exc: MarkedYAMLError) -> Diagnostic:
+    mark = exc.problem_mark or exc.context_mark
+    line = mark.line + 1 if mark is not None else 1
+    col = mark.column + 1 if mark is not None else 1
+    problem = exc.problem or "YAML syntax error"
+    context = f" ({exc.context})" if exc.context else ""
+    return Diagnostic(Location(path, line, col), "E001", f"YAML syntax error: {problem}{context}")
