@@ -7,18 +7,19 @@ weighted score, caps, the band, gates, red flags, triggers, the action and a nar
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
 from upsell_rules.engines import Engine, Predicate
 from upsell_rules.errors import PluginError, RecordError, UpsellRulesError
-from upsell_rules.expr.nodes import names_in
+from upsell_rules.expr.nodes import Node, names_in
 from upsell_rules.extensions import DeriveFn
-from upsell_rules.model import Band, Play, Ruleset
+from upsell_rules.model import Band, Play, RedFlag, Ruleset, SignalDef, Trigger
 from upsell_rules.records import Account
 from upsell_rules.registry import Registry, default_registry
+from upsell_rules.templates import Template
 
 BAND_ORDER = ("act_now", "warming", "monitor", "wait")
 
@@ -69,32 +70,44 @@ class Evaluator:
         self.registry = registry or default_registry()
         self.engine = engine if isinstance(engine, Engine) else pick_engine(self.registry, engine)
         rs = ruleset
+        types = {name: sig.type for name, sig in rs.signals.items()}
         self.derivations: list[tuple[str, DeriveFn, str]] = []
         for sig in rs.signals.values():
             if sig.derive is not None:
                 derivation = self.registry.derivations[sig.derive]
-                params = {
-                    k: v.default for k, v in derivation.params.items() if v.default is not None
-                }
-                params.update(sig.params)
-                fn = derivation.build(params)
-                self.derivations.append((sig.name, fn, self.registry.provider("derivation", sig.derive)))
+                fn = derivation.build(resolved_params(self.registry, sig))
+                provider = self.registry.provider("derivation", sig.derive)
+                self.derivations.append((sig.name, fn, provider))
             elif sig.when is not None:
-                single = self.engine.prepare([sig.when.node], self._types())
+                single = self.engine.prepare([sig.when.node], types)
                 self.derivations.append((sig.name, _first(single), "ruleset"))
+        self._derive = _chain(self.derivations)
+        # Constants are visible to templates; inputs and derived signals override nothing.
+        self._base: dict[str, Any] = dict(rs.constants)
+
         # One flat list of conditions, in a fixed order the assembly below relies on.
-        conditions = []
-        self.tier_slices: list[tuple[int, int]] = []
+        conditions: list[Node] = []
+        self.categories: list[tuple[str, float, float, list[tuple[int, float]]]] = []
         for category in rs.categories:
-            start = len(conditions)
-            conditions.extend(t.when.node for t in category.tiers)
-            self.tier_slices.append((start, len(conditions)))
-        self.gate_start = len(conditions)
-        conditions.extend(g.require.node for g in rs.gates)
-        self.flag_start = len(conditions)
-        conditions.extend(f.when.node for f in rs.red_flags)
-        self.trigger_start = len(conditions)
-        conditions.extend(t.when.node for t in rs.triggers)
+            indexed = []
+            for tier in category.tiers:
+                indexed.append((len(conditions), tier.score))
+                conditions.append(tier.when.node)
+            # Best score first, so the first matching tier decides.
+            indexed.sort(key=lambda pair: -pair[1])
+            self.categories.append((category.name, category.weight, category.otherwise, indexed))
+        self.gate_info: list[tuple[str, int, str, bool]] = []
+        for gate in rs.gates:
+            self.gate_info.append((gate.id, len(conditions), gate.play, gate.severity == "hard"))
+            conditions.append(gate.require.node)
+        self.flag_info: list[tuple[int, RedFlag]] = []
+        for flag in rs.red_flags:
+            self.flag_info.append((len(conditions), flag))
+            conditions.append(flag.when.node)
+        self.trigger_info: list[tuple[int, Trigger]] = []
+        for trigger in rs.triggers:
+            self.trigger_info.append((len(conditions), trigger))
+            conditions.append(trigger.when.node)
         self.owner_index: dict[str, list[tuple[int | None, str]]] = {}
         for group, rules in rs.owners.items():
             entries: list[tuple[int | None, str]] = []
@@ -105,49 +118,30 @@ class Evaluator:
                     entries.append((len(conditions), rule.role))
                     conditions.append(rule.when.node)
             self.owner_index[group] = entries
-        self.predicate: Predicate = self.engine.prepare(conditions, self._types())
-        self.inputs_used = self._inputs_used()
+        self.predicate: Predicate = self.engine.prepare(conditions, types)
+        self.inputs_used = inputs_used(rs, self.registry)
         self.bands = rs.bands
         self.identity = rs.identity()
-
-    def _types(self) -> dict[str, str]:
-        return {name: sig.type for name, sig in self.ruleset.signals.items()}
-
-    def _inputs_used(self) -> tuple[str, ...]:
-        """Input signals the rules read, directly or through derived signals."""
-        rs = self.ruleset
-        wanted: set[str] = set()
-        conditions = [
-            *(t.when for c in rs.categories for t in c.tiers),
-            *(g.require for g in rs.gates),
-            *(f.when for f in rs.red_flags),
-            *(t.when for t in rs.triggers),
-        ]
-        for cond in conditions:
-            wanted.update(names_in(cond.node))
-        stack = list(wanted)
-        while stack:
-            name = stack.pop()
-            sig = rs.signals.get(name)
-            if sig is None:
-                continue
-            reads: list[str] = []
-            if sig.derive is not None:
-                reads = list(self.registry.derivations[sig.derive].reads(_params(self, name)))
-            elif sig.when is not None:
-                reads = names_in(sig.when.node)
-            for dep in reads:
-                if dep not in wanted:
-                    wanted.add(dep)
-                    stack.append(dep)
-        return tuple(sorted(n for n in wanted if n in rs.signals and rs.signals[n].is_input))
+        self.hard_gates = {g.id for g in rs.gates if g.severity == "hard"}
 
     # --- per account ------------------------------------------------------------------
 
     def signals(self, account: Account, as_of: date) -> dict[str, Any]:
-        """The account's input values plus every derived signal, in dependency order."""
-        s: dict[str, Any] = dict(account.values)
+        """The account's input values plus every derived signal, in dependency order.
+
+        Constants are included too (templates may use them); ``_as_of`` holds the date.
+        """
+        s: dict[str, Any] = {**self._base, **account.values}
         s["_as_of"] = as_of
+        try:
+            self._derive(s, as_of)
+        except Exception:
+            self._blame(s, as_of)
+            raise
+        return s
+
+    def _blame(self, s: dict[str, Any], as_of: date) -> None:
+        """Re-run derivations one by one to name the one that failed."""
         for name, fn, provider in self.derivations:
             try:
                 s[name] = fn(s, as_of)
@@ -156,7 +150,6 @@ class Evaluator:
                     f"derived signal '{name}' (plugin '{provider}') failed: "
                     f"{type(exc).__name__}: {exc}"
                 ) from exc
-        return s
 
     def band_for(self, score: float) -> Band:
         """The band a score falls in (bands are sorted high to low)."""
@@ -168,91 +161,99 @@ class Evaluator:
     def decide(self, account: Account, as_of: date) -> dict[str, Any]:
         """The decision record for one account."""
         s = self.signals(account, as_of)
-        outcome = self.predicate(s)
-        return self.assemble(account, s, outcome, as_of)
+        return self.assemble(account, s, self.predicate(s), as_of)
 
     def assemble(
-        self, account: Account, s: dict[str, Any], outcome: tuple[bool, ...], as_of: date
+        self, account: Account, s: dict[str, Any], o: tuple[bool, ...], as_of: date
     ) -> dict[str, Any]:
-        """Build the decision record from the engine's outcomes."""
+        """Build the decision record from the engine's outcomes ``o``."""
         rs = self.ruleset
         category_scores: dict[str, float] = {}
         weighted = 0.0
-        for category, (start, end) in zip(rs.categories, self.tier_slices, strict=True):
-            best = category.otherwise
-            for tier, hit in zip(category.tiers, outcome[start:end], strict=True):
-                if hit and tier.score > best:
-                    best = tier.score
-            category_scores[category.name] = best
-            weighted += best * category.weight
+        for name, weight, otherwise, tiers in self.categories:
+            best = otherwise
+            for index, score in tiers:
+                if o[index]:
+                    if score > best:
+                        best = score
+                    break
+            category_scores[name] = best
+            weighted += best * weight
         raw_score = round(weighted * rs.scale, 2)
 
-        gates: list[dict[str, Any]] = []
+        red_flags: list[dict[str, Any]] = []
         blockers: list[str] = []
         prepare: list[str] = []
-        flag_blockers: list[str] = []
-        red_flags: list[dict[str, Any]] = []
         cap: float | None = None
-        base = self.flag_start
-        for index, flag in enumerate(rs.red_flags):
-            if not outcome[base + index]:
-                continue
-            red_flags.append({"id": flag.id, "effect": flag.effect, "play": flag.play})
-            if flag.effect == "block" and flag.play:
-                flag_blockers.append(flag.play)
-            elif flag.effect == "cap" and flag.cap is not None:
-                cap = flag.cap if cap is None else min(cap, flag.cap)
-            elif flag.effect == "prepare" and flag.play:
-                prepare.append(flag.play)
-        base = self.gate_start
-        for index, gate in enumerate(rs.gates):
-            passed = outcome[base + index]
-            gates.append({"id": gate.id, "passed": passed, "play": gate.play})
-            if not passed:
-                if gate.severity == "hard":
-                    blockers.append(gate.play)
-                else:
-                    prepare.append(gate.play)
-        blockers = flag_blockers + blockers
+        for index, flag in self.flag_info:
+            if o[index]:
+                red_flags.append({"id": flag.id, "effect": flag.effect, "play": flag.play})
+                effect = flag.effect
+                if effect == "block" and flag.play:
+                    blockers.append(flag.play)
+                elif effect == "cap" and flag.cap is not None:
+                    cap = flag.cap if cap is None or flag.cap < cap else cap
+                elif effect == "prepare" and flag.play:
+                    prepare.append(flag.play)
+        gates = [
+            {"id": gid, "passed": o[index], "play": gate_play}
+            for gid, index, gate_play, _hard in self.gate_info
+        ]
+        for _gid, index, gate_play, hard in self.gate_info:
+            if not o[index]:
+                (blockers if hard else prepare).append(gate_play)
 
-        score = raw_score if cap is None else min(raw_score, cap)
+        score = raw_score if cap is None or raw_score <= cap else cap
         band = self.band_for(score)
+        s["account_id"] = account.account_id
+        s["account_name"] = account.account_name or account.account_id
+        s["owner"] = account.owner
+        s["score"] = score
+        s["band"] = band.title
+        s["as_of"] = as_of
 
         triggers: list[dict[str, Any]] = []
         upsell_types: list[str] = []
-        base = self.trigger_start
-        render_values = None
-        for index, trigger in enumerate(rs.triggers):
-            if not outcome[base + index]:
-                continue
-            if render_values is None:
-                render_values = self._render_values(account, s, score, band, as_of)
-            evidence = self._evidence(trigger.evidence, trigger.upsell_type, render_values)
-            triggers.append(
-                {"id": trigger.id, "upsell_type": trigger.upsell_type, "evidence": evidence}
-            )
-            if trigger.upsell_type not in upsell_types:
-                upsell_types.append(trigger.upsell_type)
+        primary: Trigger | None = None
+        for index, trigger in self.trigger_info:
+            if o[index]:
+                if primary is None:
+                    primary = trigger
+                kind = trigger.upsell_type
+                triggers.append(
+                    {
+                        "id": trigger.id,
+                        "upsell_type": kind,
+                        "evidence": self._evidence(trigger.evidence, kind, s),
+                    }
+                )
+                if kind not in upsell_types:
+                    upsell_types.append(kind)
 
         blocked = bool(blockers)
         if blocked:
             play_id = blockers[0]
-        elif band.outreach and triggers:
-            play_id = rs.triggers[[t.id for t in rs.triggers].index(triggers[0]["id"])].play
+        elif band.outreach and primary is not None:
+            play_id = primary.play
         else:
             play_id = band.play
-        if render_values is None:
-            render_values = self._render_values(account, s, score, band, as_of)
         play = rs.plays[play_id]
         action: dict[str, Any] = {
             "play": play_id,
             "title": play.title,
-            "owner": self._owner(play, outcome),
-            "window": play.window.render(render_values),
+            "owner": self._owner(play, o),
+            "window": play.window.render(s),
         }
-        prepare = list(dict.fromkeys(p for p in prepare if p != play_id))
+        frame = play.frame
+        if not frame and not blocked and primary is not None and play_id == primary.play:
+            upsell_type = self.registry.upsell_types.get(primary.upsell_type)
+            frame = upsell_type.frame if upsell_type is not None else ""
+        if frame:
+            action["frame"] = frame
         if prepare and not blocked:
-            action["prepare"] = prepare
+            steps = [p for p in dict.fromkeys(prepare) if p != play_id]
+            if steps:
+                action["prepare"] = steps
 
         decision: dict[str, Any] = {
             "account_id": account.account_id,
@@ -274,26 +275,12 @@ class Evaluator:
             "missing_signals": [n for n in self.inputs_used if n not in account.values],
             "ruleset": self.identity,
         }
-        decision["narrative"] = self._narrative(decision, band, play, render_values)
+        decision["narrative"] = self._narrative(decision, band, play, s)
         return decision
 
-    def _render_values(
-        self, account: Account, s: dict[str, Any], score: float, band: Band, as_of: date
-    ) -> dict[str, Any]:
-        values = dict(self.ruleset.constants)
-        values.update(s)
-        values["account_id"] = account.account_id
-        values["account_name"] = account.account_name or account.account_id
-        values["owner"] = account.owner
-        values["score"] = score
-        values["band"] = band.title
-        values["as_of"] = as_of
-        return values
-
-    def _evidence(self, template: Any, upsell_type: str, values: dict[str, Any]) -> str:
+    def _evidence(self, template: Template | None, upsell_type: str, values: dict[str, Any]) -> str:
         if template is not None:
-            text: str = template.render(values)
-            return text
+            return template.render(values)
         kind = self.registry.upsell_types.get(upsell_type)
         if kind is not None and kind.describe is not None:
             described = kind.describe(values)
@@ -301,32 +288,34 @@ class Evaluator:
                 return described
         return ""
 
-    def _owner(self, play: Play, outcome: tuple[bool, ...]) -> str:
+    def _owner(self, play: Play, o: tuple[bool, ...]) -> str:
         rules = self.owner_index.get(play.owner)
         if rules is None:
             return play.owner or "unassigned"
         for index, role in rules:
-            if index is None or outcome[index]:
+            if index is None or o[index]:
                 return role
         return "unassigned"
 
     def _narrative(
         self, decision: dict[str, Any], band: Band, play: Play, values: dict[str, Any]
     ) -> str:
-        parts = [f"{band.title} at {_num(decision['score'])}/100"]
+        head = f"{band.title} at {_num(decision['score'])}/100"
         if decision["capped_at"] is not None and decision["raw_score"] > decision["score"]:
-            parts[0] += f" (capped from {_num(decision['raw_score'])})"
-        parts[0] += "."
+            head += f" (capped from {_num(decision['raw_score'])})"
+        parts = [head + "."]
         evidence = [t["evidence"] for t in decision["triggers"] if t["evidence"]]
         if evidence:
             parts.append("Signals: " + "; ".join(evidence) + ".")
-        rs = self.ruleset
         if decision["blocked"]:
             reasons = [f["id"] for f in decision["red_flags"] if f["effect"] == "block"]
-            reasons += [g["id"] for g in decision["gates"] if not g["passed"] and _hard(rs, g["id"])]
+            reasons += [
+                g["id"] for g in decision["gates"] if not g["passed"] and g["id"] in self.hard_gates
+            ]
             parts.append(f"Blocked by {', '.join(reasons)}: {play.title.lower()} first.")
-        elif decision["action"].get("prepare"):
-            steps = [rs.plays[p].title.lower() for p in decision["action"]["prepare"]]
+        elif "prepare" in decision["action"]:
+            plays = self.ruleset.plays
+            steps = [plays[p].title.lower() for p in decision["action"]["prepare"]]
             parts.append("Before outreach: " + "; ".join(steps) + ".")
         if play.message is not None:
             parts.append(play.message.render(values))
@@ -338,6 +327,8 @@ class Evaluator:
         """Decide every account in ``items``; pass record errors through, counted."""
         summary = summary if summary is not None else Summary()
         failed_at: set[Any] = set()
+        decide = self.decide
+        bands = summary.bands
         for item in items:
             if isinstance(item, RecordError):
                 if item.location not in failed_at:
@@ -348,31 +339,72 @@ class Evaluator:
                 continue
             summary.read += 1
             try:
-                decision = self.decide(item, as_of)
+                decision = decide(item, as_of)
             except PluginError as exc:
                 summary.failed += 1
                 yield RecordError(item.location, str(exc), account_id=item.account_id)
                 continue
             summary.decided += 1
-            summary.bands[decision["band"]] = summary.bands.get(decision["band"], 0) + 1
+            bands[decision["band"]] = bands.get(decision["band"], 0) + 1
             yield decision
 
 
-def _hard(ruleset: Ruleset, gate_id: str) -> bool:
-    return any(g.id == gate_id and g.severity == "hard" for g in ruleset.gates)
+def resolved_params(registry: Registry, sig: SignalDef) -> dict[str, Any]:
+    """A derived signal's parameters with the derivation's defaults filled in."""
+    assert sig.derive is not None
+    derivation = registry.derivations[sig.derive]
+    params = {k: v.default for k, v in derivation.params.items() if v.default is not None}
+    params.update(sig.params)
+    return params
+
+
+def inputs_used(ruleset: Ruleset, registry: Registry) -> tuple[str, ...]:
+    """Input signals the rules read, directly or through derived signals (sorted)."""
+    rs = ruleset
+    wanted: set[str] = set()
+    conditions = [
+        *(t.when for c in rs.categories for t in c.tiers),
+        *(g.require for g in rs.gates),
+        *(f.when for f in rs.red_flags),
+        *(t.when for t in rs.triggers),
+    ]
+    for cond in conditions:
+        wanted.update(names_in(cond.node))
+    stack = list(wanted)
+    while stack:
+        sig = rs.signals.get(stack.pop())
+        if sig is None:
+            continue
+        reads: list[str] = []
+        if sig.derive is not None:
+            reads = list(registry.derivations[sig.derive].reads(resolved_params(registry, sig)))
+        elif sig.when is not None:
+            reads = names_in(sig.when.node)
+        for dep in reads:
+            if dep not in wanted:
+                wanted.add(dep)
+                stack.append(dep)
+    return tuple(sorted(n for n in wanted if n in rs.signals and rs.signals[n].is_input))
+
+
+def _chain(derivations: list[tuple[str, DeriveFn, str]]) -> Callable[[dict[str, Any], date], None]:
+    """One function that runs every derivation in order (no per-step loop overhead)."""
+    names = [name for name, _, _ in derivations]
+    fns = [fn for _, fn, _ in derivations]
+    if not fns:
+        return lambda s, as_of: None
+    # Unrolled straight-line calls: each derivation is a local, each name a constant.
+    lines = ["def derive(s, as_of):"]
+    lines += [f"    s[{name!r}] = f{i}(s, as_of)" for i, name in enumerate(names)]
+    namespace: dict[str, Any] = {"__builtins__": {}}
+    namespace.update({f"f{i}": fn for i, fn in enumerate(fns)})
+    exec(compile("\n".join(lines) + "\n", "<upsell-rules derivations>", "exec"), namespace)
+    derive: Callable[[dict[str, Any], date], None] = namespace["derive"]
+    return derive
 
 
 def _num(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else f"{value:g}"
-
-
-def _params(evaluator: Evaluator, name: str) -> dict[str, Any]:
-    sig = evaluator.ruleset.signals[name]
-    assert sig.derive is not None
-    derivation = evaluator.registry.derivations[sig.derive]
-    params = {k: v.default for k, v in derivation.params.items() if v.default is not None}
-    params.update(sig.params)
-    return params
 
 
 def _first(predicate: Predicate) -> DeriveFn:

@@ -109,9 +109,9 @@ def _reason(decision: dict[str, Any]) -> str:
     if decision["blocked"]:
         flags = [f["id"] for f in decision["red_flags"] if f["effect"] == "block"]
         gates = [g["id"] for g in decision["gates"] if not g["passed"]]
-        return "blocked: " + ", ".join(flags or gates[:1])
+        return ", ".join(flags or gates[:1])
     if decision["triggers"]:
-        return decision["triggers"][0]["id"]
+        return str(decision["triggers"][0]["id"])
     return ""
 
 
@@ -122,12 +122,19 @@ def table_rows(decisions: list[dict[str, Any]]) -> list[list[str]]:
         action = d["action"]
         score = d["score"]
         score_text = f"{score:g}" + (" cap" if d["capped_at"] is not None else "")
+        if d["blocked"]:
+            status = "blocked"
+        elif action.get("prepare"):
+            status = "prep first"
+        else:
+            status = "ready"
         rows.append(
             [
                 d["account_id"],
                 d["account_name"],
                 score_text,
                 d["band"],
+                status,
                 ",".join(d["upsell_types"]) or "-",
                 _reason(d) or "-",
                 action["play"],
@@ -138,7 +145,9 @@ def table_rows(decisions: list[dict[str, Any]]) -> list[list[str]]:
     return rows
 
 
-TABLE_HEADERS = ["account", "name", "score", "band", "types", "why", "play", "owner", "window"]
+TABLE_HEADERS = [
+    "account", "name", "score", "band", "status", "types", "why", "play", "owner", "window"
+]
 
 
 def write_plain_table(decisions: list[dict[str, Any]], out: TextIO) -> None:

@@ -8,6 +8,7 @@ Every problem is collected (not just the first) as a located
 from __future__ import annotations
 
 import hashlib
+import itertools
 from collections.abc import Callable
 from typing import Any
 
@@ -206,7 +207,7 @@ class _Builder:
             return {}, ()
         given = params if isinstance(params, dict) else {}
         resolved: dict[str, Any] = {}
-        for pname, value in given.items():
+        for pname in given:
             if pname not in derivation.params:
                 hint = did_you_mean(pname, list(derivation.params))
                 self.add(
@@ -333,9 +334,9 @@ class _Builder:
             if not isinstance(spec, dict):
                 continue
             lo, hi = spec.get("min"), spec.get("max")
-            if not all(isinstance(v, int | float) for v in (lo, hi)) or not isinstance(
-                spec.get("id"), str
-            ):
+            if not isinstance(lo, int | float) or not isinstance(hi, int | float):
+                continue
+            if not isinstance(spec.get("id"), str):
                 continue
             self.check_ref(("bands", index, "play"), spec.get("play"), plays, "E131", "play")
             band = Band(
@@ -369,7 +370,7 @@ class _Builder:
                     "E121",
                     f"bands: scores from {last.max:g} to 100 fall in no band",
                 )
-            for (low, _), (high, high_index) in zip(ordered, ordered[1:], strict=False):
+            for (low, _), (high, high_index) in itertools.pairwise(ordered):
                 if high.min > low.max:
                     self.add(
                         ("bands", high_index, "min"),
@@ -482,6 +483,7 @@ class _Builder:
                 window or parse_template(""),
                 str(owner),
                 message,
+                str(spec.get("frame", "")),
             )
         return plays
 
@@ -497,28 +499,32 @@ class _Builder:
             for cname, spec in categories.items():
                 if isinstance(spec, dict) and isinstance(spec.get("tiers"), list):
                     groups.append((("scoring", "categories", cname, "tiers"), spec["tiers"]))
+        occurrences: list[tuple[int, str, Path]] = []
         for base, items in groups:
             for index, item in enumerate(items):
                 rid = item.get("id") if isinstance(item, dict) else None
-                if not isinstance(rid, str):
-                    continue
-                path = (*base, index, "id")
-                if rid in seen:
-                    first = self.doc.locate(seen[rid])
-                    self.add(
-                        path,
-                        "E110",
-                        f"{field_path(path)}: duplicate id '{rid}' (first used at line "
-                        f"{first.line})",
-                    )
-                else:
-                    seen[rid] = path
+                if isinstance(rid, str):
+                    path = (*base, index, "id")
+                    occurrences.append((self.doc.locate(path).line, rid, path))
+        # Report the later occurrence, pointing back at the first.
+        for _line, rid, path in sorted(occurrences, key=lambda o: o[0]):
+            if rid in seen:
+                first = self.doc.locate(seen[rid])
+                self.add(
+                    path,
+                    "E110",
+                    f"{field_path(path)}: duplicate id '{rid}' (first used at line {first.line})",
+                )
+            else:
+                seen[rid] = path
         band_ids: dict[str, Path] = {}
         for index, item in enumerate(self.section("bands", list)):
             bid = item.get("id") if isinstance(item, dict) else None
             if isinstance(bid, str):
                 if bid in band_ids:
-                    self.add(("bands", index, "id"), "E110", f"bands[{index}]: duplicate id '{bid}'")
+                    self.add(
+                        ("bands", index, "id"), "E110", f"bands[{index}]: duplicate id '{bid}'"
+                    )
                 band_ids[bid] = ("bands", index, "id")
 
     def check_plugins(self) -> None:

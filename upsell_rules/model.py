@@ -118,6 +118,7 @@ class Play:
     window: Template
     owner: str
     message: Template | None = None
+    frame: str = ""
 
 
 @dataclass(frozen=True)

@@ -144,7 +144,7 @@ class AccountReader:
 
     def __init__(self, registry: Registry, types: Mapping[str, str]) -> None:
         #: Field types: the data contract (from plugins), overridden by the ruleset.
-        self.types = {name: spec.type for name, spec in registry.fields.items()}
+        self.types: dict[str, str] = {name: s.type for name, s in registry.fields.items()}
         self.types.update(types)
         for name in IDENTITY_FIELDS:
             self.types[name] = "string"
@@ -195,7 +195,7 @@ class AccountReader:
                 errors.append(
                     RecordError(
                         raw.location,
-                        f"{_show(value)!r} {exc}" if isinstance(value, str) else f"{_show(value)} {exc}",
+                        f"{_show(value)!r} {exc}",
                         field=name,
                         value=_show(value),
                         account_id=account_id,

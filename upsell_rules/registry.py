@@ -134,7 +134,7 @@ def build_registry(extra_plugins: Iterable[ModuleType | object] = ()) -> Registr
     try:
         pm.check_pending()
     except pluggy.PluginValidationError as exc:
-        registry.problems.append(f"plugin '{exc.plugin_name}': {exc}")
+        registry.problems.append(f"plugin '{getattr(exc, 'plugin', '?')}': {exc}")
     hooks: list[tuple[str, str, dict[str, Any]]] = [
         ("upsell_rules_fields", "field", registry.fields),
         ("upsell_rules_sources", "source", registry.sources),

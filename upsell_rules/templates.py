@@ -78,24 +78,25 @@ class Template:
     def render(self, values: Mapping[str, Any]) -> str:
         """Fill the template; missing values drop their optional part or show 'n/a'."""
         out: list[str] = []
+        dropped = False
         for optional, parts in self.segments:
-            rendered: list[str] = []
-            dropped = False
+            mark = len(out)
             for text, fmt, is_name in parts:
                 if not is_name:
-                    rendered.append(text)
+                    out.append(text)
                     continue
                 value = values.get(text)
                 if value is None or value == []:
                     if optional:
+                        del out[mark:]
                         dropped = True
                         break
-                    rendered.append("n/a")
+                    out.append("n/a")
                 else:
-                    rendered.append(format_value(value, fmt))
-            if not dropped:
-                out.append("".join(rendered))
-        return " ".join("".join(out).split())
+                    out.append(format_value(value, fmt))
+        text = "".join(out)
+        # Literal text was collapsed when parsing; a dropped part can leave a double space.
+        return " ".join(text.split()) if dropped else text.strip()
 
 
 def _parts(text: str, base: int) -> tuple[tuple[str, str | None, bool], ...]:
@@ -105,7 +106,7 @@ def _parts(text: str, base: int) -> tuple[tuple[str, str | None, bool], ...]:
         literal = text[pos : match.start()]
         _check_literal(literal, base + pos)
         if literal:
-            parts.append((literal, None, False))
+            parts.append((_collapse(literal), None, False))
         fmt = match.group(2)
         if fmt is not None and fmt not in FORMATS:
             raise TemplateError(
@@ -117,8 +118,13 @@ def _parts(text: str, base: int) -> tuple[tuple[str, str | None, bool], ...]:
     tail = text[pos:]
     _check_literal(tail, base + pos)
     if tail:
-        parts.append((tail, None, False))
+        parts.append((_collapse(tail), None, False))
     return tuple(parts)
+
+
+def _collapse(text: str) -> str:
+    """Runs of white space (folded YAML line breaks included) become one space."""
+    return re.sub(r"\s+", " ", text)
 
 
 def _check_literal(text: str, base: int) -> None:

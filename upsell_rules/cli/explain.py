@@ -95,7 +95,7 @@ def render_text(ex: Explanation, ruleset_label: str) -> str:
     if d["missing_signals"]:
         out += ["", "Missing signals: " + ", ".join(d["missing_signals"])]
     out += ["", "Narrative: " + d["narrative"], "", "What would change it:"]
-    out += [f"  {line}" if not line.startswith("  ") else f"  {line}" for line in ex.next_steps]
+    out += [f"  {line}" for line in ex.next_steps]
     return "\n".join(out) + "\n"
 
 

@@ -127,7 +127,7 @@ class _Emitter:
                 guards.append(f"{right} != 0")
             return f"({left} {node.op} {right})"
         if isinstance(node, ListLit):
-            values = []
+            values: list[Any] = []
             for item in node.items:
                 if isinstance(item, Str):
                     values.append(item.value.casefold())

@@ -1,0 +1,178 @@
+"""CSV accounts: one header row, then one account per row (lists written as ``a|b|c``)."""
+
+from __future__ import annotations
+
+import _csv
+import csv
+import io
+import itertools
+from collections.abc import Iterator
+
+from upsell_rules.errors import InputError, Location, RecordError
+from upsell_rules.extensions import RawRecord
+
+from ._text import read_text
+
+ID_COLUMN = "account_id"
+
+
+def matches_csv(path: str) -> bool:
+    """True for ``.csv`` files (any letter case)."""
+    return path.lower().endswith(".csv")
+
+
+def read_csv(path: str) -> Iterator[RawRecord | RecordError]:
+    """Yield one record per data row of a CSV file.
+
+    The first non-blank row is the header. Cells are stripped of surrounding whitespace
+    and kept as text (the core coerces them); empty cells are left out, so they read as
+    missing. A record's location is the line its row starts on, which is right even when
+    a quoted cell spans several lines. Blank rows, and rows whose cells are all empty,
+    are skipped. A row with more non-empty cells than the header has columns is reported
+    as a :class:`RecordError` and reading goes on; trailing empty cells are tolerated
+    because spreadsheet exports often add them.
+
+    Raises :class:`InputError` when the file cannot be read, has no header, has no
+    ``account_id`` column, or names a column twice.
+    """
+    text = read_text(path)
+    # skipinitialspace lets `a, "b, c"` quote its second cell the way people mean it.
+    reader = csv.reader(io.StringIO(text, newline=""), skipinitialspace=True)
+    header = _read_header(path, text, reader)
+    width = len(header)
+    # Columns with an empty name (a trailing comma in the header) carry nothing.
+    columns = [(index, name) for index, name in enumerate(header) if name]
+    id_index = header.index(ID_COLUMN)
+
+    previous_end = reader.line_num
+    while True:
+        start = previous_end + 1
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            previous_end = reader.line_num
+            yield RecordError(Location(path, start), f"cannot parse the row: {exc}")
+            continue
+        previous_end = reader.line_num
+        if not row:
+            continue
+        if len(row) > width and any(cell.strip() for cell in row[width:]):
+            account_id = row[id_index].strip()
+            yield RecordError(
+                Location(path, start),
+                f"row has {len(row)} cells, the header has {width}",
+                account_id=account_id,
+            )
+            continue
+        values: dict[str, str] = {}
+        cell_count = len(row)
+        for index, name in columns:
+            if index < cell_count:
+                cell = row[index].strip()
+                if cell:
+                    values[name] = cell
+        if values:
+            yield RawRecord(values=values, location=Location(path, start))
+
+
+def _read_header(path: str, text: str, reader: _csv.Reader) -> list[str]:
+    """Read and check the header row; return its names, stripped."""
+    previous_end = 0
+    row: list[str] = []
+    try:
+        for row in reader:
+            if any(cell.strip() for cell in row):
+                break
+            previous_end = reader.line_num
+        else:
+            row = []
+    except csv.Error as exc:
+        raise InputError(f"{path}:{previous_end + 1}: cannot parse the header row: {exc}") from None
+    if not row:
+        raise InputError(f"{path}:1: no header row")
+    line = previous_end + 1
+    names = [cell.strip() for cell in row]
+
+    raw_lines = itertools.islice(io.StringIO(text, newline=""), line - 1, reader.line_num)
+    starts = cell_starts("".join(raw_lines))
+
+    def where(index: int) -> Location:
+        # The scanner and the csv module agree on the default dialect; should they not,
+        # fall back to the header's line without a column rather than fail.
+        if index >= len(starts):
+            return Location(path, line)
+        lines_down, col = starts[index]
+        return Location(path, line + lines_down, col)
+
+    seen: dict[str, int] = {}
+    for index, name in enumerate(names):
+        if not name:
+            continue
+        if name in seen:
+            first = where(seen[name])
+            raise InputError(
+                f"{where(index)}: duplicate column '{name}' in the header "
+                f"(first at {first.line}:{first.col})"
+            )
+        seen[name] = index
+
+    if ID_COLUMN not in seen:
+        raise InputError(f"{path}:{line}: {_missing_id_message(names)}")
+    return names
+
+
+def _missing_id_message(names: list[str]) -> str:
+    """Explain a header without ``account_id``, with a hint for the usual causes."""
+    message = f"the header has no '{ID_COLUMN}' column"
+    near = [name for name in names if name.lower() == ID_COLUMN and name != ID_COLUMN]
+    if near:
+        return f"{message} (found '{near[0]}'; column names are case-sensitive)"
+    if len(names) == 1 and any(sep in names[0] for sep in (";", "\t")):
+        return f"{message} (the file looks separated by ';' or tabs; use commas)"
+    return message
+
+
+def cell_starts(raw: str) -> list[tuple[int, int]]:
+    """Where each cell of one CSV row starts, as (lines after the row's first line, col).
+
+    Follows the reader's dialect: a quote opens a quoted cell only as the first
+    character of a cell (after any leading spaces), ``""`` inside a quoted cell is a
+    literal quote, and a line break ends the row unless it is inside a quoted cell.
+    """
+    starts = [(0, 1)]
+    line, col = 0, 1
+    at_cell_start = True
+    quoted = False
+    i = 0
+    length = len(raw)
+    while i < length:
+        char = raw[i]
+        i += 1
+        if char in "\r\n":
+            if not quoted:
+                break
+            if char == "\n":
+                line, col = line + 1, 1
+            continue
+        if quoted:
+            if char == '"':
+                if i < length and raw[i] == '"':
+                    i += 1
+                    col += 1
+                else:
+                    quoted = False
+        elif char == '"' and at_cell_start:
+            quoted = True
+        elif char == " " and at_cell_start:
+            col += 1
+            continue
+        elif char == ",":
+            starts.append((line, col + 1))
+            col += 1
+            at_cell_start = True
+            continue
+        at_cell_start = False
+        col += 1
+    return starts

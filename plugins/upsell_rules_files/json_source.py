@@ -1,0 +1,300 @@
+"""JSON and JSON Lines accounts, each record located at its real line and column."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Generator, Iterator
+from typing import Any
+
+from upsell_rules.errors import InputError, Location, RecordError
+from upsell_rules.extensions import RawRecord
+
+from ._text import LineTracker, read_text
+
+_WHITESPACE = re.compile(r"[ \t\n\r]*")
+_SHAPE = 'expected a JSON array of accounts or an object with an "accounts" array'
+_STOPPED = "; the rest of the file was not read"
+
+
+class _NonStandardConstant(ValueError):
+    """``NaN`` or ``Infinity``: Python's json accepts them, the JSON standard does not."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(name)
+        self.name = name
+
+
+def _reject_constant(name: str) -> Any:
+    raise _NonStandardConstant(name)
+
+
+_STRICT = json.JSONDecoder(parse_constant=_reject_constant)
+# Used only to find where a rejected value ends, so reading can go on after it.
+_LENIENT = json.JSONDecoder()
+
+_Records = Generator[RawRecord | RecordError, None, int | None]
+
+
+def matches_json(path: str) -> bool:
+    """True for ``.json`` files (any letter case)."""
+    return path.lower().endswith(".json")
+
+
+def matches_jsonl(path: str) -> bool:
+    """True for ``.jsonl`` and ``.ndjson`` files (any letter case)."""
+    lowered = path.lower()
+    return lowered.endswith((".jsonl", ".ndjson"))
+
+
+def json_kind(value: Any) -> str:
+    """The JSON name of a decoded value's type (object, array, string, ...)."""
+    if isinstance(value, dict):
+        return "object"
+    if isinstance(value, list):
+        return "array"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, bool):
+        return "boolean"
+    if value is None:
+        return "null"
+    return "number"
+
+
+def read_jsonl(path: str) -> Iterator[RawRecord | RecordError]:
+    """Yield one record per non-blank line of a JSON Lines file.
+
+    Each line must hold one JSON object. A line that is not valid JSON, or is JSON but
+    not an object, becomes a :class:`RecordError` at that line and reading goes on.
+    """
+    text = read_text(path)
+    # Split on "\n" only: JSON strings may hold U+2028 and friends, which
+    # str.splitlines() would treat as line breaks.
+    for number, line in enumerate(text.split("\n"), start=1):
+        if not line.strip():
+            continue
+        try:
+            value = _STRICT.decode(line)
+        except json.JSONDecodeError as exc:
+            yield RecordError(Location(path, number, exc.colno), f"not valid JSON: {exc.msg}")
+            continue
+        except _NonStandardConstant as exc:
+            yield RecordError(Location(path, number), _constant_message(exc.name))
+            continue
+        except RecursionError:
+            yield RecordError(Location(path, number), "not valid JSON: nested too deeply")
+            continue
+        if isinstance(value, dict):
+            yield RawRecord(values=value, location=Location(path, number))
+        else:
+            yield RecordError(
+                Location(path, number), f"expected a JSON object, got {json_kind(value)}"
+            )
+
+
+def read_json(path: str) -> Iterator[RawRecord | RecordError]:
+    """Yield one record per object of a JSON file.
+
+    The file holds an array of account objects, or an object whose ``"accounts"`` key
+    holds that array. Each record is located at its opening brace. An element that is
+    not an object becomes a :class:`RecordError` and reading goes on. A syntax error
+    becomes one :class:`RecordError` at its line and column and reading stops there:
+    past a syntax error there is no reliable way to tell where the next record starts.
+
+    Raises :class:`InputError` when the file is empty or its top level has the wrong
+    shape.
+    """
+    text = read_text(path)
+    reader = _JsonReader(path, text)
+    pos = reader.skip(0)
+    if pos == len(text):
+        raise InputError(f"{path}: the file is empty; {_SHAPE}")
+    first = text[pos]
+    if first == "[":
+        end = yield from reader.array(pos)
+    elif first == "{":
+        end = yield from reader.wrapper(pos)
+    else:
+        end = yield from reader.other_top_level(pos)
+    if end is None:
+        return
+    pos = reader.skip(end)
+    if pos < len(text):
+        yield reader.syntax_error(pos, "Extra data")
+
+
+class _JsonReader:
+    """Walks one JSON document, decoding each account separately to keep its position."""
+
+    def __init__(self, path: str, text: str) -> None:
+        self.path = path
+        self.text = text
+        self.lines = LineTracker(text)
+
+    def skip(self, pos: int) -> int:
+        """The first offset at or after ``pos`` that is not JSON whitespace."""
+        match = _WHITESPACE.match(self.text, pos)
+        return match.end() if match else pos
+
+    def location(self, pos: int) -> Location:
+        """The location of offset ``pos``."""
+        line, col = self.lines.at(pos)
+        return Location(self.path, line, col)
+
+    def syntax_error(self, pos: int, message: str) -> RecordError:
+        """A syntax error at ``pos`` that ends reading."""
+        return RecordError(self.location(pos), f"not valid JSON: {message}{_STOPPED}")
+
+    def decode_error(self, exc: json.JSONDecodeError) -> RecordError:
+        """A syntax error reported by the decoder (it knows its own line and column)."""
+        return RecordError(
+            Location(self.path, exc.lineno, exc.colno), f"not valid JSON: {exc.msg}{_STOPPED}"
+        )
+
+    def value(self, pos: int) -> tuple[Any, int] | RecordError:
+        """Decode the value at ``pos``: (value, end), or the error that ends reading."""
+        try:
+            return _STRICT.raw_decode(self.text, pos)
+        except json.JSONDecodeError as exc:
+            return self.decode_error(exc)
+        except RecursionError:
+            return self.syntax_error(pos, "nested too deeply")
+
+    def array(self, pos: int) -> _Records:
+        """Yield the records of the array opening at ``pos``; return the offset after it.
+
+        Returns ``None`` when a syntax error stopped reading.
+        """
+        text = self.text
+        pos = self.skip(pos + 1)
+        if text.startswith("]", pos):
+            return pos + 1
+        while True:
+            start = pos
+            try:
+                decoded = self.value(pos)
+            except _NonStandardConstant as exc:
+                # Report this element, then find its end with the lenient decoder so the
+                # records after it are still read.
+                try:
+                    _, end = _LENIENT.raw_decode(text, pos)
+                except (json.JSONDecodeError, RecursionError):
+                    yield RecordError(self.location(start), _constant_message(exc.name))
+                    return None
+                yield RecordError(self.location(start), _constant_message(exc.name))
+            else:
+                if isinstance(decoded, RecordError):
+                    yield decoded
+                    return None
+                value, end = decoded
+                if isinstance(value, dict):
+                    yield RawRecord(values=value, location=self.location(start))
+                else:
+                    yield RecordError(
+                        self.location(start),
+                        f"expected a JSON object for each account, got {json_kind(value)}",
+                    )
+            pos = self.skip(end)
+            if text.startswith(",", pos):
+                pos = self.skip(pos + 1)
+                if text.startswith("]", pos):
+                    yield self.syntax_error(pos, "trailing comma before ']'")
+                    return None
+            elif text.startswith("]", pos):
+                return pos + 1
+            else:
+                yield self.syntax_error(pos, "Expecting ',' delimiter")
+                return None
+
+    def wrapper(self, pos: int) -> _Records:
+        """Yield the records of the ``"accounts"`` array of the object opening at ``pos``.
+
+        Returns the offset after the object, or ``None`` when a syntax error stopped
+        reading. Raises :class:`InputError` when there is no ``"accounts"`` array.
+        """
+        text = self.text
+        object_start = pos
+        found = False
+        pos = self.skip(pos + 1)
+        if text.startswith("}", pos):
+            raise InputError(f"{self.location(object_start)}: {_SHAPE}; the object is empty")
+        while True:
+            key_start = pos
+            if not text.startswith('"', pos):
+                yield self.syntax_error(pos, "Expecting property name enclosed in double quotes")
+                return None
+            decoded = self.value(pos)
+            if isinstance(decoded, RecordError):
+                yield decoded
+                return None
+            key, pos = decoded
+            pos = self.skip(pos)
+            if not text.startswith(":", pos):
+                yield self.syntax_error(pos, "Expecting ':' delimiter")
+                return None
+            pos = self.skip(pos + 1)
+            if key == "accounts" and not found:
+                found = True
+                if not text.startswith("[", pos):
+                    yield from self._not_an_accounts_array(pos)
+                    return None
+                end = yield from self.array(pos)
+                if end is None:
+                    return None
+                pos = end
+            else:
+                if key == "accounts":
+                    yield RecordError(
+                        self.location(key_start),
+                        'a second "accounts" key is ignored; only the first one is read',
+                    )
+                try:
+                    _, pos = _LENIENT.raw_decode(text, pos)
+                except json.JSONDecodeError as exc:
+                    yield self.decode_error(exc)
+                    return None
+                except RecursionError:
+                    yield self.syntax_error(pos, "nested too deeply")
+                    return None
+            pos = self.skip(pos)
+            if text.startswith(",", pos):
+                pos = self.skip(pos + 1)
+            elif text.startswith("}", pos):
+                break
+            else:
+                yield self.syntax_error(pos, "Expecting ',' delimiter")
+                return None
+        if not found:
+            raise InputError(
+                f'{self.location(object_start)}: {_SHAPE}; this object has no "accounts" key'
+            )
+        return pos + 1
+
+    def _not_an_accounts_array(self, pos: int) -> _Records:
+        """Explain an ``"accounts"`` value that is not an array (a syntax error, or raise)."""
+        try:
+            value, _ = _LENIENT.raw_decode(self.text, pos)
+        except json.JSONDecodeError as exc:
+            yield self.decode_error(exc)
+            return None
+        except RecursionError:
+            yield self.syntax_error(pos, "nested too deeply")
+            return None
+        raise InputError(
+            f'{self.location(pos)}: "accounts" must be an array of account objects, '
+            f"got {json_kind(value)}"
+        )
+
+    def other_top_level(self, pos: int) -> _Records:
+        """The top level is neither an array nor an object: a syntax error, or raise."""
+        try:
+            value, _ = _LENIENT.raw_decode(self.text, pos)
+        except json.JSONDecodeError as exc:
+            yield self.decode_error(exc)
+            return None
+        raise InputError(f"{self.location(pos)}: {_SHAPE}, got {json_kind(value)}")
+
+
+def _constant_message(name: str) -> str:
+    return f"not valid JSON: {name} is not a JSON value (use null or a number)"

@@ -1,0 +1,25 @@
+"""The bundled derived signals: latest values, utilization, runs, date windows, growth,
+projections and lifecycle stage.
+
+Registered through the ``upsell_rules`` entry point like any third-party plugin. See
+:mod:`upsell_rules_signals.derivations` for the shared conventions (missing inputs give
+``None``; a single value counts as a one-element list).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from upsell_rules.extensions import Derivation
+from upsell_rules.hookspecs import hookimpl
+
+from .derivations import DERIVATIONS
+
+__all__ = ["DERIVATIONS", "upsell_rules_derivations"]
+
+
+@hookimpl
+def upsell_rules_derivations(register: Callable[[Derivation], None]) -> None:
+    """Register every bundled derivation."""
+    for derivation in DERIVATIONS:
+        register(derivation)

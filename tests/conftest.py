@@ -1,0 +1,21 @@
+"""Shared test configuration.
+
+Hypothesis runs without per-example deadlines (CI machines are shared and noisy) and
+with a fixed seed so that a run is reproducible; set HYPOTHESIS_PROFILE=explore to search
+with fresh randomness locally.
+"""
+
+from __future__ import annotations
+
+import os
+
+from hypothesis import HealthCheck, settings
+
+settings.register_profile(
+    "ci",
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+settings.register_profile("explore", deadline=None, max_examples=2000)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
