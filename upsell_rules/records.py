@@ -161,9 +161,16 @@ class AccountReader:
             if isinstance(item, RecordError):
                 yield item
                 continue
-            yield from self._coerce(item, seen)
+            yield from self.coerce_record(item, seen)
 
-    def _coerce(self, raw: RawRecord, seen: dict[str, Location]) -> Iterator[Account | RecordError]:
+    def coerce_record(
+        self, raw: RawRecord, seen: dict[str, Location] | None = None
+    ) -> Iterator[Account | RecordError]:
+        """Coerce one raw record: yields the account, or every error that kept it out.
+
+        ``seen`` tracks account ids across a file so duplicates are reported.
+        """
+        seen = {} if seen is None else seen
         account_id = raw.values.get("account_id")
         if isinstance(account_id, int | float) and not isinstance(account_id, bool):
             account_id = str(account_id)
