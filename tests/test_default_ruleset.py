@@ -284,7 +284,9 @@ def test_dead_zone_exception_for_urgent_usage(evaluator: Evaluator) -> None:
         last_renewal_date=days_ago(10),
         renewal_date=days_ahead(355),
         seats_active_history="22|23|24",
+        gated_feature_attempts=days_ago(1) + "|" + days_ago(2),
     )
+    assert d["band"] == "act_now"  # P=10, R=10, C=1 -> 77.5
     assert "post_renewal_urgent" in flags(d) and "post_renewal_dead_zone" not in flags(d)
     assert d["blocked"] is False
     assert "operational_framing" in d["action"]["prepare"]

@@ -21,7 +21,9 @@ from upsell_rules.loader import check_ruleset, load_ruleset
 ROOT = Path(__file__).resolve().parents[1]
 RULESET = ROOT / "rulesets" / "upsell_timing.yaml"
 BASE = RULESET.read_text(encoding="utf-8")
-FINDING_LINE = re.compile(r"^(?P<path>.+):(?P<line>\d+):(?P<col>\d+): (?P<code>[EW]\d{3}) (?P<msg>.+)$")
+FINDING_LINE = re.compile(
+    r"^(?P<path>.+):(?P<line>\d+):(?P<col>\d+): (?P<code>[EW]\d{3}) (?P<msg>.+)$"
+)
 
 
 # --- helpers ---------------------------------------------------------------------------
@@ -228,12 +230,6 @@ def test_unknown_signal_in_a_flow_mapping_named_condition(tmp_path: Path) -> Non
     assert at(finding) == position(text, "feature_cieling")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: findings inside multi-line scalars (folded '>-' conditions and templates, "
-    "plain multi-line conditions) have no column (or the column of the scalar's start): "
-    "yamlload.YamlDocument.scalar_offset returns col 0 for block scalars",
-)
 @pytest.mark.parametrize(
     ("old", "new", "needle", "code"),
     [
@@ -344,8 +340,11 @@ def test_unreachable_tier_is_a_warning(tmp_path: Path, new: str, words: str) -> 
 @pytest.mark.parametrize(
     ("old", "new", "first_needle"),
     [
-        ("        - id: limit_over_80\n", "        - id: limit_over_90_and_ceiling\n",
-         "- id: limit_over_90_and_ceiling"),
+        (
+            "        - id: limit_over_80\n",
+            "        - id: limit_over_90_and_ceiling\n",
+            "- id: limit_over_90_and_ceiling",
+        ),
         ("  - id: named_gap\n", "  - id: health_floor\n", "  - id: health_floor"),
     ],
     ids=["same-category", "trigger-vs-gate"],
@@ -414,7 +413,7 @@ def test_derivation_parameter_misspelt(tmp_path: Path) -> None:
 
 
 def test_unknown_template_placeholder(tmp_path: Path) -> None:
-    old = "{health_score:int}: work on"
+    old = "{health_score:int}: ]work on"
     path, text = broken(tmp_path, (old, old.replace("health_score", "helth_score")))
     found = findings(path)
     assert [d.code for d in found] == ["E140"]
@@ -433,8 +432,10 @@ def test_template_syntax_error(tmp_path: Path) -> None:
 
 
 THREE_BREAKS = (
-    ("    severity: hard\n    require: health_score >= health_floor",
-     "    severity: hrad\n    require: health_score >= health_floor"),
+    (
+        "    severity: hard\n    require: health_score >= health_floor",
+        "    severity: hrad\n    require: health_score >= health_floor",
+    ),
     ("    upsell_type: addon", "    upsell_type: adon"),
     ("derive: growth_rate", "derive: growth_rat"),
 )

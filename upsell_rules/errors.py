@@ -39,7 +39,9 @@ class Diagnostic:
         return self.code.startswith("E")
 
     def __str__(self) -> str:
-        return f"{self.location}: {self.code} {self.message}"
+        loc = self.location
+        # Findings always carry line and column (counted from 1), even when unknown.
+        return f"{loc.path}:{max(loc.line, 1)}:{max(loc.col, 1)}: {self.code} {self.message}"
 
     def sort_key(self) -> tuple[str, int, int, str]:
         """Order by file, then position, then code."""

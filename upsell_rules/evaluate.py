@@ -37,6 +37,11 @@ class Summary:
     failed: int = 0
     bands: dict[str, int] = field(default_factory=dict)
 
+    def order_bands(self, order: list[str]) -> None:
+        """Put the band counts in the ruleset's order (highest band first)."""
+        rank = {band: index for index, band in enumerate(order)}
+        self.bands = dict(sorted(self.bands.items(), key=lambda kv: rank.get(kv[0], len(rank))))
+
     def line(self) -> str:
         """The one-line summary printed after a run."""
         bands = ", ".join(f"{k} {v}" for k, v in self.bands.items())
@@ -196,8 +201,9 @@ class Evaluator:
                 elif effect == "prepare" and flag.play:
                     prepare.append(flag.play)
         gates = [
-            {"id": gid, "passed": o[index], "play": gate_play}
-            for gid, index, gate_play, _hard in self.gate_info
+            {"id": gid, "passed": o[index], "severity": "hard" if hard else "soft",
+             "play": gate_play}
+            for gid, index, gate_play, hard in self.gate_info
         ]
         for _gid, index, gate_play, hard in self.gate_info:
             if not o[index]:
@@ -250,7 +256,8 @@ class Evaluator:
             frame = upsell_type.frame if upsell_type is not None else ""
         if frame:
             action["frame"] = frame
-        if prepare and not blocked:
+        # Preparatory steps come before outreach, so they matter only in an outreach band.
+        if prepare and not blocked and band.outreach:
             steps = [p for p in dict.fromkeys(prepare) if p != play_id]
             if steps:
                 action["prepare"] = steps
@@ -300,22 +307,27 @@ class Evaluator:
     def _narrative(
         self, decision: dict[str, Any], band: Band, play: Play, values: dict[str, Any]
     ) -> str:
-        head = f"{band.title} at {_num(decision['score'])}/100"
+        score = f"{_num(decision['score'])}/100"
         if decision["capped_at"] is not None and decision["raw_score"] > decision["score"]:
-            head += f" (capped from {_num(decision['raw_score'])})"
-        parts = [head + "."]
-        evidence = [t["evidence"] for t in decision["triggers"] if t["evidence"]]
-        if evidence:
-            parts.append("Signals: " + "; ".join(evidence) + ".")
+            score += f", capped from {_num(decision['raw_score'])}"
+        parts: list[str] = []
         if decision["blocked"]:
             reasons = [f["id"] for f in decision["red_flags"] if f["effect"] == "block"]
             reasons += [
                 g["id"] for g in decision["gates"] if not g["passed"] and g["id"] in self.hard_gates
             ]
-            parts.append(f"Blocked by {', '.join(reasons)}: {play.title.lower()} first.")
-        elif "prepare" in decision["action"]:
+            parts.append(
+                f"Blocked by {', '.join(reasons)}: {play.title} first "
+                f"(timing score {score}, {band.title} band)."
+            )
+        else:
+            parts.append(f"{band.title} at {score}.")
+        evidence = [t["evidence"] for t in decision["triggers"] if t["evidence"]]
+        if evidence:
+            parts.append("Signals: " + "; ".join(evidence) + ".")
+        if not decision["blocked"] and "prepare" in decision["action"]:
             plays = self.ruleset.plays
-            steps = [plays[p].title.lower() for p in decision["action"]["prepare"]]
+            steps = [plays[p].title for p in decision["action"]["prepare"]]
             parts.append("Before outreach: " + "; ".join(steps) + ".")
         if play.message is not None:
             parts.append(play.message.render(values))
@@ -367,6 +379,7 @@ def inputs_used(ruleset: Ruleset, registry: Registry) -> tuple[str, ...]:
         *(g.require for g in rs.gates),
         *(f.when for f in rs.red_flags),
         *(t.when for t in rs.triggers),
+        *(r.when for rules in rs.owners.values() for r in rules if r.when is not None),
     ]
     for cond in conditions:
         wanted.update(names_in(cond.node))

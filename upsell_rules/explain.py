@@ -51,7 +51,10 @@ class Explanation:
                     "id": c.id,
                     "condition": c.condition,
                     "result": c.result,
-                    "steps": c.steps,
+                    "steps": [
+                        {**step, "values": {k: _jsonable(v) for k, v in step["values"].items()}}
+                        for step in c.steps
+                    ],
                     **c.detail,
                 }
                 for c in self.checks
@@ -74,7 +77,7 @@ def _check(
     result, trace = evaluate(cond.node, signals, cond.source)
     steps = []
     for step in trace.steps:
-        values = {k: _jsonable(v) for k, v in step.values.items()}
+        values = dict(step.values)
         # Constants were folded into literals; show their values next to their names.
         for word in _WORD.findall(step.text):
             if word in constants and word not in values:
@@ -157,12 +160,12 @@ def next_steps(
         out.append(f"Already in the top band ({current.title}).")
     if decision["blocked"]:
         holding = [
-            f"red flag '{c.id}' clears ({c.condition})"
+            f"red flag '{c.id}' no longer holds (it fires on: {c.condition})"
             for c in checks
             if c.kind == "red_flag" and c.result is True and c.detail.get("effect") == "block"
         ]
         holding += [
-            f"gate '{c.id}' passes ({c.condition})"
+            f"gate '{c.id}' passes (it requires: {c.condition})"
             for c in checks
             if c.kind == "gate" and c.result is not True and c.detail.get("severity") == "hard"
         ]

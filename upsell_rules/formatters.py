@@ -10,27 +10,29 @@ from typing import Any, TextIO
 
 FORMATS = ("table", "json", "jsonl", "csv")
 
-CSV_COLUMNS = (
-    "account_id",
-    "account_name",
-    "owner",
-    "score",
-    "band",
-    "blocked",
-    "capped_at",
-    "product",
-    "relationship",
-    "commercial",
+CSV_LEAD = ("account_id", "account_name", "owner", "as_of", "score", "raw_score", "band",
+            "blocked", "capped_at")
+CSV_TAIL = (
     "upsell_types",
     "triggers",
     "failed_gates",
     "red_flags",
     "play",
+    "play_title",
     "action_owner",
     "window",
+    "frame",
+    "prepare",
     "narrative",
     "missing_signals",
 )
+
+
+def _cell_number(value: Any) -> Any:
+    """Whole numbers without a trailing .0 (85, not 85.0)."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
 
 
 def to_json(decision: dict[str, Any]) -> str:
@@ -56,38 +58,57 @@ def write_json(decisions: Iterable[dict[str, Any]], out: TextIO) -> None:
     out.write("\n]\n" if not first else "]\n")
 
 
+def csv_columns(first: dict[str, Any]) -> list[str]:
+    """CSV header: fixed columns around one column per scoring category."""
+    return [*CSV_LEAD, *first.get("category_scores", {}), *CSV_TAIL]
+
+
 def csv_row(decision: dict[str, Any]) -> dict[str, Any]:
-    """Flatten a decision into the CSV columns."""
-    scores = decision.get("category_scores", {})
+    """Flatten a decision into CSV cells (lists joined with ``|``)."""
     action = decision.get("action", {})
-    return {
+    row: dict[str, Any] = {
         "account_id": decision["account_id"],
         "account_name": decision["account_name"],
         "owner": decision["owner"],
-        "score": decision["score"],
+        "as_of": decision.get("as_of", ""),
+        "score": _cell_number(decision["score"]),
+        "raw_score": _cell_number(decision.get("raw_score", decision["score"])),
         "band": decision["band"],
         "blocked": "true" if decision["blocked"] else "false",
-        "capped_at": "" if decision["capped_at"] is None else decision["capped_at"],
-        "product": scores.get("product", ""),
-        "relationship": scores.get("relationship", ""),
-        "commercial": scores.get("commercial", ""),
-        "upsell_types": "|".join(decision["upsell_types"]),
-        "triggers": "|".join(t["id"] for t in decision["triggers"]),
-        "failed_gates": "|".join(g["id"] for g in decision["gates"] if not g["passed"]),
-        "red_flags": "|".join(f["id"] for f in decision["red_flags"]),
-        "play": action.get("play", ""),
-        "action_owner": action.get("owner", ""),
-        "window": action.get("window", ""),
-        "narrative": decision["narrative"],
-        "missing_signals": "|".join(decision["missing_signals"]),
+        "capped_at": "" if decision["capped_at"] is None else _cell_number(decision["capped_at"]),
     }
+    for name, value in decision.get("category_scores", {}).items():
+        row[name] = _cell_number(value)
+    row.update(
+        {
+            "upsell_types": "|".join(decision["upsell_types"]),
+            "triggers": "|".join(t["id"] for t in decision["triggers"]),
+            "failed_gates": "|".join(g["id"] for g in decision["gates"] if not g["passed"]),
+            "red_flags": "|".join(f["id"] for f in decision["red_flags"]),
+            "play": action.get("play", ""),
+            "play_title": action.get("title", ""),
+            "action_owner": action.get("owner", ""),
+            "window": action.get("window", ""),
+            "frame": action.get("frame", ""),
+            "prepare": "|".join(action.get("prepare", [])),
+            "narrative": decision["narrative"],
+            "missing_signals": "|".join(decision["missing_signals"]),
+        }
+    )
+    return row
 
 
 def write_csv(decisions: Iterable[dict[str, Any]], out: TextIO) -> None:
-    """A CSV file with one row per account (lists joined with ``|``)."""
-    writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, lineterminator="\n")
+    """A CSV file with one row per account; the header follows the first decision."""
+    stream = iter(decisions)
+    first = next(stream, None)
+    columns = csv_columns(first) if first is not None else [*CSV_LEAD, *CSV_TAIL]
+    writer = csv.DictWriter(out, fieldnames=columns, lineterminator="\n", extrasaction="ignore")
     writer.writeheader()
-    for decision in decisions:
+    if first is None:
+        return
+    writer.writerow(csv_row(first))
+    for decision in stream:
         writer.writerow(csv_row(decision))
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -34,6 +35,8 @@ from upsell_rules.schema import field_path, schema_findings
 from upsell_rules.semantics import unreachable_findings
 from upsell_rules.templates import Template, TemplateError, parse_template
 from upsell_rules.yamlload import Path, YamlDocument, load_yaml
+
+_WORDS = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 #: Names every template may use besides signals and constants.
 DECISION_NAMES = ("account_id", "account_name", "owner", "score", "band", "as_of")
@@ -135,6 +138,26 @@ class _Builder:
         for name, value in self.section("constants", dict).items():
             if isinstance(value, bool | int | float | str):
                 self.constants[name] = value
+            if name in DECISION_NAMES:
+                self.add(("constants", name), "E111", f"'{name}' is a reserved name", key=True)
+
+    def number(self, path: Path, value: Any) -> float | None:
+        """A number written directly or as the name of a numeric constant."""
+        if isinstance(value, bool):
+            return None
+        if isinstance(value, int | float):
+            return float(value)
+        if isinstance(value, str):
+            constant = self.constants.get(value)
+            if isinstance(constant, int | float) and not isinstance(constant, bool):
+                return float(constant)
+            hint = did_you_mean(value, list(self.constants))
+            self.add(
+                path,
+                "E101",
+                f"{field_path(path)}: '{value}' is not a numeric constant{hint}",
+            )
+        return None
 
     def build_signals(self) -> dict[str, SignalDef]:
         raw = self.section("signals", dict)
@@ -146,6 +169,13 @@ class _Builder:
                     ("signals", name),
                     "E111",
                     f"'{name}' is both a signal and a constant",
+                    key=True,
+                )
+            if name in DECISION_NAMES:
+                self.add(
+                    ("signals", name),
+                    "E111",
+                    f"'{name}' is a reserved name (it is part of every decision)",
                     key=True,
                 )
         signals: dict[str, SignalDef] = {}
@@ -201,6 +231,7 @@ class _Builder:
     ) -> tuple[dict[str, Any], tuple[str, ...]]:
         derivation = self.registry.derivations.get(name)
         where = field_path(path)
+        findings_before = len(self.findings)
         if derivation is None:
             hint = did_you_mean(name, list(self.registry.derivations))
             self.add((*path, "derive"), "E133", f"{where}: unknown derivation '{name}'{hint}")
@@ -239,6 +270,8 @@ class _Builder:
                     for i, v in enumerate(value)
                 )
             elif spec.kind in ("number", "integer"):
+                if isinstance(value, str) and isinstance(self.constants.get(value), int | float):
+                        value = self.constants[value]
                 ok = isinstance(value, int | float) and not isinstance(value, bool)
                 if spec.kind == "integer":
                     ok = ok and float(value).is_integer()
@@ -250,6 +283,17 @@ class _Builder:
                     self.add(ppath, "E134", f"{where}: parameter '{pname}' must be text")
             if ok:
                 resolved[pname] = value
+        if len(self.findings) == findings_before:
+            # Let the plugin check the values too (ranges, relations between parameters).
+            defaults = {k: v.default for k, v in derivation.params.items() if v.default is not None}
+            try:
+                derivation.build({**defaults, **resolved})
+            except (ValueError, TypeError) as exc:
+                self.add(
+                    (*path, "params") if "params" in _get(self.data, path) else path,
+                    "E134",
+                    f"{where}: derivation '{name}' refuses these parameters: {exc}",
+                )
         if not _compatible(declared, derivation.output_type):
             self.add(
                 (*path, "type"),
@@ -291,23 +335,24 @@ class _Builder:
             return (), 10.0
         categories: list[Category] = []
         total = 0.0
+        all_numeric = True
         for cname, spec in categories_raw.items():
             if not isinstance(spec, dict):
                 continue
             weight = spec.get("weight")
             if isinstance(weight, int | float) and not isinstance(weight, bool):
                 total += float(weight)
+            else:
+                all_numeric = False
             tiers: list[Tier] = []
             for index, tier in enumerate(spec.get("tiers") or []):
                 if not isinstance(tier, dict):
                     continue
                 path: Path = ("scoring", "categories", cname, "tiers", index)
                 cond = self.condition((*path, "when"))
-                score = tier.get("score")
-                if cond is not None and isinstance(score, int | float) and isinstance(
-                    tier.get("id"), str
-                ):
-                    tiers.append(Tier(tier["id"], float(score), cond))
+                score = self.number((*path, "score"), tier.get("score"))
+                if cond is not None and score is not None and isinstance(tier.get("id"), str):
+                    tiers.append(Tier(tier["id"], score, cond))
             otherwise = spec.get("otherwise", 0)
             categories.append(
                 Category(
@@ -317,7 +362,7 @@ class _Builder:
                     float(otherwise) if isinstance(otherwise, int | float) else 0.0,
                 )
             )
-        if categories and abs(total - 1.0) > 1e-9:
+        if categories and all_numeric and abs(total - 1.0) > 1e-9:
             parts = ", ".join(f"{c.name} {c.weight:g}" for c in categories)
             self.add(
                 ("scoring", "categories"),
@@ -325,8 +370,21 @@ class _Builder:
                 f"scoring.categories: weights must sum to 1, they sum to {total:g} ({parts})",
                 key=True,
             )
-        scale = scoring.get("scale", 10)
-        return tuple(categories), float(scale) if isinstance(scale, int | float) else 10.0
+        scale_raw = scoring.get("scale", 10)
+        scale = float(scale_raw) if isinstance(scale_raw, int | float) else 10.0
+        highest = sum(
+            max([c.otherwise, *(t.score for t in c.tiers)]) * c.weight for c in categories
+        )
+        weights_ok = all_numeric and abs(total - 1.0) <= 1e-9
+        if weights_ok and highest * scale > 100 + 1e-9:
+            self.add(
+                ("scoring", "categories"),
+                "E124",
+                f"scoring.categories: the best tiers give {highest * scale:g} points, above "
+                "the 0-100 scale (lower a tier score, a weight or scoring.scale)",
+                key=True,
+            )
+        return tuple(categories), scale
 
     def build_bands(self, plays: dict[str, Any]) -> tuple[Band, ...]:
         bands: list[tuple[Band, int]] = []
@@ -410,7 +468,7 @@ class _Builder:
             if "play" in spec:
                 self.check_ref((*path, "play"), spec.get("play"), plays, "E131", "play")
             cond = self.condition((*path, "when"))
-            cap = spec.get("cap")
+            cap = self.number((*path, "cap"), spec["cap"]) if "cap" in spec else None
             if cond is not None and isinstance(spec.get("id"), str):
                 flags.append(
                     RedFlag(
@@ -418,7 +476,7 @@ class _Builder:
                         cond,
                         str(spec.get("effect")),
                         spec.get("play") if isinstance(spec.get("play"), str) else None,
-                        float(cap) if isinstance(cap, int | float) else None,
+                        cap,
                     )
                 )
         return tuple(flags)
@@ -534,7 +592,35 @@ class _Builder:
                     ("plugins", index),
                     "E150",
                     f"plugins[{index}]: this ruleset needs plugin '{name}', which is not "
-                    "installed (pip install it, or pass -p)",
+                    "installed (pip install the package that provides it)",
+                )
+
+    def version_text(self) -> str:
+        """The version as written: ``version: 1.10`` stays "1.10", not the float 1.1."""
+        version = self.data.get("version", "")
+        if isinstance(version, int | float) and not isinstance(version, bool):
+            loc = self.doc.locate(("version",))
+            lines = self.doc.text.splitlines()
+            if 0 < loc.line <= len(lines):
+                raw = lines[loc.line - 1][loc.col - 1 :].split("#")[0].strip()
+                if raw:
+                    return raw
+        return str(version)
+
+    def check_unused_constants(self) -> None:
+        # Any word in any text of the file (conditions, templates, settings) counts as a
+        # use, so a constant is not reported just because the rule using it has an error.
+        words: set[str] = set()
+        for key, value in self.data.items():
+            if key != "constants":
+                _collect_words(value, words)
+        for name in self.constants:
+            if name not in words:
+                self.add(
+                    ("constants", name),
+                    "W203",
+                    f"constant '{name}' is never used (a rule, template or setting would name it)",
+                    key=True,
                 )
 
     def build(self, sha256: str) -> Ruleset:
@@ -546,7 +632,7 @@ class _Builder:
         categories, scale = self.build_categories()
         ruleset = Ruleset(
             name=str(self.data.get("name", "")),
-            version=str(self.data.get("version", "")),
+            version=self.version_text(),
             description=str(self.data.get("description", "")),
             path=self.doc.path,
             sha256=sha256,
@@ -564,8 +650,20 @@ class _Builder:
         )
         self.check_ids()
         self.check_plugins()
+        self.check_unused_constants()
         self.findings.extend(unreachable_findings(ruleset))
         return ruleset
+
+
+def _collect_words(value: Any, words: set[str]) -> None:
+    if isinstance(value, str):
+        words.update(_WORDS.findall(value))
+    elif isinstance(value, dict):
+        for item in value.values():
+            _collect_words(item, words)
+    elif isinstance(value, list):
+        for item in value:
+            _collect_words(item, words)
 
 
 def _get(data: Any, path: Path) -> Any:

@@ -7,6 +7,7 @@ reported at the second occurrence.
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from collections.abc import Iterator, Mapping
@@ -20,7 +21,8 @@ from upsell_rules.registry import Registry
 
 IDENTITY_FIELDS = ("account_id", "account_name", "owner")
 
-_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$", re.ASCII)
+_NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$", re.ASCII)
 _TRUE = {"true", "yes", "y", "1", "t"}
 _FALSE = {"false", "no", "n", "0", "f"}
 
@@ -47,6 +49,10 @@ def _number(value: Any) -> float | int:
         result: float | int = value
     elif isinstance(value, str):
         text = value.strip()
+        if not _NUMBER.match(text):
+            if text.lower().lstrip("+-") in ("nan", "inf", "infinity"):
+                raise CoercionError("is not a finite number")
+            raise CoercionError("is not a number")
         try:
             result = int(text)
         except ValueError:
@@ -135,7 +141,7 @@ def coerce(value: Any, kind: str) -> Any:
 
 
 def _show(value: Any) -> str:
-    text = value if isinstance(value, str) else repr(value)
+    text = value if isinstance(value, str) else json.dumps(value, default=str)
     return text if len(text) <= 60 else text[:57] + "..."
 
 
@@ -174,6 +180,14 @@ class AccountReader:
         account_id = raw.values.get("account_id")
         if isinstance(account_id, int | float) and not isinstance(account_id, bool):
             account_id = str(account_id)
+        if account_id is not None and not isinstance(account_id, str):
+            yield RecordError(
+                raw.location,
+                f"{_show(account_id)} is not text (an account_id is required text)",
+                field="account_id",
+                value=_show(account_id),
+            )
+            return
         if not isinstance(account_id, str) or not account_id.strip():
             yield RecordError(raw.location, "missing required value", field="account_id")
             return
@@ -202,7 +216,8 @@ class AccountReader:
                 errors.append(
                     RecordError(
                         raw.location,
-                        f"{_show(value)!r} {exc}",
+                        f"{_show(value)!r} {exc}" if isinstance(value, str)
+                        else f"{_show(value)} {exc}",
                         field=name,
                         value=_show(value),
                         account_id=account_id,

@@ -8,6 +8,7 @@ passed to ``str.format``: a placeholder can only read a value, never an attribut
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -32,14 +33,17 @@ def _fmt_number(value: Any) -> str:
     if isinstance(value, float):
         if value.is_integer():
             return str(int(value))
-        return f"{value:.2f}".rstrip("0").rstrip(".")
+        text = f"{value:.2f}".rstrip("0").rstrip(".")
+        return "0" if text == "-0" else text
     return str(value)
 
 
 def format_value(value: Any, fmt: str | None) -> str:
     """Render one value for people (dates ISO, lists joined, numbers trimmed)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return "n/a"
     if fmt == "int" and isinstance(value, int | float) and not isinstance(value, bool):
-        return str(round(value))
+        return f"{round(value):,}"
     if fmt == "pct" and isinstance(value, int | float) and not isinstance(value, bool):
         return f"{round(value * 100)}%"
     if fmt == "money" and isinstance(value, int | float) and not isinstance(value, bool):
@@ -78,7 +82,6 @@ class Template:
     def render(self, values: Mapping[str, Any]) -> str:
         """Fill the template; missing values drop their optional part or show 'n/a'."""
         out: list[str] = []
-        dropped = False
         for optional, parts in self.segments:
             mark = len(out)
             for text, fmt, is_name in parts:
@@ -89,14 +92,13 @@ class Template:
                 if value is None or value == []:
                     if optional:
                         del out[mark:]
-                        dropped = True
                         break
                     out.append("n/a")
                 else:
                     out.append(format_value(value, fmt))
         text = "".join(out)
-        # Literal text was collapsed when parsing; a dropped part can leave a double space.
-        return " ".join(text.split()) if dropped else text.strip()
+        # A dropped part or an empty value can leave a double space: collapse all runs.
+        return " ".join(text.split())
 
 
 def _parts(text: str, base: int) -> tuple[tuple[str, str | None, bool], ...]:

@@ -9,6 +9,7 @@ plain Python data plus a position index, so nothing downstream depends on ruamel
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -77,54 +78,61 @@ class YamlDocument:
                 line, col = self.values[probe]
                 return Location(self.path, line, col)
             if not probe:
-                return Location(self.path, 1, 1)
+                first = min(self.keys.values(), default=(1, 1))
+                return Location(self.path, *first)
             probe = probe[:-1]
             key = True
 
     def scalar_offset(self, path: Path, offset: int) -> Location:
         """Location of character ``offset`` inside the string scalar at ``path``.
 
-        Exact for plain and quoted one-line scalars; block scalars and multi-line
-        flow scalars point at the line the offset falls on where that can be known.
+        One-line plain and quoted scalars map directly. For multi-line scalars (folded,
+        literal, or wrapped plain text) the loaded value differs from the source only in
+        white space, so the token at ``offset`` is found in the source by counting how
+        often it occurs before that point.
         """
         base = self.locate(path)
         value = _get(self.data, path)
         style = self.styles.get(path, "plain")
-        if not isinstance(value, str) or base.line == 0:
+        if not isinstance(value, str) or base.line == 0 or not self.text:
             return base
+        lines = self.text.splitlines()
         if style in ("plain", "single", "double") and "\n" not in value:
             shift = 0 if style == "plain" else 1
-            raw_line = self.text.splitlines()[base.line - 1] if self.text else ""
+            raw_line = lines[base.line - 1] if base.line <= len(lines) else ""
             start = base.col - 1 + shift
             if raw_line[start : start + len(value)] == value:
                 return Location(self.path, base.line, base.col + shift + offset)
+        match = _TOKEN.match(value, min(max(offset, 0), len(value)))
+        if match is None:
             return base
-        if style in ("folded", "literal"):
-            # Block scalars start on the line after the indicator; folded text joins
-            # lines with spaces, so count how many line breaks precede the offset.
-            before = value[:offset]
-            lines_before = before.count("\n") if style == "literal" else 0
-            if style == "folded":
-                lines_before = _folded_line_of(self.text, base.line, offset)
-            return Location(self.path, base.line + 1 + lines_before, 0)
-        return base
+        token = match.group()
+        nth = _count(value[:offset], token)
+        starts = [0]
+        for line in lines:
+            starts.append(starts[-1] + len(line) + 1)
+        position = starts[base.line - 1] + base.col - 1
+        for _ in range(nth + 1):
+            found = self.text.find(token, position)
+            if found == -1:
+                return base
+            position = found + len(token)
+        found = position - len(token)
+        line_index = max(i for i, start in enumerate(starts) if start <= found)
+        return Location(self.path, line_index + 1, found - starts[line_index] + 1)
 
 
-def _folded_line_of(text: str, indicator_line: int, offset: int) -> int:
-    """Which line (0-based, after the indicator) of a folded block holds ``offset``."""
-    lines = text.splitlines()[indicator_line:]
-    if not lines:
-        return 0
-    indent = len(lines[0]) - len(lines[0].lstrip())
-    consumed = 0
-    for index, raw in enumerate(lines):
-        if raw.strip() and len(raw) - len(raw.lstrip()) < indent:
-            break
-        chunk = raw.strip()
-        consumed += len(chunk) + 1
-        if consumed > offset:
-            return index
-    return 0
+_TOKEN = re.compile(r"[A-Za-z0-9_.%]+|\S")
+
+
+def _count(text: str, token: str) -> int:
+    """Non-overlapping occurrences of ``token`` in ``text``."""
+    count = 0
+    index = text.find(token)
+    while index != -1:
+        count += 1
+        index = text.find(token, index + len(token))
+    return count
 
 
 def _get(data: Any, path: Path) -> Any:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import sys
 import tempfile
 from collections.abc import Callable, Iterator
@@ -32,7 +33,7 @@ class IsoDate(click.ParamType):
         if isinstance(value, date):
             return value
         try:
-            if len(str(value)) != 10:
+            if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", str(value), re.ASCII):
                 raise ValueError
             return date.fromisoformat(str(value))
         except ValueError:
@@ -102,8 +103,8 @@ def load_or_exit(path: str, registry: Registry) -> Ruleset:
     if ruleset is None or errors:
         print_diagnostics(findings, sys.stderr)
         click.echo(
-            f"upsell-rules: {path}: the ruleset has {len(errors) or len(findings)} error(s); "
-            "run 'upsell-rules validate' for details",
+            f"upsell-rules: {path}: the ruleset has {len(errors) or len(findings)} error(s) "
+            "(listed above); fix them and run again",
             err=True,
         )
         raise SystemExit(EXIT_USAGE)
@@ -119,6 +120,10 @@ def output_stream(path: str | None) -> Iterator[TextIO]:
         yield sys.stdout
         return
     directory = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(directory):
+        click.echo(f"upsell-rules: error: --output {path}: folder {directory} does not exist",
+                   err=True)
+        raise SystemExit(EXIT_USAGE)
     fd, tmp = tempfile.mkstemp(prefix=".upsell-rules-", dir=directory)
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:

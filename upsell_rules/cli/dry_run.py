@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import sys
 from collections.abc import Iterator
 from datetime import date
@@ -76,7 +77,8 @@ def _rich_table(decisions: list[dict[str, Any]]) -> None:
     styles = {"act_now": "bold green", "warming": "yellow", "monitor": "cyan", "wait": "dim"}
     table = Table(title="Upsell queue", header_style="bold")
     for header in TABLE_HEADERS:
-        table.add_column(header, overflow="fold")
+        wrap = header in ("why", "window", "name", "play")
+        table.add_column(header, overflow="fold", no_wrap=not wrap)
     for decision, row in zip(decisions, table_rows(decisions), strict=True):
         style = "red" if decision["blocked"] else styles.get(decision["band"], "")
         table.add_row(*row, style=style)
@@ -137,10 +139,16 @@ def dry_run(
                     write_plain_table(ordered, out)
         else:
             writer = {"json": write_json, "jsonl": write_jsonl, "csv": write_csv}[fmt]
+            # Read up to the first decision before writing anything, so a data file that
+            # cannot be read at all leaves no half-started output behind.
+            stream = iter(decisions)
+            first = next(stream, None)
+            head = [first] if first is not None else []
             with output_stream(output) as out:
-                writer(decisions, out)
+                writer(itertools.chain(head, stream), out)
     except InputError as exc:
         click.echo(f"upsell-rules: error: {exc}", err=True)
         raise SystemExit(EXIT_USAGE) from None
+    summary.order_bands([band.id for band in rules.bands])
     click.echo(summary.line(), err=True)
     raise SystemExit(EXIT_FINDINGS if summary.failed else EXIT_OK)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import json
 from datetime import date
 from typing import Any
@@ -30,22 +29,31 @@ from upsell_rules.templates import format_value
 _MARK = {True: "yes ", False: "no  ", None: "n/a "}
 
 
-def _value(value: Any) -> str:
+def _value(value: Any, unit: str = "") -> str:
     if value is None:
         return "missing"
-    if isinstance(value, str) and not isinstance(value, bool):
+    if isinstance(value, str):
         return repr(value)
+    if unit == "ratio" and isinstance(value, int | float) and not isinstance(value, bool):
+        return f"{value * 100:.1f}".rstrip("0").rstrip(".") + "%"
     return format_value(value, None)
+
+
+_UNITS: dict[str, str] = {}
+
+
+def _values(values: dict[str, Any]) -> str:
+    return ", ".join(f"{k} = {_value(v, _UNITS.get(k, ''))}" for k, v in values.items())
 
 
 def _check_lines(check: Check, label: str) -> list[str]:
     lines = [f"  [{_MARK[check.result].strip():>3}] {label}: {check.condition}"]
     if len(check.steps) > 1 or (check.steps and check.steps[0]["test"] != check.condition):
         for step in check.steps:
-            values = ", ".join(f"{k} = {_value(v)}" for k, v in step["values"].items())
+            values = _values(step["values"])
             lines.append(f"          {_MARK[step['result']]} {step['test']}   [{values}]")
     elif check.steps:
-        values = ", ".join(f"{k} = {_value(v)}" for k, v in check.steps[0]["values"].items())
+        values = _values(check.steps[0]["values"])
         if values:
             lines.append(f"          {values}")
     return lines
@@ -99,6 +107,26 @@ def render_text(ex: Explanation, ruleset_label: str) -> str:
     return "\n".join(out) + "\n"
 
 
+def _edit_distance(a: str, b: str) -> int:
+    """Levenshtein distance (small inputs: account ids)."""
+    previous = list(range(len(b) + 1))
+    for i, char_a in enumerate(a, 1):
+        current = [i]
+        for j, char_b in enumerate(b, 1):
+            current.append(
+                min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (char_a != char_b))
+            )
+        previous = current
+    return previous[-1]
+
+
+def suggest(wanted: str, seen: list[str]) -> list[str]:
+    """Up to three ids closest to ``wanted`` by edit distance (close ones only)."""
+    limit = max(2, len(wanted) // 3)
+    ranked = sorted((_edit_distance(wanted, s), s) for s in seen)
+    return [s for distance, s in ranked[:3] if distance <= limit]
+
+
 def _find(reader: AccountReader, data: str, account_id: str) -> Account | list[RecordError]:
     errors: list[RecordError] = []
     seen: list[str] = []
@@ -112,9 +140,10 @@ def _find(reader: AccountReader, data: str, account_id: str) -> Account | list[R
         seen.append(item.account_id)
     if errors:
         return errors
-    close = difflib.get_close_matches(account_id, seen, n=3)
+    close = suggest(account_id, seen)
     hint = f" (did you mean {', '.join(close)}?)" if close else ""
-    raise click.ClickException(f"account '{account_id}' is not in {data}{hint}")
+    click.echo(f"upsell-rules: error: account '{account_id}' is not in {data}{hint}", err=True)
+    raise SystemExit(EXIT_USAGE)
 
 
 @click.command("explain")
@@ -152,6 +181,7 @@ def explain_command(
             click.echo(f"upsell-rules: error: {error}", err=True)
         raise SystemExit(EXIT_FINDINGS)
     result = explain(evaluator, found, resolve_as_of(as_of))
+    _UNITS.update({name: sig.unit for name, sig in rules.signals.items()})
     if fmt == "json":
         click.echo(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
     else:

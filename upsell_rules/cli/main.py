@@ -17,10 +17,9 @@ def cli() -> None:
 
     Rulesets are YAML files (see docs/authoring.md). Start with:
 
+    \b
         upsell-rules validate rulesets/upsell_timing.yaml
-
-        upsell-rules dry-run rulesets/upsell_timing.yaml --data samples/accounts.csv
-        --as-of 2026-11-02
+        upsell-rules dry-run rulesets/upsell_timing.yaml --data samples/accounts.csv --as-of 2026-11-02
     """
 
 

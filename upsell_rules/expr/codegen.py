@@ -135,7 +135,13 @@ class _Emitter:
                     values.append(item.value)  # type: ignore[union-attr]
             return self.const(frozenset(values))
         # A condition used as a boolean value (e.g. "flag == (a > b)").
-        return f"({self.condition(node)})"
+        # Known only when the condition or its negation holds (three-valued, like
+        # the interpreter); otherwise the value is missing.
+        nnf = to_nnf(node)
+        positive = self.condition(nnf)
+        negative = self.condition(to_nnf(negate(nnf)))
+        guards.append(f"({positive} or {negative})")
+        return f"({positive})"
 
     def condition(self, node: Node) -> str:
         """Python code for a condition in negation normal form."""

@@ -17,6 +17,7 @@ Grammar (lowest precedence first)::
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 
@@ -233,18 +234,26 @@ class _Parser:
 
     def sum_(self) -> Node:
         left = self.product()
+        chain = 0
         while self.tok.kind == "op" and self.tok.text in ("+", "-"):
             op = self.advance().text
+            self.enter()
+            chain += 1
             right = self.product()
             left = Arith(op, left, right, (_start(left), _end(right)))  # type: ignore[arg-type]
+        self.depth -= chain
         return left
 
     def product(self) -> Node:
         left = self.unary()
+        chain = 0
         while self.tok.kind == "op" and self.tok.text in ("*", "/"):
             op = self.advance().text
+            self.enter()
+            chain += 1
             right = self.unary()
             left = Arith(op, left, right, (_start(left), _end(right)))  # type: ignore[arg-type]
+        self.depth -= chain
         return left
 
     def unary(self) -> Node:
@@ -267,8 +276,14 @@ class _Parser:
             if percent:
                 text = text[:-1]
             value: float | int = float(text) if any(c in text for c in ".eE") else int(text)
-            if percent:
-                value = round(value / 100, 12)
+            try:
+                if percent:
+                    value = round(value / 100, 12)
+                finite = math.isfinite(value)
+            except OverflowError:
+                finite = False
+            if not finite:
+                raise ExprSyntaxError(f"number {token.text!r} is too large", token.start)
             return Num(value, (token.start, token.end), percent)
         if token.kind == "str":
             self.advance()
@@ -291,6 +306,7 @@ class _Parser:
             return inner
         if token.kind == "op" and token.text == "[":
             start = self.advance().start
+            self.enter()
             items: list[Node] = []
             if not self.at("op", "]"):
                 items.append(self.unary())
@@ -298,6 +314,7 @@ class _Parser:
                     self.advance()
                     items.append(self.unary())
             end = self.expect("op", "]", "',' or ']'").end
+            self.depth -= 1
             return ListLit(tuple(items), (start, end))
         if token.kind == "kw":
             raise self.error("expected a value")
