@@ -214,6 +214,8 @@ def container_has_items(node: Node) -> bool:
 def _describe(node: Node) -> str:
     if isinstance(node, Name):
         return node.name
+    if isinstance(node, Num) and node.percent:
+        return f"{node.value * 100:g}%"
     if isinstance(node, Num | Str | Bool | DateLit):
         return str(node.value)
     return "expression"

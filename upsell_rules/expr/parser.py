@@ -86,8 +86,13 @@ def tokenize(text: str) -> list[Token]:
         if match is None:
             char = text[pos]
             hint = ""
-            if char == "=":
+            following = text[pos + 1 : pos + 2]
+            if char == "=" and following in "<>" and following:
+                hint = f" (did you mean '{following}='?)"
+            elif char == "=":
                 hint = " (use == to compare)"
+            elif char == ".":
+                hint = " (signals are plain names: there is no attribute access)"
             elif char == "&" or char == "|":
                 hint = " (use 'and' / 'or')"
             elif char == "!":
