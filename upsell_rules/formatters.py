@@ -143,12 +143,15 @@ def table_rows(decisions: list[dict[str, Any]]) -> list[list[str]]:
         action = d["action"]
         score = d["score"]
         score_text = f"{score:g}" + (" cap" if d["capped_at"] is not None else "")
+        # "ready" only where outreach is the play; other bands have nothing to start.
         if d["blocked"]:
             status = "blocked"
         elif action.get("prepare"):
             status = "prep first"
-        else:
+        elif d["band"] == "act_now":
             status = "ready"
+        else:
+            status = "-"
         rows.append(
             [
                 d["account_id"],
