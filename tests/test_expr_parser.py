@@ -409,16 +409,18 @@ class TestSyntaxErrors:
         assert err.offset == 5
         assert "')'" in err.message
 
-    def test_function_calls_are_refused(self) -> None:
-        err = syntax_error("foo(1)")
-        assert err.offset == 0
-        assert "function calls" in err.message
-        assert "foo" in err.message
+    # Calls parse; whether the function exists is checked later (tests/test_functions.py).
+    def test_function_call_parses_with_its_arguments(self) -> None:
+        node = parse("foo(1, tags)")
+        assert type(node).__name__ == "Call"
+        assert node.name == "foo"  # type: ignore[union-attr]
+        assert node.span == (0, 12)
+        assert len(node.args) == 2  # type: ignore[union-attr]
 
-    def test_function_call_later_in_the_text(self) -> None:
-        err = syntax_error("x > 1 and len(tags) > 2")
-        assert err.offset == 10
-        assert "function calls" in err.message
+    def test_unclosed_call_is_located(self) -> None:
+        err = syntax_error("x > 1 and len(tags > 2")
+        assert err.offset == 19
+        assert "',' or ')'" in err.message
 
     @pytest.mark.parametrize("text", ["", "   ", "\n\t"])
     def test_empty_condition(self, text: str) -> None:

@@ -98,3 +98,12 @@ class InputError(UpsellRulesError):
 
 class PluginError(UpsellRulesError):
     """A plugin failed to load or misbehaved; the message names the plugin."""
+
+
+class PluginTimeout(BaseException):
+    """A plugin made no progress within the run's time budget; the message names it.
+
+    Raised by :mod:`upsell_rules.watchdog` in the middle of the stuck plugin's code. It
+    is a ``BaseException``, like ``KeyboardInterrupt``, so that a plugin's own
+    ``except Exception`` cannot swallow it and carry on hanging.
+    """

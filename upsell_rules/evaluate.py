@@ -7,7 +7,7 @@ weighted score, caps, the band, gates, red flags, triggers, the action and a nar
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -333,32 +333,72 @@ class Evaluator:
             parts.append(play.message.render(values))
         return " ".join(parts)
 
-    def evaluate(
-        self, items: Iterable[Account | RecordError], as_of: date, summary: Summary | None = None
-    ) -> Iterator[dict[str, Any] | RecordError]:
-        """Decide every account in ``items``; pass record errors through, counted."""
-        summary = summary if summary is not None else Summary()
-        failed_at: set[Any] = set()
-        decide = self.decide
-        bands = summary.bands
+    def evaluate_batch(
+        self, items: Sequence[Account | RecordError], as_of: date
+    ) -> list[tuple[bool, dict[str, Any] | RecordError]]:
+        """Decide a batch of accounts: one ``(was_read_error, result)`` per item, in order.
+
+        A record error in ``items`` is passed through as ``(True, error)``; an account
+        whose derived signals fail (a plugin bug) becomes ``(False, error)``. Nothing is
+        counted and no hook runs: :meth:`evaluate` does that around the batches.
+        """
+        out: list[tuple[bool, dict[str, Any] | RecordError]] = []
+        append = out.append
+        signals = self.signals
+        predicate = self.predicate
+        assemble = self.assemble
         for item in items:
             if isinstance(item, RecordError):
-                if item.location not in failed_at:
-                    failed_at.add(item.location)
+                append((True, item))
+                continue
+            try:
+                s = signals(item, as_of)
+                append((False, assemble(item, s, predicate(s), as_of)))
+            except PluginError as exc:
+                append((False, RecordError(item.location, str(exc), account_id=item.account_id)))
+        return out
+
+    def evaluate(
+        self,
+        items: Iterable[Account | RecordError],
+        as_of: date,
+        summary: Summary | None = None,
+        jobs: int = 1,
+    ) -> Iterator[dict[str, Any] | RecordError]:
+        """Decide every account in ``items``; pass record errors through, counted.
+
+        Results stream in input order. With ``jobs`` > 1 the accounts are decided in
+        that many worker processes (see :mod:`upsell_rules.parallel`); the results are
+        the same, in the same order.
+
+        Plugins' ``upsell_rules_before_evaluation`` runs before the first account and
+        ``upsell_rules_after_evaluation`` after the last one.
+        """
+        from upsell_rules.parallel import decide_in_batches
+
+        summary = summary if summary is not None else Summary()
+        hooks = self.registry.hooks
+        hooks.before_evaluation(self.ruleset, as_of)
+        failed_at: set[Any] = set()
+        bands = summary.bands
+        for read_error, result in decide_in_batches(self, items, as_of, jobs):
+            if read_error:
+                assert isinstance(result, RecordError)
+                if result.location not in failed_at:
+                    failed_at.add(result.location)
                     summary.read += 1
                     summary.failed += 1
-                yield item
+                yield result
                 continue
             summary.read += 1
-            try:
-                decision = decide(item, as_of)
-            except PluginError as exc:
+            if isinstance(result, RecordError):
                 summary.failed += 1
-                yield RecordError(item.location, str(exc), account_id=item.account_id)
+                yield result
                 continue
             summary.decided += 1
-            bands[decision["band"]] = bands.get(decision["band"], 0) + 1
-            yield decision
+            bands[result["band"]] = bands.get(result["band"], 0) + 1
+            yield result
+        hooks.after_evaluation(self.ruleset, summary)
 
 
 def resolved_params(registry: Registry, sig: SignalDef) -> dict[str, Any]:

@@ -91,7 +91,6 @@ def explain(evaluator: Evaluator, account: Account, as_of: date) -> Explanation:
     rs = evaluator.ruleset
     decision = evaluator.decide(account, as_of)
     signals = evaluator.signals(account, as_of)
-    signals.pop("_as_of", None)
     checks: list[Check] = []
     for category in rs.categories:
         for tier in category.tiers:
@@ -110,6 +109,8 @@ def explain(evaluator: Evaluator, account: Account, as_of: date) -> Explanation:
         check = _check("trigger", trigger.id, trigger.when, signals, rs.constants)
         check.detail = {"upsell_type": trigger.upsell_type, "play": trigger.play}
         checks.append(check)
+    # Kept until here: functions that count days (count_within) read the date from it.
+    signals.pop("_as_of", None)
     return Explanation(decision, signals, checks, next_steps(evaluator, decision, checks))
 
 

@@ -1,12 +1,25 @@
-"""Render decision records: JSON, JSON Lines, CSV and the queue table."""
+"""Render decision records: JSON, JSON Lines, CSV and the queue table.
+
+JSON and the table are faithful: every value as it is. CSV is opened in spreadsheets,
+which run a cell starting with ``=``, ``+``, ``-``, ``@``, a tab or a line break as a
+formula, so every *text* cell starting that way gets a leading ``'`` (the OWASP advice
+against CSV injection); numbers (scores, caps) are written as numbers and never changed.
+
+With ``dry-run --errors include`` a record that could not be read appears in the output
+as an error row (:func:`error_record`) instead of only on stderr, so that every input
+account is accounted for.
+"""
 
 from __future__ import annotations
 
 import csv
 import io
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any, TextIO
+
+from upsell_rules.errors import RecordError
+from upsell_rules.fastjson import dumps_compact
 
 FORMATS = ("table", "json", "jsonl", "csv")
 
@@ -28,6 +41,39 @@ CSV_TAIL = (
 )
 
 
+#: Error columns of a CSV that includes failed records.
+CSV_ERRORS = ("error_location", "error_field", "error_value", "error_message")
+
+#: How a cell that a spreadsheet would run as a formula starts: the OWASP list, a line
+#: feed, and the full-width forms some spreadsheets fold to ASCII.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+
+
+def safe_cell(value: Any) -> Any:
+    """``value`` for a CSV cell: text that starts like a formula gets a leading ``'``."""
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
+
+
+def error_record(errors: Sequence[RecordError]) -> dict[str, Any]:
+    """The output row of one record that could not be read or decided.
+
+    ``errors`` are all the problems of that one record (usually one). The row holds the
+    ``account_id`` (``None`` when it is unknown), the first problem under ``error``
+    (``location``, ``account_id``, ``field``, ``value``, ``message``) and every problem
+    under ``errors``.
+    """
+    problems = [e.to_dict() for e in errors]
+    account_id = next((e.account_id for e in errors if e.account_id), "")
+    return {"account_id": account_id or None, "error": problems[0], "errors": problems}
+
+
+def is_error_record(item: dict[str, Any]) -> bool:
+    """True for a row made by :func:`error_record`."""
+    return "error" in item
+
+
 def _cell_number(value: Any) -> Any:
     """Whole numbers without a trailing .0 (85, not 85.0)."""
     if isinstance(value, float) and value.is_integer():
@@ -36,8 +82,8 @@ def _cell_number(value: Any) -> Any:
 
 
 def to_json(decision: dict[str, Any]) -> str:
-    """One decision as compact, key-order-stable JSON."""
-    return json.dumps(decision, ensure_ascii=False, separators=(",", ":"))
+    """One decision as compact, key-order-stable JSON (orjson when installed)."""
+    return dumps_compact(decision)
 
 
 def write_jsonl(decisions: Iterable[dict[str, Any]], out: TextIO) -> None:
@@ -64,7 +110,31 @@ def csv_columns(first: dict[str, Any]) -> list[str]:
 
 
 def csv_row(decision: dict[str, Any]) -> dict[str, Any]:
-    """Flatten a decision into CSV cells (lists joined with ``|``)."""
+    """Flatten a decision (or an error row) into CSV cells, safe for spreadsheets.
+
+    Lists are joined with ``|``; every text cell goes through :func:`safe_cell`.
+    """
+    if is_error_record(decision):
+        return {k: safe_cell(v) for k, v in _error_cells(decision).items()}
+    return {k: safe_cell(v) for k, v in _decision_cells(decision).items()}
+
+
+def _error_cells(row: dict[str, Any]) -> dict[str, Any]:
+    first = row["error"]
+    messages = [
+        f"{e['field']}: {e['message']}" if e.get("field") else str(e["message"])
+        for e in row.get("errors") or [first]
+    ]
+    return {
+        "account_id": row.get("account_id") or "",
+        "error_location": first.get("location") or "",
+        "error_field": first.get("field") or "",
+        "error_value": first.get("value") or "",
+        "error_message": "; ".join(messages),
+    }
+
+
+def _decision_cells(decision: dict[str, Any]) -> dict[str, Any]:
     action = decision.get("action", {})
     row: dict[str, Any] = {
         "account_id": decision["account_id"],
@@ -98,11 +168,29 @@ def csv_row(decision: dict[str, Any]) -> dict[str, Any]:
     return row
 
 
-def write_csv(decisions: Iterable[dict[str, Any]], out: TextIO) -> None:
-    """A CSV file with one row per account; the header follows the first decision."""
+def write_csv(
+    decisions: Iterable[dict[str, Any]],
+    out: TextIO,
+    *,
+    categories: Sequence[str] | None = None,
+    errors: bool = False,
+) -> None:
+    """A CSV file with one row per account.
+
+    The category columns are ``categories`` when given, else those of the first
+    decision. With ``errors`` the header ends with the :data:`CSV_ERRORS` columns, which
+    error rows fill (their other cells stay empty).
+    """
     stream = iter(decisions)
     first = next(stream, None)
-    columns = csv_columns(first) if first is not None else [*CSV_LEAD, *CSV_TAIL]
+    if categories is not None:
+        columns = [*CSV_LEAD, *categories, *CSV_TAIL]
+    elif first is not None and not is_error_record(first):
+        columns = csv_columns(first)
+    else:
+        columns = [*CSV_LEAD, *CSV_TAIL]
+    if errors:
+        columns += CSV_ERRORS
     writer = csv.DictWriter(out, fieldnames=columns, lineterminator="\n", extrasaction="ignore")
     writer.writeheader()
     if first is None:
@@ -113,8 +201,15 @@ def write_csv(decisions: Iterable[dict[str, Any]], out: TextIO) -> None:
 
 
 def queue_order(decisions: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The prioritised queue: unblocked act-now first, then by band, score, account id."""
+    """The prioritised queue: unblocked act-now first, then by band, score, account id.
+
+    Error rows, if any, come last, in input order.
+    """
     rank = {"act_now": 0, "warming": 1, "monitor": 2, "wait": 3}
+    failed = [d for d in decisions if is_error_record(d)]
+    if failed:
+        decided = [d for d in decisions if not is_error_record(d)]
+        return [*queue_order(decided), *failed]
     return sorted(
         decisions,
         key=lambda d: (
@@ -140,6 +235,14 @@ def table_rows(decisions: list[dict[str, Any]]) -> list[list[str]]:
     """Rows of the queue table (already ordered)."""
     rows = []
     for d in decisions:
+        if is_error_record(d):
+            problem = d["error"]
+            where = f"{problem['field']}: " if problem.get("field") else ""
+            rows.append(
+                [d["account_id"] or "-", "", "-", "-", "error",
+                 "-", f"{problem['location']}: {where}{problem['message']}", "-", "-", "-"]
+            )
+            continue
         action = d["action"]
         score = d["score"]
         score_text = f"{score:g}" + (" cap" if d["capped_at"] is not None else "")

@@ -13,10 +13,11 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from upsell_rules.errors import Diagnostic, Location, RulesetError
+from upsell_rules.errors import Diagnostic, RulesetError
 from upsell_rules.expr.check import check, did_you_mean
 from upsell_rules.expr.nodes import names_in
 from upsell_rules.expr.parser import ExprSyntaxError, parse
+from upsell_rules.extensions import ParamSpec
 from upsell_rules.model import (
     Band,
     Category,
@@ -27,6 +28,7 @@ from upsell_rules.model import (
     RedFlag,
     Ruleset,
     SignalDef,
+    SinkConfig,
     Tier,
     Trigger,
 )
@@ -34,7 +36,7 @@ from upsell_rules.registry import Registry, default_registry
 from upsell_rules.schema import field_path, schema_findings
 from upsell_rules.semantics import unreachable_findings
 from upsell_rules.templates import Template, TemplateError, parse_template
-from upsell_rules.yamlload import Path, YamlDocument, load_yaml
+from upsell_rules.yamlload import Path, YamlDocument, load_yaml, read_limited, size_finding
 
 _WORDS = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
@@ -83,7 +85,7 @@ class _Builder:
                 )
             )
             return None
-        checked, problems = check(node, self.types, self.constants)
+        checked, problems = check(node, self.types, self.constants, self.registry.functions)
         for problem in problems:
             self.findings.append(
                 Diagnostic(
@@ -587,13 +589,125 @@ class _Builder:
 
     def check_plugins(self) -> None:
         for index, name in enumerate(self.data.get("plugins") or []):
-            if isinstance(name, str) and name not in self.registry.plugins:
-                self.add(
-                    ("plugins", index),
-                    "E150",
-                    f"plugins[{index}]: this ruleset needs plugin '{name}', which is not "
-                    "installed (pip install the package that provides it)",
+            if not isinstance(name, str) or name in self.registry.plugins:
+                continue
+            if name in self.registry.disabled:
+                why = (
+                    "which is disabled for this run (remove -p no:NAME or its entry in "
+                    "UPSELL_RULES_DISABLE_PLUGINS)"
                 )
+            else:
+                why = (
+                    "which is not installed (pip install the package that provides it, or "
+                    "load it for one run with -p MODULE or --plugin FILE)"
+                )
+            self.add(
+                ("plugins", index), "E150",
+                f"plugins[{index}]: this ruleset needs plugin '{name}', {why}",
+            )
+
+    def option_value(self, path: Path, what: str, spec: ParamSpec, value: Any) -> bool:
+        """Check one source or sink option against its declared kind (E152/E154)."""
+        kind = spec.kind
+        ok = True
+        if kind in ("number", "integer"):
+            ok = isinstance(value, int | float) and not isinstance(value, bool)
+            if ok and kind == "integer":
+                ok = float(value).is_integer()
+        elif kind in ("string", "signal"):
+            ok = isinstance(value, str)
+        elif kind == "boolean":
+            ok = isinstance(value, bool)
+        elif kind in ("list", "signals"):
+            ok = isinstance(value, list) and all(isinstance(v, str) for v in value)
+        elif kind == "mapping":
+            ok = isinstance(value, dict) and all(
+                isinstance(v, str) for v in value.values()
+            )
+        if not ok:
+            words = {"list": "a list of texts", "mapping": "a mapping of text to text",
+                     "signals": "a list of texts", "signal": "text", "string": "text",
+                     "boolean": "true or false"}
+            self.add(path, "E152" if path[0] == "sources" else "E154",
+                     f"{field_path(path)}: {what} must be {words.get(kind, 'a ' + kind)}")
+        return ok
+
+    def build_sources(self) -> dict[str, dict[str, Any]]:
+        """The ``sources:`` section: options for registered sources, checked."""
+        out: dict[str, dict[str, Any]] = {}
+        for name, options in self.section("sources", dict).items():
+            path: Path = ("sources", name)
+            source = self.registry.sources.get(name)
+            if source is None:
+                hint = did_you_mean(name, list(self.registry.sources))
+                self.add(path, "E151", f"sources.{name}: unknown signal source '{name}'{hint}",
+                         key=True)
+                continue
+            checked: dict[str, Any] = {}
+            for key, value in (options if isinstance(options, dict) else {}).items():
+                spec = source.options.get(key)
+                if spec is None:
+                    hint = did_you_mean(key, list(source.options))
+                    known = ", ".join(source.options) or "none"
+                    self.add((*path, key), "E152",
+                             f"sources.{name}: source '{name}' has no option '{key}'{hint} "
+                             f"(options: {known})", key=True)
+                    continue
+                if self.option_value((*path, key), f"option '{key}'", spec, value):
+                    checked[key] = value
+            out[name] = checked
+        return out
+
+    def build_sinks(self) -> dict[str, SinkConfig]:
+        """The ``sinks:`` section: named, configured action sinks, checked."""
+        out: dict[str, SinkConfig] = {}
+        band_ids = [b.get("id") for b in self.section("bands", list) if isinstance(b, dict)]
+        for sink_id, spec in self.section("sinks", dict).items():
+            path: Path = ("sinks", sink_id)
+            if not isinstance(spec, dict) or not isinstance(spec.get("type"), str):
+                continue
+            kind = spec["type"]
+            sink = self.registry.sinks.get(kind)
+            if sink is None:
+                hint = did_you_mean(kind, list(self.registry.sinks))
+                known = ", ".join(sorted(self.registry.sinks))
+                self.add((*path, "type"), "E153",
+                         f"sinks.{sink_id}.type: unknown sink '{kind}'{hint} (sinks: {known})")
+                continue
+            options: dict[str, Any] = {}
+            for key, value in spec.items():
+                if key in ("type", "bands", "blocked"):
+                    continue
+                option = sink.options.get(key)
+                if option is None:
+                    hint = did_you_mean(key, list(sink.options))
+                    known = ", ".join(sink.options) or "none"
+                    self.add((*path, key), "E154",
+                             f"sinks.{sink_id}: sink '{kind}' has no option '{key}'{hint} "
+                             f"(options: {known})", key=True)
+                    continue
+                if self.option_value((*path, key), f"option '{key}'", option, value):
+                    options[key] = value
+            for key, option in sink.options.items():
+                if option.required and key not in spec:
+                    self.add(path, "E154",
+                             f"sinks.{sink_id}: sink '{kind}' needs option '{key}'", key=True)
+            bands = spec.get("bands")
+            for index, band in enumerate(bands if isinstance(bands, list) else []):
+                if isinstance(band, str) and band_ids and band not in band_ids:
+                    hint = did_you_mean(band, [str(b) for b in band_ids])
+                    self.add((*path, "bands", index), "E154",
+                             f"sinks.{sink_id}.bands[{index}]: unknown band '{band}'{hint}")
+            blocked = spec.get("blocked")
+            out[sink_id] = SinkConfig(
+                id=sink_id,
+                type=kind,
+                options=options,
+                location=self.doc.locate(path, key=True),
+                bands=tuple(str(b) for b in bands) if isinstance(bands, list) else None,
+                blocked=blocked if isinstance(blocked, bool) else None,
+            )
+        return out
 
     def version_text(self) -> str:
         """The version as written: ``version: 1.10`` stays "1.10", not the float 1.1."""
@@ -647,6 +761,8 @@ class _Builder:
             owners=owners,
             plays=plays,
             plugins=tuple(str(p) for p in self.data.get("plugins") or []),
+            sources=self.build_sources(),
+            sinks=self.build_sinks(),
         )
         self.check_ids()
         self.check_plugins()
@@ -686,16 +802,13 @@ def check_ruleset(
     """
     registry = registry or default_registry()
     if text is None:
-        try:
-            with open(path, "rb") as handle:
-                raw = handle.read()
-        except OSError as exc:
-            return None, [Diagnostic(Location(path), "E001", f"cannot read file: {exc.strerror}")]
-        try:
-            text = raw.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            return None, [Diagnostic(Location(path), "E001", f"not UTF-8 text: {exc.reason}")]
-    sha256 = hashlib.sha256(text.encode("utf-8")).hexdigest()
+        text, problem = read_limited(path)
+        if text is None:
+            return None, [problem] if problem is not None else []
+    too_big = size_finding(path, text)
+    if too_big is not None:
+        return None, [too_big]
+    sha256 = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
     doc, findings = load_yaml(path, text)
     if doc is None:
         return None, sorted(findings, key=Diagnostic.sort_key)

@@ -122,6 +122,22 @@ class Play:
 
 
 @dataclass(frozen=True)
+class SinkConfig:
+    """One entry of the ruleset's ``sinks:`` section: a named, configured action sink.
+
+    ``options`` are the entry's settings for the sink (``url``, ``path``...); ``bands``
+    and ``blocked`` filter which decisions it receives (``None``: no filter).
+    """
+
+    id: str
+    type: str
+    options: dict[str, Any]
+    location: Location
+    bands: tuple[str, ...] | None = None
+    blocked: bool | None = None
+
+
+@dataclass(frozen=True)
 class Ruleset:
     """A validated ruleset, ready to be prepared by an engine."""
 
@@ -141,7 +157,20 @@ class Ruleset:
     owners: dict[str, tuple[OwnerRule, ...]]
     plays: dict[str, Play]
     plugins: tuple[str, ...] = ()
+    #: What-if overrides (``--set path=value``) applied on top of the file, as typed.
+    overrides: tuple[str, ...] = ()
+    #: Options for signal sources, by source name (the ``sources:`` section).
+    sources: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: Named action sinks ``run`` delivers to (the ``sinks:`` section).
+    sinks: dict[str, SinkConfig] = field(default_factory=dict)
 
-    def identity(self) -> dict[str, str]:
-        """The ``ruleset`` block every decision carries."""
-        return {"name": self.name, "version": self.version, "sha256": self.sha256}
+    def identity(self) -> dict[str, Any]:
+        """The ``ruleset`` block every decision carries.
+
+        ``overrides`` appears only when what-if overrides were applied; ``sha256`` then
+        fingerprints the file together with them.
+        """
+        block: dict[str, Any] = {"name": self.name, "version": self.version, "sha256": self.sha256}
+        if self.overrides:
+            block["overrides"] = list(self.overrides)
+        return block

@@ -7,22 +7,27 @@ reported at the second occurrence.
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import re
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+import sys
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
 from upsell_rules.errors import InputError, Location, RecordError
-from upsell_rules.extensions import RawRecord
+from upsell_rules.extensions import RawRecord, Source, SourceContext
+from upsell_rules.limits import Limits, using
+from upsell_rules.limits import current as current_limits
 from upsell_rules.registry import Registry
 
 IDENTITY_FIELDS = ("account_id", "account_name", "owner")
 
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$", re.ASCII)
 _NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$", re.ASCII)
+_FLOAT_MAX = int(sys.float_info.max)
 _TRUE = {"true", "yes", "y", "1", "t"}
 _FALSE = {"false", "no", "n", "0", "f"}
 
@@ -64,6 +69,10 @@ def _number(value: Any) -> float | int:
         raise CoercionError("is not a number")
     if isinstance(result, float) and not math.isfinite(result):
         raise CoercionError("is not a finite number")
+    if isinstance(result, int) and not -_FLOAT_MAX < result < _FLOAT_MAX:
+        # Rules mix integers with fractions; one beyond float range would raise
+        # OverflowError in the middle of an evaluation instead of failing here.
+        raise CoercionError("is too large")
     return result
 
 
@@ -116,6 +125,94 @@ _SCALAR = {
 }
 
 
+# --- fast paths ---------------------------------------------------------------------
+# Most values already have their JSON type (or are plain digits in a CSV cell). These
+# functions take exactly those cases and return _SLOW for anything else, which then goes
+# through coerce() above, so every message and every edge case stays coerce()'s own.
+
+_SLOW: Any = object()
+
+
+def _fast_number(value: Any) -> Any:
+    kind = type(value)
+    if kind is int:
+        return value if -_FLOAT_MAX < value < _FLOAT_MAX else _SLOW
+    if kind is float:
+        return value if value - value == 0.0 else _SLOW  # inf and nan give nan
+    if kind is str and value.isdigit() and value.isascii():
+        return int(value) if len(value) < 300 else _SLOW
+    return _SLOW
+
+
+def _fast_integer(value: Any) -> Any:
+    if type(value) is float:
+        return int(value) if value - value == 0.0 and value.is_integer() else _SLOW
+    return _fast_number(value)
+
+
+def _fast_date(value: Any) -> Any:
+    if type(value) is str and len(value) == 10 and _DATE.match(value):
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            return _SLOW
+    return _SLOW
+
+
+def _fast_boolean(value: Any) -> Any:
+    return value if type(value) is bool else _SLOW
+
+
+def _fast_text_item(value: Any) -> Any:
+    return value if type(value) is str else _SLOW
+
+
+def _fast_text(value: Any) -> Any:
+    # Blank text is missing; text with no space at its start cannot be blank.
+    return value if type(value) is str and value and not value[0].isspace() else _SLOW
+
+
+def _fast_list(element: Any) -> Any:
+    def fast_list(value: Any) -> Any:
+        if type(value) is not list:
+            return _SLOW
+        out = []
+        for item in value:
+            if item is None or item == "":
+                continue
+            coerced = element(item)
+            if coerced is _SLOW:
+                return _SLOW
+            out.append(coerced)
+        return out or None
+
+    return fast_list
+
+
+_FAST = {
+    "number": _fast_number,
+    "integer": _fast_integer,
+    "boolean": _fast_boolean,
+    "string": _fast_text,
+    "date": _fast_date,
+    "number_list": _fast_list(_fast_number),
+    "integer_list": _fast_list(_fast_integer),
+    "boolean_list": _fast_list(_fast_boolean),
+    "string_list": _fast_list(_fast_text_item),
+    "date_list": _fast_list(_fast_date),
+}
+
+
+def coerce_fast(value: Any, kind: str) -> Any:
+    """:func:`coerce`, faster for values that already have their type."""
+    fast = _FAST.get(kind)
+    if fast is not None:
+        coerced = fast(value)
+        if coerced is not _SLOW:
+            return coerced
+    return coerce(value, kind)
+
+
 def coerce(value: Any, kind: str) -> Any:
     """Convert a raw value to ``kind``; ``None`` for missing (empty text, empty list)."""
     if value is None or (isinstance(value, str) and not value.strip()):
@@ -145,29 +242,212 @@ def _show(value: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-class AccountReader:
-    """Reads one data file into :class:`Account` objects, reporting bad rows as it goes."""
+def pick_source(registry: Registry, spec: str) -> tuple[Source, str]:
+    """The source for a ``--data`` value and what to hand it.
 
-    def __init__(self, registry: Registry, types: Mapping[str, str]) -> None:
+    ``NAME:TARGET`` names the source (``events:export.jsonl``, ``sql:sqlite:///x.db``);
+    anything else goes to the first source that claims it by pattern. Raises
+    :class:`InputError` when no source reads it.
+    """
+    name, sep, rest = spec.partition(":")
+    if sep and rest and name in registry.sources:
+        return registry.sources[name], rest
+    source = registry.source_for(spec)
+    if source is None:
+        known = ", ".join(sorted(registry.sources)) or "none installed"
+        raise InputError(
+            f"{spec}: no signal source reads this file (sources: {known}); name one "
+            "with --data SOURCE:PATH"
+        )
+    return source, spec
+
+
+@dataclass
+class JoinReport:
+    """How several ``--data`` inputs lined up, joined by ``account_id``.
+
+    ``present`` maps each input to the accounts it has (read or failed); an account
+    missing from an input is decided with what the other inputs say about it.
+    """
+
+    inputs: list[str]
+    present: dict[str, set[str]] = field(default_factory=dict)
+    order: list[str] = field(default_factory=list)
+
+    def missing(self, spec: str) -> list[str]:
+        """Accounts some other input has and ``spec`` has not, in reading order."""
+        have = self.present.get(spec, set())
+        return [aid for aid in self.order if aid not in have]
+
+    def inputs_of(self, account_id: str) -> dict[str, list[str]]:
+        """Which inputs have the account and which do not (for its decision record)."""
+        found = [spec for spec in self.inputs if account_id in self.present.get(spec, ())]
+        return {"present": found, "missing": [s for s in self.inputs if s not in found]}
+
+    def lines(self, limit: int = 10) -> list[str]:
+        """The human-readable report: a summary, then each input that lacks accounts."""
+        everywhere = sum(
+            1 for aid in self.order if all(aid in self.present[s] for s in self.inputs)
+        )
+        out = [
+            f"joined {len(self.inputs)} inputs by account_id: {len(self.order)} accounts, "
+            f"{everywhere} in every input"
+        ]
+        for spec in self.inputs:
+            missing = self.missing(spec)
+            if missing:
+                shown = ", ".join(missing[:limit])
+                more = f" and {len(missing) - limit} more" if len(missing) > limit else ""
+                out.append(
+                    f"{len(missing)} account(s) missing from {spec} (present in another "
+                    f"input): {shown}{more}"
+                )
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready form."""
+        return {
+            "accounts": len(self.order),
+            "inputs": [
+                {"input": spec, "accounts": len(self.present.get(spec, ())),
+                 "missing": self.missing(spec)}
+                for spec in self.inputs
+            ],
+        }
+
+
+class AccountReader:
+    """Reads ``--data`` inputs into :class:`Account` objects, reporting bad rows as it goes.
+
+    ``as_of`` and ``source_options`` (the ruleset's ``sources:`` section, by source name)
+    reach the sources that take them. Several inputs are joined by ``account_id`` with
+    :meth:`read_all`; :attr:`join` then says which input lacked which accounts.
+
+    ``limits`` (default: :func:`upsell_rules.limits.current`) cap the number of records
+    and are what the source sees as current while it starts reading (size, line length).
+    """
+
+    def __init__(
+        self,
+        registry: Registry,
+        types: Mapping[str, str],
+        limits: Limits | None = None,
+        *,
+        as_of: date | None = None,
+        source_options: Mapping[str, Mapping[str, Any]] | None = None,
+    ) -> None:
         #: Field types: the data contract (from plugins), overridden by the ruleset.
         self.types: dict[str, str] = {name: s.type for name, s in registry.fields.items()}
         self.types.update(types)
         for name in IDENTITY_FIELDS:
             self.types[name] = "string"
         self.registry = registry
+        self.limits = limits if limits is not None else current_limits()
+        #: Records the sources have produced so far (a progress counter for watchdogs).
+        self.records_read = 0
+        self.as_of = as_of
+        self.source_options = source_options or {}
+        self.join: JoinReport | None = None
+
+    def context(self, source: Source) -> SourceContext:
+        """The options (defaults, then the ruleset's) and date a source reads with."""
+        options = {k: v.default for k, v in source.options.items() if v.default is not None}
+        options.update(self.source_options.get(source.name, {}))
+        return SourceContext(options, self.as_of)
 
     def read(self, path: str) -> Iterator[Account | RecordError]:
-        """Yield each account or the error that kept it out, in file order."""
-        source = self.registry.source_for(path)
-        if source is None:
-            known = ", ".join(sorted(self.registry.sources)) or "none installed"
-            raise InputError(f"{path}: no signal source reads this file (sources: {known})")
+        """Yield each account or the error that kept it out, in file order.
+
+        ``path`` may name its source: ``events:export.jsonl``.
+        """
+        source, target = pick_source(self.registry, path)
+        if source.read_with_context is not None:
+            raw = source.read_with_context(target, self.context(source))
+        else:
+            raw = source.read(target)
         seen: dict[str, Location] = {}
-        for item in source.read(path):
+        for item in self._limited(path, raw):
             if isinstance(item, RecordError):
                 yield item
                 continue
             yield from self.coerce_record(item, seen)
+
+    def read_all(self, paths: Sequence[str]) -> Iterator[Account | RecordError]:
+        """Read one input, or join several by ``account_id``.
+
+        The first input streams and sets the order; the others are read first and held
+        in memory. A field given by several inputs takes the value of the last one
+        listed. An account with an error in any input is not decided (its errors are
+        reported). Accounts missing from the first input come after it.
+        """
+        if len(paths) == 1:
+            yield from self.read(paths[0])
+            return
+        join = self.join = JoinReport(list(paths), {spec: set() for spec in paths})
+        failed: set[str] = set()
+        later: list[dict[str, Account]] = []
+        for spec in paths[1:]:
+            accounts: dict[str, Account] = {}
+            for item in self.read(spec):
+                if isinstance(item, RecordError):
+                    if item.account_id:
+                        failed.add(item.account_id)
+                        join.present[spec].add(item.account_id)
+                    yield item
+                    continue
+                accounts[item.account_id] = item
+                join.present[spec].add(item.account_id)
+            later.append(accounts)
+        first = paths[0]
+        ordered: dict[str, None] = {}
+        for item in self.read(first):
+            if isinstance(item, RecordError):
+                if item.account_id:
+                    join.present[first].add(item.account_id)
+                    ordered.setdefault(item.account_id)
+                yield item
+                continue
+            join.present[first].add(item.account_id)
+            ordered.setdefault(item.account_id)
+            if item.account_id not in failed:
+                parts = [a[item.account_id] for a in later if item.account_id in a]
+                yield _merge([item, *parts])
+        for accounts in later:
+            for account_id in accounts:
+                if account_id not in ordered:
+                    ordered.setdefault(account_id)
+                    if account_id not in failed:
+                        yield _merge([a[account_id] for a in later if account_id in a])
+        for account_id in sorted(failed - set(ordered)):
+            ordered.setdefault(account_id)
+        join.order = list(ordered)
+
+    def _limited(
+        self, path: str, items: Iterator[RawRecord | RecordError]
+    ) -> Iterator[RawRecord | RecordError]:
+        """``items`` with the record limit applied and the limits current at the start.
+
+        Sources read :func:`~upsell_rules.limits.current` before their first record, so
+        setting them around that first step is enough, and costs nothing per record.
+        """
+        items = iter(items)
+        with using(self.limits):
+            first = next(items, None)
+        if first is None:
+            return
+        cap = self.limits.records
+        count = 1
+        previous = first.location
+        for item in itertools.chain((first,), items):
+            if item.location != previous:
+                count += 1
+                previous = item.location
+            self.records_read += 1
+            if cap and count > cap:
+                raise InputError(
+                    f"{item.location}: more than {cap:,} records in {path} (--max-records)"
+                )
+            yield item
 
     def coerce_record(
         self, raw: RawRecord, seen: dict[str, Location] | None = None
@@ -211,7 +491,7 @@ class AccountReader:
             if kind is None:
                 continue
             try:
-                coerced = coerce(value, kind)
+                coerced = coerce_fast(value, kind)
             except CoercionError as exc:
                 errors.append(
                     RecordError(
@@ -236,3 +516,20 @@ class AccountReader:
             values=values,
             location=raw.location,
         )
+
+
+def _merge(parts: list[Account]) -> Account:
+    """One account from its records in several inputs; later inputs win per field."""
+    if len(parts) == 1:
+        return parts[0]
+    values: dict[str, Any] = {}
+    for part in parts:
+        values.update(part.values)
+    first = parts[0]
+    return Account(
+        account_id=first.account_id,
+        account_name=str(values.get("account_name", "")),
+        owner=str(values.get("owner", "")),
+        values=values,
+        location=first.location,
+    )

@@ -40,6 +40,12 @@ def _fmt_number(value: Any) -> str:
 
 def format_value(value: Any, fmt: str | None) -> str:
     """Render one value for people (dates ISO, lists joined, numbers trimmed)."""
+    kind = type(value)
+    # Fast paths for the common exact types; everything else takes the general route.
+    if kind is str:
+        return value  # type: ignore[no-any-return]
+    if fmt is None and kind is int:
+        return str(value)
     if isinstance(value, float) and not math.isfinite(value):
         return "n/a"
     if fmt == "int" and isinstance(value, int | float) and not isinstance(value, bool):

@@ -50,7 +50,7 @@ ADDON = UpsellType(
 )
 
 
-@hookimpl
+@hookimpl(trylast=True)
 def upsell_rules_upsell_types(register: Callable[[UpsellType], None]) -> None:
     """Register the add-on upsell type."""
     register(ADDON)

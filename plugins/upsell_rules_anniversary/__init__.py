@@ -50,7 +50,7 @@ ANNIVERSARY = UpsellType(
 )
 
 
-@hookimpl
+@hookimpl(trylast=True)
 def upsell_rules_upsell_types(register: Callable[[UpsellType], None]) -> None:
     """Register the anniversary upsell type."""
     register(ANNIVERSARY)

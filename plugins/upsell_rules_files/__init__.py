@@ -48,14 +48,14 @@ SOURCES: tuple[Source, ...] = (
 )
 
 
-@hookimpl
+@hookimpl(trylast=True)
 def upsell_rules_fields(register: Callable[[FieldSpec], None]) -> None:
     """Register every field of data contract v1 with its type."""
     for spec in CONTRACT_FIELDS:
         register(spec)
 
 
-@hookimpl
+@hookimpl(trylast=True)
 def upsell_rules_sources(register: Callable[[Source], None]) -> None:
     """Register the CSV, JSON and JSON Lines sources."""
     for source in SOURCES:

@@ -1,33 +1,194 @@
-"""Reading an input file as text, with errors that name the file and the place."""
+"""Reading an input file as text, with errors that name the file and the place.
+
+Two ways in: :func:`read_text` for a format that needs the whole file (a JSON array),
+capped in size; and :class:`Lines`, which streams a file line by line in bounded memory
+(CSV and JSON Lines), with a cap on the length of one record and of the whole file.
+Both decode UTF-8 and name the line of the first byte that is not.
+"""
 
 from __future__ import annotations
 
+import io
+import os
+import re
+from typing import BinaryIO
+
 from upsell_rules.errors import InputError
+from upsell_rules.limits import MB
+
+#: Bytes that are not UTF-8 decode to these lone surrogates (``surrogateescape``);
+#: real text never contains them, so one marks the first undecodable byte.
+_UNDECODABLE = re.compile("[\udc80-\udcff]")
 
 
-def read_text(path: str) -> str:
-    """Return the whole file decoded as UTF-8 (a leading byte-order mark is dropped).
-
-    Raises :class:`InputError` naming the file when it cannot be opened, and naming the
-    line when it is not UTF-8.
-    """
+def _open(path: str) -> BinaryIO:
     try:
-        with open(path, "rb") as handle:
-            data = handle.read()
+        return open(path, "rb")
     except FileNotFoundError:
         raise InputError(f"{path}: no such file") from None
     except IsADirectoryError:
         raise InputError(f"{path}: is a directory, not a data file") from None
     except OSError as exc:
         raise InputError(f"{path}: cannot read the file: {exc.strerror or exc}") from None
+
+
+def _too_big(path: str, size: int, limit: int, option: str) -> InputError:
+    return InputError(
+        f"{path}: the file is {size / MB:.1f} MB, above the {limit / MB:g} MB limit "
+        f"({option})"
+    )
+
+
+def _check_size(path: str, handle: BinaryIO, limit: int, option: str) -> None:
+    """Refuse a regular file above ``limit`` bytes before reading any of it."""
+    if not limit:
+        return
+    try:
+        size = os.fstat(handle.fileno()).st_size
+    except OSError:
+        return
+    if size > limit:
+        handle.close()
+        raise _too_big(path, size, limit, option)
+
+
+def _not_utf8(path: str, line: int, byte: int) -> InputError:
+    return InputError(
+        f"{path}:{line}: not UTF-8 text (byte 0x{byte:02x}); export the file as UTF-8"
+    )
+
+
+def read_text(path: str, max_bytes: int = 0, option: str = "--max-input-mb") -> str:
+    """Return the whole file decoded as UTF-8 (a leading byte-order mark is dropped).
+
+    Raises :class:`InputError` naming the file when it cannot be opened or is larger
+    than ``max_bytes`` (0: no limit; ``option`` names the setting that raises it), and
+    naming the line when it is not UTF-8.
+    """
+    with _open(path) as handle:
+        _check_size(path, handle, max_bytes, option)
+        try:
+            data = handle.read(max_bytes + 1) if max_bytes else handle.read()
+        except OSError as exc:
+            raise InputError(f"{path}: cannot read the file: {exc.strerror or exc}") from None
+        if max_bytes and len(data) > max_bytes:
+            # Not a regular file (a pipe), so its size was unknown until now.
+            raise InputError(f"{path}: more than {max_bytes / MB:g} MB ({option})")
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
-        raise InputError(
-            f"{path}:{line}: not UTF-8 text (byte 0x{data[exc.start]:02x}); "
-            "export the file as UTF-8"
-        ) from None
+        raise _not_utf8(path, line, data[exc.start]) from None
+
+
+class RecordTooLong(Exception):
+    """One record (a CSV row, a JSON Lines line) is longer than the limit.
+
+    Raised by :class:`Lines` after it has skipped the rest of the offending line, so
+    reading can go on with the next one. ``first_line`` is where the record started.
+    """
+
+    def __init__(self, first_line: int, limit: int) -> None:
+        super().__init__(first_line, limit)
+        self.first_line = first_line
+        self.limit = limit
+
+    @property
+    def message(self) -> str:
+        """What to tell the user (without the location)."""
+        return f"longer than {self.limit:,} bytes (--max-line-bytes); skipped"
+
+
+class Lines:
+    """A UTF-8 text file as an iterator of lines, holding one line in memory at a time.
+
+    Each line keeps its line ending (what :mod:`csv` wants). ``newline`` is ``""`` for
+    universal line endings (CSV) or ``"\\n"`` to split on LF only (JSON Lines, whose
+    strings may hold U+2028 and friends). ``line`` is the number of the last line
+    returned. :meth:`mark` starts a new record: when the lines returned since the last
+    mark exceed ``max_record_bytes``, :class:`RecordTooLong` is raised instead of the
+    line, and the next call goes on after it. A file larger than ``max_bytes``, or a
+    byte that is not UTF-8, raises :class:`InputError` at its line. 0 turns a limit off.
+    """
+
+    def __init__(
+        self,
+        path: str,
+        *,
+        newline: str,
+        max_record_bytes: int = 0,
+        max_bytes: int = 0,
+        size_option: str = "--max-input-mb",
+    ) -> None:
+        self.path = path
+        self.line = 0
+        self._max_record = max_record_bytes
+        self._max_bytes = max_bytes
+        self._size_option = size_option
+        self._record_start = 1
+        self._record_bytes = 0
+        self._total = 0
+        raw = _open(path)
+        _check_size(path, raw, max_bytes, size_option)
+        self._text = io.TextIOWrapper(
+            raw, encoding="utf-8-sig", errors="surrogateescape", newline=newline
+        )
+        self._ends = ("\n",) if newline == "\n" else ("\n", "\r")
+        # Read at most one byte past the record limit per call: a line with no end
+        # (a whole file without line breaks) never sits in memory.
+        self._chunk = max_record_bytes + 1 if max_record_bytes else -1
+
+    def __iter__(self) -> Lines:
+        return self
+
+    def mark(self) -> None:
+        """The next line starts a new record."""
+        self._record_start = self.line + 1
+        self._record_bytes = 0
+
+    def close(self) -> None:
+        """Close the file."""
+        self._text.close()
+
+    def __next__(self) -> str:
+        if self._text.closed:
+            # The csv module asks again after reporting a quote left open at the end.
+            raise StopIteration
+        try:
+            line = self._text.readline(self._chunk)
+        except OSError as exc:
+            raise InputError(f"{self.path}: cannot read the file: {exc.strerror or exc}") from None
+        if not line:
+            self.close()
+            raise StopIteration
+        self.line += 1
+        ascii_only = line.isascii()
+        size = len(line) if ascii_only else len(line.encode("utf-8", "surrogateescape"))
+        self._total += size
+        if self._max_bytes and self._total > self._max_bytes:
+            self.close()
+            raise InputError(
+                f"{self.path}:{self.line}: more than {self._max_bytes / MB:g} MB "
+                f"({self._size_option})"
+            )
+        self._record_bytes += size
+        if self._max_record and self._record_bytes > self._max_record:
+            self._skip_rest(line)
+            start = self._record_start
+            self.mark()
+            raise RecordTooLong(start, self._max_record)
+        if not ascii_only:
+            bad = _UNDECODABLE.search(line)
+            if bad is not None:
+                self.close()
+                raise _not_utf8(self.path, self.line, ord(bad.group()) - 0xDC00)
+        return line
+
+    def _skip_rest(self, line: str) -> None:
+        """Read past the end of the current line without keeping it."""
+        while line and not line.endswith(self._ends):
+            line = self._text.readline(self._chunk)
+            self._total += len(line)
 
 
 class LineTracker:

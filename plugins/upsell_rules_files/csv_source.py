@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import _csv
 import csv
-import io
-import itertools
 from collections.abc import Iterator
 
 from upsell_rules.errors import InputError, Location, RecordError
 from upsell_rules.extensions import RawRecord
+from upsell_rules.limits import current as current_limits
 
-from ._text import read_text
+from ._text import Lines, RecordTooLong
 
 ID_COLUMN = "account_id"
 
@@ -22,7 +20,7 @@ def matches_csv(path: str) -> bool:
 
 
 def read_csv(path: str) -> Iterator[RawRecord | RecordError]:
-    """Yield one record per data row of a CSV file.
+    """Yield one record per data row of a CSV file, streaming it.
 
     The first non-blank row is the header. Cells are stripped of surrounding whitespace
     and kept as text (the core coerces them); empty cells are left out, so they read as
@@ -30,32 +28,46 @@ def read_csv(path: str) -> Iterator[RawRecord | RecordError]:
     a quoted cell spans several lines. Blank rows, and rows whose cells are all empty,
     are skipped. A row with more non-empty cells than the header has columns is reported
     as a :class:`RecordError` and reading goes on; trailing empty cells are tolerated
-    because spreadsheet exports often add them.
+    because spreadsheet exports often add them. So is a row longer than the current
+    :mod:`~upsell_rules.limits` allow (``line_bytes``); reading resumes on the next line.
 
-    Raises :class:`InputError` when the file cannot be read, has no header, has no
-    ``account_id`` column, or names a column twice.
+    The file is read one line at a time, never whole. Raises :class:`InputError` when
+    the file cannot be read, is larger than the ``input_mb`` limit, is not UTF-8 (at the
+    line of the first bad byte), has no header, has no ``account_id`` column, or names a
+    column twice.
     """
-    text = read_text(path)
-    # skipinitialspace lets `a, "b, c"` quote its second cell the way people mean it.
-    reader = csv.reader(io.StringIO(text, newline=""), skipinitialspace=True)
-    header = _read_header(path, text, reader)
+    limits = current_limits()
+    lines = Lines(
+        path, newline="", max_record_bytes=limits.line_bytes, max_bytes=limits.input_bytes
+    )
+    try:
+        yield from _rows(path, lines)
+    finally:
+        lines.close()
+
+
+def _rows(path: str, lines: Lines) -> Iterator[RawRecord | RecordError]:
+    header = _read_header(path, lines)
     width = len(header)
     # Columns with an empty name (a trailing comma in the header) carry nothing.
     columns = [(index, name) for index, name in enumerate(header) if name]
     id_index = header.index(ID_COLUMN)
 
-    previous_end = reader.line_num
+    # skipinitialspace lets `a, "b, c"` quote its second cell the way people mean it.
+    reader = csv.reader(lines, skipinitialspace=True)
     while True:
-        start = previous_end + 1
+        lines.mark()
+        start = lines.line + 1
         try:
             row = next(reader)
         except StopIteration:
             return
         except csv.Error as exc:
-            previous_end = reader.line_num
             yield RecordError(Location(path, start), f"cannot parse the row: {exc}")
             continue
-        previous_end = reader.line_num
+        except RecordTooLong as exc:
+            yield RecordError(Location(path, exc.first_line), f"the row is {exc.message}")
+            continue
         if not row:
             continue
         if len(row) > width and any(cell.strip() for cell in row[width:]):
@@ -77,26 +89,50 @@ def read_csv(path: str) -> Iterator[RawRecord | RecordError]:
             yield RawRecord(values=values, location=Location(path, start))
 
 
-def _read_header(path: str, text: str, reader: _csv.Reader) -> list[str]:
+class _Recorder:
+    """Passes lines through to the csv reader and keeps those of the current row."""
+
+    def __init__(self, lines: Lines) -> None:
+        self.lines = lines
+        self.kept: list[str] = []
+
+    def __iter__(self) -> _Recorder:
+        return self
+
+    def __next__(self) -> str:
+        line = next(self.lines)
+        self.kept.append(line)
+        return line
+
+
+def _read_header(path: str, lines: Lines) -> list[str]:
     """Read and check the header row; return its names, stripped."""
+    recorder = _Recorder(lines)
+    # A reader of its own: it stops at the end of the header row, and the data rows
+    # are read without the recorder in the way.
+    reader = csv.reader(recorder, skipinitialspace=True)
     previous_end = 0
     row: list[str] = []
     try:
-        for row in reader:
+        while True:
+            lines.mark()
+            recorder.kept.clear()
+            row = next(reader, [])
+            if not row and lines.line == previous_end:
+                break  # end of file
             if any(cell.strip() for cell in row):
                 break
-            previous_end = reader.line_num
-        else:
+            previous_end = lines.line
             row = []
     except csv.Error as exc:
         raise InputError(f"{path}:{previous_end + 1}: cannot parse the header row: {exc}") from None
+    except RecordTooLong as exc:
+        raise InputError(f"{path}:{exc.first_line}: the header row is {exc.message}") from None
     if not row:
         raise InputError(f"{path}:1: no header row")
     line = previous_end + 1
     names = [cell.strip() for cell in row]
-
-    raw_lines = itertools.islice(io.StringIO(text, newline=""), line - 1, reader.line_num)
-    starts = cell_starts("".join(raw_lines))
+    starts = cell_starts("".join(recorder.kept))
 
     def where(index: int) -> Location:
         # The scanner and the csv module agree on the default dialect; should they not,

@@ -9,8 +9,10 @@ from typing import Any
 
 from upsell_rules.errors import InputError, Location, RecordError
 from upsell_rules.extensions import RawRecord
+from upsell_rules.fastjson import loads_or_none
+from upsell_rules.limits import current as current_limits
 
-from ._text import LineTracker, read_text
+from ._text import Lines, LineTracker, RecordTooLong, read_text
 
 _WHITESPACE = re.compile(r"[ \t\n\r]*")
 _SHAPE = 'expected a JSON array of accounts or an object with an "accounts" array'
@@ -63,34 +65,52 @@ def json_kind(value: Any) -> str:
 
 
 def read_jsonl(path: str) -> Iterator[RawRecord | RecordError]:
-    """Yield one record per non-blank line of a JSON Lines file.
+    """Yield one record per non-blank line of a JSON Lines file, streaming it.
 
-    Each line must hold one JSON object. A line that is not valid JSON, or is JSON but
-    not an object, becomes a :class:`RecordError` at that line and reading goes on.
+    Each line must hold one JSON object. A line that is not valid JSON, is JSON but not
+    an object, or is longer than the current :mod:`~upsell_rules.limits` allow
+    (``line_bytes``) becomes a :class:`RecordError` at that line and reading goes on.
+    The file is read one line at a time, never whole; it may not exceed ``input_mb``.
     """
-    text = read_text(path)
+    limits = current_limits()
     # Split on "\n" only: JSON strings may hold U+2028 and friends, which
     # str.splitlines() would treat as line breaks.
-    for number, line in enumerate(text.split("\n"), start=1):
-        if not line.strip():
-            continue
-        try:
-            value = _STRICT.decode(line)
-        except json.JSONDecodeError as exc:
-            yield RecordError(Location(path, number, exc.colno), f"not valid JSON: {exc.msg}")
-            continue
-        except _NonStandardConstant as exc:
-            yield RecordError(Location(path, number), _constant_message(exc.name))
-            continue
-        except RecursionError:
-            yield RecordError(Location(path, number), "not valid JSON: nested too deeply")
-            continue
-        if isinstance(value, dict):
-            yield RawRecord(values=value, location=Location(path, number))
-        else:
-            yield RecordError(
-                Location(path, number), f"expected a JSON object, got {json_kind(value)}"
-            )
+    lines = Lines(
+        path, newline="\n", max_record_bytes=limits.line_bytes, max_bytes=limits.input_bytes
+    )
+    try:
+        while True:
+            lines.mark()
+            try:
+                line = next(lines)
+            except StopIteration:
+                return
+            except RecordTooLong as exc:
+                yield RecordError(Location(path, exc.first_line), f"the line is {exc.message}")
+                continue
+            if line.strip():
+                yield _jsonl_record(path, lines.line, line)
+    finally:
+        lines.close()
+
+
+def _jsonl_record(path: str, number: int, line: str) -> RawRecord | RecordError:
+    # The fast decoder takes the usual case, an object; json decodes (and reports)
+    # everything else.
+    fast = loads_or_none(line)
+    if type(fast) is dict:
+        return RawRecord(values=fast, location=Location(path, number))
+    try:
+        value = _STRICT.decode(line)
+    except json.JSONDecodeError as exc:
+        return RecordError(Location(path, number, exc.colno), f"not valid JSON: {exc.msg}")
+    except _NonStandardConstant as exc:
+        return RecordError(Location(path, number), _constant_message(exc.name))
+    except RecursionError:
+        return RecordError(Location(path, number), "not valid JSON: nested too deeply")
+    if isinstance(value, dict):
+        return RawRecord(values=value, location=Location(path, number))
+    return RecordError(Location(path, number), f"expected a JSON object, got {json_kind(value)}")
 
 
 def read_json(path: str) -> Iterator[RawRecord | RecordError]:
@@ -102,10 +122,17 @@ def read_json(path: str) -> Iterator[RawRecord | RecordError]:
     becomes one :class:`RecordError` at its line and column and reading stops there:
     past a syntax error there is no reliable way to tell where the next record starts.
 
-    Raises :class:`InputError` when the file is empty or its top level has the wrong
-    shape.
+    The file is decoded whole (records are still decoded one at a time), so it is capped
+    at the ``json_mb`` limit (256 MB unless set otherwise); JSON Lines streams instead.
+
+    Raises :class:`InputError` when the file is larger than that, is empty, or its top
+    level has the wrong shape.
     """
-    text = read_text(path)
+    limits = current_limits()
+    text = read_text(
+        path, limits.json_bytes, "JSON is read whole; use JSON Lines for larger files, "
+        "or raise UPSELL_RULES_MAX_JSON_MB"
+    )
     reader = _JsonReader(path, text)
     pos = reader.skip(0)
     if pos == len(text):

@@ -95,7 +95,7 @@ PLAN = UpsellType(
 )
 
 
-@hookimpl
+@hookimpl(trylast=True)
 def upsell_rules_upsell_types(register: Callable[[UpsellType], None]) -> None:
     """Register the plan upsell type."""
     register(PLAN)

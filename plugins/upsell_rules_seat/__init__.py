@@ -75,7 +75,7 @@ SEAT = UpsellType(
 )
 
 
-@hookimpl
+@hookimpl(trylast=True)
 def upsell_rules_upsell_types(register: Callable[[UpsellType], None]) -> None:
     """Register the seat upsell type."""
     register(SEAT)

@@ -1,5 +1,5 @@
-"""The bundled derived signals: latest values, utilization, runs, date windows, growth,
-projections and lifecycle stage.
+"""The bundled derived signals (latest values, utilization, runs, date windows, growth,
+projections and lifecycle stage) and expression functions (``count_within``, ...).
 
 Registered through the ``upsell_rules`` entry point like any third-party plugin. See
 :mod:`upsell_rules_signals.derivations` for the shared conventions (missing inputs give
@@ -10,16 +10,24 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from upsell_rules.extensions import Derivation
+from upsell_rules.extensions import Derivation, Function
 from upsell_rules.hookspecs import hookimpl
 
 from .derivations import DERIVATIONS
+from .functions import FUNCTIONS
 
-__all__ = ["DERIVATIONS", "upsell_rules_derivations"]
+__all__ = ["DERIVATIONS", "FUNCTIONS", "upsell_rules_derivations", "upsell_rules_functions"]
 
 
-@hookimpl
+@hookimpl(trylast=True)
 def upsell_rules_derivations(register: Callable[[Derivation], None]) -> None:
     """Register every bundled derivation."""
     for derivation in DERIVATIONS:
         register(derivation)
+
+
+@hookimpl(trylast=True)
+def upsell_rules_functions(register: Callable[[Function], None]) -> None:
+    """Register every bundled expression function."""
+    for function in FUNCTIONS:
+        register(function)

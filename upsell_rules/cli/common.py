@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
+import signal
 import sys
 import tempfile
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date
@@ -13,9 +16,11 @@ from typing import Any, TextIO, TypeVar
 
 import click
 
+from upsell_rules import limits
 from upsell_rules.errors import Diagnostic, RulesetError
 from upsell_rules.loader import check_ruleset
 from upsell_rules.model import Ruleset
+from upsell_rules.overrides import OverrideError, OverrideSet
 from upsell_rules.registry import Registry, default_registry
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -51,14 +56,56 @@ def as_of_option(func: F) -> F:
     )(func)
 
 
+class DataInput(click.ParamType):
+    """A ``--data`` value: a file, ``SOURCE:PATH`` naming the source that reads it, or a
+    URL a source claims (``sqlite:///accounts.db?table=accounts``).
+
+    Plain paths must exist (checked like ``click.Path``); named sources and URLs are
+    checked by the source when it reads them.
+    """
+
+    name = "INPUT"
+    _PREFIX = re.compile(r"^([A-Za-z][A-Za-z0-9_+.-]+):(.+)$")
+    _FILE = click.Path(exists=True, dir_okay=False)
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        text = str(value)
+        match = self._PREFIX.match(text)
+        if match is None:
+            return str(self._FILE.convert(text, param, ctx))
+        rest = match.group(2)
+        if "://" not in text and ":" not in rest and not os.path.exists(rest):
+            self.fail(f"{rest!r} (in {text!r}) does not exist.", param, ctx)
+        return text
+
+
+DATA_HELP = (
+    "Accounts input: a CSV, JSON or JSONL file in the data contract, SOURCE:PATH to name "
+    "the source that reads it (events:export.jsonl, tickets:tickets.csv), or a database "
+    "URL (sqlite:///accounts.db?table=accounts). See docs/plugins.md."
+)
+
+
 def data_option(func: F) -> F:
-    """``--data FILE``: the accounts file."""
+    """``--data INPUT``: the accounts input (one)."""
     return click.option(
         "--data",
         "data",
         required=True,
-        type=click.Path(exists=True, dir_okay=False),
-        help="Accounts file: CSV, JSON or JSONL in the data contract.",
+        type=DataInput(),
+        help=DATA_HELP,
+    )(func)
+
+
+def data_inputs_option(func: F) -> F:
+    """``--data INPUT`` (repeatable): inputs joined into one record per account."""
+    return click.option(
+        "--data",
+        "data",
+        required=True,
+        multiple=True,
+        type=DataInput(),
+        help=DATA_HELP + " Repeat it to join several inputs by account_id.",
     )(func)
 
 
@@ -83,11 +130,32 @@ def resolve_as_of(value: date | None) -> date:
 
 
 def registry_with_report() -> Registry:
-    """The plugin registry; plugin problems go to stderr, one line each."""
+    """The plugin registry; plugin problems go to stderr, one line each.
+
+    A fatal plugin problem (a misspelled hook, a hook with the wrong arguments) stops
+    the command with exit status 2.
+    """
     registry = default_registry()
     for problem in registry.problems:
         click.echo(f"upsell-rules: warning: {problem}", err=True)
+    if registry.fatal:
+        for problem in registry.fatal:
+            click.echo(f"upsell-rules: error: {problem}", err=True)
+        click.echo(
+            "upsell-rules: a plugin is broken (see above); fix it, or leave it out with "
+            "-p no:NAME, then run again",
+            err=True,
+        )
+        raise SystemExit(EXIT_USAGE)
     return registry
+
+
+def report_join(reader: Any) -> None:
+    """Print how several ``--data`` inputs lined up (nothing for a single input)."""
+    join = getattr(reader, "join", None)
+    if join is not None:
+        for line in join.lines():
+            click.echo(f"upsell-rules: note: {line}", err=True)
 
 
 def print_diagnostics(findings: list[Diagnostic], out: TextIO | None = None) -> None:
@@ -96,26 +164,84 @@ def print_diagnostics(findings: list[Diagnostic], out: TextIO | None = None) -> 
         click.echo(str(finding), file=out or sys.stdout)
 
 
-def load_or_exit(path: str, registry: Registry) -> Ruleset:
-    """Load a ruleset for running; print its findings and exit 2 if it has errors."""
-    ruleset, findings = check_ruleset(path, registry)
+def set_option(func: F) -> F:
+    """``--set path=value`` (repeatable): what-if overrides of the ruleset."""
+    return click.option(
+        "--set",
+        "overrides",
+        multiple=True,
+        metavar="PATH=VALUE",
+        help="What-if: override one value of the ruleset for this run, e.g. "
+        "--set constants.health_floor=70 or --set gates.health_floor.severity=soft "
+        "(list items by id). Repeatable; checked like the file itself.",
+    )(func)
+
+
+def parse_overrides(texts: tuple[str, ...]) -> OverrideSet:
+    """Parse ``--set`` values; a malformed one is a usage error (exit 2)."""
+    try:
+        return OverrideSet.parse(texts)
+    except OverrideError as exc:
+        click.echo(f"upsell-rules: error: {exc}", err=True)
+        raise SystemExit(EXIT_USAGE) from None
+
+
+def load_or_exit(
+    path: str, registry: Registry, overrides: OverrideSet | None = None,
+    *, text: str | None = None,
+) -> Ruleset:
+    """Load a ruleset for running; print its findings and exit 2 if it has errors.
+
+    ``overrides`` (from ``--set``) are applied before the checks; ``text`` replaces the
+    file's contents (a ruleset read from git).
+    """
+    try:
+        ruleset, findings = check_ruleset(
+            path, registry, text=text, patch=overrides.patch if overrides else None
+        )
+    except OverrideError as exc:
+        click.echo(f"upsell-rules: error: {exc}", err=True)
+        raise SystemExit(EXIT_USAGE) from None
+    if overrides is not None:
+        findings = overrides.annotate(findings)
+        for note in overrides.notes:
+            click.echo(f"upsell-rules: note: {note}", err=True)
     errors = [f for f in findings if f.is_error]
     if ruleset is None or errors:
         print_diagnostics(findings, sys.stderr)
-        click.echo(
-            f"upsell-rules: {path}: the ruleset has {len(errors) or len(findings)} error(s) "
-            "(listed above); fix them and run again",
-            err=True,
-        )
+        if overrides is not None and overrides.overrides:
+            sets = ", ".join(f"--set {o.text}" for o in overrides.overrides)
+            click.echo(
+                f"upsell-rules: {path} with {sets}: {len(errors) or len(findings)} "
+                "error(s) (listed above); check the --set values",
+                err=True,
+            )
+        else:
+            click.echo(
+                f"upsell-rules: {path}: the ruleset has {len(errors) or len(findings)} "
+                "error(s) (listed above); fix them and run again",
+                err=True,
+            )
         raise SystemExit(EXIT_USAGE)
     for warning in findings:
         click.echo(f"upsell-rules: warning: {warning}", err=True)
+    if overrides is not None:
+        ruleset = overrides.identify(ruleset)
     return ruleset
 
 
 @contextmanager
 def output_stream(path: str | None) -> Iterator[TextIO]:
-    """Write to ``path`` atomically (temp file then rename), or to stdout."""
+    """Write to ``path`` atomically, or to stdout.
+
+    The output goes to a temporary file in the same folder (a rename never crosses file
+    systems), is flushed to disk, and is then renamed over ``path`` in one step: anyone
+    reading ``path`` sees the previous file or the new one, never a part of one. When the
+    run stops early (an error, Ctrl-C, SIGTERM) the temporary file is removed and
+    ``path`` is left as it was. Only SIGKILL or a crash of the machine can leave a
+    ``.upsell-rules-*.tmp`` file behind, and still never a partial ``path``. The new
+    file gets the permissions of the one it replaces (or the usual ones for a new file).
+    """
     if path is None:
         yield sys.stdout
         return
@@ -124,15 +250,233 @@ def output_stream(path: str | None) -> Iterator[TextIO]:
         click.echo(f"upsell-rules: error: --output {path}: folder {directory} does not exist",
                    err=True)
         raise SystemExit(EXIT_USAGE)
-    fd, tmp = tempfile.mkstemp(prefix=".upsell-rules-", dir=directory)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+        fd, tmp = tempfile.mkstemp(prefix=".upsell-rules-", suffix=".tmp", dir=directory)
+    except OSError as exc:
+        click.echo(f"upsell-rules: error: --output {path}: cannot write in {directory}: "
+                   f"{exc.strerror or exc}", err=True)
+        raise SystemExit(EXIT_USAGE) from None
+    try:
+        with _sigterm_as_exit(), os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
             yield handle
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, _mode_for(path))
         os.replace(tmp, path)
     except BaseException:
-        if os.path.exists(tmp):
+        with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
+
+
+def _mode_for(path: str) -> int:
+    """The permissions ``path`` has, or those a new file gets (mkstemp makes it 0600)."""
+    try:
+        return os.stat(path).st_mode & 0o7777
+    except OSError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
+
+
+@contextmanager
+def _sigterm_as_exit() -> Iterator[None]:
+    """Turn SIGTERM into ``SystemExit(143)`` inside the block, so cleanup code runs.
+
+    The default action of SIGTERM ends the process on the spot; a temporary output file
+    would then stay behind. Only the main thread can set signal handlers.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def terminate(signum: int, frame: Any) -> None:
+        raise SystemExit(128 + signum)
+
+    previous = signal.signal(signal.SIGTERM, terminate)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+# --- resource limits and failed records: dry-run, explain ----------------------------
+
+
+def limit_options(func: F) -> F:
+    """``--max-input-mb``, ``--max-records``, ``--max-line-bytes``, ``--plugin-timeout``.
+
+    Each defaults to its environment variable, then to the built-in default (see
+    :mod:`upsell_rules.limits`); 0 turns a limit off.
+    """
+    specs: list[tuple[str, str, type[Any], str, str]] = [
+        ("--max-input-mb", "max_input_mb", float, "MB", "input_mb"),
+        ("--max-records", "max_records", int, "N", "records"),
+        ("--max-line-bytes", "max_line_bytes", int, "BYTES", "line_bytes"),
+        ("--plugin-timeout", "plugin_timeout", float, "SECONDS", "plugin_timeout"),
+    ]
+    helps = {
+        "input_mb": "Largest data file accepted (JSON arrays, read whole, are also capped "
+        f"at {limits.DEFAULT_JSON_MB} MB). Default {limits.DEFAULT_INPUT_MB} MB.",
+        "records": f"Most records read from one data file. Default {limits.DEFAULT_RECORDS:,}.",
+        "line_bytes": "Longest CSV row or JSON Lines line; a longer one is reported and "
+        f"skipped. Default {limits.DEFAULT_LINE_BYTES:,}.",
+        "plugin_timeout": "Stop the run, naming the plugin, when a plugin makes no progress "
+        f"for this long. Default {limits.DEFAULT_PLUGIN_TIMEOUT:g} s.",
+    }
+    for flag, name, kind, metavar, field_name in reversed(specs):
+        func = click.option(
+            flag,
+            name,
+            type=click.FloatRange(min=0) if kind is float else click.IntRange(min=0),
+            default=None,
+            metavar=metavar,
+            help=f"{helps[field_name]} Env: {limits.ENV[field_name]}. 0: no limit.",
+        )(func)
+    return func
+
+
+def resolve_limits(
+    max_input_mb: float | None,
+    max_records: int | None,
+    max_line_bytes: int | None,
+    plugin_timeout: float | None,
+) -> limits.Limits:
+    """The run's limits: options over environment variables over defaults.
+
+    A malformed environment variable is a usage error (exit 2).
+    """
+    try:
+        base = limits.from_env()
+    except limits.LimitSettingError as exc:
+        click.echo(f"upsell-rules: error: {exc}", err=True)
+        raise SystemExit(EXIT_USAGE) from None
+    return base.with_overrides(
+        input_mb=max_input_mb,
+        records=max_records,
+        line_bytes=max_line_bytes,
+        plugin_timeout=plugin_timeout,
+    )
+
+
+def errors_option(func: F) -> F:
+    """``--errors stderr|include``: where records that fail go."""
+    return click.option(
+        "--errors",
+        "errors_to",
+        type=click.Choice(["stderr", "include"]),
+        default="stderr",
+        show_default=True,
+        help="stderr: report records that cannot be read or decided on the error output "
+        "only. include: also write each one into the output as an error row, so every "
+        "input account appears in it.",
+    )(func)
+
+
+@contextmanager
+def run_guard(
+    limit: limits.Limits, registry: Registry, progress: Callable[[], int]
+) -> Iterator[None]:
+    """Run the block with ``limit`` as the current limits, under the plugin watchdog.
+
+    ``progress()`` must change as the run moves on (records read, decided, failed). A
+    plugin that stalls longer than ``limit.plugin_timeout`` raises
+    :class:`~upsell_rules.errors.PluginTimeout` naming it; the command reports it.
+    """
+    from upsell_rules.watchdog import plugin_packages, watchdog
+
+    with limits.using(limit), watchdog(
+        limit.plugin_timeout, progress, plugin_packages(registry)
+    ):
+        yield
+
+
+# --- plugin control: -p NAME, -p no:NAME, --plugin FILE on every command --------------
+
+_PLUGIN_META = "upsell_rules.plugin_options"
+
+
+def _plugin_callback(ctx: click.Context, param: click.Parameter, value: Any) -> None:
+    """Collect ``-p`` / ``--plugin`` values (group and command alike) and point the
+    process-wide registry at them before any command body runs."""
+    if not value:
+        return
+    from upsell_rules.registry import PluginSelection, configure_default_registry
+
+    stored = ctx.find_root().meta.setdefault(_PLUGIN_META, {"-p": [], "--plugin": []})
+    key = "--plugin" if param.name == "plugin_files" else "-p"
+    stored[key].extend(value)
+    configure_default_registry(PluginSelection.from_options(stored["-p"], stored["--plugin"]))
+
+
+def _plugin_option_specs() -> list[tuple[tuple[str, ...], dict[str, Any]]]:
+    return [
+        (
+            ("-p", "plugin_names"),
+            {
+                "multiple": True,
+                "metavar": "NAME",
+                "expose_value": False,
+                "is_eager": True,
+                "callback": _plugin_callback,
+                "help": "Load plugin NAME for this run: a module path (my_pkg.plugin) or an "
+                "installed plugin's name. -p no:NAME leaves plugin NAME out (bundled ones "
+                "too). Repeatable.",
+            },
+        ),
+        (
+            ("--plugin", "plugin_files"),
+            {
+                "multiple": True,
+                "metavar": "FILE",
+                "expose_value": False,
+                "is_eager": True,
+                "type": click.Path(dir_okay=False),
+                "callback": _plugin_callback,
+                "help": "Load a plugin from a Python file for this run. Repeatable.",
+            },
+        ),
+    ]
+
+
+def plugin_params() -> list[click.Parameter]:
+    """The ``-p`` and ``--plugin`` options, as parameters to attach to a command."""
+    return [click.Option(list(decls), **kwargs) for decls, kwargs in _plugin_option_specs()]
+
+
+def add_plugin_params(command: click.Command) -> click.Command:
+    """Give ``command`` the ``-p`` / ``--plugin`` options (once)."""
+    if "plugin_names" not in {p.name for p in command.params}:
+        command.params.extend(plugin_params())
+    return command
+
+
+def plugin_options(func: F) -> F:
+    """Decorator: ``-p NAME`` / ``-p no:NAME`` / ``--plugin FILE`` on a command."""
+    for decls, kwargs in reversed(_plugin_option_specs()):
+        func = click.option(*decls, **kwargs)(func)
+    return func
+
+
+class PluginGroup(click.Group):
+    """A command group that gives every command it holds the plugin options, so a
+    command added by anyone, later, takes ``-p`` and ``--plugin`` like the rest."""
+
+    def add_command(self, cmd: click.Command, name: str | None = None) -> None:
+        add_plugin_params(cmd)
+        super().add_command(cmd, name)
+
+    def make_context(
+        self, info_name: str | None, args: list[str], parent: click.Context | None = None,
+        **extra: Any,
+    ) -> click.Context:
+        # A new invocation starts from the installed plugins: -p from an earlier
+        # invocation in the same process (a test's CliRunner) must not carry over.
+        if parent is None:
+            from upsell_rules.registry import configure_default_registry
+
+            configure_default_registry(None)
+        return super().make_context(info_name, args, parent, **extra)
 
 
 __all__ = ["EXIT_FINDINGS", "EXIT_OK", "EXIT_USAGE", "RulesetError"]

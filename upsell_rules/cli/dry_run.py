@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import itertools
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import date
 from typing import Any
 
@@ -15,19 +17,34 @@ from upsell_rules.cli.common import (
     EXIT_OK,
     EXIT_USAGE,
     as_of_option,
-    data_option,
+    data_inputs_option,
     engine_option,
+    errors_option,
+    limit_options,
     load_or_exit,
     output_stream,
+    parse_overrides,
     registry_with_report,
+    report_join,
     resolve_as_of,
+    resolve_limits,
     ruleset_argument,
+    run_guard,
+    set_option,
 )
-from upsell_rules.errors import InputError, RecordError, UpsellRulesError
+from upsell_rules.errors import (
+    InputError,
+    PluginError,
+    PluginTimeout,
+    RecordError,
+    UpsellRulesError,
+)
 from upsell_rules.evaluate import Evaluator, Summary
 from upsell_rules.formatters import (
     FORMATS,
     TABLE_HEADERS,
+    error_record,
+    is_error_record,
     queue_order,
     table_rows,
     write_csv,
@@ -42,17 +59,48 @@ PROGRESS_AFTER = 5000
 
 
 def _decisions(
-    evaluator: Evaluator, reader: AccountReader, data: str, as_of: date, summary: Summary
+    evaluator: Evaluator,
+    reader: AccountReader,
+    data: Sequence[str],
+    as_of: date,
+    summary: Summary,
+    include_errors: bool = False,
+    jobs: int = 1,
 ) -> Iterator[dict[str, Any]]:
-    """Decisions in input order; record errors go to stderr as they happen."""
+    """Decisions in input order; record errors go to stderr as they happen.
+
+    With several inputs, each decision says which inputs had the account (``inputs``).
+    With ``include_errors`` each failed record is also yielded, in its place, as one
+    error row holding all of its problems.
+    """
     progress = None
     task = None
     show_progress = sys.stderr.isatty()
+    pending: list[RecordError] = []
+    guard = contextlib.ExitStack()
     try:
-        for item in evaluator.evaluate(reader.read(data), as_of, summary):
+        guard.enter_context(
+            run_guard(
+                reader.limits,
+                evaluator.registry,
+                lambda: summary.read + summary.decided + summary.failed,
+            )
+        )
+        for item in evaluator.evaluate(reader.read_all(data), as_of, summary, jobs=jobs):
             if isinstance(item, RecordError):
                 click.echo(f"upsell-rules: error: {item}", err=True)
+                if include_errors:
+                    # One row per record: its problems arrive one after the other.
+                    if pending and pending[0].location != item.location:
+                        yield error_record(pending)
+                        pending = []
+                    pending.append(item)
                 continue
+            if pending:
+                yield error_record(pending)
+                pending = []
+            if reader.join is not None:
+                item["inputs"] = reader.join.inputs_of(item["account_id"])
             if show_progress and progress is None and summary.read >= PROGRESS_AFTER:
                 from rich.progress import Progress, SpinnerColumn, TextColumn
 
@@ -65,7 +113,10 @@ def _decisions(
             if progress is not None and task is not None and summary.read % 1000 == 0:
                 progress.update(task, completed=summary.decided)
             yield item
+        if pending:
+            yield error_record(pending)
     finally:
+        guard.close()
         if progress is not None:
             progress.stop()
 
@@ -80,14 +131,17 @@ def _rich_table(decisions: list[dict[str, Any]]) -> None:
         wrap = header in ("why", "window", "name", "play")
         table.add_column(header, overflow="fold", no_wrap=not wrap)
     for decision, row in zip(decisions, table_rows(decisions), strict=True):
-        style = "red" if decision["blocked"] else styles.get(decision["band"], "")
+        if is_error_record(decision):
+            style = "bold red"
+        else:
+            style = "red" if decision["blocked"] else styles.get(decision["band"], "")
         table.add_row(*row, style=style)
     Console().print(table)
 
 
 @click.command("dry-run")
 @ruleset_argument
-@data_option
+@data_inputs_option
 @as_of_option
 @click.option(
     "--format",
@@ -106,8 +160,32 @@ def _rich_table(decisions: list[dict[str, Any]]) -> None:
     help="Write here instead of stdout (written to a temporary file, then renamed).",
 )
 @engine_option
+@click.option(
+    "--jobs",
+    "-j",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Decide accounts in N worker processes (input is read here; output keeps the "
+    "input order and is identical to a one-process run).",
+)
+@set_option
+@errors_option
+@limit_options
 def dry_run(
-    ruleset: str, data: str, as_of: date | None, fmt: str, output: str | None, engine: str
+    ruleset: str,
+    data: tuple[str, ...],
+    as_of: date | None,
+    fmt: str,
+    output: str | None,
+    engine: str,
+    jobs: int,
+    overrides: tuple[str, ...],
+    errors_to: str,
+    max_input_mb: float | None,
+    max_records: int | None,
+    max_line_bytes: int | None,
+    plugin_timeout: float | None,
 ) -> None:
     """Evaluate RULESET against the accounts in --data and print the decisions.
 
@@ -117,19 +195,26 @@ def dry_run(
     record was decided, 1 when any failed, 2 when the ruleset or data cannot be used.
     """
     registry = registry_with_report()
-    rules = load_or_exit(ruleset, registry)
+    rules = load_or_exit(ruleset, registry, parse_overrides(overrides))
     when = resolve_as_of(as_of)
     try:
         evaluator = Evaluator(rules, registry, engine)
     except UpsellRulesError as exc:
         click.echo(f"upsell-rules: {exc}", err=True)
         raise SystemExit(EXIT_USAGE) from None
+    limit = resolve_limits(max_input_mb, max_records, max_line_bytes, plugin_timeout)
     reader = AccountReader(
-        registry, {name: sig.type for name, sig in rules.signals.items() if sig.is_input}
+        registry,
+        {name: sig.type for name, sig in rules.signals.items() if sig.is_input},
+        limit,
+        as_of=when,
+        source_options=rules.sources,
     )
     summary = Summary()
+    include = errors_to == "include"
+    categories = [category.name for category in rules.categories]
     try:
-        decisions = _decisions(evaluator, reader, data, when, summary)
+        decisions = _decisions(evaluator, reader, data, when, summary, include, jobs)
         if fmt == "table":
             ordered = queue_order(list(decisions))
             if output is None and sys.stdout.isatty():
@@ -138,7 +223,11 @@ def dry_run(
                 with output_stream(output) as out:
                     write_plain_table(ordered, out)
         else:
-            writer = {"json": write_json, "jsonl": write_jsonl, "csv": write_csv}[fmt]
+            writer = {
+                "json": write_json,
+                "jsonl": write_jsonl,
+                "csv": functools.partial(write_csv, categories=categories, errors=include),
+            }[fmt]
             # Read up to the first decision before writing anything, so a data file that
             # cannot be read at all leaves no half-started output behind.
             stream = iter(decisions)
@@ -146,9 +235,10 @@ def dry_run(
             head = [first] if first is not None else []
             with output_stream(output) as out:
                 writer(itertools.chain(head, stream), out)
-    except InputError as exc:
+    except (InputError, PluginError, PluginTimeout) as exc:
         click.echo(f"upsell-rules: error: {exc}", err=True)
         raise SystemExit(EXIT_USAGE) from None
+    report_join(reader)
     summary.order_bands([band.id for band in rules.bands])
     click.echo(summary.line(), err=True)
     raise SystemExit(EXIT_FINDINGS if summary.failed else EXIT_OK)

@@ -13,14 +13,17 @@ from upsell_rules.cli.common import (
     EXIT_OK,
     EXIT_USAGE,
     as_of_option,
-    data_option,
+    data_inputs_option,
     engine_option,
+    limit_options,
     load_or_exit,
     registry_with_report,
     resolve_as_of,
+    resolve_limits,
     ruleset_argument,
+    run_guard,
 )
-from upsell_rules.errors import InputError, RecordError, UpsellRulesError
+from upsell_rules.errors import InputError, PluginTimeout, RecordError, UpsellRulesError
 from upsell_rules.evaluate import Evaluator
 from upsell_rules.explain import Check, Explanation, explain
 from upsell_rules.records import Account, AccountReader
@@ -127,10 +130,12 @@ def suggest(wanted: str, seen: list[str]) -> list[str]:
     return [s for distance, s in ranked[:3] if distance <= limit]
 
 
-def _find(reader: AccountReader, data: str, account_id: str) -> Account | list[RecordError]:
+def _find(
+    reader: AccountReader, data: tuple[str, ...], account_id: str
+) -> Account | list[RecordError]:
     errors: list[RecordError] = []
     seen: list[str] = []
-    for item in reader.read(data):
+    for item in reader.read_all(data):
         if isinstance(item, RecordError):
             if item.account_id == account_id:
                 errors.append(item)
@@ -142,21 +147,25 @@ def _find(reader: AccountReader, data: str, account_id: str) -> Account | list[R
         return errors
     close = suggest(account_id, seen)
     hint = f" (did you mean {', '.join(close)}?)" if close else ""
-    click.echo(f"upsell-rules: error: account '{account_id}' is not in {data}{hint}", err=True)
+    where = " or ".join(data)
+    click.echo(f"upsell-rules: error: account '{account_id}' is not in {where}{hint}", err=True)
     raise SystemExit(EXIT_USAGE)
 
 
 @click.command("explain")
 @ruleset_argument
-@data_option
+@data_inputs_option
 @click.option("--account", "account_id", required=True, help="The account_id to explain.")
 @as_of_option
 @click.option(
     "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
 )
 @engine_option
+@limit_options
 def explain_command(
-    ruleset: str, data: str, account_id: str, as_of: date | None, fmt: str, engine: str
+    ruleset: str, data: tuple[str, ...], account_id: str, as_of: date | None, fmt: str,
+    engine: str, max_input_mb: float | None, max_records: int | None,
+    max_line_bytes: int | None, plugin_timeout: float | None,
 ) -> None:
     """Explain how RULESET decides one account: every condition with the actual values,
     which gate or red flag decided, and what would move the account to the next band.
@@ -168,19 +177,25 @@ def explain_command(
     except UpsellRulesError as exc:
         click.echo(f"upsell-rules: {exc}", err=True)
         raise SystemExit(EXIT_USAGE) from None
+    limit = resolve_limits(max_input_mb, max_records, max_line_bytes, plugin_timeout)
     reader = AccountReader(
-        registry, {name: sig.type for name, sig in rules.signals.items() if sig.is_input}
+        registry,
+        {name: sig.type for name, sig in rules.signals.items() if sig.is_input},
+        limit,
+        as_of=resolve_as_of(as_of),
+        source_options=rules.sources,
     )
     try:
-        found = _find(reader, data, account_id)
-    except InputError as exc:
+        with run_guard(limit, registry, lambda: reader.records_read):
+            found = _find(reader, data, account_id)
+            if isinstance(found, list):
+                for error in found:
+                    click.echo(f"upsell-rules: error: {error}", err=True)
+                raise SystemExit(EXIT_FINDINGS)
+            result = explain(evaluator, found, resolve_as_of(as_of))
+    except (InputError, PluginTimeout) as exc:
         click.echo(f"upsell-rules: error: {exc}", err=True)
         raise SystemExit(EXIT_USAGE) from None
-    if isinstance(found, list):
-        for error in found:
-            click.echo(f"upsell-rules: error: {error}", err=True)
-        raise SystemExit(EXIT_FINDINGS)
-    result = explain(evaluator, found, resolve_as_of(as_of))
     _UNITS.update({name: sig.unit for name, sig in rules.signals.items()})
     if fmt == "json":
         click.echo(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))

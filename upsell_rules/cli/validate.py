@@ -8,6 +8,7 @@ import click
 
 from upsell_rules.cli.common import EXIT_FINDINGS, EXIT_OK, registry_with_report
 from upsell_rules.loader import check_ruleset
+from upsell_rules.ruleset_tests import TestRunner, is_test_file
 
 
 @click.command()
@@ -23,12 +24,20 @@ from upsell_rules.loader import check_ruleset
 def validate(rulesets: tuple[str, ...], fmt: str) -> None:
     """Check RULESET files: YAML, schema, signals, types, weights, bands, references.
 
+    Ruleset test files (NAME.tests.yaml) given here are checked too: their shape, and
+    every sample, field and id they name.
+
     Prints every finding as path:line:col: CODE message (E... errors, W... warnings).
     Exit status: 0 when clean, 1 when there are findings, 2 on a usage error.
     """
     registry = registry_with_report()
     findings = []
+    tests = TestRunner(registry)
     for path in rulesets:
+        if is_test_file(path):
+            # A ruleset test file (NAME.tests.yaml) is checked as one, without running it.
+            findings.extend(tests.check_file(path))
+            continue
         _, found = check_ruleset(path, registry)
         findings.extend(found)
     if fmt == "json":

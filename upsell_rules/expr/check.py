@@ -11,12 +11,13 @@ import difflib
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from upsell_rules.expr.nodes import (
     And,
     Arith,
     Bool,
+    Call,
     Compare,
     DateLit,
     In,
@@ -30,6 +31,9 @@ from upsell_rules.expr.nodes import (
     Or,
     Str,
 )
+
+if TYPE_CHECKING:
+    from upsell_rules.extensions import Function
 
 SCALARS = ("number", "boolean", "string", "date")
 
@@ -72,9 +76,15 @@ def _parse_date(text: str) -> date | None:
 
 
 class _Checker:
-    def __init__(self, types: Mapping[str, str], constants: Mapping[str, Any]) -> None:
+    def __init__(
+        self,
+        types: Mapping[str, str],
+        constants: Mapping[str, Any],
+        functions: Mapping[str, Function] | None = None,
+    ) -> None:
         self.types = {k: base_type(v) for k, v in types.items()}
         self.constants = constants
+        self.functions = functions or {}
         self.problems: list[Problem] = []
 
     def fail(self, node: Node, code: str, message: str) -> None:
@@ -118,6 +128,8 @@ class _Checker:
                 return replace(node, items=tuple(items)), None
             kind = next(iter(kinds), "string")
             return replace(node, items=tuple(items)), f"{kind}_list"
+        if isinstance(node, Call):
+            return self.call(node)
         if isinstance(node, Arith):
             left, lt = self.value(node.left)
             right, rt = self.value(node.right)
@@ -149,12 +161,60 @@ class _Checker:
         checked, kind = self.value(node)
         if kind is not None and kind != "boolean":
             what = f"signal '{node.name}'" if isinstance(node, Name) else "this value"
+            if isinstance(node, Call):
+                what = f"'{node.name}(...)'"
             self.fail(
                 node,
                 "E102",
                 f"{what} is a {kind}, not a condition: compare it (for example '>= 10')",
             )
         return checked
+
+    def call(self, node: Call) -> tuple[Node, str | None]:
+        """Check a call: the function must be registered and its arguments fit it."""
+        args: list[Node] = []
+        kinds: list[str | None] = []
+        for arg in node.args:
+            checked, kind = self.value(arg)
+            args.append(checked)
+            kinds.append(kind)
+        function = self.functions.get(node.name)
+        if function is None:
+            if node.name in self.types or node.name in self.constants:
+                message = f"'{node.name}' is a signal or constant, not a function"
+            elif self.functions:
+                hint = did_you_mean(node.name, sorted(self.functions))
+                message = f"unknown function '{node.name}'{hint}"
+            else:
+                message = f"unknown function '{node.name}' (no installed plugin provides functions)"
+            self.fail(node, "E104", message)
+            return replace(node, args=tuple(args)), None
+        if len(args) != len(function.args):
+            self.fail(
+                node,
+                "E104",
+                f"'{node.name}' takes {len(function.args)} argument(s), got {len(args)} "
+                f"({function.signature()})",
+            )
+            return replace(node, args=tuple(args)), base_type(function.returns)
+        for index, wanted in enumerate(function.args):
+            want = base_type(wanted)
+            arg, kind = args[index], kinds[index]
+            if want == "date" and isinstance(arg, Str):
+                arg, kind = self._to_date(arg)
+            elif want == "date_list" and isinstance(arg, ListLit):
+                fixed = [self._to_date(i)[0] if isinstance(i, Str) else i for i in arg.items]
+                arg, kind = replace(arg, items=tuple(fixed)), "date_list"
+            args[index] = arg
+            empty_list = isinstance(arg, ListLit) and not arg.items and want.endswith("_list")
+            if kind is not None and kind != want and not empty_list:
+                self.fail(
+                    arg,
+                    "E102",
+                    f"argument {index + 1} of '{node.name}' must be {want}, got {kind} "
+                    f"({function.signature()})",
+                )
+        return replace(node, args=tuple(args), function=function), base_type(function.returns)
 
     def compare(self, node: Compare) -> Node:
         left, lt = self.value(node.left)
@@ -214,6 +274,8 @@ def container_has_items(node: Node) -> bool:
 def _describe(node: Node) -> str:
     if isinstance(node, Name):
         return node.name
+    if isinstance(node, Call):
+        return f"{node.name}(...)"
     if isinstance(node, Num) and node.percent:
         return f"{node.value * 100:g}%"
     if isinstance(node, Num | Str | Bool | DateLit):
@@ -222,9 +284,16 @@ def _describe(node: Node) -> str:
 
 
 def check(
-    node: Node, types: Mapping[str, str], constants: Mapping[str, Any]
+    node: Node,
+    types: Mapping[str, str],
+    constants: Mapping[str, Any],
+    functions: Mapping[str, Function] | None = None,
 ) -> tuple[Node, list[Problem]]:
-    """Type-check a condition; return the rewritten AST and the problems found."""
-    checker = _Checker(types, constants)
+    """Type-check a condition; return the rewritten AST and the problems found.
+
+    ``functions`` are the registered expression functions calls may name; a checked
+    :class:`~upsell_rules.expr.nodes.Call` carries its function.
+    """
+    checker = _Checker(types, constants, functions)
     checked = checker.condition(node)
     return checked, checker.problems

@@ -14,14 +14,17 @@ from __future__ import annotations
 
 import datetime
 import keyword
+import math
 import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from upsell_rules.errors import PluginError
 from upsell_rules.expr.nodes import (
     And,
     Arith,
     Bool,
+    Call,
     Compare,
     DateLit,
     In,
@@ -74,11 +77,27 @@ def to_nnf(node: Node) -> Node:
     return node
 
 
+def guarded_call(function: Any) -> Callable[..., Any]:
+    """``function.call`` wrapped so that an exception names the function and its plugin."""
+    call = function.call
+    label = f"function '{function.name}' (plugin '{function.plugin or '?'}')"
+
+    def guarded(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return call(*args, **kwargs)
+        except Exception as exc:
+            raise PluginError(f"{label} failed: {type(exc).__name__}: {exc}") from exc
+
+    return guarded
+
+
 class _Emitter:
     def __init__(self, types: Mapping[str, str]) -> None:
         self.types = types
         self.names: dict[str, str] = {}
         self.consts: dict[str, Any] = {}
+        self.temps = 0
+        self._infinity: str | None = None
 
     def var(self, name: str) -> str:
         if not _IDENT.match(name) or keyword.iskeyword(name):
@@ -86,6 +105,12 @@ class _Emitter:
         local = "v_" + name
         self.names[name] = local
         return local
+
+    def infinity(self) -> str:
+        """The constant holding ``math.inf`` (one per predicate)."""
+        if self._infinity is None:
+            self._infinity = self.const(math.inf)
+        return self._infinity
 
     def const(self, value: Any) -> str:
         key = f"K{len(self.consts)}"
@@ -106,7 +131,36 @@ class _Emitter:
     def is_string(self, node: Node) -> bool:
         if isinstance(node, Str):
             return True
+        if isinstance(node, Call):
+            return node.function is not None and node.function.returns == "string"
         return isinstance(node, Name) and self.types.get(node.name) == "string"
+
+    def argument(self, node: Node, guards: list[str]) -> str:
+        """Python code for a call argument: like :meth:`value`, but text keeps its case
+        (a function sees the values as they are)."""
+        if isinstance(node, Str):
+            return repr(node.value)
+        if isinstance(node, Name):
+            local = self.var(node.name)
+            guards.append(f"{local} is not None")
+            return local
+        if isinstance(node, ListLit):
+            return self.const(tuple(item.value for item in node.items))  # type: ignore[union-attr]
+        return self.value(node, guards)
+
+    def call(self, node: Call, guards: list[str]) -> str:
+        """A call's value: computed once into a temporary, known when not ``None``."""
+        function = node.function
+        if function is None:
+            raise ValueError(f"call to '{node.name}' was not checked")
+        args = [self.argument(arg, guards) for arg in node.args]
+        if function.needs_as_of:
+            args.append("as_of=s.get('_as_of')")
+        target = self.const(guarded_call(function))
+        temp = f"c{self.temps}"
+        self.temps += 1
+        guards.append(f"({temp} := {target}({', '.join(args)})) is not None")
+        return f"{temp}.casefold()" if function.returns == "string" else temp
 
     def value(self, node: Node, guards: list[str]) -> str:
         """Python code for a value; appends the conditions under which it is known."""
@@ -125,7 +179,13 @@ class _Emitter:
             right = self.value(node.right, guards)
             if node.op == "/":
                 guards.append(f"{right} != 0")
-            return f"({left} {node.op} {right})"
+            # Computed once into a temporary, and known only when finite: an overflow
+            # to inf (or inf - inf = nan) is missing, as in the interpreter.
+            temp = f"a{self.temps}"
+            self.temps += 1
+            infinity = self.infinity()
+            guards.append(f"-{infinity} < ({temp} := ({left} {node.op} {right})) < {infinity}")
+            return temp
         if isinstance(node, ListLit):
             values: list[Any] = []
             for item in node.items:
@@ -134,6 +194,8 @@ class _Emitter:
                 else:
                     values.append(item.value)  # type: ignore[union-attr]
             return self.const(frozenset(values))
+        if isinstance(node, Call):
+            return self.call(node, guards)
         # A condition used as a boolean value (e.g. "flag == (a > b)").
         # Known only when the condition or its negation holds (three-valued, like
         # the interpreter); otherwise the value is missing.
@@ -153,6 +215,10 @@ class _Emitter:
             return "True" if node.value else "False"
         if isinstance(node, Name):
             return f"({self.var(node.name)} is True)"
+        if isinstance(node, Call):
+            call_guards: list[str] = []
+            result = self.call(node, call_guards)
+            return "(" + " and ".join([*call_guards, f"{result} is True"]) + ")"
         if isinstance(node, IsMissing):
             guards: list[str] = []
             self.value(node.operand, guards)
@@ -183,7 +249,7 @@ class _Emitter:
     def membership(self, node: In) -> str:
         guards: list[str] = []
         item = self.value(node.item, guards)
-        container_is_signal = isinstance(node.container, Name)
+        container_is_signal = isinstance(node.container, Name | Call)
         container = self.value(node.container, guards)
         if container_is_signal and self.is_string(node.item):
             # List signals keep their original case; compare case-insensitively.
@@ -201,13 +267,33 @@ def generate_source(
     lines = ["def predicate(s):"]
     for name, local in sorted(emitter.names.items()):
         lines.append(f"    {local} = s.get({name!r})")
+    lines.append("    try:")
     if len(bodies) == 1:
-        lines.append(f"    return ({bodies[0]},)")
+        lines.append(f"        return ({bodies[0]},)")
     else:
-        lines.append("    return (")
-        lines.extend(f"        {body}," for body in bodies)
-        lines.append("    )")
+        lines.append("        return (")
+        lines.extend(f"            {body}," for body in bodies)
+        lines.append("        )")
+    # Integers too large for a float raise OverflowError when divided or mixed with a
+    # fraction. That is rare enough to hand the whole account to the interpreter,
+    # which treats such a value as missing; the try costs nothing when nothing raises.
+    arithmetic_error = emitter.const(ArithmeticError)
+    fallback = emitter.const(_interpreted(conditions))
+    lines.append(f"    except {arithmetic_error}:")
+    lines.append(f"        return {fallback}(s)")
     return "\n".join(lines) + "\n", emitter.consts
+
+
+def _interpreted(conditions: Sequence[Node]) -> Predicate:
+    """The reference interpreter's predicate for ``conditions``."""
+    from upsell_rules.expr.interpret import holds  # interpret imports this module
+
+    nodes = tuple(conditions)
+
+    def interpreted(signals: Mapping[str, Any]) -> tuple[bool, ...]:
+        return tuple(holds(node, signals) for node in nodes)
+
+    return interpreted
 
 
 def compile_predicate(conditions: Sequence[Node], types: Mapping[str, str]) -> Predicate:

@@ -8,14 +8,17 @@ does not hold.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from upsell_rules.expr.codegen import guarded_call
 from upsell_rules.expr.nodes import (
     And,
     Arith,
     Bool,
+    Call,
     Compare,
     DateLit,
     In,
@@ -60,23 +63,59 @@ def _value(node: Node, signals: Mapping[str, Any], seen: dict[str, Any]) -> Any:
         return _fold(value)
     if isinstance(node, ListLit):
         return [_value(item, signals, seen) for item in node.items]
+    if isinstance(node, Call):
+        return _fold(_call(node, signals, seen))
     if isinstance(node, Neg):
         operand = _value(node.operand, signals, seen)
         return None if operand is None else -operand
     if isinstance(node, Arith):
         left = _value(node.left, signals, seen)
         right = _value(node.right, signals, seen)
-        if left is None or right is None:
+        if left is None or right is None or (node.op == "/" and right == 0):
             return None
-        if node.op == "+":
-            return left + right
-        if node.op == "-":
-            return left - right
-        if node.op == "*":
-            return left * right
-        return None if right == 0 else left / right
+        try:
+            result = _ARITH[node.op](left, right)
+        except ArithmeticError:  # an integer too large for a float, divided or mixed
+            return None
+        # Overflow to inf, or inf - inf = nan, is not a number anyone can act on.
+        return result if not isinstance(result, float) or math.isfinite(result) else None
     return _truth(node, signals, None, "")
 
+
+def _argument(node: Node, signals: Mapping[str, Any], seen: dict[str, Any]) -> Any:
+    """A call argument as the function sees it: text keeps its case."""
+    if isinstance(node, Str):
+        return node.value
+    if isinstance(node, Name):
+        value = signals.get(node.name)
+        seen[node.name] = value
+        return value
+    if isinstance(node, ListLit):
+        return tuple(item.value for item in node.items)  # type: ignore[union-attr]
+    return _value(node, signals, seen)
+
+
+def _call(node: Call, signals: Mapping[str, Any], seen: dict[str, Any]) -> Any:
+    """A call's value; missing (``None``) when any argument is, without calling it."""
+    function = node.function
+    if function is None:
+        raise ValueError(f"call to '{node.name}' was not checked")
+    args = [_argument(arg, signals, seen) for arg in node.args]
+    result = None
+    if all(arg is not None for arg in args):
+        call = guarded_call(function)
+        kwargs = {"as_of": signals.get("_as_of")} if function.needs_as_of else {}
+        result = call(*args, **kwargs)
+    seen[f"{node.name}(...)"] = result
+    return result
+
+
+_ARITH = {
+    "+": lambda a, b: a + b,
+    "-": lambda a, b: a - b,
+    "*": lambda a, b: a * b,
+    "/": lambda a, b: a / b,
+}
 
 _OPS = {
     "<": lambda a, b: a < b,
@@ -110,6 +149,9 @@ def _truth(node: Node, signals: Mapping[str, Any], trace: Trace | None, text: st
         value = signals.get(node.name)
         seen[node.name] = value
         result = None if value is None else bool(value)
+    elif isinstance(node, Call):
+        value = _call(node, signals, seen)
+        result = None if value is None else value is True
     elif isinstance(node, IsMissing):
         present = _value(node.operand, signals, seen) is not None
         result = present if node.negated else not present
@@ -141,3 +183,17 @@ def evaluate(node: Node, signals: Mapping[str, Any], text: str = "") -> tuple[bo
 def holds(node: Node, signals: Mapping[str, Any]) -> bool:
     """True only when the condition is known to hold."""
     return _truth(node, signals, None, "") is True
+
+
+def truth(node: Node, signals: Mapping[str, Any]) -> bool | None:
+    """The three-valued result of a condition: ``None`` when it cannot be decided."""
+    return _truth(node, signals, None, "")
+
+
+def value_of(node: Node, signals: Mapping[str, Any]) -> Any:
+    """The value of an expression as conditions see it (text case-folded), or ``None``.
+
+    Engines that cannot compute an expression themselves (arithmetic, calls) use this to
+    precompute it, so its meaning is exactly the interpreter's.
+    """
+    return _value(node, signals, {})

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    from upsell_rules.extensions import Function
 
 Span = tuple[int, int]
 
@@ -59,6 +62,21 @@ class ListLit:
 
     items: tuple[Node, ...]
     span: Span
+
+
+@dataclass(frozen=True)
+class Call:
+    """``name(arg, ...)``: a call to a function a plugin registered.
+
+    The parser leaves ``function`` empty; the checker fills it with the registered
+    :class:`~upsell_rules.extensions.Function`, so engines need no registry. Any
+    missing argument makes the call's value missing.
+    """
+
+    name: str
+    args: tuple[Node, ...]
+    span: Span
+    function: Function | None = None
 
 
 @dataclass(frozen=True)
@@ -133,8 +151,8 @@ class Or:
 
 
 Node = (
-    Num | Str | DateLit | Bool | Name | ListLit | Arith | Neg | Compare | In | IsMissing | Not | And
-    | Or
+    Num | Str | DateLit | Bool | Name | ListLit | Call | Arith | Neg | Compare | In | IsMissing
+    | Not | And | Or
 )
 
 LITERALS = (Num, Str, DateLit, Bool)
@@ -151,6 +169,9 @@ def names_in(node: Node) -> list[str]:
         elif isinstance(n, ListLit):
             for item in n.items:
                 walk(item)
+        elif isinstance(n, Call):
+            for arg in n.args:
+                walk(arg)
         elif isinstance(n, Arith | Compare):
             walk(n.left)
             walk(n.right)

@@ -12,6 +12,7 @@ Grammar (lowest precedence first)::
     product  := unary (("*" | "/") unary)*
     unary    := "-" unary | atom
     atom     := NUMBER ["%"] | STRING | "true" | "false" | NAME | "(" expr ")"
+              | NAME "(" [sum ("," sum)*] ")"        a call to a registered function
               | "[" [atom ("," atom)*] "]"
 """
 
@@ -25,6 +26,7 @@ from upsell_rules.expr.nodes import (
     And,
     Arith,
     Bool,
+    Call,
     Compare,
     In,
     IsMissing,
@@ -299,10 +301,7 @@ class _Parser:
         if token.kind == "name":
             self.advance()
             if self.at("op", "("):
-                raise ExprSyntaxError(
-                    f"'{token.text}(...)': function calls are not part of the language",
-                    token.start,
-                )
+                return self.call(token)
             return Name(token.text, (token.start, token.end))
         if token.kind == "op" and token.text == "(":
             self.advance()
@@ -324,6 +323,20 @@ class _Parser:
         if token.kind == "kw":
             raise self.error("expected a value")
         raise self.error("expected a value")
+
+    def call(self, name: Token) -> Call:
+        """The arguments of ``name(``; whether the function exists is the checker's job."""
+        self.advance()
+        self.enter()
+        args: list[Node] = []
+        if not self.at("op", ")"):
+            args.append(self.sum_())
+            while self.at("op", ","):
+                self.advance()
+                args.append(self.sum_())
+        end = self.expect("op", ")", "',' or ')'").end
+        self.depth -= 1
+        return Call(name.text, tuple(args), (name.start, end))
 
 
 def _start(node: Node) -> int:

@@ -28,6 +28,19 @@ def _validator() -> Draft202012Validator:
     return Draft202012Validator(ruleset_schema())
 
 
+@cache
+def tests_schema() -> dict[str, Any]:
+    """The JSON Schema of ruleset test files (``*.tests.yaml``) as a dict."""
+    text = resources.files(__package__).joinpath("ruleset_tests.schema.json").read_text("utf-8")
+    schema: dict[str, Any] = json.loads(text)
+    return schema
+
+
+@cache
+def _tests_validator() -> Draft202012Validator:
+    return Draft202012Validator(tests_schema())
+
+
 def field_path(path: tuple[str | int, ...]) -> str:
     """``('gates', 1, 'require')`` as ``gates[1].require``."""
     out = ""
@@ -155,5 +168,21 @@ def schema_findings(doc: YamlDocument) -> list[Diagnostic]:
             )
         ]
     for error in _validator().iter_errors(doc.data):
+        findings.extend(_describe(error, doc))
+    return findings
+
+
+def tests_schema_findings(doc: YamlDocument) -> list[Diagnostic]:
+    """Every schema violation in a ruleset test file, each located at the offending node."""
+    if not isinstance(doc.data, dict):
+        kind = "empty" if doc.data is None else type(doc.data).__name__
+        return [
+            Diagnostic(
+                doc.locate(()), "E013",
+                f"a test file is a mapping with ruleset: and cases:; this file is {kind}",
+            )
+        ]
+    findings: list[Diagnostic] = []
+    for error in _tests_validator().iter_errors(doc.data):
         findings.extend(_describe(error, doc))
     return findings

@@ -1,0 +1,168 @@
+"""SQL source: accounts from a database table or query, through SQLAlchemy.
+
+Registered through the ``upsell_rules`` entry point as ``sql``. It claims, without
+being named:
+
+- SQLAlchemy URLs: ``sqlite:///accounts.db``, ``postgresql://user@host/db``,
+  ``mysql+pymysql://...`` (``postgres://`` is read as ``postgresql://``);
+- SQLite files by extension: ``accounts.db``, ``.sqlite``, ``.sqlite3``.
+
+What to read: ``?table=NAME`` or ``?query=SELECT...`` at the end of the URL, else the
+ruleset's ``sources.sql`` section (``table:`` or ``query:``), else the table
+``accounts``. Each row is one account; column names are field names. Dates, decimals
+and PostgreSQL arrays are turned into the values the data contract expects.
+
+PostgreSQL needs a driver: ``pip install 'upsell-rules[postgres]'`` (psycopg 3).
+Passwords in URLs never appear in messages.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable, Iterator
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from upsell_rules.errors import InputError, Location, RecordError
+from upsell_rules.extensions import ParamSpec, RawRecord, Source, SourceContext
+from upsell_rules.hookspecs import hookimpl
+
+__all__ = ["SQL_SOURCE", "matches_sql", "read_sql", "upsell_rules_sources"]
+
+_URL = re.compile(
+    r"^(sqlite|postgresql|postgres|mysql|mariadb|mssql|oracle)(\+[A-Za-z0-9_]+)?:", re.IGNORECASE
+)
+_FILES = (".db", ".sqlite", ".sqlite3")
+_TABLE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$")
+
+
+def matches_sql(spec: str) -> bool:
+    """True for database URLs and SQLite files (by extension)."""
+    return bool(_URL.match(spec)) or spec.lower().endswith(_FILES)
+
+
+def _plain(value: Any) -> Any:
+    """A database value as the data contract expects it (dates as ISO text...)."""
+    if isinstance(value, datetime):
+        return value.date().isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, bytes | memoryview):
+        return bytes(value).decode("utf-8", "replace")
+    return value
+
+
+def _first_line(exc: BaseException) -> str:
+    orig = getattr(exc, "orig", None)
+    text = str(orig if orig is not None else exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def read_sql(spec: str, context: SourceContext) -> Iterator[RawRecord | RecordError]:
+    """Yield one raw record per row of the table or query."""
+    try:
+        import sqlalchemy as sa
+        from sqlalchemy.engine import make_url
+    except ImportError:  # pragma: no cover - sqlalchemy is a dependency
+        raise InputError(
+            f"{spec}: the SQL source needs SQLAlchemy (pip install sqlalchemy)"
+        ) from None
+
+    if _URL.match(spec):
+        try:
+            url = make_url(spec)
+        except Exception as exc:
+            raise InputError(f"{spec}: not a database URL: {_first_line(exc)}") from None
+    else:
+        if not os.path.isfile(spec):
+            raise InputError(f"{spec}: no such SQLite file")
+        url = make_url(f"sqlite:///{os.path.abspath(spec)}")
+    if url.drivername == "postgres":
+        url = url.set(drivername="postgresql")
+    if url.drivername == "postgresql":
+        url = url.set(drivername="postgresql+psycopg")  # psycopg 3, from the postgres extra
+    table = url.query.get("table") or context.options.get("table")
+    query = url.query.get("query") or context.options.get("query")
+    url = url.difference_update_query(["table", "query"])
+    if isinstance(table, tuple) or isinstance(query, tuple):
+        raise InputError(f"{spec}: give table= or query= once")
+    shown = url.render_as_string(hide_password=True)
+    if query:
+        what = "query"
+        statement: Any = sa.text(str(query))
+        label = f"{shown} (query)"
+    else:
+        name = str(table or "accounts")
+        if not _TABLE.match(name):
+            raise InputError(f"{shown}: {name!r} is not a table name (use query= for SQL)")
+        schema, _, bare = name.rpartition(".")
+        statement = sa.select(sa.text("*")).select_from(sa.table(bare, schema=schema or None))
+        what = f"table {name}"
+        label = f"{shown}?table={name}"
+    try:
+        engine = sa.create_engine(url)
+    except ImportError as exc:
+        raise InputError(
+            f"{shown}: the database driver is not installed ({exc}); for PostgreSQL: "
+            "pip install 'upsell-rules[postgres]'"
+        ) from None
+    except Exception as exc:
+        raise InputError(f"{shown}: cannot use this database URL: {_first_line(exc)}") from None
+    try:
+        with engine.connect() as connection:
+            try:
+                result = connection.execution_options(stream_results=True).execute(statement)
+            except Exception as exc:
+                raise InputError(f"{label}: cannot read the {what}: {_first_line(exc)}") from None
+            columns = list(result.keys())
+            if "account_id" not in columns:
+                raise InputError(
+                    f"{label}: the {what} has no 'account_id' column "
+                    f"(columns: {', '.join(columns) or 'none'})"
+                )
+            for number, row in enumerate(result, 1):
+                values = {
+                    key: _plain(value)
+                    for key, value in row._mapping.items()
+                    if value is not None
+                }
+                yield RawRecord(values=values, location=Location(label, number))
+    except InputError:
+        raise
+    except Exception as exc:
+        raise InputError(f"{shown}: cannot read from the database: {_first_line(exc)}") from None
+    finally:
+        engine.dispose()
+
+
+def _read_without_context(path: str) -> Iterator[RawRecord | RecordError]:
+    return read_sql(path, SourceContext())
+
+
+SQL_SOURCE = Source(
+    name="sql",
+    description=(
+        "A database table or query through SQLAlchemy: --data sqlite:///accounts.db"
+        "?table=accounts, --data 'postgresql://user@host/db?query=SELECT ...', or a "
+        ".db/.sqlite file. One row per account, columns named like the fields."
+    ),
+    matches=matches_sql,
+    read=_read_without_context,
+    options={
+        "table": ParamSpec("string", None, description="table to read (default: accounts)"),
+        "query": ParamSpec("string", None, description="SQL query to run instead of a table"),
+    },
+    read_with_context=read_sql,
+)
+
+
+@hookimpl(trylast=True)
+def upsell_rules_sources(register: Callable[[Source], None]) -> None:
+    """Register the SQL source."""
+    register(SQL_SOURCE)

@@ -1,0 +1,218 @@
+"""The events and tickets sources: aggregation rules, mappings from the ruleset, errors."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from upsell_rules.errors import InputError, RecordError
+from upsell_rules.extensions import RawRecord, SourceContext
+from upsell_rules.records import AccountReader
+from upsell_rules.registry import build_registry
+from upsell_rules_events import EVENTS_SOURCE, read_events
+from upsell_rules_tickets import TICKETS_SOURCE, read_tickets
+
+AS_OF = date(2026, 11, 2)
+
+
+def defaults(source: Any, **options: Any) -> SourceContext:
+    values = {k: v.default for k, v in source.options.items() if v.default is not None}
+    values.update(options)
+    return SourceContext(values, AS_OF)
+
+
+def write_events(path: Path, events: list[dict[str, Any]]) -> Path:
+    path.write_text("".join(json.dumps(e) + "\n" for e in events), encoding="utf-8")
+    return path
+
+
+def track(user: str, day: str, event: str = "Page Viewed", group: str | None = "A1",
+          **extra: Any) -> dict[str, Any]:
+    out: dict[str, Any] = {"type": "track", "event": event, "userId": user,
+                           "timestamp": f"{day}T10:00:00Z", **extra}
+    if group is not None:
+        out["groupId"] = group
+    return out
+
+
+def records(items: list[RawRecord | RecordError]) -> dict[str, dict[str, Any]]:
+    return {str(r.values["account_id"]): dict(r.values) for r in items
+            if isinstance(r, RawRecord)}
+
+
+# --- events ----------------------------------------------------------------------------
+
+
+def test_active_users_per_cycle_oldest_first_without_leading_empty_cycles(tmp_path: Path) -> None:
+    events = [
+        track("u1", "2026-08-20"),                       # cycle 2 (Aug 5 - Sep 3)
+        track("u1", "2026-09-20"), track("u2", "2026-09-21"),   # cycle 1
+        track("u1", "2026-10-20"), track("u2", "2026-10-21"), track("u3", "2026-11-02"),
+        track("u4", "2026-11-03"),                       # after as-of: ignored
+    ]
+    out = records(list(read_events(str(write_events(tmp_path / "e.jsonl", events)),
+                                   defaults(EVENTS_SOURCE))))
+    assert out["A1"]["seats_active_history"] == [1, 2, 3]
+    assert "gated_feature_attempts" not in out["A1"]
+
+
+def test_gated_attempts_follow_the_mapping(tmp_path: Path) -> None:
+    path = write_events(tmp_path / "e.jsonl", [
+        track("u1", "2026-10-25", "Upgrade Prompt Clicked"),
+        track("u1", "2026-10-30", "premium feature blocked"),
+        track("u2", "2026-10-31", "Something Else"),
+    ])
+    default = records(list(read_events(str(path), defaults(EVENTS_SOURCE))))
+    assert default["A1"]["gated_feature_attempts"] == ["2026-10-25"]
+    mapped = records(list(read_events(str(path), defaults(
+        EVENTS_SOURCE, gated_feature_events=["Upgrade Prompt Clicked", "Premium Feature Blocked"]
+    ))))
+    assert mapped["A1"]["gated_feature_attempts"] == ["2026-10-25", "2026-10-30"]
+
+
+def test_power_users_and_departments(tmp_path: Path) -> None:
+    events = [{"type": "identify", "userId": f"u{i}", "traits": {"department": d},
+               "timestamp": "2026-01-01T00:00:00Z"}
+              for i, d in enumerate(["Ops", "Ops", "Sales", "Finance", "Legal"])]
+    events += [track(f"u{i}", "2026-10-20") for i in range(5) for _ in range(2)]
+    events += [track("u0", "2026-10-21") for _ in range(40)]
+    events += [track("u4", "2026-08-01")]  # Legal is active in an older cycle only
+    out = records(list(read_events(str(write_events(tmp_path / "e.jsonl", events)),
+                                   defaults(EVENTS_SOURCE))))
+    # mean = (42 + 2 * 4) / 5 = 10; 3x the mean is 30: only u0.
+    assert out["A1"]["power_users"] == 1
+    assert out["A1"]["departments_active"] == 4
+
+
+def test_account_from_context_or_a_group_call(tmp_path: Path) -> None:
+    events = [
+        {"type": "group", "userId": "u9", "groupId": "B2", "timestamp": "2026-01-01T00:00:00Z"},
+        track("u1", "2026-10-20", group=None, context={"groupId": "C3"}),
+        track("u9", "2026-10-20", group=None),
+        track("nobody", "2026-10-20", group=None),  # no account: ignored
+    ]
+    out = records(list(read_events(str(write_events(tmp_path / "e.jsonl", events)),
+                                   defaults(EVENTS_SOURCE))))
+    assert set(out) == {"B2", "C3"}
+
+
+def test_bad_lines_are_located_and_only_their_account_is_lost(tmp_path: Path) -> None:
+    path = tmp_path / "e.jsonl"
+    lines = [
+        json.dumps(track("u1", "2026-10-20", group="GOOD")),
+        "{not json",
+        json.dumps(track("u1", "2026-10-20", group="BAD")),
+        json.dumps({**track("u2", "2026-10-21", group="BAD"), "timestamp": "yesterday"}),
+        "[1, 2]",
+    ]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    items = list(read_events(str(path), defaults(EVENTS_SOURCE)))
+    errors = [str(e) for e in items if isinstance(e, RecordError)]
+    assert errors[0].startswith(f"{path}:2: not valid JSON")
+    assert errors[1] == f"{path}:4: timestamp: timestamp 'yesterday' is not an ISO 8601 date or time"
+    assert errors[2] == f"{path}:5: expected a JSON object (one event)"
+    assert set(records(items)) == {"GOOD"}
+    good = next(r for r in items if isinstance(r, RawRecord))
+    assert str(good.location) == f"{path}:1"
+
+
+def test_missing_export_is_an_input_error(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="cannot read the events export"):
+        list(read_events(str(tmp_path / "none.jsonl"), defaults(EVENTS_SOURCE)))
+
+
+# --- tickets ---------------------------------------------------------------------------
+
+
+HEADER = "id,account,priority,status,created,tags,subject\n"
+
+
+def write_tickets(path: Path, rows: list[str]) -> Path:
+    path.write_text(HEADER + "\n".join(rows) + "\n", encoding="utf-8")
+    return path
+
+
+def test_open_priorities_are_normalised(tmp_path: Path) -> None:
+    path = write_tickets(tmp_path / "t.csv", [
+        "1,A1,urgent,open,2026-10-30,,Down",
+        "2,A1,P2,pending,2026-10-20,,Slow",
+        "3,A1,high,solved,2026-10-20,,Fixed",
+        "4,A1,normal,open,2026-11-20,,In the future",
+        "5,A2,low,closed,2026-10-20,,Done",
+    ])
+    out = records(list(read_tickets(str(path), defaults(TICKETS_SOURCE))))
+    assert out["A1"]["open_ticket_priorities"] == ["P1", "P2"]
+    assert out["A2"] == {"account_id": "A2"}
+
+
+def test_gaps_from_tags_and_subject_keywords(tmp_path: Path) -> None:
+    path = write_tickets(tmp_path / "t.csv", [
+        "1,A1,normal,solved,2026-10-27 09:30:00,sso|feature-request,Google login?",
+        '2,A1,low,open,2026-10-23,"how-to, misc",Need an Audit Log export',
+        "3,A1,low,open,2026-05-01,sandbox,Old request",          # outside 90 days
+        "4,A1,low,open,2026-10-01,,auditlogging is not a match",  # whole words only
+    ])
+    context = defaults(
+        TICKETS_SOURCE,
+        gap_tags={"sso": "SSO", "sandbox": "Sandbox"},
+        gap_keywords={"audit log": "Audit log"},
+    )
+    out = records(list(read_tickets(str(path), context)))
+    assert out["A1"]["named_gaps"] == ["Audit log", "SSO"]
+    assert out["A1"]["named_gaps_on"] == "2026-10-27"
+
+
+def test_custom_priority_map_and_account_column(tmp_path: Path) -> None:
+    path = tmp_path / "t.csv"
+    path.write_text("id,org,priority,status,created\n1,A1,Sev-1,open,2026-10-30\n",
+                    encoding="utf-8")
+    context = defaults(TICKETS_SOURCE, account_column="org", priority_map={"sev-1": "P1"})
+    assert records(list(read_tickets(str(path), context)))["A1"]["open_ticket_priorities"] == ["P1"]
+
+
+def test_ticket_errors_are_located(tmp_path: Path) -> None:
+    path = write_tickets(tmp_path / "t.csv", [
+        "1,A1,urgent,open,2026-10-30,,ok",
+        "2,,urgent,open,2026-10-30,,no account",
+        "3,A2,urgent,open,someday,,bad date",
+        "4,A3,whenever,open,2026-10-30,,bad priority",
+    ])
+    items = list(read_tickets(str(path), defaults(TICKETS_SOURCE)))
+    assert [str(e) for e in items if isinstance(e, RecordError)] == [
+        f"{path}:3: account: missing account",
+        f"{path}:4: created: 'someday' is not a date (expected YYYY-MM-DD)",
+        f"{path}:5: priority: unknown priority 'whenever' (map it with "
+        "sources.tickets.priority_map)",
+    ]
+    assert set(records(items)) == {"A1"}
+
+
+def test_a_ticket_export_without_required_columns(tmp_path: Path) -> None:
+    path = tmp_path / "t.csv"
+    path.write_text("id,customer,priority\n1,A1,P1\n", encoding="utf-8")
+    with pytest.raises(InputError, match=r":1: the ticket export has no 'status', 'created', "
+                                         r"'account' column"):
+        list(read_tickets(str(path), defaults(TICKETS_SOURCE)))
+
+
+# --- through the reader: options come from the ruleset ------------------------------------
+
+
+def test_reader_passes_ruleset_options_and_date(tmp_path: Path) -> None:
+    path = write_events(tmp_path / "e.jsonl", [track("u1", "2026-10-30", "Trial Limit Hit")])
+    registry = build_registry()
+    reader = AccountReader(registry, {}, as_of=AS_OF,
+                           source_options={"events": {"gated_feature_events": ["Trial Limit Hit"]}})
+    accounts = [a for a in reader.read(f"events:{path}") if not isinstance(a, RecordError)]
+    assert accounts[0].values["gated_feature_attempts"] == [date(2026, 10, 30)]
+
+
+def test_a_source_must_be_named_for_an_events_file(tmp_path: Path) -> None:
+    registry = build_registry()
+    assert registry.source_for("export.jsonl") is registry.sources["jsonl"]
+    assert not EVENTS_SOURCE.matches("events.jsonl")
+    assert not TICKETS_SOURCE.matches("tickets.csv")

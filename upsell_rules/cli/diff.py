@@ -1,0 +1,176 @@
+"""``upsell-rules diff``: what a ruleset change does to real accounts, and why."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from datetime import date
+
+import click
+
+from upsell_rules.cli.common import (
+    EXIT_FINDINGS,
+    EXIT_OK,
+    EXIT_USAGE,
+    as_of_option,
+    data_option,
+    engine_option,
+    load_or_exit,
+    parse_overrides,
+    registry_with_report,
+    resolve_as_of,
+    set_option,
+)
+from upsell_rules.errors import InputError, RecordError, UpsellRulesError
+from upsell_rules.evaluate import Evaluator
+from upsell_rules.model import Ruleset
+from upsell_rules.overrides import OverrideSet
+from upsell_rules.records import Account, AccountReader
+from upsell_rules.registry import Registry
+from upsell_rules.rulediff import (
+    compare_rulesets,
+    render_json,
+    render_markdown,
+    render_text,
+    structural_changes,
+)
+
+
+def _usage(message: str) -> SystemExit:
+    click.echo(f"upsell-rules: error: {message}", err=True)
+    return SystemExit(EXIT_USAGE)
+
+
+def git_show(path: str, rev: str) -> str:
+    """The text of ``path`` as it was at git revision ``rev`` (``git show REV:./path``)."""
+    folder = os.path.dirname(os.path.abspath(path))
+    try:
+        done = subprocess.run(
+            ["git", "show", f"{rev}:./{os.path.basename(path)}"],
+            cwd=folder,
+            capture_output=True,
+            text=True,
+            encoding="utf-8",
+            timeout=60,
+            check=False,
+        )
+    except FileNotFoundError:
+        raise _usage("--git needs the git command, which is not installed") from None
+    except subprocess.TimeoutExpired:
+        raise _usage(f"--git {rev}: git did not answer within 60 seconds") from None
+    if done.returncode != 0:
+        detail = " ".join(done.stderr.split()) or f"git exited with status {done.returncode}"
+        raise _usage(f"--git {rev}: cannot read {path} at that revision: {detail}")
+    return done.stdout
+
+
+def _load(
+    path: str, registry: Registry, overrides: OverrideSet, text: str | None = None
+) -> tuple[Ruleset, OverrideSet]:
+    rules = load_or_exit(path, registry, overrides, text=text)
+    return rules, overrides
+
+
+def _accounts(reader: AccountReader, data: str) -> tuple[list[Account], int]:
+    accounts: list[Account] = []
+    failed: set[object] = set()
+    for item in reader.read(data):
+        if isinstance(item, RecordError):
+            click.echo(f"upsell-rules: error: {item}", err=True)
+            failed.add(item.location)
+            continue
+        accounts.append(item)
+    return accounts, len(failed)
+
+
+@click.command("diff")
+@click.argument("rulesets", nargs=-1, required=True,
+                type=click.Path(exists=True, dir_okay=False))
+@data_option
+@as_of_option
+@click.option(
+    "--git",
+    "rev",
+    default=None,
+    metavar="REV",
+    help="Compare the ruleset as it was at this git revision (HEAD, main, a commit) with "
+    "the working copy; then give one RULESET only.",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "markdown"]),
+    default="text",
+    show_default=True,
+    help="markdown is ready to paste into a pull request.",
+)
+@set_option
+@engine_option
+def diff_command(
+    rulesets: tuple[str, ...],
+    data: str,
+    as_of: date | None,
+    rev: str | None,
+    fmt: str,
+    overrides: tuple[str, ...],
+    engine: str,
+) -> None:
+    """Compare two versions of a ruleset on the accounts in --data.
+
+    \b
+        upsell-rules diff OLD.yaml NEW.yaml --data accounts.csv
+        upsell-rules diff --git main RULESET.yaml --data accounts.csv
+        upsell-rules diff RULESET.yaml --data accounts.csv --set bands.act_now.min=65
+
+    Shows what changed in the file, how many accounts move from each band to each other
+    band, and every account whose band or blocked state changes, with the rules whose
+    outcome differs and the edits behind them. --set applies to the new side. Exit
+    status: 0 done, 1 some data rows could not be read, 2 usage error.
+    """
+    registry = registry_with_report()
+    new_overrides = parse_overrides(overrides)
+    if rev is not None:
+        if len(rulesets) != 1:
+            raise _usage("with --git give one RULESET (the working copy to compare)")
+        path = rulesets[0]
+        old_text = git_show(path, rev)
+        old, old_doc = _load(f"{path}@{rev}", registry, OverrideSet(()), old_text)
+        new, new_doc = _load(path, registry, new_overrides)
+        labels = (f"{path} at {rev}", path)
+    elif len(rulesets) == 2:
+        old, old_doc = _load(rulesets[0], registry, OverrideSet(()))
+        new, new_doc = _load(rulesets[1], registry, new_overrides)
+        labels = (rulesets[0], rulesets[1])
+    elif len(rulesets) == 1 and overrides:
+        old, old_doc = _load(rulesets[0], registry, OverrideSet(()))
+        new, new_doc = _load(rulesets[0], registry, new_overrides)
+        labels = (rulesets[0], rulesets[0])
+    else:
+        raise _usage("give OLD and NEW rulesets, or one RULESET with --git REV or --set")
+    if overrides:
+        labels = (labels[0], f"{labels[1]} with " + " ".join(f"--set {o}" for o in overrides))
+    try:
+        old_eval = Evaluator(old, registry, engine)
+        new_eval = Evaluator(new, registry, engine)
+    except UpsellRulesError as exc:
+        raise _usage(str(exc)) from None
+    types = {n: s.type for n, s in old.signals.items() if s.is_input}
+    types.update({n: s.type for n, s in new.signals.items() if s.is_input})
+    try:
+        accounts, failed = _accounts(AccountReader(registry, types), data)
+    except InputError as exc:
+        raise _usage(str(exc)) from None
+    before = old_doc.document.data if old_doc.document else {}
+    after = new_doc.document.data if new_doc.document else {}
+    result = compare_rulesets(
+        old_eval,
+        new_eval,
+        accounts,
+        resolve_as_of(as_of),
+        structural_changes(before, after),
+        labels=labels,
+        data=data,
+    )
+    render = {"text": render_text, "json": render_json, "markdown": render_markdown}[fmt]
+    click.echo(render(result), nl=False)
+    raise SystemExit(EXIT_FINDINGS if failed else EXIT_OK)

@@ -1,0 +1,138 @@
+"""What the history commands (backtest, calibrate, report) share: reading the files."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from typing import Any, TypeVar
+
+import click
+
+from upsell_rules.backtest import Replay, evaluate_snapshots, parse_horizon
+from upsell_rules.cli.common import EXIT_USAGE
+from upsell_rules.errors import InputError, RecordError, UpsellRulesError
+from upsell_rules.evaluate import Evaluator
+from upsell_rules.model import Ruleset
+from upsell_rules.outcomes import Outcomes, read_outcomes
+from upsell_rules.records import AccountReader
+from upsell_rules.registry import Registry
+from upsell_rules.snapshots import SCHEDULED_FIELDS, SnapshotReader
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def horizon_callback(ctx: click.Context, param: click.Parameter, value: str) -> int:
+    """Click callback: ``90d`` / ``13w`` / ``90`` to days."""
+    try:
+        return parse_horizon(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
+def report_error(error: RecordError) -> None:
+    """One bad record on stderr, located."""
+    click.echo(f"upsell-rules: error: {error}", err=True)
+
+
+def evaluator_or_exit(rules: Ruleset, registry: Registry, engine: str) -> Evaluator:
+    """An evaluator, or exit 2 with the engine problem."""
+    try:
+        return Evaluator(rules, registry, engine)
+    except UpsellRulesError as exc:
+        click.echo(f"upsell-rules: {exc}", err=True)
+        raise SystemExit(EXIT_USAGE) from None
+
+
+def replay_or_exit(
+    evaluator: Evaluator,
+    registry: Registry,
+    snapshots: str,
+    scheduled: tuple[str, ...] = SCHEDULED_FIELDS,
+) -> Replay:
+    """Decide every snapshot point-in-time; bad records go to stderr as they are met."""
+    rules = evaluator.ruleset
+    reader = AccountReader(
+        registry, {name: sig.type for name, sig in rules.signals.items() if sig.is_input}
+    )
+    try:
+        return evaluate_snapshots(
+            evaluator, SnapshotReader(reader, scheduled).read(snapshots), report_error
+        )
+    except InputError as exc:
+        click.echo(f"upsell-rules: error: {exc}", err=True)
+        raise SystemExit(EXIT_USAGE) from None
+
+
+def outcomes_or_exit(registry: Registry, path: str) -> Outcomes:
+    """Read the outcomes file; bad rows go to stderr, an unreadable file exits 2."""
+    try:
+        outcomes = read_outcomes(path, registry)
+    except InputError as exc:
+        click.echo(f"upsell-rules: error: {exc}", err=True)
+        raise SystemExit(EXIT_USAGE) from None
+    for error in outcomes.errors:
+        report_error(error)
+    return outcomes
+
+
+def future_note(replay: Replay) -> None:
+    """Say on stderr how many snapshots carried facts from their future."""
+    if replay.snapshots_with_future_facts:
+        fields = ", ".join(f"{name} {count}" for name, count in
+                           sorted(replay.hidden_fields.items(), key=lambda kv: -kv[1]))
+        click.echo(
+            f"upsell-rules: note: {replay.snapshots_with_future_facts} snapshot(s) held facts "
+            f"dated after the snapshot; they were ignored ({fields})",
+            err=True,
+        )
+
+
+def iso(value: date | None) -> str:
+    """A date as text, or ``-``."""
+    return value.isoformat() if value else "-"
+
+
+def snapshots_option(func: F) -> F:
+    """``--snapshots FILE``."""
+    return click.option(
+        "--snapshots",
+        required=True,
+        type=click.Path(exists=True, dir_okay=False),
+        help="Account snapshots over time: the data contract plus snapshot_date "
+        "(CSV, JSON or JSONL; see docs/backtest.md).",
+    )(func)
+
+
+def outcomes_option(func: F) -> F:
+    """``--outcomes FILE``."""
+    return click.option(
+        "--outcomes",
+        required=True,
+        type=click.Path(exists=True, dir_okay=False),
+        help="Upsell deals and churn: account_id, opened_on, closed_on, outcome, "
+        "upsell_type, amount, churned_on (see docs/backtest.md).",
+    )(func)
+
+
+def horizon_option(func: F) -> F:
+    """``--horizon 90d``."""
+    return click.option(
+        "--horizon",
+        default="90d",
+        show_default=True,
+        callback=horizon_callback,
+        help="How long after a snapshot a deal may open and still be joined to it "
+        "(days: 90d, weeks: 13w).",
+    )(func)
+
+
+def scheduled_option(func: F) -> F:
+    """``--scheduled FIELD`` (repeatable)."""
+    return click.option(
+        "--scheduled",
+        multiple=True,
+        metavar="FIELD",
+        help="A date field that is planned ahead and may lie after the snapshot "
+        f"(repeatable; default: {', '.join(SCHEDULED_FIELDS)}). Every other date after "
+        "the snapshot is ignored.",
+    )(func)

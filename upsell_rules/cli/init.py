@@ -1,0 +1,48 @@
+"""``upsell-rules init``: start a rules repository (ruleset, tests, samples, CI, pre-commit)."""
+
+from __future__ import annotations
+
+import os
+
+import click
+
+from upsell_rules.bundled import BundledFileMissing
+from upsell_rules.cli.common import EXIT_OK, EXIT_USAGE
+from upsell_rules.scaffold import scaffold_files
+
+
+@click.command("init")
+@click.argument("directory", type=click.Path(file_okay=False))
+@click.option("--force", is_flag=True, help="Write into DIRECTORY even if it is not empty "
+              "(files of the same name are replaced; nothing else is touched).")
+def init_command(directory: str, force: bool) -> None:
+    """Create a rules repository in DIRECTORY, ready for git, CI and review.
+
+    Writes a starter ruleset (a copy of the default upsell_timing), its test file, sample
+    accounts, the JSON Schemas editors use for completion, a README for the RevOps team,
+    a CI workflow (.github/workflows/rules.yml: validate, test, layout check, and a diff
+    on pull requests) and a .pre-commit-config.yaml. DIRECTORY must be empty or new,
+    unless --force.
+    """
+    if os.path.isdir(directory) and os.listdir(directory) and not force:
+        click.echo(f"upsell-rules: error: {directory} is not empty; choose a new folder or "
+                   "pass --force", err=True)
+        raise SystemExit(EXIT_USAGE)
+    try:
+        files = scaffold_files()
+    except BundledFileMissing as exc:
+        click.echo(f"upsell-rules: error: {exc}", err=True)
+        raise SystemExit(EXIT_USAGE) from None
+    for relative, text in files.items():
+        target = os.path.join(directory, *relative.split("/"))
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        with open(target, "w", encoding="utf-8", newline="\n") as handle:
+            handle.write(text)
+        click.echo(f"  created {target}")
+    click.echo(f"""
+Next steps:
+  cd {directory}
+  git init && git add . && git commit -m "Upsell rules"
+  upsell-rules validate rulesets/*.yaml
+  upsell-rules test""")
+    raise SystemExit(EXIT_OK)
