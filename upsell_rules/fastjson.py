@@ -1,24 +1,27 @@
 """JSON with orjson when it is installed, giving exactly the standard library's results.
 
-orjson parses and serializes several times faster than :mod:`json`. It is optional
-(``pip install 'upsell-rules[fast]'``); without it everything uses :mod:`json`. Output
+orjson parses and serializes several times faster than :mod:`json`. It is a dependency,
+but the code does not rely on it: without it everything uses :mod:`json`. Output
 must stay byte-identical either way, so orjson's result is used only where the two
 agree:
 
 - :func:`dumps_compact` matches ``json.dumps(obj, ensure_ascii=False,
   separators=(",", ":"))``. The one formatting difference is a float below 1e-4, which
-  json writes as ``1e-05`` and orjson as ``0.00001``: output containing ``0.0000`` is
-  redone with json. Anything orjson refuses (an integer beyond 64 bits, a lone
+  json writes as ``1e-05`` or ``5.9e-08`` and orjson as ``0.00001`` or ``5.9e-8``:
+  output that may hold one (``0.0000``, or a digit followed by ``e-``) is redone with
+  json. Anything orjson refuses (an integer beyond 64 bits, a lone
   surrogate, a date or dataclass, which json refuses too) is also redone with json, so
   errors are json's own. Decision records hold no NaN or infinity (orjson would write
   ``null`` where json writes ``NaN``).
 - :func:`loads_or_none` returns what json would return, or ``None`` when orjson does not
-  accept the text; the caller then decodes with json, which reports the error.
+  accept the text (or might read a long integer as a float); the caller then decodes
+  with json, which also reports any error.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -27,6 +30,9 @@ try:
     import orjson as _orjson
 except ImportError:  # pragma: no cover - depends on the environment
     _orjson = None
+
+_SMALL_FLOAT = re.compile(rb"0\.0000|[0-9]e-")
+_LONG_NUMBER = re.compile(r"[0-9]{19}")
 
 #: True when orjson is installed and used.
 AVAILABLE = _orjson is not None
@@ -51,12 +57,18 @@ if _orjson is not None:
             data = _dumps(obj, option=_OPTIONS)
         except TypeError:
             return _json_compact(obj)
-        if b"0.0000" in data:
+        if _SMALL_FLOAT.search(data) is not None:
             return _json_compact(obj)
         return data.decode()
 
     def loads_or_none(text: str) -> Any:
-        """The decoded value, or ``None`` when orjson rejects ``text`` (or it is null)."""
+        """The decoded value, or ``None`` when orjson rejects ``text`` (or it is null).
+
+        Text with a run of 19 or more digits is declined: orjson reads an integer beyond
+        64 bits as a float, where json keeps it an exact int.
+        """
+        if _LONG_NUMBER.search(text) is not None:
+            return None
         try:
             return _loads(text)
         except ValueError:

@@ -86,7 +86,7 @@ class Limits:
 
 
 def _bytes(megabytes: float) -> int:
-    return int(megabytes * MB) if megabytes > 0 else 0
+    return round(megabytes * MB) if megabytes > 0 else 0
 
 
 def from_env(environ: Mapping[str, str] | None = None) -> Limits:
@@ -112,9 +112,13 @@ def from_env(environ: Mapping[str, str] | None = None) -> Limits:
     return Limits(**values)  # type: ignore[arg-type]
 
 
-def describe_mb(megabytes: float) -> str:
-    """``5 MB``, ``0.5 MB``: a limit as people write it."""
-    return f"{megabytes:g} MB"
+def describe_size(size: int) -> str:
+    """A byte count for people: ``512 bytes``, ``22.3 KB``, ``50.0 MB``."""
+    if size < 1024:
+        return f"{size} bytes"
+    if size < MB:
+        return f"{size / 1024:.1f} KB"
+    return f"{size / MB:.1f} MB"
 
 
 _CURRENT: ContextVar[Limits | None] = ContextVar("upsell_rules_limits", default=None)

@@ -51,7 +51,11 @@ def format_value(value: Any, fmt: str | None) -> str:
     if fmt == "int" and isinstance(value, int | float) and not isinstance(value, bool):
         return f"{round(value):,}"
     if fmt == "pct" and isinstance(value, int | float) and not isinstance(value, bool):
-        return f"{round(value * 100)}%"
+        scaled = value * 100
+        # A ratio near the float limit overflows to inf when scaled; round(inf) raises.
+        if isinstance(scaled, float) and not math.isfinite(scaled):
+            return "n/a"
+        return f"{round(scaled)}%"
     if fmt == "money" and isinstance(value, int | float) and not isinstance(value, bool):
         return f"${round(value):,}"
     if isinstance(value, list | tuple):

@@ -41,7 +41,7 @@ from ruamel.yaml.scalarstring import (
 )
 
 from upsell_rules.errors import Diagnostic, Location
-from upsell_rules.limits import ENV, MB
+from upsell_rules.limits import ENV, describe_size
 from upsell_rules.limits import current as current_limits
 
 Path = tuple[str | int, ...]
@@ -193,8 +193,8 @@ def _event_checks(path: str, text: str) -> list[Diagnostic]:
         return Diagnostic(
             loc(event),
             "E004",
-            f"the document holds more than {MAX_NODES:,} values once its aliases are "
-            "expanded: refused as a possible expansion bomb",
+            f"the document holds more than {MAX_NODES:,} values (an alias counts as the "
+            "values it repeats): refused as a possible expansion bomb",
         )
 
     def loc(event: Any) -> Location:
@@ -415,15 +415,15 @@ def size_finding(path: str, text: str) -> Diagnostic | None:
     if not limit or len(text) * 4 <= limit:
         return None
     size = len(text.encode("utf-8", "surrogatepass"))
-    return _too_big(path, size, limit) if size > limit else None
+    return _too_big(path, size) if size > limit else None
 
 
-def _too_big(path: str, size: int, limit: int) -> Diagnostic:
+def _too_big(path: str, size: int) -> Diagnostic:
     return Diagnostic(
         Location(path, 1, 1),
         "E007",
-        f"the file is {size / MB:.1f} MB, above the {limit / MB:g} MB limit for a YAML "
-        f"file ({ENV['ruleset_mb']}); it was not parsed",
+        f"the file is {describe_size(size)}, above the {current_limits().ruleset_mb:g} MB "
+        f"limit for a YAML file ({ENV['ruleset_mb']}); it was not parsed",
     )
 
 
@@ -437,12 +437,12 @@ def read_limited(path: str) -> tuple[str | None, Diagnostic | None]:
         with open(path, "rb") as handle:
             size = os.fstat(handle.fileno()).st_size
             if limit and size > limit:
-                return None, _too_big(path, size, limit)
+                return None, _too_big(path, size)
             raw = handle.read(limit + 1) if limit else handle.read()
     except OSError as exc:
         return None, Diagnostic(Location(path), "E001", f"cannot read file: {exc.strerror}")
     if limit and len(raw) > limit:
-        return None, _too_big(path, len(raw), limit)
+        return None, _too_big(path, len(raw))
     try:
         return raw.decode("utf-8"), None
     except UnicodeDecodeError as exc:

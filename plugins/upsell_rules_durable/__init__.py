@@ -49,7 +49,7 @@ DURABLE_ENGINE = Engine(
     name="durable",
     description=(
         "durable-rules (Rete, C extension): each condition a durable rule, each account a "
-        "fact; about 1,000 times slower than python, kept as a cross-check and a peer."
+        "fact; far slower than python (docs/performance.md), a cross-check and a peer."
     ),
     prepare=prepare,
     available=available,

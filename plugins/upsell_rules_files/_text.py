@@ -14,7 +14,7 @@ import re
 from typing import BinaryIO
 
 from upsell_rules.errors import InputError
-from upsell_rules.limits import MB
+from upsell_rules.limits import MB, describe_size
 
 #: Bytes that are not UTF-8 decode to these lone surrogates (``surrogateescape``);
 #: real text never contains them, so one marks the first undecodable byte.
@@ -32,11 +32,9 @@ def _open(path: str) -> BinaryIO:
         raise InputError(f"{path}: cannot read the file: {exc.strerror or exc}") from None
 
 
-def _too_big(path: str, size: int, limit: int, option: str) -> InputError:
-    return InputError(
-        f"{path}: the file is {size / MB:.1f} MB, above the {limit / MB:g} MB limit "
-        f"({option})"
-    )
+def _megabytes(limit: int) -> str:
+    """A byte limit set in MB, shown the way it was set (0.001 MB, not 0.000999451)."""
+    return f"{limit / MB:.4g} MB"
 
 
 def _check_size(path: str, handle: BinaryIO, limit: int, option: str) -> None:
@@ -49,7 +47,10 @@ def _check_size(path: str, handle: BinaryIO, limit: int, option: str) -> None:
         return
     if size > limit:
         handle.close()
-        raise _too_big(path, size, limit, option)
+        raise InputError(
+            f"{path}: the file is {describe_size(size)}, above the {_megabytes(limit)} limit "
+            f"({option})"
+        )
 
 
 def _not_utf8(path: str, line: int, byte: int) -> InputError:
@@ -73,7 +74,7 @@ def read_text(path: str, max_bytes: int = 0, option: str = "--max-input-mb") -> 
             raise InputError(f"{path}: cannot read the file: {exc.strerror or exc}") from None
         if max_bytes and len(data) > max_bytes:
             # Not a regular file (a pipe), so its size was unknown until now.
-            raise InputError(f"{path}: more than {max_bytes / MB:g} MB ({option})")
+            raise InputError(f"{path}: more than {_megabytes(max_bytes)} ({option})")
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -168,7 +169,7 @@ class Lines:
         if self._max_bytes and self._total > self._max_bytes:
             self.close()
             raise InputError(
-                f"{self.path}:{self.line}: more than {self._max_bytes / MB:g} MB "
+                f"{self.path}:{self.line}: more than {_megabytes(self._max_bytes)} "
                 f"({self._size_option})"
             )
         self._record_bytes += size

@@ -333,3 +333,45 @@ def test_cli_disable_all_third_party(tmp_path: Path, example_plugin_site: Path) 
     back = json.loads(run_cli("plugins", "--format", "json", "-p", "example",
                               env={**env, "UPSELL_RULES_DISABLE_PLUGINS": "all"}).stdout)
     assert {p["name"]: p["origin"] for p in back["plugins"]}["example"] == "-p"
+
+
+def fake_distribution(site: Path, name: str, module_body: str) -> None:
+    """An installed distribution (metadata and an entry point) whose module is ``name``."""
+    site.mkdir(parents=True, exist_ok=True)
+    (site / f"{name}.py").write_text(textwrap.dedent(module_body), encoding="utf-8")
+    info = site / f"{name}-1.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: 1.0\n",
+                                   encoding="utf-8")
+    (info / "entry_points.txt").write_text(f"[upsell_rules]\n{name} = {name}\n",
+                                           encoding="utf-8")
+
+
+def test_cli_installed_plugin_that_raises_on_import(tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    fake_distribution(site, "broken_crm", BROKEN_IMPORT)
+    result = run_cli("dry-run", RULESET, "--data", "samples/accounts.csv", "--as-of", AS_OF,
+                     "--format", "jsonl", env={"PYTHONPATH": str(site)})
+    assert result.returncode == 0, result.stderr
+    warnings = [line for line in result.stderr.splitlines() if "warning" in line]
+    assert warnings == [
+        f"upsell-rules: warning: {site / 'broken_crm.py'}:4: plugin 'broken_crm' (entry point "
+        "broken_crm) failed to load: RuntimeError: cannot reach the CRM"
+    ]
+    assert len(result.stdout.splitlines()) == 50
+    # -p no:NAME silences it.
+    quiet = run_cli("validate", RULESET, "-p", "no:broken_crm", env={"PYTHONPATH": str(site)})
+    assert quiet.returncode == 0 and "warning" not in quiet.stderr
+
+
+def test_cli_installed_plugin_with_a_misspelled_hook_stops(tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    fake_distribution(site, "typo_plugin", MISSPELLED)
+    result = run_cli("dry-run", RULESET, "--data", "samples/accounts.csv", "--as-of", AS_OF,
+                     env={"PYTHONPATH": str(site)})
+    assert result.returncode == 2
+    assert result.stderr.splitlines()[0] == (
+        f"upsell-rules: error: {site / 'typo_plugin.py'}:4: plugin 'typo_plugin' implements "
+        "unknown hook 'upsell_rules_derivatoins' (did you mean 'upsell_rules_derivations'?)"
+    )
+    assert result.stdout == ""

@@ -115,7 +115,8 @@ def engine_option(func: F) -> F:
         "--engine",
         default="python",
         show_default=True,
-        help="Engine that evaluates conditions (see docs/cli.md).",
+        help="Engine that evaluates conditions: python (the fastest that passes the "
+        "conformance suite), interpreter or durable (see docs/cli.md).",
     )(func)
 
 
@@ -334,6 +335,18 @@ def limit_options(func: F) -> F:
             help=f"{helps[field_name]} Env: {limits.ENV[field_name]}. 0: no limit.",
         )(func)
     return func
+
+
+def check_limit_settings() -> None:
+    """Exit 2 with a clear message when a ``UPSELL_RULES_MAX_*`` variable is malformed.
+
+    Every command reads rulesets under these limits, so the group checks them first.
+    """
+    try:
+        limits.from_env()
+    except limits.LimitSettingError as exc:
+        click.echo(f"upsell-rules: error: {exc}", err=True)
+        raise SystemExit(EXIT_USAGE) from None
 
 
 def resolve_limits(

@@ -7,7 +7,7 @@ import click
 from upsell_rules import __version__
 from upsell_rules.cli.backtest import backtest_command
 from upsell_rules.cli.calibrate import calibrate_command
-from upsell_rules.cli.common import PluginGroup, plugin_options
+from upsell_rules.cli.common import PluginGroup, check_limit_settings, plugin_options
 from upsell_rules.cli.diff import diff_command
 from upsell_rules.cli.dry_run import dry_run
 from upsell_rules.cli.explain import explain_command
@@ -39,6 +39,7 @@ def cli() -> None:
         upsell-rules validate rulesets/upsell_timing.yaml
         upsell-rules dry-run rulesets/upsell_timing.yaml --data samples/accounts.csv --as-of 2026-11-02
     """
+    check_limit_settings()
 
 
 cli.add_command(validate)

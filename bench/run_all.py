@@ -1,0 +1,532 @@
+"""Every benchmark in one run; writes docs/performance.md and docs/performance.png.
+
+Usage::
+
+    pip install -e '.[bench]'
+    python bench/run_all.py            # the full run (generates 1M accounts; ~15 min)
+    python bench/run_all.py --quick    # smaller sizes, for a smoke test
+
+All figures in the report come from this one run on this machine. Ratios compare
+figures measured in the same run, because a shared machine drifts between runs. Data
+files are generated deterministically (seed 7) under bench/data/ and reused.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import os
+import platform
+import random
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Sequence
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+import peers  # noqa: E402
+
+from upsell_rules import fastjson  # noqa: E402
+from upsell_rules.evaluate import Evaluator  # noqa: E402
+from upsell_rules.explain import explain  # noqa: E402
+from upsell_rules.expr.check import check  # noqa: E402
+from upsell_rules.expr.parser import parse  # noqa: E402
+from upsell_rules.loader import check_ruleset, load_ruleset  # noqa: E402
+from upsell_rules.records import Account, AccountReader  # noqa: E402
+from upsell_rules.registry import default_registry  # noqa: E402
+from upsell_rules.synth import generate_accounts, write_jsonl  # noqa: E402
+
+AS_OF = date(2026, 11, 2)
+SEED = 7
+RULESET = ROOT / "rulesets" / "upsell_timing.yaml"
+DATA = ROOT / "bench" / "data"
+DOCS = ROOT / "docs"
+
+
+def best_of(repeat: int, fn: Callable[[], Any]) -> tuple[float, Any]:
+    """The fastest of ``repeat`` runs (the least disturbed by other load) and its result."""
+    best, result = float("inf"), None
+    for _ in range(repeat):
+        gc.collect()
+        start = time.perf_counter()
+        result = fn()
+        best = min(best, time.perf_counter() - start)
+    return best, result
+
+
+def data_file(n: int) -> Path:
+    """The generated JSONL file with ``n`` accounts (written once, then reused)."""
+    DATA.mkdir(parents=True, exist_ok=True)
+    path = DATA / f"accounts-{n}-{SEED}.jsonl"
+    if not path.exists():
+        print(f"generating {n:,} accounts -> {path}", file=sys.stderr)
+        tmp = path.with_suffix(".tmp")
+        write_jsonl(tmp, generate_accounts(n, SEED, AS_OF))
+        tmp.replace(path)
+    return path
+
+
+def json_parse_seconds(path: Path, repeat: int) -> float:
+    """The floor: the standard json module parsing every line, nothing else."""
+
+    def parse_all() -> int:
+        count = 0
+        loads = json.loads
+        with open(path, encoding="utf-8") as handle:
+            for line in handle:
+                loads(line)
+                count += 1
+        return count
+
+    return best_of(repeat, parse_all)[0]
+
+
+def cli_dry_run(path: Path, jobs: int = 1) -> tuple[float, int]:
+    """Wall seconds and peak memory (KB) of ``upsell-rules dry-run`` JSONL in -> JSONL out."""
+    out = DATA / "out.jsonl"
+    command = [
+        sys.executable, "-m", "upsell_rules", "dry-run", str(RULESET), "--data", str(path),
+        "--as-of", AS_OF.isoformat(), "--format", "jsonl", "--output", str(out),
+        "--jobs", str(jobs),
+    ]
+    timed = ["/usr/bin/time", "-f", "%M"] if os.path.exists("/usr/bin/time") else []
+    start = time.perf_counter()
+    done = subprocess.run([*timed, *command], capture_output=True, text=True, check=False)
+    seconds = time.perf_counter() - start
+    if done.returncode not in (0, 1):
+        raise SystemExit(f"dry-run failed: {done.stderr}")
+    peak = int(done.stderr.strip().splitlines()[-1]) if timed else 0
+    out.unlink(missing_ok=True)
+    return seconds, peak
+
+
+def read_accounts(path: Path, limit: int, rules: Any) -> list[Account]:
+    registry = default_registry()
+    reader = AccountReader(registry, {n: s.type for n, s in rules.signals.items() if s.is_input})
+    out: list[Account] = []
+    for item in reader.read(str(path)):
+        if isinstance(item, Account):
+            out.append(item)
+            if len(out) >= limit:
+                break
+    return out
+
+
+# --- the parts of one run ----------------------------------------------------------------
+
+
+def stages(path: Path, rules: Any, repeat: int) -> dict[str, float]:
+    """Seconds per stage over the whole file, in this process."""
+    registry = default_registry()
+    evaluator = Evaluator(rules, registry, "python")
+    types = {n: s.type for n, s in rules.signals.items() if s.is_input}
+    t_read, accounts = best_of(repeat, lambda: [
+        a for a in AccountReader(registry, types).read(str(path)) if isinstance(a, Account)
+    ])
+    t_signals, signals = best_of(repeat, lambda: [evaluator.signals(a, AS_OF) for a in accounts])
+    t_predicate, outcomes = best_of(repeat, lambda: [evaluator.predicate(s) for s in signals])
+    t_assemble, decisions = best_of(repeat, lambda: [
+        evaluator.assemble(a, s, o, AS_OF) for a, s, o in zip(accounts, signals, outcomes,
+                                                            strict=True)
+    ])
+    t_dump, _ = best_of(repeat, lambda: [fastjson.dumps_compact(d) for d in decisions])
+    return {"read + coerce": t_read, "derived signals": t_signals,
+            "conditions (python engine)": t_predicate, "assemble decision": t_assemble,
+            "serialize (JSON)": t_dump, "n": float(len(accounts))}
+
+
+def peer_rates(path: Path, rules: Any, sample: int, slow_sample: int) -> list[dict[str, Any]]:
+    """Accounts per second of every engine and peer on the same signals; outcomes checked."""
+    registry = default_registry()
+    accounts = read_accounts(path, sample, rules)
+    python = Evaluator(rules, registry, "python")
+    signals = [python.signals(a, AS_OF) for a in accounts]
+    outcomes = [python.predicate(s) for s in signals]
+    data = [peers.plain(s) for s in signals]
+    slow = slice(0, slow_sample)
+    rows: list[dict[str, Any]] = []
+
+    def add(name: str, what: str, seconds: float, count: int) -> None:
+        rows.append({"name": name, "what": what, "rate": count / seconds, "n": count})
+
+    t, _ = best_of(3, lambda: [python.assemble(a, s, o, AS_OF)
+                               for a, s, o in zip(accounts, signals, outcomes, strict=True)])
+    tp, _ = best_of(3, lambda: [python.predicate(s) for s in signals])
+    add("upsell-rules python", "conditions + full decision record", t + tp, len(signals))
+    add("upsell-rules python", "conditions only", tp, len(signals))
+    ts, _ = best_of(3, lambda: [_summary(python, python.predicate(s)) for s in signals])
+    add("upsell-rules python", "scores, gates, flags, triggers", ts, len(signals))
+
+    conditions = _conditions(python)
+    hand = [peers.hand_written(s) for s in signals]
+    for h, o in zip(hand, outcomes, strict=True):
+        assert h == _summary(python, o), "hand-written Python disagrees with the ruleset"
+    t, _ = best_of(3, lambda: [peers.hand_written(s) for s in signals])
+    add("hand-written Python", "scores, gates, flags, triggers", t, len(signals))
+
+    interp = Evaluator(rules, registry, "interpreter")
+    t, _ = best_of(1, lambda: [interp.predicate(s) for s in signals[slow]])
+    add("upsell-rules interpreter", "conditions only (reference)", t, len(signals[slow]))
+
+    if registry.engines["durable"].available() is None:
+        durable = registry.engines["durable"].prepare(conditions, python_types(rules))
+        assert [durable(s) for s in signals[slow]] == outcomes[slow]
+        t, _ = best_of(1, lambda: [durable(s) for s in signals[slow]])
+        add("durable-rules 2.0.28", "conditions only (our durable engine)", t,
+            len(signals[slow]))
+
+    try:
+        rule_engine_predicate = peers.rule_engine_predicate(conditions)
+    except ImportError:
+        print("rule-engine is not installed: skipped", file=sys.stderr)
+    else:
+        assert [rule_engine_predicate(d) for d in data[slow]] == outcomes[slow]
+        t, _ = best_of(1, lambda: [rule_engine_predicate(d) for d in data[slow]])
+        add("rule-engine", "conditions only", t, len(data[slow]))
+
+    try:
+        zen_evaluate = peers.zen_decision(rules)
+    except ImportError:
+        print("zen-engine is not installed: skipped", file=sys.stderr)
+    else:
+        for d, o in zip(data[slow], outcomes[slow], strict=True):
+            assert _zen_summary(zen_evaluate(d)) == _summary(python, o), "zen disagrees"
+        t, _ = best_of(1, lambda: [zen_evaluate(d) for d in data[slow]])
+        add("zen-engine (GoRules JDM)", "scores, gates, flags, triggers", t, len(data[slow]))
+    return rows
+
+
+def python_types(rules: Any) -> dict[str, str]:
+    return {name: sig.type for name, sig in rules.signals.items()}
+
+
+def _conditions(evaluator: Evaluator) -> list[Any]:
+    rs = evaluator.ruleset
+    nodes = [t.when.node for c in rs.categories for t in c.tiers]
+    nodes += [g.require.node for g in rs.gates]
+    nodes += [f.when.node for f in rs.red_flags]
+    nodes += [t.when.node for t in rs.triggers]
+    nodes += [r.when.node for rules in rs.owners.values() for r in rules if r.when is not None]
+    return nodes
+
+
+def _summary(evaluator: Evaluator, o: Sequence[bool]) -> dict[str, Any]:
+    """Category scores, raw score, failed gates, red flags and triggers from outcomes."""
+    out: dict[str, Any] = {}
+    weighted = 0.0
+    for name, weight, otherwise, tiers in evaluator.categories:
+        best = otherwise
+        for index, score in tiers:
+            if o[index]:
+                best = max(best, score)
+                break
+        out[name] = float(best)
+        weighted += best * weight
+    out["raw_score"] = round(weighted * evaluator.ruleset.scale, 2)
+    out["failed_gates"] = [gid for gid, index, _play, _hard in evaluator.gate_info if not o[index]]
+    out["red_flags"] = [flag.id for index, flag in evaluator.flag_info if o[index]]
+    out["triggers"] = [t.id for index, t in evaluator.trigger_info if o[index]]
+    return out
+
+
+def _zen_summary(result: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "product": float(result["product"]), "relationship": float(result["relationship"]),
+        "commercial": float(result["commercial"]), "raw_score": result["raw_score"],
+        "failed_gates": [r["id"] for r in result.get("failed_gates", [])],
+        "red_flags": [r["id"] for r in result.get("red_flags", [])],
+        "triggers": [r["id"] for r in result.get("triggers", [])],
+    }
+
+
+def rule_scaling(path: Path, rules: Any, sizes: Sequence[int], sample: int) -> list[dict[str, Any]]:
+    """Cost per account against the number of rules; derived signals are computed once."""
+    registry = default_registry()
+    evaluator = Evaluator(rules, registry, "python")
+    accounts = read_accounts(path, sample, rules)
+    types = python_types(rules)
+    numeric = [n for n, s in rules.signals.items() if s.type in ("number", "integer")]
+    rng = random.Random(SEED)
+    rows = []
+    for size in sizes:
+        texts = []
+        for _ in range(size):
+            a, b = rng.sample(numeric, 2)
+            texts.append(f"{a} >= {rng.randint(0, 90)} and ({b} < {rng.randint(1, 400)} "
+                         f"or {a} is missing)")
+        nodes = [check(parse(t), types, {})[0] for t in texts]
+        predicate = registry.engines["python"].prepare(nodes, types)
+        t_signals, signals = best_of(3, lambda: [evaluator.signals(a, AS_OF) for a in accounts])
+        t_rules, _ = best_of(3, lambda p=predicate, s=signals: [p(x) for x in s])
+        rows.append({"rules": size, "signals_us": t_signals / len(accounts) * 1e6,
+                     "rules_us": t_rules / len(accounts) * 1e6,
+                     "derivations": len(evaluator.derivations)})
+    return rows
+
+
+def latency(rules_path: Path, sample_path: Path) -> dict[str, float]:
+    """Ruleset load + validate, and one account decided and explained after load."""
+    registry = default_registry()
+    check_ruleset(str(rules_path), registry)  # warm the schema and imports
+    t_load, _ = best_of(5, lambda: check_ruleset(str(rules_path), registry))
+    cold = subprocess.run(
+        [sys.executable, "-c",
+         "import time; t=time.perf_counter(); "
+         "from upsell_rules.loader import check_ruleset; "
+         f"check_ruleset({str(rules_path)!r}); print(time.perf_counter()-t)"],
+        capture_output=True, text=True, check=True)
+    rules = load_ruleset(str(rules_path), registry)
+    evaluator = Evaluator(rules, registry, "python")
+    account = read_accounts(sample_path, 1, rules)[0]
+    t_explain, _ = best_of(200, lambda: explain(evaluator, account, AS_OF))
+    t_decide, _ = best_of(200, lambda: evaluator.decide(account, AS_OF))
+    return {"load_ms": t_load * 1000, "load_cold_ms": float(cold.stdout.strip()) * 1000,
+            "explain_ms": t_explain * 1000, "decide_ms": t_decide * 1000}
+
+
+# --- report ---------------------------------------------------------------------------------
+
+
+def chart(peer_rows: list[dict[str, Any]], scaling: list[dict[str, Any]],
+          sizes: list[tuple[int, float]], target: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 3, figsize=(15, 4.8))
+    ax = axes[0]
+    shown = [r for r in peer_rows if r["what"] != "conditions only" or "upsell" not in r["name"]]
+    names = [f"{r['name']}\n({r['what']})" for r in shown]
+    ax.barh(names, [r["rate"] for r in shown], color="#4c72b0")
+    ax.set_xscale("log")
+    ax.set_xlabel("accounts / second (log scale, higher is better)")
+    ax.set_title("Same ruleset, same signals")
+    ax.invert_yaxis()
+    ax.tick_params(axis="y", labelsize=7)
+    ax = axes[1]
+    ax.plot([r["rules"] for r in scaling], [r["rules_us"] for r in scaling], "o-",
+            label="conditions")
+    ax.plot([r["rules"] for r in scaling], [r["signals_us"] for r in scaling], "s--",
+            label="derived signals (computed once)")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("rules in the ruleset")
+    ax.set_ylabel("microseconds per account")
+    ax.set_title("Cost against the number of rules")
+    ax.legend(fontsize=8)
+    ax = axes[2]
+    ax.plot([n for n, _ in sizes], [s for _, s in sizes], "o-")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("accounts (JSONL in -> JSONL out)")
+    ax.set_ylabel("seconds, end to end")
+    ax.set_title("dry-run against the number of accounts")
+    fig.tight_layout()
+    fig.savefig(target, dpi=110)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="small sizes (smoke test)")
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    registry = default_registry()
+    rules = load_ruleset(str(RULESET), registry)
+    main_n = 20_000 if args.quick else 100_000
+    sizes_n = [2_000, 20_000] if args.quick else [10_000, 100_000, 1_000_000]
+    peer_sample, slow_sample = (5_000, 500) if args.quick else (20_000, 2_000)
+    started = time.time()
+
+    path = data_file(main_n)
+    t_json = json_parse_seconds(path, args.repeat)
+    stage = stages(path, rules, args.repeat)
+    e2e = min(cli_dry_run(path)[0] for _ in range(2))
+    e2e_jobs2 = min(cli_dry_run(path, jobs=2)[0] for _ in range(2))
+    size_rows = []
+    for n in sizes_n:
+        seconds, peak = cli_dry_run(data_file(n))
+        size_rows.append((n, seconds, peak))
+    peer_rows = peer_rates(path, rules, peer_sample, slow_sample)
+    scaling = rule_scaling(path, rules, [10, 100, 1000], 5_000 if not args.quick else 1_000)
+    lat = latency(RULESET, path)
+    chart(peer_rows, scaling, [(n, s) for n, s, _ in size_rows], DOCS / "performance.png")
+    write_report(args, main_n, t_json, stage, e2e, e2e_jobs2, size_rows, peer_rows, scaling,
+                 lat, time.time() - started)
+
+
+def write_report(args: argparse.Namespace, main_n: int, t_json: float, stage: dict[str, float],
+                 e2e: float, e2e_jobs2: float, size_rows: list[tuple[int, float, int]],
+                 peer_rows: list[dict[str, Any]], scaling: list[dict[str, Any]],
+                 lat: dict[str, float], elapsed: float) -> None:
+    # Like for like: each peer against our engine computing what that peer computes.
+    ours_by_what = {r["what"]: r for r in peer_rows if r["name"] == "upsell-rules python"}
+    ours_by_what["conditions only (reference)"] = ours_by_what["conditions only"]
+    ours_by_what["conditions only (our durable engine)"] = ours_by_what["conditions only"]
+    lines = [
+        "# Performance",
+        "",
+        f"Measured by `python bench/run_all.py{' --quick' if args.quick else ''}` on "
+        f"{date.today().isoformat()}: Python {platform.python_version()} on "
+        f"{platform.machine()}, {os.cpu_count()} CPUs (a shared machine: absolute numbers "
+        "drift between runs, ratios within one run hold), orjson "
+        f"{'installed' if fastjson.AVAILABLE else 'not installed'}. The whole run took "
+        f"{elapsed / 60:.0f} minutes. Data: accounts generated with seed {SEED} "
+        "(`upsell-rules sample`), ruleset `rulesets/upsell_timing.yaml`.",
+        "",
+        "![charts](performance.png)",
+        "",
+        "## Peers: the same ruleset on the same accounts",
+        "",
+        "Every engine gets the same signals (derived once by upsell-rules) and its outcomes "
+        "are checked against ours on every account before it is timed. zen-engine runs the "
+        "ruleset as a JDM graph (a decision table per category, collect tables for gates, "
+        "red flags and triggers, an expression node for the score); rule-engine runs one "
+        "compiled rule per condition; durable-rules is our `durable` engine.",
+        "",
+        "The last column compares with upsell-rules computing the same thing (the row "
+        "with the same \"what it computes\"), measured in this run.",
+        "",
+        "| engine | what it computes | accounts | accounts/s | upsell-rules is |",
+        "|---|---|---:|---:|---:|",
+    ]
+    for row in peer_rows:
+        ratio = ours_by_what[row["what"]]["rate"] / row["rate"]
+        lines.append(f"| {row['name']} | {row['what']} | {row['n']:,} | {row['rate']:,.0f} | "
+                     f"{ratio:,.1f}x {'faster' if ratio >= 1 else 'slower'} |")
+    n = stage.pop("n")
+    total = sum(stage.values())
+    lines += [
+        "",
+        f"## Where the time goes ({int(n):,} accounts, in process)",
+        "",
+        "| stage | seconds | microseconds/account | share |",
+        "|---|---:|---:|---:|",
+    ]
+    for name, seconds in stage.items():
+        lines.append(f"| {name} | {seconds:.2f} | {seconds / n * 1e6:.1f} | "
+                     f"{seconds / total:.0%} |")
+    lines.append(f"| **total** | {total:.2f} | {total / n * 1e6:.1f} | 100% |")
+    lines += [
+        "",
+        f"## End to end: `dry-run` of {main_n:,} accounts, JSONL in, JSONL out",
+        "",
+        "| measurement | seconds | vs json parse |",
+        "|---|---:|---:|",
+        f"| `json.loads` of every line (the floor) | {t_json:.2f} | 1.0x |",
+        f"| `upsell-rules dry-run` (one process, includes ~1 s start-up) | {e2e:.2f} | "
+        f"{e2e / t_json:.1f}x |",
+        f"| `upsell-rules dry-run --jobs 2` | {e2e_jobs2:.2f} | {e2e_jobs2 / t_json:.1f}x |",
+        "",
+        "## Scaling",
+        "",
+        "| accounts | seconds | accounts/s | peak memory |",
+        "|---:|---:|---:|---:|",
+    ]
+    for count, seconds, peak in size_rows:
+        lines.append(f"| {count:,} | {seconds:.1f} | {count / seconds:,.0f} | "
+                     f"{peak / 1024:,.0f} MB |")
+    lines += [
+        "",
+        "| rules | conditions, us/account | derived signals, us/account |",
+        "|---:|---:|---:|",
+    ]
+    for row in scaling:
+        lines.append(f"| {row['rules']:,} | {row['rules_us']:.1f} | {row['signals_us']:.1f} |")
+    lines += [
+        "",
+        f"The ruleset derives {scaling[0]['derivations']} signals. Each is computed once per "
+        "account, however many rules read it, so the derived-signal cost stays flat while "
+        "the rule count grows a hundredfold.",
+        "",
+        "## Latency",
+        "",
+        "| measurement | milliseconds |",
+        "|---|---:|",
+        f"| default ruleset load + validate (warm process) | {lat['load_ms']:.0f} |",
+        f"| the same in a fresh process, imports included | {lat['load_cold_ms']:.0f} |",
+        f"| one account decided, after load | {lat['decide_ms']:.3f} |",
+        f"| one account decided and explained, after load | {lat['explain_ms']:.3f} |",
+        "",
+    ]
+    lines += goals(main_n, t_json, e2e, e2e_jobs2, size_rows, peer_rows, ours_by_what, lat)
+    (DOCS / "performance.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    print("\n".join(lines))
+
+
+def goals(main_n: int, t_json: float, e2e: float, e2e_jobs2: float,
+          size_rows: list[tuple[int, float, int]], peer_rows: list[dict[str, Any]],
+          ours_by_what: dict[str, dict[str, Any]], lat: dict[str, float]) -> list[str]:
+    """The issue's goals against this run's figures, met or not, and by how much."""
+    def verdict(ok: bool) -> str:
+        return "met" if ok else "**not met**"
+
+    rows = [
+        "## Goals",
+        "",
+        "| goal | this run | verdict |",
+        "|---|---|---|",
+        f"| dry-run of {main_n:,} accounts within 3x of json parsing | "
+        f"{e2e / t_json:.1f}x ({e2e:.1f} s vs {t_json:.2f} s; --jobs 2: "
+        f"{e2e_jobs2 / t_json:.1f}x) | {verdict(e2e <= 3 * t_json)} |",
+    ]
+    big = [r for r in size_rows if r[0] >= 1_000_000]
+    if big:
+        count, seconds, peak = big[0]
+        rows.append(f"| {count:,} accounts in at most 15 s | {seconds:.0f} s | "
+                    f"{verdict(seconds <= 15)} |")
+        rows.append(f"| ... with peak memory under 2 GB | {peak / 1024:,.0f} MB | "
+                    f"{verdict(peak < 2 * 1024 * 1024)} |")
+    for peer in ("zen-engine (GoRules JDM)", "durable-rules 2.0.28"):
+        row = next((r for r in peer_rows if r["name"] == peer), None)
+        if row is None:
+            continue
+        ratio = ours_by_what[row["what"]]["rate"] / row["rate"]
+        full = ours_by_what["conditions + full decision record"]["rate"] / row["rate"]
+        rows.append(f"| at least 100x ahead of {peer} | {ratio:,.0f}x like for like; "
+                    f"{full:,.0f}x with our full decision record | {verdict(ratio >= 100)} |")
+    rows.append(f"| one account decided and explained in under 1 ms | "
+                f"{lat['explain_ms']:.2f} ms | {verdict(lat['explain_ms'] < 1)} |")
+    rows.append(f"| default ruleset loads and validates in under 200 ms | "
+                f"{lat['load_ms']:.0f} ms warm, {lat['load_cold_ms']:.0f} ms in a fresh "
+                f"process | {verdict(lat['load_ms'] < 200)} (warm) |")
+    rows += ["", NOTES]
+    return rows
+
+
+NOTES = """### Why the throughput goals are not met
+
+The end-to-end goals ask for 3x the cost of `json.loads` (about 10 us per account here) and
+for 1M accounts in 15 s (15 us per account). One account costs about 120 us in one
+process, spread over reading and coercing ~30 typed fields (including dates), deriving
+30 signals, evaluating ~45 conditions, and assembling a decision record with rendered
+evidence, narrative and action (templates), then writing ~1.5 KB of JSON. Evaluating the
+conditions, the rules-engine part, is under 5% of it; the cost is in building the
+record people read. Getting under 15 us would take a compiled (C/Rust) implementation of
+coercion, derivations and templates, not more Python tuning.
+
+`--jobs N` keeps the reading in the parent process, so that limits, error messages, line
+numbers and duplicate checks stay exactly those of one process for any source. On this
+2-core machine the cost of sending accounts to the workers and decisions back (pickling,
+~40 us per account) eats the gain; it pays on machines with more cores. Splitting the
+file into byte ranges read by the workers themselves would remove that cost, but needs
+every source to read a byte range and a cross-worker duplicate check; it is left for
+later.
+
+Against zen-engine and durable-rules the table compares like for like: each peer against
+upsell-rules computing the same thing. Most of zen-engine's time per call is crossing
+from Python into Rust and back with the account's data as JSON, and most of
+durable-rules' is asserting a fact, running an action per matching rule and deleting
+the session; neither can be amortised from Python, one account at a time.
+"""
+
+
+if __name__ == "__main__":
+    main()

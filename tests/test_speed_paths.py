@@ -1,0 +1,190 @@
+"""The fast paths give exactly the results of the plain ones (nothing here is timed).
+
+Speed is measured by bench/run_all.py; these tests pin down that every shortcut taken
+for it (orjson, typed coercion, batches, worker processes, the generator command) keeps
+decisions and messages byte-identical.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from upsell_rules import fastjson
+from upsell_rules.cli.main import cli
+from upsell_rules.evaluate import Evaluator, Summary
+from upsell_rules.loader import load_ruleset
+from upsell_rules.records import AccountReader, CoercionError, coerce, coerce_fast
+from upsell_rules.registry import default_registry
+from upsell_rules.synth import generate_accounts, write_jsonl
+
+ROOT = Path(__file__).resolve().parent.parent
+AS_OF = date(2026, 11, 2)
+RULESET = str(ROOT / "rulesets" / "upsell_timing.yaml")
+
+KINDS = ["number", "integer", "boolean", "string", "date", "number_list", "integer_list",
+         "string_list", "date_list"]
+scalars = st.one_of(
+    st.none(), st.booleans(), st.integers(-(10**400), 10**400),
+    st.floats(allow_nan=True, allow_infinity=True), st.text(max_size=12),
+    st.sampled_from(["2026-11-02", " 2026-11-02", "2026-02-30", "2026-11-02\n",
+                     "\u0662\u0660\u0662\u0666-\u0661\u0661-\u0660\u0662",
+                     "12", "007", " 5", "1e3", "nan", "true", "", "  ", "P1"]),
+)
+raw_values = st.one_of(scalars, st.lists(scalars, max_size=4))
+
+
+def _outcome(fn: Any, value: Any, kind: str) -> tuple[str, Any]:
+    try:
+        result = fn(value, kind)
+    except CoercionError as exc:
+        return "error", str(exc)
+    return "ok", (type(result).__name__, repr(result))
+
+
+@settings(max_examples=600, deadline=None)
+@given(raw_values, st.sampled_from(KINDS))
+def test_fast_coercion_equals_coercion(value: Any, kind: str) -> None:
+    assert _outcome(coerce_fast, value, kind) == _outcome(coerce, value, kind)
+
+
+json_values = st.recursive(
+    st.one_of(st.none(), st.booleans(), st.integers(-(2**70), 2**70),
+              st.floats(allow_nan=False, allow_infinity=False), st.text()),
+    lambda inner: st.one_of(st.lists(inner, max_size=4),
+                            st.dictionaries(st.text(max_size=5), inner, max_size=4)),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(json_values)
+def test_fast_dumps_equals_json_dumps(value: Any) -> None:
+    try:
+        expected = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    except (TypeError, ValueError) as exc:
+        with pytest.raises(type(exc)):
+            fastjson.dumps_compact(value)
+        return
+    assert fastjson.dumps_compact(value) == expected
+
+
+@pytest.mark.parametrize("value", [1e-05, 1.5e-300, 1e16, -0.0, 2.5, "a\x00\u2028é😀", 10**30])
+def test_fast_dumps_edge_values(value: Any) -> None:
+    doc = {"v": value, "l": [value]}
+    assert fastjson.dumps_compact(doc) == json.dumps(doc, ensure_ascii=False,
+                                                     separators=(",", ":"))
+
+
+def test_fast_loads_matches_json_or_declines() -> None:
+    for text in ['{"a": 1, "a": 2}', '{"x": 1e400}', '{"s": "\\ud800"}', '[1, 2]',
+                 '{"big": 123456789012345678901234567890}', "not json", '{"f": 0.1}']:
+        fast = fastjson.loads_or_none(text)
+        if fast is None:
+            continue
+        assert fast == json.loads(text)
+
+
+@settings(max_examples=300, deadline=None)
+@given(json_values)
+def test_fast_loads_equals_json_loads(value: Any) -> None:
+    text = json.dumps(value)
+    fast = fastjson.loads_or_none(text)
+    if fast is not None:
+        assert repr(fast) == repr(json.loads(text))
+
+
+@pytest.fixture(scope="module")
+def mixed_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Generated accounts with a duplicate, a malformed value and a broken line mixed in."""
+    path = tmp_path_factory.mktemp("speed") / "accounts.jsonl"
+    records = list(generate_accounts(1500, 11, AS_OF))
+    records[700]["health_score"] = "abc"
+    records[900]["account_id"] = records[100]["account_id"]
+    write_jsonl(path, records)
+    lines = path.read_text(encoding="utf-8").splitlines()
+    lines.insert(1200, "{not json")
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def _dry_run(path: Path, *extra: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(cli, ["dry-run", RULESET, "--data", str(path), "--as-of",
+                                      AS_OF.isoformat(), "--format", "jsonl", *extra])
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_jobs_give_the_same_output_in_the_same_order(mixed_file: Path) -> None:
+    code, out, err = _dry_run(mixed_file)
+    assert code == 1
+    assert out.count("\n") == 1500 - 2
+    assert "duplicate account_id" in err and "not a number" in err and "not valid JSON" in err
+    assert _dry_run(mixed_file, "--jobs", "2") == (code, out, err)
+    assert _dry_run(mixed_file, "--jobs", "3") == (code, out, err)
+
+
+def test_jsonl_reading_is_the_same_without_orjson(mixed_file: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    import upsell_rules_files.json_source as json_source
+
+    registry = default_registry()
+    rules = load_ruleset(RULESET, registry)
+    types = {n: s.type for n, s in rules.signals.items() if s.is_input}
+
+    def read() -> list[str]:
+        return [repr(item) for item in AccountReader(registry, types).read(str(mixed_file))]
+
+    fast = read()
+    monkeypatch.setattr(json_source, "loads_or_none", lambda text: None)
+    assert read() == fast
+
+
+def test_evaluate_batch_matches_decide(mixed_file: Path) -> None:
+    registry = default_registry()
+    rules = load_ruleset(RULESET, registry)
+    evaluator = Evaluator(rules, registry)
+    reader = AccountReader(registry, {n: s.type for n, s in rules.signals.items() if s.is_input})
+    items = list(reader.read(str(mixed_file)))
+    batch = evaluator.evaluate_batch(items, AS_OF)
+    assert len(batch) == len(items)
+    for item, (was_error, result) in zip(items, batch, strict=True):
+        if was_error:
+            assert result is item
+        else:
+            assert result == evaluator.decide(item, AS_OF)  # type: ignore[arg-type]
+    summary = Summary()
+    decided = [d for d in evaluator.evaluate(items, AS_OF, summary) if isinstance(d, dict)]
+    assert summary.decided == len(decided) == 1500 - 2
+
+
+def test_the_default_engine_is_python() -> None:
+    assert Evaluator(load_ruleset(RULESET)).engine.name == "python"
+
+
+def test_sample_command_is_deterministic(tmp_path: Path) -> None:
+    outputs = []
+    for name in ("a.jsonl", "b.jsonl"):
+        target = tmp_path / name
+        result = CliRunner().invoke(cli, ["sample", "--accounts", "25", "--seed", "5",
+                                          "--as-of", "2026-11-02", "--output", str(target)])
+        assert result.exit_code == 0, result.output
+        outputs.append(target.read_bytes())
+    assert outputs[0] == outputs[1]
+    rows = [json.loads(line) for line in outputs[0].decode().splitlines()]
+    assert len(rows) == 25 and rows[0]["account_id"] == "SYN-0000001"
+    csv_target = tmp_path / "a.csv"
+    result = CliRunner().invoke(cli, ["sample", "--accounts", "3", "--as-of", "2026-11-02",
+                                      "-o", str(csv_target)])
+    assert result.exit_code == 0
+    assert csv_target.read_text().splitlines()[0].startswith("account_id,")
+    other = CliRunner().invoke(cli, ["sample", "--accounts", "25", "--seed", "6",
+                                     "--as-of", "2026-11-02", "-o", str(tmp_path / "c.jsonl")])
+    assert other.exit_code == 0
+    assert (tmp_path / "c.jsonl").read_bytes() != outputs[0]
