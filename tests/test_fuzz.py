@@ -39,6 +39,13 @@ def target(name: str) -> ModuleType:
     return importlib.import_module(f"fuzz_{name}")
 
 
+def run(name: str, data: bytes) -> None:
+    """One input through one target, which must not take long enough to count as a hang."""
+    start = time.perf_counter()
+    target(name).one_input(data)
+    assert time.perf_counter() - start < harness.TIME_LIMIT, data[:200]
+
+
 def _corpus() -> list[Any]:
     cases = []
     for name in TARGETS:
@@ -55,9 +62,7 @@ def test_every_target_has_a_corpus_and_a_script() -> None:
 
 @pytest.mark.parametrize(("name", "path"), _corpus())
 def test_corpus_replays_without_a_crash_or_a_hang(name: str, path: Path) -> None:
-    start = time.perf_counter()
-    target(name).one_input(path.read_bytes())
-    assert time.perf_counter() - start < harness.TIME_LIMIT
+    run(name, path.read_bytes())
 
 
 # --- hypothesis: a fixed budget per target ------------------------------------------
@@ -104,13 +109,13 @@ def conditions(draw: st.DrawFn, depth: int = 0) -> str:
 @settings(max_examples=400)
 @given(text=conditions())
 def test_expression_target_on_grammar_conditions(text: str) -> None:
-    target("expr").one_input(text.encode("utf-8"))
+    run("expr", text.encode("utf-8"))
 
 
 @settings(max_examples=300)
 @given(text=st.text(alphabet="nmibsdl()[]<>=!'\"\\%,.+-*/ 0123456789aeortus_", max_size=40))
 def test_expression_target_on_token_soup(text: str) -> None:
-    target("expr").one_input(text.encode("utf-8"))
+    run("expr", text.encode("utf-8"))
 
 
 _MINIMAL = sorted((FUZZ / "corpus" / "ruleset").iterdir(), key=lambda p: p.stat().st_size)
@@ -140,7 +145,7 @@ def mutated_rulesets(draw: st.DrawFn) -> bytes:
 @settings(max_examples=80, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.one_of(mutated_rulesets(), st.binary(max_size=200)))
 def test_ruleset_target_on_mutated_rulesets(data: bytes) -> None:
-    target("ruleset").one_input(data)
+    run("ruleset", data)
 
 
 _CELL = st.one_of(
@@ -168,7 +173,7 @@ def csv_files(draw: st.DrawFn) -> bytes:
 @settings(max_examples=120)
 @given(data=st.one_of(csv_files(), st.binary(max_size=120)))
 def test_csv_target(data: bytes) -> None:
-    target("csv").one_input(data)
+    run("csv", data)
 
 
 _JSON_VALUE = st.recursive(
@@ -188,6 +193,6 @@ def test_json_and_jsonl_targets(records: list[dict[str, Any]], wrap: bool, cut: 
     as_json = json.dumps({"accounts": records} if wrap else records)
     as_lines = "\n".join(json.dumps(r) for r in records)
     for text in (as_json, as_json[:cut]):
-        target("json").one_input(text.encode("utf-8", "surrogatepass"))
+        run("json", text.encode("utf-8", "surrogatepass"))
     for text in (as_lines, as_lines[:cut]):
-        target("jsonl").one_input(text.encode("utf-8", "surrogatepass"))
+        run("jsonl", text.encode("utf-8", "surrogatepass"))

@@ -16,6 +16,7 @@ import time
 import tracemalloc
 import types
 from collections.abc import Callable
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -25,8 +26,10 @@ from upsell_rules.cli.main import cli
 from upsell_rules.errors import InputError, Location, PluginTimeout, RecordError
 from upsell_rules.extensions import RawRecord
 from upsell_rules.limits import ENV, Limits, LimitSettingError, from_env, using
-from upsell_rules.records import AccountReader
+from upsell_rules.records import AccountReader, FirstSeen
 from upsell_rules.registry import default_registry
+from upsell_rules.synth import generate_accounts
+from upsell_rules.synth import write_jsonl as write_accounts
 from upsell_rules.watchdog import watchdog
 from upsell_rules_files.csv_source import read_csv
 from upsell_rules_files.json_source import read_json, read_jsonl
@@ -284,6 +287,22 @@ def test_waiting_outside_plugins_is_not_stopped() -> None:
         time.sleep(0.4)  # the core (or a full pipe) waiting: nothing to blame
 
 
+def test_an_alarm_set_before_is_armed_again_afterwards() -> None:
+    fired: list[int] = []
+    previous = signal.signal(signal.SIGALRM, lambda signum, frame: fired.append(signum))
+    try:
+        signal.setitimer(signal.ITIMER_REAL, 0.5)
+        with watchdog(5, lambda: 0, {}):
+            pass
+        remaining, _ = signal.getitimer(signal.ITIMER_REAL)
+        assert 0 < remaining <= 0.5
+        time.sleep(0.7)
+        assert fired == [signal.SIGALRM]
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
 def test_budget_zero_turns_it_off_and_the_old_handler_comes_back() -> None:
     module = _plugin_module("acme_plugin", STUCK)
     before = signal.getsignal(signal.SIGALRM)
@@ -328,15 +347,22 @@ def upsell_rules_sources(register):
 """
 
 
-@pytest.mark.parametrize("what", ["derivation", "source"])
+@pytest.mark.parametrize(
+    "what", ["derivation", "derivation in a worker", "derivation in a chunk worker", "source"]
+)
 def test_cli_stops_a_hanging_plugin_and_names_it(tmp_path: Path, what: str) -> None:
     plugin = tmp_path / "stuckplugin.py"
     plugin.write_text(HANGING_PLUGIN, encoding="utf-8")
     ruleset = tmp_path / "rules.yaml"
     text = Path(RULESET).read_text(encoding="utf-8")
-    if what == "derivation":
+    jobs = ["--jobs", "2"] if "worker" in what else []
+    if what.startswith("derivation"):
         text = text.replace("signals:\n", "signals:\n  stuck: {type: number, derive: forever}\n", 1)
         data = str(ROOT / "samples" / "accounts.csv")
+        if "chunk" in what:
+            # Big enough that --jobs cuts it into byte ranges the workers read themselves.
+            data = str(tmp_path / "accounts.jsonl")
+            write_accounts(data, generate_accounts(8_000, 5, date(2026, 11, 2)))
     else:
         data = write(tmp_path, "accounts.hang", "")
     ruleset.write_text(text, encoding="utf-8")
@@ -345,7 +371,7 @@ def test_cli_stops_a_hanging_plugin_and_names_it(tmp_path: Path, what: str) -> N
     result = subprocess.run(
         [sys.executable, "-m", "upsell_rules", "dry-run", str(ruleset), "--data", data,
          "--as-of", "2026-11-02", "--plugin", str(plugin), "--plugin-timeout", "0.5",
-         "--format", "json", "-o", str(out)],
+         "--format", "json", "-o", str(out), *jobs],
         capture_output=True, text=True, timeout=60, check=False, cwd=tmp_path,
     )
     assert time.monotonic() - start < 30
@@ -355,3 +381,26 @@ def test_cli_stops_a_hanging_plugin_and_names_it(tmp_path: Path, what: str) -> N
     assert "made no progress for 0.5 s and was stopped" in result.stderr
     assert not out.exists()
     assert not list(tmp_path.glob(".upsell-rules-*"))
+
+
+# --- what does grow: the ids kept to report duplicates -------------------------------
+
+
+def test_first_seen_keeps_locations_compactly() -> None:
+    seen = FirstSeen()
+    seen["A"] = Location("a.json", 3, 7)
+    seen["B"] = Location("b.json", 4)
+    seen["A"] = Location("a.json", 5)
+    assert "A" in seen and "B" in seen and "C" not in seen
+    assert (seen["A"], seen["B"]) == (Location("a.json", 5), Location("b.json", 4))
+    assert sorted(seen) == ["A", "B"] and len(seen) == 2
+    del seen["B"]
+    assert "B" not in seen
+    tracemalloc.start()
+    try:
+        for index in range(20_000):
+            seen[f"ACC-{index:07d}"] = Location("a.json", index + 1000)
+        per_id = tracemalloc.get_traced_memory()[0] / 20_000
+    finally:
+        tracemalloc.stop()
+    assert per_id < 160, per_id

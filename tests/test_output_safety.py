@@ -4,12 +4,15 @@ CSV output gets the OWASP treatment against formula injection in every text cell
 leading ``'`` before ``=``, ``+``, ``-``, ``@``, tab, carriage return, line feed and
 their full-width forms), while numbers stay numbers. JSON and the table show values as
 they are. Templates fill placeholders with values and never read a value as a template,
-so an account name like ``{health_score}`` or ``{0.__class__}`` appears literally.
+so an account name like ``{health_score}`` or ``{0.__class__}`` appears literally. The
+terminal table shows control characters as escapes and never reads rich markup, and the
+HTML report shows markup from the data as text.
 """
 
 from __future__ import annotations
 
 import csv
+import html.parser
 import io
 import json
 from pathlib import Path
@@ -162,3 +165,107 @@ def test_values_that_look_like_templates_appear_literally(tmp_path: Path, name: 
     assert record["narrative"].endswith(f"Call {name} ({{plan}}) about {{0}}.")
     assert record["triggers"][0]["evidence"] == f"{name} on {{0}} at 90"
     assert record["action"]["window"] == f"now, for {name}"
+
+
+# --- terminals ---------------------------------------------------------------------
+
+TERMINAL_TRICKS = "\x1b]0;owned\x07\x1b[2J[bold red]x[/] [link=http://evil.example]y[/link]\u202e"
+
+
+def test_the_table_shows_control_characters_as_escapes(tmp_path: Path) -> None:
+    data = _accounts_csv(
+        tmp_path, [{"account_id": "A1", "account_name": TERMINAL_TRICKS, "owner": "",
+                    "plan": "Team", "health_score": "90"}]
+    )
+    table = _dry(tmp_path, data, "--format", "table").stdout
+    assert "\x1b" not in table and "\u202e" not in table
+    assert "\\x1b]0;owned\\x07\\x1b[2J[bold red]x[/]" in table
+    record = json.loads(_dry(tmp_path, data, "--format", "jsonl").stdout)
+    assert record["account_name"] == TERMINAL_TRICKS  # JSON stays faithful
+
+
+def test_the_terminal_table_does_not_read_markup_from_data(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from upsell_rules.cli.dry_run import _rich_table
+
+    monkeypatch.setenv("COLUMNS", "400")  # one line per row, nothing wrapped
+
+    data = _accounts_csv(
+        tmp_path, [{"account_id": "A1", "account_name": "[bold]x[/bold] [link=http://e.x]y",
+                    "owner": "", "plan": "Team", "health_score": "90"}]
+    )
+    record = json.loads(_dry(tmp_path, data, "--format", "jsonl").stdout)
+    capsys.readouterr()
+    _rich_table([record])
+    shown = capsys.readouterr().out
+    assert "[bold]x[/bold] [link=http://e.x]y" in shown
+
+
+def test_record_errors_on_stderr_show_control_characters_as_escapes(tmp_path: Path) -> None:
+    data = _accounts_csv(
+        tmp_path, [{"account_id": "A1", "account_name": "x", "owner": "", "plan": "Team",
+                    "health_score": "\x1b[2Jabc"}]
+    )
+    result = _dry(tmp_path, data, "--format", "jsonl")
+    assert "\x1b" not in result.stderr
+    assert "health_score: '\\x1b[2Jabc' is not a number" in result.stderr
+
+
+# --- the HTML report ---------------------------------------------------------------
+
+HTML_TRICKS = [
+    "<script>alert(1)</script>",
+    '"><img src=x onerror=alert(1)>',
+    "</style><script>alert(2)</script>",
+    "</title></svg><iframe src=javascript:alert(3)>",
+    "<!-- x --><a href='javascript:alert(4)'>y</a>",
+    "]]><svg onload=alert(5)>",
+]
+ALLOWED_TAGS = {
+    "html", "head", "meta", "title", "style", "body", "main", "header", "h1", "h2", "h3",
+    "p", "section", "div", "span", "table", "thead", "tbody", "tr", "th", "td", "details",
+    "summary", "footer", "svg", "g", "rect", "line", "text", "path", "polyline",
+    "circle", "tspan", "ul", "li", "b", "strong", "em", "small", "br", "code",
+}
+
+
+class _Collector(html.parser.HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.tags: list[tuple[str, list[tuple[str, str | None]]]] = []
+        self.text: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append((tag, attrs))
+
+    def handle_data(self, data: str) -> None:
+        self.text.append(data)
+
+
+def test_the_html_report_shows_markup_from_data_as_text(tmp_path: Path) -> None:
+    rows = [
+        {"account_id": f"A{index}", "account_name": trick, "owner": trick, "plan": trick,
+         "health_score": "90"}
+        for index, trick in enumerate(HTML_TRICKS)
+    ]
+    data = _accounts_csv(tmp_path, rows)
+    ruleset = tmp_path / "tiny.yaml"
+    ruleset.write_text(TINY_RULESET, encoding="utf-8")
+    page = tmp_path / "report.html"
+    result = CliRunner().invoke(
+        cli, ["report", str(ruleset), "--data", str(data), "--as-of", "2026-11-02",
+              "-o", str(page)],
+    )
+    assert result.exit_code == 0, result.output
+    collector = _Collector()
+    collector.feed(page.read_text(encoding="utf-8"))
+    for tag, attrs in collector.tags:
+        assert tag in ALLOWED_TAGS, tag
+        for name, value in attrs:
+            assert not name.startswith("on"), (tag, name)
+            assert "javascript:" not in (value or "").lower(), (tag, name, value)
+            assert name not in ("src", "href", "xlink:href", "srcset", "action"), (tag, name)
+    text = "".join(collector.text)
+    for trick in HTML_TRICKS:
+        assert trick in text

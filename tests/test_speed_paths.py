@@ -130,6 +130,54 @@ def test_jobs_give_the_same_output_in_the_same_order(mixed_file: Path) -> None:
     assert _dry_run(mixed_file, "--jobs", "3") == (code, out, err)
 
 
+@pytest.fixture(scope="module")
+def mixed_csv(mixed_file: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from upsell_rules.synth import write_csv
+
+    path = tmp_path_factory.mktemp("speed") / "accounts.csv"
+    records = list(generate_accounts(1500, 12, AS_OF))
+    records[650]["seats_licensed"] = "many"
+    records[1300]["account_id"] = records[20]["account_id"]
+    records[1301]["account_id"] = records[20]["account_id"]
+    records[1302]["account_id"] = records[1200]["account_id"]
+    write_csv(path, records)
+    return path
+
+
+@pytest.mark.parametrize("data", ["mixed_file", "mixed_csv"])
+def test_jobs_reading_byte_ranges_give_the_same_output(
+    data: str, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from upsell_rules import parallel
+
+    path: Path = request.getfixturevalue(data)
+    expected = _dry_run(path)
+    monkeypatch.setattr(parallel, "MIN_PARALLEL_BYTES", 0)
+    monkeypatch.setattr(parallel, "CHUNK_BYTES", 20_000)  # many chunks, duplicates across
+    registry = default_registry()
+    rules = load_ruleset(RULESET, registry)
+    reader = AccountReader(registry, {n: s.type for n, s in rules.signals.items() if s.is_input})
+    plan = parallel.plan_ranges(reader, [str(path)], 2)
+    if data == "mixed_file":  # the CSV has no quotes; the JSONL file has a broken line
+        assert plan is not None and len(plan.chunks) > 10
+    assert _dry_run(path, "--jobs", "2") == expected
+    assert _dry_run(path, "--jobs", "3") == expected
+
+
+def test_jobs_fall_back_for_csv_with_quoted_cells(tmp_path: Path) -> None:
+    from upsell_rules import parallel
+
+    path = tmp_path / "quoted.csv"
+    path.write_text('account_id,account_name\nA1,"Multi\nline"\n', encoding="utf-8")
+    registry = default_registry()
+    reader = AccountReader(registry, {})
+    parallel.MIN_PARALLEL_BYTES, old = 0, parallel.MIN_PARALLEL_BYTES
+    try:
+        assert parallel.plan_ranges(reader, [str(path)], 2) is None
+    finally:
+        parallel.MIN_PARALLEL_BYTES = old
+
+
 def test_jsonl_reading_is_the_same_without_orjson(mixed_file: Path,
                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     import upsell_rules_files.json_source as json_source

@@ -376,12 +376,25 @@ class Evaluator:
         """
         from upsell_rules.parallel import decide_in_batches
 
+        return self.tally(decide_in_batches(self, items, as_of, jobs), as_of, summary)
+
+    def tally(
+        self,
+        results: Iterable[tuple[bool, dict[str, Any] | RecordError]],
+        as_of: date,
+        summary: Summary | None = None,
+    ) -> Iterator[dict[str, Any] | RecordError]:
+        """Count ``(was_read_error, result)`` pairs into ``summary`` and pass them on.
+
+        Runs the before/after evaluation hooks around the stream, like :meth:`evaluate`
+        (which is ``tally`` over :meth:`evaluate_batch` results).
+        """
         summary = summary if summary is not None else Summary()
         hooks = self.registry.hooks
         hooks.before_evaluation(self.ruleset, as_of)
         failed_at: set[Any] = set()
         bands = summary.bands
-        for read_error, result in decide_in_batches(self, items, as_of, jobs):
+        for read_error, result in results:
             if read_error:
                 assert isinstance(result, RecordError)
                 if result.location not in failed_at:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from collections.abc import Iterable, Sequence
 from typing import Any, TextIO
 
@@ -231,16 +232,29 @@ def _reason(decision: dict[str, Any]) -> str:
     return ""
 
 
+def printable(text: str) -> str:
+    """``text`` safe to show on a terminal: control characters appear as escapes.
+
+    An account name holding ESC sequences could otherwise restyle, retitle or clear the
+    terminal of whoever reads the queue, and bidirectional overrides could make it read
+    as something else; line breaks and tabs would break the table's layout.
+    """
+    return _CONTROL.sub(lambda match: repr(match.group())[1:-1], text)
+
+
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
 def table_rows(decisions: list[dict[str, Any]]) -> list[list[str]]:
-    """Rows of the queue table (already ordered)."""
+    """Rows of the queue table (already ordered), with :func:`printable` text."""
     rows = []
     for d in decisions:
         if is_error_record(d):
             problem = d["error"]
             where = f"{problem['field']}: " if problem.get("field") else ""
             rows.append(
-                [d["account_id"] or "-", "", "-", "-", "error",
-                 "-", f"{problem['location']}: {where}{problem['message']}", "-", "-", "-"]
+                [printable(d["account_id"] or "-"), "", "-", "-", "error", "-",
+                 printable(f"{problem['location']}: {where}{problem['message']}"), "-", "-", "-"]
             )
             continue
         action = d["action"]
@@ -255,20 +269,19 @@ def table_rows(decisions: list[dict[str, Any]]) -> list[list[str]]:
             status = "ready"
         else:
             status = "-"
-        rows.append(
-            [
-                d["account_id"],
-                d["account_name"],
-                score_text,
-                d["band"],
-                status,
-                ",".join(d["upsell_types"]) or "-",
-                _reason(d) or "-",
-                action["play"],
-                action["owner"],
-                action["window"],
-            ]
-        )
+        cells = [
+            d["account_id"],
+            d["account_name"],
+            score_text,
+            d["band"],
+            status,
+            ",".join(d["upsell_types"]) or "-",
+            _reason(d) or "-",
+            action["play"],
+            action["owner"],
+            action["window"],
+        ]
+        rows.append([printable(cell) for cell in cells])
     return rows
 
 

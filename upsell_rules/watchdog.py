@@ -27,7 +27,8 @@ from contextlib import contextmanager
 from types import FrameType
 from typing import Any
 
-from upsell_rules.errors import PluginTimeout
+from upsell_rules import limits
+from upsell_rules.errors import PluginError, PluginTimeout
 from upsell_rules.registry import Registry
 
 #: Attributes of registered objects that hold a plugin's code.
@@ -132,9 +133,37 @@ def watchdog(
             )
 
     previous = signal.signal(signal.SIGALRM, on_tick)
-    signal.setitimer(signal.ITIMER_REAL, tick, tick)
+    started = time.monotonic()
+    delay, interval = signal.setitimer(signal.ITIMER_REAL, tick, tick)
     try:
         yield
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0, 0)
         signal.signal(signal.SIGALRM, previous)
+        if delay:
+            # Someone else's alarm (a test runner's timeout, say) was pending: re-arm it.
+            remaining = max(delay - (time.monotonic() - started), 0.001)
+            signal.setitimer(signal.ITIMER_REAL, remaining, interval)
+
+
+_WORKER_PACKAGES: dict[int, dict[str, str]] = {}
+
+
+@contextmanager
+def batch_watchdog(registry: Registry) -> Iterator[None]:
+    """The watchdog for one batch decided in a worker process.
+
+    A worker has no progress counter to watch (and a forked child does not inherit the
+    parent's timer), so the whole batch gets the budget of
+    :func:`upsell_rules.limits.current`. A stall becomes a :class:`PluginError`, an
+    ordinary exception that the process pool carries back to the parent (a
+    ``BaseException`` would kill the worker and leave the pool waiting).
+    """
+    packages = _WORKER_PACKAGES.get(id(registry))
+    if packages is None:
+        packages = _WORKER_PACKAGES[id(registry)] = plugin_packages(registry)
+    try:
+        with watchdog(limits.current().plugin_timeout, lambda: 0, packages):
+            yield
+    except PluginTimeout as exc:
+        raise PluginError(str(exc)) from None

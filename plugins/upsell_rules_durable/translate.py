@@ -44,14 +44,15 @@ from typing import Any
 from upsell_rules.expr.interpret import truth, value_of
 from upsell_rules.expr.nodes import (
     And,
+    Arith,
     Bool,
-    Call,
     Compare,
     DateLit,
     In,
     IsMissing,
     ListLit,
     Name,
+    Neg,
     Node,
     Not,
     Num,
@@ -215,7 +216,7 @@ class _Translator:
             return "lit", encode(value_of(node, {}))
         if isinstance(node, Name):
             return "key", self.field_of(node.name)
-        if not _names(node) and not isinstance(node, Call):
+        if _constant(node):
             # A constant expression such as -5 or 2 * 3: fold it now.
             return "lit", encode(value_of(node, {}))
         return "key", self.helper("value", node)
@@ -309,8 +310,12 @@ class _Translator:
         return {self.helper("truth", found): want_found}
 
 
-def _names(node: Node) -> bool:
-    """True when the expression reads any signal."""
-    from upsell_rules.expr.nodes import names_in
-
-    return bool(names_in(node))
+def _constant(node: Node) -> bool:
+    """True for arithmetic on literals only (no signal, no function call)."""
+    if isinstance(node, Num | Str | Bool | DateLit):
+        return True
+    if isinstance(node, Neg):
+        return _constant(node.operand)
+    if isinstance(node, Arith):
+        return _constant(node.left) and _constant(node.right)
+    return False

@@ -45,6 +45,7 @@ from upsell_rules.formatters import (
     TABLE_HEADERS,
     error_record,
     is_error_record,
+    printable,
     queue_order,
     table_rows,
     write_csv,
@@ -52,6 +53,7 @@ from upsell_rules.formatters import (
     write_jsonl,
     write_plain_table,
 )
+from upsell_rules.parallel import evaluate_inputs
 from upsell_rules.records import AccountReader
 
 #: Show a progress bar on a terminal once this many accounts have been read.
@@ -83,12 +85,13 @@ def _decisions(
             run_guard(
                 reader.limits,
                 evaluator.registry,
-                lambda: summary.read + summary.decided + summary.failed,
+                # Reading counts each record; deciding moves in batches.
+                lambda: reader.records_read + summary.read + summary.decided + summary.failed,
             )
         )
-        for item in evaluator.evaluate(reader.read_all(data), as_of, summary, jobs=jobs):
+        for item in evaluate_inputs(evaluator, reader, data, as_of, summary, jobs):
             if isinstance(item, RecordError):
-                click.echo(f"upsell-rules: error: {item}", err=True)
+                click.echo(f"upsell-rules: error: {printable(str(item))}", err=True)
                 if include_errors:
                     # One row per record: its problems arrive one after the other.
                     if pending and pending[0].location != item.location:
@@ -124,6 +127,7 @@ def _decisions(
 def _rich_table(decisions: list[dict[str, Any]]) -> None:
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
     styles = {"act_now": "bold green", "warming": "yellow", "monitor": "cyan", "wait": "dim"}
     table = Table(title="Upsell queue", header_style="bold")
@@ -135,7 +139,8 @@ def _rich_table(decisions: list[dict[str, Any]]) -> None:
             style = "bold red"
         else:
             style = "red" if decision["blocked"] else styles.get(decision["band"], "")
-        table.add_row(*row, style=style)
+        # Text, not str: rich would read "[link=...]" in an account name as markup.
+        table.add_row(*(Text(cell) for cell in row), style=style)
     Console().print(table)
 
 
