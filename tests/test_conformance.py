@@ -164,7 +164,7 @@ condition = st.recursive(leaf, _combine, max_leaves=4)
 # Calls to the bundled functions need the registry to check them: rulesets only.
 call_leaf = st.sampled_from([
     "days_since(d1) <= 30", "days_until(d1) > -5", "latest(nl) >= 2.5",
-    "count_of(sl, 'P1') >= 1", "count_within([d1], 31) == 1", "latest(nl) + n1 > 10",
+    "count_of(sl, 'P1') >= 1", "latest(nl) + n1 > 10",
     "not (days_since(d1) > 14)",
 ])
 ruleset_condition = st.recursive(st.one_of(leaf, call_leaf), _combine, max_leaves=4)

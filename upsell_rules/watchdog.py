@@ -10,6 +10,9 @@ it, it raises :class:`~upsell_rules.errors.PluginTimeout` right there, naming th
 and the line it is stuck on. Without a plugin frame on the stack (the run waits for a
 full pipe, say) it lets the run wait.
 
+Worker processes (``--jobs``) do not inherit the parent's timer; each task a worker runs
+gets a watchdog of its own (:func:`batch_watchdog`) with the whole budget.
+
 Limits, on purpose: it works in the main thread of a POSIX process (elsewhere it does
 nothing), and Python runs signal handlers between bytecodes, so code stuck inside one
 C call that never returns to the interpreter (a runaway regular expression, a C
