@@ -202,7 +202,7 @@ _CHILD = textwrap.dedent(
 
 #: Hard cap on the child's address space, and what its peak resident memory may reach.
 ADDRESS_SPACE = 1024 * 1024 * 1024
-PEAK_RSS_MB = 300
+PEAK_RSS_MB = 600  # refusals stay far below; the unbounded case needed 1.7 GB
 #: Slowest any single hostile file may take: the slowest, 25,000 values parsed before the
 #: refusal, takes about 1 s on an idle laptop; the margin is for loaded CI machines.
 SECONDS_PER_FILE = 15.0

@@ -31,11 +31,26 @@ try:
 except ImportError:  # pragma: no cover - depends on the environment
     _orjson = None
 
-_SMALL_FLOAT = re.compile(rb"0\.0000|[0-9]e-")
 _LONG_NUMBER = re.compile(r"[0-9]{19}")
 
 #: True when orjson is installed and used.
 AVAILABLE = _orjson is not None
+
+
+def _may_differ(data: bytes) -> bool:
+    """True when orjson's output may hold a float json writes differently.
+
+    Plain substring searches, not a regular expression: this runs once per decision
+    record and must cost next to nothing.
+    """
+    if b"0.0000" in data:
+        return True
+    at = data.find(b"e-")
+    while at > 0:
+        if 48 <= data[at - 1] <= 57:  # a digit before "e-": an exponent
+            return True
+        at = data.find(b"e-", at + 2)
+    return False
 
 
 def _json_compact(obj: Any) -> str:
@@ -57,7 +72,7 @@ if _orjson is not None:
             data = _dumps(obj, option=_OPTIONS)
         except TypeError:
             return _json_compact(obj)
-        if _SMALL_FLOAT.search(data) is not None:
+        if _may_differ(data):
             return _json_compact(obj)
         return data.decode()
 
