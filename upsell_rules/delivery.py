@@ -50,21 +50,29 @@ class SinkTarget:
         return self.blocked is None or bool(decision.get("blocked")) == self.blocked
 
 
-def redact(spec: str) -> str:
-    """A ``--sink`` value safe to print: a URL in it keeps its scheme, host and first
-    path segment only (webhook URLs often carry their secret in the path or query)."""
-    name, sep, rest = spec.partition(":")
-    if "://" not in rest:
-        return spec
-    parts = urllib.parse.urlsplit(rest)
+def redact_url(url: str, *, empty_path: str = "/") -> str:
+    """A URL safe to print: scheme, host and port, and only the first path segment.
+
+    Credentials, the query and the rest of the path go: webhook URLs often carry their
+    secret there. ``empty_path`` is shown when the URL has no path at all.
+    """
+    parts = urllib.parse.urlsplit(url)
     host = parts.hostname or ""
     if parts.port:
         host = f"{host}:{parts.port}"
     segments = [seg for seg in parts.path.split("/") if seg]
-    path = f"/{segments[0]}" if segments else ""
+    path = f"/{segments[0]}" if segments else empty_path
     if len(segments) > 1:
         path += "/..."
-    return f"{name}{sep}{parts.scheme}://{host}{path}"
+    return f"{parts.scheme}://{host}{path}"
+
+
+def redact(spec: str) -> str:
+    """A ``--sink`` value safe to print: a URL in it is shortened by :func:`redact_url`."""
+    name, sep, rest = spec.partition(":")
+    if "://" not in rest:
+        return spec
+    return f"{name}{sep}{redact_url(rest, empty_path='')}"
 
 
 def expand_env(value: Any, environ: Mapping[str, str], where: str) -> Any:

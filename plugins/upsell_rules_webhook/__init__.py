@@ -38,6 +38,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from upsell_rules import __version__
+from upsell_rules.delivery import redact_url
 from upsell_rules.extensions import (
     DeliveryReport,
     DeliveryResult,
@@ -69,17 +70,8 @@ def idempotency_key(account_id: str, ruleset: Mapping[str, Any], as_of: str) -> 
 
 
 def shown_url(url: str) -> str:
-    """A URL safe to print: no credentials, no query, only the first path segment
-    (webhook URLs often carry their secret in the path)."""
-    parts = urllib.parse.urlsplit(url)
-    host = parts.hostname or ""
-    if parts.port:
-        host = f"{host}:{parts.port}"
-    segments = [s for s in parts.path.split("/") if s]
-    path = f"/{segments[0]}" if segments else "/"
-    if len(segments) > 1:
-        path += "/..."
-    return f"{parts.scheme}://{host}{path}"
+    """A URL safe to print: no credentials, no query, only the first path segment."""
+    return redact_url(url)
 
 
 class Ledger:
