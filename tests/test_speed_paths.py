@@ -236,3 +236,79 @@ def test_sample_command_is_deterministic(tmp_path: Path) -> None:
                                      "--as-of", "2026-11-02", "-o", str(tmp_path / "c.jsonl")])
     assert other.exit_code == 0
     assert (tmp_path / "c.jsonl").read_bytes() != outputs[0]
+
+
+_LINES = st.one_of(
+    st.sampled_from([
+        b"", b"   ", b"\t\r", b"\x1c", b"\xef\xbb\xbf{\"account_id\": \"A\"}",
+        b'{"account_id": "B", "arr": 12345678901234567890123}', b"[1, 2]", b"null",
+        b"\xff\xfe", b'{"account_id": "C", "x": NaN}', b'{"account_id": "D"}\r',
+        b'{"account_id": "E", "s": "\xe2\x80\xa8 \xc3\xa9"}', b"{not json",
+        b'{"account_id": "F", "note": "' + b"x" * 60 + b'"}', b"\xc3\xa9" * 30,
+        b'{"account_id": "G", "n": 1e400}', b'{"a": 1, "a": 2}',
+    ]),
+    st.binary(max_size=30),
+    st.builds(lambda value: json.dumps(value, ensure_ascii=False).encode(), json_values),
+)
+
+
+def _jsonl_outcome(read: Any, path: Path) -> list[str]:
+    from upsell_rules.errors import InputError
+
+    out: list[str] = []
+    try:
+        for item in read(str(path)):
+            out.append(repr(item))
+    except InputError as exc:
+        out.append(f"InputError: {exc}")
+    return out
+
+
+@settings(max_examples=300, deadline=None)
+@given(lines=st.lists(_LINES, max_size=8), final_newline=st.booleans(),
+       line_bytes=st.sampled_from([0, 40, 70]), input_mb=st.sampled_from([0.0, 0.0002]))
+def test_jsonl_byte_reader_equals_text_reader(
+    lines: list[bytes], final_newline: bool, line_bytes: int, input_mb: float,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    """The orjson byte reader and the text reader give the same records and errors."""
+    import upsell_rules_files.json_source as json_source
+    from upsell_rules.limits import Limits, using
+
+    path = tmp_path_factory.mktemp("jsonl") / "data.jsonl"
+    path.write_bytes(b"\n".join(lines) + (b"\n" if final_newline else b""))
+    with using(Limits(line_bytes=line_bytes, input_mb=input_mb)):
+        fast = _jsonl_outcome(json_source._read_jsonl_bytes, path)
+        text = _jsonl_outcome(json_source._read_jsonl_text, path)
+    assert fast == text
+
+
+def test_fewer_collections_restores_the_collector_settings() -> None:
+    import gc
+
+    from upsell_rules.gctune import RUN_THRESHOLD, fewer_collections
+
+    before = gc.get_threshold()
+    with fewer_collections():
+        assert gc.get_threshold()[0] == RUN_THRESHOLD
+        assert gc.get_freeze_count() > 0
+        with fewer_collections():  # nested: no change, and the outer one still holds
+            assert gc.get_threshold()[0] == RUN_THRESHOLD
+        assert gc.get_threshold()[0] == RUN_THRESHOLD
+    assert gc.get_threshold() == before
+    assert gc.get_freeze_count() == 0
+
+
+def test_an_abandoned_run_restores_the_collector_settings(mixed_file: Path) -> None:
+    import gc
+
+    registry = default_registry()
+    rules = load_ruleset(RULESET, registry)
+    evaluator = Evaluator(rules, registry)
+    reader = AccountReader(registry, {n: s.type for n, s in rules.signals.items() if s.is_input})
+    before = gc.get_threshold()
+    stream = evaluator.evaluate(reader.read(str(mixed_file)), AS_OF)
+    next(stream)
+    assert gc.get_threshold() != before
+    stream.close()
+    assert gc.get_threshold() == before

@@ -10,12 +10,14 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import Any, cast
 
 from upsell_rules.engines import Engine, Predicate
 from upsell_rules.errors import PluginError, RecordError, UpsellRulesError
 from upsell_rules.expr.nodes import Node, names_in
 from upsell_rules.extensions import DeriveFn
+from upsell_rules.formatters import EncodedDecision
+from upsell_rules.gctune import fewer_collections
 from upsell_rules.model import Band, Play, RedFlag, Ruleset, SignalDef, Trigger
 from upsell_rules.records import Account
 from upsell_rules.registry import Registry, default_registry
@@ -125,6 +127,7 @@ class Evaluator:
             self.owner_index[group] = entries
         self.predicate: Predicate = self.engine.prepare(conditions, types)
         self.inputs_used = inputs_used(rs, self.registry)
+        self._inputs_set = frozenset(self.inputs_used)
         self.bands = rs.bands
         self.identity = rs.identity()
         self.hard_gates = {g.id for g in rs.gates if g.severity == "hard"}
@@ -279,7 +282,7 @@ class Evaluator:
             "capped_at": cap,
             "action": action,
             "narrative": "",
-            "missing_signals": [n for n in self.inputs_used if n not in account.values],
+            "missing_signals": sorted(self._inputs_set.difference(account.values)),
             "ruleset": self.identity,
         }
         decision["narrative"] = self._narrative(decision, band, play, s)
@@ -376,14 +379,16 @@ class Evaluator:
         """
         from upsell_rules.parallel import decide_in_batches
 
-        return self.tally(decide_in_batches(self, items, as_of, jobs), as_of, summary)
+        # Batches in this process or in workers are decoded decisions, never encoded ones.
+        decided = self.tally(decide_in_batches(self, items, as_of, jobs), as_of, summary)
+        return cast(Iterator[dict[str, Any] | RecordError], decided)
 
     def tally(
         self,
-        results: Iterable[tuple[bool, dict[str, Any] | RecordError]],
+        results: Iterable[tuple[bool, dict[str, Any] | EncodedDecision | RecordError]],
         as_of: date,
         summary: Summary | None = None,
-    ) -> Iterator[dict[str, Any] | RecordError]:
+    ) -> Iterator[dict[str, Any] | EncodedDecision | RecordError]:
         """Count ``(was_read_error, result)`` pairs into ``summary`` and pass them on.
 
         Runs the before/after evaluation hooks around the stream, like :meth:`evaluate`
@@ -394,6 +399,17 @@ class Evaluator:
         hooks.before_evaluation(self.ruleset, as_of)
         failed_at: set[Any] = set()
         bands = summary.bands
+        with fewer_collections():
+            yield from self._count(results, summary, failed_at, bands)
+        hooks.after_evaluation(self.ruleset, summary)
+
+    @staticmethod
+    def _count(
+        results: Iterable[tuple[bool, dict[str, Any] | EncodedDecision | RecordError]],
+        summary: Summary,
+        failed_at: set[Any],
+        bands: dict[str, int],
+    ) -> Iterator[dict[str, Any] | EncodedDecision | RecordError]:
         for read_error, result in results:
             if read_error:
                 assert isinstance(result, RecordError)
@@ -409,9 +425,9 @@ class Evaluator:
                 yield result
                 continue
             summary.decided += 1
-            bands[result["band"]] = bands.get(result["band"], 0) + 1
+            band = result.band if isinstance(result, EncodedDecision) else result["band"]
+            bands[band] = bands.get(band, 0) + 1
             yield result
-        hooks.after_evaluation(self.ruleset, summary)
 
 
 def resolved_params(registry: Registry, sig: SignalDef) -> dict[str, Any]:

@@ -32,6 +32,11 @@ except ImportError:  # pragma: no cover - depends on the environment
     _orjson = None
 
 _LONG_NUMBER = re.compile(r"[0-9]{19}")
+# bytes.translate table: ASCII digits become 0, every other byte 1.
+_DIGIT_BYTES = bytes(0 if 48 <= byte <= 57 else 1 for byte in range(256))
+_LONG_RUN = b"\x00" * 19
+# bytes.translate table: ASCII digits become "0", every other byte stays.
+_DIGITS_TO_ZERO = bytes(48 if 48 <= byte <= 57 else byte for byte in range(256))
 
 #: True when orjson is installed and used.
 AVAILABLE = _orjson is not None
@@ -41,16 +46,10 @@ def _may_differ(data: bytes) -> bool:
     """True when orjson's output may hold a float json writes differently.
 
     Plain substring searches, not a regular expression: this runs once per decision
-    record and must cost next to nothing.
+    record and must cost next to nothing. Digits are folded to ``0`` first, so one
+    search finds a digit followed by ``e-`` (an exponent) anywhere.
     """
-    if b"0.0000" in data:
-        return True
-    at = data.find(b"e-")
-    while at > 0:
-        if 48 <= data[at - 1] <= 57:  # a digit before "e-": an exponent
-            return True
-        at = data.find(b"e-", at + 2)
-    return False
+    return b"0.0000" in data or b"0e-" in data.translate(_DIGITS_TO_ZERO)
 
 
 def _json_compact(obj: Any) -> str:
@@ -89,9 +88,26 @@ if _orjson is not None:
         except ValueError:
             return None
 
+    def loads_bytes_or_none(data: bytes) -> Any:
+        """:func:`loads_or_none` for UTF-8 bytes (``None`` also for bytes that are not UTF-8).
+
+        The digit-run check maps every byte to digit / not digit in one C call, several
+        times cheaper than the regular expression.
+        """
+        if _LONG_RUN in data.translate(_DIGIT_BYTES):
+            return None
+        try:
+            return _loads(data)
+        except ValueError:
+            return None
+
 else:  # pragma: no cover - depends on the environment
     dumps_compact = _json_compact
 
     def loads_or_none(text: str) -> Any:
+        """Without orjson nothing is decoded here: the caller uses json."""
+        return None
+
+    def loads_bytes_or_none(data: bytes) -> Any:
         """Without orjson nothing is decoded here: the caller uses json."""
         return None

@@ -17,6 +17,7 @@ import io
 import json
 import re
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any, TextIO
 
 from upsell_rules.errors import RecordError
@@ -82,16 +83,34 @@ def _cell_number(value: Any) -> Any:
     return value
 
 
+@dataclass(frozen=True, slots=True)
+class EncodedDecision:
+    """A decision a worker process already wrote as compact JSON, with its band.
+
+    With ``dry-run --jobs N --format jsonl`` the text goes to the output as it is: the
+    parent never decodes and re-encodes it, which would cost it more than the workers
+    save. Only :func:`write_jsonl` and the run's counters see these.
+    """
+
+    text: str
+    band: str
+    account_id: str
+
+
 def to_json(decision: dict[str, Any]) -> str:
     """One decision as compact, key-order-stable JSON (orjson when installed)."""
     return dumps_compact(decision)
 
 
-def write_jsonl(decisions: Iterable[dict[str, Any]], out: TextIO) -> None:
+def write_jsonl(decisions: Iterable[dict[str, Any] | EncodedDecision], out: TextIO) -> None:
     """One JSON object per line, streamed."""
+    write = out.write
     for decision in decisions:
-        out.write(to_json(decision))
-        out.write("\n")
+        if type(decision) is EncodedDecision:
+            write(decision.text)
+        else:
+            write(to_json(decision))  # type: ignore[arg-type]
+        write("\n")
 
 
 def write_json(decisions: Iterable[dict[str, Any]], out: TextIO) -> None:

@@ -42,6 +42,7 @@ from typing import TYPE_CHECKING, Any
 
 from upsell_rules.errors import InputError, Location, RecordError
 from upsell_rules.fastjson import dumps_compact, loads_or_none
+from upsell_rules.formatters import EncodedDecision
 from upsell_rules.records import Account, AccountReader, duplicate_error, pick_source
 from upsell_rules.watchdog import batch_watchdog
 
@@ -64,7 +65,7 @@ NOT_FORKABLE = frozenset({"durable"})
 #: The bundled sources whose files can be cut at line ends (plugin, source name).
 _LINE_SOURCES = {("files", "jsonl"), ("files", "csv")}
 
-Result = tuple[bool, "dict[str, Any] | RecordError"]
+Result = tuple[bool, "dict[str, Any] | EncodedDecision | RecordError"]
 
 # What forked workers inherit from the parent (set just before the pool starts).
 _worker_evaluator: Evaluator | None = None
@@ -98,7 +99,7 @@ def _batches(
 def _decide(args: tuple[list[Account | RecordError], date]) -> list[Result]:
     batch, as_of = args
     assert _worker_evaluator is not None
-    return _worker_evaluator.evaluate_batch(batch, as_of)
+    return list(_worker_evaluator.evaluate_batch(batch, as_of))
 
 
 def _guarded(task: Any) -> Any:
@@ -218,8 +219,9 @@ def plan_ranges(reader: AccountReader, data: Sequence[str], jobs: int) -> Plan |
 #: What a worker sends back per record: its line and column, the account_id it takes
 #: (empty for none), what happened (``decided``: the decision as JSON text, cheaper to
 #: send than the dict; ``failed``: a plugin failed deciding it; ``errors``: it could not
-#: be read; ``duplicate``: the reader saw its id earlier in the chunk) and the payload.
-Sent = tuple[int, int, str, str, "str | list[RecordError]"]
+#: be read; ``duplicate``: the reader saw its id earlier in the chunk), the payload and
+#: the band of a decision ("" otherwise).
+Sent = tuple[int, int, str, str, "str | list[RecordError]", str]
 
 
 def _read_chunk(index: int) -> list[Sent]:
@@ -257,10 +259,11 @@ def _read_chunk(index: int) -> list[Sent]:
         if isinstance(item, Account):
             _, result = next(decided)
             if isinstance(result, dict):
-                out.append((line, col, item.account_id, "decided", dumps_compact(result)))
+                out.append((line, col, item.account_id, "decided", dumps_compact(result),
+                            result["band"]))
             else:
                 moved = dataclasses.replace(result, location=Location(plan.spec, line, col))
-                out.append((line, col, item.account_id, "failed", [moved]))
+                out.append((line, col, item.account_id, "failed", [moved], ""))
             continue
         error = dataclasses.replace(item, location=Location(plan.spec, line, col))
         last = out[-1] if out else None
@@ -268,17 +271,22 @@ def _read_chunk(index: int) -> list[Sent]:
             last[4].append(error)  # type: ignore[union-attr]  # the same record
             continue
         if item.field == "account_id" and item.message.startswith("duplicate account_id"):
-            out.append((line, col, item.account_id, "duplicate", [error]))
+            out.append((line, col, item.account_id, "duplicate", [error], ""))
             continue
         # A field error: the reader took the id before the field failed (an id error or a
         # source error takes none).
         claimed = item.account_id if item.field not in ("", "account_id") else ""
-        out.append((line, col, claimed, "errors", [error]))
+        out.append((line, col, claimed, "errors", [error], ""))
     return out
 
 
 def _ranged(
-    evaluator: Evaluator, reader: AccountReader, plan: Plan, as_of: date, jobs: int
+    evaluator: Evaluator,
+    reader: AccountReader,
+    plan: Plan,
+    as_of: date,
+    jobs: int,
+    encoded: bool = False,
 ) -> Iterator[Result]:
     global _worker_evaluator, _worker_reader, _worker_plan
     folder = tempfile.mkdtemp(prefix="upsell-rules-jobs-")
@@ -289,7 +297,7 @@ def _ranged(
     try:
         with multiprocessing.get_context("fork").Pool(jobs) as pool:
             chunks = ((_read_chunk, index) for index in range(len(plan.chunks)))
-            for line, col, claimed, kind, payload in _ordered(
+            for line, col, claimed, kind, payload, band in _ordered(
                 pool, _guarded, chunks, jobs * 3
             ):
                 if claimed:
@@ -302,6 +310,9 @@ def _ranged(
                     assert kind != "duplicate"
                     seen[claimed] = Location(spec, line, col)
                 if isinstance(payload, str):
+                    if encoded:
+                        yield False, EncodedDecision(payload, band, claimed)
+                        continue
                     decision = loads_or_none(payload)
                     yield False, decision if decision is not None else json.loads(payload)
                 elif kind == "failed":
@@ -321,14 +332,17 @@ def evaluate_inputs(
     as_of: date,
     summary: Summary | None = None,
     jobs: int = 1,
-) -> Iterator[dict[str, Any] | RecordError]:
+    encoded: bool = False,
+) -> Iterator[dict[str, Any] | EncodedDecision | RecordError]:
     """Read ``data`` and decide every account, on ``jobs`` processes, in input order.
 
     The same as ``evaluator.evaluate(reader.read_all(data), as_of, summary)``, result
     for result; with ``jobs`` > 1 a large JSON Lines or CSV file is cut into byte
-    ranges that the workers read themselves.
+    ranges that the workers read themselves. With ``encoded`` (for JSON Lines output)
+    their decisions arrive as :class:`~upsell_rules.formatters.EncodedDecision` text.
     """
     plan = plan_ranges(reader, data, jobs) if _parallel_allowed(evaluator, jobs) else None
     if plan is None:
         return evaluator.evaluate(reader.read_all(data), as_of, summary, jobs=jobs)
-    return evaluator.tally(_ranged(evaluator, reader, plan, as_of, jobs), as_of, summary)
+    ranged = _ranged(evaluator, reader, plan, as_of, jobs, encoded)
+    return evaluator.tally(ranged, as_of, summary)

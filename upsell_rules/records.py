@@ -151,7 +151,10 @@ def _fast_integer(value: Any) -> Any:
 
 
 def _fast_date(value: Any) -> Any:
-    if type(value) is str and len(value) == 10 and _DATE.match(value):
+    # YYYY-MM-DD: ten characters with dashes at 4 and 7. fromisoformat reads ASCII digits
+    # only and its other ten-character form (2026-W45-1) has no dash at 7; anything it
+    # refuses goes the slow way, which has the full check and the message.
+    if type(value) is str and len(value) == 10 and value[4] == "-" == value[7]:
         try:
             return date.fromisoformat(value)
         except ValueError:
@@ -189,14 +192,41 @@ def _fast_list(element: Any) -> Any:
     return fast_list
 
 
+def _fast_number_list(integers: bool) -> Any:
+    """A list of plain ints (or, unless ``integers``, finite floats), checked at C speed.
+
+    Everything else (None or "" items, text, bools, huge values) takes ``slow``.
+    """
+    slow = _fast_list(_fast_integer if integers else _fast_number)
+    just_ints = {int}
+    numbers = {int, float}
+
+    def fast_numbers(value: Any) -> Any:
+        if type(value) is not list or not value:
+            return slow(value)
+        kinds = set(map(type, value))
+        if kinds == just_ints:
+            if min(value) > -_FLOAT_MAX and max(value) < _FLOAT_MAX:
+                return value[:]
+        elif not integers and kinds <= numbers:
+            try:
+                if all(map(math.isfinite, value)):
+                    return value[:]
+            except OverflowError:
+                pass
+        return slow(value)
+
+    return fast_numbers
+
+
 _FAST = {
     "number": _fast_number,
     "integer": _fast_integer,
     "boolean": _fast_boolean,
     "string": _fast_text,
     "date": _fast_date,
-    "number_list": _fast_list(_fast_number),
-    "integer_list": _fast_list(_fast_integer),
+    "number_list": _fast_number_list(integers=False),
+    "integer_list": _fast_number_list(integers=True),
     "boolean_list": _fast_list(_fast_boolean),
     "string_list": _fast_list(_fast_text_item),
     "date_list": _fast_list(_fast_date),
@@ -399,10 +429,15 @@ class AccountReader:
         source_options: Mapping[str, Mapping[str, Any]] | None = None,
     ) -> None:
         #: Field types: the data contract (from plugins), overridden by the ruleset.
+        #: Fixed once the reader is built.
         self.types: dict[str, str] = {name: s.type for name, s in registry.fields.items()}
         self.types.update(types)
         for name in IDENTITY_FIELDS:
             self.types[name] = "string"
+        # Field -> (fast coercion, type); ``types`` is fixed once the reader is built.
+        self._coercers: dict[str, tuple[Any, str]] = {
+            name: (_FAST.get(kind, _always_slow), kind) for name, kind in self.types.items()
+        }
         self.registry = registry
         self.limits = limits if limits is not None else current_limits()
         #: Records the sources have produced so far (a progress counter for watchdogs).
@@ -432,7 +467,11 @@ class AccountReader:
             if isinstance(item, RecordError):
                 yield item
                 continue
-            yield from self.coerce_record(item, seen)
+            result = self._coerce(item, seen)
+            if isinstance(result, Account):
+                yield result
+            else:
+                yield from result
 
     def read_all(self, paths: Sequence[str]) -> Iterator[Account | RecordError]:
         """Read one input, or join several by ``account_id``.
@@ -518,59 +557,74 @@ class AccountReader:
 
         ``seen`` tracks account ids across a file so duplicates are reported.
         """
-        seen = {} if seen is None else seen
+        result = self._coerce(raw, {} if seen is None else seen)
+        if isinstance(result, list):
+            yield from result
+        else:
+            yield result
+
+    def _coerce(
+        self, raw: RawRecord, seen: MutableMapping[str, Location]
+    ) -> Account | list[RecordError]:
+        """:meth:`coerce_record` without the generator: the account or its errors."""
         account_id = raw.values.get("account_id")
-        if isinstance(account_id, int | float) and not isinstance(account_id, bool):
-            account_id = str(account_id)
-        if account_id is not None and not isinstance(account_id, str):
-            yield RecordError(
-                raw.location,
-                f"{_show(account_id)} is not text (an account_id is required text)",
-                field="account_id",
-                value=_show(account_id),
-            )
-            return
+        if type(account_id) is not str:
+            if isinstance(account_id, int | float) and not isinstance(account_id, bool):
+                account_id = str(account_id)
+            elif account_id is not None:
+                return [
+                    RecordError(
+                        raw.location,
+                        f"{_show(account_id)} is not text (an account_id is required text)",
+                        field="account_id",
+                        value=_show(account_id),
+                    )
+                ]
         if not isinstance(account_id, str) or not account_id.strip():
-            yield RecordError(raw.location, "missing required value", field="account_id")
-            return
+            return [RecordError(raw.location, "missing required value", field="account_id")]
         account_id = account_id.strip()
         if account_id in seen:
-            yield duplicate_error(raw.location, account_id, seen[account_id])
-            return
+            return [duplicate_error(raw.location, account_id, seen[account_id])]
         seen[account_id] = raw.location
         values: dict[str, Any] = {}
         errors: list[RecordError] = []
-        types = self.types
+        coercers = self._coercers
+        slow = _SLOW
         for name, value in raw.values.items():
-            kind = types.get(name)
-            if kind is None:
+            found = coercers.get(name)
+            if found is None:
                 continue
-            try:
-                coerced = coerce_fast(value, kind)
-            except CoercionError as exc:
-                errors.append(
-                    RecordError(
-                        raw.location,
-                        f"{_show(value)!r} {exc}" if isinstance(value, str)
-                        else f"{_show(value)} {exc}",
-                        field=name,
-                        value=_show(value),
-                        account_id=account_id,
+            coerced = found[0](value)
+            if coerced is slow:
+                try:
+                    coerced = coerce(value, found[1])
+                except CoercionError as exc:
+                    errors.append(
+                        RecordError(
+                            raw.location,
+                            f"{_show(value)!r} {exc}" if isinstance(value, str)
+                            else f"{_show(value)} {exc}",
+                            field=name,
+                            value=_show(value),
+                            account_id=account_id,
+                        )
                     )
-                )
-                continue
+                    continue
             if coerced is not None:
                 values[name] = coerced
         if errors:
-            yield from errors
-            return
-        yield Account(
+            return errors
+        return Account(
             account_id=account_id,
             account_name=str(values.get("account_name", "")),
             owner=str(values.get("owner", "")),
             values=values,
             location=raw.location,
         )
+
+
+def _always_slow(value: Any) -> Any:
+    return _SLOW
 
 
 def _merge(parts: list[Account]) -> Account:

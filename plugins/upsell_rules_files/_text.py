@@ -53,7 +53,20 @@ def _check_size(path: str, handle: BinaryIO, limit: int, option: str) -> None:
         )
 
 
-def _not_utf8(path: str, line: int, byte: int) -> InputError:
+def open_binary(path: str, max_bytes: int = 0, option: str = "--max-input-mb") -> BinaryIO:
+    """Open ``path`` for reading bytes, refusing a regular file above ``max_bytes``."""
+    handle = _open(path)
+    _check_size(path, handle, max_bytes, option)
+    return handle
+
+
+def over_input_limit(max_bytes: int, option: str = "--max-input-mb") -> str:
+    """What to say when a streamed file goes past ``max_bytes`` (without the location)."""
+    return f"more than {_megabytes(max_bytes)} ({option})"
+
+
+def not_utf8(path: str, line: int, byte: int) -> InputError:
+    """The error for the first byte of a file that is not UTF-8, at its line."""
     return InputError(
         f"{path}:{line}: not UTF-8 text (byte 0x{byte:02x}); export the file as UTF-8"
     )
@@ -79,7 +92,7 @@ def read_text(path: str, max_bytes: int = 0, option: str = "--max-input-mb") -> 
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
-        raise _not_utf8(path, line, data[exc.start]) from None
+        raise not_utf8(path, line, data[exc.start]) from None
 
 
 class RecordTooLong(Exception):
@@ -169,8 +182,7 @@ class Lines:
         if self._max_bytes and self._total > self._max_bytes:
             self.close()
             raise InputError(
-                f"{self.path}:{self.line}: more than {_megabytes(self._max_bytes)} "
-                f"({self._size_option})"
+                f"{self.path}:{self.line}: {over_input_limit(self._max_bytes, self._size_option)}"
             )
         self._record_bytes += size
         if self._max_record and self._record_bytes > self._max_record:
@@ -182,7 +194,7 @@ class Lines:
             bad = _UNDECODABLE.search(line)
             if bad is not None:
                 self.close()
-                raise _not_utf8(self.path, self.line, ord(bad.group()) - 0xDC00)
+                raise not_utf8(self.path, self.line, ord(bad.group()) - 0xDC00)
         return line
 
     def _skip_rest(self, line: str) -> None:

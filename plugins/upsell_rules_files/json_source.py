@@ -7,16 +7,26 @@ import re
 from collections.abc import Generator, Iterator
 from typing import Any
 
+from upsell_rules import fastjson
 from upsell_rules.errors import InputError, Location, RecordError
 from upsell_rules.extensions import RawRecord
 from upsell_rules.fastjson import loads_or_none
 from upsell_rules.limits import current as current_limits
 
-from ._text import Lines, LineTracker, RecordTooLong, read_text
+from ._text import (
+    Lines,
+    LineTracker,
+    RecordTooLong,
+    not_utf8,
+    open_binary,
+    over_input_limit,
+    read_text,
+)
 
 _WHITESPACE = re.compile(r"[ \t\n\r]*")
 _SHAPE = 'expected a JSON array of accounts or an object with an "accounts" array'
 _STOPPED = "; the rest of the file was not read"
+_BOM = b"\xef\xbb\xbf"
 
 
 class _NonStandardConstant(ValueError):
@@ -72,6 +82,63 @@ def read_jsonl(path: str) -> Iterator[RawRecord | RecordError]:
     (``line_bytes``) becomes a :class:`RecordError` at that line and reading goes on.
     The file is read one line at a time, never whole; it may not exceed ``input_mb``.
     """
+    if not fastjson.AVAILABLE:
+        return _read_jsonl_text(path)
+    return _read_jsonl_bytes(path)
+
+
+def _read_jsonl_bytes(path: str) -> Iterator[RawRecord | RecordError]:
+    """:func:`read_jsonl` on raw bytes: orjson decodes each line without a text copy.
+
+    A line orjson declines (not an object, not UTF-8, a long integer, anything odd) is
+    decoded and handled exactly as :func:`_read_jsonl_text` would, errors included.
+    """
+    limits = current_limits()
+    max_line, max_bytes = limits.line_bytes, limits.input_bytes
+    handle = open_binary(path, max_bytes)
+    # Read at most one byte past the line limit per call: a line with no end never
+    # sits in memory whole.
+    chunk = max_line + 1 if max_line else -1
+    readline = handle.readline
+    fast = fastjson.loads_bytes_or_none
+    number = 0
+    total = 0
+    try:
+        while True:
+            line = readline(chunk)
+            if not line:
+                return
+            number += 1
+            if number == 1 and line.startswith(_BOM):
+                line = line[len(_BOM):]
+            size = len(line)
+            total += size
+            if max_bytes and total > max_bytes:
+                raise InputError(f"{path}:{number}: {over_input_limit(max_bytes)}")
+            if max_line and size > max_line:
+                while line and not line.endswith(b"\n"):
+                    line = readline(chunk)
+                    total += len(line)
+                yield RecordError(
+                    Location(path, number), f"the line is {RecordTooLong(number, max_line).message}"
+                )
+                continue
+            values = fast(line)
+            if type(values) is dict:
+                yield RawRecord(values=values, location=Location(path, number))
+                continue
+            try:
+                text = line.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise not_utf8(path, number, line[exc.start]) from None
+            if text.strip():
+                yield _jsonl_record(path, number, text)
+    finally:
+        handle.close()
+
+
+def _read_jsonl_text(path: str) -> Iterator[RawRecord | RecordError]:
+    """:func:`read_jsonl` through :class:`Lines` (used where orjson is not installed)."""
     limits = current_limits()
     # Split on "\n" only: JSON strings may hold U+2028 and friends, which
     # str.splitlines() would treat as line breaks.

@@ -43,6 +43,7 @@ from upsell_rules.evaluate import Evaluator, Summary
 from upsell_rules.formatters import (
     FORMATS,
     TABLE_HEADERS,
+    EncodedDecision,
     error_record,
     is_error_record,
     printable,
@@ -68,12 +69,14 @@ def _decisions(
     summary: Summary,
     include_errors: bool = False,
     jobs: int = 1,
-) -> Iterator[dict[str, Any]]:
+    encoded: bool = False,
+) -> Iterator[dict[str, Any] | EncodedDecision]:
     """Decisions in input order; record errors go to stderr as they happen.
 
     With several inputs, each decision says which inputs had the account (``inputs``).
     With ``include_errors`` each failed record is also yielded, in its place, as one
-    error row holding all of its problems.
+    error row holding all of its problems. With ``encoded`` (JSON Lines output), decisions
+    made in worker processes arrive as their JSON text (:class:`EncodedDecision`).
     """
     progress = None
     task = None
@@ -89,7 +92,7 @@ def _decisions(
                 lambda: reader.records_read + summary.read + summary.decided + summary.failed,
             )
         )
-        for item in evaluate_inputs(evaluator, reader, data, as_of, summary, jobs):
+        for item in evaluate_inputs(evaluator, reader, data, as_of, summary, jobs, encoded):
             if isinstance(item, RecordError):
                 click.echo(f"upsell-rules: error: {printable(str(item))}", err=True)
                 if include_errors:
@@ -102,7 +105,7 @@ def _decisions(
             if pending:
                 yield error_record(pending)
                 pending = []
-            if reader.join is not None:
+            if reader.join is not None and isinstance(item, dict):
                 item["inputs"] = reader.join.inputs_of(item["account_id"])
             if show_progress and progress is None and summary.read >= PROGRESS_AFTER:
                 from rich.progress import Progress, SpinnerColumn, TextColumn
@@ -219,7 +222,9 @@ def dry_run(
     include = errors_to == "include"
     categories = [category.name for category in rules.categories]
     try:
-        decisions = _decisions(evaluator, reader, data, when, summary, include, jobs)
+        decisions = _decisions(
+            evaluator, reader, data, when, summary, include, jobs, encoded=fmt == "jsonl"
+        )
         if fmt == "table":
             ordered = queue_order(list(decisions))
             if output is None and sys.stdout.isatty():
