@@ -415,3 +415,24 @@ def test_any_valid_template_renders_any_values(text: str, values: dict[str, Any]
 @given(st.text(alphabet=st.characters(blacklist_characters="{}[]"), max_size=40))
 def test_plain_text_renders_as_itself_with_collapsed_whitespace(text: str) -> None:
     assert parse_template(text).render({}) == " ".join(text.split())
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    st.lists(st.sampled_from([*_PIECES, "{a:int}", "{b:pct}", "[{c} and {a:money}]", "{f:list}",
+                              "[x {g:num}]", "'\\\\\"", "[{d}]"]), max_size=20).map("".join),
+    st.dictionaries(st.sampled_from(list("abcdefg")), _values, max_size=7),
+)
+def test_compiled_render_equals_the_reference_walk(text: str, values: dict[str, Any]) -> None:
+    """The generated render function gives exactly what walking the segments gives."""
+    try:
+        template = parse_template(text)
+    except TemplateError:
+        return
+    assert template.render(values) == template.render_reference(values)
+
+
+def test_template_text_is_never_run_as_code() -> None:
+    text = "') or __import__('os').system('false') or ('[{a}]\\n{b}\"\"\"'"
+    template = parse_template(text)
+    assert template.render({"a": 1, "b": "x"}) == template.render_reference({"a": 1, "b": "x"})

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
@@ -72,12 +72,21 @@ def format_value(value: Any, fmt: str | None) -> str:
 Part = tuple[str, str | None]  # (literal text, None) or (name, format)
 
 
+Segments = tuple[tuple[bool, tuple[tuple[str, str | None, bool], ...]], ...]
+
+
 @dataclass(frozen=True)
 class Template:
     """A parsed template: a list of segments, each required or optional."""
 
     source: str
-    segments: tuple[tuple[bool, tuple[tuple[str, str | None, bool], ...]], ...]
+    segments: Segments
+    _render: Callable[[Mapping[str, Any]], str] | None = field(
+        default=None, repr=False, compare=False
+    )
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_render", compile_render(self.segments))
 
     @property
     def names(self) -> list[str]:
@@ -91,6 +100,11 @@ class Template:
 
     def render(self, values: Mapping[str, Any]) -> str:
         """Fill the template; missing values drop their optional part or show 'n/a'."""
+        assert self._render is not None
+        return self._render(values)
+
+    def render_reference(self, values: Mapping[str, Any]) -> str:
+        """:meth:`render` by walking the segments (what the compiled form must equal)."""
         out: list[str] = []
         for optional, parts in self.segments:
             mark = len(out)
@@ -109,6 +123,65 @@ class Template:
         text = "".join(out)
         # A dropped part or an empty value can leave a double space: collapse all runs.
         return " ".join(text.split())
+
+
+def compile_render(segments: Segments) -> Callable[[Mapping[str, Any]], str]:
+    """One straight-line function that renders ``segments`` (a template's hot path).
+
+    The source is built from the parsed segments only: literal text goes in through
+    ``repr`` and placeholder names have already matched ``[A-Za-z_][A-Za-z0-9_]*``, so
+    nothing a ruleset author writes is ever run. An optional part reads all its values
+    first and is left out when any is missing, which is what dropping it amounts to.
+    """
+    lines = ["def render(values):", "    get = values.get", "    out = []"]
+    counter = 0
+    for optional, parts in segments:
+        names = [(text, fmt) for text, fmt, is_name in parts if is_name]
+        local: dict[int, str] = {}
+        indent = "    "
+        if optional:
+            checks = []
+            for index, (text, _fmt, is_name) in enumerate(parts):
+                if is_name:
+                    var = f"v{counter}"
+                    counter += 1
+                    local[index] = var
+                    lines.append(f"    {var} = get({text!r})")
+                    checks.append(f"{var} is not None and {var} != []")
+            if names:
+                lines.append(f"    if {' and '.join(checks)}:")
+                indent = "        "
+            else:
+                lines.append("    if True:")
+                indent = "        "
+        for index, (text, fmt, is_name) in enumerate(parts):
+            if not is_name:
+                lines.append(f"{indent}out.append({text!r})")
+                continue
+            if optional:
+                var = local[index]
+            else:
+                var = f"v{counter}"
+                counter += 1
+                lines.append(f"{indent}{var} = get({text!r})")
+            if fmt is None:
+                shown = f"({var} if type({var}) is str else fmt({var}, None))"
+            else:
+                shown = f"fmt({var}, {fmt!r})"
+            if optional:
+                lines.append(f"{indent}out.append({shown})")
+            else:
+                lines.append(
+                    f"{indent}out.append('n/a' if {var} is None or {var} == [] else {shown})"
+                )
+        if optional:
+            lines.append(f"{indent}pass")  # an empty part, "[]", has no other statement
+    # A dropped part or an empty value can leave a double space: collapse all runs.
+    lines.append("    return ' '.join(''.join(out).split())")
+    namespace: dict[str, Any] = {"__builtins__": {"type": type, "str": str}, "fmt": format_value}
+    exec(compile("\n".join(lines) + "\n", "<upsell-rules template>", "exec"), namespace)
+    render: Callable[[Mapping[str, Any]], str] = namespace["render"]
+    return render
 
 
 def _parts(text: str, base: int) -> tuple[tuple[str, str | None, bool], ...]:
