@@ -275,9 +275,16 @@ def test_a_nameless_extension_is_reported() -> None:
 
 
 def test_every_command_takes_the_plugin_options() -> None:
+    import click
+
     from upsell_rules.cli.main import cli
 
-    for name, command in cli.commands.items():
+    ctx = click.Context(cli)
+    names = cli.list_commands(ctx)
+    assert len(names) >= 16
+    for name in names:
+        command = cli.get_command(ctx, name)
+        assert command is not None and command.name == name
         options = {opt for param in command.params for opt in getattr(param, "opts", [])}
         assert {"-p", "--plugin"} <= options, name
     group_options = {opt for param in cli.params for opt in getattr(param, "opts", [])}

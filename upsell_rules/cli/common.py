@@ -473,11 +473,33 @@ def plugin_options(func: F) -> F:
 
 class PluginGroup(click.Group):
     """A command group that gives every command it holds the plugin options, so a
-    command added by anyone, later, takes ``-p`` and ``--plugin`` like the rest."""
+    command added by anyone, later, takes ``-p`` and ``--plugin`` like the rest.
+
+    ``lazy_commands`` maps command names to ``"module:attribute"``; each is imported
+    the first time it is asked for, which keeps start-up to what the command run needs.
+    """
+
+    def __init__(
+        self, *args: Any, lazy_commands: dict[str, str] | None = None, **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.lazy_commands = dict(lazy_commands or {})
 
     def add_command(self, cmd: click.Command, name: str | None = None) -> None:
         add_plugin_params(cmd)
         super().add_command(cmd, name)
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*self.commands, *self.lazy_commands})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in self.lazy_commands:
+            import importlib
+
+            module, _, attribute = self.lazy_commands[cmd_name].partition(":")
+            command = getattr(importlib.import_module(module), attribute)
+            self.add_command(command, cmd_name)
+        return self.commands.get(cmd_name)
 
     def make_context(
         self, info_name: str | None, args: list[str], parent: click.Context | None = None,

@@ -5,27 +5,34 @@ from __future__ import annotations
 import click
 
 from upsell_rules import __version__
-from upsell_rules.cli.backtest import backtest_command
-from upsell_rules.cli.calibrate import calibrate_command
 from upsell_rules.cli.common import PluginGroup, check_limit_settings, plugin_options
-from upsell_rules.cli.diff import diff_command
-from upsell_rules.cli.dry_run import dry_run
-from upsell_rules.cli.explain import explain_command
-from upsell_rules.cli.fmt import fmt_command
-from upsell_rules.cli.init import init_command
-from upsell_rules.cli.new_plugin import new_plugin_command
-from upsell_rules.cli.plugins import plugins_command
-from upsell_rules.cli.report import report_command
-from upsell_rules.cli.run import run_command
-from upsell_rules.cli.sample import sample_command
-from upsell_rules.cli.sample_history import sample_history_command
-from upsell_rules.cli.schema import schema_command
-from upsell_rules.cli.testing import test_command
-from upsell_rules.cli.validate import validate
+
+#: Every command: name -> "module:attribute". A command's module is imported when that
+#: command runs (or help lists it), so ``dry-run`` does not pay for importing
+#: ``backtest`` or ``calibrate``.
+COMMANDS = {
+    "validate": "upsell_rules.cli.validate:validate",
+    "dry-run": "upsell_rules.cli.dry_run:dry_run",
+    "explain": "upsell_rules.cli.explain:explain_command",
+    "test": "upsell_rules.cli.testing:test_command",
+    "diff": "upsell_rules.cli.diff:diff_command",
+    "fmt": "upsell_rules.cli.fmt:fmt_command",
+    "schema": "upsell_rules.cli.schema:schema_command",
+    "init": "upsell_rules.cli.init:init_command",
+    "backtest": "upsell_rules.cli.backtest:backtest_command",
+    "calibrate": "upsell_rules.cli.calibrate:calibrate_command",
+    "report": "upsell_rules.cli.report:report_command",
+    "sample-history": "upsell_rules.cli.sample_history:sample_history_command",
+    "plugins": "upsell_rules.cli.plugins:plugins_command",
+    "run": "upsell_rules.cli.run:run_command",
+    "new-plugin": "upsell_rules.cli.new_plugin:new_plugin_command",
+    "sample": "upsell_rules.cli.sample:sample_command",
+}
 
 
 @click.group(
     cls=PluginGroup,
+    lazy_commands=COMMANDS,
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
 )
 @click.version_option(__version__, prog_name="upsell-rules")
@@ -40,24 +47,6 @@ def cli() -> None:
         upsell-rules dry-run rulesets/upsell_timing.yaml --data samples/accounts.csv --as-of 2026-11-02
     """
     check_limit_settings()
-
-
-cli.add_command(validate)
-cli.add_command(dry_run)
-cli.add_command(explain_command)
-cli.add_command(test_command)
-cli.add_command(diff_command)
-cli.add_command(fmt_command)
-cli.add_command(schema_command)
-cli.add_command(init_command)
-cli.add_command(backtest_command)
-cli.add_command(calibrate_command)
-cli.add_command(report_command)
-cli.add_command(sample_history_command)
-cli.add_command(plugins_command)
-cli.add_command(run_command)
-cli.add_command(new_plugin_command)
-cli.add_command(sample_command)
 
 
 def main() -> None:
