@@ -597,12 +597,12 @@ conditions, is {conditions_share:.0%} of it. Getting to 3x would take a compiled
 implementation of coercion, derivations and templates, not more Python tuning.
 
 `--jobs N` cuts a JSON Lines or CSV file into byte ranges that worker processes read
-and decide themselves (the parent only checks duplicate ids across chunks and writes the
-results in order); the tests require its output to be identical to one process. It adds
-work, a temporary file per chunk and each decision sent back as JSON text, about a fifth
-more CPU in all, so it only pays where cores are free: on this 2-core machine shared
-with other work (see the load average above) the two workers found no idle core, and
-the run was slower than one process.
+and decide themselves; the parent only checks duplicate ids across chunks and writes the
+workers' JSON text as it is (it no longer decodes and re-encodes each record), and the
+tests require the output to be identical to one process. What it costs on top is a
+temporary file per chunk and the text sent back, so it pays where cores are free; on
+this 2-core machine the parent and two workers share two cores with whatever else runs
+(see the load average above), which caps the gain well below 2x.
 
 Loading the default ruleset is mostly YAML parsing that keeps every position (for
 `file:line:col` messages) and JSON Schema validation; it sits close to the 200 ms mark,

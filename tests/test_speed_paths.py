@@ -38,7 +38,11 @@ scalars = st.one_of(
                      "\u0662\u0660\u0662\u0666-\u0661\u0661-\u0660\u0662",
                      "12", "007", " 5", "1e3", "nan", "true", "", "  ", "P1"]),
 )
-raw_values = st.one_of(scalars, st.lists(scalars, max_size=4))
+pipe_lists = st.lists(
+    st.one_of(st.text("0123456789", max_size=4), st.sampled_from([" 3", "٣", "1.5", "-2", ""])),
+    max_size=4,
+).map("|".join)
+raw_values = st.one_of(scalars, st.lists(scalars, max_size=4), pipe_lists)
 
 
 def _outcome(fn: Any, value: Any, kind: str) -> tuple[str, Any]:

@@ -51,6 +51,7 @@ def _rows(path: str, lines: Lines) -> Iterator[RawRecord | RecordError]:
     width = len(header)
     # Columns with an empty name (a trailing comma in the header) carry nothing.
     columns = [(index, name) for index, name in enumerate(header) if name]
+    every_named = len(columns) == width
     id_index = header.index(ID_COLUMN)
 
     # skipinitialspace lets `a, "b, c"` quote its second cell the way people mean it.
@@ -78,13 +79,19 @@ def _rows(path: str, lines: Lines) -> Iterator[RawRecord | RecordError]:
                 account_id=account_id,
             )
             continue
-        values: dict[str, str] = {}
-        cell_count = len(row)
-        for index, name in columns:
-            if index < cell_count:
-                cell = row[index].strip()
-                if cell:
-                    values[name] = cell
+        values: dict[str, str]
+        if every_named:
+            # zip stops at the shorter: a short row, or trailing empty cells past the header.
+            cells = zip(header, map(str.strip, row), strict=False)
+            values = {name: cell for name, cell in cells if cell}
+        else:
+            values = {}
+            cell_count = len(row)
+            for index, name in columns:
+                if index < cell_count:
+                    cell = row[index].strip()
+                    if cell:
+                        values[name] = cell
         if values:
             yield RawRecord(values=values, location=Location(path, start))
 
