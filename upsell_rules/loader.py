@@ -36,7 +36,7 @@ from upsell_rules.registry import Registry, default_registry
 from upsell_rules.schema import field_path, schema_findings
 from upsell_rules.semantics import unreachable_findings
 from upsell_rules.templates import Template, TemplateError, parse_template
-from upsell_rules.yamlload import Path, YamlDocument, load_yaml, read_limited, size_finding
+from upsell_rules.yamlload import Path, YamlDocument, checked_text, load_yaml
 
 _WORDS = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
@@ -801,13 +801,9 @@ def check_ruleset(
     and return findings of its own.
     """
     registry = registry or default_registry()
+    text, problems = checked_text(path, text)
     if text is None:
-        text, problem = read_limited(path)
-        if text is None:
-            return None, [problem] if problem is not None else []
-    too_big = size_finding(path, text)
-    if too_big is not None:
-        return None, [too_big]
+        return None, problems
     sha256 = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
     doc, findings = load_yaml(path, text)
     if doc is None:

@@ -15,13 +15,16 @@ from collections.abc import Mapping, Sequence
 from typing import Any, TextIO
 
 from upsell_rules.extensions import DeliveryReport, DeliveryResult, ParamSpec, Sink, SinkContext
-from upsell_rules.formatters import write_csv, write_json, write_jsonl
 
 #: Formats the built-in sinks write, and the writer of each.
 SINK_FORMATS = ("jsonl", "json", "csv")
 
 
 def _writer(fmt: str) -> Any:
+    # Imported here: registering the sinks (every run, validation included) need not
+    # load the writers and their JSON library.
+    from upsell_rules.formatters import write_csv, write_json, write_jsonl
+
     return {"json": write_json, "jsonl": write_jsonl, "csv": write_csv}[fmt]
 
 

@@ -82,7 +82,8 @@ class _Checker:
         constants: Mapping[str, Any],
         functions: Mapping[str, Function] | None = None,
     ) -> None:
-        self.types = {k: base_type(v) for k, v in types.items()}
+        # Folded on lookup: a ruleset checks dozens of conditions against one mapping.
+        self.types = types
         self.constants = constants
         self.functions = functions or {}
         self.problems: list[Problem] = []
@@ -105,7 +106,7 @@ class _Checker:
                 literal = _literal_for(self.constants[node.name], node.span)
                 return self.value(literal)
             if node.name in self.types:
-                return node, self.types[node.name]
+                return node, base_type(self.types[node.name])
             known = sorted([*self.types, *self.constants])
             self.fail(
                 node,

