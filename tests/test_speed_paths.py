@@ -316,3 +316,63 @@ def test_an_abandoned_run_restores_the_collector_settings(mixed_file: Path) -> N
     assert gc.get_threshold() != before
     stream.close()
     assert gc.get_threshold() == before
+
+
+_CONTRACT_TYPES = {"a_num": "number", "a_int": "integer", "a_text": "string", "a_flag": "boolean",
+                   "a_day": "date", "a_ints": "integer_list", "a_nums": "number_list",
+                   "a_days": "date_list", "a_texts": "string_list"}
+
+
+_VALID = {
+    "number": st.one_of(st.integers(-10**6, 10**6), st.floats(-1e6, 1e6)),
+    "integer": st.integers(-10**6, 10**6),
+    "string": st.text(min_size=1, max_size=5).filter(lambda t: not t[0].isspace()),
+    "boolean": st.booleans(),
+    "date": st.dates().map(lambda d: d.isoformat()),
+    "integer_list": st.lists(st.integers(0, 99), max_size=3),
+    "number_list": st.lists(st.floats(0, 9), max_size=3),
+    "date_list": st.lists(st.dates().map(lambda d: d.isoformat()), max_size=3),
+    "string_list": st.lists(st.text(max_size=3), max_size=3),
+}
+
+
+# Values one type takes and another refuses or converts: where a fast path could go wrong.
+_NEAR_MISSES = st.sampled_from([
+    2.5, 3.0, -0.0, True, False, 0, 1, " x", "x ", "", "  ", "12", "007", "1.5", 10**400,
+    2**63, float("nan"), float("inf"), None, [], [None], [""], ["1", 2], [1, 2.5], [True],
+    [10**400], "2026-11-02", " 2026-11-02", "2026-02-30", "2026-W45-1", "20261102", "1|2",
+    ["2026-11-02", "x"], "true", "yes",
+])
+
+
+@st.composite
+def _raw_records(draw: Any) -> dict[str, Any]:
+    names = draw(st.permutations([*_CONTRACT_TYPES, "account_name", "other"]))
+    record: dict[str, Any] = {}
+    for name in names[: draw(st.integers(0, len(names)))]:
+        record[name] = draw(_VALID[_CONTRACT_TYPES.get(name, "string")])
+    if draw(st.booleans()):
+        # One value the fast path may have to refuse; the others take it.
+        name = draw(st.sampled_from(sorted(_CONTRACT_TYPES)))
+        record[name] = draw(st.one_of(_NEAR_MISSES, _NEAR_MISSES, raw_values))
+    return record
+
+
+@settings(max_examples=1000, deadline=None)
+@given(_raw_records())
+def test_straight_line_coercion_equals_the_general_loop(values: dict[str, Any]) -> None:
+    """The generated coercer gives the general loop's account, or defers to it."""
+    from upsell_rules.errors import Location
+    from upsell_rules.extensions import RawRecord
+
+    reader = AccountReader(default_registry(), _CONTRACT_TYPES)
+    raw = RawRecord({"account_id": "A-1", **values}, Location("t.jsonl", 3))
+    fast = reader._coerce(raw, {})
+    reader._straight = lambda _values: None
+    general = reader._coerce(raw, {})
+    # Equal accounts (dict equality: the fields may come in another order) or errors.
+    assert fast == general
+    if not isinstance(fast, list):  # the same types too (1 == 1.0 == True in Python)
+        assert isinstance(general, type(fast))
+        assert {k: repr(v) for k, v in fast.values.items()} == {
+            k: repr(v) for k, v in general.values.items()}

@@ -215,12 +215,7 @@ class Evaluator:
         message, missing signals) is rendered here for each account. Nested parts are
         fresh objects in every record, so changing one record never changes another.
         """
-        key = o if type(o) is tuple else tuple(o)
-        plan = self._outlines.get(key)
-        if plan is None:
-            plan = self.outline(key)
-            if len(self._outlines) < OUTLINE_CACHE:
-                self._outlines[key] = plan
+        plan = self.outline_for(o)
         band = plan.band
         s["account_id"] = account.account_id
         s["account_name"] = account.account_name or account.account_id
@@ -275,6 +270,16 @@ class Evaluator:
             "missing_signals": sorted(self._inputs_set.difference(account.values)),
             "ruleset": self.identity,
         }
+
+    def outline_for(self, o: Sequence[bool]) -> Outline:
+        """:meth:`outline`, kept for the first :data:`OUTLINE_CACHE` outcome patterns."""
+        key = o if type(o) is tuple else tuple(o)
+        plan = self._outlines.get(key)
+        if plan is None:
+            plan = self.outline(key)
+            if len(self._outlines) < OUTLINE_CACHE:
+                self._outlines[key] = plan
+        return plan
 
     def outline(self, o: tuple[bool, ...]) -> Outline:
         """The parts of a decision that follow from the outcomes ``o`` alone."""
