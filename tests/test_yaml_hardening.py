@@ -227,3 +227,25 @@ def test_every_hostile_file_is_refused_within_time_and_memory(tmp_path: Path) ->
         assert seconds < SECONDS_PER_FILE, (path.name, seconds)
         assert peak_kb < PEAK_RSS_MB * 1024, (path.name, peak_kb)
         assert any(code in ("E001", "E002", "E003", "E004", "E006", "E007") for code in codes)
+
+
+@pytest.mark.parametrize("pure", [False, True])
+def test_aliases_cannot_nest_past_the_depth_limit(pure: bool) -> None:
+    """Each anchor nests the one before 60 levels deeper: refused, not a RecursionError."""
+    from upsell_rules.yamlload import MAX_DEPTH, load_yaml
+
+    lines = [f"a{i}: &a{i} " + "[" * 60 + ("x" if i == 0 else f"*a{i - 1}") + "]" * 60
+             for i in range(25)]
+    doc, findings = load_yaml("deep.yaml", "\n".join(lines) + "\n", pure=pure)
+    assert doc is None
+    assert [str(f) for f in findings] == [
+        f"deep.yaml:2:69: E004 nested deeper than {MAX_DEPTH} levels (counting what aliases "
+        "repeat)"
+    ]
+    # Up to the limit, with the alias counted, the document loads.
+    inner = "[" * 30 + "1" + "]" * 30
+    at_limit = f"a: &a {inner}\nb: " + "[" * 33 + "*a" + "]" * 33 + "\n"
+    doc, findings = load_yaml("ok.yaml", at_limit, pure=pure)
+    assert doc is not None and findings == []
+    over = f"a: &a {inner}\nb: " + "[" * 34 + "*a" + "]" * 34 + "\n"
+    assert load_yaml("over.yaml", over, pure=pure)[0] is None

@@ -296,8 +296,8 @@ class _Node:
 class _Frame:
     """An open collection: what the checks track, and the node being built."""
 
-    __slots__ = ("anchor", "expect_key", "flow", "key", "mapping", "merge", "node", "seen",
-                 "size")
+    __slots__ = ("anchor", "depth", "expect_key", "flow", "key", "mapping", "merge", "node",
+                 "seen", "size")
 
     def __init__(self, mapping: bool, anchor: str | None, node: _Node | None, flow: bool):
         self.mapping = mapping
@@ -305,6 +305,7 @@ class _Frame:
         self.seen: dict[str, int] = {}  # key text -> line where it first appeared
         self.anchor = anchor
         self.size = 1  # values held, itself included, aliases expanded
+        self.depth = 1  # levels of collections from here down, aliases expanded
         self.node = node
         self.flow = flow
         self.key: Any = None  # the key waiting for its value
@@ -340,6 +341,8 @@ class _Pass:
         # Values each finished anchor stands for, and the anchors still open (an alias
         # to one of those would make the document contain itself).
         self.sizes: dict[str, int] = {}
+        # Levels of nesting each finished collection anchor stands for.
+        self.depths: dict[str, int] = {}
         self.open_anchors: list[str] = []
         self.values = 0
         self.anchors: dict[str, _Node] = {}
@@ -468,6 +471,18 @@ class _Pass:
             )
             raise _Refused
         self.count(self.sizes.get(name, 1), where)
+        depth = self.depths.get(name, 0)
+        if depth:
+            # What the alias repeats nests as deep as its anchor did, here.
+            if len(self.stack) + depth > MAX_DEPTH:
+                self.add(
+                    where,
+                    "E004",
+                    f"nested deeper than {MAX_DEPTH} levels (counting what aliases repeat)",
+                )
+                raise _Refused
+            if self.stack:
+                self.stack[-1].depth = max(self.stack[-1].depth, depth + 1)
         frame = self.stack[-1] if self.stack else None
         as_key = frame is not None and frame.mapping and frame.expect_key
         # An alias can stand in key position as well as value position.
@@ -517,8 +532,10 @@ class _Pass:
         frame = self.stack.pop()
         if self.stack:
             self.stack[-1].size += frame.size
+            self.stack[-1].depth = max(self.stack[-1].depth, frame.depth + 1)
         if frame.anchor is not None:
             self.sizes[frame.anchor] = frame.size
+            self.depths[frame.anchor] = frame.depth
             self.open_anchors.remove(frame.anchor)
         if self.building and frame.merge is not None and frame.node is not None:
             self.merge(frame.node, frame.merge)
