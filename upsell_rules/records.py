@@ -600,13 +600,7 @@ class AccountReader:
         seen[account_id] = raw.location
         fast = self._straight(raw.values)
         if fast is not None:
-            return Account(
-                account_id=account_id,
-                account_name=str(fast.get("account_name", "")),
-                owner=str(fast.get("owner", "")),
-                values=fast,
-                location=raw.location,
-            )
+            return _account(account_id, fast, raw.location)
         values: dict[str, Any] = {}
         errors: list[RecordError] = []
         coercers = self._coercers
@@ -635,13 +629,18 @@ class AccountReader:
                 values[name] = coerced
         if errors:
             return errors
-        return Account(
-            account_id=account_id,
-            account_name=str(values.get("account_name", "")),
-            owner=str(values.get("owner", "")),
-            values=values,
-            location=raw.location,
-        )
+        return _account(account_id, values, raw.location)
+
+
+def _account(account_id: str, values: dict[str, Any], location: Location) -> Account:
+    """The account for typed ``values`` (name and owner are blank when absent)."""
+    return Account(
+        account_id=account_id,
+        account_name=str(values.get("account_name", "")),
+        owner=str(values.get("owner", "")),
+        values=values,
+        location=location,
+    )
 
 
 def _always_slow(value: Any) -> Any:
@@ -711,10 +710,4 @@ def _merge(parts: list[Account]) -> Account:
     for part in parts:
         values.update(part.values)
     first = parts[0]
-    return Account(
-        account_id=first.account_id,
-        account_name=str(values.get("account_name", "")),
-        owner=str(values.get("owner", "")),
-        values=values,
-        location=first.location,
-    )
+    return _account(first.account_id, values, first.location)
