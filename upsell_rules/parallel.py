@@ -38,7 +38,7 @@ import tempfile
 from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import date
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from upsell_rules.errors import InputError, Location, RecordError
 from upsell_rules.fastjson import dumps_compact, loads_or_none
@@ -105,7 +105,8 @@ def _batches(
 def _decide(args: tuple[list[Account | RecordError], date]) -> list[Result]:
     batch, as_of = args
     assert _worker_evaluator is not None
-    return list(_worker_evaluator.evaluate_batch(batch, as_of))
+    # A batch decided here holds decoded decisions only (never EncodedDecision).
+    return cast(list[Result], _worker_evaluator.evaluate_batch(batch, as_of))
 
 
 def _guarded(task: Any) -> Any:
