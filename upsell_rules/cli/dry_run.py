@@ -174,8 +174,9 @@ def _rich_table(decisions: list[dict[str, Any]]) -> None:
     type=click.IntRange(min=1),
     default=1,
     show_default=True,
-    help="Decide accounts in N worker processes (input is read here; output keeps the "
-    "input order and is identical to a one-process run).",
+    help="Decide accounts in N worker processes (a large JSON Lines or CSV file is read "
+    "by the workers, in byte ranges); output keeps the input order and is identical to a "
+    "one-process run.",
 )
 @set_option
 @errors_option
