@@ -40,7 +40,7 @@ from upsell_rules.expr.nodes import (
     Or,
     Str,
 )
-from upsell_rules.model import Ruleset
+from upsell_rules.ruleset.model import Ruleset
 
 
 def plain(signals: Mapping[str, Any]) -> dict[str, Any]:

@@ -33,16 +33,16 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 import peers  # noqa: E402
 
-from upsell_rules import fastjson  # noqa: E402
-from upsell_rules.evaluate import Evaluator  # noqa: E402
-from upsell_rules.explain import explain  # noqa: E402
+from upsell_rules.engine.evaluate import Evaluator  # noqa: E402
+from upsell_rules.engine.explain import explain  # noqa: E402
+from upsell_rules.engine.gctune import fewer_collections  # noqa: E402
 from upsell_rules.expr.check import check  # noqa: E402
 from upsell_rules.expr.parser import parse  # noqa: E402
-from upsell_rules.gctune import fewer_collections  # noqa: E402
-from upsell_rules.loader import check_ruleset, load_ruleset  # noqa: E402
-from upsell_rules.records import Account, AccountReader  # noqa: E402
-from upsell_rules.registry import default_registry  # noqa: E402
-from upsell_rules.synth import generate_accounts, write_jsonl  # noqa: E402
+from upsell_rules.io import fastjson  # noqa: E402
+from upsell_rules.io.records import Account, AccountReader  # noqa: E402
+from upsell_rules.io.synthetic import generate_accounts, write_jsonl  # noqa: E402
+from upsell_rules.plugin.registry import default_registry  # noqa: E402
+from upsell_rules.ruleset.loader import check_ruleset, load_ruleset  # noqa: E402
 
 AS_OF = date(2026, 11, 2)
 SEED = 7
@@ -322,7 +322,7 @@ def latency(rules_path: Path, sample_path: Path) -> dict[str, float]:
     cold = subprocess.run(
         [sys.executable, "-c",
          "import time; t=time.perf_counter(); "
-         "from upsell_rules.loader import check_ruleset; "
+         "from upsell_rules.ruleset.loader import check_ruleset; "
          f"check_ruleset({str(rules_path)!r}); print(time.perf_counter()-t)"],
         capture_output=True, text=True, check=True)
     rules = load_ruleset(str(rules_path), registry)

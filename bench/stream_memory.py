@@ -5,7 +5,7 @@ Usage::
     python bench/stream_memory.py                  # 20 MB and 200 MB JSONL inputs
     python bench/stream_memory.py --sizes 20 200 1000 --csv
 
-For each size it generates accounts with ``upsell_rules.synth`` into bench/data/ (not
+For each size it generates accounts with ``upsell_rules.io.synthetic`` into bench/data/ (not
 committed; reused on later runs), runs ``upsell-rules dry-run --format jsonl`` in a
 child process with stdout discarded, and reports the child's peak resident memory
 (``ru_maxrss``) next to the input size. Streaming means the peak barely moves between
@@ -27,9 +27,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from upsell_rules.synth import generate_accounts  # noqa: E402
-from upsell_rules.synth import write_csv as write_accounts_csv  # noqa: E402
-from upsell_rules.synth import write_jsonl as write_accounts_jsonl  # noqa: E402
+from upsell_rules.io.synthetic import generate_accounts  # noqa: E402
+from upsell_rules.io.synthetic import write_csv as write_accounts_csv  # noqa: E402
+from upsell_rules.io.synthetic import write_jsonl as write_accounts_jsonl  # noqa: E402
 
 AS_OF = date(2026, 11, 2)
 #: Bytes per generated account in JSON Lines (measured), to hit a target file size.

@@ -33,23 +33,23 @@ for _extra in (ROOT, ROOT / "plugins"):
     if str(_extra) not in sys.path:
         sys.path.append(str(_extra))
 
+from upsell_rules.engine.evaluate import Evaluator, Summary  # noqa: E402
 from upsell_rules.errors import (  # noqa: E402
     Diagnostic,
     InputError,
     PluginError,
     RecordError,
 )
-from upsell_rules.evaluate import Evaluator, Summary  # noqa: E402
 from upsell_rules.expr.check import check  # noqa: E402
 from upsell_rules.expr.codegen import compile_predicate, generate_source  # noqa: E402
 from upsell_rules.expr.interpret import evaluate, holds  # noqa: E402
 from upsell_rules.expr.nodes import Not  # noqa: E402
 from upsell_rules.expr.parser import ExprSyntaxError, parse  # noqa: E402
-from upsell_rules.formatters import render  # noqa: E402
+from upsell_rules.io.formatters import render  # noqa: E402
+from upsell_rules.io.records import AccountReader  # noqa: E402
 from upsell_rules.limits import Limits, using  # noqa: E402
-from upsell_rules.loader import check_ruleset, load_ruleset  # noqa: E402
-from upsell_rules.records import AccountReader  # noqa: E402
-from upsell_rules.registry import default_registry  # noqa: E402
+from upsell_rules.plugin.registry import default_registry  # noqa: E402
+from upsell_rules.ruleset.loader import check_ruleset, load_ruleset  # noqa: E402
 
 AS_OF = date(2026, 11, 2)
 

@@ -21,7 +21,9 @@ from typing import Any
 
 import pytest
 
-from upsell_rules.backtest import (
+from upsell_rules.engine.evaluate import Evaluator
+from upsell_rules.errors import Location
+from upsell_rules.history.backtest import (
     Point,
     Shape,
     evaluate_snapshots,
@@ -30,15 +32,13 @@ from upsell_rules.backtest import (
     shape_of,
     wilson,
 )
-from upsell_rules.backtest_format import render
-from upsell_rules.errors import Location
-from upsell_rules.evaluate import Evaluator
-from upsell_rules.history import BAND_WIN_RATES, generate_history, write_history
-from upsell_rules.loader import load_ruleset
-from upsell_rules.outcomes import Deal, Outcomes, read_outcomes
-from upsell_rules.records import Account, AccountReader
-from upsell_rules.registry import default_registry
-from upsell_rules.snapshots import Snapshot, SnapshotReader
+from upsell_rules.history.backtest_format import render
+from upsell_rules.history.outcomes import Deal, Outcomes, read_outcomes
+from upsell_rules.history.sample_history import BAND_WIN_RATES, generate_history, write_history
+from upsell_rules.history.snapshots import Snapshot, SnapshotReader
+from upsell_rules.io.records import Account, AccountReader
+from upsell_rules.plugin.registry import default_registry
+from upsell_rules.ruleset.loader import load_ruleset
 
 ROOT = Path(__file__).resolve().parents[1]
 RULESET = str(ROOT / "rulesets" / "upsell_timing.yaml")
@@ -318,7 +318,7 @@ _CACHE: dict[tuple[str, str], Account] = {}
 def _unfiltered(reader: AccountReader, path: Path, item: Snapshot) -> Account:
     """The same record coerced but not filtered (what a naive backtest would use)."""
     if not _CACHE:
-        from upsell_rules.extensions import RawRecord
+        from upsell_rules.plugin.types import RawRecord
 
         with path.open(encoding="utf-8", newline="") as handle:
             for line, row in enumerate(csv.DictReader(handle), start=2):

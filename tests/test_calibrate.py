@@ -15,8 +15,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from upsell_rules.backtest import evaluate_snapshots, shape_of
-from upsell_rules.calibrate import (
+from upsell_rules.engine.evaluate import Evaluator
+from upsell_rules.history.backtest import evaluate_snapshots, shape_of
+from upsell_rules.history.calibrate import (
     CalibrationError,
     auc,
     propose,
@@ -24,15 +25,14 @@ from upsell_rules.calibrate import (
     round_weights,
     split_accounts,
 )
-from upsell_rules.evaluate import Evaluator
-from upsell_rules.history import generate_history, write_history
-from upsell_rules.loader import check_ruleset, load_ruleset
-from upsell_rules.outcomes import Outcomes, read_outcomes
-from upsell_rules.records import AccountReader
-from upsell_rules.registry import default_registry
-from upsell_rules.snapshots import SnapshotReader
-from upsell_rules.yamledit import YamlEditError, edit_numbers
-from upsell_rules.yamlload import load_yaml
+from upsell_rules.history.outcomes import Outcomes, read_outcomes
+from upsell_rules.history.sample_history import generate_history, write_history
+from upsell_rules.history.snapshots import SnapshotReader
+from upsell_rules.io.records import AccountReader
+from upsell_rules.plugin.registry import default_registry
+from upsell_rules.ruleset.loader import check_ruleset, load_ruleset
+from upsell_rules.ruleset.yamledit import YamlEditError, edit_numbers
+from upsell_rules.ruleset.yamlload import load_yaml
 
 pytest.importorskip("scipy", reason="calibrate needs the calibrate extra (scipy)")
 

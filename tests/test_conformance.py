@@ -19,14 +19,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from upsell_rules.engine.evaluate import Evaluator
 from upsell_rules.errors import Location
-from upsell_rules.evaluate import Evaluator
 from upsell_rules.expr.check import check
 from upsell_rules.expr.interpret import holds
 from upsell_rules.expr.parser import parse
-from upsell_rules.loader import check_ruleset, load_ruleset
-from upsell_rules.records import Account, AccountReader
-from upsell_rules.registry import default_registry
+from upsell_rules.io.records import Account, AccountReader
+from upsell_rules.plugin.registry import default_registry
+from upsell_rules.ruleset.loader import check_ruleset, load_ruleset
 
 ROOT = Path(__file__).resolve().parent.parent
 AS_OF = date(2026, 11, 2)
@@ -69,7 +69,7 @@ def test_engines_agree_on_the_samples(ruleset: str, data: str) -> None:
 
 
 def test_explain_shows_the_chosen_engines_decision() -> None:
-    from upsell_rules.explain import explain
+    from upsell_rules.engine.explain import explain
 
     rules = load_ruleset(str(ROOT / "rulesets" / "upsell_timing.yaml"), REGISTRY)
     reader = AccountReader(REGISTRY, {n: s.type for n, s in rules.signals.items() if s.is_input})

@@ -14,12 +14,12 @@ from typing import Any
 
 import pytest
 
+from upsell_rules.engine.evaluate import Evaluator
 from upsell_rules.errors import Location
-from upsell_rules.evaluate import Evaluator
-from upsell_rules.extensions import RawRecord
-from upsell_rules.loader import load_ruleset
-from upsell_rules.records import Account, AccountReader
-from upsell_rules.registry import default_registry
+from upsell_rules.io.records import Account, AccountReader
+from upsell_rules.plugin.registry import default_registry
+from upsell_rules.plugin.types import RawRecord
+from upsell_rules.ruleset.loader import load_ruleset
 
 ROOT = Path(__file__).resolve().parent.parent
 RULESET = ROOT / "rulesets" / "upsell_timing.yaml"

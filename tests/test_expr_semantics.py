@@ -17,7 +17,7 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from upsell_rules import engines
+from upsell_rules.engine import engines
 from upsell_rules.expr.check import check
 from upsell_rules.expr.codegen import compile_predicate, generate_source, negate, to_nnf
 from upsell_rules.expr.interpret import evaluate, holds

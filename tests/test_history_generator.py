@@ -11,12 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from upsell_rules.history import History, add_months, generate_history, write_history
-from upsell_rules.outcomes import read_outcomes
-from upsell_rules.records import AccountReader
-from upsell_rules.registry import default_registry
-from upsell_rules.snapshots import Snapshot, SnapshotReader
-from upsell_rules.synth import CONTRACT_FIELDS
+from upsell_rules.history.outcomes import read_outcomes
+from upsell_rules.history.sample_history import History, add_months, generate_history, write_history
+from upsell_rules.history.snapshots import Snapshot, SnapshotReader
+from upsell_rules.io.records import AccountReader
+from upsell_rules.io.synthetic import CONTRACT_FIELDS
+from upsell_rules.plugin.registry import default_registry
 
 ROOT = Path(__file__).resolve().parents[1]
 

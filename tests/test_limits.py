@@ -24,13 +24,13 @@ from click.testing import CliRunner
 
 from upsell_rules.cli.main import cli
 from upsell_rules.errors import InputError, Location, PluginTimeout, RecordError
-from upsell_rules.extensions import RawRecord
+from upsell_rules.io.records import AccountReader, FirstSeen
+from upsell_rules.io.synthetic import generate_accounts
+from upsell_rules.io.synthetic import write_jsonl as write_accounts
 from upsell_rules.limits import ENV, Limits, LimitSettingError, from_env, using
-from upsell_rules.records import AccountReader, FirstSeen
-from upsell_rules.registry import default_registry
-from upsell_rules.synth import generate_accounts
-from upsell_rules.synth import write_jsonl as write_accounts
-from upsell_rules.watchdog import watchdog
+from upsell_rules.plugin.registry import default_registry
+from upsell_rules.plugin.types import RawRecord
+from upsell_rules.plugin.watchdog import watchdog
 from upsell_rules_files.csv_source import read_csv
 from upsell_rules_files.json_source import read_json, read_jsonl
 
@@ -317,8 +317,8 @@ def test_budget_zero_turns_it_off_and_the_old_handler_comes_back() -> None:
 HANGING_PLUGIN = """
 import time
 from upsell_rules.errors import Location
-from upsell_rules.extensions import Derivation, RawRecord, Source
-from upsell_rules.hookspecs import hookimpl
+from upsell_rules.plugin.types import Derivation, RawRecord, Source
+from upsell_rules.plugin.hookspecs import hookimpl
 
 
 def _build(params):

@@ -28,7 +28,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from upsell_rules.cli.main import cli
-from upsell_rules.synth import generate_accounts, write_jsonl
+from upsell_rules.io.synthetic import generate_accounts, write_jsonl
 
 ROOT = Path(__file__).resolve().parent.parent
 RULESET = str(ROOT / "rulesets" / "upsell_timing.yaml")

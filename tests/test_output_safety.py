@@ -22,7 +22,7 @@ import pytest
 from click.testing import CliRunner
 
 from upsell_rules.cli.main import cli
-from upsell_rules.formatters import FORMULA_START, csv_row, render, safe_cell
+from upsell_rules.io.formatters import FORMULA_START, csv_row, render, safe_cell
 
 TINY_RULESET = """\
 name: tiny

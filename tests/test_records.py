@@ -13,11 +13,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from upsell_rules.engine.evaluate import Evaluator, Summary
 from upsell_rules.errors import RecordError
-from upsell_rules.evaluate import Evaluator, Summary
-from upsell_rules.loader import load_ruleset
-from upsell_rules.records import IDENTITY_FIELDS, Account, AccountReader, CoercionError, coerce
-from upsell_rules.registry import default_registry
+from upsell_rules.io.records import IDENTITY_FIELDS, Account, AccountReader, CoercionError, coerce
+from upsell_rules.plugin.registry import default_registry
+from upsell_rules.ruleset.loader import load_ruleset
 
 ROOT = Path(__file__).resolve().parents[1]
 RULESET = ROOT / "rulesets" / "upsell_timing.yaml"

@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 
-from upsell_rules.evaluate import Evaluator
-from upsell_rules.loader import load_ruleset
-from upsell_rules.records import Account, AccountReader
-from upsell_rules.registry import default_registry
+from upsell_rules.engine.evaluate import Evaluator
+from upsell_rules.io.records import Account, AccountReader
+from upsell_rules.plugin.registry import default_registry
+from upsell_rules.ruleset.loader import load_ruleset
 
 ROOT = Path(__file__).resolve().parent.parent
 AS_OF = date(2026, 11, 2)

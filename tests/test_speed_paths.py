@@ -17,13 +17,13 @@ from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from upsell_rules import fastjson
 from upsell_rules.cli.main import cli
-from upsell_rules.evaluate import Evaluator, Summary
-from upsell_rules.loader import load_ruleset
-from upsell_rules.records import AccountReader, CoercionError, coerce, coerce_fast
-from upsell_rules.registry import default_registry
-from upsell_rules.synth import generate_accounts, write_jsonl
+from upsell_rules.engine.evaluate import Evaluator, Summary
+from upsell_rules.io import fastjson
+from upsell_rules.io.records import AccountReader, CoercionError, coerce, coerce_fast
+from upsell_rules.io.synthetic import generate_accounts, write_jsonl
+from upsell_rules.plugin.registry import default_registry
+from upsell_rules.ruleset.loader import load_ruleset
 
 ROOT = Path(__file__).resolve().parent.parent
 AS_OF = date(2026, 11, 2)
@@ -136,7 +136,7 @@ def test_jobs_give_the_same_output_in_the_same_order(mixed_file: Path) -> None:
 
 @pytest.fixture(scope="module")
 def mixed_csv(mixed_file: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from upsell_rules.synth import write_csv
+    from upsell_rules.io.synthetic import write_csv
 
     path = tmp_path_factory.mktemp("speed") / "accounts.csv"
     records = list(generate_accounts(1500, 12, AS_OF))
@@ -152,7 +152,7 @@ def mixed_csv(mixed_file: Path, tmp_path_factory: pytest.TempPathFactory) -> Pat
 def test_jobs_reading_byte_ranges_give_the_same_output(
     data: str, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from upsell_rules import parallel
+    from upsell_rules.engine import parallel
 
     path: Path = request.getfixturevalue(data)
     expected = _dry_run(path)
@@ -169,7 +169,7 @@ def test_jobs_reading_byte_ranges_give_the_same_output(
 
 
 def test_jobs_fall_back_for_csv_with_quoted_cells(tmp_path: Path) -> None:
-    from upsell_rules import parallel
+    from upsell_rules.engine import parallel
 
     path = tmp_path / "quoted.csv"
     path.write_text('account_id,account_name\nA1,"Multi\nline"\n', encoding="utf-8")
@@ -290,7 +290,7 @@ def test_jsonl_byte_reader_equals_text_reader(
 def test_fewer_collections_restores_the_collector_settings() -> None:
     import gc
 
-    from upsell_rules.gctune import RUN_THRESHOLD, fewer_collections
+    from upsell_rules.engine.gctune import RUN_THRESHOLD, fewer_collections
 
     before = gc.get_threshold()
     with fewer_collections():
@@ -363,7 +363,7 @@ def _raw_records(draw: Any) -> dict[str, Any]:
 def test_straight_line_coercion_equals_the_general_loop(values: dict[str, Any]) -> None:
     """The generated coercer gives the general loop's account, or defers to it."""
     from upsell_rules.errors import Location
-    from upsell_rules.extensions import RawRecord
+    from upsell_rules.plugin.types import RawRecord
 
     reader = AccountReader(default_registry(), _CONTRACT_TYPES)
     raw = RawRecord({"account_id": "A-1", **values}, Location("t.jsonl", 3))

@@ -1,4 +1,4 @@
-"""Tests for the synthetic account generator (upsell_rules.synth)."""
+"""Tests for the synthetic account generator (upsell_rules.io.synthetic)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from upsell_rules.synth import CONTRACT_FIELDS, generate_accounts, write_csv, write_jsonl
+from upsell_rules.io.synthetic import CONTRACT_FIELDS, generate_accounts, write_csv, write_jsonl
 
 AS_OF = date(2026, 11, 2)
 

@@ -1,4 +1,4 @@
-"""Behavioural tests for message templates (upsell_rules.templates)."""
+"""Behavioural tests for message templates (upsell_rules.ruleset.templates)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from upsell_rules.templates import (
+from upsell_rules.ruleset.templates import (
     FORMATS,
     Template,
     TemplateError,

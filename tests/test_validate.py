@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from upsell_rules.errors import Diagnostic
-from upsell_rules.loader import check_ruleset, load_ruleset
+from upsell_rules.ruleset.loader import check_ruleset, load_ruleset
 
 ROOT = Path(__file__).resolve().parents[1]
 RULESET = ROOT / "rulesets" / "upsell_timing.yaml"

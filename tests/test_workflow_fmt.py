@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from workflow_support import ROOT, run
 
-from upsell_rules.yamlfmt import format_text
-from upsell_rules.yamlload import load_yaml
+from upsell_rules.ruleset.yamlload import load_yaml
+from upsell_rules.workflow.fmt import format_text
 
 BUNDLED = sorted(p.name for p in (ROOT / "rulesets").glob("*.yaml"))
 

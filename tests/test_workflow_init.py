@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from workflow_support import ROOT, run
 
-from upsell_rules.bundled import bundled_file
-from upsell_rules.yamlload import load_yaml
+from upsell_rules.ruleset.bundled import bundled_file
+from upsell_rules.ruleset.yamlload import load_yaml
 
 EXPECTED = {
     "rulesets/upsell_timing.yaml",
@@ -101,7 +101,7 @@ def test_init_refuses_a_non_empty_folder(tmp_path: Path) -> None:
 def test_schema_command_prints_the_shipped_schemas(tmp_path: Path) -> None:
     rules = run("schema", cwd=tmp_path)
     assert rules.returncode == 0
-    shipped = json.loads((ROOT / "upsell_rules/schema/ruleset.schema.json").read_text("utf-8"))
+    shipped = json.loads((ROOT / "upsell_rules/ruleset/schema/ruleset.schema.json").read_text("utf-8"))
     assert json.loads(rules.stdout) == shipped
     tests = run("schema", "--tests", cwd=tmp_path)
     assert tests.returncode == 0
@@ -119,7 +119,7 @@ def test_bundled_files_name_their_schema() -> None:
 def test_test_files_match_their_schema() -> None:
     from jsonschema import Draft202012Validator
 
-    schema = json.loads((ROOT / "upsell_rules/schema/ruleset_tests.schema.json")
+    schema = json.loads((ROOT / "upsell_rules/ruleset/schema/ruleset_tests.schema.json")
                         .read_text("utf-8"))
     Draft202012Validator.check_schema(schema)
     for path in sorted((ROOT / "rulesets").glob("*.tests.yaml")):

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from workflow_support import AS_OF, ROOT, decisions, run
 
-from upsell_rules.overrides import OverrideError, parse_override, parse_value
+from upsell_rules.ruleset.overrides import OverrideError, parse_override, parse_value
 
 RULESET = "rulesets/upsell_timing.yaml"
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from workflow_support import ROOT, case_line, copy_project, edit, run
 
-from upsell_rules.yamlload import load_yaml
+from upsell_rules.ruleset.yamlload import load_yaml
 
 SUMMARY = re.compile(r"^(\d+) passed, (\d+) failed(?:, (\d+) errors?)?$", re.MULTILINE)
 

@@ -23,8 +23,8 @@ from click.testing import CliRunner
 from upsell_rules.cli.main import cli
 from upsell_rules.errors import Diagnostic
 from upsell_rules.limits import Limits, using
-from upsell_rules.loader import check_ruleset
-from upsell_rules.yamlload import MAX_NODES
+from upsell_rules.ruleset.loader import check_ruleset
+from upsell_rules.ruleset.yamlload import MAX_NODES
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -186,8 +186,8 @@ _CHILD = textwrap.dedent(
     import json, resource, sys, time
     limit = int(sys.argv[1])
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-    from upsell_rules.loader import check_ruleset
-    from upsell_rules.registry import default_registry
+    from upsell_rules.ruleset.loader import check_ruleset
+    from upsell_rules.plugin.registry import default_registry
     registry = default_registry()
     out = {}
     for path in sys.argv[2:]:
@@ -232,7 +232,7 @@ def test_every_hostile_file_is_refused_within_time_and_memory(tmp_path: Path) ->
 @pytest.mark.parametrize("pure", [False, True])
 def test_aliases_cannot_nest_past_the_depth_limit(pure: bool) -> None:
     """Each anchor nests the one before 60 levels deeper: refused, not a RecursionError."""
-    from upsell_rules.yamlload import MAX_DEPTH, load_yaml
+    from upsell_rules.ruleset.yamlload import MAX_DEPTH, load_yaml
 
     lines = [f"a{i}: &a{i} " + "[" * 60 + ("x" if i == 0 else f"*a{i - 1}") + "]" * 60
              for i in range(25)]

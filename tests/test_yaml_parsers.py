@@ -1,6 +1,6 @@
 """The C parser and the pure-Python parser load every text to the same document.
 
-:mod:`upsell_rules.yamlload` parses once, with libyaml's parser in C (the
+:mod:`upsell_rules.ruleset.yamlload` parses once, with libyaml's parser in C (the
 ``ruamel.yaml.clib`` package) when it is installed and with ruamel's pure-Python parser
 otherwise, or wherever the two could disagree. Every test here loads the same text both
 ways and requires the same data, key and value positions, string styles and findings.
@@ -21,10 +21,10 @@ from typing import Any
 import pytest
 from ruamel.yaml import YAML
 
-from upsell_rules import yamlload
 from upsell_rules.errors import Diagnostic
-from upsell_rules.loader import check_ruleset
-from upsell_rules.yamlload import YamlDocument, load_yaml
+from upsell_rules.ruleset import yamlload
+from upsell_rules.ruleset.loader import check_ruleset
+from upsell_rules.ruleset.yamlload import YamlDocument, load_yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 RULESETS = sorted((ROOT / "rulesets").glob("*.yaml"))

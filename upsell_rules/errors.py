@@ -103,7 +103,7 @@ class PluginError(UpsellRulesError):
 class PluginTimeout(BaseException):
     """A plugin made no progress within the run's time budget; the message names it.
 
-    Raised by :mod:`upsell_rules.watchdog` in the middle of the stuck plugin's code. It
+    Raised by :mod:`upsell_rules.plugin.watchdog` in the middle of the stuck plugin's code. It
     is a ``BaseException``, like ``KeyboardInterrupt``, so that a plugin's own
     ``except Exception`` cannot swallow it and carry on hanging.
     """

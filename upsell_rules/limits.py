@@ -6,7 +6,7 @@ the data limits, a command-line option that overrides both (for one run). A valu
 0 turns a limit off.
 
 Sources read the limits of the current read through :func:`current`, so the
-:class:`~upsell_rules.extensions.Source` interface stays ``read(path)``: the core sets
+:class:`~upsell_rules.plugin.types.Source` interface stays ``read(path)``: the core sets
 them (:func:`using`) around each read, and a third-party source may consult them too.
 """
 

@@ -8,9 +8,9 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from upsell_rules.extensions import UpsellType
-from upsell_rules.hookspecs import hookimpl
-from upsell_rules.series import as_date, as_string_list, format_count
+from upsell_rules.plugin.hookspecs import hookimpl
+from upsell_rules.plugin.series import as_date, as_string_list, format_count
+from upsell_rules.plugin.types import UpsellType
 
 __all__ = ["ADDON", "describe_addon", "upsell_rules_upsell_types"]
 

@@ -15,9 +15,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 
-from upsell_rules.engines import Engine, Predicate
+from upsell_rules.engine.engines import Engine, Predicate
 from upsell_rules.expr.nodes import Node
-from upsell_rules.hookspecs import hookimpl
+from upsell_rules.plugin.hookspecs import hookimpl
 
 __all__ = ["DURABLE_ENGINE", "available", "prepare", "upsell_rules_engines"]
 

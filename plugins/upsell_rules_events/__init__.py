@@ -13,8 +13,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 
 from upsell_rules.errors import RecordError
-from upsell_rules.extensions import ParamSpec, RawRecord, Source
-from upsell_rules.hookspecs import hookimpl
+from upsell_rules.plugin.hookspecs import hookimpl
+from upsell_rules.plugin.types import ParamSpec, RawRecord, Source
 
 from .aggregate import EventOptions, read_events, summarise
 

@@ -37,7 +37,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from upsell_rules.errors import InputError, Location, RecordError
-from upsell_rules.extensions import RawRecord, SourceContext
+from upsell_rules.plugin.types import RawRecord, SourceContext
 
 ACTIVITY_TYPES = ("track", "page", "screen")
 

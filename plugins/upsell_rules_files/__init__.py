@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from upsell_rules.extensions import FieldSpec, Source
-from upsell_rules.hookspecs import hookimpl
+from upsell_rules.plugin.hookspecs import hookimpl
+from upsell_rules.plugin.types import FieldSpec, Source
 
 from .contract import CONTRACT_FIELDS
 from .csv_source import matches_csv, read_csv

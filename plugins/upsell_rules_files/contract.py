@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from upsell_rules.extensions import FieldSpec
+from upsell_rules.plugin.types import FieldSpec
 
 CONTRACT_FIELDS: tuple[FieldSpec, ...] = (
     FieldSpec("account_id", "string", "Unique identifier of the account (required)."),

@@ -6,8 +6,8 @@ import csv
 from collections.abc import Iterator
 
 from upsell_rules.errors import InputError, Location, RecordError
-from upsell_rules.extensions import RawRecord
 from upsell_rules.limits import current as current_limits
+from upsell_rules.plugin.types import RawRecord
 
 from ._text import Lines, RecordTooLong
 

@@ -7,11 +7,11 @@ import re
 from collections.abc import Generator, Iterator
 from typing import Any
 
-from upsell_rules import fastjson
 from upsell_rules.errors import InputError, Location, RecordError
-from upsell_rules.extensions import RawRecord
-from upsell_rules.fastjson import loads_or_none
+from upsell_rules.io import fastjson
+from upsell_rules.io.fastjson import loads_or_none
 from upsell_rules.limits import current as current_limits
+from upsell_rules.plugin.types import RawRecord
 
 from ._text import (
     Lines,

@@ -8,9 +8,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from upsell_rules.extensions import UpsellType
-from upsell_rules.hookspecs import hookimpl
-from upsell_rules.series import (
+from upsell_rules.plugin.hookspecs import hookimpl
+from upsell_rules.plugin.series import (
     as_date,
     as_date_list,
     as_number,
@@ -23,6 +22,7 @@ from upsell_rules.series import (
     projected_cycles_to_limit,
     trailing_run,
 )
+from upsell_rules.plugin.types import UpsellType
 
 __all__ = ["PLAN", "describe_plan", "upsell_rules_upsell_types"]
 

@@ -8,9 +8,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from upsell_rules.extensions import UpsellType
-from upsell_rules.hookspecs import hookimpl
-from upsell_rules.series import (
+from upsell_rules.plugin.hookspecs import hookimpl
+from upsell_rules.plugin.series import (
     as_number,
     as_number_list,
     cycles_to_days,
@@ -20,6 +19,7 @@ from upsell_rules.series import (
     projected_cycles_to_limit,
     window_start,
 )
+from upsell_rules.plugin.types import UpsellType
 
 __all__ = ["SEAT", "describe_seat", "upsell_rules_upsell_types"]
 

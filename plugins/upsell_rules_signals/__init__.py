@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from upsell_rules.extensions import Derivation, Function
-from upsell_rules.hookspecs import hookimpl
+from upsell_rules.plugin.hookspecs import hookimpl
+from upsell_rules.plugin.types import Derivation, Function
 
 from .derivations import DERIVATIONS
 from .functions import FUNCTIONS

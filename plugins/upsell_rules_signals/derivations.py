@@ -20,8 +20,8 @@ from collections.abc import Callable, Mapping
 from datetime import date, timedelta
 from typing import Any
 
-from upsell_rules.extensions import Derivation, DeriveFn, ParamSpec, SignalType
-from upsell_rules.series import last_growth_rate, projected_cycles_to_limit
+from upsell_rules.plugin.series import last_growth_rate, projected_cycles_to_limit
+from upsell_rules.plugin.types import Derivation, DeriveFn, ParamSpec, SignalType
 
 _LIST_TYPES = (list, tuple)
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date, timedelta
 
-from upsell_rules.extensions import Function
+from upsell_rules.plugin.types import Function
 
 
 def count_within(dates: Sequence[date], days: float, *, as_of: date) -> int | None:

@@ -26,8 +26,8 @@ from decimal import Decimal
 from typing import Any
 
 from upsell_rules.errors import InputError, Location, RecordError
-from upsell_rules.extensions import ParamSpec, RawRecord, Source, SourceContext
-from upsell_rules.hookspecs import hookimpl
+from upsell_rules.plugin.hookspecs import hookimpl
+from upsell_rules.plugin.types import ParamSpec, RawRecord, Source, SourceContext
 
 __all__ = ["SQL_SOURCE", "matches_sql", "read_sql", "upsell_rules_sources"]
 

@@ -29,8 +29,8 @@ from datetime import date, timedelta
 from typing import Any
 
 from upsell_rules.errors import InputError, Location, RecordError
-from upsell_rules.extensions import ParamSpec, RawRecord, Source, SourceContext
-from upsell_rules.hookspecs import hookimpl
+from upsell_rules.plugin.hookspecs import hookimpl
+from upsell_rules.plugin.types import ParamSpec, RawRecord, Source, SourceContext
 
 __all__ = ["TICKETS_SOURCE", "read_tickets", "upsell_rules_sources"]
 

@@ -38,15 +38,15 @@ from datetime import UTC, datetime
 from typing import Any
 
 from upsell_rules import __version__
-from upsell_rules.delivery import redact_url
-from upsell_rules.extensions import (
+from upsell_rules.io.delivery import redact_url
+from upsell_rules.plugin.hookspecs import hookimpl
+from upsell_rules.plugin.types import (
     DeliveryReport,
     DeliveryResult,
     ParamSpec,
     Sink,
     SinkContext,
 )
-from upsell_rules.hookspecs import hookimpl
 
 __all__ = [
     "WEBHOOK_SINK",

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from upsell_rules.registry import reset_default_registry
+from upsell_rules.plugin.registry import reset_default_registry
 
 ROOT = Path(__file__).resolve().parents[2]
 AS_OF = "2026-11-02"

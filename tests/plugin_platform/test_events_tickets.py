@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 
 from upsell_rules.errors import InputError, RecordError
-from upsell_rules.extensions import RawRecord, SourceContext
-from upsell_rules.records import AccountReader
-from upsell_rules.registry import build_registry
+from upsell_rules.io.records import AccountReader
+from upsell_rules.plugin.registry import build_registry
+from upsell_rules.plugin.types import RawRecord, SourceContext
 from upsell_rules_events import EVENTS_SOURCE, read_events
 from upsell_rules_tickets import TICKETS_SOURCE, read_tickets
 

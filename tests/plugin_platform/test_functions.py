@@ -7,15 +7,15 @@ from typing import Any
 
 import pytest
 
-from upsell_rules.engines import INTERPRETER_ENGINE, PYTHON_ENGINE
+from upsell_rules.engine.engines import INTERPRETER_ENGINE, PYTHON_ENGINE
 from upsell_rules.errors import PluginError
 from upsell_rules.expr.check import check
 from upsell_rules.expr.interpret import evaluate
 from upsell_rules.expr.nodes import Call, names_in
 from upsell_rules.expr.parser import parse
-from upsell_rules.extensions import Function
-from upsell_rules.registry import build_registry
-from upsell_rules.testing import evaluate_records, minimal_ruleset
+from upsell_rules.plugin.registry import build_registry
+from upsell_rules.plugin.types import Function
+from upsell_rules.workflow.plugin_kit import evaluate_records, minimal_ruleset
 
 AS_OF = date(2026, 11, 2)
 TYPES = {
@@ -250,7 +250,7 @@ def test_a_ruleset_uses_a_function_end_to_end() -> None:
 def test_a_failing_function_fails_only_that_account() -> None:
     from types import ModuleType
 
-    from upsell_rules.hookspecs import hookimpl
+    from upsell_rules.plugin.hookspecs import hookimpl
 
     def picky(x: float) -> float:
         if x > 50:

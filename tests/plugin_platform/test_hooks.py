@@ -1,7 +1,7 @@
 """One test (at least) per hook: a plugin implements it and the core uses the result.
 
 The meta-test in ``test_hookspecs_meta.py`` requires a ``test_hook_<hook name>`` here for
-every hook in :mod:`upsell_rules.hookspecs`.
+every hook in :mod:`upsell_rules.plugin.hookspecs`.
 """
 
 from __future__ import annotations
@@ -14,11 +14,13 @@ from typing import Any
 
 import pytest
 
-from upsell_rules.delivery import deliver, resolve_sinks
-from upsell_rules.engines import PYTHON_ENGINE, Engine
+from upsell_rules.engine.engines import PYTHON_ENGINE, Engine
+from upsell_rules.engine.evaluate import EngineUnavailable, Evaluator, Summary, pick_engine
 from upsell_rules.errors import Location, PluginError, RecordError
-from upsell_rules.evaluate import EngineUnavailable, Evaluator, Summary, pick_engine
-from upsell_rules.extensions import (
+from upsell_rules.io.delivery import deliver, resolve_sinks
+from upsell_rules.io.records import AccountReader
+from upsell_rules.plugin.hookspecs import hookimpl
+from upsell_rules.plugin.types import (
     DeliveryReport,
     DeliveryResult,
     Derivation,
@@ -31,10 +33,8 @@ from upsell_rules.extensions import (
     Source,
     UpsellType,
 )
-from upsell_rules.hookspecs import hookimpl
-from upsell_rules.loader import check_ruleset
-from upsell_rules.records import AccountReader
-from upsell_rules.testing import (
+from upsell_rules.ruleset.loader import check_ruleset
+from upsell_rules.workflow.plugin_kit import (
     assert_decision,
     evaluate_records,
     load_ruleset_text,

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from upsell_rules import hookspecs
+from upsell_rules.plugin import hookspecs
 
 from . import test_hooks
 

@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
-from upsell_rules.hookspecs import hookimpl
-from upsell_rules.testing import (
+from upsell_rules.plugin.hookspecs import hookimpl
+from upsell_rules.workflow.plugin_kit import (
     PluginLoadError,
     assert_decision,
     decision_for,

@@ -11,14 +11,15 @@ from types import ModuleType
 
 import pytest
 
-from upsell_rules.extensions import Derivation, Sink, Source, UpsellType
-from upsell_rules.hookspecs import hookimpl
-from upsell_rules.registry import (
+from upsell_rules.plugin.hookspecs import hookimpl
+from upsell_rules.plugin.registry import (
     BUILTIN_NAME,
+    CORE_PLUGINS,
     PluginRequest,
     PluginSelection,
     build_registry,
 )
+from upsell_rules.plugin.types import Derivation, Sink, Source, UpsellType
 
 from .conftest import AS_OF, run_cli
 
@@ -36,8 +37,8 @@ def files(*paths: Path) -> PluginSelection:
 
 
 GOOD = """
-    from upsell_rules.extensions import Derivation
-    from upsell_rules.hookspecs import hookimpl
+    from upsell_rules.plugin.types import Derivation
+    from upsell_rules.plugin.hookspecs import hookimpl
 
     __version__ = "1.2.3"
 
@@ -53,7 +54,7 @@ BROKEN_IMPORT = """
 """
 
 MISSPELLED = """
-    from upsell_rules.hookspecs import hookimpl
+    from upsell_rules.plugin.hookspecs import hookimpl
 
     @hookimpl
     def upsell_rules_derivatoins(register):
@@ -71,7 +72,7 @@ def test_bundled_plugins_load_through_entry_points() -> None:
                  "tickets", "webhook"):
         assert registry.info[name].origin == "entry point (bundled)", name
         assert registry.info[name].distribution == "upsell-rules"
-    assert registry.info[BUILTIN_NAME].origin == "built in"
+    assert all(registry.info[name].origin == "built in" for name in CORE_PLUGINS)
     assert registry.info["files"].provides["source"] == ["csv", "json", "jsonl"]
 
 
@@ -182,7 +183,7 @@ def test_an_unmarked_hook_function_is_checked_too(tmp_path: Path) -> None:
 
 def test_a_hook_with_wrong_arguments_is_fatal_and_located(tmp_path: Path) -> None:
     path = write_plugin(tmp_path, "badargs", """
-        from upsell_rules.hookspecs import hookimpl
+        from upsell_rules.plugin.hookspecs import hookimpl
 
         @hookimpl
         def upsell_rules_sinks(register, options):
@@ -197,7 +198,7 @@ def test_a_hook_with_wrong_arguments_is_fatal_and_located(tmp_path: Path) -> Non
 
 def test_a_hook_that_raises_names_the_plugin_and_keeps_the_rest(tmp_path: Path) -> None:
     path = write_plugin(tmp_path, "flaky", """
-        from upsell_rules.hookspecs import hookimpl
+        from upsell_rules.plugin.hookspecs import hookimpl
 
         @hookimpl
         def upsell_rules_derivations(register):

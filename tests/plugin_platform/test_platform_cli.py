@@ -182,7 +182,7 @@ def test_plugins_lists_everything_in_text() -> None:
     result = run_cli("plugins")
     assert result.returncode == 0
     text = result.stdout
-    assert "upsell_rules.builtin 0.1.0  (built in, upsell-rules)" in text
+    assert "upsell_rules.engine.engines 0.1.0  (built in, upsell-rules)" in text
     assert "events 0.1.0  (entry point (bundled), upsell-rules)" in text
     assert re.search(r"functions:\s+count_within\(dates: date_list, days: number\) -> integer",
                      text)
@@ -201,7 +201,7 @@ def test_plugins_json_lists_origin_hooks_and_problems(tmp_path: Path) -> None:
     assert by_name["signals"]["hooks"] == ["upsell_rules_derivations", "upsell_rules_functions"]
     assert by_name["signals"]["provides"]["functions"] == [
         "count_within", "days_since", "days_until", "latest", "count_of"]
-    assert by_name["upsell_rules.builtin"]["provides"]["sinks"] == ["stdout", "file"]
+    assert by_name["upsell_rules.io.sinks"]["provides"]["sinks"] == ["stdout", "file"]
     assert by_name["tickets"]["provides"]["sources"] == ["tickets"]
     assert payload["problems"] == [
         f"{broken}:1: plugin 'broken' (--plugin {broken}) failed to load: ImportError: no "

@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 
 from upsell_rules.errors import InputError, RecordError
-from upsell_rules.extensions import RawRecord, SourceContext
-from upsell_rules.registry import build_registry
+from upsell_rules.plugin.registry import build_registry
+from upsell_rules.plugin.types import RawRecord, SourceContext
 from upsell_rules_sql import SQL_SOURCE, matches_sql, read_sql
 
 from .conftest import AS_OF, ROOT, run_cli

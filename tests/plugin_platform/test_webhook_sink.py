@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from upsell_rules.extensions import SinkContext
+from upsell_rules.plugin.types import SinkContext
 from upsell_rules_webhook import (
     WEBHOOK_SINK,
     deliver_webhook,

@@ -13,9 +13,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import upsell_rules_signals
-from upsell_rules import hookspecs
-from upsell_rules.extensions import Derivation, DeriveFn
-from upsell_rules.series import (
+from upsell_rules.plugin import hookspecs
+from upsell_rules.plugin.series import (
     as_date,
     as_date_list,
     as_number,
@@ -32,6 +31,7 @@ from upsell_rules.series import (
     trailing_run,
     window_start,
 )
+from upsell_rules.plugin.types import Derivation, DeriveFn
 
 AS_OF = date(2026, 3, 15)
 BY_NAME: dict[str, Derivation] = {d.name: d for d in upsell_rules_signals.DERIVATIONS}

@@ -14,9 +14,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import upsell_rules_files
-from upsell_rules import hookspecs
 from upsell_rules.errors import InputError, Location, RecordError
-from upsell_rules.extensions import SIGNAL_TYPES, FieldSpec, RawRecord, Source
+from upsell_rules.plugin import hookspecs
+from upsell_rules.plugin.types import SIGNAL_TYPES, FieldSpec, RawRecord, Source
 from upsell_rules_files.csv_source import cell_starts, read_csv
 from upsell_rules_files.json_source import read_json, read_jsonl
 

@@ -15,8 +15,8 @@ import upsell_rules_addon
 import upsell_rules_anniversary
 import upsell_rules_plan
 import upsell_rules_seat
-from upsell_rules import hookspecs
-from upsell_rules.extensions import UpsellType
+from upsell_rules.plugin import hookspecs
+from upsell_rules.plugin.types import UpsellType
 from upsell_rules_addon import describe_addon
 from upsell_rules_anniversary import describe_anniversary
 from upsell_rules_plan import describe_plan

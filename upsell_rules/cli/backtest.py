@@ -7,8 +7,6 @@ from datetime import date
 
 import click
 
-from upsell_rules.backtest import run_backtest, shape_of
-from upsell_rules.backtest_format import FORMATS, write_json, write_markdown, write_table
 from upsell_rules.cli.common import (
     EXIT_FINDINGS,
     EXIT_OK,
@@ -29,7 +27,14 @@ from upsell_rules.cli.history_common import (
     scheduled_option,
     snapshots_option,
 )
-from upsell_rules.snapshots import SCHEDULED_FIELDS
+from upsell_rules.history.backtest import run_backtest, shape_of
+from upsell_rules.history.backtest_format import (
+    FORMATS,
+    write_json,
+    write_markdown,
+    write_table,
+)
+from upsell_rules.history.snapshots import SCHEDULED_FIELDS
 
 
 @click.command("backtest")

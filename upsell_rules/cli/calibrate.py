@@ -10,9 +10,6 @@ from typing import Any
 
 import click
 
-from upsell_rules.backtest import evaluate_snapshots, shape_of
-from upsell_rules.backtest_format import pct
-from upsell_rules.calibrate import CalibrationError, Proposal, judge, propose
 from upsell_rules.cli.common import (
     EXIT_FINDINGS,
     EXIT_OK,
@@ -34,10 +31,13 @@ from upsell_rules.cli.history_common import (
     snapshots_option,
 )
 from upsell_rules.errors import InputError, RecordError
-from upsell_rules.loader import check_ruleset
-from upsell_rules.records import AccountReader
-from upsell_rules.snapshots import SCHEDULED_FIELDS, Snapshot, SnapshotReader
-from upsell_rules.yamlload import load_yaml
+from upsell_rules.history.backtest import evaluate_snapshots, shape_of
+from upsell_rules.history.backtest_format import pct
+from upsell_rules.history.calibrate import CalibrationError, Proposal, judge, propose
+from upsell_rules.history.snapshots import SCHEDULED_FIELDS, Snapshot, SnapshotReader
+from upsell_rules.io.records import AccountReader
+from upsell_rules.ruleset.loader import check_ruleset
+from upsell_rules.ruleset.yamlload import load_yaml
 
 
 def _number(value: Any, digits: int = 3) -> str:

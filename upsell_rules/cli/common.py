@@ -18,10 +18,10 @@ import click
 
 from upsell_rules import limits
 from upsell_rules.errors import Diagnostic, RulesetError
-from upsell_rules.loader import check_ruleset
-from upsell_rules.model import Ruleset
-from upsell_rules.overrides import OverrideError, OverrideSet
-from upsell_rules.registry import Registry, default_registry
+from upsell_rules.plugin.registry import Registry, default_registry
+from upsell_rules.ruleset.loader import check_ruleset
+from upsell_rules.ruleset.model import Ruleset
+from upsell_rules.ruleset.overrides import OverrideError, OverrideSet
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -396,7 +396,7 @@ def run_guard(
     plugin that stalls longer than ``limit.plugin_timeout`` raises
     :class:`~upsell_rules.errors.PluginTimeout` naming it; the command reports it.
     """
-    from upsell_rules.watchdog import plugin_packages, watchdog
+    from upsell_rules.plugin.watchdog import plugin_packages, watchdog
 
     with limits.using(limit), watchdog(
         limit.plugin_timeout, progress, plugin_packages(registry)
@@ -414,7 +414,7 @@ def _plugin_callback(ctx: click.Context, param: click.Parameter, value: Any) -> 
     process-wide registry at them before any command body runs."""
     if not value:
         return
-    from upsell_rules.registry import PluginSelection, configure_default_registry
+    from upsell_rules.plugin.registry import PluginSelection, configure_default_registry
 
     stored = ctx.find_root().meta.setdefault(_PLUGIN_META, {"-p": [], "--plugin": []})
     key = "--plugin" if param.name == "plugin_files" else "-p"
@@ -508,7 +508,7 @@ class PluginGroup(click.Group):
         # A new invocation starts from the installed plugins: -p from an earlier
         # invocation in the same process (a test's CliRunner) must not carry over.
         if parent is None:
-            from upsell_rules.registry import configure_default_registry
+            from upsell_rules.plugin.registry import configure_default_registry
 
             configure_default_registry(None)
         return super().make_context(info_name, args, parent, **extra)

@@ -21,13 +21,13 @@ from upsell_rules.cli.common import (
     resolve_as_of,
     set_option,
 )
+from upsell_rules.engine.evaluate import Evaluator
 from upsell_rules.errors import InputError, RecordError, UpsellRulesError
-from upsell_rules.evaluate import Evaluator
-from upsell_rules.model import Ruleset
-from upsell_rules.overrides import OverrideSet
-from upsell_rules.records import Account, AccountReader
-from upsell_rules.registry import Registry
-from upsell_rules.rulediff import (
+from upsell_rules.io.records import Account, AccountReader
+from upsell_rules.plugin.registry import Registry
+from upsell_rules.ruleset.model import Ruleset
+from upsell_rules.ruleset.overrides import OverrideSet
+from upsell_rules.workflow.diff import (
     compare_rulesets,
     render_json,
     render_markdown,

@@ -32,6 +32,8 @@ from upsell_rules.cli.common import (
     run_guard,
     set_option,
 )
+from upsell_rules.engine.evaluate import Evaluator, Summary
+from upsell_rules.engine.parallel import evaluate_inputs
 from upsell_rules.errors import (
     InputError,
     PluginError,
@@ -39,8 +41,7 @@ from upsell_rules.errors import (
     RecordError,
     UpsellRulesError,
 )
-from upsell_rules.evaluate import Evaluator, Summary
-from upsell_rules.formatters import (
+from upsell_rules.io.formatters import (
     FORMATS,
     TABLE_HEADERS,
     EncodedDecision,
@@ -54,8 +55,7 @@ from upsell_rules.formatters import (
     write_jsonl,
     write_plain_table,
 )
-from upsell_rules.parallel import evaluate_inputs
-from upsell_rules.records import AccountReader
+from upsell_rules.io.records import AccountReader
 
 #: Show a progress bar on a terminal once this many accounts have been read.
 PROGRESS_AFTER = 5000

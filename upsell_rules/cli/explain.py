@@ -23,11 +23,11 @@ from upsell_rules.cli.common import (
     ruleset_argument,
     run_guard,
 )
+from upsell_rules.engine.evaluate import Evaluator
+from upsell_rules.engine.explain import Check, Explanation, explain
 from upsell_rules.errors import InputError, PluginTimeout, RecordError, UpsellRulesError
-from upsell_rules.evaluate import Evaluator
-from upsell_rules.explain import Check, Explanation, explain
-from upsell_rules.records import Account, AccountReader
-from upsell_rules.templates import format_value
+from upsell_rules.io.records import Account, AccountReader
+from upsell_rules.ruleset.templates import format_value
 
 _MARK = {True: "yes ", False: "no  ", None: "n/a "}
 

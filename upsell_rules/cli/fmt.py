@@ -8,7 +8,7 @@ import tempfile
 import click
 
 from upsell_rules.cli.common import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, print_diagnostics
-from upsell_rules.yamlfmt import FormatError, format_text
+from upsell_rules.workflow.fmt import FormatError, format_text
 
 
 def _write(path: str, text: str) -> None:

@@ -8,15 +8,15 @@ from typing import Any, TypeVar
 
 import click
 
-from upsell_rules.backtest import Replay, evaluate_snapshots, parse_horizon
 from upsell_rules.cli.common import EXIT_USAGE
+from upsell_rules.engine.evaluate import Evaluator
 from upsell_rules.errors import InputError, RecordError, UpsellRulesError
-from upsell_rules.evaluate import Evaluator
-from upsell_rules.model import Ruleset
-from upsell_rules.outcomes import Outcomes, read_outcomes
-from upsell_rules.records import AccountReader
-from upsell_rules.registry import Registry
-from upsell_rules.snapshots import SCHEDULED_FIELDS, SnapshotReader
+from upsell_rules.history.backtest import Replay, evaluate_snapshots, parse_horizon
+from upsell_rules.history.outcomes import Outcomes, read_outcomes
+from upsell_rules.history.snapshots import SCHEDULED_FIELDS, SnapshotReader
+from upsell_rules.io.records import AccountReader
+from upsell_rules.plugin.registry import Registry
+from upsell_rules.ruleset.model import Ruleset
 
 F = TypeVar("F", bound=Callable[..., Any])
 

@@ -6,9 +6,9 @@ import os
 
 import click
 
-from upsell_rules.bundled import BundledFileMissing
 from upsell_rules.cli.common import EXIT_OK, EXIT_USAGE
-from upsell_rules.scaffold import scaffold_files
+from upsell_rules.ruleset.bundled import BundledFileMissing
+from upsell_rules.workflow.scaffold import scaffold_files
 
 
 @click.command("init")

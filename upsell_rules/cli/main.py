@@ -14,7 +14,7 @@ COMMANDS = {
     "validate": "upsell_rules.cli.validate:validate",
     "dry-run": "upsell_rules.cli.dry_run:dry_run",
     "explain": "upsell_rules.cli.explain:explain_command",
-    "test": "upsell_rules.cli.testing:test_command",
+    "test": "upsell_rules.cli.test:test_command",
     "diff": "upsell_rules.cli.diff:diff_command",
     "fmt": "upsell_rules.cli.fmt:fmt_command",
     "schema": "upsell_rules.cli.schema:schema_command",

@@ -53,8 +53,8 @@ from collections.abc import Callable, Mapping
 from datetime import date
 from typing import Any
 
-from upsell_rules.extensions import Derivation, DeriveFn, Function, ParamSpec
-from upsell_rules.hookspecs import hookimpl
+from upsell_rules.plugin.types import Derivation, DeriveFn, Function, ParamSpec
+from upsell_rules.plugin.hookspecs import hookimpl
 
 __version__ = "0.1.0"
 
@@ -121,7 +121,7 @@ from __future__ import annotations
 from datetime import date
 
 import {module} as plugin
-from upsell_rules.testing import minimal_ruleset
+from upsell_rules.workflow.plugin_kit import minimal_ruleset
 
 AS_OF = date(2026, 11, 2)
 

@@ -9,7 +9,7 @@ from typing import Any
 import click
 
 from upsell_rules.cli.common import EXIT_FINDINGS, EXIT_OK
-from upsell_rules.registry import REGISTRATION_HOOKS, Registry, default_registry
+from upsell_rules.plugin.registry import REGISTRATION_HOOKS, Registry, default_registry
 
 #: How each kind of extension is titled in the listing, in the order hooks are called.
 KIND_TITLES = {

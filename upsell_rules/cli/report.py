@@ -7,7 +7,6 @@ from datetime import date
 
 import click
 
-from upsell_rules.backtest import run_backtest, shape_of
 from upsell_rules.cli.common import (
     EXIT_FINDINGS,
     EXIT_OK,
@@ -29,10 +28,11 @@ from upsell_rules.cli.history_common import (
     replay_or_exit,
     report_error,
 )
+from upsell_rules.engine.evaluate import Summary
 from upsell_rules.errors import InputError, RecordError
-from upsell_rules.evaluate import Summary
-from upsell_rules.records import Account, AccountReader
-from upsell_rules.report import ReportInput, render_report
+from upsell_rules.history.backtest import run_backtest, shape_of
+from upsell_rules.history.report import ReportInput, render_report
+from upsell_rules.io.records import Account, AccountReader
 
 
 @click.command("report")

@@ -22,7 +22,7 @@ from upsell_rules.cli.common import (
     resolve_as_of,
     ruleset_argument,
 )
-from upsell_rules.delivery import SinkConfigError, SinkTarget, deliver, resolve_sinks
+from upsell_rules.engine.evaluate import Evaluator, Summary
 from upsell_rules.errors import (
     InputError,
     Location,
@@ -30,9 +30,9 @@ from upsell_rules.errors import (
     RecordError,
     UpsellRulesError,
 )
-from upsell_rules.evaluate import Evaluator, Summary
-from upsell_rules.extensions import DeliveryReport
-from upsell_rules.records import Account, AccountReader
+from upsell_rules.io.delivery import SinkConfigError, SinkTarget, deliver, resolve_sinks
+from upsell_rules.io.records import Account, AccountReader
+from upsell_rules.plugin.types import DeliveryReport
 
 
 def _describe(target: SinkTarget, report: DeliveryReport) -> str:

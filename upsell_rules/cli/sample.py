@@ -8,7 +8,7 @@ from datetime import date
 import click
 
 from upsell_rules.cli.common import EXIT_USAGE, IsoDate
-from upsell_rules.synth import generate_accounts, write_csv, write_jsonl
+from upsell_rules.io.synthetic import generate_accounts, write_csv, write_jsonl
 
 
 @click.command("sample")

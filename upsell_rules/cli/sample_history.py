@@ -8,7 +8,7 @@ import click
 
 from upsell_rules.cli.common import EXIT_OK, EXIT_USAGE, IsoDate, registry_with_report
 from upsell_rules.errors import UpsellRulesError
-from upsell_rules.history import TRUTHS, generate_history, write_history
+from upsell_rules.history.sample_history import TRUTHS, generate_history, write_history
 
 
 @click.command("sample-history")

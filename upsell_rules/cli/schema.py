@@ -6,7 +6,7 @@ import json
 
 import click
 
-from upsell_rules.schema import ruleset_schema, tests_schema
+from upsell_rules.ruleset.schema import ruleset_schema, tests_schema
 
 
 @click.command("schema")

@@ -7,8 +7,8 @@ import json
 import click
 
 from upsell_rules.cli.common import EXIT_FINDINGS, EXIT_OK, registry_with_report
-from upsell_rules.loader import check_ruleset
-from upsell_rules.ruleset_tests import TestRunner, is_test_file
+from upsell_rules.ruleset.loader import check_ruleset
+from upsell_rules.workflow.ruleset_tests import TestRunner, is_test_file
 
 
 @click.command()

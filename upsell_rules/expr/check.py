@@ -33,7 +33,7 @@ from upsell_rules.expr.nodes import (
 )
 
 if TYPE_CHECKING:
-    from upsell_rules.extensions import Function
+    from upsell_rules.plugin.types import Function
 
 SCALARS = ("number", "boolean", "string", "date")
 

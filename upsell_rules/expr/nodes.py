@@ -7,7 +7,7 @@ from datetime import date
 from typing import TYPE_CHECKING, Literal
 
 if TYPE_CHECKING:
-    from upsell_rules.extensions import Function
+    from upsell_rules.plugin.types import Function
 
 Span = tuple[int, int]
 
@@ -69,7 +69,7 @@ class Call:
     """``name(arg, ...)``: a call to a function a plugin registered.
 
     The parser leaves ``function`` empty; the checker fills it with the registered
-    :class:`~upsell_rules.extensions.Function`, so engines need no registry. Any
+    :class:`~upsell_rules.plugin.types.Function`, so engines need no registry. Any
     missing argument makes the call's value missing.
     """
 

@@ -1,7 +1,7 @@
 """Example upsell-rules plugin: how heavy is an account's support load?
 
-A third-party plugin written against the public plugin API only (``upsell_rules.hookspecs``
-and ``upsell_rules.extensions``). It provides:
+A third-party plugin written against the public plugin API only (``upsell_rules.plugin.hookspecs``
+and ``upsell_rules.plugin.types``). It provides:
 
 - the derivation ``support_load``: open tickets weighted by priority (P1 counts 4, P2 2,
   P3 1, P4 0.5) per ``per_seats`` licensed seats (10 by default). A team of 20 seats with
@@ -19,8 +19,8 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import date
 from typing import Any
 
-from upsell_rules.extensions import Derivation, DeriveFn, Function, ParamSpec
-from upsell_rules.hookspecs import hookimpl
+from upsell_rules.plugin.hookspecs import hookimpl
+from upsell_rules.plugin.types import Derivation, DeriveFn, Function, ParamSpec
 
 __version__ = "0.2.0"
 

@@ -1,0 +1,1 @@
+"""Deciding accounts: one account, a stream of them, parallel workers, and explain."""

@@ -1,0 +1,358 @@
+"""Deciding accounts in batches, in this process or spread over worker processes.
+
+Two ways to use several processes, both giving output identical to one process, in
+input order:
+
+- **Byte ranges** (:func:`evaluate_inputs`), for one JSON Lines or CSV file read by the
+  bundled sources. The file is cut at line ends into chunks of about
+  :data:`CHUNK_BYTES`; each worker reads its chunk through the very same source and
+  coercion (from a temporary file holding the CSV header and the chunk), decides its
+  accounts, and sends back records and decisions with their real line numbers. The
+  parent process checks ``account_id`` duplicates across chunks, exactly as one reader
+  would, and writes the results in order. It reads nothing itself but the chunk
+  boundaries, so the work spreads over the workers.
+- **Batches** (:func:`decide_in_batches`), for every other input (other sources, several
+  joined inputs, a CSV with quoted cells, whose rows may span lines): the parent reads
+  as usual and the workers only decide. Sending accounts out and decisions back costs
+  about as much as deciding them, so this pays only with many cores.
+
+The byte-range path is not taken, and reading happens as usual, when it could change
+a result: a file over the input size limit or with more lines than the record limit (the
+limits must fail the same way), text that is not UTF-8, a CSV with quotes or carriage
+returns. Workers are forked and inherit the prepared evaluator (compiled functions and
+plugin objects are not pickled); where ``fork`` is not available, and for the
+``durable`` engine (its C extension state must not be copied into a child), everything
+runs in this process.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import json
+import multiprocessing
+import os
+import re
+import shutil
+import tempfile
+from collections import deque
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import date
+from typing import TYPE_CHECKING, Any, cast
+
+from upsell_rules.errors import InputError, Location, RecordError
+from upsell_rules.io.fastjson import dumps_compact, loads_or_none
+from upsell_rules.io.formatters import EncodedDecision
+from upsell_rules.io.records import (
+    Account,
+    AccountReader,
+    FirstSeen,
+    duplicate_error,
+    pick_source,
+)
+from upsell_rules.plugin.watchdog import batch_watchdog
+
+if TYPE_CHECKING:
+    from upsell_rules.engine.evaluate import Evaluator
+    from upsell_rules.plugin.types import Summary
+
+#: Accounts per batch when the parent reads: large enough to amortise inter-process
+#: traffic, small enough to keep memory flat and the first results early.
+BATCH = 512
+
+#: Bytes per chunk on the byte-range path (a few thousand accounts).
+CHUNK_BYTES = 2 * 1024 * 1024
+
+#: Below this size a file is read in one process: starting workers would cost more.
+MIN_PARALLEL_BYTES = 4 * 1024 * 1024
+
+#: Engines that evaluate in-process C state and must not be forked.
+NOT_FORKABLE = frozenset({"durable"})
+
+#: The bundled sources whose files can be cut at line ends (plugin, source name).
+_LINE_SOURCES = {("files", "jsonl"), ("files", "csv")}
+
+Result = tuple[bool, "dict[str, Any] | EncodedDecision | RecordError"]
+
+# What forked workers inherit from the parent (set just before the pool starts).
+_worker_evaluator: Evaluator | None = None
+_worker_reader: AccountReader | None = None
+_worker_plan: Plan | None = None
+
+
+def can_fork() -> bool:
+    """True where worker processes can be forked from this one."""
+    return "fork" in multiprocessing.get_all_start_methods()
+
+
+def _parallel_allowed(evaluator: Evaluator, jobs: int) -> bool:
+    return jobs > 1 and can_fork() and evaluator.engine.name not in NOT_FORKABLE
+
+
+# --- batches: the parent reads, workers decide ------------------------------------------
+
+
+def _batches(
+    items: Iterable[Account | RecordError], size: int
+) -> Iterator[list[Account | RecordError]]:
+    iterator = iter(items)
+    while True:
+        batch = list(itertools.islice(iterator, size))
+        if not batch:
+            return
+        yield batch
+
+
+def _decide(args: tuple[list[Account | RecordError], date]) -> list[Result]:
+    batch, as_of = args
+    assert _worker_evaluator is not None
+    # A batch decided here holds decoded decisions only (never EncodedDecision).
+    return cast(list[Result], _worker_evaluator.evaluate_batch(batch, as_of))
+
+
+def _guarded(task: Any) -> Any:
+    """Run one worker task under its own plugin watchdog.
+
+    The parent's watchdog cannot see into a worker, so each task (a batch, a chunk) gets
+    the whole ``--plugin-timeout`` budget; a stall comes back as a ``PluginError``.
+    """
+    fn, argument = task
+    assert _worker_evaluator is not None
+    with batch_watchdog(_worker_evaluator.registry):
+        return fn(argument)
+
+
+def decide_in_batches(
+    evaluator: Evaluator,
+    items: Iterable[Account | RecordError],
+    as_of: date,
+    jobs: int = 1,
+    batch: int = BATCH,
+) -> Iterator[Result]:
+    """``(was_read_error, decision or error)`` for every item, in input order."""
+    if not _parallel_allowed(evaluator, jobs):
+        for part in _batches(items, batch):
+            yield from evaluator.evaluate_batch(part, as_of)
+        return
+    global _worker_evaluator
+    _worker_evaluator = evaluator
+    try:
+        with multiprocessing.get_context("fork").Pool(jobs) as pool:
+            work = ((_decide, (part, as_of)) for part in _batches(items, batch))
+            yield from _ordered(pool, _guarded, work, jobs * 4)
+    finally:
+        _worker_evaluator = None
+
+
+def _ordered(pool: Any, fn: Any, work: Iterable[Any], window: int) -> Iterator[Any]:
+    """Results of ``fn`` over ``work`` in order, at most ``window`` tasks in flight.
+
+    The window keeps reading from running far ahead of writing, so memory stays flat
+    however large the input.
+    """
+    pending: deque[Any] = deque()
+    for task in work:
+        pending.append(pool.apply_async(fn, (task,)))
+        if len(pending) >= window:
+            yield from pending.popleft().get()
+    while pending:
+        yield from pending.popleft().get()
+
+
+# --- byte ranges: workers read and decide --------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class Plan:
+    """How one file is cut: its chunks as (start byte, end byte, first line)."""
+
+    spec: str
+    suffix: str
+    header: bytes
+    chunks: tuple[tuple[int, int, int], ...]
+    folder: str = ""
+    as_of: date | None = None
+
+
+def plan_ranges(reader: AccountReader, data: Sequence[str], jobs: int) -> Plan | None:
+    """The chunks of ``data`` for the byte-range path, or ``None`` when it does not apply."""
+    if jobs <= 1 or len(data) != 1:
+        return None
+    spec = data[0]
+    try:
+        source, target = pick_source(reader.registry, spec)
+    except InputError:
+        return None
+    plugin = reader.registry.provider("source", source.name)
+    if target != spec or (plugin, source.name) not in _LINE_SOURCES:
+        return None
+    try:
+        size = os.path.getsize(spec)
+    except OSError:
+        return None
+    limits = reader.limits
+    if size < MIN_PARALLEL_BYTES or (limits.input_bytes and size > limits.input_bytes):
+        return None
+    csv = source.name == "csv"
+    chunks: list[tuple[int, int, int]] = []
+    header = b""
+    line = 1
+    with open(spec, "rb") as handle:
+        if csv:
+            header = handle.readline()
+            if not header.strip() or not header.endswith(b"\n"):
+                return None
+        start = handle.tell()
+        while True:
+            block = handle.read(CHUNK_BYTES)
+            if not block:
+                break
+            block += handle.readline()  # finish the line the block cut
+            if csv and (b'"' in block or b"\r" in block or b"\r" in header):
+                return None  # a quoted cell may span lines: cut only where rows end
+            try:
+                block.decode("utf-8")
+            except UnicodeDecodeError:
+                return None  # let the source report it, at its line
+            first = line + (1 if csv else 0)
+            chunks.append((start, start + len(block), first))
+            line += block.count(b"\n")
+            start += len(block)
+    if limits.records and line > limits.records:
+        return None  # the record limit must stop the run exactly where one reader would
+    suffix = os.path.splitext(spec)[1]
+    return Plan(spec, suffix, header, tuple(chunks))
+
+
+#: What a worker sends back per record: its line and column, the account_id it takes
+#: (empty for none), what happened (``decided``: the decision as JSON text, cheaper to
+#: send than the dict; ``failed``: a plugin failed deciding it; ``errors``: it could not
+#: be read; ``duplicate``: the reader saw its id earlier in the chunk), the payload and
+#: the band of a decision ("" otherwise).
+Sent = tuple[int, int, str, str, "str | list[RecordError]", str]
+
+
+def _read_chunk(index: int) -> list[Sent]:
+    """One chunk, read and decided: what :data:`Sent` says, per record, in order."""
+    plan, reader, evaluator = _worker_plan, _worker_reader, _worker_evaluator
+    assert plan is not None and reader is not None and evaluator is not None
+    assert plan.as_of is not None
+    start, end, first = plan.chunks[index]
+    path = os.path.join(plan.folder, f"chunk{index}{plan.suffix}")
+    with open(plan.spec, "rb") as source:
+        source.seek(start)
+        body = source.read(end - start)
+    with_header = bool(plan.header)
+    with open(path, "wb") as handle:
+        handle.write(plan.header)
+        handle.write(body)
+    # Line 1 of the chunk file is `first` in the real file (line 2 after the CSV header).
+    delta = first - (2 if with_header else 1)
+    try:
+        try:
+            items = list(reader.read(path))
+        except InputError as exc:
+            text = re.sub(re.escape(path) + r":(\d+)",
+                          lambda m: f"{plan.spec}:{int(m.group(1)) + delta}", str(exc))
+            raise InputError(text.replace(path, plan.spec)) from None
+    finally:
+        os.unlink(path)
+    accounts = [item for item in items if isinstance(item, Account)]
+    decided = iter(evaluator.evaluate_batch(accounts, plan.as_of))
+    out: list[Sent] = []
+    for item in items:
+        location = item.location
+        line = location.line + delta if location.line else 0
+        col = location.col
+        if isinstance(item, Account):
+            _, result = next(decided)
+            if isinstance(result, dict):
+                out.append((line, col, item.account_id, "decided", dumps_compact(result),
+                            result["band"]))
+            else:
+                moved = dataclasses.replace(result, location=Location(plan.spec, line, col))
+                out.append((line, col, item.account_id, "failed", [moved], ""))
+            continue
+        error = dataclasses.replace(item, location=Location(plan.spec, line, col))
+        last = out[-1] if out else None
+        if last is not None and last[:2] == (line, col) and last[3] == "errors":
+            last[4].append(error)  # type: ignore[union-attr]  # the same record
+            continue
+        if item.field == "account_id" and item.message.startswith("duplicate account_id"):
+            out.append((line, col, item.account_id, "duplicate", [error], ""))
+            continue
+        # A field error: the reader took the id before the field failed (an id error or a
+        # source error takes none).
+        claimed = item.account_id if item.field not in ("", "account_id") else ""
+        out.append((line, col, claimed, "errors", [error], ""))
+    return out
+
+
+def _ranged(
+    evaluator: Evaluator,
+    reader: AccountReader,
+    plan: Plan,
+    as_of: date,
+    jobs: int,
+    encoded: bool = False,
+) -> Iterator[Result]:
+    global _worker_evaluator, _worker_reader, _worker_plan
+    folder = tempfile.mkdtemp(prefix="upsell-rules-jobs-")
+    _worker_plan = dataclasses.replace(plan, folder=folder, as_of=as_of)
+    _worker_evaluator, _worker_reader = evaluator, reader
+    # Every id of the file is kept, packed (as one reader keeps them): about a third of
+    # the memory of a Location per account, which matters at a million accounts.
+    seen = FirstSeen()
+    spec = plan.spec
+    try:
+        with multiprocessing.get_context("fork").Pool(jobs) as pool:
+            chunks = ((_read_chunk, index) for index in range(len(plan.chunks)))
+            for line, col, claimed, kind, payload, band in _ordered(
+                pool, _guarded, chunks, jobs * 3
+            ):
+                if claimed:
+                    # Duplicates are judged here, across chunks, as one reader would:
+                    # the first record to take an id keeps it.
+                    if claimed in seen:
+                        first = seen[claimed]
+                        yield True, duplicate_error(Location(spec, line, col), claimed, first)
+                        continue
+                    assert kind != "duplicate"
+                    seen[claimed] = Location(spec, line, col)
+                if isinstance(payload, str):
+                    if encoded:
+                        yield False, EncodedDecision(payload, band, claimed)
+                        continue
+                    decision = loads_or_none(payload)
+                    yield False, decision if decision is not None else json.loads(payload)
+                elif kind == "failed":
+                    yield False, payload[0]
+                else:
+                    for error in payload:
+                        yield True, error
+    finally:
+        _worker_evaluator = _worker_reader = _worker_plan = None
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def evaluate_inputs(
+    evaluator: Evaluator,
+    reader: AccountReader,
+    data: Sequence[str],
+    as_of: date,
+    summary: Summary | None = None,
+    jobs: int = 1,
+    encoded: bool = False,
+) -> Iterator[dict[str, Any] | EncodedDecision | RecordError]:
+    """Read ``data`` and decide every account, on ``jobs`` processes, in input order.
+
+    The same as ``evaluator.evaluate(reader.read_all(data), as_of, summary)``, result
+    for result; with ``jobs`` > 1 a large JSON Lines or CSV file is cut into byte
+    ranges that the workers read themselves. With ``encoded`` (for JSON Lines output)
+    their decisions arrive as :class:`~upsell_rules.io.formatters.EncodedDecision` text.
+    """
+    plan = plan_ranges(reader, data, jobs) if _parallel_allowed(evaluator, jobs) else None
+    if plan is None:
+        return evaluator.evaluate(reader.read_all(data), as_of, summary, jobs=jobs)
+    ranged = _ranged(evaluator, reader, plan, as_of, jobs, encoded)
+    return evaluator.tally(ranged, as_of, summary)

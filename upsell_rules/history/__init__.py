@@ -1,0 +1,1 @@
+"""History: snapshots, outcomes, backtest, calibrate, the HTML report, sample history."""

@@ -1,0 +1,1 @@
+"""Accounts in (sources and coercion) and decisions out (formatters, sinks, delivery)."""

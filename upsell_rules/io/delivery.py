@@ -1,0 +1,201 @@
+"""Delivering decisions to action sinks: which sinks, with what options, and the report.
+
+A run names its sinks on the command line (``--sink NAME[:TARGET]``, or the id of an
+entry in the ruleset's ``sinks:`` section), or takes every entry of that section. Text
+options may name environment variables as ``${VAR}`` so that secrets (webhook URLs,
+tokens) stay out of the ruleset file. Each sink is called on its own: one that raises is
+reported against every decision it was given, naming its plugin, and the others still
+deliver.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import urllib.parse
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from upsell_rules.errors import UpsellRulesError
+from upsell_rules.expr.check import did_you_mean
+from upsell_rules.plugin.registry import Registry
+from upsell_rules.plugin.types import DeliveryReport, DeliveryResult, Sink, SinkContext
+from upsell_rules.ruleset.model import Ruleset
+
+_ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+class SinkConfigError(UpsellRulesError):
+    """A sink cannot be used as configured (unknown, missing option, unset variable)."""
+
+
+@dataclass(frozen=True)
+class SinkTarget:
+    """One sink to deliver to in this run, fully configured."""
+
+    label: str
+    where: str
+    sink: Sink
+    plugin: str
+    options: dict[str, Any]
+    bands: tuple[str, ...] | None = None
+    blocked: bool | None = None
+
+    def wants(self, decision: Mapping[str, Any]) -> bool:
+        """True when the decision passes this sink's band and blocked filters."""
+        if self.bands is not None and decision.get("band") not in self.bands:
+            return False
+        return self.blocked is None or bool(decision.get("blocked")) == self.blocked
+
+
+def redact_url(url: str, *, empty_path: str = "/") -> str:
+    """A URL safe to print: scheme, host and port, and only the first path segment.
+
+    Credentials, the query and the rest of the path go: webhook URLs often carry their
+    secret there. ``empty_path`` is shown when the URL has no path at all.
+    """
+    parts = urllib.parse.urlsplit(url)
+    host = parts.hostname or ""
+    if parts.port:
+        host = f"{host}:{parts.port}"
+    segments = [seg for seg in parts.path.split("/") if seg]
+    path = f"/{segments[0]}" if segments else empty_path
+    if len(segments) > 1:
+        path += "/..."
+    return f"{parts.scheme}://{host}{path}"
+
+
+def redact(spec: str) -> str:
+    """A ``--sink`` value safe to print: a URL in it is shortened by :func:`redact_url`."""
+    name, sep, rest = spec.partition(":")
+    if "://" not in rest:
+        return spec
+    return f"{name}{sep}{redact_url(rest, empty_path='')}"
+
+
+def expand_env(value: Any, environ: Mapping[str, str], where: str) -> Any:
+    """``${VAR}`` in text replaced by the variable's value (lists and mappings too)."""
+    if isinstance(value, str):
+        def substitute(match: re.Match[str]) -> str:
+            name = match.group(1)
+            if name not in environ:
+                raise SinkConfigError(f"{where}: environment variable {name} is not set")
+            return environ[name]
+
+        return _ENV.sub(substitute, value)
+    if isinstance(value, list):
+        return [expand_env(v, environ, where) for v in value]
+    if isinstance(value, dict):
+        return {k: expand_env(v, environ, where) for k, v in value.items()}
+    return value
+
+
+def _options(sink: Sink, given: Mapping[str, Any], where: str, label: str) -> dict[str, Any]:
+    options = {k: spec.default for k, spec in sink.options.items() if spec.default is not None}
+    options.update(given)
+    for key, spec in sink.options.items():
+        if spec.required and options.get(key) in (None, ""):
+            short = f" (or --sink {sink.name}:{key.upper()})" if key == sink.target_option else ""
+            raise SinkConfigError(f"{where}: sink '{label}' needs option '{key}'{short}")
+    return options
+
+
+def resolve_sinks(
+    registry: Registry,
+    ruleset: Ruleset,
+    specs: Sequence[str],
+    environ: Mapping[str, str] | None = None,
+) -> list[SinkTarget]:
+    """The sinks a run delivers to: ``specs`` from ``--sink``, else the ruleset's.
+
+    A spec is the id of an entry in the ruleset's ``sinks:`` section, or
+    ``NAME[:TARGET]`` for a registered sink (``file:out.jsonl``,
+    ``webhook:https://...``). Raises :class:`SinkConfigError` for anything unusable.
+    """
+    env = os.environ if environ is None else environ
+    targets: list[SinkTarget] = []
+    chosen = list(specs) or list(ruleset.sinks)
+    if not chosen:
+        raise SinkConfigError(
+            "no sinks to deliver to: name one with --sink (e.g. --sink stdout, --sink "
+            "file:decisions.jsonl) or add a sinks: section to the ruleset"
+        )
+    for spec in chosen:
+        configured = ruleset.sinks.get(spec)
+        if configured is not None:
+            where = str(configured.location)
+            sink = registry.sinks.get(configured.type)
+            if sink is None:
+                raise SinkConfigError(f"{where}: sink type '{configured.type}' is not installed")
+            options = _options(
+                sink, expand_env(configured.options, env, where), where, configured.id
+            )
+            targets.append(
+                SinkTarget(configured.id, where, sink, registry.provider("sink", sink.name),
+                           options, configured.bands, configured.blocked)
+            )
+            continue
+        name, _, target = spec.partition(":")
+        sink = registry.sinks.get(name)
+        label = redact(spec)
+        where = f"--sink {label}"
+        if sink is None:
+            known = sorted(registry.sinks) + sorted(ruleset.sinks)
+            hint = did_you_mean(name, known)
+            configured_ids = ", ".join(sorted(ruleset.sinks)) or "none"
+            raise SinkConfigError(
+                f"{where}: unknown sink '{name}'{hint} (sinks: {', '.join(sorted(registry.sinks))}"
+                f"; configured in the ruleset: {configured_ids})"
+            )
+        given: dict[str, Any] = {}
+        if target:
+            if not sink.target_option:
+                raise SinkConfigError(f"{where}: sink '{name}' takes no target after ':'")
+            given[sink.target_option] = target
+        options = _options(sink, given, where, label)
+        targets.append(
+            SinkTarget(label, where, sink, registry.provider("sink", sink.name), options)
+        )
+    return targets
+
+
+def deliver(
+    target: SinkTarget,
+    decisions: Sequence[Mapping[str, Any]],
+    ruleset: Mapping[str, Any],
+    as_of: date,
+) -> DeliveryReport:
+    """Deliver ``decisions`` (already filtered) through one sink, never raising.
+
+    A sink that raises, or that returns no result for some decision, has those
+    decisions reported as failed with the plugin named.
+    """
+    context = SinkContext(target.options, ruleset, as_of, target.label, target.where)
+    try:
+        report = target.sink.deliver(decisions, context)
+        if not isinstance(report, DeliveryReport):
+            raise TypeError(f"deliver() returned {type(report).__name__}, not a DeliveryReport")
+    except Exception as exc:
+        reason = (
+            f"plugin '{target.plugin}' failed in sink '{target.sink.name}': "
+            f"{type(exc).__name__}: {exc}"
+        )
+        report = DeliveryReport(target.sink.name, errors=[reason])
+        report.results = [
+            DeliveryResult(str(d.get("account_id", "")), "failed", reason) for d in decisions
+        ]
+        return report
+    answered = {r.account_id for r in report.results}
+    for decision in decisions:
+        account_id = str(decision.get("account_id", ""))
+        if account_id not in answered:
+            report.results.append(
+                DeliveryResult(account_id, "failed",
+                               f"sink '{target.sink.name}' reported nothing for this decision")
+            )
+    return report
+
+
+__all__ = ["SinkConfigError", "SinkTarget", "deliver", "expand_env", "resolve_sinks"]

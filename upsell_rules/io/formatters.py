@@ -1,0 +1,331 @@
+"""Render decision records: JSON, JSON Lines, CSV and the queue table.
+
+JSON and the table are faithful: every value as it is. CSV is opened in spreadsheets,
+which run a cell starting with ``=``, ``+``, ``-``, ``@``, a tab or a line break as a
+formula, so every *text* cell starting that way gets a leading ``'`` (the OWASP advice
+against CSV injection); numbers (scores, caps) are written as numbers and never changed.
+
+With ``dry-run --errors include`` a record that could not be read appears in the output
+as an error row (:func:`error_record`) instead of only on stderr, so that every input
+account is accounted for.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, TextIO
+
+from upsell_rules.errors import RecordError
+from upsell_rules.io.fastjson import dumps_compact
+
+FORMATS = ("table", "json", "jsonl", "csv")
+
+CSV_LEAD = ("account_id", "account_name", "owner", "as_of", "score", "raw_score", "band",
+            "blocked", "capped_at")
+CSV_TAIL = (
+    "upsell_types",
+    "triggers",
+    "failed_gates",
+    "red_flags",
+    "play",
+    "play_title",
+    "action_owner",
+    "window",
+    "frame",
+    "prepare",
+    "narrative",
+    "missing_signals",
+)
+
+
+#: Error columns of a CSV that includes failed records.
+CSV_ERRORS = ("error_location", "error_field", "error_value", "error_message")
+
+#: How a cell that a spreadsheet would run as a formula starts: the OWASP list, a line
+#: feed, and the full-width forms some spreadsheets fold to ASCII.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+
+
+def safe_cell(value: Any) -> Any:
+    """``value`` for a CSV cell: text that starts like a formula gets a leading ``'``."""
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
+
+
+def error_record(errors: Sequence[RecordError]) -> dict[str, Any]:
+    """The output row of one record that could not be read or decided.
+
+    ``errors`` are all the problems of that one record (usually one). The row holds the
+    ``account_id`` (``None`` when it is unknown), the first problem under ``error``
+    (``location``, ``account_id``, ``field``, ``value``, ``message``) and every problem
+    under ``errors``.
+    """
+    problems = [e.to_dict() for e in errors]
+    account_id = next((e.account_id for e in errors if e.account_id), "")
+    return {"account_id": account_id or None, "error": problems[0], "errors": problems}
+
+
+def is_error_record(item: dict[str, Any]) -> bool:
+    """True for a row made by :func:`error_record`."""
+    return "error" in item
+
+
+def _cell_number(value: Any) -> Any:
+    """Whole numbers without a trailing .0 (85, not 85.0)."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+@dataclass(frozen=True, slots=True)
+class EncodedDecision:
+    """A decision a worker process already wrote as compact JSON, with its band.
+
+    With ``dry-run --jobs N --format jsonl`` the text goes to the output as it is: the
+    parent never decodes and re-encodes it, which would cost it more than the workers
+    save. Only :func:`write_jsonl` and the run's counters see these.
+    """
+
+    text: str
+    band: str
+    account_id: str
+
+
+def to_json(decision: dict[str, Any]) -> str:
+    """One decision as compact, key-order-stable JSON (orjson when installed)."""
+    return dumps_compact(decision)
+
+
+def write_jsonl(decisions: Iterable[dict[str, Any] | EncodedDecision], out: TextIO) -> None:
+    """One JSON object per line, streamed."""
+    write = out.write
+    for decision in decisions:
+        if type(decision) is EncodedDecision:
+            write(decision.text)
+        else:
+            write(to_json(decision))  # type: ignore[arg-type]
+        write("\n")
+
+
+def write_json(decisions: Iterable[dict[str, Any]], out: TextIO) -> None:
+    """A JSON array, one object per account, streamed element by element."""
+    out.write("[")
+    first = True
+    for decision in decisions:
+        out.write("\n  " if first else ",\n  ")
+        out.write(json.dumps(decision, ensure_ascii=False))
+        first = False
+    out.write("\n]\n" if not first else "]\n")
+
+
+def csv_columns(first: dict[str, Any]) -> list[str]:
+    """CSV header: fixed columns around one column per scoring category."""
+    return [*CSV_LEAD, *first.get("category_scores", {}), *CSV_TAIL]
+
+
+def csv_row(decision: dict[str, Any]) -> dict[str, Any]:
+    """Flatten a decision (or an error row) into CSV cells, safe for spreadsheets.
+
+    Lists are joined with ``|``; every text cell goes through :func:`safe_cell`.
+    """
+    if is_error_record(decision):
+        return {k: safe_cell(v) for k, v in _error_cells(decision).items()}
+    return {k: safe_cell(v) for k, v in _decision_cells(decision).items()}
+
+
+def _error_cells(row: dict[str, Any]) -> dict[str, Any]:
+    first = row["error"]
+    messages = [
+        f"{e['field']}: {e['message']}" if e.get("field") else str(e["message"])
+        for e in row.get("errors") or [first]
+    ]
+    return {
+        "account_id": row.get("account_id") or "",
+        "error_location": first.get("location") or "",
+        "error_field": first.get("field") or "",
+        "error_value": first.get("value") or "",
+        "error_message": "; ".join(messages),
+    }
+
+
+def _decision_cells(decision: dict[str, Any]) -> dict[str, Any]:
+    action = decision.get("action", {})
+    row: dict[str, Any] = {
+        "account_id": decision["account_id"],
+        "account_name": decision["account_name"],
+        "owner": decision["owner"],
+        "as_of": decision.get("as_of", ""),
+        "score": _cell_number(decision["score"]),
+        "raw_score": _cell_number(decision.get("raw_score", decision["score"])),
+        "band": decision["band"],
+        "blocked": "true" if decision["blocked"] else "false",
+        "capped_at": "" if decision["capped_at"] is None else _cell_number(decision["capped_at"]),
+    }
+    for name, value in decision.get("category_scores", {}).items():
+        row[name] = _cell_number(value)
+    row.update(
+        {
+            "upsell_types": "|".join(decision["upsell_types"]),
+            "triggers": "|".join(t["id"] for t in decision["triggers"]),
+            "failed_gates": "|".join(g["id"] for g in decision["gates"] if not g["passed"]),
+            "red_flags": "|".join(f["id"] for f in decision["red_flags"]),
+            "play": action.get("play", ""),
+            "play_title": action.get("title", ""),
+            "action_owner": action.get("owner", ""),
+            "window": action.get("window", ""),
+            "frame": action.get("frame", ""),
+            "prepare": "|".join(action.get("prepare", [])),
+            "narrative": decision["narrative"],
+            "missing_signals": "|".join(decision["missing_signals"]),
+        }
+    )
+    return row
+
+
+def write_csv(
+    decisions: Iterable[dict[str, Any]],
+    out: TextIO,
+    *,
+    categories: Sequence[str] | None = None,
+    errors: bool = False,
+) -> None:
+    """A CSV file with one row per account.
+
+    The category columns are ``categories`` when given, else those of the first
+    decision. With ``errors`` the header ends with the :data:`CSV_ERRORS` columns, which
+    error rows fill (their other cells stay empty).
+    """
+    stream = iter(decisions)
+    first = next(stream, None)
+    if categories is not None:
+        columns = [*CSV_LEAD, *categories, *CSV_TAIL]
+    elif first is not None and not is_error_record(first):
+        columns = csv_columns(first)
+    else:
+        columns = [*CSV_LEAD, *CSV_TAIL]
+    if errors:
+        columns += CSV_ERRORS
+    writer = csv.DictWriter(out, fieldnames=columns, lineterminator="\n", extrasaction="ignore")
+    writer.writeheader()
+    if first is None:
+        return
+    writer.writerow(csv_row(first))
+    for decision in stream:
+        writer.writerow(csv_row(decision))
+
+
+def queue_order(decisions: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The prioritised queue: unblocked act-now first, then by band, score, account id.
+
+    Error rows, if any, come last, in input order.
+    """
+    rank = {"act_now": 0, "warming": 1, "monitor": 2, "wait": 3}
+    failed = [d for d in decisions if is_error_record(d)]
+    if failed:
+        decided = [d for d in decisions if not is_error_record(d)]
+        return [*queue_order(decided), *failed]
+    return sorted(
+        decisions,
+        key=lambda d: (
+            d["blocked"],
+            rank.get(d["band"], 9),
+            -d["score"],
+            d["account_id"],
+        ),
+    )
+
+
+def _reason(decision: dict[str, Any]) -> str:
+    if decision["blocked"]:
+        flags = [f["id"] for f in decision["red_flags"] if f["effect"] == "block"]
+        gates = [g["id"] for g in decision["gates"] if not g["passed"]]
+        return ", ".join(flags or gates[:1])
+    if decision["triggers"]:
+        return str(decision["triggers"][0]["id"])
+    return ""
+
+
+def printable(text: str) -> str:
+    """``text`` safe to show on a terminal: control characters appear as escapes.
+
+    An account name holding ESC sequences could otherwise restyle, retitle or clear the
+    terminal of whoever reads the queue, and bidirectional overrides could make it read
+    as something else; line breaks and tabs would break the table's layout.
+    """
+    return _CONTROL.sub(lambda match: repr(match.group())[1:-1], text)
+
+
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def table_rows(decisions: list[dict[str, Any]]) -> list[list[str]]:
+    """Rows of the queue table (already ordered), with :func:`printable` text."""
+    rows = []
+    for d in decisions:
+        if is_error_record(d):
+            problem = d["error"]
+            where = f"{problem['field']}: " if problem.get("field") else ""
+            rows.append(
+                [printable(d["account_id"] or "-"), "", "-", "-", "error", "-",
+                 printable(f"{problem['location']}: {where}{problem['message']}"), "-", "-", "-"]
+            )
+            continue
+        action = d["action"]
+        score = d["score"]
+        score_text = f"{score:g}" + (" cap" if d["capped_at"] is not None else "")
+        # "ready" only where outreach is the play; other bands have nothing to start.
+        if d["blocked"]:
+            status = "blocked"
+        elif action.get("prepare"):
+            status = "prep first"
+        elif d["band"] == "act_now":
+            status = "ready"
+        else:
+            status = "-"
+        cells = [
+            d["account_id"],
+            d["account_name"],
+            score_text,
+            d["band"],
+            status,
+            ",".join(d["upsell_types"]) or "-",
+            _reason(d) or "-",
+            action["play"],
+            action["owner"],
+            action["window"],
+        ]
+        rows.append([printable(cell) for cell in cells])
+    return rows
+
+
+TABLE_HEADERS = [
+    "account", "name", "score", "band", "status", "types", "why", "play", "owner", "window"
+]
+
+
+def write_plain_table(decisions: list[dict[str, Any]], out: TextIO) -> None:
+    """The queue as aligned plain text (for pipes and files)."""
+    rows = [TABLE_HEADERS, *table_rows(decisions)]
+    widths = [max(len(r[i]) for r in rows) for i in range(len(TABLE_HEADERS))]
+    for row in rows:
+        out.write("  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)).rstrip() + "\n")
+
+
+def render(decisions: Iterable[dict[str, Any]], fmt: str) -> str:
+    """Render decisions to a string (used by tests and small outputs)."""
+    buffer = io.StringIO()
+    if fmt == "json":
+        write_json(decisions, buffer)
+    elif fmt == "jsonl":
+        write_jsonl(decisions, buffer)
+    elif fmt == "csv":
+        write_csv(decisions, buffer)
+    else:
+        write_plain_table(queue_order(list(decisions)), buffer)
+    return buffer.getvalue()

@@ -1,0 +1,1 @@
+"""The plugin contract: hookspecs, registered types, the registry, loading and the watchdog."""

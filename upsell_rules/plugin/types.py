@@ -1,0 +1,333 @@
+"""The types plugins register: input fields, signal sources, derivations, upsell types,
+expression functions and action sinks.
+
+Plugins build these objects and hand them to the ``register`` callback of the matching
+hook in :mod:`upsell_rules.plugin.hookspecs`. They are plain frozen dataclasses so that a
+plugin author needs nothing but this module.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import TYPE_CHECKING, Any, Literal
+
+from upsell_rules.errors import Location, RecordError
+
+if TYPE_CHECKING:  # annotations only: the condition language sits above this layer
+    from upsell_rules.expr.nodes import Node
+
+#: The value types a signal can have. Lists hold values of the named element type.
+SignalType = Literal[
+    "number",
+    "integer",
+    "boolean",
+    "string",
+    "date",
+    "number_list",
+    "integer_list",
+    "string_list",
+    "date_list",
+]
+
+SIGNAL_TYPES: tuple[str, ...] = (
+    "number",
+    "integer",
+    "boolean",
+    "string",
+    "date",
+    "number_list",
+    "integer_list",
+    "string_list",
+    "date_list",
+)
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    """An input field a source can provide, with its type (used to coerce raw text)."""
+
+    name: str
+    type: SignalType
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class RawRecord:
+    """One account as a source read it: field name to raw value, and where it came from.
+
+    Values are strings (CSV) or JSON values (JSON/JSONL); the core coerces them to the
+    declared types, so a source never needs to know the ruleset.
+    """
+
+    values: Mapping[str, Any]
+    location: Location
+
+
+ParamKind = Literal[
+    "number", "integer", "string", "signal", "signals", "boolean", "list", "mapping"
+]
+
+
+@dataclass(frozen=True)
+class ParamSpec:
+    """A parameter a derivation takes from the ruleset's ``params:`` mapping (or an
+    option of a source or a sink).
+
+    ``signal`` parameters name another signal the derivation reads (``signals`` a list of
+    them); the core checks the names exist and orders derivations so inputs come first.
+    ``list`` is a list of texts and ``mapping`` a mapping of text to text (used by
+    source and sink options, e.g. the events a ruleset counts as gated-feature attempts).
+    """
+
+    kind: ParamKind
+    default: Any = None
+    required: bool = False
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class SourceContext:
+    """What a source may know besides the path: its options and the evaluation date.
+
+    ``options`` are the ruleset's ``sources.<name>`` mapping with the source's defaults
+    filled in. ``as_of`` is the evaluation date (``None`` when the caller has none);
+    sources that aggregate events by date must ignore anything after it.
+    """
+
+    options: Mapping[str, Any] = field(default_factory=dict)
+    as_of: date | None = None
+
+
+@dataclass(frozen=True)
+class Source:
+    """A signal source: turns a file (or URL) into raw account records.
+
+    ``matches(path)`` says whether this source reads that ``--data`` value without being
+    named (usually by extension, or by URL scheme); a user can always name the source
+    explicitly with ``--data NAME:PATH``. ``read(path)`` yields a :class:`RawRecord` per
+    account or a :class:`~upsell_rules.errors.RecordError` for a row it could not parse,
+    and must go on with the next row after an error.
+
+    A source that needs options or the evaluation date sets ``read_with_context``
+    instead; the core then calls ``read_with_context(path, context)`` and never
+    ``read``. ``options`` declares what the ruleset's ``sources.<name>`` section may set
+    (``validate`` checks it).
+    """
+
+    name: str
+    description: str
+    matches: Callable[[str], bool]
+    read: Callable[[str], Iterator[RawRecord | RecordError]]
+    fields: tuple[FieldSpec, ...] = ()
+    options: Mapping[str, ParamSpec] = field(default_factory=dict)
+    read_with_context: (
+        Callable[[str, SourceContext], Iterator[RawRecord | RecordError]] | None
+    ) = None
+
+
+#: A compiled derivation: reads the account's signals (already coerced and derived so
+#: far) and the as-of date, and returns the value or ``None`` when it cannot be known.
+DeriveFn = Callable[[Mapping[str, Any], date], Any]
+
+
+@dataclass(frozen=True)
+class Derivation:
+    """A derived signal: a named function from other signals (and parameters) to a value.
+
+    ``build(params)`` is called once per ruleset load with the parameters (defaults
+    filled in) and returns the per-account function. Returning ``None`` from that
+    function means "unknown": conditions on it are false and it is listed as missing.
+    """
+
+    name: str
+    description: str
+    output_type: SignalType
+    build: Callable[[Mapping[str, Any]], DeriveFn]
+    params: Mapping[str, ParamSpec] = field(default_factory=dict)
+
+    def reads(self, params: Mapping[str, Any]) -> tuple[str, ...]:
+        """The signal names this derivation reads, given its resolved parameters."""
+        names: list[str] = []
+        for pname, spec in self.params.items():
+            value = params.get(pname, spec.default)
+            if spec.kind == "signal" and isinstance(value, str):
+                names.append(value)
+            elif spec.kind == "signals" and isinstance(value, list | tuple):
+                names.extend(str(v) for v in value)
+        return tuple(names)
+
+
+@dataclass(frozen=True)
+class UpsellType:
+    """A kind of upsell (seat, plan, add-on...) that triggers can name.
+
+    ``describe(signals)`` returns a one-line, number-grounded summary of the account's
+    situation for this upsell type (used when a trigger has no evidence template of its
+    own), or ``None`` when the signals it needs are missing.
+    """
+
+    name: str
+    title: str
+    frame: str
+    description: str = ""
+    default_window: str = ""
+    describe: Callable[[Mapping[str, Any]], str | None] | None = None
+
+
+@dataclass(frozen=True)
+class Function:
+    """A function conditions may call, e.g. ``count_within(gated_feature_attempts, 14)``.
+
+    ``args`` are the signal types of the arguments, in order (``number`` also accepts
+    integers, ``number_list`` integer lists); ``returns`` is the result's type.
+    ``call`` is a pure Python function: same arguments, same result, no I/O. The core
+    never calls it with a missing argument (the call's value is then missing), and a
+    ``None`` result means missing too. With ``needs_as_of`` the evaluation date is passed
+    as the keyword argument ``as_of``. ``plugin`` is filled in by the registry.
+    """
+
+    name: str
+    description: str
+    args: tuple[SignalType, ...]
+    returns: SignalType
+    call: Callable[..., Any]
+    needs_as_of: bool = False
+    arg_names: tuple[str, ...] = ()
+    plugin: str = ""
+
+    def signature(self) -> str:
+        """``count_within(dates: date_list, days: number) -> integer``."""
+        names = self.arg_names or tuple(f"arg{i + 1}" for i in range(len(self.args)))
+        params = ", ".join(f"{n}: {t}" for n, t in zip(names, self.args, strict=False))
+        return f"{self.name}({params}) -> {self.returns}"
+
+
+DeliveryStatus = Literal["delivered", "failed", "skipped"]
+
+
+@dataclass(frozen=True)
+class DeliveryResult:
+    """What happened to one decision at one sink.
+
+    ``skipped`` means the sink had already delivered it (same idempotency key) and did
+    not send it again. ``detail`` says why a delivery failed (or where it went).
+    """
+
+    account_id: str
+    status: DeliveryStatus
+    detail: str = ""
+    attempts: int = 0
+
+
+@dataclass
+class DeliveryReport:
+    """Per-decision outcomes of one sink's delivery, plus problems not tied to one."""
+
+    sink: str
+    target: str = ""
+    results: list[DeliveryResult] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+    def count(self, status: DeliveryStatus) -> int:
+        """How many decisions ended with ``status``."""
+        return sum(1 for r in self.results if r.status == status)
+
+    @property
+    def ok(self) -> bool:
+        """True when nothing failed."""
+        return not self.errors and self.count("failed") == 0
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready form."""
+        return {
+            "sink": self.sink,
+            "target": self.target,
+            "delivered": self.count("delivered"),
+            "skipped": self.count("skipped"),
+            "failed": self.count("failed"),
+            "results": [
+                {"account_id": r.account_id, "status": r.status, "detail": r.detail,
+                 "attempts": r.attempts}
+                for r in self.results
+            ],
+            "errors": list(self.errors),
+        }
+
+
+@dataclass(frozen=True)
+class SinkContext:
+    """Everything a sink knows about one delivery besides the decisions.
+
+    ``options`` are the sink's configuration (from the ruleset's ``sinks:`` section or
+    ``--sink NAME:TARGET``) with defaults filled in; ``label`` names the configured sink
+    (``csm_slack``, or the ``--sink`` text) and ``where`` says where it was configured
+    (``ruleset.yaml:120:5``, or ``--sink``), so reports can be located. ``ruleset`` is the
+    decisions' ``ruleset`` block (name, version, sha256) and ``as_of`` the evaluation
+    date: with the account id they make the idempotency key.
+    """
+
+    options: Mapping[str, Any]
+    ruleset: Mapping[str, Any]
+    as_of: date
+    label: str = ""
+    where: str = ""
+
+
+@dataclass(frozen=True)
+class Sink:
+    """An action sink: delivers decision records somewhere (a file, a webhook, a CRM).
+
+    ``deliver(decisions, context)`` is called once per run with every decision to send
+    and returns a :class:`DeliveryReport` with one result per decision. It must not
+    raise for a failed delivery (report it); the core reports an exception as a failure
+    of every decision, naming the plugin. ``target_option`` is the option the short form
+    ``--sink NAME:TARGET`` fills (``path`` for a file, ``url`` for a webhook).
+    """
+
+    name: str
+    description: str
+    deliver: Callable[[Sequence[Mapping[str, Any]], SinkContext], DeliveryReport]
+    options: Mapping[str, ParamSpec] = field(default_factory=dict)
+    target_option: str = ""
+
+
+#: A prepared engine: the account's signals in, one outcome per condition out.
+Predicate = Callable[[Mapping[str, Any]], tuple[bool, ...]]
+
+
+@dataclass(frozen=True)
+class Engine:
+    """A named way to evaluate a list of checked conditions.
+
+    ``prepare(conditions, types)`` is called once per ruleset load and returns the
+    per-account predicate. ``available()`` returns ``None`` when the engine can run here,
+    or a one-line reason why it cannot.
+    """
+
+    name: str
+    description: str
+    prepare: Callable[[Sequence[Node], Mapping[str, str]], Predicate]
+    available: Callable[[], str | None] = lambda: None
+
+
+@dataclass
+class Summary:
+    """Counts for one run: records read, decided, failed (they always add up)."""
+
+    read: int = 0
+    decided: int = 0
+    failed: int = 0
+    bands: dict[str, int] = field(default_factory=dict)
+
+    def order_bands(self, order: list[str]) -> None:
+        """Put the band counts in the ruleset's order (highest band first)."""
+        rank = {band: index for index, band in enumerate(order)}
+        self.bands = dict(sorted(self.bands.items(), key=lambda kv: rank.get(kv[0], len(rank))))
+
+    def line(self) -> str:
+        """The one-line summary printed after a run."""
+        bands = ", ".join(f"{k} {v}" for k, v in self.bands.items())
+        text = f"read {self.read}, decided {self.decided}, failed {self.failed}"
+        return f"{text} ({bands})" if bands else text

@@ -1,0 +1,172 @@
+"""Stop a run that is stuck inside a plugin, and say which plugin.
+
+A derivation, source or function that never returns would hang a run forever. The
+watchdog catches that without costing normal evaluation anything: no thread, and no
+call per account. A POSIX interval timer (``signal.setitimer``) ticks four times per
+budget; at each tick the ``SIGALRM`` handler reads a progress counter the caller keeps
+anyway (records read plus decided plus failed). When the counter has not moved for the
+whole budget, the handler looks at the interrupted call stack: if a plugin's code is on
+it, it raises :class:`~upsell_rules.errors.PluginTimeout` right there, naming the plugin
+and the line it is stuck on. Without a plugin frame on the stack (the run waits for a
+full pipe, say) it lets the run wait.
+
+Worker processes (``--jobs``) do not inherit the parent's timer; each task a worker runs
+gets a watchdog of its own (:func:`batch_watchdog`) with the whole budget.
+
+Limits, on purpose: it works in the main thread of a POSIX process (elsewhere it does
+nothing), and Python runs signal handlers between bytecodes, so code stuck inside one
+C call that never returns to the interpreter (a runaway regular expression, a C
+extension's loop) is not interrupted. ``PluginTimeout`` derives from ``BaseException``
+so that a plugin's ``except Exception`` cannot swallow it.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from types import FrameType
+from typing import Any
+
+from upsell_rules import limits
+from upsell_rules.errors import PluginError, PluginTimeout
+from upsell_rules.plugin.registry import Registry
+
+#: Attributes of registered objects that hold a plugin's code.
+_CODE_ATTRIBUTES = (
+    "read", "read_with_context", "matches", "build", "call", "describe", "prepare", "deliver",
+)
+
+
+def plugin_packages(registry: Registry) -> dict[str, str]:
+    """Module name -> plugin name, for every plugin module outside the core.
+
+    Found from the plugin modules pluggy holds and from the functions each registered
+    object carries (a plugin may register code that lives in another module). A
+    module's submodules belong to the same plugin.
+    """
+    packages: dict[str, str] = {}
+
+    def add(module: object, plugin: str) -> None:
+        if isinstance(module, str) and module and module.split(".")[0] != "upsell_rules":
+            packages.setdefault(module, plugin)
+
+    manager = getattr(registry, "manager", None)
+    if manager is not None:
+        for name, plugin in manager.list_name_plugin():
+            add(getattr(plugin, "__name__", None), name)
+    for (kind, name), plugin in registry.providers.items():
+        table = _table(registry, kind)
+        item = table.get(name) if table is not None else None
+        for attribute in _CODE_ATTRIBUTES:
+            add(getattr(getattr(item, attribute, None), "__module__", None), plugin)
+    return packages
+
+
+def _table(registry: Registry, kind: str) -> Mapping[str, Any] | None:
+    attribute = {"upsell type": "upsell_types"}.get(kind, kind + "s")
+    table = getattr(registry, attribute, None)
+    return table if isinstance(table, Mapping) else None
+
+
+def _owner(module: str, packages: Mapping[str, str]) -> str | None:
+    """The plugin ``module`` belongs to: its own entry, or its nearest package's."""
+    while module:
+        if module in packages:
+            return packages[module]
+        module = module.rpartition(".")[0]
+    return None
+
+
+def _blame(frame: FrameType | None, packages: Mapping[str, str]) -> str | None:
+    """``plugin 'x' (stuck in module:line, in function)`` for the innermost plugin frame."""
+    while frame is not None:
+        module = frame.f_globals.get("__name__")
+        plugin = _owner(module, packages) if isinstance(module, str) else None
+        if plugin is not None:
+            code = frame.f_code
+            return f"plugin '{plugin}' (stuck in {module}:{frame.f_lineno}, in {code.co_name})"
+        frame = frame.f_back
+    return None
+
+
+def available() -> bool:
+    """True where the watchdog can work: POSIX timers, in the main thread."""
+    return hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
+
+
+@contextmanager
+def watchdog(
+    budget: float,
+    progress: Callable[[], int],
+    packages: Mapping[str, str],
+    *,
+    setting: str = "--plugin-timeout",
+) -> Iterator[None]:
+    """Inside the block, raise :class:`PluginTimeout` when a plugin stalls for ``budget`` s.
+
+    ``progress()`` must change whenever the run moves on (it is read only at ticks).
+    ``packages`` maps module names to plugin names (:func:`plugin_packages`). A budget
+    of 0 (or less), or a place where the watchdog cannot work (:func:`available`),
+    makes this a no-op.
+    """
+    if budget <= 0 or not available():
+        yield
+        return
+    tick = max(budget / 4, 0.01)
+    last = progress()
+    moved_at = time.monotonic()
+
+    def on_tick(signum: int, frame: FrameType | None) -> None:
+        nonlocal last, moved_at
+        now = time.monotonic()
+        current = progress()
+        if current != last:
+            last, moved_at = current, now
+            return
+        if now - moved_at < budget:
+            return
+        culprit = _blame(frame, packages)
+        if culprit is not None:
+            raise PluginTimeout(
+                f"{culprit} made no progress for {budget:g} s and was stopped; if it is "
+                f"only slow, raise {setting} (0 turns the check off)"
+            )
+
+    previous = signal.signal(signal.SIGALRM, on_tick)
+    started = time.monotonic()
+    delay, interval = signal.setitimer(signal.ITIMER_REAL, tick, tick)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0, 0)
+        signal.signal(signal.SIGALRM, previous)
+        if delay:
+            # Someone else's alarm (a test runner's timeout, say) was pending: re-arm it.
+            remaining = max(delay - (time.monotonic() - started), 0.001)
+            signal.setitimer(signal.ITIMER_REAL, remaining, interval)
+
+
+_WORKER_PACKAGES: dict[int, dict[str, str]] = {}
+
+
+@contextmanager
+def batch_watchdog(registry: Registry) -> Iterator[None]:
+    """The watchdog for one batch decided in a worker process.
+
+    A worker has no progress counter to watch (and a forked child does not inherit the
+    parent's timer), so the whole batch gets the budget of
+    :func:`upsell_rules.limits.current`. A stall becomes a :class:`PluginError`, an
+    ordinary exception that the process pool carries back to the parent (a
+    ``BaseException`` would kill the worker and leave the pool waiting).
+    """
+    packages = _WORKER_PACKAGES.get(id(registry))
+    if packages is None:
+        packages = _WORKER_PACKAGES[id(registry)] = plugin_packages(registry)
+    try:
+        with watchdog(limits.current().plugin_timeout, lambda: 0, packages):
+            yield
+    except PluginTimeout as exc:
+        raise PluginError(str(exc)) from None

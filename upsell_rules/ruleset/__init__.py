@@ -1,0 +1,1 @@
+"""Rulesets: YAML with positions, schema, semantic checks, the typed model, templates, overrides."""

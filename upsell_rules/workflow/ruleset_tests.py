@@ -1,0 +1,613 @@
+"""Ruleset tests: YAML files of accounts and the decisions a ruleset must make for them.
+
+A test file (``upsell_timing.tests.yaml`` beside ``upsell_timing.yaml``) names the
+ruleset, a default evaluation date, an optional data file, and cases. Each case is an
+account (written out, or a sample account from the data file with some fields changed)
+and expectations: band, blocked, score, which triggers / gates / red flags fired, the
+play, the owner... Only what a case writes is checked.
+
+Loading is strict in the same way rulesets are: the file is read with positions, checked
+against ``schema/ruleset_tests.schema.json``, and every id, field name and sample it
+mentions is checked against the ruleset and the data, so a typo is an error with a
+location, never a test that silently passes.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from upsell_rules.engine.evaluate import Evaluator
+from upsell_rules.errors import Diagnostic, Location, RecordError, UpsellRulesError
+from upsell_rules.expr.check import did_you_mean
+from upsell_rules.io.records import Account, AccountReader
+from upsell_rules.plugin.registry import Registry
+from upsell_rules.plugin.types import RawRecord
+from upsell_rules.ruleset.loader import check_ruleset
+from upsell_rules.ruleset.model import Ruleset
+from upsell_rules.ruleset.schema import field_path, tests_schema_findings
+from upsell_rules.ruleset.yamlload import Path, YamlDocument, load_yaml
+
+#: File names that mark a ruleset test file.
+TEST_SUFFIXES = (".tests.yaml", ".tests.yml")
+
+#: Scores are rounded to two decimals; closer than this counts as equal.
+SCORE_TOLERANCE = 0.005
+
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$", re.ASCII)
+
+
+class TestFileError(UpsellRulesError):
+    """A path given to the test runner that is not a test file, a ruleset or a folder."""
+
+
+def is_test_file(path: str) -> bool:
+    """True for ``*.tests.yaml`` / ``*.tests.yml``."""
+    return path.endswith(TEST_SUFFIXES)
+
+
+@dataclass(frozen=True)
+class Mismatch:
+    """One expectation the decision did not meet."""
+
+    key: str
+    expected: Any
+    actual: Any
+    message: str
+    line: int = 0
+
+
+@dataclass
+class CaseResult:
+    """The outcome of one case: ``passed``, ``failed`` (mismatches) or ``error``."""
+
+    name: str
+    location: Location
+    as_of: str
+    account_id: str
+    status: str = "passed"
+    mismatches: list[Mismatch] = field(default_factory=list)
+    errors: list[Diagnostic] = field(default_factory=list)
+    decision: dict[str, Any] | None = None
+
+
+@dataclass
+class FileResult:
+    """Every case of one test file, or the problems that kept the file from running."""
+
+    path: str
+    ruleset: str = ""
+    cases: list[CaseResult] = field(default_factory=list)
+    errors: list[Diagnostic] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """True when the file ran and every case passed."""
+        return not self.errors and all(c.status == "passed" for c in self.cases)
+
+
+@dataclass
+class _Prepared:
+    """A case ready to run, or the diagnostics that keep it from running."""
+
+    name: str
+    location: Location
+    as_of: date | None
+    account: Account | None
+    expect: dict[str, Any]
+    expect_path: Path
+    errors: list[Diagnostic]
+
+
+# --- expectations ------------------------------------------------------------------------
+
+
+def _num(value: Any) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return f"{value:g}" if isinstance(value, int | float) else str(value)
+
+
+def _ids(values: Iterable[str]) -> str:
+    items = list(values)
+    return ", ".join(items) if items else "none"
+
+
+def _score_matches(expected: Any, actual: float) -> bool:
+    if isinstance(expected, dict):
+        low, high = expected.get("min"), expected.get("max")
+        return (low is None or actual >= low - SCORE_TOLERANCE) and (
+            high is None or actual <= high + SCORE_TOLERANCE
+        )
+    return abs(float(expected) - actual) < SCORE_TOLERANCE
+
+
+def _score_text(expected: Any) -> str:
+    if not isinstance(expected, dict):
+        return _num(expected)
+    low, high = expected.get("min"), expected.get("max")
+    if low is not None and high is not None:
+        return f"{_num(low)} to {_num(high)}"
+    if low is not None:
+        return f"at least {_num(low)}"
+    return f"at most {_num(high)}"
+
+
+#: (sub-key, whether the id must be in the actual list, wording of the miss).
+_FIRED_WORDS: dict[str, tuple[bool, str, str]] = {
+    "fired": (True, "to fire", "did not"),
+    "not_fired": (False, "not to fire", "did"),
+    "failed": (True, "to fail", "passed"),
+    "passed": (False, "to pass", "failed"),
+}
+
+
+def _fired_check(
+    key: str, spec: dict[str, Any], actual: list[str]
+) -> Iterator[tuple[str, Any, Any, str]]:
+    """Checks for ``{fired: [...], not_fired: [...]}`` (and ``failed`` / ``passed``)."""
+    present = set(actual)
+    label = "failed" if key == "gates" else "fired"
+    for sub, expected in spec.items():
+        must_be_in, wanted, happened = _FIRED_WORDS[sub]
+        wrong = [i for i in expected if (i in present) != must_be_in]
+        if wrong:
+            subject = "it" if len(wrong) == 1 else "they"
+            yield (
+                f"{key}.{sub}",
+                expected,
+                actual,
+                f"{key}.{sub}: expected {_ids(wrong)} {wanted}, but {subject} {happened} "
+                f"({label}: {_ids(actual)})",
+            )
+
+
+def compare(expect: dict[str, Any], decision: dict[str, Any]) -> list[tuple[str, Any, Any, str]]:
+    """Compare expectations with a decision: ``(key, expected, actual, message)`` per miss."""
+    out: list[tuple[str, Any, Any, str]] = []
+    action = decision.get("action", {})
+    for key in ("band", "play", "owner"):
+        if key in expect:
+            actual = decision["band"] if key == "band" else action.get(key)
+            if expect[key] != actual:
+                out.append((key, expect[key], actual,
+                            f"{key}: expected {expect[key]}, got {actual}"))
+    if "blocked" in expect and bool(expect["blocked"]) != decision["blocked"]:
+        words = {True: "blocked", False: "not blocked"}
+        out.append(("blocked", expect["blocked"], decision["blocked"],
+                    f"blocked: expected {words[bool(expect['blocked'])]}, "
+                    f"got {words[decision['blocked']]}"))
+    for key in ("score", "raw_score"):
+        if key in expect and not _score_matches(expect[key], decision[key]):
+            out.append((key, expect[key], decision[key],
+                        f"{key}: expected {_score_text(expect[key])}, got {_num(decision[key])}"))
+    if "capped_at" in expect:
+        want, got = expect["capped_at"], decision["capped_at"]
+        same = (want is None and got is None) or (
+            want is not None and got is not None and abs(want - got) < SCORE_TOLERANCE
+        )
+        if not same:
+            out.append(("capped_at", want, got,
+                        f"capped_at: expected {'no cap' if want is None else _num(want)}, "
+                        f"got {'no cap' if got is None else _num(got)}"))
+    for name, want in (expect.get("category_scores") or {}).items():
+        got = decision["category_scores"].get(name)
+        if got is None or abs(float(want) - got) >= SCORE_TOLERANCE:
+            out.append((f"category_scores.{name}", want, got,
+                        f"category_scores.{name}: expected {_num(want)}, got {_num(got)}"))
+    fired_triggers = [t["id"] for t in decision["triggers"]]
+    fired_flags = [f["id"] for f in decision["red_flags"]]
+    failed_gates = [g["id"] for g in decision["gates"] if not g["passed"]]
+    if "triggers" in expect:
+        out += _fired_check("triggers", expect["triggers"], fired_triggers)
+    if "red_flags" in expect:
+        out += _fired_check("red_flags", expect["red_flags"], fired_flags)
+    if "gates" in expect:
+        out += _fired_check("gates", expect["gates"], failed_gates)
+    for key, actual_list in (
+        ("upsell_types", decision["upsell_types"]),
+        ("prepare", action.get("prepare", [])),
+    ):
+        if key in expect and sorted(expect[key]) != sorted(actual_list):
+            out.append((key, expect[key], actual_list,
+                        f"{key}: expected [{', '.join(expect[key])}], "
+                        f"got [{', '.join(actual_list)}]"))
+    return out
+
+
+def summary_of(decision: dict[str, Any]) -> str:
+    """One line saying what the decision actually was (printed under a failure)."""
+    cats = ", ".join(f"{k} {_num(v)}" for k, v in decision["category_scores"].items())
+    score = _num(decision["score"])
+    if decision["capped_at"] is not None:
+        score += f" (capped from {_num(decision['raw_score'])})"
+    failed = [g["id"] for g in decision["gates"] if not g["passed"]]
+    parts = [
+        f"score {score} ({cats})",
+        f"band {decision['band']}",
+        "blocked" if decision["blocked"] else "not blocked",
+        f"play {decision['action']['play']} ({decision['action']['owner']})",
+        f"triggers: {_ids(t['id'] for t in decision['triggers'])}",
+        f"failed gates: {_ids(failed)}",
+        f"red flags: {_ids(f['id'] for f in decision['red_flags'])}",
+    ]
+    return "; ".join(parts)
+
+
+# --- loading -----------------------------------------------------------------------------
+
+
+class TestRunner:
+    """Runs test files; rulesets, evaluators and data files are loaded once and shared."""
+
+    def __init__(self, registry: Registry, engine: str | None = None) -> None:
+        self.registry = registry
+        self.engine = engine
+        self._rulesets: dict[str, tuple[Ruleset | None, list[Diagnostic]]] = {}
+        self._evaluators: dict[str, Evaluator] = {}
+        self._data: dict[str, tuple[dict[str, RawRecord], str]] = {}
+
+    def ruleset(self, path: str) -> tuple[Ruleset | None, list[Diagnostic]]:
+        """The ruleset at ``path`` and its findings (cached)."""
+        key = os.path.abspath(path)
+        if key not in self._rulesets:
+            self._rulesets[key] = check_ruleset(path, self.registry)
+        return self._rulesets[key]
+
+    def evaluator(self, ruleset: Ruleset) -> Evaluator:
+        """An evaluator for ``ruleset`` (cached by file)."""
+        key = os.path.abspath(ruleset.path)
+        if key not in self._evaluators:
+            self._evaluators[key] = Evaluator(ruleset, self.registry, self.engine)
+        return self._evaluators[key]
+
+    def data(self, path: str) -> tuple[dict[str, RawRecord], str]:
+        """Raw records of a data file by account_id, or an error message."""
+        key = os.path.abspath(path)
+        if key not in self._data:
+            self._data[key] = self._read_data(path)
+        return self._data[key]
+
+    def _read_data(self, path: str) -> tuple[dict[str, RawRecord], str]:
+        if not os.path.isfile(path):
+            return {}, f"data file {path} does not exist"
+        source = self.registry.source_for(path)
+        if source is None:
+            return {}, f"no signal source reads {path} (use .csv, .json or .jsonl)"
+        records: dict[str, RawRecord] = {}
+        for item in source.read(path):
+            if isinstance(item, RecordError):
+                continue
+            account_id = item.values.get("account_id")
+            if isinstance(account_id, str | int) and str(account_id) not in records:
+                records[str(account_id).strip()] = item
+        return records, ""
+
+    # --- one file --------------------------------------------------------------------------
+
+    def run_file(self, path: str) -> FileResult:
+        """Load, check and run one test file."""
+        result = FileResult(path=path)
+        doc, findings = load_yaml(path)
+        errors = [f for f in findings if f.is_error]
+        if doc is None or errors:
+            result.errors = errors or findings
+            return result
+        result.errors = [f for f in tests_schema_findings(doc) if f.is_error]
+        if result.errors:
+            return result
+        data: dict[str, Any] = doc.data
+        base = os.path.dirname(path)
+        ruleset_path = os.path.normpath(os.path.join(base, data["ruleset"]))
+        result.ruleset = ruleset_path
+        if not os.path.isfile(ruleset_path):
+            result.errors = [_diag(doc, ("ruleset",), "E301",
+                                   f"ruleset: {ruleset_path} does not exist (the path is "
+                                   "relative to this test file)")]
+            return result
+        ruleset, rs_findings = self.ruleset(ruleset_path)
+        rs_errors = [f for f in rs_findings if f.is_error]
+        if ruleset is None or rs_errors:
+            result.errors = [
+                *rs_errors,
+                _diag(doc, ("ruleset",), "E309",
+                      f"ruleset: {ruleset_path} has {len(rs_errors) or 1} error(s) (listed "
+                      "above); the cases cannot run until it validates"),
+            ]
+            return result
+        try:
+            evaluator = self.evaluator(ruleset)
+        except UpsellRulesError as exc:
+            result.errors = [_diag(doc, ("ruleset",), "E309", f"ruleset: {exc}")]
+            return result
+        file_errors, cases = self.prepare(doc, ruleset, base)
+        result.errors = file_errors
+        for prepared in cases:
+            case = CaseResult(
+                name=prepared.name,
+                location=prepared.location,
+                as_of=prepared.as_of.isoformat() if prepared.as_of else "",
+                account_id=prepared.account.account_id if prepared.account else "",
+            )
+            result.cases.append(case)
+            if prepared.errors or prepared.account is None or prepared.as_of is None:
+                case.status = "error"
+                case.errors = prepared.errors
+                continue
+            try:
+                decision = evaluator.decide(prepared.account, prepared.as_of)
+            except UpsellRulesError as exc:
+                case.status = "error"
+                case.errors = [Diagnostic(prepared.location, "E310", str(exc))]
+                continue
+            case.decision = decision
+            for key, expected, actual, message in compare(prepared.expect, decision):
+                where = doc.locate((*prepared.expect_path, key.split(".")[0]))
+                case.mismatches.append(Mismatch(key, expected, actual, message, where.line))
+            if case.mismatches:
+                case.mismatches.sort(key=lambda m: m.line)
+                case.status = "failed"
+        return result
+
+    def check_file(self, path: str) -> list[Diagnostic]:
+        """Every problem in a test file without running it (what ``validate`` reports)."""
+        result = FileResult(path=path)
+        doc, findings = load_yaml(path)
+        if doc is None or any(f.is_error for f in findings):
+            return findings
+        schema = tests_schema_findings(doc)
+        if any(f.is_error for f in schema):
+            return [*findings, *schema]
+        ruleset_path = os.path.normpath(os.path.join(os.path.dirname(path), doc.data["ruleset"]))
+        result.ruleset = ruleset_path
+        if not os.path.isfile(ruleset_path):
+            return [_diag(doc, ("ruleset",), "E301",
+                          f"ruleset: {ruleset_path} does not exist (the path is relative to "
+                          "this test file)")]
+        ruleset, rs_findings = self.ruleset(ruleset_path)
+        if ruleset is None or any(f.is_error for f in rs_findings):
+            return [_diag(doc, ("ruleset",), "E309",
+                          f"ruleset: {ruleset_path} has errors; run upsell-rules validate on it")]
+        file_errors, cases = self.prepare(doc, ruleset, os.path.dirname(path))
+        out = [*findings, *file_errors]
+        for prepared in cases:
+            out.extend(prepared.errors)
+        return out
+
+    def prepare(
+        self, doc: YamlDocument, ruleset: Ruleset, base: str
+    ) -> tuple[list[Diagnostic], list[_Prepared]]:
+        """Problems of the file as a whole, and every case checked against the ruleset."""
+        data: dict[str, Any] = doc.data
+        file_errors: list[Diagnostic] = []
+        default_as_of = _as_of(doc, ("as_of",), file_errors)
+        records: dict[str, RawRecord] = {}
+        data_problem = ""
+        if "data" in data:
+            data_path = os.path.normpath(os.path.join(base, data["data"]))
+            records, data_problem = self.data(data_path)
+            if data_problem:
+                file_errors.append(_diag(doc, ("data",), "E308", f"data: {data_problem}"))
+        types = {n: s.type for n, s in ruleset.signals.items() if s.is_input}
+        reader = AccountReader(self.registry, types)
+        known_fields = sorted(reader.types)
+        seen_names: dict[str, int] = {}
+        prepared: list[_Prepared] = []
+        for index, case in enumerate(data["cases"]):
+            path: Path = ("cases", index)
+            errors: list[Diagnostic] = []
+            name = str(case["name"])
+            location = doc.locate(path)
+            if name in seen_names:
+                errors.append(_diag(doc, (*path, "name"), "E307",
+                                    f"cases[{index}].name: duplicate case name {name!r} "
+                                    f"(first at line {seen_names[name]})"))
+            else:
+                seen_names[name] = location.line
+            as_of = default_as_of
+            if "as_of" in case:
+                as_of = _as_of(doc, (*path, "as_of"), errors)
+            elif default_as_of is None and not any(e.code == "E306" for e in file_errors):
+                errors.append(_diag(doc, path, "E306",
+                                    f"cases[{index}]: no as_of (set one at the top of the file "
+                                    "or in the case; tests never use today's date)", key=True))
+            raw = self._raw_values(doc, path, case, records, data, data_problem, errors)
+            for section in ("account", "overrides"):
+                for fname in case.get(section) or {}:
+                    if fname not in reader.types:
+                        hint = did_you_mean(fname, known_fields)
+                        errors.append(_diag(doc, (*path, section, fname), "E304",
+                                            f"{field_path((*path, section, fname))}: unknown "
+                                            f"field '{fname}'{hint}", key=True))
+            errors += self._check_ids(doc, (*path, "expect"), case["expect"], ruleset)
+            account = None
+            if raw is not None and not errors and not file_errors:
+                account = self._coerce(doc, path, case, raw, reader, errors)
+            prepared.append(_Prepared(name, location, as_of, account, case["expect"],
+                                      (*path, "expect"), errors))
+        return file_errors, prepared
+
+    def _raw_values(
+        self,
+        doc: YamlDocument,
+        path: Path,
+        case: dict[str, Any],
+        records: dict[str, RawRecord],
+        data: dict[str, Any],
+        data_problem: str,
+        errors: list[Diagnostic],
+    ) -> dict[str, Any] | None:
+        has_sample, has_account = "sample" in case, "account" in case
+        if has_sample == has_account:
+            what = "both sample: and account:" if has_sample else "neither sample: nor account:"
+            errors.append(_diag(doc, path, "E305",
+                                f"{field_path(path)}: a case needs exactly one of sample: (an "
+                                f"account from the data file) or account: (written out); it has "
+                                f"{what}", key=True))
+            return None
+        overrides = dict(case.get("overrides") or {})
+        if has_account:
+            values = dict(case["account"])
+            values.setdefault("account_id", case["name"])
+            return {**values, **overrides}
+        sample = str(case["sample"])
+        if "data" not in data:
+            errors.append(_diag(doc, (*path, "sample"), "E308",
+                                f"{field_path((*path, 'sample'))}: sample: needs a data file; "
+                                "name one at the top of the file (data: ../samples/accounts.csv)"))
+            return None
+        if data_problem:
+            return None
+        record = records.get(sample)
+        if record is None:
+            hint = did_you_mean(sample, list(records))
+            errors.append(_diag(doc, (*path, "sample"), "E302",
+                                f"{field_path((*path, 'sample'))}: no account '{sample}' in "
+                                f"{data['data']}{hint}"))
+            return None
+        return {**record.values, **overrides}
+
+    def _coerce(
+        self,
+        doc: YamlDocument,
+        path: Path,
+        case: dict[str, Any],
+        raw: dict[str, Any],
+        reader: AccountReader,
+        errors: list[Diagnostic],
+    ) -> Account | None:
+        record = RawRecord(raw, doc.locate(path))
+        account = None
+        for item in reader.coerce_record(record, {}):
+            if isinstance(item, Account):
+                account = item
+                continue
+            section = next(
+                (s for s in ("overrides", "account") if item.field in (case.get(s) or {})), None
+            )
+            where: Path = (*path, section, item.field) if section else path
+            origin = "" if section else f" (in sample {case.get('sample')})"
+            errors.append(_diag(doc, where, "E305",
+                                f"{field_path(where)}: {item.message}{origin}"))
+        return account
+
+    def _check_ids(
+        self, doc: YamlDocument, path: Path, expect: dict[str, Any], ruleset: Ruleset
+    ) -> list[Diagnostic]:
+        """Every id an expectation names must exist, or a typo would pass silently."""
+        known: dict[str, tuple[str, list[str]]] = {
+            "band": ("band", [b.id for b in ruleset.bands]),
+            "play": ("play", list(ruleset.plays)),
+            "prepare": ("play", list(ruleset.plays)),
+            "triggers": ("trigger", [t.id for t in ruleset.triggers]),
+            "red_flags": ("red flag", [f.id for f in ruleset.red_flags]),
+            "gates": ("gate", [g.id for g in ruleset.gates]),
+            "upsell_types": ("upsell type", list(self.registry.upsell_types)),
+            "category_scores": ("category", [c.name for c in ruleset.categories]),
+        }
+        out: list[Diagnostic] = []
+        for key, value in expect.items():
+            if key not in known:
+                continue
+            what, names = known[key]
+            items: list[tuple[Path, str, bool]] = []
+            if isinstance(value, str):
+                items.append(((*path, key), value, False))
+            elif isinstance(value, list):
+                items += [((*path, key, i), v, False) for i, v in enumerate(value)]
+            elif isinstance(value, dict) and key == "category_scores":
+                items += [((*path, key, k), k, True) for k in value]
+            elif isinstance(value, dict):
+                for sub, ids in value.items():
+                    items += [((*path, key, sub, i), v, False) for i, v in enumerate(ids)]
+            for where, name, is_key in items:
+                if name not in names:
+                    hint = did_you_mean(name, names)
+                    out.append(_diag(doc, where, "E303",
+                                     f"{field_path(where)}: the ruleset has no {what} "
+                                     f"'{name}'{hint}", key=is_key))
+        return out
+
+
+def _diag(
+    doc: YamlDocument, path: Path, code: str, message: str, *, key: bool = False
+) -> Diagnostic:
+    return Diagnostic(doc.locate(path, key=key), code, message)
+
+
+def _as_of(doc: YamlDocument, path: Path, errors: list[Diagnostic]) -> date | None:
+    value: Any = doc.data
+    for part in path:
+        if isinstance(value, dict) and isinstance(part, str):
+            value = value.get(part)
+        elif isinstance(value, list) and isinstance(part, int) and part < len(value):
+            value = value[part]
+        else:
+            value = None
+    if value is None:
+        return None
+    text = str(value)
+    try:
+        if not _DATE.match(text):
+            raise ValueError
+        return date.fromisoformat(text)
+    except ValueError:
+        errors.append(_diag(doc, path, "E306",
+                            f"{field_path(path)}: {text!r} is not a date (expected YYYY-MM-DD)"))
+        return None
+
+
+# --- discovery ---------------------------------------------------------------------------
+
+
+def tests_for_ruleset(ruleset_path: str) -> list[str]:
+    """Test files in the ruleset's folder whose ``ruleset:`` names that ruleset."""
+    folder = os.path.dirname(ruleset_path) or "."
+    target = os.path.abspath(ruleset_path)
+    found = []
+    for name in sorted(os.listdir(folder)):
+        candidate = os.path.join(folder, name)
+        if not is_test_file(name) or not os.path.isfile(candidate):
+            continue
+        doc, _ = load_yaml(candidate)
+        named = doc.data.get("ruleset") if doc is not None and isinstance(doc.data, dict) else None
+        if isinstance(named, str) and os.path.abspath(os.path.join(folder, named)) == target:
+            found.append(candidate)
+    return found
+
+
+def discover(paths: Iterable[str]) -> tuple[list[str], list[str]]:
+    """Test files to run for ``paths``, and notes about paths that hold none.
+
+    A folder is searched recursively for ``*.tests.yaml``; a test file is taken as it
+    is; any other file is treated as a ruleset and stands for the test files beside it
+    that name it (what a pre-commit hook passes when a ruleset changes).
+    """
+    files: list[str] = []
+    notes: list[str] = []
+    for path in paths:
+        if os.path.isdir(path):
+            inside = sorted(
+                os.path.join(root, name)
+                for root, _dirs, names in os.walk(path)
+                for name in names
+                if is_test_file(name)
+            )
+            if not inside:
+                notes.append(f"{path}: no ruleset test files (*.tests.yaml) in this folder")
+            files.extend(inside)
+        elif not os.path.exists(path):
+            raise TestFileError(f"{path}: no such file or folder")
+        elif is_test_file(path):
+            files.append(path)
+        else:
+            beside = tests_for_ruleset(path)
+            if not beside:
+                notes.append(f"{path}: no test file names this ruleset")
+            files.extend(beside)
+    unique = list(dict.fromkeys(os.path.normpath(f) for f in files))
+    return unique, notes
