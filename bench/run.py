@@ -29,12 +29,13 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from upsell_rules.engine.evaluate import Evaluator, Summary  # noqa: E402
+from upsell_rules.engine.evaluate import Evaluator  # noqa: E402
 from upsell_rules.io.formatters import write_jsonl  # noqa: E402
 from upsell_rules.io.records import Account, AccountReader  # noqa: E402
 from upsell_rules.io.synthetic import generate_accounts  # noqa: E402
 from upsell_rules.io.synthetic import write_jsonl as write_accounts  # noqa: E402
 from upsell_rules.plugin.registry import default_registry  # noqa: E402
+from upsell_rules.plugin.types import Summary  # noqa: E402
 from upsell_rules.ruleset.loader import check_ruleset, load_ruleset  # noqa: E402
 
 AS_OF = date(2026, 11, 2)
@@ -114,7 +115,7 @@ def main() -> None:
         summary = Summary()
         out = io.StringIO()
         decided = (
-            d for d in evaluator.evaluate(reader.read(str(path)), AS_OF, summary)
+            d for d in decide_all(evaluator, reader.read(str(path)), AS_OF, summary)
             if isinstance(d, dict)
         )
         write_jsonl(decided, out)

@@ -33,7 +33,8 @@ for _extra in (ROOT, ROOT / "plugins"):
     if str(_extra) not in sys.path:
         sys.path.append(str(_extra))
 
-from upsell_rules.engine.evaluate import Evaluator, Summary  # noqa: E402
+from upsell_rules.engine.evaluate import Evaluator  # noqa: E402
+from upsell_rules.engine.stream import decide_all  # noqa: E402
 from upsell_rules.errors import (  # noqa: E402
     Diagnostic,
     InputError,
@@ -49,6 +50,7 @@ from upsell_rules.io.formatters import render  # noqa: E402
 from upsell_rules.io.records import AccountReader  # noqa: E402
 from upsell_rules.limits import Limits, using  # noqa: E402
 from upsell_rules.plugin.registry import default_registry  # noqa: E402
+from upsell_rules.plugin.types import Summary  # noqa: E402
 from upsell_rules.ruleset.loader import check_ruleset, load_ruleset  # noqa: E402
 
 AS_OF = date(2026, 11, 2)
@@ -270,7 +272,7 @@ def check_source_bytes(data: bytes, suffix: str) -> None:
     reader = AccountReader(REGISTRY, _INPUT_TYPES, LIMITS)
     try:
         with using(LIMITS):
-            items = list(_EVALUATOR.evaluate(reader.read(path), AS_OF, summary))
+            items = list(decide_all(_EVALUATOR, reader.read(path), AS_OF, summary))
     except InputError as exc:
         assert str(exc).startswith(path), exc
         return

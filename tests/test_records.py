@@ -13,10 +13,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from upsell_rules.engine.evaluate import Evaluator, Summary
+from upsell_rules.engine.evaluate import Evaluator
+from upsell_rules.engine.stream import decide_all
 from upsell_rules.errors import RecordError
 from upsell_rules.io.records import IDENTITY_FIELDS, Account, AccountReader, CoercionError, coerce
 from upsell_rules.plugin.registry import default_registry
+from upsell_rules.plugin.types import Summary
 from upsell_rules.ruleset.loader import load_ruleset
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -359,7 +361,7 @@ def test_record_with_two_bad_fields_reports_both_and_is_not_decided(
     types = {name: sig.type for name, sig in ruleset.signals.items() if sig.is_input}
     summary = Summary()
     out = list(
-        Evaluator(ruleset).evaluate(
+        decide_all(Evaluator(ruleset),
             AccountReader(default_registry(), types).read(str(path)), AS_OF, summary
         )
     )

@@ -8,6 +8,7 @@ decisions and messages byte-identical.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -18,11 +19,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from upsell_rules.cli.main import cli
-from upsell_rules.engine.evaluate import Evaluator, Summary
+from upsell_rules.engine.evaluate import Evaluator
+from upsell_rules.engine.stream import decide_all
 from upsell_rules.io import fastjson
 from upsell_rules.io.records import AccountReader, CoercionError, coerce, coerce_fast
 from upsell_rules.io.synthetic import generate_accounts, write_jsonl
 from upsell_rules.plugin.registry import default_registry
+from upsell_rules.plugin.types import Summary
 from upsell_rules.ruleset.loader import load_ruleset
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -212,7 +215,7 @@ def test_evaluate_batch_matches_decide(mixed_file: Path) -> None:
         else:
             assert result == evaluator.decide(item, AS_OF)  # type: ignore[arg-type]
     summary = Summary()
-    decided = [d for d in evaluator.evaluate(items, AS_OF, summary) if isinstance(d, dict)]
+    decided = [d for d in decide_all(evaluator, items, AS_OF, summary) if isinstance(d, dict)]
     assert summary.decided == len(decided) == 1500 - 2
 
 
@@ -287,7 +290,34 @@ def test_jsonl_byte_reader_equals_text_reader(
     assert fast == text
 
 
-def test_fewer_collections_restores_the_collector_settings() -> None:
+@pytest.fixture
+def gc_tuning_allowed() -> Iterator[None]:
+    """As the command line does: let runs change the collector's settings."""
+    from upsell_rules.engine.gctune import allow_gc_tuning
+
+    allow_gc_tuning()
+    try:
+        yield
+    finally:
+        allow_gc_tuning(False)
+
+
+def test_a_library_user_keeps_their_collector_settings(mixed_file: Path) -> None:
+    import gc
+
+    registry = default_registry()
+    rules = load_ruleset(RULESET, registry)
+    evaluator = Evaluator(rules, registry)
+    reader = AccountReader(registry, {n: s.type for n, s in rules.signals.items() if s.is_input})
+    before = gc.get_threshold()
+    seen = []
+    for _ in decide_all(evaluator, reader.read(str(mixed_file)), AS_OF):
+        seen.append(gc.get_threshold())
+    assert seen and all(threshold == before for threshold in seen)
+    assert gc.get_freeze_count() == 0
+
+
+def test_fewer_collections_restores_the_collector_settings(gc_tuning_allowed: None) -> None:
     import gc
 
     from upsell_rules.engine.gctune import RUN_THRESHOLD, fewer_collections
@@ -303,7 +333,9 @@ def test_fewer_collections_restores_the_collector_settings() -> None:
     assert gc.get_freeze_count() == 0
 
 
-def test_an_abandoned_run_restores_the_collector_settings(mixed_file: Path) -> None:
+def test_an_abandoned_run_restores_the_collector_settings(
+    mixed_file: Path, gc_tuning_allowed: None
+) -> None:
     import gc
 
     registry = default_registry()
@@ -311,7 +343,7 @@ def test_an_abandoned_run_restores_the_collector_settings(mixed_file: Path) -> N
     evaluator = Evaluator(rules, registry)
     reader = AccountReader(registry, {n: s.type for n, s in rules.signals.items() if s.is_input})
     before = gc.get_threshold()
-    stream = evaluator.evaluate(reader.read(str(mixed_file)), AS_OF)
+    stream = decide_all(evaluator, reader.read(str(mixed_file)), AS_OF)
     next(stream)
     assert gc.get_threshold() != before
     stream.close()

@@ -15,7 +15,8 @@ from typing import Any
 import pytest
 
 from upsell_rules.engine.engines import PYTHON_ENGINE, Engine
-from upsell_rules.engine.evaluate import EngineUnavailable, Evaluator, Summary, pick_engine
+from upsell_rules.engine.evaluate import EngineUnavailable, Evaluator, pick_engine
+from upsell_rules.engine.stream import decide_all
 from upsell_rules.errors import Location, PluginError, RecordError
 from upsell_rules.io.delivery import deliver, resolve_sinks
 from upsell_rules.io.records import AccountReader
@@ -31,6 +32,7 @@ from upsell_rules.plugin.types import (
     Sink,
     SinkContext,
     Source,
+    Summary,
     UpsellType,
 )
 from upsell_rules.ruleset.loader import check_ruleset
@@ -256,7 +258,7 @@ def test_hook_upsell_rules_after_evaluation() -> None:
     reader = AccountReader(registry, {"health_score": "number"})
     items = [a for r in RECORDS
              for a in reader.coerce_record(RawRecord(r, Location("<t>", 1)), {})]
-    stream = evaluator.evaluate(items, AS_OF)
+    stream = decide_all(evaluator, items, AS_OF)
     next(stream)
     assert [e[0] for e in recorder.events] == ["before"]  # not until the last account
     list(stream)

@@ -32,8 +32,8 @@ from upsell_rules.cli.common import (
     run_guard,
     set_option,
 )
-from upsell_rules.engine.evaluate import Evaluator, Summary
-from upsell_rules.engine.parallel import evaluate_inputs
+from upsell_rules.engine.evaluate import Evaluator
+from upsell_rules.engine.stream import evaluate_inputs
 from upsell_rules.errors import (
     InputError,
     PluginError,
@@ -56,6 +56,7 @@ from upsell_rules.io.formatters import (
     write_plain_table,
 )
 from upsell_rules.io.records import AccountReader
+from upsell_rules.plugin.types import Summary
 
 #: Show a progress bar on a terminal once this many accounts have been read.
 PROGRESS_AFTER = 5000

@@ -51,4 +51,7 @@ def cli() -> None:
 
 def main() -> None:
     """Console-script entry point."""
+    from upsell_rules.engine.gctune import allow_gc_tuning
+
+    allow_gc_tuning()  # this process is ours: fewer collections while accounts stream
     cli(prog_name="upsell-rules")

@@ -28,11 +28,12 @@ from upsell_rules.cli.history_common import (
     replay_or_exit,
     report_error,
 )
-from upsell_rules.engine.evaluate import Summary
+from upsell_rules.engine.stream import decide_all
 from upsell_rules.errors import InputError, RecordError
 from upsell_rules.history.backtest import run_backtest, shape_of
 from upsell_rules.history.report import ReportInput, render_report
 from upsell_rules.io.records import Account, AccountReader
+from upsell_rules.plugin.types import Summary
 
 
 @click.command("report")
@@ -90,7 +91,7 @@ def report_command(
     }
     summary = Summary()
     decisions = []
-    for result in evaluator.evaluate(items, when, summary):
+    for result in decide_all(evaluator, items, when, summary):
         if isinstance(result, RecordError):
             report_error(result)
         else:

@@ -22,7 +22,8 @@ from upsell_rules.cli.common import (
     resolve_as_of,
     ruleset_argument,
 )
-from upsell_rules.engine.evaluate import Evaluator, Summary
+from upsell_rules.engine.evaluate import Evaluator
+from upsell_rules.engine.stream import decide_all
 from upsell_rules.errors import (
     InputError,
     Location,
@@ -32,7 +33,7 @@ from upsell_rules.errors import (
 )
 from upsell_rules.io.delivery import SinkConfigError, SinkTarget, deliver, resolve_sinks
 from upsell_rules.io.records import Account, AccountReader
-from upsell_rules.plugin.types import DeliveryReport
+from upsell_rules.plugin.types import DeliveryReport, Summary
 
 
 def _describe(target: SinkTarget, report: DeliveryReport) -> str:
@@ -167,7 +168,7 @@ def run_command(
 
     decisions: list[dict[str, Any]] = []
     try:
-        for item in evaluator.evaluate(tracked(reader.read_all(data)), when, summary):
+        for item in decide_all(evaluator, tracked(reader.read_all(data)), when, summary):
             if isinstance(item, RecordError):
                 click.echo(f"upsell-rules: error: {item}", err=True)
                 continue

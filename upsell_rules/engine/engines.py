@@ -7,25 +7,14 @@ outcomes, so every engine yields the same decision records for the same outcomes
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from collections.abc import Callable
 
 from upsell_rules.expr.codegen import compile_predicate
-from upsell_rules.expr.interpret import holds
-from upsell_rules.expr.nodes import Node
+from upsell_rules.expr.interpret import interpreted_predicate
 from upsell_rules.plugin.hookspecs import hookimpl
 from upsell_rules.plugin.types import Engine, Predicate
 
 __all__ = ["INTERPRETER_ENGINE", "PYTHON_ENGINE", "Engine", "Predicate"]
-
-def _prepare_interpreter(conditions: Sequence[Node], types: Mapping[str, str]) -> Predicate:
-    nodes = tuple(conditions)
-
-    def predicate(signals: Mapping[str, Any]) -> tuple[bool, ...]:
-        return tuple(holds(node, signals) for node in nodes)
-
-    return predicate
-
 
 PYTHON_ENGINE = Engine(
     name="python",
@@ -36,7 +25,7 @@ PYTHON_ENGINE = Engine(
 INTERPRETER_ENGINE = Engine(
     name="interpreter",
     description="Tree-walking reference interpreter; slow, used to cross-check engines.",
-    prepare=_prepare_interpreter,
+    prepare=lambda conditions, _types: interpreted_predicate(conditions),
 )
 
 

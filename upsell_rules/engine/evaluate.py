@@ -7,18 +7,16 @@ weighted score, caps, the band, gates, red flags, triggers, the action and a nar
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, cast
+from typing import Any
 
-from upsell_rules.engine.gctune import fewer_collections
 from upsell_rules.errors import PluginError, RecordError, UpsellRulesError
 from upsell_rules.expr.nodes import Node, names_in
-from upsell_rules.io.formatters import EncodedDecision
 from upsell_rules.io.records import Account
 from upsell_rules.plugin.registry import Registry, default_registry
-from upsell_rules.plugin.types import DeriveFn, Engine, Predicate, Summary
+from upsell_rules.plugin.types import DeriveFn, Engine, Predicate
 from upsell_rules.ruleset.model import Band, Play, RedFlag, Ruleset, SignalDef, Trigger
 from upsell_rules.ruleset.templates import Template
 
@@ -410,74 +408,6 @@ class Evaluator:
             except PluginError as exc:
                 append((False, RecordError(item.location, str(exc), account_id=item.account_id)))
         return out
-
-    def evaluate(
-        self,
-        items: Iterable[Account | RecordError],
-        as_of: date,
-        summary: Summary | None = None,
-        jobs: int = 1,
-    ) -> Iterator[dict[str, Any] | RecordError]:
-        """Decide every account in ``items``; pass record errors through, counted.
-
-        Results stream in input order. With ``jobs`` > 1 the accounts are decided in
-        that many worker processes (see :mod:`upsell_rules.engine.parallel`); the results are
-        the same, in the same order.
-
-        Plugins' ``upsell_rules_before_evaluation`` runs before the first account and
-        ``upsell_rules_after_evaluation`` after the last one.
-        """
-        from upsell_rules.engine.parallel import decide_in_batches
-
-        # Batches in this process or in workers are decoded decisions, never encoded ones.
-        decided = self.tally(decide_in_batches(self, items, as_of, jobs), as_of, summary)
-        return cast(Iterator[dict[str, Any] | RecordError], decided)
-
-    def tally(
-        self,
-        results: Iterable[tuple[bool, dict[str, Any] | EncodedDecision | RecordError]],
-        as_of: date,
-        summary: Summary | None = None,
-    ) -> Iterator[dict[str, Any] | EncodedDecision | RecordError]:
-        """Count ``(was_read_error, result)`` pairs into ``summary`` and pass them on.
-
-        Runs the before/after evaluation hooks around the stream, like :meth:`evaluate`
-        (which is ``tally`` over :meth:`evaluate_batch` results).
-        """
-        summary = summary if summary is not None else Summary()
-        hooks = self.registry.hooks
-        hooks.before_evaluation(self.ruleset, as_of)
-        failed_at: set[Any] = set()
-        bands = summary.bands
-        with fewer_collections():
-            yield from self._count(results, summary, failed_at, bands)
-        hooks.after_evaluation(self.ruleset, summary)
-
-    @staticmethod
-    def _count(
-        results: Iterable[tuple[bool, dict[str, Any] | EncodedDecision | RecordError]],
-        summary: Summary,
-        failed_at: set[Any],
-        bands: dict[str, int],
-    ) -> Iterator[dict[str, Any] | EncodedDecision | RecordError]:
-        for read_error, result in results:
-            if read_error:
-                assert isinstance(result, RecordError)
-                if result.location not in failed_at:
-                    failed_at.add(result.location)
-                    summary.read += 1
-                    summary.failed += 1
-                yield result
-                continue
-            summary.read += 1
-            if isinstance(result, RecordError):
-                summary.failed += 1
-                yield result
-                continue
-            summary.decided += 1
-            band = result.band if isinstance(result, EncodedDecision) else result["band"]
-            bands[band] = bands.get(band, 0) + 1
-            yield result
 
 
 def resolved_params(registry: Registry, sig: SignalDef) -> dict[str, Any]:

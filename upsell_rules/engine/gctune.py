@@ -7,6 +7,10 @@ object the process holds: about a fifth of a dry-run's time, measured in
 bench/run_all.py. Nothing a run makes forms reference cycles that must be freed early,
 so during a run the objects already alive are frozen out of the collector's view and
 young collections are made rarer. The previous settings come back afterwards.
+
+This changes process-wide settings, so it is off unless the program owns the process:
+the command line turns it on with :func:`allow_gc_tuning`; a library user's garbage
+collector is never touched.
 """
 
 from __future__ import annotations
@@ -19,6 +23,13 @@ from contextlib import contextmanager
 RUN_THRESHOLD = 50_000
 
 _depth = 0
+_allowed = False
+
+
+def allow_gc_tuning(allowed: bool = True) -> None:
+    """Let :func:`fewer_collections` change the collector's settings (the CLI does)."""
+    global _allowed
+    _allowed = allowed
 
 
 @contextmanager
@@ -26,8 +37,12 @@ def fewer_collections() -> Iterator[None]:
     """Freeze what is alive now and collect less often, until the block ends.
 
     Nested uses are free: only the outermost one changes and restores the settings.
+    Without :func:`allow_gc_tuning` it changes nothing.
     """
     global _depth
+    if not _allowed:
+        yield
+        return
     _depth += 1
     if _depth > 1:
         try:

@@ -54,7 +54,6 @@ from upsell_rules.plugin.watchdog import batch_watchdog
 
 if TYPE_CHECKING:
     from upsell_rules.engine.evaluate import Evaluator
-    from upsell_rules.plugin.types import Summary
 
 #: Accounts per batch when the parent reads: large enough to amortise inter-process
 #: traffic, small enough to keep memory flat and the first results early.
@@ -85,7 +84,7 @@ def can_fork() -> bool:
     return "fork" in multiprocessing.get_all_start_methods()
 
 
-def _parallel_allowed(evaluator: Evaluator, jobs: int) -> bool:
+def parallel_allowed(evaluator: Evaluator, jobs: int) -> bool:
     return jobs > 1 and can_fork() and evaluator.engine.name not in NOT_FORKABLE
 
 
@@ -130,7 +129,7 @@ def decide_in_batches(
     batch: int = BATCH,
 ) -> Iterator[Result]:
     """``(was_read_error, decision or error)`` for every item, in input order."""
-    if not _parallel_allowed(evaluator, jobs):
+    if not parallel_allowed(evaluator, jobs):
         for part in _batches(items, batch):
             yield from evaluator.evaluate_batch(part, as_of)
         return
@@ -288,7 +287,7 @@ def _read_chunk(index: int) -> list[Sent]:
     return out
 
 
-def _ranged(
+def decide_ranges(
     evaluator: Evaluator,
     reader: AccountReader,
     plan: Plan,
@@ -333,26 +332,3 @@ def _ranged(
     finally:
         _worker_evaluator = _worker_reader = _worker_plan = None
         shutil.rmtree(folder, ignore_errors=True)
-
-
-def evaluate_inputs(
-    evaluator: Evaluator,
-    reader: AccountReader,
-    data: Sequence[str],
-    as_of: date,
-    summary: Summary | None = None,
-    jobs: int = 1,
-    encoded: bool = False,
-) -> Iterator[dict[str, Any] | EncodedDecision | RecordError]:
-    """Read ``data`` and decide every account, on ``jobs`` processes, in input order.
-
-    The same as ``evaluator.evaluate(reader.read_all(data), as_of, summary)``, result
-    for result; with ``jobs`` > 1 a large JSON Lines or CSV file is cut into byte
-    ranges that the workers read themselves. With ``encoded`` (for JSON Lines output)
-    their decisions arrive as :class:`~upsell_rules.io.formatters.EncodedDecision` text.
-    """
-    plan = plan_ranges(reader, data, jobs) if _parallel_allowed(evaluator, jobs) else None
-    if plan is None:
-        return evaluator.evaluate(reader.read_all(data), as_of, summary, jobs=jobs)
-    ranged = _ranged(evaluator, reader, plan, as_of, jobs, encoded)
-    return evaluator.tally(ranged, as_of, summary)

@@ -19,7 +19,7 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from upsell_rules.errors import PluginError
+from upsell_rules.expr.interpret import interpreted_predicate
 from upsell_rules.expr.nodes import (
     And,
     Arith,
@@ -38,6 +38,7 @@ from upsell_rules.expr.nodes import (
     Or,
     Str,
 )
+from upsell_rules.expr.runtime import guarded_call
 
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
@@ -75,20 +76,6 @@ def to_nnf(node: Node) -> Node:
     if isinstance(node, Or):
         return Or(tuple(to_nnf(i) for i in node.items), node.span)
     return node
-
-
-def guarded_call(function: Any) -> Callable[..., Any]:
-    """``function.call`` wrapped so that an exception names the function and its plugin."""
-    call = function.call
-    label = f"function '{function.name}' (plugin '{function.plugin or '?'}')"
-
-    def guarded(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return call(*args, **kwargs)
-        except Exception as exc:
-            raise PluginError(f"{label} failed: {type(exc).__name__}: {exc}") from exc
-
-    return guarded
 
 
 class _Emitter:
@@ -278,22 +265,10 @@ def generate_source(
     # fraction. That is rare enough to hand the whole account to the interpreter,
     # which treats such a value as missing; the try costs nothing when nothing raises.
     arithmetic_error = emitter.const(ArithmeticError)
-    fallback = emitter.const(_interpreted(conditions))
+    fallback = emitter.const(interpreted_predicate(conditions))
     lines.append(f"    except {arithmetic_error}:")
     lines.append(f"        return {fallback}(s)")
     return "\n".join(lines) + "\n", emitter.consts
-
-
-def _interpreted(conditions: Sequence[Node]) -> Predicate:
-    """The reference interpreter's predicate for ``conditions``."""
-    from upsell_rules.expr.interpret import holds  # interpret imports this module
-
-    nodes = tuple(conditions)
-
-    def interpreted(signals: Mapping[str, Any]) -> tuple[bool, ...]:
-        return tuple(holds(node, signals) for node in nodes)
-
-    return interpreted
 
 
 def compile_predicate(conditions: Sequence[Node], types: Mapping[str, str]) -> Predicate:

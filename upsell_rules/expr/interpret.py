@@ -9,11 +9,10 @@ does not hold.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from upsell_rules.expr.codegen import guarded_call
 from upsell_rules.expr.nodes import (
     And,
     Arith,
@@ -32,6 +31,7 @@ from upsell_rules.expr.nodes import (
     Or,
     Str,
 )
+from upsell_rules.expr.runtime import guarded_call
 
 
 @dataclass
@@ -197,3 +197,15 @@ def value_of(node: Node, signals: Mapping[str, Any]) -> Any:
     precompute it, so its meaning is exactly the interpreter's.
     """
     return _value(node, signals, {})
+
+
+def interpreted_predicate(
+    conditions: Sequence[Node],
+) -> Callable[[Mapping[str, Any]], tuple[bool, ...]]:
+    """The reference interpreter as a predicate: one outcome per condition, in order."""
+    nodes = tuple(conditions)
+
+    def interpreted(signals: Mapping[str, Any]) -> tuple[bool, ...]:
+        return tuple(holds(node, signals) for node in nodes)
+
+    return interpreted

@@ -25,6 +25,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from upsell_rules.engine.evaluate import Evaluator
+from upsell_rules.engine.stream import decide_all
 from upsell_rules.errors import RecordError
 from upsell_rules.history.outcomes import Deal, Outcomes
 from upsell_rules.history.snapshots import Snapshot
@@ -184,7 +185,7 @@ def evaluate_snapshots(
             replay.hidden_fields[name] = replay.hidden_fields.get(name, 0) + 1
         if item.hidden:
             replay.snapshots_with_future_facts += 1
-        outcome = next(iter(evaluator.evaluate([item.account], item.on)))
+        outcome = next(iter(decide_all(evaluator, [item.account], item.on)))
         if isinstance(outcome, RecordError):
             replay.errors.append(outcome)
             if on_error is not None:

@@ -11,12 +11,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal, get_args
 
 from upsell_rules.errors import Location, RecordError
-
-if TYPE_CHECKING:  # annotations only: the condition language sits above this layer
-    from upsell_rules.expr.nodes import Node
 
 #: The value types a signal can have. Lists hold values of the named element type.
 SignalType = Literal[
@@ -31,17 +28,7 @@ SignalType = Literal[
     "date_list",
 ]
 
-SIGNAL_TYPES: tuple[str, ...] = (
-    "number",
-    "integer",
-    "boolean",
-    "string",
-    "date",
-    "number_list",
-    "integer_list",
-    "string_list",
-    "date_list",
-)
+SIGNAL_TYPES: tuple[str, ...] = get_args(SignalType)
 
 
 @dataclass(frozen=True)
@@ -308,7 +295,9 @@ class Engine:
 
     name: str
     description: str
-    prepare: Callable[[Sequence[Node], Mapping[str, str]], Predicate]
+    #: Called with the checked condition nodes (:mod:`upsell_rules.expr.nodes`; typed
+    #: ``Any`` here because the condition language is a layer above the plugin contract).
+    prepare: Callable[[Sequence[Any], Mapping[str, str]], Predicate]
     available: Callable[[], str | None] = lambda: None
 
 

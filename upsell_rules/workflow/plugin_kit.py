@@ -107,6 +107,7 @@ def evaluate_records(
     (``errors="skip"``).
     """
     from upsell_rules.engine.evaluate import Evaluator
+    from upsell_rules.engine.stream import decide_all
     from upsell_rules.errors import Location, RecordError
     from upsell_rules.io.records import AccountReader
     from upsell_rules.plugin.types import RawRecord
@@ -123,7 +124,7 @@ def evaluate_records(
         items.extend(reader.coerce_record(raw, seen))
     evaluator = Evaluator(rules, registry, engine)
     out: list[dict[str, Any]] = []
-    for item in evaluator.evaluate(items, as_of):
+    for item in decide_all(evaluator, items, as_of):
         if isinstance(item, RecordError):
             if errors == "raise":
                 raise AssertionError(f"record could not be decided: {item}")
