@@ -72,7 +72,7 @@ def main() -> None:
     registry = default_registry()
     load_time, _ = best_of(args.repeat, lambda: check_ruleset(str(RULESET), registry))
     ruleset = load_ruleset(str(RULESET), registry)
-    types = {n: s.type for n, s in ruleset.signals.items() if s.is_input}
+    types = ruleset.input_types()
 
     def parse_json() -> int:
         count = 0

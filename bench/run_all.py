@@ -152,7 +152,7 @@ def cli_dry_run(path: Path, jobs: int = 1) -> tuple[float, int]:
 
 def read_accounts(path: Path, limit: int, rules: Any) -> list[Account]:
     registry = default_registry()
-    reader = AccountReader(registry, {n: s.type for n, s in rules.signals.items() if s.is_input})
+    reader = AccountReader(registry, rules.input_types())
     out: list[Account] = []
     for item in reader.read(str(path)):
         if isinstance(item, Account):
@@ -169,7 +169,7 @@ def stages(path: Path, rules: Any, repeat: int) -> dict[str, float]:
     """Seconds per stage over the whole file, in this process."""
     registry = default_registry()
     evaluator = Evaluator(rules, registry, "python")
-    types = {n: s.type for n, s in rules.signals.items() if s.is_input}
+    types = rules.input_types()
     t_read, accounts = best_of(repeat, lambda: [
         a for a in AccountReader(registry, types).read(str(path)) if isinstance(a, Account)
     ])

@@ -244,7 +244,7 @@ def check_ruleset_bytes(data: bytes) -> None:
         return
     engines = [Evaluator(ruleset, REGISTRY, name) for name in ("python", "interpreter")]
     reader = AccountReader(
-        REGISTRY, {n: s.type for n, s in ruleset.signals.items() if s.is_input}, LIMITS
+        REGISTRY, ruleset.input_types(), LIMITS
     )
     for item in reader.read(_SAMPLE_DATA):
         if isinstance(item, RecordError):
@@ -262,7 +262,7 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 _DEFAULT_RULESET = load_ruleset(str(ROOT / "rulesets" / "upsell_timing.yaml"), REGISTRY)
 _EVALUATOR = Evaluator(_DEFAULT_RULESET, REGISTRY)
-_INPUT_TYPES = {n: s.type for n, s in _DEFAULT_RULESET.signals.items() if s.is_input}
+_INPUT_TYPES = _DEFAULT_RULESET.input_types()
 
 
 def check_source_bytes(data: bytes, suffix: str) -> None:

@@ -55,7 +55,7 @@ def backtest_files(snapshots: Path, outcomes: Path, **kwargs: Any) -> dict[str, 
     ruleset = load_ruleset(RULESET, registry)
     evaluator = Evaluator(ruleset, registry)
     reader = SnapshotReader(AccountReader(
-        registry, {n: s.type for n, s in ruleset.signals.items() if s.is_input}))
+        registry, ruleset.input_types()))
     replay = evaluate_snapshots(evaluator, reader.read(str(snapshots)))
     assert replay.errors == []
     history = read_outcomes(str(outcomes), registry)
@@ -295,7 +295,7 @@ def test_without_the_point_in_time_filter_those_facts_would_change_decisions(
     ruleset = load_ruleset(RULESET, registry)
     evaluator = Evaluator(ruleset, registry)
     accounts = AccountReader(registry,
-                             {n: s.type for n, s in ruleset.signals.items() if s.is_input})
+                             ruleset.input_types())
     filtered = SnapshotReader(accounts)
     changed = 0
     items = [i for i in filtered.read(str(leaky)) if isinstance(i, Snapshot)][:400]

@@ -101,7 +101,7 @@ def _replay(snapshots: Path) -> tuple[list, Outcomes]:  # type: ignore[type-arg]
     registry = default_registry()
     ruleset = load_ruleset(str(RULESET), registry)
     reader = SnapshotReader(AccountReader(
-        registry, {n: s.type for n, s in ruleset.signals.items() if s.is_input}))
+        registry, ruleset.input_types()))
     replay = evaluate_snapshots(Evaluator(ruleset, registry), reader.read(str(snapshots)))
     return replay.points, read_outcomes(str(snapshots.parent / "outcomes.csv"), registry)
 

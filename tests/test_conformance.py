@@ -56,7 +56,7 @@ def _dump(decisions: Sequence[dict[str, Any]]) -> str:
 @pytest.mark.parametrize("ruleset", RULESETS)
 def test_engines_agree_on_the_samples(ruleset: str, data: str) -> None:
     rules = load_ruleset(str(ROOT / "rulesets" / ruleset), REGISTRY)
-    reader = AccountReader(REGISTRY, {n: s.type for n, s in rules.signals.items() if s.is_input})
+    reader = AccountReader(REGISTRY, rules.input_types())
     accounts = [a for a in reader.read(str(ROOT / "samples" / data)) if isinstance(a, Account)]
     assert len(accounts) >= 40
     outputs = {
@@ -72,7 +72,7 @@ def test_explain_shows_the_chosen_engines_decision() -> None:
     from upsell_rules.engine.explain import explain
 
     rules = load_ruleset(str(ROOT / "rulesets" / "upsell_timing.yaml"), REGISTRY)
-    reader = AccountReader(REGISTRY, {n: s.type for n, s in rules.signals.items() if s.is_input})
+    reader = AccountReader(REGISTRY, rules.input_types())
     account = next(a for a in reader.read(str(ROOT / "samples" / "accounts.csv"))
                    if isinstance(a, Account))
     shown = {

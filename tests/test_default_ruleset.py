@@ -63,7 +63,7 @@ def evaluator() -> Evaluator:
 def account(evaluator: Evaluator, **changes: Any) -> Account:
     values = {**BASELINE, **changes}
     values = {k: v for k, v in values.items() if v is not None}
-    types = {n: s.type for n, s in evaluator.ruleset.signals.items() if s.is_input}
+    types = evaluator.ruleset.input_types()
     reader = AccountReader(evaluator.registry, types)
     (result,) = list(reader.coerce_record(RawRecord(values, Location("test", 1))))
     assert isinstance(result, Account), result

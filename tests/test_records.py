@@ -358,7 +358,7 @@ def test_record_with_two_bad_fields_reports_both_and_is_not_decided(
 
     # end to end: the record counts once as failed, the others are decided
     ruleset = load_ruleset(str(RULESET))
-    types = {name: sig.type for name, sig in ruleset.signals.items() if sig.is_input}
+    types = ruleset.input_types()
     summary = Summary()
     out = list(
         decide_all(Evaluator(ruleset),

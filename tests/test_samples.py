@@ -23,7 +23,7 @@ def decisions(ruleset: str, data: str, engine: str = "python") -> list[dict[str,
     registry = default_registry()
     rules = load_ruleset(str(ROOT / "rulesets" / ruleset), registry)
     evaluator = Evaluator(rules, registry, engine)
-    reader = AccountReader(registry, {n: s.type for n, s in rules.signals.items() if s.is_input})
+    reader = AccountReader(registry, rules.input_types())
     out = []
     for item in reader.read(str(ROOT / "samples" / data)):
         assert isinstance(item, Account), item

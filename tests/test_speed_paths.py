@@ -163,7 +163,7 @@ def test_jobs_reading_byte_ranges_give_the_same_output(
     monkeypatch.setattr(parallel, "CHUNK_BYTES", 20_000)  # many chunks, duplicates across
     registry = default_registry()
     rules = load_ruleset(RULESET, registry)
-    reader = AccountReader(registry, {n: s.type for n, s in rules.signals.items() if s.is_input})
+    reader = AccountReader(registry, rules.input_types())
     plan = parallel.plan_ranges(reader, [str(path)], 2)
     if data == "mixed_file":  # the CSV has no quotes; the JSONL file has a broken line
         assert plan is not None and len(plan.chunks) > 10
@@ -191,7 +191,7 @@ def test_jsonl_reading_is_the_same_without_orjson(mixed_file: Path,
 
     registry = default_registry()
     rules = load_ruleset(RULESET, registry)
-    types = {n: s.type for n, s in rules.signals.items() if s.is_input}
+    types = rules.input_types()
 
     def read() -> list[str]:
         return [repr(item) for item in AccountReader(registry, types).read(str(mixed_file))]
@@ -205,7 +205,7 @@ def test_evaluate_batch_matches_decide(mixed_file: Path) -> None:
     registry = default_registry()
     rules = load_ruleset(RULESET, registry)
     evaluator = Evaluator(rules, registry)
-    reader = AccountReader(registry, {n: s.type for n, s in rules.signals.items() if s.is_input})
+    reader = AccountReader(registry, rules.input_types())
     items = list(reader.read(str(mixed_file)))
     batch = evaluator.evaluate_batch(items, AS_OF)
     assert len(batch) == len(items)
@@ -308,7 +308,7 @@ def test_a_library_user_keeps_their_collector_settings(mixed_file: Path) -> None
     registry = default_registry()
     rules = load_ruleset(RULESET, registry)
     evaluator = Evaluator(rules, registry)
-    reader = AccountReader(registry, {n: s.type for n, s in rules.signals.items() if s.is_input})
+    reader = AccountReader(registry, rules.input_types())
     before = gc.get_threshold()
     seen = []
     for _ in decide_all(evaluator, reader.read(str(mixed_file)), AS_OF):
@@ -341,7 +341,7 @@ def test_an_abandoned_run_restores_the_collector_settings(
     registry = default_registry()
     rules = load_ruleset(RULESET, registry)
     evaluator = Evaluator(rules, registry)
-    reader = AccountReader(registry, {n: s.type for n, s in rules.signals.items() if s.is_input})
+    reader = AccountReader(registry, rules.input_types())
     before = gc.get_threshold()
     stream = decide_all(evaluator, reader.read(str(mixed_file)), AS_OF)
     next(stream)

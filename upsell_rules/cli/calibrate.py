@@ -168,7 +168,7 @@ def calibrate_command(
         print_diagnostics(findings, sys.stderr)
         raise SystemExit(EXIT_USAGE)
     evaluator = evaluator_or_exit(rules, registry, engine)
-    inputs = {name: sig.type for name, sig in rules.signals.items() if sig.is_input}
+    inputs = rules.input_types()
     reader = SnapshotReader(AccountReader(registry, inputs), scheduled or SCHEDULED_FIELDS)
     try:
         items: list[Snapshot | RecordError] = list(reader.read(snapshots))

@@ -154,8 +154,8 @@ def diff_command(
         new_eval = Evaluator(new, registry, engine)
     except UpsellRulesError as exc:
         raise _usage(str(exc)) from None
-    types = {n: s.type for n, s in old.signals.items() if s.is_input}
-    types.update({n: s.type for n, s in new.signals.items() if s.is_input})
+    types = old.input_types()
+    types.update(new.input_types())
     try:
         accounts, failed = _accounts(AccountReader(registry, types), data)
     except InputError as exc:

@@ -215,7 +215,7 @@ def dry_run(
     limit = resolve_limits(max_input_mb, max_records, max_line_bytes, plugin_timeout)
     reader = AccountReader(
         registry,
-        {name: sig.type for name, sig in rules.signals.items() if sig.is_input},
+        rules.input_types(),
         limit,
         as_of=when,
         source_options=rules.sources,

@@ -52,7 +52,7 @@ def replay_or_exit(
     """Decide every snapshot point-in-time; bad records go to stderr as they are met."""
     rules = evaluator.ruleset
     reader = AccountReader(
-        registry, {name: sig.type for name, sig in rules.signals.items() if sig.is_input}
+        registry, rules.input_types()
     )
     try:
         return evaluate_snapshots(

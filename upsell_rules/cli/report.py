@@ -76,7 +76,7 @@ def report_command(
     when = resolve_as_of(as_of)
     reader = AccountReader(
         registry,
-        {name: sig.type for name, sig in rules.signals.items() if sig.is_input},
+        rules.input_types(),
         as_of=when,
         source_options=rules.sources,
     )

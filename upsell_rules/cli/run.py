@@ -153,7 +153,7 @@ def run_command(
         raise SystemExit(EXIT_USAGE) from None
     reader = AccountReader(
         registry,
-        {name: sig.type for name, sig in rules.signals.items() if sig.is_input},
+        rules.input_types(),
         as_of=when,
         source_options=rules.sources,
     )

@@ -389,7 +389,7 @@ def generate_history(
     ruleset = load_ruleset(ruleset_path, registry)
     evaluator = Evaluator(ruleset, registry)
     reader = SnapshotReader(AccountReader(
-        registry, {n: s.type for n, s in ruleset.signals.items() if s.is_input}))
+        registry, ruleset.input_types()))
     rng = random.Random(seed)
     snapshots: list[dict[str, Any]] = []
     deals: list[tuple[_Account, _Deal]] = []

@@ -164,6 +164,10 @@ class Ruleset:
     #: Named action sinks ``run`` delivers to (the ``sinks:`` section).
     sinks: dict[str, SinkConfig] = field(default_factory=dict)
 
+    def input_types(self) -> dict[str, str]:
+        """The type of every input signal (what a reader must coerce), by name."""
+        return {name: sig.type for name, sig in self.signals.items() if sig.is_input}
+
     def identity(self) -> dict[str, Any]:
         """The ``ruleset`` block every decision carries.
 

@@ -115,7 +115,7 @@ def evaluate_records(
     registry = registry or make_registry()
     rules = _ruleset(ruleset, registry)
     reader = AccountReader(
-        registry, {n: s.type for n, s in rules.signals.items() if s.is_input}, as_of=as_of
+        registry, rules.input_types(), as_of=as_of
     )
     seen: dict[str, Location] = {}
     items: list[Any] = []

@@ -392,7 +392,7 @@ class TestRunner:
             records, data_problem = self.data(data_path)
             if data_problem:
                 file_errors.append(_diag(doc, ("data",), "E308", f"data: {data_problem}"))
-        types = {n: s.type for n, s in ruleset.signals.items() if s.is_input}
+        types = ruleset.input_types()
         reader = AccountReader(self.registry, types)
         known_fields = sorted(reader.types)
         seen_names: dict[str, int] = {}

@@ -1,0 +1,115 @@
+"""The house rules: layers, no import cycles, a docstring naming each package's stage."""
+
+from __future__ import annotations
+
+import ast
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import grimp
+
+ROOT = Path(__file__).resolve().parent.parent
+PACKAGE = ROOT / "upsell_rules"
+STAGES = ("plugin", "expr", "ruleset", "engine", "io", "workflow", "history", "cli")
+
+
+def import_cycles(graph: grimp.ImportGraph) -> list[list[str]]:
+    """Groups of modules that import each other, directly or round a loop (Tarjan)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    cycles: list[list[str]] = []
+    counter = 0
+
+    def visit(module: str) -> None:
+        nonlocal counter
+        index[module] = low[module] = counter
+        counter += 1
+        stack.append(module)
+        on_stack.add(module)
+        for imported in graph.find_modules_directly_imported_by(module):
+            if imported not in index:
+                visit(imported)
+                low[module] = min(low[module], low[imported])
+            elif imported in on_stack:
+                low[module] = min(low[module], index[imported])
+        if low[module] == index[module]:
+            group = []
+            while True:
+                member = stack.pop()
+                on_stack.discard(member)
+                group.append(member)
+                if member == module:
+                    break
+            if len(group) > 1:
+                cycles.append(sorted(group))
+
+    for module in sorted(graph.modules):
+        if module not in index:
+            visit(module)
+    return cycles
+
+
+def test_no_import_cycles_not_even_behind_function_level_imports() -> None:
+    # grimp sees every import statement, including those inside functions; only
+    # `if TYPE_CHECKING:` imports (annotations) are left out.
+    graph = grimp.build_graph("upsell_rules", exclude_type_checking_imports=True)
+    assert import_cycles(graph) == []
+
+
+def test_the_cycle_finder_finds_a_cycle(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    package = tmp_path / "loopy"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "a.py").write_text("def f():\n    from loopy import b\n")
+    (package / "b.py").write_text("from loopy import a\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    assert import_cycles(grimp.build_graph("loopy")) == [["loopy.a", "loopy.b"]]
+
+
+def test_the_layer_contracts_hold() -> None:
+    linter = shutil.which("lint-imports") or str(Path(sys.executable).parent / "lint-imports")
+    done = subprocess.run([linter, "--no-cache"], cwd=ROOT, capture_output=True, text=True,
+                          check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "0 broken" in done.stdout
+
+
+def test_every_stage_package_says_what_it_holds_in_its_first_line() -> None:
+    for stage in STAGES:
+        init = PACKAGE / stage / "__init__.py"
+        docstring = ast.get_docstring(ast.parse(init.read_text()))
+        assert docstring, f"{init} has no docstring"
+        summary = docstring.splitlines()[0]
+        assert summary.endswith("."), f"{init}: the first line says what the package holds"
+
+
+def test_the_public_facade_names_resolve_and_import_lazily() -> None:
+    code = (
+        "import sys, upsell_rules as ur\n"
+        "assert 'upsell_rules.engine.evaluate' not in sys.modules\n"
+        "missing = [n for n in ur.__all__ if getattr(ur, n, None) is None]\n"
+        "assert not missing, missing\n"
+        "assert sorted(set(ur.__all__) - {'__version__'}) == sorted(ur._EXPORTS)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=False)
+    assert done.returncode == 0, done.stderr
+
+
+def test_the_facade_example_decides_the_samples() -> None:
+    from datetime import date
+
+    import upsell_rules as ur
+
+    registry = ur.default_registry()
+    ruleset = ur.load_ruleset(str(ROOT / "rulesets" / "upsell_timing.yaml"), registry)
+    evaluator = ur.Evaluator(ruleset, registry)
+    reader = ur.AccountReader(registry, ruleset.input_types())
+    summary = ur.Summary()
+    decisions = list(ur.decide_all(evaluator, reader.read(str(ROOT / "samples" / "accounts.csv")),
+                                   date(2026, 11, 2), summary))
+    assert summary.read == summary.decided == len(decisions) == 50
