@@ -33,42 +33,13 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
+from upsell_rules.io.contract import CONTRACT_FIELDS
+
 #: The evaluation date every sample account is written against.
 AS_OF = date(2026, 11, 2)
 
 #: Data contract v1 columns, in contract order (the CSV header and the JSON key order).
-COLUMNS: tuple[str, ...] = (
-    "account_id",
-    "account_name",
-    "plan",
-    "owner",
-    "arr",
-    "customer_since",
-    "seats_licensed",
-    "seats_active_history",
-    "usage_limit",
-    "usage_history",
-    "gated_feature_attempts",
-    "departments_active",
-    "departments_at_purchase",
-    "power_users",
-    "health_score",
-    "success_milestone_on",
-    "champion_last_engaged_on",
-    "champion_changed_on",
-    "renewal_date",
-    "last_renewal_date",
-    "funding_announced_on",
-    "headcount_growth_90d",
-    "open_ticket_priorities",
-    "nps_score",
-    "nps_responded_on",
-    "competitor_evaluation",
-    "downgrade_requested_on",
-    "named_gaps",
-    "named_gaps_on",
-    "engagement_trend",
-)
+COLUMNS: tuple[str, ...] = CONTRACT_FIELDS
 
 # Metered limits per billing cycle (API calls) by plan; used to keep the samples coherent.
 STARTER_LIMIT = 50_000

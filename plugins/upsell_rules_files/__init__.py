@@ -7,15 +7,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from upsell_rules.io.contract import CONTRACT_V1
 from upsell_rules.plugin.hookspecs import hookimpl
 from upsell_rules.plugin.types import FieldSpec, Source
 
-from .contract import CONTRACT_FIELDS
 from .csv_source import matches_csv, read_csv
 from .json_source import matches_json, matches_jsonl, read_json, read_jsonl
 
 __all__ = [
-    "CONTRACT_FIELDS",
+    "CONTRACT_V1",
     "SOURCES",
     "upsell_rules_fields",
     "upsell_rules_sources",
@@ -51,7 +51,7 @@ SOURCES: tuple[Source, ...] = (
 @hookimpl(trylast=True)
 def upsell_rules_fields(register: Callable[[FieldSpec], None]) -> None:
     """Register every field of data contract v1 with its type."""
-    for spec in CONTRACT_FIELDS:
+    for spec in CONTRACT_V1:
         register(spec)
 
 

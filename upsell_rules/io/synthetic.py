@@ -27,41 +27,10 @@ from collections.abc import Callable, Iterable, Iterator
 from datetime import date, timedelta
 from typing import Any, NamedTuple
 
+from upsell_rules.io.contract import CONTRACT_FIELDS
+
 __all__ = ["CONTRACT_FIELDS", "generate_accounts", "write_csv", "write_jsonl"]
 
-#: Data contract v1 fields, in contract order (CSV column order and JSON key order).
-CONTRACT_FIELDS: tuple[str, ...] = (
-    "account_id",
-    "account_name",
-    "plan",
-    "owner",
-    "arr",
-    "customer_since",
-    "seats_licensed",
-    "seats_active_history",
-    "usage_limit",
-    "usage_history",
-    "gated_feature_attempts",
-    "departments_active",
-    "departments_at_purchase",
-    "power_users",
-    "health_score",
-    "success_milestone_on",
-    "champion_last_engaged_on",
-    "champion_changed_on",
-    "renewal_date",
-    "last_renewal_date",
-    "funding_announced_on",
-    "headcount_growth_90d",
-    "open_ticket_priorities",
-    "nps_score",
-    "nps_responded_on",
-    "competitor_evaluation",
-    "downgrade_requested_on",
-    "named_gaps",
-    "named_gaps_on",
-    "engagement_trend",
-)
 
 
 class _Plan(NamedTuple):

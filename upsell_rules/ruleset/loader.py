@@ -36,7 +36,7 @@ from upsell_rules.ruleset.model import (
 from upsell_rules.ruleset.schema import field_path, schema_findings
 from upsell_rules.ruleset.semantics import unreachable_findings
 from upsell_rules.ruleset.templates import Template, TemplateError, parse_template
-from upsell_rules.ruleset.yamlload import Path, YamlDocument, checked_text, load_yaml
+from upsell_rules.ruleset.yamlload import Path, YamlDocument, checked_text, load_yaml, value_at
 
 _WORDS = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
@@ -72,7 +72,7 @@ class _Builder:
         return value if isinstance(value, kind) else kind()
 
     def condition(self, path: Path) -> Condition | None:
-        text = _get(self.data, path)
+        text = value_at(self.data, path)
         if not isinstance(text, str):
             return None
         where = field_path(path)
@@ -99,7 +99,7 @@ class _Builder:
         return Condition(text, checked, self.doc.locate(path))
 
     def template(self, path: Path) -> Template | None:
-        text = _get(self.data, path)
+        text = value_at(self.data, path)
         if not isinstance(text, str):
             return None
         where = field_path(path)
@@ -255,7 +255,7 @@ class _Builder:
             if value is None:
                 if spec.required:
                     self.add(
-                        (*path, "params") if "params" in _get(self.data, path) else path,
+                        (*path, "params") if "params" in value_at(self.data, path) else path,
                         "E134",
                         f"{where}: derivation '{name}' needs parameter '{pname}'",
                         key=True,
@@ -292,7 +292,7 @@ class _Builder:
                 derivation.build({**defaults, **resolved})
             except (ValueError, TypeError) as exc:
                 self.add(
-                    (*path, "params") if "params" in _get(self.data, path) else path,
+                    (*path, "params") if "params" in value_at(self.data, path) else path,
                     "E134",
                     f"{where}: derivation '{name}' refuses these parameters: {exc}",
                 )
@@ -780,15 +780,6 @@ def _collect_words(value: Any, words: set[str]) -> None:
     elif isinstance(value, list):
         for item in value:
             _collect_words(item, words)
-
-
-def _get(data: Any, path: Path) -> Any:
-    for part in path:
-        try:
-            data = data[part]
-        except (KeyError, IndexError, TypeError):
-            return None
-    return data
 
 
 def check_ruleset(

@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
-from upsell_rules.ruleset.yamlload import Path, YamlDocument, load_yaml
+from upsell_rules.ruleset.yamlload import Path, YamlDocument, load_yaml, value_at
 
 # A plain (unquoted) YAML number, as a ruleset writes weights and band limits.
 _PLAIN_NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
@@ -65,16 +65,9 @@ def edit_numbers(doc: YamlDocument, changes: Mapping[Path, str]) -> str:
     if check is None:
         raise YamlEditError(f"the edited file no longer parses: {findings[0]}")
     for path, new in changes.items():
-        got = _get(check.data, path)
+        got = value_at(check.data, path)
         if not isinstance(got, int | float) or abs(float(got) - float(new)) > 1e-9:
             raise YamlEditError(f"{'.'.join(map(str, path))}: the edit did not land ({got!r})")
     return text
 
 
-def _get(data: object, path: Path) -> object:
-    for part in path:
-        try:
-            data = data[part]  # type: ignore[index]
-        except (KeyError, IndexError, TypeError):
-            return None
-    return data

@@ -141,7 +141,7 @@ class YamlDocument:
         often it occurs before that point.
         """
         base = self.locate(path)
-        value = _get(self.data, path)
+        value = value_at(self.data, path)
         style = self.styles.get(path, "plain")
         if not isinstance(value, str) or base.line == 0 or not self.text:
             return base
@@ -181,7 +181,8 @@ def _count(text: str, token: str) -> int:
     return count
 
 
-def _get(data: Any, path: Path) -> Any:
+def value_at(data: Any, path: Path | tuple[Any, ...]) -> Any:
+    """The value at ``path`` (keys and indexes) inside loaded YAML, or None if absent."""
     for part in path:
         try:
             data = data[part]

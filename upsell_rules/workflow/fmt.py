@@ -23,7 +23,7 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import YAMLError
 
 from upsell_rules.errors import Diagnostic, UpsellRulesError
-from upsell_rules.ruleset.yamlload import load_yaml
+from upsell_rules.ruleset.yamlload import load_yaml, value_at
 
 #: ruamel indentation settings: mapping, sequence, dash offset.
 MAPPING_INDENT, SEQUENCE_INDENT, DASH_OFFSET = 2, 4, 2
@@ -74,12 +74,6 @@ def _next_line_flows(node: Any, path: tuple[Any, ...] = ()) -> list[tuple[Any, .
     return found
 
 
-def _get(node: Any, path: tuple[Any, ...]) -> Any:
-    for part in path:
-        node = node[part]
-    return node
-
-
 def _break_before_flows(text: str, paths: list[tuple[Any, ...]]) -> str:
     """Move each flow collection in ``paths`` to the line below its key, indented by 2."""
     if not paths:
@@ -89,7 +83,7 @@ def _break_before_flows(text: str, paths: list[tuple[Any, ...]]) -> str:
     # Bottom-up, so earlier line numbers stay valid while lines are split.
     spots = []
     for path in paths:
-        parent = _get(data, path[:-1])
+        parent = value_at(data, path[:-1])
         key_line, key_col = parent.lc.key(path[-1])
         value_line, value_col = parent.lc.value(path[-1])
         if value_line == key_line:

@@ -1,10 +1,14 @@
-"""The fields of data contract v1: what an account record may carry, and their types."""
+"""Data contract v1: the fields an account record may carry, their types and meaning.
+
+The one list of the contract: the ``files`` plugin registers these fields, the sample
+generators write them in this order.
+"""
 
 from __future__ import annotations
 
 from upsell_rules.plugin.types import FieldSpec
 
-CONTRACT_FIELDS: tuple[FieldSpec, ...] = (
+CONTRACT_V1: tuple[FieldSpec, ...] = (
     FieldSpec("account_id", "string", "Unique identifier of the account (required)."),
     FieldSpec("account_name", "string", "Display name of the account."),
     FieldSpec("plan", "string", "The plan or tier the account is on today."),
@@ -66,3 +70,6 @@ CONTRACT_FIELDS: tuple[FieldSpec, ...] = (
         "engagement_trend", "string", "Engagement direction; 'declining' marks an at-risk account."
     ),
 )
+
+#: The field names, in contract order (the CSV header and the JSON key order).
+CONTRACT_FIELDS: tuple[str, ...] = tuple(spec.name for spec in CONTRACT_V1)
