@@ -113,3 +113,16 @@ def test_the_facade_example_decides_the_samples() -> None:
     decisions = list(ur.decide_all(evaluator, reader.read(str(ROOT / "samples" / "accounts.csv")),
                                    date(2026, 11, 2), summary))
     assert summary.read == summary.decided == len(decisions) == 50
+
+
+def test_the_architecture_page_shows_the_layers_the_contract_enforces() -> None:
+    import re
+    import tomllib
+
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    layers = next(c["layers"] for c in config["tool"]["importlinter"]["contracts"]
+                  if c["type"] == "layers")
+    page = (ROOT / "docs" / "architecture.md").read_text()
+    block = page.split("<!-- layers:")[1].split("<!-- /layers -->")[0]
+    drawn = [m.group(1).strip() for m in re.finditer(r"^ (\w+(?: \| \w+)?)\s{2,}", block, re.M)]
+    assert drawn == layers
