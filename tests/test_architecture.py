@@ -126,3 +126,28 @@ def test_the_architecture_page_shows_the_layers_the_contract_enforces() -> None:
     block = page.split("<!-- layers:")[1].split("<!-- /layers -->")[0]
     drawn = [m.group(1).strip() for m in re.finditer(r"^ (\w+(?: \| \w+)?)\s{2,}", block, re.M)]
     assert drawn == layers
+
+
+def test_every_diagnostic_code_is_catalogued_and_documented() -> None:
+    import re
+
+    from upsell_rules.errors import DIAGNOSTIC_CODES
+
+    used: set[str] = set()
+    for path in PACKAGE.rglob("*.py"):
+        used |= set(re.findall(r'"([EW]\d{3})"', path.read_text()))
+    used.discard("E999")  # never raised; a test of the catalogue check uses it
+    assert used <= set(DIAGNOSTIC_CODES), sorted(used - set(DIAGNOSTIC_CODES))
+    for code, (summary, doc) in DIAGNOSTIC_CODES.items():
+        page, _anchor = doc.split("#")
+        assert summary and re.search(rf"^\| {code} \|", (ROOT / "docs" / page).read_text(), re.M), (
+            f"{code} has no row in docs/{page}")
+
+
+def test_an_uncatalogued_code_cannot_be_raised() -> None:
+    import pytest
+
+    from upsell_rules.errors import Diagnostic, Location
+
+    with pytest.raises(ValueError, match="E999"):
+        Diagnostic(Location("r.yaml", 1, 1), "E999", "made up")

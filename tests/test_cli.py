@@ -205,6 +205,7 @@ def test_validate_findings_exit_1_and_format(tmp_path: Path) -> None:
             "severity": "error",
             "message": "triggers[7].upsell_type: unknown upsell type 'adon' "
             "(did you mean 'addon'?)",
+            "doc": "authoring.md#diagnostic-codes",
         }
     ]
 

@@ -489,6 +489,7 @@ def test_cli_json_findings_match_the_text_ones(tmp_path: Path) -> None:
             "severity": "error",
             "message": "triggers[7].upsell_type: unknown upsell type 'adon' "
             "(did you mean 'addon'?)",
+            "doc": "authoring.md#diagnostic-codes",
         }
     ]
 

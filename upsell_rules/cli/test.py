@@ -90,9 +90,7 @@ def render_text(results: list[FileResult]) -> str:
 
 
 def _diag_dict(d: Diagnostic) -> dict[str, Any]:
-    loc = d.location
-    return {"path": loc.path, "line": loc.line, "col": loc.col, "code": d.code,
-            "message": d.message}
+    return d.as_dict()
 
 
 def to_json(results: list[FileResult]) -> dict[str, Any]:

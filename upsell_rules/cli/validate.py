@@ -41,17 +41,7 @@ def validate(rulesets: tuple[str, ...], fmt: str) -> None:
         _, found = check_ruleset(path, registry)
         findings.extend(found)
     if fmt == "json":
-        payload = [
-            {
-                "path": f.location.path,
-                "line": f.location.line,
-                "col": f.location.col,
-                "code": f.code,
-                "severity": "error" if f.is_error else "warning",
-                "message": f.message,
-            }
-            for f in findings
-        ]
+        payload = [f.as_dict() for f in findings]
         click.echo(json.dumps(payload, indent=2))
     else:
         for finding in findings:
