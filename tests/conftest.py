@@ -11,6 +11,9 @@ import os
 
 from hypothesis import HealthCheck, settings
 
+# Session fixtures every test may use: a PostgreSQL server, the installed example plugin.
+from tests.support import example_plugin_site, postgres_url  # noqa: F401
+
 settings.register_profile(
     "ci",
     deadline=None,
