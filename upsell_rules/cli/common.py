@@ -97,8 +97,25 @@ def data_option(func: F) -> F:
     )(func)
 
 
+def _allow_ruleset_query(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+    # Read by the SQL source plugin (and inherited by --jobs workers) for this run only.
+    if value:
+        os.environ["UPSELL_RULES_ALLOW_RULESET_QUERY"] = "1"
+
+
 def data_inputs_option(func: F) -> F:
-    """``--data INPUT`` (repeatable): inputs joined into one record per account."""
+    """``--data INPUT`` (repeatable): inputs joined into one record per account.
+
+    Also ``--allow-ruleset-query``: the operator lets the ruleset's SQL query run.
+    """
+    func = click.option(
+        "--allow-ruleset-query",
+        is_flag=True,
+        expose_value=False,
+        callback=_allow_ruleset_query,
+        help="Let the ruleset's sources.sql.query run (still one read-only SELECT). "
+        "Without it only a query given in --data runs.",
+    )(func)
     return click.option(
         "--data",
         "data",

@@ -655,6 +655,11 @@ class _Builder:
                     continue
                 if self.option_value((*path, key), f"option '{key}'", spec, value):
                     checked[key] = value
+                if spec.operator_only:
+                    self.add((*path, key), "W155",
+                             f"sources.{name}.{key}: this option is the operator's; it is "
+                             "used only when the run allows it (--allow-ruleset-query), "
+                             "else the run stops", key=True)
             out[name] = checked
         return out
 
