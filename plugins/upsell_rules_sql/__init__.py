@@ -13,7 +13,8 @@ ruleset's ``sources.sql`` section (``table:`` or ``query:``), else the table
 allows it (``--allow-ruleset-query``, or ``UPSELL_RULES_ALLOW_RULESET_QUERY=1``). Any
 query must be a single ``SELECT`` and runs in a read-only transaction (SQLite
 ``query_only``, PostgreSQL/Oracle ``SET TRANSACTION READ ONLY``, MySQL/MariaDB
-``SET SESSION TRANSACTION READ ONLY``); other databases read tables only. Each row is one account; column names are field names. Dates, decimals
+``SET SESSION TRANSACTION READ ONLY``); other databases read tables only.
+Each row is one account; column names are field names. Dates, decimals
 and PostgreSQL arrays are turned into the values the data contract expects.
 
 PostgreSQL needs a driver: ``pip install 'upsell-rules[postgres]'`` (psycopg 3).
