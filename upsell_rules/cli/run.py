@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from datetime import date
 from typing import Any, TextIO
@@ -30,7 +31,13 @@ from upsell_rules.errors import (
     RecordError,
     UpsellRulesError,
 )
-from upsell_rules.io.delivery import SinkConfigError, SinkTarget, deliver, resolve_sinks
+from upsell_rules.io.delivery import (
+    ALLOW_ENV,
+    SinkConfigError,
+    SinkTarget,
+    deliver,
+    resolve_sinks,
+)
 from upsell_rules.io.records import Account, AccountReader
 from upsell_rules.plugin.types import DeliveryReport
 
@@ -80,6 +87,13 @@ def render_report(
     return lines
 
 
+def _allow_env(ctx: click.Context, param: click.Parameter, names: tuple[str, ...]) -> None:
+    # Read by resolve_sinks: the operator lets the ruleset's ${NAME} be expanded.
+    if names:
+        listed = [n for n in os.environ.get(ALLOW_ENV, "").split(",") if n]
+        os.environ[ALLOW_ENV] = ",".join([*listed, *names])
+
+
 @click.command("run")
 @ruleset_argument
 @data_inputs_option
@@ -107,6 +121,15 @@ def render_report(
     default="text",
     show_default=True,
     help="How to print the delivery report.",
+)
+@click.option(
+    "--allow-env",
+    multiple=True,
+    metavar="NAME",
+    expose_value=False,
+    callback=_allow_env,
+    help="Let the ruleset's ${NAME} read this environment variable (variables named "
+    "UPSELL_RULES_... are always allowed). Repeatable.",
 )
 @engine_option
 def run_command(

@@ -115,7 +115,10 @@ FILE_SINK = Sink(
     ),
     deliver=deliver_file,
     options={
-        "path": ParamSpec("string", required=True, description="file to write"),
+        "path": ParamSpec(
+            "string", required=True, is_path=True,
+            description="file to write (in a ruleset: inside the ruleset's folder)",
+        ),
         "format": ParamSpec(
             "string", None, description="jsonl, json or csv (default: by the extension)"
         ),

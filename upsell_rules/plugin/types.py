@@ -81,7 +81,8 @@ class ParamSpec:
     source and sink options, e.g. the events a ruleset counts as gated-feature attempts).
     ``operator_only`` marks an option that is the operator's to give (a SQL query): a
     ruleset that sets it gets a warning from ``validate``, and the plugin refuses it
-    unless the operator opts in for the run.
+    unless the operator opts in for the run. ``is_path`` marks a file path: given in a
+    ruleset it is relative to the ruleset's folder and may not leave it.
     """
 
     kind: ParamKind
@@ -89,6 +90,7 @@ class ParamSpec:
     required: bool = False
     description: str = ""
     operator_only: bool = False
+    is_path: bool = False
 
 
 @dataclass(frozen=True)
