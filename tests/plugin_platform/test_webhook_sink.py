@@ -226,10 +226,10 @@ def sink_line(path: Path, sink_id: str) -> int:
 
 
 def test_run_delivers_then_skips_on_the_second_run(hook: Hook, tmp_path: Path) -> None:
-    ruleset = ruleset_with_sinks(tmp_path, f"""sinks:
+    ruleset = ruleset_with_sinks(tmp_path, """sinks:
   csm_hook:
     type: webhook
-    url: ${{UPSELL_RULES_HOOK_URL}}
+    url: ${UPSELL_RULES_HOOK_URL}
     ledger: ledger.jsonl
     backoff: 0.01
     bands: [act_now]
