@@ -11,7 +11,14 @@ import hashlib
 import re
 import urllib.parse
 
-__all__ = ["printable", "redact_text", "redact_url"]
+__all__ = [
+    "markdown_code",
+    "markdown_text",
+    "printable",
+    "printable_lines",
+    "redact_text",
+    "redact_url",
+]
 
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
@@ -25,6 +32,33 @@ def printable(text: str) -> str:
     tabs would break a layout. ``\\x1b[2J`` is shown as those six characters.
     """
     return _CONTROL.sub(lambda match: repr(match.group())[1:-1], text)
+
+
+def printable_lines(text: str) -> str:
+    """:func:`printable` for a multi-line report: line breaks are kept, nothing else."""
+    return "\n".join(printable(line) for line in text.split("\n"))
+
+
+_MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+!|<>~@])")
+_AUTOLINK = re.compile(r"(?i)(://|www\.)")
+
+
+def markdown_text(text: str) -> str:
+    """``text`` as literal Markdown (GitHub flavour): no image, link, HTML or emphasis.
+
+    The punctuation Markdown reads inline is backslash-escaped, ``&`` becomes ``&amp;``
+    (no entity), a bare ``https://`` or ``www.`` is broken so it is no autolink, and
+    line breaks become spaces (a table row stays one row).
+    """
+    text = printable(" ".join(text.splitlines())).replace("&", "&amp;")
+    text = _MARKDOWN.sub(r"\\\1", text)
+    return _AUTOLINK.sub(lambda m: "\\" + m.group() if m.group() == "://" else
+                         m.group()[:3] + "\\.", text)
+
+
+def markdown_code(text: str) -> str:
+    """``text`` for inside a single-backquote code span: backquotes replaced, printable."""
+    return printable(" ".join(text.splitlines())).replace("`", "'")
 
 
 def _host(host: str) -> str:
