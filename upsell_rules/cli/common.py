@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import re
 import signal
 import sys
 import tempfile
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date
 from typing import Any, TextIO, TypeVar
@@ -281,10 +282,34 @@ def output_stream(path: str | None) -> Iterator[TextIO]:
             os.fsync(handle.fileno())
         os.chmod(tmp, _mode_for(path))
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
+        if isinstance(exc, OSError) and exc.errno in _FULL:
+            click.echo(f"upsell-rules: error: --output {path}: cannot write: "
+                       f"{exc.strerror or exc}; the previous file (if any) was kept", err=True)
+            raise SystemExit(EXIT_USAGE) from None
         raise
+
+
+#: Errors of a full disk, a quota or a file-size limit (ulimit -f): exit 2, not a traceback.
+_FULL = frozenset({errno.ENOSPC, errno.EFBIG, errno.EDQUOT})
+
+
+def refuse_output_over_input(output: str | None, inputs: Sequence[str]) -> None:
+    """Exit 2 when ``--output`` names one of the input files: it would be overwritten."""
+    if output is None or not os.path.exists(output):
+        return
+    for spec in inputs:
+        for candidate in (spec, spec.partition(":")[2]):
+            try:
+                same = bool(candidate) and os.path.samefile(candidate, output)
+            except OSError:
+                same = False
+            if same:
+                click.echo(f"upsell-rules: error: --output {output} is the input {spec}: "
+                           "writing it would destroy the input; choose another file", err=True)
+                raise SystemExit(EXIT_USAGE)
 
 
 def _mode_for(path: str) -> int:
