@@ -206,3 +206,29 @@ def test_file_sink_honours_umask_and_the_old_mode(tmp_path: Path) -> None:
     assert stat.S_IMODE(os.stat(new).st_mode) == 0o644
     assert stat.S_IMODE(os.stat(old).st_mode) == 0o640
     assert json.loads(new.read_text(encoding="utf-8").splitlines()[0])["account_id"]
+
+
+# --- item 19: a test file reads only inside its repository or the current folder -----------
+
+
+def test_a_tests_file_cannot_read_data_outside(tmp_path: Path) -> None:
+    project = tmp_path / "project"
+    (project / "rulesets").mkdir(parents=True)
+    (project / "rulesets" / "r.yaml").write_bytes(Path(RULESET).read_bytes())
+    secrets = tmp_path / "secrets.csv"
+    secrets.write_bytes((ROOT / "samples" / "accounts.csv").read_bytes())
+    inside = project / "accounts.csv"
+    inside.write_bytes(secrets.read_bytes())
+    case = ("as_of: 2026-11-02\ncases:\n  - name: probe\n    sample: ACC-1001\n"
+            "    expect: {band: act_now}\n")
+    for data, ok in (("../../secrets.csv", False), (str(secrets), False),
+                     ("../accounts.csv", True)):
+        test_file = project / "rulesets" / "r.tests.yaml"
+        test_file.write_text(f"ruleset: r.yaml\ndata: {data}\n" + case, encoding="utf-8")
+        result = run("test", "rulesets/r.tests.yaml", cwd=project)
+        if ok:
+            assert result.returncode == 0, result.stdout + result.stderr
+        else:
+            assert result.returncode != 0
+            assert "is outside the repository and the current folder" in result.stdout
+            assert "E308" in result.stdout
