@@ -158,6 +158,23 @@ def _headers(extra: Any) -> tuple[dict[str, str], list[str]]:
     return headers, problems
 
 
+def _secrets(url: str, headers: Mapping[str, str]) -> list[str]:
+    """Parts of the URL and header values an answer may echo back (longest first)."""
+    parts = urllib.parse.urlsplit(url)
+    found = [seg for seg in parts.path.split("/") if seg]
+    found += [v for _, v in urllib.parse.parse_qsl(parts.query)] + [parts.query]
+    found += [parts.password or "", parts.username or "", *headers.values()]
+    found += [word for value in headers.values() for word in value.split()]
+    return sorted({s for s in found if len(s) >= 4}, key=len, reverse=True)
+
+
+def _scrub(detail: str, secrets: Sequence[str]) -> str:
+    """``detail`` with every secret replaced by ``***`` (an endpoint may echo them)."""
+    for secret in secrets:
+        detail = detail.replace(secret, "***")
+    return detail
+
+
 def _fail_all(report: DeliveryReport, decisions: Sequence[Mapping[str, Any]]) -> DeliveryReport:
     reason = "; ".join(report.errors)
     report.results = [
@@ -237,6 +254,7 @@ def _deliver_each(
     target = hashlib.sha256(url.encode("utf-8")).hexdigest()[:16]
     as_of = context.as_of.isoformat()
     unreachable = ""
+    secrets = _secrets(url, extra)
     for decision in decisions:
         account_id = str(decision.get("account_id", ""))
         key = idempotency_key(account_id, context.ruleset, as_of)
@@ -260,6 +278,7 @@ def _deliver_each(
             **extra,
         }
         answer, attempts = _attempts(url, body, headers, settings)
+        answer = Answer(answer.status, _scrub(answer.detail, secrets))
         if answer.status is not None and 200 <= answer.status < 300:
             ledger.record(target, key, {
                 "account_id": account_id,
