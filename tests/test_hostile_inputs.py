@@ -232,3 +232,17 @@ def test_a_tests_file_cannot_read_data_outside(tmp_path: Path) -> None:
             assert result.returncode != 0
             assert "is outside the repository and the current folder" in result.stdout
             assert "E308" in result.stdout
+
+
+def test_validate_findings_show_ruleset_escapes_as_text(tmp_path: Path) -> None:
+    ruleset = tmp_path / "r.yaml"
+    ruleset.write_text(Path(RULESET).read_text(encoding="utf-8")
+                       + '\n"\\e]0;pwned\\a\\e[2J": {}\n', encoding="utf-8")
+    for command in ("validate", "dry-run"):
+        args = [command, str(ruleset)]
+        if command == "dry-run":
+            args += ["--data", "samples/accounts.csv", "--as-of", AS_OF]
+        result = run(*args)
+        shown = result.stdout + result.stderr
+        assert result.returncode in (1, 2) and "\\x1b]0;pwned" in shown
+        assert "\x1b" not in shown and "\x07" not in shown

@@ -23,6 +23,7 @@ from upsell_rules.plugin.registry import Registry, default_registry
 from upsell_rules.ruleset.loader import check_ruleset
 from upsell_rules.ruleset.model import Ruleset
 from upsell_rules.ruleset.overrides import OverrideError, OverrideSet
+from upsell_rules.safetext import printable
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -180,7 +181,7 @@ def report_join(reader: Any) -> None:
 def print_diagnostics(findings: list[Diagnostic], out: TextIO | None = None) -> None:
     """Print findings as ``path:line:col: CODE message``."""
     for finding in findings:
-        click.echo(str(finding), file=out or sys.stdout)
+        click.echo(printable(str(finding)), file=out or sys.stdout)
 
 
 def set_option(func: F) -> F:
@@ -243,7 +244,7 @@ def load_or_exit(
             )
         raise SystemExit(EXIT_USAGE)
     for warning in findings:
-        click.echo(f"upsell-rules: warning: {warning}", err=True)
+        click.echo(printable(f"upsell-rules: warning: {warning}"), err=True)
     if overrides is not None:
         ruleset = overrides.identify(ruleset)
     return ruleset

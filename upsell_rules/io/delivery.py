@@ -26,7 +26,7 @@ from upsell_rules.expr.check import did_you_mean
 from upsell_rules.plugin.registry import Registry
 from upsell_rules.plugin.types import DeliveryReport, DeliveryResult, Sink, SinkContext
 from upsell_rules.ruleset.model import Ruleset
-from upsell_rules.safetext import redact_url
+from upsell_rules.safetext import redact_text, redact_url
 
 #: A ruleset may read environment variables whose names start with this...
 ENV_PREFIX = "UPSELL_RULES_"
@@ -237,7 +237,7 @@ def deliver(
     except Exception as exc:
         reason = (
             f"plugin '{target.plugin}' failed in sink '{target.sink.name}': "
-            f"{type(exc).__name__}: {exc}"
+            f"{type(exc).__name__}: {redact_text(str(exc))}"
         )
         report = DeliveryReport(target.sink.name, errors=[reason])
         report.results = [
