@@ -124,7 +124,8 @@ def test_the_architecture_page_shows_the_layers_the_contract_enforces() -> None:
                   if c["type"] == "layers")
     page = (ROOT / "docs" / "architecture.md").read_text()
     block = page.split("<!-- layers:")[1].split("<!-- /layers -->")[0]
-    drawn = [m.group(1).strip() for m in re.finditer(r"^ (\w+(?: \| \w+)?)\s{2,}", block, re.M)]
+    drawn = [m.group(1).strip()
+             for m in re.finditer(r"^ (\w+(?: \| \w+)*)(?:\s{2,}|$)", block, re.M)]
     assert drawn == layers
 
 

@@ -31,7 +31,7 @@ if str(FUZZ) not in sys.path:
 
 import harness  # noqa: E402
 
-TARGETS = ("expr", "ruleset", "csv", "json", "jsonl")
+TARGETS = ("expr", "ruleset", "csv", "json", "jsonl", "templates", "webhook")
 
 
 def target(name: str) -> ModuleType:
@@ -196,3 +196,35 @@ def test_json_and_jsonl_targets(records: list[dict[str, Any]], wrap: bool, cut: 
         run("json", text.encode("utf-8", "surrogatepass"))
     for text in (as_lines, as_lines[:cut]):
         run("jsonl", text.encode("utf-8", "surrogatepass"))
+
+
+# --- issue 12: templates and webhook answers ---------------------------------------------
+
+_TEMPLATE_BITS = ["{a}", "{k}", "{c:list}", "{b:pct}", "{h:int}", "{i:money}", "{j}", "[", "]",
+                  "{", "}", "{a:bogus}", " ", "x", "\n", "{0.__class__}", "{x}"]
+
+
+@settings(max_examples=150)
+@given(pieces=st.lists(st.sampled_from(_TEMPLATE_BITS), max_size=40),
+       repeat=st.sampled_from([1, 1, 3, 120]), values=st.text(max_size=30))
+def test_templates_target(pieces: list[str], repeat: int, values: str) -> None:
+    text = "".join(pieces) * repeat
+    run("templates", text.encode("utf-8", "surrogatepass") + b"\x00"
+        + values.encode("utf-8", "surrogatepass"))
+
+
+_STATUS_LINES = [b"HTTP/1.1 200 OK", b"HTTP/1.0 201 Created", b"HTTP/1.1 301 Moved",
+                 b"HTTP/1.1 307 Temporary Redirect", b"HTTP/1.1 429 Slow", b"HTTP/1.1 500 X",
+                 b"HTTP/1.1 99 Odd", b"HTTP/2 200", b"garbage", b""]
+_HEADER_LINES = [b"Content-Length: 5", b"Content-Length: -1", b"Content-Length: 99999",
+                 b"Location: http://127.0.0.1:1/S3CRETpathTOKEN", b"Location: \x1b[2J",
+                 b"Transfer-Encoding: chunked", b"X: \xff\xfe", b"NoColon"]
+
+
+@settings(max_examples=40, deadline=None)
+@given(status=st.sampled_from(_STATUS_LINES),
+       headers=st.lists(st.sampled_from(_HEADER_LINES), max_size=3),
+       body=st.binary(max_size=60) | st.sampled_from([b"\x1b]0;t\x07", b"S3CRETpathTOKEN"]),
+       end=st.sampled_from([b"\r\n\r\n", b"\r\n", b""]))
+def test_webhook_target(status: bytes, headers: list[bytes], body: bytes, end: bytes) -> None:
+    run("webhook", b"\r\n".join([status, *headers]) + end + body)

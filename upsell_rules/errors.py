@@ -243,6 +243,11 @@ DIAGNOSTIC_CODES: dict[str, tuple[str, str]] = {
         'a gate, red flag or trigger whose condition can never hold',
         "authoring.md#diagnostic-codes",
     ),
+    "W155": (
+        "a ruleset carries a SQL query (sources.sql.query), which runs only when the operator "
+        "allows it for the run",
+        "authoring.md#diagnostic-codes",
+    ),
     "W201": (
         'an input field is declared with a different type than the data contract gives it',
         "authoring.md#diagnostic-codes",

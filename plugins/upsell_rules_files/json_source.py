@@ -37,13 +37,27 @@ class _NonStandardConstant(ValueError):
         self.name = name
 
 
+class _HugeNumber(_NonStandardConstant):
+    """An integer longer than Python converts (4,300 digits): that record fails."""
+
+
+#: Python refuses to convert longer integer text (CVE-2020-10735); such a record fails.
+MAX_INT_DIGITS = 4300
+
+
 def _reject_constant(name: str) -> Any:
     raise _NonStandardConstant(name)
 
 
-_STRICT = json.JSONDecoder(parse_constant=_reject_constant)
+def _parse_int(text: str) -> int:
+    if len(text) > MAX_INT_DIGITS:
+        raise _HugeNumber(f"a number of {len(text.lstrip('-')):,} digits")
+    return int(text)
+
+
+_STRICT = json.JSONDecoder(parse_constant=_reject_constant, parse_int=_parse_int)
 # Used only to find where a rejected value ends, so reading can go on after it.
-_LENIENT = json.JSONDecoder()
+_LENIENT = json.JSONDecoder(parse_int=lambda text: 0)
 
 _Records = Generator[RawRecord | RecordError, None, int | None]
 
@@ -161,6 +175,44 @@ def _read_jsonl_text(path: str) -> Iterator[RawRecord | RecordError]:
         lines.close()
 
 
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+
+
+def _lone_surrogate(value: Any) -> str | None:
+    """The first text in ``value`` that holds a lone surrogate (no UTF-8 form), or None."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return value
+        return None
+    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(
+        value, list) else ()
+    for key, item in items:
+        found = _lone_surrogate(key) if isinstance(key, str) else None
+        found = found or _lone_surrogate(item)
+        if found is not None:
+            return found
+    return None
+
+
+def _surrogate_error(location: Location, raw: str, value: Any) -> RecordError | None:
+    """A record error when ``value`` (decoded from ``raw``) holds a lone surrogate.
+
+    Such text (``"\\ud800"``) is valid JSON but cannot be written as UTF-8: the record
+    fails here instead of the output failing half-way. Only text holding a surrogate
+    escape is scanned, so ordinary records cost one search.
+    """
+    if _SURROGATE_ESCAPE.search(raw) is None:
+        return None
+    found = _lone_surrogate(value)
+    if found is None:
+        return None
+    shown = found.encode("utf-8", "backslashreplace").decode("ascii", "replace")[:60]
+    return RecordError(location, f"not valid text: a lone surrogate in '{shown}' (a \\uD800-"
+                                 "\\uDFFF escape without its pair); fix the export")
+
+
 def _jsonl_record(path: str, number: int, line: str) -> RawRecord | RecordError:
     # The fast decoder takes the usual case, an object; json decodes (and reports)
     # everything else.
@@ -176,7 +228,8 @@ def _jsonl_record(path: str, number: int, line: str) -> RawRecord | RecordError:
     except RecursionError:
         return RecordError(Location(path, number), "not valid JSON: nested too deeply")
     if isinstance(value, dict):
-        return RawRecord(values=value, location=Location(path, number))
+        bad = _surrogate_error(Location(path, number), line, value)
+        return bad or RawRecord(values=value, location=Location(path, number))
     return RecordError(Location(path, number), f"expected a JSON object, got {json_kind(value)}")
 
 
@@ -282,7 +335,11 @@ class _JsonReader:
                     yield decoded
                     return None
                 value, end = decoded
-                if isinstance(value, dict):
+                bad = (_surrogate_error(self.location(start), text[start:end], value)
+                       if isinstance(value, dict) else None)
+                if bad is not None:
+                    yield bad
+                elif isinstance(value, dict):
                     yield RawRecord(values=value, location=self.location(start))
                 else:
                     yield RecordError(
@@ -391,4 +448,7 @@ class _JsonReader:
 
 
 def _constant_message(name: str) -> str:
+    if name.startswith("a number of "):
+        return (f"{name}: longer than the {MAX_INT_DIGITS:,} digits a number may have "
+                "(a limit: see docs/security.md)")
     return f"not valid JSON: {name} is not a JSON value (use null or a number)"

@@ -9,7 +9,12 @@ being named:
 
 What to read: ``?table=NAME`` or ``?query=SELECT...`` at the end of the URL, else the
 ruleset's ``sources.sql`` section (``table:`` or ``query:``), else the table
-``accounts``. Each row is one account; column names are field names. Dates, decimals
+``accounts``. A query is the operator's: one from a ruleset runs only when the run
+allows it (``--allow-ruleset-query``, or ``UPSELL_RULES_ALLOW_RULESET_QUERY=1``). Any
+query must be a single ``SELECT`` and runs in a read-only transaction (SQLite
+``query_only``, PostgreSQL/Oracle ``SET TRANSACTION READ ONLY``, MySQL/MariaDB
+``SET SESSION TRANSACTION READ ONLY``); other databases read tables only.
+Each row is one account; column names are field names. Dates, decimals
 and PostgreSQL arrays are turned into the values the data contract expects.
 
 PostgreSQL needs a driver: ``pip install 'upsell-rules[postgres]'`` (psycopg 3).
@@ -28,6 +33,13 @@ from typing import Any
 from upsell_rules.errors import InputError, Location, RecordError
 from upsell_rules.plugin.hookspecs import hookimpl
 from upsell_rules.plugin.types import ParamSpec, RawRecord, Source, SourceContext
+from upsell_rules_sql.safety import (
+    ALLOW_ENV,
+    QueryError,
+    check_single_select,
+    read_only_statement,
+    ruleset_query_allowed,
+)
 
 __all__ = ["SQL_SOURCE", "matches_sql", "read_sql", "upsell_rules_sources"]
 
@@ -64,6 +76,37 @@ def _first_line(exc: BaseException) -> str:
     return text.splitlines()[0] if text else type(exc).__name__
 
 
+_PASSWORD = re.compile(r"(://[^:/@\s]*:)[^@/\s]*@")
+
+
+def _hide_password(spec: str) -> str:
+    """``spec`` with the password of a ``user:password@`` part replaced by ``***``."""
+    return _PASSWORD.sub(r"\1***@", spec)
+
+
+def _checked_query(query: str, label: str, from_ruleset: bool, dialect: str) -> str:
+    """The query if it may run here, else an :class:`InputError` saying why, located."""
+    where = "sources.sql.query in the ruleset" if from_ruleset else f"{label}: query="
+    if from_ruleset and not ruleset_query_allowed():
+        raise InputError(
+            f"{label}: the ruleset gives a SQL query (sources.sql.query); a query from a "
+            "ruleset runs only when the operator allows it for the run: "
+            f"--allow-ruleset-query (or {ALLOW_ENV}=1), or give the query on the command "
+            "line (?query=...)"
+        )
+    try:
+        check_single_select(query)
+    except QueryError as exc:
+        raise InputError(f"{where}, column {exc.offset + 1}: {exc.message}") from None
+    if read_only_statement(dialect) is None:
+        raise InputError(
+            f"{label}: queries are read only where the database can be made read-only "
+            f"(SQLite, PostgreSQL, MySQL, MariaDB, Oracle), not {dialect}; read a table "
+            "or a view (table=NAME) instead"
+        )
+    return query
+
+
 def read_sql(spec: str, context: SourceContext) -> Iterator[RawRecord | RecordError]:
     """Yield one raw record per row of the table or query."""
     try:
@@ -78,7 +121,9 @@ def read_sql(spec: str, context: SourceContext) -> Iterator[RawRecord | RecordEr
         try:
             url = make_url(spec)
         except Exception as exc:
-            raise InputError(f"{spec}: not a database URL: {_first_line(exc)}") from None
+            raise InputError(
+                f"{_hide_password(spec)}: not a database URL: {_first_line(exc)}"
+            ) from None
     else:
         if not os.path.isfile(spec):
             raise InputError(f"{spec}: no such SQLite file")
@@ -88,15 +133,20 @@ def read_sql(spec: str, context: SourceContext) -> Iterator[RawRecord | RecordEr
     if url.drivername == "postgresql":
         url = url.set(drivername="postgresql+psycopg")  # psycopg 3, from the postgres extra
     table = url.query.get("table") or context.options.get("table")
-    query = url.query.get("query") or context.options.get("query")
+    query = url.query.get("query")
+    from_ruleset = False
+    if not query and not url.query.get("table") and context.options.get("query"):
+        query, from_ruleset = context.options.get("query"), True
     url = url.difference_update_query(["table", "query"])
     if isinstance(table, tuple) or isinstance(query, tuple):
         raise InputError(f"{spec}: give table= or query= once")
     shown = url.render_as_string(hide_password=True)
     if query:
         what = "query"
-        statement: Any = sa.text(str(query))
         label = f"{shown} (query)"
+        statement: Any = sa.text(
+            _checked_query(str(query), label, from_ruleset, url.get_backend_name())
+        )
     else:
         name = str(table or "accounts")
         if not _TABLE.match(name):
@@ -116,6 +166,11 @@ def read_sql(spec: str, context: SourceContext) -> Iterator[RawRecord | RecordEr
         raise InputError(f"{shown}: cannot use this database URL: {_first_line(exc)}") from None
     try:
         with engine.connect() as connection:
+            read_only = read_only_statement(url.get_backend_name())
+            if read_only is not None:
+                # Before the first read, so the whole transaction is read-only; the
+                # connection is rolled back when it closes, never committed.
+                connection.exec_driver_sql(read_only)
             try:
                 result = connection.execution_options(stream_results=True).execute(statement)
             except Exception as exc:
@@ -156,7 +211,12 @@ SQL_SOURCE = Source(
     read=_read_without_context,
     options={
         "table": ParamSpec("string", None, description="table to read (default: accounts)"),
-        "query": ParamSpec("string", None, description="SQL query to run instead of a table"),
+        "query": ParamSpec(
+            "string", None,
+            description="SQL query to run instead of a table (one SELECT; from a ruleset "
+            "only with --allow-ruleset-query)",
+            operator_only=True,
+        ),
     },
     read_with_context=read_sql,
 )

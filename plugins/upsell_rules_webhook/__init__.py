@@ -1,4 +1,4 @@
-"""Webhook sink: POST one JSON body per decision to a URL, exactly once.
+"""Webhook sink: POST one JSON body per decision to a URL, with an idempotency key.
 
 Registered through the ``upsell_rules`` entry point as ``webhook``. Use it with
 ``upsell-rules run ... --sink webhook:https://example.com/hook`` or a ruleset entry::
@@ -6,20 +6,24 @@ Registered through the ``upsell_rules`` entry point as ``webhook``. Use it with
     sinks:
       csm_slack:
         type: webhook
-        url: ${SLACK_WEBHOOK_URL}     # read from the environment at run time
-        body: slack                   # {"text": "..."}: Slack, Teams and Mattermost take it
+        url: ${UPSELL_RULES_SLACK_URL}   # read from the environment at run time
+        body: slack                      # {"text": "..."}: Slack, Teams and Mattermost take it
         bands: [act_now]
 
-How a delivery goes:
+How a delivery goes (docs/security.md says exactly what is guaranteed):
 
 - Each request carries ``Idempotency-Key``: a hash of the account id, the ruleset name and
   version and the as-of date, so the receiver can drop a repeat, and so do we: a key
   delivered successfully to a URL is written to the **ledger** (``ledger:``, by default
-  ``.upsell-rules/webhook-ledger.jsonl`` in the working folder) and never sent to that URL
-  again, even by a later run. Delete the ledger's line to send it once more.
-- A 2xx answer is a delivery. 429, 5xx, a refused connection or a timeout (``timeout:``
-  seconds) are retried ``retries:`` times with exponential backoff (``backoff:`` seconds,
-  doubled each time). Any other answer (400, 401, 404...) fails at once.
+  ``.upsell-rules/webhook-ledger.jsonl`` in the working folder; in a ruleset, a path
+  inside the ruleset's folder) and never sent to that URL again, even by a later run.
+  One run at a time uses a ledger: another waits ``lock_wait`` seconds, then stops.
+- Only a 2xx answer is a delivery. A redirect is not followed: it is a failed delivery
+  (the body and headers never go to another URL). 429, 5xx, a refused connection or no
+  complete answer within ``timeout`` seconds (connecting, sending and the answer
+  together) are retried ``retries`` times with exponential backoff (``backoff:``
+  seconds, doubled each time, each wait at most 60 s), all within ``deadline`` seconds
+  per decision. Any other answer (400, 401, 404...) fails at once.
 - When the endpoint cannot be reached at all, the remaining decisions are reported as
   not attempted instead of each waiting through its retries.
 """
@@ -29,16 +33,14 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import time
-import urllib.error
 import urllib.parse
-import urllib.request
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 from upsell_rules import __version__
-from upsell_rules.io.delivery import redact_url
 from upsell_rules.plugin.hookspecs import hookimpl
 from upsell_rules.plugin.types import (
     DeliveryReport,
@@ -47,18 +49,36 @@ from upsell_rules.plugin.types import (
     Sink,
     SinkContext,
 )
+from upsell_rules.safetext import redact_text, redact_url
+from upsell_rules_webhook.http import Answer, post, redirect_detail
+from upsell_rules_webhook.ledger import Ledger, LedgerBusy, inert_line
 
 __all__ = [
+    "LIMITS",
     "WEBHOOK_SINK",
     "Ledger",
     "deliver_webhook",
     "idempotency_key",
+    "inert_line",
+    "slack_escape",
     "slack_text",
     "upsell_rules_sinks",
 ]
 
 DEFAULT_LEDGER = os.path.join(".upsell-rules", "webhook-ledger.jsonl")
 RETRY_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
+#: The most a ruleset (or --sink) may ask for: option -> (lowest, highest).
+LIMITS: dict[str, tuple[float, float]] = {
+    "timeout": (0.05, 120.0),
+    "retries": (0, 10),
+    "backoff": (0.0, 30.0),
+    "deadline": (0.1, 600.0),
+    "lock_wait": (0.0, 600.0),
+}
+#: The longest wait between two attempts, however many retries.
+MAX_WAIT = 60.0
+_HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
+_HEADER_VALUE = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 
 
 def idempotency_key(account_id: str, ruleset: Mapping[str, Any], as_of: str) -> str:
@@ -70,81 +90,122 @@ def idempotency_key(account_id: str, ruleset: Mapping[str, Any], as_of: str) -> 
 
 
 def shown_url(url: str) -> str:
-    """A URL safe to print: no credentials, no query, only the first path segment."""
+    """A URL safe to print (see :func:`upsell_rules.safetext.redact_url`)."""
     return redact_url(url)
 
 
-class Ledger:
-    """The keys already delivered, per destination, in a JSON Lines file.
+def slack_escape(value: Any) -> str:
+    """A value from the data as Slack text: ``&``, ``<`` and ``>`` escaped.
 
-    Each successful delivery appends one line and flushes it to disk before the next
-    request, so a run that stops half-way never resends what it delivered.
+    Slack reads ``<!channel>``, ``<@U123>`` and ``<https://x|label>`` as a mention or a
+    link; escaped, an account name can neither ping a channel nor disguise a link.
     """
-
-    def __init__(self, path: str) -> None:
-        self.path = path
-        self.delivered: set[tuple[str, str]] = set()
-        if os.path.exists(path):
-            with open(path, encoding="utf-8") as handle:
-                for line in handle:
-                    try:
-                        entry = json.loads(line)
-                    except ValueError:
-                        continue  # a line cut short by a crash: its delivery is unknown
-                    if isinstance(entry, dict):
-                        self.delivered.add((str(entry.get("target")), str(entry.get("key"))))
-
-    def seen(self, target: str, key: str) -> bool:
-        """True when ``key`` was delivered to ``target`` before."""
-        return (target, key) in self.delivered
-
-    def record(self, target: str, key: str, entry: Mapping[str, Any]) -> None:
-        """Remember a successful delivery, durably."""
-        directory = os.path.dirname(os.path.abspath(self.path))
-        os.makedirs(directory, exist_ok=True)
-        line = json.dumps({"target": target, "key": key, **entry}, ensure_ascii=False)
-        with open(self.path, "a", encoding="utf-8") as handle:
-            handle.write(line + "\n")
-            handle.flush()
-            os.fsync(handle.fileno())
-        self.delivered.add((target, key))
+    return str(value).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def slack_text(decision: Mapping[str, Any]) -> str:
-    """A one-message summary a CSM can act on (Slack mrkdwn)."""
+    """A one-message summary a CSM can act on (Slack mrkdwn), every value escaped."""
+    e = slack_escape
     action = decision.get("action") or {}
     band = str(decision.get("band", "")).replace("_", " ")
     name = decision.get("account_name") or decision.get("account_id")
-    head = f"*{name}* ({decision.get('account_id')}): {band}, score {decision.get('score')}/100"
+    head = (
+        f"*{e(name)}* ({e(decision.get('account_id'))}): {e(band)}, "
+        f"score {e(decision.get('score'))}/100"
+    )
     if decision.get("blocked"):
         head += " - blocked"
     play = f"{action.get('title') or action.get('play')}, {action.get('window', '')}".strip(", ")
-    lines = [head, f"Play: {play} (owner: {action.get('owner', 'unassigned')})"]
+    lines = [head, f"Play: {e(play)} (owner: {e(action.get('owner', 'unassigned'))})"]
     if decision.get("narrative"):
-        lines.append(str(decision["narrative"]))
+        lines.append(e(decision["narrative"]))
     return "\n".join(lines)
 
 
-def _post(
-    url: str, body: bytes, headers: Mapping[str, str], timeout: float
-) -> tuple[int | None, str]:
-    """(status, detail); status ``None`` when no answer came (refused, timeout...)."""
-    request = urllib.request.Request(url, data=body, method="POST", headers=dict(headers))
-    try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
-            return int(response.status), ""
-    except urllib.error.HTTPError as exc:
-        text = exc.read(200).decode("utf-8", "replace").strip()
-        return exc.code, f"HTTP {exc.code}" + (f": {text}" if text else "")
-    except urllib.error.URLError as exc:
-        reason = exc.reason
-        if isinstance(reason, ConnectionRefusedError):
-            return None, "connection refused"
-        return None, str(getattr(reason, "strerror", None) or reason)
-    except TimeoutError:
-        return None, f"no answer within {timeout:g} s"
-    except OSError as exc:
-        return None, str(exc.strerror or exc)
+def _settings(options: Mapping[str, Any]) -> tuple[dict[str, float], list[str]]:
+    """The numeric options, and a message for each one outside :data:`LIMITS`."""
+    values: dict[str, float] = {}
+    problems: list[str] = []
+    defaults = {"timeout": 10, "retries": 3, "backoff": 0.5, "deadline": 120, "lock_wait": 30}
+    for name, (low, high) in LIMITS.items():
+        raw = options.get(name, defaults[name])
+        try:
+            value = float(raw)
+        except (TypeError, ValueError):
+            problems.append(f"{name}: {raw!r} is not a number")
+            continue
+        if not low <= value <= high:
+            problems.append(f"{name}: {raw!r} is outside {low:g}..{high:g} (a limit)")
+        values[name] = value
+    return values, problems
+
+
+def _headers(extra: Any) -> tuple[dict[str, str], list[str]]:
+    """Extra headers, and a message (never the value) for each one a request cannot carry."""
+    headers: dict[str, str] = {}
+    problems: list[str] = []
+    for name, value in dict(extra or {}).items():
+        name, value = str(name), str(value)
+        if not _HEADER_NAME.match(name):
+            problems.append(f"headers: {redact_text(name)[:40]!r} is not a header name")
+        elif _HEADER_VALUE.search(value):
+            problems.append(
+                f"headers: the value of {name} holds a line break or control character "
+                "(not shown: it may be a secret)"
+            )
+        else:
+            headers[name] = value
+    return headers, problems
+
+
+def _secrets(url: str, headers: Mapping[str, str]) -> list[str]:
+    """Parts of the URL and header values an answer may echo back (longest first)."""
+    parts = urllib.parse.urlsplit(url)
+    found = [seg for seg in parts.path.split("/") if seg]
+    found += [v for _, v in urllib.parse.parse_qsl(parts.query)] + [parts.query]
+    found += [parts.password or "", parts.username or "", *headers.values()]
+    found += [word for value in headers.values() for word in value.split()]
+    return sorted({s for s in found if len(s) >= 4}, key=len, reverse=True)
+
+
+def _scrub(detail: str, secrets: Sequence[str]) -> str:
+    """``detail`` with every secret replaced by ``***`` (an endpoint may echo them)."""
+    for secret in secrets:
+        detail = detail.replace(secret, "***")
+    return detail
+
+
+def _fail_all(report: DeliveryReport, decisions: Sequence[Mapping[str, Any]]) -> DeliveryReport:
+    reason = "; ".join(report.errors)
+    report.results = [
+        DeliveryResult(str(d.get("account_id", "")), "failed", reason) for d in decisions
+    ]
+    return report
+
+
+def _attempts(
+    url: str, body: bytes, headers: Mapping[str, str], settings: Mapping[str, float]
+) -> tuple[Answer, int]:
+    """Send until delivered, refused for good, out of retries or past the deadline."""
+    give_up = time.monotonic() + settings["deadline"]
+    attempts = 0
+    while True:
+        attempts += 1
+        left = give_up - time.monotonic()
+        answer = post(url, body, headers, min(settings["timeout"], max(left, 0.05)))
+        status = answer.status
+        if status is not None and 200 <= status < 300:
+            return answer, attempts
+        if status is not None and 300 <= status < 400:
+            return Answer(status, redirect_detail(answer, url)), attempts
+        retryable = status is None or status in RETRY_STATUSES
+        if not retryable or attempts > settings["retries"]:
+            return answer, attempts
+        wait = min(settings["backoff"] * (2 ** (attempts - 1)), MAX_WAIT)
+        if time.monotonic() + wait >= give_up:
+            detail = f"{answer.detail}; gave up at the {settings['deadline']:g} s deadline"
+            return Answer(status, detail), attempts
+        time.sleep(wait)
 
 
 def deliver_webhook(
@@ -154,23 +215,46 @@ def deliver_webhook(
     options = context.options
     url = str(options.get("url") or "")
     report = DeliveryReport("webhook", shown_url(url) if url else "")
-    scheme = urllib.parse.urlsplit(url).scheme
-    if scheme not in ("http", "https"):
-        report.errors.append(f"url {url!r} is not an http(s) URL")
-        report.results = [
-            DeliveryResult(str(d.get("account_id", "")), "failed", report.errors[-1])
-            for d in decisions
-        ]
-        return report
-    body_kind = str(options.get("body") or "decision")
-    timeout = float(options.get("timeout", 10))
-    retries = max(0, int(options.get("retries", 3)))
-    backoff = max(0.0, float(options.get("backoff", 0.5)))
-    extra = options.get("headers") or {}
+    parts = urllib.parse.urlsplit(url)
+    try:
+        parts.port  # noqa: B018 - raises ValueError on a bad port
+        bad_url = parts.scheme not in ("http", "https") or not parts.hostname
+    except ValueError:
+        bad_url = True
+    if bad_url or any(c.isspace() for c in url):
+        report.errors.append(f"url {shown_url(url)} is not a valid http(s) URL")
+    settings, problems = _settings(options)
+    headers_extra, header_problems = _headers(options.get("headers"))
+    report.errors.extend(problems + header_problems)
+    if report.errors:
+        return _fail_all(report, decisions)
     ledger = Ledger(str(options.get("ledger") or DEFAULT_LEDGER))
+    try:
+        ledger.lock(settings["lock_wait"])
+    except LedgerBusy as exc:
+        report.errors.append(str(exc))
+        return _fail_all(report, decisions)
+    try:
+        _deliver_each(decisions, context, url, settings, headers_extra, ledger, report)
+    finally:
+        ledger.unlock()
+    return report
+
+
+def _deliver_each(
+    decisions: Sequence[Mapping[str, Any]],
+    context: SinkContext,
+    url: str,
+    settings: Mapping[str, float],
+    extra: Mapping[str, str],
+    ledger: Ledger,
+    report: DeliveryReport,
+) -> None:
+    body_kind = str(context.options.get("body") or "decision")
     target = hashlib.sha256(url.encode("utf-8")).hexdigest()[:16]
     as_of = context.as_of.isoformat()
     unreachable = ""
+    secrets = _secrets(url, extra)
     for decision in decisions:
         account_id = str(decision.get("account_id", ""))
         key = idempotency_key(account_id, context.ruleset, as_of)
@@ -186,26 +270,16 @@ def deliver_webhook(
             )
             continue
         payload: Any = {"text": slack_text(decision)} if body_kind == "slack" else decision
-        body = json.dumps(payload, ensure_ascii=False).encode("utf-8")
+        body = json.dumps(payload, ensure_ascii=False).encode("utf-8", "backslashreplace")
         headers = {
             "Content-Type": "application/json",
             "Idempotency-Key": key,
             "User-Agent": f"upsell-rules/{__version__}",
-            **{str(k): str(v) for k, v in dict(extra).items()},
+            **extra,
         }
-        attempts = 0
-        status: int | None = None
-        detail = ""
-        while True:
-            attempts += 1
-            status, detail = _post(url, body, headers, timeout)
-            if status is not None and 200 <= status < 300:
-                break
-            retryable = status is None or status in RETRY_STATUSES
-            if not retryable or attempts > retries:
-                break
-            time.sleep(backoff * (2 ** (attempts - 1)))
-        if status is not None and 200 <= status < 300:
+        answer, attempts = _attempts(url, body, headers, settings)
+        answer = Answer(answer.status, _scrub(answer.detail, secrets))
+        if answer.status is not None and 200 <= answer.status < 300:
             ledger.record(target, key, {
                 "account_id": account_id,
                 "ruleset": context.ruleset.get("name"),
@@ -214,37 +288,51 @@ def deliver_webhook(
                 "delivered_at": datetime.now(UTC).isoformat(timespec="seconds"),
             })
             report.results.append(
-                DeliveryResult(account_id, "delivered", f"HTTP {status}", attempts)
+                DeliveryResult(account_id, "delivered", f"HTTP {answer.status}", attempts)
             )
             continue
         tries = "attempt" if attempts == 1 else "attempts"
         report.results.append(
             DeliveryResult(account_id, "failed",
-                           f"not delivered after {attempts} {tries}: {detail}", attempts)
+                           f"not delivered after {attempts} {tries}: {answer.detail}", attempts)
         )
-        if status is None:
-            unreachable = detail
-    return report
+        if answer.status is None:
+            unreachable = answer.detail
 
 
 WEBHOOK_SINK = Sink(
     name="webhook",
     description=(
         "POST one JSON body per decision to a URL (the decision record, or a "
-        "Slack-compatible {'text': ...}), with retries and an Idempotency-Key; never "
-        "delivers the same key to the same URL twice (see the ledger option)."
+        "Slack-compatible {'text': ...}), with bounded retries and an Idempotency-Key; "
+        "a key delivered to a URL is not sent there again (see the ledger option)."
     ),
     deliver=deliver_webhook,
     options={
         "url": ParamSpec("string", required=True, description="where to POST (http or https)"),
         "body": ParamSpec("string", "decision", description="decision (default) or slack"),
-        "timeout": ParamSpec("number", 10, description="seconds to wait for an answer"),
-        "retries": ParamSpec("integer", 3, description="retries after a 429/5xx or no answer"),
+        "timeout": ParamSpec(
+            "number", 10,
+            description="seconds for one request, answer included (at most 120)",
+        ),
+        "retries": ParamSpec(
+            "integer", 3, description="retries after a 429/5xx or no answer (at most 10)"
+        ),
         "backoff": ParamSpec(
-            "number", 0.5, description="seconds before the first retry, doubled each time"
+            "number", 0.5,
+            description="seconds before the first retry, doubled each time (at most 30)",
+        ),
+        "deadline": ParamSpec(
+            "number", 120,
+            description="seconds for one decision, retries included (at most 600)",
+        ),
+        "lock_wait": ParamSpec(
+            "number", 30,
+            description="seconds to wait for another run using the ledger (at most 600)",
         ),
         "ledger": ParamSpec(
-            "string", DEFAULT_LEDGER, description="file of keys already delivered"
+            "string", DEFAULT_LEDGER, is_path=True,
+            description="file of keys already delivered (in a ruleset: inside its folder)",
         ),
         "headers": ParamSpec("mapping", None, description="extra request headers"),
     },

@@ -98,9 +98,9 @@ def test_table_and_query_from_the_ruleset(tmp_path: Path) -> None:
         encoding="utf-8",
     )
     result = run_cli("validate", str(ruleset))
-    assert result.returncode == 0, result.stdout
+    assert result.returncode == 1 and " W155 sources.sql.query:" in result.stdout
     got = decisions(run_cli("dry-run", str(ruleset), "--data", str(db), "--as-of", AS_OF,
-                            "--format", "jsonl"))
+                            "--format", "jsonl", "--allow-ruleset-query"))
     _, rows = sample_rows()
     assert [d["account_id"] for d in got] == [
         r["account_id"] for r in rows if r["plan"] == "Starter"

@@ -14,6 +14,7 @@ from upsell_rules.cli.common import (
     engine_option,
     load_or_exit,
     output_stream,
+    refuse_output_over_input,
     registry_with_report,
     ruleset_argument,
 )
@@ -88,6 +89,7 @@ def backtest_command(
     0 when every row was read, 1 when any row was bad (the rest are still used), 2 when
     the ruleset or a file cannot be used.
     """
+    refuse_output_over_input(output, [ruleset, snapshots, outcomes])
     registry = registry_with_report()
     rules = load_or_exit(ruleset, registry)
     evaluator = evaluator_or_exit(rules, registry, engine)

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import re
 import signal
 import sys
 import tempfile
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date
 from typing import Any, TextIO, TypeVar
@@ -22,6 +23,7 @@ from upsell_rules.plugin.registry import Registry, default_registry
 from upsell_rules.ruleset.loader import check_ruleset
 from upsell_rules.ruleset.model import Ruleset
 from upsell_rules.ruleset.overrides import OverrideError, OverrideSet
+from upsell_rules.safetext import printable
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -97,8 +99,25 @@ def data_option(func: F) -> F:
     )(func)
 
 
+def _allow_ruleset_query(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+    # Read by the SQL source plugin (and inherited by --jobs workers) for this run only.
+    if value:
+        os.environ["UPSELL_RULES_ALLOW_RULESET_QUERY"] = "1"
+
+
 def data_inputs_option(func: F) -> F:
-    """``--data INPUT`` (repeatable): inputs joined into one record per account."""
+    """``--data INPUT`` (repeatable): inputs joined into one record per account.
+
+    Also ``--allow-ruleset-query``: the operator lets the ruleset's SQL query run.
+    """
+    func = click.option(
+        "--allow-ruleset-query",
+        is_flag=True,
+        expose_value=False,
+        callback=_allow_ruleset_query,
+        help="Let the ruleset's sources.sql.query run (still one read-only SELECT). "
+        "Without it only a query given in --data runs.",
+    )(func)
     return click.option(
         "--data",
         "data",
@@ -162,7 +181,7 @@ def report_join(reader: Any) -> None:
 def print_diagnostics(findings: list[Diagnostic], out: TextIO | None = None) -> None:
     """Print findings as ``path:line:col: CODE message``."""
     for finding in findings:
-        click.echo(str(finding), file=out or sys.stdout)
+        click.echo(printable(str(finding)), file=out or sys.stdout)
 
 
 def set_option(func: F) -> F:
@@ -225,7 +244,7 @@ def load_or_exit(
             )
         raise SystemExit(EXIT_USAGE)
     for warning in findings:
-        click.echo(f"upsell-rules: warning: {warning}", err=True)
+        click.echo(printable(f"upsell-rules: warning: {warning}"), err=True)
     if overrides is not None:
         ruleset = overrides.identify(ruleset)
     return ruleset
@@ -264,10 +283,34 @@ def output_stream(path: str | None) -> Iterator[TextIO]:
             os.fsync(handle.fileno())
         os.chmod(tmp, _mode_for(path))
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
+        if isinstance(exc, OSError) and exc.errno in _FULL:
+            click.echo(f"upsell-rules: error: --output {path}: cannot write: "
+                       f"{exc.strerror or exc}; the previous file (if any) was kept", err=True)
+            raise SystemExit(EXIT_USAGE) from None
         raise
+
+
+#: Errors of a full disk, a quota or a file-size limit (ulimit -f): exit 2, not a traceback.
+_FULL = frozenset({errno.ENOSPC, errno.EFBIG, errno.EDQUOT})
+
+
+def refuse_output_over_input(output: str | None, inputs: Sequence[str]) -> None:
+    """Exit 2 when ``--output`` names one of the input files: it would be overwritten."""
+    if output is None or not os.path.exists(output):
+        return
+    for spec in inputs:
+        for candidate in (spec, spec.partition(":")[2]):
+            try:
+                same = bool(candidate) and os.path.samefile(candidate, output)
+            except OSError:
+                same = False
+            if same:
+                click.echo(f"upsell-rules: error: --output {output} is the input {spec}: "
+                           "writing it would destroy the input; choose another file", err=True)
+                raise SystemExit(EXIT_USAGE)
 
 
 def _mode_for(path: str) -> int:

@@ -27,6 +27,7 @@ from upsell_rules.io.records import Account, AccountReader
 from upsell_rules.plugin.registry import Registry
 from upsell_rules.ruleset.model import Ruleset
 from upsell_rules.ruleset.overrides import OverrideSet
+from upsell_rules.safetext import printable_lines
 from upsell_rules.workflow.diff import (
     compare_rulesets,
     render_json,
@@ -172,5 +173,7 @@ def diff_command(
         data=data,
     )
     render = {"text": render_text, "json": render_json, "markdown": render_markdown}[fmt]
-    click.echo(render(result), nl=False)
+    text = render(result)
+    # Account names and values are data: no terminal escape reaches the screen.
+    click.echo(printable_lines(text) if fmt == "text" else text, nl=False)
     raise SystemExit(EXIT_FINDINGS if failed else EXIT_OK)

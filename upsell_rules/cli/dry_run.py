@@ -24,6 +24,7 @@ from upsell_rules.cli.common import (
     load_or_exit,
     output_stream,
     parse_overrides,
+    refuse_output_over_input,
     registry_with_report,
     report_join,
     resolve_as_of,
@@ -204,6 +205,7 @@ def dry_run(
     problem) and every other account is still decided. Exit status: 0 when every
     record was decided, 1 when any failed, 2 when the ruleset or data cannot be used.
     """
+    refuse_output_over_input(output, [ruleset, *data])
     registry = registry_with_report()
     rules = load_or_exit(ruleset, registry, parse_overrides(overrides))
     when = resolve_as_of(as_of)

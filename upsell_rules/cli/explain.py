@@ -28,6 +28,7 @@ from upsell_rules.engine.explain import Check, Explanation, explain
 from upsell_rules.errors import InputError, PluginTimeout, RecordError, UpsellRulesError
 from upsell_rules.io.records import Account, AccountReader
 from upsell_rules.ruleset.templates import format_value
+from upsell_rules.safetext import printable, printable_lines
 
 _MARK = {True: "yes ", False: "no  ", None: "n/a "}
 
@@ -148,7 +149,8 @@ def _find(
     close = suggest(account_id, seen)
     hint = f" (did you mean {', '.join(close)}?)" if close else ""
     where = " or ".join(data)
-    click.echo(f"upsell-rules: error: account '{account_id}' is not in {where}{hint}", err=True)
+    click.echo(printable(f"upsell-rules: error: account '{account_id}' is not in {where}{hint}"),
+               err=True)
     raise SystemExit(EXIT_USAGE)
 
 
@@ -190,7 +192,7 @@ def explain_command(
             found = _find(reader, data, account_id)
             if isinstance(found, list):
                 for error in found:
-                    click.echo(f"upsell-rules: error: {error}", err=True)
+                    click.echo(f"upsell-rules: error: {printable(str(error))}", err=True)
                 raise SystemExit(EXIT_FINDINGS)
             result = explain(evaluator, found, resolve_as_of(as_of))
     except (InputError, PluginTimeout) as exc:
@@ -200,5 +202,7 @@ def explain_command(
     if fmt == "json":
         click.echo(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
     else:
-        click.echo(render_text(result, f"{rules.name} {rules.version}"), nl=False)
+        # Values come from the data: no terminal escape reaches the screen.
+        click.echo(printable_lines(render_text(result, f"{rules.name} {rules.version}")),
+                   nl=False)
     raise SystemExit(EXIT_OK)

@@ -16,6 +16,7 @@ from upsell_rules.cli.common import (
     engine_option,
     load_or_exit,
     output_stream,
+    refuse_output_over_input,
     registry_with_report,
     resolve_as_of,
     ruleset_argument,
@@ -117,6 +118,8 @@ def report_command(
         backtest=backtest,
         backtest_label=label,
     ))
+    refuse_output_over_input(output, [ruleset, data, backtest_snapshots or "",
+                                      backtest_outcomes or ""])
     with output_stream(output) as out:
         out.write(page)
     summary.order_bands([band.id for band in rules.bands])

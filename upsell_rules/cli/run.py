@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from datetime import date
 from typing import Any, TextIO
@@ -31,9 +32,16 @@ from upsell_rules.errors import (
     RecordError,
     UpsellRulesError,
 )
-from upsell_rules.io.delivery import SinkConfigError, SinkTarget, deliver, resolve_sinks
+from upsell_rules.io.delivery import (
+    ALLOW_ENV,
+    SinkConfigError,
+    SinkTarget,
+    deliver,
+    resolve_sinks,
+)
 from upsell_rules.io.records import Account, AccountReader
 from upsell_rules.plugin.types import DeliveryReport, Summary
+from upsell_rules.safetext import printable
 
 
 def _describe(target: SinkTarget, report: DeliveryReport) -> str:
@@ -47,9 +55,11 @@ def render_report(
     locations: dict[str, Location],
     limit: int = 10,
 ) -> list[str]:
-    """The text report: one line per sink, then one located line per failed decision.
+    """The text report: one line per sink, then one line per distinct failure.
 
-    Decisions a sink did not even try (its endpoint was unreachable) share one line.
+    A failure of one decision names it and where it was read; decisions that failed for
+    the same reason share one line that names the first ``limit`` and counts the rest.
+    Everything from the data or a remote server is shown :func:`printable`.
     """
     lines: list[str] = []
     for target, report in outcomes:
@@ -62,23 +72,27 @@ def render_report(
         prefix = target.where if target.where.startswith("--sink") else (
             f"{target.where}: sink '{target.label}'"
         )
-        for error in report.errors:
-            lines.append(f"{prefix}: {error}")
-        untried: dict[str, list[str]] = {}
+        for error in dict.fromkeys(report.errors):
+            lines.append(f"{prefix}: {printable(error)}")
+        shared = "; ".join(report.errors)
+        by_detail: dict[str, list[str]] = {}
         for result in report.results:
-            if result.status != "failed":
-                continue
-            if result.detail.startswith("not attempted"):
-                untried.setdefault(result.detail, []).append(result.account_id)
-                continue
-            account = result.account_id
-            if account in locations:
-                account = f"{account} ({locations[account]})"
-            lines.append(f"{prefix}: {account}: {result.detail}")
-        for detail, accounts in untried.items():
+            if result.status == "failed" and not (shared and result.detail == shared):
+                by_detail.setdefault(result.detail, []).append(result.account_id)
+        for detail, accounts in by_detail.items():
+            shown = [printable(a) for a in accounts[:limit]]
+            if len(accounts) == 1 and accounts[0] in locations:
+                shown = [f"{shown[0]} ({locations[accounts[0]]})"]
             more = f" and {len(accounts) - limit} more" if len(accounts) > limit else ""
-            lines.append(f"{prefix}: {', '.join(accounts[:limit])}{more}: {detail}")
+            lines.append(f"{prefix}: {', '.join(shown)}{more}: {printable(detail)}")
     return lines
+
+
+def _allow_env(ctx: click.Context, param: click.Parameter, names: tuple[str, ...]) -> None:
+    # Read by resolve_sinks: the operator lets the ruleset's ${NAME} be expanded.
+    if names:
+        listed = [n for n in os.environ.get(ALLOW_ENV, "").split(",") if n]
+        os.environ[ALLOW_ENV] = ",".join([*listed, *names])
 
 
 @click.command("run")
@@ -108,6 +122,15 @@ def render_report(
     default="text",
     show_default=True,
     help="How to print the delivery report.",
+)
+@click.option(
+    "--allow-env",
+    multiple=True,
+    metavar="NAME",
+    expose_value=False,
+    callback=_allow_env,
+    help="Let the ruleset's ${NAME} read this environment variable (variables named "
+    "UPSELL_RULES_... are always allowed). Repeatable.",
 )
 @engine_option
 def run_command(
@@ -170,7 +193,7 @@ def run_command(
     try:
         for item in decide_all(evaluator, tracked(reader.read_all(data)), when, summary):
             if isinstance(item, RecordError):
-                click.echo(f"upsell-rules: error: {item}", err=True)
+                click.echo(f"upsell-rules: error: {printable(str(item))}", err=True)
                 continue
             if reader.join is not None:
                 item["inputs"] = reader.join.inputs_of(item["account_id"])

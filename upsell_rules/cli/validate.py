@@ -8,6 +8,7 @@ import click
 
 from upsell_rules.cli.common import EXIT_FINDINGS, EXIT_OK, registry_with_report
 from upsell_rules.ruleset.loader import check_ruleset
+from upsell_rules.safetext import printable
 from upsell_rules.workflow.ruleset_tests import TestRunner, is_test_file
 
 
@@ -45,7 +46,7 @@ def validate(rulesets: tuple[str, ...], fmt: str) -> None:
         click.echo(json.dumps(payload, indent=2))
     else:
         for finding in findings:
-            click.echo(str(finding))
+            click.echo(printable(str(finding)))
         errors = sum(1 for f in findings if f.is_error)
         warnings = len(findings) - errors
         files = len(rulesets)

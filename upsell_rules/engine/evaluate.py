@@ -18,7 +18,7 @@ from upsell_rules.io.records import Account
 from upsell_rules.plugin.registry import Registry, default_registry
 from upsell_rules.plugin.types import DeriveFn, Engine, Predicate
 from upsell_rules.ruleset.model import Band, Play, RedFlag, Ruleset, SignalDef, Trigger
-from upsell_rules.ruleset.templates import Template
+from upsell_rules.ruleset.templates import RenderLimitError, Template
 
 BAND_ORDER = ("act_now", "warming", "monitor", "wait")
 
@@ -405,7 +405,7 @@ class Evaluator:
             try:
                 s = signals(item, as_of)
                 append((False, assemble(item, s, predicate(s), as_of)))
-            except PluginError as exc:
+            except (PluginError, RenderLimitError) as exc:
                 append((False, RecordError(item.location, str(exc), account_id=item.account_id)))
         return out
 

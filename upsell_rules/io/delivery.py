@@ -3,9 +3,12 @@
 A run names its sinks on the command line (``--sink NAME[:TARGET]``, or the id of an
 entry in the ruleset's ``sinks:`` section), or takes every entry of that section. Text
 options may name environment variables as ``${VAR}`` so that secrets (webhook URLs,
-tokens) stay out of the ruleset file. Each sink is called on its own: one that raises is
-reported against every decision it was given, naming its plugin, and the others still
-deliver.
+tokens) stay out of the ruleset file; only variables named ``UPSELL_RULES_...`` or
+allowed by the operator (``--allow-env NAME``) are read, so a ruleset cannot send
+``AWS_SECRET_ACCESS_KEY`` anywhere. A path option (``ledger:``, ``path:``) given in a
+ruleset is relative to the ruleset's folder and must stay inside it. Each sink is
+called on its own: one that raises is reported against every decision it was given,
+naming its plugin, and the others still deliver.
 """
 
 from __future__ import annotations
@@ -23,6 +26,12 @@ from upsell_rules.expr.check import did_you_mean
 from upsell_rules.plugin.registry import Registry
 from upsell_rules.plugin.types import DeliveryReport, DeliveryResult, Sink, SinkContext
 from upsell_rules.ruleset.model import Ruleset
+from upsell_rules.safetext import redact_text, redact_url
+
+#: A ruleset may read environment variables whose names start with this...
+ENV_PREFIX = "UPSELL_RULES_"
+#: ...or that the operator lists here (comma-separated; ``run --allow-env NAME``).
+ALLOW_ENV = "UPSELL_RULES_ALLOW_ENV"
 
 _ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
@@ -50,23 +59,6 @@ class SinkTarget:
         return self.blocked is None or bool(decision.get("blocked")) == self.blocked
 
 
-def redact_url(url: str, *, empty_path: str = "/") -> str:
-    """A URL safe to print: scheme, host and port, and only the first path segment.
-
-    Credentials, the query and the rest of the path go: webhook URLs often carry their
-    secret there. ``empty_path`` is shown when the URL has no path at all.
-    """
-    parts = urllib.parse.urlsplit(url)
-    host = parts.hostname or ""
-    if parts.port:
-        host = f"{host}:{parts.port}"
-    segments = [seg for seg in parts.path.split("/") if seg]
-    path = f"/{segments[0]}" if segments else empty_path
-    if len(segments) > 1:
-        path += "/..."
-    return f"{parts.scheme}://{host}{path}"
-
-
 def redact(spec: str) -> str:
     """A ``--sink`` value safe to print: a URL in it is shortened by :func:`redact_url`."""
     name, sep, rest = spec.partition(":")
@@ -75,11 +67,28 @@ def redact(spec: str) -> str:
     return f"{name}{sep}{redact_url(rest, empty_path='')}"
 
 
+def env_allowed(name: str, environ: Mapping[str, str]) -> bool:
+    """True when a ruleset may read the variable ``name``."""
+    if name.startswith(ENV_PREFIX) and name != ALLOW_ENV:
+        return True
+    listed = {n.strip() for n in environ.get(ALLOW_ENV, "").split(",")}
+    return name in listed
+
+
 def expand_env(value: Any, environ: Mapping[str, str], where: str) -> Any:
-    """``${VAR}`` in text replaced by the variable's value (lists and mappings too)."""
+    """``${VAR}`` in text replaced by the variable's value (lists and mappings too).
+
+    Only variables :func:`env_allowed` lets through are read.
+    """
     if isinstance(value, str):
         def substitute(match: re.Match[str]) -> str:
             name = match.group(1)
+            if not env_allowed(name, environ):
+                raise SinkConfigError(
+                    f"{where}: environment variable {name} may not be read by a ruleset: "
+                    f"name it {ENV_PREFIX}..., or allow it for the run with --allow-env "
+                    f"{name} (or {ALLOW_ENV}={name})"
+                )
             if name not in environ:
                 raise SinkConfigError(f"{where}: environment variable {name} is not set")
             return environ[name]
@@ -92,6 +101,32 @@ def expand_env(value: Any, environ: Mapping[str, str], where: str) -> Any:
     return value
 
 
+def confine(path: str, folder: str, where: str, option: str) -> str:
+    """``path`` from a ruleset, resolved under ``folder``; refused if it leaves it.
+
+    Absolute paths and ``..`` are refused outright; a symbolic link that leads out of
+    the folder is refused too. Give such a path on the command line instead.
+    """
+    hint = "give it on the command line instead (--sink NAME:PATH)"
+    if os.path.isabs(path) or path.startswith("~"):
+        raise SinkConfigError(
+            f"{where}: {option}: {path!r} is an absolute path; a path in a ruleset is "
+            f"relative to the ruleset's folder; {hint}"
+        )
+    if ".." in re.split(r"[\\/]", path):
+        raise SinkConfigError(
+            f"{where}: {option}: {path!r} leaves the ruleset's folder ('..'); {hint}"
+        )
+    base = os.path.realpath(folder)
+    full = os.path.realpath(os.path.join(base, path))
+    if os.path.commonpath([base, full]) != base:
+        raise SinkConfigError(
+            f"{where}: {option}: {path!r} leads out of the ruleset's folder through a "
+            f"symbolic link; {hint}"
+        )
+    return full
+
+
 def _options(sink: Sink, given: Mapping[str, Any], where: str, label: str) -> dict[str, Any]:
     options = {k: spec.default for k, spec in sink.options.items() if spec.default is not None}
     options.update(given)
@@ -100,6 +135,23 @@ def _options(sink: Sink, given: Mapping[str, Any], where: str, label: str) -> di
             short = f" (or --sink {sink.name}:{key.upper()})" if key == sink.target_option else ""
             raise SinkConfigError(f"{where}: sink '{label}' needs option '{key}'{short}")
     return options
+
+
+def _check_url(value: str, where: str) -> None:
+    """A malformed URL (a port that is not a number...) as a clear error, shown redacted."""
+    if "://" not in value:
+        return
+    try:
+        parts = urllib.parse.urlsplit(value)
+        parts.port  # noqa: B018 - raises ValueError on a bad port
+    except ValueError as exc:
+        reason = "port" if "port" in str(exc).lower() else "malformed URL"
+        raise SinkConfigError(
+            f"{where}: not a valid URL ({reason}: expected scheme://host[:port]/path "
+            "with a numeric port)"
+        ) from None
+    if not parts.hostname:
+        raise SinkConfigError(f"{where}: not a valid URL (no host name)")
 
 
 def resolve_sinks(
@@ -129,9 +181,13 @@ def resolve_sinks(
             sink = registry.sinks.get(configured.type)
             if sink is None:
                 raise SinkConfigError(f"{where}: sink type '{configured.type}' is not installed")
-            options = _options(
-                sink, expand_env(configured.options, env, where), where, configured.id
-            )
+            expanded = expand_env(configured.options, env, where)
+            folder = os.path.dirname(os.path.abspath(ruleset.path))
+            for key, value in list(expanded.items()):
+                option = sink.options.get(key)
+                if option is not None and option.is_path and isinstance(value, str):
+                    expanded[key] = confine(value, folder, where, key)
+            options = _options(sink, expanded, where, configured.id)
             targets.append(
                 SinkTarget(configured.id, where, sink, registry.provider("sink", sink.name),
                            options, configured.bands, configured.blocked)
@@ -153,6 +209,7 @@ def resolve_sinks(
         if target:
             if not sink.target_option:
                 raise SinkConfigError(f"{where}: sink '{name}' takes no target after ':'")
+            _check_url(target, where)
             given[sink.target_option] = target
         options = _options(sink, given, where, label)
         targets.append(
@@ -180,7 +237,7 @@ def deliver(
     except Exception as exc:
         reason = (
             f"plugin '{target.plugin}' failed in sink '{target.sink.name}': "
-            f"{type(exc).__name__}: {exc}"
+            f"{type(exc).__name__}: {redact_text(str(exc))}"
         )
         report = DeliveryReport(target.sink.name, errors=[reason])
         report.results = [
@@ -198,4 +255,13 @@ def deliver(
     return report
 
 
-__all__ = ["SinkConfigError", "SinkTarget", "deliver", "expand_env", "resolve_sinks"]
+__all__ = [
+    "SinkConfigError",
+    "SinkTarget",
+    "confine",
+    "deliver",
+    "env_allowed",
+    "expand_env",
+    "redact_url",
+    "resolve_sinks",
+]

@@ -15,13 +15,13 @@ from __future__ import annotations
 import csv
 import io
 import json
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, TextIO
 
 from upsell_rules.errors import RecordError
 from upsell_rules.io.fastjson import dumps_compact
+from upsell_rules.safetext import printable
 
 FORMATS = ("table", "json", "jsonl", "csv")
 
@@ -250,18 +250,6 @@ def _reason(decision: dict[str, Any]) -> str:
         return str(decision["triggers"][0]["id"])
     return ""
 
-
-def printable(text: str) -> str:
-    """``text`` safe to show on a terminal: control characters appear as escapes.
-
-    An account name holding ESC sequences could otherwise restyle, retitle or clear the
-    terminal of whoever reads the queue, and bidirectional overrides could make it read
-    as something else; line breaks and tabs would break the table's layout.
-    """
-    return _CONTROL.sub(lambda match: repr(match.group())[1:-1], text)
-
-
-_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
 def table_rows(decisions: list[dict[str, Any]]) -> list[list[str]]:

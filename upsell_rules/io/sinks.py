@@ -63,6 +63,16 @@ def deliver_stdout(
     return report
 
 
+def _mode_for(path: str) -> int:
+    """The old file's permissions, or what the umask gives a new file (not mkstemp's 0600)."""
+    try:
+        return os.stat(path).st_mode & 0o7777
+    except OSError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
+
+
 def deliver_file(decisions: Sequence[Mapping[str, Any]], context: SinkContext) -> DeliveryReport:
     """Write the decisions to ``path`` (replacing it) in ``format`` or by extension."""
     path = str(context.options.get("path") or "")
@@ -83,6 +93,7 @@ def deliver_file(decisions: Sequence[Mapping[str, Any]], context: SinkContext) -
         try:
             with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
                 _writer(fmt)([dict(d) for d in decisions], handle)
+            os.chmod(tmp, _mode_for(path))
             os.replace(tmp, path)
         except BaseException:
             if os.path.exists(tmp):
@@ -115,7 +126,10 @@ FILE_SINK = Sink(
     ),
     deliver=deliver_file,
     options={
-        "path": ParamSpec("string", required=True, description="file to write"),
+        "path": ParamSpec(
+            "string", required=True, is_path=True,
+            description="file to write (in a ruleset: inside the ruleset's folder)",
+        ),
         "format": ParamSpec(
             "string", None, description="jsonl, json or csv (default: by the extension)"
         ),

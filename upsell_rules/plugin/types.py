@@ -66,12 +66,18 @@ class ParamSpec:
     them); the core checks the names exist and orders derivations so inputs come first.
     ``list`` is a list of texts and ``mapping`` a mapping of text to text (used by
     source and sink options, e.g. the events a ruleset counts as gated-feature attempts).
+    ``operator_only`` marks an option that is the operator's to give (a SQL query): a
+    ruleset that sets it gets a warning from ``validate``, and the plugin refuses it
+    unless the operator opts in for the run. ``is_path`` marks a file path: given in a
+    ruleset it is relative to the ruleset's folder and may not leave it.
     """
 
     kind: ParamKind
     default: Any = None
     required: bool = False
     description: str = ""
+    operator_only: bool = False
+    is_path: bool = False
 
 
 @dataclass(frozen=True)

@@ -35,7 +35,14 @@ from upsell_rules.ruleset.model import (
 )
 from upsell_rules.ruleset.schema import field_path, schema_findings
 from upsell_rules.ruleset.semantics import unreachable_findings
-from upsell_rules.ruleset.templates import Template, TemplateError, parse_template
+from upsell_rules.ruleset.templates import (
+    MAX_RENDERED,
+    MAX_RULESET_PLACEHOLDERS,
+    Template,
+    TemplateError,
+    constants_overflow,
+    parse_template,
+)
 from upsell_rules.ruleset.yamlload import Path, YamlDocument, checked_text, load_yaml, value_at
 
 _WORDS = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -61,6 +68,8 @@ class _Builder:
         self.findings: list[Diagnostic] = []
         self.types: dict[str, str] = {}
         self.constants: dict[str, Any] = {}
+        #: Placeholders seen in the ruleset's templates so far (bounded: compile time).
+        self.placeholders = 0
 
     # --- helpers ------------------------------------------------------------------
 
@@ -123,6 +132,23 @@ class _Builder:
                         f"{where}: unknown placeholder '{{{name}}}'{did_you_mean(name, known)}",
                     )
                 )
+        self.placeholders += len(template.names)
+        if self.placeholders > MAX_RULESET_PLACEHOLDERS:
+            if self.placeholders - len(template.names) > MAX_RULESET_PLACEHOLDERS:
+                return None  # reported once, at the template that crossed the limit
+            self.findings.append(Diagnostic(
+                self.doc.scalar_offset(path, 0), "E140",
+                f"{where}: more than {MAX_RULESET_PLACEHOLDERS:,} placeholders in the "
+                "ruleset's templates together (a limit: see docs/security.md)",
+            ))
+            return None
+        length = constants_overflow(template, self.constants)
+        if length is not None:
+            self.findings.append(Diagnostic(
+                self.doc.scalar_offset(path, 0), "E140",
+                f"{where}: renders to {length:,} characters with the constants alone, above "
+                f"the limit of {MAX_RENDERED:,} (see docs/security.md)",
+            ))
         return template
 
     def check_ref(
@@ -655,6 +681,11 @@ class _Builder:
                     continue
                 if self.option_value((*path, key), f"option '{key}'", spec, value):
                     checked[key] = value
+                if spec.operator_only:
+                    self.add((*path, key), "W155",
+                             f"sources.{name}.{key}: this option is the operator's; it is "
+                             "used only when the run allows it (--allow-ruleset-query), "
+                             "else the run stops", key=True)
             out[name] = checked
         return out
 

@@ -4,6 +4,12 @@ A template is parsed once when the ruleset loads. ``{name}`` inserts a value,
 ``{name:fmt}`` formats it (``int``, ``num``, ``pct``, ``money``, ``list``), and a part in
 square brackets is dropped when any value inside it is missing. Templates are never
 passed to ``str.format``: a placeholder can only read a value, never an attribute.
+
+Two limits keep a hostile template inside the time and memory budget: at most
+:data:`MAX_PLACEHOLDERS` placeholders per template (refused when parsed, so at
+``validate``), and at most :data:`MAX_RENDERED` characters rendered (a longer text fails
+that account's record with :class:`RenderLimitError`; no single value longer than the
+limit is ever concatenated).
 """
 
 from __future__ import annotations
@@ -15,7 +21,16 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from upsell_rules.errors import UpsellRulesError
+
 FORMATS = ("int", "num", "pct", "money", "list", "text")
+
+#: Placeholders one template may hold (a real one holds fewer than ten).
+MAX_PLACEHOLDERS = 100
+#: Placeholders in all the templates of one ruleset (the bundled ones hold about 60).
+MAX_RULESET_PLACEHOLDERS = 2_000
+#: Characters one rendered template may have (a real message has a few hundred).
+MAX_RENDERED = 65_536
 
 _PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)(?::([a-z]+))?\}")
 
@@ -27,6 +42,21 @@ class TemplateError(ValueError):
         super().__init__(message)
         self.message = message
         self.offset = offset
+
+
+class RenderLimitError(UpsellRulesError):
+    """A template rendered to more than :data:`MAX_RENDERED` characters."""
+
+    def __init__(self, length: int | None = None) -> None:
+        size = f"{length:,} characters, " if length is not None else ""
+        super().__init__(
+            f"a message template rendered to more than {MAX_RENDERED:,} characters "
+            f"({size}a limit: see docs/security.md); shorten the template or the values"
+        )
+
+
+def _too_long(length: int | None = None) -> None:
+    raise RenderLimitError(length)
 
 
 def _fmt_number(value: Any) -> str:
@@ -85,8 +115,11 @@ class Template:
         default=None, repr=False, compare=False
     )
 
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "_render", compile_render(self.segments))
+    def _compiled(self) -> Callable[[Mapping[str, Any]], str]:
+        # Compiled on first use, not when parsed: validating a ruleset compiles nothing.
+        render = compile_render(self.segments)
+        object.__setattr__(self, "_render", render)
+        return render
 
     @property
     def names(self) -> list[str]:
@@ -100,8 +133,10 @@ class Template:
 
     def render(self, values: Mapping[str, Any]) -> str:
         """Fill the template; missing values drop their optional part or show 'n/a'."""
-        assert self._render is not None
-        return self._render(values)
+        render = self._render
+        if render is None:
+            render = self._compiled()
+        return render(values)
 
     def render_reference(self, values: Mapping[str, Any]) -> str:
         """:meth:`render` by walking the segments (what the compiled form must equal)."""
@@ -119,8 +154,13 @@ class Template:
                         break
                     out.append("n/a")
                 else:
-                    out.append(format_value(value, fmt))
+                    piece = format_value(value, fmt)
+                    if len(piece) > MAX_RENDERED:
+                        _too_long(len(piece))
+                    out.append(piece)
         text = "".join(out)
+        if len(text) > MAX_RENDERED:
+            _too_long(len(text))
         # A dropped part or an empty value can leave a double space: collapse all runs.
         return " ".join(text.split())
 
@@ -169,25 +209,42 @@ def compile_render(segments: Segments) -> Callable[[Mapping[str, Any]], str]:
             else:
                 shown = f"fmt({var}, {fmt!r})"
             if optional:
-                lines.append(f"{indent}out.append({shown})")
+                lines.append(f"{indent}{var} = {shown}")
             else:
-                lines.append(
-                    f"{indent}out.append('n/a' if {var} is None or {var} == [] else {shown})"
-                )
+                lines.append(f"{indent}{var} = 'n/a' if {var} is None or {var} == [] else {shown}")
+            # Each value is checked before it is kept, so memory stays bounded by
+            # MAX_PLACEHOLDERS * MAX_RENDERED however long the values are.
+            lines.append(f"{indent}if len({var}) > {MAX_RENDERED}: too_long(len({var}))")
+            lines.append(f"{indent}out.append({var})")
         if optional:
             lines.append(f"{indent}pass")  # an empty part, "[]", has no other statement
+    lines.append("    text = ''.join(out)")
+    lines.append(f"    if len(text) > {MAX_RENDERED}: too_long(len(text))")
     # A dropped part or an empty value can leave a double space: collapse all runs.
-    lines.append("    return ' '.join(''.join(out).split())")
-    namespace: dict[str, Any] = {"__builtins__": {"type": type, "str": str}, "fmt": format_value}
+    lines.append("    return ' '.join(text.split())")
+    namespace: dict[str, Any] = {
+        "__builtins__": {"type": type, "str": str, "len": len},
+        "fmt": format_value,
+        "too_long": _too_long,
+    }
     exec(compile("\n".join(lines) + "\n", "<upsell-rules template>", "exec"), namespace)
     render: Callable[[Mapping[str, Any]], str] = namespace["render"]
     return render
 
 
-def _parts(text: str, base: int) -> tuple[tuple[str, str | None, bool], ...]:
+def _parts(
+    text: str, base: int, seen: list[int]
+) -> tuple[tuple[str, str | None, bool], ...]:
     parts: list[tuple[str, str | None, bool]] = []
     pos = 0
     for match in _PLACEHOLDER.finditer(text):
+        seen[0] += 1
+        if seen[0] > MAX_PLACEHOLDERS:
+            raise TemplateError(
+                f"more than {MAX_PLACEHOLDERS} placeholders in one template (a limit: see "
+                "docs/security.md)",
+                base + match.start(),
+            )
         literal = text[pos : match.start()]
         _check_literal(literal, base + pos)
         if literal:
@@ -224,6 +281,13 @@ def _check_literal(text: str, base: int) -> None:
 def parse_template(text: str) -> Template:
     """Parse a template, or raise :class:`TemplateError` with the offending offset."""
     segments: list[tuple[bool, tuple[tuple[str, str | None, bool], ...]]] = []
+    if len(text) > MAX_RENDERED:
+        raise TemplateError(
+            f"the template is longer than {MAX_RENDERED:,} characters, the most a "
+            "rendered template may have (a limit: see docs/security.md)",
+            MAX_RENDERED,
+        )
+    seen = [0]
     pos = 0
     while pos < len(text):
         open_at = text.find("[", pos)
@@ -231,19 +295,35 @@ def parse_template(text: str) -> Template:
         if close_at != -1 and (open_at == -1 or close_at < open_at):
             raise TemplateError("']' without a matching '['", close_at)
         if open_at == -1:
-            segments.append((False, _parts(text[pos:], pos)))
+            segments.append((False, _parts(text[pos:], pos, seen)))
             break
         if open_at > pos:
-            segments.append((False, _parts(text[pos:open_at], pos)))
+            segments.append((False, _parts(text[pos:open_at], pos, seen)))
         close_at = text.find("]", open_at)
         if close_at == -1:
             raise TemplateError("'[' without a matching ']'", open_at)
         inner = text[open_at + 1 : close_at]
         if "[" in inner:
             raise TemplateError("optional parts cannot nest", open_at + 1 + inner.index("["))
-        segments.append((True, _parts(inner, open_at + 1)))
+        segments.append((True, _parts(inner, open_at + 1, seen)))
         pos = close_at + 1
     return Template(text, tuple(segments))
+
+
+def constants_overflow(template: Template, constants: Mapping[str, Any]) -> int | None:
+    """The rendered length when the ruleset's constants alone already exceed the limit.
+
+    Counts the literal text and every placeholder that names a constant; ``None`` when
+    that stays within :data:`MAX_RENDERED` (values from the data are checked per account).
+    """
+    total = 0
+    for _optional, parts in template.segments:
+        for text, fmt, is_name in parts:
+            if not is_name:
+                total += len(text)
+            elif constants.get(text) is not None:
+                total += len(format_value(constants[text], fmt))
+    return total if total > MAX_RENDERED else None
 
 
 def check_names(template: Template, known: Callable[[str], bool]) -> list[str]:

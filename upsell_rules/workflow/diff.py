@@ -21,6 +21,7 @@ from upsell_rules.engine.evaluate import Evaluator
 from upsell_rules.engine.explain import Check, explain
 from upsell_rules.io.records import Account
 from upsell_rules.ruleset.model import Ruleset
+from upsell_rules.safetext import markdown_code, markdown_text
 
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _MISSING = object()
@@ -478,23 +479,26 @@ def render_text(result: DiffResult) -> str:
 
 
 def _md(text: str) -> str:
-    return text.replace("|", "\\|")
+    # Account names go into pull requests: no image, link, HTML or emphasis from data.
+    return markdown_text(text)
 
 
 def render_markdown(result: DiffResult) -> str:
     """A Markdown report for a pull request."""
     band, blocked = result.counts()
     out = [
-        f"### Ruleset diff: `{result.old_label}` → `{result.new_label}`",
+        f"### Ruleset diff: `{markdown_code(result.old_label)}` → "
+        f"`{markdown_code(result.new_label)}`",
         "",
-        f"Data `{result.data}` ({result.accounts} accounts), as of {result.as_of}: "
+        f"Data `{markdown_code(str(result.data))}` ({result.accounts} accounts), "
+        f"as of {result.as_of}: "
         f"**{band} change band**, **{blocked} change blocked state**"
         + (f", {result.score_only} change score only." if result.score_only else "."),
         "",
         "**Ruleset changes**",
         "",
     ]
-    out += [f"- `{_md(str(c))}`" for c in result.changes] or ["- none"]
+    out += [f"- `{markdown_code(str(c))}`" for c in result.changes] or ["- none"]
     rows = _matrix_rows(result)
     out += ["", "**Band transitions** (rows: before, columns: after)", "",
             "| " + " | ".join(rows[0]) + " |",
@@ -509,7 +513,7 @@ def render_markdown(result: DiffResult) -> str:
                 _md(r.text) + (f" (because {_md('; '.join(r.because))})" if r.because else "")
                 for r in change.reasons
             )
-            out.append(f"| {change.account_id} {_md(change.account_name)} | "
+            out.append(f"| {_md(change.account_id)} {_md(change.account_name)} | "
                        f"{_state(change.before)} | {_state(change.after)} | {why} |")
     return "\n".join(out) + "\n"
 

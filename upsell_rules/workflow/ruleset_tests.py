@@ -31,6 +31,7 @@ from upsell_rules.ruleset.loader import check_ruleset
 from upsell_rules.ruleset.model import Ruleset
 from upsell_rules.ruleset.schema import field_path, tests_schema_findings
 from upsell_rules.ruleset.yamlload import Path, YamlDocument, load_yaml
+from upsell_rules.workflow.confine import outside_message
 
 #: File names that mark a ruleset test file.
 TEST_SUFFIXES = (".tests.yaml", ".tests.yml")
@@ -304,6 +305,10 @@ class TestRunner:
         base = os.path.dirname(path)
         ruleset_path = os.path.normpath(os.path.join(base, data["ruleset"]))
         result.ruleset = ruleset_path
+        outside = outside_message(ruleset_path, path)
+        if outside is not None:
+            result.errors = [_diag(doc, ("ruleset",), "E301", f"ruleset: {outside}")]
+            return result
         if not os.path.isfile(ruleset_path):
             result.errors = [_diag(doc, ("ruleset",), "E301",
                                    f"ruleset: {ruleset_path} does not exist (the path is "
@@ -364,6 +369,9 @@ class TestRunner:
             return [*findings, *schema]
         ruleset_path = os.path.normpath(os.path.join(os.path.dirname(path), doc.data["ruleset"]))
         result.ruleset = ruleset_path
+        outside = outside_message(ruleset_path, path)
+        if outside is not None:
+            return [_diag(doc, ("ruleset",), "E301", f"ruleset: {outside}")]
         if not os.path.isfile(ruleset_path):
             return [_diag(doc, ("ruleset",), "E301",
                           f"ruleset: {ruleset_path} does not exist (the path is relative to "
@@ -389,7 +397,8 @@ class TestRunner:
         data_problem = ""
         if "data" in data:
             data_path = os.path.normpath(os.path.join(base, data["data"]))
-            records, data_problem = self.data(data_path)
+            outside = outside_message(data_path, doc.path)
+            records, data_problem = ({}, outside) if outside else self.data(data_path)
             if data_problem:
                 file_errors.append(_diag(doc, ("data",), "E308", f"data: {data_problem}"))
         types = ruleset.input_types()
