@@ -26,7 +26,8 @@ def read_csv(path: str) -> Iterator[RawRecord | RecordError]:
     and kept as text (the core coerces them); empty cells are left out, so they read as
     missing. A record's location is the line its row starts on, which is right even when
     a quoted cell spans several lines. Blank rows, and rows whose cells are all empty,
-    are skipped. A row with more non-empty cells than the header has columns is reported
+    are skipped. A quote left open never swallows the rows after it: the row fails on
+    its own with its line range (see :func:`physical_records`) and reading goes on. A row with more non-empty cells than the header has columns is reported
     as a :class:`RecordError` and reading goes on; trailing empty cells are tolerated
     because spreadsheet exports often add them. So is a row longer than the current
     :mod:`~upsell_rules.limits` allow (``line_bytes``); reading resumes on the next line.
@@ -46,6 +47,140 @@ def read_csv(path: str) -> Iterator[RawRecord | RecordError]:
         lines.close()
 
 
+#: A quoted cell may span lines (a note with line breaks), but a record longer than this
+#: many lines fails on its own: a quote left open must not swallow the rest of the file.
+MAX_RECORD_LINES = 50
+
+
+def scan_line(line: str, quoted: bool) -> tuple[bool, int]:
+    """Follow one physical line through the reader's dialect.
+
+    ``quoted`` says whether the line starts inside a quoted cell. Returns whether it
+    ends inside one, and how many cell separators it holds outside quotes plus one (the
+    cells it has, when it starts a record). A quote opens a quoted cell only as the first
+    character of a cell (after leading spaces); ``""`` inside one is a literal quote.
+    """
+    if '"' not in line:
+        return quoted, line.count(",") + 1
+    cells = 1
+    at_start = not quoted
+    i = 0
+    length = len(line)
+    while i < length:
+        char = line[i]
+        i += 1
+        if quoted:
+            if char == '"':
+                if i < length and line[i] == '"':
+                    i += 1
+                else:
+                    quoted = False
+            continue
+        if char == ",":
+            cells += 1
+            at_start = True
+        elif char == '"' and at_start:
+            quoted = True
+            at_start = False
+        elif char != " ":
+            at_start = False
+    return quoted, cells
+
+
+def closes_cell(line: str) -> bool:
+    """True when ``line``, read inside an open quoted cell, closes it the way a writer does.
+
+    That is a quote (not a doubled one) followed by a separator or the end of the line:
+    the tail of a cell that really spans lines. A stray quote left open meets the next
+    row's first quote followed by text, or no quote at all.
+    """
+    i = 0
+    length = len(line)
+    while True:
+        i = line.find('"', i)
+        if i < 0:
+            return False
+        if i + 1 < length and line[i + 1] == '"':
+            i += 2
+            continue
+        rest = line[i + 1 : i + 2]
+        return rest in ("", ",", "\r", "\n")
+
+
+class _Feed:
+    """The lines of one record at a time, for a csv reader that outlives the records."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+
+    def __iter__(self) -> _Feed:
+        return self
+
+    def __next__(self) -> str:
+        if not self.lines:
+            raise StopIteration
+        return self.lines.pop(0)
+
+
+def physical_records(
+    lines: Lines, width: int
+) -> Iterator[tuple[int, int, list[str] | str]]:
+    """Group the lines after the header into records: ``(first, last, lines or error)``.
+
+    A record is one line, or several when a quoted cell holds line breaks. While a
+    quote is open, a line that on its own reads as a complete record (its quotes closed
+    and at least ``width`` cells) starts a new record, and the open one fails with its
+    line range; so does one that goes past :data:`MAX_RECORD_LINES` lines or the end of
+    the file. Every line is in exactly one record, so nothing is lost silently.
+    """
+    pending: str | None = None
+    while True:
+        lines.mark()
+        if pending is None:
+            try:
+                line = next(lines)
+            except StopIteration:
+                return
+            except RecordTooLong as exc:
+                yield exc.first_line, lines.line, f"the row is {exc.message}"
+                continue
+        else:
+            line, pending = pending, None
+        first = lines.line
+        quoted, _ = scan_line(line, False)
+        group = [line]
+        while quoted:
+            if len(group) >= MAX_RECORD_LINES:
+                yield first, lines.line, (
+                    f"a quote opened in the row is still open after {MAX_RECORD_LINES} "
+                    "lines; close it (a quote inside a cell is written \"\")"
+                )
+                break
+            try:
+                line = next(lines)
+            except StopIteration:
+                yield first, lines.line, (
+                    "a quote opened in the row is never closed (a quote inside a cell "
+                    'is written "")'
+                )
+                break
+            except RecordTooLong as exc:
+                yield first, lines.line, f"the row is {exc.message}"
+                break
+            alone, cells = scan_line(line, False)
+            if not alone and cells >= width and line.strip() and not closes_cell(line):
+                pending = line
+                yield first, lines.line - 1, (
+                    f"a quote opened in the row is not closed before line {lines.line}, "
+                    "which reads as a new row (a quote inside a cell is written \"\")"
+                )
+                break
+            quoted, _ = scan_line(line, True)
+            group.append(line)
+        else:
+            yield first, lines.line, group
+
+
 def _rows(path: str, lines: Lines) -> Iterator[RawRecord | RecordError]:
     header = _read_header(path, lines)
     width = len(header)
@@ -54,28 +189,29 @@ def _rows(path: str, lines: Lines) -> Iterator[RawRecord | RecordError]:
     every_named = len(columns) == width
     id_index = header.index(ID_COLUMN)
 
+    feed = _Feed()
     # skipinitialspace lets `a, "b, c"` quote its second cell the way people mean it.
-    reader = csv.reader(lines, skipinitialspace=True)
-    while True:
-        lines.mark()
-        start = lines.line + 1
-        try:
-            row = next(reader)
-        except StopIteration:
-            return
-        except csv.Error as exc:
-            yield RecordError(Location(path, start), f"cannot parse the row: {exc}")
+    reader = csv.reader(feed, skipinitialspace=True)
+    for first, last, group in physical_records(lines, width):
+        where = Location(path, first)
+        span = f" (lines {first}-{last})" if last > first else ""
+        if isinstance(group, str):
+            yield RecordError(where, group + span)
             continue
-        except RecordTooLong as exc:
-            yield RecordError(Location(path, exc.first_line), f"the row is {exc.message}")
+        feed.lines = group
+        try:
+            row = next(reader, [])
+        except csv.Error as exc:
+            feed.lines = []
+            yield RecordError(where, f"cannot parse the row{span}: {exc}")
             continue
         if not row:
             continue
         if len(row) > width and any(cell.strip() for cell in row[width:]):
             account_id = row[id_index].strip()
             yield RecordError(
-                Location(path, start),
-                f"row has {len(row)} cells, the header has {width}",
+                where,
+                f"row has {len(row)} cells, the header has {width}{span}",
                 account_id=account_id,
             )
             continue
@@ -93,7 +229,9 @@ def _rows(path: str, lines: Lines) -> Iterator[RawRecord | RecordError]:
                     if cell:
                         values[name] = cell
         if values:
-            yield RawRecord(values=values, location=Location(path, start))
+            yield RawRecord(values=values, location=where)
+        elif any(cell.strip() for cell in row):
+            yield RecordError(where, f"the row has no value under a named column{span}")
 
 
 class _Recorder:
