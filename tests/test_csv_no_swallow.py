@@ -14,9 +14,9 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from upsell_rules_files.csv_source import MAX_RECORD_LINES, physical_records
-from upsell_rules_files._text import Lines
 from upsell_rules.cli.main import cli
+from upsell_rules_files._text import Lines
+from upsell_rules_files.csv_source import MAX_RECORD_LINES, physical_records
 
 ROOT = Path(__file__).resolve().parent.parent
 RULESET = str(ROOT / "rulesets" / "upsell_timing.yaml")

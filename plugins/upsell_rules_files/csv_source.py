@@ -27,7 +27,8 @@ def read_csv(path: str) -> Iterator[RawRecord | RecordError]:
     missing. A record's location is the line its row starts on, which is right even when
     a quoted cell spans several lines. Blank rows, and rows whose cells are all empty,
     are skipped. A quote left open never swallows the rows after it: the row fails on
-    its own with its line range (see :func:`physical_records`) and reading goes on. A row with more non-empty cells than the header has columns is reported
+    its own with its line range (see :func:`physical_records`) and reading goes on.
+    A row with more non-empty cells than the header has columns is reported
     as a :class:`RecordError` and reading goes on; trailing empty cells are tolerated
     because spreadsheet exports often add them. So is a row longer than the current
     :mod:`~upsell_rules.limits` allow (``line_bytes``); reading resumes on the next line.
