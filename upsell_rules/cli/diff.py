@@ -21,6 +21,7 @@ from upsell_rules.cli.common import (
     resolve_as_of,
     set_option,
 )
+from upsell_rules.cli.header_check import header_check, strict_option
 from upsell_rules.engine.evaluate import Evaluator
 from upsell_rules.errors import InputError, RecordError, UpsellRulesError
 from upsell_rules.io.records import Account, AccountReader
@@ -106,6 +107,7 @@ def _accounts(reader: AccountReader, data: str) -> tuple[list[Account], int]:
 )
 @set_option
 @engine_option
+@strict_option
 def diff_command(
     rulesets: tuple[str, ...],
     data: str,
@@ -114,6 +116,7 @@ def diff_command(
     fmt: str,
     overrides: tuple[str, ...],
     engine: str,
+    strict: bool,
 ) -> None:
     """Compare two versions of a ruleset on the accounts in --data.
 
@@ -156,8 +159,10 @@ def diff_command(
         raise _usage(str(exc)) from None
     types = {n: s.type for n, s in old.signals.items() if s.is_input}
     types.update({n: s.type for n, s in new.signals.items() if s.is_input})
+    reader = AccountReader(registry, types)
+    header_check(new, registry, reader, [data], strict)
     try:
-        accounts, failed = _accounts(AccountReader(registry, types), data)
+        accounts, failed = _accounts(reader, data)
     except InputError as exc:
         raise _usage(str(exc)) from None
     before = old_doc.document.data if old_doc.document else {}

@@ -32,6 +32,7 @@ from upsell_rules.cli.common import (
     run_guard,
     set_option,
 )
+from upsell_rules.cli.header_check import header_check, strict_option
 from upsell_rules.engine.evaluate import Evaluator, Summary
 from upsell_rules.engine.parallel import evaluate_inputs
 from upsell_rules.errors import (
@@ -181,6 +182,7 @@ def _rich_table(decisions: list[dict[str, Any]]) -> None:
 @set_option
 @errors_option
 @limit_options
+@strict_option
 def dry_run(
     ruleset: str,
     data: tuple[str, ...],
@@ -195,6 +197,7 @@ def dry_run(
     max_records: int | None,
     max_line_bytes: int | None,
     plugin_timeout: float | None,
+    strict: bool,
 ) -> None:
     """Evaluate RULESET against the accounts in --data and print the decisions.
 
@@ -219,6 +222,7 @@ def dry_run(
         as_of=when,
         source_options=rules.sources,
     )
+    columns = header_check(rules, registry, reader, data, strict)
     summary = Summary()
     include = errors_to == "include"
     categories = [category.name for category in rules.categories]
@@ -251,5 +255,5 @@ def dry_run(
         raise SystemExit(EXIT_USAGE) from None
     report_join(reader)
     summary.order_bands([band.id for band in rules.bands])
-    click.echo(summary.line(), err=True)
+    click.echo(summary.line() + columns.suffix(), err=True)
     raise SystemExit(EXIT_FINDINGS if summary.failed else EXIT_OK)

@@ -23,6 +23,7 @@ from upsell_rules.cli.common import (
     ruleset_argument,
     run_guard,
 )
+from upsell_rules.cli.header_check import header_check, strict_option
 from upsell_rules.engine.evaluate import Evaluator
 from upsell_rules.engine.explain import Check, Explanation, explain
 from upsell_rules.errors import InputError, PluginTimeout, RecordError, UpsellRulesError
@@ -162,10 +163,11 @@ def _find(
 )
 @engine_option
 @limit_options
+@strict_option
 def explain_command(
     ruleset: str, data: tuple[str, ...], account_id: str, as_of: date | None, fmt: str,
     engine: str, max_input_mb: float | None, max_records: int | None,
-    max_line_bytes: int | None, plugin_timeout: float | None,
+    max_line_bytes: int | None, plugin_timeout: float | None, strict: bool,
 ) -> None:
     """Explain how RULESET decides one account: every condition with the actual values,
     which gate or red flag decided, and what would move the account to the next band.
@@ -185,6 +187,7 @@ def explain_command(
         as_of=resolve_as_of(as_of),
         source_options=rules.sources,
     )
+    columns = header_check(rules, registry, reader, data, strict)
     try:
         with run_guard(limit, registry, lambda: reader.records_read):
             found = _find(reader, data, account_id)
@@ -198,7 +201,10 @@ def explain_command(
         raise SystemExit(EXIT_USAGE) from None
     _UNITS.update({name: sig.unit for name, sig in rules.signals.items()})
     if fmt == "json":
-        click.echo(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
+        payload = result.to_dict()
+        if columns.warnings:
+            payload["header_check"] = columns.to_dict()
+        click.echo(json.dumps(payload, indent=2, ensure_ascii=False))
     else:
         click.echo(render_text(result, f"{rules.name} {rules.version}"), nl=False)
     raise SystemExit(EXIT_OK)

@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 import click
 
 from upsell_rules.cli.common import EXIT_USAGE
+from upsell_rules.cli.header_check import header_check
 from upsell_rules.engine.evaluate import Evaluator
 from upsell_rules.errors import InputError, RecordError, UpsellRulesError
 from upsell_rules.history.backtest import Replay, evaluate_snapshots, parse_horizon
@@ -48,12 +49,17 @@ def replay_or_exit(
     registry: Registry,
     snapshots: str,
     scheduled: tuple[str, ...] = SCHEDULED_FIELDS,
+    strict: bool = False,
 ) -> Replay:
-    """Decide every snapshot point-in-time; bad records go to stderr as they are met."""
+    """Decide every snapshot point-in-time; bad records go to stderr as they are met.
+
+    The header check runs first (``strict``: a signal no snapshot carries exits 2).
+    """
     rules = evaluator.ruleset
     reader = AccountReader(
         registry, {name: sig.type for name, sig in rules.signals.items() if sig.is_input}
     )
+    header_check(rules, registry, reader, [snapshots], strict)
     try:
         return evaluate_snapshots(
             evaluator, SnapshotReader(reader, scheduled).read(snapshots), report_error

@@ -20,6 +20,7 @@ from upsell_rules.cli.common import (
     resolve_as_of,
     ruleset_argument,
 )
+from upsell_rules.cli.header_check import header_check, strict_option
 from upsell_rules.cli.history_common import (
     evaluator_or_exit,
     future_note,
@@ -49,6 +50,7 @@ from upsell_rules.io.records import Account, AccountReader
 @click.option("--output", "-o", required=True, type=click.Path(dir_okay=False, writable=True),
               help="The HTML file to write.")
 @engine_option
+@strict_option
 def report_command(
     ruleset: str,
     data: str,
@@ -58,6 +60,7 @@ def report_command(
     horizon: int,
     output: str,
     engine: str,
+    strict: bool,
 ) -> None:
     """Write one self-contained HTML report of RULESET on --data.
 
@@ -79,6 +82,7 @@ def report_command(
         as_of=when,
         source_options=rules.sources,
     )
+    header_check(rules, registry, reader, [data], strict)
     try:
         items = list(reader.read(data))
     except InputError as exc:
@@ -99,7 +103,7 @@ def report_command(
     backtest = None
     label = ""
     if backtest_snapshots is not None and backtest_outcomes is not None:
-        replay = replay_or_exit(evaluator, registry, backtest_snapshots)
+        replay = replay_or_exit(evaluator, registry, backtest_snapshots, strict=strict)
         history = outcomes_or_exit(registry, backtest_outcomes)
         future_note(replay)
         backtest = run_backtest(replay.points, history, shape_of(rules), horizon)
