@@ -172,7 +172,7 @@ def calibrate_command(
         raise SystemExit(EXIT_USAGE)
     evaluator = evaluator_or_exit(rules, registry, engine)
     inputs = {name: sig.type for name, sig in rules.signals.items() if sig.is_input}
-    accounts = AccountReader(registry, inputs)
+    accounts = AccountReader(registry, inputs, signals=rules.signals)
     header_check(rules, registry, accounts, [snapshots], strict)
     reader = SnapshotReader(accounts, scheduled or SCHEDULED_FIELDS)
     try:

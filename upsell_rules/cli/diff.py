@@ -159,7 +159,7 @@ def diff_command(
         raise _usage(str(exc)) from None
     types = {n: s.type for n, s in old.signals.items() if s.is_input}
     types.update({n: s.type for n, s in new.signals.items() if s.is_input})
-    reader = AccountReader(registry, types)
+    reader = AccountReader(registry, types, signals=new.signals)
     header_check(new, registry, reader, [data], strict)
     try:
         accounts, failed = _accounts(reader, data)

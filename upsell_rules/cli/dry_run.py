@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import itertools
+import json
 import sys
 from collections.abc import Iterator, Sequence
 from datetime import date
@@ -56,7 +57,7 @@ from upsell_rules.io.formatters import (
     write_jsonl,
     write_plain_table,
 )
-from upsell_rules.io.records import AccountReader
+from upsell_rules.io.records import AccountReader, warning_line
 
 #: Show a progress bar on a terminal once this many accounts have been read.
 PROGRESS_AFTER = 5000
@@ -106,6 +107,7 @@ def _decisions(
             if pending:
                 yield error_record(pending)
                 pending = []
+            _warn_values(item)
             if reader.join is not None and isinstance(item, dict):
                 item["inputs"] = reader.join.inputs_of(item["account_id"])
             if show_progress and progress is None and summary.read >= PROGRESS_AFTER:
@@ -126,6 +128,18 @@ def _decisions(
         guard.close()
         if progress is not None:
             progress.stop()
+
+
+def _warn_values(item: dict[str, Any] | EncodedDecision) -> None:
+    """Print, located, each value left out of a decided account (its data_warnings)."""
+    if isinstance(item, EncodedDecision):
+        if '"data_warnings"' not in item.text:
+            return
+        item = json.loads(item.text)
+    assert isinstance(item, dict)
+    for warning in item.get("data_warnings", ()):
+        line = warning_line(warning["location"], item["account_id"], warning)
+        click.echo(f"upsell-rules: warning: {printable(line)}", err=True)
 
 
 def _rich_table(decisions: list[dict[str, Any]]) -> None:
@@ -221,8 +235,9 @@ def dry_run(
         limit,
         as_of=when,
         source_options=rules.sources,
+        signals=rules.signals,
     )
-    columns = header_check(rules, registry, reader, data, strict)
+    columns = header_check(rules, registry, reader, data, strict, value_warnings=False)
     summary = Summary()
     include = errors_to == "include"
     categories = [category.name for category in rules.categories]

@@ -106,6 +106,9 @@ def render_text(ex: Explanation, ruleset_label: str) -> str:
             out += _check_lines(check, label)
     if d["missing_signals"]:
         out += ["", "Missing signals: " + ", ".join(d["missing_signals"])]
+    if d.get("data_warnings"):
+        out += ["", "Values left out (one bad value costs one signal, see docs/data.md):"]
+        out += [f"  {w['field']}: {w['value']!r} {w['reason']}" for w in d["data_warnings"]]
     out += ["", "Narrative: " + d["narrative"], "", "What would change it:"]
     out += [f"  {line}" for line in ex.next_steps]
     return "\n".join(out) + "\n"
@@ -186,6 +189,7 @@ def explain_command(
         limit,
         as_of=resolve_as_of(as_of),
         source_options=rules.sources,
+        signals=rules.signals,
     )
     columns = header_check(rules, registry, reader, data, strict)
     try:

@@ -7,8 +7,10 @@ from typing import Any, TypeVar
 
 import click
 
-from upsell_rules.cli.common import EXIT_USAGE
+from upsell_rules.cli.common import EXIT_USAGE, run_guard
+from upsell_rules.errors import PluginTimeout
 from upsell_rules.io.columns import ColumnReport, carried_fields, check_columns, signals_read
+from upsell_rules.io.formatters import printable
 from upsell_rules.io.records import AccountReader
 from upsell_rules.plugin.registry import Registry
 from upsell_rules.ruleset.model import Ruleset
@@ -33,14 +35,28 @@ def header_check(
     reader: AccountReader,
     data: Sequence[str],
     strict: bool = False,
+    *,
+    value_warnings: bool = True,
 ) -> ColumnReport:
     """Warn, once per signal, about signals the rules read that no input record carries.
 
     Each warning names what it silences and a look-alike unmatched column; unmatched
     columns are listed once. With ``strict`` any warning ends the command (exit 2).
+    From then on the reader prints, located, each bad value it leaves out of an account
+    (unless ``value_warnings`` is false: dry-run prints them with each decision, in
+    order, whichever process decided it).
     """
+    if value_warnings:
+        reader.on_warning = _print_warning
     wanted = signals_read(rules, registry)
-    report = check_columns(rules, registry, carried_fields(reader, data, wanted))
+    seen = [0]
+    try:
+        with run_guard(reader.limits, registry, lambda: seen[0]):
+            carried = carried_fields(reader, data, wanted, seen)
+    except PluginTimeout as exc:
+        click.echo(f"upsell-rules: error: {exc}", err=True)
+        raise SystemExit(EXIT_USAGE) from None
+    report = check_columns(rules, registry, carried)
     label = "error" if strict else "warning"
     for line in report.lines():
         click.echo(f"upsell-rules: {label}: {line}", err=True)
@@ -52,3 +68,7 @@ def header_check(
         )
         raise SystemExit(EXIT_USAGE)
     return report
+
+
+def _print_warning(text: str) -> None:
+    click.echo(f"upsell-rules: warning: {printable(text)}", err=True)

@@ -57,7 +57,9 @@ def replay_or_exit(
     """
     rules = evaluator.ruleset
     reader = AccountReader(
-        registry, {name: sig.type for name, sig in rules.signals.items() if sig.is_input}
+        registry,
+        {name: sig.type for name, sig in rules.signals.items() if sig.is_input},
+        signals=rules.signals,
     )
     header_check(rules, registry, reader, [snapshots], strict)
     try:

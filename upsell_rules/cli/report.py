@@ -81,6 +81,7 @@ def report_command(
         {name: sig.type for name, sig in rules.signals.items() if sig.is_input},
         as_of=when,
         source_options=rules.sources,
+        signals=rules.signals,
     )
     header_check(rules, registry, reader, [data], strict)
     try:

@@ -158,6 +158,7 @@ def run_command(
         {name: sig.type for name, sig in rules.signals.items() if sig.is_input},
         as_of=when,
         source_options=rules.sources,
+        signals=rules.signals,
     )
     columns = header_check(rules, registry, reader, data, strict)
     summary = Summary()

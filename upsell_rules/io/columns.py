@@ -258,13 +258,20 @@ def check_columns(
     return report
 
 
-def carried_fields(reader: AccountReader, data: Sequence[str], wanted: Iterable[str]) -> list[str]:
+def carried_fields(
+    reader: AccountReader,
+    data: Sequence[str],
+    wanted: Iterable[str],
+    progress: list[int] | None = None,
+) -> list[str]:
     """The fields some record of the inputs carries (non-empty), in order of first sight.
 
     Reads raw records through each input's source, stopping as soon as every ``wanted``
     field was seen (a file that carries them all costs a few records). An input that
     cannot be read is skipped: reading it for real reports the problem, located.
+    ``progress[0]`` counts the records seen (for a watchdog).
     """
+    seen = progress if progress is not None else [0]
     keys: dict[str, None] = {}
     remaining = set(wanted)
     for spec in data:
@@ -277,6 +284,7 @@ def carried_fields(reader: AccountReader, data: Sequence[str], wanted: Iterable[
                     raw = source.read(target)
                 try:
                     for item in raw:
+                        seen[0] += 1
                         if isinstance(item, RecordError):
                             continue
                         keys.update(dict.fromkeys(item.values))

@@ -1,8 +1,12 @@
 """Read account records through a source plugin and coerce them to typed values.
 
-A record with a malformed value is reported (file, line, field, value, what was
-expected) and skipped; every other record is still read. Duplicate ``account_id``s are
-reported at the second occurrence.
+One bad cell costs one signal, not the account: a value that does not parse (or is
+outside the signal's ``min:`` / ``max:``) is left out, so the signal is missing for that
+account, and the account carries a :class:`DataWarning` (field, value, reason). A signal
+the ruleset marks ``required: true`` keeps the stricter rule: its bad value fails the
+record, reported (file, line, field, value, what was expected) and skipped; every other
+record is still read. ``account_id`` is always required; duplicates are reported at the
+second occurrence.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from upsell_rules.limits import Limits, using
 from upsell_rules.limits import current as current_limits
 from upsell_rules.plugin.registry import Registry
 from upsell_rules.plugin.types import RawRecord, Source, SourceContext
+from upsell_rules.ruleset.model import SignalDef
 
 IDENTITY_FIELDS = ("account_id", "account_name", "owner")
 
@@ -33,14 +38,32 @@ _FALSE = {"false", "no", "n", "0", "f"}
 
 
 @dataclass(frozen=True)
+class DataWarning:
+    """A value that was left out of an account: its field, the raw value, and why."""
+
+    field: str
+    value: str
+    reason: str
+
+    def to_dict(self) -> dict[str, str]:
+        """A JSON-ready form (what the decision record's ``data_warnings`` holds)."""
+        return {"field": self.field, "value": self.value, "reason": self.reason}
+
+
+@dataclass(frozen=True)
 class Account:
-    """One account: identity, typed signal values, and where the record came from."""
+    """One account: identity, typed signal values, and where the record came from.
+
+    ``warnings`` name the values that were left out because they did not parse or were
+    out of range (each such signal is missing for this account).
+    """
 
     account_id: str
     account_name: str
     owner: str
     values: dict[str, Any]
     location: Location
+    warnings: tuple[DataWarning, ...] = ()
 
 
 class CoercionError(ValueError):
@@ -438,6 +461,7 @@ class AccountReader:
         *,
         as_of: date | None = None,
         source_options: Mapping[str, Mapping[str, Any]] | None = None,
+        signals: Mapping[str, SignalDef] | None = None,
     ) -> None:
         #: Field types: the data contract (from plugins), overridden by the ruleset.
         #: Fixed once the reader is built.
@@ -457,6 +481,18 @@ class AccountReader:
         self.as_of = as_of
         self.source_options = source_options or {}
         self.join: JoinReport | None = None
+        #: Called with a located line for each value left out of an account (a bad cell
+        #: that costs one signal); the CLI prints it as a warning.
+        self.on_warning: Any = None
+        signals = signals or {}
+        #: Fields whose bad value fails the record (``required: true``), account_id too.
+        self.required = {n for n, s in signals.items() if s.required} | {"account_id"}
+        #: Field -> (min, max) from the ruleset's ``min:`` / ``max:``.
+        self.ranges = {
+            n: (s.minimum, s.maximum)
+            for n, s in signals.items()
+            if s.minimum is not None or s.maximum is not None
+        }
 
     def context(self, source: Source) -> SourceContext:
         """The options (defaults, then the ruleset's) and date a source reads with."""
@@ -481,6 +517,8 @@ class AccountReader:
                 continue
             result = self._coerce(item, seen)
             if isinstance(result, Account):
+                if result.warnings and self.on_warning is not None:
+                    self._warn(result)
                 yield result
             else:
                 yield from result
@@ -573,6 +611,8 @@ class AccountReader:
         if isinstance(result, list):
             yield from result
         else:
+            if result.warnings and self.on_warning is not None:
+                self._warn(result)
             yield result
 
     def _coerce(
@@ -599,13 +639,19 @@ class AccountReader:
             return [duplicate_error(raw.location, account_id, seen[account_id])]
         seen[account_id] = raw.location
         fast = self._straight(raw.values)
-        if fast is not None:
+        if fast is not None and not self.ranges:
             return _account(account_id, fast, raw.location)
         values: dict[str, Any] = {}
         errors: list[RecordError] = []
+        warnings: list[DataWarning] = []
+        if fast is not None:
+            values = fast
+            raw_items: Any = ()
+        else:
+            raw_items = raw.values.items()
         coercers = self._coercers
         slow = _SLOW
-        for name, value in raw.values.items():
+        for name, value in raw_items:
             found = coercers.get(name)
             if found is None:
                 continue
@@ -614,22 +660,78 @@ class AccountReader:
                 try:
                     coerced = coerce(value, found[1])
                 except CoercionError as exc:
-                    errors.append(
-                        RecordError(
-                            raw.location,
-                            f"{_show(value)!r} {exc}" if isinstance(value, str)
-                            else f"{_show(value)} {exc}",
-                            field=name,
-                            value=_show(value),
-                            account_id=account_id,
+                    if name in self.required:
+                        errors.append(
+                            RecordError(
+                                raw.location,
+                                f"{_show(value)!r} {exc}" if isinstance(value, str)
+                                else f"{_show(value)} {exc}",
+                                field=name,
+                                value=_show(value),
+                                account_id=account_id,
+                            )
                         )
-                    )
+                    else:
+                        warnings.append(DataWarning(name, _show(value), str(exc)))
                     continue
             if coerced is not None:
                 values[name] = coerced
+        if self.ranges:
+            self._check_ranges(values, raw, account_id, errors, warnings)
         if errors:
             return errors
-        return _account(account_id, values, raw.location)
+        account = _account(account_id, values, raw.location)
+        if warnings:
+            return Account(account.account_id, account.account_name, account.owner,
+                           values, raw.location, tuple(warnings))
+        return account
+
+    def _warn(self, account: Account) -> None:
+        for w in account.warnings:
+            self.on_warning(warning_line(str(account.location), account.account_id, w.to_dict()))
+
+    def _check_ranges(
+        self,
+        values: dict[str, Any],
+        raw: RawRecord,
+        account_id: str,
+        errors: list[RecordError],
+        warnings: list[DataWarning],
+    ) -> None:
+        """Take out values outside their signal's ``min:`` / ``max:`` (or fail if required)."""
+        for name, (low, high) in self.ranges.items():
+            value = values.get(name)
+            if value is None:
+                continue
+            for item in value if isinstance(value, list) else (value,):
+                if not isinstance(item, int | float) or isinstance(item, bool):
+                    continue
+                if low is not None and item < low:
+                    reason = f"is below the minimum {low:g}"
+                elif high is not None and item > high:
+                    reason = f"is above the maximum {high:g}"
+                else:
+                    continue
+                if isinstance(value, list):
+                    reason = f"has an item {item!r} that {reason}"
+                shown = _show(raw.values.get(name, value))
+                del values[name]
+                if name in self.required:
+                    errors.append(RecordError(raw.location, f"{shown!r} {reason}", field=name,
+                                              value=shown, account_id=account_id))
+                else:
+                    warnings.append(DataWarning(name, shown, reason))
+                break
+
+
+def warning_line(location: str, account_id: str, warning: Mapping[str, str]) -> str:
+    """The located line for a value left out of an account (see :class:`DataWarning`)."""
+    field, value = warning["field"], warning["value"]
+    shown = repr(value) if value and value[0] not in "[{" else value
+    return (
+        f"{location}: {field}: {shown} {warning['reason']}; {field} is missing for "
+        f"{account_id} (mark the signal required: true to fail the record instead)"
+    )
 
 
 def _account(account_id: str, values: dict[str, Any], location: Location) -> Account:
