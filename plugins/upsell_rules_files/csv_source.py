@@ -6,8 +6,9 @@ import csv
 from collections.abc import Iterator
 
 from upsell_rules.errors import InputError, Location, RecordError
+from upsell_rules.io.mapping import mapped_columns
 from upsell_rules.limits import current as current_limits
-from upsell_rules.plugin.types import RawRecord
+from upsell_rules.plugin.types import RawRecord, SourceContext
 
 from ._text import Lines, RecordTooLong
 
@@ -19,7 +20,18 @@ def matches_csv(path: str) -> bool:
     return path.lower().endswith(".csv")
 
 
-def read_csv(path: str) -> Iterator[RawRecord | RecordError]:
+def read_csv_with_context(path: str, context: SourceContext) -> Iterator[RawRecord | RecordError]:
+    """:func:`read_csv` for a source with options: the id column may be mapped.
+
+    With a column mapping (``columns:`` or a ``preset:``), the column mapped to
+    ``account_id`` is the one the header must have; the core renames and converts.
+    """
+    columns = mapped_columns(context.options) if context.options else {}
+    id_column = next((c for c, f in columns.items() if f == ID_COLUMN), ID_COLUMN)
+    return read_csv(path, id_column)
+
+
+def read_csv(path: str, id_column: str = ID_COLUMN) -> Iterator[RawRecord | RecordError]:
     """Yield one record per data row of a CSV file, streaming it.
 
     The first non-blank row is the header. Cells are stripped of surrounding whitespace
@@ -43,7 +55,7 @@ def read_csv(path: str) -> Iterator[RawRecord | RecordError]:
         path, newline="", max_record_bytes=limits.line_bytes, max_bytes=limits.input_bytes
     )
     try:
-        yield from _rows(path, lines)
+        yield from _rows(path, lines, id_column)
     finally:
         lines.close()
 
@@ -182,13 +194,13 @@ def physical_records(
             yield first, lines.line, group
 
 
-def _rows(path: str, lines: Lines) -> Iterator[RawRecord | RecordError]:
-    header = _read_header(path, lines)
+def _rows(path: str, lines: Lines, id_column: str) -> Iterator[RawRecord | RecordError]:
+    header = _read_header(path, lines, id_column)
     width = len(header)
     # Columns with an empty name (a trailing comma in the header) carry nothing.
     columns = [(index, name) for index, name in enumerate(header) if name]
     every_named = len(columns) == width
-    id_index = header.index(ID_COLUMN)
+    id_index = header.index(id_column)
 
     feed = _Feed()
     # skipinitialspace lets `a, "b, c"` quote its second cell the way people mean it.
@@ -251,7 +263,7 @@ class _Recorder:
         return line
 
 
-def _read_header(path: str, lines: Lines) -> list[str]:
+def _read_header(path: str, lines: Lines, id_column: str = ID_COLUMN) -> list[str]:
     """Read and check the header row; return its names, stripped."""
     recorder = _Recorder(lines)
     # A reader of its own: it stops at the end of the header row, and the data rows
@@ -300,15 +312,17 @@ def _read_header(path: str, lines: Lines) -> list[str]:
             )
         seen[name] = index
 
-    if ID_COLUMN not in seen:
-        raise InputError(f"{path}:{line}: {_missing_id_message(names)}")
+    if id_column not in seen:
+        raise InputError(f"{path}:{line}: {_missing_id_message(names, id_column)}")
     return names
 
 
-def _missing_id_message(names: list[str]) -> str:
+def _missing_id_message(names: list[str], id_column: str = ID_COLUMN) -> str:
     """Explain a header without ``account_id``, with a hint for the usual causes."""
-    message = f"the header has no '{ID_COLUMN}' column"
-    near = [name for name in names if name.lower() == ID_COLUMN and name != ID_COLUMN]
+    message = f"the header has no '{id_column}' column"
+    if id_column != ID_COLUMN:
+        message += " (the column the mapping reads as account_id)"
+    near = [name for name in names if name.lower() == id_column.lower() and name != id_column]
     if near:
         return f"{message} (found '{near[0]}'; column names are case-sensitive)"
     if len(names) == 1 and any(sep in names[0] for sep in (";", "\t")):

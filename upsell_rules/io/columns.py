@@ -34,6 +34,7 @@ from upsell_rules.expr.nodes import (
 from upsell_rules.io.records import AccountReader, pick_source
 from upsell_rules.limits import using
 from upsell_rules.plugin.registry import Registry
+from upsell_rules.plugin.types import RawRecord
 from upsell_rules.ruleset.model import Condition, Ruleset
 
 #: Three-valued outcome of a condition when one signal is missing: always false,
@@ -282,11 +283,14 @@ def carried_fields(
                     raw = source.read_with_context(target, reader.context(source))
                 else:
                     raw = source.read(target)
+                mapping = reader.mapping_for(source)
                 try:
                     for item in raw:
                         seen[0] += 1
                         if isinstance(item, RecordError):
                             continue
+                        if mapping:
+                            item = RawRecord(mapping.apply(item.values), item.location)
                         keys.update(dict.fromkeys(item.values))
                         remaining.difference_update(item.values)
                         if not remaining:

@@ -481,6 +481,7 @@ class AccountReader:
         self.as_of = as_of
         self.source_options = source_options or {}
         self.join: JoinReport | None = None
+        self._mappings: dict[str, Any] = {}
         #: Called with a located line for each value left out of an account (a bad cell
         #: that costs one signal); the CLI prints it as a warning.
         self.on_warning: Any = None
@@ -500,6 +501,16 @@ class AccountReader:
         options.update(self.source_options.get(source.name, {}))
         return SourceContext(options, self.as_of)
 
+    def mapping_for(self, source: Source) -> Any:
+        """The column mapping and formats the source's options declare (may be empty)."""
+        if source.name not in self._mappings:
+            from upsell_rules.io.mapping import MAPPING_OPTIONS, build_mapping
+
+            options = self.context(source).options
+            declared = {k: v for k, v in options.items() if k in MAPPING_OPTIONS}
+            self._mappings[source.name] = build_mapping(declared, self.types)
+        return self._mappings[source.name]
+
     def read(self, path: str) -> Iterator[Account | RecordError]:
         """Yield each account or the error that kept it out, in file order.
 
@@ -510,11 +521,14 @@ class AccountReader:
             raw = source.read_with_context(target, self.context(source))
         else:
             raw = source.read(target)
+        mapping = self.mapping_for(source)
         seen: MutableMapping[str, Location] = FirstSeen()
         for item in self._limited(path, raw):
             if isinstance(item, RecordError):
                 yield item
                 continue
+            if mapping:
+                item = RawRecord(mapping.apply(item.values), item.location)
             result = self._coerce(item, seen)
             if isinstance(result, Account):
                 if result.warnings and self.on_warning is not None:
