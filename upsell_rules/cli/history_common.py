@@ -73,13 +73,23 @@ def replay_or_exit(
 
 def outcomes_or_exit(registry: Registry, path: str) -> Outcomes:
     """Read the outcomes file; bad rows go to stderr, an unreadable file exits 2."""
+    context = click.get_current_context(silent=True)
+    preset = context.meta.get("upsell_rules.outcomes_preset", "") if context else ""
     try:
-        outcomes = read_outcomes(path, registry)
+        outcomes = read_outcomes(path, registry, preset)
     except InputError as exc:
         click.echo(f"upsell-rules: error: {exc}", err=True)
         raise SystemExit(EXIT_USAGE) from None
     for error in outcomes.errors:
         report_error(error)
+    if outcomes.rows and not outcomes.deals and not outcomes.churned:
+        click.echo(
+            f"upsell-rules: error: {path}: none of its {outcomes.rows} row(s) could be read "
+            "(see the errors above; for a CRM export name its --outcomes-preset), so there "
+            "is nothing to measure",
+            err=True,
+        )
+        raise SystemExit(EXIT_USAGE)
     return outcomes
 
 
@@ -119,6 +129,23 @@ def outcomes_option(func: F) -> F:
         type=click.Path(exists=True, dir_okay=False),
         help="Upsell deals and churn: account_id, opened_on, closed_on, outcome, "
         "upsell_type, amount, churned_on (see docs/backtest.md).",
+    )(_outcomes_preset(func))
+
+
+def _outcomes_preset(func: F) -> F:
+    """``--outcomes-preset NAME``: read a CRM's opportunity export (docs/data.md)."""
+
+    def remember(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
+        ctx.meta["upsell_rules.outcomes_preset"] = value or ""
+
+    return click.option(
+        "--outcomes-preset",
+        type=click.Choice(["salesforce_opportunities", "hubspot_deals"]),
+        default=None,
+        expose_value=False,
+        callback=remember,
+        help="Read --outcomes as a CRM export: its column names, formats and stage names "
+        "(Closed Won / Closed Lost).",
     )(func)
 
 

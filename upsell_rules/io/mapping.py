@@ -153,7 +153,7 @@ class Mapping_:
         """The field a column feeds (itself when not mapped)."""
         return self.columns.get(column, column)
 
-    def apply(self, values: dict[str, Any]) -> dict[str, Any]:
+    def apply(self, values: Mapping[str, Any]) -> dict[str, Any]:
         """Rename the columns and convert the declared text values of one record."""
         out: dict[str, Any] = {}
         columns, converters = self.columns, self.converters
