@@ -742,9 +742,14 @@ def warning_line(location: str, account_id: str, warning: Mapping[str, str]) -> 
     """The located line for a value left out of an account (see :class:`DataWarning`)."""
     field, value = warning["field"], warning["value"]
     shown = repr(value) if value and value[0] not in "[{" else value
+    reason = warning["reason"]
+    hint = ""
+    if reason.startswith(("is not a date", "is not a number", "has an item")):
+        hint = ("; another format is read where declared (date_order, number_format, "
+                "formats in the ruleset's sources: section, docs/data.md)")
     return (
-        f"{location}: {field}: {shown} {warning['reason']}; {field} is missing for "
-        f"{account_id} (mark the signal required: true to fail the record instead)"
+        f"{location}: {field}: {shown} {reason}; {field} is missing for {account_id} "
+        f"(mark the signal required: true to fail the record instead){hint}"
     )
 
 
