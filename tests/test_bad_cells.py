@@ -135,3 +135,18 @@ def test_min_max_are_validated(tmp_path: Path) -> None:
     path.write_text(text, encoding="utf-8")
     _, findings = check_ruleset(str(path), default_registry())
     assert any(f.code == "E160" and "min: applies to numbers" in f.message for f in findings)
+
+
+def test_a_fraction_compared_with_a_percentage_number_is_w260(tmp_path: Path) -> None:
+    text = RULESET.read_text(encoding="utf-8")
+    assert "seat_utilization >= 85%" in text
+    path = tmp_path / "rules.yaml"
+    path.write_text(text.replace("seat_utilization >= 85%", "seat_utilization >= 85"),
+                    encoding="utf-8")
+    _, findings = check_ruleset(str(path), default_registry())
+    (w260,) = [f for f in findings if f.code == "W260"]
+    line = text[: text.index("seat_utilization >= 85%")].count("\n") + 1
+    assert w260.location.line == line
+    assert "write 85% (or 0.85)" in w260.message
+    _, clean = check_ruleset(str(RULESET), default_registry())
+    assert not [f for f in clean if f.code == "W260"]

@@ -838,6 +838,10 @@ def check_ruleset(
     builder = _Builder(doc, registry)
     ruleset = builder.build(sha256)
     findings.extend(builder.findings)
+    if ruleset is not None:
+        from upsell_rules.ruleset.units import unit_findings
+
+        findings.extend(unit_findings(ruleset))
     unique = list(dict.fromkeys(findings))
     return ruleset, sorted(unique, key=Diagnostic.sort_key)
 
