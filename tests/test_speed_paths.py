@@ -379,3 +379,23 @@ def test_straight_line_coercion_equals_the_general_loop(values: dict[str, Any]) 
         assert isinstance(general, type(fast))
         assert {k: repr(v) for k, v in fast.values.items()} == {
             k: repr(v) for k, v in general.values.items()}
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.dictionaries(st.sampled_from(KINDS), raw_values, max_size=len(KINDS)))
+def test_the_compiled_record_coercer_equals_coercion(record: dict[str, Any]) -> None:
+    """The straight-line coercer (generated from FAST_PATHS) takes a record only when
+    every value is what coerce() makes of it; otherwise it declines (None)."""
+    from upsell_rules.io.records import compile_coercer
+
+    straight = compile_coercer({kind: kind for kind in KINDS})
+    result = straight(record)
+    if result is None:
+        return
+    for kind, value in record.items():
+        expected = _outcome(coerce, value, kind)
+        assert expected[0] == "ok"
+        if expected[1] == ("NoneType", "None"):
+            assert kind not in result
+        else:
+            assert ("ok", (type(result[kind]).__name__, repr(result[kind]))) == expected

@@ -11,12 +11,13 @@ second occurrence.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import json
 import math
 import re
 import sys
-from collections.abc import Iterator, Mapping, MutableMapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -149,53 +150,89 @@ _SCALAR = {
 
 
 # --- fast paths ---------------------------------------------------------------------
-# Most values already have their JSON type (or are plain digits in a CSV cell). These
-# functions take exactly those cases and return _SLOW for anything else, which then goes
+# Most values already have their JSON type (or are plain digits in a CSV cell). The fast
+# paths take exactly those cases and return _SLOW for anything else, which then goes
 # through coerce() above, so every message and every edge case stays coerce()'s own.
+# Each type's fast path is written once, in FAST_PATHS; the per-value functions and the
+# straight-line record coercer (compile_coercer) are both generated from it.
 
 _SLOW: Any = object()
 
 
-def _fast_number(value: Any) -> Any:
-    kind = type(value)
-    if kind is int:
-        return value if -_FLOAT_MAX < value < _FLOAT_MAX else _SLOW
-    if kind is float:
-        return value if value - value == 0.0 else _SLOW  # inf and nan give nan
-    if kind is str and value.isdigit() and value.isascii():
-        return int(value) if len(value) < 300 else _SLOW
-    return _SLOW
+@dataclass(frozen=True)
+class FastPath:
+    """How values of one type skip :func:`coerce`, as Python expressions on ``v``.
+
+    ``take``: ``v`` is already the typed value. ``guard`` / ``make``: when ``guard``
+    holds, ``make`` is the typed value (or raises ``ValueError``: then the slow way).
+    ``item``: ``take`` for an item of a list of this type, when it differs. Names
+    available: ``M`` (the float range), ``fromiso`` (:meth:`date.fromisoformat`).
+    """
+
+    take: str
+    guard: str = ""
+    make: str = ""
+    item: str = ""
 
 
-def _fast_integer(value: Any) -> Any:
-    if type(value) is float:
-        return int(value) if value - value == 0.0 and value.is_integer() else _SLOW
-    return _fast_number(value)
+_DIGITS = "type(v) is str and v.isdigit() and v.isascii() and len(v) < 300"
 
-
-def _fast_date(value: Any) -> Any:
+FAST_PATHS: dict[str, FastPath] = {
+    "number": FastPath(
+        take="(type(v) is int and -M < v < M) or (type(v) is float and v - v == 0.0)",
+        guard=_DIGITS, make="int(v)",
+    ),
+    "integer": FastPath(
+        take="type(v) is int and -M < v < M",
+        guard=f"(type(v) is float and v - v == 0.0 and v.is_integer()) or ({_DIGITS})",
+        make="int(v)",
+    ),
+    "boolean": FastPath(take="type(v) is bool"),
+    # Blank text is missing; text with no space at its start cannot be blank. List items
+    # keep their spaces (coerce() drops only empty items).
+    "string": FastPath(take="type(v) is str and v and not v[0].isspace()",
+                       item="type(v) is str"),
     # YYYY-MM-DD: ten characters with dashes at 4 and 7. fromisoformat reads ASCII digits
-    # only and its other ten-character form (2026-W45-1) has no dash at 7; anything it
-    # refuses goes the slow way, which has the full check and the message.
-    if type(value) is str and len(value) == 10 and value[4] == "-" == value[7]:
-        try:
-            return date.fromisoformat(value)
-        except ValueError:
-            return _SLOW
-    return _SLOW
+    # only and its other ten-character form (2026-W45-1) has no dash at 7.
+    "date": FastPath(take="False", guard="type(v) is str and len(v) == 10 and v[4] == '-' == v[7]",
+                     make="fromiso(v)"),
+}
+
+_NAMESPACE: dict[str, Any] = {
+    "__builtins__": {"type": type, "len": len, "int": int, "float": float, "str": str,
+                     "bool": bool, "ValueError": ValueError},
+    "M": _FLOAT_MAX,
+    "SLOW": _SLOW,
+    "fromiso": date.fromisoformat,
+}
 
 
-def _fast_boolean(value: Any) -> Any:
-    return value if type(value) is bool else _SLOW
+def _branches(
+    path: FastPath, take: str, store: Callable[[str], str], fail: str, indent: str
+) -> list[str]:
+    """Source for one value ``v``: ``store(expression)`` of the typed value, or ``fail``."""
+    lines = [f"{indent}if {take}:", f"{indent}    {store('v')}"]
+    if path.guard:
+        lines += [f"{indent}elif {path.guard}:", f"{indent}    try:",
+                  f"{indent}        {store(path.make)}", f"{indent}    except ValueError:",
+                  f"{indent}        {fail}"]
+    return [*lines, f"{indent}else:", f"{indent}    {fail}"]
 
 
-def _fast_text_item(value: Any) -> Any:
-    return value if type(value) is str else _SLOW
+def _compile(source: str, name: str) -> Any:
+    namespace = dict(_NAMESPACE)
+    exec(compile(source, "<upsell-rules coercion>", "exec"), namespace)
+    return namespace[name]
 
 
-def _fast_text(value: Any) -> Any:
-    # Blank text is missing; text with no space at its start cannot be blank.
-    return value if type(value) is str and value and not value[0].isspace() else _SLOW
+def _fast_function(path: FastPath, item: bool = False) -> Any:
+    take = (path.item or path.take) if item else path.take
+    body = _branches(path, take, lambda value: f"return {value}", "return SLOW", "    ")
+    return _compile("\n".join(["def fast(v):", *body]) + "\n", "fast")
+
+
+_FAST_SCALAR = {kind: _fast_function(path) for kind, path in FAST_PATHS.items()}
+_FAST_ITEM = {kind: _fast_function(path, item=True) for kind, path in FAST_PATHS.items()}
 
 
 def _fast_list(element: Any) -> Any:
@@ -216,17 +253,18 @@ def _fast_list(element: Any) -> Any:
 
 
 def _fast_number_list(integers: bool) -> Any:
-    """A list of plain ints (or, unless ``integers``, finite floats), checked at C speed.
+    """A list of numbers, checked at C speed where it can be.
 
-    Everything else (None or "" items, text, bools, huge values) takes ``slow``.
+    A list of plain ints (or, unless ``integers``, finite floats) in range, or a CSV cell
+    of ASCII digits between bars (``14|16|19``), is taken whole; anything else goes item
+    by item through the element's own fast path, then the slow way.
     """
-    slow = _fast_list(_fast_integer if integers else _fast_number)
+    slow = _fast_list(_FAST_ITEM["integer" if integers else "number"])
     just_ints = {int}
     numbers = {int, float}
 
     def fast_numbers(value: Any) -> Any:
         if type(value) is str:
-            # A CSV cell such as "14|16|19": plain ASCII digits between the bars.
             items = value.split("|")
             if (
                 value.isascii()
@@ -254,16 +292,11 @@ def _fast_number_list(integers: bool) -> Any:
 
 
 _FAST = {
-    "number": _fast_number,
-    "integer": _fast_integer,
-    "boolean": _fast_boolean,
-    "string": _fast_text,
-    "date": _fast_date,
+    **_FAST_SCALAR,
     "number_list": _fast_number_list(integers=False),
     "integer_list": _fast_number_list(integers=True),
-    "boolean_list": _fast_list(_fast_boolean),
-    "string_list": _fast_list(_fast_text_item),
-    "date_list": _fast_list(_fast_date),
+    "string_list": _fast_list(_FAST_ITEM["string"]),
+    "date_list": _fast_list(_FAST_ITEM["date"]),
 }
 
 
@@ -768,56 +801,30 @@ def _always_slow(value: Any) -> Any:
     return _SLOW
 
 
-#: Inline checks of the generated coercer, by field type: each takes ``v`` as it is or
-#: sends the whole record to the general loop (``return None``).
-_INLINE = {
-    "integer": "type(v) is int and -M < v < M",
-    "number": "(type(v) is int and -M < v < M) or (type(v) is float and v - v == 0.0)",
-    "string": "type(v) is str and v and not v[0].isspace()",
-    "boolean": "type(v) is bool",
-}
-
-
 def compile_coercer(types: Mapping[str, str]) -> Any:
     """One straight-line function that coerces a record whose values all take a fast path.
 
     ``coerce(raw_values)`` returns the typed values, or ``None`` as soon as one value
     needs more than the fast path (text to convert, a missing-looking value, an error):
     the caller then runs the general loop, which gives the same values for the rest and
-    every message. Field names go into the source through ``repr`` only.
+    every message. Scalar types are written inline from :data:`FAST_PATHS`; lists call
+    their fast function. Field names go into the source through ``repr`` only.
     """
     lines = ["def coerce(raw):", "    get = raw.get", "    out = {}"]
-    namespace: dict[str, Any] = {
-        "__builtins__": {"type": type, "len": len, "int": int, "float": float, "str": str,
-                         "bool": bool, "ValueError": ValueError},
-        "M": _FLOAT_MAX,
-        "SLOW": _SLOW,
-        "fromiso": date.fromisoformat,
-    }
+    namespace = dict(_NAMESPACE)
     for index, (name, kind) in enumerate(types.items()):
         key = repr(name)
-        lines.append(f"    v = get({key})")
-        lines.append("    if v is not None:")
-        if kind in _INLINE:
-            lines.append(f"        if {_INLINE[kind]}:")
-            lines.append(f"            out[{key}] = v")
-            lines.append("        else:")
-            lines.append("            return None")
-        elif kind == "date":
-            lines.append("        if type(v) is str and len(v) == 10 and v[4] == '-' == v[7]:")
-            lines.append("            try:")
-            lines.append(f"                out[{key}] = fromiso(v)")
-            lines.append("            except ValueError:")
-            lines.append("                return None")
-            lines.append("        else:")
-            lines.append("            return None")
+        lines += [f"    v = get({key})", "    if v is not None:"]
+        path = FAST_PATHS.get(kind)
+        if path is not None:
+            # The scalar path inline; a value it does not take sends the record the slow way.
+            lines += _branches(path, path.take, functools.partial("out[{}] = {}".format, key),
+                               "return None", "        ")
         else:
             namespace[f"f{index}"] = _FAST.get(kind, _always_slow)
-            lines.append(f"        c = f{index}(v)")
-            lines.append("        if c is SLOW:")
-            lines.append("            return None")
-            lines.append("        if c is not None:")
-            lines.append(f"            out[{key}] = c")
+            lines += [f"        c = f{index}(v)", "        if c is SLOW:",
+                      "            return None", "        if c is not None:",
+                      f"            out[{key}] = c"]
     lines.append("    return out")
     exec(compile("\n".join(lines) + "\n", "<upsell-rules coercion>", "exec"), namespace)
     return namespace["coerce"]
