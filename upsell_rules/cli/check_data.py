@@ -53,7 +53,8 @@ def check_data_command(
     )
     wanted = signals_read(rules, registry)
     try:
-        columns = check_columns(rules, registry, carried_fields(reader, data, wanted))
+        carried = carried_fields(reader, data, wanted)
+        columns = check_columns(rules, registry, carried or [])
         result = profile(reader.read_all(data), wanted, columns)
     except (InputError, PluginError) as exc:
         click.echo(f"upsell-rules: error: {exc}", err=True)

@@ -56,6 +56,8 @@ def header_check(
     except PluginTimeout as exc:
         click.echo(f"upsell-rules: error: {exc}", err=True)
         raise SystemExit(EXIT_USAGE) from None
+    if carried is None:
+        return ColumnReport()  # an input cannot be read; the command says why
     report = check_columns(rules, registry, carried)
     label = "error" if strict else "warning"
     for line in report.lines():

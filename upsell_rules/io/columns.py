@@ -264,12 +264,12 @@ def carried_fields(
     data: Sequence[str],
     wanted: Iterable[str],
     progress: list[int] | None = None,
-) -> list[str]:
+) -> list[str] | None:
     """The fields some record of the inputs carries (non-empty), in order of first sight.
 
     Reads raw records through each input's source, stopping as soon as every ``wanted``
     field was seen (a file that carries them all costs a few records). An input that
-    cannot be read is skipped: reading it for real reports the problem, located.
+    cannot be read gives ``None`` (no check): reading it for real reports the problem.
     ``progress[0]`` counts the records seen (for a watchdog).
     """
     seen = progress if progress is not None else [0]
@@ -300,7 +300,7 @@ def carried_fields(
                     if close is not None:
                         close()
         except UpsellRulesError:
-            continue
+            return None
         if not remaining:
             break
     return list(keys)

@@ -114,7 +114,8 @@ def evaluate_records(
     registry = registry or make_registry()
     rules = _ruleset(ruleset, registry)
     reader = AccountReader(
-        registry, {n: s.type for n, s in rules.signals.items() if s.is_input}, as_of=as_of
+        registry, {n: s.type for n, s in rules.signals.items() if s.is_input}, as_of=as_of,
+        signals=rules.signals,
     )
     seen: dict[str, Location] = {}
     items: list[Any] = []
