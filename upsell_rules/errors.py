@@ -192,6 +192,11 @@ DIAGNOSTIC_CODES: dict[str, tuple[str, str]] = {
         'band',
         "authoring.md#diagnostic-codes",
     ),
+    "E160": (
+        "a signal's min: or max: is not a number range that fits it (min above max, or a "
+        "range on a signal that is not a number)",
+        "authoring.md#diagnostic-codes",
+    ),
     "E301": (
         'ruleset: names a file that does not exist (the path is relative to the test file)',
         "cli.md#test",
@@ -254,6 +259,11 @@ DIAGNOSTIC_CODES: dict[str, tuple[str, str]] = {
     ),
     "W203": (
         'a constant that no rule, template or setting uses',
+        "authoring.md#diagnostic-codes",
+    ),
+    "W260": (
+        "a percent or fraction signal compared with a bare number above 1 (85 where 85% "
+        "or 0.85 is meant): the condition can never hold",
         "authoring.md#diagnostic-codes",
     ),
 }

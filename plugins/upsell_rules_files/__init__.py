@@ -8,10 +8,11 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from upsell_rules.io.contract import CONTRACT_V1
+from upsell_rules.io.mapping import MAPPING_OPTIONS
 from upsell_rules.plugin.hookspecs import hookimpl
 from upsell_rules.plugin.types import FieldSpec, Source
 
-from .csv_source import matches_csv, read_csv
+from .csv_source import matches_csv, read_csv, read_csv_with_context
 from .json_source import matches_json, matches_jsonl, read_json, read_jsonl
 
 __all__ = [
@@ -30,6 +31,8 @@ SOURCES: tuple[Source, ...] = (
         ),
         matches=matches_csv,
         read=read_csv,
+        options=MAPPING_OPTIONS,
+        read_with_context=read_csv_with_context,
     ),
     Source(
         name="json",
@@ -38,12 +41,14 @@ SOURCES: tuple[Source, ...] = (
         ),
         matches=matches_json,
         read=read_json,
+        options=MAPPING_OPTIONS,
     ),
     Source(
         name="jsonl",
         description="JSON Lines (.jsonl or .ndjson): one account object per line.",
         matches=matches_jsonl,
         read=read_jsonl,
+        options=MAPPING_OPTIONS,
     ),
 )
 

@@ -6,8 +6,9 @@ import csv
 from collections.abc import Iterator
 
 from upsell_rules.errors import InputError, Location, RecordError
+from upsell_rules.io.mapping import mapped_columns
 from upsell_rules.limits import current as current_limits
-from upsell_rules.plugin.types import RawRecord
+from upsell_rules.plugin.types import RawRecord, SourceContext
 
 from ._text import Lines, RecordTooLong
 
@@ -19,14 +20,27 @@ def matches_csv(path: str) -> bool:
     return path.lower().endswith(".csv")
 
 
-def read_csv(path: str) -> Iterator[RawRecord | RecordError]:
+def read_csv_with_context(path: str, context: SourceContext) -> Iterator[RawRecord | RecordError]:
+    """:func:`read_csv` for a source with options: the id column may be mapped.
+
+    With a column mapping (``columns:`` or a ``preset:``), the column mapped to
+    ``account_id`` is the one the header must have; the core renames and converts.
+    """
+    columns = mapped_columns(context.options) if context.options else {}
+    id_column = next((c for c, f in columns.items() if f == ID_COLUMN), ID_COLUMN)
+    return read_csv(path, id_column)
+
+
+def read_csv(path: str, id_column: str = ID_COLUMN) -> Iterator[RawRecord | RecordError]:
     """Yield one record per data row of a CSV file, streaming it.
 
     The first non-blank row is the header. Cells are stripped of surrounding whitespace
     and kept as text (the core coerces them); empty cells are left out, so they read as
     missing. A record's location is the line its row starts on, which is right even when
     a quoted cell spans several lines. Blank rows, and rows whose cells are all empty,
-    are skipped. A row with more non-empty cells than the header has columns is reported
+    are skipped. A quote left open never swallows the rows after it: the row fails on
+    its own with its line range (see :func:`physical_records`) and reading goes on.
+    A row with more non-empty cells than the header has columns is reported
     as a :class:`RecordError` and reading goes on; trailing empty cells are tolerated
     because spreadsheet exports often add them. So is a row longer than the current
     :mod:`~upsell_rules.limits` allow (``line_bytes``); reading resumes on the next line.
@@ -41,41 +55,176 @@ def read_csv(path: str) -> Iterator[RawRecord | RecordError]:
         path, newline="", max_record_bytes=limits.line_bytes, max_bytes=limits.input_bytes
     )
     try:
-        yield from _rows(path, lines)
+        yield from _rows(path, lines, id_column)
     finally:
         lines.close()
 
 
-def _rows(path: str, lines: Lines) -> Iterator[RawRecord | RecordError]:
-    header = _read_header(path, lines)
+#: A quoted cell may span lines (a note with line breaks), but a record longer than this
+#: many lines fails on its own: a quote left open must not swallow the rest of the file.
+MAX_RECORD_LINES = 50
+
+
+def scan_line(line: str, quoted: bool) -> tuple[bool, int]:
+    """Follow one physical line through the reader's dialect.
+
+    ``quoted`` says whether the line starts inside a quoted cell. Returns whether it
+    ends inside one, and how many cell separators it holds outside quotes plus one (the
+    cells it has, when it starts a record). A quote opens a quoted cell only as the first
+    character of a cell (after leading spaces); ``""`` inside one is a literal quote.
+    """
+    if '"' not in line:
+        return quoted, line.count(",") + 1
+    cells = 1
+    at_start = not quoted
+    i = 0
+    length = len(line)
+    while i < length:
+        char = line[i]
+        i += 1
+        if quoted:
+            if char == '"':
+                if i < length and line[i] == '"':
+                    i += 1
+                else:
+                    quoted = False
+            continue
+        if char == ",":
+            cells += 1
+            at_start = True
+        elif char == '"' and at_start:
+            quoted = True
+            at_start = False
+        elif char != " ":
+            at_start = False
+    return quoted, cells
+
+
+def closes_cell(line: str) -> bool:
+    """True when ``line``, read inside an open quoted cell, closes it the way a writer does.
+
+    That is a quote (not a doubled one) followed by a separator or the end of the line:
+    the tail of a cell that really spans lines. A stray quote left open meets the next
+    row's first quote followed by text, or no quote at all.
+    """
+    i = 0
+    length = len(line)
+    while True:
+        i = line.find('"', i)
+        if i < 0:
+            return False
+        if i + 1 < length and line[i + 1] == '"':
+            i += 2
+            continue
+        rest = line[i + 1 : i + 2]
+        return rest in ("", ",", "\r", "\n")
+
+
+class _Feed:
+    """The lines of one record at a time, for a csv reader that outlives the records."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+
+    def __iter__(self) -> _Feed:
+        return self
+
+    def __next__(self) -> str:
+        if not self.lines:
+            raise StopIteration
+        return self.lines.pop(0)
+
+
+def physical_records(
+    lines: Lines, width: int
+) -> Iterator[tuple[int, int, list[str] | str]]:
+    """Group the lines after the header into records: ``(first, last, lines or error)``.
+
+    A record is one line, or several when a quoted cell holds line breaks. While a
+    quote is open, a line that on its own reads as a complete record (its quotes closed
+    and at least ``width`` cells) starts a new record, and the open one fails with its
+    line range; so does one that goes past :data:`MAX_RECORD_LINES` lines or the end of
+    the file. Every line is in exactly one record, so nothing is lost silently.
+    """
+    pending: str | None = None
+    while True:
+        lines.mark()
+        if pending is None:
+            try:
+                line = next(lines)
+            except StopIteration:
+                return
+            except RecordTooLong as exc:
+                yield exc.first_line, lines.line, f"the row is {exc.message}"
+                continue
+        else:
+            line, pending = pending, None
+        first = lines.line
+        quoted, _ = scan_line(line, False)
+        group = [line]
+        while quoted:
+            if len(group) >= MAX_RECORD_LINES:
+                yield first, lines.line, (
+                    f"a quote opened in the row is still open after {MAX_RECORD_LINES} "
+                    "lines; close it (a quote inside a cell is written \"\")"
+                )
+                break
+            try:
+                line = next(lines)
+            except StopIteration:
+                yield first, lines.line, (
+                    "a quote opened in the row is never closed (a quote inside a cell "
+                    'is written "")'
+                )
+                break
+            except RecordTooLong as exc:
+                yield first, lines.line, f"the row is {exc.message}"
+                break
+            alone, cells = scan_line(line, False)
+            if not alone and cells >= width and line.strip() and not closes_cell(line):
+                pending = line
+                yield first, lines.line - 1, (
+                    f"a quote opened in the row is not closed before line {lines.line}, "
+                    "which reads as a new row (a quote inside a cell is written \"\")"
+                )
+                break
+            quoted, _ = scan_line(line, True)
+            group.append(line)
+        else:
+            yield first, lines.line, group
+
+
+def _rows(path: str, lines: Lines, id_column: str) -> Iterator[RawRecord | RecordError]:
+    header = _read_header(path, lines, id_column)
     width = len(header)
     # Columns with an empty name (a trailing comma in the header) carry nothing.
     columns = [(index, name) for index, name in enumerate(header) if name]
     every_named = len(columns) == width
-    id_index = header.index(ID_COLUMN)
+    id_index = header.index(id_column)
 
+    feed = _Feed()
     # skipinitialspace lets `a, "b, c"` quote its second cell the way people mean it.
-    reader = csv.reader(lines, skipinitialspace=True)
-    while True:
-        lines.mark()
-        start = lines.line + 1
-        try:
-            row = next(reader)
-        except StopIteration:
-            return
-        except csv.Error as exc:
-            yield RecordError(Location(path, start), f"cannot parse the row: {exc}")
+    reader = csv.reader(feed, skipinitialspace=True)
+    for first, last, group in physical_records(lines, width):
+        where = Location(path, first)
+        span = f" (lines {first}-{last})" if last > first else ""
+        if isinstance(group, str):
+            yield RecordError(where, group + span)
             continue
-        except RecordTooLong as exc:
-            yield RecordError(Location(path, exc.first_line), f"the row is {exc.message}")
+        feed.lines = group
+        try:
+            row = next(reader, [])
+        except csv.Error as exc:
+            feed.lines = []
+            yield RecordError(where, f"cannot parse the row{span}: {exc}")
             continue
         if not row:
             continue
         if len(row) > width and any(cell.strip() for cell in row[width:]):
             account_id = row[id_index].strip()
             yield RecordError(
-                Location(path, start),
-                f"row has {len(row)} cells, the header has {width}",
+                where,
+                f"row has {len(row)} cells, the header has {width}{span}",
                 account_id=account_id,
             )
             continue
@@ -93,7 +242,9 @@ def _rows(path: str, lines: Lines) -> Iterator[RawRecord | RecordError]:
                     if cell:
                         values[name] = cell
         if values:
-            yield RawRecord(values=values, location=Location(path, start))
+            yield RawRecord(values=values, location=where)
+        elif any(cell.strip() for cell in row):
+            yield RecordError(where, f"the row has no value under a named column{span}")
 
 
 class _Recorder:
@@ -112,7 +263,7 @@ class _Recorder:
         return line
 
 
-def _read_header(path: str, lines: Lines) -> list[str]:
+def _read_header(path: str, lines: Lines, id_column: str = ID_COLUMN) -> list[str]:
     """Read and check the header row; return its names, stripped."""
     recorder = _Recorder(lines)
     # A reader of its own: it stops at the end of the header row, and the data rows
@@ -161,15 +312,17 @@ def _read_header(path: str, lines: Lines) -> list[str]:
             )
         seen[name] = index
 
-    if ID_COLUMN not in seen:
-        raise InputError(f"{path}:{line}: {_missing_id_message(names)}")
+    if id_column not in seen:
+        raise InputError(f"{path}:{line}: {_missing_id_message(names, id_column)}")
     return names
 
 
-def _missing_id_message(names: list[str]) -> str:
+def _missing_id_message(names: list[str], id_column: str = ID_COLUMN) -> str:
     """Explain a header without ``account_id``, with a hint for the usual causes."""
-    message = f"the header has no '{ID_COLUMN}' column"
-    near = [name for name in names if name.lower() == ID_COLUMN and name != ID_COLUMN]
+    message = f"the header has no '{id_column}' column"
+    if id_column != ID_COLUMN:
+        message += " (the column the mapping reads as account_id)"
+    near = [name for name in names if name.lower() == id_column.lower() and name != id_column]
     if near:
         return f"{message} (found '{near[0]}'; column names are case-sensitive)"
     if len(names) == 1 and any(sep in names[0] for sep in (";", "\t")):

@@ -139,6 +139,9 @@ def _read_jsonl_bytes(path: str) -> Iterator[RawRecord | RecordError]:
                 continue
             values = fast(line)
             if type(values) is dict:
+                if line.count(b":") > len(values) and duplicate_keys(line):
+                    yield duplicate_record(Location(path, number), values, line)
+                    continue
                 yield RawRecord(values=values, location=Location(path, number))
                 continue
             try:
@@ -218,6 +221,8 @@ def _jsonl_record(path: str, number: int, line: str) -> RawRecord | RecordError:
     # everything else.
     fast = loads_or_none(line)
     if type(fast) is dict:
+        if line.count(":") > len(fast) and duplicate_keys(line):
+            return duplicate_record(Location(path, number), fast, line)
         return RawRecord(values=fast, location=Location(path, number))
     try:
         value = _STRICT.decode(line)
@@ -228,9 +233,47 @@ def _jsonl_record(path: str, number: int, line: str) -> RawRecord | RecordError:
     except RecursionError:
         return RecordError(Location(path, number), "not valid JSON: nested too deeply")
     if isinstance(value, dict):
+        if line.count(":") > len(value) and duplicate_keys(line):
+            return duplicate_record(Location(path, number), value, line)
         bad = _surrogate_error(Location(path, number), line, value)
         return bad or RawRecord(values=value, location=Location(path, number))
     return RecordError(Location(path, number), f"expected a JSON object, got {json_kind(value)}")
+
+
+def duplicate_keys(text: str | bytes) -> list[str]:
+    """Keys written twice in one object of ``text`` (JSON itself keeps the last silently).
+
+    Callers first compare the colons in the text with the keys decoded, so only a
+    record that may hold a duplicate is decoded again.
+    """
+    found: list[str] = []
+
+    def pairs_hook(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen and key not in found:
+                found.append(key)
+            seen.add(key)
+        return dict(pairs)
+
+    try:
+        json.loads(text, object_pairs_hook=pairs_hook)
+    except (ValueError, RecursionError):
+        return []
+    return found
+
+
+def duplicate_record(location: Location, values: dict[str, Any], text: str | bytes) -> RecordError:
+    """The error for a record with a key written twice: it fails, never last-wins."""
+    keys = duplicate_keys(text)
+    account = values.get("account_id")
+    return RecordError(
+        location,
+        f"key {', '.join(repr(k) for k in keys)} appears twice in the record; JSON would keep "
+        "the last value without a word, so the record is not used (remove one)",
+        field=keys[0] if keys else "",
+        account_id=account if isinstance(account, str) else "",
+    )
 
 
 def read_json(path: str) -> Iterator[RawRecord | RecordError]:
@@ -337,8 +380,12 @@ class _JsonReader:
                 value, end = decoded
                 bad = (_surrogate_error(self.location(start), text[start:end], value)
                        if isinstance(value, dict) else None)
+                piece = text[start:end]
                 if bad is not None:
                     yield bad
+                elif (isinstance(value, dict) and piece.count(":") > len(value)
+                        and duplicate_keys(piece)):
+                    yield duplicate_record(self.location(start), value, piece)
                 elif isinstance(value, dict):
                     yield RawRecord(values=value, location=self.location(start))
                 else:

@@ -10,6 +10,8 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from upsell_rules.history.outcomes import read_outcomes
 from upsell_rules.history.sample_history import History, add_months, generate_history, write_history
@@ -126,3 +128,17 @@ def test_sample_history_command(tmp_path: Path) -> None:
         cwd=ROOT, capture_output=True, text=True, timeout=120,
     )
     assert bad.returncode == 2
+
+
+@settings(max_examples=12, deadline=None)
+@given(seed=st.integers(0, 10_000), accounts=st.integers(1, 40), months=st.integers(1, 14))
+def test_no_generated_deal_closes_or_churns_before_it_opens(
+    seed: int, accounts: int, months: int
+) -> None:
+    history = generate_history(accounts, seed, months=months)
+    for row in history.outcomes:
+        opened, closed = row.get("opened_on"), row.get("closed_on")
+        if opened is not None:
+            assert opened <= closed
+        if opened is not None and "churned_on" in row:
+            assert closed < row["churned_on"], row

@@ -34,17 +34,21 @@ ROOT = Path(__file__).resolve().parents[2]
 RULESET = str(ROOT / "rulesets" / "upsell_timing.yaml")
 BAD_CSV = str(ROOT / "samples" / "bad_accounts.csv")
 AS_OF = "2026-11-02"
+#: A bad value fails the record only for a signal marked required (otherwise it costs
+#: that one signal, see test_bad_cells.py); these tests are about failed records.
+REQUIRED = ["--set", "signals.health_score.required=true",
+            "--set", "signals.renewal_date.required=true"]
 
 #: A small ruleset (fast to load) reading one field of each type.
 TYPED_RULESET = """\
 name: typed
 version: 1
 signals:
-  health_score: {type: number}
-  seats_licensed: {type: integer}
-  renewal_date: {type: date}
-  competitor_evaluation: {type: boolean}
-  seats_active_history: {type: integer_list}
+  health_score: {type: number, required: true}
+  seats_licensed: {type: integer, required: true}
+  renewal_date: {type: date, required: true}
+  competitor_evaluation: {type: boolean, required: true}
+  seats_active_history: {type: integer_list, required: true}
 scoring:
   categories:
     product:
@@ -136,7 +140,8 @@ def test_every_record_is_decided_or_an_error_row_and_the_counts_add_up(
 
 
 def test_error_rows_in_every_format() -> None:
-    base = ["dry-run", RULESET, "--data", BAD_CSV, "--as-of", AS_OF, "--errors", "include"]
+    base = ["dry-run", RULESET, "--data", BAD_CSV, "--as-of", AS_OF, "--errors", "include",
+            *REQUIRED]
     jsonl = CliRunner().invoke(cli, [*base, "--format", "jsonl"])
     rows = [json.loads(line) for line in jsonl.stdout.splitlines()]
     assert [r["account_id"] for r in rows] == [
@@ -166,7 +171,8 @@ def test_error_rows_in_every_format() -> None:
 
 def test_errors_stay_on_stderr_by_default() -> None:
     result = CliRunner().invoke(
-        cli, ["dry-run", RULESET, "--data", BAD_CSV, "--as-of", AS_OF, "--format", "jsonl"]
+        cli, ["dry-run", RULESET, "--data", BAD_CSV, "--as-of", AS_OF, "--format", "jsonl",
+              *REQUIRED]
     )
     assert len(result.stdout.splitlines()) == 3
     assert result.stderr.count("upsell-rules: error:") == 3
@@ -178,7 +184,7 @@ def test_a_record_with_two_problems_is_one_error_row(tmp_path: Path) -> None:
     data.write_text("account_id,health_score,renewal_date\nA1,abc,soon\nA2,50,\n", "utf-8")
     result = CliRunner().invoke(
         cli, ["dry-run", RULESET, "--data", str(data), "--as-of", AS_OF, "--format", "jsonl",
-              "--errors", "include"],
+              "--errors", "include", *REQUIRED],
     )
     rows = [json.loads(line) for line in result.stdout.splitlines()]
     assert [r["account_id"] for r in rows] == ["A1", "A2"]

@@ -28,7 +28,7 @@ TINY_RULESET = """\
 name: tiny
 version: 1
 signals:
-  health_score: {type: number}
+  health_score: {type: number, required: true}  # a bad value fails the record here
   plan: {type: string}
 scoring:
   categories:

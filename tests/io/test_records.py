@@ -20,6 +20,7 @@ from upsell_rules.io.records import IDENTITY_FIELDS, Account, AccountReader, Coe
 from upsell_rules.plugin.registry import default_registry
 from upsell_rules.plugin.types import Summary
 from upsell_rules.ruleset.loader import load_ruleset
+from upsell_rules.ruleset.model import SignalDef
 
 ROOT = Path(__file__).resolve().parents[2]
 RULESET = ROOT / "rulesets" / "upsell_timing.yaml"
@@ -235,7 +236,11 @@ def test_integer_lists_round_trip_through_pipes(values: list[int]) -> None:
 
 @pytest.fixture(scope="module")
 def reader() -> AccountReader:
-    return AccountReader(default_registry(), {})
+    """A reader on which every contract field is ``required: true``: a bad value fails
+    the record (the default, one bad cell costing one signal, is tested below)."""
+    registry = default_registry()
+    every = {n: SignalDef(n, f.type, required=True) for n, f in registry.fields.items()}
+    return AccountReader(registry, {}, signals=every)
 
 
 def read(reader: AccountReader, path: Path) -> list[Account | RecordError]:
@@ -358,11 +363,10 @@ def test_record_with_two_bad_fields_reports_both_and_is_not_decided(
 
     # end to end: the record counts once as failed, the others are decided
     ruleset = load_ruleset(str(RULESET))
-    types = ruleset.input_types()
     summary = Summary()
     out = list(
         decide_all(Evaluator(ruleset),
-            AccountReader(default_registry(), types).read(str(path)), AS_OF, summary
+            reader.read(str(path)), AS_OF, summary
         )
     )
     decided = [d["account_id"] for d in out if isinstance(d, dict)]
@@ -431,7 +435,10 @@ def test_unknown_columns_are_ignored_and_ruleset_types_override(tmp_path: Path) 
     assert account.values["custom_score"] == 7
     assert account.values["health_score"] == 88
 
-    [error] = AccountReader(default_registry(), {"whatever": "number"}).read(str(path))
+    required = {"whatever": SignalDef("whatever", "number", required=True)}
+    [error] = AccountReader(
+        default_registry(), {"whatever": "number"}, signals=required
+    ).read(str(path))
     assert isinstance(error, RecordError)
     assert error.field == "whatever"
 

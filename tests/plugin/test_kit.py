@@ -85,7 +85,7 @@ def test_decision_for() -> None:
 
 
 def test_evaluate_records_reports_a_bad_record() -> None:
-    ruleset = minimal_ruleset(signals={"health_score": {"type": "number"}},
+    ruleset = minimal_ruleset(signals={"health_score": {"type": "number", "required": True}},
                               when="health_score > 50")
     with pytest.raises(AssertionError, match="<records>:2: health_score: 'high' is not a number"):
         evaluate_records(ruleset, [{"account_id": "A", "health_score": 60},

@@ -133,7 +133,14 @@ def test_a_bad_value_is_located_at_its_row(tmp_path: Path) -> None:
     db = make_sqlite(tmp_path / "a.db")
     with sqlite3.connect(db) as conn:
         conn.execute("UPDATE accounts SET health_score = 'abc' WHERE account_id = 'ACC-1003'")
+    # A bad value costs that one signal, with a located warning (docs/data.md) ...
     result = run_cli("dry-run", RULESET, "--data", str(db), "--as-of", AS_OF, "--format", "jsonl")
+    assert result.returncode == 0
+    assert f"sqlite:///{db}?table=accounts:3: health_score: 'abc' is not a number" in result.stderr
+    assert len(result.stdout.splitlines()) == 50
+    # ... unless the signal is required: then the record fails.
+    result = run_cli("dry-run", RULESET, "--data", str(db), "--as-of", AS_OF, "--format", "jsonl",
+                     "--set", "signals.health_score.required=true")
     assert result.returncode == 1
     assert f"sqlite:///{db}?table=accounts:3: health_score: 'abc' is not a number" in result.stderr
     assert len(result.stdout.splitlines()) == 49

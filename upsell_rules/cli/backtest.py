@@ -18,6 +18,7 @@ from upsell_rules.cli.common import (
     registry_with_report,
     ruleset_argument,
 )
+from upsell_rules.cli.header_check import strict_option
 from upsell_rules.cli.history_common import (
     evaluator_or_exit,
     future_note,
@@ -68,6 +69,7 @@ from upsell_rules.history.snapshots import SCHEDULED_FIELDS
 )
 @scheduled_option
 @engine_option
+@strict_option
 def backtest_command(
     ruleset: str,
     snapshots: str,
@@ -78,6 +80,7 @@ def backtest_command(
     output: str | None,
     scheduled: tuple[str, ...],
     engine: str,
+    strict: bool,
 ) -> None:
     """Replay RULESET over past --snapshots and measure it against real --outcomes.
 
@@ -93,7 +96,9 @@ def backtest_command(
     registry = registry_with_report()
     rules = load_or_exit(ruleset, registry)
     evaluator = evaluator_or_exit(rules, registry, engine)
-    replay = replay_or_exit(evaluator, registry, snapshots, scheduled or SCHEDULED_FIELDS)
+    replay = replay_or_exit(
+        evaluator, registry, snapshots, scheduled or SCHEDULED_FIELDS, strict=strict
+    )
     history = outcomes_or_exit(registry, outcomes)
     future_note(replay)
     result = run_backtest(replay.points, history, shape_of(rules), horizon, observed_until)

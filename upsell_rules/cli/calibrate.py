@@ -20,6 +20,7 @@ from upsell_rules.cli.common import (
     registry_with_report,
     ruleset_argument,
 )
+from upsell_rules.cli.header_check import header_check, strict_option
 from upsell_rules.cli.history_common import (
     evaluator_or_exit,
     future_note,
@@ -137,6 +138,7 @@ def _write_atomic(path: str, text: str) -> None:
               show_default=True, help="text: the comparison and the diff; json: all figures.")
 @scheduled_option
 @engine_option
+@strict_option
 def calibrate_command(
     ruleset: str,
     snapshots: str,
@@ -150,6 +152,7 @@ def calibrate_command(
     fmt: str,
     scheduled: tuple[str, ...],
     engine: str,
+    strict: bool,
 ) -> None:
     """Fit RULESET's category weights (and band cut-offs) to past snapshots and outcomes.
 
@@ -169,7 +172,9 @@ def calibrate_command(
         raise SystemExit(EXIT_USAGE)
     evaluator = evaluator_or_exit(rules, registry, engine)
     inputs = rules.input_types()
-    reader = SnapshotReader(AccountReader(registry, inputs), scheduled or SCHEDULED_FIELDS)
+    accounts = AccountReader(registry, inputs, signals=rules.signals)
+    header_check(rules, registry, accounts, [snapshots], strict)
+    reader = SnapshotReader(accounts, scheduled or SCHEDULED_FIELDS)
     try:
         items: list[Snapshot | RecordError] = list(reader.read(snapshots))
     except InputError as exc:

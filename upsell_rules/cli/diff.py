@@ -21,6 +21,7 @@ from upsell_rules.cli.common import (
     resolve_as_of,
     set_option,
 )
+from upsell_rules.cli.header_check import header_check, strict_option
 from upsell_rules.engine.evaluate import Evaluator
 from upsell_rules.errors import InputError, RecordError, UpsellRulesError
 from upsell_rules.io.records import Account, AccountReader
@@ -107,6 +108,7 @@ def _accounts(reader: AccountReader, data: str) -> tuple[list[Account], int]:
 )
 @set_option
 @engine_option
+@strict_option
 def diff_command(
     rulesets: tuple[str, ...],
     data: str,
@@ -115,6 +117,7 @@ def diff_command(
     fmt: str,
     overrides: tuple[str, ...],
     engine: str,
+    strict: bool,
 ) -> None:
     """Compare two versions of a ruleset on the accounts in --data.
 
@@ -157,8 +160,10 @@ def diff_command(
         raise _usage(str(exc)) from None
     types = old.input_types()
     types.update(new.input_types())
+    reader = AccountReader(registry, types, signals=new.signals)
+    header_check(new, registry, reader, [data], strict)
     try:
-        accounts, failed = _accounts(AccountReader(registry, types), data)
+        accounts, failed = _accounts(reader, data)
     except InputError as exc:
         raise _usage(str(exc)) from None
     before = old_doc.document.data if old_doc.document else {}

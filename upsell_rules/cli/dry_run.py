@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import itertools
+import json
 import sys
 from collections.abc import Iterator, Sequence
 from datetime import date
@@ -33,6 +34,7 @@ from upsell_rules.cli.common import (
     run_guard,
     set_option,
 )
+from upsell_rules.cli.header_check import header_check, strict_option
 from upsell_rules.engine.evaluate import Evaluator
 from upsell_rules.engine.stream import evaluate_inputs
 from upsell_rules.errors import (
@@ -56,7 +58,7 @@ from upsell_rules.io.formatters import (
     write_jsonl,
     write_plain_table,
 )
-from upsell_rules.io.records import AccountReader
+from upsell_rules.io.records import AccountReader, warning_line
 from upsell_rules.plugin.types import Summary
 
 #: Show a progress bar on a terminal once this many accounts have been read.
@@ -107,6 +109,7 @@ def _decisions(
             if pending:
                 yield error_record(pending)
                 pending = []
+            _warn_values(item)
             if reader.join is not None and isinstance(item, dict):
                 item["inputs"] = reader.join.inputs_of(item["account_id"])
             if show_progress and progress is None and summary.read >= PROGRESS_AFTER:
@@ -127,6 +130,18 @@ def _decisions(
         guard.close()
         if progress is not None:
             progress.stop()
+
+
+def _warn_values(item: dict[str, Any] | EncodedDecision) -> None:
+    """Print, located, each value left out of a decided account (its data_warnings)."""
+    if isinstance(item, EncodedDecision):
+        if '"data_warnings"' not in item.text:
+            return
+        item = json.loads(item.text)
+    assert isinstance(item, dict)
+    for warning in item.get("data_warnings", ()):
+        line = warning_line(warning["location"], item["account_id"], warning)
+        click.echo(f"upsell-rules: warning: {printable(line)}", err=True)
 
 
 def _rich_table(decisions: list[dict[str, Any]]) -> None:
@@ -183,6 +198,7 @@ def _rich_table(decisions: list[dict[str, Any]]) -> None:
 @set_option
 @errors_option
 @limit_options
+@strict_option
 def dry_run(
     ruleset: str,
     data: tuple[str, ...],
@@ -197,6 +213,7 @@ def dry_run(
     max_records: int | None,
     max_line_bytes: int | None,
     plugin_timeout: float | None,
+    strict: bool,
 ) -> None:
     """Evaluate RULESET against the accounts in --data and print the decisions.
 
@@ -221,7 +238,9 @@ def dry_run(
         limit,
         as_of=when,
         source_options=rules.sources,
+        signals=rules.signals,
     )
+    columns = header_check(rules, registry, reader, data, strict, value_warnings=False)
     summary = Summary()
     include = errors_to == "include"
     categories = [category.name for category in rules.categories]
@@ -254,5 +273,5 @@ def dry_run(
         raise SystemExit(EXIT_USAGE) from None
     report_join(reader)
     summary.order_bands([band.id for band in rules.bands])
-    click.echo(summary.line(), err=True)
+    click.echo(summary.line() + columns.suffix(), err=True)
     raise SystemExit(EXIT_FINDINGS if summary.failed else EXIT_OK)

@@ -23,6 +23,7 @@ from upsell_rules.cli.common import (
     ruleset_argument,
     run_guard,
 )
+from upsell_rules.cli.header_check import header_check, strict_option
 from upsell_rules.engine.evaluate import Evaluator
 from upsell_rules.engine.explain import Check, Explanation, explain
 from upsell_rules.errors import InputError, PluginTimeout, RecordError, UpsellRulesError
@@ -106,6 +107,9 @@ def render_text(ex: Explanation, ruleset_label: str) -> str:
             out += _check_lines(check, label)
     if d["missing_signals"]:
         out += ["", "Missing signals: " + ", ".join(d["missing_signals"])]
+    if d.get("data_warnings"):
+        out += ["", "Values left out (one bad value costs one signal, see docs/data.md):"]
+        out += [f"  {w['field']}: {w['value']!r} {w['reason']}" for w in d["data_warnings"]]
     out += ["", "Narrative: " + d["narrative"], "", "What would change it:"]
     out += [f"  {line}" for line in ex.next_steps]
     return "\n".join(out) + "\n"
@@ -164,10 +168,11 @@ def _find(
 )
 @engine_option
 @limit_options
+@strict_option
 def explain_command(
     ruleset: str, data: tuple[str, ...], account_id: str, as_of: date | None, fmt: str,
     engine: str, max_input_mb: float | None, max_records: int | None,
-    max_line_bytes: int | None, plugin_timeout: float | None,
+    max_line_bytes: int | None, plugin_timeout: float | None, strict: bool,
 ) -> None:
     """Explain how RULESET decides one account: every condition with the actual values,
     which gate or red flag decided, and what would move the account to the next band.
@@ -186,7 +191,9 @@ def explain_command(
         limit,
         as_of=resolve_as_of(as_of),
         source_options=rules.sources,
+        signals=rules.signals,
     )
+    columns = header_check(rules, registry, reader, data, strict)
     try:
         with run_guard(limit, registry, lambda: reader.records_read):
             found = _find(reader, data, account_id)
@@ -200,7 +207,10 @@ def explain_command(
         raise SystemExit(EXIT_USAGE) from None
     _UNITS.update({name: sig.unit for name, sig in rules.signals.items()})
     if fmt == "json":
-        click.echo(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
+        payload = result.to_dict()
+        if columns.warnings:
+            payload["header_check"] = columns.to_dict()
+        click.echo(json.dumps(payload, indent=2, ensure_ascii=False))
     else:
         # Values come from the data: no terminal escape reaches the screen.
         click.echo(printable_lines(render_text(result, f"{rules.name} {rules.version}")),

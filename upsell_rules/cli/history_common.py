@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 import click
 
 from upsell_rules.cli.common import EXIT_USAGE
+from upsell_rules.cli.header_check import header_check
 from upsell_rules.engine.evaluate import Evaluator
 from upsell_rules.errors import InputError, RecordError, UpsellRulesError
 from upsell_rules.history.backtest import Replay, evaluate_snapshots, parse_horizon
@@ -48,12 +49,19 @@ def replay_or_exit(
     registry: Registry,
     snapshots: str,
     scheduled: tuple[str, ...] = SCHEDULED_FIELDS,
+    strict: bool = False,
 ) -> Replay:
-    """Decide every snapshot point-in-time; bad records go to stderr as they are met."""
+    """Decide every snapshot point-in-time; bad records go to stderr as they are met.
+
+    The header check runs first (``strict``: a signal no snapshot carries exits 2).
+    """
     rules = evaluator.ruleset
     reader = AccountReader(
-        registry, rules.input_types()
+        registry,
+        rules.input_types(),
+        signals=rules.signals,
     )
+    header_check(rules, registry, reader, [snapshots], strict)
     try:
         return evaluate_snapshots(
             evaluator, SnapshotReader(reader, scheduled).read(snapshots), report_error
@@ -65,13 +73,23 @@ def replay_or_exit(
 
 def outcomes_or_exit(registry: Registry, path: str) -> Outcomes:
     """Read the outcomes file; bad rows go to stderr, an unreadable file exits 2."""
+    context = click.get_current_context(silent=True)
+    preset = context.meta.get("upsell_rules.outcomes_preset", "") if context else ""
     try:
-        outcomes = read_outcomes(path, registry)
+        outcomes = read_outcomes(path, registry, preset)
     except InputError as exc:
         click.echo(f"upsell-rules: error: {exc}", err=True)
         raise SystemExit(EXIT_USAGE) from None
     for error in outcomes.errors:
         report_error(error)
+    if outcomes.rows and not outcomes.deals and not outcomes.churned:
+        click.echo(
+            f"upsell-rules: error: {path}: none of its {outcomes.rows} row(s) could be read "
+            "(see the errors above; for a CRM export name its --outcomes-preset), so there "
+            "is nothing to measure",
+            err=True,
+        )
+        raise SystemExit(EXIT_USAGE)
     return outcomes
 
 
@@ -111,6 +129,23 @@ def outcomes_option(func: F) -> F:
         type=click.Path(exists=True, dir_okay=False),
         help="Upsell deals and churn: account_id, opened_on, closed_on, outcome, "
         "upsell_type, amount, churned_on (see docs/backtest.md).",
+    )(_outcomes_preset(func))
+
+
+def _outcomes_preset(func: F) -> F:
+    """``--outcomes-preset NAME``: read a CRM's opportunity export (docs/data.md)."""
+
+    def remember(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
+        ctx.meta["upsell_rules.outcomes_preset"] = value or ""
+
+    return click.option(
+        "--outcomes-preset",
+        type=click.Choice(["salesforce_opportunities", "hubspot_deals"]),
+        default=None,
+        expose_value=False,
+        callback=remember,
+        help="Read --outcomes as a CRM export: its column names, formats and stage names "
+        "(Closed Won / Closed Lost).",
     )(func)
 
 

@@ -27,6 +27,7 @@ COMMANDS = {
     "run": "upsell_rules.cli.run:run_command",
     "new-plugin": "upsell_rules.cli.new_plugin:new_plugin_command",
     "sample": "upsell_rules.cli.sample:sample_command",
+    "check-data": "upsell_rules.cli.check_data:check_data_command",
 }
 
 

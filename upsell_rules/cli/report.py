@@ -21,6 +21,7 @@ from upsell_rules.cli.common import (
     resolve_as_of,
     ruleset_argument,
 )
+from upsell_rules.cli.header_check import header_check, strict_option
 from upsell_rules.cli.history_common import (
     evaluator_or_exit,
     future_note,
@@ -51,6 +52,7 @@ from upsell_rules.plugin.types import Summary
 @click.option("--output", "-o", required=True, type=click.Path(dir_okay=False, writable=True),
               help="The HTML file to write.")
 @engine_option
+@strict_option
 def report_command(
     ruleset: str,
     data: str,
@@ -60,6 +62,7 @@ def report_command(
     horizon: int,
     output: str,
     engine: str,
+    strict: bool,
 ) -> None:
     """Write one self-contained HTML report of RULESET on --data.
 
@@ -80,7 +83,9 @@ def report_command(
         rules.input_types(),
         as_of=when,
         source_options=rules.sources,
+        signals=rules.signals,
     )
+    header_check(rules, registry, reader, [data], strict)
     try:
         items = list(reader.read(data))
     except InputError as exc:
@@ -101,7 +106,7 @@ def report_command(
     backtest = None
     label = ""
     if backtest_snapshots is not None and backtest_outcomes is not None:
-        replay = replay_or_exit(evaluator, registry, backtest_snapshots)
+        replay = replay_or_exit(evaluator, registry, backtest_snapshots, strict=strict)
         history = outcomes_or_exit(registry, backtest_outcomes)
         future_note(replay)
         backtest = run_backtest(replay.points, history, shape_of(rules), horizon)

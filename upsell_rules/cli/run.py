@@ -23,6 +23,7 @@ from upsell_rules.cli.common import (
     resolve_as_of,
     ruleset_argument,
 )
+from upsell_rules.cli.header_check import header_check, strict_option
 from upsell_rules.engine.evaluate import Evaluator
 from upsell_rules.engine.stream import decide_all
 from upsell_rules.errors import (
@@ -133,6 +134,7 @@ def _allow_env(ctx: click.Context, param: click.Parameter, names: tuple[str, ...
     "UPSELL_RULES_... are always allowed). Repeatable.",
 )
 @engine_option
+@strict_option
 def run_command(
     ruleset: str,
     data: tuple[str, ...],
@@ -141,6 +143,7 @@ def run_command(
     bands: tuple[str, ...],
     fmt: str,
     engine: str,
+    strict: bool,
 ) -> None:
     """Evaluate RULESET against --data and deliver the decisions to sinks.
 
@@ -179,7 +182,9 @@ def run_command(
         rules.input_types(),
         as_of=when,
         source_options=rules.sources,
+        signals=rules.signals,
     )
+    columns = header_check(rules, registry, reader, data, strict)
     summary = Summary()
     locations: dict[str, Location] = {}
 
@@ -217,6 +222,7 @@ def run_command(
             "summary": {"read": summary.read, "decided": summary.decided,
                         "failed": summary.failed, "bands": summary.bands},
             "join": reader.join.to_dict() if reader.join is not None else None,
+            "header_check": columns.to_dict(),
             "sinks": [
                 {"label": target.label, "where": target.where, **report.to_dict()}
                 for target, report in outcomes
@@ -227,5 +233,5 @@ def run_command(
     else:
         for line in render_report(outcomes, locations):
             click.echo(line, file=out)
-    click.echo(summary.line(), err=True)
+    click.echo(summary.line() + columns.suffix(), err=True)
     raise SystemExit(EXIT_FINDINGS if failed or summary.failed else EXIT_OK)

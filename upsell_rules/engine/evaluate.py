@@ -227,7 +227,7 @@ class Evaluator:
         if play.message is not None:
             parts.append(play.message.render(s))
 
-        return {
+        record = {
             "account_id": account.account_id,
             "account_name": account.account_name,
             "owner": account.owner,
@@ -247,6 +247,13 @@ class Evaluator:
             "missing_signals": sorted(self._inputs_set.difference(account.values)),
             "ruleset": self.identity,
         }
+        if account.warnings:
+            # Only when there are some, so records of clean data stay as they were.
+            where = str(account.location)
+            record["data_warnings"] = [
+                {**w.to_dict(), "location": where} for w in account.warnings
+            ]
+        return record
 
     def outline_for(self, o: Sequence[bool]) -> Outline:
         """:meth:`outline`, kept for the first :data:`OUTLINE_CACHE` outcome patterns."""

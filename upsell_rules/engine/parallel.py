@@ -256,7 +256,13 @@ def _read_chunk(index: int) -> list[Sent]:
             raise InputError(text.replace(path, plan.spec)) from None
     finally:
         os.unlink(path)
-    accounts = [item for item in items if isinstance(item, Account)]
+    # An account with values left out names its real place in its data_warnings.
+    accounts = [
+        dataclasses.replace(
+            item, location=Location(plan.spec, item.location.line + delta, item.location.col)
+        ) if item.warnings else item
+        for item in items if isinstance(item, Account)
+    ]
     decided = iter(evaluator.evaluate_batch(accounts, plan.as_of))
     out: list[Sent] = []
     for item in items:

@@ -19,6 +19,7 @@ from datetime import date
 from typing import Any
 
 from upsell_rules.errors import InputError, Location, RecordError
+from upsell_rules.io.mapping import build_mapping, load_preset
 from upsell_rules.io.records import CoercionError, coerce
 from upsell_rules.plugin.registry import Registry
 
@@ -38,7 +39,9 @@ OUTCOME_FIELDS: dict[str, str] = {
 
 # CRM exports spell these differently; the registered upsell type names win.
 _TYPE_ALIASES = {"add-on": "addon", "add_on": "addon", "seats": "seat", "upgrade": "plan"}
-_OUTCOME_ALIASES = {"no decision": "no_decision", "no-decision": "no_decision"}
+_OUTCOME_ALIASES = {"no decision": "no_decision", "no-decision": "no_decision",
+                    # The closed stages of Salesforce and HubSpot pipelines.
+                    "closed won": "won", "closed lost": "lost"}
 
 
 @dataclass(frozen=True)
@@ -152,17 +155,37 @@ def _normalise(values: dict[str, Any]) -> None:
         values["upsell_type"] = _TYPE_ALIASES.get(lowered, lowered)
 
 
-def iter_outcomes(path: str, registry: Registry) -> Iterator[dict[str, Any] | RecordError]:
-    """Yield each row's coerced values (with ``_location``) or its errors, in file order."""
+def iter_outcomes(
+    path: str, registry: Registry, preset: str = ""
+) -> Iterator[dict[str, Any] | RecordError]:
+    """Yield each row's coerced values (with ``_location``) or its errors, in file order.
+
+    ``preset`` names a shipped mapping for a CRM's opportunity export
+    (``salesforce_opportunities``, ``hubspot_deals``): its columns, formats and stage names.
+    """
     source = registry.source_for(path)
     if source is None:
         known = ", ".join(sorted(registry.sources)) or "none installed"
         raise InputError(f"{path}: no source reads this file (sources: {known})")
-    for raw in source.read(path):
+    mapping, renames = None, {}
+    if preset:
+        options = load_preset(preset)
+        mapping = build_mapping(options, OUTCOME_FIELDS)
+        renames = {str(k).lower(): str(v) for k, v in
+                   ((options.get("values") or {}).get("outcome") or {}).items()}
+    id_column = next((c for c, f in mapping.columns.items() if f == "account_id"),
+                     "account_id") if mapping else "account_id"
+    raw_items = source.read(path) if id_column == "account_id" else _read_with_id(
+        source, path, id_column)
+    for raw in raw_items:
         if isinstance(raw, RecordError):
             yield raw
             continue
-        values, errors = _coerce_row(raw.values, raw.location)
+        row = mapping.apply(raw.values) if mapping else raw.values
+        stage = row.get("outcome")
+        if isinstance(stage, str) and stage.strip().lower() in renames:
+            row = {**row, "outcome": renames[stage.strip().lower()]}
+        values, errors = _coerce_row(row, raw.location)
         if errors:
             yield from errors
             continue
@@ -175,7 +198,17 @@ def iter_outcomes(path: str, registry: Registry) -> Iterator[dict[str, Any] | Re
         yield values
 
 
-def read_outcomes(path: str, registry: Registry) -> Outcomes:
+def _read_with_id(source: Any, path: str, id_column: str) -> Any:
+    """Read through a source whose id column is mapped (the CSV source checks for it)."""
+    from upsell_rules.plugin.types import SourceContext
+
+    if source.read_with_context is None:
+        return source.read(path)
+    return source.read_with_context(path, SourceContext({"columns": {id_column: "account_id"}},
+                                                        None))
+
+
+def read_outcomes(path: str, registry: Registry, preset: str = "") -> Outcomes:
     """Read and check a whole outcomes file.
 
     Raises :class:`~upsell_rules.errors.InputError` when the file cannot be read at all;
@@ -184,7 +217,7 @@ def read_outcomes(path: str, registry: Registry) -> Outcomes:
     result = Outcomes()
     churn_seen: dict[str, Location] = {}
     failed_at: set[Location] = set()
-    for item in iter_outcomes(path, registry):
+    for item in iter_outcomes(path, registry, preset):
         if isinstance(item, RecordError):
             result.errors.append(item)
             if item.location not in failed_at:

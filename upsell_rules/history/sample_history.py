@@ -456,7 +456,9 @@ def _churns(rng: random.Random, acc: _Account, before: date, today: date) -> boo
     if acc.busy_until is not None and acc.busy_until >= today:
         return False
     if rng.random() < hazard:
-        acc.churned_on = _day_in(rng, before, today)
+        # After the last deal closed: a deal never churns before it opens or closes.
+        after = before if acc.busy_until is None else max(before, acc.busy_until)
+        acc.churned_on = _day_in(rng, after, today)
         return True
     return False
 

@@ -1,18 +1,23 @@
 """Read account records through a source plugin and coerce them to typed values.
 
-A record with a malformed value is reported (file, line, field, value, what was
-expected) and skipped; every other record is still read. Duplicate ``account_id``s are
-reported at the second occurrence.
+One bad cell costs one signal, not the account: a value that does not parse (or is
+outside the signal's ``min:`` / ``max:``) is left out, so the signal is missing for that
+account, and the account carries a :class:`DataWarning` (field, value, reason). A signal
+the ruleset marks ``required: true`` keeps the stricter rule: its bad value fails the
+record, reported (file, line, field, value, what was expected) and skipped; every other
+record is still read. ``account_id`` is always required; duplicates are reported at the
+second occurrence.
 """
 
 from __future__ import annotations
 
+import functools
 import itertools
 import json
 import math
 import re
 import sys
-from collections.abc import Iterator, Mapping, MutableMapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -22,6 +27,7 @@ from upsell_rules.limits import Limits, using
 from upsell_rules.limits import current as current_limits
 from upsell_rules.plugin.registry import Registry
 from upsell_rules.plugin.types import RawRecord, Source, SourceContext
+from upsell_rules.ruleset.model import SignalDef
 
 IDENTITY_FIELDS = ("account_id", "account_name", "owner")
 
@@ -33,14 +39,32 @@ _FALSE = {"false", "no", "n", "0", "f"}
 
 
 @dataclass(frozen=True)
+class DataWarning:
+    """A value that was left out of an account: its field, the raw value, and why."""
+
+    field: str
+    value: str
+    reason: str
+
+    def to_dict(self) -> dict[str, str]:
+        """A JSON-ready form (what the decision record's ``data_warnings`` holds)."""
+        return {"field": self.field, "value": self.value, "reason": self.reason}
+
+
+@dataclass(frozen=True)
 class Account:
-    """One account: identity, typed signal values, and where the record came from."""
+    """One account: identity, typed signal values, and where the record came from.
+
+    ``warnings`` name the values that were left out because they did not parse or were
+    out of range (each such signal is missing for this account).
+    """
 
     account_id: str
     account_name: str
     owner: str
     values: dict[str, Any]
     location: Location
+    warnings: tuple[DataWarning, ...] = ()
 
 
 class CoercionError(ValueError):
@@ -126,53 +150,89 @@ _SCALAR = {
 
 
 # --- fast paths ---------------------------------------------------------------------
-# Most values already have their JSON type (or are plain digits in a CSV cell). These
-# functions take exactly those cases and return _SLOW for anything else, which then goes
+# Most values already have their JSON type (or are plain digits in a CSV cell). The fast
+# paths take exactly those cases and return _SLOW for anything else, which then goes
 # through coerce() above, so every message and every edge case stays coerce()'s own.
+# Each type's fast path is written once, in FAST_PATHS; the per-value functions and the
+# straight-line record coercer (compile_coercer) are both generated from it.
 
 _SLOW: Any = object()
 
 
-def _fast_number(value: Any) -> Any:
-    kind = type(value)
-    if kind is int:
-        return value if -_FLOAT_MAX < value < _FLOAT_MAX else _SLOW
-    if kind is float:
-        return value if value - value == 0.0 else _SLOW  # inf and nan give nan
-    if kind is str and value.isdigit() and value.isascii():
-        return int(value) if len(value) < 300 else _SLOW
-    return _SLOW
+@dataclass(frozen=True)
+class FastPath:
+    """How values of one type skip :func:`coerce`, as Python expressions on ``v``.
+
+    ``take``: ``v`` is already the typed value. ``guard`` / ``make``: when ``guard``
+    holds, ``make`` is the typed value (or raises ``ValueError``: then the slow way).
+    ``item``: ``take`` for an item of a list of this type, when it differs. Names
+    available: ``M`` (the float range), ``fromiso`` (:meth:`date.fromisoformat`).
+    """
+
+    take: str
+    guard: str = ""
+    make: str = ""
+    item: str = ""
 
 
-def _fast_integer(value: Any) -> Any:
-    if type(value) is float:
-        return int(value) if value - value == 0.0 and value.is_integer() else _SLOW
-    return _fast_number(value)
+_DIGITS = "type(v) is str and v.isdigit() and v.isascii() and len(v) < 300"
 
-
-def _fast_date(value: Any) -> Any:
+FAST_PATHS: dict[str, FastPath] = {
+    "number": FastPath(
+        take="(type(v) is int and -M < v < M) or (type(v) is float and v - v == 0.0)",
+        guard=_DIGITS, make="int(v)",
+    ),
+    "integer": FastPath(
+        take="type(v) is int and -M < v < M",
+        guard=f"(type(v) is float and v - v == 0.0 and v.is_integer()) or ({_DIGITS})",
+        make="int(v)",
+    ),
+    "boolean": FastPath(take="type(v) is bool"),
+    # Blank text is missing; text with no space at its start cannot be blank. List items
+    # keep their spaces (coerce() drops only empty items).
+    "string": FastPath(take="type(v) is str and v and not v[0].isspace()",
+                       item="type(v) is str"),
     # YYYY-MM-DD: ten characters with dashes at 4 and 7. fromisoformat reads ASCII digits
-    # only and its other ten-character form (2026-W45-1) has no dash at 7; anything it
-    # refuses goes the slow way, which has the full check and the message.
-    if type(value) is str and len(value) == 10 and value[4] == "-" == value[7]:
-        try:
-            return date.fromisoformat(value)
-        except ValueError:
-            return _SLOW
-    return _SLOW
+    # only and its other ten-character form (2026-W45-1) has no dash at 7.
+    "date": FastPath(take="False", guard="type(v) is str and len(v) == 10 and v[4] == '-' == v[7]",
+                     make="fromiso(v)"),
+}
+
+_NAMESPACE: dict[str, Any] = {
+    "__builtins__": {"type": type, "len": len, "int": int, "float": float, "str": str,
+                     "bool": bool, "ValueError": ValueError},
+    "M": _FLOAT_MAX,
+    "SLOW": _SLOW,
+    "fromiso": date.fromisoformat,
+}
 
 
-def _fast_boolean(value: Any) -> Any:
-    return value if type(value) is bool else _SLOW
+def _branches(
+    path: FastPath, take: str, store: Callable[[str], str], fail: str, indent: str
+) -> list[str]:
+    """Source for one value ``v``: ``store(expression)`` of the typed value, or ``fail``."""
+    lines = [f"{indent}if {take}:", f"{indent}    {store('v')}"]
+    if path.guard:
+        lines += [f"{indent}elif {path.guard}:", f"{indent}    try:",
+                  f"{indent}        {store(path.make)}", f"{indent}    except ValueError:",
+                  f"{indent}        {fail}"]
+    return [*lines, f"{indent}else:", f"{indent}    {fail}"]
 
 
-def _fast_text_item(value: Any) -> Any:
-    return value if type(value) is str else _SLOW
+def _compile(source: str, name: str) -> Any:
+    namespace = dict(_NAMESPACE)
+    exec(compile(source, "<upsell-rules coercion>", "exec"), namespace)
+    return namespace[name]
 
 
-def _fast_text(value: Any) -> Any:
-    # Blank text is missing; text with no space at its start cannot be blank.
-    return value if type(value) is str and value and not value[0].isspace() else _SLOW
+def _fast_function(path: FastPath, item: bool = False) -> Any:
+    take = (path.item or path.take) if item else path.take
+    body = _branches(path, take, lambda value: f"return {value}", "return SLOW", "    ")
+    return _compile("\n".join(["def fast(v):", *body]) + "\n", "fast")
+
+
+_FAST_SCALAR = {kind: _fast_function(path) for kind, path in FAST_PATHS.items()}
+_FAST_ITEM = {kind: _fast_function(path, item=True) for kind, path in FAST_PATHS.items()}
 
 
 def _fast_list(element: Any) -> Any:
@@ -193,17 +253,18 @@ def _fast_list(element: Any) -> Any:
 
 
 def _fast_number_list(integers: bool) -> Any:
-    """A list of plain ints (or, unless ``integers``, finite floats), checked at C speed.
+    """A list of numbers, checked at C speed where it can be.
 
-    Everything else (None or "" items, text, bools, huge values) takes ``slow``.
+    A list of plain ints (or, unless ``integers``, finite floats) in range, or a CSV cell
+    of ASCII digits between bars (``14|16|19``), is taken whole; anything else goes item
+    by item through the element's own fast path, then the slow way.
     """
-    slow = _fast_list(_fast_integer if integers else _fast_number)
+    slow = _fast_list(_FAST_ITEM["integer" if integers else "number"])
     just_ints = {int}
     numbers = {int, float}
 
     def fast_numbers(value: Any) -> Any:
         if type(value) is str:
-            # A CSV cell such as "14|16|19": plain ASCII digits between the bars.
             items = value.split("|")
             if (
                 value.isascii()
@@ -231,16 +292,11 @@ def _fast_number_list(integers: bool) -> Any:
 
 
 _FAST = {
-    "number": _fast_number,
-    "integer": _fast_integer,
-    "boolean": _fast_boolean,
-    "string": _fast_text,
-    "date": _fast_date,
+    **_FAST_SCALAR,
     "number_list": _fast_number_list(integers=False),
     "integer_list": _fast_number_list(integers=True),
-    "boolean_list": _fast_list(_fast_boolean),
-    "string_list": _fast_list(_fast_text_item),
-    "date_list": _fast_list(_fast_date),
+    "string_list": _fast_list(_FAST_ITEM["string"]),
+    "date_list": _fast_list(_FAST_ITEM["date"]),
 }
 
 
@@ -438,6 +494,7 @@ class AccountReader:
         *,
         as_of: date | None = None,
         source_options: Mapping[str, Mapping[str, Any]] | None = None,
+        signals: Mapping[str, SignalDef] | None = None,
     ) -> None:
         #: Field types: the data contract (from plugins), overridden by the ruleset.
         #: Fixed once the reader is built.
@@ -457,12 +514,35 @@ class AccountReader:
         self.as_of = as_of
         self.source_options = source_options or {}
         self.join: JoinReport | None = None
+        self._mappings: dict[str, Any] = {}
+        #: Called with a located line for each value left out of an account (a bad cell
+        #: that costs one signal); the CLI prints it as a warning.
+        self.on_warning: Any = None
+        signals = signals or {}
+        #: Fields whose bad value fails the record (``required: true``), account_id too.
+        self.required = {n for n, s in signals.items() if s.required} | {"account_id"}
+        #: Field -> (min, max) from the ruleset's ``min:`` / ``max:``.
+        self.ranges = {
+            n: (s.minimum, s.maximum)
+            for n, s in signals.items()
+            if s.minimum is not None or s.maximum is not None
+        }
 
     def context(self, source: Source) -> SourceContext:
         """The options (defaults, then the ruleset's) and date a source reads with."""
         options = {k: v.default for k, v in source.options.items() if v.default is not None}
         options.update(self.source_options.get(source.name, {}))
         return SourceContext(options, self.as_of)
+
+    def mapping_for(self, source: Source) -> Any:
+        """The column mapping and formats the source's options declare (may be empty)."""
+        if source.name not in self._mappings:
+            from upsell_rules.io.mapping import MAPPING_OPTIONS, build_mapping
+
+            options = self.context(source).options
+            declared = {k: v for k, v in options.items() if k in MAPPING_OPTIONS}
+            self._mappings[source.name] = build_mapping(declared, self.types)
+        return self._mappings[source.name]
 
     def read(self, path: str) -> Iterator[Account | RecordError]:
         """Yield each account or the error that kept it out, in file order.
@@ -474,13 +554,18 @@ class AccountReader:
             raw = source.read_with_context(target, self.context(source))
         else:
             raw = source.read(target)
+        mapping = self.mapping_for(source)
         seen: MutableMapping[str, Location] = FirstSeen()
         for item in self._limited(path, raw):
             if isinstance(item, RecordError):
                 yield item
                 continue
+            if mapping:
+                item = RawRecord(mapping.apply(item.values), item.location)
             result = self._coerce(item, seen)
             if isinstance(result, Account):
+                if result.warnings and self.on_warning is not None:
+                    self._warn(result)
                 yield result
             else:
                 yield from result
@@ -573,6 +658,8 @@ class AccountReader:
         if isinstance(result, list):
             yield from result
         else:
+            if result.warnings and self.on_warning is not None:
+                self._warn(result)
             yield result
 
     def _coerce(
@@ -599,13 +686,19 @@ class AccountReader:
             return [duplicate_error(raw.location, account_id, seen[account_id])]
         seen[account_id] = raw.location
         fast = self._straight(raw.values)
-        if fast is not None:
+        if fast is not None and not self.ranges:
             return _account(account_id, fast, raw.location)
         values: dict[str, Any] = {}
         errors: list[RecordError] = []
+        warnings: list[DataWarning] = []
+        if fast is not None:
+            values = fast
+            raw_items: Any = ()
+        else:
+            raw_items = raw.values.items()
         coercers = self._coercers
         slow = _SLOW
-        for name, value in raw.values.items():
+        for name, value in raw_items:
             found = coercers.get(name)
             if found is None:
                 continue
@@ -614,22 +707,83 @@ class AccountReader:
                 try:
                     coerced = coerce(value, found[1])
                 except CoercionError as exc:
-                    errors.append(
-                        RecordError(
-                            raw.location,
-                            f"{_show(value)!r} {exc}" if isinstance(value, str)
-                            else f"{_show(value)} {exc}",
-                            field=name,
-                            value=_show(value),
-                            account_id=account_id,
+                    if name in self.required:
+                        errors.append(
+                            RecordError(
+                                raw.location,
+                                f"{_show(value)!r} {exc}" if isinstance(value, str)
+                                else f"{_show(value)} {exc}",
+                                field=name,
+                                value=_show(value),
+                                account_id=account_id,
+                            )
                         )
-                    )
+                    else:
+                        warnings.append(DataWarning(name, _show(value), str(exc)))
                     continue
             if coerced is not None:
                 values[name] = coerced
+        if self.ranges:
+            self._check_ranges(values, raw, account_id, errors, warnings)
         if errors:
             return errors
-        return _account(account_id, values, raw.location)
+        account = _account(account_id, values, raw.location)
+        if warnings:
+            return Account(account.account_id, account.account_name, account.owner,
+                           values, raw.location, tuple(warnings))
+        return account
+
+    def _warn(self, account: Account) -> None:
+        for w in account.warnings:
+            self.on_warning(warning_line(str(account.location), account.account_id, w.to_dict()))
+
+    def _check_ranges(
+        self,
+        values: dict[str, Any],
+        raw: RawRecord,
+        account_id: str,
+        errors: list[RecordError],
+        warnings: list[DataWarning],
+    ) -> None:
+        """Take out values outside their signal's ``min:`` / ``max:`` (or fail if required)."""
+        for name, (low, high) in self.ranges.items():
+            value = values.get(name)
+            if value is None:
+                continue
+            for item in value if isinstance(value, list) else (value,):
+                if not isinstance(item, int | float) or isinstance(item, bool):
+                    continue
+                if low is not None and item < low:
+                    reason = f"is below the minimum {low:g}"
+                elif high is not None and item > high:
+                    reason = f"is above the maximum {high:g}"
+                else:
+                    continue
+                if isinstance(value, list):
+                    reason = f"has an item {item!r} that {reason}"
+                shown = _show(raw.values.get(name, value))
+                del values[name]
+                if name in self.required:
+                    errors.append(RecordError(raw.location, f"{shown!r} {reason}", field=name,
+                                              value=shown, account_id=account_id))
+                else:
+                    warnings.append(DataWarning(name, shown, reason))
+                break
+
+
+def warning_line(location: str, account_id: str, warning: Mapping[str, str]) -> str:
+    """The located line for a value left out of an account (see :class:`DataWarning`)."""
+    field, value = warning["field"], warning["value"]
+    shown = repr(value) if value and value[0] not in "[{" else value
+    reason = warning["reason"]
+    hint = ""
+    if reason.startswith(("is not a date", "is not a number", "has an item")):
+        hint = ("; another format is read where declared (date_order, number_format, "
+                "formats in the ruleset's sources: section, docs/data.md)")
+    return (
+        f"{location}: {field}: {shown} {reason}; {field} is missing for {account_id} "
+        f"(mark the signal required: true to fail the record instead){hint}"
+    )
 
 
 def _account(account_id: str, values: dict[str, Any], location: Location) -> Account:
@@ -647,56 +801,30 @@ def _always_slow(value: Any) -> Any:
     return _SLOW
 
 
-#: Inline checks of the generated coercer, by field type: each takes ``v`` as it is or
-#: sends the whole record to the general loop (``return None``).
-_INLINE = {
-    "integer": "type(v) is int and -M < v < M",
-    "number": "(type(v) is int and -M < v < M) or (type(v) is float and v - v == 0.0)",
-    "string": "type(v) is str and v and not v[0].isspace()",
-    "boolean": "type(v) is bool",
-}
-
-
 def compile_coercer(types: Mapping[str, str]) -> Any:
     """One straight-line function that coerces a record whose values all take a fast path.
 
     ``coerce(raw_values)`` returns the typed values, or ``None`` as soon as one value
     needs more than the fast path (text to convert, a missing-looking value, an error):
     the caller then runs the general loop, which gives the same values for the rest and
-    every message. Field names go into the source through ``repr`` only.
+    every message. Scalar types are written inline from :data:`FAST_PATHS`; lists call
+    their fast function. Field names go into the source through ``repr`` only.
     """
     lines = ["def coerce(raw):", "    get = raw.get", "    out = {}"]
-    namespace: dict[str, Any] = {
-        "__builtins__": {"type": type, "len": len, "int": int, "float": float, "str": str,
-                         "bool": bool, "ValueError": ValueError},
-        "M": _FLOAT_MAX,
-        "SLOW": _SLOW,
-        "fromiso": date.fromisoformat,
-    }
+    namespace = dict(_NAMESPACE)
     for index, (name, kind) in enumerate(types.items()):
         key = repr(name)
-        lines.append(f"    v = get({key})")
-        lines.append("    if v is not None:")
-        if kind in _INLINE:
-            lines.append(f"        if {_INLINE[kind]}:")
-            lines.append(f"            out[{key}] = v")
-            lines.append("        else:")
-            lines.append("            return None")
-        elif kind == "date":
-            lines.append("        if type(v) is str and len(v) == 10 and v[4] == '-' == v[7]:")
-            lines.append("            try:")
-            lines.append(f"                out[{key}] = fromiso(v)")
-            lines.append("            except ValueError:")
-            lines.append("                return None")
-            lines.append("        else:")
-            lines.append("            return None")
+        lines += [f"    v = get({key})", "    if v is not None:"]
+        path = FAST_PATHS.get(kind)
+        if path is not None:
+            # The scalar path inline; a value it does not take sends the record the slow way.
+            lines += _branches(path, path.take, functools.partial("out[{}] = {}".format, key),
+                               "return None", "        ")
         else:
             namespace[f"f{index}"] = _FAST.get(kind, _always_slow)
-            lines.append(f"        c = f{index}(v)")
-            lines.append("        if c is SLOW:")
-            lines.append("            return None")
-            lines.append("        if c is not None:")
-            lines.append(f"            out[{key}] = c")
+            lines += [f"        c = f{index}(v)", "        if c is SLOW:",
+                      "            return None", "        if c is not None:",
+                      f"            out[{key}] = c"]
     lines.append("    return out")
     exec(compile("\n".join(lines) + "\n", "<upsell-rules coercion>", "exec"), namespace)
     return namespace["coerce"]

@@ -251,8 +251,25 @@ class _Builder:
                 params=params,
                 when=when,
                 location=self.doc.locate(path, key=True),
+                required=spec.get("required") is True,
+                minimum=_bound(spec.get("min")),
+                maximum=_bound(spec.get("max")),
             )
+            self.check_range(path, spec, declared)
         return self.order_signals(signals, deps)
+
+    def check_range(self, path: Path, spec: dict[str, Any], declared: str) -> None:
+        """``min:`` / ``max:`` apply to numbers only, and ``min`` may not exceed ``max``."""
+        lo, hi = _bound(spec.get("min")), _bound(spec.get("max"))
+        if (lo is not None or hi is not None) and declared.split("_")[0] not in (
+            "number", "integer"
+        ):
+            key = "min" if lo is not None else "max"
+            self.add((*path, key), "E160",
+                     f"{field_path(path)}: {key}: applies to numbers, declared {declared}")
+        elif lo is not None and hi is not None and lo > hi:
+            self.add((*path, "min"), "E160",
+                     f"{field_path(path)}: min {lo:g} is above max {hi:g}")
 
     def derivation(
         self, path: Path, name: str, params: Any, declared: str
@@ -802,6 +819,13 @@ class _Builder:
         return ruleset
 
 
+def _bound(value: Any) -> float | None:
+    """A ``min:`` / ``max:`` value (the schema checks it is a number)."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
+    return None
+
+
 def _collect_words(value: Any, words: set[str]) -> None:
     if isinstance(value, str):
         words.update(_WORDS.findall(value))
@@ -836,6 +860,10 @@ def check_ruleset(
     builder = _Builder(doc, registry)
     ruleset = builder.build(sha256)
     findings.extend(builder.findings)
+    if ruleset is not None:
+        from upsell_rules.ruleset.units import unit_findings
+
+        findings.extend(unit_findings(ruleset))
     unique = list(dict.fromkeys(findings))
     return ruleset, sorted(unique, key=Diagnostic.sort_key)
 

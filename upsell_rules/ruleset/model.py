@@ -31,6 +31,11 @@ class SignalDef:
     params: dict[str, Any] = field(default_factory=dict)
     when: Condition | None = None
     location: Location | None = None
+    #: A bad value fails the record (``required: true``) instead of going missing.
+    required: bool = False
+    #: Accepted range (``min:`` / ``max:``); a value outside is handled like a bad one.
+    minimum: float | None = None
+    maximum: float | None = None
 
     @property
     def is_input(self) -> bool:

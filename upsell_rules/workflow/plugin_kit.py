@@ -115,7 +115,8 @@ def evaluate_records(
     registry = registry or make_registry()
     rules = _ruleset(ruleset, registry)
     reader = AccountReader(
-        registry, rules.input_types(), as_of=as_of
+        registry, rules.input_types(), as_of=as_of,
+        signals=rules.signals,
     )
     seen: dict[str, Location] = {}
     items: list[Any] = []

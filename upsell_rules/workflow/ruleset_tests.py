@@ -402,7 +402,7 @@ class TestRunner:
             if data_problem:
                 file_errors.append(_diag(doc, ("data",), "E308", f"data: {data_problem}"))
         types = ruleset.input_types()
-        reader = AccountReader(self.registry, types)
+        reader = AccountReader(self.registry, types, signals=ruleset.signals)
         known_fields = sorted(reader.types)
         seen_names: dict[str, int] = {}
         prepared: list[_Prepared] = []

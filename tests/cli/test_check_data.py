@@ -1,0 +1,54 @@
+"""``check-data``: profile an export against a ruleset; exit 1 when decisions would change."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from upsell_rules.cli.main import cli
+
+ROOT = Path(__file__).resolve().parents[2]
+RULESET = str(ROOT / "rulesets" / "upsell_timing.yaml")
+SAMPLE = ROOT / "samples" / "accounts.csv"
+
+
+def test_a_clean_export_is_exit_0() -> None:
+    result = CliRunner().invoke(cli, ["check-data", RULESET, "--data", str(SAMPLE)])
+    assert result.exit_code == 0, result.stdout
+    assert result.stdout.splitlines()[0] == "50 records, 0 failed"
+    assert "decisions would change silently: no" in result.stdout
+
+
+def test_bad_values_and_missing_signals_are_profiled(tmp_path: Path) -> None:
+    lines = SAMPLE.read_text(encoding="utf-8").splitlines()
+    header = lines[0].split(",")
+    lines[0] = lines[0].replace("power_users", "Power Users")
+    for row in (1, 2):
+        cells = lines[row].split(",")
+        cells[header.index("health_score")] = "n/a" if row == 1 else "-4"
+        lines[row] = ",".join(cells)
+    data = tmp_path / "export.csv"
+    data.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    ruleset = tmp_path / "rules.yaml"
+    ruleset.write_text(Path(RULESET).read_text(encoding="utf-8").replace(
+        "health_score: {type: number,", "health_score: {type: number, min: 0, max: 100,"),
+        encoding="utf-8")
+    result = CliRunner().invoke(cli, ["check-data", str(ruleset), "--data", str(data),
+                                      "--format", "json"])
+    assert result.exit_code == 1, result.stdout
+    report = json.loads(result.stdout)
+    by_name = {s["signal"]: s for s in report["signals"]}
+    health = by_name["health_score"]
+    with_health = sum(1 for line in lines[1:] if line.split(",")[header.index("health_score")])
+    assert (health["records_with_value"], health["unparsed"], health["out_of_range"]) == (
+        with_health - 2, 1, 1)
+    assert health["examples"] == ["n/a", "-4"]
+    assert health["stats"]["min"] >= 0 and health["stats"]["max"] <= 100
+    assert by_name["power_users"]["records_with_value"] == 0
+    (warning,) = report["header_check"]["warnings"]
+    assert warning["signal"] == "power_users"
+    assert warning["looks_like"] == "Power Users"
+    assert "trigger power_users_emerging can never fire" in warning["silences"]
+    assert report["silent_changes"] is True

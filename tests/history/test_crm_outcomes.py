@@ -1,0 +1,76 @@
+"""Backtest and calibrate read Salesforce and HubSpot opportunity exports.
+
+Each export is generated from samples/history/outcomes.csv the way the CRM writes it
+(its column labels, stage names, dates and currency amounts) and must give the same
+backtest as the contract file. A file whose rows all fail is exit 2, one message.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from datetime import date
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from upsell_rules.cli.main import cli
+from upsell_rules.io.mapping import load_preset
+
+ROOT = Path(__file__).resolve().parents[2]
+RULESET = str(ROOT / "rulesets" / "upsell_timing.yaml")
+HISTORY = ROOT / "samples" / "history"
+STAGES = {"won": "Closed Won", "lost": "Closed Lost"}
+
+
+def _crm_value(preset: str, field: str, value: str) -> str:
+    if not value:
+        return ""
+    if field in ("opened_on", "closed_on", "churned_on"):
+        day = date.fromisoformat(value)
+        if preset == "salesforce_opportunities":
+            return f"{day.month}/{day.day}/{day.year}"
+        return f"{value} 09:30"
+    if field == "outcome":
+        return STAGES.get(value, value)
+    if field == "amount":
+        return f"${float(value):,.2f}"
+    return value
+
+
+def _export(preset: str, target: Path) -> None:
+    columns = {f: c for c, f in load_preset(preset)["columns"].items()}
+    rows = list(csv.DictReader((HISTORY / "outcomes.csv").open(encoding="utf-8", newline="")))
+    with target.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle, lineterminator="\r\n")
+        writer.writerow([columns[f] for f in rows[0]])
+        for row in rows:
+            writer.writerow([_crm_value(preset, f, v) for f, v in row.items()])
+
+
+def _backtest(outcomes: Path, *extra: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(
+        cli, ["backtest", RULESET, "--snapshots", str(HISTORY / "snapshots.csv"),
+              "--outcomes", str(outcomes), "--format", "json", *extra])
+    return result.exit_code, result.stdout, result.stderr
+
+
+@pytest.mark.parametrize("preset", ["salesforce_opportunities", "hubspot_deals"])
+def test_a_crm_export_backtests_like_the_contract_file(tmp_path: Path, preset: str) -> None:
+    export = tmp_path / "opportunities.csv"
+    _export(preset, export)
+    code, out, err = _backtest(export, "--outcomes-preset", preset)
+    expected = _backtest(HISTORY / "outcomes.csv")
+    assert code == expected[0], err
+    assert json.loads(out) == json.loads(expected[1])
+
+
+def test_a_file_whose_rows_all_fail_is_exit_2(tmp_path: Path) -> None:
+    export = tmp_path / "opportunities.csv"
+    _export("salesforce_opportunities", export)
+    text = export.read_text(encoding="utf-8").replace("Account ID", "account_id", 1)
+    export.write_text(text, encoding="utf-8")
+    code, _out, err = _backtest(export)  # no preset: Closed Won reads, M/D/YYYY does not
+    assert code == 2
+    assert "could be read" in err and "--outcomes-preset" in err

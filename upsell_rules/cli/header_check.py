@@ -1,0 +1,76 @@
+"""The header check every command that reads accounts runs before deciding any."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+
+import click
+
+from upsell_rules.cli.common import EXIT_USAGE, run_guard
+from upsell_rules.errors import PluginTimeout
+from upsell_rules.io.columns import ColumnReport, carried_fields, check_columns, signals_read
+from upsell_rules.io.formatters import printable
+from upsell_rules.io.records import AccountReader
+from upsell_rules.plugin.registry import Registry
+from upsell_rules.ruleset.model import Ruleset
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def strict_option(func: F) -> F:
+    """``--strict``: a signal no record carries is an error (exit 2) before any decision."""
+    return click.option(
+        "--strict",
+        is_flag=True,
+        default=False,
+        help="Stop with exit status 2, before deciding anything, when a signal the rules "
+        "read is carried by no record of the data (see docs/data.md, the header check).",
+    )(func)
+
+
+def header_check(
+    rules: Ruleset,
+    registry: Registry,
+    reader: AccountReader,
+    data: Sequence[str],
+    strict: bool = False,
+    *,
+    value_warnings: bool = True,
+) -> ColumnReport:
+    """Warn, once per signal, about signals the rules read that no input record carries.
+
+    Each warning names what it silences and a look-alike unmatched column; unmatched
+    columns are listed once. With ``strict`` any warning ends the command (exit 2).
+    From then on the reader prints, located, each bad value it leaves out of an account
+    (unless ``value_warnings`` is false: dry-run prints them with each decision, in
+    order, whichever process decided it).
+    """
+    if value_warnings:
+        reader.on_warning = _print_warning
+    wanted = signals_read(rules, registry)
+    seen = [0]
+    try:
+        with run_guard(reader.limits, registry, lambda: seen[0]):
+            carried = carried_fields(reader, data, wanted, seen)
+    except PluginTimeout as exc:
+        click.echo(f"upsell-rules: error: {exc}", err=True)
+        raise SystemExit(EXIT_USAGE) from None
+    if carried is None:
+        return ColumnReport()  # an input cannot be read; the command says why
+    report = check_columns(rules, registry, carried)
+    label = "error" if strict else "warning"
+    for line in report.lines():
+        click.echo(f"upsell-rules: {label}: {line}", err=True)
+    if strict and report.warnings:
+        click.echo(
+            f"upsell-rules: error: {len(report.warnings)} signal(s) missing from every "
+            "record (--strict); nothing was decided",
+            err=True,
+        )
+        raise SystemExit(EXIT_USAGE)
+    return report
+
+
+def _print_warning(text: str) -> None:
+    click.echo(f"upsell-rules: warning: {printable(text)}", err=True)
