@@ -32,6 +32,7 @@ from upsell_rules.cli.common import (
     run_guard,
     set_option,
 )
+from upsell_rules.cli.state_common import state_option, with_statuses
 from upsell_rules.engine.evaluate import Evaluator, Summary
 from upsell_rules.engine.parallel import evaluate_inputs
 from upsell_rules.errors import (
@@ -181,6 +182,7 @@ def _rich_table(decisions: list[dict[str, Any]]) -> None:
 @set_option
 @errors_option
 @limit_options
+@state_option
 def dry_run(
     ruleset: str,
     data: tuple[str, ...],
@@ -195,6 +197,7 @@ def dry_run(
     max_records: int | None,
     max_line_bytes: int | None,
     plugin_timeout: float | None,
+    state: str | None = None,
 ) -> None:
     """Evaluate RULESET against the accounts in --data and print the decisions.
 
@@ -202,6 +205,9 @@ def dry_run(
     first, then by band and score. Bad rows are reported on stderr (file:line: field:
     problem) and every other account is still decided. Exit status: 0 when every
     record was decided, 1 when any failed, 2 when the ruleset or data cannot be used.
+    With --state, each account also shows its status from the state store (new,
+    unchanged, snoozed until, cooling down until, over capacity, closed); the store is
+    only read.
     """
     registry = registry_with_report()
     rules = load_or_exit(ruleset, registry, parse_overrides(overrides))
@@ -224,8 +230,11 @@ def dry_run(
     categories = [category.name for category in rules.categories]
     try:
         decisions = _decisions(
-            evaluator, reader, data, when, summary, include, jobs, encoded=fmt == "jsonl"
+            evaluator, reader, data, when, summary, include, jobs,
+            encoded=fmt == "jsonl" and state is None,
         )
+        if state is not None:
+            decisions = iter(with_statuses(state, rules, list(decisions), when))
         if fmt == "table":
             ordered = queue_order(list(decisions))
             if output is None and sys.stdout.isatty():

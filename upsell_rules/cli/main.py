@@ -27,6 +27,11 @@ COMMANDS = {
     "run": "upsell_rules.cli.run:run_command",
     "new-plugin": "upsell_rules.cli.new_plugin:new_plugin_command",
     "sample": "upsell_rules.cli.sample:sample_command",
+    "log": "upsell_rules.cli.log:log_command",
+    "replay": "upsell_rules.cli.replay:replay_command",
+    "snooze": "upsell_rules.cli.snooze:snooze_command",
+    "unsnooze": "upsell_rules.cli.unsnooze:unsnooze_command",
+    "feedback": "upsell_rules.cli.feedback:feedback_command",
 }
 
 

@@ -22,6 +22,7 @@ from upsell_rules.cli.common import (
     resolve_as_of,
     ruleset_argument,
 )
+from upsell_rules.cli.state_common import deliver_with_state, state_lines, state_option
 from upsell_rules.engine.evaluate import Evaluator, Summary
 from upsell_rules.errors import (
     InputError,
@@ -30,9 +31,11 @@ from upsell_rules.errors import (
     RecordError,
     UpsellRulesError,
 )
-from upsell_rules.io.delivery import SinkConfigError, SinkTarget, deliver, resolve_sinks
+from upsell_rules.io.delivery import SinkConfigError, SinkTarget, resolve_sinks
+from upsell_rules.io.delivery import deliver as deliver_to
 from upsell_rules.io.records import Account, AccountReader
 from upsell_rules.plugin.types import DeliveryReport
+from upsell_rules.state.codec import encode_account
 
 
 def _describe(target: SinkTarget, report: DeliveryReport) -> str:
@@ -109,6 +112,22 @@ def render_report(
     help="How to print the delivery report.",
 )
 @engine_option
+@state_option
+@click.option(
+    "--deliver",
+    type=click.Choice(["transitions", "all"]),
+    default=None,
+    help="With --state: transitions (default) delivers only what changed since the last "
+    "delivered decision; all delivers every decision not held back.",
+)
+@click.option(
+    "--lock-wait",
+    type=click.FloatRange(min=0),
+    default=0.0,
+    metavar="SECONDS",
+    help="With --state: wait this long for another run on the store to end (default: "
+    "refuse at once).",
+)
 def run_command(
     ruleset: str,
     data: tuple[str, ...],
@@ -117,6 +136,9 @@ def run_command(
     bands: tuple[str, ...],
     fmt: str,
     engine: str,
+    state: str | None = None,
+    deliver: str | None = None,
+    lock_wait: float = 0.0,
 ) -> None:
     """Evaluate RULESET against --data and deliver the decisions to sinks.
 
@@ -125,9 +147,15 @@ def run_command(
     delivered, what had already been delivered before (webhooks never send the same
     decision twice) and what failed, each failure with where the sink was configured.
     The report goes to stdout (to stderr when a stdout sink prints the decisions).
+    With --state, the run is logged and only transitions are delivered (entered
+    act-now, play changed, blocked, unblocked, left act-now), minus what snoozes,
+    cooldowns and owner capacity hold back; see docs/operations.md.
     Exit status: 0 when everything was decided and delivered, 1 when any record or
     delivery failed, 2 when the ruleset, data or a sink cannot be used.
     """
+    if deliver is not None and state is None:
+        click.echo("upsell-rules: error: --deliver needs a state store (--state)", err=True)
+        raise SystemExit(EXIT_USAGE)
     registry = registry_with_report()
     rules = load_or_exit(ruleset, registry)
     when = resolve_as_of(as_of)
@@ -158,11 +186,15 @@ def run_command(
     )
     summary = Summary()
     locations: dict[str, Location] = {}
+    inputs: dict[str, tuple[str, bytes]] = {}
 
     def tracked(items: Any) -> Any:
         for item in items:
             if isinstance(item, Account):
                 locations[item.account_id] = item.location
+                if state is not None:
+                    inputs[item.account_id] = encode_account(
+                        item.account_id, item.account_name, item.owner, item.values)
             yield item
 
     decisions: list[dict[str, Any]] = []
@@ -180,9 +212,15 @@ def run_command(
     report_join(reader)
 
     outcomes: list[tuple[SinkTarget, DeliveryReport]] = []
-    for target in targets:
+    state_block: dict[str, Any] | None = None
+    if state is not None:
+        outcomes, state_block = deliver_with_state(
+            state, rules, decisions, inputs, targets, when, deliver=deliver or "transitions",
+            bands=bands, engine=engine, data=data, lock_wait=lock_wait,
+        )
+    for target in targets if state is None else ():
         chosen = [d for d in decisions if target.wants(d) and (not bands or d["band"] in bands)]
-        outcomes.append((target, deliver(target, chosen, evaluator.identity, when)))
+        outcomes.append((target, deliver_to(target, chosen, evaluator.identity, when)))
 
     stdout_used = any(t.sink.name == "stdout" for t in targets)
     out: TextIO = sys.stderr if stdout_used else sys.stdout
@@ -199,9 +237,13 @@ def run_command(
             ],
             "ok": not failed and not summary.failed,
         }
+        if state_block is not None:
+            payload["state"] = state_block
         click.echo(json.dumps(payload, indent=2, ensure_ascii=False), file=out)
     else:
         for line in render_report(outcomes, locations):
+            click.echo(line, file=out)
+        for line in state_lines(state_block) if state_block is not None else ():
             click.echo(line, file=out)
     click.echo(summary.line(), err=True)
     raise SystemExit(EXIT_FINDINGS if failed or summary.failed else EXIT_OK)
