@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
-
 from plugin_platform.conftest import postgres_url  # noqa: F401  (the session's server)
+
 from upsell_rules.cli.main import cli
 from upsell_rules.plugin.registry import reset_default_registry
 
