@@ -272,3 +272,41 @@ def test_log_shows_an_accounts_history_and_what_changed(
     assert f"{account}: act_now " in lines[2] and f"on {DAY1} -> {moved['band']} " in lines[2]
     nothing = invoke("log", "ACC-NOPE", "--state", store)
     assert nothing.exit_code == 1 and "no logged decision for ACC-NOPE" in nothing.stderr
+
+
+def test_shadow_ruleset_is_logged_never_delivered_and_compared(
+    tmp_path: Path, make_ruleset: Callable[..., Path]
+) -> None:
+    rules, store = make_ruleset(memory=FEEDBACK), tmp_path / "state.db"
+    candidate = make_ruleset("candidate.yaml", act_now_min=90)
+    for day in (DAY1, DAY2):
+        result = invoke("run", rules, "--data", SAMPLE, "--as-of", day, "--sink",
+                        f"file:{tmp_path / day}.jsonl", "--state", store, "--shadow", candidate)
+        assert result.exit_code == 0, result.stderr
+        assert "shadow run" in result.output
+    # Production delivered as if there were no shadow.
+    assert len(read_jsonl(tmp_path / f"{DAY1}.jsonl")) == 50
+    assert read_jsonl(tmp_path / f"{DAY2}.jsonl") == []
+    prod = {d["account_id"]: d for d in decisions_of(rules, DAY1)}
+    cand = {d["account_id"]: d for d in decisions_of(candidate, DAY1)}
+    same = sum(key(prod[a]) == key(cand[a]) for a in prod)
+    later = sorted(a for a in prod if prod[a]["band"] == "act_now" and not prod[a]["blocked"]
+                   and cand[a]["band"] != "act_now")
+    csv = tmp_path / "outcomes.csv"
+    csv.write_text(f"account_id,outcome,date\n{later[0]},won,2026-11-05\n")
+    assert invoke("feedback", rules, csv, "--state", store).exit_code == 0
+    report = invoke("shadow-report", "--state", store, "--format", "json")
+    assert report.exit_code == 0, report.stderr
+    [data] = _json(report.stdout)
+    assert data["runs"] == 2 and data["decisions"] == 100 and data["agreed"] == 2 * same
+    assert sorted(data["candidate_later"]) == later
+    assert data["candidate_earlier"] == {}
+    assert data["outcomes"]["won_flagged"] == {"production": 1, "candidate": 0}
+    assert data["outcomes"]["better"] == "production"
+    text = invoke("shadow-report", "--state", store)
+    assert f"agreement: {2 * same} of 100 account-days" in text.stdout
+    # Replay of the shadow run reproduces the candidate's decisions.
+    replayed = invoke("replay", "2", "--state", store)
+    assert replayed.exit_code == 0
+    assert replayed.stdout == invoke("dry-run", candidate, "--data", SAMPLE, "--as-of", DAY1,
+                                     "--format", "jsonl").stdout

@@ -148,3 +148,24 @@ def test_quarter_cap_holds_until_the_next_quarter() -> None:
                          date(2026, 11, 20)) is None
     assert cooling_until(policy, None, history, "plan_upgrade_feature", "act_now",
                          date(2026, 11, 20)) is None
+
+
+def test_keep_inputs_days_prunes_old_inputs_and_replay_says_they_are_gone(
+    tmp_path: Path, make_ruleset: Callable[..., Path]
+) -> None:
+    rules, store = make_ruleset(), tmp_path / "state.db"
+    small = tmp_path / "two.csv"
+    lines = SAMPLE.read_text().splitlines()
+    small.write_text("\n".join(lines[:3]) + "\n")
+    for day, data in (("2026-11-02", SAMPLE), ("2026-12-20", small)):
+        result = invoke("run", rules, "--data", data, "--as-of", day, "--sink",
+                        f"file:{tmp_path / 'o.jsonl'}", "--state", store,
+                        "--keep-inputs-days", "30", "--format", "json")
+        assert result.exit_code == 0, result.stderr
+    import json
+
+    assert json.loads(result.stdout)["state"]["inputs_pruned"] == 48
+    assert invoke("replay", "2", "--state", store).exit_code == 0
+    gone = invoke("replay", "1", "--state", store)
+    assert gone.exit_code == 2
+    assert "the inputs of 48 account(s) (first ACC-1003) are no longer in the store" in gone.stderr

@@ -32,6 +32,7 @@ COMMANDS = {
     "snooze": "upsell_rules.cli.snooze:snooze_command",
     "unsnooze": "upsell_rules.cli.unsnooze:unsnooze_command",
     "feedback": "upsell_rules.cli.feedback:feedback_command",
+    "shadow-report": "upsell_rules.cli.shadow_report:shadow_report_command",
 }
 
 

@@ -128,6 +128,22 @@ def render_report(
     help="With --state: wait this long for another run on the store to end (default: "
     "refuse at once).",
 )
+@click.option(
+    "--keep-inputs-days",
+    type=click.IntRange(min=1),
+    default=None,
+    metavar="DAYS",
+    help="With --state: drop stored inputs not used by a run in the last DAYS days "
+    "(replay of older runs then says so). Default: keep them.",
+)
+@click.option(
+    "--shadow",
+    type=click.Path(exists=True, dir_okay=False),
+    default=None,
+    metavar="CANDIDATE.yaml",
+    help="With --state: also decide with this candidate ruleset, log it beside the run, "
+    "deliver nothing for it (compare with shadow-report).",
+)
 def run_command(
     ruleset: str,
     data: tuple[str, ...],
@@ -139,6 +155,8 @@ def run_command(
     state: str | None = None,
     deliver: str | None = None,
     lock_wait: float = 0.0,
+    keep_inputs_days: int | None = None,
+    shadow: str | None = None,
 ) -> None:
     """Evaluate RULESET against --data and deliver the decisions to sinks.
 
@@ -153,11 +171,13 @@ def run_command(
     Exit status: 0 when everything was decided and delivered, 1 when any record or
     delivery failed, 2 when the ruleset, data or a sink cannot be used.
     """
-    if deliver is not None and state is None:
-        click.echo("upsell-rules: error: --deliver needs a state store (--state)", err=True)
+    if (deliver is not None or shadow is not None) and state is None:
+        option = "--deliver" if deliver is not None else "--shadow"
+        click.echo(f"upsell-rules: error: {option} needs a state store (--state)", err=True)
         raise SystemExit(EXIT_USAGE)
     registry = registry_with_report()
     rules = load_or_exit(ruleset, registry)
+    candidate = load_or_exit(shadow, registry) if shadow is not None else None
     when = resolve_as_of(as_of)
     try:
         targets = resolve_sinks(registry, rules, sinks)
@@ -187,6 +207,7 @@ def run_command(
     summary = Summary()
     locations: dict[str, Location] = {}
     inputs: dict[str, tuple[str, bytes]] = {}
+    accounts: list[Account] = []
 
     def tracked(items: Any) -> Any:
         for item in items:
@@ -195,6 +216,8 @@ def run_command(
                 if state is not None:
                     inputs[item.account_id] = encode_account(
                         item.account_id, item.account_name, item.owner, item.values)
+                if shadow is not None:
+                    accounts.append(item)
             yield item
 
     decisions: list[dict[str, Any]] = []
@@ -217,6 +240,7 @@ def run_command(
         outcomes, state_block = deliver_with_state(
             state, rules, decisions, inputs, targets, when, deliver=deliver or "transitions",
             bands=bands, engine=engine, data=data, lock_wait=lock_wait,
+            keep_inputs_days=keep_inputs_days, shadow=(candidate, registry, accounts),
         )
     for target in targets if state is None else ():
         chosen = [d for d in decisions if target.wants(d) and (not bands or d["band"] in bands)]

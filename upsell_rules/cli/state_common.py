@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Sequence
-from datetime import date
+from datetime import date, timedelta
 from typing import Any, TypeVar
 
 import click
@@ -73,6 +73,8 @@ def deliver_with_state(
     engine: str,
     data: Sequence[str],
     lock_wait: float,
+    keep_inputs_days: int | None = None,
+    shadow: tuple[Ruleset | None, Any, list[Any]] | None = None,
 ) -> tuple[list[tuple[SinkTarget, DeliveryReport]], dict[str, Any]]:
     """``run --state``: lock the store, record the run, deliver transitions.
 
@@ -90,6 +92,13 @@ def deliver_with_state(
                 deliver_all=deliver == "all", bands=bands, engine=engine, data=data,
                 ruleset_text=text,
             )
+            shadow_id = None
+            if shadow is not None and shadow[0] is not None:
+                shadow_id = _record_shadow(store, shadow, inputs, when, engine, data,
+                                           result.run_id)
+            pruned = 0
+            if keep_inputs_days is not None:
+                pruned = store.prune_inputs((when - timedelta(days=keep_inputs_days)).isoformat())
     except StateError as exc:
         click.echo(f"upsell-rules: error: {exc}", err=True)
         raise SystemExit(EXIT_USAGE) from None
@@ -101,14 +110,47 @@ def deliver_with_state(
         "statuses": result.counts(),
         "accounts": {k: v.status for k, v in sorted(result.planned.items())},
         "waiting_for_other_sinks": result.elsewhere,
+        "inputs_pruned": pruned,
     }
+    if shadow_id is not None:
+        block["shadow_run_id"] = shadow_id
     return result.outcomes, block
+
+
+def _record_shadow(store: StateStore, shadow: tuple[Ruleset | None, Any, list[Any]],
+                   inputs: dict[str, tuple[str, bytes]], when: date, engine: str,
+                   data: Sequence[str], run_id: int) -> int:
+    """Decide the candidate on the run's accounts and log it as a shadow run."""
+    from upsell_rules.engine.evaluate import Evaluator
+    from upsell_rules.errors import RecordError, UpsellRulesError
+    from upsell_rules.state.recorder import RunRecord, record_run
+
+    candidate, registry, accounts = shadow
+    assert candidate is not None
+    try:
+        evaluator = Evaluator(candidate, registry, engine)
+    except UpsellRulesError as exc:
+        click.echo(f"upsell-rules: error: --shadow {candidate.path}: {exc}", err=True)
+        raise SystemExit(EXIT_USAGE) from None
+    decided = [d for d in evaluator.evaluate(iter(accounts), when)
+               if not isinstance(d, RecordError)]
+    with open(candidate.path, "rb") as handle:
+        text = handle.read()
+    record = RunRecord(
+        as_of=when.isoformat(), identity=candidate.identity(), ruleset_text=text,
+        ruleset_path=candidate.path, role="shadow", deliver="none", engine=engine,
+        data=data, decisions=decided, inputs=inputs, planned={}, shadow_of=run_id,
+    )
+    return record_run(store, record)
 
 
 def state_lines(block: dict[str, Any]) -> list[str]:
     """The text report's lines about the store."""
     counts = ", ".join(f"{n} {word}" for word, n in block["statuses"].items())
     lines = [f"state {block['store']}: run {block['run_id']}: {counts}"]
+    if "shadow_run_id" in block:
+        lines.append(f"state: shadow run {block['shadow_run_id']} logged beside run "
+                     f"{block['run_id']} (nothing delivered for it)")
     for sink, count in block["waiting_for_other_sinks"].items():
         lines.append(f"state: {count} deliveries wait in the outbox for sink '{sink}' "
                      "(not in this run)")
