@@ -33,6 +33,7 @@ COMMANDS = {
     "unsnooze": "upsell_rules.cli.unsnooze:unsnooze_command",
     "feedback": "upsell_rules.cli.feedback:feedback_command",
     "shadow-report": "upsell_rules.cli.shadow_report:shadow_report_command",
+    "watch": "upsell_rules.cli.watch:watch_command",
 }
 
 

@@ -96,3 +96,17 @@ def logged_run(store: StateStore, run_id: int) -> LoggedRun:
         ruleset["path"] if ruleset else "", codec.unpack(ruleset["body"]) if ruleset else None,
         [(a, dg, json.loads(extra) if extra else None, dd) for a, dg, extra, dd in rows],
     )
+
+
+def latest_digests(store: StateStore) -> dict[str, str]:
+    """Each account's input digest in its latest logged production decision."""
+    d, r = t.decisions, t.runs
+    out: dict[str, str] = {}
+    with store.engine.connect() as conn:
+        for account, digest in conn.execute(
+            select(d.c.account_id, d.c.input_digest).join(r, r.c.run_id == d.c.run_id)
+            .where(r.c.role == "production").order_by(d.c.run_id)
+        ):
+            if digest:
+                out[account] = digest
+    return out
