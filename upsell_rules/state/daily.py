@@ -81,6 +81,8 @@ def run_with_state(
     snapshot = store.snapshot()
     planned = plan(decisions, snapshot, rules.memory, as_of, outreach_bands(rules), deliver_all)
     outbox: list[tuple[str, str, str, dict[str, Any]]] = []
+    closing = [a for a, p in planned.items() if p.deliver and p.transition == "left_act_now"]
+    opened = {t.label: store.opened(t.label, closing) for t in targets} if closing else {}
     for decision in decisions:
         account = str(decision["account_id"])
         item = planned[account]
@@ -92,8 +94,16 @@ def run_with_state(
             "kind": item.transition or "unchanged", "from": _state_of(prev), "key": item.key,
         }
         for target in targets:
-            if _wanted(target, decision, item.transition, prev, bands):
-                outbox.append((account, target.label, item.key, payload))
+            if not _wanted(target, decision, item.transition, prev, bands):
+                continue
+            if item.transition == "left_act_now":
+                # What the sink said when it opened the outreach (a CRM task id, say).
+                closes = dict(payload["transition"])
+                closes["opened"] = opened.get(target.label, {}).get(account)
+                outbox.append((account, target.label, item.key, {**payload,
+                                                                 "transition": closes}))
+                continue
+            outbox.append((account, target.label, item.key, payload))
     identity = rules.identity()
     record = RunRecord(
         as_of=as_of.isoformat(), identity=identity, ruleset_text=ruleset_text,

@@ -143,4 +143,5 @@ def _queue(conn: Connection, run_id: int,
         if seen is None:
             conn.execute(insert(t.outbox).values(
                 run_id=run_id, account_id=account, sink=sink, key=key,
+                kind=str(payload.get("transition", {}).get("kind", "")),
                 payload=codec.pack(payload), status="pending", attempts=0, detail=""))

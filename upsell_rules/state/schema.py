@@ -131,6 +131,7 @@ outbox = Table(
     Column("account_id", Text, nullable=False),
     Column("sink", Text, nullable=False),
     Column("key", String(80), nullable=False),
+    Column("kind", String(32), nullable=False),
     Column("payload", LargeBinary, nullable=False),
     #: pending until the sink reports it delivered (or already delivered).
     Column("status", String(16), nullable=False),

@@ -227,6 +227,22 @@ class StateStore:
         return [OutboxItem(r["item_id"], r["run_id"], r["account_id"], r["sink"], r["key"],
                            codec.unpack(r["payload"]), r["attempts"]) for r in rows]
 
+    def opened(self, sink: str, accounts: Sequence[str]) -> dict[str, str]:
+        """For each account, what ``sink`` reported when it last delivered an outreach
+        start (``entered_act_now``, ``play_changed``, ``unblocked``): how a CRM sink finds
+        the task a close should complete."""
+        out: dict[str, str] = {}
+        with self.engine.connect() as conn:
+            for account, detail in conn.execute(
+                select(t.outbox.c.account_id, t.outbox.c.detail).where(t.outbox.c.sink == sink)
+                .where(t.outbox.c.status == "delivered")
+                .where(t.outbox.c.account_id.in_(list(accounts)))
+                .where(t.outbox.c.kind.in_(["entered_act_now", "play_changed", "unblocked"]))
+                .order_by(t.outbox.c.item_id)
+            ):
+                out[account] = detail
+        return out
+
     def pending_elsewhere(self, sinks: Sequence[str]) -> dict[str, int]:
         """Pending outbox items for sinks not in this run: sink -> count."""
         with self.engine.connect() as conn:
