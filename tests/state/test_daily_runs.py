@@ -310,3 +310,23 @@ def test_shadow_ruleset_is_logged_never_delivered_and_compared(
     assert replayed.exit_code == 0
     assert replayed.stdout == invoke("dry-run", candidate, "--data", SAMPLE, "--as-of", DAY1,
                                      "--format", "jsonl").stdout
+
+
+def test_explain_shows_the_cooldown_from_the_store(
+    tmp_path: Path, make_ruleset: Callable[..., Path]
+) -> None:
+    memory = "  cooldowns:\n    - band: act_now\n      days: 30\n      reenrol: false\n"
+    base = make_ruleset("base.yaml", memory=memory)
+    strict = make_ruleset("strict.yaml", act_now_min=90, memory=memory)
+    store = tmp_path / "state.db"
+    run(base, store, tmp_path / "1.jsonl", DAY1)
+    run(strict, store, tmp_path / "2.jsonl", DAY2)
+    left = sorted(d["account_id"] for d in read_jsonl(tmp_path / "2.jsonl")
+                  if d["transition"]["kind"] == "left_act_now")
+    shown = invoke("explain", base, "--data", SAMPLE, "--account", left[0], "--as-of",
+                   "2026-11-04", "--state", store)
+    assert shown.exit_code == 0, shown.stderr
+    assert shown.stdout.rstrip().endswith("state: cooling down until 2026-12-02")
+    plain = invoke("explain", base, "--data", SAMPLE, "--account", left[0], "--as-of",
+                   "2026-11-04")
+    assert "state:" not in plain.stdout

@@ -145,3 +145,20 @@ def test_sigterm_stops_a_real_watch_process_cleanly(
     assert "50 re-decided, 50 delivered" in text
     assert "watch stopped after 1 look(s) with changes" in text
     assert len(read_jsonl(tmp_path / "out.jsonl")) == 50
+
+
+def test_watch_retries_waiting_deliveries_at_quiet_looks(
+    tmp_path: Path, make_ruleset: Callable[..., Path]
+) -> None:
+    blocker = tmp_path / "out"          # a folder where the file sink wants a file
+    blocker.mkdir()
+    store = str(tmp_path / "state.db")
+    steps = [lambda: blocker.rmdir(), lambda: None]
+    clock = FakeClock(dt.datetime(2026, 11, 2, 7, 0, tzinfo=dt.UTC), steps)
+    reset_default_registry()
+    watcher = build_watcher(str(make_ruleset()), [str(SAMPLE)], None, "",
+                            [f"file:{blocker}"], store)
+    loop = watch_loop(watcher, 60.0, clock)
+    assert loop.ticks == 1
+    # The first look failed to write; the next, quiet, look delivered all 50.
+    assert len(read_jsonl(blocker)) == 50

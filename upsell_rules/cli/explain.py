@@ -23,6 +23,7 @@ from upsell_rules.cli.common import (
     ruleset_argument,
     run_guard,
 )
+from upsell_rules.cli.state_common import state_option, with_statuses
 from upsell_rules.engine.evaluate import Evaluator
 from upsell_rules.engine.explain import Check, Explanation, explain
 from upsell_rules.errors import InputError, PluginTimeout, RecordError, UpsellRulesError
@@ -162,13 +163,16 @@ def _find(
 )
 @engine_option
 @limit_options
+@state_option
 def explain_command(
     ruleset: str, data: tuple[str, ...], account_id: str, as_of: date | None, fmt: str,
     engine: str, max_input_mb: float | None, max_records: int | None,
-    max_line_bytes: int | None, plugin_timeout: float | None,
+    max_line_bytes: int | None, plugin_timeout: float | None, state: str | None = None,
 ) -> None:
     """Explain how RULESET decides one account: every condition with the actual values,
     which gate or red flag decided, and what would move the account to the next band.
+    With --state, also its status in the state store (snoozed until, cooling down
+    until...), read only.
     """
     registry = registry_with_report()
     rules = load_or_exit(ruleset, registry)
@@ -197,8 +201,17 @@ def explain_command(
         click.echo(f"upsell-rules: error: {exc}", err=True)
         raise SystemExit(EXIT_USAGE) from None
     _UNITS.update({name: sig.unit for name, sig in rules.signals.items()})
+    status = None
+    if state is not None:
+        with_statuses(state, rules, [result.decision], resolve_as_of(as_of))
+        status = result.decision.pop("state", None)
     if fmt == "json":
-        click.echo(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
+        data = result.to_dict()
+        if status is not None:
+            data["state"] = status
+        click.echo(json.dumps(data, indent=2, ensure_ascii=False))
     else:
         click.echo(render_text(result, f"{rules.name} {rules.version}"), nl=False)
+        if status is not None:
+            click.echo(f"state: {status}")
     raise SystemExit(EXIT_OK)

@@ -31,7 +31,7 @@ from upsell_rules.io.records import Account, AccountReader
 from upsell_rules.plugin.registry import Registry
 from upsell_rules.ruleset.model import Ruleset
 from upsell_rules.state.codec import encode_account
-from upsell_rules.state.daily import run_with_state
+from upsell_rules.state.daily import drain, run_with_state
 from upsell_rules.state.history import latest_digests
 from upsell_rules.state.store import StateError, StateStore
 from upsell_rules.state.watch import Clock, SystemClock, WatchLoop, file_signature, parse_interval
@@ -111,6 +111,19 @@ class Watcher:
                    err=True)
 
 
+    def idle(self, as_of: date) -> None:
+        """Retry deliveries still waiting in the outbox (a sink that failed earlier)."""
+        labels = [t.label for t in self.targets]
+        if not self.store.pending(labels):
+            return
+        with self.store.lock(30.0):
+            outcomes = drain(self.store, self.targets, self.rules.identity(), as_of)
+        sent = sum(r.count("delivered") for _, r in outcomes)
+        failed = sum(r.count("failed") for _, r in outcomes)
+        click.echo(f"watch {as_of.isoformat()}: retried waiting deliveries: {sent} delivered"
+                   + (f", {failed} failed" if failed else ""), err=True)
+
+
 def build_watcher(ruleset: str, data: Sequence[str], folder: str | None, folder_source: str,
                   sinks: Sequence[str], state: str, engine: str = "python") -> Watcher:
     """A :class:`Watcher` from command-line values (exits 2 on anything unusable)."""
@@ -128,7 +141,7 @@ def build_watcher(ruleset: str, data: Sequence[str], folder: str | None, folder_
 def watch_loop(watcher: Watcher, every: float, clock: Clock, as_of: date | None = None,
                max_ticks: int | None = None) -> WatchLoop:
     """The loop for ``watcher``, stopped cleanly by SIGTERM and Ctrl-C; runs it."""
-    loop = WatchLoop(watcher.tick, watcher.signature, clock, every, as_of)
+    loop = WatchLoop(watcher.tick, watcher.signature, clock, every, as_of, watcher.idle)
     previous = {sig: signal.signal(sig, lambda *_: loop.stop())
                 for sig in (signal.SIGTERM, signal.SIGINT)}
     try:

@@ -78,6 +78,8 @@ class WatchLoop:
     clock: Clock
     every: float
     as_of: dt.date | None = None
+    #: Called at a look without changes (a watcher retries waiting deliveries there).
+    idle: Callable[[dt.date], None] | None = None
     stopping: threading.Event = field(default_factory=threading.Event)
     ticks: int = 0
 
@@ -97,6 +99,8 @@ class WatchLoop:
                 self.tick(day)
                 self.ticks += 1
                 last, last_day = seen, day
+            elif self.idle is not None:
+                self.idle(day)
             intervals += 1
             if max_ticks is not None and intervals >= max_ticks:
                 break
