@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, bindparam, insert, select, update
 
 from upsell_rules.io.formatters import to_json
 from upsell_rules.state import codec
@@ -110,38 +110,58 @@ def _store_inputs(conn: Connection, record: RunRecord) -> None:
 
 def _update_accounts(conn: Connection, record: RunRecord) -> None:
     by_id = {str(d["account_id"]): d for d in record.decisions}
-    known = {row[0]: row for row in conn.execute(
-        select(t.accounts.c.account_id, t.accounts.c.band))}
+    known = {row["account_id"]: dict(row) for row in conn.execute(select(t.accounts)).mappings()}
+    fresh: list[dict[str, Any]] = []
+    changed: list[dict[str, Any]] = []
     for account, planned in record.planned.items():
         if not planned.deliver or planned.transition is None:
             continue
         decision = by_id[account]
-        values: dict[str, Any] = {
-            "band": decision["band"], "blocked": bool(decision["blocked"]),
-            "play": decision["action"]["play"], "owner": str(decision.get("owner") or ""),
-            "since": record.as_of,
+        row = known.get(account) or {
+            "account_id": account, "last_outreach_on": None, "last_outreach_play": None,
+            "left_since_outreach": False, "closed_on": None,
         }
+        row.update(band=decision["band"], blocked=bool(decision["blocked"]),
+                   play=decision["action"]["play"], owner=str(decision.get("owner") or ""),
+                   since=record.as_of)
         if planned.outreach:
-            values.update(last_outreach_on=record.as_of,
-                          last_outreach_play=decision["action"]["play"],
-                          left_since_outreach=False, closed_on=None)
+            row.update(last_outreach_on=record.as_of,
+                       last_outreach_play=decision["action"]["play"],
+                       left_since_outreach=False, closed_on=None)
         if planned.transition == "left_act_now":
-            values["left_since_outreach"] = True
-        if account in known:
-            conn.execute(update(t.accounts).where(t.accounts.c.account_id == account)
-                         .values(**values))
-        else:
-            values.setdefault("left_since_outreach", False)
-            conn.execute(insert(t.accounts).values(account_id=account, **values))
+            row["left_since_outreach"] = True
+        (changed if account in known else fresh).append(row)
+    for start in range(0, len(fresh), _CHUNK):
+        conn.execute(insert(t.accounts), fresh[start:start + _CHUNK])
+    if changed:
+        columns = [c.name for c in t.accounts.columns if c.name != "account_id"]
+        statement = (update(t.accounts)
+                     .where(t.accounts.c.account_id == bindparam("key_account"))
+                     .values({name: bindparam(f"new_{name}") for name in columns}))
+        conn.execute(statement, [
+            {"key_account": row["account_id"], **{f"new_{n}": row[n] for n in columns}}
+            for row in changed
+        ])
 
 
 def _queue(conn: Connection, run_id: int,
            items: Sequence[tuple[str, str, str, dict[str, Any]]]) -> None:
+    keys = sorted({key for _, _, key, _ in items})
+    seen: set[tuple[str, str]] = set()
+    for start in range(0, len(keys), _CHUNK):
+        seen.update((sink, key) for sink, key in conn.execute(
+            select(t.outbox.c.sink, t.outbox.c.key).where(
+                t.outbox.c.key.in_(keys[start:start + _CHUNK]))))
+    rows = []
+    packed: dict[int, bytes] = {}
     for account, sink, key, payload in items:
-        seen = conn.execute(select(t.outbox.c.item_id).where(t.outbox.c.sink == sink)
-                            .where(t.outbox.c.key == key)).first()
-        if seen is None:
-            conn.execute(insert(t.outbox).values(
-                run_id=run_id, account_id=account, sink=sink, key=key,
-                kind=str(payload.get("transition", {}).get("kind", "")),
-                payload=codec.pack(payload), status="pending", attempts=0, detail=""))
+        if (sink, key) in seen:
+            continue
+        seen.add((sink, key))
+        # One payload is shared by every sink of an account: compress it once.
+        blob = packed.get(id(payload)) or packed.setdefault(id(payload), codec.pack(payload))
+        rows.append({"run_id": run_id, "account_id": account, "sink": sink, "key": key,
+                     "kind": str(payload.get("transition", {}).get("kind", "")),
+                     "payload": blob, "status": "pending", "attempts": 0, "detail": ""})
+    for start in range(0, len(rows), _CHUNK):
+        conn.execute(insert(t.outbox), rows[start:start + _CHUNK])

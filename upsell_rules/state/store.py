@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, select, text, update
+from sqlalchemy import Engine, bindparam, create_engine, event, select, text, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from upsell_rules.errors import UpsellRulesError
@@ -259,15 +259,20 @@ class StateStore:
 
     def mark(self, results: Sequence[tuple[int, str, str]]) -> None:
         """Record delivery outcomes: ``(item_id, status, detail)``; failures stay pending."""
+        rows = [{"item": item_id, "done": status in ("delivered", "skipped"),
+                 "text": detail[:500]} for item_id, status, detail in results]
+        done = [r for r in rows if r["done"]]
+        waiting = [r for r in rows if not r["done"]]
+        base = update(t.outbox).where(t.outbox.c.item_id == bindparam("item"))
         with self.engine.begin() as conn:
-            for item_id, status, detail in results:
-                done = status in ("delivered", "skipped")
-                conn.execute(
-                    update(t.outbox).where(t.outbox.c.item_id == item_id).values(
-                        status="delivered" if done else "pending",
-                        attempts=t.outbox.c.attempts + 1, detail=detail[:500],
-                    )
-                )
+            # A delivered item keeps its sink, key, kind and what the sink said; its
+            # payload (the whole decision, which the log has too) is dropped.
+            if done:
+                conn.execute(base.values(status="delivered", payload=b"", detail=bindparam("text"),
+                                         attempts=t.outbox.c.attempts + 1), done)
+            if waiting:
+                conn.execute(base.values(detail=bindparam("text"),
+                                         attempts=t.outbox.c.attempts + 1), waiting)
 
     def add_hold(self, account_id: str, kind: str, until: str, reason: str, source: str,
                  created_on: str, play: str | None = None) -> None:
