@@ -15,6 +15,8 @@ import zlib
 from datetime import date
 from typing import Any
 
+from upsell_rules.io.fastjson import dumps_compact
+
 
 def _encode(value: Any) -> Any:
     if isinstance(value, date):
@@ -46,7 +48,8 @@ def encode_account(account_id: str, account_name: str, owner: str,
         "id": account_id, "name": account_name, "owner": owner,
         "values": {name: _encode(value) for name, value in values.items()},
     })
-    return hashlib.sha256(body).hexdigest(), zlib.compress(body, 6)
+    # Level 1: most of the saving at a fraction of the time (a run packs every account).
+    return hashlib.sha256(body).hexdigest(), zlib.compress(body, 1)
 
 
 def decode_account(blob: bytes) -> dict[str, Any]:
@@ -58,7 +61,8 @@ def decode_account(blob: bytes) -> dict[str, Any]:
 
 def pack(value: Any) -> bytes:
     """Compressed canonical JSON (outbox payloads, ruleset text)."""
-    return zlib.compress(canonical(value), 6)
+    # Not digested, so key order does not matter: the fast encoder will do.
+    return zlib.compress(dumps_compact(value).encode("utf-8"), 1)
 
 
 def unpack(blob: bytes) -> Any:

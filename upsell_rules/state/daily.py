@@ -113,19 +113,26 @@ def run_with_state(
     )
     run_id = record_run(store, record)
     result = StatefulRun(run_id, planned)
-    result.outcomes = drain(store, targets, identity, as_of)
+    known = {(sink, key): payload for _, sink, key, payload in outbox}
+    result.outcomes = drain(store, targets, identity, as_of, known)
     result.elsewhere = store.pending_elsewhere([t.label for t in targets])
     return result
 
 
 def drain(store: StateStore, targets: Sequence[SinkTarget], identity: Mapping[str, Any],
-          as_of: date) -> list[tuple[SinkTarget, DeliveryReport]]:
-    """Deliver every pending outbox item of ``targets``, one call per sink, and mark them."""
+          as_of: date, known: Mapping[tuple[str, str], dict[str, Any]] | None = None,
+          ) -> list[tuple[SinkTarget, DeliveryReport]]:
+    """Deliver every pending outbox item of ``targets``, one call per sink, and mark them.
+
+    ``known`` holds payloads this process queued itself (no need to decompress them).
+    """
+    known = known or {}
     pending = store.pending([t.label for t in targets])
     outcomes: list[tuple[SinkTarget, DeliveryReport]] = []
     for target in targets:
         batch = [item for item in pending if item.sink == target.label]
-        report = deliver(target, [item.payload for item in batch], identity, as_of)
+        payloads = [known.get((item.sink, item.key)) or item.payload() for item in batch]
+        report = deliver(target, payloads, identity, as_of)
         waiting: dict[str, list[int]] = {}
         for item in batch:
             waiting.setdefault(item.account_id, []).append(item.item_id)

@@ -68,8 +68,13 @@ class OutboxItem:
     account_id: str
     sink: str
     key: str
-    payload: dict[str, Any]
+    blob: bytes
     attempts: int
+
+    def payload(self) -> dict[str, Any]:
+        """The decision to deliver (decompressed on demand)."""
+        value: dict[str, Any] = codec.unpack(self.blob)
+        return value
 
 
 class StateStore:
@@ -225,7 +230,7 @@ class StateStore:
                 .where(t.outbox.c.sink.in_(list(sinks))).order_by(t.outbox.c.item_id)
             ).mappings().all()
         return [OutboxItem(r["item_id"], r["run_id"], r["account_id"], r["sink"], r["key"],
-                           codec.unpack(r["payload"]), r["attempts"]) for r in rows]
+                           r["payload"], r["attempts"]) for r in rows]
 
     def opened(self, sink: str, accounts: Sequence[str]) -> dict[str, str]:
         """For each account, what ``sink`` reported when it last delivered an outreach
