@@ -169,3 +169,40 @@ def test_keep_inputs_days_prunes_old_inputs_and_replay_says_they_are_gone(
     gone = invoke("replay", "1", "--state", store)
     assert gone.exit_code == 2
     assert "the inputs of 48 account(s) (first ACC-1003) are no longer in the store" in gone.stderr
+
+
+def test_lock_wait_waits_for_the_holder_instead_of_refusing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+
+    import upsell_rules.state.store as store_module
+
+    path = str(tmp_path / "state.db")
+    holder, waiter = StateStore.open(path), StateStore.open(path)
+    held, release, released = threading.Event(), threading.Event(), threading.Event()
+
+    def hold() -> None:
+        with holder.lock():
+            held.set()
+            release.wait(30)
+        released.set()
+
+    thread = threading.Thread(target=hold)
+    thread.start()
+    assert held.wait(30)
+    with pytest.raises(StateError, match="in use by another run"), waiter.lock():
+        pass
+    polls: list[float] = []
+
+    def first_poll_frees_the_lock(seconds: float) -> None:
+        polls.append(seconds)
+        release.set()
+        released.wait(30)
+
+    monkeypatch.setattr(store_module.time, "sleep", first_poll_frees_the_lock)
+    with waiter.lock(wait=60):
+        assert polls == [0.05]
+    thread.join()
+    holder.close()
+    waiter.close()
