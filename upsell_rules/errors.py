@@ -253,6 +253,11 @@ DIAGNOSTIC_CODES: dict[str, tuple[str, str]] = {
         "allows it for the run",
         "authoring.md#diagnostic-codes",
     ),
+    "E170": (
+        "memory: names a play or band that does not exist, a cooldown names both or neither, "
+        "or a feedback outcome is malformed",
+        "authoring.md#diagnostic-codes",
+    ),
     "W201": (
         'an input field is declared with a different type than the data contract gives it',
         "authoring.md#diagnostic-codes",

@@ -35,6 +35,7 @@ from upsell_rules.cli.common import (
     set_option,
 )
 from upsell_rules.cli.header_check import header_check, strict_option
+from upsell_rules.cli.state_common import state_option, with_statuses
 from upsell_rules.engine.evaluate import Evaluator
 from upsell_rules.engine.stream import evaluate_inputs
 from upsell_rules.errors import (
@@ -199,6 +200,7 @@ def _rich_table(decisions: list[dict[str, Any]]) -> None:
 @errors_option
 @limit_options
 @strict_option
+@state_option
 def dry_run(
     ruleset: str,
     data: tuple[str, ...],
@@ -214,6 +216,7 @@ def dry_run(
     max_line_bytes: int | None,
     plugin_timeout: float | None,
     strict: bool,
+    state: str | None = None,
 ) -> None:
     """Evaluate RULESET against the accounts in --data and print the decisions.
 
@@ -221,6 +224,9 @@ def dry_run(
     first, then by band and score. Bad rows are reported on stderr (file:line: field:
     problem) and every other account is still decided. Exit status: 0 when every
     record was decided, 1 when any failed, 2 when the ruleset or data cannot be used.
+    With --state, each account also shows its status from the state store (new,
+    unchanged, snoozed until, cooling down until, over capacity, closed); the store is
+    only read.
     """
     refuse_output_over_input(output, [ruleset, *data])
     registry = registry_with_report()
@@ -246,8 +252,11 @@ def dry_run(
     categories = [category.name for category in rules.categories]
     try:
         decisions = _decisions(
-            evaluator, reader, data, when, summary, include, jobs, encoded=fmt == "jsonl"
+            evaluator, reader, data, when, summary, include, jobs,
+            encoded=fmt == "jsonl" and state is None,
         )
+        if state is not None:
+            decisions = iter(with_statuses(state, rules, list(decisions), when))
         if fmt == "table":
             ordered = queue_order(list(decisions))
             if output is None and sys.stdout.isatty():

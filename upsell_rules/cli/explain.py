@@ -24,6 +24,7 @@ from upsell_rules.cli.common import (
     run_guard,
 )
 from upsell_rules.cli.header_check import header_check, strict_option
+from upsell_rules.cli.state_common import state_option, with_statuses
 from upsell_rules.engine.evaluate import Evaluator
 from upsell_rules.engine.explain import Check, Explanation, explain
 from upsell_rules.errors import InputError, PluginTimeout, RecordError, UpsellRulesError
@@ -169,13 +170,17 @@ def _find(
 @engine_option
 @limit_options
 @strict_option
+@state_option
 def explain_command(
     ruleset: str, data: tuple[str, ...], account_id: str, as_of: date | None, fmt: str,
     engine: str, max_input_mb: float | None, max_records: int | None,
     max_line_bytes: int | None, plugin_timeout: float | None, strict: bool,
+    state: str | None = None,
 ) -> None:
     """Explain how RULESET decides one account: every condition with the actual values,
     which gate or red flag decided, and what would move the account to the next band.
+    With --state, also its status in the state store (snoozed until, cooling down
+    until...), read only.
     """
     registry = registry_with_report()
     rules = load_or_exit(ruleset, registry)
@@ -206,13 +211,21 @@ def explain_command(
         click.echo(f"upsell-rules: error: {exc}", err=True)
         raise SystemExit(EXIT_USAGE) from None
     _UNITS.update({name: sig.unit for name, sig in rules.signals.items()})
+    status = None
+    if state is not None:
+        with_statuses(state, rules, [result.decision], resolve_as_of(as_of))
+        status = result.decision.pop("state", None)
     if fmt == "json":
         payload = result.to_dict()
         if columns.warnings:
             payload["header_check"] = columns.to_dict()
+        if status is not None:
+            payload["state"] = status
         click.echo(json.dumps(payload, indent=2, ensure_ascii=False))
     else:
         # Values come from the data: no terminal escape reaches the screen.
         click.echo(printable_lines(render_text(result, f"{rules.name} {rules.version}")),
                    nl=False)
+        if status is not None:
+            click.echo(f"state: {status}")
     raise SystemExit(EXIT_OK)

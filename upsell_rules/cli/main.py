@@ -28,6 +28,13 @@ COMMANDS = {
     "new-plugin": "upsell_rules.cli.new_plugin:new_plugin_command",
     "sample": "upsell_rules.cli.sample:sample_command",
     "check-data": "upsell_rules.cli.check_data:check_data_command",
+    "log": "upsell_rules.cli.log:log_command",
+    "replay": "upsell_rules.cli.replay:replay_command",
+    "snooze": "upsell_rules.cli.snooze:snooze_command",
+    "unsnooze": "upsell_rules.cli.unsnooze:unsnooze_command",
+    "feedback": "upsell_rules.cli.feedback:feedback_command",
+    "shadow-report": "upsell_rules.cli.shadow_report:shadow_report_command",
+    "watch": "upsell_rules.cli.watch:watch_command",
 }
 
 

@@ -24,6 +24,7 @@ from upsell_rules.cli.common import (
     ruleset_argument,
 )
 from upsell_rules.cli.header_check import header_check, strict_option
+from upsell_rules.cli.state_common import deliver_with_state, state_lines, state_option
 from upsell_rules.engine.evaluate import Evaluator
 from upsell_rules.engine.stream import decide_all
 from upsell_rules.errors import (
@@ -37,12 +38,13 @@ from upsell_rules.io.delivery import (
     ALLOW_ENV,
     SinkConfigError,
     SinkTarget,
-    deliver,
     resolve_sinks,
 )
+from upsell_rules.io.delivery import deliver as deliver_to
 from upsell_rules.io.records import Account, AccountReader
 from upsell_rules.plugin.types import DeliveryReport, Summary
 from upsell_rules.safetext import printable
+from upsell_rules.state.codec import encode_account
 
 
 def _describe(target: SinkTarget, report: DeliveryReport) -> str:
@@ -135,6 +137,38 @@ def _allow_env(ctx: click.Context, param: click.Parameter, names: tuple[str, ...
 )
 @engine_option
 @strict_option
+@state_option
+@click.option(
+    "--deliver",
+    type=click.Choice(["transitions", "all"]),
+    default=None,
+    help="With --state: transitions (default) delivers only what changed since the last "
+    "delivered decision; all delivers every decision not held back.",
+)
+@click.option(
+    "--lock-wait",
+    type=click.FloatRange(min=0),
+    default=0.0,
+    metavar="SECONDS",
+    help="With --state: wait this long for another run on the store to end (default: "
+    "refuse at once).",
+)
+@click.option(
+    "--keep-inputs-days",
+    type=click.IntRange(min=1),
+    default=None,
+    metavar="DAYS",
+    help="With --state: drop stored inputs not used by a run in the last DAYS days "
+    "(replay of older runs then says so). Default: keep them.",
+)
+@click.option(
+    "--shadow",
+    type=click.Path(exists=True, dir_okay=False),
+    default=None,
+    metavar="CANDIDATE.yaml",
+    help="With --state: also decide with this candidate ruleset, log it beside the run, "
+    "deliver nothing for it (compare with shadow-report).",
+)
 def run_command(
     ruleset: str,
     data: tuple[str, ...],
@@ -144,6 +178,11 @@ def run_command(
     fmt: str,
     engine: str,
     strict: bool,
+    state: str | None = None,
+    deliver: str | None = None,
+    lock_wait: float = 0.0,
+    keep_inputs_days: int | None = None,
+    shadow: str | None = None,
 ) -> None:
     """Evaluate RULESET against --data and deliver the decisions to sinks.
 
@@ -152,11 +191,19 @@ def run_command(
     delivered, what had already been delivered before (webhooks never send the same
     decision twice) and what failed, each failure with where the sink was configured.
     The report goes to stdout (to stderr when a stdout sink prints the decisions).
+    With --state, the run is logged and only transitions are delivered (entered
+    act-now, play changed, blocked, unblocked, left act-now), minus what snoozes,
+    cooldowns and owner capacity hold back; see docs/operations.md.
     Exit status: 0 when everything was decided and delivered, 1 when any record or
     delivery failed, 2 when the ruleset, data or a sink cannot be used.
     """
+    if (deliver is not None or shadow is not None) and state is None:
+        option = "--deliver" if deliver is not None else "--shadow"
+        click.echo(f"upsell-rules: error: {option} needs a state store (--state)", err=True)
+        raise SystemExit(EXIT_USAGE)
     registry = registry_with_report()
     rules = load_or_exit(ruleset, registry)
+    candidate = load_or_exit(shadow, registry) if shadow is not None else None
     when = resolve_as_of(as_of)
     try:
         targets = resolve_sinks(registry, rules, sinks)
@@ -187,11 +234,18 @@ def run_command(
     columns = header_check(rules, registry, reader, data, strict)
     summary = Summary()
     locations: dict[str, Location] = {}
+    inputs: dict[str, tuple[str, bytes]] = {}
+    accounts: list[Account] = []
 
     def tracked(items: Any) -> Any:
         for item in items:
             if isinstance(item, Account):
                 locations[item.account_id] = item.location
+                if state is not None:
+                    inputs[item.account_id] = encode_account(
+                        item.account_id, item.account_name, item.owner, item.values)
+                if shadow is not None:
+                    accounts.append(item)
             yield item
 
     decisions: list[dict[str, Any]] = []
@@ -209,9 +263,16 @@ def run_command(
     report_join(reader)
 
     outcomes: list[tuple[SinkTarget, DeliveryReport]] = []
-    for target in targets:
+    state_block: dict[str, Any] | None = None
+    if state is not None:
+        outcomes, state_block = deliver_with_state(
+            state, rules, decisions, inputs, targets, when, deliver=deliver or "transitions",
+            bands=bands, engine=engine, data=data, lock_wait=lock_wait,
+            keep_inputs_days=keep_inputs_days, shadow=(candidate, registry, accounts),
+        )
+    for target in targets if state is None else ():
         chosen = [d for d in decisions if target.wants(d) and (not bands or d["band"] in bands)]
-        outcomes.append((target, deliver(target, chosen, evaluator.identity, when)))
+        outcomes.append((target, deliver_to(target, chosen, evaluator.identity, when)))
 
     stdout_used = any(t.sink.name == "stdout" for t in targets)
     out: TextIO = sys.stderr if stdout_used else sys.stdout
@@ -229,9 +290,13 @@ def run_command(
             ],
             "ok": not failed and not summary.failed,
         }
+        if state_block is not None:
+            payload["state"] = state_block
         click.echo(json.dumps(payload, indent=2, ensure_ascii=False), file=out)
     else:
         for line in render_report(outcomes, locations):
+            click.echo(line, file=out)
+        for line in state_lines(state_block) if state_block is not None else ():
             click.echo(line, file=out)
     click.echo(summary.line() + columns.suffix(), err=True)
     raise SystemExit(EXIT_FINDINGS if failed or summary.failed else EXIT_OK)

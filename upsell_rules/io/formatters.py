@@ -276,6 +276,8 @@ def table_rows(decisions: list[dict[str, Any]]) -> list[list[str]]:
             status = "ready"
         else:
             status = "-"
+        if d.get("state"):
+            status = d["state"] if status == "-" else f"{status}, {d['state']}"
         cells = [
             d["account_id"],
             d["account_name"],

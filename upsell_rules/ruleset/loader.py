@@ -19,6 +19,7 @@ from upsell_rules.expr.nodes import names_in
 from upsell_rules.expr.parser import ExprSyntaxError, parse
 from upsell_rules.plugin.registry import Registry, default_registry
 from upsell_rules.plugin.types import ParamSpec
+from upsell_rules.ruleset.memory import build_memory
 from upsell_rules.ruleset.model import (
     Band,
     Category,
@@ -811,6 +812,7 @@ class _Builder:
             plugins=tuple(str(p) for p in self.data.get("plugins") or []),
             sources=self.build_sources(),
             sinks=self.build_sinks(),
+            memory=build_memory(self.data, lambda path, code, text: self.add(path, code, text)),
         )
         self.check_ids()
         self.check_plugins()

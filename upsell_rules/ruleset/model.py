@@ -7,6 +7,7 @@ from typing import Any
 
 from upsell_rules.errors import Location
 from upsell_rules.expr.nodes import Node
+from upsell_rules.ruleset.memory import MemoryPolicy
 from upsell_rules.ruleset.templates import Template
 
 
@@ -168,6 +169,8 @@ class Ruleset:
     sources: dict[str, dict[str, Any]] = field(default_factory=dict)
     #: Named action sinks ``run`` delivers to (the ``sinks:`` section).
     sinks: dict[str, SinkConfig] = field(default_factory=dict)
+    #: Cooldowns, caps, feedback effects and owner capacity (the ``memory:`` section).
+    memory: MemoryPolicy = field(default_factory=MemoryPolicy)
 
     def input_types(self) -> dict[str, str]:
         """The type of every input signal (what a reader must coerce), by name."""

@@ -1,0 +1,108 @@
+"""``upsell-rules feedback``: import CRM outcomes (closed lost, not now, won) from a CSV."""
+
+from __future__ import annotations
+
+import csv
+import re
+from datetime import date, timedelta
+
+import click
+
+from upsell_rules.cli.common import (
+    EXIT_FINDINGS,
+    EXIT_OK,
+    load_or_exit,
+    registry_with_report,
+    ruleset_argument,
+)
+from upsell_rules.cli.state_common import open_store, required_state_option
+from upsell_rules.ruleset.memory import FeedbackEffect, outcome_key
+from upsell_rules.state.store import StateStore
+
+_COLUMNS = {"account": ("account_id", "account"), "outcome": ("outcome",),
+            "date": ("date", "on", "closed_on")}
+
+
+def _column(header: list[str], names: tuple[str, ...]) -> int | None:
+    lowered = [h.strip().lower() for h in header]
+    for name in names:
+        if name in lowered:
+            return lowered.index(name)
+    return None
+
+
+def _apply(store: StateStore, account: str, effect: FeedbackEffect, on: date, label: str,
+           where: str) -> None:
+    if effect.snooze_days:
+        until = (on + timedelta(days=effect.snooze_days)).isoformat()
+        store.add_hold(account, "snooze", until, f"feedback: {label}", where, on.isoformat())
+    if effect.cooldown_days:
+        until = (on + timedelta(days=effect.cooldown_days)).isoformat()
+        store.add_hold(account, "cooldown", until, f"feedback: {label}", where, on.isoformat())
+    if effect.close:
+        store.close_account(account, on.isoformat())
+
+
+@click.command("feedback")
+@ruleset_argument
+@click.argument("csv_file", metavar="FILE.csv", type=click.Path(exists=True, dir_okay=False))
+@required_state_option
+def feedback_command(ruleset: str, csv_file: str, state: str) -> None:
+    """Import CRM outcomes from FILE.csv (columns account_id, outcome, date).
+
+    Each outcome has the effect the ruleset's memory.feedback section gives it (for
+    example closed_lost snoozes the account 90 days from the date, won closes its
+    outreach and starts a cooldown). Importing the same row twice changes nothing.
+    A bad row is reported with its line and the other rows are imported. Exit status:
+    0 when every row was imported, 1 when some were not, 2 when the file cannot be used.
+    """
+    rules = load_or_exit(ruleset, registry_with_report())
+    effects = rules.memory.feedback
+    known = ", ".join(sorted(effects)) or "none: add memory.feedback to the ruleset"
+    store = open_store(state)
+    imported = repeated = bad = 0
+    try:
+        with open(csv_file, encoding="utf-8-sig", newline="") as handle:
+            rows = csv.reader(handle)
+            header = next(rows, [])
+            cols = {key: _column(header, names) for key, names in _COLUMNS.items()}
+            missing = [key for key, col in cols.items() if col is None]
+            if missing:
+                click.echo(f"upsell-rules: error: {csv_file}:1: no {missing[0]} column "
+                           "(expected account_id, outcome, date)", err=True)
+                raise SystemExit(2)
+            for row in rows:
+                line = rows.line_num
+                where = f"{csv_file}:{line}"
+                try:
+                    account, outcome, when = (row[cols[k] or 0].strip() for k in _COLUMNS)
+                except IndexError:
+                    click.echo(f"upsell-rules: error: {where}: too few columns", err=True)
+                    bad += 1
+                    continue
+                effect = effects.get(outcome_key(outcome))
+                problem = None
+                if not account:
+                    problem = "account_id: empty"
+                elif effect is None:
+                    problem = f"outcome: {outcome!r} has no effect in the ruleset ({known})"
+                elif not re.fullmatch(r"\d{4}-\d{2}-\d{2}", when):
+                    problem = f"date: {when!r} is not a date (expected YYYY-MM-DD)"
+                if problem is None and effect is not None:
+                    try:
+                        on = date.fromisoformat(when)
+                    except ValueError:
+                        problem = f"date: {when!r} is not a date (expected YYYY-MM-DD)"
+                    else:
+                        if store.add_feedback(account, effect.outcome, when, where):
+                            _apply(store, account, effect, on, outcome.strip(), where)
+                            imported += 1
+                        else:
+                            repeated += 1
+                        continue
+                click.echo(f"upsell-rules: error: {where}: {problem}", err=True)
+                bad += 1
+    finally:
+        store.close()
+    click.echo(f"feedback: {imported} imported, {repeated} already imported, {bad} failed")
+    raise SystemExit(EXIT_FINDINGS if bad else EXIT_OK)

@@ -1,0 +1,189 @@
+"""Options and helpers for the commands that use the state store (``--state``)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from datetime import date, timedelta
+from typing import Any, TypeVar
+
+import click
+
+from upsell_rules.cli.common import EXIT_USAGE
+from upsell_rules.engine.stream import decide_all
+from upsell_rules.io.delivery import SinkTarget
+from upsell_rules.plugin.types import DeliveryReport
+from upsell_rules.ruleset.model import Ruleset
+from upsell_rules.state.store import DEFAULT_STATE, StateError, StateStore
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+#: ``--state`` falls back to this environment variable.
+STATE_ENV = "UPSELL_RULES_STATE"
+
+STATE_HELP = (
+    "State store: a SQLite file (created if missing) or a SQLAlchemy URL "
+    "(postgresql://...). Given without a value: .upsell-rules/state.db. Also "
+    f"${STATE_ENV}."
+)
+
+
+def state_option(func: F) -> F:
+    """``--state [PATH|URL]``."""
+    return click.option(
+        "--state", "state", is_flag=False, flag_value=DEFAULT_STATE, default=None,
+        envvar=STATE_ENV, metavar="PATH|URL", help=STATE_HELP,
+    )(func)
+
+
+def required_state_option(func: F) -> F:
+    """``--state PATH|URL`` for commands that only work on a store (default
+    ``.upsell-rules/state.db``)."""
+    return click.option(
+        "--state", "state", default=DEFAULT_STATE, show_default=True, envvar=STATE_ENV,
+        metavar="PATH|URL", help="State store: a SQLite file or a SQLAlchemy URL.",
+    )(func)
+
+
+def open_store(spec: str, *, create: bool = True) -> StateStore:
+    """Open the store or exit with status 2 and a clear message."""
+    try:
+        return StateStore.open(spec, create=create)
+    except StateError as exc:
+        click.echo(f"upsell-rules: error: {exc}", err=True)
+        raise SystemExit(EXIT_USAGE) from None
+
+
+def read_only_store(spec: str) -> StateStore | None:
+    """The store for ``dry-run``: opened without writing; None when it does not exist yet."""
+    if "://" not in spec and not os.path.exists(spec):
+        return None
+    return open_store(spec, create=False)
+
+
+def deliver_with_state(
+    spec: str,
+    rules: Ruleset,
+    decisions: list[dict[str, Any]],
+    inputs: dict[str, tuple[str, bytes]],
+    targets: Sequence[SinkTarget],
+    when: date,
+    *,
+    deliver: str,
+    bands: Sequence[str],
+    engine: str,
+    data: Sequence[str],
+    lock_wait: float,
+    keep_inputs_days: int | None = None,
+    shadow: tuple[Ruleset | None, Any, list[Any]] | None = None,
+) -> tuple[list[tuple[SinkTarget, DeliveryReport]], dict[str, Any]]:
+    """``run --state``: lock the store, record the run, deliver transitions.
+
+    Returns the sink outcomes and the ``state`` block of the report.
+    """
+    from upsell_rules.state.daily import run_with_state
+
+    store = open_store(spec)
+    try:
+        with store.lock(lock_wait):
+            with open(rules.path, "rb") as handle:
+                text = handle.read()
+            result = run_with_state(
+                store, rules, decisions, inputs, targets, when,
+                deliver_all=deliver == "all", bands=bands, engine=engine, data=data,
+                ruleset_text=text,
+            )
+            shadow_id = None
+            if shadow is not None and shadow[0] is not None:
+                shadow_id = _record_shadow(store, shadow, inputs, when, engine, data,
+                                           result.run_id)
+            pruned = 0
+            if keep_inputs_days is not None:
+                pruned = store.prune_inputs((when - timedelta(days=keep_inputs_days)).isoformat())
+    except StateError as exc:
+        click.echo(f"upsell-rules: error: {exc}", err=True)
+        raise SystemExit(EXIT_USAGE) from None
+    finally:
+        store.close()
+    block = {
+        "store": store.shown,
+        "run_id": result.run_id,
+        "statuses": result.counts(),
+        "accounts": {k: v.status for k, v in sorted(result.planned.items())},
+        "waiting_for_other_sinks": result.elsewhere,
+        "inputs_pruned": pruned,
+    }
+    if shadow_id is not None:
+        block["shadow_run_id"] = shadow_id
+    return result.outcomes, block
+
+
+def _record_shadow(store: StateStore, shadow: tuple[Ruleset | None, Any, list[Any]],
+                   inputs: dict[str, tuple[str, bytes]], when: date, engine: str,
+                   data: Sequence[str], run_id: int) -> int:
+    """Decide the candidate on the run's accounts and log it as a shadow run."""
+    from upsell_rules.engine.evaluate import Evaluator
+    from upsell_rules.errors import RecordError, UpsellRulesError
+    from upsell_rules.state.recorder import RunRecord, record_run
+
+    candidate, registry, accounts = shadow
+    assert candidate is not None
+    try:
+        evaluator = Evaluator(candidate, registry, engine)
+    except UpsellRulesError as exc:
+        click.echo(f"upsell-rules: error: --shadow {candidate.path}: {exc}", err=True)
+        raise SystemExit(EXIT_USAGE) from None
+    decided = [d for d in decide_all(evaluator, iter(accounts), when)
+               if not isinstance(d, RecordError)]
+    with open(candidate.path, "rb") as handle:
+        text = handle.read()
+    record = RunRecord(
+        as_of=when.isoformat(), identity=candidate.identity(), ruleset_text=text,
+        ruleset_path=candidate.path, role="shadow", deliver="none", engine=engine,
+        data=data, decisions=decided, inputs=inputs, planned={}, shadow_of=run_id,
+    )
+    return record_run(store, record)
+
+
+def state_lines(block: dict[str, Any]) -> list[str]:
+    """The text report's lines about the store."""
+    counts = ", ".join(f"{n} {word}" for word, n in block["statuses"].items())
+    lines = [f"state {block['store']}: run {block['run_id']}: {counts}"]
+    if "shadow_run_id" in block:
+        lines.append(f"state: shadow run {block['shadow_run_id']} logged beside run "
+                     f"{block['run_id']} (nothing delivered for it)")
+    for sink, count in block["waiting_for_other_sinks"].items():
+        lines.append(f"state: {count} deliveries wait in the outbox for sink '{sink}' "
+                     "(not in this run)")
+    return lines
+
+
+def annotate(decisions: list[dict[str, Any]], statuses: dict[str, str]) -> None:
+    """Give each decision its ``state`` status (for the queue table and JSON output)."""
+    for decision in decisions:
+        status = statuses.get(str(decision.get("account_id")))
+        if status is not None:
+            decision["state"] = status
+
+
+def with_statuses(spec: str, rules: Ruleset, decisions: list[Any], when: date) -> list[Any]:
+    """``dry-run --state``: each decision with the status the store gives it, read-only.
+
+    A store that does not exist yet gives every account the status ``new``.
+    """
+    from upsell_rules.state.daily import outreach_bands
+    from upsell_rules.state.transitions import Snapshot, plan
+
+    store = read_only_store(spec)
+    try:
+        snapshot = store.snapshot() if store is not None else Snapshot()
+    except StateError as exc:
+        click.echo(f"upsell-rules: error: {exc}", err=True)
+        raise SystemExit(EXIT_USAGE) from None
+    finally:
+        if store is not None:
+            store.close()
+    decided = [d for d in decisions if isinstance(d, dict) and "action" in d]
+    planned = plan(decided, snapshot, rules.memory, when, outreach_bands(rules))
+    annotate(decided, {k: v.status for k, v in planned.items()})
+    return decisions

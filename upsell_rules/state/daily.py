@@ -1,0 +1,146 @@
+"""A run with memory: plan transitions, record them with the outbox, then drain the outbox.
+
+:func:`run_with_state` is what ``run --state`` and ``watch`` do after deciding: it reads
+the store's snapshot, plans each account (:func:`upsell_rules.state.transitions.plan`),
+writes the log, the state change and the outbox in one transaction, and then delivers
+every pending outbox item of this run's sinks (older ones first: what a killed run left
+behind goes out before today's). Each item is marked delivered after its sink reports it;
+a crash between the two sends it again on the next run, with the same idempotency key
+(at-least-once delivery; the key lets a receiver drop the repeat).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from upsell_rules.io.delivery import SinkTarget, deliver
+from upsell_rules.plugin.types import DeliveryReport
+from upsell_rules.ruleset.model import Ruleset
+from upsell_rules.state.recorder import RunRecord, record_run
+from upsell_rules.state.store import StateStore
+from upsell_rules.state.transitions import Planned, Previous, plan
+
+
+@dataclass
+class StatefulRun:
+    """What a run with a state store did."""
+
+    run_id: int
+    planned: dict[str, Planned]
+    outcomes: list[tuple[SinkTarget, DeliveryReport]] = field(default_factory=list)
+    #: Items waiting for sinks this run did not deliver to: sink -> count.
+    elsewhere: dict[str, int] = field(default_factory=dict)
+
+    def counts(self) -> dict[str, int]:
+        """How many accounts had each status (dates dropped: "snoozed", "cooling down")."""
+        out: dict[str, int] = {}
+        for item in self.planned.values():
+            word = item.status.split(" until ")[0]
+            out[word] = out.get(word, 0) + 1
+        return dict(sorted(out.items()))
+
+
+def outreach_bands(rules: Ruleset) -> frozenset[str]:
+    """The bands whose play is outreach (``act_now`` in the bundled ruleset)."""
+    return frozenset(band.id for band in rules.bands if band.outreach)
+
+
+def _state_of(prev: Previous | None) -> dict[str, Any] | None:
+    if prev is None:
+        return None
+    return {"band": prev.band, "blocked": prev.blocked, "play": prev.play, "since": prev.since}
+
+
+def _wanted(target: SinkTarget, decision: Mapping[str, Any], kind: str | None,
+            prev: Previous | None, bands: Sequence[str]) -> bool:
+    # A close goes where the opening went: judge it by the state it leaves.
+    seen = decision
+    if kind == "left_act_now" and prev is not None:
+        seen = {**decision, "band": prev.band, "blocked": prev.blocked}
+    return target.wants(seen) and (not bands or seen["band"] in bands)
+
+
+def run_with_state(
+    store: StateStore,
+    rules: Ruleset,
+    decisions: list[dict[str, Any]],
+    inputs: dict[str, tuple[str, bytes]],
+    targets: Sequence[SinkTarget],
+    as_of: date,
+    *,
+    deliver_all: bool = False,
+    bands: Sequence[str] = (),
+    engine: str = "python",
+    data: Sequence[str] = (),
+    ruleset_text: bytes = b"",
+) -> StatefulRun:
+    """Plan, record and deliver one run (see the module docstring)."""
+    snapshot = store.snapshot()
+    planned = plan(decisions, snapshot, rules.memory, as_of, outreach_bands(rules), deliver_all)
+    outbox: list[tuple[str, str, str, dict[str, Any]]] = []
+    closing = [a for a, p in planned.items() if p.deliver and p.transition == "left_act_now"]
+    opened = {t.label: store.opened(t.label, closing) for t in targets} if closing else {}
+    for decision in decisions:
+        account = str(decision["account_id"])
+        item = planned[account]
+        if not item.deliver:
+            continue
+        prev = snapshot.previous.get(account)
+        payload = dict(decision)
+        payload["transition"] = {
+            "kind": item.transition or "unchanged", "from": _state_of(prev), "key": item.key,
+        }
+        for target in targets:
+            if not _wanted(target, decision, item.transition, prev, bands):
+                continue
+            if item.transition == "left_act_now":
+                # What the sink said when it opened the outreach (a CRM task id, say).
+                closes = dict(payload["transition"])
+                closes["opened"] = opened.get(target.label, {}).get(account)
+                outbox.append((account, target.label, item.key, {**payload,
+                                                                 "transition": closes}))
+                continue
+            outbox.append((account, target.label, item.key, payload))
+    identity = rules.identity()
+    record = RunRecord(
+        as_of=as_of.isoformat(), identity=identity, ruleset_text=ruleset_text,
+        ruleset_path=rules.path, role="production", deliver="all" if deliver_all else
+        "transitions", engine=engine, data=data, decisions=decisions, inputs=inputs,
+        planned=planned, outbox=outbox,
+    )
+    run_id = record_run(store, record)
+    result = StatefulRun(run_id, planned)
+    known = {(sink, key): payload for _, sink, key, payload in outbox}
+    result.outcomes = drain(store, targets, identity, as_of, known)
+    result.elsewhere = store.pending_elsewhere([t.label for t in targets])
+    return result
+
+
+def drain(store: StateStore, targets: Sequence[SinkTarget], identity: Mapping[str, Any],
+          as_of: date, known: Mapping[tuple[str, str], dict[str, Any]] | None = None,
+          ) -> list[tuple[SinkTarget, DeliveryReport]]:
+    """Deliver every pending outbox item of ``targets``, one call per sink, and mark them.
+
+    ``known`` holds payloads this process queued itself (no need to decompress them).
+    """
+    known = known or {}
+    pending = store.pending([t.label for t in targets])
+    outcomes: list[tuple[SinkTarget, DeliveryReport]] = []
+    for target in targets:
+        batch = [item for item in pending if item.sink == target.label]
+        payloads = [known.get((item.sink, item.key)) or item.payload() for item in batch]
+        report = deliver(target, payloads, identity, as_of)
+        waiting: dict[str, list[int]] = {}
+        for item in batch:
+            waiting.setdefault(item.account_id, []).append(item.item_id)
+        marks: list[tuple[int, str, str]] = []
+        for result in report.results:
+            ids = waiting.get(result.account_id)
+            if ids:
+                marks.append((ids.pop(0), result.status, result.detail))
+        store.mark(marks)
+        outcomes.append((target, report))
+    return outcomes

@@ -1,0 +1,363 @@
+"""The state store: a SQLite file by default, PostgreSQL (or any SQLAlchemy URL) for teams.
+
+One :class:`StateStore` wraps one database. Runs take its lock (:meth:`StateStore.lock`)
+so two runs on one store never both deliver: on SQLite an ``flock`` on ``PATH.lock``,
+on PostgreSQL a session advisory lock; both are released by the operating system or
+the server when the process dies, even by ``kill -9``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import json
+import os
+import socket
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, bindparam, create_engine, event, select, text, update
+from sqlalchemy.exc import SQLAlchemyError
+
+from upsell_rules.errors import UpsellRulesError
+from upsell_rules.state import codec
+from upsell_rules.state import schema as t
+from upsell_rules.state.transitions import Hold, Outreach, Previous, Snapshot
+
+#: Where the store lives when ``--state`` is given without a value.
+DEFAULT_STATE = os.path.join(".upsell-rules", "state.db")
+
+#: Advisory-lock key on PostgreSQL (any constant; "upsr" in ASCII).
+_PG_LOCK_KEY = 0x75707372
+
+
+class StateError(UpsellRulesError):
+    """The state store cannot be used: unreachable, newer schema, locked, unknown run."""
+
+
+def store_url(spec: str) -> str:
+    """A SQLAlchemy URL from ``--state``: a URL as given, a path as a SQLite file URL."""
+    if "://" in spec:
+        scheme, rest = spec.split("://", 1)
+        # psycopg (3) is the driver the project installs; SQLAlchemy's default is psycopg2.
+        return f"postgresql+psycopg://{rest}" if scheme in ("postgres", "postgresql") else spec
+    return f"sqlite:///{os.path.abspath(spec)}"
+
+
+def display(spec: str) -> str:
+    """``spec`` safe to print: no password."""
+    if "://" not in spec:
+        return spec
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(spec).render_as_string(hide_password=True)
+    except Exception:
+        return spec.split("://", 1)[0] + "://..."
+
+
+@dataclass(frozen=True)
+class OutboxItem:
+    """A delivery waiting in the outbox: which sink, which account, what to send."""
+
+    item_id: int
+    run_id: int
+    account_id: str
+    sink: str
+    key: str
+    blob: bytes
+    attempts: int
+
+    def payload(self) -> dict[str, Any]:
+        """The decision to deliver (decompressed on demand)."""
+        value: dict[str, Any] = codec.unpack(self.blob)
+        return value
+
+
+class StateStore:
+    """One state store (see the module docstring)."""
+
+    def __init__(self, spec: str, engine: Engine, path: str | None) -> None:
+        self.spec = spec
+        self.engine = engine
+        self.path = path
+        self.shown = display(spec)
+
+    @classmethod
+    def open(cls, spec: str, *, create: bool = True) -> StateStore:
+        """Open (and with ``create``, create or migrate) the store at ``spec``.
+
+        Without ``create`` a missing SQLite file is an error and nothing is written:
+        that is how ``dry-run`` reads a store.
+        """
+        url = store_url(spec)
+        path = url[len("sqlite:///"):] if url.startswith("sqlite:///") else None
+        if path is not None and not os.path.exists(path):
+            if not create:
+                raise StateError(f"state store {spec}: no such file")
+            os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+        try:
+            engine = create_engine(url, connect_args={"timeout": 30} if path else {})
+        except (SQLAlchemyError, ImportError, ValueError) as exc:
+            raise StateError(f"state store {display(spec)}: cannot open: {exc}") from None
+        if path is not None:
+            event.listen(engine, "connect", _sqlite_pragmas)
+        store = cls(spec, engine, path)
+        store._check_schema(create)
+        return store
+
+    def _check_schema(self, create: bool) -> None:
+        try:
+            with self.engine.begin() as conn:
+                version = t.current_version(conn)
+                if version > t.SCHEMA_VERSION:
+                    raise StateError(
+                        f"state store {self.shown} has schema version {version}, newer than "
+                        f"this upsell-rules understands ({t.SCHEMA_VERSION}): upgrade "
+                        "upsell-rules, or use another store"
+                    )
+                if version < t.SCHEMA_VERSION:
+                    if not create:
+                        raise StateError(
+                            f"state store {self.shown} has schema version {version}; a run "
+                            f"with --state migrates it to {t.SCHEMA_VERSION}"
+                        )
+                    for migrate in t.MIGRATIONS[version:]:
+                        migrate(conn)
+                    t.set_version(conn, t.SCHEMA_VERSION)
+        except SQLAlchemyError as exc:
+            raise StateError(f"state store {self.shown}: {exc.__class__.__name__}: "
+                             f"{str(exc).splitlines()[0]}") from None
+
+    def close(self) -> None:
+        """Release the database connections."""
+        self.engine.dispose()
+
+    # -- the lock -------------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def lock(self, wait: float = 0.0) -> Iterator[None]:
+        """Hold the store's run lock; wait up to ``wait`` seconds, then refuse."""
+        if self.path is None and self.engine.dialect.name == "postgresql":
+            with self._pg_lock(wait):
+                yield
+            return
+        with self._file_lock(wait):
+            yield
+
+    def _refuse(self, holder: str) -> StateError:
+        return StateError(
+            f"state store {self.shown} is in use by another run{holder}; it was not "
+            "changed. Try again when that run ends, or pass --lock-wait SECONDS"
+        )
+
+    @contextlib.contextmanager
+    def _file_lock(self, wait: float) -> Iterator[None]:
+        import fcntl
+
+        lock_path = (self.path or os.path.join(".upsell-rules", "store")) + ".lock"
+        os.makedirs(os.path.dirname(os.path.abspath(lock_path)), exist_ok=True)
+        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+        deadline = time.monotonic() + wait
+        try:
+            while True:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() >= deadline:
+                        holder = os.pread(fd, 200, 0).decode("utf-8", "replace").strip()
+                        raise self._refuse(f" ({holder})" if holder else "") from None
+                    time.sleep(0.05)
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, f"pid {os.getpid()} on {socket.gethostname()} since "
+                          f"{_now()}".encode(), 0)
+            yield
+        finally:
+            os.close(fd)
+
+    @contextlib.contextmanager
+    def _pg_lock(self, wait: float) -> Iterator[None]:
+        deadline = time.monotonic() + wait
+        with self.engine.connect() as conn:
+            while not conn.execute(text(f"SELECT pg_try_advisory_lock({_PG_LOCK_KEY})")).scalar():
+                if time.monotonic() >= deadline:
+                    raise self._refuse("")
+                time.sleep(0.05)
+            conn.commit()
+            try:
+                yield
+            finally:
+                conn.execute(text(f"SELECT pg_advisory_unlock({_PG_LOCK_KEY})"))
+                conn.commit()
+
+    # -- reading ------------------------------------------------------------------------
+
+    def snapshot(self, role: str = "production") -> Snapshot:
+        """Every account's last delivered state, its active holds and past outreaches."""
+        snap = Snapshot()
+        with self.engine.connect() as conn:
+            for row in conn.execute(select(t.accounts)).mappings():
+                snap.previous[row["account_id"]] = Previous(
+                    row["band"], bool(row["blocked"]), row["play"], row["owner"], row["since"],
+                    row["last_outreach_on"], row["last_outreach_play"],
+                    bool(row["left_since_outreach"]), row["closed_on"],
+                )
+            for row in conn.execute(select(t.holds).where(t.holds.c.ended.is_(False))).mappings():
+                snap.holds.setdefault(row["account_id"], []).append(
+                    Hold(row["kind"], row["until"], row["play"], row["reason"])
+                )
+            query = (
+                select(t.decisions.c.account_id, t.runs.c.as_of, t.decisions.c.play,
+                       t.decisions.c.owner, t.decisions.c.band)
+                .join(t.runs, t.runs.c.run_id == t.decisions.c.run_id)
+                .where(t.runs.c.role == role)
+                .where(t.decisions.c.transition.in_(["entered_act_now", "play_changed",
+                                                     "unblocked"]))
+            )
+            for account, on, play, owner, band in conn.execute(query):
+                snap.outreach.setdefault(account, []).append(Outreach(on, play, owner, band))
+        return snap
+
+    def pending(self, sinks: Sequence[str]) -> list[OutboxItem]:
+        """Outbox items not yet delivered to these sinks, oldest first."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(t.outbox).where(t.outbox.c.status == "pending")
+                .where(t.outbox.c.sink.in_(list(sinks))).order_by(t.outbox.c.item_id)
+            ).mappings().all()
+        return [OutboxItem(r["item_id"], r["run_id"], r["account_id"], r["sink"], r["key"],
+                           r["payload"], r["attempts"]) for r in rows]
+
+    def opened(self, sink: str, accounts: Sequence[str]) -> dict[str, str]:
+        """For each account, what ``sink`` reported when it last delivered an outreach
+        start (``entered_act_now``, ``play_changed``, ``unblocked``): how a CRM sink finds
+        the task a close should complete."""
+        out: dict[str, str] = {}
+        with self.engine.connect() as conn:
+            for account, detail in conn.execute(
+                select(t.outbox.c.account_id, t.outbox.c.detail).where(t.outbox.c.sink == sink)
+                .where(t.outbox.c.status == "delivered")
+                .where(t.outbox.c.account_id.in_(list(accounts)))
+                .where(t.outbox.c.kind.in_(["entered_act_now", "play_changed", "unblocked"]))
+                .order_by(t.outbox.c.item_id)
+            ):
+                out[account] = detail
+        return out
+
+    def pending_elsewhere(self, sinks: Sequence[str]) -> dict[str, int]:
+        """Pending outbox items for sinks not in this run: sink -> count."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(t.outbox.c.sink).where(t.outbox.c.status == "pending")
+                .where(t.outbox.c.sink.not_in(list(sinks)))
+            ).all()
+        counts: dict[str, int] = {}
+        for (sink,) in rows:
+            counts[sink] = counts.get(sink, 0) + 1
+        return counts
+
+    # -- writing ------------------------------------------------------------------------
+
+    def mark(self, results: Sequence[tuple[int, str, str]]) -> None:
+        """Record delivery outcomes: ``(item_id, status, detail)``; failures stay pending."""
+        rows = [{"item": item_id, "done": status in ("delivered", "skipped"),
+                 "text": detail[:500]} for item_id, status, detail in results]
+        done = [r for r in rows if r["done"]]
+        waiting = [r for r in rows if not r["done"]]
+        base = update(t.outbox).where(t.outbox.c.item_id == bindparam("item"))
+        with self.engine.begin() as conn:
+            # A delivered item keeps its sink, key, kind and what the sink said; its
+            # payload (the whole decision, which the log has too) is dropped.
+            if done:
+                conn.execute(base.values(status="delivered", payload=b"", detail=bindparam("text"),
+                                         attempts=t.outbox.c.attempts + 1), done)
+            if waiting:
+                conn.execute(base.values(detail=bindparam("text"),
+                                         attempts=t.outbox.c.attempts + 1), waiting)
+
+    def add_hold(self, account_id: str, kind: str, until: str, reason: str, source: str,
+                 created_on: str, play: str | None = None) -> None:
+        """Snooze an account (or start a cooldown on it), on one play or on all."""
+        with self.engine.begin() as conn:
+            conn.execute(t.holds.insert().values(
+                account_id=account_id, kind=kind, until=until, reason=reason, source=source,
+                created_on=created_on, play=play, ended=False,
+            ))
+
+    def end_holds(self, account_id: str, kind: str, play: str | None = None) -> int:
+        """End an account's active holds of ``kind`` (on ``play`` only, when given)."""
+        query = (update(t.holds).where(t.holds.c.account_id == account_id)
+                 .where(t.holds.c.kind == kind).where(t.holds.c.ended.is_(False)))
+        if play is not None:
+            query = query.where(t.holds.c.play == play)
+        with self.engine.begin() as conn:
+            return conn.execute(query.values(ended=True)).rowcount
+
+    def holds_of(self, account_id: str) -> list[Hold]:
+        """An account's holds that have not been ended (past ones included)."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(t.holds).where(t.holds.c.account_id == account_id)
+                                .where(t.holds.c.ended.is_(False))
+                                .order_by(t.holds.c.hold_id)).mappings().all()
+        return [Hold(r["kind"], r["until"], r["play"], r["reason"]) for r in rows]
+
+    def add_feedback(self, account_id: str, outcome: str, on: str, source: str) -> bool:
+        """Record one CRM outcome; False when it was imported before (same account,
+        outcome and date)."""
+        with self.engine.begin() as conn:
+            seen = conn.execute(
+                select(t.feedback.c.feedback_id).where(t.feedback.c.account_id == account_id)
+                .where(t.feedback.c.outcome == outcome).where(t.feedback.c.on_date == on)
+            ).first()
+            if seen:
+                return False
+            conn.execute(t.feedback.insert().values(
+                account_id=account_id, outcome=outcome, on_date=on, source=source))
+        return True
+
+    def close_account(self, account_id: str, on: str) -> None:
+        """Mark an account's open outreach closed (a "won" outcome, say)."""
+        with self.engine.begin() as conn:
+            conn.execute(update(t.accounts).where(t.accounts.c.account_id == account_id)
+                         .values(closed_on=on))
+
+    def prune_inputs(self, before: str) -> int:
+        """Drop stored inputs last used before ``before`` (``replay`` of those runs then
+        says their inputs are gone). Returns how many went."""
+        with self.engine.begin() as conn:
+            return conn.execute(t.inputs.delete().where(t.inputs.c.last_used < before)).rowcount
+
+
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    cursor = dbapi_conn.cursor()
+    # WAL: readers (dry-run, log) never wait for a run that is writing.
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=FULL")
+    cursor.close()
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def run_row(as_of: str, identity: Mapping[str, Any], role: str, deliver: str, engine: str,
+            data: Sequence[str], shadow_of: int | None = None) -> dict[str, Any]:
+    """The values of one ``runs`` row."""
+    return {
+        "started_at": _now(), "as_of": as_of, "ruleset_name": str(identity["name"]),
+        "ruleset_version": str(identity["version"]), "ruleset_sha256": str(identity["sha256"]),
+        "role": role, "deliver": deliver, "engine": engine, "shadow_of": shadow_of,
+        "data": json.dumps(list(data)),
+    }
+
+
+def ruleset_text(path: str) -> bytes:
+    """The ruleset file's bytes (kept once per sha256 so ``replay`` can use them)."""
+    return Path(path).read_bytes()
+
+
+__all__ = ["DEFAULT_STATE", "OutboxItem", "StateError", "StateStore", "display", "store_url"]
