@@ -38,6 +38,7 @@ from upsell_rules.expr.nodes import (
     Or,
     Str,
 )
+from upsell_rules.plugin.guard import describe_value, value_fits
 
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
@@ -82,11 +83,18 @@ def guarded_call(function: Any) -> Callable[..., Any]:
     call = function.call
     label = f"function '{function.name}' (plugin '{function.plugin or '?'}')"
 
+    returns = function.returns
+
     def guarded(*args: Any, **kwargs: Any) -> Any:
         try:
-            return call(*args, **kwargs)
+            result = call(*args, **kwargs)
         except Exception as exc:
             raise PluginError(f"{label} failed: {type(exc).__name__}: {exc}") from exc
+        if result is not None and not value_fits(result, returns):
+            raise PluginError(
+                f"{label} returned {describe_value(result)}; it declares {returns}"
+            )
+        return result
 
     return guarded
 

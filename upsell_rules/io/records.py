@@ -12,7 +12,7 @@ import json
 import math
 import re
 import sys
-from collections.abc import Iterator, Mapping, MutableMapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -20,6 +20,7 @@ from typing import Any
 from upsell_rules.errors import InputError, Location, RecordError
 from upsell_rules.limits import Limits, using
 from upsell_rules.limits import current as current_limits
+from upsell_rules.plugin.guard import guard_source
 from upsell_rules.plugin.registry import Registry
 from upsell_rules.plugin.types import RawRecord, Source, SourceContext
 
@@ -470,10 +471,21 @@ class AccountReader:
         ``path`` may name its source: ``events:export.jsonl``.
         """
         source, target = pick_source(self.registry, path)
-        if source.read_with_context is not None:
-            raw = source.read_with_context(target, self.context(source))
+        read_with_context = source.read_with_context
+        if read_with_context is not None:
+            context = self.context(source)
+
+            def start() -> Iterable[Any]:
+                return read_with_context(target, context)  # type: ignore[misc]
         else:
-            raw = source.read(target)
+
+            def start() -> Iterable[Any]:
+                return source.read(target)
+        # A source that raises or yields the wrong thing costs what it touches.
+        raw = guard_source(
+            (), source=source.name, plugin=self.registry.provider("source", source.name),
+            spec=path, start=start,
+        )
         seen: MutableMapping[str, Location] = FirstSeen()
         for item in self._limited(path, raw):
             if isinstance(item, RecordError):
