@@ -30,6 +30,7 @@ SOURCES: tuple[Source, ...] = (
         ),
         matches=matches_csv,
         read=read_csv,
+        byte_ranges="csv",
     ),
     Source(
         name="json",
@@ -44,6 +45,7 @@ SOURCES: tuple[Source, ...] = (
         description="JSON Lines (.jsonl or .ndjson): one account object per line.",
         matches=matches_jsonl,
         read=read_jsonl,
+        byte_ranges="lines",
     ),
 )
 

@@ -32,6 +32,7 @@ from upsell_rules.cli.common import (
     run_guard,
     set_option,
 )
+from upsell_rules.cli.failures import ErrorPrinter
 from upsell_rules.engine.evaluate import Evaluator, Summary
 from upsell_rules.engine.parallel import evaluate_inputs
 from upsell_rules.errors import (
@@ -83,6 +84,7 @@ def _decisions(
     show_progress = sys.stderr.isatty()
     pending: list[RecordError] = []
     guard = contextlib.ExitStack()
+    printer = ErrorPrinter()
     try:
         guard.enter_context(
             run_guard(
@@ -94,7 +96,7 @@ def _decisions(
         )
         for item in evaluate_inputs(evaluator, reader, data, as_of, summary, jobs, encoded):
             if isinstance(item, RecordError):
-                click.echo(f"upsell-rules: error: {printable(str(item))}", err=True)
+                printer(item, printable(str(item)))
                 if include_errors:
                     # One row per record: its problems arrive one after the other.
                     if pending and pending[0].location != item.location:
@@ -123,6 +125,7 @@ def _decisions(
             yield error_record(pending)
     finally:
         guard.close()
+        printer.finish()
         if progress is not None:
             progress.stop()
 

@@ -22,11 +22,13 @@ from upsell_rules.cli.common import (
     resolve_as_of,
     ruleset_argument,
 )
+from upsell_rules.cli.failures import ErrorPrinter
 from upsell_rules.engine.evaluate import Evaluator, Summary
 from upsell_rules.errors import (
     InputError,
     Location,
     PluginError,
+    PluginTimeout,
     RecordError,
     UpsellRulesError,
 )
@@ -166,17 +168,20 @@ def run_command(
             yield item
 
     decisions: list[dict[str, Any]] = []
+    printer = ErrorPrinter()
     try:
         for item in evaluator.evaluate(tracked(reader.read_all(data)), when, summary):
             if isinstance(item, RecordError):
-                click.echo(f"upsell-rules: error: {item}", err=True)
+                printer(item)
                 continue
             if reader.join is not None:
                 item["inputs"] = reader.join.inputs_of(item["account_id"])
             decisions.append(item)
-    except (InputError, PluginError) as exc:
+    except (InputError, PluginError, PluginTimeout) as exc:
         click.echo(f"upsell-rules: error: {exc}", err=True)
         raise SystemExit(EXIT_USAGE) from None
+    finally:
+        printer.finish()
     report_join(reader)
 
     outcomes: list[tuple[SinkTarget, DeliveryReport]] = []

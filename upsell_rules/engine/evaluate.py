@@ -13,13 +13,14 @@ from datetime import date
 from typing import Any, cast
 
 from upsell_rules.engine.gctune import fewer_collections
-from upsell_rules.errors import PluginError, RecordError, UpsellRulesError
+from upsell_rules.errors import PluginError, PluginTimeout, RecordError, UpsellRulesError
 from upsell_rules.expr.nodes import Node, names_in
 from upsell_rules.io.formatters import EncodedDecision
 from upsell_rules.io.records import Account
 from upsell_rules.plugin.guard import blame, describe_value, failure_text, value_fits
 from upsell_rules.plugin.registry import Registry, default_registry
 from upsell_rules.plugin.types import DeriveFn, Engine, Predicate, Summary
+from upsell_rules.plugin.watchdog import PROGRESS
 from upsell_rules.ruleset.model import Band, Play, RedFlag, Ruleset, SignalDef, Trigger
 from upsell_rules.ruleset.templates import Template
 
@@ -144,6 +145,8 @@ class Evaluator:
         self.identity = rs.identity()
         self.hard_gates = {g.id for g in rs.gates if g.severity == "hard"}
         self._outlines: dict[tuple[bool, ...], Outline] = {}
+        #: Accounts stopped by the plugin watchdog so far (the second stops the run).
+        self.stalls = 0
 
     # --- per account ------------------------------------------------------------------
 
@@ -191,6 +194,7 @@ class Evaluator:
 
     def decide(self, account: Account, as_of: date) -> dict[str, Any]:
         """The decision record for one account."""
+        PROGRESS[0] += 1
         s = self.signals(account, as_of)
         return self.assemble(account, s, self.predicate(s), as_of)
 
@@ -421,10 +425,12 @@ class Evaluator:
         """
         out: list[tuple[bool, dict[str, Any] | RecordError]] = []
         append = out.append
+        progress = PROGRESS  # the command-wide watchdog's counter: one step per account
         signals = self.signals
         predicate = self.predicate
         assemble = self.assemble
         for item in items:
+            progress[0] += 1
             if isinstance(item, RecordError):
                 append((True, item))
                 continue
@@ -440,6 +446,13 @@ class Evaluator:
                     raise
                 message = f"{culprit} failed: {failure_text(exc)}"
                 append((False, RecordError(item.location, message, account_id=item.account_id)))
+            except PluginTimeout as exc:
+                # A hang costs the account it happened in; a second one stops the run,
+                # as every account would then wait the whole budget.
+                self.stalls += 1
+                if self.stalls > 1:
+                    raise
+                append((False, RecordError(item.location, str(exc), account_id=item.account_id)))
         return out
 
     def evaluate(

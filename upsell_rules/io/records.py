@@ -476,7 +476,7 @@ class AccountReader:
             context = self.context(source)
 
             def start() -> Iterable[Any]:
-                return read_with_context(target, context)  # type: ignore[misc]
+                return read_with_context(target, context)
         else:
 
             def start() -> Iterable[Any]:

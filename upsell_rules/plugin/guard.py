@@ -20,9 +20,10 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import date, datetime
 from typing import Any
 
-from upsell_rules.errors import InputError, Location, PluginError, RecordError
+from upsell_rules.errors import InputError, Location, PluginError, PluginTimeout, RecordError
 from upsell_rules.plugin.registry import Registry
 from upsell_rules.plugin.types import RawRecord
+from upsell_rules.plugin.watchdog import PROGRESS
 
 #: Python types a non-missing value of each signal type may have.
 _SCALARS: dict[str, tuple[type, ...]] = {
@@ -117,8 +118,10 @@ def guard_source(
     last: Location | None = None
     try:
         iterator = iter(start() if start is not None else items)
+        progress = PROGRESS  # the command-wide watchdog's counter: one step per item
         for item in iterator:
             count += 1
+            progress[0] += 1
             good = isinstance(item, RecordError) or (
                 isinstance(item, RawRecord) and isinstance(item.location, Location)
             )
@@ -126,18 +129,22 @@ def guard_source(
                 last = item.location
                 yield item
             else:
-                where = Location(spec, 0, 0) if last is None else last
+                # Each wrong item is a failed record of its own (counted, not merged).
+                account = item.get("account_id") if isinstance(item, Mapping) else None
                 yield RecordError(
-                    where,
-                    f"{label} yielded {describe_value(item)} as item {count}, not a "
-                    "RawRecord or RecordError; item left out",
+                    Location(f"{spec} (item {count})"),
+                    f"{label} yielded a {type(item).__name__}, not a RawRecord or "
+                    "RecordError; record left out",
+                    account_id=str(account) if isinstance(account, str | int) else "",
                 )
     except InputError:
         raise  # the input as a whole cannot be read: said by the source on purpose
-    except Exception as exc:  # a plugin bug must cost what it touches, not the run
-        why = str(exc) if isinstance(exc, PluginError) else failure_text(exc)
+    except (Exception, PluginTimeout) as exc:  # a plugin bug costs what it touches
+        why = str(exc) if isinstance(exc, PluginError | PluginTimeout) else failure_text(exc)
         if count == 0:
             # Nothing read at all: the run cannot be done.
+            if isinstance(exc, PluginTimeout):
+                raise
             raise PluginError(f"{label} failed reading {spec}: {why}") from exc
         yield _stopped(label, spec, count, last, why)
 

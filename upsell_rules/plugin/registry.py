@@ -11,12 +11,20 @@ Where plugins come from, in the order they are registered:
    upsell-rules still load); ``-p no:NAME`` or ``UPSELL_RULES_DISABLE_PLUGINS=NAME,...``
    blocks one plugin by name, bundled ones included.
 
-Each plugin is loaded and called on its own. One that fails to import, or raises in a
-registration hook, is reported by name with the place it failed, and the others still
-load. One that implements a hook that does not exist (a misspelling) or with arguments
-the hook does not have is a *fatal* problem: the command stops with one located error
-naming the plugin, because running without the plugin's hook would give silently wrong
-decisions.
+Each plugin is loaded and called on its own, and one rule holds for every way a plugin
+can be broken at load time: it fails to import; its distribution requires another
+upsell-rules version (``Requires-Dist``); it implements a hook that does not exist (a
+misspelling, or a hook of a newer version) or with arguments the hook does not have; a
+registration hook raises, hangs (``--plugin-timeout``), returns a value instead of
+calling ``register``, or registers a wrong object (a ``dict``, a ``Source`` as an upsell
+type, ``title=42``). The plugin is then *left out as a whole* (nothing it registered is
+kept and none of its hooks run), reported as one located error naming it, and listed by
+``upsell-rules plugins`` with why; the other plugins load. A ruleset that names the
+plugin in ``plugins:`` stops with E150 saying why it failed.
+
+Two plugins registering the same name is a *fatal* problem (which one wins would be an
+accident of load order): the command stops naming both, and the operator chooses one
+with ``-p no:NAME``.
 """
 
 from __future__ import annotations
@@ -34,13 +42,14 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from types import ModuleType
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 import pluggy
 
 from upsell_rules import __version__
-from upsell_rules.errors import PluginError
+from upsell_rules.errors import PluginError, PluginTimeout
 from upsell_rules.plugin import hookspecs
+from upsell_rules.plugin.checks import check_registered, requirement_problem
 from upsell_rules.plugin.types import (
     Derivation,
     Engine,
@@ -85,7 +94,24 @@ REGISTRATION_HOOKS: tuple[tuple[str, str, str], ...] = (
     ("upsell_rules_sinks", "sink", "sinks"),
 )
 
-T = TypeVar("T")
+#: Module name -> plugin name of every plugin module being (or once) imported, so the
+#: watchdog can name a plugin that hangs while it is imported.
+LOADING: dict[str, str] = {}
+#: The registry being built, while it is (the watchdog's view of the plugins).
+_BUILDING: list[Registry] = []
+
+
+def alive() -> None:
+    """Move the watchdog's progress counter (one step of loading done)."""
+    from upsell_rules.plugin.watchdog import alive as moved
+
+    moved()
+
+
+def failure_text(exc: BaseException) -> str:
+    """``TypeError: message`` (the class name alone when the message is empty)."""
+    message = str(exc)
+    return f"{type(exc).__name__}: {message}" if message else type(exc).__name__
 
 
 @dataclass(frozen=True)
@@ -195,8 +221,12 @@ class Registry:
     info: dict[str, PluginInfo] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
     fatal: list[str] = field(default_factory=list)
+    #: Plugins left out because they are broken: name -> (origin, why).
+    failed: dict[str, tuple[str, str]] = field(default_factory=dict)
     #: Names blocked with ``-p no:NAME`` or the environment.
     disabled: list[str] = field(default_factory=list)
+    #: The plugin whose code is running while the registry is built (for the watchdog).
+    loading: str = ""
     manager: pluggy.PluginManager | None = None
 
     def provider(self, kind: str, name: str) -> str:
@@ -399,17 +429,23 @@ class _Loader:
                 "under this name; not loaded"
             )
             return False
+        alive()
         try:
             self.pm.register(plugin, name=name)
         except pluggy.PluginValidationError as exc:
-            registry.fatal.append(_validation_message(exc, name, plugin))
+            self.leave_out(name, info.origin, _validation_message(exc, name, plugin))
             return False
         except Exception as exc:
             location = _exception_location(exc, near)
-            registry.problems.append(
-                _located(location, f"plugin '{name}' could not be registered: "
-                                   f"{type(exc).__name__}: {exc}")
-            )
+            self.leave_out(name, info.origin, _located(
+                location, f"plugin '{name}' could not be registered: {failure_text(exc)}"
+            ))
+            return False
+        requirement = requirement_problem(info.distribution, FIRST_PARTY_DIST, __version__)
+        if requirement is not None and info.distribution != FIRST_PARTY_DIST:
+            self.pm.unregister(plugin)
+            self.leave_out(name, info.origin, f"plugin '{name}' is built for another "
+                                              f"version: {requirement}")
             return False
         info.hooks = sorted(
             caller.name for caller in (self.pm.get_hookcallers(plugin) or [])
@@ -422,10 +458,20 @@ class _Loader:
 
     def import_failed(self, name: str, what: str, exc: BaseException, near: str) -> None:
         location = _exception_location(exc, near)
-        self.registry.problems.append(
-            _located(location, f"plugin '{name}' ({what}) failed to load: "
-                               f"{type(exc).__name__}: {exc}")
-        )
+        self.leave_out(name, what, _located(
+            location, f"plugin '{name}' ({what}) failed to load: {failure_text(exc)}"
+        ))
+
+    def leave_out(self, name: str, origin: str, message: str) -> None:
+        """Record that plugin ``name`` is left out, and why (one located line)."""
+        registry = self.registry
+        registry.problems.append(message)
+        registry.failed.setdefault(name, (origin, message))
+        registry.info.pop(name, None)
+        registry.plugins.pop(name, None)
+        plugin = self.pm.get_plugin(name)
+        if plugin is not None:
+            self.pm.unregister(plugin)
 
     # the kinds of plugins
 
@@ -453,6 +499,7 @@ class _Loader:
 
     def load_module(self, module_name: str, origin: str) -> None:
         near = _package_dir(module_name)
+        LOADING[module_name] = module_name
         try:
             module = importlib.import_module(module_name)
         except Exception as exc:  # a broken plugin must not take the others down
@@ -485,6 +532,7 @@ class _Loader:
         module = importlib.util.module_from_spec(spec)
         sys.modules[module_name] = module
         near = os.path.dirname(os.path.abspath(path))
+        LOADING[module_name] = name
         try:
             spec.loader.exec_module(module)
         except Exception as exc:
@@ -501,6 +549,7 @@ class _Loader:
         if self.pm.has_plugin(entry.name) or self.pm.is_blocked(entry.name):
             return
         near = _package_dir(entry.value)
+        LOADING[entry.module] = entry.name
         try:
             plugin = entry.load()
         except Exception as exc:
@@ -536,28 +585,32 @@ class _Loader:
         """Every implemented hook must exist: a misspelling is one located, fatal error."""
         registry = self.registry
         spec_names = [name for name in dir(hookspecs) if name.startswith(HOOK_PREFIX)]
-        reported = False
+        unknown: list[tuple[str, str]] = []
         for name, caller in sorted(vars(self.pm.hook).items()):
             if not isinstance(caller, pluggy.HookCaller) or caller.has_spec():
                 continue
             for impl in caller.get_hookimpls():
                 if impl.optionalhook:
                     continue
-                reported = True
-                registry.fatal.append(
-                    _located(
-                        _code_location(impl.function),
-                        f"plugin '{impl.plugin_name}' implements unknown hook "
-                        f"'{name}'{_did_you_mean(name, spec_names)}",
-                    )
-                )
+                unknown.append((impl.plugin_name, _located(
+                    _code_location(impl.function),
+                    f"plugin '{impl.plugin_name}' implements unknown hook "
+                    f"'{name}'{_did_you_mean(name, spec_names)} (a misspelling, or a hook "
+                    "of another upsell-rules version); the plugin is left out",
+                )))
+        for plugin_name, message in unknown:
+            info = registry.info.get(plugin_name)
+            origin = info.origin if info is not None else "?"
+            if plugin_name in registry.failed:
+                registry.problems.append(message)
+            else:
+                self.leave_out(plugin_name, origin, message)
         try:
             self.pm.check_pending()
         except pluggy.PluginValidationError as exc:
-            if not reported:
-                culprit = getattr(exc, "plugin", None)
-                label = self.pm.get_name(culprit) if culprit is not None else None
-                registry.fatal.append(f"plugin '{label or '?'}': {exc}")
+            culprit = getattr(exc, "plugin", None)
+            label = self.pm.get_name(culprit) if culprit is not None else None
+            registry.fatal.append(f"plugin '{label or '?'}': {exc}")
 
     def check_disabled(self) -> None:
         known = {e.name for e in self.entry_points} | set(self.registry.info)
@@ -584,59 +637,120 @@ def _validation_message(exc: pluggy.PluginValidationError, name: str, plugin: ob
     return _located(location or _code_location(plugin), f"plugin '{name}'{hook} wrongly: {reason}")
 
 
-def _collect(pm: pluggy.PluginManager, hook_name: str, kind: str, target: dict[str, T],
-             registry: Registry, defaults: set[tuple[str, str]]) -> None:
-    hook: pluggy.HookCaller = getattr(pm.hook, hook_name)
-    # Call each implementation on its own: we know who registered what, and a plugin
-    # that raises is reported without losing the others. This is pluggy's call order:
-    # tryfirst, then normal, then trylast (defaults) implementations.
-    for impl in reversed(hook.get_hookimpls()):
-        plugin_name = impl.plugin_name
-        is_default = bool(impl.trylast)
+@dataclass
+class _Staged:
+    """One object a registration hook handed to ``register``, before it is kept."""
 
-        def register(item: T, _plugin: str = plugin_name, _default: bool = is_default) -> None:
-            name = getattr(item, "name", None)
-            if not isinstance(name, str) or not name:
-                registry.problems.append(f"plugin '{_plugin}' registered a {kind} without a name")
-                return
-            if name in target:
-                other = registry.providers[(kind, name)]
-                if _default and (kind, name) not in defaults:
-                    # A default (trylast) loses to a plugin's own version, quietly.
-                    note = f"{kind} '{name}' (overridden by plugin '{other}')"
-                    info = registry.info.get(_plugin)
-                    if info is not None:
-                        info.overridden.append(note)
-                    return
-                if other == _plugin:
-                    registry.problems.append(
-                        f"plugin '{_plugin}' registered {kind} '{name}' twice"
-                    )
-                    return
-                registry.problems.append(
-                    f"{kind} '{name}' is registered twice: by plugin '{other}' and by "
-                    f"plugin '{_plugin}'"
-                )
-                return
-            if isinstance(item, Function):
-                item = dataclasses.replace(item, plugin=_plugin)
-            target[name] = item
-            registry.providers[(kind, name)] = _plugin
-            if _default:
-                defaults.add((kind, name))
-            info = registry.info.get(_plugin)
-            if info is not None:
-                info.provides.setdefault(kind, []).append(name)
+    kind: str
+    attribute: str
+    item: Any
+    plugin: str
+    default: bool
 
-        try:
-            impl.function(*(register for _ in impl.argnames))
-        except Exception as exc:
-            registry.problems.append(
-                _located(
+
+def _call_registration_hooks(
+    loader: _Loader, staged: list[_Staged], broken: dict[str, str]
+) -> None:
+    """Call every registration hook implementation, each on its own, in pluggy's order
+    (tryfirst, normal, trylast); stage what each registers and note each plugin that
+    misbehaves (the first problem per plugin) in ``broken``."""
+    for hook_name, kind, attribute in REGISTRATION_HOOKS:
+        hook: pluggy.HookCaller = getattr(loader.pm.hook, hook_name)
+        for impl in reversed(hook.get_hookimpls()):
+            plugin_name = impl.plugin_name
+            here = _code_location(impl.function)
+
+            def register(
+                item: Any, _plugin: str = plugin_name, _default: bool = bool(impl.trylast),
+                _kind: str = kind, _attribute: str = attribute, _here: str = here,
+            ) -> None:
+                problem = check_registered(_kind, item)
+                if problem is not None:
+                    broken.setdefault(_plugin, _located(_here, f"plugin '{_plugin}' {problem}"))
+                    return
+                staged.append(_Staged(_kind, _attribute, item, _plugin, _default))
+
+            loader.registry.loading = plugin_name
+            alive()
+            try:
+                returned = impl.function(*(register for _ in impl.argnames))
+            except Exception as exc:
+                broken.setdefault(plugin_name, _located(
                     _exception_location(exc, _source_dir(impl.function)),
-                    f"plugin '{plugin_name}' failed in {hook_name}: {type(exc).__name__}: {exc}",
-                )
+                    f"plugin '{plugin_name}' failed in {hook_name}: {failure_text(exc)}",
+                ))
+                continue
+            except PluginTimeout as exc:
+                broken.setdefault(plugin_name, _located(
+                    here, f"plugin '{plugin_name}' hung in {hook_name}: {exc}"
+                ))
+                continue
+            finally:
+                loader.registry.loading = ""
+            if returned is not None:
+                broken.setdefault(plugin_name, _located(
+                    here,
+                    f"plugin '{plugin_name}' returned {_short(returned)} from {hook_name} "
+                    f"instead of registering it: call register(...) for each {kind} "
+                    "(a hook's return value is not used)",
+                ))
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 50 else text[:47] + "..."
+
+
+def _commit(registry: Registry, staged: list[_Staged]) -> None:
+    """Keep the staged objects in order; a name registered twice is fatal, unless a
+    core default (``trylast``) loses to a plugin's own version."""
+    defaults: set[tuple[str, str]] = set()
+    for entry in staged:
+        kind, name, plugin = entry.kind, entry.item.name, entry.plugin
+        target: dict[str, Any] = getattr(registry, entry.attribute)
+        item = entry.item
+        if name in target:
+            other = registry.providers[(kind, name)]
+            if entry.default and (kind, name) not in defaults:
+                # A default (trylast) loses to a plugin's own version, quietly.
+                info = registry.info.get(plugin)
+                if info is not None:
+                    info.overridden.append(f"{kind} '{name}' (overridden by plugin '{other}')")
+                continue
+            if other == plugin:
+                registry.fatal.append(f"plugin '{plugin}' registered {kind} '{name}' twice")
+                continue
+            registry.fatal.append(
+                f"{kind} '{name}' is registered by two plugins, '{other}' and '{plugin}'; "
+                f"choose one: leave the other out with -p no:{plugin} or -p no:{other} "
+                f"(or {ENV_DISABLE}=NAME)"
             )
+            continue
+        if isinstance(item, Function):
+            item = dataclasses.replace(item, plugin=plugin)
+        target[name] = item
+        registry.providers[(kind, name)] = plugin
+        if entry.default:
+            defaults.add((kind, name))
+        info = registry.info.get(plugin)
+        if info is not None:
+            info.provides.setdefault(kind, []).append(name)
+
+
+def _collect_all(loader: _Loader) -> None:
+    """Call the registration hooks and keep what the plugins that behaved registered.
+
+    A plugin with any problem (a hook raised half-way, returned a value, registered a
+    wrong object) is left out as a whole: nothing it registered is kept, and its other
+    hooks do not run either.
+    """
+    staged: list[_Staged] = []
+    broken: dict[str, str] = {}
+    _call_registration_hooks(loader, staged, broken)
+    for plugin, message in broken.items():
+        info = loader.registry.info.get(plugin)
+        loader.leave_out(plugin, info.origin if info is not None else "?", message)
+    _commit(loader.registry, [entry for entry in staged if entry.plugin not in broken])
 
 
 def build_registry(
@@ -653,6 +767,17 @@ def build_registry(
     """
     selection = selection or PluginSelection()
     registry = Registry()
+    _BUILDING.append(registry)
+    try:
+        _build(registry, selection, extra_plugins)
+    finally:
+        _BUILDING.remove(registry)
+    return registry
+
+
+def _build(
+    registry: Registry, selection: PluginSelection, extra_plugins: Iterable[object]
+) -> None:
     loader = _Loader(registry, selection)
     for name in selection.disabled:
         if name in (BUILTIN_NAME, "builtin", *CORE_PLUGINS):
@@ -677,10 +802,7 @@ def build_registry(
     loader.load_entry_points()
     loader.check_disabled()
     loader.check_hooks()
-    defaults: set[tuple[str, str]] = set()
-    for hook_name, kind, attribute in REGISTRATION_HOOKS:
-        _collect(loader.pm, hook_name, kind, getattr(registry, attribute), registry, defaults)
-    return registry
+    _collect_all(loader)
 
 
 _DEFAULT: Registry | None = None
@@ -703,6 +825,11 @@ def default_registry() -> Registry:
     if _DEFAULT is None:
         _DEFAULT = build_registry(selection=PluginSelection.from_env().merged(_SELECTION))
     return _DEFAULT
+
+
+def current_registry() -> Registry | None:
+    """The registry being built, else the process-wide one if built, else ``None``."""
+    return _BUILDING[-1] if _BUILDING else _DEFAULT
 
 
 def reset_default_registry() -> None:

@@ -65,6 +65,18 @@ def plugin_packages(registry: Registry) -> dict[str, str]:
     return packages
 
 
+def current_packages() -> dict[str, str]:
+    """:func:`plugin_packages` of the registry in use (or being built), plus every
+    plugin module being imported: what a command-wide watchdog blames."""
+    from upsell_rules.plugin.registry import LOADING, current_registry
+
+    packages = {module: plugin for module, plugin in LOADING.items() if module}
+    registry = current_registry()
+    if registry is not None:
+        packages.update(plugin_packages(registry))
+    return packages
+
+
 def _table(registry: Registry, kind: str) -> Mapping[str, Any] | None:
     attribute = {"upsell type": "upsell_types"}.get(kind, kind + "s")
     table = getattr(registry, attribute, None)
@@ -97,25 +109,60 @@ def available() -> bool:
     return hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
 
 
+#: A process-wide progress counter: the core moves it as a run moves on (a record
+#: read, an account decided, a registration hook called), and a plugin doing long,
+#: legitimate work may move it too with :func:`alive`.
+PROGRESS = [0]
+#: How many budgets the current step may take (a sink delivering N decisions gets N).
+_ALLOWANCE = [1]
+
+
+def alive() -> None:
+    """Tell the watchdog the run is moving on (for a plugin doing long, real work)."""
+    PROGRESS[0] += 1
+
+
+def global_progress() -> int:
+    """The value of the process-wide progress counter."""
+    return PROGRESS[0]
+
+
+@contextmanager
+def allowance(budgets: int) -> Iterator[None]:
+    """Inside the block, a stall is reported only after ``budgets`` whole budgets (a
+    sink delivering many decisions, with no progress to show, gets one per decision)."""
+    previous = _ALLOWANCE[0]
+    _ALLOWANCE[0] = max(1, budgets)
+    try:
+        yield
+    finally:
+        _ALLOWANCE[0] = previous
+        alive()
+
+
 @contextmanager
 def watchdog(
-    budget: float,
+    budget: float | Callable[[], float],
     progress: Callable[[], int],
-    packages: Mapping[str, str],
+    packages: Mapping[str, str] | Callable[[], Mapping[str, str]],
     *,
     setting: str = "--plugin-timeout",
+    tick: float | None = None,
 ) -> Iterator[None]:
     """Inside the block, raise :class:`PluginTimeout` when a plugin stalls for ``budget`` s.
 
     ``progress()`` must change whenever the run moves on (it is read only at ticks).
     ``packages`` maps module names to plugin names (:func:`plugin_packages`). A budget
     of 0 (or less), or a place where the watchdog cannot work (:func:`available`),
-    makes this a no-op.
+    makes this a no-op. ``budget`` and ``packages`` may be functions, read at each tick
+    (a command learns its ``--plugin-timeout`` and loads its plugins after the watchdog
+    is armed); ``tick`` then says how often to look.
     """
-    if budget <= 0 or not available():
+    initial = budget() if callable(budget) else budget
+    if (initial <= 0 and not callable(budget)) or not available():
         yield
         return
-    tick = max(budget / 4, 0.01)
+    tick = tick if tick is not None else max(initial / 4, 0.01)
     last = progress()
     moved_at = time.monotonic()
 
@@ -126,12 +173,14 @@ def watchdog(
         if current != last:
             last, moved_at = current, now
             return
-        if now - moved_at < budget:
+        limit = budget() if callable(budget) else budget
+        if limit <= 0 or now - moved_at < limit * _ALLOWANCE[0]:
             return
-        culprit = _blame(frame, packages)
+        culprit = _blame(frame, packages() if callable(packages) else packages)
         if culprit is not None:
+            moved_at = now  # a caller that carries on gets a whole budget again
             raise PluginTimeout(
-                f"{culprit} made no progress for {budget:g} s and was stopped; if it is "
+                f"{culprit} made no progress for {limit:g} s and was stopped; if it is "
                 f"only slow, raise {setting} (0 turns the check off)"
             )
 

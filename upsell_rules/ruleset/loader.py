@@ -591,11 +591,14 @@ class _Builder:
         for index, name in enumerate(self.data.get("plugins") or []):
             if not isinstance(name, str) or name in self.registry.plugins:
                 continue
+            failed = getattr(self.registry, "failed", {}).get(name)
             if name in self.registry.disabled:
                 why = (
                     "which is disabled for this run (remove -p no:NAME or its entry in "
                     "UPSELL_RULES_DISABLE_PLUGINS)"
                 )
+            elif failed is not None:
+                why = f"which is installed but was left out because it is broken: {failed[1]}"
             else:
                 why = (
                     "which is not installed (pip install the package that provides it, or "
