@@ -36,6 +36,7 @@ from upsell_rules.ruleset.model import (
 from upsell_rules.ruleset.schema import field_path, schema_findings
 from upsell_rules.ruleset.semantics import unreachable_findings
 from upsell_rules.ruleset.templates import Template, TemplateError, parse_template
+from upsell_rules.ruleset.type_defaults import default_template, default_text, play_type
 from upsell_rules.ruleset.yamlload import Path, YamlDocument, checked_text, load_yaml
 
 _WORDS = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -112,7 +113,7 @@ class _Builder:
                 )
             )
             return None
-        known = [*self.types, *self.constants, *DECISION_NAMES]
+        known = self.known_names()
         for name in template.names:
             if name not in known:
                 offset = text.find("{" + name)
@@ -124,6 +125,10 @@ class _Builder:
                     )
                 )
         return template
+
+    def known_names(self) -> list[str]:
+        """The names a template may use: signals, constants and decision fields."""
+        return [*self.types, *self.constants, *DECISION_NAMES]
 
     def check_ref(
         self, path: Path, value: Any, known: dict[str, Any], code: str, what: str
@@ -532,11 +537,29 @@ class _Builder:
             if not isinstance(spec, dict):
                 continue
             path: Path = ("plays", name)
-            owner = spec.get("owner", default_owner)
+            # Keys the play leaves out come from the upsell type it names, if any.
+            kind = play_type(self, path, spec)
+            owner = spec.get("owner", default_text(kind, "owner") or default_owner)
             if "owner" in spec:
                 self.check_ref((*path, "owner"), owner, owners, "E132", "owner rule set")
-            window = self.template((*path, "window"))
-            message = self.template((*path, "message")) if "message" in spec else None
+            elif kind is not None and kind.default_owner and owner not in owners:
+                self.add((*path, "upsell_type"), "E132",
+                         f"plays.{name}: upsell type '{kind.name}' gives the owner rule set "
+                         f"'{owner}', which this ruleset has not; write owner: in the play")
+            if "window" in spec:
+                window = self.template((*path, "window"))
+            elif kind is not None and default_text(kind, "window"):
+                window = default_template(self, path, kind, "window")
+            else:
+                window = None
+                if kind is not None or "upsell_type" not in spec:
+                    self.add(path, "E010", f"plays.{name}: missing required key 'window'"
+                             + (f" (upsell type '{kind.name}' gives no default window)"
+                                if kind is not None else ""))
+            if "message" in spec:
+                message = self.template((*path, "message"))
+            else:
+                message = default_template(self, path, kind, "message") if kind else None
             plays[name] = Play(
                 name,
                 str(spec.get("title", name)),

@@ -4,8 +4,6 @@ from upsell_rules.plugin.hookspecs import hookimpl
 from upsell_rules.plugin.types import Derivation, ParamSpec
 
 
-
-
 def build(params):
     def derive(signals, as_of):
         if signals.get("usage") == 20:
