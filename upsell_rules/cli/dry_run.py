@@ -51,6 +51,7 @@ from upsell_rules.io.formatters import (
     printable,
     queue_order,
     table_rows,
+    type_legend,
     write_csv,
     write_json,
     write_jsonl,
@@ -130,13 +131,18 @@ def _decisions(
             progress.stop()
 
 
-def _rich_table(decisions: list[dict[str, Any]]) -> None:
+def _rich_table(
+    decisions: list[dict[str, Any]], types: dict[str, tuple[str, str]] | None = None
+) -> None:
     from rich.console import Console
     from rich.table import Table
     from rich.text import Text
 
     styles = {"act_now": "bold green", "warming": "yellow", "monitor": "cyan", "wait": "dim"}
-    table = Table(title="Upsell queue", header_style="bold")
+    legend = type_legend(decisions, types or {})
+    table = Table(title="Upsell queue", header_style="bold",
+                  caption=Text("\n".join(legend)) if legend else None,
+                  caption_justify="left")
     for header in TABLE_HEADERS:
         wrap = header in ("why", "window", "name", "play")
         table.add_column(header, overflow="fold", no_wrap=not wrap)
@@ -231,11 +237,13 @@ def dry_run(
         )
         if fmt == "table":
             ordered = queue_order(list(decisions))
+            types = {name: (kind.title, kind.description)
+                     for name, kind in registry.upsell_types.items()}
             if output is None and sys.stdout.isatty():
-                _rich_table(ordered)
+                _rich_table(ordered, types)
             else:
                 with output_stream(output) as out:
-                    write_plain_table(ordered, out)
+                    write_plain_table(ordered, out, types)
         else:
             writer = {
                 "json": write_json,

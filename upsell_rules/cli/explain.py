@@ -25,8 +25,16 @@ from upsell_rules.cli.common import (
 )
 from upsell_rules.engine.evaluate import Evaluator
 from upsell_rules.engine.explain import Check, Explanation, explain
-from upsell_rules.errors import InputError, PluginTimeout, RecordError, UpsellRulesError
+from upsell_rules.errors import (
+    InputError,
+    PluginError,
+    PluginTimeout,
+    RecordError,
+    UpsellRulesError,
+)
 from upsell_rules.io.records import Account, AccountReader
+from upsell_rules.plugin.guard import blame, failure_text
+from upsell_rules.plugin.registry import Registry
 from upsell_rules.ruleset.templates import format_value
 
 _MARK = {True: "yes ", False: "no  ", None: "n/a "}
@@ -192,13 +200,52 @@ def explain_command(
                 for error in found:
                     click.echo(f"upsell-rules: error: {error}", err=True)
                 raise SystemExit(EXIT_FINDINGS)
-            result = explain(evaluator, found, resolve_as_of(as_of))
+            result = explain_one(evaluator, found, resolve_as_of(as_of))
     except (InputError, PluginTimeout) as exc:
         click.echo(f"upsell-rules: error: {exc}", err=True)
         raise SystemExit(EXIT_USAGE) from None
     _UNITS.update({name: sig.unit for name, sig in rules.signals.items()})
+    kinds = upsell_type_notes(registry, result.decision)
     if fmt == "json":
-        click.echo(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
+        payload = result.to_dict()
+        payload["upsell_type_info"] = kinds
+        click.echo(json.dumps(payload, indent=2, ensure_ascii=False))
     else:
-        click.echo(render_text(result, f"{rules.name} {rules.version}"), nl=False)
+        text = render_text(result, f"{rules.name} {rules.version}")
+        if kinds:
+            lines = ["", "Upsell types:"]
+            lines += [f"  {k['name']}: {k['title']}" + (f". {k['description']}"
+                                                       if k["description"] else "")
+                      for k in kinds]
+            head, sep, tail = text.partition("\nNarrative: ")
+            text = head + "\n".join(lines) + "\n" + sep + tail if sep else text
+        click.echo(text, nl=False)
     raise SystemExit(EXIT_OK)
+
+
+def explain_one(evaluator: Evaluator, account: Account, as_of: date) -> Explanation:
+    """:func:`explain` for one account; a plugin failing on it is that record's failure
+    (one line naming the plugin, exit 1), as in ``dry-run``."""
+    try:
+        return explain(evaluator, account, as_of)
+    except PluginError as exc:
+        message = str(exc)
+    except Exception as exc:
+        culprit = blame(exc, evaluator.registry)
+        if culprit is None:
+            raise
+        message = f"{culprit} failed: {failure_text(exc)}"
+    click.echo(f"upsell-rules: error: {account.location}: account {account.account_id}: "
+               f"{message}", err=True)
+    raise SystemExit(EXIT_FINDINGS)
+
+
+def upsell_type_notes(registry: Registry, decision: dict[str, Any]) -> list[dict[str, str]]:
+    """Title and description of each upsell type the decision's triggers name."""
+    notes = []
+    for name in decision.get("upsell_types", []):
+        kind = registry.upsell_types.get(name)
+        if kind is not None:
+            notes.append({"name": name, "title": kind.title, "description": kind.description,
+                          "plugin": registry.provider("upsell type", name)})
+    return notes

@@ -115,6 +115,8 @@ def report_command(
         failed=summary.failed,
         backtest=backtest,
         backtest_label=label,
+        upsell_types={name: (kind.title, kind.description)
+                      for name, kind in registry.upsell_types.items()},
     ))
     with output_stream(output) as out:
         out.write(page)

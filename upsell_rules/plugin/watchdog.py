@@ -25,6 +25,7 @@ from __future__ import annotations
 import signal
 import threading
 import time
+import weakref
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from types import FrameType
@@ -117,6 +118,11 @@ PROGRESS = [0]
 _ALLOWANCE = [1]
 
 
+#: Handlers of the watchdogs in effect, innermost last, and of those that have ended.
+_LIVE: list[Any] = []
+_ENDED: weakref.WeakSet[Any] = weakref.WeakSet()
+
+
 def alive() -> None:
     """Tell the watchdog the run is moving on (for a plugin doing long, real work)."""
     PROGRESS[0] += 1
@@ -187,15 +193,24 @@ def watchdog(
     previous = signal.signal(signal.SIGALRM, on_tick)
     started = time.monotonic()
     delay, interval = signal.setitimer(signal.ITIMER_REAL, tick, tick)
+    _LIVE.append(on_tick)
     try:
         yield
     finally:
-        signal.setitimer(signal.ITIMER_REAL, 0, 0)
-        signal.signal(signal.SIGALRM, previous)
-        if delay:
-            # Someone else's alarm (a test runner's timeout, say) was pending: re-arm it.
-            remaining = max(delay - (time.monotonic() - started), 0.001)
-            signal.setitimer(signal.ITIMER_REAL, remaining, interval)
+        _LIVE.remove(on_tick)
+        if previous in _ENDED:
+            # The watchdog around this one ended first (a generator closed late, at
+            # exit): it already disarmed the timer and put its own handler back.
+            pass
+        else:
+            signal.setitimer(signal.ITIMER_REAL, 0, 0)
+            signal.signal(signal.SIGALRM, previous)
+            if delay:
+                # Someone else's alarm (a test runner's timeout, an outer watchdog) was
+                # pending: re-arm it.
+                remaining = max(delay - (time.monotonic() - started), 0.001)
+                signal.setitimer(signal.ITIMER_REAL, remaining, interval)
+        _ENDED.add(on_tick)
 
 
 _WORKER_PACKAGES: dict[int, dict[str, str]] = {}
