@@ -21,6 +21,7 @@ from upsell_rules.cli.common import (
     resolve_as_of,
     set_option,
 )
+from upsell_rules.cli.failures import ErrorPrinter
 from upsell_rules.engine.evaluate import Evaluator
 from upsell_rules.errors import InputError, RecordError, UpsellRulesError
 from upsell_rules.io.records import Account, AccountReader
@@ -171,6 +172,10 @@ def diff_command(
         labels=labels,
         data=data,
     )
+    printer = ErrorPrinter()
+    for error in result.failed:
+        printer(error)
+    printer.finish()
     render = {"text": render_text, "json": render_json, "markdown": render_markdown}[fmt]
     click.echo(render(result), nl=False)
-    raise SystemExit(EXIT_FINDINGS if failed else EXIT_OK)
+    raise SystemExit(EXIT_FINDINGS if failed or result.failed else EXIT_OK)

@@ -196,7 +196,15 @@ class Evaluator:
         """The decision record for one account."""
         PROGRESS[0] += 1
         s = self.signals(account, as_of)
-        return self.assemble(account, s, self.predicate(s), as_of)
+        try:
+            return self.assemble(account, s, self.predicate(s), as_of)
+        except PluginError:
+            raise
+        except Exception as exc:  # plugin code deep inside (an engine): name the plugin
+            culprit = blame(exc, self.registry)
+            if culprit is None:
+                raise
+            raise PluginError(f"{culprit} failed: {failure_text(exc)}") from exc
 
     def assemble(
         self, account: Account, s: dict[str, Any], o: tuple[bool, ...], as_of: date
