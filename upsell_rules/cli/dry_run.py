@@ -32,7 +32,7 @@ from upsell_rules.cli.common import (
     run_guard,
     set_option,
 )
-from upsell_rules.cli.failures import ErrorPrinter
+from upsell_rules.cli.failures import ErrorPrinter, debug_enabled
 from upsell_rules.engine.evaluate import Evaluator, Summary
 from upsell_rules.engine.parallel import evaluate_inputs
 from upsell_rules.errors import (
@@ -258,6 +258,8 @@ def dry_run(
             with output_stream(output) as out:
                 writer(itertools.chain(head, stream), out)
     except (InputError, PluginError, PluginTimeout) as exc:
+        if debug_enabled():
+            raise
         click.echo(f"upsell-rules: error: {exc}", err=True)
         raise SystemExit(EXIT_USAGE) from None
     report_join(reader)

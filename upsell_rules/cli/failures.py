@@ -150,4 +150,22 @@ class ErrorPrinter:
             )
 
 
-__all__ = ["ErrorPrinter", "debug_enabled", "guarded_invoke", "plugin_timeout"]
+_PRINTER_META = "upsell_rules.error_printer"
+
+
+def report_record_error(error: RecordError) -> None:
+    """Print one record error through the command's :class:`ErrorPrinter` (made on first
+    use; its group lines are printed when the command ends)."""
+    ctx = click.get_current_context(silent=True)
+    printer = ctx.meta.get(_PRINTER_META) if ctx is not None else None
+    if printer is None:
+        printer = ErrorPrinter()
+        if ctx is not None:
+            ctx.meta[_PRINTER_META] = printer
+            ctx.call_on_close(printer.finish)
+    printer(error)
+
+
+__all__ = [
+    "ErrorPrinter", "debug_enabled", "guarded_invoke", "plugin_timeout", "report_record_error",
+]

@@ -22,7 +22,7 @@ from upsell_rules.cli.common import (
     resolve_as_of,
     ruleset_argument,
 )
-from upsell_rules.cli.failures import ErrorPrinter
+from upsell_rules.cli.failures import ErrorPrinter, debug_enabled
 from upsell_rules.engine.evaluate import Evaluator, Summary
 from upsell_rules.errors import (
     InputError,
@@ -178,6 +178,8 @@ def run_command(
                 item["inputs"] = reader.join.inputs_of(item["account_id"])
             decisions.append(item)
     except (InputError, PluginError, PluginTimeout) as exc:
+        if debug_enabled():
+            raise
         click.echo(f"upsell-rules: error: {exc}", err=True)
         raise SystemExit(EXIT_USAGE) from None
     finally:
