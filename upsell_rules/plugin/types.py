@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING, Any, Literal
 
+# Re-exported: a plugin builds RawRecord locations and reports bad rows with these, and
+# needs nothing but this module and hookspecs.
 from upsell_rules.errors import Location, RecordError
 
 if TYPE_CHECKING:  # annotations only: the condition language sits above this layer
@@ -364,3 +366,29 @@ class Summary:
         bands = ", ".join(f"{k} {v}" for k, v in self.bands.items())
         text = f"read {self.read}, decided {self.decided}, failed {self.failed}"
         return f"{text} ({bands})" if bands else text
+
+
+__all__ = [
+    "SIGNAL_TYPES",
+    "DeliveryReport",
+    "DeliveryResult",
+    "DeliveryStatus",
+    "Derivation",
+    "DeriveFn",
+    "Engine",
+    "FieldSpec",
+    "Function",
+    "Location",
+    "ParamKind",
+    "ParamSpec",
+    "Predicate",
+    "RawRecord",
+    "RecordError",
+    "SignalType",
+    "Sink",
+    "SinkContext",
+    "Source",
+    "SourceContext",
+    "Summary",
+    "UpsellType",
+]
