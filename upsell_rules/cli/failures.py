@@ -52,6 +52,9 @@ def timeout_callback(ctx: click.Context, param: click.Parameter, value: Any) -> 
     loaded after options are read, and registration hooks are watched too)."""
     if value is not None:
         _TIMEOUT[0] = float(value)
+        from upsell_rules.plugin.watchdog import retune
+
+        retune()
     return value
 
 
@@ -72,7 +75,7 @@ def guarded_invoke(invoke: Callable[[], T], ctx: click.Context) -> T:
 
     _TIMEOUT[0] = None
     try:
-        with watchdog(plugin_timeout, global_progress, current_packages, tick=0.1):
+        with watchdog(plugin_timeout, global_progress, current_packages, tick=1.0):
             return invoke()
     except PluginTimeout as exc:
         if debug_enabled(ctx):

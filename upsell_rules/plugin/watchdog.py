@@ -123,6 +123,15 @@ _LIVE: list[Any] = []
 _ENDED: weakref.WeakSet[Any] = weakref.WeakSet()
 
 
+_RETUNE: list[Callable[[], None]] = []
+
+
+def retune() -> None:
+    """Re-read the budget of the watchdogs in effect (``--plugin-timeout`` was just read)."""
+    for rearm in list(_RETUNE):
+        rearm()
+
+
 def alive() -> None:
     """Tell the watchdog the run is moving on (for a plugin doing long, real work)."""
     PROGRESS[0] += 1
@@ -162,13 +171,18 @@ def watchdog(
     of 0 (or less), or a place where the watchdog cannot work (:func:`available`),
     makes this a no-op. ``budget`` and ``packages`` may be functions, read at each tick
     (a command learns its ``--plugin-timeout`` and loads its plugins after the watchdog
-    is armed); ``tick`` then says how often to look.
+    is armed): the timer then ticks ``tick`` seconds apart, or a quarter of the budget
+    when that is shorter, and :func:`retune` adjusts it when the budget changes.
     """
     initial = budget() if callable(budget) else budget
     if (initial <= 0 and not callable(budget)) or not available():
         yield
         return
-    tick = tick if tick is not None else max(initial / 4, 0.01)
+    def interval_for(limit: float) -> float:
+        quarter = max(limit / 4, 0.01) if limit > 0 else 1.0
+        return min(quarter, tick) if tick is not None else quarter
+
+    current_tick = interval_for(initial)
     last = progress()
     moved_at = time.monotonic()
 
@@ -192,11 +206,21 @@ def watchdog(
 
     previous = signal.signal(signal.SIGALRM, on_tick)
     started = time.monotonic()
-    delay, interval = signal.setitimer(signal.ITIMER_REAL, tick, tick)
+    delay, interval = signal.setitimer(signal.ITIMER_REAL, current_tick, current_tick)
     _LIVE.append(on_tick)
+
+    def rearm() -> None:
+        nonlocal current_tick
+        wanted = interval_for(budget() if callable(budget) else budget)
+        if _LIVE and _LIVE[-1] is on_tick and wanted != current_tick:
+            current_tick = wanted
+            signal.setitimer(signal.ITIMER_REAL, wanted, wanted)
+
+    _RETUNE.append(rearm)
     try:
         yield
     finally:
+        _RETUNE.remove(rearm)
         _LIVE.remove(on_tick)
         if previous in _ENDED:
             # The watchdog around this one ended first (a generator closed late, at
