@@ -132,8 +132,9 @@ def resolve_as_of(value: date | None) -> date:
 def registry_with_report() -> Registry:
     """The plugin registry; plugin problems go to stderr, one line each.
 
-    A fatal plugin problem (a misspelled hook, a hook with the wrong arguments) stops
-    the command with exit status 2.
+    A plugin left out because it is broken is one error line each, and the command goes
+    on; a fatal problem (two plugins registering one name) stops the command with exit
+    status 2.
     """
     registry = default_registry()
     left_out = {why for _origin, why in registry.failed.values()}
