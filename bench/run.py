@@ -34,7 +34,7 @@ from upsell_rules.io.formatters import write_jsonl  # noqa: E402
 from upsell_rules.io.records import Account, AccountReader  # noqa: E402
 from upsell_rules.io.synthetic import generate_accounts  # noqa: E402
 from upsell_rules.io.synthetic import write_jsonl as write_accounts  # noqa: E402
-from upsell_rules.plugin.registry import default_registry  # noqa: E402
+from upsell_rules.plugin.build import default_registry  # noqa: E402
 from upsell_rules.plugin.types import Summary  # noqa: E402
 from upsell_rules.ruleset.loader import check_ruleset, load_ruleset  # noqa: E402
 

@@ -41,7 +41,7 @@ from upsell_rules.expr.parser import parse  # noqa: E402
 from upsell_rules.io import fastjson  # noqa: E402
 from upsell_rules.io.records import Account, AccountReader  # noqa: E402
 from upsell_rules.io.synthetic import generate_accounts, write_jsonl  # noqa: E402
-from upsell_rules.plugin.registry import default_registry  # noqa: E402
+from upsell_rules.plugin.build import default_registry  # noqa: E402
 from upsell_rules.ruleset.loader import check_ruleset, load_ruleset  # noqa: E402
 
 AS_OF = date(2026, 11, 2)

@@ -49,7 +49,7 @@ from upsell_rules.expr.parser import ExprSyntaxError, parse  # noqa: E402
 from upsell_rules.io.formatters import render  # noqa: E402
 from upsell_rules.io.records import AccountReader  # noqa: E402
 from upsell_rules.limits import Limits, using  # noqa: E402
-from upsell_rules.plugin.registry import default_registry  # noqa: E402
+from upsell_rules.plugin.build import default_registry  # noqa: E402
 from upsell_rules.plugin.types import Summary  # noqa: E402
 from upsell_rules.ruleset.loader import check_ruleset, load_ruleset  # noqa: E402
 

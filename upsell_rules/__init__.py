@@ -58,8 +58,8 @@ _EXPORTS: dict[str, str] = {
     "UpsellType": "upsell_rules.plugin.types",
     "PluginSelection": "upsell_rules.plugin.registry",
     "Registry": "upsell_rules.plugin.registry",
-    "build_registry": "upsell_rules.plugin.registry",
-    "default_registry": "upsell_rules.plugin.registry",
+    "build_registry": "upsell_rules.plugin.build",
+    "default_registry": "upsell_rules.plugin.build",
     # rulesets
     "Ruleset": "upsell_rules.ruleset.model",
     "check_ruleset": "upsell_rules.ruleset.loader",
@@ -139,13 +139,9 @@ if TYPE_CHECKING:  # the same names, for type checkers and editors
         UpsellRulesError,
     )
     from upsell_rules.io.records import Account, AccountReader
+    from upsell_rules.plugin.build import build_registry, default_registry
     from upsell_rules.plugin.hookspecs import hookimpl
-    from upsell_rules.plugin.registry import (
-        PluginSelection,
-        Registry,
-        build_registry,
-        default_registry,
-    )
+    from upsell_rules.plugin.registry import PluginSelection, Registry
     from upsell_rules.plugin.types import (
         DeliveryReport,
         DeliveryResult,

@@ -45,8 +45,13 @@ ADDON = UpsellType(
         "An add-on module that closes a gap the customer named themselves, in a support "
         "ticket, a business review or a direct request."
     ),
-    default_window="48-72 hours after the gap was named",
+    default_window="within 48-72 hours of the request",
     describe=describe_addon,
+    default_opening=(
+        "You mentioned needing {named_gaps:list}. We have a module for that; worth a "
+        "15-minute look?"
+    ),
+    trigger_hint="named_gap_count >= 1 and days_since_gap_named <= 3",
 )
 
 

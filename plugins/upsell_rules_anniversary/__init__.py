@@ -47,6 +47,11 @@ ANNIVERSARY = UpsellType(
     ),
     default_window="75-90 days before renewal",
     describe=describe_anniversary,
+    default_opening=(
+        "Before renewal on {renewal_date}, let's review what the team has accomplished "
+        "and shape next year's plan around where you are heading."
+    ),
+    trigger_hint="60 <= days_to_renewal <= 90",
 )
 
 

@@ -53,6 +53,8 @@ DURABLE_ENGINE = Engine(
     ),
     prepare=prepare,
     available=available,
+    # Its C extension's sessions must not be copied into forked workers.
+    parallel_safe=False,
 )
 
 

@@ -33,6 +33,7 @@ SOURCES: tuple[Source, ...] = (
         read=read_csv,
         options=MAPPING_OPTIONS,
         read_with_context=read_csv_with_context,
+        byte_ranges="csv",
     ),
     Source(
         name="json",
@@ -49,6 +50,7 @@ SOURCES: tuple[Source, ...] = (
         matches=matches_jsonl,
         read=read_jsonl,
         options=MAPPING_OPTIONS,
+        byte_ranges="lines",
     ),
 )
 

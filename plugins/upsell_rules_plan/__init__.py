@@ -90,8 +90,13 @@ PLAN = UpsellType(
         "features, metered usage above 70% of the limit for two or more cycles, or usage "
         "growing 20% or more per cycle."
     ),
-    default_window="1-3 business days after the signal cluster",
+    default_window="within 1-3 business days",
     describe=describe_plan,
+    default_opening=(
+        "Your team keeps reaching past what the {plan} plan includes. Is that filling a "
+        "gap in your workflow? If so, let's look at whether the next tier fits."
+    ),
+    trigger_hint="feature_ceiling_hit or usage_cycles_at_70 >= 2",
 )
 
 

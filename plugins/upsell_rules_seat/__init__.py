@@ -72,6 +72,11 @@ SEAT = UpsellType(
     ),
     default_window="immediately, before users are blocked",
     describe=describe_seat,
+    default_opening=(
+        "Your team is growing into its {seats_licensed} seats. Let's plan the next seats "
+        "before anyone is locked out."
+    ),
+    trigger_hint="seat_utilization >= 85% or seat_cycles_at_80 >= 2",
 )
 
 

@@ -25,7 +25,7 @@ from upsell_rules.expr.check import check
 from upsell_rules.expr.interpret import holds
 from upsell_rules.expr.parser import parse
 from upsell_rules.io.records import Account, AccountReader
-from upsell_rules.plugin.registry import default_registry
+from upsell_rules.plugin.build import default_registry
 from upsell_rules.ruleset.loader import check_ruleset, load_ruleset
 
 ROOT = Path(__file__).resolve().parents[2]

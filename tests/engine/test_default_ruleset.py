@@ -17,7 +17,7 @@ import pytest
 from upsell_rules.engine.evaluate import Evaluator
 from upsell_rules.errors import Location
 from upsell_rules.io.records import Account, AccountReader
-from upsell_rules.plugin.registry import default_registry
+from upsell_rules.plugin.build import default_registry
 from upsell_rules.plugin.types import RawRecord
 from upsell_rules.ruleset.loader import load_ruleset
 

@@ -24,7 +24,7 @@ from upsell_rules.engine.stream import decide_all
 from upsell_rules.io import fastjson
 from upsell_rules.io.records import AccountReader, CoercionError, coerce, coerce_fast
 from upsell_rules.io.synthetic import generate_accounts, write_jsonl
-from upsell_rules.plugin.registry import default_registry
+from upsell_rules.plugin.build import default_registry
 from upsell_rules.plugin.types import Summary
 from upsell_rules.ruleset.loader import load_ruleset
 

@@ -23,7 +23,7 @@ from upsell_rules.expr.check import check
 from upsell_rules.expr.codegen import compile_predicate, generate_source
 from upsell_rules.expr.interpret import holds
 from upsell_rules.expr.parser import MAX_DEPTH, MAX_LENGTH, ExprSyntaxError, parse
-from upsell_rules.plugin.registry import default_registry
+from upsell_rules.plugin.build import default_registry
 from upsell_rules.ruleset.templates import TemplateError, parse_template
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "fuzz"))

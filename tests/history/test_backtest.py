@@ -37,7 +37,7 @@ from upsell_rules.history.outcomes import Deal, Outcomes, read_outcomes
 from upsell_rules.history.sample_history import BAND_WIN_RATES, generate_history, write_history
 from upsell_rules.history.snapshots import Snapshot, SnapshotReader
 from upsell_rules.io.records import Account, AccountReader
-from upsell_rules.plugin.registry import default_registry
+from upsell_rules.plugin.build import default_registry
 from upsell_rules.ruleset.loader import load_ruleset
 
 ROOT = Path(__file__).resolve().parents[2]

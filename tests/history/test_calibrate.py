@@ -29,7 +29,7 @@ from upsell_rules.history.outcomes import Outcomes, read_outcomes
 from upsell_rules.history.sample_history import generate_history, write_history
 from upsell_rules.history.snapshots import SnapshotReader
 from upsell_rules.io.records import AccountReader
-from upsell_rules.plugin.registry import default_registry
+from upsell_rules.plugin.build import default_registry
 from upsell_rules.ruleset.loader import check_ruleset, load_ruleset
 from upsell_rules.ruleset.yamledit import YamlEditError, edit_numbers
 from upsell_rules.ruleset.yamlload import load_yaml

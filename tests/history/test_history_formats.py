@@ -12,7 +12,7 @@ from upsell_rules.errors import RecordError
 from upsell_rules.history.outcomes import read_outcomes
 from upsell_rules.history.snapshots import Snapshot, SnapshotReader, point_in_time
 from upsell_rules.io.records import AccountReader
-from upsell_rules.plugin.registry import default_registry
+from upsell_rules.plugin.build import default_registry
 
 HEADER = "snapshot_date,account_id,account_name,health_score,gated_feature_attempts\n"
 

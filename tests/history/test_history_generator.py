@@ -18,7 +18,7 @@ from upsell_rules.history.sample_history import History, add_months, generate_hi
 from upsell_rules.history.snapshots import Snapshot, SnapshotReader
 from upsell_rules.io.records import AccountReader
 from upsell_rules.io.synthetic import CONTRACT_FIELDS
-from upsell_rules.plugin.registry import default_registry
+from upsell_rules.plugin.build import default_registry
 
 ROOT = Path(__file__).resolve().parents[2]
 

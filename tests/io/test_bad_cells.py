@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from upsell_rules.cli.main import cli
 from upsell_rules.errors import RecordError
 from upsell_rules.io.records import Account, AccountReader, DataWarning
-from upsell_rules.plugin.registry import default_registry
+from upsell_rules.plugin.build import default_registry
 from upsell_rules.ruleset.loader import check_ruleset
 from upsell_rules.ruleset.model import SignalDef
 

@@ -16,7 +16,7 @@ from click.testing import CliRunner
 
 from upsell_rules.cli.main import cli
 from upsell_rules.io.columns import check_columns, looks_like, normalise
-from upsell_rules.plugin.registry import default_registry
+from upsell_rules.plugin.build import default_registry
 from upsell_rules.ruleset.loader import load_ruleset
 
 ROOT = Path(__file__).resolve().parents[2]

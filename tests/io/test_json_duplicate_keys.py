@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from upsell_rules.errors import RecordError
 from upsell_rules.io.records import Account, AccountReader
-from upsell_rules.plugin.registry import default_registry
+from upsell_rules.plugin.build import default_registry
 
 KEYS = ["account_id", "health_score", "plan", "note", "arr"]
 

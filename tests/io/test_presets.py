@@ -17,7 +17,7 @@ from click.testing import CliRunner
 
 from upsell_rules.cli.main import cli
 from upsell_rules.io.mapping import build_mapping, load_preset, preset_names
-from upsell_rules.plugin.registry import default_registry
+from upsell_rules.plugin.build import default_registry
 
 ROOT = Path(__file__).resolve().parents[2]
 RULESET = ROOT / "rulesets" / "upsell_timing.yaml"

@@ -17,7 +17,7 @@ from upsell_rules.engine.evaluate import Evaluator
 from upsell_rules.engine.stream import decide_all
 from upsell_rules.errors import RecordError
 from upsell_rules.io.records import IDENTITY_FIELDS, Account, AccountReader, CoercionError, coerce
-from upsell_rules.plugin.registry import default_registry
+from upsell_rules.plugin.build import default_registry
 from upsell_rules.plugin.types import Summary
 from upsell_rules.ruleset.loader import load_ruleset
 from upsell_rules.ruleset.model import SignalDef

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from upsell_rules.plugin.registry import reset_default_registry
+from upsell_rules.plugin.build import reset_default_registry
 
 
 @pytest.fixture(autouse=True)

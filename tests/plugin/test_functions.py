@@ -13,7 +13,7 @@ from upsell_rules.expr.check import check
 from upsell_rules.expr.interpret import evaluate
 from upsell_rules.expr.nodes import Call, names_in
 from upsell_rules.expr.parser import parse
-from upsell_rules.plugin.registry import build_registry
+from upsell_rules.plugin.build import build_registry
 from upsell_rules.plugin.types import Function
 from upsell_rules.workflow.plugin_kit import evaluate_records, minimal_ruleset
 

@@ -156,7 +156,10 @@ def test_the_samples_generator_is_reproducible(tmp_path: Path) -> None:
 def test_an_unknown_source_prefix_or_missing_file() -> None:
     result = run_cli("dry-run", RULESET, "--as-of", AS_OF, "--data", "events:nope.jsonl")
     assert result.returncode == 2
-    assert "'nope.jsonl' (in 'events:nope.jsonl') does not exist" in result.stderr
+    # The value goes to the source unchanged; the source says what is wrong with it.
+    assert "nope.jsonl: cannot read the events export: No such file or directory" in (
+        result.stderr
+    )
 
 
 def test_validate_checks_the_sources_section(tmp_path: Path) -> None:

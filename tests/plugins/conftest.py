@@ -20,7 +20,7 @@ if importlib.util.find_spec("upsell_rules") is None:
 if importlib.util.find_spec("upsell_rules_files") is None:
     sys.path.insert(0, str(_ROOT / "plugins"))
 
-from upsell_rules.plugin.registry import reset_default_registry  # noqa: E402
+from upsell_rules.plugin.build import reset_default_registry  # noqa: E402
 
 
 @pytest.fixture(autouse=True)

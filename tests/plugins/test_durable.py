@@ -17,7 +17,7 @@ from upsell_rules.cli.main import cli
 from upsell_rules.expr.check import check
 from upsell_rules.expr.interpret import holds
 from upsell_rules.expr.parser import parse
-from upsell_rules.plugin.registry import default_registry
+from upsell_rules.plugin.build import default_registry
 from upsell_rules_durable.translate import encode, translate
 
 ROOT = Path(__file__).resolve().parents[2]

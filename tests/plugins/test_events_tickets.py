@@ -11,7 +11,7 @@ import pytest
 
 from upsell_rules.errors import InputError, RecordError
 from upsell_rules.io.records import AccountReader
-from upsell_rules.plugin.registry import build_registry
+from upsell_rules.plugin.build import build_registry
 from upsell_rules.plugin.types import RawRecord, SourceContext
 from upsell_rules_events import EVENTS_SOURCE, read_events
 from upsell_rules_tickets import TICKETS_SOURCE, read_tickets

@@ -13,7 +13,7 @@ import pytest
 
 from tests.support import AS_OF, ROOT, run_cli
 from upsell_rules.errors import InputError, RecordError
-from upsell_rules.plugin.registry import build_registry
+from upsell_rules.plugin.build import build_registry
 from upsell_rules.plugin.types import RawRecord, SourceContext
 from upsell_rules_sql import SQL_SOURCE, matches_sql, read_sql
 

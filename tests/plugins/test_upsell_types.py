@@ -33,9 +33,9 @@ AS_OF = date(2026, 3, 15)
             upsell_rules_plan,
             "plan",
             "workflow validation / capability completion",
-            "1-3 business days after the signal cluster",
+            "within 1-3 business days",
         ),
-        (upsell_rules_addon, "addon", "gap resolution", "48-72 hours after the gap was named"),
+        (upsell_rules_addon, "addon", "gap resolution", "within 48-72 hours of the request"),
         (
             upsell_rules_anniversary,
             "anniversary",

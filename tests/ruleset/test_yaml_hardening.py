@@ -187,7 +187,7 @@ _CHILD = textwrap.dedent(
     limit = int(sys.argv[1])
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     from upsell_rules.ruleset.loader import check_ruleset
-    from upsell_rules.plugin.registry import default_registry
+    from upsell_rules.plugin.build import default_registry
     registry = default_registry()
     out = {}
     for path in sys.argv[2:]:

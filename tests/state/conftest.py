@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from upsell_rules.cli.main import cli
-from upsell_rules.plugin.registry import reset_default_registry
+from upsell_rules.plugin.build import reset_default_registry
 
 ROOT = Path(__file__).resolve().parents[2]
 RULESET = ROOT / "rulesets" / "upsell_timing.yaml"

@@ -18,7 +18,7 @@ import pytest
 
 from tests.state.conftest import ROOT, SAMPLE, read_jsonl
 from upsell_rules.cli.watch import build_watcher, watch_loop
-from upsell_rules.plugin.registry import reset_default_registry
+from upsell_rules.plugin.build import reset_default_registry
 from upsell_rules.state.watch import parse_interval
 
 

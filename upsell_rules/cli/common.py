@@ -19,7 +19,8 @@ import click
 
 from upsell_rules import limits
 from upsell_rules.errors import Diagnostic, RulesetError
-from upsell_rules.plugin.registry import Registry, default_registry
+from upsell_rules.plugin.build import default_registry
+from upsell_rules.plugin.registry import Registry
 from upsell_rules.ruleset.loader import check_ruleset
 from upsell_rules.ruleset.model import Ruleset
 from upsell_rules.ruleset.overrides import OverrideError, OverrideSet
@@ -62,8 +63,9 @@ class DataInput(click.ParamType):
     """A ``--data`` value: a file, ``SOURCE:PATH`` naming the source that reads it, or a
     URL a source claims (``sqlite:///accounts.db?table=accounts``).
 
-    Plain paths must exist (checked like ``click.Path``); named sources and URLs are
-    checked by the source when it reads them.
+    Plain paths must exist (checked like ``click.Path``); ``NAME:VALUE`` and URLs go to
+    the source unchanged (VALUE may be a path, a URL or an API's account id: the source
+    validates it, and says what is wrong when it cannot use it).
     """
 
     name = "INPUT"
@@ -75,9 +77,6 @@ class DataInput(click.ParamType):
         match = self._PREFIX.match(text)
         if match is None:
             return str(self._FILE.convert(text, param, ctx))
-        rest = match.group(2)
-        if "://" not in text and ":" not in rest and not os.path.exists(rest):
-            self.fail(f"{rest!r} (in {text!r}) does not exist.", param, ctx)
         return text
 
 
@@ -135,7 +134,8 @@ def engine_option(func: F) -> F:
         default="python",
         show_default=True,
         help="Engine that evaluates conditions: python (the fastest that passes the "
-        "conformance suite), interpreter or durable (see docs/cli.md).",
+        "conformance suite), interpreter, or one a plugin provides (upsell-rules plugins "
+        "lists them; see docs/cli.md).",
     )(func)
 
 
@@ -152,12 +152,15 @@ def resolve_as_of(value: date | None) -> date:
 def registry_with_report() -> Registry:
     """The plugin registry; plugin problems go to stderr, one line each.
 
-    A fatal plugin problem (a misspelled hook, a hook with the wrong arguments) stops
-    the command with exit status 2.
+    A plugin left out because it is broken is one error line each, and the command goes
+    on; a fatal problem (two plugins registering one name) stops the command with exit
+    status 2.
     """
     registry = default_registry()
+    left_out = {why for _origin, why in registry.failed.values()}
     for problem in registry.problems:
-        click.echo(f"upsell-rules: warning: {problem}", err=True)
+        level = "error" if problem in left_out else "warning"
+        click.echo(f"upsell-rules: {level}: {problem}", err=True)
     if registry.fatal:
         for problem in registry.fatal:
             click.echo(f"upsell-rules: error: {problem}", err=True)
@@ -368,6 +371,8 @@ def limit_options(func: F) -> F:
         "plugin_timeout": "Stop the run, naming the plugin, when a plugin makes no progress "
         f"for this long. Default {limits.DEFAULT_PLUGIN_TIMEOUT:g} s.",
     }
+    from upsell_rules.cli.failures import timeout_callback
+
     for flag, name, kind, metavar, field_name in reversed(specs):
         func = click.option(
             flag,
@@ -376,6 +381,8 @@ def limit_options(func: F) -> F:
             default=None,
             metavar=metavar,
             help=f"{helps[field_name]} Env: {limits.ENV[field_name]}. 0: no limit.",
+            callback=timeout_callback if name == "plugin_timeout" else None,
+            is_eager=name == "plugin_timeout",
         )(func)
     return func
 
@@ -457,7 +464,8 @@ def _plugin_callback(ctx: click.Context, param: click.Parameter, value: Any) -> 
     process-wide registry at them before any command body runs."""
     if not value:
         return
-    from upsell_rules.plugin.registry import PluginSelection, configure_default_registry
+    from upsell_rules.plugin.build import configure_default_registry
+    from upsell_rules.plugin.registry import PluginSelection
 
     stored = ctx.find_root().meta.setdefault(_PLUGIN_META, {"-p": [], "--plugin": []})
     key = "--plugin" if param.name == "plugin_files" else "-p"
@@ -466,7 +474,20 @@ def _plugin_callback(ctx: click.Context, param: click.Parameter, value: Any) -> 
 
 
 def _plugin_option_specs() -> list[tuple[tuple[str, ...], dict[str, Any]]]:
+    from upsell_rules.cli.failures import debug_callback
+
     return [
+        (
+            ("--debug", "debug"),
+            {
+                "is_flag": True,
+                "expose_value": False,
+                "is_eager": True,
+                "callback": debug_callback,
+                "help": "Show the Python traceback of a failure (a plugin's, say) instead "
+                "of one line. Env: UPSELL_RULES_DEBUG=1.",
+            },
+        ),
         (
             ("-p", "plugin_names"),
             {
@@ -501,9 +522,22 @@ def plugin_params() -> list[click.Parameter]:
 
 
 def add_plugin_params(command: click.Command) -> click.Command:
-    """Give ``command`` the ``-p`` / ``--plugin`` options (once)."""
-    if "plugin_names" not in {p.name for p in command.params}:
+    """Give ``command`` the ``-p`` / ``--plugin`` / ``--debug`` options (once), and
+    ``--plugin-timeout`` when it has none: every command runs plugin code (loading)."""
+    names = {p.name for p in command.params}
+    if "plugin_names" not in names:
         command.params.extend(plugin_params())
+    if "plugin_timeout" not in names:
+        from upsell_rules.cli.failures import timeout_callback
+
+        command.params.append(click.Option(
+            ["--plugin-timeout", "plugin_timeout"], type=click.FloatRange(min=0),
+            default=None, metavar="SECONDS", expose_value=False, is_eager=True,
+            callback=timeout_callback,
+            help="Stop a plugin, naming it, when it makes no progress for this long "
+            f"(loading included). Default {limits.DEFAULT_PLUGIN_TIMEOUT:g} s. Env: "
+            f"{limits.ENV['plugin_timeout']}. 0: no limit.",
+        ))
     return command
 
 
@@ -551,10 +585,15 @@ class PluginGroup(click.Group):
         # A new invocation starts from the installed plugins: -p from an earlier
         # invocation in the same process (a test's CliRunner) must not carry over.
         if parent is None:
-            from upsell_rules.plugin.registry import configure_default_registry
+            from upsell_rules.plugin.build import configure_default_registry
 
             configure_default_registry(None)
         return super().make_context(info_name, args, parent, **extra)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        from upsell_rules.cli.failures import guarded_invoke
+
+        return guarded_invoke(lambda: super(PluginGroup, self).invoke(ctx), ctx)
 
 
 __all__ = ["EXIT_FINDINGS", "EXIT_OK", "EXIT_USAGE", "RulesetError"]

@@ -21,6 +21,7 @@ from upsell_rules.cli.common import (
     resolve_as_of,
     set_option,
 )
+from upsell_rules.cli.failures import ErrorPrinter
 from upsell_rules.cli.header_check import header_check, strict_option
 from upsell_rules.engine.evaluate import Evaluator
 from upsell_rules.errors import InputError, RecordError, UpsellRulesError
@@ -177,8 +178,12 @@ def diff_command(
         labels=labels,
         data=data,
     )
+    printer = ErrorPrinter()
+    for error in result.failed:
+        printer(error)
+    printer.finish()
     render = {"text": render_text, "json": render_json, "markdown": render_markdown}[fmt]
     text = render(result)
     # Account names and values are data: no terminal escape reaches the screen.
     click.echo(printable_lines(text) if fmt == "text" else text, nl=False)
-    raise SystemExit(EXIT_FINDINGS if failed else EXIT_OK)
+    raise SystemExit(EXIT_FINDINGS if failed or result.failed else EXIT_OK)

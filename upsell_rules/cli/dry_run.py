@@ -34,6 +34,7 @@ from upsell_rules.cli.common import (
     run_guard,
     set_option,
 )
+from upsell_rules.cli.failures import ErrorPrinter, debug_enabled
 from upsell_rules.cli.header_check import header_check, strict_option
 from upsell_rules.cli.state_common import state_option, with_statuses
 from upsell_rules.engine.evaluate import Evaluator
@@ -54,6 +55,7 @@ from upsell_rules.io.formatters import (
     printable,
     queue_order,
     table_rows,
+    type_legend,
     write_csv,
     write_json,
     write_jsonl,
@@ -88,6 +90,7 @@ def _decisions(
     show_progress = sys.stderr.isatty()
     pending: list[RecordError] = []
     guard = contextlib.ExitStack()
+    printer = ErrorPrinter()
     try:
         guard.enter_context(
             run_guard(
@@ -99,7 +102,7 @@ def _decisions(
         )
         for item in evaluate_inputs(evaluator, reader, data, as_of, summary, jobs, encoded):
             if isinstance(item, RecordError):
-                click.echo(f"upsell-rules: error: {printable(str(item))}", err=True)
+                printer(item, printable(str(item)))
                 if include_errors:
                     # One row per record: its problems arrive one after the other.
                     if pending and pending[0].location != item.location:
@@ -129,6 +132,7 @@ def _decisions(
             yield error_record(pending)
     finally:
         guard.close()
+        printer.finish()
         if progress is not None:
             progress.stop()
 
@@ -145,13 +149,18 @@ def _warn_values(item: dict[str, Any] | EncodedDecision) -> None:
         click.echo(f"upsell-rules: warning: {printable(line)}", err=True)
 
 
-def _rich_table(decisions: list[dict[str, Any]]) -> None:
+def _rich_table(
+    decisions: list[dict[str, Any]], types: dict[str, tuple[str, str]] | None = None
+) -> None:
     from rich.console import Console
     from rich.table import Table
     from rich.text import Text
 
     styles = {"act_now": "bold green", "warming": "yellow", "monitor": "cyan", "wait": "dim"}
-    table = Table(title="Upsell queue", header_style="bold")
+    legend = type_legend(decisions, types or {})
+    table = Table(title="Upsell queue", header_style="bold",
+                  caption=Text("\n".join(legend)) if legend else None,
+                  caption_justify="left")
     for header in TABLE_HEADERS:
         wrap = header in ("why", "window", "name", "play")
         table.add_column(header, overflow="fold", no_wrap=not wrap)
@@ -259,11 +268,13 @@ def dry_run(
             decisions = iter(with_statuses(state, rules, list(decisions), when))
         if fmt == "table":
             ordered = queue_order(list(decisions))
+            types = {name: (kind.title, kind.description)
+                     for name, kind in registry.upsell_types.items()}
             if output is None and sys.stdout.isatty():
-                _rich_table(ordered)
+                _rich_table(ordered, types)
             else:
                 with output_stream(output) as out:
-                    write_plain_table(ordered, out)
+                    write_plain_table(ordered, out, types)
         else:
             writer = {
                 "json": write_json,
@@ -278,6 +289,8 @@ def dry_run(
             with output_stream(output) as out:
                 writer(itertools.chain(head, stream), out)
     except (InputError, PluginError, PluginTimeout) as exc:
+        if debug_enabled():
+            raise
         click.echo(f"upsell-rules: error: {exc}", err=True)
         raise SystemExit(EXIT_USAGE) from None
     report_join(reader)

@@ -27,8 +27,16 @@ from upsell_rules.cli.header_check import header_check, strict_option
 from upsell_rules.cli.state_common import state_option, with_statuses
 from upsell_rules.engine.evaluate import Evaluator
 from upsell_rules.engine.explain import Check, Explanation, explain
-from upsell_rules.errors import InputError, PluginTimeout, RecordError, UpsellRulesError
+from upsell_rules.errors import (
+    InputError,
+    PluginError,
+    PluginTimeout,
+    RecordError,
+    UpsellRulesError,
+)
 from upsell_rules.io.records import Account, AccountReader
+from upsell_rules.plugin.guard import blame, failure_text
+from upsell_rules.plugin.registry import Registry
 from upsell_rules.ruleset.templates import format_value
 from upsell_rules.safetext import printable, printable_lines
 
@@ -206,7 +214,7 @@ def explain_command(
                 for error in found:
                     click.echo(f"upsell-rules: error: {printable(str(error))}", err=True)
                 raise SystemExit(EXIT_FINDINGS)
-            result = explain(evaluator, found, resolve_as_of(as_of))
+            result = explain_one(evaluator, found, resolve_as_of(as_of))
     except (InputError, PluginTimeout) as exc:
         click.echo(f"upsell-rules: error: {exc}", err=True)
         raise SystemExit(EXIT_USAGE) from None
@@ -215,17 +223,54 @@ def explain_command(
     if state is not None:
         with_statuses(state, rules, [result.decision], resolve_as_of(as_of))
         status = result.decision.pop("state", None)
+    kinds = upsell_type_notes(registry, result.decision)
     if fmt == "json":
         payload = result.to_dict()
+        payload["upsell_type_info"] = kinds
         if columns.warnings:
             payload["header_check"] = columns.to_dict()
         if status is not None:
             payload["state"] = status
         click.echo(json.dumps(payload, indent=2, ensure_ascii=False))
     else:
+        text = render_text(result, f"{rules.name} {rules.version}")
+        if kinds:
+            lines = ["", "Upsell types:"]
+            lines += [f"  {k['name']}: {k['title']}" + (f". {k['description']}"
+                                                       if k["description"] else "")
+                      for k in kinds]
+            head, sep, tail = text.partition("\nNarrative: ")
+            text = head + "\n".join(lines) + "\n" + sep + tail if sep else text
         # Values come from the data: no terminal escape reaches the screen.
-        click.echo(printable_lines(render_text(result, f"{rules.name} {rules.version}")),
-                   nl=False)
+        click.echo(printable_lines(text), nl=False)
         if status is not None:
             click.echo(f"state: {status}")
     raise SystemExit(EXIT_OK)
+
+
+def explain_one(evaluator: Evaluator, account: Account, as_of: date) -> Explanation:
+    """:func:`explain` for one account; a plugin failing on it is that record's failure
+    (one line naming the plugin, exit 1), as in ``dry-run``."""
+    try:
+        return explain(evaluator, account, as_of)
+    except PluginError as exc:
+        message = str(exc)
+    except Exception as exc:
+        culprit = blame(exc, evaluator.registry)
+        if culprit is None:
+            raise
+        message = f"{culprit} failed: {failure_text(exc)}"
+    click.echo(f"upsell-rules: error: {account.location}: account {account.account_id}: "
+               f"{message}", err=True)
+    raise SystemExit(EXIT_FINDINGS)
+
+
+def upsell_type_notes(registry: Registry, decision: dict[str, Any]) -> list[dict[str, str]]:
+    """Title and description of each upsell type the decision's triggers name."""
+    notes = []
+    for name in decision.get("upsell_types", []):
+        kind = registry.upsell_types.get(name)
+        if kind is not None:
+            notes.append({"name": name, "title": kind.title, "description": kind.description,
+                          "plugin": registry.provider("upsell type", name)})
+    return notes

@@ -31,8 +31,10 @@ def horizon_callback(ctx: click.Context, param: click.Parameter, value: str) -> 
 
 
 def report_error(error: RecordError) -> None:
-    """One bad record on stderr, located."""
-    click.echo(f"upsell-rules: error: {error}", err=True)
+    """One bad record on stderr, located (identical plugin failures grouped)."""
+    from upsell_rules.cli.failures import report_record_error
+
+    report_record_error(error)
 
 
 def evaluator_or_exit(rules: Ruleset, registry: Registry, engine: str) -> Evaluator:

@@ -9,7 +9,9 @@ from typing import Any
 import click
 
 from upsell_rules.cli.common import EXIT_FINDINGS, EXIT_OK
-from upsell_rules.plugin.registry import REGISTRATION_HOOKS, Registry, default_registry
+from upsell_rules.plugin.build import default_registry
+from upsell_rules.plugin.registry import REGISTRATION_HOOKS, Registry
+from upsell_rules.plugin.types import UpsellType
 
 #: How each kind of extension is titled in the listing, in the order hooks are called.
 KIND_TITLES = {
@@ -40,6 +42,10 @@ def plugins_payload(registry: Registry) -> dict[str, Any]:
         plugins.append(entry)
     return {
         "plugins": plugins,
+        "left_out": [
+            {"name": name, "origin": origin, "why": why}
+            for name, (origin, why) in registry.failed.items()
+        ],
         "disabled": list(registry.disabled),
         "problems": list(registry.problems),
         "fatal": list(registry.fatal),
@@ -78,16 +84,43 @@ def render_text(registry: Registry) -> str:
             out += _wrapped(KIND_TITLES[kind], names)
         if info.overridden:
             out += _wrapped("overridden", info.overridden)
+        types = [registry.upsell_types[n] for n in info.provides.get("upsell type", [])
+                 if n in registry.upsell_types]
+        for kind in types:
+            out += _upsell_type_lines(kind)
+        out.append("")
+    for name, (origin, why) in registry.failed.items():
+        out.append(f"{name}  ({origin}): LEFT OUT, nothing it provides is used")
+        out += textwrap.wrap(why, width=96, initial_indent="  why:          ",
+                             subsequent_indent=" " * 16, break_on_hyphens=False)
         out.append("")
     if registry.disabled:
         out.append("Disabled: " + ", ".join(registry.disabled))
     if registry.problems or registry.fatal:
         out.append("Problems:")
+        left_out = {why for _origin, why in registry.failed.values()}
         out += [f"  error: {p}" for p in registry.fatal]
-        out += [f"  warning: {p}" for p in registry.problems]
+        out += [f"  {'error' if p in left_out else 'warning'}: {p}" for p in registry.problems]
     else:
         out.append("No load problems.")
     return "\n".join(out) + "\n"
+
+
+def _upsell_type_lines(kind: UpsellType) -> list[str]:
+    """The defaults an upsell type carries, one line each (only those it sets)."""
+    rows = [
+        ("type " + kind.name, f"{kind.title}: {kind.description}".rstrip(": ")),
+        ("  window", kind.default_window),
+        ("  owner", kind.default_owner),
+        ("  frame", kind.frame),
+        ("  opening", kind.default_opening),
+        ("  trigger", kind.trigger_hint),
+    ]
+    out: list[str] = []
+    for label, text in rows:
+        if text:
+            out += _wrapped(label, [text])
+    return out
 
 
 @click.command("plugins")
@@ -103,7 +136,9 @@ def plugins_command(fmt: str) -> None:
     """List every loaded plugin: version, where it came from (bundled entry point,
     third-party entry point, -p, --plugin file, built in), the hooks it implements and
     the fields, sources, derivations, functions, upsell types, engines and sinks it
-    provides. Plugins that failed to load are listed under Problems.
+    provides. A plugin that is broken (fails to import, registers a wrong object,
+    returns a value instead of calling register, needs another upsell-rules version...)
+    is listed as LEFT OUT with why, and under Problems.
 
     Exit status: 0 when every plugin loaded cleanly, 1 when any had a problem.
     """

@@ -122,6 +122,8 @@ def report_command(
         failed=summary.failed,
         backtest=backtest,
         backtest_label=label,
+        upsell_types={name: (kind.title, kind.description)
+                      for name, kind in registry.upsell_types.items()},
     ))
     refuse_output_over_input(output, [ruleset, data, backtest_snapshots or "",
                                       backtest_outcomes or ""])

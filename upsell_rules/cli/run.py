@@ -23,6 +23,7 @@ from upsell_rules.cli.common import (
     resolve_as_of,
     ruleset_argument,
 )
+from upsell_rules.cli.failures import ErrorPrinter, debug_enabled
 from upsell_rules.cli.header_check import header_check, strict_option
 from upsell_rules.cli.state_common import deliver_with_state, state_lines, state_option
 from upsell_rules.engine.evaluate import Evaluator
@@ -31,6 +32,7 @@ from upsell_rules.errors import (
     InputError,
     Location,
     PluginError,
+    PluginTimeout,
     RecordError,
     UpsellRulesError,
 )
@@ -249,17 +251,22 @@ def run_command(
             yield item
 
     decisions: list[dict[str, Any]] = []
+    printer = ErrorPrinter()
     try:
         for item in decide_all(evaluator, tracked(reader.read_all(data)), when, summary):
             if isinstance(item, RecordError):
-                click.echo(f"upsell-rules: error: {printable(str(item))}", err=True)
+                printer(item)
                 continue
             if reader.join is not None:
                 item["inputs"] = reader.join.inputs_of(item["account_id"])
             decisions.append(item)
-    except (InputError, PluginError) as exc:
+    except (InputError, PluginError, PluginTimeout) as exc:
+        if debug_enabled():
+            raise
         click.echo(f"upsell-rules: error: {exc}", err=True)
         raise SystemExit(EXIT_USAGE) from None
+    finally:
+        printer.finish()
     report_join(reader)
 
     outcomes: list[tuple[SinkTarget, DeliveryReport]] = []

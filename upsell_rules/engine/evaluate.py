@@ -12,11 +12,14 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from upsell_rules.errors import PluginError, RecordError, UpsellRulesError
+from upsell_rules.errors import PluginError, PluginTimeout, RecordError, UpsellRulesError
 from upsell_rules.expr.nodes import Node, names_in
 from upsell_rules.io.records import Account
-from upsell_rules.plugin.registry import Registry, default_registry
+from upsell_rules.plugin.build import default_registry
+from upsell_rules.plugin.guard import blame, describe_value, failure_text, value_fits
+from upsell_rules.plugin.registry import Registry
 from upsell_rules.plugin.types import DeriveFn, Engine, Predicate
+from upsell_rules.plugin.watchdog import PROGRESS
 from upsell_rules.ruleset.model import Band, Play, RedFlag, Ruleset, SignalDef, Trigger
 from upsell_rules.ruleset.templates import RenderLimitError, Template
 
@@ -97,7 +100,7 @@ class Evaluator:
             elif sig.when is not None:
                 single = self.engine.prepare([sig.when.node], types)
                 self.derivations.append((sig.name, _first(single), "ruleset"))
-        self._derive = _chain(self.derivations)
+        self._derive = _chain(self.derivations, self._declared_types())
         # Constants are visible to templates; inputs and derived signals override nothing.
         self._base: dict[str, Any] = dict(rs.constants)
 
@@ -141,6 +144,8 @@ class Evaluator:
         self.identity = rs.identity()
         self.hard_gates = {g.id for g in rs.gates if g.severity == "hard"}
         self._outlines: dict[tuple[bool, ...], Outline] = {}
+        #: Accounts stopped by the plugin watchdog so far (the second stops the run).
+        self.stalls = 0
 
     # --- per account ------------------------------------------------------------------
 
@@ -163,11 +168,21 @@ class Evaluator:
         for name, fn, provider in self.derivations:
             try:
                 s[name] = fn(s, as_of)
+            except PluginError:
+                raise
             except Exception as exc:  # a plugin bug must name the plugin, not crash the run
                 raise PluginError(
                     f"derived signal '{name}' (plugin '{provider}') failed: "
-                    f"{type(exc).__name__}: {exc}"
+                    f"{failure_text(exc)}"
                 ) from exc
+
+    def _declared_types(self) -> dict[str, str]:
+        """Signal -> declared type, for the derived signals a plugin computes."""
+        return {
+            name: self.ruleset.signals[name].type
+            for name, _fn, provider in self.derivations
+            if provider != "ruleset"
+        }
 
     def band_for(self, score: float) -> Band:
         """The band a score falls in (bands are sorted high to low)."""
@@ -178,8 +193,17 @@ class Evaluator:
 
     def decide(self, account: Account, as_of: date) -> dict[str, Any]:
         """The decision record for one account."""
+        PROGRESS[0] += 1
         s = self.signals(account, as_of)
-        return self.assemble(account, s, self.predicate(s), as_of)
+        try:
+            return self.assemble(account, s, self.predicate(s), as_of)
+        except PluginError:
+            raise
+        except Exception as exc:  # plugin code deep inside (an engine): name the plugin
+            culprit = blame(exc, self.registry)
+            if culprit is None:
+                raise
+            raise PluginError(f"{culprit} failed: {failure_text(exc)}") from exc
 
     def assemble(
         self, account: Account, s: dict[str, Any], o: tuple[bool, ...], as_of: date
@@ -377,7 +401,20 @@ class Evaluator:
             return template.render(values)
         kind = self.registry.upsell_types.get(upsell_type)
         if kind is not None and kind.describe is not None:
-            described = kind.describe(values)
+            try:
+                described = kind.describe(values)
+            except Exception as exc:  # a plugin bug costs this account, named
+                raise PluginError(
+                    f"upsell type '{upsell_type}' (plugin "
+                    f"'{self.registry.provider('upsell type', upsell_type)}') failed in "
+                    f"describe: {failure_text(exc)}"
+                ) from exc
+            if described is not None and not isinstance(described, str):
+                raise PluginError(
+                    f"upsell type '{upsell_type}' (plugin "
+                    f"'{self.registry.provider('upsell type', upsell_type)}'): describe "
+                    f"returned {describe_value(described)}; expected text or None"
+                )
             if described:
                 return described
         return ""
@@ -402,10 +439,12 @@ class Evaluator:
         """
         out: list[tuple[bool, dict[str, Any] | RecordError]] = []
         append = out.append
+        progress = PROGRESS  # the command-wide watchdog's counter: one step per account
         signals = self.signals
         predicate = self.predicate
         assemble = self.assemble
         for item in items:
+            progress[0] += 1
             if isinstance(item, RecordError):
                 append((True, item))
                 continue
@@ -413,6 +452,20 @@ class Evaluator:
                 s = signals(item, as_of)
                 append((False, assemble(item, s, predicate(s), as_of)))
             except (PluginError, RenderLimitError) as exc:
+                append((False, RecordError(item.location, str(exc), account_id=item.account_id)))
+            except Exception as exc:
+                # Plugin code (an engine, a function) failed deep inside: name the plugin.
+                culprit = blame(exc, self.registry)
+                if culprit is None:
+                    raise
+                message = f"{culprit} failed: {failure_text(exc)}"
+                append((False, RecordError(item.location, message, account_id=item.account_id)))
+            except PluginTimeout as exc:
+                # A hang costs the account it happened in; a second one stops the run,
+                # as every account would then wait the whole budget.
+                self.stalls += 1
+                if self.stalls > 1:
+                    raise
                 append((False, RecordError(item.location, str(exc), account_id=item.account_id)))
         return out
 
@@ -456,20 +509,61 @@ def inputs_used(ruleset: Ruleset, registry: Registry) -> tuple[str, ...]:
     return tuple(sorted(n for n in wanted if n in rs.signals and rs.signals[n].is_input))
 
 
-def _chain(derivations: list[tuple[str, DeriveFn, str]]) -> Callable[[dict[str, Any], date], None]:
-    """One function that runs every derivation in order (no per-step loop overhead)."""
-    names = [name for name, _, _ in derivations]
+def _chain(
+    derivations: list[tuple[str, DeriveFn, str]], declared: dict[str, str] | None = None
+) -> Callable[[dict[str, Any], date], None]:
+    """One function that runs every derivation in order (no per-step loop overhead).
+
+    A derived signal in ``declared`` (name -> type) is checked as it is computed: a
+    value of another type raises :class:`PluginError` naming the derivation's plugin
+    (a wrong type would make conditions silently wrong).
+    """
+    declared = declared or {}
     fns = [fn for _, fn, _ in derivations]
     if not fns:
         return lambda s, as_of: None
     # Unrolled straight-line calls: each derivation is a local, each name a constant.
     lines = ["def derive(s, as_of):"]
-    lines += [f"    s[{name!r}] = f{i}(s, as_of)" for i, name in enumerate(names)]
-    namespace: dict[str, Any] = {"__builtins__": {}}
+    namespace: dict[str, Any] = {"__builtins__": {"type": type}}
+    for i, (name, _fn, provider) in enumerate(derivations):
+        kind = declared.get(name)
+        if kind is None:
+            lines.append(f"    s[{name!r}] = f{i}(s, as_of)")
+            continue
+        namespace[f"t{i}"] = _EXACT.get(kind, frozenset())
+        namespace[f"c{i}"] = _type_check(name, provider, kind)
+        lines += [
+            f"    v = f{i}(s, as_of)",
+            f"    if v is not None and type(v) not in t{i}: c{i}(v)",
+            f"    s[{name!r}] = v",
+        ]
     namespace.update({f"f{i}": fn for i, fn in enumerate(fns)})
     exec(compile("\n".join(lines) + "\n", "<upsell-rules derivations>", "exec"), namespace)
     derive: Callable[[dict[str, Any], date], None] = namespace["derive"]
     return derive
+
+
+#: The exact Python types of a value of each signal type (checked without a call).
+_EXACT: dict[str, frozenset[type]] = {
+    "number": frozenset({int, float}),
+    "integer": frozenset({int}),
+    "boolean": frozenset({bool}),
+    "string": frozenset({str}),
+    "date": frozenset({date}),
+}
+
+
+def _type_check(name: str, provider: str, kind: str) -> Callable[[Any], None]:
+    """The slow check of a derived value whose exact type is not the usual one."""
+
+    def check(value: Any) -> None:
+        if not value_fits(value, kind):
+            raise PluginError(
+                f"derived signal '{name}' (plugin '{provider}') returned "
+                f"{describe_value(value)}; it declares {kind}"
+            )
+
+    return check
 
 
 def _num(value: float) -> str:

@@ -20,9 +20,10 @@ The byte-range path is not taken, and reading happens as usual, when it could ch
 a result: a file over the input size limit or with more lines than the record limit (the
 limits must fail the same way), text that is not UTF-8, a CSV with quotes or carriage
 returns. Workers are forked and inherit the prepared evaluator (compiled functions and
-plugin objects are not pickled); where ``fork`` is not available, and for the
-``durable`` engine (its C extension state must not be copied into a child), everything
-runs in this process.
+plugin objects are not pickled); where ``fork`` is not available, and for an engine that
+declares ``parallel_safe=False`` (C extension state that must not be copied into a
+child), everything runs in this process. Which sources' files may be cut is what each
+source declares (:attr:`~upsell_rules.plugin.types.Source.byte_ranges`).
 """
 
 from __future__ import annotations
@@ -65,12 +66,6 @@ CHUNK_BYTES = 2 * 1024 * 1024
 #: Below this size a file is read in one process: starting workers would cost more.
 MIN_PARALLEL_BYTES = 4 * 1024 * 1024
 
-#: Engines that evaluate in-process C state and must not be forked.
-NOT_FORKABLE = frozenset({"durable"})
-
-#: The bundled sources whose files can be cut at line ends (plugin, source name).
-_LINE_SOURCES = {("files", "jsonl"), ("files", "csv")}
-
 Result = tuple[bool, "dict[str, Any] | EncodedDecision | RecordError"]
 
 # What forked workers inherit from the parent (set just before the pool starts).
@@ -85,7 +80,7 @@ def can_fork() -> bool:
 
 
 def parallel_allowed(evaluator: Evaluator, jobs: int) -> bool:
-    return jobs > 1 and can_fork() and evaluator.engine.name not in NOT_FORKABLE
+    return jobs > 1 and can_fork() and evaluator.engine.parallel_safe is not False
 
 
 # --- batches: the parent reads, workers decide ------------------------------------------
@@ -182,8 +177,7 @@ def plan_ranges(reader: AccountReader, data: Sequence[str], jobs: int) -> Plan |
         source, target = pick_source(reader.registry, spec)
     except InputError:
         return None
-    plugin = reader.registry.provider("source", source.name)
-    if target != spec or (plugin, source.name) not in _LINE_SOURCES:
+    if target != spec or source.byte_ranges not in ("lines", "csv"):
         return None
     try:
         size = os.path.getsize(spec)
@@ -192,7 +186,7 @@ def plan_ranges(reader: AccountReader, data: Sequence[str], jobs: int) -> Plan |
     limits = reader.limits
     if size < MIN_PARALLEL_BYTES or (limits.input_bytes and size > limits.input_bytes):
         return None
-    csv = source.name == "csv"
+    csv = source.byte_ranges == "csv"
     chunks: list[tuple[int, int, int]] = []
     header = b""
     line = 1

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from upsell_rules.errors import PluginError
+from upsell_rules.plugin.guard import describe_value, value_fits
 
 
 def guarded_call(function: Any) -> Callable[..., Any]:
@@ -13,10 +14,17 @@ def guarded_call(function: Any) -> Callable[..., Any]:
     call = function.call
     label = f"function '{function.name}' (plugin '{function.plugin or '?'}')"
 
+    returns = function.returns
+
     def guarded(*args: Any, **kwargs: Any) -> Any:
         try:
-            return call(*args, **kwargs)
+            result = call(*args, **kwargs)
         except Exception as exc:
             raise PluginError(f"{label} failed: {type(exc).__name__}: {exc}") from exc
+        if result is not None and not value_fits(result, returns):
+            raise PluginError(
+                f"{label} returned {describe_value(result)}; it declares {returns}"
+            )
+        return result
 
     return guarded

@@ -87,6 +87,8 @@ class ReportInput:
     backtest: dict[str, Any] | None = None
     backtest_label: str = ""
     notes: list[str] = field(default_factory=list)
+    #: Upsell type name -> (title, description), from the plugins that register them.
+    upsell_types: dict[str, tuple[str, str]] = field(default_factory=dict)
 
 
 def band_colors(ruleset: Ruleset) -> dict[str, str]:
@@ -207,12 +209,26 @@ def _queue_section(data: ReportInput, colors: dict[str, str]) -> str:
         ])
     body = (_table(["account", "score", "play", "narrative"], rows, numeric=(1,))
             if rows else '<p class="muted">No account is in this band without a block.</p>')
+    body += _type_legend(queue, data.upsell_types)
     return (
         f'<section id="queue"><h2>{esc(top.title)} queue ({len(queue)})</h2>'
         '<p class="lead">Unblocked accounts in the top band, highest score first, with the '
         "play, who runs it, the window and the opening built from the account's numbers."
         f"</p>{body}</section>"
     )
+
+
+def _type_legend(
+    decisions: list[dict[str, Any]], types: dict[str, tuple[str, str]]
+) -> str:
+    """What each upsell type in the queue means: its title and description."""
+    used = dict.fromkeys(name for d in decisions for name in d["upsell_types"])
+    items = [
+        f"<li><strong>{esc(types[name][0])}</strong> ({esc(name)})"
+        + (f": {esc(types[name][1])}" if types[name][1] else "") + "</li>"
+        for name in used if name in types
+    ]
+    return f'<ul class="muted">{"".join(items)}</ul>' if items else ""
 
 
 def _held_back_section(data: ReportInput) -> str:

@@ -39,7 +39,8 @@ from upsell_rules.errors import Location
 from upsell_rules.history.snapshots import SnapshotReader
 from upsell_rules.io.records import Account, AccountReader
 from upsell_rules.io.synthetic import CONTRACT_FIELDS
-from upsell_rules.plugin.registry import Registry, default_registry
+from upsell_rules.plugin.build import default_registry
+from upsell_rules.plugin.registry import Registry
 from upsell_rules.plugin.types import RawRecord
 from upsell_rules.ruleset.loader import load_ruleset
 

@@ -301,6 +301,8 @@ def carried_fields(
                         close()
         except UpsellRulesError:
             return None
+        except Exception:  # plugin code failed: the real read names the plugin and says how
+            return None
         if not remaining:
             break
     return list(keys)

@@ -21,10 +21,11 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from upsell_rules.errors import UpsellRulesError
+from upsell_rules.errors import PluginTimeout, UpsellRulesError
 from upsell_rules.expr.check import did_you_mean
 from upsell_rules.plugin.registry import Registry
 from upsell_rules.plugin.types import DeliveryReport, DeliveryResult, Sink, SinkContext
+from upsell_rules.plugin.watchdog import allowance
 from upsell_rules.ruleset.model import Ruleset
 from upsell_rules.safetext import redact_text, redact_url
 
@@ -231,10 +232,12 @@ def deliver(
     """
     context = SinkContext(target.options, ruleset, as_of, target.label, target.where)
     try:
-        report = target.sink.deliver(decisions, context)
+        # No progress shows while a sink works: each decision gets a whole budget.
+        with allowance(len(decisions)):
+            report = target.sink.deliver(decisions, context)
         if not isinstance(report, DeliveryReport):
             raise TypeError(f"deliver() returned {type(report).__name__}, not a DeliveryReport")
-    except Exception as exc:
+    except (Exception, PluginTimeout) as exc:
         reason = (
             f"plugin '{target.plugin}' failed in sink '{target.sink.name}': "
             f"{type(exc).__name__}: {redact_text(str(exc))}"

@@ -15,7 +15,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TextIO
 
@@ -299,12 +299,42 @@ TABLE_HEADERS = [
 ]
 
 
-def write_plain_table(decisions: list[dict[str, Any]], out: TextIO) -> None:
-    """The queue as aligned plain text (for pipes and files)."""
+def write_plain_table(
+    decisions: list[dict[str, Any]],
+    out: TextIO,
+    types: Mapping[str, tuple[str, str]] | None = None,
+) -> None:
+    """The queue as aligned plain text (for pipes and files).
+
+    ``types`` (upsell type name -> title, description) adds a legend after the table
+    for the upsell types the queue shows.
+    """
     rows = [TABLE_HEADERS, *table_rows(decisions)]
     widths = [max(len(r[i]) for r in rows) for i in range(len(TABLE_HEADERS))]
     for row in rows:
         out.write("  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)).rstrip() + "\n")
+    legend = type_legend(decisions, types or {})
+    if legend:
+        out.write("\nUpsell types:\n")
+        for line in legend:
+            out.write(f"  {line}\n")
+
+
+def type_legend(
+    decisions: list[dict[str, Any]], types: Mapping[str, tuple[str, str]]
+) -> list[str]:
+    """``seat: Seat expansion. More seats for...`` for each upsell type in ``decisions``."""
+    used: dict[str, None] = {}
+    for d in decisions:
+        for name in d.get("upsell_types") or ():
+            used.setdefault(name)
+    lines = []
+    for name in used:
+        if name in types:
+            title, description = types[name]
+            text = f"{name}: {title}" + (f". {description}" if description else "")
+            lines.append(printable(text))
+    return lines
 
 
 def render(decisions: Iterable[dict[str, Any]], fmt: str) -> str:

@@ -17,7 +17,7 @@ import json
 import math
 import re
 import sys
-from collections.abc import Callable, Iterator, Mapping, MutableMapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -25,6 +25,7 @@ from typing import Any
 from upsell_rules.errors import InputError, Location, RecordError
 from upsell_rules.limits import Limits, using
 from upsell_rules.limits import current as current_limits
+from upsell_rules.plugin.guard import guard_source
 from upsell_rules.plugin.registry import Registry
 from upsell_rules.plugin.types import RawRecord, Source, SourceContext
 from upsell_rules.ruleset.model import SignalDef
@@ -550,10 +551,21 @@ class AccountReader:
         ``path`` may name its source: ``events:export.jsonl``.
         """
         source, target = pick_source(self.registry, path)
-        if source.read_with_context is not None:
-            raw = source.read_with_context(target, self.context(source))
+        read_with_context = source.read_with_context
+        if read_with_context is not None:
+            context = self.context(source)
+
+            def start() -> Iterable[Any]:
+                return read_with_context(target, context)
         else:
-            raw = source.read(target)
+
+            def start() -> Iterable[Any]:
+                return source.read(target)
+        # A source that raises or yields the wrong thing costs what it touches.
+        raw = guard_source(
+            (), source=source.name, plugin=self.registry.provider("source", source.name),
+            spec=path, start=start,
+        )
         mapping = self.mapping_for(source)
         seen: MutableMapping[str, Location] = FirstSeen()
         for item in self._limited(path, raw):

@@ -11,12 +11,20 @@ Where plugins come from, in the order they are registered:
    upsell-rules still load); ``-p no:NAME`` or ``UPSELL_RULES_DISABLE_PLUGINS=NAME,...``
    blocks one plugin by name, bundled ones included.
 
-Each plugin is loaded and called on its own. One that fails to import, or raises in a
-registration hook, is reported by name with the place it failed, and the others still
-load. One that implements a hook that does not exist (a misspelling) or with arguments
-the hook does not have is a *fatal* problem: the command stops with one located error
-naming the plugin, because running without the plugin's hook would give silently wrong
-decisions.
+Each plugin is loaded and called on its own, and one rule holds for every way a plugin
+can be broken at load time: it fails to import; its distribution requires another
+upsell-rules version (``Requires-Dist``); it implements a hook that does not exist (a
+misspelling, or a hook of a newer version) or with arguments the hook does not have; a
+registration hook raises, hangs (``--plugin-timeout``), returns a value instead of
+calling ``register``, or registers a wrong object (a ``dict``, a ``Source`` as an upsell
+type, ``title=42``). The plugin is then *left out as a whole* (nothing it registered is
+kept and none of its hooks run), reported as one located error naming it, and listed by
+``upsell-rules plugins`` with why; the other plugins load. A ruleset that names the
+plugin in ``plugins:`` stops with E150 saying why it failed.
+
+Two plugins registering the same name is a *fatal* problem (which one wins would be an
+accident of load order): the command stops naming both, and the operator chooses one
+with ``-p no:NAME``.
 """
 
 from __future__ import annotations
@@ -34,13 +42,14 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from types import ModuleType
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 import pluggy
 
 from upsell_rules import __version__
 from upsell_rules.errors import PluginError
 from upsell_rules.plugin import hookspecs
+from upsell_rules.plugin.checks import requirement_problem
 from upsell_rules.plugin.types import (
     Derivation,
     Engine,
@@ -51,6 +60,7 @@ from upsell_rules.plugin.types import (
     Summary,
     UpsellType,
 )
+from upsell_rules.plugin.watchdog import LOADING, alive
 
 if TYPE_CHECKING:  # annotations only: the ruleset layer sits above this one
     from upsell_rules.ruleset.model import Ruleset
@@ -85,7 +95,12 @@ REGISTRATION_HOOKS: tuple[tuple[str, str, str], ...] = (
     ("upsell_rules_sinks", "sink", "sinks"),
 )
 
-T = TypeVar("T")
+
+
+def failure_text(exc: BaseException) -> str:
+    """``TypeError: message`` (the class name alone when the message is empty)."""
+    message = str(exc)
+    return f"{type(exc).__name__}: {message}" if message else type(exc).__name__
 
 
 @dataclass(frozen=True)
@@ -195,8 +210,12 @@ class Registry:
     info: dict[str, PluginInfo] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
     fatal: list[str] = field(default_factory=list)
+    #: Plugins left out because they are broken: name -> (origin, why).
+    failed: dict[str, tuple[str, str]] = field(default_factory=dict)
     #: Names blocked with ``-p no:NAME`` or the environment.
     disabled: list[str] = field(default_factory=list)
+    #: The plugin whose code is running while the registry is built (for the watchdog).
+    loading: str = ""
     manager: pluggy.PluginManager | None = None
 
     def provider(self, kind: str, name: str) -> str:
@@ -399,17 +418,23 @@ class _Loader:
                 "under this name; not loaded"
             )
             return False
+        alive()
         try:
             self.pm.register(plugin, name=name)
         except pluggy.PluginValidationError as exc:
-            registry.fatal.append(_validation_message(exc, name, plugin))
+            self.leave_out(name, info.origin, _validation_message(exc, name, plugin))
             return False
         except Exception as exc:
             location = _exception_location(exc, near)
-            registry.problems.append(
-                _located(location, f"plugin '{name}' could not be registered: "
-                                   f"{type(exc).__name__}: {exc}")
-            )
+            self.leave_out(name, info.origin, _located(
+                location, f"plugin '{name}' could not be registered: {failure_text(exc)}"
+            ))
+            return False
+        requirement = requirement_problem(info.distribution, FIRST_PARTY_DIST, __version__)
+        if requirement is not None and info.distribution != FIRST_PARTY_DIST:
+            self.pm.unregister(plugin)
+            self.leave_out(name, info.origin, f"plugin '{name}' is built for another "
+                                              f"version: {requirement}")
             return False
         info.hooks = sorted(
             caller.name for caller in (self.pm.get_hookcallers(plugin) or [])
@@ -422,10 +447,20 @@ class _Loader:
 
     def import_failed(self, name: str, what: str, exc: BaseException, near: str) -> None:
         location = _exception_location(exc, near)
-        self.registry.problems.append(
-            _located(location, f"plugin '{name}' ({what}) failed to load: "
-                               f"{type(exc).__name__}: {exc}")
-        )
+        self.leave_out(name, what, _located(
+            location, f"plugin '{name}' ({what}) failed to load: {failure_text(exc)}"
+        ))
+
+    def leave_out(self, name: str, origin: str, message: str) -> None:
+        """Record that plugin ``name`` is left out, and why (one located line)."""
+        registry = self.registry
+        registry.problems.append(message)
+        registry.failed.setdefault(name, (origin, message))
+        registry.info.pop(name, None)
+        registry.plugins.pop(name, None)
+        plugin = self.pm.get_plugin(name)
+        if plugin is not None:
+            self.pm.unregister(plugin)
 
     # the kinds of plugins
 
@@ -453,6 +488,7 @@ class _Loader:
 
     def load_module(self, module_name: str, origin: str) -> None:
         near = _package_dir(module_name)
+        LOADING[module_name] = module_name
         try:
             module = importlib.import_module(module_name)
         except Exception as exc:  # a broken plugin must not take the others down
@@ -485,6 +521,7 @@ class _Loader:
         module = importlib.util.module_from_spec(spec)
         sys.modules[module_name] = module
         near = os.path.dirname(os.path.abspath(path))
+        LOADING[module_name] = name
         try:
             spec.loader.exec_module(module)
         except Exception as exc:
@@ -501,6 +538,7 @@ class _Loader:
         if self.pm.has_plugin(entry.name) or self.pm.is_blocked(entry.name):
             return
         near = _package_dir(entry.value)
+        LOADING[entry.module] = entry.name
         try:
             plugin = entry.load()
         except Exception as exc:
@@ -536,28 +574,32 @@ class _Loader:
         """Every implemented hook must exist: a misspelling is one located, fatal error."""
         registry = self.registry
         spec_names = [name for name in dir(hookspecs) if name.startswith(HOOK_PREFIX)]
-        reported = False
+        unknown: list[tuple[str, str]] = []
         for name, caller in sorted(vars(self.pm.hook).items()):
             if not isinstance(caller, pluggy.HookCaller) or caller.has_spec():
                 continue
             for impl in caller.get_hookimpls():
                 if impl.optionalhook:
                     continue
-                reported = True
-                registry.fatal.append(
-                    _located(
-                        _code_location(impl.function),
-                        f"plugin '{impl.plugin_name}' implements unknown hook "
-                        f"'{name}'{_did_you_mean(name, spec_names)}",
-                    )
-                )
+                unknown.append((impl.plugin_name, _located(
+                    _code_location(impl.function),
+                    f"plugin '{impl.plugin_name}' implements unknown hook "
+                    f"'{name}'{_did_you_mean(name, spec_names)} (a misspelling, or a hook "
+                    "of another upsell-rules version); the plugin is left out",
+                )))
+        for plugin_name, message in unknown:
+            info = registry.info.get(plugin_name)
+            origin = info.origin if info is not None else "?"
+            if plugin_name in registry.failed:
+                registry.problems.append(message)
+            else:
+                self.leave_out(plugin_name, origin, message)
         try:
             self.pm.check_pending()
         except pluggy.PluginValidationError as exc:
-            if not reported:
-                culprit = getattr(exc, "plugin", None)
-                label = self.pm.get_name(culprit) if culprit is not None else None
-                registry.fatal.append(f"plugin '{label or '?'}': {exc}")
+            culprit = getattr(exc, "plugin", None)
+            label = self.pm.get_name(culprit) if culprit is not None else None
+            registry.fatal.append(f"plugin '{label or '?'}': {exc}")
 
     def check_disabled(self) -> None:
         known = {e.name for e in self.entry_points} | set(self.registry.info)
@@ -584,134 +626,6 @@ def _validation_message(exc: pluggy.PluginValidationError, name: str, plugin: ob
     return _located(location or _code_location(plugin), f"plugin '{name}'{hook} wrongly: {reason}")
 
 
-def _collect(pm: pluggy.PluginManager, hook_name: str, kind: str, target: dict[str, T],
-             registry: Registry, defaults: set[tuple[str, str]]) -> None:
-    hook: pluggy.HookCaller = getattr(pm.hook, hook_name)
-    # Call each implementation on its own: we know who registered what, and a plugin
-    # that raises is reported without losing the others. This is pluggy's call order:
-    # tryfirst, then normal, then trylast (defaults) implementations.
-    for impl in reversed(hook.get_hookimpls()):
-        plugin_name = impl.plugin_name
-        is_default = bool(impl.trylast)
-
-        def register(item: T, _plugin: str = plugin_name, _default: bool = is_default) -> None:
-            name = getattr(item, "name", None)
-            if not isinstance(name, str) or not name:
-                registry.problems.append(f"plugin '{_plugin}' registered a {kind} without a name")
-                return
-            if name in target:
-                other = registry.providers[(kind, name)]
-                if _default and (kind, name) not in defaults:
-                    # A default (trylast) loses to a plugin's own version, quietly.
-                    note = f"{kind} '{name}' (overridden by plugin '{other}')"
-                    info = registry.info.get(_plugin)
-                    if info is not None:
-                        info.overridden.append(note)
-                    return
-                if other == _plugin:
-                    registry.problems.append(
-                        f"plugin '{_plugin}' registered {kind} '{name}' twice"
-                    )
-                    return
-                registry.problems.append(
-                    f"{kind} '{name}' is registered twice: by plugin '{other}' and by "
-                    f"plugin '{_plugin}'"
-                )
-                return
-            if isinstance(item, Function):
-                item = dataclasses.replace(item, plugin=_plugin)
-            target[name] = item
-            registry.providers[(kind, name)] = _plugin
-            if _default:
-                defaults.add((kind, name))
-            info = registry.info.get(_plugin)
-            if info is not None:
-                info.provides.setdefault(kind, []).append(name)
-
-        try:
-            impl.function(*(register for _ in impl.argnames))
-        except Exception as exc:
-            registry.problems.append(
-                _located(
-                    _exception_location(exc, _source_dir(impl.function)),
-                    f"plugin '{plugin_name}' failed in {hook_name}: {type(exc).__name__}: {exc}",
-                )
-            )
-
-
-def build_registry(
-    extra_plugins: Iterable[ModuleType | object] = (),
-    *,
-    selection: PluginSelection | None = None,
-) -> Registry:
-    """Load the built-ins, the selected plugins, ``extra_plugins`` and every installed
-    plugin; collect what their registration hooks provide.
-
-    ``selection`` says which plugins to add or leave out (``-p``, ``--plugin``, the
-    environment); without it every installed plugin loads and nothing else. Problems
-    never raise: they are listed in ``problems`` and ``fatal``.
-    """
-    selection = selection or PluginSelection()
-    registry = Registry()
-    loader = _Loader(registry, selection)
-    for name in selection.disabled:
-        if name in (BUILTIN_NAME, "builtin", *CORE_PLUGINS):
-            registry.problems.append(
-                f"the core plugins ({', '.join(CORE_PLUGINS)}) cannot be disabled "
-                f"(-p no:{name} ignored)"
-            )
-            continue
-        loader.pm.set_blocked(name)
-        registry.disabled.append(name)
-    loader.load_core()
-    for request in selection.requests:
-        loader.load_request(request)
-    by_value = {entry.value: entry.name for entry in loader.entry_points}
-    for index, plugin in enumerate(extra_plugins):
-        name = getattr(plugin, "__name__", None) or f"extra-{index}"
-        # An installed plugin passed in again (the test kit) keeps its entry-point name.
-        name = by_value.get(name, name)
-        info = PluginInfo(name, ORIGIN_PASSED, str(getattr(plugin, "__version__", "") or ""),
-                          module=name)
-        loader.register(plugin, name, info)
-    loader.load_entry_points()
-    loader.check_disabled()
-    loader.check_hooks()
-    defaults: set[tuple[str, str]] = set()
-    for hook_name, kind, attribute in REGISTRATION_HOOKS:
-        _collect(loader.pm, hook_name, kind, getattr(registry, attribute), registry, defaults)
-    return registry
-
-
-_DEFAULT: Registry | None = None
-_SELECTION: PluginSelection | None = None
-
-
-def configure_default_registry(selection: PluginSelection | None) -> None:
-    """Set the plugins the process-wide registry adds or leaves out (the CLI calls this
-    with ``-p`` / ``--plugin``); the registry is rebuilt on next use."""
-    global _DEFAULT, _SELECTION
-    if selection != _SELECTION:
-        _SELECTION = selection
-        _DEFAULT = None
-
-
-def default_registry() -> Registry:
-    """The registry of installed plugins plus the configured and environment selection,
-    built once per process."""
-    global _DEFAULT
-    if _DEFAULT is None:
-        _DEFAULT = build_registry(selection=PluginSelection.from_env().merged(_SELECTION))
-    return _DEFAULT
-
-
-def reset_default_registry() -> None:
-    """Forget the cached registry and any configured selection (tests use this)."""
-    global _DEFAULT, _SELECTION
-    _DEFAULT = None
-    _SELECTION = None
-
-
 __all__ = [
     "BUILTIN_NAME",
     "CORE_PLUGINS",
@@ -723,8 +637,4 @@ __all__ = [
     "PluginRequest",
     "PluginSelection",
     "Registry",
-    "build_registry",
-    "configure_default_registry",
-    "default_registry",
-    "reset_default_registry",
 ]

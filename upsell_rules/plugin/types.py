@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Literal, get_args
 
+# Re-exported: a plugin builds RawRecord locations and reports bad rows with these, and
+# needs nothing but this module and hookspecs.
 from upsell_rules.errors import Location, RecordError
 
 #: The value types a signal can have. Lists hold values of the named element type.
@@ -107,6 +109,21 @@ class Source:
     instead; the core then calls ``read_with_context(path, context)`` and never
     ``read``. ``options`` declares what the ruleset's ``sources.<name>`` section may set
     (``validate`` checks it).
+
+    ``--data NAME:VALUE`` hands ``VALUE`` to the source unchanged (a path, a URL, an
+    account id of an API): the core checks nothing, the source validates it and raises
+    :class:`~upsell_rules.errors.InputError` with a clear message when it cannot use it.
+
+    ``byte_ranges`` declares that the source's files can be cut at line ends and each
+    part read on its own with the same results, so ``dry-run --jobs N`` lets worker
+    processes read parts of a large file: ``"lines"`` (one record per line, as JSON
+    Lines) or ``"csv"`` (a header row, then one record per row; a file with a quote or
+    a carriage return is read in one process, as a quoted cell may span lines).
+
+    What happens when ``read`` misbehaves: an exception before the first record stops
+    the run (exit 2, naming the plugin); an exception later keeps the records already
+    read and reports one error saying where the source stopped; an item that is not a
+    :class:`RawRecord` or :class:`~upsell_rules.errors.RecordError` is one failed record.
     """
 
     name: str
@@ -118,6 +135,7 @@ class Source:
     read_with_context: (
         Callable[[str, SourceContext], Iterator[RawRecord | RecordError]] | None
     ) = None
+    byte_ranges: Literal["", "lines", "csv"] = ""
 
 
 #: A compiled derivation: reads the account's signals (already coerced and derived so
@@ -158,7 +176,18 @@ class UpsellType:
 
     ``describe(signals)`` returns a one-line, number-grounded summary of the account's
     situation for this upsell type (used when a trigger has no evidence template of its
-    own), or ``None`` when the signals it needs are missing.
+    own), or ``None`` when the signals it needs are missing. ``signals`` holds the
+    account's inputs, derived signals and constants, plus ``"_as_of"``: the evaluation
+    date (a :class:`datetime.date`). An exception, or a value that is not text or
+    ``None``, fails that account only, naming the plugin.
+
+    The type's defaults, used by a play that names it (``upsell_type: seat``) and
+    leaves the matching key out: ``default_window`` (the play's ``window``),
+    ``default_owner`` (its ``owner``: an owner rule set of the ruleset),
+    ``default_opening`` (its ``message``, a template) and ``frame`` (its ``frame``).
+    ``trigger_hint`` is the condition a ruleset usually triggers this type on (shown
+    by ``upsell-rules plugins``; nothing evaluates it). ``title`` and ``description``
+    appear in ``explain``, the queue and the HTML report.
     """
 
     name: str
@@ -167,6 +196,9 @@ class UpsellType:
     description: str = ""
     default_window: str = ""
     describe: Callable[[Mapping[str, Any]], str | None] | None = None
+    default_owner: str = ""
+    default_opening: str = ""
+    trigger_hint: str = ""
 
 
 @dataclass(frozen=True)
@@ -296,7 +328,9 @@ class Engine:
 
     ``prepare(conditions, types)`` is called once per ruleset load and returns the
     per-account predicate. ``available()`` returns ``None`` when the engine can run here,
-    or a one-line reason why it cannot.
+    or a one-line reason why it cannot. ``parallel_safe`` is ``False`` for an engine
+    whose prepared state must not be copied into forked worker processes (a C
+    extension's sessions): ``--jobs`` then decides everything in one process.
     """
 
     name: str
@@ -305,6 +339,7 @@ class Engine:
     #: ``Any`` here because the condition language is a layer above the plugin contract).
     prepare: Callable[[Sequence[Any], Mapping[str, str]], Predicate]
     available: Callable[[], str | None] = lambda: None
+    parallel_safe: bool = True
 
 
 @dataclass
@@ -326,3 +361,29 @@ class Summary:
         bands = ", ".join(f"{k} {v}" for k, v in self.bands.items())
         text = f"read {self.read}, decided {self.decided}, failed {self.failed}"
         return f"{text} ({bands})" if bands else text
+
+
+__all__ = [
+    "SIGNAL_TYPES",
+    "DeliveryReport",
+    "DeliveryResult",
+    "DeliveryStatus",
+    "Derivation",
+    "DeriveFn",
+    "Engine",
+    "FieldSpec",
+    "Function",
+    "Location",
+    "ParamKind",
+    "ParamSpec",
+    "Predicate",
+    "RawRecord",
+    "RecordError",
+    "SignalType",
+    "Sink",
+    "SinkContext",
+    "Source",
+    "SourceContext",
+    "Summary",
+    "UpsellType",
+]

@@ -25,19 +25,39 @@ from __future__ import annotations
 import signal
 import threading
 import time
+import weakref
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from types import FrameType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from upsell_rules import limits
 from upsell_rules.errors import PluginError, PluginTimeout
-from upsell_rules.plugin.registry import Registry
 
 #: Attributes of registered objects that hold a plugin's code.
 _CODE_ATTRIBUTES = (
     "read", "read_with_context", "matches", "build", "call", "describe", "prepare", "deliver",
 )
+
+if TYPE_CHECKING:
+    from upsell_rules.plugin.registry import Registry
+
+#: Module name -> plugin name of every plugin module being (or once) imported, so the
+#: watchdog can name a plugin that hangs while it is imported (the loader fills it).
+LOADING: dict[str, str] = {}
+
+
+def _no_registry() -> Registry | None:
+    return None
+
+
+_registry_source: Callable[[], Registry | None] = _no_registry
+
+
+def set_registry_source(source: Callable[[], Registry | None]) -> None:
+    """Tell the watchdog how to find the registry in use (the registry builder does)."""
+    global _registry_source
+    _registry_source = source
 
 
 def plugin_packages(registry: Registry) -> dict[str, str]:
@@ -62,6 +82,16 @@ def plugin_packages(registry: Registry) -> dict[str, str]:
         item = table.get(name) if table is not None else None
         for attribute in _CODE_ATTRIBUTES:
             add(getattr(getattr(item, attribute, None), "__module__", None), plugin)
+    return packages
+
+
+def current_packages() -> dict[str, str]:
+    """:func:`plugin_packages` of the registry in use (or being built), plus every
+    plugin module being imported: what a command-wide watchdog blames."""
+    packages = {module: plugin for module, plugin in LOADING.items() if module}
+    registry = _registry_source()
+    if registry is not None:
+        packages.update(plugin_packages(registry))
     return packages
 
 
@@ -97,25 +127,79 @@ def available() -> bool:
     return hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
 
 
+#: A process-wide progress counter: the core moves it as a run moves on (a record
+#: read, an account decided, a registration hook called), and a plugin doing long,
+#: legitimate work may move it too with :func:`alive`.
+PROGRESS = [0]
+#: How many budgets the current step may take (a sink delivering N decisions gets N).
+_ALLOWANCE = [1]
+
+
+#: Handlers of the watchdogs in effect, innermost last, and of those that have ended.
+_LIVE: list[Any] = []
+_ENDED: weakref.WeakSet[Any] = weakref.WeakSet()
+
+
+_RETUNE: list[Callable[[], None]] = []
+
+
+def retune() -> None:
+    """Re-read the budget of the watchdogs in effect (``--plugin-timeout`` was just read)."""
+    for rearm in list(_RETUNE):
+        rearm()
+
+
+def alive() -> None:
+    """Tell the watchdog the run is moving on (for a plugin doing long, real work)."""
+    PROGRESS[0] += 1
+
+
+def global_progress() -> int:
+    """The value of the process-wide progress counter."""
+    return PROGRESS[0]
+
+
+@contextmanager
+def allowance(budgets: int) -> Iterator[None]:
+    """Inside the block, a stall is reported only after ``budgets`` whole budgets (a
+    sink delivering many decisions, with no progress to show, gets one per decision)."""
+    previous = _ALLOWANCE[0]
+    _ALLOWANCE[0] = max(1, budgets)
+    try:
+        yield
+    finally:
+        _ALLOWANCE[0] = previous
+        alive()
+
+
 @contextmanager
 def watchdog(
-    budget: float,
+    budget: float | Callable[[], float],
     progress: Callable[[], int],
-    packages: Mapping[str, str],
+    packages: Mapping[str, str] | Callable[[], Mapping[str, str]],
     *,
     setting: str = "--plugin-timeout",
+    tick: float | None = None,
 ) -> Iterator[None]:
     """Inside the block, raise :class:`PluginTimeout` when a plugin stalls for ``budget`` s.
 
     ``progress()`` must change whenever the run moves on (it is read only at ticks).
     ``packages`` maps module names to plugin names (:func:`plugin_packages`). A budget
     of 0 (or less), or a place where the watchdog cannot work (:func:`available`),
-    makes this a no-op.
+    makes this a no-op. ``budget`` and ``packages`` may be functions, read at each tick
+    (a command learns its ``--plugin-timeout`` and loads its plugins after the watchdog
+    is armed): the timer then ticks ``tick`` seconds apart, or a quarter of the budget
+    when that is shorter, and :func:`retune` adjusts it when the budget changes.
     """
-    if budget <= 0 or not available():
+    initial = budget() if callable(budget) else budget
+    if (initial <= 0 and not callable(budget)) or not available():
         yield
         return
-    tick = max(budget / 4, 0.01)
+    def interval_for(limit: float) -> float:
+        quarter = max(limit / 4, 0.01) if limit > 0 else 1.0
+        return min(quarter, tick) if tick is not None else quarter
+
+    current_tick = interval_for(initial)
     last = progress()
     moved_at = time.monotonic()
 
@@ -126,27 +210,48 @@ def watchdog(
         if current != last:
             last, moved_at = current, now
             return
-        if now - moved_at < budget:
+        limit = budget() if callable(budget) else budget
+        if limit <= 0 or now - moved_at < limit * _ALLOWANCE[0]:
             return
-        culprit = _blame(frame, packages)
+        culprit = _blame(frame, packages() if callable(packages) else packages)
         if culprit is not None:
+            moved_at = now  # a caller that carries on gets a whole budget again
             raise PluginTimeout(
-                f"{culprit} made no progress for {budget:g} s and was stopped; if it is "
+                f"{culprit} made no progress for {limit:g} s and was stopped; if it is "
                 f"only slow, raise {setting} (0 turns the check off)"
             )
 
     previous = signal.signal(signal.SIGALRM, on_tick)
     started = time.monotonic()
-    delay, interval = signal.setitimer(signal.ITIMER_REAL, tick, tick)
+    delay, interval = signal.setitimer(signal.ITIMER_REAL, current_tick, current_tick)
+    _LIVE.append(on_tick)
+
+    def rearm() -> None:
+        nonlocal current_tick
+        wanted = interval_for(budget() if callable(budget) else budget)
+        if _LIVE and _LIVE[-1] is on_tick and wanted != current_tick:
+            current_tick = wanted
+            signal.setitimer(signal.ITIMER_REAL, wanted, wanted)
+
+    _RETUNE.append(rearm)
     try:
         yield
     finally:
-        signal.setitimer(signal.ITIMER_REAL, 0, 0)
-        signal.signal(signal.SIGALRM, previous)
-        if delay:
-            # Someone else's alarm (a test runner's timeout, say) was pending: re-arm it.
-            remaining = max(delay - (time.monotonic() - started), 0.001)
-            signal.setitimer(signal.ITIMER_REAL, remaining, interval)
+        _RETUNE.remove(rearm)
+        _LIVE.remove(on_tick)
+        if previous in _ENDED:
+            # The watchdog around this one ended first (a generator closed late, at
+            # exit): it already disarmed the timer and put its own handler back.
+            pass
+        else:
+            signal.setitimer(signal.ITIMER_REAL, 0, 0)
+            signal.signal(signal.SIGALRM, previous)
+            if delay:
+                # Someone else's alarm (a test runner's timeout, an outer watchdog) was
+                # pending: re-arm it.
+                remaining = max(delay - (time.monotonic() - started), 0.001)
+                signal.setitimer(signal.ITIMER_REAL, remaining, interval)
+        _ENDED.add(on_tick)
 
 
 _WORKER_PACKAGES: dict[int, dict[str, str]] = {}

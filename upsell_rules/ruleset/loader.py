@@ -17,7 +17,8 @@ from upsell_rules.errors import Diagnostic, RulesetError
 from upsell_rules.expr.check import check, did_you_mean
 from upsell_rules.expr.nodes import names_in
 from upsell_rules.expr.parser import ExprSyntaxError, parse
-from upsell_rules.plugin.registry import Registry, default_registry
+from upsell_rules.plugin.build import default_registry
+from upsell_rules.plugin.registry import Registry
 from upsell_rules.plugin.types import ParamSpec
 from upsell_rules.ruleset.memory import build_memory
 from upsell_rules.ruleset.model import (
@@ -44,6 +45,7 @@ from upsell_rules.ruleset.templates import (
     constants_overflow,
     parse_template,
 )
+from upsell_rules.ruleset.type_defaults import default_template, default_text, play_type
 from upsell_rules.ruleset.yamlload import Path, YamlDocument, checked_text, load_yaml, value_at
 
 _WORDS = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -122,7 +124,7 @@ class _Builder:
                 )
             )
             return None
-        known = [*self.types, *self.constants, *DECISION_NAMES]
+        known = self.known_names()
         for name in template.names:
             if name not in known:
                 offset = text.find("{" + name)
@@ -151,6 +153,10 @@ class _Builder:
                 f"the limit of {MAX_RENDERED:,} (see docs/security.md)",
             ))
         return template
+
+    def known_names(self) -> list[str]:
+        """The names a template may use: signals, constants and decision fields."""
+        return [*self.types, *self.constants, *DECISION_NAMES]
 
     def check_ref(
         self, path: Path, value: Any, known: dict[str, Any], code: str, what: str
@@ -576,11 +582,29 @@ class _Builder:
             if not isinstance(spec, dict):
                 continue
             path: Path = ("plays", name)
-            owner = spec.get("owner", default_owner)
+            # Keys the play leaves out come from the upsell type it names, if any.
+            kind = play_type(self, path, spec)
+            owner = spec.get("owner", default_text(kind, "owner") or default_owner)
             if "owner" in spec:
                 self.check_ref((*path, "owner"), owner, owners, "E132", "owner rule set")
-            window = self.template((*path, "window"))
-            message = self.template((*path, "message")) if "message" in spec else None
+            elif kind is not None and kind.default_owner and owner not in owners:
+                self.add((*path, "upsell_type"), "E132",
+                         f"plays.{name}: upsell type '{kind.name}' gives the owner rule set "
+                         f"'{owner}', which this ruleset has not; write owner: in the play")
+            if "window" in spec:
+                window = self.template((*path, "window"))
+            elif kind is not None and default_text(kind, "window"):
+                window = default_template(self, path, kind, "window")
+            else:
+                window = None
+                if kind is not None or "upsell_type" not in spec:
+                    self.add(path, "E010", f"plays.{name}: missing required key 'window'"
+                             + (f" (upsell type '{kind.name}' gives no default window)"
+                                if kind is not None else ""))
+            if "message" in spec:
+                message = self.template((*path, "message"))
+            else:
+                message = default_template(self, path, kind, "message") if kind else None
             plays[name] = Play(
                 name,
                 str(spec.get("title", name)),
@@ -635,11 +659,14 @@ class _Builder:
         for index, name in enumerate(self.data.get("plugins") or []):
             if not isinstance(name, str) or name in self.registry.plugins:
                 continue
+            failed = getattr(self.registry, "failed", {}).get(name)
             if name in self.registry.disabled:
                 why = (
                     "which is disabled for this run (remove -p no:NAME or its entry in "
                     "UPSELL_RULES_DISABLE_PLUGINS)"
                 )
+            elif failed is not None:
+                why = f"which is installed but was left out because it is broken: {failed[1]}"
             else:
                 why = (
                     "which is not installed (pip install the package that provides it, or "

@@ -19,6 +19,7 @@ from typing import Any
 
 from upsell_rules.engine.evaluate import Evaluator
 from upsell_rules.engine.explain import Check, explain
+from upsell_rules.errors import PluginError, RecordError
 from upsell_rules.io.records import Account
 from upsell_rules.ruleset.model import Ruleset
 from upsell_rules.safetext import markdown_code, markdown_text
@@ -347,6 +348,8 @@ class DiffResult:
     changed: list[AccountChange] = field(default_factory=list)
     accounts: int = 0
     score_only: int = 0
+    #: Accounts a plugin failed on; they are not compared.
+    failed: list[RecordError] = field(default_factory=list)
 
     def totals(self) -> tuple[dict[str, int], dict[str, int]]:
         """Accounts per band before and after."""
@@ -406,8 +409,14 @@ def compare_rulesets(
         matrix={b: dict.fromkeys(bands, 0) for b in bands},
     )
     for account in accounts:
-        a = old.decide(account, as_of)
-        b = new.decide(account, as_of)
+        try:
+            a = old.decide(account, as_of)
+            b = new.decide(account, as_of)
+        except PluginError as exc:  # costs this account only, as in dry-run
+            result.failed.append(
+                RecordError(account.location, str(exc), account_id=account.account_id)
+            )
+            continue
         result.accounts += 1
         result.matrix[a["band"]][b["band"]] += 1
         if a["band"] != b["band"] or a["blocked"] != b["blocked"]:

@@ -53,7 +53,8 @@ def make_registry(
     With ``strict`` any load problem raises :class:`PluginLoadError` listing every
     problem, each naming its plugin, so a test fails where the plugin is broken.
     """
-    from upsell_rules.plugin.registry import PluginSelection, build_registry
+    from upsell_rules.plugin.build import build_registry
+    from upsell_rules.plugin.registry import PluginSelection
 
     selection = PluginSelection(disabled=tuple(disable), autoload=installed)
     registry = build_registry(plugins, selection=selection)
