@@ -124,7 +124,11 @@ class FastPath:
 
     ``take``: ``v`` is already the typed value. ``guard`` / ``make``: when ``guard``
     holds, ``make`` is the typed value (or raises ``ValueError``: then the slow way).
-    ``item``: ``take`` for an item of a list of this type, when it differs. Names
+    ``item``: ``take`` for an item of a list of this type, when it differs.
+    ``in_record``: the compiled record coercer uses ``guard`` / ``make`` too (otherwise
+    such a value sends the record to the general loop: digit strings come from CSV
+    cells, and a CSV record nearly always has a value that needs the loop anyway, so
+    converting them in the straight line first would do the work twice). Names
     available: ``M`` (the float range), ``fromiso`` (:meth:`date.fromisoformat`).
     """
 
@@ -132,6 +136,7 @@ class FastPath:
     guard: str = ""
     make: str = ""
     item: str = ""
+    in_record: bool = False
 
 
 _DIGITS = "type(v) is str and v.isdigit() and v.isascii() and len(v) < 300"
@@ -154,7 +159,7 @@ FAST_PATHS: dict[str, FastPath] = {
     # YYYY-MM-DD: ten characters with dashes at 4 and 7. fromisoformat reads ASCII digits
     # only and its other ten-character form (2026-W45-1) has no dash at 7.
     "date": FastPath(take="False", guard="type(v) is str and len(v) == 10 and v[4] == '-' == v[7]",
-                     make="fromiso(v)"),
+                     make="fromiso(v)", in_record=True),
 }
 
 _NAMESPACE: dict[str, Any] = {
@@ -167,11 +172,12 @@ _NAMESPACE: dict[str, Any] = {
 
 
 def _branches(
-    path: FastPath, take: str, store: Callable[[str], str], fail: str, indent: str
+    path: FastPath, take: str, store: Callable[[str], str], fail: str, indent: str,
+    guard: bool = True,
 ) -> list[str]:
     """Source for one value ``v``: ``store(expression)`` of the typed value, or ``fail``."""
     lines = [f"{indent}if {take}:", f"{indent}    {store('v')}"]
-    if path.guard:
+    if path.guard and guard:
         lines += [f"{indent}elif {path.guard}:", f"{indent}    try:",
                   f"{indent}        {store(path.make)}", f"{indent}    except ValueError:",
                   f"{indent}        {fail}"]
@@ -315,7 +321,7 @@ def compile_coercer(types: Mapping[str, str]) -> Any:
         if path is not None:
             # The scalar path inline; a value it does not take sends the record the slow way.
             lines += _branches(path, path.take, functools.partial("out[{}] = {}".format, key),
-                               "return None", "        ")
+                               "return None", "        ", guard=path.in_record)
         else:
             namespace[f"f{index}"] = _FAST.get(kind, always_slow)
             lines += [f"        c = f{index}(v)", "        if c is SLOW:",

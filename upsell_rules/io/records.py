@@ -294,7 +294,7 @@ class AccountReader:
             raw = source.read_with_context(target, self.context(source))
         else:
             raw = source.read(target)
-        mapping = self.mapping_for(source)
+        mapping = self.mapping_for(source) or None  # tested once, not per record
         seen: MutableMapping[str, Location] = FirstSeen()
         for item in self._limited(path, raw):
             if isinstance(item, RecordError):
