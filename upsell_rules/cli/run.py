@@ -31,6 +31,7 @@ from upsell_rules.errors import (
     UpsellRulesError,
 )
 from upsell_rules.io.delivery import SinkConfigError, SinkTarget, deliver, resolve_sinks
+from upsell_rules.io.queue import did_you_mean, status_of
 from upsell_rules.io.records import Account, AccountReader
 from upsell_rules.plugin.types import DeliveryReport
 
@@ -98,7 +99,14 @@ def render_report(
     "bands",
     multiple=True,
     metavar="BAND",
-    help="Deliver only decisions in this band (e.g. act_now). Repeatable.",
+    help="Deliver only decisions in this band (e.g. act_now). Repeatable. Blocked "
+    "accounts keep their band: add --ready-only to leave them out.",
+)
+@click.option(
+    "--ready-only",
+    is_flag=True,
+    help="Deliver only accounts outreach can start on now: not blocked and with no step "
+    "to prepare first.",
 )
 @click.option(
     "--format",
@@ -115,6 +123,7 @@ def run_command(
     as_of: date | None,
     sinks: tuple[str, ...],
     bands: tuple[str, ...],
+    ready_only: bool,
     fmt: str,
     engine: str,
 ) -> None:
@@ -140,7 +149,8 @@ def run_command(
     unknown = [b for b in bands if b not in band_ids]
     if unknown:
         click.echo(
-            f"upsell-rules: error: --band {unknown[0]}: not a band of {rules.name} "
+            f"upsell-rules: error: --band {unknown[0]}: not a band of {rules.name}"
+            f"{did_you_mean(unknown[0], sorted(band_ids))} "
             f"(bands: {', '.join(b.id for b in rules.bands)})",
             err=True,
         )
@@ -181,7 +191,11 @@ def run_command(
 
     outcomes: list[tuple[SinkTarget, DeliveryReport]] = []
     for target in targets:
-        chosen = [d for d in decisions if target.wants(d) and (not bands or d["band"] in bands)]
+        chosen = [
+            d for d in decisions
+            if target.wants(d) and (not bands or d["band"] in bands)
+            and (not ready_only or status_of(d) in ("ready", "-"))
+        ]
         outcomes.append((target, deliver(target, chosen, evaluator.identity, when)))
 
     stdout_used = any(t.sink.name == "stdout" for t in targets)
