@@ -24,8 +24,9 @@ from upsell_rules.cli.common import (
     run_guard,
 )
 from upsell_rules.engine.evaluate import Evaluator
-from upsell_rules.engine.explain import Check, Explanation, explain
+from upsell_rules.engine.explain import Check, Explanation, arithmetic_lines, explain
 from upsell_rules.errors import InputError, PluginTimeout, RecordError, UpsellRulesError
+from upsell_rules.io.queue import prep_steps
 from upsell_rules.io.records import Account, AccountReader
 from upsell_rules.ruleset.templates import format_value
 
@@ -62,7 +63,7 @@ def _check_lines(check: Check, label: str) -> list[str]:
     return lines
 
 
-def render_text(ex: Explanation, ruleset_label: str) -> str:
+def render_text(ex: Explanation, ruleset_label: str, scale: float = 10) -> str:
     """The human-readable explanation."""
     d = ex.decision
     action = d["action"]
@@ -78,7 +79,15 @@ def render_text(ex: Explanation, ruleset_label: str) -> str:
         f"window: {action['window']}",
     ]
     if action.get("prepare"):
-        out.append(f"Before outreach: {', '.join(action['prepare'])}")
+        out.append(f"Before outreach: {', '.join(prep_steps(d))}")
+    if ex.clearings:
+        out += ["", "When it clears (if only the calendar moves):"]
+        out += [f"  {c.sentence()}" for c in ex.clearings]
+    if ex.arithmetic:
+        out += ["", "How the score adds up:"]
+        out += [f"  {line}" for line in arithmetic_lines(ex.arithmetic, scale, d["raw_score"])]
+        if d["capped_at"] is not None:
+            out.append(f"  capped at {d['capped_at']:g}")
     out += ["", "Category scores:"]
     categories: dict[str, list[Check]] = {}
     for check in ex.checks:
@@ -200,5 +209,5 @@ def explain_command(
     if fmt == "json":
         click.echo(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
     else:
-        click.echo(render_text(result, f"{rules.name} {rules.version}"), nl=False)
+        click.echo(render_text(result, f"{rules.name} {rules.version}", rules.scale), nl=False)
     raise SystemExit(EXIT_OK)
