@@ -156,7 +156,7 @@ def test_short_help_flag() -> None:
 def test_help_example_is_copy_pasteable() -> None:
     lines = [line.strip() for line in run("--help").stdout.splitlines()]
     assert (
-        "upsell-rules dry-run rulesets/upsell_timing.yaml --data samples/accounts.csv "
+        "upsell-rules dry-run upsell_timing --data samples/accounts.csv "
         "--as-of 2026-11-02" in lines
     )
 

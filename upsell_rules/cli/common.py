@@ -17,6 +17,7 @@ from typing import Any, TextIO, TypeVar
 import click
 
 from upsell_rules import limits
+from upsell_rules.cli.bundled_names import RulesetPath, resolve_data_path
 from upsell_rules.errors import Diagnostic, RulesetError
 from upsell_rules.plugin.registry import Registry, default_registry
 from upsell_rules.ruleset.loader import check_ruleset
@@ -72,7 +73,8 @@ class DataInput(click.ParamType):
         text = str(value)
         match = self._PREFIX.match(text)
         if match is None:
-            return str(self._FILE.convert(text, param, ctx))
+            bundled = resolve_data_path(text)
+            return bundled or str(self._FILE.convert(text, param, ctx))
         rest = match.group(2)
         if "://" not in text and ":" not in rest and not os.path.exists(rest):
             self.fail(f"{rest!r} (in {text!r}) does not exist.", param, ctx)
@@ -122,7 +124,7 @@ def engine_option(func: F) -> F:
 
 def ruleset_argument(func: F) -> F:
     """The RULESET argument."""
-    return click.argument("ruleset", type=click.Path(exists=True, dir_okay=False))(func)
+    return click.argument("ruleset", type=RulesetPath())(func)
 
 
 def resolve_as_of(value: date | None) -> date:

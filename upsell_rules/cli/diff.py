@@ -8,6 +8,7 @@ from datetime import date
 
 import click
 
+from upsell_rules.cli.bundled_names import RulesetPath
 from upsell_rules.cli.common import (
     EXIT_FINDINGS,
     EXIT_OK,
@@ -85,7 +86,7 @@ def _accounts(reader: AccountReader, data: str) -> tuple[list[Account], int]:
 
 @click.command("diff")
 @click.argument("rulesets", nargs=-1, required=True,
-                type=click.Path(exists=True, dir_okay=False))
+                type=RulesetPath())
 @data_option
 @as_of_option
 @click.option(
@@ -118,9 +119,11 @@ def diff_command(
     """Compare two versions of a ruleset on the accounts in --data.
 
     \b
-        upsell-rules diff OLD.yaml NEW.yaml --data accounts.csv
-        upsell-rules diff --git main RULESET.yaml --data accounts.csv
-        upsell-rules diff RULESET.yaml --data accounts.csv --set bands.act_now.min=65
+        upsell-rules diff upsell_timing expansion_triggers --data samples/accounts.csv
+        upsell-rules diff upsell_timing --data samples/accounts.csv --set bands.act_now.min=65
+
+    In a git repository, --git main RULESET.yaml compares the working copy with the
+    version committed on main.
 
     Shows what changed in the file, how many accounts move from each band to each other
     band, and every account whose band or blocked state changes, with the rules whose
