@@ -166,3 +166,22 @@ def test_run_ready_only_leaves_out_blocked_and_prep(tmp_path: Path,
 
 def test_every_default_column_has_a_header() -> None:
     assert len(set(DEFAULT_COLUMNS)) == len(DEFAULT_COLUMNS)
+
+
+def test_no_color_drops_bold_too(decisions: list[dict[str, Any]], capsys: pytest.CaptureFixture[str],
+                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    from upsell_rules.cli.dry_run import _rich_table
+
+    monkeypatch.setenv("FORCE_COLOR", "1")
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    _rich_table(decisions[:3], width=120)
+    assert "\x1b[1m" in capsys.readouterr().out  # a terminal gets bold and colour
+    monkeypatch.setenv("NO_COLOR", "1")
+    _rich_table(decisions[:3], width=120)
+    shown = capsys.readouterr().out
+    assert "\x1b[" not in shown and "ACC-" in shown
+
+
+def test_piped_tables_are_plain() -> None:
+    result = dry("--top", "3")
+    assert "\x1b[" not in result.stdout and "\u2502" not in result.stdout

@@ -22,6 +22,7 @@ from upsell_rules.cli.common import (
     resolve_as_of,
     set_option,
 )
+from upsell_rules.cli.progress import working
 from upsell_rules.engine.evaluate import Evaluator
 from upsell_rules.errors import InputError, RecordError, UpsellRulesError
 from upsell_rules.io.records import Account, AccountReader
@@ -165,15 +166,16 @@ def diff_command(
         raise _usage(str(exc)) from None
     before = old_doc.document.data if old_doc.document else {}
     after = new_doc.document.data if new_doc.document else {}
-    result = compare_rulesets(
-        old_eval,
-        new_eval,
-        accounts,
-        resolve_as_of(as_of),
-        structural_changes(before, after),
-        labels=labels,
-        data=data,
-    )
+    with working("deciding every account with both rulesets"):
+        result = compare_rulesets(
+            old_eval,
+            new_eval,
+            accounts,
+            resolve_as_of(as_of),
+            structural_changes(before, after),
+            labels=labels,
+            data=data,
+        )
     render = {"text": render_text, "json": render_json, "markdown": render_markdown}[fmt]
     click.echo(render(result), nl=False)
     raise SystemExit(EXIT_FINDINGS if failed else EXIT_OK)

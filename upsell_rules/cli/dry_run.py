@@ -218,7 +218,7 @@ def _view(
     show_default=True,
     help="Decide accounts in N worker processes (a large JSON Lines or CSV file is read "
     "by the workers, in byte ranges); output keeps the input order and is identical to a "
-    "one-process run.",
+    "one-process run. More than the CPU cores is usually slower (a note says so).",
 )
 @click.option(
     "--band", "bands", multiple=True, metavar="BAND",
@@ -284,6 +284,12 @@ def dry_run(
     rules = load_or_exit(ruleset, registry, parse_overrides(overrides))
     when = resolve_as_of(as_of)
     fmt = _format_for(fmt, output)
+    cpus = os.cpu_count() or 1
+    if jobs > cpus:
+        # More workers than cores only adds start-up and hand-over cost; the run still
+        # uses what was asked for (tests and benchmarks do it on purpose).
+        click.echo(f"upsell-rules: note: --jobs {jobs} is more than the {cpus} CPU core(s) "
+                   f"here, which is usually slower than --jobs {cpus}", err=True)
     view = _view(rules, bands, owners, statuses, top)
     try:
         picked = parse_columns(columns) if columns is not None else None
