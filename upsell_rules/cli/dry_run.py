@@ -160,6 +160,12 @@ def _rich_table(
         console.print(Text(line, style=style), soft_wrap=True)
 
 
+def _columns_env() -> int | None:
+    """The COLUMNS environment variable as a width, when it is a sensible number."""
+    text = os.environ.get("COLUMNS", "")
+    return int(text) if text.isdigit() and int(text) >= 20 else None
+
+
 #: ``-o`` file extensions and the format they mean when --format is not given.
 EXTENSION_FORMATS = {".csv": "csv", ".json": "json", ".jsonl": "jsonl", ".ndjson": "jsonl"}
 
@@ -327,8 +333,10 @@ def dry_run(
             if output is None and sys.stdout.isatty():
                 _rich_table(ordered, picked, width)
             else:
+                # Piped: as wide as it needs, unless COLUMNS (or --width) says otherwise.
+                fit_to = (width or _columns_env()) if output is None else width
                 with output_stream(output) as out:
-                    out.write("\n".join(queue_lines(ordered, width, picked)) + "\n")
+                    out.write("\n".join(queue_lines(ordered, fit_to, picked)) + "\n")
         elif fmt == "csv":
             ordered = view.apply(queue_order(list(decisions)))
             with output_stream(output) as out:

@@ -214,31 +214,57 @@ def fit(
 ) -> tuple[list[int], list[int]]:
     """Which columns (indexes into ``names``) to show and how wide, within ``width``.
 
-    Shortenable columns give way first (widest first, down to their floor); then,
-    unless ``keep_all``, whole columns go, least useful first. Columns that are never
-    shortened (ids, scores, bands) are never cut: a table that cannot fit overflows.
+    While optional columns (owner, role, types, window, prepare, rank) remain, text is
+    shortened only a little and the least useful optional column goes first; then the
+    core text columns (name, why, play) are shortened down to their floor, and only then
+    left out. Columns that are never shortened (ids, scores, bands) are never cut: a
+    table that cannot fit overflows. With ``keep_all`` (``--columns``) nothing is left
+    out.
     """
     natural = [max([len(name), *(len(r[i]) for r in rows)]) for i, name in enumerate(names)]
-    shown = [i for i, w in enumerate(natural) if not _empty(rows, i) or keep_all]
-    widths = list(natural)
+    shown = [i for i in range(len(names)) if keep_all or not _empty(rows, i)]
     if width is None:
-        return shown, widths
+        return shown, natural
     while True:
-        total = sum(widths[i] for i in shown) + len(GAP) * (len(shown) - 1)
-        over = total - width
-        if over <= 0:
+        optional = [i for i in shown if COLUMNS[names[i]].drop >= OPTIONAL_FROM]
+        soft = bool(optional) and not keep_all
+        widths = _shrink(names, natural, shown, width, soft)
+        if _total(widths, shown) <= width or keep_all:
             return shown, widths
-        shrinkable = [i for i in shown if widths[i] > _floor(names[i])]
-        if shrinkable:
-            widest = max(shrinkable, key=lambda i: (widths[i] - _floor(names[i]), -i))
-            room = widths[widest] - _floor(names[widest])
-            widths[widest] -= max(1, min(over, room, (room + 1) // 2))
-            continue
-        droppable = [i for i in shown if COLUMNS[names[i]].drop > 0]
-        if keep_all or not droppable:
+        droppable = optional or [i for i in shown if COLUMNS[names[i]].drop > 0]
+        if not droppable:
             return shown, widths
         shown.remove(max(droppable, key=lambda i: (COLUMNS[names[i]].drop, i)))
-        widths = [natural[i] if i in shown else w for i, w in enumerate(widths)]
+
+
+#: Columns with this drop rank or more are optional: they go before core text is cut hard.
+OPTIONAL_FROM = 4
+#: How much more than its floor a column keeps while optional columns can still go.
+SOFT_EXTRA = 8
+
+
+def _total(widths: Sequence[int], shown: Sequence[int]) -> int:
+    return sum(widths[i] for i in shown) + len(GAP) * (len(shown) - 1)
+
+
+def _shrink(
+    names: Sequence[str], natural: Sequence[int], shown: Sequence[int], width: int, soft: bool
+) -> list[int]:
+    """Shorten the widest shortenable columns first, down to their (soft) floor."""
+    widths = list(natural)
+
+    def floor(i: int) -> int:
+        hard = _floor(names[i])
+        return min(natural[i], hard + SOFT_EXTRA) if soft and hard < 10**9 else hard
+
+    while (over := _total(widths, shown) - width) > 0:
+        shrinkable = [i for i in shown if widths[i] > floor(i)]
+        if not shrinkable:
+            break
+        widest = max(shrinkable, key=lambda i: (widths[i] - floor(i), -i))
+        room = widths[widest] - floor(widest)
+        widths[widest] -= max(1, min(over, room, (room + 1) // 2))
+    return widths
 
 
 def _floor(name: str) -> int:
