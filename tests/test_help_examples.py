@@ -72,3 +72,15 @@ def test_an_unknown_name_lists_the_bundled_rulesets(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["validate", "upsell_timng"])
     assert result.exit_code == 2
     assert "bundled rulesets, usable by name: expansion_triggers, upsell_timing" in result.output
+
+
+def test_readme_paths_work_from_any_folder(tmp_path: Path) -> None:
+    """The README's ``rulesets/...`` and ``samples/...`` paths, after ``pip install``."""
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    done = subprocess.run(
+        [sys.executable, "-m", "upsell_rules", "explain", "rulesets/upsell_timing.yaml",
+         "--data", "samples/accounts.csv", "--as-of", "2026-11-02", "--account", "ACC-1012"],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("ACC-1012  Millbrook Veterinary")
