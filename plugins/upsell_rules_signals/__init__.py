@@ -15,14 +15,17 @@ from upsell_rules.plugin.types import Derivation, Function
 
 from .derivations import DERIVATIONS
 from .functions import FUNCTIONS
+from .readings import READINGS
 
-__all__ = ["DERIVATIONS", "FUNCTIONS", "upsell_rules_derivations", "upsell_rules_functions"]
+__all__ = [
+    "DERIVATIONS", "FUNCTIONS", "READINGS", "upsell_rules_derivations", "upsell_rules_functions"
+]
 
 
 @hookimpl(trylast=True)
 def upsell_rules_derivations(register: Callable[[Derivation], None]) -> None:
     """Register every bundled derivation."""
-    for derivation in DERIVATIONS:
+    for derivation in (*DERIVATIONS, *READINGS):
         register(derivation)
 
 

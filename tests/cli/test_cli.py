@@ -23,6 +23,7 @@ from typing import Any
 import pytest
 
 import upsell_rules
+from upsell_rules.io.formatters import queue_order
 
 ROOT = Path(__file__).resolve().parents[2]
 RULESET = "rulesets/upsell_timing.yaml"
@@ -155,7 +156,7 @@ def test_short_help_flag() -> None:
 def test_help_example_is_copy_pasteable() -> None:
     lines = [line.strip() for line in run("--help").stdout.splitlines()]
     assert (
-        "upsell-rules dry-run rulesets/upsell_timing.yaml --data samples/accounts.csv "
+        "upsell-rules dry-run upsell_timing --data samples/accounts.csv "
         "--as-of 2026-11-02" in lines
     )
 
@@ -287,10 +288,18 @@ def test_csv_has_a_header_and_one_row_per_account(
     reader = csv.DictReader(io.StringIO(result.stdout))
     rows = list(reader)
     assert reader.fieldnames is not None
-    assert reader.fieldnames[:7] == ["account_id", "account_name", "owner", "as_of", "score", "raw_score", "band"]
-    assert {"product", "relationship", "commercial", "frame", "prepare"} <= set(reader.fieldnames)
+    assert reader.fieldnames[:8] == ["rank", "account_id", "account_name", "owner", "as_of", "score", "raw_score", "band"]
+    assert {"product", "relationship", "commercial", "frame", "prepare", "status",
+            "prepare_steps"} <= set(reader.fieldnames)
     assert len(rows) == len(decisions)
-    for row, d in zip(rows, decisions, strict=True):
+    # The CSV is the queue: in queue order, ranked from 1.
+    assert [int(row["rank"]) for row in rows] == list(range(1, len(rows) + 1))
+    by_id = {d["account_id"]: d for d in decisions}
+    assert [row["account_id"] for row in rows] == [
+        d["account_id"] for d in queue_order(list(decisions))
+    ]
+    for row in rows:
+        d = by_id[row["account_id"]]
         assert row["account_id"] == d["account_id"]
         assert row["band"] == d["band"]
         assert float(row["score"]) == d["score"]
@@ -349,11 +358,11 @@ def test_table_is_the_prioritised_queue(
     result = dry(ACCOUNTS_CSV)  # table is the default format
     assert result.returncode == 0
     lines = result.stdout.splitlines()
-    assert lines[0].split()[:4] == ["account", "name", "score", "band"]
+    assert lines[0].split()[:5] == ["rank", "account", "name", "score", "band"]
     by_id = {d["account_id"]: d for d in decisions}
     # The rows end at the blank line before the legend of upsell types.
     rows = lines[1:lines.index("")] if "" in lines else lines[1:]
-    order = [by_id[line.split()[0]] for line in rows]
+    order = [by_id[line.split()[1]] for line in rows]
     assert len(order) == len(decisions)
     assert {d["account_id"] for d in order} == set(by_id)
     # unblocked act-now accounts first ...

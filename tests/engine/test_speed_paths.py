@@ -8,6 +8,7 @@ decisions and messages byte-identical.
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -125,7 +126,20 @@ def mixed_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def _dry_run(path: Path, *extra: str) -> tuple[int, str, str]:
     result = CliRunner().invoke(cli, ["dry-run", RULESET, "--data", str(path), "--as-of",
                                       AS_OF.isoformat(), "--format", "jsonl", *extra])
-    return result.exit_code, result.stdout, result.stderr
+    # The note about more workers than CPU cores depends on the machine; drop it.
+    err = "".join(line for line in result.stderr.splitlines(keepends=True)
+                  if not line.startswith("upsell-rules: note: --jobs"))
+    return result.exit_code, result.stdout, err
+
+
+def test_more_jobs_than_cores_gets_a_note(mixed_file: Path,
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    result = CliRunner().invoke(cli, ["dry-run", RULESET, "--data", str(mixed_file),
+                                      "--as-of", AS_OF.isoformat(), "--format", "jsonl",
+                                      "--jobs", "4"])
+    assert "--jobs 4 is more than the 2 CPU core(s) here" in result.stderr
+    assert result.stdout.count("\n") == 1500 - 2
 
 
 def test_jobs_give_the_same_output_in_the_same_order(mixed_file: Path) -> None:

@@ -123,7 +123,7 @@ def test_diff_text_shows_escapes_as_text_and_markdown_is_inert(tmp_path: Path) -
     bare = re.sub(r"\\.", "", row)  # what Markdown still reads once escapes are taken out
     for needle in ("!", "[", "(", "<", "*", "https:", "http:"):
         assert needle not in bare.split(" | ")[0]
-    assert bare.count(" | ") == 3  # the cells are still four
+    assert bare.count(" | ") == 4  # the cells are still five (account, before, after, what, why)
 
 
 def test_markdown_text_leaves_nothing_active() -> None:

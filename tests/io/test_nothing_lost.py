@@ -158,16 +158,19 @@ def test_error_rows_in_every_format() -> None:
     as_json = json.loads(CliRunner().invoke(cli, [*base, "--format", "json"]).stdout)
     assert as_json == rows
     table = CliRunner().invoke(cli, [*base, "--format", "table"]).stdout.splitlines()
-    row = next(line for line in table if line.startswith("ACC-2003"))
-    assert row.split()[:2] == ["ACC-2003", "-"]
+    # Failed records close the queue, unranked, in input order.
+    row = next(line for line in table if "ACC-2003" in line.split()[:2])
+    assert row.split()[:3] == ["-", "ACC-2003", "-"]
     assert f"{BAD_CSV}:4: health_score: 'abc' is not a number" in row
     as_csv = list(csv.DictReader(io.StringIO(
         CliRunner().invoke(cli, [*base, "--format", "csv"]).stdout, newline=""
     )))
-    assert [r["error_field"] for r in as_csv] == ["", "", "health_score", "", "renewal_date",
+    # The CSV is the queue: decided accounts ranked first, failed records after them.
+    assert [r["error_field"] for r in as_csv] == ["", "", "", "health_score", "renewal_date",
                                                    "account_id"]
-    assert as_csv[2]["product"] == ""
-    assert as_csv[0]["product"] == "8"
+    assert [r["rank"] for r in as_csv] == ["1", "2", "3", "", "", ""]
+    assert as_csv[3]["product"] == ""
+    assert next(r for r in as_csv if r["account_id"] == "ACC-2001")["product"] == "8"
 
 
 def test_errors_stay_on_stderr_by_default() -> None:
@@ -272,7 +275,7 @@ def test_a_finished_write_replaces_the_file_and_keeps_its_permissions(tmp_path: 
     os.chmod(target, 0o640)
     args = ["dry-run", RULESET, "--data", BAD_CSV, "--as-of", AS_OF, "--format", "csv"]
     CliRunner().invoke(cli, [*args, "-o", str(target)])
-    assert target.read_text(encoding="utf-8").startswith("account_id,")
+    assert target.read_text(encoding="utf-8").startswith("rank,account_id,")
     assert stat.S_IMODE(target.stat().st_mode) == 0o640
     fresh = tmp_path / "fresh.csv"
     CliRunner().invoke(cli, [*args, "-o", str(fresh)])

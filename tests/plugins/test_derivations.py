@@ -72,11 +72,19 @@ def test_hook_registers_every_derivation() -> None:
             "consecutive_growth_at_or_above",
             "projected_days_to_limit",
             "lifecycle_stage",
+            "consecutive_above",
+            "ahead",
+            "text_if",
+            "titled",
         ]
     )
 
 
-@pytest.mark.parametrize("derivation", upsell_rules_signals.DERIVATIONS, ids=lambda d: d.name)
+@pytest.mark.parametrize(
+    "derivation",
+    (*upsell_rules_signals.DERIVATIONS, *upsell_rules_signals.READINGS),
+    ids=lambda d: d.name,
+)
 def test_every_derivation_and_param_is_documented(derivation: Derivation) -> None:
     assert derivation.description
     for name, spec in derivation.params.items():

@@ -82,7 +82,7 @@ def test_markdown_for_a_pull_request(project: Path) -> None:
     out = result.stdout
     assert out.startswith("### Ruleset diff: `rulesets/old.yaml` → `rulesets/upsell_timing.yaml`")
     assert "| before \\ after | act_now | warming | monitor | wait | total |" in out
-    assert "| account | before | after | why |" in out
+    assert "| account | before | after | what changed | why |" in out
     assert "| ACC-1016 Greyfield Architects | monitor 38, ready | wait 27.5, ready |" in out
 
 

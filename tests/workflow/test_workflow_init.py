@@ -19,7 +19,22 @@ from upsell_rules.ruleset.yamlload import load_yaml
 EXPECTED = {
     "rulesets/upsell_timing.yaml",
     "rulesets/upsell_timing.tests.yaml",
+    "rulesets/expansion_triggers.yaml",
+    "rulesets/expansion_triggers.tests.yaml",
+    "samples/README.md",
     "samples/accounts.csv",
+    "samples/accounts.jsonl",
+    "samples/bad_accounts.csv",
+    "samples/crm_accounts.csv",
+    "samples/events.jsonl",
+    "samples/tickets.csv",
+    "samples/history/outcomes.csv",
+    "samples/history/snapshots.csv",
+    "samples/history/truth.json",
+    "samples/history-product/outcomes.csv",
+    "samples/history-product/snapshots.csv",
+    "samples/history-product/truth.json",
+    "requirements.txt",
     "schema/ruleset.schema.json",
     "schema/ruleset_tests.schema.json",
     "README.md",
@@ -41,7 +56,9 @@ def test_init_writes_a_rules_repository(repo: Path) -> None:
                if p.is_file()}
     assert written == EXPECTED
     for name, schema in (("upsell_timing.yaml", "ruleset.schema.json"),
-                         ("upsell_timing.tests.yaml", "ruleset_tests.schema.json")):
+                         ("upsell_timing.tests.yaml", "ruleset_tests.schema.json"),
+                         ("expansion_triggers.yaml", "ruleset.schema.json"),
+                         ("expansion_triggers.tests.yaml", "ruleset_tests.schema.json")):
         first = (repo / "rulesets" / name).read_text("utf-8").splitlines()[0]
         assert first == f"# yaml-language-server: $schema=../schema/{schema}"
         assert (repo / "rulesets" / ".." / "schema" / schema).is_file()
@@ -146,3 +163,17 @@ def test_project_ships_pre_commit_hooks() -> None:
         args = hooks[hook_id]["entry"].split()[1:]
         result = run(*args, *staged)
         assert result.returncode == 0, f"{hook_id}: {result.stdout}{result.stderr}"
+
+
+def test_init_says_where_ci_installs_from_and_uses_main(tmp_path: Path) -> None:
+    target = tmp_path / "rules"
+    result = run("init", str(target), "--install-from", "upsell-rules @ git+https://example.org/u.git@v1",
+                 cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "git init -b main" in result.stdout
+    lines = (target / "requirements.txt").read_text("utf-8").splitlines()
+    assert lines[-1] == "upsell-rules @ git+https://example.org/u.git@v1"
+    workflow = (target / ".github/workflows/rules.yml").read_text("utf-8")
+    assert "pip install -r requirements.txt" in workflow
+    readme = (target / "README.md").read_text("utf-8")
+    assert "pip install -r requirements.txt" in readme

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from datetime import date
 
@@ -29,6 +30,7 @@ from upsell_rules.cli.history_common import (
     scheduled_option,
     snapshots_option,
 )
+from upsell_rules.cli.progress import working
 from upsell_rules.history.backtest import run_backtest, shape_of
 from upsell_rules.history.backtest_format import (
     FORMATS,
@@ -96,14 +98,17 @@ def backtest_command(
     registry = registry_with_report()
     rules = load_or_exit(ruleset, registry)
     evaluator = evaluator_or_exit(rules, registry, engine)
-    replay = replay_or_exit(
-        evaluator, registry, snapshots, scheduled or SCHEDULED_FIELDS, strict=strict
-    )
+    with working("deciding the snapshots"):
+        replay = replay_or_exit(
+            evaluator, registry, snapshots, scheduled or SCHEDULED_FIELDS, strict=strict
+        )
     history = outcomes_or_exit(registry, outcomes)
     future_note(replay)
-    result = run_backtest(replay.points, history, shape_of(rules), horizon, observed_until)
+    with working("measuring against the outcomes"):
+        result = run_backtest(replay.points, history, shape_of(rules), horizon, observed_until)
     if fmt == "table":
-        color = output is None and sys.stdout.isatty()
+        # NO_COLOR (no-color.org): no colour, and no bold either.
+        color = output is None and sys.stdout.isatty() and not os.environ.get("NO_COLOR")
         with output_stream(output) as out:
             write_table(result, out, color=color)
     else:

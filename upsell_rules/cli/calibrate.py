@@ -31,6 +31,7 @@ from upsell_rules.cli.history_common import (
     scheduled_option,
     snapshots_option,
 )
+from upsell_rules.cli.progress import working
 from upsell_rules.errors import InputError, RecordError
 from upsell_rules.history.backtest import evaluate_snapshots, shape_of
 from upsell_rules.history.backtest_format import pct
@@ -127,8 +128,11 @@ def _write_atomic(path: str, text: str) -> None:
               help="Share of accounts held out to judge the proposal (never used to fit).")
 @click.option("--seed", type=int, default=0, show_default=True,
               help="Seed of the account split (the same seed gives the same split).")
-@click.option("--keep-bands", is_flag=True,
-              help="Fit the weights only; leave the band cut-offs as they are.")
+@click.option("--fit-bands", is_flag=True,
+              help="Also move the band cut-offs (so each band keeps its share of "
+              "accounts). Without it only the weights are tuned and the cut-offs stay.")
+@click.option("--keep-bands", is_flag=True, hidden=True,
+              help="The default now: fit the weights only (kept for old scripts).")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True), default=None,
               help="Write the proposed ruleset to this file.")
 @click.option("--write", "write_in_place", is_flag=True,
@@ -146,6 +150,7 @@ def calibrate_command(
     horizon: int,
     holdout: float,
     seed: int,
+    fit_bands: bool,
     keep_bands: bool,
     output: str | None,
     write_in_place: bool,
@@ -154,7 +159,8 @@ def calibrate_command(
     engine: str,
     strict: bool,
 ) -> None:
-    """Fit RULESET's category weights (and band cut-offs) to past snapshots and outcomes.
+    """Fit RULESET's category weights (band cut-offs too with --fit-bands) to past
+    snapshots and outcomes.
 
     Accounts are split with --seed: the weights are fitted on the others (maximum
     likelihood, scipy) and the proposal is judged on the --holdout share by the AUC of
@@ -180,13 +186,15 @@ def calibrate_command(
     except InputError as exc:
         click.echo(f"upsell-rules: error: {exc}", err=True)
         raise SystemExit(EXIT_USAGE) from None
-    replay = evaluate_snapshots(evaluator, items, report_error)
+    with working("deciding the snapshots"):
+        replay = evaluate_snapshots(evaluator, items, report_error)
     history = outcomes_or_exit(registry, outcomes)
     future_note(replay)
     shape = shape_of(rules)
     try:
-        proposal = propose(doc, replay.points, history, shape, horizon_days=horizon,
-                           holdout=holdout, seed=seed, fit_bands=not keep_bands)
+        with working("fitting the weights"):
+            proposal = propose(doc, replay.points, history, shape, horizon_days=horizon,
+                               holdout=holdout, seed=seed, fit_bands=fit_bands)
     except CalibrationError as exc:
         click.echo(f"upsell-rules: error: {exc}", err=True)
         raise SystemExit(EXIT_USAGE) from None
@@ -199,7 +207,8 @@ def calibrate_command(
     after_evaluator = evaluator_or_exit(proposed, registry, engine)
     held_out = [s for s in items
                 if isinstance(s, Snapshot) and s.account.account_id in proposal.split.test]
-    after = evaluate_snapshots(after_evaluator, held_out)
+    with working("deciding the held-out snapshots with the proposal"):
+        after = evaluate_snapshots(after_evaluator, held_out)
     judge(proposal, replay.points, after.points, history, shape, shape_of(proposed), horizon)
 
     if fmt == "json":

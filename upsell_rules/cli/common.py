@@ -18,6 +18,7 @@ from typing import Any, TextIO, TypeVar
 import click
 
 from upsell_rules import limits
+from upsell_rules.cli.bundled_names import RulesetPath, resolve_data_path
 from upsell_rules.errors import Diagnostic, RulesetError
 from upsell_rules.plugin.build import default_registry
 from upsell_rules.plugin.registry import Registry
@@ -76,7 +77,8 @@ class DataInput(click.ParamType):
         text = str(value)
         match = self._PREFIX.match(text)
         if match is None:
-            return str(self._FILE.convert(text, param, ctx))
+            bundled = resolve_data_path(text)
+            return bundled or str(self._FILE.convert(text, param, ctx))
         return text
 
 
@@ -141,7 +143,7 @@ def engine_option(func: F) -> F:
 
 def ruleset_argument(func: F) -> F:
     """The RULESET argument."""
-    return click.argument("ruleset", type=click.Path(exists=True, dir_okay=False))(func)
+    return click.argument("ruleset", type=RulesetPath())(func)
 
 
 def resolve_as_of(value: date | None) -> date:

@@ -8,10 +8,13 @@ from datetime import date
 
 import click
 
+from upsell_rules.cli.bundled_names import RulesetPath
 from upsell_rules.cli.common import (
     EXIT_FINDINGS,
     EXIT_OK,
     EXIT_USAGE,
+    DataInput,
+    IsoDate,
     as_of_option,
     data_option,
     engine_option,
@@ -23,6 +26,7 @@ from upsell_rules.cli.common import (
 )
 from upsell_rules.cli.failures import ErrorPrinter
 from upsell_rules.cli.header_check import header_check, strict_option
+from upsell_rules.cli.progress import working
 from upsell_rules.engine.evaluate import Evaluator
 from upsell_rules.errors import InputError, RecordError, UpsellRulesError
 from upsell_rules.io.records import Account, AccountReader
@@ -30,13 +34,8 @@ from upsell_rules.plugin.registry import Registry
 from upsell_rules.ruleset.model import Ruleset
 from upsell_rules.ruleset.overrides import OverrideSet
 from upsell_rules.safetext import printable_lines
-from upsell_rules.workflow.diff import (
-    compare_rulesets,
-    render_json,
-    render_markdown,
-    render_text,
-    structural_changes,
-)
+from upsell_rules.workflow.diff import compare_rulesets, structural_changes
+from upsell_rules.workflow.diff_render import render_json, render_markdown, render_text
 
 
 def _usage(message: str) -> SystemExit:
@@ -88,7 +87,7 @@ def _accounts(reader: AccountReader, data: str) -> tuple[list[Account], int]:
 
 @click.command("diff")
 @click.argument("rulesets", nargs=-1, required=True,
-                type=click.Path(exists=True, dir_okay=False))
+                type=RulesetPath())
 @data_option
 @as_of_option
 @click.option(
@@ -107,6 +106,22 @@ def _accounts(reader: AccountReader, data: str) -> tuple[list[Account], int]:
     show_default=True,
     help="markdown is ready to paste into a pull request.",
 )
+@click.option(
+    "--data-new", "data_new", type=DataInput(), default=None, metavar="INPUT",
+    help="Compare two exports with one RULESET: --data is the earlier one, this the later.",
+)
+@click.option(
+    "--as-of-new", "as_of_new", type=IsoDate(), default=None,
+    help="Compare two dates with one RULESET: --as-of is the earlier, this the later "
+    "(with --data-new, each export is decided as of its own date).",
+)
+@click.option(
+    "--min-delta", "min_delta", type=click.FloatRange(min=0), default=5.0, show_default=True,
+    help="Also list accounts that keep band and blocked state when their score moves by "
+    "at least this many points (trigger and play changes are always listed).",
+)
+@click.option("--all", "show_all", is_flag=True,
+              help="List every account whose decision differs in any way.")
 @set_option
 @engine_option
 @strict_option
@@ -116,6 +131,10 @@ def diff_command(
     as_of: date | None,
     rev: str | None,
     fmt: str,
+    data_new: str | None,
+    as_of_new: date | None,
+    min_delta: float,
+    show_all: bool,
     overrides: tuple[str, ...],
     engine: str,
     strict: bool,
@@ -123,13 +142,19 @@ def diff_command(
     """Compare two versions of a ruleset on the accounts in --data.
 
     \b
-        upsell-rules diff OLD.yaml NEW.yaml --data accounts.csv
-        upsell-rules diff --git main RULESET.yaml --data accounts.csv
-        upsell-rules diff RULESET.yaml --data accounts.csv --set bands.act_now.min=65
+        upsell-rules diff upsell_timing expansion_triggers --data samples/accounts.csv
+        upsell-rules diff upsell_timing --data samples/accounts.csv --set bands.act_now.min=65
+
+    In a git repository, --git main RULESET.yaml compares the working copy with the
+    version committed on main. With one RULESET, --data-new LATER.csv (two exports) or
+    --as-of-new DATE (two dates) shows why accounts moved since then, with the signals
+    that moved.
 
     Shows what changed in the file, how many accounts move from each band to each other
     band, and every account whose band or blocked state changes, with the rules whose
-    outcome differs and the edits behind them. --set applies to the new side. Exit
+    outcome differs and the edits behind them; then every account whose triggers or play
+    change, or whose score moves by --min-delta or more (--all: any difference).
+    --set applies to the new side. Exit
     status: 0 done, 1 some data rows could not be read, 2 usage error.
     """
     registry = registry_with_report()
@@ -146,12 +171,13 @@ def diff_command(
         old, old_doc = _load(rulesets[0], registry, OverrideSet(()))
         new, new_doc = _load(rulesets[1], registry, new_overrides)
         labels = (rulesets[0], rulesets[1])
-    elif len(rulesets) == 1 and overrides:
+    elif len(rulesets) == 1 and (overrides or data_new is not None or as_of_new is not None):
         old, old_doc = _load(rulesets[0], registry, OverrideSet(()))
         new, new_doc = _load(rulesets[0], registry, new_overrides)
         labels = (rulesets[0], rulesets[0])
     else:
-        raise _usage("give OLD and NEW rulesets, or one RULESET with --git REV or --set")
+        raise _usage("give OLD and NEW rulesets, or one RULESET with --git REV, --set, "
+                     "--data-new or --as-of-new")
     if overrides:
         labels = (labels[0], f"{labels[1]} with " + " ".join(f"--set {o}" for o in overrides))
     try:
@@ -165,19 +191,30 @@ def diff_command(
     header_check(new, registry, reader, [data], strict)
     try:
         accounts, failed = _accounts(reader, data)
+        later = None
+        if data_new is not None:
+            newer, failed_new = _accounts(
+                AccountReader(registry, types, signals=new.signals), data_new)
+            later = {a.account_id: a for a in newer}
+            failed += failed_new
     except InputError as exc:
         raise _usage(str(exc)) from None
     before = old_doc.document.data if old_doc.document else {}
     after = new_doc.document.data if new_doc.document else {}
-    result = compare_rulesets(
-        old_eval,
-        new_eval,
-        accounts,
-        resolve_as_of(as_of),
-        structural_changes(before, after),
-        labels=labels,
-        data=data,
-    )
+    with working("deciding every account with both rulesets"):
+        result = compare_rulesets(
+            old_eval,
+            new_eval,
+            accounts,
+            resolve_as_of(as_of),
+            structural_changes(before, after),
+            labels=labels,
+            data=data,
+            new_accounts=later,
+            new_as_of=as_of_new,
+            new_data=data_new or "",
+            min_delta=None if show_all else min_delta,
+        )
     printer = ErrorPrinter()
     for error in result.failed:
         printer(error)

@@ -26,7 +26,7 @@ from upsell_rules.cli.common import (
 from upsell_rules.cli.header_check import header_check, strict_option
 from upsell_rules.cli.state_common import state_option, with_statuses
 from upsell_rules.engine.evaluate import Evaluator
-from upsell_rules.engine.explain import Check, Explanation, explain
+from upsell_rules.engine.explain import Check, Explanation, arithmetic_lines, explain
 from upsell_rules.errors import (
     InputError,
     PluginError,
@@ -34,6 +34,7 @@ from upsell_rules.errors import (
     RecordError,
     UpsellRulesError,
 )
+from upsell_rules.io.queue import prep_steps
 from upsell_rules.io.records import Account, AccountReader
 from upsell_rules.plugin.guard import blame, failure_text
 from upsell_rules.plugin.registry import Registry
@@ -73,7 +74,7 @@ def _check_lines(check: Check, label: str) -> list[str]:
     return lines
 
 
-def render_text(ex: Explanation, ruleset_label: str) -> str:
+def render_text(ex: Explanation, ruleset_label: str, scale: float = 10) -> str:
     """The human-readable explanation."""
     d = ex.decision
     action = d["action"]
@@ -89,7 +90,15 @@ def render_text(ex: Explanation, ruleset_label: str) -> str:
         f"window: {action['window']}",
     ]
     if action.get("prepare"):
-        out.append(f"Before outreach: {', '.join(action['prepare'])}")
+        out.append(f"Before outreach: {', '.join(prep_steps(d))}")
+    if ex.clearings:
+        out += ["", "When it clears (if only the calendar moves):"]
+        out += [f"  {c.sentence()}" for c in ex.clearings]
+    if ex.arithmetic:
+        out += ["", "How the score adds up:"]
+        out += [f"  {line}" for line in arithmetic_lines(ex.arithmetic, scale, d["raw_score"])]
+        if d["capped_at"] is not None:
+            out.append(f"  capped at {d['capped_at']:g}")
     out += ["", "Category scores:"]
     categories: dict[str, list[Check]] = {}
     for check in ex.checks:
@@ -233,7 +242,7 @@ def explain_command(
             payload["state"] = status
         click.echo(json.dumps(payload, indent=2, ensure_ascii=False))
     else:
-        text = render_text(result, f"{rules.name} {rules.version}")
+        text = render_text(result, f"{rules.name} {rules.version}", rules.scale)
         if kinds:
             lines = ["", "Upsell types:"]
             lines += [f"  {k['name']}: {k['title']}" + (f". {k['description']}"

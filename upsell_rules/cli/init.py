@@ -13,23 +13,30 @@ from upsell_rules.workflow.scaffold import scaffold_files
 
 @click.command("init")
 @click.argument("directory", type=click.Path(file_okay=False))
+@click.option(
+    "--install-from", "requirement", default=None, metavar="REQUIREMENT",
+    help="The requirements.txt line CI installs upsell-rules with (a version pin, a git "
+    "URL, a wheel path). Default: the source this copy was installed from when it is a "
+    "public URL, else upsell-rules==VERSION.",
+)
 @click.option("--force", is_flag=True, help="Write into DIRECTORY even if it is not empty "
               "(files of the same name are replaced; nothing else is touched).")
-def init_command(directory: str, force: bool) -> None:
+def init_command(directory: str, requirement: str | None, force: bool) -> None:
     """Create a rules repository in DIRECTORY, ready for git, CI and review.
 
-    Writes a starter ruleset (a copy of the default upsell_timing), its test file, sample
-    accounts, the JSON Schemas editors use for completion, a README for the RevOps team,
-    a CI workflow (.github/workflows/rules.yml: validate, test, layout check, and a diff
-    on pull requests) and a .pre-commit-config.yaml. DIRECTORY must be empty or new,
-    unless --force.
+    Writes every bundled ruleset (upsell_timing is the starter) with its test file, the
+    bundled samples, the JSON Schemas editors use for completion, a README for the RevOps
+    team, a requirements.txt saying where upsell-rules is installed from, a CI workflow
+    (.github/workflows/rules.yml: validate, test, layout check, and a diff on pull
+    requests) and a .pre-commit-config.yaml. DIRECTORY must be empty or new, unless
+    --force.
     """
     if os.path.isdir(directory) and os.listdir(directory) and not force:
         click.echo(f"upsell-rules: error: {directory} is not empty; choose a new folder or "
                    "pass --force", err=True)
         raise SystemExit(EXIT_USAGE)
     try:
-        files = scaffold_files()
+        files = scaffold_files(requirement)
     except BundledFileMissing as exc:
         click.echo(f"upsell-rules: error: {exc}", err=True)
         raise SystemExit(EXIT_USAGE) from None
@@ -42,7 +49,10 @@ def init_command(directory: str, force: bool) -> None:
     click.echo(f"""
 Next steps:
   cd {directory}
-  git init && git add . && git commit -m "Upsell rules"
+  git init -b main && git add . && git commit -m "Upsell rules"
   upsell-rules validate rulesets/*.yaml
   upsell-rules test""")
+    pin = files["requirements.txt"].strip().splitlines()[-1]
+    click.echo(f"\nCI installs {pin} (requirements.txt); change it if that is not where "
+               "your team gets upsell-rules.")
     raise SystemExit(EXIT_OK)

@@ -48,11 +48,14 @@ COMMANDS = {
 def cli() -> None:
     """Decide when to start an upsell conversation with each account.
 
-    Rulesets are YAML files (see docs/authoring.md). Start with:
+    Rulesets are YAML files (see docs/authoring.md). The bundled rulesets
+    (upsell_timing, expansion_triggers) and sample accounts (samples/accounts.csv) work
+    by name from any folder. Start with:
 
     \b
-        upsell-rules validate rulesets/upsell_timing.yaml
-        upsell-rules dry-run rulesets/upsell_timing.yaml --data samples/accounts.csv --as-of 2026-11-02
+        upsell-rules validate upsell_timing
+        upsell-rules dry-run upsell_timing --data samples/accounts.csv --as-of 2026-11-02
+        upsell-rules init my-rules
     """
     check_limit_settings()
 

@@ -30,6 +30,7 @@ from upsell_rules.cli.history_common import (
     replay_or_exit,
     report_error,
 )
+from upsell_rules.cli.progress import working
 from upsell_rules.engine.stream import decide_all
 from upsell_rules.errors import InputError, RecordError
 from upsell_rules.history.backtest import run_backtest, shape_of
@@ -97,19 +98,22 @@ def report_command(
     }
     summary = Summary()
     decisions = []
-    for result in decide_all(evaluator, items, when, summary):
-        if isinstance(result, RecordError):
-            report_error(result)
-        else:
-            decisions.append(result)
+    with working("deciding the accounts"):
+        for result in decide_all(evaluator, items, when, summary):
+            if isinstance(result, RecordError):
+                report_error(result)
+            else:
+                decisions.append(result)
     failed = summary.failed
     backtest = None
     label = ""
     if backtest_snapshots is not None and backtest_outcomes is not None:
-        replay = replay_or_exit(evaluator, registry, backtest_snapshots, strict=strict)
+        with working("backtesting"):
+            replay = replay_or_exit(evaluator, registry, backtest_snapshots, strict=strict)
         history = outcomes_or_exit(registry, backtest_outcomes)
         future_note(replay)
-        backtest = run_backtest(replay.points, history, shape_of(rules), horizon)
+        with working("measuring against the outcomes"):
+            backtest = run_backtest(replay.points, history, shape_of(rules), horizon)
         failed += len(replay.errors) + len(history.errors)
         label = (f"{os.path.basename(backtest_snapshots)} and "
                  f"{os.path.basename(backtest_outcomes)}")

@@ -43,6 +43,7 @@ from upsell_rules.io.delivery import (
     resolve_sinks,
 )
 from upsell_rules.io.delivery import deliver as deliver_to
+from upsell_rules.io.queue import did_you_mean, status_of
 from upsell_rules.io.records import Account, AccountReader
 from upsell_rules.plugin.types import DeliveryReport, Summary
 from upsell_rules.safetext import printable
@@ -118,7 +119,14 @@ def _allow_env(ctx: click.Context, param: click.Parameter, names: tuple[str, ...
     "bands",
     multiple=True,
     metavar="BAND",
-    help="Deliver only decisions in this band (e.g. act_now). Repeatable.",
+    help="Deliver only decisions in this band (e.g. act_now). Repeatable. Blocked "
+    "accounts keep their band: add --ready-only to leave them out.",
+)
+@click.option(
+    "--ready-only",
+    is_flag=True,
+    help="Deliver only accounts outreach can start on now: not blocked and with no step "
+    "to prepare first.",
 )
 @click.option(
     "--format",
@@ -177,6 +185,7 @@ def run_command(
     as_of: date | None,
     sinks: tuple[str, ...],
     bands: tuple[str, ...],
+    ready_only: bool,
     fmt: str,
     engine: str,
     strict: bool,
@@ -216,7 +225,8 @@ def run_command(
     unknown = [b for b in bands if b not in band_ids]
     if unknown:
         click.echo(
-            f"upsell-rules: error: --band {unknown[0]}: not a band of {rules.name} "
+            f"upsell-rules: error: --band {unknown[0]}: not a band of {rules.name}"
+            f"{did_you_mean(unknown[0], sorted(band_ids))} "
             f"(bands: {', '.join(b.id for b in rules.bands)})",
             err=True,
         )
@@ -270,6 +280,8 @@ def run_command(
     report_join(reader)
 
     outcomes: list[tuple[SinkTarget, DeliveryReport]] = []
+    if ready_only:
+        decisions = [d for d in decisions if status_of(d) in ("ready", "-")]
     state_block: dict[str, Any] | None = None
     if state is not None:
         outcomes, state_block = deliver_with_state(

@@ -7,6 +7,7 @@ from datetime import date
 import click
 
 from upsell_rules.cli.common import EXIT_OK, EXIT_USAGE, IsoDate, registry_with_report
+from upsell_rules.cli.progress import working
 from upsell_rules.errors import UpsellRulesError
 from upsell_rules.history.sample_history import TRUTHS, generate_history, write_history
 
@@ -42,7 +43,9 @@ def sample_history_command(
     """
     registry = registry_with_report()
     try:
-        history = generate_history(accounts, seed, start, months, truth, ruleset, registry)
+        with working("generating the history"):
+            history = generate_history(accounts, seed, start, months, truth, ruleset,
+                                       registry)
     except (UpsellRulesError, ValueError) as exc:
         click.echo(f"upsell-rules: error: {exc}", err=True)
         raise SystemExit(EXIT_USAGE) from None

@@ -6,6 +6,7 @@ import json
 
 import click
 
+from upsell_rules.cli.bundled_names import RulesetPath
 from upsell_rules.cli.common import EXIT_FINDINGS, EXIT_OK, registry_with_report
 from upsell_rules.ruleset.loader import check_ruleset
 from upsell_rules.safetext import printable
@@ -13,7 +14,7 @@ from upsell_rules.workflow.ruleset_tests import TestRunner, is_test_file
 
 
 @click.command()
-@click.argument("rulesets", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
+@click.argument("rulesets", nargs=-1, required=True, type=RulesetPath())
 @click.option(
     "--format",
     "fmt",

@@ -255,6 +255,7 @@ class Evaluator:
             "account_id": account.account_id,
             "account_name": account.account_name,
             "owner": account.owner,
+            "plan": account.values.get("plan"),
             "as_of": as_of.isoformat(),
             "score": plan.score,
             "raw_score": plan.raw_score,
@@ -265,7 +266,8 @@ class Evaluator:
             "triggers": triggers,
             "gates": [dict(gate) for gate in plan.gates],
             "red_flags": [dict(flag) for flag in plan.red_flags],
-            "capped_at": plan.cap,
+            # Only a cap that lowered the score is recorded (a cap above it changed nothing).
+            "capped_at": plan.cap if plan.raw_score > plan.score else None,
             "action": action,
             "narrative": " ".join(parts),
             "missing_signals": sorted(self._inputs_set.difference(account.values)),

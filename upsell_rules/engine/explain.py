@@ -11,10 +11,12 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from upsell_rules.engine.clearing import Clearing, clearings
 from upsell_rules.engine.evaluate import Evaluator
 from upsell_rules.expr.interpret import evaluate
 from upsell_rules.io.records import Account
 from upsell_rules.ruleset.model import Condition
+from upsell_rules.ruleset.templates import format_value
 
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
@@ -39,6 +41,10 @@ class Explanation:
     signals: dict[str, Any]
     checks: list[Check]
     next_steps: list[str]
+    #: Per category: the tier that matched, its points, the weight, the contribution.
+    arithmetic: list[dict[str, Any]] = field(default_factory=list)
+    #: When each block, failed gate or cap clears if only the calendar moves.
+    clearings: list[Clearing] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready form."""
@@ -60,6 +66,14 @@ class Explanation:
                 for c in self.checks
             ],
             "next_steps": self.next_steps,
+            "arithmetic": self.arithmetic,
+            "clears": [
+                {"kind": c.kind, "id": c.id or None,
+                 "clears_on": c.clears_on.isoformat() if c.clears_on else None,
+                 "dates": {k: v.isoformat() for k, v in c.dates.items()},
+                 "text": c.sentence()}
+                for c in self.clearings
+            ],
         }
 
 
@@ -111,14 +125,95 @@ def explain(evaluator: Evaluator, account: Account, as_of: date) -> Explanation:
         checks.append(check)
     # Kept until here: functions that count days (count_within) read the date from it.
     signals.pop("_as_of", None)
-    return Explanation(decision, signals, checks, next_steps(evaluator, decision, checks))
+    units = {name: sig.unit for name, sig in rs.signals.items()}
+    clears = clearings(evaluator, account, decision, as_of)
+    steps = next_steps(evaluator, decision, checks, units)
+    for clearing in clears:
+        if clearing.kind in ("cap", "blocked"):
+            steps.append(clearing.sentence()[0].upper() + clearing.sentence()[1:] + ".")
+    return Explanation(
+        decision, signals, checks, steps, arithmetic(evaluator, decision, checks), clears
+    )
+
+
+def arithmetic(
+    evaluator: Evaluator, decision: dict[str, Any], checks: list[Check]
+) -> list[dict[str, Any]]:
+    """How the score adds up: each category's tier, points, weight and contribution."""
+    rs = evaluator.ruleset
+    rows = []
+    for category in rs.categories:
+        points = decision["category_scores"][category.name]
+        tier = next(
+            (c.id for c in checks
+             if c.kind == "tier" and c.detail["category"] == category.name and c.result
+             and c.detail["score"] == points),
+            None,
+        )
+        rows.append({
+            "category": category.name,
+            "tier": tier,
+            "points": points,
+            "weight": category.weight,
+            "contribution": round(points * category.weight * rs.scale, 4),
+        })
+    return rows
+
+
+def arithmetic_lines(rows: list[dict[str, Any]], scale: float, raw: float) -> list[str]:
+    """``product   limit_over_80  8 x 0.40 x 10 = 32`` per category, then the total."""
+    lines = []
+    width = max((len(r["category"]) for r in rows), default=0)
+    for r in rows:
+        tier = r["tier"] or "no tier matched"
+        lines.append(
+            f"{r['category'].ljust(width)}  {r['points']:g} points x {r['weight']:g} weight "
+            f"x {scale:g} = {r['contribution']:g}  ({tier})"
+        )
+    total = " + ".join(f"{r['contribution']:g}" for r in rows)
+    lines.append(f"{'total'.ljust(width)}  {total} = {raw:g}")
+    return lines
+
+
+def _show(value: Any, unit: str) -> str:
+    if value is None:
+        return "missing"
+    if unit == "ratio" and isinstance(value, int | float) and not isinstance(value, bool):
+        return f"{value * 100:.1f}".rstrip("0").rstrip(".") + "%"
+    return format_value(value, None)
+
+
+def unmet(check: Check, constants: dict[str, Any], units: dict[str, str]) -> list[str]:
+    """The failing tests of a check in the account's own values:
+    ``health_score >= 75 (now 71)``, ``success_milestone_on is present (now missing)``."""
+    out = []
+    for step in check.steps:
+        if step["result"] is True:
+            continue
+        text = step["test"]
+        for name, value in step["values"].items():
+            if name in constants:
+                text = re.sub(rf"\b{re.escape(name)}\b", _show(value, units.get(name, "")), text)
+        own = {k: v for k, v in step["values"].items() if k not in constants}
+        now = ", ".join(
+            f"{name} {_show(value, units.get(name, ''))}" if len(own) > 1 else
+            _show(value, units.get(name, ""))
+            for name, value in own.items()
+        )
+        out.append(f"{text} (now {now})" if now else text)
+    return out
 
 
 def next_steps(
-    evaluator: Evaluator, decision: dict[str, Any], checks: list[Check]
+    evaluator: Evaluator,
+    decision: dict[str, Any],
+    checks: list[Check],
+    units: dict[str, str] | None = None,
 ) -> list[str]:
     """What would move the account up a band, and what keeps outreach blocked."""
     rs = evaluator.ruleset
+    units = units or {}
+    by_id = {(c.kind, c.id): c for c in checks}
     out: list[str] = []
     score = decision["score"]
     cap = decision["capped_at"]
@@ -140,9 +235,10 @@ def next_steps(
             for tier in category.tiers:
                 gain = (tier.score - have) * category.weight * rs.scale
                 if tier.score > have and gain + 1e-9 >= need:
-                    cond = " ".join(tier.when.source.split())
+                    missing = unmet(by_id[("tier", tier.id)], rs.constants, units)
+                    needs = f": needs {'; '.join(missing)}" if missing else ""
                     options.append(
-                        f"{category.name} tier '{tier.id}' ({cond}) would add {gain:g} points"
+                        f"{category.name} tier '{tier.id}' would add {gain:g} points{needs}"
                     )
         if cap is not None and cap < target.min:
             out.append(f"{target.title} ({target.min:g}+) is out of reach while the cap holds.")
@@ -157,6 +253,7 @@ def next_steps(
                 f"To reach {target.title} ({target.min:g}+) the score needs {need:g} more "
                 "points; no single tier change is enough, it takes progress in two categories."
             )
+            out.extend(f"  - {line}" for line in _next_tiers(evaluator, decision, by_id, units))
     else:
         out.append(f"Already in the top band ({current.title}).")
     if decision["blocked"]:
@@ -166,9 +263,31 @@ def next_steps(
             if c.kind == "red_flag" and c.result is True and c.detail.get("effect") == "block"
         ]
         holding += [
-            f"gate '{c.id}' passes (it requires: {c.condition})"
+            f"gate '{c.id}' passes (needs {'; '.join(unmet(c, rs.constants, units))})"
             for c in checks
             if c.kind == "gate" and c.result is not True and c.detail.get("severity") == "hard"
         ]
         out.append("Outreach stays blocked until: " + "; ".join(holding) + ".")
     return out
+
+
+def _next_tiers(
+    evaluator: Evaluator,
+    decision: dict[str, Any],
+    by_id: dict[tuple[str, str], Check],
+    units: dict[str, str],
+) -> list[str]:
+    """The next tier up in each category, and what the account lacks for it."""
+    rs = evaluator.ruleset
+    lines = []
+    for category in rs.categories:
+        have = decision["category_scores"][category.name]
+        higher = [t for t in category.tiers if t.score > have]
+        if not higher:
+            continue
+        tier = min(higher, key=lambda t: t.score)
+        gain = (tier.score - have) * category.weight * rs.scale
+        missing = unmet(by_id[("tier", tier.id)], rs.constants, units)
+        needs = f": needs {'; '.join(missing)}" if missing else ""
+        lines.append(f"{category.name} tier '{tier.id}' would add {gain:g} points{needs}")
+    return lines

@@ -43,6 +43,19 @@ def base_type(signal_type: str) -> str:
     return signal_type.replace("integer", "number")
 
 
+#: How to turn a value of each type into a condition, for the E102 advice.
+_EXAMPLES = {
+    "number": "'>= 10'",
+    "integer": "'>= 10'",
+    "string": "'== \"value\"'",
+    "date": "'is present', or compare it with a date",
+    "number_list": "'is present', or count it with a function",
+    "integer_list": "'is present', or count it with a function",
+    "string_list": "'\"value\" in' the list",
+    "date_list": "'is present', or count it with a function",
+}
+
+
 @dataclass(frozen=True)
 class Problem:
     """A type or name error at ``offset`` in the condition text."""
@@ -160,14 +173,16 @@ class _Checker:
         if isinstance(node, In):
             return self.membership(node)
         checked, kind = self.value(node)
-        if kind is not None and kind != "boolean":
+        # A type that is not a signal type was already reported where it was declared.
+        if kind is not None and kind != "boolean" and kind in _EXAMPLES:
             what = f"signal '{node.name}'" if isinstance(node, Name) else "this value"
             if isinstance(node, Call):
                 what = f"'{node.name}(...)'"
             self.fail(
                 node,
                 "E102",
-                f"{what} is a {kind}, not a condition: compare it (for example '>= 10')",
+                f"{what} is a {kind}, not a condition: compare it (for example "
+                f"{_EXAMPLES[kind]})",
             )
         return checked
 

@@ -22,7 +22,7 @@ from datetime import date
 from typing import Any
 
 from upsell_rules.errors import InputError, Location, RecordError
-from upsell_rules.io.records import Account, AccountReader, CoercionError, coerce
+from upsell_rules.io.records import Account, AccountReader, CoercionError, coerce, format_hint
 
 SNAPSHOT_FIELD = "snapshot_date"
 
@@ -109,7 +109,11 @@ class SnapshotReader:
         source = registry.source_for(path)
         if source is None:
             known = ", ".join(sorted(registry.sources)) or "none installed"
-            raise InputError(f"{path}: no signal source reads this file (sources: {known})")
+            hint = format_hint(path)
+            raise InputError(
+                f"{path}: no signal source reads this file (sources: {known})"
+                + (f"; {hint}" if hint else "")
+            )
         first_seen: dict[tuple[str, date], Location] = {}
         for raw in source.read(path):
             if isinstance(raw, RecordError):

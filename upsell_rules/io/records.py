@@ -94,10 +94,32 @@ def pick_source(registry: Registry, spec: str) -> tuple[Source, str]:
     if source is None:
         known = ", ".join(sorted(registry.sources)) or "none installed"
         raise InputError(
-            f"{spec}: no signal source reads this file (sources: {known}); name one "
-            "with --data SOURCE:PATH"
+            f"{spec}: no signal source reads this file (sources: {known}); "
+            f"{format_hint(spec) or 'name one with --data SOURCE:PATH'}"
         )
     return source, spec
+
+
+#: File types people export accounts as that no bundled source reads, and what to do.
+_FORMAT_HINTS = {
+    (".xlsx", ".xls", ".xlsm", ".ods", ".numbers"): (
+        "this is a spreadsheet: save it as CSV (in Excel: File > Save As > "
+        "'CSV UTF-8 (Comma delimited)') and pass the .csv file"
+    ),
+    (".tsv", ".tab"): (
+        "this is tab-separated: save it as CSV UTF-8 (comma-delimited) and pass the "
+        ".csv file"
+    ),
+}
+
+
+def format_hint(spec: str) -> str:
+    """What to do with an export no source reads (a spreadsheet, a TSV), or ``""``."""
+    lowered = spec.lower()
+    for suffixes, hint in _FORMAT_HINTS.items():
+        if lowered.endswith(suffixes):
+            return hint
+    return ""
 
 
 @dataclass

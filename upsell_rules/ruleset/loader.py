@@ -19,7 +19,7 @@ from upsell_rules.expr.nodes import names_in
 from upsell_rules.expr.parser import ExprSyntaxError, parse
 from upsell_rules.plugin.build import default_registry
 from upsell_rules.plugin.registry import Registry
-from upsell_rules.plugin.types import ParamSpec
+from upsell_rules.plugin.types import SIGNAL_TYPES, ParamSpec
 from upsell_rules.ruleset.memory import build_memory
 from upsell_rules.ruleset.model import (
     Band,
@@ -73,6 +73,7 @@ class _Builder:
         self.constants: dict[str, Any] = {}
         #: Placeholders seen in the ruleset's templates so far (bounded: compile time).
         self.placeholders = 0
+        self.misused: dict[str, list[Path]] = {}
 
     # --- helpers ------------------------------------------------------------------
 
@@ -99,6 +100,8 @@ class _Builder:
             return None
         checked, problems = check(node, self.types, self.constants, self.registry.functions)
         for problem in problems:
+            if self._misused_constant(path, problem.message):
+                continue
             self.findings.append(
                 Diagnostic(
                     self.doc.scalar_offset(path, problem.offset),
@@ -109,6 +112,25 @@ class _Builder:
         if problems:
             return None
         return Condition(text, checked, self.doc.locate(path))
+
+    def _misused_constant(self, path: Path, message: str) -> bool:
+        """One mistake, one error: a text constant compared with numbers or dates is
+        reported once, at the constant (see :meth:`report_misused_constants`)."""
+        if not message.startswith("type mismatch"):
+            return False
+        for name in re.findall(r"'([A-Za-z_][A-Za-z0-9_]*)'", message):
+            if isinstance(self.constants.get(name), str) and name not in self.types:
+                self.misused.setdefault(name, []).append(path)
+                return True
+        return False
+
+    def report_misused_constants(self) -> None:
+        for name, uses in self.misused.items():
+            value = self.constants[name]
+            lines = ", ".join(str(self.doc.locate(use).line) for use in uses[:5])
+            self.add(("constants", name), "E102",
+                     f"constants.{name}: {value!r} is text, but the rules compare it with "
+                     f"numbers or dates (line {lines}): write a number")
 
     def template(self, path: Path) -> Template | None:
         text = value_at(self.data, path)
@@ -242,7 +264,7 @@ class _Builder:
                     deps[name] = [n for n in names_in(when.node) if n in self.types]
             if derive is None and when is None and name in self.registry.fields:
                 field = self.registry.fields[name]
-                if not _compatible(declared, field.type):
+                if declared in SIGNAL_TYPES and not _compatible(declared, field.type):
                     self.add(
                         (*path, "type"),
                         "W201",
@@ -710,6 +732,10 @@ class _Builder:
             path: Path = ("sources", name)
             source = self.registry.sources.get(name)
             if source is None:
+                if isinstance(options, dict) and {"title", "window"} <= set(options):
+                    self.add(path, "E151", f"sources.{name}: this looks like a play (it has a "
+                             "title and a window): move it under plays:", key=True)
+                    continue
                 hint = did_you_mean(name, list(self.registry.sources))
                 self.add(path, "E151", f"sources.{name}: unknown signal source '{name}'{hint}",
                          key=True)
@@ -844,6 +870,7 @@ class _Builder:
         self.check_ids()
         self.check_plugins()
         self.check_unused_constants()
+        self.report_misused_constants()
         self.findings.extend(unreachable_findings(ruleset))
         return ruleset
 

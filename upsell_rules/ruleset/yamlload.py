@@ -863,7 +863,7 @@ def _ruamel_load(
     try:
         raw = next(iter(yaml.load_all(text)), None)
     except MarkedYAMLError as exc:
-        return None, [*findings, _syntax_diagnostic(path, exc)]
+        return None, [*findings, _syntax_diagnostic(path, exc, text)]
     except _RUAMEL_FAILURES as exc:
         return None, [*findings, Diagnostic(Location(path, 1, 1), "E001", f"YAML error: {exc}")]
     doc = YamlDocument(path=path, data=None, text=text)
@@ -909,7 +909,7 @@ def _parse(path: str, text: str, *, pure: bool) -> tuple[YamlDocument | None, li
                 plain = YAML(typ="safe", pure=True).parse(text)
                 result = _Pass(path, text, from_c=False).run(plain)
         except MarkedYAMLError as exc:
-            return None, [_syntax_diagnostic(path, exc)]
+            return None, [_syntax_diagnostic(path, exc, text)]
         except YAMLError as exc:
             return None, [Diagnostic(Location(path, 1, 1), "E001", f"YAML syntax error: {exc}")]
     findings = result.findings
@@ -996,10 +996,54 @@ def read_limited(path: str) -> tuple[str | None, Diagnostic | None]:
         return None, Diagnostic(Location(path), "E001", f"not UTF-8 text: {exc.reason}")
 
 
-def _syntax_diagnostic(path: str, exc: MarkedYAMLError) -> Diagnostic:
+def _syntax_diagnostic(path: str, exc: MarkedYAMLError, text: str = "") -> Diagnostic:
     mark = exc.problem_mark or exc.context_mark
     line = mark.line + 1 if mark is not None else 1
     col = mark.column + 1 if mark is not None else 1
     problem = exc.problem or "YAML syntax error"
     context = f" ({exc.context})" if exc.context else ""
+    plain = _in_plain_words(exc, text)
+    if plain is not None:
+        line, col, words = plain
+        return Diagnostic(Location(path, line, col), "E001",
+                          f"YAML syntax error: {words} (the parser says: {problem})")
     return Diagnostic(Location(path, line, col), "E001", f"YAML syntax error: {problem}{context}")
+
+
+_QUOTED_START = re.compile(r"""^(\s*(?:-\s+)?[^\s:#][^:#]*:\s+)(["'])(.*)$""")
+
+
+def _in_plain_words(exc: MarkedYAMLError, text: str) -> tuple[int, int, str] | None:
+    """The usual YAML mistakes in words a ruleset author knows, at the line to fix.
+
+    A key without its colon, a line indented more (or less) than its neighbours, and a
+    value that starts with a quote but goes on after it (``when: "x" == y``).
+    """
+    problem = exc.problem or ""
+    lines = text.splitlines()
+    start = exc.context_mark
+    here = exc.problem_mark
+    if "could not find expected ':'" in problem and start is not None:
+        shown = lines[start.line].split(" #")[0].strip() if start.line < len(lines) else ""
+        return (start.line + 1, start.column + 1,
+                f"this line has no ':' after its key ('{shown}'); write 'key: value'")
+    if here is None or here.line >= len(lines):
+        return None
+    current = lines[here.line]
+    quoted = _QUOTED_START.match(current)
+    if quoted is not None and "found '<scalar>'" in problem:
+        quote = quoted.group(2)
+        other = "'" if quote == '"' else '"'
+        value = (quote + quoted.group(3)).split(" #")[0].rstrip()
+        return (here.line + 1, len(quoted.group(1)) + 1,
+                f"a value that starts with a quote must be quoted as a whole: write "
+                f"{other}{value}{other} (or start it without the quote)")
+    if "expected <block end>" in problem or "mapping values are not allowed" in problem:
+        above = next((n for n in range(here.line - 1, -1, -1)
+                      if lines[n].strip() and not lines[n].lstrip().startswith("#")), None)
+        where = f" (line {above + 1})" if above is not None else ""
+        return (here.line + 1, here.column + 1,
+                f"check this line's indentation against the line above{where}: keys of one "
+                "mapping start in the same column, and a nested value goes under a key "
+                "that ends with ':'")
+    return None

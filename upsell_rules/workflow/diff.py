@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -22,7 +22,7 @@ from upsell_rules.engine.explain import Check, explain
 from upsell_rules.errors import PluginError, RecordError
 from upsell_rules.io.records import Account
 from upsell_rules.ruleset.model import Ruleset
-from upsell_rules.safetext import markdown_code, markdown_text
+from upsell_rules.workflow.diff_detail import detail_lines, differs, moved_signals
 
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _MISSING = object()
@@ -169,6 +169,10 @@ class AccountChange:
     before: dict[str, Any]
     after: dict[str, Any]
     reasons: list[Reason]
+    #: Score, triggers, play, flags and gates that differ (:func:`detail_lines`).
+    details: list[str] = field(default_factory=list)
+    #: With two exports or dates: the account's signals that moved.
+    signals: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready form."""
@@ -178,6 +182,8 @@ class AccountChange:
             "before": _brief(self.before),
             "after": _brief(self.after),
             "reasons": [r.to_dict() for r in self.reasons],
+            "details": self.details,
+            "signals_moved": self.signals,
         }
 
 
@@ -350,6 +356,13 @@ class DiffResult:
     score_only: int = 0
     #: Accounts a plugin failed on; they are not compared.
     failed: list[RecordError] = field(default_factory=list)
+    #: Same band and blocked state, but triggers, play or score moved (see --min-delta).
+    moved: list[AccountChange] = field(default_factory=list)
+    #: With two exports: accounts in only one of them.
+    only_old: list[str] = field(default_factory=list)
+    only_new: list[str] = field(default_factory=list)
+    new_data: str = ""
+    new_as_of: str = ""
 
     def totals(self) -> tuple[dict[str, int], dict[str, int]]:
         """Accounts per band before and after."""
@@ -381,6 +394,11 @@ class DiffResult:
             "changed_blocked": blocked,
             "changed_score_only": self.score_only,
             "changed": [c.to_dict() for c in self.changed],
+            "moved": [c.to_dict() for c in self.moved],
+            "data_new": self.new_data or self.data,
+            "as_of_new": self.new_as_of or self.as_of,
+            "only_in_old": self.only_old,
+            "only_in_new": self.only_new,
         }
 
 
@@ -393,8 +411,18 @@ def compare_rulesets(
     *,
     labels: tuple[str, str],
     data: str,
+    new_accounts: Mapping[str, Account] | None = None,
+    new_as_of: date | None = None,
+    new_data: str = "",
+    min_delta: float | None = 5.0,
 ) -> DiffResult:
-    """Decide every account with both evaluators and explain each band or blocked change."""
+    """Decide every account with both evaluators and explain each band or blocked change.
+
+    ``new_accounts`` / ``new_as_of`` compare two exports or two dates (each account is
+    matched by id; the moved signals are listed). Accounts whose band and blocked state
+    stay but whose triggers or play change, or whose score moves by ``min_delta`` or
+    more (any move with ``None``), are listed in ``moved``.
+    """
     bands = [b.id for b in new.ruleset.bands]
     bands += [b.id for b in old.ruleset.bands if b.id not in bands]
     result = DiffResult(
@@ -407,11 +435,23 @@ def compare_rulesets(
         bands=bands,
         changes=changes,
         matrix={b: dict.fromkeys(bands, 0) for b in bands},
+        new_data=new_data,
+        new_as_of=new_as_of.isoformat() if new_as_of else "",
     )
+    later = new_as_of or as_of
+    seen: set[str] = set()
     for account in accounts:
+        seen.add(account.account_id)
+        counterpart = account
+        if new_accounts is not None:
+            found = new_accounts.get(account.account_id)
+            if found is None:
+                result.only_old.append(account.account_id)
+                continue
+            counterpart = found
         try:
             a = old.decide(account, as_of)
-            b = new.decide(account, as_of)
+            b = new.decide(counterpart, later)
         except PluginError as exc:  # costs this account only, as in dry-run
             result.failed.append(
                 RecordError(account.location, str(exc), account_id=account.account_id)
@@ -419,114 +459,23 @@ def compare_rulesets(
             continue
         result.accounts += 1
         result.matrix[a["band"]][b["band"]] += 1
-        if a["band"] != b["band"] or a["blocked"] != b["blocked"]:
-            before, after = outcome(old, account, as_of), outcome(new, account, as_of)
-            reasons = reasons_for(before, after, old.ruleset, new.ruleset, changes)
-            if a["band"] != b["band"]:
-                # What moved the score or the boundaries explains a band change best.
-                scoring = ("category", "weights", "cap", "bands")
-                reasons.sort(key=lambda r: r.kind not in scoring)
-            result.changed.append(AccountChange(
-                account.account_id, account.account_name, a, b, reasons
-            ))
-        elif a["score"] != b["score"]:
+        major = a["band"] != b["band"] or a["blocked"] != b["blocked"]
+        if not major and a["score"] != b["score"]:
             result.score_only += 1
+        if not major and not differs(a, b, min_delta):
+            continue
+        before = outcome(old, account, as_of)
+        after = outcome(new, counterpart, later)
+        reasons = reasons_for(before, after, old.ruleset, new.ruleset, changes)
+        if a["band"] != b["band"]:
+            # What moved the score or the boundaries explains a band change best.
+            scoring = ("category", "weights", "cap", "bands")
+            reasons.sort(key=lambda r: r.kind not in scoring)
+        moved = (moved_signals(old, new, account, counterpart, as_of, later)
+                 if counterpart is not account or later != as_of else [])
+        change = AccountChange(account.account_id, account.account_name, a, b, reasons,
+                               detail_lines(a, b), moved)
+        (result.changed if major else result.moved).append(change)
+    if new_accounts is not None:
+        result.only_new = [i for i in new_accounts if i not in seen]
     return result
-
-
-# --- rendering -----------------------------------------------------------------------------
-
-
-def _state(decision: dict[str, Any]) -> str:
-    return f"{decision['band']} {_score(decision['score'])}, {status(decision)}"
-
-
-def _headline(result: DiffResult) -> str:
-    band, blocked = result.counts()
-    total = len(result.changed)
-    line = (f"{band} account(s) change band, {blocked} change blocked state "
-            f"({total} in all, of {result.accounts})")
-    if result.score_only:
-        line += f"; {result.score_only} more change score only"
-    return line
-
-
-def _matrix_rows(result: DiffResult) -> list[list[str]]:
-    before, after = result.totals()
-    rows = [["before \\ after", *result.bands, "total"]]
-    for band in result.bands:
-        rows.append([band, *(str(result.matrix[band][b]) for b in result.bands),
-                     str(before[band])])
-    rows.append(["total", *(str(after[b]) for b in result.bands), str(result.accounts)])
-    return rows
-
-
-def render_text(result: DiffResult) -> str:
-    """The plain-text report."""
-    out = [
-        f"ruleset: {result.old_label} -> {result.new_label}",
-        f"data: {result.data} ({result.accounts} accounts), as of {result.as_of}",
-        "",
-        "Ruleset changes:",
-    ]
-    out += [f"  {c}" for c in result.changes] or ["  (none: the two rulesets are the same)"]
-    out += ["", "Band transitions (rows: before, columns: after):"]
-    rows = _matrix_rows(result)
-    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    for row in rows:
-        cells = [row[0].ljust(widths[0])] + [c.rjust(w) for c, w in zip(row[1:], widths[1:],
-                                                                         strict=True)]
-        out.append("  " + "  ".join(cells))
-    out += ["", _headline(result)]
-    for change in result.changed:
-        out += ["", f"{change.account_id}  {change.account_name}",
-                f"  {_state(change.before)} -> {_state(change.after)}"]
-        for reason in change.reasons:
-            out.append(f"  - {reason.text}")
-            out += [f"      because {b}" for b in reason.because]
-    return "\n".join(out) + "\n"
-
-
-def _md(text: str) -> str:
-    # Account names go into pull requests: no image, link, HTML or emphasis from data.
-    return markdown_text(text)
-
-
-def render_markdown(result: DiffResult) -> str:
-    """A Markdown report for a pull request."""
-    band, blocked = result.counts()
-    out = [
-        f"### Ruleset diff: `{markdown_code(result.old_label)}` → "
-        f"`{markdown_code(result.new_label)}`",
-        "",
-        f"Data `{markdown_code(str(result.data))}` ({result.accounts} accounts), "
-        f"as of {result.as_of}: "
-        f"**{band} change band**, **{blocked} change blocked state**"
-        + (f", {result.score_only} change score only." if result.score_only else "."),
-        "",
-        "**Ruleset changes**",
-        "",
-    ]
-    out += [f"- `{markdown_code(str(c))}`" for c in result.changes] or ["- none"]
-    rows = _matrix_rows(result)
-    out += ["", "**Band transitions** (rows: before, columns: after)", "",
-            "| " + " | ".join(rows[0]) + " |",
-            "|" + "---|" + "---:|" * (len(rows[0]) - 1)]
-    for row in rows[1:]:
-        out.append("| " + " | ".join([f"**{row[0]}**", *row[1:]]) + " |")
-    if result.changed:
-        out += ["", "**Accounts that change**", "",
-                "| account | before | after | why |", "|---|---|---|---|"]
-        for change in result.changed:
-            why = "<br>".join(
-                _md(r.text) + (f" (because {_md('; '.join(r.because))})" if r.because else "")
-                for r in change.reasons
-            )
-            out.append(f"| {_md(change.account_id)} {_md(change.account_name)} | "
-                       f"{_state(change.before)} | {_state(change.after)} | {why} |")
-    return "\n".join(out) + "\n"
-
-
-def render_json(result: DiffResult) -> str:
-    """The JSON report."""
-    return json.dumps(result.to_dict(), indent=2, ensure_ascii=False) + "\n"

@@ -1,12 +1,15 @@
 """The files ``upsell-rules init`` writes: a rules repository ready for review and CI.
 
-A starter ruleset (the default ``upsell_timing``), its tests, sample accounts, the JSON
+Every bundled ruleset (``upsell_timing`` is the starter) with its tests, the samples, the JSON
 Schemas editors use, a README for the RevOps team, a CI workflow and a pre-commit
 configuration. The ruleset and test files point their ``yaml-language-server`` comment at
 the schema copies inside the new repository, so completion works without network access.
 """
 
 from __future__ import annotations
+
+import json
+from importlib import metadata
 
 from upsell_rules import __version__
 from upsell_rules.ruleset.bundled import bundled_file, schema_file
@@ -34,8 +37,8 @@ jobs:
       - uses: actions/setup-python@v5
         with:
           python-version: "3.12"
-      - name: Install upsell-rules
-        run: python -m pip install "upsell-rules=={version}"
+      - name: Install upsell-rules (from requirements.txt)
+        run: python -m pip install -r requirements.txt
       - name: Validate the rulesets and their test files
         run: upsell-rules validate rulesets/*.yaml
       - name: Run the ruleset tests
@@ -93,7 +96,10 @@ runs them against an account export and explains every decision.
 |---|---|
 | `rulesets/upsell_timing.yaml` | the ruleset: scores, bands, gates, red flags, triggers, plays |
 | `rulesets/upsell_timing.tests.yaml` | its tests: accounts in, the decisions we expect out |
+| `rulesets/expansion_triggers.yaml` (+ tests) | the second ruleset, organised by trigger |
 | `samples/accounts.csv` | sample accounts the tests and the pull-request diff use (dated {as_of}) |
+| `samples/` (the rest) | JSON Lines, events, tickets, and history for backtests |
+| `requirements.txt` | where CI (and you) install upsell-rules from |
 | `schema/` | JSON Schemas: your editor completes and checks the YAML as you type |
 | `.github/workflows/rules.yml` | CI: validate, test, layout check; a diff on pull requests |
 | `.pre-commit-config.yaml` | the same checks before each commit |
@@ -102,7 +108,7 @@ runs them against an account export and explains every decision.
 
 ```bash
 python3 -m venv .venv && . .venv/bin/activate
-pip install "upsell-rules=={version}" pre-commit
+pip install -r requirements.txt pre-commit
 pre-commit install
 ```
 
@@ -159,18 +165,78 @@ def _point_schema(text: str, schema: str) -> str:
     return f"{comment}\n{text}"
 
 
-def scaffold_files() -> dict[str, str]:
-    """Relative path -> contents of every file ``init`` writes."""
-    ruleset = bundled_file("rulesets", "upsell_timing.yaml").read_text("utf-8")
-    tests = bundled_file("rulesets", "upsell_timing.tests.yaml").read_text("utf-8")
-    samples = bundled_file("samples", "accounts.csv").read_text("utf-8")
+#: Sample files ``init`` copies (the generators that wrote them stay behind).
+_SAMPLE_SUFFIXES = (".csv", ".jsonl", ".json", ".md")
+
+
+def install_requirement() -> str:
+    """How CI should install this upsell-rules: the source it was installed from when
+    that is a public URL (a git repository, a wheel on the web), else the released
+    version from the package index."""
+    pinned = f"upsell-rules=={__version__}"
+    try:
+        raw = metadata.distribution("upsell-rules").read_text("direct_url.json")
+    except metadata.PackageNotFoundError:
+        return pinned
+    if not raw:
+        return pinned
+    try:
+        origin = json.loads(raw)
+    except ValueError:
+        return pinned
+    url = str(origin.get("url", ""))
+    vcs = origin.get("vcs_info") or {}
+    if vcs and url.startswith(("https://", "ssh://", "git@")):
+        commit = vcs.get("commit_id") or vcs.get("requested_revision") or ""
+        return f"upsell-rules @ {vcs.get('vcs', 'git')}+{url}" + (f"@{commit}" if commit else "")
+    if url.startswith("https://") and url.endswith(".whl"):
+        return f"upsell-rules @ {url}"
+    return pinned
+
+
+_REQUIREMENTS = """\
+# Where CI (and everyone on the team) installs upsell-rules from. If this is not on your
+# package index, replace the line: a git URL ("upsell-rules @ git+https://...@TAG"),
+# a wheel committed next to this file ("./wheels/upsell_rules-X-py3-none-any.whl") or
+# your internal index.
+{requirement}
+"""
+
+
+def _bundled_samples() -> dict[str, str]:
+    folder = bundled_file("samples", "accounts.csv").parent
+    out: dict[str, str] = {}
+    for path in sorted(folder.rglob("*")):
+        if path.is_file() and path.suffix in _SAMPLE_SUFFIXES:
+            relative = path.relative_to(folder).as_posix()
+            out[f"samples/{relative}"] = path.read_text("utf-8")
+    return out
+
+
+def _bundled_rulesets() -> dict[str, str]:
+    folder = bundled_file("rulesets", "upsell_timing.yaml").parent
+    out: dict[str, str] = {}
+    for path in sorted(folder.glob("*.yaml")):
+        schema = ("../schema/ruleset_tests.schema.json" if path.name.endswith(".tests.yaml")
+                  else "../schema/ruleset.schema.json")
+        out[f"rulesets/{path.name}"] = _point_schema(path.read_text("utf-8"), schema)
+    return out
+
+
+def scaffold_files(requirement: str | None = None) -> dict[str, str]:
+    """Relative path -> contents of every file ``init`` writes: every bundled ruleset and
+    its tests, the bundled samples, schemas, README, CI, pre-commit, requirements.txt.
+
+    ``requirement`` is the requirements.txt line CI installs upsell-rules with (default:
+    :func:`install_requirement`).
+    """
     fill = {"version": __version__, "as_of": SAMPLE_AS_OF}
     return {
-        "rulesets/upsell_timing.yaml": _point_schema(ruleset, "../schema/ruleset.schema.json"),
-        "rulesets/upsell_timing.tests.yaml": _point_schema(
-            tests, "../schema/ruleset_tests.schema.json"
+        **_bundled_rulesets(),
+        **_bundled_samples(),
+        "requirements.txt": _REQUIREMENTS.format(
+            requirement=requirement or install_requirement()
         ),
-        "samples/accounts.csv": samples,
         "schema/ruleset.schema.json": schema_file("ruleset.schema.json").read_text("utf-8"),
         "schema/ruleset_tests.schema.json": schema_file("ruleset_tests.schema.json").read_text(
             "utf-8"

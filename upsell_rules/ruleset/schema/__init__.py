@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from functools import cache
 from importlib import resources
 from typing import TYPE_CHECKING, Any
@@ -148,11 +149,16 @@ def _describe(error: ValidationError, doc: YamlDocument) -> list[Diagnostic]:
             )
         ]
     if validator == "type":
+        hint = ""
+        percent = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*%\s*", value) if isinstance(
+            value, str) else None
+        if percent is not None and "number" in str(error.validator_value):
+            hint = f" (write a fraction: {float(percent.group(1)) / 100:g})"
         return [
             Diagnostic(
                 doc.locate(path),
                 "E013",
-                f"{where}: {value!r} is not {_type_words(error.validator_value)}",
+                f"{where}: {value!r} is not {_type_words(error.validator_value)}{hint}",
             )
         ]
     if validator == "enum":
@@ -205,7 +211,21 @@ def schema_findings(doc: YamlDocument) -> list[Diagnostic]:
         ]
     for error in _validator().iter_errors(doc.data):
         findings.extend(_describe(error, doc))
-    return findings
+    return one_mistake_one_error(findings)
+
+
+def one_mistake_one_error(findings: list[Diagnostic]) -> list[Diagnostic]:
+    """Drop "missing required key" where the same mapping has a misspelt key: the typo
+    (``efect:``, with its did-you-mean) is the one mistake to report."""
+    misspelt = {
+        d.message.split(": unknown key ", 1)[0]
+        for d in findings
+        if d.code == "E011" and "did you mean" in d.message
+    }
+    return [
+        d for d in findings
+        if not (d.code == "E010" and d.message.split(": missing required key", 1)[0] in misspelt)
+    ]
 
 
 def tests_schema_findings(doc: YamlDocument) -> list[Diagnostic]:
@@ -221,4 +241,4 @@ def tests_schema_findings(doc: YamlDocument) -> list[Diagnostic]:
     findings: list[Diagnostic] = []
     for error in _tests_validator().iter_errors(doc.data):
         findings.extend(_describe(error, doc))
-    return findings
+    return one_mistake_one_error(findings)

@@ -1,0 +1,120 @@
+"""Errors a RevOps person understands: plain words, at the line to fix, one per mistake."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from upsell_rules.cli.main import cli
+
+ROOT = Path(__file__).resolve().parents[2]
+BASE = (ROOT / "rulesets" / "upsell_timing.yaml").read_text(encoding="utf-8")
+
+
+def validate(tmp_path: Path, text: str) -> list[str]:
+    path = tmp_path / "rules.yaml"
+    path.write_text(text, encoding="utf-8")
+    result = CliRunner().invoke(cli, ["validate", str(path)])
+    assert result.exit_code == 1, result.output
+    return [line for line in result.stdout.splitlines() if line.startswith(str(path))]
+
+
+def line_of(text: str, needle: str) -> int:
+    return text[: text.index(needle)].count("\n") + 1
+
+
+def edit(old: str, new: str) -> str:
+    assert old in BASE, old
+    return BASE.replace(old, new, 1)
+
+
+def test_a_missing_colon_is_reported_on_its_own_line(tmp_path: Path) -> None:
+    text = edit("  health_ready: 75", "  health_ready 75")
+    [error] = validate(tmp_path, text)
+    assert f":{line_of(text, 'health_ready 75')}:3: E001" in error
+    assert "this line has no ':' after its key ('health_ready 75'); write 'key: value'" in error
+
+
+def test_bad_indentation_says_to_check_it_against_the_line_above(tmp_path: Path) -> None:
+    text = edit("  health_ready: 75", "   health_ready: 75")
+    [error] = validate(tmp_path, text)
+    assert f":{line_of(text, '   health_ready')}:" in error
+    assert "check this line's indentation against the line above" in error
+
+
+def test_a_condition_starting_with_a_quote_must_be_quoted_whole(tmp_path: Path) -> None:
+    text = edit('when: lifecycle_stage == "at_risk"', 'when: "at_risk" == lifecycle_stage')
+    [error] = validate(tmp_path, text)
+    assert "a value that starts with a quote must be quoted as a whole" in error
+    assert "write '\"at_risk\" == lifecycle_stage'" in error
+
+
+def test_a_misspelt_key_is_one_error(tmp_path: Path) -> None:
+    errors = validate(tmp_path, edit("    effect: cap\n    cap: downgrade_cap",
+                                     "    efect: block\n    cap: downgrade_cap"))
+    assert len(errors) == 1
+    assert "unknown key 'efect' (did you mean 'effect'?)" in errors[0]
+
+
+def test_an_unknown_type_is_one_error_without_numeric_advice(tmp_path: Path) -> None:
+    errors = validate(tmp_path, edit("competitor_evaluation: {type: boolean",
+                                     "competitor_evaluation: {type: bool"))
+    assert len(errors) == 1, errors
+    assert "did you mean 'boolean'?" in errors[0]
+    assert ">= 10" not in "".join(errors)
+
+
+def test_a_bad_constant_is_reported_at_the_constant(tmp_path: Path) -> None:
+    text = edit("  health_floor: 65 ", "  health_floor: sixty-five ")
+    errors = validate(tmp_path, text)
+    assert len(errors) == 1, errors
+    assert f":{line_of(text, 'health_floor: sixty')}:" in errors[0]
+    assert "constants.health_floor: 'sixty-five' is text" in errors[0]
+
+
+@pytest.mark.parametrize(("written", "fraction"), [("45%", "0.45"), ("40 %", "0.4")])
+def test_a_percent_weight_suggests_the_fraction(tmp_path: Path, written: str,
+                                                fraction: str) -> None:
+    [error] = validate(tmp_path, edit("weight: 0.40", f"weight: {written}"))
+    assert f"is not a number (write a fraction: {fraction})" in error
+
+
+def test_a_play_appended_under_sources_is_recognised(tmp_path: Path) -> None:
+    text = BASE.rstrip() + (
+        "\n  my_new_play:\n    title: New play\n    window: this week\n    owner: deal_size\n"
+    )
+    [error] = validate(tmp_path, text)
+    assert "sources.my_new_play: this looks like a play" in error
+    assert "move it under plays:" in error
+
+
+@pytest.mark.parametrize("name", ["accounts.xlsx", "accounts.tsv"])
+def test_spreadsheets_and_tsv_get_a_save_as_csv_hint(tmp_path: Path, name: str) -> None:
+    data = tmp_path / name
+    data.write_bytes(b"account_id\thealth_score\nA\t90\n")
+    result = CliRunner().invoke(cli, ["dry-run", str(ROOT / "rulesets" / "upsell_timing.yaml"),
+                                      "--data", str(data), "--as-of", "2026-11-02"])
+    assert result.exit_code == 2
+    assert "CSV UTF-8" in result.stderr
+
+
+def test_a_test_file_reports_every_problem_and_takes_yes_no(tmp_path: Path) -> None:
+    (tmp_path / "rules.yaml").write_text(BASE, encoding="utf-8")
+    (tmp_path / "accounts.csv").write_bytes((ROOT / "samples" / "accounts.csv").read_bytes())
+    tests = tmp_path / "rules.tests.yaml"
+    tests.write_text(
+        "ruleset: rules.yaml\ndata: accounts.csv\nas_of: 2026-11-02\ncases:\n"
+        "  - name: one\n    sample: ACC-1001\n    expect: {blocked: no, band: act_now}\n"
+        "  - name: two\n    sample: ACC-1002\n    expect: {bnad: act_now}\n"
+        "  - name: three\n    sample: ACC-9999\n    expect: {blocked: yes}\n",
+        encoding="utf-8",
+    )
+    result = CliRunner().invoke(cli, ["test", str(tests)])
+    assert result.exit_code in (1, 2)  # a file that cannot be loaded is an error
+    assert "unknown key 'bnad'" in result.stdout
+    assert "no account 'ACC-9999'" in result.stdout
+    tests.write_text(tests.read_text().replace("bnad", "band").replace("ACC-9999", "ACC-1029"))
+    result = CliRunner().invoke(cli, ["test", str(tests)])
+    assert result.exit_code == 0, result.stdout

@@ -1,0 +1,102 @@
+"""Pasted outputs in the docs come from the tool: every console block marked
+``<!-- output-checked -->`` is run and must match, byte for byte.
+
+Each ``$ upsell-rules ...`` line in such a block runs in a fresh folder holding copies of
+``rulesets/`` and ``samples/`` (so the commands may write files); the lines after it,
+up to the next ``$``, are its standard output followed by its error output.
+
+To regenerate the marked blocks after an intended change:
+
+    UPSELL_RULES_UPDATE_DOCS=1 python -m pytest -q tests/test_docs_outputs.py
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+DOCS = sorted((ROOT / "docs").glob("*.md"))
+MARK = "<!-- output-checked -->"
+BLOCK = re.compile(re.escape(MARK) + r"\n```console\n(.*?)```", re.S)
+UPDATE = bool(os.environ.get("UPSELL_RULES_UPDATE_DOCS"))
+
+
+def blocks() -> list[tuple[Path, int]]:
+    found = []
+    for doc in DOCS:
+        text = doc.read_text(encoding="utf-8")
+        for match in BLOCK.finditer(text):
+            found.append((doc, text[: match.start()].count("\n") + 1))
+    return found
+
+
+def _commands(body: str) -> list[tuple[str, str]]:
+    parts = re.split(r"^\$ ", body, flags=re.M)
+    return [(p.partition("\n")[0], p.partition("\n")[2]) for p in parts[1:]]
+
+
+def _run_block(commands: list[str], folder: Path) -> list[str]:
+    """Run a block's commands in one shell, in order (``echo $?`` sees the previous
+    command's status); each gives its standard output, then its error output."""
+    env = {**os.environ, "COLUMNS": "100", "UPSELL_RULES_QUIET_BUNDLED": "1",
+           "UPSELL_RULES_NO_PROGRESS": "1", "NO_COLOR": "1"}
+    env.pop("FORCE_COLOR", None)
+    bin_dir = folder / ".bin"
+    bin_dir.mkdir(exist_ok=True)
+    shim = bin_dir / "upsell-rules"
+    shim.write_text(f'#!/bin/sh\nexec "{sys.executable}" -m upsell_rules "$@"\n', "utf-8")
+    shim.chmod(0o755)
+    env["PATH"] = f"{bin_dir}{os.pathsep}{env.get('PATH', '')}"
+    lines = ["rc=0"]
+    for index, command in enumerate(commands):
+        command = command.replace("python -m upsell_rules", f'"{sys.executable}" -m upsell_rules')
+        lines.append(f"(exit $rc); {{ {command}\n}} > .bin/out{index} 2> .bin/err{index}; rc=$?")
+    subprocess.run(["bash", "-c", "\n".join(lines)], cwd=folder, env=env, timeout=600,
+                   check=False)
+    outputs = []
+    for i in range(len(commands)):
+        text = (bin_dir / f"out{i}").read_text("utf-8") + (bin_dir / f"err{i}").read_text("utf-8")
+        # A block shows whole lines (``head -c`` may cut the last one).
+        outputs.append(text if not text or text.endswith("\n") else text + "\n")
+    return outputs
+
+
+def _fresh(tmp_path: Path) -> Path:
+    folder = tmp_path / "project"
+    folder.mkdir()
+    for name in ("rulesets", "samples"):
+        shutil.copytree(ROOT / name, folder / name)
+    return folder
+
+
+@pytest.mark.parametrize(("doc", "line"), blocks(),
+                         ids=[f"{d.name}:{n}" for d, n in blocks()])
+def test_pasted_output_matches_the_tool(doc: Path, line: int, tmp_path: Path) -> None:
+    text = doc.read_text(encoding="utf-8")
+    match = next(m for m in BLOCK.finditer(text) if text[: m.start()].count("\n") + 1 == line)
+    folder = _fresh(tmp_path)
+    commands = _commands(match.group(1))
+    outputs = _run_block([c for c, _ in commands], folder)
+    pieces = []
+    for (command, shown), got in zip(commands, outputs, strict=True):
+        if UPDATE:
+            pieces.append(f"$ {command}\n{got}")
+        else:
+            assert got == shown, f"{doc.name}:{line}: $ {command}\n--- docs\n{shown}--- tool\n{got}"
+    if UPDATE:
+        body = "".join(pieces)
+        fresh = doc.read_text(encoding="utf-8")
+        start = fresh.index(match.group(0))
+        fresh = fresh[:start] + f"{MARK}\n```console\n{body}```" + fresh[start + len(match.group(0)):]
+        doc.write_text(fresh, encoding="utf-8")
+
+
+def test_some_outputs_are_checked() -> None:
+    assert len(blocks()) >= 10

@@ -1,0 +1,104 @@
+"""The bundled rulesets and samples by name, from any folder.
+
+After ``pip install`` there is no ``rulesets/`` or ``samples/`` folder next to the user,
+yet the README and ``--help`` name them. A RULESET argument that is not a file but the
+name of a bundled ruleset (``upsell_timing``, ``upsell_timing.yaml`` or
+``rulesets/upsell_timing.yaml``) is that ruleset; a ``--data`` path under ``samples/``
+that is not in the current folder is the bundled sample of that name. A file in the
+current folder always wins, and using a bundled file says so on stderr.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import click
+
+from upsell_rules.ruleset.bundled import BundledFileMissing, bundled_dir
+
+_RULESETS_PROBE = "upsell_timing.yaml"
+_SAMPLES_PROBE = "accounts.csv"
+
+
+def bundled_ruleset_names() -> list[str]:
+    """The names of the bundled rulesets (``upsell_timing``, ...)."""
+    try:
+        folder = bundled_dir("rulesets", _RULESETS_PROBE)
+    except BundledFileMissing:
+        return []
+    return sorted(p.name[: -len(".yaml")] for p in folder.glob("*.yaml")
+                  if not p.name.endswith(".tests.yaml"))
+
+
+def bundled_ruleset(text: str) -> Path | None:
+    """The bundled ruleset ``text`` names, or ``None``."""
+    name = text.replace("\\", "/")
+    if name.startswith("./"):
+        name = name[2:]
+    if name.startswith("rulesets/"):
+        name = name[len("rulesets/"):]
+    if "/" in name:
+        return None
+    if not name.endswith(".yaml"):
+        name += ".yaml"
+    try:
+        path = bundled_dir("rulesets", _RULESETS_PROBE) / name
+    except BundledFileMissing:
+        return None
+    return path if path.is_file() else None
+
+
+def bundled_sample(text: str) -> Path | None:
+    """The bundled sample ``samples/NAME`` names, or ``None``."""
+    name = text.replace("\\", "/")
+    if name.startswith("./"):
+        name = name[2:]
+    if not name.startswith("samples/"):
+        return None
+    rest = name[len("samples/"):]
+    if not rest or ".." in rest.split("/"):
+        return None
+    try:
+        path = bundled_dir("samples", _SAMPLES_PROBE) / rest
+    except BundledFileMissing:
+        return None
+    return path if path.is_file() else None
+
+
+def _note(text: str, path: Path) -> None:
+    if os.environ.get("UPSELL_RULES_QUIET_BUNDLED"):
+        return
+    click.echo(f"upsell-rules: using the bundled {text} ({path})", err=True)
+
+
+class RulesetPath(click.ParamType):
+    """A ruleset file, or the name of a bundled ruleset (``upsell_timing``)."""
+
+    name = "RULESET"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        text = str(value)
+        if os.path.isfile(text):
+            return text
+        if os.path.isdir(text):
+            self.fail(f"{text!r} is a directory, not a ruleset file.", param, ctx)
+        bundled = bundled_ruleset(text)
+        if bundled is not None:
+            _note(f"ruleset {bundled.stem}", bundled)
+            return str(bundled)
+        names = ", ".join(bundled_ruleset_names())
+        hint = f" (bundled rulesets, usable by name: {names})" if names else ""
+        self.fail(f"{text!r} does not exist{hint}.", param, ctx)
+
+
+def resolve_data_path(text: str) -> str | None:
+    """``samples/NAME`` as the bundled sample when it is not in the current folder."""
+    if os.path.exists(text):
+        return None
+    bundled = bundled_sample(text)
+    if bundled is None:
+        return None
+    _note(f"sample {text}", bundled)
+    return str(bundled)
