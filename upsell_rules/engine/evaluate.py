@@ -16,7 +16,7 @@ from upsell_rules.errors import PluginError, PluginTimeout, RecordError, UpsellR
 from upsell_rules.expr.nodes import Node, names_in
 from upsell_rules.io.records import Account
 from upsell_rules.plugin.build import default_registry
-from upsell_rules.plugin.guard import blame, describe_value, failure_text, value_fits
+from upsell_rules.plugin.guard import EXACT, blame, describe_value, failure_text, quick_fits
 from upsell_rules.plugin.registry import Registry
 from upsell_rules.plugin.types import DeriveFn, Engine, Predicate
 from upsell_rules.plugin.watchdog import PROGRESS
@@ -532,7 +532,7 @@ def _chain(
         if kind is None:
             lines.append(f"    s[{name!r}] = f{i}(s, as_of)")
             continue
-        namespace[f"t{i}"] = _EXACT.get(kind, frozenset())
+        namespace[f"t{i}"] = EXACT.get(kind, frozenset())
         namespace[f"c{i}"] = _type_check(name, provider, kind)
         lines += [
             f"    v = f{i}(s, as_of)",
@@ -545,21 +545,13 @@ def _chain(
     return derive
 
 
-#: The exact Python types of a value of each signal type (checked without a call).
-_EXACT: dict[str, frozenset[type]] = {
-    "number": frozenset({int, float}),
-    "integer": frozenset({int}),
-    "boolean": frozenset({bool}),
-    "string": frozenset({str}),
-    "date": frozenset({date}),
-}
-
-
 def _type_check(name: str, provider: str, kind: str) -> Callable[[Any], None]:
     """The slow check of a derived value whose exact type is not the usual one."""
 
+    fits = quick_fits(kind)
+
     def check(value: Any) -> None:
-        if not value_fits(value, kind):
+        if not fits(value):
             raise PluginError(
                 f"derived signal '{name}' (plugin '{provider}') returned "
                 f"{describe_value(value)}; it declares {kind}"

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from upsell_rules.errors import PluginError
-from upsell_rules.plugin.guard import describe_value, value_fits
+from upsell_rules.plugin.guard import EXACT, describe_value, quick_fits
 
 
 def guarded_call(function: Any) -> Callable[..., Any]:
@@ -15,13 +15,16 @@ def guarded_call(function: Any) -> Callable[..., Any]:
     label = f"function '{function.name}' (plugin '{function.plugin or '?'}')"
 
     returns = function.returns
+    exact = EXACT.get(returns, frozenset())
+    fits = quick_fits(returns)
 
     def guarded(*args: Any, **kwargs: Any) -> Any:
         try:
             result = call(*args, **kwargs)
         except Exception as exc:
             raise PluginError(f"{label} failed: {type(exc).__name__}: {exc}") from exc
-        if result is not None and not value_fits(result, returns):
+        # The usual case costs one set lookup; a wrong type must not pass silently.
+        if result is not None and type(result) not in exact and not fits(result):
             raise PluginError(
                 f"{label} returned {describe_value(result)}; it declares {returns}"
             )
