@@ -52,6 +52,17 @@ OPTIONS = {
     "power_user_min_events": ParamSpec(
         "integer", 10, description="... and at least this many events in the current cycle"
     ),
+    "preset": ParamSpec(
+        "string", description="read a vendor's export: posthog_events or amplitude_events "
+        "(docs/data.md)"
+    ),
+    "group_type": ParamSpec(
+        "string", "company", description="with a preset: the group type that is the account"
+    ),
+    "event_fields": ParamSpec(
+        "mapping", None, description="where each part of an event sits (event, user, group, "
+        "timestamp, department -> dotted path); overrides the preset's"
+    ),
 }
 
 EVENTS_SOURCE = Source(

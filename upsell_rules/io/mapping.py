@@ -209,6 +209,8 @@ def build_mapping(options: Mapping[str, Any], types: Mapping[str, str]) -> Mappi
     merged: dict[str, Any] = {"columns": {}, "formats": {}}
     preset = str(options.get("preset") or "")
     layers = [load_preset(preset)] if preset else []
+    if layers and "source" in layers[0]:
+        layers = []  # an events or tickets preset: that source reads it (docs/data.md)
     layers.append(dict(options))
     for layer in layers:
         merged["columns"].update(layer.get("columns") or {})
