@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 
 from upsell_rules.errors import RecordError
+from upsell_rules.io.mapping import check_preset
 from upsell_rules.plugin.hookspecs import hookimpl
 from upsell_rules.plugin.types import ParamSpec, RawRecord, Source
 
@@ -54,7 +55,7 @@ OPTIONS = {
     ),
     "preset": ParamSpec(
         "string", description="read a vendor's export: posthog_events or amplitude_events "
-        "(docs/data.md)"
+        "(docs/data.md)", check=check_preset("events")
     ),
     "group_type": ParamSpec(
         "string", "company", description="with a preset: the group type that is the account"

@@ -29,6 +29,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from upsell_rules.errors import InputError, Location, RecordError
+from upsell_rules.io.mapping import check_preset
 from upsell_rules.plugin.hookspecs import hookimpl
 from upsell_rules.plugin.types import ParamSpec, RawRecord, Source, SourceContext
 
@@ -214,7 +215,8 @@ TICKETS_SOURCE = Source(
             "mapping", None, description="word or phrase in the subject -> add-on it names"
         ),
         "preset": ParamSpec(
-            "string", description="read a vendor's export: zendesk_tickets (docs/data.md)"
+            "string", description="read a vendor's export: zendesk_tickets (docs/data.md)",
+            check=check_preset("tickets"),
         ),
         "columns": ParamSpec(
             "mapping", None, description="export column -> ticket field (id, account, "
