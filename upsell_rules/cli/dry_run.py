@@ -33,7 +33,12 @@ from upsell_rules.cli.common import (
     run_guard,
     set_option,
 )
-from upsell_rules.cli.header_check import header_check, strict_option
+from upsell_rules.cli.header_check import (
+    header_check,
+    strict_option,
+    summary_format_option,
+    summary_text,
+)
 from upsell_rules.engine.evaluate import Evaluator, Summary
 from upsell_rules.engine.parallel import evaluate_inputs
 from upsell_rules.errors import (
@@ -197,6 +202,7 @@ def _rich_table(decisions: list[dict[str, Any]]) -> None:
 @errors_option
 @limit_options
 @strict_option
+@summary_format_option
 def dry_run(
     ruleset: str,
     data: tuple[str, ...],
@@ -212,6 +218,7 @@ def dry_run(
     max_line_bytes: int | None,
     plugin_timeout: float | None,
     strict: bool,
+    summary_format: str,
 ) -> None:
     """Evaluate RULESET against the accounts in --data and print the decisions.
 
@@ -270,5 +277,5 @@ def dry_run(
         raise SystemExit(EXIT_USAGE) from None
     report_join(reader)
     summary.order_bands([band.id for band in rules.bands])
-    click.echo(summary.line() + columns.suffix(), err=True)
+    click.echo(summary_text(summary, columns, summary_format), err=True)
     raise SystemExit(EXIT_FINDINGS if summary.failed else EXIT_OK)
