@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 
 from upsell_rules.errors import RecordError
+from upsell_rules.io.mapping import check_preset
 from upsell_rules.plugin.hookspecs import hookimpl
 from upsell_rules.plugin.types import ParamSpec, RawRecord, Source
 
@@ -51,6 +52,17 @@ OPTIONS = {
     ),
     "power_user_min_events": ParamSpec(
         "integer", 10, description="... and at least this many events in the current cycle"
+    ),
+    "preset": ParamSpec(
+        "string", description="read a vendor's export: posthog_events or amplitude_events "
+        "(docs/data.md)", check=check_preset("events")
+    ),
+    "group_type": ParamSpec(
+        "string", "company", description="with a preset: the group type that is the account"
+    ),
+    "event_fields": ParamSpec(
+        "mapping", None, description="where each part of an event sits (event, user, group, "
+        "timestamp, department -> dotted path); overrides the preset's"
     ),
 }
 

@@ -39,6 +39,8 @@ from typing import Any
 from upsell_rules.errors import InputError, Location, RecordError
 from upsell_rules.plugin.types import RawRecord, SourceContext
 
+from .shapes import EventShape
+
 ACTIVITY_TYPES = ("track", "page", "screen")
 
 
@@ -142,6 +144,7 @@ def read_events(path: str, context: SourceContext) -> Iterator[RawRecord | Recor
     are ignored.
     """
     options = EventOptions.from_mapping(context.options)
+    shape = EventShape.from_options(context.options)
     accounts: dict[str, _Account] = {}
     user_group: dict[str, str] = {}
     departments: dict[str, str] = {}
@@ -163,6 +166,8 @@ def read_events(path: str, context: SourceContext) -> Iterator[RawRecord | Recor
             if not isinstance(event, dict):
                 yield RecordError(Location(path, number), "expected a JSON object (one event)")
                 continue
+            if shape is not None:
+                event = shape.to_segment(event)
             kind = str(event.get("type") or "track").lower()
             user = _user_of(event)
             group = _group_of(event)

@@ -29,6 +29,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from upsell_rules.errors import InputError, Location, RecordError
+from upsell_rules.io.mapping import check_preset
 from upsell_rules.plugin.hookspecs import hookimpl
 from upsell_rules.plugin.types import ParamSpec, RawRecord, Source, SourceContext
 
@@ -85,7 +86,8 @@ def read_tickets(path: str, context: SourceContext) -> Iterator[RawRecord | Reco
     accounts: dict[str, _Account] = {}
     with handle:
         reader = csv.DictReader(handle, skipinitialspace=True)
-        header = [h.strip() for h in reader.fieldnames or []]
+        columns = _columns(opts)
+        header = [columns.get(h.strip(), h.strip()) for h in reader.fieldnames or []]
         reader.fieldnames = header
         missing = [c for c in (*REQUIRED, account_column) if c not in header]
         if missing:
@@ -148,6 +150,21 @@ def read_tickets(path: str, context: SourceContext) -> Iterator[RawRecord | Reco
         yield RawRecord(values=values, location=Location(path, account.first_line))
 
 
+def _columns(opts: Mapping[str, Any]) -> dict[str, str]:
+    """Export column -> ticket field: the preset's (``columns``), then the ruleset's."""
+    from upsell_rules.io.mapping import load_preset
+
+    columns: dict[str, str] = {}
+    preset = str(opts.get("preset") or "")
+    if preset:
+        shipped = load_preset(preset)
+        if shipped.get("source") != "tickets":
+            raise InputError(f"sources.tickets: preset '{preset}' is not a tickets preset")
+        columns.update({str(k): str(v) for k, v in (shipped.get("columns") or {}).items()})
+    columns.update({str(k): str(v) for k, v in (opts.get("columns") or {}).items()})
+    return columns
+
+
 def _gaps(row: Mapping[str, Any], tags: Mapping[str, str], keywords: Mapping[str, str]) -> set[str]:
     """The add-on gaps a ticket names, through its tags or its subject's words."""
     found: set[str] = set()
@@ -196,6 +213,14 @@ TICKETS_SOURCE = Source(
         "gap_tags": ParamSpec("mapping", None, description="ticket tag -> add-on it names"),
         "gap_keywords": ParamSpec(
             "mapping", None, description="word or phrase in the subject -> add-on it names"
+        ),
+        "preset": ParamSpec(
+            "string", description="read a vendor's export: zendesk_tickets (docs/data.md)",
+            check=check_preset("tickets"),
+        ),
+        "columns": ParamSpec(
+            "mapping", None, description="export column -> ticket field (id, account, "
+            "priority, status, created, tags, subject); overrides the preset's"
         ),
         "gap_window_days": ParamSpec(
             "integer", 90, description="only tickets created this many days before the date"

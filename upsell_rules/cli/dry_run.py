@@ -35,7 +35,12 @@ from upsell_rules.cli.common import (
     set_option,
 )
 from upsell_rules.cli.failures import ErrorPrinter, debug_enabled
-from upsell_rules.cli.header_check import header_check, strict_option
+from upsell_rules.cli.header_check import (
+    header_check,
+    strict_option,
+    summary_format_option,
+    summary_text,
+)
 from upsell_rules.cli.state_common import state_option, with_statuses
 from upsell_rules.engine.evaluate import Evaluator
 from upsell_rules.engine.stream import evaluate_inputs
@@ -285,6 +290,7 @@ def _view(
 @limit_options
 @strict_option
 @state_option
+@summary_format_option
 def dry_run(
     ruleset: str,
     data: tuple[str, ...],
@@ -307,6 +313,7 @@ def dry_run(
     max_line_bytes: int | None,
     plugin_timeout: float | None,
     strict: bool,
+    summary_format: str,
     state: str | None = None,
 ) -> None:
     """Evaluate RULESET against the accounts in --data and print the decisions.
@@ -407,5 +414,5 @@ def dry_run(
         raise SystemExit(EXIT_USAGE) from None
     report_join(reader)
     summary.order_bands([band.id for band in rules.bands])
-    click.echo(summary.line() + columns.suffix(), err=True)
+    click.echo(summary_text(summary, columns, summary_format), err=True)
     raise SystemExit(EXIT_FINDINGS if summary.failed else EXIT_OK)

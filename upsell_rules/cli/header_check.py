@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
@@ -13,6 +14,7 @@ from upsell_rules.io.columns import ColumnReport, carried_fields, check_columns,
 from upsell_rules.io.formatters import printable
 from upsell_rules.io.records import AccountReader
 from upsell_rules.plugin.registry import Registry
+from upsell_rules.plugin.types import Summary
 from upsell_rules.ruleset.model import Ruleset
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -27,6 +29,27 @@ def strict_option(func: F) -> F:
         help="Stop with exit status 2, before deciding anything, when a signal the rules "
         "read is carried by no record of the data (see docs/data.md, the header check).",
     )(func)
+
+
+def summary_format_option(func: F) -> F:
+    """``--summary-format text|json``: the run summary on stderr as a line or one JSON object."""
+    return click.option(
+        "--summary-format",
+        type=click.Choice(["text", "json"]),
+        default="text",
+        show_default=True,
+        help="The run summary on stderr: a line, or one JSON object (read, decided, failed, "
+        "bands, header_check) as the last stderr line; stdout is unchanged.",
+    )(func)
+
+
+def summary_text(summary: Summary, columns: ColumnReport, fmt: str) -> str:
+    """The run summary line, or its JSON form with the header check's warnings."""
+    if fmt != "json":
+        return summary.line() + columns.suffix()
+    payload = {"read": summary.read, "decided": summary.decided, "failed": summary.failed,
+               "bands": dict(summary.bands), "header_check": columns.to_dict()}
+    return json.dumps(payload, ensure_ascii=False, sort_keys=False)
 
 
 def header_check(

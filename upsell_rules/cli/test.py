@@ -15,6 +15,8 @@ from upsell_rules.cli.common import (
     engine_option,
     registry_with_report,
 )
+from upsell_rules.cli.header_check import strict_option
+from upsell_rules.cli.test_header import check_test_data
 from upsell_rules.errors import Diagnostic
 from upsell_rules.workflow.junit import write_junit
 from upsell_rules.workflow.ruleset_tests import (
@@ -140,7 +142,10 @@ def to_json(results: list[FileResult]) -> dict[str, Any]:
     help="Also write a JUnit XML report here (for CI systems).",
 )
 @engine_option
-def test_command(paths: tuple[str, ...], fmt: str, junit: str | None, engine: str) -> None:
+@strict_option
+def test_command(
+    paths: tuple[str, ...], fmt: str, junit: str | None, engine: str, strict: bool
+) -> None:
     """Run ruleset test files: accounts in, expected decisions out.
 
     PATH may be a test file (NAME.tests.yaml), a folder (searched for *.tests.yaml), or a
@@ -148,6 +153,7 @@ def test_command(paths: tuple[str, ...], fmt: str, junit: str | None, engine: st
     per passing case and F per failing one, then every failure with the expected and
     actual values and the case's file:line. Exit status: 0 when every case passed, 1 when
     any failed, 2 when a test file or its ruleset has errors, or nothing was found.
+    A test file's data file gets the header check (--strict: exit 2 before any case).
     """
     targets = list(paths) or ["rulesets"]
     if not paths and not os.path.isdir("rulesets"):
@@ -166,6 +172,7 @@ def test_command(paths: tuple[str, ...], fmt: str, junit: str | None, engine: st
         click.echo("upsell-rules: no test files to run", err=True)
         raise SystemExit(EXIT_OK if only_rulesets else EXIT_USAGE)
     runner = TestRunner(registry_with_report(), engine)
+    check_test_data(files, runner, strict)
     results = [runner.run_file(path) for path in files]
     if junit:
         write_junit(results, junit)

@@ -21,7 +21,7 @@ format cannot read is also passed on unchanged, so it is reported the same way.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any
@@ -42,19 +42,64 @@ _PLAIN_NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)$")
 
 Converter = Callable[[str], Any]
 
+_FORMAT_WORDS = (f"{', '.join(DATE_ORDERS)}, {', '.join(repr(s) for s in NUMBER_FORMATS)}, "
+                 "percent, or list:SEPARATOR (list:SEPARATOR:ORDER for dates)")
+
+
+def format_problem(spec: str) -> str | None:
+    """Why ``spec`` is not a per-field format (``None`` when it is one)."""
+    kind, _, arg = spec.partition(":")
+    if spec in DATE_ORDERS or spec in NUMBER_FORMATS or spec == "percent":
+        return None
+    if kind == "list" and arg and (not arg2(spec) or arg2(spec) in DATE_ORDERS):
+        return None
+    return f"'{spec}' is not a format (use one of {_FORMAT_WORDS}; see docs/data.md)"
+
+
+def _check_formats(value: Any) -> list[tuple[str, str]]:
+    return [(str(name), problem) for name, spec in value.items()
+            if (problem := format_problem(str(spec))) is not None]
+
+
+def _one_of(choices: Sequence[str], what: str) -> Callable[[Any], list[tuple[str, str]]]:
+    def check(value: Any) -> list[tuple[str, str]]:
+        if value in choices:
+            return []
+        return [("", f"{what} '{value}' is not one of {', '.join(repr(c) for c in choices)}")]
+
+    return check
+
+
+def check_preset(source: str | None) -> Callable[[Any], list[tuple[str, str]]]:
+    """A check that a ``preset:`` is shipped and is one for ``source`` (None: the files)."""
+
+    def check(value: Any) -> list[tuple[str, str]]:
+        fitting = [n for n in preset_names() if load_preset(n).get("source") == source]
+        if value in fitting:
+            return []
+        return [("", f"preset '{value}' is not a preset of this source (presets: "
+                     f"{', '.join(fitting) or 'none'}; see docs/data.md)")]
+
+    return check
+
+
 #: The options a source offers to take a mapping (add them to ``Source.options``).
 MAPPING_OPTIONS: dict[str, ParamSpec] = {
     "preset": ParamSpec("string", description="A shipped mapping for a vendor's export "
-                        "(hubspot_companies, salesforce_accounts); see docs/data.md."),
+                        "(hubspot_companies, salesforce_accounts); see docs/data.md.",
+                        check=check_preset(None)),
     "columns": ParamSpec("mapping", description="Column name -> field, e.g. "
                          "{\"Health Score\": health_score}."),
     "formats": ParamSpec("mapping", description="Field -> format: YMD / DMY / MDY, a number "
-                         "format such as '1,234.56', percent, or list:SEPARATOR."),
+                         "format such as '1,234.56', percent, or list:SEPARATOR.",
+                         check=_check_formats),
     "date_order": ParamSpec("string", description="Order of day, month and year in every "
-                            "date field: YMD, DMY or MDY (never guessed)."),
+                            "date field: YMD, DMY or MDY (never guessed).",
+                            check=_one_of(DATE_ORDERS, "date_order")),
     "number_format": ParamSpec("string", description="Thousands and decimal marks of every "
                                "number field, as an example: '1,234.56', '1.234,56', "
-                               "'1 234,56'; currency symbols are dropped."),
+                               "'1 234,56'; currency symbols are dropped.",
+                               check=_one_of(tuple(NUMBER_FORMATS), "number_format")),
     "list_separator": ParamSpec("string", description="Separator of every list field "
                                 "(default |)."),
 }
@@ -209,6 +254,8 @@ def build_mapping(options: Mapping[str, Any], types: Mapping[str, str]) -> Mappi
     merged: dict[str, Any] = {"columns": {}, "formats": {}}
     preset = str(options.get("preset") or "")
     layers = [load_preset(preset)] if preset else []
+    if layers and "source" in layers[0]:
+        layers = []  # an events or tickets preset: that source reads it (docs/data.md)
     layers.append(dict(options))
     for layer in layers:
         merged["columns"].update(layer.get("columns") or {})
@@ -260,11 +307,7 @@ def _format(name: str, spec: str, types: Mapping[str, str], number: Converter) -
         elif base in ("number", "integer"):
             item = number
         return _list(arg[0], item)
-    raise InputError(
-        f"sources: formats: {name}: '{spec}' is not a format (use one of "
-        f"{', '.join(DATE_ORDERS)}, {', '.join(repr(s) for s in NUMBER_FORMATS)}, percent, "
-        "or list:SEPARATOR; see docs/data.md)"
-    )
+    raise InputError(f"sources: formats: {name}: {format_problem(spec)}")
 
 
 def arg2(spec: str) -> str:

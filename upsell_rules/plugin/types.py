@@ -80,6 +80,10 @@ class ParamSpec:
     description: str = ""
     operator_only: bool = False
     is_path: bool = False
+    #: Optional check of a value of the right kind: the problems as (key inside the
+    #: value or "", message naming the accepted values); ``validate`` reports each at
+    #: its YAML line. Never executes anything from the ruleset.
+    check: Callable[[Any], list[tuple[str, str]]] | None = None
 
 
 @dataclass(frozen=True)

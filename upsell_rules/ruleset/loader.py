@@ -750,7 +750,13 @@ class _Builder:
                              f"sources.{name}: source '{name}' has no option '{key}'{hint} "
                              f"(options: {known})", key=True)
                     continue
-                if self.option_value((*path, key), f"option '{key}'", spec, value):
+                if not self.option_value((*path, key), f"option '{key}'", spec, value):
+                    continue
+                problems = spec.check(value) if spec.check is not None else []
+                for inner, message in problems:
+                    where = (*path, key, inner) if inner else (*path, key)
+                    self.add(where, "E152", f"{field_path(where)}: {message}")
+                if not problems:
                     checked[key] = value
                 if spec.operator_only:
                     self.add((*path, key), "W155",
