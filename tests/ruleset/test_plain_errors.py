@@ -100,7 +100,10 @@ def test_spreadsheets_and_tsv_get_a_save_as_csv_hint(tmp_path: Path, name: str) 
     assert "CSV UTF-8" in result.stderr
 
 
-def test_a_test_file_reports_every_problem_and_takes_yes_no(tmp_path: Path) -> None:
+def test_a_test_file_reports_every_problem_and_takes_yes_no(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)  # a test file reads only files under the current folder
     (tmp_path / "rules.yaml").write_text(BASE, encoding="utf-8")
     (tmp_path / "accounts.csv").write_bytes((ROOT / "samples" / "accounts.csv").read_bytes())
     tests = tmp_path / "rules.tests.yaml"

@@ -186,9 +186,24 @@ def _rich_table(
             style = "red" if decision["blocked"] else styles.get(decision["band"], "")
         # Text, not str: rich would read "[link=...]" in an account name as markup.
         console.print(Text(line, style=style), soft_wrap=True)
-    legend = type_legend(decisions, types or {})
-    if legend:
-        console.print(Text("\n" + "\n".join(legend)), soft_wrap=True)
+    for text in _legend(lines, decisions, types or {}, width or console.width):
+        console.print(Text(text), soft_wrap=True)
+
+
+def _legend(
+    lines: list[str],
+    decisions: list[dict[str, Any]],
+    types: dict[str, tuple[str, str]],
+    width: int | None,
+) -> list[str]:
+    """A blank line and one line per upsell type shown, when the queue shows a types
+    column (the legend explains it), each cut to ``width`` like the table's cells."""
+    if not lines or "types" not in lines[0].split():
+        return []
+    legend = type_legend(decisions, types)
+    if width:
+        legend = [text if len(text) <= width else text[: width - 1] + "…" for text in legend]
+    return ["", *legend] if legend else []
 
 
 def _columns_env() -> int | None:
@@ -383,10 +398,8 @@ def dry_run(
                 # Piped: as wide as it needs, unless COLUMNS (or --width) says otherwise.
                 fit_to = (width or _columns_env()) if output is None else width
                 with output_stream(output) as out:
-                    out.write("\n".join(queue_lines(ordered, fit_to, picked)) + "\n")
-                    legend = type_legend(ordered, types)
-                    if legend:
-                        out.write("\n" + "\n".join(legend) + "\n")
+                    lines = queue_lines(ordered, fit_to, picked)
+                    out.write("\n".join([*lines, *_legend(lines, ordered, types, fit_to)]) + "\n")
         elif fmt == "csv":
             ordered = view.apply(queue_order(list(decisions)))
             with output_stream(output) as out:
