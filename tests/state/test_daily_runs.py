@@ -83,7 +83,7 @@ def test_same_day_rerun_sends_nothing_and_deliver_all_sends_everything_once(
     assert len(everything) == 50
     assert {d["transition"]["kind"] for d in everything} == {"unchanged"}
     bad = invoke("run", rules, "--data", SAMPLE, "--as-of", DAY1, "--sink", "stdout",
-                 "--deliver", "all")
+                 "--deliver", "all", "--no-state")
     assert bad.exit_code == 2 and "--deliver needs a state store" in bad.stderr
 
 

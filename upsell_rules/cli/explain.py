@@ -23,7 +23,12 @@ from upsell_rules.cli.common import (
     ruleset_argument,
     run_guard,
 )
-from upsell_rules.cli.state_common import state_option, with_statuses
+from upsell_rules.cli.state_common import (
+    no_state_option,
+    read_state,
+    state_option,
+    with_statuses,
+)
 from upsell_rules.engine.evaluate import Evaluator
 from upsell_rules.engine.explain import Check, Explanation, explain
 from upsell_rules.errors import InputError, PluginTimeout, RecordError, UpsellRulesError
@@ -164,16 +169,19 @@ def _find(
 @engine_option
 @limit_options
 @state_option
+@no_state_option
 def explain_command(
     ruleset: str, data: tuple[str, ...], account_id: str, as_of: date | None, fmt: str,
     engine: str, max_input_mb: float | None, max_records: int | None,
     max_line_bytes: int | None, plugin_timeout: float | None, state: str | None = None,
+    no_state: bool = False,
 ) -> None:
     """Explain how RULESET decides one account: every condition with the actual values,
     which gate or red flag decided, and what would move the account to the next band.
-    With --state, also its status in the state store (snoozed until, cooling down
-    until...), read only.
+    With a state store (--state, or .upsell-rules/state.db when it exists), also its
+    status in it (snoozed until, cooling down until...), read only.
     """
+    state = read_state(state, no_state)
     registry = registry_with_report()
     rules = load_or_exit(ruleset, registry)
     try:

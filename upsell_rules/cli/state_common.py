@@ -22,7 +22,8 @@ STATE_ENV = "UPSELL_RULES_STATE"
 
 STATE_HELP = (
     "State store: a SQLite file (created if missing) or a SQLAlchemy URL "
-    "(postgresql://...). Given without a value: .upsell-rules/state.db. Also "
+    "(postgresql://...). Given without a value: .upsell-rules/state.db, which is also "
+    "run's default (dry-run and explain only read it, when it exists). Also "
     f"${STATE_ENV}."
 )
 
@@ -33,6 +34,33 @@ def state_option(func: F) -> F:
         "--state", "state", is_flag=False, flag_value=DEFAULT_STATE, default=None,
         envvar=STATE_ENV, metavar="PATH|URL", help=STATE_HELP,
     )(func)
+
+
+def no_state_option(func: F) -> F:
+    """``--no-state``: no store (it wins over ``--state`` and ``$UPSELL_RULES_STATE``)."""
+    return click.option(
+        "--no-state", "no_state", is_flag=True, default=False,
+        help="Use no state store: run decides and delivers every decision and logs nothing; "
+        "dry-run and explain show no statuses.",
+    )(func)
+
+
+def run_state(state: str | None, no_state: bool) -> str | None:
+    """The store ``run`` uses: ``--state``, else ``$UPSELL_RULES_STATE``, else the default
+    ``.upsell-rules/state.db``; None with ``--no-state``."""
+    if no_state:
+        return None
+    return state if state is not None else DEFAULT_STATE
+
+
+def read_state(state: str | None, no_state: bool) -> str | None:
+    """The store ``dry-run`` and ``explain`` read: the one named, else the default one
+    if it exists (they never create a store); None with ``--no-state``."""
+    if no_state:
+        return None
+    if state is not None:
+        return state
+    return DEFAULT_STATE if os.path.exists(DEFAULT_STATE) else None
 
 
 def required_state_option(func: F) -> F:
