@@ -144,6 +144,14 @@ def render_report(
     "(replay of older runs then says so). Default: keep them.",
 )
 @click.option(
+    "--keep-log-days",
+    type=click.IntRange(min=1),
+    default=None,
+    metavar="DAYS",
+    help="With a store: drop decision-log rows of runs older than DAYS days, except "
+    "outreach starts (cooldowns and capacity count them). Default: keep the log.",
+)
+@click.option(
     "--shadow",
     type=click.Path(exists=True, dir_okay=False),
     default=None,
@@ -165,6 +173,7 @@ def run_command(
     keep_inputs_days: int | None = None,
     shadow: str | None = None,
     no_state: bool = False,
+    keep_log_days: int | None = None,
 ) -> None:
     """Evaluate RULESET against --data and deliver the decisions to sinks.
 
@@ -252,7 +261,8 @@ def run_command(
         outcomes, state_block = deliver_with_state(
             state, rules, decisions, inputs, targets, when, deliver=deliver or "transitions",
             bands=bands, engine=engine, data=data, lock_wait=lock_wait,
-            keep_inputs_days=keep_inputs_days, shadow=(candidate, registry, accounts),
+            keep_inputs_days=keep_inputs_days, keep_log_days=keep_log_days,
+            shadow=(candidate, registry, accounts),
         )
     for target in targets if state is None else ():
         chosen = [d for d in decisions if target.wants(d) and (not bands or d["band"] in bands)]

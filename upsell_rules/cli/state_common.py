@@ -102,6 +102,7 @@ def deliver_with_state(
     data: Sequence[str],
     lock_wait: float,
     keep_inputs_days: int | None = None,
+    keep_log_days: int | None = None,
     shadow: tuple[Ruleset | None, Any, list[Any]] | None = None,
 ) -> tuple[list[tuple[SinkTarget, DeliveryReport]], dict[str, Any]]:
     """``run --state``: lock the store, record the run, deliver transitions.
@@ -127,6 +128,11 @@ def deliver_with_state(
             pruned = 0
             if keep_inputs_days is not None:
                 pruned = store.prune_inputs((when - timedelta(days=keep_inputs_days)).isoformat())
+            log_pruned = None
+            if keep_log_days is not None:
+                from upsell_rules.state.retention import prune_log
+
+                log_pruned = prune_log(store, (when - timedelta(days=keep_log_days)).isoformat())
     except StateError as exc:
         click.echo(f"upsell-rules: error: {exc}", err=True)
         raise SystemExit(EXIT_USAGE) from None
@@ -140,6 +146,9 @@ def deliver_with_state(
         "waiting_for_other_sinks": result.elsewhere,
         "inputs_pruned": pruned,
     }
+    if log_pruned is not None:
+        block["log_pruned"] = {"decisions": log_pruned.decisions, "runs": log_pruned.runs,
+                               "rulesets": log_pruned.rulesets}
     if shadow_id is not None:
         block["shadow_run_id"] = shadow_id
     return result.outcomes, block
@@ -179,6 +188,10 @@ def state_lines(block: dict[str, Any]) -> list[str]:
     if "shadow_run_id" in block:
         lines.append(f"state: shadow run {block['shadow_run_id']} logged beside run "
                      f"{block['run_id']} (nothing delivered for it)")
+    if block.get("log_pruned", {}).get("decisions"):
+        gone = block["log_pruned"]
+        lines.append(f"state: decision log pruned: {gone['decisions']} rows, {gone['runs']} "
+                     "runs (--keep-log-days)")
     for sink, count in block["waiting_for_other_sinks"].items():
         lines.append(f"state: {count} deliveries wait in the outbox for sink '{sink}' "
                      "(not in this run)")
