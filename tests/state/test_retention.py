@@ -90,3 +90,20 @@ def test_without_keep_log_days_the_log_is_kept(
         assert "log_pruned" not in json.loads(result.stdout)["state"]
     assert _count(store, t.decisions) == 150
     assert invoke("replay", "1", "--state", store).exit_code == 0
+
+
+def test_the_text_report_says_what_the_pruning_dropped(
+    tmp_path: Path, make_ruleset: Callable[..., Path]
+) -> None:
+    rules, store = make_ruleset(), tmp_path / "state.db"
+    for day in ("2026-11-02", "2026-11-03"):
+        assert invoke("run", rules, "--data", SAMPLE, "--as-of", day, "--sink",
+                      f"file:{tmp_path / 'o.jsonl'}", "--state", store).exit_code == 0
+    result = invoke("run", rules, "--data", SAMPLE, "--as-of", "2027-03-01", "--sink",
+                    f"file:{tmp_path / 'o.jsonl'}", "--state", store, "--keep-log-days", "30")
+    assert result.exit_code == 0, result.stderr
+    starts = sum(1 for items in _outreach(store).values() for o in items
+                 if o.on < "2027")  # type: ignore[attr-defined]
+    line = (f"state: decision log pruned: {100 - starts} rows, 1 run(s) dropped "
+            "(--keep-log-days)")
+    assert line in result.stdout

@@ -191,7 +191,7 @@ def state_lines(block: dict[str, Any]) -> list[str]:
     if block.get("log_pruned", {}).get("decisions"):
         gone = block["log_pruned"]
         lines.append(f"state: decision log pruned: {gone['decisions']} rows, {gone['runs']} "
-                     "runs (--keep-log-days)")
+                     "run(s) dropped (--keep-log-days)")
     for sink, count in block["waiting_for_other_sinks"].items():
         lines.append(f"state: {count} deliveries wait in the outbox for sink '{sink}' "
                      "(not in this run)")
