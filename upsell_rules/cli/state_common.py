@@ -121,10 +121,10 @@ def deliver_with_state(
                 deliver_all=deliver == "all", bands=bands, engine=engine, data=data,
                 ruleset_text=text,
             )
-            shadow_id = None
+            shadow_id, shadow_failed = None, 0
             if shadow is not None and shadow[0] is not None:
-                shadow_id = _record_shadow(store, shadow, inputs, when, engine, data,
-                                           result.run_id)
+                shadow_id, shadow_failed = _record_shadow(store, shadow, inputs, when, engine,
+                                                          data, result.run_id)
             pruned = 0
             if keep_inputs_days is not None:
                 pruned = store.prune_inputs((when - timedelta(days=keep_inputs_days)).isoformat())
@@ -151,13 +151,18 @@ def deliver_with_state(
                                "rulesets": log_pruned.rulesets}
     if shadow_id is not None:
         block["shadow_run_id"] = shadow_id
+        block["shadow_failed"] = shadow_failed
     return result.outcomes, block
 
 
 def _record_shadow(store: StateStore, shadow: tuple[Ruleset | None, Any, list[Any]],
                    inputs: dict[str, tuple[str, bytes]], when: date, engine: str,
-                   data: Sequence[str], run_id: int) -> int:
-    """Decide the candidate on the run's accounts and log it as a shadow run."""
+                   data: Sequence[str], run_id: int) -> tuple[int, int]:
+    """Decide the candidate on the run's accounts and log it as a shadow run.
+
+    Records the candidate cannot decide are logged as the shadow run's failures (and
+    counted in shadow-report). Returns the shadow run's id and how many failed.
+    """
     from upsell_rules.engine.evaluate import Evaluator
     from upsell_rules.errors import RecordError, UpsellRulesError
     from upsell_rules.state.recorder import RunRecord, record_run
@@ -169,16 +174,28 @@ def _record_shadow(store: StateStore, shadow: tuple[Ruleset | None, Any, list[An
     except UpsellRulesError as exc:
         click.echo(f"upsell-rules: error: --shadow {candidate.path}: {exc}", err=True)
         raise SystemExit(EXIT_USAGE) from None
-    decided = [d for d in evaluator.evaluate(iter(accounts), when)
-               if not isinstance(d, RecordError)]
+    decided: list[dict[str, Any]] = []
+    failures: list[tuple[str, str, str]] = []
+    for item in evaluator.evaluate(iter(accounts), when):
+        if isinstance(item, RecordError):
+            what = f"{item.field}: {item.message}" if item.field else item.message
+            failures.append((item.account_id, str(item.location), what))
+        else:
+            decided.append(item)
+    if failures:
+        more = f" (and {len(failures) - 1} more)" if len(failures) > 1 else ""
+        click.echo(f"upsell-rules: --shadow {candidate.path}: {len(failures)} record(s) "
+                   f"failed under the candidate: {failures[0][0]} ({failures[0][1]}): "
+                   f"{failures[0][2]}{more}", err=True)
     with open(candidate.path, "rb") as handle:
         text = handle.read()
     record = RunRecord(
         as_of=when.isoformat(), identity=candidate.identity(), ruleset_text=text,
         ruleset_path=candidate.path, role="shadow", deliver="none", engine=engine,
         data=data, decisions=decided, inputs=inputs, planned={}, shadow_of=run_id,
+        failures=failures,
     )
-    return record_run(store, record)
+    return record_run(store, record), len(failures)
 
 
 def state_lines(block: dict[str, Any]) -> list[str]:
@@ -186,8 +203,10 @@ def state_lines(block: dict[str, Any]) -> list[str]:
     counts = ", ".join(f"{n} {word}" for word, n in block["statuses"].items())
     lines = [f"state {block['store']}: run {block['run_id']}: {counts}"]
     if "shadow_run_id" in block:
+        failed = block.get("shadow_failed", 0)
         lines.append(f"state: shadow run {block['shadow_run_id']} logged beside run "
-                     f"{block['run_id']} (nothing delivered for it)")
+                     f"{block['run_id']} (nothing delivered for it"
+                     + (f"; {failed} record(s) failed under the candidate)" if failed else ")"))
     if block.get("log_pruned", {}).get("decisions"):
         gone = block["log_pruned"]
         lines.append(f"state: decision log pruned: {gone['decisions']} rows, {gone['runs']} "

@@ -46,6 +46,7 @@ def prune_log(store: StateStore, before: str) -> LogPruned:
     production = select(r.c.run_id).where(r.c.role == "production")
     keep = and_(d.c.transition.in_(sorted(OUTREACH_STARTS)), d.c.run_id.in_(production))
     with store.engine.begin() as conn:
+        conn.execute(delete(t.failures).where(t.failures.c.run_id.in_(old)))
         rows = conn.execute(delete(d).where(d.c.run_id.in_(old)).where(
             or_(d.c.transition.is_(None), not_(keep)))).rowcount
         has_rows = exists().where(d.c.run_id == r.c.run_id)
