@@ -328,5 +328,5 @@ def test_explain_shows_the_cooldown_from_the_store(
     assert shown.exit_code == 0, shown.stderr
     assert shown.stdout.rstrip().endswith("state: cooling down until 2026-12-02")
     plain = invoke("explain", base, "--data", SAMPLE, "--account", left[0], "--as-of",
-                   "2026-11-04")
+                   "2026-11-04", "--no-state")
     assert "state:" not in plain.stdout

@@ -33,6 +33,7 @@ from upsell_rules.engine.evaluate import Evaluator
 from upsell_rules.engine.explain import Check, Explanation, explain
 from upsell_rules.errors import InputError, PluginTimeout, RecordError, UpsellRulesError
 from upsell_rules.io.records import Account, AccountReader
+from upsell_rules.ruleset.model import Ruleset
 from upsell_rules.ruleset.templates import format_value
 
 _MARK = {True: "yes ", False: "no  ", None: "n/a "}
@@ -158,6 +159,27 @@ def _find(
     raise SystemExit(EXIT_USAGE)
 
 
+#: Statuses that hold an account whatever the other accounts do.
+_HELD = ("unchanged", "closed", "snoozed until", "cooling down until", "over capacity")
+
+
+def capacity_note(rules: Ruleset, decision: dict[str, Any], status: str | None) -> str | None:
+    """What ``explain --state`` cannot know about owner capacity, or None.
+
+    explain decides one account, so the weekly cap is checked against the outreach
+    already logged only; in a run the owner's other accounts ahead in the queue (higher
+    score) take the cap first and this account may be ``over capacity`` instead.
+    """
+    cap = rules.memory.per_owner_per_week
+    if cap is None or status is None or status.startswith(_HELD):
+        return None
+    if decision["blocked"] or decision["band"] not in {b.id for b in rules.bands if b.outreach}:
+        return None
+    return (f"capacity ({cap} per owner per week) counts only outreach already logged; "
+            "the owner's accounts ahead of this one in today's queue are not counted, so "
+            "a run may hold it as over capacity (dry-run shows the run's statuses)")
+
+
 @click.command("explain")
 @ruleset_argument
 @data_inputs_option
@@ -209,17 +231,22 @@ def explain_command(
         click.echo(f"upsell-rules: error: {exc}", err=True)
         raise SystemExit(EXIT_USAGE) from None
     _UNITS.update({name: sig.unit for name, sig in rules.signals.items()})
-    status = None
+    status = note = None
     if state is not None:
         with_statuses(state, rules, [result.decision], resolve_as_of(as_of))
         status = result.decision.pop("state", None)
+        note = capacity_note(rules, result.decision, status)
     if fmt == "json":
         data = result.to_dict()
         if status is not None:
             data["state"] = status
+        if note is not None:
+            data["state_note"] = note
         click.echo(json.dumps(data, indent=2, ensure_ascii=False))
     else:
         click.echo(render_text(result, f"{rules.name} {rules.version}"), nl=False)
         if status is not None:
             click.echo(f"state: {status}")
+        if note is not None:
+            click.echo(f"state note: {note}")
     raise SystemExit(EXIT_OK)
