@@ -143,6 +143,14 @@ def _score(_rank: int, d: dict[str, Any]) -> str:
     return f"{d['score']:g}" + (" cap" if lowered else "")
 
 
+def _status(_rank: int, d: dict[str, Any]) -> str:
+    # With a state store, what memory says (snoozed until, cooling down, over capacity...)
+    # follows what the decision says.
+    status = status_of(d)
+    state = d.get("state")
+    return f"{status}, {state}" if state else status
+
+
 def _owner(_rank: int, d: dict[str, Any]) -> str:
     return str(d.get("owner") or "-")
 
@@ -155,7 +163,7 @@ COLUMNS: dict[str, Column] = {
         Column("name", lambda r, d: str(d["account_name"] or "-"), 3, 12),
         Column("score", _score, 0),
         Column("band", lambda r, d: str(d["band"]), 0),
-        Column("status", lambda r, d: status_of(d), 0),
+        Column("status", _status, 0),
         Column("types", lambda r, d: ",".join(d["upsell_types"]) or "-", 9, 9),
         Column("why", lambda r, d: reason(d) or "-", 2, 14),
         Column("prepare", lambda r, d: "; ".join(prep_steps(d)) or "-", 4, 18),
