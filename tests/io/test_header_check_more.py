@@ -6,6 +6,7 @@ import csv
 import json
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from upsell_rules.cli.main import cli
@@ -28,15 +29,21 @@ def _without(column: str, target: Path) -> Path:
 
 def _test_file(tmp_path: Path, data: Path) -> Path:
     path = tmp_path / "timing.tests.yaml"
+    # A test file reads only files in its repository or the current folder: keep both here.
+    ruleset = tmp_path / "upsell_timing.yaml"
+    ruleset.write_bytes(RULESET.read_bytes())
     path.write_text(
-        f"ruleset: {RULESET}\ndata: {data}\nas_of: {AS_OF}\ncases:\n"
+        f"ruleset: {ruleset}\ndata: {data}\nas_of: {AS_OF}\ncases:\n"
         "  - name: a sample account\n    sample: ACC-1001\n    expect: {blocked: false}\n",
         encoding="utf-8",
     )
     return path
 
 
-def test_test_warns_about_a_signal_its_data_file_lacks(tmp_path: Path) -> None:
+def test_test_warns_about_a_signal_its_data_file_lacks(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)  # a test file reads only files under the current folder
     tests = _test_file(tmp_path, _without("power_users", tmp_path / "accounts.csv"))
     result = CliRunner().invoke(cli, ["test", str(tests)])
     assert result.exit_code == 0, result.output
@@ -45,7 +52,10 @@ def test_test_warns_about_a_signal_its_data_file_lacks(tmp_path: Path) -> None:
     assert "1 passed" in result.stdout
 
 
-def test_test_strict_stops_before_any_case(tmp_path: Path) -> None:
+def test_test_strict_stops_before_any_case(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
     tests = _test_file(tmp_path, _without("power_users", tmp_path / "accounts.csv"))
     result = CliRunner().invoke(cli, ["test", str(tests), "--strict"])
     assert result.exit_code == 2
@@ -54,8 +64,13 @@ def test_test_strict_stops_before_any_case(tmp_path: Path) -> None:
     assert "passed" not in result.stdout
 
 
-def test_test_strict_passes_a_complete_data_file(tmp_path: Path) -> None:
-    result = CliRunner().invoke(cli, ["test", str(_test_file(tmp_path, SAMPLE)), "--strict"])
+def test_test_strict_passes_a_complete_data_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    data = tmp_path / "accounts.csv"
+    data.write_bytes(SAMPLE.read_bytes())
+    result = CliRunner().invoke(cli, ["test", str(_test_file(tmp_path, data)), "--strict"])
     assert result.exit_code == 0, result.output
     assert "warning" not in result.stderr
 
