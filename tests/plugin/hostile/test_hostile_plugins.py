@@ -5,6 +5,7 @@ not be done). Every run is the real CLI in a subprocess on real files."""
 from __future__ import annotations
 
 import json
+import re
 import time
 from pathlib import Path
 
@@ -153,7 +154,8 @@ def test_ruleset_tests_report_the_plugin_on_the_case_it_breaks() -> None:
                      "--plugin", plugin("latest_raises"))
     # The case cannot run (an ERROR case, the command's exit 2); every other case runs.
     assert result.returncode == 2
-    assert "passed, 0 failed, 1 error" in result.stdout
+    # Only the cases whose accounts reach the broken derivation are errors, none fail.
+    assert re.search(r"\d+ passed, 0 failed, [1-9]\d* errors?\n", result.stdout), result.stdout
     assert "derived signal" in result.stdout + result.stderr
     assert "plugin 'latest_raises'" in result.stdout + result.stderr
     assert "metrics API answered 503" in result.stdout + result.stderr
