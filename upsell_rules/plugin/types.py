@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, Literal, get_args
+from typing import Any, Literal, Protocol, get_args
 
 # Re-exported: a plugin builds RawRecord locations and reports bad rows with these, and
 # needs nothing but this module and hookspecs.
@@ -142,6 +142,28 @@ class Source:
     byte_ranges: Literal["", "lines", "csv"] = ""
 
 
+class SqlScope(Protocol):
+    """What a derivation's or function's SQL form can ask of the query being compiled.
+
+    Values are SQLGlot expressions (``sqlglot.exp.Expression``) or, for list signals,
+    :class:`upsell_rules.sql.lists.ListValue`; typed ``Any`` so that this contract needs
+    no SQL library.
+    """
+
+    #: The SQLGlot dialect the query is rendered in (``duckdb``, ``postgres``...).
+    dialect: str
+    #: The evaluation date: a constant of the compiled query.
+    as_of: date
+
+    def signal(self, name: str) -> Any:
+        """The SQL value of another signal (an input column or a derived signal)."""
+        ...
+
+    def type_of(self, name: str) -> str:
+        """The declared type of a signal (``number``, ``string_list``...)."""
+        ...
+
+
 #: A compiled derivation: reads the account's signals (already coerced and derived so
 #: far) and the as-of date, and returns the value or ``None`` when it cannot be known.
 DeriveFn = Callable[[Mapping[str, Any], date], Any]
@@ -161,6 +183,12 @@ class Derivation:
     output_type: SignalType
     build: Callable[[Mapping[str, Any]], DeriveFn]
     params: Mapping[str, ParamSpec] = field(default_factory=dict)
+    #: Optional SQL form, for ``upsell-rules compile`` and the ``duckdb`` engine:
+    #: ``sql(params, scope)`` returns the derived value as a SQLGlot expression (or a
+    #: list value of :mod:`upsell_rules.sql.lists`), reading other signals through
+    #: ``scope.signal(name)``; see :class:`SqlScope`. Without it a ruleset using this
+    #: derivation is decided by the Python engine only.
+    sql: Callable[[Mapping[str, Any], SqlScope], Any] | None = None
 
     def reads(self, params: Mapping[str, Any]) -> tuple[str, ...]:
         """The signal names this derivation reads, given its resolved parameters."""
@@ -225,6 +253,10 @@ class Function:
     needs_as_of: bool = False
     arg_names: tuple[str, ...] = ()
     plugin: str = ""
+    #: Optional SQL form: ``sql(args, scope)`` gets the arguments as SQL values (never
+    #: missing: the core makes the call missing when one is) and returns the result as
+    #: a SQLGlot expression; see :class:`SqlScope`. Without it, no compiled query.
+    sql: Callable[[Sequence[Any], SqlScope], Any] | None = None
 
     def signature(self) -> str:
         """``count_within(dates: date_list, days: number) -> integer``."""
