@@ -32,9 +32,15 @@ def compile_ruleset(
     as_of: date,
     table: str = "accounts",
     pretty: bool = True,
+    native: bool = True,
 ) -> str:
-    """The query deciding every account of ``table`` as of ``as_of``, in ``dialect``."""
-    query = build_query(ruleset, registry, check_dialect(dialect), as_of, table)
+    """The query deciding every account of ``table`` as of ``as_of``, in ``dialect``.
+
+    ``native=False``: lists through portable ``UNNEST`` subqueries even where the dialect
+    has list functions (DuckDB).
+    """
+    query = build_query(ruleset, registry, check_dialect(dialect), as_of, table,
+                        native=native)
     return query.sql(dialect=dialect, pretty=pretty)
 
 
