@@ -22,7 +22,19 @@ def row_of(account: Account, columns: Sequence[tuple[str, str]]) -> list[Any]:
     """The account as one row of the contract table (absent values NULL)."""
     fixed = {"account_id": account.account_id, "account_name": account.account_name,
              "owner": account.owner}
-    return [fixed[name] if name in fixed else account.values.get(name) for name, _ in columns]
+    return [fixed[name] if name in fixed else _typed(account.values.get(name), kind)
+            for name, kind in columns]
+
+
+def _typed(value: Any, kind: str) -> Any:
+    """A number column holds doubles (a driver will not send a list of int and float)."""
+    if value is None:
+        return None
+    if kind == "number":
+        return float(value)
+    if kind == "number_list":
+        return [float(v) for v in value]
+    return value
 
 
 def duckdb_rows(ruleset: Ruleset, registry: Registry, accounts: Sequence[Account],

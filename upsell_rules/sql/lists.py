@@ -198,8 +198,8 @@ def trailing_run(values: ListValue, stops: Item) -> exp.Expr:
     if _native():
         marks = _fn("LIST_TRANSFORM", values.array.copy(), _lambda(lambda x, i: case(
             [(holds(stops(values.item(x))), i)], lit(0)), arity=2))
-        last_stop = exp.Coalesce(this=_fn("LIST_MAX", marks), expressions=[lit(0)])
-        return _missing_unless(values, exp.Sub(this=_length(values), expression=last_stop))
+        stopped = exp.Coalesce(this=_fn("LIST_MAX", marks), expressions=[lit(0)])
+        return _missing_unless(values, exp.Sub(this=_length(values), expression=stopped))
     last_stop = _rows(values)
     stop_at = exp.select(exp.Max(this=last_stop.ordinal)).from_(last_stop.source).where(
         stops(last_stop.value))

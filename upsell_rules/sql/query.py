@@ -18,7 +18,7 @@ from upsell_rules.expr.nodes import Node, names_in
 from upsell_rules.plugin.registry import Registry
 from upsell_rules.ruleset.model import Ruleset
 from upsell_rules.sql import decisions, scoring
-from upsell_rules.sql.expressions import Conditions, NotCompilable
+from upsell_rules.sql.expressions import Conditions
 from upsell_rules.sql.lists import ListValue, reset_aliases
 from upsell_rules.sql.signals import (
     SignalScope,
@@ -63,13 +63,22 @@ class _Chain:
 
 def conditions_of(ruleset: Ruleset) -> list[Node]:
     """Every condition the decision reads, in the engine's order."""
+    return [node for _label, node in labelled_conditions(ruleset)]
+
+
+def labelled_conditions(ruleset: Ruleset) -> list[tuple[str, Node]]:
+    """Every condition with the ruleset path it is written at, in the engine's order."""
     rs = ruleset
-    nodes: list[Node] = [t.when.node for c in rs.categories for t in c.tiers]
-    nodes += [g.require.node for g in rs.gates]
-    nodes += [f.when.node for f in rs.red_flags]
-    nodes += [t.when.node for t in rs.triggers]
-    nodes += [r.when.node for rules in rs.owners.values() for r in rules if r.when is not None]
-    return nodes
+    found: list[tuple[str, Node]] = [
+        (f"scoring.categories.{c.name}.tiers.{t.id}", t.when.node)
+        for c in rs.categories for t in c.tiers
+    ]
+    found += [(f"gates.{g.id}", g.require.node) for g in rs.gates]
+    found += [(f"red_flags.{f.id}", f.when.node) for f in rs.red_flags]
+    found += [(f"triggers.{t.id}", t.when.node) for t in rs.triggers]
+    found += [(f"owners.{group}", r.when.node) for group, rules in rs.owners.items()
+              for r in rules if r.when is not None]
+    return found
 
 
 def _wanted(ruleset: Ruleset, registry: Registry) -> set[str]:
@@ -124,20 +133,20 @@ def build_query(ruleset: Ruleset, registry: Registry, dialect: str, as_of: date,
             scope.values[column.alias] = col(column.alias)
         if columns:
             chain.add(f"derived_{number}", columns)
-    nodes = conditions_of(rs)
-    compiler = Conditions(scope)
     truths = []
-    for index, node in enumerate(nodes):
-        try:
-            truths.append(holds(compiler.truth(node)).as_(f"_c{index}", quoted=True))
-        except NotCompilable:
-            raise
+    for index, (label, node) in enumerate(labelled_conditions(rs)):
+        compiler = Conditions(scope, f" (in {label})")
+        truths.append(holds(compiler.truth(node)).as_(f"_c{index}", quoted=True))
     chain.add("conditions", [col("account_id"), *(col(k) for k in keep), *truths], star=False)
     _decide(chain, rs)
     final = exp.select(*(col(c) for c in (*keep, *output_columns(rs)))).from_(
         exp.to_identifier(chain.ctes[-1][0]))
+    # PostgreSQL inlines a CTE read once, and each layer reads the one before several
+    # times: inlined, the expressions multiply (gigabytes of plan). Materialized, each
+    # layer is computed once.
+    materialized = True if dialect == "postgres" else None
     for name, select in chain.ctes:
-        final = final.with_(name, as_=select, copy=False)
+        final = final.with_(name, as_=select, copy=False, materialized=materialized)
     return final
 
 
