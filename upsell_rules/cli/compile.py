@@ -42,9 +42,9 @@ def compile_command(ruleset: str, dialect: str, as_of: object, table: str,
 
     \b
     Examples:
-      upsell-rules compile rulesets/upsell_timing.yaml --dialect snowflake --as-of 2026-11-02
-      upsell-rules compile rulesets/upsell_timing.yaml --dialect postgres --ddl
-      upsell-rules compile rulesets/upsell_timing.yaml --dialect bigquery --dbt my_dbt_project
+      upsell-rules compile upsell_timing --dialect snowflake --as-of 2026-11-02
+      upsell-rules compile upsell_timing --dialect postgres --ddl
+      upsell-rules compile upsell_timing --dialect bigquery --dbt my_dbt_project
     """
     from upsell_rules.sql import NotCompilable, compile_ruleset
     from upsell_rules.sql.dbt import write_dbt
