@@ -18,7 +18,7 @@ from upsell_rules.io.records import Account
 from upsell_rules.plugin.build import default_registry
 from upsell_rules.plugin.guard import EXACT, blame, describe_value, failure_text, quick_fits
 from upsell_rules.plugin.registry import Registry
-from upsell_rules.plugin.types import DeriveFn, Engine, Predicate
+from upsell_rules.plugin.types import BatchPredicate, DeriveFn, Engine, Predicate
 from upsell_rules.plugin.watchdog import PROGRESS
 from upsell_rules.ruleset.model import Band, Play, RedFlag, Ruleset, SignalDef, Trigger
 from upsell_rules.ruleset.templates import RenderLimitError, Template
@@ -98,7 +98,11 @@ class Evaluator:
                 provider = self.registry.provider("derivation", sig.derive)
                 self.derivations.append((sig.name, fn, provider))
             elif sig.when is not None:
-                single = self.engine.prepare([sig.when.node], types)
+                # A batch engine is slow one account at a time: named conditions, which
+                # derivations read account by account, go to the python engine.
+                named = (self.engine if self.engine.prepare_batch is None
+                         else pick_engine(self.registry, "python"))
+                single = named.prepare([sig.when.node], types)
                 self.derivations.append((sig.name, _first(single), "ruleset"))
         self._derive = _chain(self.derivations, self._declared_types())
         # Constants are visible to templates; inputs and derived signals override nothing.
@@ -138,6 +142,10 @@ class Evaluator:
                     conditions.append(rule.when.node)
             self.owner_index[group] = entries
         self.predicate: Predicate = self.engine.prepare(conditions, types)
+        self.batch_predicate: BatchPredicate | None = (
+            None if self.engine.prepare_batch is None
+            else self.engine.prepare_batch(conditions, types)
+        )
         self.inputs_used = inputs_used(rs, self.registry)
         self._inputs_set = frozenset(self.inputs_used)
         self.bands = rs.bands
@@ -439,6 +447,10 @@ class Evaluator:
         whose derived signals fail (a plugin bug) becomes ``(False, error)``. Nothing is
         counted and no hook runs: :meth:`evaluate` does that around the batches.
         """
+        if self.batch_predicate is not None:
+            from upsell_rules.engine.batched import evaluate_batched
+
+            return evaluate_batched(self, items, as_of, self.batch_predicate)
         out: list[tuple[bool, dict[str, Any] | RecordError]] = []
         append = out.append
         progress = PROGRESS  # the command-wide watchdog's counter: one step per account

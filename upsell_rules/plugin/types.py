@@ -376,6 +376,15 @@ class Engine:
     prepare: Callable[[Sequence[Any], Mapping[str, str]], Predicate]
     available: Callable[[], str | None] = lambda: None
     parallel_safe: bool = True
+    #: Optional: ``prepare_batch(conditions, types)`` returns a predicate over a batch
+    #: of accounts' signals (one outcome tuple per account, in order), for an engine
+    #: that is fast per batch and slow per account (a database). The core then calls it
+    #: once per batch, and ``prepare`` only for one account at a time (``explain``).
+    prepare_batch: Callable[[Sequence[Any], Mapping[str, str]], BatchPredicate] | None = None
+
+
+#: Outcomes for a batch of accounts' signals, one tuple per account, in order.
+BatchPredicate = Callable[[Sequence[Mapping[str, Any]]], list[tuple[bool, ...]]]
 
 
 @dataclass
@@ -386,6 +395,8 @@ class Summary:
     decided: int = 0
     failed: int = 0
     bands: dict[str, int] = field(default_factory=dict)
+    #: The engine that decided (named in :meth:`line` when it is not ``python``).
+    engine: str = ""
 
     def order_bands(self, order: list[str]) -> None:
         """Put the band counts in the ruleset's order (highest band first)."""
@@ -396,7 +407,9 @@ class Summary:
         """The one-line summary printed after a run."""
         bands = ", ".join(f"{k} {v}" for k, v in self.bands.items())
         text = f"read {self.read}, decided {self.decided}, failed {self.failed}"
-        return f"{text} ({bands})" if bands else text
+        text = f"{text} ({bands})" if bands else text
+        # The default engine goes unsaid, so that its output stays as it always was.
+        return f"{text}; engine {self.engine}" if self.engine not in ("", "python") else text
 
 
 __all__ = [
