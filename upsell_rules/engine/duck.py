@@ -37,7 +37,9 @@ class _Scope:
     """Every signal a condition reads is a column of the batch table."""
 
     dialect = "duckdb"
-    as_of = date(2000, 1, 1)
+    #: The evaluation date is per account (``_as_of``): the query is compiled with this
+    #: stand-in, then each of its literals becomes the ``_as_of`` column.
+    as_of = date(9999, 12, 31)
 
     def __init__(self, types: Mapping[str, str]) -> None:
         self.types = types
@@ -68,7 +70,7 @@ def prepare_batch(conditions: Sequence[Node], types: Mapping[str, str]) -> Batch
 
     from upsell_rules.sql.expressions import Conditions
     from upsell_rules.sql.lists import reset_aliases
-    from upsell_rules.sql.values import col, holds
+    from upsell_rules.sql.values import col, holds, lit
 
     names = list(dict.fromkeys(n for node in conditions for n in names_in(node)
                                if n in types))
@@ -76,11 +78,13 @@ def prepare_batch(conditions: Sequence[Node], types: Mapping[str, str]) -> Batch
     compiler = Conditions(_Scope(types))
     outcomes = [holds(compiler.truth(node)).as_(f"c{i}") for i, node in enumerate(conditions)]
     query = exp.select(*(outcomes or [exp.true()])).from_("batch").order_by(col("_row"))
-    text = query.sql(dialect="duckdb")
+    text = query.sql(dialect="duckdb").replace(lit(_Scope.as_of).sql(dialect="duckdb"),
+                                               '"_as_of"')
     con = duckdb.connect()
-    columns = ", ".join(['"_row" BIGINT', *(f'"{n}" {_COLUMN[types[n]]}' for n in names)])
+    columns = ", ".join(['"_row" BIGINT', '"_as_of" DATE',
+                         *(f'"{n}" {_COLUMN[types[n]]}' for n in names)])
     con.execute(f"CREATE TABLE batch ({columns})")
-    insert = f"INSERT INTO batch VALUES ({', '.join('?' for _ in range(len(names) + 1))})"
+    insert = f"INSERT INTO batch VALUES ({', '.join('?' for _ in range(len(names) + 2))})"
     converters = [(n, _convert(types[n])) for n in names]
     width = len(conditions)
 
@@ -88,7 +92,8 @@ def prepare_batch(conditions: Sequence[Node], types: Mapping[str, str]) -> Batch
         if not batch:
             return []
         con.execute("DELETE FROM batch")
-        rows = [[i, *(f(s.get(n)) for n, f in converters)] for i, s in enumerate(batch)]
+        rows = [[i, s.get("_as_of"), *(f(s.get(n)) for n, f in converters)]
+                for i, s in enumerate(batch)]
         con.executemany(insert, rows)
         found = con.execute(text).fetchall()
         return [tuple(bool(v) for v in row[:width]) for row in found]
