@@ -26,3 +26,27 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 # A piped queue table fits COLUMNS when it is set; tests that read tables expect the
 # full width, whatever terminal the suite is started from.
 os.environ.pop("COLUMNS", None)
+
+_REPO_STATE = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                           ".upsell-rules")
+
+
+def pytest_sessionstart(session: object) -> None:
+    """Remember whether the repository had a ``.upsell-rules/`` folder before the tests."""
+    os.environ["_UPSELL_RULES_TEST_REPO_STATE"] = str(os.path.exists(_REPO_STATE))
+    # A store named in the environment would change what run, dry-run and explain do.
+    os.environ.pop("UPSELL_RULES_STATE", None)
+
+
+def pytest_sessionfinish(session: object, exitstatus: int) -> None:
+    """Fail the session when a test left a state store or ledger in the repository
+    (``run`` keeps its state in ``.upsell-rules/`` of the working folder by default)."""
+    if os.environ.get("_UPSELL_RULES_TEST_REPO_STATE") == "False" and os.path.exists(
+        _REPO_STATE
+    ):
+        import pytest
+
+        raise pytest.UsageError(
+            f"a test wrote {_REPO_STATE}: run tests with tmp_path as the working folder "
+            "or pass --state/--no-state"
+        )

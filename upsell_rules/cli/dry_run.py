@@ -41,7 +41,12 @@ from upsell_rules.cli.header_check import (
     summary_format_option,
     summary_text,
 )
-from upsell_rules.cli.state_common import state_option, with_statuses
+from upsell_rules.cli.state_common import (
+    no_state_option,
+    read_state,
+    state_option,
+    with_statuses,
+)
 from upsell_rules.engine.evaluate import Evaluator
 from upsell_rules.engine.stream import evaluate_inputs
 from upsell_rules.errors import (
@@ -306,6 +311,7 @@ def _view(
 @strict_option
 @state_option
 @summary_format_option
+@no_state_option
 def dry_run(
     ruleset: str,
     data: tuple[str, ...],
@@ -330,6 +336,7 @@ def dry_run(
     strict: bool,
     summary_format: str,
     state: str | None = None,
+    no_state: bool = False,
 ) -> None:
     """Evaluate RULESET against the accounts in --data and print the decisions.
 
@@ -337,11 +344,12 @@ def dry_run(
     first, then by band and score. Bad rows are reported on stderr (file:line: field:
     problem) and every other account is still decided. Exit status: 0 when every
     record was decided, 1 when any failed, 2 when the ruleset or data cannot be used.
-    With --state, each account also shows its status from the state store (new,
-    unchanged, snoozed until, cooling down until, over capacity, closed); the store is
-    only read.
+    With a state store (--state, or .upsell-rules/state.db when it exists), each
+    account also shows its status from it (new, unchanged, snoozed until, cooling down
+    until, over capacity, closed); the store is only read, never created.
     """
     refuse_output_over_input(output, [ruleset, *data])
+    state = read_state(state, no_state)
     registry = registry_with_report()
     rules = load_or_exit(ruleset, registry, parse_overrides(overrides))
     when = resolve_as_of(as_of)
