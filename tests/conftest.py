@@ -8,7 +8,10 @@ with fresh randomness locally.
 from __future__ import annotations
 
 import os
+import shutil
+from collections.abc import Iterator
 
+import pytest
 from hypothesis import HealthCheck, settings
 
 # Session fixtures every test may use: a PostgreSQL server, the installed example plugin.
@@ -36,6 +39,21 @@ def pytest_sessionstart(session: object) -> None:
     os.environ["_UPSELL_RULES_TEST_REPO_STATE"] = str(os.path.exists(_REPO_STATE))
     # A store named in the environment would change what run, dry-run and explain do.
     os.environ.pop("UPSELL_RULES_STATE", None)
+
+
+@pytest.fixture(autouse=True)
+def _no_state_in_repository() -> Iterator[None]:
+    """Fail the test that writes ``.upsell-rules/`` into the repository, by name.
+
+    ``run`` keeps its memory in ``.upsell-rules/`` of the working folder by default; a
+    test must use ``tmp_path`` as its working folder or pass ``--state``/``--no-state``.
+    """
+    before = os.path.exists(_REPO_STATE)
+    yield
+    if not before and os.path.exists(_REPO_STATE):
+        shutil.rmtree(_REPO_STATE, ignore_errors=True)
+        pytest.fail(f"this test wrote {_REPO_STATE}: run it with tmp_path as the working "
+                    "folder or pass --state/--no-state", pytrace=False)
 
 
 def pytest_sessionfinish(session: object, exitstatus: int) -> None:
