@@ -8,22 +8,17 @@ from typing import Any
 
 import click
 
-from upsell_rules.cli.common import (
-    EXIT_FINDINGS,
-    EXIT_OK,
-    EXIT_USAGE,
+from upsell_rules.cli.exits import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, usage_error
+from upsell_rules.cli.header_check import header_check, strict_option
+from upsell_rules.cli.limit_options import limit_options, resolve_limits, run_guard
+from upsell_rules.cli.loading import load_or_exit, registry_with_report
+from upsell_rules.cli.options import (
     as_of_option,
     data_inputs_option,
     engine_option,
-    limit_options,
-    load_or_exit,
-    registry_with_report,
     resolve_as_of,
-    resolve_limits,
     ruleset_argument,
-    run_guard,
 )
-from upsell_rules.cli.header_check import header_check, strict_option
 from upsell_rules.cli.state_common import (
     no_state_option,
     read_state,
@@ -233,8 +228,7 @@ def explain_command(
     try:
         evaluator = Evaluator(rules, registry, engine)
     except UpsellRulesError as exc:
-        click.echo(f"upsell-rules: {exc}", err=True)
-        raise SystemExit(EXIT_USAGE) from None
+        usage_error(str(exc), prefix="")
     limit = resolve_limits(max_input_mb, max_records, max_line_bytes, plugin_timeout)
     reader = AccountReader(
         registry,
@@ -254,8 +248,7 @@ def explain_command(
                 raise SystemExit(EXIT_FINDINGS)
             result = explain_one(evaluator, found, resolve_as_of(as_of))
     except (InputError, PluginTimeout) as exc:
-        click.echo(f"upsell-rules: error: {exc}", err=True)
-        raise SystemExit(EXIT_USAGE) from None
+        usage_error(str(exc))
     _UNITS.update({name: sig.unit for name, sig in rules.signals.items()})
     status = note = None
     if state is not None:

@@ -10,21 +10,17 @@ from typing import Any, TextIO
 
 import click
 
-from upsell_rules.cli.common import (
-    EXIT_FINDINGS,
-    EXIT_OK,
-    EXIT_USAGE,
+from upsell_rules.cli.exits import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, usage_error
+from upsell_rules.cli.failures import ErrorPrinter, debug_enabled
+from upsell_rules.cli.header_check import header_check, strict_option
+from upsell_rules.cli.loading import load_or_exit, registry_with_report, report_join
+from upsell_rules.cli.options import (
     as_of_option,
     data_inputs_option,
     engine_option,
-    load_or_exit,
-    registry_with_report,
-    report_join,
     resolve_as_of,
     ruleset_argument,
 )
-from upsell_rules.cli.failures import ErrorPrinter, debug_enabled
-from upsell_rules.cli.header_check import header_check, strict_option
 from upsell_rules.cli.state_common import (
     deliver_with_state,
     no_state_option,
@@ -230,9 +226,7 @@ def run_command(
     state = run_state(state, no_state)
     if (deliver is not None or shadow is not None) and state is None:
         option = "--deliver" if deliver is not None else "--shadow"
-        click.echo(f"upsell-rules: error: {option} needs a state store (not --no-state)",
-                   err=True)
-        raise SystemExit(EXIT_USAGE)
+        usage_error(f"{option} needs a state store (not --no-state)")
     registry = registry_with_report()
     rules = load_or_exit(ruleset, registry)
     candidate = load_or_exit(shadow, registry) if shadow is not None else None
@@ -240,8 +234,7 @@ def run_command(
     try:
         targets = resolve_sinks(registry, rules, sinks)
     except SinkConfigError as exc:
-        click.echo(f"upsell-rules: error: {exc}", err=True)
-        raise SystemExit(EXIT_USAGE) from None
+        usage_error(str(exc))
     band_ids = {band.id for band in rules.bands}
     unknown = [b for b in bands if b not in band_ids]
     if unknown:
@@ -255,8 +248,7 @@ def run_command(
     try:
         evaluator = Evaluator(rules, registry, engine)
     except UpsellRulesError as exc:
-        click.echo(f"upsell-rules: {exc}", err=True)
-        raise SystemExit(EXIT_USAGE) from None
+        usage_error(str(exc), prefix="")
     reader = AccountReader(
         registry,
         rules.input_types(),
@@ -294,8 +286,7 @@ def run_command(
     except (InputError, PluginError, PluginTimeout) as exc:
         if debug_enabled():
             raise
-        click.echo(f"upsell-rules: error: {exc}", err=True)
-        raise SystemExit(EXIT_USAGE) from None
+        usage_error(str(exc))
     finally:
         printer.finish()
     report_join(reader)

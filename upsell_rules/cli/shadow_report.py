@@ -6,7 +6,8 @@ import json
 
 import click
 
-from upsell_rules.cli.common import EXIT_FINDINGS, EXIT_OK, IsoDate
+from upsell_rules.cli.exits import EXIT_FINDINGS, EXIT_OK
+from upsell_rules.cli.options import IsoDate
 from upsell_rules.cli.state_common import open_store, required_state_option
 from upsell_rules.state.shadow import ShadowReport, shadow_reports
 

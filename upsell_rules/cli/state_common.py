@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 
 import click
 
-from upsell_rules.cli.common import EXIT_USAGE
+from upsell_rules.cli.exits import usage_error
 from upsell_rules.engine.stream import decide_all
 from upsell_rules.io.delivery import SinkTarget
 from upsell_rules.plugin.types import DeliveryReport
@@ -78,8 +78,7 @@ def open_store(spec: str, *, create: bool = True) -> StateStore:
     try:
         return StateStore.open(spec, create=create)
     except StateError as exc:
-        click.echo(f"upsell-rules: error: {exc}", err=True)
-        raise SystemExit(EXIT_USAGE) from None
+        usage_error(str(exc))
 
 
 def read_only_store(spec: str) -> StateStore | None:
@@ -135,8 +134,7 @@ def deliver_with_state(
 
                 log_pruned = prune_log(store, (when - timedelta(days=keep_log_days)).isoformat())
     except StateError as exc:
-        click.echo(f"upsell-rules: error: {exc}", err=True)
-        raise SystemExit(EXIT_USAGE) from None
+        usage_error(str(exc))
     finally:
         store.close()
     block = {
@@ -173,8 +171,7 @@ def _record_shadow(store: StateStore, shadow: tuple[Ruleset | None, Any, list[An
     try:
         evaluator = Evaluator(candidate, registry, engine)
     except UpsellRulesError as exc:
-        click.echo(f"upsell-rules: error: --shadow {candidate.path}: {exc}", err=True)
-        raise SystemExit(EXIT_USAGE) from None
+        usage_error(f"--shadow {candidate.path}: {exc}")
     decided: list[dict[str, Any]] = []
     failures: list[tuple[str, str, str]] = []
     for item in decide_all(evaluator, iter(accounts), when):
@@ -238,8 +235,7 @@ def with_statuses(spec: str, rules: Ruleset, decisions: list[Any], when: date) -
     try:
         snapshot = store.snapshot() if store is not None else Snapshot()
     except StateError as exc:
-        click.echo(f"upsell-rules: error: {exc}", err=True)
-        raise SystemExit(EXIT_USAGE) from None
+        usage_error(str(exc))
     finally:
         if store is not None:
             store.close()
