@@ -101,9 +101,10 @@ def _decisions(ruleset: Path, data: Path, engine: str = "python") -> list[dict[s
 
 def test_every_shipped_preset_has_a_test() -> None:
     # The opportunity presets are tested in test_crm_outcomes.py, the events and tickets
-    # presets in test_source_presets.py.
+    # presets in tests/plugins/test_source_presets.py.
     outcomes = ["hubspot_deals", "salesforce_opportunities"]
-    sources = ["amplitude_events", "posthog_events", "zendesk_tickets"]
+    sources = ["amplitude_events", "intercom_conversations", "posthog_events",
+               "zendesk_tickets"]
     assert sorted([*VENDORS, *outcomes, *sources]) == preset_names()
 
 
