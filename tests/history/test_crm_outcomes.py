@@ -2,7 +2,8 @@
 
 Each export is generated from samples/history/outcomes.csv the way the CRM writes it
 (its column labels, stage names, dates and currency amounts) and must give the same
-backtest as the contract file. A file whose rows all fail is exit 2, one message.
+backtest as the contract file, in every installed engine. A file whose rows all fail is
+exit 2, one message.
 """
 
 from __future__ import annotations
@@ -17,11 +18,15 @@ from click.testing import CliRunner
 
 from upsell_rules.cli.main import cli
 from upsell_rules.io.mapping import load_preset
+from upsell_rules.plugin.build import default_registry
 
 ROOT = Path(__file__).resolve().parents[2]
 RULESET = str(ROOT / "rulesets" / "upsell_timing.yaml")
 HISTORY = ROOT / "samples" / "history"
 STAGES = {"won": "Closed Won", "lost": "Closed Lost"}
+ENGINES = sorted(
+    name for name, engine in default_registry().engines.items() if engine.available() is None
+)
 
 
 def _crm_value(preset: str, field: str, value: str) -> str:
@@ -56,11 +61,14 @@ def _backtest(outcomes: Path, *extra: str) -> tuple[int, str, str]:
     return result.exit_code, result.stdout, result.stderr
 
 
+@pytest.mark.parametrize("engine", ENGINES)
 @pytest.mark.parametrize("preset", ["salesforce_opportunities", "hubspot_deals"])
-def test_a_crm_export_backtests_like_the_contract_file(tmp_path: Path, preset: str) -> None:
+def test_a_crm_export_backtests_like_the_contract_file(
+    tmp_path: Path, preset: str, engine: str
+) -> None:
     export = tmp_path / "opportunities.csv"
     _export(preset, export)
-    code, out, err = _backtest(export, "--outcomes-preset", preset)
+    code, out, err = _backtest(export, "--outcomes-preset", preset, "--engine", engine)
     expected = _backtest(HISTORY / "outcomes.csv")
     assert code == expected[0], err
     assert json.loads(out) == json.loads(expected[1])
