@@ -100,21 +100,20 @@ def pick_source(registry: Registry, spec: str) -> tuple[Source, str]:
     return source, spec
 
 
+#: What to do with a spreadsheet workbook, which no bundled source reads.
+SPREADSHEET_HINT = (
+    "save it as CSV UTF-8 (in Excel: File > Save As > "
+    "'CSV UTF-8 (Comma delimited)'; in Numbers: File > Export To > CSV, Text Encoding "
+    "Unicode (UTF-8)) and pass the .csv file"
+)
 #: File types people export accounts as that no bundled source reads, and what to do.
 _FORMAT_HINTS = {
-    (".xlsx", ".xls", ".xlsm", ".ods", ".numbers"): (
-        "this is a spreadsheet: save it as CSV (in Excel: File > Save As > "
-        "'CSV UTF-8 (Comma delimited)') and pass the .csv file"
-    ),
-    (".tsv", ".tab"): (
-        "this is tab-separated: save it as CSV UTF-8 (comma-delimited) and pass the "
-        ".csv file"
-    ),
+    (".xlsx", ".xls", ".xlsm", ".ods", ".numbers"): f"this is a spreadsheet: {SPREADSHEET_HINT}",
 }
 
 
 def format_hint(spec: str) -> str:
-    """What to do with an export no source reads (a spreadsheet, a TSV), or ``""``."""
+    """What to do with an export no source reads (a spreadsheet), or ``""``."""
     lowered = spec.lower()
     for suffixes, hint in _FORMAT_HINTS.items():
         if lowered.endswith(suffixes):
