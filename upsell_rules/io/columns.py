@@ -241,12 +241,16 @@ def signals_read(ruleset: Ruleset, registry: Registry) -> list[str]:
 
 
 def check_columns(
-    ruleset: Ruleset, registry: Registry, carried: Iterable[str]
+    ruleset: Ruleset, registry: Registry, carried: Iterable[str], also_read: Iterable[str] = ()
 ) -> ColumnReport:
-    """Compare the fields the inputs carry with the signals the ruleset reads."""
+    """Compare the fields the inputs carry with the signals the ruleset reads.
+
+    ``also_read`` names columns the command itself reads (a snapshot's date), which are
+    never listed as unmatched.
+    """
     carried = list(dict.fromkeys(carried))
     have = set(carried)
-    known = set(ruleset.signals) | set(registry.fields)
+    known = set(ruleset.signals) | set(registry.fields) | set(also_read)
     unmatched = [c for c in carried if c not in known]
     report = ColumnReport(unmatched=unmatched)
     for signal in signals_read(ruleset, registry):

@@ -36,6 +36,7 @@ from upsell_rules.plugin.guard import guard_source
 from upsell_rules.plugin.registry import Registry
 from upsell_rules.plugin.types import RawRecord, Source, SourceContext
 from upsell_rules.ruleset.model import SignalDef
+from upsell_rules.ruleset.units import FRACTION_UNITS
 
 __all__ = [
     "IDENTITY_FIELDS", "Account", "AccountReader", "CoercionError", "DataWarning", "JoinReport",
@@ -289,6 +290,8 @@ class AccountReader:
             for n, s in signals.items()
             if s.minimum is not None or s.maximum is not None
         }
+        #: Fields that hold a share of one (0.85 is 85%): a value above 1 gets a unit hint.
+        self.fractions = {n for n, s in signals.items() if s.unit in FRACTION_UNITS}
 
     def context(self, source: Source) -> SourceContext:
         """The options (defaults, then the ruleset's) and date a source reads with."""
@@ -530,6 +533,10 @@ class AccountReader:
                     reason = f"is below the minimum {low:g}"
                 elif high is not None and item > high:
                     reason = f"is above the maximum {high:g}"
+                    if name in self.fractions and item > 1:
+                        reason += (f" (a fraction: {item / 100:g} is {item:g}%; if the export "
+                                   f"writes percentage points, declare formats: "
+                                   f"{{{name}: percent}})")
                 else:
                     continue
                 if isinstance(value, list):
