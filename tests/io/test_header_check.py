@@ -126,6 +126,11 @@ def test_look_alikes() -> None:
     assert looks_like("health_score", ["Plan", "Health Score"]) == "Health Score"
     assert looks_like("renewal_date", ["renewal_dat"]) == "renewal_dat"
     assert looks_like("renewal_date", ["Owner"]) == ""
+    # A CRM label around the signal's words (a HubSpot custom property named its own way).
+    assert looks_like("health_score", ["Customer Health Score", "Plan"]) == \
+        "Customer Health Score"
+    assert looks_like("health_score", ["Health Score (0-100)"]) == "Health Score (0-100)"
+    assert looks_like("health_score", ["Health", "Score"]) == ""
 
 
 def test_the_check_reads_through_named_conditions() -> None:
