@@ -271,3 +271,19 @@ def test_an_old_excel_workbook_is_recognised_by_its_first_bytes(tmp_path: Path) 
     code, _out, err = _run(RULESET, path)
     assert code == 2
     assert f"{path}:1: this is a spreadsheet workbook, not text" in err
+
+
+@pytest.mark.parametrize(("name", "text", "said"), [
+    ("commas.tsv", "account_id,health_score\nA,80\n", "separated by ',': declare it with "
+     "sources.csv.delimiter in the ruleset, or name the file .csv)"),
+    ("tabs.csv", "account_id\thealth_score\nA\t80\n", "separated by tabs: declare it with "
+     "sources.csv.delimiter in the ruleset, or name the file .tsv)"),
+])
+def test_a_file_named_for_another_separator_says_which_it_looks_like(
+    tmp_path: Path, name: str, text: str, said: str
+) -> None:
+    data = tmp_path / name
+    data.write_text(text, encoding="utf-8")
+    code, _out, err = _run(RULESET, data)
+    assert code == 2
+    assert f"{data}:1: the header has no 'account_id' column (the file looks {said}" in err
