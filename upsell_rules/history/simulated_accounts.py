@@ -155,7 +155,10 @@ def day_in(rng: random.Random, after: date, until: date) -> date:
 
 
 def advance_month(rng: random.Random, acc: SimulatedAccount, before: date, today: date) -> None:
-    """Advance ``acc`` from ``before`` to ``today`` (one month)."""
+    """Advance ``acc`` from ``before`` to ``today`` (one month).
+
+    One function on purpose: every draw comes from ``rng`` in this order (the seed's
+    output depends on it), so the month reads as one sequence of events."""
     rand = rng.random
     # Effects of deals that closed in this month: the account gets what it bought.
     for deal in [d for d in acc.pending if d.closed_on <= today]:

@@ -142,6 +142,8 @@ def _account(rng: random.Random, iso: list[str], index: int) -> dict[str, Any]:
     The draw order is fixed, which keeps the output reproducible, and fields are added in
     contract order, so the dict needs no reordering. ``iso[today - d]`` is the date ``d``
     days ago and ``iso[today + d]`` the date ``d`` days ahead.
+    One function on purpose: the draws must stay in this order (the seed's output
+    depends on it), and the sections below read in that order.
     """
     rand = rng.random
     today = _MAX_DAYS_BACK
