@@ -208,32 +208,37 @@ class TestRunner:
             return result
         file_errors, cases = self.prepare(doc, ruleset, base)
         result.errors = file_errors
-        for prepared in cases:
-            case = CaseResult(
-                name=prepared.name,
-                location=prepared.location,
-                as_of=prepared.as_of.isoformat() if prepared.as_of else "",
-                account_id=prepared.account.account_id if prepared.account else "",
-            )
-            result.cases.append(case)
-            if prepared.errors or prepared.account is None or prepared.as_of is None:
-                case.status = "error"
-                case.errors = prepared.errors
-                continue
-            try:
-                decision = evaluator.decide(prepared.account, prepared.as_of)
-            except UpsellRulesError as exc:
-                case.status = "error"
-                case.errors = [Diagnostic(prepared.location, "E310", str(exc))]
-                continue
-            case.decision = decision
-            for key, expected, actual, message in compare(prepared.expect, decision):
-                where = doc.locate((*prepared.expect_path, key.split(".")[0]))
-                case.mismatches.append(Mismatch(key, expected, actual, message, where.line))
-            if case.mismatches:
-                case.mismatches.sort(key=lambda m: m.line)
-                case.status = "failed"
+        result.cases = [self.run_case(doc, evaluator, prepared) for prepared in cases]
         return result
+
+    def run_case(
+        self, doc: YamlDocument, evaluator: Evaluator, prepared: _Prepared
+    ) -> CaseResult:
+        """Decide one prepared case and compare the decision with what it expects."""
+        case = CaseResult(
+            name=prepared.name,
+            location=prepared.location,
+            as_of=prepared.as_of.isoformat() if prepared.as_of else "",
+            account_id=prepared.account.account_id if prepared.account else "",
+        )
+        if prepared.errors or prepared.account is None or prepared.as_of is None:
+            case.status = "error"
+            case.errors = prepared.errors
+            return case
+        try:
+            decision = evaluator.decide(prepared.account, prepared.as_of)
+        except UpsellRulesError as exc:
+            case.status = "error"
+            case.errors = [Diagnostic(prepared.location, "E310", str(exc))]
+            return case
+        case.decision = decision
+        for key, expected, actual, message in compare(prepared.expect, decision):
+            where = doc.locate((*prepared.expect_path, key.split(".")[0]))
+            case.mismatches.append(Mismatch(key, expected, actual, message, where.line))
+        if case.mismatches:
+            case.mismatches.sort(key=lambda m: m.line)
+            case.status = "failed"
+        return case
 
     def check_file(self, path: str) -> list[Diagnostic]:
         """Every problem in a test file without running it (what ``validate`` reports)."""
