@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import click
 
-from upsell_rules.cli.common import (
-    EXIT_USAGE,
-    as_of_option,
-    load_or_exit,
-    parse_overrides,
-    registry_with_report,
-    resolve_as_of,
-    ruleset_argument,
-    set_option,
-)
+from upsell_rules.cli.exits import usage_error
+from upsell_rules.cli.loading import load_or_exit, parse_overrides, registry_with_report
+from upsell_rules.cli.options import as_of_option, resolve_as_of, ruleset_argument, set_option
 from upsell_rules.sql.dialects import DIALECTS
 
 
@@ -31,7 +26,7 @@ from upsell_rules.sql.dialects import DIALECTS
               help="Print CREATE TABLE for --table (the data contract's fields plus the "
               "ruleset's own inputs) instead of the query.")
 @set_option
-def compile_command(ruleset: str, dialect: str, as_of: object, table: str,
+def compile_command(ruleset: str, dialect: str, as_of: date | None, table: str,
                     dbt_dir: str | None, ddl: bool, overrides: tuple[str, ...]) -> None:
     """Compile RULESET to SQL: one query deciding every account of a table.
 
@@ -62,7 +57,6 @@ def compile_command(ruleset: str, dialect: str, as_of: object, table: str,
                 click.echo(f"wrote {dbt_dir.rstrip('/')}/{name}")
             return
         click.echo(compile_ruleset(rules, registry, dialect=dialect,
-                                   as_of=resolve_as_of(as_of), table=table) + ";")  # type: ignore[arg-type]
+                                   as_of=resolve_as_of(as_of), table=table) + ";")
     except NotCompilable as exc:
-        click.echo(f"upsell-rules: error: {ruleset}: cannot compile to SQL: {exc}", err=True)
-        raise SystemExit(EXIT_USAGE) from None
+        usage_error(f"{ruleset}: cannot compile to SQL: {exc}")

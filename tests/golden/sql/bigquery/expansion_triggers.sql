@@ -1,13 +1,70 @@
 WITH inputs AS (
   SELECT
     CAST(`account_id` AS STRING) AS `account_id`,
-    CAST(`arr` AS FLOAT64) AS `arr`,
-    CAST(`seats_licensed` AS INT64) AS `seats_licensed`,
-    CAST(`seats_active_history` AS ARRAY<INT64>) AS `seats_active_history`,
-    CAST(`usage_limit` AS FLOAT64) AS `usage_limit`,
-    CAST(`usage_history` AS ARRAY<FLOAT64>) AS `usage_history`,
+    CASE
+      WHEN CAST(`arr` AS FLOAT64) < CAST(0.0 AS FLOAT64)
+      THEN NULL
+      ELSE CAST(`arr` AS FLOAT64)
+    END AS `arr`,
+    CASE
+      WHEN CAST(`seats_licensed` AS INT64) < CAST(0.0 AS FLOAT64)
+      THEN NULL
+      ELSE CAST(`seats_licensed` AS INT64)
+    END AS `seats_licensed`,
+    CASE
+      WHEN COALESCE(
+        (
+          CASE
+            WHEN NOT (
+              CAST(`seats_active_history` AS ARRAY<INT64>) IS NULL
+            )
+            THEN (
+              SELECT
+                COUNT(*)
+              FROM UNNEST(CAST(`seats_active_history` AS ARRAY<INT64>)) AS v WITH OFFSET AS i
+              WHERE
+                v < CAST(0.0 AS FLOAT64)
+            )
+          END > 0
+        ),
+        FALSE
+      )
+      THEN NULL
+      ELSE CAST(`seats_active_history` AS ARRAY<INT64>)
+    END AS `seats_active_history`,
+    CASE
+      WHEN CAST(`usage_limit` AS FLOAT64) < CAST(0.0 AS FLOAT64)
+      THEN NULL
+      ELSE CAST(`usage_limit` AS FLOAT64)
+    END AS `usage_limit`,
+    CASE
+      WHEN COALESCE(
+        (
+          CASE
+            WHEN NOT (
+              CAST(`usage_history` AS ARRAY<FLOAT64>) IS NULL
+            )
+            THEN (
+              SELECT
+                COUNT(*)
+              FROM UNNEST(CAST(`usage_history` AS ARRAY<FLOAT64>)) AS v WITH OFFSET AS i
+              WHERE
+                v < CAST(0.0 AS FLOAT64)
+            )
+          END > 0
+        ),
+        FALSE
+      )
+      THEN NULL
+      ELSE CAST(`usage_history` AS ARRAY<FLOAT64>)
+    END AS `usage_history`,
     CAST(`gated_feature_attempts` AS ARRAY<DATE>) AS `gated_feature_attempts`,
-    CAST(`health_score` AS FLOAT64) AS `health_score`,
+    CASE
+      WHEN CAST(`health_score` AS FLOAT64) < CAST(0.0 AS FLOAT64)
+      OR CAST(`health_score` AS FLOAT64) > CAST(100.0 AS FLOAT64)
+      THEN NULL
+      ELSE CAST(`health_score` AS FLOAT64)
+    END AS `health_score`,
     CAST(`champion_last_engaged_on` AS DATE) AS `champion_last_engaged_on`,
     CAST(`renewal_date` AS DATE) AS `renewal_date`,
     CAST(`open_ticket_priorities` AS ARRAY<STRING>) AS `open_ticket_priorities`,

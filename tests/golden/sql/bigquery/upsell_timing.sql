@@ -1,26 +1,107 @@
 WITH inputs AS (
   SELECT
     CAST(`account_id` AS STRING) AS `account_id`,
-    CAST(`arr` AS FLOAT64) AS `arr`,
+    CASE
+      WHEN CAST(`arr` AS FLOAT64) < CAST(0.0 AS FLOAT64)
+      THEN NULL
+      ELSE CAST(`arr` AS FLOAT64)
+    END AS `arr`,
     CAST(`customer_since` AS DATE) AS `customer_since`,
-    CAST(`seats_licensed` AS INT64) AS `seats_licensed`,
-    CAST(`seats_active_history` AS ARRAY<INT64>) AS `seats_active_history`,
-    CAST(`usage_limit` AS FLOAT64) AS `usage_limit`,
-    CAST(`usage_history` AS ARRAY<FLOAT64>) AS `usage_history`,
+    CASE
+      WHEN CAST(`seats_licensed` AS INT64) < CAST(0.0 AS FLOAT64)
+      THEN NULL
+      ELSE CAST(`seats_licensed` AS INT64)
+    END AS `seats_licensed`,
+    CASE
+      WHEN COALESCE(
+        (
+          CASE
+            WHEN NOT (
+              CAST(`seats_active_history` AS ARRAY<INT64>) IS NULL
+            )
+            THEN (
+              SELECT
+                COUNT(*)
+              FROM UNNEST(CAST(`seats_active_history` AS ARRAY<INT64>)) AS v WITH OFFSET AS i
+              WHERE
+                v < CAST(0.0 AS FLOAT64)
+            )
+          END > 0
+        ),
+        FALSE
+      )
+      THEN NULL
+      ELSE CAST(`seats_active_history` AS ARRAY<INT64>)
+    END AS `seats_active_history`,
+    CASE
+      WHEN CAST(`usage_limit` AS FLOAT64) < CAST(0.0 AS FLOAT64)
+      THEN NULL
+      ELSE CAST(`usage_limit` AS FLOAT64)
+    END AS `usage_limit`,
+    CASE
+      WHEN COALESCE(
+        (
+          CASE
+            WHEN NOT (
+              CAST(`usage_history` AS ARRAY<FLOAT64>) IS NULL
+            )
+            THEN (
+              SELECT
+                COUNT(*)
+              FROM UNNEST(CAST(`usage_history` AS ARRAY<FLOAT64>)) AS v WITH OFFSET AS i
+              WHERE
+                v < CAST(0.0 AS FLOAT64)
+            )
+          END > 0
+        ),
+        FALSE
+      )
+      THEN NULL
+      ELSE CAST(`usage_history` AS ARRAY<FLOAT64>)
+    END AS `usage_history`,
     CAST(`gated_feature_attempts` AS ARRAY<DATE>) AS `gated_feature_attempts`,
-    CAST(`departments_active` AS INT64) AS `departments_active`,
-    CAST(`departments_at_purchase` AS INT64) AS `departments_at_purchase`,
-    CAST(`power_users` AS INT64) AS `power_users`,
-    CAST(`health_score` AS FLOAT64) AS `health_score`,
+    CASE
+      WHEN CAST(`departments_active` AS INT64) < CAST(0.0 AS FLOAT64)
+      THEN NULL
+      ELSE CAST(`departments_active` AS INT64)
+    END AS `departments_active`,
+    CASE
+      WHEN CAST(`departments_at_purchase` AS INT64) < CAST(0.0 AS FLOAT64)
+      THEN NULL
+      ELSE CAST(`departments_at_purchase` AS INT64)
+    END AS `departments_at_purchase`,
+    CASE
+      WHEN CAST(`power_users` AS INT64) < CAST(0.0 AS FLOAT64)
+      THEN NULL
+      ELSE CAST(`power_users` AS INT64)
+    END AS `power_users`,
+    CASE
+      WHEN CAST(`health_score` AS FLOAT64) < CAST(0.0 AS FLOAT64)
+      OR CAST(`health_score` AS FLOAT64) > CAST(100.0 AS FLOAT64)
+      THEN NULL
+      ELSE CAST(`health_score` AS FLOAT64)
+    END AS `health_score`,
     CAST(`success_milestone_on` AS DATE) AS `success_milestone_on`,
     CAST(`champion_last_engaged_on` AS DATE) AS `champion_last_engaged_on`,
     CAST(`champion_changed_on` AS DATE) AS `champion_changed_on`,
     CAST(`renewal_date` AS DATE) AS `renewal_date`,
     CAST(`last_renewal_date` AS DATE) AS `last_renewal_date`,
     CAST(`funding_announced_on` AS DATE) AS `funding_announced_on`,
-    CAST(`headcount_growth_90d` AS FLOAT64) AS `headcount_growth_90d`,
+    CASE
+      WHEN CAST(`headcount_growth_90d` AS FLOAT64) < -(
+        CAST(1.0 AS FLOAT64)
+      )
+      OR CAST(`headcount_growth_90d` AS FLOAT64) > CAST(1.0 AS FLOAT64)
+      THEN NULL
+      ELSE CAST(`headcount_growth_90d` AS FLOAT64)
+    END AS `headcount_growth_90d`,
     CAST(`open_ticket_priorities` AS ARRAY<STRING>) AS `open_ticket_priorities`,
-    CAST(`nps_score` AS INT64) AS `nps_score`,
+    CASE
+      WHEN CAST(`nps_score` AS INT64) < CAST(0.0 AS FLOAT64)
+      OR CAST(`nps_score` AS INT64) > CAST(10.0 AS FLOAT64)
+      THEN NULL
+      ELSE CAST(`nps_score` AS INT64)
+    END AS `nps_score`,
     CAST(`nps_responded_on` AS DATE) AS `nps_responded_on`,
     CAST(`competitor_evaluation` AS BOOL) AS `competitor_evaluation`,
     CAST(`downgrade_requested_on` AS DATE) AS `downgrade_requested_on`,

@@ -1,26 +1,107 @@
 WITH inputs AS (
   SELECT
     CAST(`account_id` AS STRING) AS `account_id`,
-    CAST(`arr` AS DOUBLE) AS `arr`,
+    CASE
+      WHEN CAST(`arr` AS DOUBLE) < CAST(0.0 AS DOUBLE)
+      THEN NULL
+      ELSE CAST(`arr` AS DOUBLE)
+    END AS `arr`,
     CAST(`customer_since` AS DATE) AS `customer_since`,
-    CAST(`seats_licensed` AS BIGINT) AS `seats_licensed`,
-    CAST(`seats_active_history` AS ARRAY<BIGINT>) AS `seats_active_history`,
-    CAST(`usage_limit` AS DOUBLE) AS `usage_limit`,
-    CAST(`usage_history` AS ARRAY<DOUBLE>) AS `usage_history`,
+    CASE
+      WHEN CAST(`seats_licensed` AS BIGINT) < CAST(0.0 AS DOUBLE)
+      THEN NULL
+      ELSE CAST(`seats_licensed` AS BIGINT)
+    END AS `seats_licensed`,
+    CASE
+      WHEN COALESCE(
+        (
+          CASE
+            WHEN NOT (
+              CAST(`seats_active_history` AS ARRAY<BIGINT>) IS NULL
+            )
+            THEN (
+              SELECT
+                COUNT(*)
+              FROM POSEXPLODE(CAST(`seats_active_history` AS ARRAY<BIGINT>)) AS u1(i, v)
+              WHERE
+                u1.v < CAST(0.0 AS DOUBLE)
+            )
+          END > 0
+        ),
+        FALSE
+      )
+      THEN NULL
+      ELSE CAST(`seats_active_history` AS ARRAY<BIGINT>)
+    END AS `seats_active_history`,
+    CASE
+      WHEN CAST(`usage_limit` AS DOUBLE) < CAST(0.0 AS DOUBLE)
+      THEN NULL
+      ELSE CAST(`usage_limit` AS DOUBLE)
+    END AS `usage_limit`,
+    CASE
+      WHEN COALESCE(
+        (
+          CASE
+            WHEN NOT (
+              CAST(`usage_history` AS ARRAY<DOUBLE>) IS NULL
+            )
+            THEN (
+              SELECT
+                COUNT(*)
+              FROM POSEXPLODE(CAST(`usage_history` AS ARRAY<DOUBLE>)) AS u2(i, v)
+              WHERE
+                u2.v < CAST(0.0 AS DOUBLE)
+            )
+          END > 0
+        ),
+        FALSE
+      )
+      THEN NULL
+      ELSE CAST(`usage_history` AS ARRAY<DOUBLE>)
+    END AS `usage_history`,
     CAST(`gated_feature_attempts` AS ARRAY<DATE>) AS `gated_feature_attempts`,
-    CAST(`departments_active` AS BIGINT) AS `departments_active`,
-    CAST(`departments_at_purchase` AS BIGINT) AS `departments_at_purchase`,
-    CAST(`power_users` AS BIGINT) AS `power_users`,
-    CAST(`health_score` AS DOUBLE) AS `health_score`,
+    CASE
+      WHEN CAST(`departments_active` AS BIGINT) < CAST(0.0 AS DOUBLE)
+      THEN NULL
+      ELSE CAST(`departments_active` AS BIGINT)
+    END AS `departments_active`,
+    CASE
+      WHEN CAST(`departments_at_purchase` AS BIGINT) < CAST(0.0 AS DOUBLE)
+      THEN NULL
+      ELSE CAST(`departments_at_purchase` AS BIGINT)
+    END AS `departments_at_purchase`,
+    CASE
+      WHEN CAST(`power_users` AS BIGINT) < CAST(0.0 AS DOUBLE)
+      THEN NULL
+      ELSE CAST(`power_users` AS BIGINT)
+    END AS `power_users`,
+    CASE
+      WHEN CAST(`health_score` AS DOUBLE) < CAST(0.0 AS DOUBLE)
+      OR CAST(`health_score` AS DOUBLE) > CAST(100.0 AS DOUBLE)
+      THEN NULL
+      ELSE CAST(`health_score` AS DOUBLE)
+    END AS `health_score`,
     CAST(`success_milestone_on` AS DATE) AS `success_milestone_on`,
     CAST(`champion_last_engaged_on` AS DATE) AS `champion_last_engaged_on`,
     CAST(`champion_changed_on` AS DATE) AS `champion_changed_on`,
     CAST(`renewal_date` AS DATE) AS `renewal_date`,
     CAST(`last_renewal_date` AS DATE) AS `last_renewal_date`,
     CAST(`funding_announced_on` AS DATE) AS `funding_announced_on`,
-    CAST(`headcount_growth_90d` AS DOUBLE) AS `headcount_growth_90d`,
+    CASE
+      WHEN CAST(`headcount_growth_90d` AS DOUBLE) < -(
+        CAST(1.0 AS DOUBLE)
+      )
+      OR CAST(`headcount_growth_90d` AS DOUBLE) > CAST(1.0 AS DOUBLE)
+      THEN NULL
+      ELSE CAST(`headcount_growth_90d` AS DOUBLE)
+    END AS `headcount_growth_90d`,
     CAST(`open_ticket_priorities` AS ARRAY<STRING>) AS `open_ticket_priorities`,
-    CAST(`nps_score` AS BIGINT) AS `nps_score`,
+    CASE
+      WHEN CAST(`nps_score` AS BIGINT) < CAST(0.0 AS DOUBLE)
+      OR CAST(`nps_score` AS BIGINT) > CAST(10.0 AS DOUBLE)
+      THEN NULL
+      ELSE CAST(`nps_score` AS BIGINT)
+    END AS `nps_score`,
     CAST(`nps_responded_on` AS DATE) AS `nps_responded_on`,
     CAST(`competitor_evaluation` AS BOOLEAN) AS `competitor_evaluation`,
     CAST(`downgrade_requested_on` AS DATE) AS `downgrade_requested_on`,
@@ -42,34 +123,34 @@ WITH inputs AS (
         THEN (
           SELECT
             COUNT(*)
-          FROM POSEXPLODE(`usage_history`) AS u5(i, v)
+          FROM POSEXPLODE(`usage_history`) AS u7(i, v)
         )
       END >= 2
       THEN (
         SELECT
           COUNT(*)
-        FROM POSEXPLODE(`usage_history`) AS u3(i, v)
+        FROM POSEXPLODE(`usage_history`) AS u5(i, v)
         LATERAL VIEW
-        POSEXPLODE(`usage_history`) u4 AS i, v
+        POSEXPLODE(`usage_history`) u6 AS i, v
         WHERE
-          u3.i > COALESCE(
+          u5.i > COALESCE(
             (
               SELECT
-                MAX(u1.i)
-              FROM POSEXPLODE(`usage_history`) AS u1(i, v)
+                MAX(u3.i)
+              FROM POSEXPLODE(`usage_history`) AS u3(i, v)
               LATERAL VIEW
-              POSEXPLODE(`usage_history`) u2 AS i, v
+              POSEXPLODE(`usage_history`) u4 AS i, v
               WHERE
                 CASE
-                  WHEN u2.v IS NULL OR u2.v = 0
+                  WHEN u4.v IS NULL OR u4.v = 0
                   THEN TRUE
-                  ELSE CAST(u1.v AS DOUBLE) / CAST(u2.v AS DOUBLE) - 1 < CAST(0.2 AS DOUBLE)
+                  ELSE CAST(u3.v AS DOUBLE) / CAST(u4.v AS DOUBLE) - 1 < CAST(0.2 AS DOUBLE)
                 END
-                AND u2.i = u1.i - 1
+                AND u4.i = u3.i - 1
             ),
             -1
           )
-          AND u4.i = u3.i - 1
+          AND u6.i = u5.i - 1
       )
     END AS `usage_growth_cycles_at_20`,
     CASE
@@ -79,9 +160,9 @@ WITH inputs AS (
       THEN (
         SELECT
           COUNT(*)
-        FROM POSEXPLODE(`gated_feature_attempts`) AS u6(i, v)
+        FROM POSEXPLODE(`gated_feature_attempts`) AS u8(i, v)
         WHERE
-          u6.v BETWEEN CAST(DATE_ADD(CAST('2026-11-02' AS DATE), -14) AS DATE) AND CAST('2026-11-02' AS DATE)
+          u8.v BETWEEN CAST(DATE_ADD(CAST('2026-11-02' AS DATE), -14) AS DATE) AND CAST('2026-11-02' AS DATE)
       )
     END AS `gated_attempts_14d`,
     (
@@ -104,9 +185,9 @@ WITH inputs AS (
       THEN (
         SELECT
           COUNT(*)
-        FROM POSEXPLODE(`open_ticket_priorities`) AS u7(i, v)
+        FROM POSEXPLODE(`open_ticket_priorities`) AS u9(i, v)
         WHERE
-          REPLACE(LOWER(TRIM(CAST(u7.v AS STRING))), 'ß', 'ss') IN ('p1', 'p2')
+          REPLACE(LOWER(TRIM(CAST(u9.v AS STRING))), 'ß', 'ss') IN ('p1', 'p2')
       )
     END AS `open_p1_p2_tickets`,
     CASE
@@ -116,7 +197,7 @@ WITH inputs AS (
       THEN (
         SELECT
           COUNT(*)
-        FROM POSEXPLODE(`named_gaps`) AS u8(i, v)
+        FROM POSEXPLODE(`named_gaps`) AS u10(i, v)
       )
     END AS `named_gap_count`,
     CASE
@@ -147,10 +228,10 @@ WITH inputs AS (
       )
       THEN (
         SELECT
-          CAST(u9.v AS DOUBLE) / CAST(`seats_licensed` AS DOUBLE)
-        FROM POSEXPLODE(`seats_active_history`) AS u9(i, v)
+          CAST(u11.v AS DOUBLE) / CAST(`seats_licensed` AS DOUBLE)
+        FROM POSEXPLODE(`seats_active_history`) AS u11(i, v)
         ORDER BY
-          u9.i DESC
+          u11.i DESC
         LIMIT 1
       )
     END AS `seat_utilization`,
@@ -166,16 +247,16 @@ WITH inputs AS (
       THEN (
         SELECT
           COUNT(*)
-        FROM POSEXPLODE(`seats_active_history`) AS u11(i, v)
+        FROM POSEXPLODE(`seats_active_history`) AS u13(i, v)
         WHERE
-          u11.i > COALESCE(
+          u13.i > COALESCE(
             (
               SELECT
-                MAX(u10.i)
-              FROM POSEXPLODE(`seats_active_history`) AS u10(i, v)
+                MAX(u12.i)
+              FROM POSEXPLODE(`seats_active_history`) AS u12(i, v)
               WHERE
-                CAST(u10.v AS DOUBLE) / CAST(`seats_licensed` AS DOUBLE) IS NULL
-                OR CAST(u10.v AS DOUBLE) / CAST(`seats_licensed` AS DOUBLE) < CAST(0.8 AS DOUBLE)
+                CAST(u12.v AS DOUBLE) / CAST(`seats_licensed` AS DOUBLE) IS NULL
+                OR CAST(u12.v AS DOUBLE) / CAST(`seats_licensed` AS DOUBLE) < CAST(0.8 AS DOUBLE)
             ),
             -1
           )
@@ -192,10 +273,10 @@ WITH inputs AS (
       )
       THEN (
         SELECT
-          CAST(u12.v AS DOUBLE) / CAST(`usage_limit` AS DOUBLE)
-        FROM POSEXPLODE(`usage_history`) AS u12(i, v)
+          CAST(u14.v AS DOUBLE) / CAST(`usage_limit` AS DOUBLE)
+        FROM POSEXPLODE(`usage_history`) AS u14(i, v)
         ORDER BY
-          u12.i DESC
+          u14.i DESC
         LIMIT 1
       )
     END AS `usage_utilization`,
@@ -211,16 +292,16 @@ WITH inputs AS (
       THEN (
         SELECT
           COUNT(*)
-        FROM POSEXPLODE(`usage_history`) AS u14(i, v)
+        FROM POSEXPLODE(`usage_history`) AS u16(i, v)
         WHERE
-          u14.i > COALESCE(
+          u16.i > COALESCE(
             (
               SELECT
-                MAX(u13.i)
-              FROM POSEXPLODE(`usage_history`) AS u13(i, v)
+                MAX(u15.i)
+              FROM POSEXPLODE(`usage_history`) AS u15(i, v)
               WHERE
-                CAST(u13.v AS DOUBLE) / CAST(`usage_limit` AS DOUBLE) IS NULL
-                OR CAST(u13.v AS DOUBLE) / CAST(`usage_limit` AS DOUBLE) <= CAST(0.7 AS DOUBLE)
+                CAST(u15.v AS DOUBLE) / CAST(`usage_limit` AS DOUBLE) IS NULL
+                OR CAST(u15.v AS DOUBLE) / CAST(`usage_limit` AS DOUBLE) <= CAST(0.7 AS DOUBLE)
             ),
             -1
           )
@@ -267,8 +348,8 @@ WITH inputs AS (
     *,
     (
       SELECT
-        MAX(u15.v)
-      FROM POSEXPLODE(ARRAY(`seat_utilization`, `usage_utilization`)) AS u15(i, v)
+        MAX(u17.v)
+      FROM POSEXPLODE(ARRAY(`seat_utilization`, `usage_utilization`)) AS u17(i, v)
     ) AS `max_limit_utilization`
   FROM derived_2
 ), derived_4 AS (

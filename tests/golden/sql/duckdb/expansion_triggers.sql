@@ -1,13 +1,62 @@
 WITH inputs AS (
   SELECT
     CAST("account_id" AS TEXT) AS "account_id",
-    CAST("arr" AS DOUBLE) AS "arr",
-    CAST("seats_licensed" AS BIGINT) AS "seats_licensed",
-    CAST("seats_active_history" AS BIGINT[]) AS "seats_active_history",
-    CAST("usage_limit" AS DOUBLE) AS "usage_limit",
-    CAST("usage_history" AS DOUBLE[]) AS "usage_history",
+    CASE
+      WHEN CAST("arr" AS DOUBLE) < CAST(0.0 AS DOUBLE)
+      THEN NULL
+      ELSE CAST("arr" AS DOUBLE)
+    END AS "arr",
+    CASE
+      WHEN CAST("seats_licensed" AS BIGINT) < CAST(0.0 AS DOUBLE)
+      THEN NULL
+      ELSE CAST("seats_licensed" AS BIGINT)
+    END AS "seats_licensed",
+    CASE
+      WHEN COALESCE(
+        (
+          LEN(
+            LIST_FILTER(
+              CAST("seats_active_history" AS BIGINT[]),
+              LAMBDA _u1 : COALESCE((
+                _u1 < CAST(0.0 AS DOUBLE)
+              ), FALSE)
+            )
+          ) > 0
+        ),
+        FALSE
+      )
+      THEN NULL
+      ELSE CAST("seats_active_history" AS BIGINT[])
+    END AS "seats_active_history",
+    CASE
+      WHEN CAST("usage_limit" AS DOUBLE) < CAST(0.0 AS DOUBLE)
+      THEN NULL
+      ELSE CAST("usage_limit" AS DOUBLE)
+    END AS "usage_limit",
+    CASE
+      WHEN COALESCE(
+        (
+          LEN(
+            LIST_FILTER(
+              CAST("usage_history" AS DOUBLE[]),
+              LAMBDA _u2 : COALESCE((
+                _u2 < CAST(0.0 AS DOUBLE)
+              ), FALSE)
+            )
+          ) > 0
+        ),
+        FALSE
+      )
+      THEN NULL
+      ELSE CAST("usage_history" AS DOUBLE[])
+    END AS "usage_history",
     CAST("gated_feature_attempts" AS DATE[]) AS "gated_feature_attempts",
-    CAST("health_score" AS DOUBLE) AS "health_score",
+    CASE
+      WHEN CAST("health_score" AS DOUBLE) < CAST(0.0 AS DOUBLE)
+      OR CAST("health_score" AS DOUBLE) > CAST(100.0 AS DOUBLE)
+      THEN NULL
+      ELSE CAST("health_score" AS DOUBLE)
+    END AS "health_score",
     CAST("champion_last_engaged_on" AS DATE) AS "champion_last_engaged_on",
     CAST("renewal_date" AS DATE) AS "renewal_date",
     CAST("open_ticket_priorities" AS TEXT[]) AS "open_ticket_priorities",
@@ -152,9 +201,9 @@ WITH inputs AS (
     LEN(
       LIST_FILTER(
         "gated_feature_attempts",
-        LAMBDA _u1 : COALESCE(
+        LAMBDA _u3 : COALESCE(
           (
-            _u1 BETWEEN CAST(CAST('2026-11-02' AS DATE) - INTERVAL 14 DAY AS DATE) AND CAST('2026-11-02' AS DATE)
+            _u3 BETWEEN CAST(CAST('2026-11-02' AS DATE) - INTERVAL 14 DAY AS DATE) AND CAST('2026-11-02' AS DATE)
           ),
           FALSE
         )
@@ -165,8 +214,8 @@ WITH inputs AS (
     LEN(
       LIST_FILTER(
         "open_ticket_priorities",
-        LAMBDA _u2 : COALESCE((
-          REPLACE(LOWER(TRIM(CAST(_u2 AS TEXT))), 'ß', 'ss') IN ('p1', 'p2')
+        LAMBDA _u4 : COALESCE((
+          REPLACE(LOWER(TRIM(CAST(_u4 AS TEXT))), 'ß', 'ss') IN ('p1', 'p2')
         ), FALSE)
       )
     ) AS "open_p1_p2_tickets"
@@ -198,15 +247,15 @@ WITH inputs AS (
         LIST_MAX(
           LIST_TRANSFORM(
             "usage_history",
-            LAMBDA _u3, _u4 : CASE
+            LAMBDA _u5, _u6 : CASE
               WHEN COALESCE(
                 (
-                  CAST(_u3 AS DOUBLE) / CAST("usage_limit" AS DOUBLE) IS NULL
-                  OR CAST(_u3 AS DOUBLE) / CAST("usage_limit" AS DOUBLE) <= CAST(0.7 AS DOUBLE)
+                  CAST(_u5 AS DOUBLE) / CAST("usage_limit" AS DOUBLE) IS NULL
+                  OR CAST(_u5 AS DOUBLE) / CAST("usage_limit" AS DOUBLE) <= CAST(0.7 AS DOUBLE)
                 ),
                 FALSE
               )
-              THEN _u4
+              THEN _u6
               ELSE 0
             END
           )

@@ -1,26 +1,99 @@
 WITH inputs AS (
   SELECT
     CAST("account_id" AS TEXT) AS "account_id",
-    CAST("arr" AS DOUBLE) AS "arr",
+    CASE
+      WHEN CAST("arr" AS DOUBLE) < CAST(0.0 AS DOUBLE)
+      THEN NULL
+      ELSE CAST("arr" AS DOUBLE)
+    END AS "arr",
     CAST("customer_since" AS DATE) AS "customer_since",
-    CAST("seats_licensed" AS BIGINT) AS "seats_licensed",
-    CAST("seats_active_history" AS BIGINT[]) AS "seats_active_history",
-    CAST("usage_limit" AS DOUBLE) AS "usage_limit",
-    CAST("usage_history" AS DOUBLE[]) AS "usage_history",
+    CASE
+      WHEN CAST("seats_licensed" AS BIGINT) < CAST(0.0 AS DOUBLE)
+      THEN NULL
+      ELSE CAST("seats_licensed" AS BIGINT)
+    END AS "seats_licensed",
+    CASE
+      WHEN COALESCE(
+        (
+          LEN(
+            LIST_FILTER(
+              CAST("seats_active_history" AS BIGINT[]),
+              LAMBDA _u1 : COALESCE((
+                _u1 < CAST(0.0 AS DOUBLE)
+              ), FALSE)
+            )
+          ) > 0
+        ),
+        FALSE
+      )
+      THEN NULL
+      ELSE CAST("seats_active_history" AS BIGINT[])
+    END AS "seats_active_history",
+    CASE
+      WHEN CAST("usage_limit" AS DOUBLE) < CAST(0.0 AS DOUBLE)
+      THEN NULL
+      ELSE CAST("usage_limit" AS DOUBLE)
+    END AS "usage_limit",
+    CASE
+      WHEN COALESCE(
+        (
+          LEN(
+            LIST_FILTER(
+              CAST("usage_history" AS DOUBLE[]),
+              LAMBDA _u2 : COALESCE((
+                _u2 < CAST(0.0 AS DOUBLE)
+              ), FALSE)
+            )
+          ) > 0
+        ),
+        FALSE
+      )
+      THEN NULL
+      ELSE CAST("usage_history" AS DOUBLE[])
+    END AS "usage_history",
     CAST("gated_feature_attempts" AS DATE[]) AS "gated_feature_attempts",
-    CAST("departments_active" AS BIGINT) AS "departments_active",
-    CAST("departments_at_purchase" AS BIGINT) AS "departments_at_purchase",
-    CAST("power_users" AS BIGINT) AS "power_users",
-    CAST("health_score" AS DOUBLE) AS "health_score",
+    CASE
+      WHEN CAST("departments_active" AS BIGINT) < CAST(0.0 AS DOUBLE)
+      THEN NULL
+      ELSE CAST("departments_active" AS BIGINT)
+    END AS "departments_active",
+    CASE
+      WHEN CAST("departments_at_purchase" AS BIGINT) < CAST(0.0 AS DOUBLE)
+      THEN NULL
+      ELSE CAST("departments_at_purchase" AS BIGINT)
+    END AS "departments_at_purchase",
+    CASE
+      WHEN CAST("power_users" AS BIGINT) < CAST(0.0 AS DOUBLE)
+      THEN NULL
+      ELSE CAST("power_users" AS BIGINT)
+    END AS "power_users",
+    CASE
+      WHEN CAST("health_score" AS DOUBLE) < CAST(0.0 AS DOUBLE)
+      OR CAST("health_score" AS DOUBLE) > CAST(100.0 AS DOUBLE)
+      THEN NULL
+      ELSE CAST("health_score" AS DOUBLE)
+    END AS "health_score",
     CAST("success_milestone_on" AS DATE) AS "success_milestone_on",
     CAST("champion_last_engaged_on" AS DATE) AS "champion_last_engaged_on",
     CAST("champion_changed_on" AS DATE) AS "champion_changed_on",
     CAST("renewal_date" AS DATE) AS "renewal_date",
     CAST("last_renewal_date" AS DATE) AS "last_renewal_date",
     CAST("funding_announced_on" AS DATE) AS "funding_announced_on",
-    CAST("headcount_growth_90d" AS DOUBLE) AS "headcount_growth_90d",
+    CASE
+      WHEN CAST("headcount_growth_90d" AS DOUBLE) < -(
+        CAST(1.0 AS DOUBLE)
+      )
+      OR CAST("headcount_growth_90d" AS DOUBLE) > CAST(1.0 AS DOUBLE)
+      THEN NULL
+      ELSE CAST("headcount_growth_90d" AS DOUBLE)
+    END AS "headcount_growth_90d",
     CAST("open_ticket_priorities" AS TEXT[]) AS "open_ticket_priorities",
-    CAST("nps_score" AS BIGINT) AS "nps_score",
+    CASE
+      WHEN CAST("nps_score" AS BIGINT) < CAST(0.0 AS DOUBLE)
+      OR CAST("nps_score" AS BIGINT) > CAST(10.0 AS DOUBLE)
+      THEN NULL
+      ELSE CAST("nps_score" AS BIGINT)
+    END AS "nps_score",
     CAST("nps_responded_on" AS DATE) AS "nps_responded_on",
     CAST("competitor_evaluation" AS BOOLEAN) AS "competitor_evaluation",
     CAST("downgrade_requested_on" AS DATE) AS "downgrade_requested_on",
@@ -39,20 +112,20 @@ WITH inputs AS (
         LIST_MAX(
           LIST_TRANSFORM(
             "usage_history",
-            LAMBDA _u1, _u2 : CASE
-              WHEN _u2 > 1
+            LAMBDA _u3, _u4 : CASE
+              WHEN _u4 > 1
               AND COALESCE(
                 (
                   CASE
-                    WHEN LIST_EXTRACT("usage_history", _u2 - 1) IS NULL
-                    OR LIST_EXTRACT("usage_history", _u2 - 1) = 0
+                    WHEN LIST_EXTRACT("usage_history", _u4 - 1) IS NULL
+                    OR LIST_EXTRACT("usage_history", _u4 - 1) = 0
                     THEN TRUE
-                    ELSE CAST(_u1 AS DOUBLE) / CAST(LIST_EXTRACT("usage_history", _u2 - 1) AS DOUBLE) - 1 < CAST(0.2 AS DOUBLE)
+                    ELSE CAST(_u3 AS DOUBLE) / CAST(LIST_EXTRACT("usage_history", _u4 - 1) AS DOUBLE) - 1 < CAST(0.2 AS DOUBLE)
                   END
                 ),
                 FALSE
               )
-              THEN _u2
+              THEN _u4
               ELSE 1
             END
           )
@@ -63,9 +136,9 @@ WITH inputs AS (
     LEN(
       LIST_FILTER(
         "gated_feature_attempts",
-        LAMBDA _u3 : COALESCE(
+        LAMBDA _u5 : COALESCE(
           (
-            _u3 BETWEEN CAST(CAST('2026-11-02' AS DATE) - INTERVAL 14 DAY AS DATE) AND CAST('2026-11-02' AS DATE)
+            _u5 BETWEEN CAST(CAST('2026-11-02' AS DATE) - INTERVAL 14 DAY AS DATE) AND CAST('2026-11-02' AS DATE)
           ),
           FALSE
         )
@@ -87,8 +160,8 @@ WITH inputs AS (
     LEN(
       LIST_FILTER(
         "open_ticket_priorities",
-        LAMBDA _u4 : COALESCE((
-          REPLACE(LOWER(TRIM(CAST(_u4 AS TEXT))), 'ß', 'ss') IN ('p1', 'p2')
+        LAMBDA _u6 : COALESCE((
+          REPLACE(LOWER(TRIM(CAST(_u6 AS TEXT))), 'ß', 'ss') IN ('p1', 'p2')
         ), FALSE)
       )
     ) AS "open_p1_p2_tickets",
@@ -134,15 +207,15 @@ WITH inputs AS (
         LIST_MAX(
           LIST_TRANSFORM(
             "seats_active_history",
-            LAMBDA _u5, _u6 : CASE
+            LAMBDA _u7, _u8 : CASE
               WHEN COALESCE(
                 (
-                  CAST(_u5 AS DOUBLE) / CAST("seats_licensed" AS DOUBLE) IS NULL
-                  OR CAST(_u5 AS DOUBLE) / CAST("seats_licensed" AS DOUBLE) < CAST(0.8 AS DOUBLE)
+                  CAST(_u7 AS DOUBLE) / CAST("seats_licensed" AS DOUBLE) IS NULL
+                  OR CAST(_u7 AS DOUBLE) / CAST("seats_licensed" AS DOUBLE) < CAST(0.8 AS DOUBLE)
                 ),
                 FALSE
               )
-              THEN _u6
+              THEN _u8
               ELSE 0
             END
           )
@@ -174,15 +247,15 @@ WITH inputs AS (
         LIST_MAX(
           LIST_TRANSFORM(
             "usage_history",
-            LAMBDA _u7, _u8 : CASE
+            LAMBDA _u9, _u10 : CASE
               WHEN COALESCE(
                 (
-                  CAST(_u7 AS DOUBLE) / CAST("usage_limit" AS DOUBLE) IS NULL
-                  OR CAST(_u7 AS DOUBLE) / CAST("usage_limit" AS DOUBLE) <= CAST(0.7 AS DOUBLE)
+                  CAST(_u9 AS DOUBLE) / CAST("usage_limit" AS DOUBLE) IS NULL
+                  OR CAST(_u9 AS DOUBLE) / CAST("usage_limit" AS DOUBLE) <= CAST(0.7 AS DOUBLE)
                 ),
                 FALSE
               )
-              THEN _u8
+              THEN _u10
               ELSE 0
             END
           )

@@ -1,13 +1,70 @@
 WITH inputs AS MATERIALIZED (
   SELECT
     CAST("account_id" AS VARCHAR) AS "account_id",
-    CAST("arr" AS DOUBLE PRECISION) AS "arr",
-    CAST("seats_licensed" AS BIGINT) AS "seats_licensed",
-    CAST("seats_active_history" AS BIGINT[]) AS "seats_active_history",
-    CAST("usage_limit" AS DOUBLE PRECISION) AS "usage_limit",
-    CAST("usage_history" AS DOUBLE PRECISION[]) AS "usage_history",
+    CASE
+      WHEN CAST("arr" AS DOUBLE PRECISION) < CAST(0.0 AS DOUBLE PRECISION)
+      THEN NULL
+      ELSE CAST("arr" AS DOUBLE PRECISION)
+    END AS "arr",
+    CASE
+      WHEN CAST("seats_licensed" AS BIGINT) < CAST(0.0 AS DOUBLE PRECISION)
+      THEN NULL
+      ELSE CAST("seats_licensed" AS BIGINT)
+    END AS "seats_licensed",
+    CASE
+      WHEN COALESCE(
+        (
+          CASE
+            WHEN NOT (
+              CAST("seats_active_history" AS BIGINT[]) IS NULL
+            )
+            THEN (
+              SELECT
+                COUNT(*)
+              FROM UNNEST(CAST("seats_active_history" AS BIGINT[])) WITH ORDINALITY AS u1(v, i)
+              WHERE
+                u1.v < CAST(0.0 AS DOUBLE PRECISION)
+            )
+          END > 0
+        ),
+        FALSE
+      )
+      THEN NULL
+      ELSE CAST("seats_active_history" AS BIGINT[])
+    END AS "seats_active_history",
+    CASE
+      WHEN CAST("usage_limit" AS DOUBLE PRECISION) < CAST(0.0 AS DOUBLE PRECISION)
+      THEN NULL
+      ELSE CAST("usage_limit" AS DOUBLE PRECISION)
+    END AS "usage_limit",
+    CASE
+      WHEN COALESCE(
+        (
+          CASE
+            WHEN NOT (
+              CAST("usage_history" AS DOUBLE PRECISION[]) IS NULL
+            )
+            THEN (
+              SELECT
+                COUNT(*)
+              FROM UNNEST(CAST("usage_history" AS DOUBLE PRECISION[])) WITH ORDINALITY AS u2(v, i)
+              WHERE
+                u2.v < CAST(0.0 AS DOUBLE PRECISION)
+            )
+          END > 0
+        ),
+        FALSE
+      )
+      THEN NULL
+      ELSE CAST("usage_history" AS DOUBLE PRECISION[])
+    END AS "usage_history",
     CAST("gated_feature_attempts" AS DATE[]) AS "gated_feature_attempts",
-    CAST("health_score" AS DOUBLE PRECISION) AS "health_score",
+    CASE
+      WHEN CAST("health_score" AS DOUBLE PRECISION) < CAST(0.0 AS DOUBLE PRECISION)
+      OR CAST("health_score" AS DOUBLE PRECISION) > CAST(100.0 AS DOUBLE PRECISION)
+      THEN NULL
+      ELSE CAST("health_score" AS DOUBLE PRECISION)
+    END AS "health_score",
     CAST("champion_last_engaged_on" AS DATE) AS "champion_last_engaged_on",
     CAST("renewal_date" AS DATE) AS "renewal_date",
     CAST("open_ticket_priorities" AS VARCHAR[]) AS "open_ticket_priorities",
@@ -31,7 +88,7 @@ WITH inputs AS MATERIALIZED (
         THEN (
           SELECT
             COUNT(*)
-          FROM UNNEST("seats_active_history") WITH ORDINALITY AS u4(v, i)
+          FROM UNNEST("seats_active_history") WITH ORDINALITY AS u6(v, i)
         )
       END = 0
       THEN NULL
@@ -41,10 +98,10 @@ WITH inputs AS MATERIALIZED (
         )
         THEN (
           SELECT
-            u1.v
-          FROM UNNEST("seats_active_history") WITH ORDINALITY AS u1(v, i)
+            u3.v
+          FROM UNNEST("seats_active_history") WITH ORDINALITY AS u3(v, i)
           ORDER BY
-            u1.i DESC NULLS LAST
+            u3.i DESC NULLS LAST
           LIMIT 1
         )
       END >= "seats_licensed"
@@ -56,7 +113,7 @@ WITH inputs AS MATERIALIZED (
         THEN (
           SELECT
             COUNT(*)
-          FROM UNNEST("seats_active_history") WITH ORDINALITY AS u4(v, i)
+          FROM UNNEST("seats_active_history") WITH ORDINALITY AS u6(v, i)
         )
       END >= 3
       THEN CASE
@@ -70,10 +127,10 @@ WITH inputs AS MATERIALIZED (
               )
               THEN (
                 SELECT
-                  u3.v
-                FROM UNNEST("seats_active_history") WITH ORDINALITY AS u3(v, i)
+                  u5.v
+                FROM UNNEST("seats_active_history") WITH ORDINALITY AS u5(v, i)
                 ORDER BY
-                  u3.i DESC NULLS LAST
+                  u5.i DESC NULLS LAST
                 LIMIT 1
                 OFFSET 2
               )
@@ -83,10 +140,10 @@ WITH inputs AS MATERIALIZED (
               )
               THEN (
                 SELECT
-                  u3.v
-                FROM UNNEST("seats_active_history") WITH ORDINALITY AS u3(v, i)
+                  u5.v
+                FROM UNNEST("seats_active_history") WITH ORDINALITY AS u5(v, i)
                 ORDER BY
-                  u3.i DESC NULLS LAST
+                  u5.i DESC NULLS LAST
                 LIMIT 1
                 OFFSET 2
               )
@@ -98,10 +155,10 @@ WITH inputs AS MATERIALIZED (
               )
               THEN (
                 SELECT
-                  u2.v
-                FROM UNNEST("seats_active_history") WITH ORDINALITY AS u2(v, i)
+                  u4.v
+                FROM UNNEST("seats_active_history") WITH ORDINALITY AS u4(v, i)
                 ORDER BY
-                  u2.i DESC NULLS LAST
+                  u4.i DESC NULLS LAST
                 LIMIT 1
                 OFFSET 1
               )
@@ -111,10 +168,10 @@ WITH inputs AS MATERIALIZED (
               )
               THEN (
                 SELECT
-                  u3.v
-                FROM UNNEST("seats_active_history") WITH ORDINALITY AS u3(v, i)
+                  u5.v
+                FROM UNNEST("seats_active_history") WITH ORDINALITY AS u5(v, i)
                 ORDER BY
-                  u3.i DESC NULLS LAST
+                  u5.i DESC NULLS LAST
                 LIMIT 1
                 OFFSET 2
               )
@@ -126,10 +183,10 @@ WITH inputs AS MATERIALIZED (
               )
               THEN (
                 SELECT
-                  u1.v
-                FROM UNNEST("seats_active_history") WITH ORDINALITY AS u1(v, i)
+                  u3.v
+                FROM UNNEST("seats_active_history") WITH ORDINALITY AS u3(v, i)
                 ORDER BY
-                  u1.i DESC NULLS LAST
+                  u3.i DESC NULLS LAST
                 LIMIT 1
               )
             END - CASE
@@ -138,10 +195,10 @@ WITH inputs AS MATERIALIZED (
               )
               THEN (
                 SELECT
-                  u3.v
-                FROM UNNEST("seats_active_history") WITH ORDINALITY AS u3(v, i)
+                  u5.v
+                FROM UNNEST("seats_active_history") WITH ORDINALITY AS u5(v, i)
                 ORDER BY
-                  u3.i DESC NULLS LAST
+                  u5.i DESC NULLS LAST
                 LIMIT 1
                 OFFSET 2
               )
@@ -155,10 +212,10 @@ WITH inputs AS MATERIALIZED (
             )
             THEN (
               SELECT
-                u1.v
-              FROM UNNEST("seats_active_history") WITH ORDINALITY AS u1(v, i)
+                u3.v
+              FROM UNNEST("seats_active_history") WITH ORDINALITY AS u3(v, i)
               ORDER BY
-                u1.i DESC NULLS LAST
+                u3.i DESC NULLS LAST
               LIMIT 1
             )
           END
@@ -173,10 +230,10 @@ WITH inputs AS MATERIALIZED (
                 )
                 THEN (
                   SELECT
-                    u3.v
-                  FROM UNNEST("seats_active_history") WITH ORDINALITY AS u3(v, i)
+                    u5.v
+                  FROM UNNEST("seats_active_history") WITH ORDINALITY AS u5(v, i)
                   ORDER BY
-                    u3.i DESC NULLS LAST
+                    u5.i DESC NULLS LAST
                   LIMIT 1
                   OFFSET 2
                 )
@@ -186,10 +243,10 @@ WITH inputs AS MATERIALIZED (
                 )
                 THEN (
                   SELECT
-                    u3.v
-                  FROM UNNEST("seats_active_history") WITH ORDINALITY AS u3(v, i)
+                    u5.v
+                  FROM UNNEST("seats_active_history") WITH ORDINALITY AS u5(v, i)
                   ORDER BY
-                    u3.i DESC NULLS LAST
+                    u5.i DESC NULLS LAST
                   LIMIT 1
                   OFFSET 2
                 )
@@ -201,10 +258,10 @@ WITH inputs AS MATERIALIZED (
                 )
                 THEN (
                   SELECT
-                    u2.v
-                  FROM UNNEST("seats_active_history") WITH ORDINALITY AS u2(v, i)
+                    u4.v
+                  FROM UNNEST("seats_active_history") WITH ORDINALITY AS u4(v, i)
                   ORDER BY
-                    u2.i DESC NULLS LAST
+                    u4.i DESC NULLS LAST
                   LIMIT 1
                   OFFSET 1
                 )
@@ -214,10 +271,10 @@ WITH inputs AS MATERIALIZED (
                 )
                 THEN (
                   SELECT
-                    u3.v
-                  FROM UNNEST("seats_active_history") WITH ORDINALITY AS u3(v, i)
+                    u5.v
+                  FROM UNNEST("seats_active_history") WITH ORDINALITY AS u5(v, i)
                   ORDER BY
-                    u3.i DESC NULLS LAST
+                    u5.i DESC NULLS LAST
                   LIMIT 1
                   OFFSET 2
                 )
@@ -229,10 +286,10 @@ WITH inputs AS MATERIALIZED (
                 )
                 THEN (
                   SELECT
-                    u1.v
-                  FROM UNNEST("seats_active_history") WITH ORDINALITY AS u1(v, i)
+                    u3.v
+                  FROM UNNEST("seats_active_history") WITH ORDINALITY AS u3(v, i)
                   ORDER BY
-                    u1.i DESC NULLS LAST
+                    u3.i DESC NULLS LAST
                   LIMIT 1
                 )
               END - CASE
@@ -241,10 +298,10 @@ WITH inputs AS MATERIALIZED (
                 )
                 THEN (
                   SELECT
-                    u3.v
-                  FROM UNNEST("seats_active_history") WITH ORDINALITY AS u3(v, i)
+                    u5.v
+                  FROM UNNEST("seats_active_history") WITH ORDINALITY AS u5(v, i)
                   ORDER BY
-                    u3.i DESC NULLS LAST
+                    u5.i DESC NULLS LAST
                   LIMIT 1
                   OFFSET 2
                 )
@@ -260,7 +317,7 @@ WITH inputs AS MATERIALIZED (
         THEN (
           SELECT
             COUNT(*)
-          FROM UNNEST("seats_active_history") WITH ORDINALITY AS u4(v, i)
+          FROM UNNEST("seats_active_history") WITH ORDINALITY AS u6(v, i)
         )
       END >= 2
       THEN CASE
@@ -274,10 +331,10 @@ WITH inputs AS MATERIALIZED (
               )
               THEN (
                 SELECT
-                  u2.v
-                FROM UNNEST("seats_active_history") WITH ORDINALITY AS u2(v, i)
+                  u4.v
+                FROM UNNEST("seats_active_history") WITH ORDINALITY AS u4(v, i)
                 ORDER BY
-                  u2.i DESC NULLS LAST
+                  u4.i DESC NULLS LAST
                 LIMIT 1
                 OFFSET 1
               )
@@ -287,10 +344,10 @@ WITH inputs AS MATERIALIZED (
               )
               THEN (
                 SELECT
-                  u2.v
-                FROM UNNEST("seats_active_history") WITH ORDINALITY AS u2(v, i)
+                  u4.v
+                FROM UNNEST("seats_active_history") WITH ORDINALITY AS u4(v, i)
                 ORDER BY
-                  u2.i DESC NULLS LAST
+                  u4.i DESC NULLS LAST
                 LIMIT 1
                 OFFSET 1
               )
@@ -302,10 +359,10 @@ WITH inputs AS MATERIALIZED (
               )
               THEN (
                 SELECT
-                  u1.v
-                FROM UNNEST("seats_active_history") WITH ORDINALITY AS u1(v, i)
+                  u3.v
+                FROM UNNEST("seats_active_history") WITH ORDINALITY AS u3(v, i)
                 ORDER BY
-                  u1.i DESC NULLS LAST
+                  u3.i DESC NULLS LAST
                 LIMIT 1
               )
             END - CASE
@@ -314,10 +371,10 @@ WITH inputs AS MATERIALIZED (
               )
               THEN (
                 SELECT
-                  u2.v
-                FROM UNNEST("seats_active_history") WITH ORDINALITY AS u2(v, i)
+                  u4.v
+                FROM UNNEST("seats_active_history") WITH ORDINALITY AS u4(v, i)
                 ORDER BY
-                  u2.i DESC NULLS LAST
+                  u4.i DESC NULLS LAST
                 LIMIT 1
                 OFFSET 1
               )
@@ -331,10 +388,10 @@ WITH inputs AS MATERIALIZED (
             )
             THEN (
               SELECT
-                u1.v
-              FROM UNNEST("seats_active_history") WITH ORDINALITY AS u1(v, i)
+                u3.v
+              FROM UNNEST("seats_active_history") WITH ORDINALITY AS u3(v, i)
               ORDER BY
-                u1.i DESC NULLS LAST
+                u3.i DESC NULLS LAST
               LIMIT 1
             )
           END
@@ -349,10 +406,10 @@ WITH inputs AS MATERIALIZED (
                 )
                 THEN (
                   SELECT
-                    u2.v
-                  FROM UNNEST("seats_active_history") WITH ORDINALITY AS u2(v, i)
+                    u4.v
+                  FROM UNNEST("seats_active_history") WITH ORDINALITY AS u4(v, i)
                   ORDER BY
-                    u2.i DESC NULLS LAST
+                    u4.i DESC NULLS LAST
                   LIMIT 1
                   OFFSET 1
                 )
@@ -362,10 +419,10 @@ WITH inputs AS MATERIALIZED (
                 )
                 THEN (
                   SELECT
-                    u2.v
-                  FROM UNNEST("seats_active_history") WITH ORDINALITY AS u2(v, i)
+                    u4.v
+                  FROM UNNEST("seats_active_history") WITH ORDINALITY AS u4(v, i)
                   ORDER BY
-                    u2.i DESC NULLS LAST
+                    u4.i DESC NULLS LAST
                   LIMIT 1
                   OFFSET 1
                 )
@@ -377,10 +434,10 @@ WITH inputs AS MATERIALIZED (
                 )
                 THEN (
                   SELECT
-                    u1.v
-                  FROM UNNEST("seats_active_history") WITH ORDINALITY AS u1(v, i)
+                    u3.v
+                  FROM UNNEST("seats_active_history") WITH ORDINALITY AS u3(v, i)
                   ORDER BY
-                    u1.i DESC NULLS LAST
+                    u3.i DESC NULLS LAST
                   LIMIT 1
                 )
               END - CASE
@@ -389,10 +446,10 @@ WITH inputs AS MATERIALIZED (
                 )
                 THEN (
                   SELECT
-                    u2.v
-                  FROM UNNEST("seats_active_history") WITH ORDINALITY AS u2(v, i)
+                    u4.v
+                  FROM UNNEST("seats_active_history") WITH ORDINALITY AS u4(v, i)
                   ORDER BY
-                    u2.i DESC NULLS LAST
+                    u4.i DESC NULLS LAST
                   LIMIT 1
                   OFFSET 1
                 )
@@ -416,7 +473,7 @@ WITH inputs AS MATERIALIZED (
         THEN (
           SELECT
             COUNT(*)
-          FROM UNNEST("usage_history") WITH ORDINALITY AS u8(v, i)
+          FROM UNNEST("usage_history") WITH ORDINALITY AS u10(v, i)
         )
       END = 0
       THEN NULL
@@ -426,10 +483,10 @@ WITH inputs AS MATERIALIZED (
         )
         THEN (
           SELECT
-            u5.v
-          FROM UNNEST("usage_history") WITH ORDINALITY AS u5(v, i)
+            u7.v
+          FROM UNNEST("usage_history") WITH ORDINALITY AS u7(v, i)
           ORDER BY
-            u5.i DESC NULLS LAST
+            u7.i DESC NULLS LAST
           LIMIT 1
         )
       END >= "usage_limit"
@@ -441,7 +498,7 @@ WITH inputs AS MATERIALIZED (
         THEN (
           SELECT
             COUNT(*)
-          FROM UNNEST("usage_history") WITH ORDINALITY AS u8(v, i)
+          FROM UNNEST("usage_history") WITH ORDINALITY AS u10(v, i)
         )
       END >= 3
       THEN CASE
@@ -455,10 +512,10 @@ WITH inputs AS MATERIALIZED (
               )
               THEN (
                 SELECT
-                  u7.v
-                FROM UNNEST("usage_history") WITH ORDINALITY AS u7(v, i)
+                  u9.v
+                FROM UNNEST("usage_history") WITH ORDINALITY AS u9(v, i)
                 ORDER BY
-                  u7.i DESC NULLS LAST
+                  u9.i DESC NULLS LAST
                 LIMIT 1
                 OFFSET 2
               )
@@ -468,10 +525,10 @@ WITH inputs AS MATERIALIZED (
               )
               THEN (
                 SELECT
-                  u7.v
-                FROM UNNEST("usage_history") WITH ORDINALITY AS u7(v, i)
+                  u9.v
+                FROM UNNEST("usage_history") WITH ORDINALITY AS u9(v, i)
                 ORDER BY
-                  u7.i DESC NULLS LAST
+                  u9.i DESC NULLS LAST
                 LIMIT 1
                 OFFSET 2
               )
@@ -483,10 +540,10 @@ WITH inputs AS MATERIALIZED (
               )
               THEN (
                 SELECT
-                  u6.v
-                FROM UNNEST("usage_history") WITH ORDINALITY AS u6(v, i)
+                  u8.v
+                FROM UNNEST("usage_history") WITH ORDINALITY AS u8(v, i)
                 ORDER BY
-                  u6.i DESC NULLS LAST
+                  u8.i DESC NULLS LAST
                 LIMIT 1
                 OFFSET 1
               )
@@ -496,10 +553,10 @@ WITH inputs AS MATERIALIZED (
               )
               THEN (
                 SELECT
-                  u7.v
-                FROM UNNEST("usage_history") WITH ORDINALITY AS u7(v, i)
+                  u9.v
+                FROM UNNEST("usage_history") WITH ORDINALITY AS u9(v, i)
                 ORDER BY
-                  u7.i DESC NULLS LAST
+                  u9.i DESC NULLS LAST
                 LIMIT 1
                 OFFSET 2
               )
@@ -511,10 +568,10 @@ WITH inputs AS MATERIALIZED (
               )
               THEN (
                 SELECT
-                  u5.v
-                FROM UNNEST("usage_history") WITH ORDINALITY AS u5(v, i)
+                  u7.v
+                FROM UNNEST("usage_history") WITH ORDINALITY AS u7(v, i)
                 ORDER BY
-                  u5.i DESC NULLS LAST
+                  u7.i DESC NULLS LAST
                 LIMIT 1
               )
             END - CASE
@@ -523,10 +580,10 @@ WITH inputs AS MATERIALIZED (
               )
               THEN (
                 SELECT
-                  u7.v
-                FROM UNNEST("usage_history") WITH ORDINALITY AS u7(v, i)
+                  u9.v
+                FROM UNNEST("usage_history") WITH ORDINALITY AS u9(v, i)
                 ORDER BY
-                  u7.i DESC NULLS LAST
+                  u9.i DESC NULLS LAST
                 LIMIT 1
                 OFFSET 2
               )
@@ -540,10 +597,10 @@ WITH inputs AS MATERIALIZED (
             )
             THEN (
               SELECT
-                u5.v
-              FROM UNNEST("usage_history") WITH ORDINALITY AS u5(v, i)
+                u7.v
+              FROM UNNEST("usage_history") WITH ORDINALITY AS u7(v, i)
               ORDER BY
-                u5.i DESC NULLS LAST
+                u7.i DESC NULLS LAST
               LIMIT 1
             )
           END
@@ -558,10 +615,10 @@ WITH inputs AS MATERIALIZED (
                 )
                 THEN (
                   SELECT
-                    u7.v
-                  FROM UNNEST("usage_history") WITH ORDINALITY AS u7(v, i)
+                    u9.v
+                  FROM UNNEST("usage_history") WITH ORDINALITY AS u9(v, i)
                   ORDER BY
-                    u7.i DESC NULLS LAST
+                    u9.i DESC NULLS LAST
                   LIMIT 1
                   OFFSET 2
                 )
@@ -571,10 +628,10 @@ WITH inputs AS MATERIALIZED (
                 )
                 THEN (
                   SELECT
-                    u7.v
-                  FROM UNNEST("usage_history") WITH ORDINALITY AS u7(v, i)
+                    u9.v
+                  FROM UNNEST("usage_history") WITH ORDINALITY AS u9(v, i)
                   ORDER BY
-                    u7.i DESC NULLS LAST
+                    u9.i DESC NULLS LAST
                   LIMIT 1
                   OFFSET 2
                 )
@@ -586,10 +643,10 @@ WITH inputs AS MATERIALIZED (
                 )
                 THEN (
                   SELECT
-                    u6.v
-                  FROM UNNEST("usage_history") WITH ORDINALITY AS u6(v, i)
+                    u8.v
+                  FROM UNNEST("usage_history") WITH ORDINALITY AS u8(v, i)
                   ORDER BY
-                    u6.i DESC NULLS LAST
+                    u8.i DESC NULLS LAST
                   LIMIT 1
                   OFFSET 1
                 )
@@ -599,10 +656,10 @@ WITH inputs AS MATERIALIZED (
                 )
                 THEN (
                   SELECT
-                    u7.v
-                  FROM UNNEST("usage_history") WITH ORDINALITY AS u7(v, i)
+                    u9.v
+                  FROM UNNEST("usage_history") WITH ORDINALITY AS u9(v, i)
                   ORDER BY
-                    u7.i DESC NULLS LAST
+                    u9.i DESC NULLS LAST
                   LIMIT 1
                   OFFSET 2
                 )
@@ -614,10 +671,10 @@ WITH inputs AS MATERIALIZED (
                 )
                 THEN (
                   SELECT
-                    u5.v
-                  FROM UNNEST("usage_history") WITH ORDINALITY AS u5(v, i)
+                    u7.v
+                  FROM UNNEST("usage_history") WITH ORDINALITY AS u7(v, i)
                   ORDER BY
-                    u5.i DESC NULLS LAST
+                    u7.i DESC NULLS LAST
                   LIMIT 1
                 )
               END - CASE
@@ -626,10 +683,10 @@ WITH inputs AS MATERIALIZED (
                 )
                 THEN (
                   SELECT
-                    u7.v
-                  FROM UNNEST("usage_history") WITH ORDINALITY AS u7(v, i)
+                    u9.v
+                  FROM UNNEST("usage_history") WITH ORDINALITY AS u9(v, i)
                   ORDER BY
-                    u7.i DESC NULLS LAST
+                    u9.i DESC NULLS LAST
                   LIMIT 1
                   OFFSET 2
                 )
@@ -645,7 +702,7 @@ WITH inputs AS MATERIALIZED (
         THEN (
           SELECT
             COUNT(*)
-          FROM UNNEST("usage_history") WITH ORDINALITY AS u8(v, i)
+          FROM UNNEST("usage_history") WITH ORDINALITY AS u10(v, i)
         )
       END >= 2
       THEN CASE
@@ -659,10 +716,10 @@ WITH inputs AS MATERIALIZED (
               )
               THEN (
                 SELECT
-                  u6.v
-                FROM UNNEST("usage_history") WITH ORDINALITY AS u6(v, i)
+                  u8.v
+                FROM UNNEST("usage_history") WITH ORDINALITY AS u8(v, i)
                 ORDER BY
-                  u6.i DESC NULLS LAST
+                  u8.i DESC NULLS LAST
                 LIMIT 1
                 OFFSET 1
               )
@@ -672,10 +729,10 @@ WITH inputs AS MATERIALIZED (
               )
               THEN (
                 SELECT
-                  u6.v
-                FROM UNNEST("usage_history") WITH ORDINALITY AS u6(v, i)
+                  u8.v
+                FROM UNNEST("usage_history") WITH ORDINALITY AS u8(v, i)
                 ORDER BY
-                  u6.i DESC NULLS LAST
+                  u8.i DESC NULLS LAST
                 LIMIT 1
                 OFFSET 1
               )
@@ -687,10 +744,10 @@ WITH inputs AS MATERIALIZED (
               )
               THEN (
                 SELECT
-                  u5.v
-                FROM UNNEST("usage_history") WITH ORDINALITY AS u5(v, i)
+                  u7.v
+                FROM UNNEST("usage_history") WITH ORDINALITY AS u7(v, i)
                 ORDER BY
-                  u5.i DESC NULLS LAST
+                  u7.i DESC NULLS LAST
                 LIMIT 1
               )
             END - CASE
@@ -699,10 +756,10 @@ WITH inputs AS MATERIALIZED (
               )
               THEN (
                 SELECT
-                  u6.v
-                FROM UNNEST("usage_history") WITH ORDINALITY AS u6(v, i)
+                  u8.v
+                FROM UNNEST("usage_history") WITH ORDINALITY AS u8(v, i)
                 ORDER BY
-                  u6.i DESC NULLS LAST
+                  u8.i DESC NULLS LAST
                 LIMIT 1
                 OFFSET 1
               )
@@ -716,10 +773,10 @@ WITH inputs AS MATERIALIZED (
             )
             THEN (
               SELECT
-                u5.v
-              FROM UNNEST("usage_history") WITH ORDINALITY AS u5(v, i)
+                u7.v
+              FROM UNNEST("usage_history") WITH ORDINALITY AS u7(v, i)
               ORDER BY
-                u5.i DESC NULLS LAST
+                u7.i DESC NULLS LAST
               LIMIT 1
             )
           END
@@ -734,10 +791,10 @@ WITH inputs AS MATERIALIZED (
                 )
                 THEN (
                   SELECT
-                    u6.v
-                  FROM UNNEST("usage_history") WITH ORDINALITY AS u6(v, i)
+                    u8.v
+                  FROM UNNEST("usage_history") WITH ORDINALITY AS u8(v, i)
                   ORDER BY
-                    u6.i DESC NULLS LAST
+                    u8.i DESC NULLS LAST
                   LIMIT 1
                   OFFSET 1
                 )
@@ -747,10 +804,10 @@ WITH inputs AS MATERIALIZED (
                 )
                 THEN (
                   SELECT
-                    u6.v
-                  FROM UNNEST("usage_history") WITH ORDINALITY AS u6(v, i)
+                    u8.v
+                  FROM UNNEST("usage_history") WITH ORDINALITY AS u8(v, i)
                   ORDER BY
-                    u6.i DESC NULLS LAST
+                    u8.i DESC NULLS LAST
                   LIMIT 1
                   OFFSET 1
                 )
@@ -762,10 +819,10 @@ WITH inputs AS MATERIALIZED (
                 )
                 THEN (
                   SELECT
-                    u5.v
-                  FROM UNNEST("usage_history") WITH ORDINALITY AS u5(v, i)
+                    u7.v
+                  FROM UNNEST("usage_history") WITH ORDINALITY AS u7(v, i)
                   ORDER BY
-                    u5.i DESC NULLS LAST
+                    u7.i DESC NULLS LAST
                   LIMIT 1
                 )
               END - CASE
@@ -774,10 +831,10 @@ WITH inputs AS MATERIALIZED (
                 )
                 THEN (
                   SELECT
-                    u6.v
-                  FROM UNNEST("usage_history") WITH ORDINALITY AS u6(v, i)
+                    u8.v
+                  FROM UNNEST("usage_history") WITH ORDINALITY AS u8(v, i)
                   ORDER BY
-                    u6.i DESC NULLS LAST
+                    u8.i DESC NULLS LAST
                   LIMIT 1
                   OFFSET 1
                 )
@@ -794,9 +851,9 @@ WITH inputs AS MATERIALIZED (
       THEN (
         SELECT
           COUNT(*)
-        FROM UNNEST("gated_feature_attempts") WITH ORDINALITY AS u9(v, i)
+        FROM UNNEST("gated_feature_attempts") WITH ORDINALITY AS u11(v, i)
         WHERE
-          u9.v BETWEEN CAST(CAST('2026-11-02' AS DATE) - INTERVAL '14 DAY' AS DATE) AND CAST('2026-11-02' AS DATE)
+          u11.v BETWEEN CAST(CAST('2026-11-02' AS DATE) - INTERVAL '14 DAY' AS DATE) AND CAST('2026-11-02' AS DATE)
       )
     END AS "gated_attempts_recent",
     CAST(EXTRACT(epoch FROM CAST("renewal_date" AS TIMESTAMP) - CAST(CAST('2026-11-02' AS DATE) AS TIMESTAMP)) / 86400 AS BIGINT) AS "days_to_renewal",
@@ -808,9 +865,9 @@ WITH inputs AS MATERIALIZED (
       THEN (
         SELECT
           COUNT(*)
-        FROM UNNEST("open_ticket_priorities") WITH ORDINALITY AS u10(v, i)
+        FROM UNNEST("open_ticket_priorities") WITH ORDINALITY AS u12(v, i)
         WHERE
-          REPLACE(LOWER(TRIM(CAST(u10.v AS VARCHAR))), 'ß', 'ss') IN ('p1', 'p2')
+          REPLACE(LOWER(TRIM(CAST(u12.v AS VARCHAR))), 'ß', 'ss') IN ('p1', 'p2')
       )
     END AS "open_p1_p2_tickets"
   FROM inputs
@@ -828,10 +885,10 @@ WITH inputs AS MATERIALIZED (
       )
       THEN (
         SELECT
-          CAST(u11.v AS DOUBLE PRECISION) / CAST("seats_licensed" AS DOUBLE PRECISION)
-        FROM UNNEST("seats_active_history") WITH ORDINALITY AS u11(v, i)
+          CAST(u13.v AS DOUBLE PRECISION) / CAST("seats_licensed" AS DOUBLE PRECISION)
+        FROM UNNEST("seats_active_history") WITH ORDINALITY AS u13(v, i)
         ORDER BY
-          u11.i DESC NULLS LAST
+          u13.i DESC NULLS LAST
         LIMIT 1
       )
     END AS "seat_utilization",
@@ -847,16 +904,16 @@ WITH inputs AS MATERIALIZED (
       THEN (
         SELECT
           COUNT(*)
-        FROM UNNEST("usage_history") WITH ORDINALITY AS u13(v, i)
+        FROM UNNEST("usage_history") WITH ORDINALITY AS u15(v, i)
         WHERE
-          u13.i > COALESCE(
+          u15.i > COALESCE(
             (
               SELECT
-                MAX(u12.i)
-              FROM UNNEST("usage_history") WITH ORDINALITY AS u12(v, i)
+                MAX(u14.i)
+              FROM UNNEST("usage_history") WITH ORDINALITY AS u14(v, i)
               WHERE
-                CAST(u12.v AS DOUBLE PRECISION) / CAST("usage_limit" AS DOUBLE PRECISION) IS NULL
-                OR CAST(u12.v AS DOUBLE PRECISION) / CAST("usage_limit" AS DOUBLE PRECISION) <= CAST(0.7 AS DOUBLE PRECISION)
+                CAST(u14.v AS DOUBLE PRECISION) / CAST("usage_limit" AS DOUBLE PRECISION) IS NULL
+                OR CAST(u14.v AS DOUBLE PRECISION) / CAST("usage_limit" AS DOUBLE PRECISION) <= CAST(0.7 AS DOUBLE PRECISION)
             ),
             -1
           )

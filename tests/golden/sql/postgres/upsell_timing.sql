@@ -1,26 +1,107 @@
 WITH inputs AS MATERIALIZED (
   SELECT
     CAST("account_id" AS VARCHAR) AS "account_id",
-    CAST("arr" AS DOUBLE PRECISION) AS "arr",
+    CASE
+      WHEN CAST("arr" AS DOUBLE PRECISION) < CAST(0.0 AS DOUBLE PRECISION)
+      THEN NULL
+      ELSE CAST("arr" AS DOUBLE PRECISION)
+    END AS "arr",
     CAST("customer_since" AS DATE) AS "customer_since",
-    CAST("seats_licensed" AS BIGINT) AS "seats_licensed",
-    CAST("seats_active_history" AS BIGINT[]) AS "seats_active_history",
-    CAST("usage_limit" AS DOUBLE PRECISION) AS "usage_limit",
-    CAST("usage_history" AS DOUBLE PRECISION[]) AS "usage_history",
+    CASE
+      WHEN CAST("seats_licensed" AS BIGINT) < CAST(0.0 AS DOUBLE PRECISION)
+      THEN NULL
+      ELSE CAST("seats_licensed" AS BIGINT)
+    END AS "seats_licensed",
+    CASE
+      WHEN COALESCE(
+        (
+          CASE
+            WHEN NOT (
+              CAST("seats_active_history" AS BIGINT[]) IS NULL
+            )
+            THEN (
+              SELECT
+                COUNT(*)
+              FROM UNNEST(CAST("seats_active_history" AS BIGINT[])) WITH ORDINALITY AS u1(v, i)
+              WHERE
+                u1.v < CAST(0.0 AS DOUBLE PRECISION)
+            )
+          END > 0
+        ),
+        FALSE
+      )
+      THEN NULL
+      ELSE CAST("seats_active_history" AS BIGINT[])
+    END AS "seats_active_history",
+    CASE
+      WHEN CAST("usage_limit" AS DOUBLE PRECISION) < CAST(0.0 AS DOUBLE PRECISION)
+      THEN NULL
+      ELSE CAST("usage_limit" AS DOUBLE PRECISION)
+    END AS "usage_limit",
+    CASE
+      WHEN COALESCE(
+        (
+          CASE
+            WHEN NOT (
+              CAST("usage_history" AS DOUBLE PRECISION[]) IS NULL
+            )
+            THEN (
+              SELECT
+                COUNT(*)
+              FROM UNNEST(CAST("usage_history" AS DOUBLE PRECISION[])) WITH ORDINALITY AS u2(v, i)
+              WHERE
+                u2.v < CAST(0.0 AS DOUBLE PRECISION)
+            )
+          END > 0
+        ),
+        FALSE
+      )
+      THEN NULL
+      ELSE CAST("usage_history" AS DOUBLE PRECISION[])
+    END AS "usage_history",
     CAST("gated_feature_attempts" AS DATE[]) AS "gated_feature_attempts",
-    CAST("departments_active" AS BIGINT) AS "departments_active",
-    CAST("departments_at_purchase" AS BIGINT) AS "departments_at_purchase",
-    CAST("power_users" AS BIGINT) AS "power_users",
-    CAST("health_score" AS DOUBLE PRECISION) AS "health_score",
+    CASE
+      WHEN CAST("departments_active" AS BIGINT) < CAST(0.0 AS DOUBLE PRECISION)
+      THEN NULL
+      ELSE CAST("departments_active" AS BIGINT)
+    END AS "departments_active",
+    CASE
+      WHEN CAST("departments_at_purchase" AS BIGINT) < CAST(0.0 AS DOUBLE PRECISION)
+      THEN NULL
+      ELSE CAST("departments_at_purchase" AS BIGINT)
+    END AS "departments_at_purchase",
+    CASE
+      WHEN CAST("power_users" AS BIGINT) < CAST(0.0 AS DOUBLE PRECISION)
+      THEN NULL
+      ELSE CAST("power_users" AS BIGINT)
+    END AS "power_users",
+    CASE
+      WHEN CAST("health_score" AS DOUBLE PRECISION) < CAST(0.0 AS DOUBLE PRECISION)
+      OR CAST("health_score" AS DOUBLE PRECISION) > CAST(100.0 AS DOUBLE PRECISION)
+      THEN NULL
+      ELSE CAST("health_score" AS DOUBLE PRECISION)
+    END AS "health_score",
     CAST("success_milestone_on" AS DATE) AS "success_milestone_on",
     CAST("champion_last_engaged_on" AS DATE) AS "champion_last_engaged_on",
     CAST("champion_changed_on" AS DATE) AS "champion_changed_on",
     CAST("renewal_date" AS DATE) AS "renewal_date",
     CAST("last_renewal_date" AS DATE) AS "last_renewal_date",
     CAST("funding_announced_on" AS DATE) AS "funding_announced_on",
-    CAST("headcount_growth_90d" AS DOUBLE PRECISION) AS "headcount_growth_90d",
+    CASE
+      WHEN CAST("headcount_growth_90d" AS DOUBLE PRECISION) < -(
+        CAST(1.0 AS DOUBLE PRECISION)
+      )
+      OR CAST("headcount_growth_90d" AS DOUBLE PRECISION) > CAST(1.0 AS DOUBLE PRECISION)
+      THEN NULL
+      ELSE CAST("headcount_growth_90d" AS DOUBLE PRECISION)
+    END AS "headcount_growth_90d",
     CAST("open_ticket_priorities" AS VARCHAR[]) AS "open_ticket_priorities",
-    CAST("nps_score" AS BIGINT) AS "nps_score",
+    CASE
+      WHEN CAST("nps_score" AS BIGINT) < CAST(0.0 AS DOUBLE PRECISION)
+      OR CAST("nps_score" AS BIGINT) > CAST(10.0 AS DOUBLE PRECISION)
+      THEN NULL
+      ELSE CAST("nps_score" AS BIGINT)
+    END AS "nps_score",
     CAST("nps_responded_on" AS DATE) AS "nps_responded_on",
     CAST("competitor_evaluation" AS BOOLEAN) AS "competitor_evaluation",
     CAST("downgrade_requested_on" AS DATE) AS "downgrade_requested_on",
@@ -42,30 +123,30 @@ WITH inputs AS MATERIALIZED (
         THEN (
           SELECT
             COUNT(*)
-          FROM UNNEST("usage_history") WITH ORDINALITY AS u5(v, i)
+          FROM UNNEST("usage_history") WITH ORDINALITY AS u7(v, i)
         )
       END >= 2
       THEN (
         SELECT
           COUNT(*)
-        FROM UNNEST("usage_history") WITH ORDINALITY AS u3(v, i), UNNEST("usage_history") WITH ORDINALITY AS u4(v, i)
+        FROM UNNEST("usage_history") WITH ORDINALITY AS u5(v, i), UNNEST("usage_history") WITH ORDINALITY AS u6(v, i)
         WHERE
-          u3.i > COALESCE(
+          u5.i > COALESCE(
             (
               SELECT
-                MAX(u1.i)
-              FROM UNNEST("usage_history") WITH ORDINALITY AS u1(v, i), UNNEST("usage_history") WITH ORDINALITY AS u2(v, i)
+                MAX(u3.i)
+              FROM UNNEST("usage_history") WITH ORDINALITY AS u3(v, i), UNNEST("usage_history") WITH ORDINALITY AS u4(v, i)
               WHERE
                 CASE
-                  WHEN u2.v IS NULL OR u2.v = 0
+                  WHEN u4.v IS NULL OR u4.v = 0
                   THEN TRUE
-                  ELSE CAST(u1.v AS DOUBLE PRECISION) / CAST(u2.v AS DOUBLE PRECISION) - 1 < CAST(0.2 AS DOUBLE PRECISION)
+                  ELSE CAST(u3.v AS DOUBLE PRECISION) / CAST(u4.v AS DOUBLE PRECISION) - 1 < CAST(0.2 AS DOUBLE PRECISION)
                 END
-                AND u2.i = u1.i - 1
+                AND u4.i = u3.i - 1
             ),
             -1
           )
-          AND u4.i = u3.i - 1
+          AND u6.i = u5.i - 1
       )
     END AS "usage_growth_cycles_at_20",
     CASE
@@ -75,9 +156,9 @@ WITH inputs AS MATERIALIZED (
       THEN (
         SELECT
           COUNT(*)
-        FROM UNNEST("gated_feature_attempts") WITH ORDINALITY AS u6(v, i)
+        FROM UNNEST("gated_feature_attempts") WITH ORDINALITY AS u8(v, i)
         WHERE
-          u6.v BETWEEN CAST(CAST('2026-11-02' AS DATE) - INTERVAL '14 DAY' AS DATE) AND CAST('2026-11-02' AS DATE)
+          u8.v BETWEEN CAST(CAST('2026-11-02' AS DATE) - INTERVAL '14 DAY' AS DATE) AND CAST('2026-11-02' AS DATE)
       )
     END AS "gated_attempts_14d",
     (
@@ -100,9 +181,9 @@ WITH inputs AS MATERIALIZED (
       THEN (
         SELECT
           COUNT(*)
-        FROM UNNEST("open_ticket_priorities") WITH ORDINALITY AS u7(v, i)
+        FROM UNNEST("open_ticket_priorities") WITH ORDINALITY AS u9(v, i)
         WHERE
-          REPLACE(LOWER(TRIM(CAST(u7.v AS VARCHAR))), 'ß', 'ss') IN ('p1', 'p2')
+          REPLACE(LOWER(TRIM(CAST(u9.v AS VARCHAR))), 'ß', 'ss') IN ('p1', 'p2')
       )
     END AS "open_p1_p2_tickets",
     CASE
@@ -112,7 +193,7 @@ WITH inputs AS MATERIALIZED (
       THEN (
         SELECT
           COUNT(*)
-        FROM UNNEST("named_gaps") WITH ORDINALITY AS u8(v, i)
+        FROM UNNEST("named_gaps") WITH ORDINALITY AS u10(v, i)
       )
     END AS "named_gap_count",
     CASE
@@ -143,10 +224,10 @@ WITH inputs AS MATERIALIZED (
       )
       THEN (
         SELECT
-          CAST(u9.v AS DOUBLE PRECISION) / CAST("seats_licensed" AS DOUBLE PRECISION)
-        FROM UNNEST("seats_active_history") WITH ORDINALITY AS u9(v, i)
+          CAST(u11.v AS DOUBLE PRECISION) / CAST("seats_licensed" AS DOUBLE PRECISION)
+        FROM UNNEST("seats_active_history") WITH ORDINALITY AS u11(v, i)
         ORDER BY
-          u9.i DESC NULLS LAST
+          u11.i DESC NULLS LAST
         LIMIT 1
       )
     END AS "seat_utilization",
@@ -162,16 +243,16 @@ WITH inputs AS MATERIALIZED (
       THEN (
         SELECT
           COUNT(*)
-        FROM UNNEST("seats_active_history") WITH ORDINALITY AS u11(v, i)
+        FROM UNNEST("seats_active_history") WITH ORDINALITY AS u13(v, i)
         WHERE
-          u11.i > COALESCE(
+          u13.i > COALESCE(
             (
               SELECT
-                MAX(u10.i)
-              FROM UNNEST("seats_active_history") WITH ORDINALITY AS u10(v, i)
+                MAX(u12.i)
+              FROM UNNEST("seats_active_history") WITH ORDINALITY AS u12(v, i)
               WHERE
-                CAST(u10.v AS DOUBLE PRECISION) / CAST("seats_licensed" AS DOUBLE PRECISION) IS NULL
-                OR CAST(u10.v AS DOUBLE PRECISION) / CAST("seats_licensed" AS DOUBLE PRECISION) < CAST(0.8 AS DOUBLE PRECISION)
+                CAST(u12.v AS DOUBLE PRECISION) / CAST("seats_licensed" AS DOUBLE PRECISION) IS NULL
+                OR CAST(u12.v AS DOUBLE PRECISION) / CAST("seats_licensed" AS DOUBLE PRECISION) < CAST(0.8 AS DOUBLE PRECISION)
             ),
             -1
           )
@@ -188,10 +269,10 @@ WITH inputs AS MATERIALIZED (
       )
       THEN (
         SELECT
-          CAST(u12.v AS DOUBLE PRECISION) / CAST("usage_limit" AS DOUBLE PRECISION)
-        FROM UNNEST("usage_history") WITH ORDINALITY AS u12(v, i)
+          CAST(u14.v AS DOUBLE PRECISION) / CAST("usage_limit" AS DOUBLE PRECISION)
+        FROM UNNEST("usage_history") WITH ORDINALITY AS u14(v, i)
         ORDER BY
-          u12.i DESC NULLS LAST
+          u14.i DESC NULLS LAST
         LIMIT 1
       )
     END AS "usage_utilization",
@@ -207,16 +288,16 @@ WITH inputs AS MATERIALIZED (
       THEN (
         SELECT
           COUNT(*)
-        FROM UNNEST("usage_history") WITH ORDINALITY AS u14(v, i)
+        FROM UNNEST("usage_history") WITH ORDINALITY AS u16(v, i)
         WHERE
-          u14.i > COALESCE(
+          u16.i > COALESCE(
             (
               SELECT
-                MAX(u13.i)
-              FROM UNNEST("usage_history") WITH ORDINALITY AS u13(v, i)
+                MAX(u15.i)
+              FROM UNNEST("usage_history") WITH ORDINALITY AS u15(v, i)
               WHERE
-                CAST(u13.v AS DOUBLE PRECISION) / CAST("usage_limit" AS DOUBLE PRECISION) IS NULL
-                OR CAST(u13.v AS DOUBLE PRECISION) / CAST("usage_limit" AS DOUBLE PRECISION) <= CAST(0.7 AS DOUBLE PRECISION)
+                CAST(u15.v AS DOUBLE PRECISION) / CAST("usage_limit" AS DOUBLE PRECISION) IS NULL
+                OR CAST(u15.v AS DOUBLE PRECISION) / CAST("usage_limit" AS DOUBLE PRECISION) <= CAST(0.7 AS DOUBLE PRECISION)
             ),
             -1
           )
@@ -263,8 +344,8 @@ WITH inputs AS MATERIALIZED (
     *,
     (
       SELECT
-        MAX(u15.v)
-      FROM UNNEST(ARRAY["seat_utilization", "usage_utilization"]) WITH ORDINALITY AS u15(v, i)
+        MAX(u17.v)
+      FROM UNNEST(ARRAY["seat_utilization", "usage_utilization"]) WITH ORDINALITY AS u17(v, i)
     ) AS "max_limit_utilization"
   FROM derived_2
 ), derived_4 AS MATERIALIZED (

@@ -1,13 +1,70 @@
 WITH inputs AS (
   SELECT
     CAST(`account_id` AS STRING) AS `account_id`,
-    CAST(`arr` AS DOUBLE) AS `arr`,
-    CAST(`seats_licensed` AS BIGINT) AS `seats_licensed`,
-    CAST(`seats_active_history` AS ARRAY<BIGINT>) AS `seats_active_history`,
-    CAST(`usage_limit` AS DOUBLE) AS `usage_limit`,
-    CAST(`usage_history` AS ARRAY<DOUBLE>) AS `usage_history`,
+    CASE
+      WHEN CAST(`arr` AS DOUBLE) < CAST(0.0 AS DOUBLE)
+      THEN NULL
+      ELSE CAST(`arr` AS DOUBLE)
+    END AS `arr`,
+    CASE
+      WHEN CAST(`seats_licensed` AS BIGINT) < CAST(0.0 AS DOUBLE)
+      THEN NULL
+      ELSE CAST(`seats_licensed` AS BIGINT)
+    END AS `seats_licensed`,
+    CASE
+      WHEN COALESCE(
+        (
+          CASE
+            WHEN NOT (
+              CAST(`seats_active_history` AS ARRAY<BIGINT>) IS NULL
+            )
+            THEN (
+              SELECT
+                COUNT(*)
+              FROM POSEXPLODE(CAST(`seats_active_history` AS ARRAY<BIGINT>)) AS u1(i, v)
+              WHERE
+                u1.v < CAST(0.0 AS DOUBLE)
+            )
+          END > 0
+        ),
+        FALSE
+      )
+      THEN NULL
+      ELSE CAST(`seats_active_history` AS ARRAY<BIGINT>)
+    END AS `seats_active_history`,
+    CASE
+      WHEN CAST(`usage_limit` AS DOUBLE) < CAST(0.0 AS DOUBLE)
+      THEN NULL
+      ELSE CAST(`usage_limit` AS DOUBLE)
+    END AS `usage_limit`,
+    CASE
+      WHEN COALESCE(
+        (
+          CASE
+            WHEN NOT (
+              CAST(`usage_history` AS ARRAY<DOUBLE>) IS NULL
+            )
+            THEN (
+              SELECT
+                COUNT(*)
+              FROM POSEXPLODE(CAST(`usage_history` AS ARRAY<DOUBLE>)) AS u2(i, v)
+              WHERE
+                u2.v < CAST(0.0 AS DOUBLE)
+            )
+          END > 0
+        ),
+        FALSE
+      )
+      THEN NULL
+      ELSE CAST(`usage_history` AS ARRAY<DOUBLE>)
+    END AS `usage_history`,
     CAST(`gated_feature_attempts` AS ARRAY<DATE>) AS `gated_feature_attempts`,
-    CAST(`health_score` AS DOUBLE) AS `health_score`,
+    CASE
+      WHEN CAST(`health_score` AS DOUBLE) < CAST(0.0 AS DOUBLE)
+      OR CAST(`health_score` AS DOUBLE) > CAST(100.0 AS DOUBLE)
+      THEN NULL
+      ELSE CAST(`health_score` AS DOUBLE)
+    END AS `health_score`,
     CAST(`champion_last_engaged_on` AS DATE) AS `champion_last_engaged_on`,
     CAST(`renewal_date` AS DATE) AS `renewal_date`,
     CAST(`open_ticket_priorities` AS ARRAY<STRING>) AS `open_ticket_priorities`,
@@ -31,7 +88,7 @@ WITH inputs AS (
         THEN (
           SELECT
             COUNT(*)
-          FROM POSEXPLODE(`seats_active_history`) AS u4(i, v)
+          FROM POSEXPLODE(`seats_active_history`) AS u6(i, v)
         )
       END = 0
       THEN NULL
@@ -41,10 +98,10 @@ WITH inputs AS (
         )
         THEN (
           SELECT
-            u1.v
-          FROM POSEXPLODE(`seats_active_history`) AS u1(i, v)
+            u3.v
+          FROM POSEXPLODE(`seats_active_history`) AS u3(i, v)
           ORDER BY
-            u1.i DESC
+            u3.i DESC
           LIMIT 1
         )
       END >= `seats_licensed`
@@ -56,7 +113,7 @@ WITH inputs AS (
         THEN (
           SELECT
             COUNT(*)
-          FROM POSEXPLODE(`seats_active_history`) AS u4(i, v)
+          FROM POSEXPLODE(`seats_active_history`) AS u6(i, v)
         )
       END >= 3
       THEN CASE
@@ -70,10 +127,10 @@ WITH inputs AS (
               )
               THEN (
                 SELECT
-                  u3.v
-                FROM POSEXPLODE(`seats_active_history`) AS u3(i, v)
+                  u5.v
+                FROM POSEXPLODE(`seats_active_history`) AS u5(i, v)
                 ORDER BY
-                  u3.i DESC
+                  u5.i DESC
                 LIMIT 1
                 OFFSET 2
               )
@@ -83,10 +140,10 @@ WITH inputs AS (
               )
               THEN (
                 SELECT
-                  u3.v
-                FROM POSEXPLODE(`seats_active_history`) AS u3(i, v)
+                  u5.v
+                FROM POSEXPLODE(`seats_active_history`) AS u5(i, v)
                 ORDER BY
-                  u3.i DESC
+                  u5.i DESC
                 LIMIT 1
                 OFFSET 2
               )
@@ -98,10 +155,10 @@ WITH inputs AS (
               )
               THEN (
                 SELECT
-                  u2.v
-                FROM POSEXPLODE(`seats_active_history`) AS u2(i, v)
+                  u4.v
+                FROM POSEXPLODE(`seats_active_history`) AS u4(i, v)
                 ORDER BY
-                  u2.i DESC
+                  u4.i DESC
                 LIMIT 1
                 OFFSET 1
               )
@@ -111,10 +168,10 @@ WITH inputs AS (
               )
               THEN (
                 SELECT
-                  u3.v
-                FROM POSEXPLODE(`seats_active_history`) AS u3(i, v)
+                  u5.v
+                FROM POSEXPLODE(`seats_active_history`) AS u5(i, v)
                 ORDER BY
-                  u3.i DESC
+                  u5.i DESC
                 LIMIT 1
                 OFFSET 2
               )
@@ -126,10 +183,10 @@ WITH inputs AS (
               )
               THEN (
                 SELECT
-                  u1.v
-                FROM POSEXPLODE(`seats_active_history`) AS u1(i, v)
+                  u3.v
+                FROM POSEXPLODE(`seats_active_history`) AS u3(i, v)
                 ORDER BY
-                  u1.i DESC
+                  u3.i DESC
                 LIMIT 1
               )
             END - CASE
@@ -138,10 +195,10 @@ WITH inputs AS (
               )
               THEN (
                 SELECT
-                  u3.v
-                FROM POSEXPLODE(`seats_active_history`) AS u3(i, v)
+                  u5.v
+                FROM POSEXPLODE(`seats_active_history`) AS u5(i, v)
                 ORDER BY
-                  u3.i DESC
+                  u5.i DESC
                 LIMIT 1
                 OFFSET 2
               )
@@ -155,10 +212,10 @@ WITH inputs AS (
             )
             THEN (
               SELECT
-                u1.v
-              FROM POSEXPLODE(`seats_active_history`) AS u1(i, v)
+                u3.v
+              FROM POSEXPLODE(`seats_active_history`) AS u3(i, v)
               ORDER BY
-                u1.i DESC
+                u3.i DESC
               LIMIT 1
             )
           END
@@ -173,10 +230,10 @@ WITH inputs AS (
                 )
                 THEN (
                   SELECT
-                    u3.v
-                  FROM POSEXPLODE(`seats_active_history`) AS u3(i, v)
+                    u5.v
+                  FROM POSEXPLODE(`seats_active_history`) AS u5(i, v)
                   ORDER BY
-                    u3.i DESC
+                    u5.i DESC
                   LIMIT 1
                   OFFSET 2
                 )
@@ -186,10 +243,10 @@ WITH inputs AS (
                 )
                 THEN (
                   SELECT
-                    u3.v
-                  FROM POSEXPLODE(`seats_active_history`) AS u3(i, v)
+                    u5.v
+                  FROM POSEXPLODE(`seats_active_history`) AS u5(i, v)
                   ORDER BY
-                    u3.i DESC
+                    u5.i DESC
                   LIMIT 1
                   OFFSET 2
                 )
@@ -201,10 +258,10 @@ WITH inputs AS (
                 )
                 THEN (
                   SELECT
-                    u2.v
-                  FROM POSEXPLODE(`seats_active_history`) AS u2(i, v)
+                    u4.v
+                  FROM POSEXPLODE(`seats_active_history`) AS u4(i, v)
                   ORDER BY
-                    u2.i DESC
+                    u4.i DESC
                   LIMIT 1
                   OFFSET 1
                 )
@@ -214,10 +271,10 @@ WITH inputs AS (
                 )
                 THEN (
                   SELECT
-                    u3.v
-                  FROM POSEXPLODE(`seats_active_history`) AS u3(i, v)
+                    u5.v
+                  FROM POSEXPLODE(`seats_active_history`) AS u5(i, v)
                   ORDER BY
-                    u3.i DESC
+                    u5.i DESC
                   LIMIT 1
                   OFFSET 2
                 )
@@ -229,10 +286,10 @@ WITH inputs AS (
                 )
                 THEN (
                   SELECT
-                    u1.v
-                  FROM POSEXPLODE(`seats_active_history`) AS u1(i, v)
+                    u3.v
+                  FROM POSEXPLODE(`seats_active_history`) AS u3(i, v)
                   ORDER BY
-                    u1.i DESC
+                    u3.i DESC
                   LIMIT 1
                 )
               END - CASE
@@ -241,10 +298,10 @@ WITH inputs AS (
                 )
                 THEN (
                   SELECT
-                    u3.v
-                  FROM POSEXPLODE(`seats_active_history`) AS u3(i, v)
+                    u5.v
+                  FROM POSEXPLODE(`seats_active_history`) AS u5(i, v)
                   ORDER BY
-                    u3.i DESC
+                    u5.i DESC
                   LIMIT 1
                   OFFSET 2
                 )
@@ -260,7 +317,7 @@ WITH inputs AS (
         THEN (
           SELECT
             COUNT(*)
-          FROM POSEXPLODE(`seats_active_history`) AS u4(i, v)
+          FROM POSEXPLODE(`seats_active_history`) AS u6(i, v)
         )
       END >= 2
       THEN CASE
@@ -274,10 +331,10 @@ WITH inputs AS (
               )
               THEN (
                 SELECT
-                  u2.v
-                FROM POSEXPLODE(`seats_active_history`) AS u2(i, v)
+                  u4.v
+                FROM POSEXPLODE(`seats_active_history`) AS u4(i, v)
                 ORDER BY
-                  u2.i DESC
+                  u4.i DESC
                 LIMIT 1
                 OFFSET 1
               )
@@ -287,10 +344,10 @@ WITH inputs AS (
               )
               THEN (
                 SELECT
-                  u2.v
-                FROM POSEXPLODE(`seats_active_history`) AS u2(i, v)
+                  u4.v
+                FROM POSEXPLODE(`seats_active_history`) AS u4(i, v)
                 ORDER BY
-                  u2.i DESC
+                  u4.i DESC
                 LIMIT 1
                 OFFSET 1
               )
@@ -302,10 +359,10 @@ WITH inputs AS (
               )
               THEN (
                 SELECT
-                  u1.v
-                FROM POSEXPLODE(`seats_active_history`) AS u1(i, v)
+                  u3.v
+                FROM POSEXPLODE(`seats_active_history`) AS u3(i, v)
                 ORDER BY
-                  u1.i DESC
+                  u3.i DESC
                 LIMIT 1
               )
             END - CASE
@@ -314,10 +371,10 @@ WITH inputs AS (
               )
               THEN (
                 SELECT
-                  u2.v
-                FROM POSEXPLODE(`seats_active_history`) AS u2(i, v)
+                  u4.v
+                FROM POSEXPLODE(`seats_active_history`) AS u4(i, v)
                 ORDER BY
-                  u2.i DESC
+                  u4.i DESC
                 LIMIT 1
                 OFFSET 1
               )
@@ -331,10 +388,10 @@ WITH inputs AS (
             )
             THEN (
               SELECT
-                u1.v
-              FROM POSEXPLODE(`seats_active_history`) AS u1(i, v)
+                u3.v
+              FROM POSEXPLODE(`seats_active_history`) AS u3(i, v)
               ORDER BY
-                u1.i DESC
+                u3.i DESC
               LIMIT 1
             )
           END
@@ -349,10 +406,10 @@ WITH inputs AS (
                 )
                 THEN (
                   SELECT
-                    u2.v
-                  FROM POSEXPLODE(`seats_active_history`) AS u2(i, v)
+                    u4.v
+                  FROM POSEXPLODE(`seats_active_history`) AS u4(i, v)
                   ORDER BY
-                    u2.i DESC
+                    u4.i DESC
                   LIMIT 1
                   OFFSET 1
                 )
@@ -362,10 +419,10 @@ WITH inputs AS (
                 )
                 THEN (
                   SELECT
-                    u2.v
-                  FROM POSEXPLODE(`seats_active_history`) AS u2(i, v)
+                    u4.v
+                  FROM POSEXPLODE(`seats_active_history`) AS u4(i, v)
                   ORDER BY
-                    u2.i DESC
+                    u4.i DESC
                   LIMIT 1
                   OFFSET 1
                 )
@@ -377,10 +434,10 @@ WITH inputs AS (
                 )
                 THEN (
                   SELECT
-                    u1.v
-                  FROM POSEXPLODE(`seats_active_history`) AS u1(i, v)
+                    u3.v
+                  FROM POSEXPLODE(`seats_active_history`) AS u3(i, v)
                   ORDER BY
-                    u1.i DESC
+                    u3.i DESC
                   LIMIT 1
                 )
               END - CASE
@@ -389,10 +446,10 @@ WITH inputs AS (
                 )
                 THEN (
                   SELECT
-                    u2.v
-                  FROM POSEXPLODE(`seats_active_history`) AS u2(i, v)
+                    u4.v
+                  FROM POSEXPLODE(`seats_active_history`) AS u4(i, v)
                   ORDER BY
-                    u2.i DESC
+                    u4.i DESC
                   LIMIT 1
                   OFFSET 1
                 )
@@ -416,7 +473,7 @@ WITH inputs AS (
         THEN (
           SELECT
             COUNT(*)
-          FROM POSEXPLODE(`usage_history`) AS u8(i, v)
+          FROM POSEXPLODE(`usage_history`) AS u10(i, v)
         )
       END = 0
       THEN NULL
@@ -426,10 +483,10 @@ WITH inputs AS (
         )
         THEN (
           SELECT
-            u5.v
-          FROM POSEXPLODE(`usage_history`) AS u5(i, v)
+            u7.v
+          FROM POSEXPLODE(`usage_history`) AS u7(i, v)
           ORDER BY
-            u5.i DESC
+            u7.i DESC
           LIMIT 1
         )
       END >= `usage_limit`
@@ -441,7 +498,7 @@ WITH inputs AS (
         THEN (
           SELECT
             COUNT(*)
-          FROM POSEXPLODE(`usage_history`) AS u8(i, v)
+          FROM POSEXPLODE(`usage_history`) AS u10(i, v)
         )
       END >= 3
       THEN CASE
@@ -455,10 +512,10 @@ WITH inputs AS (
               )
               THEN (
                 SELECT
-                  u7.v
-                FROM POSEXPLODE(`usage_history`) AS u7(i, v)
+                  u9.v
+                FROM POSEXPLODE(`usage_history`) AS u9(i, v)
                 ORDER BY
-                  u7.i DESC
+                  u9.i DESC
                 LIMIT 1
                 OFFSET 2
               )
@@ -468,10 +525,10 @@ WITH inputs AS (
               )
               THEN (
                 SELECT
-                  u7.v
-                FROM POSEXPLODE(`usage_history`) AS u7(i, v)
+                  u9.v
+                FROM POSEXPLODE(`usage_history`) AS u9(i, v)
                 ORDER BY
-                  u7.i DESC
+                  u9.i DESC
                 LIMIT 1
                 OFFSET 2
               )
@@ -483,10 +540,10 @@ WITH inputs AS (
               )
               THEN (
                 SELECT
-                  u6.v
-                FROM POSEXPLODE(`usage_history`) AS u6(i, v)
+                  u8.v
+                FROM POSEXPLODE(`usage_history`) AS u8(i, v)
                 ORDER BY
-                  u6.i DESC
+                  u8.i DESC
                 LIMIT 1
                 OFFSET 1
               )
@@ -496,10 +553,10 @@ WITH inputs AS (
               )
               THEN (
                 SELECT
-                  u7.v
-                FROM POSEXPLODE(`usage_history`) AS u7(i, v)
+                  u9.v
+                FROM POSEXPLODE(`usage_history`) AS u9(i, v)
                 ORDER BY
-                  u7.i DESC
+                  u9.i DESC
                 LIMIT 1
                 OFFSET 2
               )
@@ -511,10 +568,10 @@ WITH inputs AS (
               )
               THEN (
                 SELECT
-                  u5.v
-                FROM POSEXPLODE(`usage_history`) AS u5(i, v)
+                  u7.v
+                FROM POSEXPLODE(`usage_history`) AS u7(i, v)
                 ORDER BY
-                  u5.i DESC
+                  u7.i DESC
                 LIMIT 1
               )
             END - CASE
@@ -523,10 +580,10 @@ WITH inputs AS (
               )
               THEN (
                 SELECT
-                  u7.v
-                FROM POSEXPLODE(`usage_history`) AS u7(i, v)
+                  u9.v
+                FROM POSEXPLODE(`usage_history`) AS u9(i, v)
                 ORDER BY
-                  u7.i DESC
+                  u9.i DESC
                 LIMIT 1
                 OFFSET 2
               )
@@ -540,10 +597,10 @@ WITH inputs AS (
             )
             THEN (
               SELECT
-                u5.v
-              FROM POSEXPLODE(`usage_history`) AS u5(i, v)
+                u7.v
+              FROM POSEXPLODE(`usage_history`) AS u7(i, v)
               ORDER BY
-                u5.i DESC
+                u7.i DESC
               LIMIT 1
             )
           END
@@ -558,10 +615,10 @@ WITH inputs AS (
                 )
                 THEN (
                   SELECT
-                    u7.v
-                  FROM POSEXPLODE(`usage_history`) AS u7(i, v)
+                    u9.v
+                  FROM POSEXPLODE(`usage_history`) AS u9(i, v)
                   ORDER BY
-                    u7.i DESC
+                    u9.i DESC
                   LIMIT 1
                   OFFSET 2
                 )
@@ -571,10 +628,10 @@ WITH inputs AS (
                 )
                 THEN (
                   SELECT
-                    u7.v
-                  FROM POSEXPLODE(`usage_history`) AS u7(i, v)
+                    u9.v
+                  FROM POSEXPLODE(`usage_history`) AS u9(i, v)
                   ORDER BY
-                    u7.i DESC
+                    u9.i DESC
                   LIMIT 1
                   OFFSET 2
                 )
@@ -586,10 +643,10 @@ WITH inputs AS (
                 )
                 THEN (
                   SELECT
-                    u6.v
-                  FROM POSEXPLODE(`usage_history`) AS u6(i, v)
+                    u8.v
+                  FROM POSEXPLODE(`usage_history`) AS u8(i, v)
                   ORDER BY
-                    u6.i DESC
+                    u8.i DESC
                   LIMIT 1
                   OFFSET 1
                 )
@@ -599,10 +656,10 @@ WITH inputs AS (
                 )
                 THEN (
                   SELECT
-                    u7.v
-                  FROM POSEXPLODE(`usage_history`) AS u7(i, v)
+                    u9.v
+                  FROM POSEXPLODE(`usage_history`) AS u9(i, v)
                   ORDER BY
-                    u7.i DESC
+                    u9.i DESC
                   LIMIT 1
                   OFFSET 2
                 )
@@ -614,10 +671,10 @@ WITH inputs AS (
                 )
                 THEN (
                   SELECT
-                    u5.v
-                  FROM POSEXPLODE(`usage_history`) AS u5(i, v)
+                    u7.v
+                  FROM POSEXPLODE(`usage_history`) AS u7(i, v)
                   ORDER BY
-                    u5.i DESC
+                    u7.i DESC
                   LIMIT 1
                 )
               END - CASE
@@ -626,10 +683,10 @@ WITH inputs AS (
                 )
                 THEN (
                   SELECT
-                    u7.v
-                  FROM POSEXPLODE(`usage_history`) AS u7(i, v)
+                    u9.v
+                  FROM POSEXPLODE(`usage_history`) AS u9(i, v)
                   ORDER BY
-                    u7.i DESC
+                    u9.i DESC
                   LIMIT 1
                   OFFSET 2
                 )
@@ -645,7 +702,7 @@ WITH inputs AS (
         THEN (
           SELECT
             COUNT(*)
-          FROM POSEXPLODE(`usage_history`) AS u8(i, v)
+          FROM POSEXPLODE(`usage_history`) AS u10(i, v)
         )
       END >= 2
       THEN CASE
@@ -659,10 +716,10 @@ WITH inputs AS (
               )
               THEN (
                 SELECT
-                  u6.v
-                FROM POSEXPLODE(`usage_history`) AS u6(i, v)
+                  u8.v
+                FROM POSEXPLODE(`usage_history`) AS u8(i, v)
                 ORDER BY
-                  u6.i DESC
+                  u8.i DESC
                 LIMIT 1
                 OFFSET 1
               )
@@ -672,10 +729,10 @@ WITH inputs AS (
               )
               THEN (
                 SELECT
-                  u6.v
-                FROM POSEXPLODE(`usage_history`) AS u6(i, v)
+                  u8.v
+                FROM POSEXPLODE(`usage_history`) AS u8(i, v)
                 ORDER BY
-                  u6.i DESC
+                  u8.i DESC
                 LIMIT 1
                 OFFSET 1
               )
@@ -687,10 +744,10 @@ WITH inputs AS (
               )
               THEN (
                 SELECT
-                  u5.v
-                FROM POSEXPLODE(`usage_history`) AS u5(i, v)
+                  u7.v
+                FROM POSEXPLODE(`usage_history`) AS u7(i, v)
                 ORDER BY
-                  u5.i DESC
+                  u7.i DESC
                 LIMIT 1
               )
             END - CASE
@@ -699,10 +756,10 @@ WITH inputs AS (
               )
               THEN (
                 SELECT
-                  u6.v
-                FROM POSEXPLODE(`usage_history`) AS u6(i, v)
+                  u8.v
+                FROM POSEXPLODE(`usage_history`) AS u8(i, v)
                 ORDER BY
-                  u6.i DESC
+                  u8.i DESC
                 LIMIT 1
                 OFFSET 1
               )
@@ -716,10 +773,10 @@ WITH inputs AS (
             )
             THEN (
               SELECT
-                u5.v
-              FROM POSEXPLODE(`usage_history`) AS u5(i, v)
+                u7.v
+              FROM POSEXPLODE(`usage_history`) AS u7(i, v)
               ORDER BY
-                u5.i DESC
+                u7.i DESC
               LIMIT 1
             )
           END
@@ -734,10 +791,10 @@ WITH inputs AS (
                 )
                 THEN (
                   SELECT
-                    u6.v
-                  FROM POSEXPLODE(`usage_history`) AS u6(i, v)
+                    u8.v
+                  FROM POSEXPLODE(`usage_history`) AS u8(i, v)
                   ORDER BY
-                    u6.i DESC
+                    u8.i DESC
                   LIMIT 1
                   OFFSET 1
                 )
@@ -747,10 +804,10 @@ WITH inputs AS (
                 )
                 THEN (
                   SELECT
-                    u6.v
-                  FROM POSEXPLODE(`usage_history`) AS u6(i, v)
+                    u8.v
+                  FROM POSEXPLODE(`usage_history`) AS u8(i, v)
                   ORDER BY
-                    u6.i DESC
+                    u8.i DESC
                   LIMIT 1
                   OFFSET 1
                 )
@@ -762,10 +819,10 @@ WITH inputs AS (
                 )
                 THEN (
                   SELECT
-                    u5.v
-                  FROM POSEXPLODE(`usage_history`) AS u5(i, v)
+                    u7.v
+                  FROM POSEXPLODE(`usage_history`) AS u7(i, v)
                   ORDER BY
-                    u5.i DESC
+                    u7.i DESC
                   LIMIT 1
                 )
               END - CASE
@@ -774,10 +831,10 @@ WITH inputs AS (
                 )
                 THEN (
                   SELECT
-                    u6.v
-                  FROM POSEXPLODE(`usage_history`) AS u6(i, v)
+                    u8.v
+                  FROM POSEXPLODE(`usage_history`) AS u8(i, v)
                   ORDER BY
-                    u6.i DESC
+                    u8.i DESC
                   LIMIT 1
                   OFFSET 1
                 )
@@ -794,9 +851,9 @@ WITH inputs AS (
       THEN (
         SELECT
           COUNT(*)
-        FROM POSEXPLODE(`gated_feature_attempts`) AS u9(i, v)
+        FROM POSEXPLODE(`gated_feature_attempts`) AS u11(i, v)
         WHERE
-          u9.v BETWEEN CAST(DATE_ADD(CAST('2026-11-02' AS DATE), -14) AS DATE) AND CAST('2026-11-02' AS DATE)
+          u11.v BETWEEN CAST(DATE_ADD(CAST('2026-11-02' AS DATE), -14) AS DATE) AND CAST('2026-11-02' AS DATE)
       )
     END AS `gated_attempts_recent`,
     DATEDIFF(DAY, CAST('2026-11-02' AS DATE), `renewal_date`) AS `days_to_renewal`,
@@ -808,9 +865,9 @@ WITH inputs AS (
       THEN (
         SELECT
           COUNT(*)
-        FROM POSEXPLODE(`open_ticket_priorities`) AS u10(i, v)
+        FROM POSEXPLODE(`open_ticket_priorities`) AS u12(i, v)
         WHERE
-          REPLACE(LOWER(TRIM(CAST(u10.v AS STRING))), 'ß', 'ss') IN ('p1', 'p2')
+          REPLACE(LOWER(TRIM(CAST(u12.v AS STRING))), 'ß', 'ss') IN ('p1', 'p2')
       )
     END AS `open_p1_p2_tickets`
   FROM inputs
@@ -828,10 +885,10 @@ WITH inputs AS (
       )
       THEN (
         SELECT
-          CAST(u11.v AS DOUBLE) / CAST(`seats_licensed` AS DOUBLE)
-        FROM POSEXPLODE(`seats_active_history`) AS u11(i, v)
+          CAST(u13.v AS DOUBLE) / CAST(`seats_licensed` AS DOUBLE)
+        FROM POSEXPLODE(`seats_active_history`) AS u13(i, v)
         ORDER BY
-          u11.i DESC
+          u13.i DESC
         LIMIT 1
       )
     END AS `seat_utilization`,
@@ -847,16 +904,16 @@ WITH inputs AS (
       THEN (
         SELECT
           COUNT(*)
-        FROM POSEXPLODE(`usage_history`) AS u13(i, v)
+        FROM POSEXPLODE(`usage_history`) AS u15(i, v)
         WHERE
-          u13.i > COALESCE(
+          u15.i > COALESCE(
             (
               SELECT
-                MAX(u12.i)
-              FROM POSEXPLODE(`usage_history`) AS u12(i, v)
+                MAX(u14.i)
+              FROM POSEXPLODE(`usage_history`) AS u14(i, v)
               WHERE
-                CAST(u12.v AS DOUBLE) / CAST(`usage_limit` AS DOUBLE) IS NULL
-                OR CAST(u12.v AS DOUBLE) / CAST(`usage_limit` AS DOUBLE) <= CAST(0.7 AS DOUBLE)
+                CAST(u14.v AS DOUBLE) / CAST(`usage_limit` AS DOUBLE) IS NULL
+                OR CAST(u14.v AS DOUBLE) / CAST(`usage_limit` AS DOUBLE) <= CAST(0.7 AS DOUBLE)
             ),
             -1
           )
