@@ -9,23 +9,19 @@ from datetime import date
 import click
 
 from upsell_rules.cli.bundled_names import RulesetPath
-from upsell_rules.cli.common import (
-    EXIT_FINDINGS,
-    EXIT_OK,
-    EXIT_USAGE,
+from upsell_rules.cli.exits import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE
+from upsell_rules.cli.failures import ErrorPrinter
+from upsell_rules.cli.header_check import header_check, strict_option
+from upsell_rules.cli.loading import load_or_exit, parse_overrides, registry_with_report
+from upsell_rules.cli.options import (
     DataInput,
     IsoDate,
     as_of_option,
     data_option,
     engine_option,
-    load_or_exit,
-    parse_overrides,
-    registry_with_report,
     resolve_as_of,
     set_option,
 )
-from upsell_rules.cli.failures import ErrorPrinter
-from upsell_rules.cli.header_check import header_check, strict_option
 from upsell_rules.cli.progress import working
 from upsell_rules.engine.evaluate import Evaluator
 from upsell_rules.errors import InputError, RecordError, UpsellRulesError
@@ -188,7 +184,13 @@ def diff_command(
     types = old.input_types()
     types.update(new.input_types())
     reader = AccountReader(registry, types, signals=new.signals)
-    header_check(new, registry, reader, [data], strict)
+    # Both rulesets, on every input: a column the old one needs is as silent as one the
+    # new one needs, and a later export (--data-new) may be headed differently.
+    printed: set[str] = set()
+    for rules in (new, old):
+        for spec in (data, data_new):
+            if spec is not None:
+                header_check(rules, registry, reader, [spec], strict, printed=printed)
     try:
         accounts, failed = _accounts(reader, data)
         later = None
