@@ -216,7 +216,8 @@ def _planted(truth: str, decision: dict[str, Any]) -> float:
 
 
 def _outcome_rows(
-    population: list[SimulatedAccount], deals: list[tuple[SimulatedAccount, SimulatedDeal]],
+    population: list[SimulatedAccount],
+    deals: list[tuple[SimulatedAccount, SimulatedDeal]],
     observed: set[str],
 ) -> list[dict[str, Any]]:
     """The outcomes file: one row per deal, then one per account that churned without one.
