@@ -31,7 +31,7 @@ from upsell_rules.cli.history_common import (
     scheduled_option,
     snapshots_option,
 )
-from upsell_rules.cli.progress import working
+from upsell_rules.cli.progress import counting, records_total, working
 from upsell_rules.errors import InputError, RecordError
 from upsell_rules.history.backtest import evaluate_snapshots, shape_of
 from upsell_rules.history.backtest_format import pct
@@ -182,12 +182,13 @@ def calibrate_command(
     header_check(rules, registry, accounts, [snapshots], strict)
     reader = SnapshotReader(accounts, scheduled or SCHEDULED_FIELDS)
     try:
-        items: list[Snapshot | RecordError] = list(reader.read(snapshots))
+        with counting("reading the snapshots", records_total([snapshots])) as reading:
+            items: list[Snapshot | RecordError] = list(reading.track(reader.read(snapshots)))
     except InputError as exc:
         click.echo(f"upsell-rules: error: {exc}", err=True)
         raise SystemExit(EXIT_USAGE) from None
-    with working("deciding the snapshots"):
-        replay = evaluate_snapshots(evaluator, items, report_error)
+    with counting("deciding the snapshots", len(items)) as deciding:
+        replay = evaluate_snapshots(evaluator, deciding.track(items), report_error)
     history = outcomes_or_exit(registry, outcomes)
     future_note(replay)
     shape = shape_of(rules)
@@ -207,8 +208,8 @@ def calibrate_command(
     after_evaluator = evaluator_or_exit(proposed, registry, engine)
     held_out = [s for s in items
                 if isinstance(s, Snapshot) and s.account.account_id in proposal.split.test]
-    with working("deciding the held-out snapshots with the proposal"):
-        after = evaluate_snapshots(after_evaluator, held_out)
+    with counting("deciding the held-out snapshots again", len(held_out)) as deciding:
+        after = evaluate_snapshots(after_evaluator, deciding.track(held_out))
     judge(proposal, replay.points, after.points, history, shape, shape_of(proposed), horizon)
 
     if fmt == "json":

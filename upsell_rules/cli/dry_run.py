@@ -41,6 +41,7 @@ from upsell_rules.cli.header_check import (
     summary_format_option,
     summary_text,
 )
+from upsell_rules.cli.progress import counting_large
 from upsell_rules.cli.state_common import state_option, with_statuses
 from upsell_rules.engine.evaluate import Evaluator
 from upsell_rules.engine.stream import evaluate_inputs
@@ -76,9 +77,6 @@ from upsell_rules.io.queue import (
 from upsell_rules.io.records import AccountReader, warning_line
 from upsell_rules.plugin.types import Summary
 
-#: Show a progress bar on a terminal once this many accounts have been read.
-PROGRESS_AFTER = 5000
-
 
 def _decisions(
     evaluator: Evaluator,
@@ -97,9 +95,6 @@ def _decisions(
     error row holding all of its problems. With ``encoded`` (JSON Lines output), decisions
     made in worker processes arrive as their JSON text (:class:`EncodedDecision`).
     """
-    progress = None
-    task = None
-    show_progress = sys.stderr.isatty()
     pending: list[RecordError] = []
     guard = contextlib.ExitStack()
     printer = ErrorPrinter()
@@ -112,6 +107,7 @@ def _decisions(
                 lambda: reader.records_read + summary.read + summary.decided + summary.failed,
             )
         )
+        tally = guard.enter_context(counting_large("deciding the accounts", data))
         for item in evaluate_inputs(evaluator, reader, data, as_of, summary, jobs, encoded):
             if isinstance(item, RecordError):
                 printer(item, printable(str(item)))
@@ -128,25 +124,13 @@ def _decisions(
             _warn_values(item)
             if reader.join is not None and isinstance(item, dict):
                 item["inputs"] = reader.join.inputs_of(item["account_id"])
-            if show_progress and progress is None and summary.read >= PROGRESS_AFTER:
-                from rich.progress import Progress, SpinnerColumn, TextColumn
-
-                progress = Progress(
-                    SpinnerColumn(), TextColumn("{task.completed:,} accounts decided"),
-                    transient=True,
-                )
-                progress.start()
-                task = progress.add_task("dry-run", total=None)
-            if progress is not None and task is not None and summary.read % 1000 == 0:
-                progress.update(task, completed=summary.decided)
+            tally.update(summary.read)
             yield item
         if pending:
             yield error_record(pending)
     finally:
         guard.close()
         printer.finish()
-        if progress is not None:
-            progress.stop()
 
 
 def _warn_values(item: dict[str, Any] | EncodedDecision) -> None:

@@ -30,7 +30,7 @@ from upsell_rules.cli.history_common import (
     replay_or_exit,
     report_error,
 )
-from upsell_rules.cli.progress import working
+from upsell_rules.cli.progress import counting, records_total, working
 from upsell_rules.engine.stream import decide_all
 from upsell_rules.errors import InputError, RecordError
 from upsell_rules.history.backtest import run_backtest, shape_of
@@ -88,7 +88,8 @@ def report_command(
     )
     header_check(rules, registry, reader, [data], strict)
     try:
-        items = list(reader.read(data))
+        with counting("reading the accounts", records_total([data])) as reading:
+            items = list(reading.track(reader.read(data)))
     except InputError as exc:
         click.echo(f"upsell-rules: error: {exc}", err=True)
         raise SystemExit(EXIT_USAGE) from None
@@ -98,8 +99,8 @@ def report_command(
     }
     summary = Summary()
     decisions = []
-    with working("deciding the accounts"):
-        for result in decide_all(evaluator, items, when, summary):
+    with counting("deciding the accounts", len(items)) as deciding:
+        for result in decide_all(evaluator, deciding.track(items), when, summary):
             if isinstance(result, RecordError):
                 report_error(result)
             else:
@@ -108,8 +109,7 @@ def report_command(
     backtest = None
     label = ""
     if backtest_snapshots is not None and backtest_outcomes is not None:
-        with working("backtesting"):
-            replay = replay_or_exit(evaluator, registry, backtest_snapshots, strict=strict)
+        replay = replay_or_exit(evaluator, registry, backtest_snapshots, strict=strict)
         history = outcomes_or_exit(registry, backtest_outcomes)
         future_note(replay)
         with working("measuring against the outcomes"):

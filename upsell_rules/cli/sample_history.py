@@ -7,7 +7,7 @@ from datetime import date
 import click
 
 from upsell_rules.cli.common import EXIT_OK, EXIT_USAGE, IsoDate, registry_with_report
-from upsell_rules.cli.progress import working
+from upsell_rules.cli.progress import counting
 from upsell_rules.errors import UpsellRulesError
 from upsell_rules.history.sample_history import TRUTHS, generate_history, write_history
 
@@ -43,9 +43,9 @@ def sample_history_command(
     """
     registry = registry_with_report()
     try:
-        with working("generating the history"):
+        with counting("generating the history", accounts) as tally:
             history = generate_history(accounts, seed, start, months, truth, ruleset,
-                                       registry)
+                                       registry, on_account=tally.advance)
     except (UpsellRulesError, ValueError) as exc:
         click.echo(f"upsell-rules: error: {exc}", err=True)
         raise SystemExit(EXIT_USAGE) from None

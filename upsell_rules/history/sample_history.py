@@ -28,7 +28,7 @@ import csv
 import json
 import os
 import random
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
@@ -371,12 +371,14 @@ def generate_history(
     truth: str = "band",
     ruleset_path: str | None = None,
     registry: Registry | None = None,
+    on_account: Callable[[], None] | None = None,
 ) -> History:
     """Simulate ``accounts`` accounts over ``months`` monthly snapshots from ``start``.
 
     Deterministic in all its arguments. ``ruleset_path`` (default: the bundled
     ``upsell_timing.yaml``) decides each snapshot; its bands must include the ids of
-    :data:`BAND_WIN_RATES`. Raises ValueError for an unknown ``truth`` or a count below 1.
+    :data:`BAND_WIN_RATES`. ``on_account`` is called as each account is done (a
+    progress bar). Raises ValueError for an unknown ``truth`` or a count below 1.
     """
     if truth not in TRUTHS:
         raise ValueError(f"truth must be one of {', '.join(TRUTHS)}, got {truth!r}")
@@ -445,6 +447,8 @@ def generate_history(
             nxt = add_months(day, 1)
             _churns(rng, acc, day, nxt)
             day = nxt
+        if on_account is not None:
+            on_account()
     outcomes = _outcome_rows(population, deals)
     truth_block = _truth(truth, accounts, seed, start, months, ruleset, deals, churn_until)
     return History(snapshots, outcomes, truth_block)
