@@ -135,6 +135,26 @@ def _decisions(
         printer.finish()
 
 
+def cpu_cores() -> int:
+    """The CPU cores this process may run on (a container's share, not the host's)."""
+    if hasattr(os, "sched_getaffinity"):
+        return max(1, len(os.sched_getaffinity(0)))
+    return os.cpu_count() or 1
+
+
+def capped_jobs(jobs: int) -> int:
+    """``jobs``, or the number of CPU cores when more were asked for (with a warning
+    saying what is used): more workers than cores only add start-up and hand-over cost.
+    The output is the same either way."""
+    cores = cpu_cores()
+    if jobs <= cores:
+        return jobs
+    click.echo(f"upsell-rules: warning: --jobs {jobs} is more than the {cores} CPU core(s) "
+               f"here; using --jobs {cores} (more workers than cores is slower, and the "
+               "output is the same)", err=True)
+    return cores
+
+
 def _warn_values(item: dict[str, Any] | EncodedDecision) -> None:
     """Print, located, each value left out of a decided account (its data_warnings)."""
     if isinstance(item, EncodedDecision):
@@ -256,7 +276,8 @@ def _view(
     show_default=True,
     help="Decide accounts in N worker processes (a large JSON Lines or CSV file is read "
     "by the workers, in byte ranges); output keeps the input order and is identical to a "
-    "one-process run. More than the CPU cores is usually slower (a note says so).",
+    "one-process run. More than the CPU cores is capped at the number of cores, with a "
+    "warning.",
 )
 @click.option(
     "--band", "bands", multiple=True, metavar="BAND",
@@ -335,12 +356,7 @@ def dry_run(
     rules = load_or_exit(ruleset, registry, parse_overrides(overrides))
     when = resolve_as_of(as_of)
     fmt = _format_for(fmt, output)
-    cpus = os.cpu_count() or 1
-    if jobs > cpus:
-        # More workers than cores only adds start-up and hand-over cost; the run still
-        # uses what was asked for (tests and benchmarks do it on purpose).
-        click.echo(f"upsell-rules: note: --jobs {jobs} is more than the {cpus} CPU core(s) "
-                   f"here, which is usually slower than --jobs {cpus}", err=True)
+    jobs = capped_jobs(jobs)
     view = _view(rules, bands, owners, statuses, top)
     try:
         picked = parse_columns(columns) if columns is not None else None
