@@ -20,6 +20,7 @@ from typing import Any
 from upsell_rules.engine.evaluate import Evaluator
 from upsell_rules.engine.explain import Check, explain
 from upsell_rules.errors import PluginError, RecordError
+from upsell_rules.io.queue import status_of
 from upsell_rules.io.records import Account
 from upsell_rules.ruleset.model import Ruleset
 from upsell_rules.workflow.diff_detail import detail_lines, differs, moved_signals
@@ -199,10 +200,8 @@ def _brief(decision: dict[str, Any]) -> dict[str, Any]:
 
 
 def status(decision: dict[str, Any]) -> str:
-    """``blocked``, ``prep first`` or ``ready`` (as in the queue table)."""
-    if decision["blocked"]:
-        return "blocked"
-    return "prep first" if decision["action"].get("prepare") else "ready"
+    """``blocked``, ``prep``, ``ready`` or ``-``: the queue's status column."""
+    return status_of(decision)
 
 
 class _Relevance:
