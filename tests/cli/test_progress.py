@@ -16,16 +16,16 @@ from upsell_rules.cli.progress import count_records
 SGR = re.compile(rb"\x1b\[[0-9;]*m")
 
 
-def run_in_pty(args: list[str], cwd: Path, env: dict[str, str] | None = None
-               ) -> tuple[int, bytes]:
-    """Run the CLI with stderr (and stdin) on a pseudo-terminal, stdout to /dev/null;
-    return the exit status and everything written to the terminal."""
+def run_in_pty(args: list[str], cwd: Path, env: dict[str, str] | None = None,
+               stdout_too: bool = False) -> tuple[int, bytes]:
+    """Run the CLI with stderr (and stdin) on a pseudo-terminal, stdout to /dev/null (or
+    the terminal too); return the exit status and everything written to the terminal."""
     main, child = pty.openpty()
     base = {k: v for k, v in os.environ.items()
             if k not in ("UPSELL_RULES_NO_PROGRESS", "NO_COLOR", "UPSELL_RULES_PLUGINS")}
     proc = subprocess.Popen(
         [sys.executable, "-m", "upsell_rules", *args], cwd=cwd, stdin=child,
-        stdout=subprocess.DEVNULL, stderr=child, env={**base, "COLUMNS": "100", **(env or {})},
+        stdout=child if stdout_too else subprocess.DEVNULL, stderr=child, env={**base, "COLUMNS": "100", **(env or {})},
         close_fds=True,
     )
     os.close(child)
@@ -123,3 +123,31 @@ def test_count_records_counts_data_rows_and_gives_up_on_json(tmp_path: Path) -> 
     assert count_records([str(tmp_path / "a.csv"), str(tmp_path / "b.jsonl")]) == 5
     assert count_records([str(tmp_path / "c.json")]) is None
     assert count_records(["postgresql://db/accounts"]) is None
+
+
+def test_no_color_leaves_out_bold_and_italics_in_tables_on_a_terminal(tmp_path: Path) -> None:
+    made = run_cli("sample-history", "--accounts", "30", "--months", "3",
+                   "--output-dir", "h", cwd=tmp_path)
+    assert made.returncode == 0, made.stderr
+    commands = [
+        ["dry-run", "upsell_timing", "--data", "samples/accounts.csv", "--as-of", AS_OF],
+        ["backtest", "upsell_timing", "--snapshots", "h/snapshots.csv",
+         "--outcomes", "h/outcomes.csv"],
+    ]
+    for args in commands:
+        status, styled = run_in_pty(args, tmp_path, stdout_too=True)
+        assert status == 0 and b"\x1b[1m" in styled  # bold headers on a terminal
+        status, plain = run_in_pty(args, tmp_path, env={"NO_COLOR": "1"}, stdout_too=True)
+        assert status == 0 and not SGR.search(plain), args[0]
+
+
+def test_tables_are_plain_when_piped(tmp_path: Path) -> None:
+    made = run_cli("sample-history", "--accounts", "30", "--months", "3",
+                   "--output-dir", "h", cwd=tmp_path)
+    assert made.returncode == 0, made.stderr
+    for args in (["dry-run", "upsell_timing", "--data", "samples/accounts.csv", "--as-of", AS_OF],
+                 ["backtest", "upsell_timing", "--snapshots", "h/snapshots.csv",
+                  "--outcomes", "h/outcomes.csv"]):
+        result = run_cli(*args, cwd=tmp_path)
+        assert result.returncode == 0, result.stderr
+        assert "\x1b" not in result.stdout + result.stderr
