@@ -449,7 +449,7 @@ def generate_history(
             day = nxt
         if on_account is not None:
             on_account()
-    outcomes = _outcome_rows(population, deals)
+    outcomes = _outcome_rows(population, deals, {r["account_id"] for r in snapshots})
     truth_block = _truth(truth, accounts, seed, start, months, ruleset, deals, churn_until)
     return History(snapshots, outcomes, truth_block)
 
@@ -489,8 +489,14 @@ def _planted(truth: str, decision: dict[str, Any]) -> float:
 
 
 def _outcome_rows(
-    population: list[_Account], deals: list[tuple[_Account, _Deal]]
+    population: list[_Account], deals: list[tuple[_Account, _Deal]], observed: set[str]
 ) -> list[dict[str, Any]]:
+    """The outcomes file: one row per deal, then one per account that churned without one.
+
+    An account that churned before its first snapshot (``observed`` holds the accounts
+    with one) was never in the data: its churn row would be a fact about an account the
+    snapshots never show, so it is left out.
+    """
     rows: list[dict[str, Any]] = []
     with_deals: set[str] = set()
     for acc, deal in deals:
@@ -508,7 +514,8 @@ def _outcome_rows(
             row["churned_on"] = acc.churned_on.isoformat()
         rows.append(row)
     for acc in population:
-        if acc.churned_on is not None and acc.account_id not in with_deals:
+        if (acc.churned_on is not None and acc.account_id not in with_deals
+                and acc.account_id in observed):
             rows.append({"account_id": acc.account_id, "churned_on": acc.churned_on.isoformat()})
     return rows
 
