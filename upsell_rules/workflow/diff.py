@@ -125,8 +125,9 @@ class Outcome:
 
 
 def outcome(evaluator: Evaluator, account: Account, as_of: date) -> Outcome:
-    """Decide ``account`` and record every rule's result (through ``explain``)."""
-    ex = explain(evaluator, account, as_of)
+    """Decide ``account`` and record every rule's result (through ``explain``, without
+    the clearing dates diff does not show)."""
+    ex = explain(evaluator, account, as_of, dates=False)
     winners: dict[str, tuple[str | None, float]] = {}
     tiers: dict[tuple[str, str], bool | None] = {}
     by_category: dict[str, list[Check]] = {}
