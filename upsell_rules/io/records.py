@@ -441,7 +441,10 @@ class AccountReader:
     def _coerce(
         self, raw: RawRecord, seen: MutableMapping[str, Location]
     ) -> Account | list[RecordError]:
-        """:meth:`coerce_record` without the generator: the account or its errors."""
+        """:meth:`coerce_record` without the generator: the account or its errors.
+
+        One function on purpose: it runs once per record, and splitting it into steps
+        would add calls to the hottest loop of reading (docs/performance.md)."""
         account_id = raw.values.get("account_id")
         if type(account_id) is not str:
             if isinstance(account_id, int | float) and not isinstance(account_id, bool):
