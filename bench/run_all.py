@@ -628,6 +628,16 @@ def duckdb_peer_table(peer_rows: list[dict[str, Any]],
     for r in duck_rows:
         lines.append(f"| {r['n']:,} | {r['file'] / r['n'] * 1e6:.2f} | "
                      f"{r['table'] / r['n'] * 1e6:.2f} | {r['load']:.1f} |")
+    small, large = duck_rows[0], duck_rows[-1]
+    if large["n"] > small["n"]:
+        # Two sizes give time = fixed + per_account * n: the fixed part is planning the
+        # query (and opening the file), paid once per batch whatever its size.
+        per = (large["table"] - small["table"]) / (large["n"] - small["n"])
+        fixed = small["table"] - per * small["n"]
+        lines += ["", f"From the two sizes, a query over a table costs about {fixed * 1e3:.0f} ms "
+                  f"once per batch (planning the query) plus {per * 1e6:.1f} us per account, so "
+                  "the ratios below at the peers' small samples understate DuckDB on large "
+                  "batches."]
     lines += [
         "",
         "| contender | what it computes | accounts | us/account | DuckDB (file) is | "
