@@ -190,6 +190,7 @@ def measure(n: int, big: int, repeat: int, engine_n: int = 2_000) -> dict[str, A
     rules = load_ruleset(str(RULESET), registry)
     query = query_for(rules, registry)
     path = data_file(n)
+    engine_n = min(engine_n, n)
     t_json = json_parse_seconds(path, repeat)
     t_python = min(cli_dry_run(path) for _ in range(2))
     out = DATA / "out-duckdb.jsonl"
