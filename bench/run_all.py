@@ -306,7 +306,7 @@ def duckdb_vs_peers(path: Path, rules: Any, sample: int,
     want = {a.account_id: _summary(python, python.predicate(python.signals(a, AS_OF)))
             for a in accounts}
     rows = []
-    for count in sorted({slow_sample, sample}):
+    for count in sorted({min(slow_sample, len(accounts)), len(accounts)}):
         t_file, t_table, got = engines.contender(path, rules, registry, count, 3)
         ids = [a.account_id for a in accounts[:count]]
         assert sorted(got) == sorted(ids), "DuckDB returned other accounts"
@@ -471,7 +471,8 @@ def write_report(args: argparse.Namespace, main_n: int, t_json: float, stage: di
     lines = [
         "# Performance",
         "",
-        f"Measured by `python bench/run_all.py{' --quick' if args.quick else ''}` on "
+        f"Measured by `python bench/run_all.py{' --quick' if args.quick else ''}"
+        f"{f' --accounts {args.accounts}' if args.accounts else ''}` on "
         f"{date.today().isoformat()}: Python {platform.python_version()} on "
         f"{platform.machine()}, {os.cpu_count()} CPUs (a shared machine: absolute numbers "
         "drift between runs, ratios within one run hold), orjson "
