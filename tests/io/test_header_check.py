@@ -82,7 +82,7 @@ def test_a_red_flag_on_an_absent_column_can_never_fire(tmp_path: Path) -> None:
     ruleset = tmp_path / "rules.yaml"
     ruleset.write_text(text, encoding="utf-8")
     result = CliRunner().invoke(
-        cli, ["run", str(ruleset), "--data", str(SAMPLE), "--as-of", AS_OF,
+        cli, ["run", "--no-state", str(ruleset), "--data", str(SAMPLE), "--as-of", AS_OF,
               "--sink", f"file:{tmp_path / 'out.jsonl'}", "--format", "json"]
     )
     assert result.exit_code == 0, result.stderr

@@ -198,7 +198,7 @@ def test_file_sink_honours_umask_and_the_old_mode(tmp_path: Path) -> None:
             [sys.executable, "-c",
              "import os, sys; os.umask(0o022); from upsell_rules.cli.main import main; "
              "sys.argv = ['upsell-rules'] + sys.argv[1:]; main()",
-             "run", RULESET, "--data", "samples/accounts.csv", "--as-of", AS_OF,
+             "run", "--no-state", RULESET, "--data", "samples/accounts.csv", "--as-of", AS_OF,
              "--sink", f"file:{target}"],
             capture_output=True, text=True, cwd=ROOT, timeout=300,
         )

@@ -151,7 +151,7 @@ def test_filter_keeps_error_rows_only_unfiltered() -> None:
 def test_run_ready_only_leaves_out_blocked_and_prep(tmp_path: Path,
                                                     decisions: list[dict[str, Any]]) -> None:
     target = tmp_path / "out.jsonl"
-    result = CliRunner().invoke(cli, ["run", RULESET, "--data", ACCOUNTS, "--as-of", AS_OF,
+    result = CliRunner().invoke(cli, ["run", "--no-state", RULESET, "--data", ACCOUNTS, "--as-of", AS_OF,
                                       "--sink", f"file:{target}", "--band", "act_now",
                                       "--ready-only"])
     assert result.exit_code == 0, result.output
@@ -159,7 +159,7 @@ def test_run_ready_only_leaves_out_blocked_and_prep(tmp_path: Path,
     assert {d["account_id"] for d in sent} == {
         d["account_id"] for d in decisions if d["band"] == "act_now" and status_of(d) == "ready"
     }
-    typo = CliRunner().invoke(cli, ["run", RULESET, "--data", ACCOUNTS, "--as-of", AS_OF,
+    typo = CliRunner().invoke(cli, ["run", "--no-state", RULESET, "--data", ACCOUNTS, "--as-of", AS_OF,
                                     "--sink", f"file:{target}", "--band", "act_noww"])
     assert typo.exit_code == 2 and "did you mean act_now?" in typo.stderr
 

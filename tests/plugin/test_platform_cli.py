@@ -135,7 +135,7 @@ def test_explain_and_run_take_several_inputs(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert "[yes] gated_feature_cluster (plan): feature_ceiling_hit" in result.stdout
     out = tmp_path / "queue.jsonl"
-    run = run_cli("run", RULESET, "--as-of", AS_OF, "--data", CRM, "--data", EVENTS,
+    run = run_cli("run", "--no-state", RULESET, "--as-of", AS_OF, "--data", CRM, "--data", EVENTS,
                   "--data", TICKETS, "--sink", f"file:{out}", "--format", "json")
     payload = json.loads(run.stdout)
     assert payload["join"]["accounts"] == 9

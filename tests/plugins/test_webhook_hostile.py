@@ -150,7 +150,7 @@ def test_a_huge_backoff_from_a_ruleset_is_refused_quickly(hook: Hook, tmp_path: 
     ledger: ledger.jsonl
 """)
     started = time.monotonic()
-    result = run_cli("run", str(ruleset), "--data", DATA, "--as-of", AS_OF)
+    result = run_cli("run", "--no-state", str(ruleset), "--data", DATA, "--as-of", AS_OF)
     assert time.monotonic() - started < 30
     assert result.returncode == 1
     assert "backoff: 100000000 is outside 0..30 (a limit)" in result.stdout
@@ -205,7 +205,7 @@ def test_ruleset_paths_stay_in_the_ruleset_folder(
     (tmp_path / "linked").symlink_to("/tmp")
     ruleset = ruleset_with_sinks(tmp_path, f"sinks:\n  hook:\n    type: webhook\n"
                                            f"    url: {hook.url}\n    {option}: {value}\n")
-    result = run_cli("run", str(ruleset), "--data", DATA, "--as-of", AS_OF)
+    result = run_cli("run", "--no-state", str(ruleset), "--data", DATA, "--as-of", AS_OF)
     assert result.returncode == 2
     assert message in result.stderr and "give it on the command line" in result.stderr
     assert hook.requests == []
@@ -214,12 +214,12 @@ def test_ruleset_paths_stay_in_the_ruleset_folder(
 def test_file_sink_path_from_a_ruleset_is_confined(tmp_path: Path) -> None:
     ruleset = ruleset_with_sinks(tmp_path, "sinks:\n  out:\n    type: file\n"
                                            "    path: ../escaped.jsonl\n")
-    result = run_cli("run", str(ruleset), "--data", DATA, "--as-of", AS_OF)
+    result = run_cli("run", "--no-state", str(ruleset), "--data", DATA, "--as-of", AS_OF)
     assert result.returncode == 2 and "leaves the ruleset's folder" in result.stderr
     assert not (tmp_path.parent / "escaped.jsonl").exists()
     inside = ruleset_with_sinks(tmp_path, "sinks:\n  out:\n    type: file\n"
                                           "    path: out/decisions.jsonl\n")
-    result = run_cli("run", str(inside), "--data", DATA, "--as-of", AS_OF, cwd=Path("/"))
+    result = run_cli("run", "--no-state", str(inside), "--data", DATA, "--as-of", AS_OF, cwd=Path("/"))
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "out" / "decisions.jsonl").exists()
 
@@ -266,7 +266,7 @@ def test_bad_urls_never_print_their_secrets(
 ) -> None:
     ruleset = ruleset_with_sinks(tmp_path, "sinks:\n  hook:\n    type: webhook\n"
                                            f"    url: {json.dumps(url)}\n")
-    result = run_cli("run", str(ruleset), "--data", DATA, "--as-of", AS_OF, cwd=tmp_path)
+    result = run_cli("run", "--no-state", str(ruleset), "--data", DATA, "--as-of", AS_OF, cwd=tmp_path)
     shown = result.stdout + result.stderr
     for secret in secrets:
         assert secret not in shown
@@ -283,7 +283,7 @@ def test_a_header_with_a_newline_never_prints_the_token(hook: Hook, tmp_path: Pa
                                            f"    url: {hook.url}\n    ledger: l.jsonl\n"
                                            "    headers:\n"
                                            '      Authorization: "Bearer t0kenSECRET\\n"\n')
-    result = run_cli("run", str(ruleset), "--data", DATA, "--as-of", AS_OF)
+    result = run_cli("run", "--no-state", str(ruleset), "--data", DATA, "--as-of", AS_OF)
     assert result.returncode == 1
     assert "t0kenSECRET" not in result.stdout + result.stderr
     assert "the value of Authorization holds a line break" in result.stdout
@@ -291,7 +291,7 @@ def test_a_header_with_a_newline_never_prints_the_token(hook: Hook, tmp_path: Pa
 
 
 def test_a_malformed_sink_url_is_a_clear_error() -> None:
-    result = run_cli("run", str(RULESET), "--data", DATA, "--as-of", AS_OF,
+    result = run_cli("run", "--no-state", str(RULESET), "--data", DATA, "--as-of", AS_OF,
                      "--sink", "webhook:http://user:s3cret@127.0.0.1:99999999/x")
     assert result.returncode == 2
     assert "Traceback" not in result.stderr and "s3cret" not in result.stderr
@@ -306,11 +306,11 @@ def test_a_ruleset_cannot_read_any_environment_variable(hook: Hook, tmp_path: Pa
                                            f"    url: {hook.url}?k=${{AWS_SECRET_ACCESS_KEY}}\n"
                                            "    ledger: l.jsonl\n")
     env = {"AWS_SECRET_ACCESS_KEY": "AKIASECRET"}
-    result = run_cli("run", str(ruleset), "--data", DATA, "--as-of", AS_OF, env=env)
+    result = run_cli("run", "--no-state", str(ruleset), "--data", DATA, "--as-of", AS_OF, env=env)
     assert result.returncode == 2 and hook.requests == []
     assert "environment variable AWS_SECRET_ACCESS_KEY may not be read by a ruleset" in (
         result.stderr)
-    allowed = run_cli("run", str(ruleset), "--data", DATA, "--as-of", AS_OF, "--band",
+    allowed = run_cli("run", "--no-state", str(ruleset), "--data", DATA, "--as-of", AS_OF, "--band",
                       "act_now", "--allow-env", "AWS_SECRET_ACCESS_KEY", env=env)
     assert allowed.returncode == 0, allowed.stderr
     assert hook.requests and hook.requests[0]["path"].endswith("k=AKIASECRET")
@@ -324,7 +324,7 @@ def test_an_error_body_with_terminal_escapes_is_neutralised(
 ) -> None:
     evil = Endpoint(answer(400, b"\x1b]0;pwned\x07\x1b[2J\x1b]52;c;ZWNobyBoaQ==\x07bad"))
     endpoints.append(evil)
-    result = run_cli("run", str(RULESET), "--data", DATA, "--as-of", AS_OF,
+    result = run_cli("run", "--no-state", str(RULESET), "--data", DATA, "--as-of", AS_OF,
                      "--band", "act_now", "--sink", f"webhook:{evil.url}", cwd=tmp_path)
     assert result.returncode == 1
     assert "\x1b" not in result.stdout and "\x07" not in result.stdout
@@ -335,7 +335,7 @@ def test_nothing_listens_is_reported_once(tmp_path: Path) -> None:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    result = run_cli("run", str(RULESET), "--data", DATA, "--as-of", AS_OF,
+    result = run_cli("run", "--no-state", str(RULESET), "--data", DATA, "--as-of", AS_OF,
                      "--band", "act_now", "--sink", f"webhook:http://127.0.0.1:{port}/x",
                      cwd=tmp_path, env={"HOME": os.fspath(tmp_path)})
     lines = result.stdout.splitlines()

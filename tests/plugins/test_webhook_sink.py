@@ -235,14 +235,14 @@ def test_run_delivers_then_skips_on_the_second_run(hook: Hook, tmp_path: Path) -
     blocked: false
 """)
     env = {"UPSELL_RULES_HOOK_URL": hook.url}
-    first = run_cli("run", str(ruleset), "--data", DATA, "--as-of", AS_OF, env=env)
+    first = run_cli("run", "--no-state", str(ruleset), "--data", DATA, "--as-of", AS_OF, env=env)
     assert first.returncode == 0, first.stderr
     assert first.stdout.splitlines() == [
         f"sink 'csm_hook' (webhook {shown_url(hook.url)}): 15 delivered"
     ]
     assert len(hook.requests) == 15
     assert {r["body"]["band"] for r in hook.requests} == {"act_now"}
-    second = run_cli("run", str(ruleset), "--data", DATA, "--as-of", AS_OF, env=env)
+    second = run_cli("run", "--no-state", str(ruleset), "--data", DATA, "--as-of", AS_OF, env=env)
     assert second.returncode == 0
     assert second.stdout.splitlines() == [
         f"sink 'csm_hook' (webhook {shown_url(hook.url)}): 0 delivered, 15 already delivered "
@@ -254,7 +254,7 @@ def test_run_delivers_then_skips_on_the_second_run(hook: Hook, tmp_path: Path) -
 
 def test_run_retries_and_reports_json(hook: Hook, tmp_path: Path) -> None:
     hook.script = [503, 500]
-    result = run_cli("run", str(RULESET), "--data", DATA, "--as-of", AS_OF, "--band", "act_now",
+    result = run_cli("run", "--no-state", str(RULESET), "--data", DATA, "--as-of", AS_OF, "--band", "act_now",
                      "--sink", f"webhook:{hook.url}", "--format", "json", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     payload = json.loads(result.stdout)
@@ -276,7 +276,7 @@ def test_run_dead_url_is_a_located_report(tmp_path: Path) -> None:
     bands: [act_now]
 """)
     line = sink_line(ruleset, "csm_hook")
-    result = run_cli("run", str(ruleset), "--data", DATA, "--as-of", AS_OF)
+    result = run_cli("run", "--no-state", str(ruleset), "--data", DATA, "--as-of", AS_OF)
     assert result.returncode == 1
     lines = result.stdout.splitlines()
     assert lines[0].endswith(": 0 delivered, 22 failed")
@@ -292,7 +292,7 @@ def test_run_dead_url_is_a_located_report(tmp_path: Path) -> None:
 
 def test_run_with_file_and_stdout_sinks(tmp_path: Path) -> None:
     out = tmp_path / "queue.csv"
-    result = run_cli("run", str(RULESET), "--data", DATA, "--as-of", AS_OF,
+    result = run_cli("run", "--no-state", str(RULESET), "--data", DATA, "--as-of", AS_OF,
                      "--sink", f"file:{out}", "--sink", "stdout", "--band", "warming")
     assert result.returncode == 0, result.stderr
     rows = result.stdout.splitlines()
@@ -312,7 +312,7 @@ def test_run_with_file_and_stdout_sinks(tmp_path: Path) -> None:
     ],
 )
 def test_run_usage_errors(args: tuple[str, ...], message: str) -> None:
-    result = run_cli("run", str(RULESET), "--data", DATA, "--as-of", AS_OF, *args)
+    result = run_cli("run", "--no-state", str(RULESET), "--data", DATA, "--as-of", AS_OF, *args)
     assert result.returncode == 2
     assert message in result.stderr
 
@@ -320,7 +320,7 @@ def test_run_usage_errors(args: tuple[str, ...], message: str) -> None:
 def test_run_unset_environment_variable(tmp_path: Path) -> None:
     ruleset = ruleset_with_sinks(tmp_path, "sinks:\n  hook:\n    type: webhook\n"
                                            "    url: ${UPSELL_RULES_NOT_SET_ANYWHERE}\n")
-    result = run_cli("run", str(ruleset), "--data", DATA, "--as-of", AS_OF)
+    result = run_cli("run", "--no-state", str(ruleset), "--data", DATA, "--as-of", AS_OF)
     assert result.returncode == 2
     line = sink_line(ruleset, "hook")
     assert (f"{ruleset}:{line}:3: environment variable UPSELL_RULES_NOT_SET_ANYWHERE is not set"

@@ -83,7 +83,7 @@ def test_same_day_rerun_sends_nothing_and_deliver_all_sends_everything_once(
     assert len(everything) == 50
     assert {d["transition"]["kind"] for d in everything} == {"unchanged"}
     bad = invoke("run", rules, "--data", SAMPLE, "--as-of", DAY1, "--sink", "stdout",
-                 "--deliver", "all")
+                 "--deliver", "all", "--no-state")
     assert bad.exit_code == 2 and "--deliver needs a state store" in bad.stderr
 
 
@@ -328,5 +328,5 @@ def test_explain_shows_the_cooldown_from_the_store(
     assert shown.exit_code == 0, shown.stderr
     assert shown.stdout.rstrip().endswith("state: cooling down until 2026-12-02")
     plain = invoke("explain", base, "--data", SAMPLE, "--account", left[0], "--as-of",
-                   "2026-11-04")
+                   "2026-11-04", "--no-state")
     assert "state:" not in plain.stdout

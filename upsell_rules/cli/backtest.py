@@ -8,17 +8,7 @@ from datetime import date
 
 import click
 
-from upsell_rules.cli.common import (
-    EXIT_FINDINGS,
-    EXIT_OK,
-    IsoDate,
-    engine_option,
-    load_or_exit,
-    output_stream,
-    refuse_output_over_input,
-    registry_with_report,
-    ruleset_argument,
-)
+from upsell_rules.cli.exits import EXIT_FINDINGS, EXIT_OK
 from upsell_rules.cli.header_check import strict_option
 from upsell_rules.cli.history_common import (
     evaluator_or_exit,
@@ -30,6 +20,9 @@ from upsell_rules.cli.history_common import (
     scheduled_option,
     snapshots_option,
 )
+from upsell_rules.cli.loading import load_or_exit, registry_with_report
+from upsell_rules.cli.options import IsoDate, engine_option, ruleset_argument
+from upsell_rules.cli.output_file import output_stream, refuse_output_over_input
 from upsell_rules.cli.progress import working
 from upsell_rules.history.backtest import run_backtest, shape_of
 from upsell_rules.history.backtest_format import (

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -73,7 +73,13 @@ def _note(text: str, path: Path) -> None:
     click.echo(f"upsell-rules: using the bundled {text} ({path})", err=True)
 
 
-class RulesetPath(click.ParamType):
+if TYPE_CHECKING:
+    StrParam = click.ParamType[str]
+else:  # click.ParamType is generic for the type checker only on click >= 8.2
+    StrParam = click.ParamType
+
+
+class RulesetPath(StrParam):
     """A ruleset file, or the name of a bundled ruleset (``upsell_timing``)."""
 
     name = "RULESET"

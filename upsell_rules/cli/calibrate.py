@@ -10,16 +10,7 @@ from typing import Any
 
 import click
 
-from upsell_rules.cli.common import (
-    EXIT_FINDINGS,
-    EXIT_OK,
-    EXIT_USAGE,
-    engine_option,
-    load_or_exit,
-    print_diagnostics,
-    registry_with_report,
-    ruleset_argument,
-)
+from upsell_rules.cli.exits import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, usage_error
 from upsell_rules.cli.header_check import header_check, strict_option
 from upsell_rules.cli.history_common import (
     evaluator_or_exit,
@@ -31,6 +22,8 @@ from upsell_rules.cli.history_common import (
     scheduled_option,
     snapshots_option,
 )
+from upsell_rules.cli.loading import load_or_exit, print_diagnostics, registry_with_report
+from upsell_rules.cli.options import engine_option, ruleset_argument
 from upsell_rules.cli.progress import working
 from upsell_rules.errors import InputError, RecordError
 from upsell_rules.history.backtest import evaluate_snapshots, shape_of
@@ -184,8 +177,7 @@ def calibrate_command(
     try:
         items: list[Snapshot | RecordError] = list(reader.read(snapshots))
     except InputError as exc:
-        click.echo(f"upsell-rules: error: {exc}", err=True)
-        raise SystemExit(EXIT_USAGE) from None
+        usage_error(str(exc))
     with working("deciding the snapshots"):
         replay = evaluate_snapshots(evaluator, items, report_error)
     history = outcomes_or_exit(registry, outcomes)
@@ -196,14 +188,11 @@ def calibrate_command(
             proposal = propose(doc, replay.points, history, shape, horizon_days=horizon,
                                holdout=holdout, seed=seed, fit_bands=fit_bands)
     except CalibrationError as exc:
-        click.echo(f"upsell-rules: error: {exc}", err=True)
-        raise SystemExit(EXIT_USAGE) from None
+        usage_error(str(exc))
     proposed, problems = check_ruleset(ruleset, registry, text=proposal.text)
     if proposed is None or any(p.is_error for p in problems):
         print_diagnostics(problems, sys.stderr)
-        click.echo("upsell-rules: error: the proposal does not validate; nothing written",
-                   err=True)
-        raise SystemExit(EXIT_USAGE)
+        usage_error("the proposal does not validate; nothing written")
     after_evaluator = evaluator_or_exit(proposed, registry, engine)
     held_out = [s for s in items
                 if isinstance(s, Snapshot) and s.account.account_id in proposal.split.test]

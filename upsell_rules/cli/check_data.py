@@ -7,14 +7,11 @@ from datetime import date
 
 import click
 
-from upsell_rules.cli.common import (
-    EXIT_FINDINGS,
-    EXIT_OK,
-    EXIT_USAGE,
+from upsell_rules.cli.exits import EXIT_FINDINGS, EXIT_OK, usage_error
+from upsell_rules.cli.loading import load_or_exit, registry_with_report
+from upsell_rules.cli.options import (
     as_of_option,
     data_inputs_option,
-    load_or_exit,
-    registry_with_report,
     resolve_as_of,
     ruleset_argument,
 )
@@ -57,8 +54,7 @@ def check_data_command(
         columns = check_columns(rules, registry, carried or [])
         result = profile(reader.read_all(data), wanted, columns)
     except (InputError, PluginError) as exc:
-        click.echo(f"upsell-rules: error: {exc}", err=True)
-        raise SystemExit(EXIT_USAGE) from None
+        usage_error(str(exc))
     if fmt == "json":
         click.echo(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
     else:

@@ -9,23 +9,19 @@ from datetime import date
 import click
 
 from upsell_rules.cli.bundled_names import RulesetPath
-from upsell_rules.cli.common import (
-    EXIT_FINDINGS,
-    EXIT_OK,
-    EXIT_USAGE,
+from upsell_rules.cli.exits import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE
+from upsell_rules.cli.failures import ErrorPrinter
+from upsell_rules.cli.header_check import header_check, strict_option
+from upsell_rules.cli.loading import load_or_exit, parse_overrides, registry_with_report
+from upsell_rules.cli.options import (
     DataInput,
     IsoDate,
     as_of_option,
     data_option,
     engine_option,
-    load_or_exit,
-    parse_overrides,
-    registry_with_report,
     resolve_as_of,
     set_option,
 )
-from upsell_rules.cli.failures import ErrorPrinter
-from upsell_rules.cli.header_check import header_check, strict_option
 from upsell_rules.cli.progress import working
 from upsell_rules.engine.evaluate import Evaluator
 from upsell_rules.errors import InputError, RecordError, UpsellRulesError

@@ -13,27 +13,7 @@ from typing import Any
 
 import click
 
-from upsell_rules.cli.common import (
-    EXIT_FINDINGS,
-    EXIT_OK,
-    EXIT_USAGE,
-    as_of_option,
-    data_inputs_option,
-    engine_option,
-    errors_option,
-    limit_options,
-    load_or_exit,
-    output_stream,
-    parse_overrides,
-    refuse_output_over_input,
-    registry_with_report,
-    report_join,
-    resolve_as_of,
-    resolve_limits,
-    ruleset_argument,
-    run_guard,
-    set_option,
-)
+from upsell_rules.cli.exits import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, usage_error
 from upsell_rules.cli.failures import ErrorPrinter, debug_enabled
 from upsell_rules.cli.header_check import (
     header_check,
@@ -41,7 +21,29 @@ from upsell_rules.cli.header_check import (
     summary_format_option,
     summary_text,
 )
-from upsell_rules.cli.state_common import state_option, with_statuses
+from upsell_rules.cli.limit_options import limit_options, resolve_limits, run_guard
+from upsell_rules.cli.loading import (
+    load_or_exit,
+    parse_overrides,
+    registry_with_report,
+    report_join,
+)
+from upsell_rules.cli.options import (
+    as_of_option,
+    data_inputs_option,
+    engine_option,
+    errors_option,
+    resolve_as_of,
+    ruleset_argument,
+    set_option,
+)
+from upsell_rules.cli.output_file import output_stream, refuse_output_over_input
+from upsell_rules.cli.state_common import (
+    no_state_option,
+    read_state,
+    state_option,
+    with_statuses,
+)
 from upsell_rules.engine.evaluate import Evaluator
 from upsell_rules.engine.stream import evaluate_inputs
 from upsell_rules.errors import (
@@ -56,7 +58,6 @@ from upsell_rules.io.formatters import (
     EncodedDecision,
     error_record,
     is_error_record,
-    printable,
     queue_order,
     type_legend,
     write_json,
@@ -75,6 +76,7 @@ from upsell_rules.io.queue import (
 )
 from upsell_rules.io.records import AccountReader, warning_line
 from upsell_rules.plugin.types import Summary
+from upsell_rules.safetext import printable
 
 #: Show a progress bar on a terminal once this many accounts have been read.
 PROGRESS_AFTER = 5000
@@ -306,6 +308,7 @@ def _view(
 @strict_option
 @state_option
 @summary_format_option
+@no_state_option
 def dry_run(
     ruleset: str,
     data: tuple[str, ...],
@@ -330,6 +333,7 @@ def dry_run(
     strict: bool,
     summary_format: str,
     state: str | None = None,
+    no_state: bool = False,
 ) -> None:
     """Evaluate RULESET against the accounts in --data and print the decisions.
 
@@ -337,11 +341,12 @@ def dry_run(
     first, then by band and score. Bad rows are reported on stderr (file:line: field:
     problem) and every other account is still decided. Exit status: 0 when every
     record was decided, 1 when any failed, 2 when the ruleset or data cannot be used.
-    With --state, each account also shows its status from the state store (new,
-    unchanged, snoozed until, cooling down until, over capacity, closed); the store is
-    only read.
+    With a state store (--state, or .upsell-rules/state.db when it exists), each
+    account also shows its status from it (new, unchanged, snoozed until, cooling down
+    until, over capacity, closed); the store is only read, never created.
     """
     refuse_output_over_input(output, [ruleset, *data])
+    state = read_state(state, no_state)
     registry = registry_with_report()
     rules = load_or_exit(ruleset, registry, parse_overrides(overrides))
     when = resolve_as_of(as_of)
@@ -356,13 +361,11 @@ def dry_run(
     try:
         picked = parse_columns(columns) if columns is not None else None
     except ValueError as exc:
-        click.echo(f"upsell-rules: error: --columns: {exc}", err=True)
-        raise SystemExit(EXIT_USAGE) from None
+        usage_error(f"--columns: {exc}")
     try:
         evaluator = Evaluator(rules, registry, engine)
     except UpsellRulesError as exc:
-        click.echo(f"upsell-rules: {exc}", err=True)
-        raise SystemExit(EXIT_USAGE) from None
+        usage_error(str(exc), prefix="")
     limit = resolve_limits(max_input_mb, max_records, max_line_bytes, plugin_timeout)
     reader = AccountReader(
         registry,
@@ -372,7 +375,7 @@ def dry_run(
         source_options=rules.sources,
         signals=rules.signals,
     )
-    columns = header_check(rules, registry, reader, data, strict, value_warnings=False)
+    column_report = header_check(rules, registry, reader, data, strict, value_warnings=False)
     summary = Summary()
     include = errors_to == "include"
     categories = [category.name for category in rules.categories]
@@ -423,9 +426,8 @@ def dry_run(
     except (InputError, PluginError, PluginTimeout) as exc:
         if debug_enabled():
             raise
-        click.echo(f"upsell-rules: error: {exc}", err=True)
-        raise SystemExit(EXIT_USAGE) from None
+        usage_error(str(exc))
     report_join(reader)
     summary.order_bands([band.id for band in rules.bands])
-    click.echo(summary_text(summary, columns, summary_format), err=True)
+    click.echo(summary_text(summary, column_report, summary_format), err=True)
     raise SystemExit(EXIT_FINDINGS if summary.failed else EXIT_OK)

@@ -8,23 +8,23 @@ from typing import Any
 
 import click
 
-from upsell_rules.cli.common import (
-    EXIT_FINDINGS,
-    EXIT_OK,
-    EXIT_USAGE,
+from upsell_rules.cli.exits import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, usage_error
+from upsell_rules.cli.header_check import header_check, strict_option
+from upsell_rules.cli.limit_options import limit_options, resolve_limits, run_guard
+from upsell_rules.cli.loading import load_or_exit, registry_with_report
+from upsell_rules.cli.options import (
     as_of_option,
     data_inputs_option,
     engine_option,
-    limit_options,
-    load_or_exit,
-    registry_with_report,
     resolve_as_of,
-    resolve_limits,
     ruleset_argument,
-    run_guard,
 )
-from upsell_rules.cli.header_check import header_check, strict_option
-from upsell_rules.cli.state_common import state_option, with_statuses
+from upsell_rules.cli.state_common import (
+    no_state_option,
+    read_state,
+    state_option,
+    with_statuses,
+)
 from upsell_rules.engine.evaluate import Evaluator
 from upsell_rules.engine.explain import Check, Explanation, arithmetic_lines, explain
 from upsell_rules.errors import (
@@ -38,6 +38,7 @@ from upsell_rules.io.queue import prep_steps
 from upsell_rules.io.records import Account, AccountReader
 from upsell_rules.plugin.guard import blame, failure_text
 from upsell_rules.plugin.registry import Registry
+from upsell_rules.ruleset.model import Ruleset
 from upsell_rules.ruleset.templates import format_value
 from upsell_rules.safetext import printable, printable_lines
 
@@ -176,6 +177,27 @@ def _find(
     raise SystemExit(EXIT_USAGE)
 
 
+#: Statuses that hold an account whatever the other accounts do.
+_HELD = ("unchanged", "closed", "snoozed until", "cooling down until", "over capacity")
+
+
+def capacity_note(rules: Ruleset, decision: dict[str, Any], status: str | None) -> str | None:
+    """What ``explain --state`` cannot know about owner capacity, or None.
+
+    explain decides one account, so the weekly cap is checked against the outreach
+    already logged only; in a run the owner's other accounts ahead in the queue (higher
+    score) take the cap first and this account may be ``over capacity`` instead.
+    """
+    cap = rules.memory.per_owner_per_week
+    if cap is None or status is None or status.startswith(_HELD):
+        return None
+    if decision["blocked"] or decision["band"] not in {b.id for b in rules.bands if b.outreach}:
+        return None
+    return (f"capacity ({cap} per owner per week) counts only outreach already logged; "
+            "the owner's accounts ahead of this one in today's queue are not counted, so "
+            "a run may hold it as over capacity (dry-run shows the run's statuses)")
+
+
 @click.command("explain")
 @ruleset_argument
 @data_inputs_option
@@ -188,24 +210,25 @@ def _find(
 @limit_options
 @strict_option
 @state_option
+@no_state_option
 def explain_command(
     ruleset: str, data: tuple[str, ...], account_id: str, as_of: date | None, fmt: str,
     engine: str, max_input_mb: float | None, max_records: int | None,
     max_line_bytes: int | None, plugin_timeout: float | None, strict: bool,
-    state: str | None = None,
+    state: str | None = None, no_state: bool = False,
 ) -> None:
     """Explain how RULESET decides one account: every condition with the actual values,
     which gate or red flag decided, and what would move the account to the next band.
-    With --state, also its status in the state store (snoozed until, cooling down
-    until...), read only.
+    With a state store (--state, or .upsell-rules/state.db when it exists), also its
+    status in it (snoozed until, cooling down until...), read only.
     """
+    state = read_state(state, no_state)
     registry = registry_with_report()
     rules = load_or_exit(ruleset, registry)
     try:
         evaluator = Evaluator(rules, registry, engine)
     except UpsellRulesError as exc:
-        click.echo(f"upsell-rules: {exc}", err=True)
-        raise SystemExit(EXIT_USAGE) from None
+        usage_error(str(exc), prefix="")
     limit = resolve_limits(max_input_mb, max_records, max_line_bytes, plugin_timeout)
     reader = AccountReader(
         registry,
@@ -225,13 +248,13 @@ def explain_command(
                 raise SystemExit(EXIT_FINDINGS)
             result = explain_one(evaluator, found, resolve_as_of(as_of))
     except (InputError, PluginTimeout) as exc:
-        click.echo(f"upsell-rules: error: {exc}", err=True)
-        raise SystemExit(EXIT_USAGE) from None
+        usage_error(str(exc))
     _UNITS.update({name: sig.unit for name, sig in rules.signals.items()})
-    status = None
+    status = note = None
     if state is not None:
         with_statuses(state, rules, [result.decision], resolve_as_of(as_of))
         status = result.decision.pop("state", None)
+        note = capacity_note(rules, result.decision, status)
     kinds = upsell_type_notes(registry, result.decision)
     if fmt == "json":
         payload = result.to_dict()
@@ -240,6 +263,8 @@ def explain_command(
             payload["header_check"] = columns.to_dict()
         if status is not None:
             payload["state"] = status
+        if note is not None:
+            payload["state_note"] = note
         click.echo(json.dumps(payload, indent=2, ensure_ascii=False))
     else:
         text = render_text(result, f"{rules.name} {rules.version}", rules.scale)
@@ -254,6 +279,8 @@ def explain_command(
         click.echo(printable_lines(text), nl=False)
         if status is not None:
             click.echo(f"state: {status}")
+        if note is not None:
+            click.echo(f"state note: {note}")
     raise SystemExit(EXIT_OK)
 
 

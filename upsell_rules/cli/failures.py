@@ -14,17 +14,18 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 import click
 
 from upsell_rules import limits
+from upsell_rules.cli.exits import EXIT_USAGE
 from upsell_rules.errors import PluginError, PluginTimeout, RecordError
 from upsell_rules.safetext import printable
 
 T = TypeVar("T")
 
-EXIT_USAGE = 2
+
 ENV_DEBUG = "UPSELL_RULES_DEBUG"
 _DEBUG_META = "upsell_rules.debug"
 _TIMEOUT: list[float | None] = [None]
@@ -96,7 +97,7 @@ def guarded_invoke(invoke: Callable[[], T], ctx: click.Context) -> T:
         _fail(f"{culprit} failed: {failure_text(exc)}")
 
 
-def _fail(message: str) -> Any:
+def _fail(message: str) -> NoReturn:
     click.echo(f"upsell-rules: error: {message}", err=True)
     click.echo(
         "upsell-rules: the run could not be done (a plugin failed, see above); --debug "

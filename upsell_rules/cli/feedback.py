@@ -8,13 +8,9 @@ from datetime import date, timedelta
 
 import click
 
-from upsell_rules.cli.common import (
-    EXIT_FINDINGS,
-    EXIT_OK,
-    load_or_exit,
-    registry_with_report,
-    ruleset_argument,
-)
+from upsell_rules.cli.exits import EXIT_FINDINGS, EXIT_OK
+from upsell_rules.cli.loading import load_or_exit, registry_with_report
+from upsell_rules.cli.options import ruleset_argument
 from upsell_rules.cli.state_common import open_store, required_state_option
 from upsell_rules.ruleset.memory import FeedbackEffect, outcome_key
 from upsell_rules.state.store import StateStore

@@ -7,7 +7,8 @@ import tempfile
 
 import click
 
-from upsell_rules.cli.common import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, print_diagnostics
+from upsell_rules.cli.exits import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE
+from upsell_rules.cli.loading import print_diagnostics
 from upsell_rules.workflow.fmt import FormatError, format_text
 
 

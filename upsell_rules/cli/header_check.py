@@ -8,14 +8,15 @@ from typing import Any, TypeVar
 
 import click
 
-from upsell_rules.cli.common import EXIT_USAGE, run_guard
+from upsell_rules.cli.exits import EXIT_USAGE
+from upsell_rules.cli.limit_options import run_guard
 from upsell_rules.errors import PluginTimeout
 from upsell_rules.io.columns import ColumnReport, carried_fields, check_columns, signals_read
-from upsell_rules.io.formatters import printable
 from upsell_rules.io.records import AccountReader
 from upsell_rules.plugin.registry import Registry
 from upsell_rules.plugin.types import Summary
 from upsell_rules.ruleset.model import Ruleset
+from upsell_rules.safetext import printable
 
 F = TypeVar("F", bound=Callable[..., Any])
 

@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 
 import click
 
-from upsell_rules.cli.common import EXIT_USAGE
+from upsell_rules.cli.exits import EXIT_USAGE, usage_error
 from upsell_rules.cli.header_check import header_check
 from upsell_rules.engine.evaluate import Evaluator
 from upsell_rules.errors import InputError, RecordError, UpsellRulesError
@@ -42,8 +42,7 @@ def evaluator_or_exit(rules: Ruleset, registry: Registry, engine: str) -> Evalua
     try:
         return Evaluator(rules, registry, engine)
     except UpsellRulesError as exc:
-        click.echo(f"upsell-rules: {exc}", err=True)
-        raise SystemExit(EXIT_USAGE) from None
+        usage_error(str(exc), prefix="")
 
 
 def replay_or_exit(
@@ -69,8 +68,7 @@ def replay_or_exit(
             evaluator, SnapshotReader(reader, scheduled).read(snapshots), report_error
         )
     except InputError as exc:
-        click.echo(f"upsell-rules: error: {exc}", err=True)
-        raise SystemExit(EXIT_USAGE) from None
+        usage_error(str(exc))
 
 
 def outcomes_or_exit(registry: Registry, path: str) -> Outcomes:
@@ -80,8 +78,7 @@ def outcomes_or_exit(registry: Registry, path: str) -> Outcomes:
     try:
         outcomes = read_outcomes(path, registry, preset)
     except InputError as exc:
-        click.echo(f"upsell-rules: error: {exc}", err=True)
-        raise SystemExit(EXIT_USAGE) from None
+        usage_error(str(exc))
     for error in outcomes.errors:
         report_error(error)
     if outcomes.rows and not outcomes.deals and not outcomes.churned:

@@ -6,7 +6,7 @@ import os
 
 import click
 
-from upsell_rules.cli.common import EXIT_OK, EXIT_USAGE
+from upsell_rules.cli.exits import EXIT_OK, usage_error
 from upsell_rules.ruleset.bundled import BundledFileMissing
 from upsell_rules.workflow.scaffold import scaffold_files
 
@@ -32,14 +32,12 @@ def init_command(directory: str, requirement: str | None, force: bool) -> None:
     --force.
     """
     if os.path.isdir(directory) and os.listdir(directory) and not force:
-        click.echo(f"upsell-rules: error: {directory} is not empty; choose a new folder or "
-                   "pass --force", err=True)
-        raise SystemExit(EXIT_USAGE)
+        usage_error(f"{directory} is not empty; choose a new folder or "
+                    "pass --force")
     try:
         files = scaffold_files(requirement)
     except BundledFileMissing as exc:
-        click.echo(f"upsell-rules: error: {exc}", err=True)
-        raise SystemExit(EXIT_USAGE) from None
+        usage_error(str(exc))
     for relative, text in files.items():
         target = os.path.join(directory, *relative.split("/"))
         os.makedirs(os.path.dirname(target), exist_ok=True)

@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from upsell_rules.cli.common import EXIT_FINDINGS, EXIT_OK
+from upsell_rules.cli.exits import EXIT_FINDINGS, EXIT_OK
 from upsell_rules.cli.state_common import open_store, required_state_option
 from upsell_rules.state.history import Entry, account_history, input_values
 from upsell_rules.state.store import StateStore

@@ -5,7 +5,8 @@ from __future__ import annotations
 import click
 
 from upsell_rules import __version__
-from upsell_rules.cli.common import PluginGroup, check_limit_settings, plugin_options
+from upsell_rules.cli.limit_options import check_limit_settings
+from upsell_rules.cli.plugin_options import PluginGroup, plugin_options
 
 #: Every command: name -> "module:attribute". A command's module is imported when that
 #: command runs (or help lists it), so ``dry-run`` does not pay for importing

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from upsell_rules import __version__
-from upsell_rules.cli.common import EXIT_OK, EXIT_USAGE
+from upsell_rules.cli.exits import EXIT_OK, EXIT_USAGE, usage_error
 
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 
@@ -219,8 +219,7 @@ def new_plugin_command(name: str, directory: str) -> None:
     module = f"upsell_rules_{name}"
     root = Path(directory) / dist
     if root.exists():
-        click.echo(f"upsell-rules: error: {root} already exists; not overwriting it", err=True)
-        raise SystemExit(EXIT_USAGE)
+        usage_error(f"{root} already exists; not overwriting it")
     values = {"name": name, "dist": dist, "module": module, "core_version": __version__}
     files = {
         root / "pyproject.toml": PYPROJECT.format(**values),

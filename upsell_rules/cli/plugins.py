@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from upsell_rules.cli.common import EXIT_FINDINGS, EXIT_OK
+from upsell_rules.cli.exits import EXIT_FINDINGS, EXIT_OK
 from upsell_rules.plugin.build import default_registry
 from upsell_rules.plugin.registry import REGISTRATION_HOOKS, Registry
 from upsell_rules.plugin.types import UpsellType
@@ -86,8 +86,8 @@ def render_text(registry: Registry) -> str:
             out += _wrapped("overridden", info.overridden)
         types = [registry.upsell_types[n] for n in info.provides.get("upsell type", [])
                  if n in registry.upsell_types]
-        for kind in types:
-            out += _upsell_type_lines(kind)
+        for upsell_type in types:
+            out += _upsell_type_lines(upsell_type)
         out.append("")
     for name, (origin, why) in registry.failed.items():
         out.append(f"{name}  ({origin}): LEFT OUT, nothing it provides is used")

@@ -9,14 +9,9 @@ from typing import Any
 
 import click
 
-from upsell_rules.cli.common import (
-    EXIT_FINDINGS,
-    EXIT_OK,
-    EXIT_USAGE,
-    load_or_exit,
-    output_stream,
-    registry_with_report,
-)
+from upsell_rules.cli.exits import EXIT_FINDINGS, EXIT_OK, usage_error
+from upsell_rules.cli.loading import load_or_exit, registry_with_report
+from upsell_rules.cli.output_file import output_stream
 from upsell_rules.cli.state_common import open_store, required_state_option
 from upsell_rules.engine.evaluate import Evaluator
 from upsell_rules.engine.stream import decide_all
@@ -46,27 +41,23 @@ def replay_command(run_id: int, output: str | None, state: str) -> None:
         records = [(account, input_values(store, digest), extra, want)
                    for account, digest, extra, want in run.decisions]
     except StateError as exc:
-        click.echo(f"upsell-rules: error: {exc}", err=True)
-        raise SystemExit(EXIT_USAGE) from None
+        usage_error(str(exc))
     finally:
         store.close()
     gone = [account for account, values, _, _ in records if values is None]
     if gone or run.ruleset_text is None:
         what = f"the inputs of {len(gone)} account(s) (first {gone[0]})" if gone else "its ruleset"
-        click.echo(f"upsell-rules: error: run {run_id}: {what} are no longer in the store "
-                   "(pruned by --keep-inputs-days)", err=True)
-        raise SystemExit(EXIT_USAGE)
+        usage_error(f"run {run_id}: {what} are no longer in the store "
+                    "(pruned by --keep-inputs-days)")
     registry = registry_with_report()
     rules = load_or_exit(run.ruleset_path, registry, text=run.ruleset_text)
     if rules.sha256 != run.ruleset_sha256:
-        click.echo(f"upsell-rules: error: run {run_id}: the stored ruleset loads with sha256 "
-                   f"{rules.sha256}, not {run.ruleset_sha256}", err=True)
-        raise SystemExit(EXIT_USAGE)
+        usage_error(f"run {run_id}: the stored ruleset loads with sha256 "
+                    f"{rules.sha256}, not {run.ruleset_sha256}")
     try:
         evaluator = Evaluator(rules, registry, run.engine)
     except UpsellRulesError as exc:
-        click.echo(f"upsell-rules: {exc}", err=True)
-        raise SystemExit(EXIT_USAGE) from None
+        usage_error(str(exc), prefix="")
 
     def accounts() -> Iterator[Account]:
         for seq, (_, values, _, _) in enumerate(records, start=1):

@@ -7,20 +7,7 @@ from datetime import date
 
 import click
 
-from upsell_rules.cli.common import (
-    EXIT_FINDINGS,
-    EXIT_OK,
-    EXIT_USAGE,
-    as_of_option,
-    data_option,
-    engine_option,
-    load_or_exit,
-    output_stream,
-    refuse_output_over_input,
-    registry_with_report,
-    resolve_as_of,
-    ruleset_argument,
-)
+from upsell_rules.cli.exits import EXIT_FINDINGS, EXIT_OK, usage_error
 from upsell_rules.cli.header_check import header_check, strict_option
 from upsell_rules.cli.history_common import (
     evaluator_or_exit,
@@ -30,6 +17,15 @@ from upsell_rules.cli.history_common import (
     replay_or_exit,
     report_error,
 )
+from upsell_rules.cli.loading import load_or_exit, registry_with_report
+from upsell_rules.cli.options import (
+    as_of_option,
+    data_option,
+    engine_option,
+    resolve_as_of,
+    ruleset_argument,
+)
+from upsell_rules.cli.output_file import output_stream, refuse_output_over_input
 from upsell_rules.cli.progress import working
 from upsell_rules.engine.stream import decide_all
 from upsell_rules.errors import InputError, RecordError
@@ -90,8 +86,7 @@ def report_command(
     try:
         items = list(reader.read(data))
     except InputError as exc:
-        click.echo(f"upsell-rules: error: {exc}", err=True)
-        raise SystemExit(EXIT_USAGE) from None
+        usage_error(str(exc))
     plans = {
         item.account_id: str(item.values.get("plan", ""))
         for item in items if isinstance(item, Account)

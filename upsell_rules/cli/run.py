@@ -10,22 +10,24 @@ from typing import Any, TextIO
 
 import click
 
-from upsell_rules.cli.common import (
-    EXIT_FINDINGS,
-    EXIT_OK,
-    EXIT_USAGE,
+from upsell_rules.cli.exits import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, usage_error
+from upsell_rules.cli.failures import ErrorPrinter, debug_enabled
+from upsell_rules.cli.header_check import header_check, strict_option
+from upsell_rules.cli.loading import load_or_exit, registry_with_report, report_join
+from upsell_rules.cli.options import (
     as_of_option,
     data_inputs_option,
     engine_option,
-    load_or_exit,
-    registry_with_report,
-    report_join,
     resolve_as_of,
     ruleset_argument,
 )
-from upsell_rules.cli.failures import ErrorPrinter, debug_enabled
-from upsell_rules.cli.header_check import header_check, strict_option
-from upsell_rules.cli.state_common import deliver_with_state, state_lines, state_option
+from upsell_rules.cli.state_common import (
+    deliver_with_state,
+    no_state_option,
+    run_state,
+    state_lines,
+    state_option,
+)
 from upsell_rules.engine.evaluate import Evaluator
 from upsell_rules.engine.stream import decide_all
 from upsell_rules.errors import (
@@ -148,19 +150,20 @@ def _allow_env(ctx: click.Context, param: click.Parameter, names: tuple[str, ...
 @engine_option
 @strict_option
 @state_option
+@no_state_option
 @click.option(
     "--deliver",
     type=click.Choice(["transitions", "all"]),
     default=None,
-    help="With --state: transitions (default) delivers only what changed since the last "
-    "delivered decision; all delivers every decision not held back.",
+    help="transitions (default) delivers only what changed since the last delivered "
+    "decision; all delivers every decision not held back (and still logs the run).",
 )
 @click.option(
     "--lock-wait",
     type=click.FloatRange(min=0),
     default=0.0,
     metavar="SECONDS",
-    help="With --state: wait this long for another run on the store to end (default: "
+    help="With a store: wait this long for another run on the store to end (default: "
     "refuse at once).",
 )
 @click.option(
@@ -168,15 +171,23 @@ def _allow_env(ctx: click.Context, param: click.Parameter, names: tuple[str, ...
     type=click.IntRange(min=1),
     default=None,
     metavar="DAYS",
-    help="With --state: drop stored inputs not used by a run in the last DAYS days "
+    help="With a store: drop stored inputs not used by a run in the last DAYS days "
     "(replay of older runs then says so). Default: keep them.",
+)
+@click.option(
+    "--keep-log-days",
+    type=click.IntRange(min=1),
+    default=None,
+    metavar="DAYS",
+    help="With a store: drop decision-log rows of runs older than DAYS days, except "
+    "outreach starts (cooldowns and capacity count them). Default: keep the log.",
 )
 @click.option(
     "--shadow",
     type=click.Path(exists=True, dir_okay=False),
     default=None,
     metavar="CANDIDATE.yaml",
-    help="With --state: also decide with this candidate ruleset, log it beside the run, "
+    help="With a store: also decide with this candidate ruleset, log it beside the run, "
     "deliver nothing for it (compare with shadow-report).",
 )
 def run_command(
@@ -194,6 +205,8 @@ def run_command(
     lock_wait: float = 0.0,
     keep_inputs_days: int | None = None,
     shadow: str | None = None,
+    no_state: bool = False,
+    keep_log_days: int | None = None,
 ) -> None:
     """Evaluate RULESET against --data and deliver the decisions to sinks.
 
@@ -202,16 +215,18 @@ def run_command(
     delivered, what had already been delivered before (webhooks never send the same
     decision twice) and what failed, each failure with where the sink was configured.
     The report goes to stdout (to stderr when a stdout sink prints the decisions).
-    With --state, the run is logged and only transitions are delivered (entered
-    act-now, play changed, blocked, unblocked, left act-now), minus what snoozes,
-    cooldowns and owner capacity hold back; see docs/operations.md.
+    The run uses a state store (--state, default .upsell-rules/state.db): it is logged
+    and only transitions are delivered (entered act-now, play changed, blocked,
+    unblocked, left act-now), minus what snoozes, cooldowns and owner capacity hold
+    back; --deliver all sends every decision; --no-state runs without memory. See
+    docs/operations.md.
     Exit status: 0 when everything was decided and delivered, 1 when any record or
     delivery failed, 2 when the ruleset, data or a sink cannot be used.
     """
+    state = run_state(state, no_state)
     if (deliver is not None or shadow is not None) and state is None:
         option = "--deliver" if deliver is not None else "--shadow"
-        click.echo(f"upsell-rules: error: {option} needs a state store (--state)", err=True)
-        raise SystemExit(EXIT_USAGE)
+        usage_error(f"{option} needs a state store (not --no-state)")
     registry = registry_with_report()
     rules = load_or_exit(ruleset, registry)
     candidate = load_or_exit(shadow, registry) if shadow is not None else None
@@ -219,8 +234,7 @@ def run_command(
     try:
         targets = resolve_sinks(registry, rules, sinks)
     except SinkConfigError as exc:
-        click.echo(f"upsell-rules: error: {exc}", err=True)
-        raise SystemExit(EXIT_USAGE) from None
+        usage_error(str(exc))
     band_ids = {band.id for band in rules.bands}
     unknown = [b for b in bands if b not in band_ids]
     if unknown:
@@ -234,8 +248,7 @@ def run_command(
     try:
         evaluator = Evaluator(rules, registry, engine)
     except UpsellRulesError as exc:
-        click.echo(f"upsell-rules: {exc}", err=True)
-        raise SystemExit(EXIT_USAGE) from None
+        usage_error(str(exc), prefix="")
     reader = AccountReader(
         registry,
         rules.input_types(),
@@ -273,8 +286,7 @@ def run_command(
     except (InputError, PluginError, PluginTimeout) as exc:
         if debug_enabled():
             raise
-        click.echo(f"upsell-rules: error: {exc}", err=True)
-        raise SystemExit(EXIT_USAGE) from None
+        usage_error(str(exc))
     finally:
         printer.finish()
     report_join(reader)
@@ -287,7 +299,8 @@ def run_command(
         outcomes, state_block = deliver_with_state(
             state, rules, decisions, inputs, targets, when, deliver=deliver or "transitions",
             bands=bands, engine=engine, data=data, lock_wait=lock_wait,
-            keep_inputs_days=keep_inputs_days, shadow=(candidate, registry, accounts),
+            keep_inputs_days=keep_inputs_days, keep_log_days=keep_log_days,
+            shadow=(candidate, registry, accounts),
         )
     for target in targets if state is None else ():
         chosen = [d for d in decisions if target.wants(d) and (not bands or d["band"] in bands)]

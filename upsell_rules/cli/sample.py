@@ -7,7 +7,8 @@ from datetime import date
 
 import click
 
-from upsell_rules.cli.common import EXIT_USAGE, IsoDate
+from upsell_rules.cli.exits import usage_error
+from upsell_rules.cli.options import IsoDate
 from upsell_rules.io.synthetic import generate_accounts, write_csv, write_jsonl
 
 
@@ -33,9 +34,7 @@ def sample_command(count: int, seed: int, as_of: date, output: str, fmt: str | N
         fmt = "csv" if output.lower().endswith(".csv") else "jsonl"
     folder = os.path.dirname(os.path.abspath(output))
     if not os.path.isdir(folder):
-        click.echo(f"upsell-rules: error: --output {output}: folder {folder} does not exist",
-                   err=True)
-        raise SystemExit(EXIT_USAGE)
+        usage_error(f"--output {output}: folder {folder} does not exist")
     writer = write_csv if fmt == "csv" else write_jsonl
     written = writer(output, generate_accounts(count, seed, as_of))
     click.echo(f"wrote {written} accounts to {output} ({fmt}, seed {seed}, as of "

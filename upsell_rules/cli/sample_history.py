@@ -6,7 +6,9 @@ from datetime import date
 
 import click
 
-from upsell_rules.cli.common import EXIT_OK, EXIT_USAGE, IsoDate, registry_with_report
+from upsell_rules.cli.exits import EXIT_OK, usage_error
+from upsell_rules.cli.loading import registry_with_report
+from upsell_rules.cli.options import IsoDate
 from upsell_rules.cli.progress import working
 from upsell_rules.errors import UpsellRulesError
 from upsell_rules.history.sample_history import TRUTHS, generate_history, write_history
@@ -47,8 +49,7 @@ def sample_history_command(
             history = generate_history(accounts, seed, start, months, truth, ruleset,
                                        registry)
     except (UpsellRulesError, ValueError) as exc:
-        click.echo(f"upsell-rules: error: {exc}", err=True)
-        raise SystemExit(EXIT_USAGE) from None
+        usage_error(str(exc))
     paths = write_history(history, output_dir, fmt)
     deals = sum(1 for row in history.outcomes if "outcome" in row)
     click.echo(

@@ -6,7 +6,8 @@ import json
 
 import click
 
-from upsell_rules.cli.common import EXIT_FINDINGS, EXIT_OK, IsoDate
+from upsell_rules.cli.exits import EXIT_FINDINGS, EXIT_OK
+from upsell_rules.cli.options import IsoDate
 from upsell_rules.cli.state_common import open_store, required_state_option
 from upsell_rules.state.shadow import ShadowReport, shadow_reports
 
@@ -18,6 +19,11 @@ def _lines(report: ShadowReport, limit: int = 10) -> list[str]:
         f"  agreement: {report.agreed} of {report.decisions} account-days "
         f"({100 * report.agreement:.1f}%) had the same band, blocked state and play",
     ]
+    if report.failed:
+        shown = [f"{a} ({w}, {d}): {m}" for a, (d, w, m) in sorted(report.failures.items())[:3]]
+        more = f"; and {len(report.failures) - 3} more" if len(report.failures) > 3 else ""
+        lines.append(f"  failed under the candidate: {report.failed} account-day(s) of "
+                     f"{len(report.failures)} account(s), not compared: {'; '.join(shown)}{more}")
     for title, items in (("would have acted earlier", report.earlier),
                          ("would have acted later or not at all", report.later)):
         shown = [f"{a} ({p or 'never'} -> {c or 'never'})" for a, (p, c) in
@@ -46,7 +52,8 @@ def _lines(report: ShadowReport, limit: int = 10) -> list[str]:
 def shadow_report_command(since: object, until: object, fmt: str, state: str) -> None:
     """Compare the shadow rulesets logged by run --shadow with production.
 
-    For each candidate: how often it agreed with production, the accounts it would have
+    For each candidate: how often it agreed with production, the records it could not
+    decide (failed under the candidate, left out of the agreement), the accounts it would have
     put in act-now earlier or later, and, where CRM outcomes were imported, which one
     flagged more won and fewer lost accounts. Exit status 1 when nothing was shadowed.
     """

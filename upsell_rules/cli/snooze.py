@@ -6,7 +6,8 @@ from datetime import date
 
 import click
 
-from upsell_rules.cli.common import EXIT_OK, IsoDate
+from upsell_rules.cli.exits import EXIT_OK
+from upsell_rules.cli.options import IsoDate
 from upsell_rules.cli.state_common import open_store, required_state_option
 
 

@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 
 import click
 
-from upsell_rules.cli.common import EXIT_USAGE
+from upsell_rules.cli.exits import usage_error
 from upsell_rules.engine.stream import decide_all
 from upsell_rules.io.delivery import SinkTarget
 from upsell_rules.plugin.types import DeliveryReport
@@ -23,7 +23,8 @@ STATE_ENV = "UPSELL_RULES_STATE"
 
 STATE_HELP = (
     "State store: a SQLite file (created if missing) or a SQLAlchemy URL "
-    "(postgresql://...). Given without a value: .upsell-rules/state.db. Also "
+    "(postgresql://...). Given without a value: .upsell-rules/state.db, which is also "
+    "run's default (dry-run and explain only read it, when it exists). Also "
     f"${STATE_ENV}."
 )
 
@@ -34,6 +35,33 @@ def state_option(func: F) -> F:
         "--state", "state", is_flag=False, flag_value=DEFAULT_STATE, default=None,
         envvar=STATE_ENV, metavar="PATH|URL", help=STATE_HELP,
     )(func)
+
+
+def no_state_option(func: F) -> F:
+    """``--no-state``: no store (it wins over ``--state`` and ``$UPSELL_RULES_STATE``)."""
+    return click.option(
+        "--no-state", "no_state", is_flag=True, default=False,
+        help="Use no state store: run decides and delivers every decision and logs nothing; "
+        "dry-run and explain show no statuses.",
+    )(func)
+
+
+def run_state(state: str | None, no_state: bool) -> str | None:
+    """The store ``run`` uses: ``--state``, else ``$UPSELL_RULES_STATE``, else the default
+    ``.upsell-rules/state.db``; None with ``--no-state``."""
+    if no_state:
+        return None
+    return state if state is not None else DEFAULT_STATE
+
+
+def read_state(state: str | None, no_state: bool) -> str | None:
+    """The store ``dry-run`` and ``explain`` read: the one named, else the default one
+    if it exists (they never create a store); None with ``--no-state``."""
+    if no_state:
+        return None
+    if state is not None:
+        return state
+    return DEFAULT_STATE if os.path.exists(DEFAULT_STATE) else None
 
 
 def required_state_option(func: F) -> F:
@@ -50,8 +78,7 @@ def open_store(spec: str, *, create: bool = True) -> StateStore:
     try:
         return StateStore.open(spec, create=create)
     except StateError as exc:
-        click.echo(f"upsell-rules: error: {exc}", err=True)
-        raise SystemExit(EXIT_USAGE) from None
+        usage_error(str(exc))
 
 
 def read_only_store(spec: str) -> StateStore | None:
@@ -75,6 +102,7 @@ def deliver_with_state(
     data: Sequence[str],
     lock_wait: float,
     keep_inputs_days: int | None = None,
+    keep_log_days: int | None = None,
     shadow: tuple[Ruleset | None, Any, list[Any]] | None = None,
 ) -> tuple[list[tuple[SinkTarget, DeliveryReport]], dict[str, Any]]:
     """``run --state``: lock the store, record the run, deliver transitions.
@@ -93,16 +121,20 @@ def deliver_with_state(
                 deliver_all=deliver == "all", bands=bands, engine=engine, data=data,
                 ruleset_text=text,
             )
-            shadow_id = None
+            shadow_id, shadow_failed = None, 0
             if shadow is not None and shadow[0] is not None:
-                shadow_id = _record_shadow(store, shadow, inputs, when, engine, data,
-                                           result.run_id)
+                shadow_id, shadow_failed = _record_shadow(store, shadow, inputs, when, engine,
+                                                          data, result.run_id)
             pruned = 0
             if keep_inputs_days is not None:
                 pruned = store.prune_inputs((when - timedelta(days=keep_inputs_days)).isoformat())
+            log_pruned = None
+            if keep_log_days is not None:
+                from upsell_rules.state.retention import prune_log
+
+                log_pruned = prune_log(store, (when - timedelta(days=keep_log_days)).isoformat())
     except StateError as exc:
-        click.echo(f"upsell-rules: error: {exc}", err=True)
-        raise SystemExit(EXIT_USAGE) from None
+        usage_error(str(exc))
     finally:
         store.close()
     block = {
@@ -113,15 +145,23 @@ def deliver_with_state(
         "waiting_for_other_sinks": result.elsewhere,
         "inputs_pruned": pruned,
     }
+    if log_pruned is not None:
+        block["log_pruned"] = {"decisions": log_pruned.decisions, "runs": log_pruned.runs,
+                               "rulesets": log_pruned.rulesets}
     if shadow_id is not None:
         block["shadow_run_id"] = shadow_id
+        block["shadow_failed"] = shadow_failed
     return result.outcomes, block
 
 
 def _record_shadow(store: StateStore, shadow: tuple[Ruleset | None, Any, list[Any]],
                    inputs: dict[str, tuple[str, bytes]], when: date, engine: str,
-                   data: Sequence[str], run_id: int) -> int:
-    """Decide the candidate on the run's accounts and log it as a shadow run."""
+                   data: Sequence[str], run_id: int) -> tuple[int, int]:
+    """Decide the candidate on the run's accounts and log it as a shadow run.
+
+    Records the candidate cannot decide are logged as the shadow run's failures (and
+    counted in shadow-report). Returns the shadow run's id and how many failed.
+    """
     from upsell_rules.engine.evaluate import Evaluator
     from upsell_rules.errors import RecordError, UpsellRulesError
     from upsell_rules.state.recorder import RunRecord, record_run
@@ -131,18 +171,29 @@ def _record_shadow(store: StateStore, shadow: tuple[Ruleset | None, Any, list[An
     try:
         evaluator = Evaluator(candidate, registry, engine)
     except UpsellRulesError as exc:
-        click.echo(f"upsell-rules: error: --shadow {candidate.path}: {exc}", err=True)
-        raise SystemExit(EXIT_USAGE) from None
-    decided = [d for d in decide_all(evaluator, iter(accounts), when)
-               if not isinstance(d, RecordError)]
+        usage_error(f"--shadow {candidate.path}: {exc}")
+    decided: list[dict[str, Any]] = []
+    failures: list[tuple[str, str, str]] = []
+    for item in decide_all(evaluator, iter(accounts), when):
+        if isinstance(item, RecordError):
+            what = f"{item.field}: {item.message}" if item.field else item.message
+            failures.append((item.account_id, str(item.location), what))
+        else:
+            decided.append(item)
+    if failures:
+        more = f" (and {len(failures) - 1} more)" if len(failures) > 1 else ""
+        click.echo(f"upsell-rules: --shadow {candidate.path}: {len(failures)} record(s) "
+                   f"failed under the candidate: {failures[0][0]} ({failures[0][1]}): "
+                   f"{failures[0][2]}{more}", err=True)
     with open(candidate.path, "rb") as handle:
         text = handle.read()
     record = RunRecord(
         as_of=when.isoformat(), identity=candidate.identity(), ruleset_text=text,
         ruleset_path=candidate.path, role="shadow", deliver="none", engine=engine,
         data=data, decisions=decided, inputs=inputs, planned={}, shadow_of=run_id,
+        failures=failures,
     )
-    return record_run(store, record)
+    return record_run(store, record), len(failures)
 
 
 def state_lines(block: dict[str, Any]) -> list[str]:
@@ -150,8 +201,14 @@ def state_lines(block: dict[str, Any]) -> list[str]:
     counts = ", ".join(f"{n} {word}" for word, n in block["statuses"].items())
     lines = [f"state {block['store']}: run {block['run_id']}: {counts}"]
     if "shadow_run_id" in block:
+        failed = block.get("shadow_failed", 0)
         lines.append(f"state: shadow run {block['shadow_run_id']} logged beside run "
-                     f"{block['run_id']} (nothing delivered for it)")
+                     f"{block['run_id']} (nothing delivered for it"
+                     + (f"; {failed} record(s) failed under the candidate)" if failed else ")"))
+    if block.get("log_pruned", {}).get("decisions"):
+        gone = block["log_pruned"]
+        lines.append(f"state: decision log pruned: {gone['decisions']} rows, {gone['runs']} "
+                     "run(s) dropped (--keep-log-days)")
     for sink, count in block["waiting_for_other_sinks"].items():
         lines.append(f"state: {count} deliveries wait in the outbox for sink '{sink}' "
                      "(not in this run)")
@@ -178,8 +235,7 @@ def with_statuses(spec: str, rules: Ruleset, decisions: list[Any], when: date) -
     try:
         snapshot = store.snapshot() if store is not None else Snapshot()
     except StateError as exc:
-        click.echo(f"upsell-rules: error: {exc}", err=True)
-        raise SystemExit(EXIT_USAGE) from None
+        usage_error(str(exc))
     finally:
         if store is not None:
             store.close()

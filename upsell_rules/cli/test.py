@@ -8,14 +8,10 @@ from typing import Any
 
 import click
 
-from upsell_rules.cli.common import (
-    EXIT_FINDINGS,
-    EXIT_OK,
-    EXIT_USAGE,
-    engine_option,
-    registry_with_report,
-)
+from upsell_rules.cli.exits import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, usage_error
 from upsell_rules.cli.header_check import strict_option
+from upsell_rules.cli.loading import registry_with_report
+from upsell_rules.cli.options import engine_option
 from upsell_rules.cli.test_header import check_test_data
 from upsell_rules.errors import Diagnostic
 from upsell_rules.workflow.junit import write_junit
@@ -157,14 +153,12 @@ def test_command(
     """
     targets = list(paths) or ["rulesets"]
     if not paths and not os.path.isdir("rulesets"):
-        click.echo("upsell-rules: error: no rulesets/ folder here; name test files or "
-                   "folders to run (upsell-rules test PATH...)", err=True)
-        raise SystemExit(EXIT_USAGE)
+        usage_error("no rulesets/ folder here; name test files or "
+                    "folders to run (upsell-rules test PATH...)")
     try:
         files, notes = discover(targets)
     except TestFileError as exc:
-        click.echo(f"upsell-rules: error: {exc}", err=True)
-        raise SystemExit(EXIT_USAGE) from None
+        usage_error(str(exc))
     for note in notes:
         click.echo(f"upsell-rules: note: {note}", err=True)
     if not files:

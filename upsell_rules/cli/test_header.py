@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 import click
 
-from upsell_rules.cli.common import EXIT_USAGE
+from upsell_rules.cli.exits import usage_error
 from upsell_rules.io.columns import carried_fields, check_columns, signals_read
 from upsell_rules.io.records import AccountReader
 from upsell_rules.ruleset.yamlload import load_yaml
@@ -57,7 +57,6 @@ def check_test_data(files: Sequence[str], runner: TestRunner, strict: bool) -> i
             click.echo(f"upsell-rules: {label}: {path}: data {data}: {line}", err=True)
         total += len(report.warnings)
     if strict and total:
-        click.echo(f"upsell-rules: error: {total} signal(s) missing from every record of a "
-                   "test data file (--strict); no case was run", err=True)
-        raise SystemExit(EXIT_USAGE)
+        usage_error(f"{total} signal(s) missing from every record of a "
+                    "test data file (--strict); no case was run")
     return total

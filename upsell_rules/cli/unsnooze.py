@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from upsell_rules.cli.common import EXIT_FINDINGS, EXIT_OK
+from upsell_rules.cli.exits import EXIT_FINDINGS, EXIT_OK
 from upsell_rules.cli.state_common import open_store, required_state_option
 
 

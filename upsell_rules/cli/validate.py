@@ -7,7 +7,8 @@ import json
 import click
 
 from upsell_rules.cli.bundled_names import RulesetPath
-from upsell_rules.cli.common import EXIT_FINDINGS, EXIT_OK, registry_with_report
+from upsell_rules.cli.exits import EXIT_FINDINGS, EXIT_OK
+from upsell_rules.cli.loading import registry_with_report
 from upsell_rules.ruleset.loader import check_ruleset
 from upsell_rules.safetext import printable
 from upsell_rules.workflow.ruleset_tests import TestRunner, is_test_file

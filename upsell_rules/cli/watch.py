@@ -13,16 +13,9 @@ from typing import Any
 
 import click
 
-from upsell_rules.cli.common import (
-    EXIT_OK,
-    EXIT_USAGE,
-    DataInput,
-    IsoDate,
-    engine_option,
-    load_or_exit,
-    registry_with_report,
-    ruleset_argument,
-)
+from upsell_rules.cli.exits import EXIT_OK, EXIT_USAGE, usage_error
+from upsell_rules.cli.loading import load_or_exit, registry_with_report
+from upsell_rules.cli.options import DataInput, IsoDate, engine_option, ruleset_argument
 from upsell_rules.cli.state_common import open_store, required_state_option
 from upsell_rules.engine.evaluate import Evaluator
 from upsell_rules.engine.stream import decide_all
@@ -135,8 +128,7 @@ def build_watcher(ruleset: str, data: Sequence[str], folder: str | None, folder_
         return Watcher(rules, registry, engine, data, folder, folder_source, targets,
                        open_store(state))
     except (SinkConfigError, UpsellRulesError) as exc:
-        click.echo(f"upsell-rules: error: {exc}", err=True)
-        raise SystemExit(EXIT_USAGE) from None
+        usage_error(str(exc))
 
 
 def watch_loop(watcher: Watcher, every: float, clock: Clock, as_of: date | None = None,
@@ -148,8 +140,7 @@ def watch_loop(watcher: Watcher, every: float, clock: Clock, as_of: date | None 
     try:
         loop.run(max_ticks)
     except (InputError, PluginError, StateError) as exc:
-        click.echo(f"upsell-rules: error: {exc}", err=True)
-        raise SystemExit(EXIT_USAGE) from None
+        usage_error(str(exc))
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
@@ -191,8 +182,7 @@ def watch_command(ruleset: str, data: tuple[str, ...], folder: str | None, folde
     try:
         seconds = parse_interval(every)
     except ValueError as exc:
-        click.echo(f"upsell-rules: error: --every: {exc}", err=True)
-        raise SystemExit(EXIT_USAGE) from None
+        usage_error(f"--every: {exc}")
     watcher = build_watcher(ruleset, data, folder, folder_source, sinks, state, engine)
     click.echo(f"watching {', '.join([*data, *([folder] if folder else [])])} every {every} "
                "(SIGTERM or Ctrl-C stops)", err=True)

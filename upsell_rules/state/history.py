@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from upsell_rules.state import codec
 from upsell_rules.state import schema as t
+from upsell_rules.state.retention import pruned_before
 from upsell_rules.state.store import StateError, StateStore
 
 
@@ -84,6 +85,11 @@ def logged_run(store: StateStore, run_id: int) -> LoggedRun:
             last = conn.execute(select(t.runs.c.run_id).order_by(t.runs.c.run_id.desc())).first()
             known = f"runs 1 to {last[0]}" if last else "no runs yet"
             raise StateError(f"state store {store.shown}: no run {run_id} ({known})")
+        cutoff = pruned_before(conn)
+        if cutoff is not None and run["as_of"] < cutoff:
+            raise StateError(f"state store {store.shown}: run {run_id} ({run['as_of']}) was "
+                             f"pruned from the decision log (--keep-log-days; the log keeps "
+                             f"runs from {cutoff} on)")
         ruleset = conn.execute(select(t.rulesets).where(
             t.rulesets.c.sha256 == run["ruleset_sha256"])).mappings().first()
         rows = conn.execute(

@@ -45,6 +45,8 @@ class RunRecord:
     #: (account id, sink label, idempotency key, payload)
     outbox: list[tuple[str, str, str, dict[str, Any]]] = field(default_factory=list)
     shadow_of: int | None = None
+    #: Records that failed in this run: (account id, location, message).
+    failures: list[tuple[str, str, str]] = field(default_factory=list)
 
 
 def decision_digest(decision: Mapping[str, Any]) -> str:
@@ -85,6 +87,11 @@ def record_run(store: StateStore, record: RunRecord) -> int:
             })
         for start in range(0, len(rows), _CHUNK):
             conn.execute(insert(t.decisions), rows[start:start + _CHUNK])
+        if record.failures:
+            conn.execute(insert(t.failures), [
+                {"run_id": run_id, "seq": seq, "account_id": account, "location": where,
+                 "message": message}
+                for seq, (account, where, message) in enumerate(record.failures)])
         if record.role == "production":
             _update_accounts(conn, record)
             _queue(conn, run_id, record.outbox)

@@ -140,6 +140,16 @@ outbox = Table(
     UniqueConstraint("sink", "key", name="upsell_outbox_once"),
 )
 
+#: Records a run could not decide (a shadow candidate failing where production decided).
+failures = Table(
+    "upsell_failures", metadata,
+    Column("run_id", Integer, ForeignKey("upsell_runs.run_id"), primary_key=True),
+    Column("seq", Integer, primary_key=True),
+    Column("account_id", Text, nullable=False),
+    Column("location", Text, nullable=False),
+    Column("message", Text, nullable=False),
+)
+
 
 def _create_v1(conn: Connection) -> None:
     metadata.create_all(conn)

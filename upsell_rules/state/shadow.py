@@ -30,6 +30,10 @@ class ShadowReport:
     later: dict[str, tuple[str, str | None]] = field(default_factory=dict)
     outcomes: dict[str, Any] = field(default_factory=dict)
     period: tuple[str, str] | None = None
+    #: Account-days the candidate could not decide (left out of the agreement).
+    failed: int = 0
+    #: account -> (as-of date, location, message) of its latest failure
+    failures: dict[str, tuple[str, str, str]] = field(default_factory=dict)
 
     @property
     def agreement(self) -> float:
@@ -47,6 +51,9 @@ class ShadowReport:
             "candidate_later": {k: {"production": p, "candidate": c}
                                 for k, (p, c) in sorted(self.later.items())},
             "outcomes": self.outcomes,
+            "failed": self.failed,
+            "failures": {k: {"as_of": d, "location": w, "message": m}
+                         for k, (d, w, m) in sorted(self.failures.items())},
         }
 
 
@@ -59,6 +66,18 @@ def _rows(store: StateStore, run_ids: Sequence[int]) -> dict[int, dict[str, tupl
             .where(d.c.run_id.in_(list(run_ids)))
         ):
             out.setdefault(run_id, {})[account] = (band, bool(blocked), play)
+    return out
+
+
+def _failures(store: StateStore, run_ids: Sequence[int]) -> dict[int, list[tuple[str, ...]]]:
+    f = t.failures
+    out: dict[int, list[tuple[str, ...]]] = {}
+    with store.engine.connect() as conn:
+        for run_id, account, where, message in conn.execute(
+            select(f.c.run_id, f.c.account_id, f.c.location, f.c.message)
+            .where(f.c.run_id.in_(list(run_ids))).order_by(f.c.run_id, f.c.seq)
+        ):
+            out.setdefault(run_id, []).append((account, where, message))
     return out
 
 
@@ -75,6 +94,7 @@ def shadow_reports(store: StateStore, outreach_bands: frozenset[str] = frozenset
     shadows = [s for s in shadows if (since is None or s[2] >= since)
                and (until is None or s[2] <= until)]
     rows = _rows(store, [s[0] for s in shadows] + [s[1] for s in shadows])
+    failed = _failures(store, [s[0] for s in shadows])
     reports: dict[str, ShadowReport] = {}
     first: dict[str, dict[str, dict[str, str]]] = {}
     for run_id, prod_id, as_of, name, version, sha in shadows:
@@ -84,6 +104,9 @@ def shadow_reports(store: StateStore, outreach_bands: frozenset[str] = frozenset
         report.runs += 1
         report.period = (report.period[0] if report.period else as_of, as_of)
         prod, cand = rows.get(prod_id, {}), rows.get(run_id, {})
+        for account, where, message in failed.get(run_id, ()):
+            report.failed += 1
+            report.failures[account] = (as_of, where, message)
         for account, mine in cand.items():
             theirs = prod.get(account)
             if theirs is None:

@@ -85,7 +85,7 @@ def test_run_delivers_the_other_accounts(
     tmp_path: Path, name: str, rules: str, fails: set[str], text: str
 ) -> None:
     out = tmp_path / "out.jsonl"
-    result = run_cli("run", ruleset(rules), "--data", CSV, "--as-of", AS_OF,
+    result = run_cli("run", "--no-state", ruleset(rules), "--data", CSV, "--as-of", AS_OF,
                      "--sink", f"file:{out}", "--plugin", plugin(name))
     assert result.returncode == 1, result.stderr
     assert decided(out.read_text(encoding="utf-8")) == ALL - fails
@@ -246,7 +246,7 @@ def test_a_hanging_derivation_costs_its_account() -> None:
 @pytest.mark.parametrize("command", ["run", "explain", "report", "diff"])
 def test_the_watchdog_covers_commands_that_had_none(command: str, tmp_path: Path) -> None:
     args = {
-        "run": ["--sink", f"file:{tmp_path / 'out.jsonl'}"],
+        "run": ["--no-state", "--sink", f"file:{tmp_path / 'out.jsonl'}"],
         "explain": ["--account", "H-2"],
         "report": ["-o", str(tmp_path / "r.html")],
         "diff": [ruleset("derive")],
@@ -274,7 +274,7 @@ def test_a_hang_in_a_registration_hook_does_not_block(command: list[str]) -> Non
 
 
 def test_a_hanging_sink_fails_its_deliveries() -> None:
-    result = run_cli("run", ruleset("plain"), "--data", CSV, "--as-of", AS_OF,
+    result = run_cli("run", "--no-state", ruleset("plain"), "--data", CSV, "--as-of", AS_OF,
                      "--sink", "stuck", "--plugin", plugin("sink_hangs"),
                      "--plugin-timeout", "0.3", timeout=60)
     assert result.returncode == 1, result.stderr

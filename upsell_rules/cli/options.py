@@ -1,0 +1,166 @@
+"""The options and arguments several commands share: dates, inputs, engine, --set, --errors."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable
+from datetime import date
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import click
+
+from upsell_rules.cli.bundled_names import RulesetPath, StrParam, resolve_data_path
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+if TYPE_CHECKING:
+    DateParam = click.ParamType[date]
+else:
+    DateParam = click.ParamType
+
+
+class IsoDate(DateParam):
+    """A ``YYYY-MM-DD`` date."""
+
+    name = "YYYY-MM-DD"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> date:
+        if isinstance(value, date):
+            return value
+        try:
+            if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", str(value), re.ASCII):
+                raise ValueError
+            return date.fromisoformat(str(value))
+        except ValueError:
+            self.fail(f"{value!r} is not a date (expected YYYY-MM-DD)", param, ctx)
+
+
+def as_of_option(func: F) -> F:
+    """``--as-of DATE``: the evaluation date (default: today)."""
+    return click.option(
+        "--as-of",
+        type=IsoDate(),
+        default=None,
+        help="Evaluate as of this date (YYYY-MM-DD). Default: today. Pass it for "
+        "reproducible output.",
+    )(func)
+
+
+class DataInput(StrParam):
+    """A ``--data`` value: a file, ``SOURCE:PATH`` naming the source that reads it, or a
+    URL a source claims (``sqlite:///accounts.db?table=accounts``).
+
+    Plain paths must exist (checked like ``click.Path``); ``NAME:VALUE`` and URLs go to
+    the source unchanged (VALUE may be a path, a URL or an API's account id: the source
+    validates it, and says what is wrong when it cannot use it).
+    """
+
+    name = "INPUT"
+    _PREFIX = re.compile(r"^([A-Za-z][A-Za-z0-9_+.-]+):(.+)$")
+    _FILE = click.Path(exists=True, dir_okay=False)
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        text = str(value)
+        match = self._PREFIX.match(text)
+        if match is None:
+            bundled = resolve_data_path(text)
+            return bundled or str(self._FILE.convert(text, param, ctx))
+        return text
+
+
+DATA_HELP = (
+    "Accounts input: a CSV, JSON or JSONL file in the data contract, SOURCE:PATH to name "
+    "the source that reads it (events:export.jsonl, tickets:tickets.csv), or a database "
+    "URL (sqlite:///accounts.db?table=accounts). See docs/plugins.md."
+)
+
+
+def data_option(func: F) -> F:
+    """``--data INPUT``: the accounts input (one)."""
+    return click.option(
+        "--data",
+        "data",
+        required=True,
+        type=DataInput(),
+        help=DATA_HELP,
+    )(func)
+
+
+def _allow_ruleset_query(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+    # Read by the SQL source plugin (and inherited by --jobs workers) for this run only.
+    if value:
+        os.environ["UPSELL_RULES_ALLOW_RULESET_QUERY"] = "1"
+
+
+def data_inputs_option(func: F) -> F:
+    """``--data INPUT`` (repeatable): inputs joined into one record per account.
+
+    Also ``--allow-ruleset-query``: the operator lets the ruleset's SQL query run.
+    """
+    func = click.option(
+        "--allow-ruleset-query",
+        is_flag=True,
+        expose_value=False,
+        callback=_allow_ruleset_query,
+        help="Let the ruleset's sources.sql.query run (still one read-only SELECT). "
+        "Without it only a query given in --data runs.",
+    )(func)
+    return click.option(
+        "--data",
+        "data",
+        required=True,
+        multiple=True,
+        type=DataInput(),
+        help=DATA_HELP + " Repeat it to join several inputs by account_id.",
+    )(func)
+
+
+def engine_option(func: F) -> F:
+    """``--engine NAME``."""
+    return click.option(
+        "--engine",
+        default="python",
+        show_default=True,
+        help="Engine that evaluates conditions: python (the fastest that passes the "
+        "conformance suite), interpreter, or one a plugin provides (upsell-rules plugins "
+        "lists them; see docs/cli.md).",
+    )(func)
+
+
+def ruleset_argument(func: F) -> F:
+    """The RULESET argument."""
+    return click.argument("ruleset", type=RulesetPath())(func)
+
+
+def resolve_as_of(value: date | None) -> date:
+    """The given date, or today's."""
+    return value if value is not None else date.today()
+
+
+def set_option(func: F) -> F:
+    """``--set path=value`` (repeatable): what-if overrides of the ruleset."""
+    return click.option(
+        "--set",
+        "overrides",
+        multiple=True,
+        metavar="PATH=VALUE",
+        help="What-if: override one value of the ruleset for this run, e.g. "
+        "--set constants.health_floor=70 or --set gates.health_floor.severity=soft "
+        "(list items by id). Repeatable; checked like the file itself.",
+    )(func)
+
+
+def errors_option(func: F) -> F:
+    """``--errors stderr|include``: where records that fail go."""
+    return click.option(
+        "--errors",
+        "errors_to",
+        type=click.Choice(["stderr", "include"]),
+        default="stderr",
+        show_default=True,
+        help="stderr: report records that cannot be read or decided on the error output "
+        "only. include: also write each one into the output as an error row, so every "
+        "input account appears in it.",
+    )(func)

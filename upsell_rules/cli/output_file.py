@@ -1,0 +1,105 @@
+"""Writing ``--output`` files atomically, and refusing to write over an input."""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import signal
+import sys
+import tempfile
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any, TextIO
+
+from upsell_rules.cli.exits import usage_error
+
+
+@contextmanager
+def output_stream(path: str | None) -> Iterator[TextIO]:
+    """Write to ``path`` atomically, or to stdout.
+
+    The output goes to a temporary file in the same folder (a rename never crosses file
+    systems), is flushed to disk, and is then renamed over ``path`` in one step: anyone
+    reading ``path`` sees the previous file or the new one, never a part of one. When the
+    run stops early (an error, Ctrl-C, SIGTERM) the temporary file is removed and
+    ``path`` is left as it was. Only SIGKILL or a crash of the machine can leave a
+    ``.upsell-rules-*.tmp`` file behind, and still never a partial ``path``. The new
+    file gets the permissions of the one it replaces (or the usual ones for a new file).
+    """
+    if path is None:
+        yield sys.stdout
+        return
+    directory = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(directory):
+        usage_error(f"--output {path}: folder {directory} does not exist")
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=".upsell-rules-", suffix=".tmp", dir=directory)
+    except OSError as exc:
+        usage_error(f"--output {path}: cannot write in {directory}: "
+                    f"{exc.strerror or exc}")
+    try:
+        with _sigterm_as_exit(), os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            yield handle
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, _mode_for(path))
+        os.replace(tmp, path)
+    except BaseException as exc:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        if isinstance(exc, OSError) and exc.errno in _FULL:
+            usage_error(f"--output {path}: cannot write: "
+                        f"{exc.strerror or exc}; the previous file (if any) was kept")
+        raise
+
+
+#: Errors of a full disk, a quota or a file-size limit (ulimit -f): exit 2, not a traceback.
+_FULL = frozenset({errno.ENOSPC, errno.EFBIG, errno.EDQUOT})
+
+
+def refuse_output_over_input(output: str | None, inputs: Sequence[str]) -> None:
+    """Exit 2 when ``--output`` names one of the input files: it would be overwritten."""
+    if output is None or not os.path.exists(output):
+        return
+    for spec in inputs:
+        for candidate in (spec, spec.partition(":")[2]):
+            try:
+                same = bool(candidate) and os.path.samefile(candidate, output)
+            except OSError:
+                same = False
+            if same:
+                usage_error(f"--output {output} is the input {spec}: "
+                            "writing it would destroy the input; choose another file")
+
+
+def _mode_for(path: str) -> int:
+    """The permissions ``path`` has, or those a new file gets (mkstemp makes it 0600)."""
+    try:
+        return os.stat(path).st_mode & 0o7777
+    except OSError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
+
+
+@contextmanager
+def _sigterm_as_exit() -> Iterator[None]:
+    """Turn SIGTERM into ``SystemExit(143)`` inside the block, so cleanup code runs.
+
+    The default action of SIGTERM ends the process on the spot; a temporary output file
+    would then stay behind. Only the main thread can set signal handlers.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def terminate(signum: int, frame: Any) -> None:
+        raise SystemExit(128 + signum)
+
+    previous = signal.signal(signal.SIGTERM, terminate)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
