@@ -18,8 +18,9 @@ DATA = ROOT / "samples" / "accounts.csv"
 
 
 def run_to(sink: str, cwd: Path, *, data: Path = DATA, as_of: str = AS_OF) -> Any:
+    # --no-state: every decision is delivered, not only the changes since the last run.
     return run_cli("run", str(RULESET), "--data", str(data), "--as-of", as_of,
-                   "--sink", sink, cwd=cwd)
+                   "--sink", sink, "--no-state", cwd=cwd)
 
 
 def dry_run_lines(data: Path = DATA, as_of: str = AS_OF) -> dict[str, str]:
@@ -125,14 +126,17 @@ def test_a_ruleset_writes_a_sqlite_file_only_inside_its_folder(tmp_path: Path) -
     folder = tmp_path / "rules"
     folder.mkdir()
     inside = ruleset_with_sink(folder, "    path: decisions.db\n")
-    result = run_cli("run", str(inside), "--data", str(DATA), "--as-of", AS_OF, cwd=tmp_path)
+    result = run_cli("run", str(inside), "--data", str(DATA), "--as-of", AS_OF, "--no-state",
+                     cwd=tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
     assert len(sqlite_rows(folder / "decisions.db", "upsell_decisions")) == 50
     outside = ruleset_with_sink(folder, "    path: ../escape.db\n")
-    result = run_cli("run", str(outside), "--data", str(DATA), "--as-of", AS_OF, cwd=tmp_path)
+    result = run_cli("run", str(outside), "--data", str(DATA), "--as-of", AS_OF, "--no-state",
+                     cwd=tmp_path)
     assert result.returncode == 2 and "leaves the ruleset's folder" in result.stderr
     as_url = ruleset_with_sink(folder, f"    url: sqlite:///{tmp_path / 'escape.db'}\n")
-    result = run_cli("run", str(as_url), "--data", str(DATA), "--as-of", AS_OF, cwd=tmp_path)
+    result = run_cli("run", str(as_url), "--data", str(DATA), "--as-of", AS_OF, "--no-state",
+                     cwd=tmp_path)
     assert result.returncode != 0
     assert "a database file in a ruleset is given as path:" in result.stdout
     assert not (tmp_path / "escape.db").exists()
