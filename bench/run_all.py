@@ -551,8 +551,16 @@ def write_report(args: argparse.Namespace, main_n: int, t_json: float, stage: di
                   "hand_us": 1e6 / hand, "hand_zen_x": hand / zen})
     lines += goals(main_n, t_json, e2e, e2e_jobs2, size_rows, peer_rows, ours_by_what, lat,
                    notes)
+    lines += spark_section(DOCS / "performance.md")
     (DOCS / "performance.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
     print("\n".join(lines))
+
+
+def spark_section(page: Path) -> list[str]:
+    """The Spark section bench/spark.py wrote into the page, kept as it is."""
+    old = page.read_text(encoding="utf-8") if page.exists() else ""
+    start = old.find("\n## Spark\n")
+    return ["", *old[start:].strip("\n").splitlines()] if start != -1 else []
 
 
 def goals(main_n: int, t_json: float, e2e: float, e2e_jobs2: float,
