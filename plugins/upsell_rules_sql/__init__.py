@@ -102,8 +102,11 @@ def _checked_query(query: str, label: str, from_ruleset: bool, dialect: str) -> 
     return query
 
 
-def _statement(url: Any, context: SourceContext, spec: str) -> tuple[Any, Any, str, str]:
-    """The URL without table=/query=, the statement to run, what it reads and its label."""
+def _statement(
+    url: Any, context: SourceContext, spec: str
+) -> tuple[Any, Any, str, str, bool]:
+    """The URL without table=/query=, the statement, what it reads, its label, and
+    whether the statement is a ruleset's query."""
     import sqlalchemy as sa
 
     table = url.query.get("table") or context.options.get("table")
@@ -118,20 +121,20 @@ def _statement(url: Any, context: SourceContext, spec: str) -> tuple[Any, Any, s
     if query:
         label = f"{shown} (query)"
         checked = _checked_query(str(query), label, from_ruleset, url.get_backend_name())
-        return url, sa.text(checked), "query", label
+        return url, sa.text(checked), "query", label, from_ruleset
     name = str(table or "accounts")
     if not _TABLE.match(name):
         raise InputError(f"{shown}: {name!r} is not a table name (use query= for SQL)")
     schema, _, bare = name.rpartition(".")
     statement = sa.select(sa.text("*")).select_from(sa.table(bare, schema=schema or None))
-    return url, statement, f"table {name}", f"{shown}?table={name}"
+    return url, statement, f"table {name}", f"{shown}?table={name}", False
 
 
 def read_sql(spec: str, context: SourceContext) -> Iterator[RawRecord | RecordError]:
     """Yield one raw record per row of the table or query, read read-only."""
-    url, statement, what, label = _statement(engine_url(spec), context, spec)
+    url, statement, what, label, from_ruleset = _statement(engine_url(spec), context, spec)
     shown = url.render_as_string(hide_password=True)
-    guard = read_only(url.get_backend_name(), url.database)
+    guard = read_only(url.get_backend_name(), url.database, from_ruleset=from_ruleset)
     engine = open_engine(url, shown, guard.connect_args)
     try:
         with engine.connect() as connection:

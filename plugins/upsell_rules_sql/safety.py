@@ -43,16 +43,26 @@ class ReadOnly:
     how: str = "a transaction that is never committed (grant the account SELECT only)"
 
 
-def read_only(dialect: str, database: str | None = None) -> ReadOnly:
-    """The read-only guard for ``dialect`` (``database``: the URL's database part)."""
+def read_only(
+    dialect: str, database: str | None = None, *, from_ruleset: bool = False
+) -> ReadOnly:
+    """The read-only guard for ``dialect`` (``database``: the URL's database part).
+
+    ``from_ruleset``: the query is a ruleset's; on DuckDB it then may not touch files
+    (``read_csv('/etc/passwd')`` reads any file the process can).
+    """
     statement = _READ_ONLY.get(dialect)
     if statement is not None:
         return ReadOnly(statement=statement, enforced=True, how=statement)
     if dialect == "duckdb":
+        args: dict[str, Any] = {}
+        if from_ruleset:
+            args["config"] = {"enable_external_access": False}
         if database in (None, "", ":memory:"):
             # A fresh in-memory database holds nothing a query could change.
-            return ReadOnly(enforced=True, how="a new in-memory database, dropped after the read")
-        return ReadOnly(connect_args={"read_only": True}, enforced=True,
+            return ReadOnly(connect_args=args, enforced=True,
+                            how="a new in-memory database, dropped after the read")
+        return ReadOnly(connect_args={**args, "read_only": True}, enforced=True,
                         how="the database file opened read_only")
     return ReadOnly()
 

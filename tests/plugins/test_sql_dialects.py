@@ -93,3 +93,12 @@ def test_duckdb_rows_carry_the_typed_values(duckdb_file: Path) -> None:
         "ORDER BY account_id LIMIT 1", SourceContext()))
     assert json.loads(json.dumps(records[0].values)) == records[0].values
     assert isinstance(records[0].values["renewal_date"], str)
+
+
+def test_a_ruleset_query_on_duckdb_cannot_read_files(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("UPSELL_RULES_ALLOW_RULESET_QUERY", "1")
+    secret = f"SELECT * FROM read_csv('{ROOT / 'samples' / 'accounts.csv'}')"
+    with pytest.raises(InputError, match="file system operations are disabled"):
+        list(read_sql("duckdb:///:memory:", SourceContext({"query": secret})))
+    # The operator's own query (on the command line) may read files.
+    assert len(list(read_sql(f"duckdb:///:memory:?query={secret}", SourceContext()))) == 50
