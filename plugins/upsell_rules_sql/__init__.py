@@ -29,11 +29,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
-from datetime import date, datetime
-from decimal import Decimal
 from typing import Any
 
 from upsell_rules.errors import InputError, Location, RecordError
+from upsell_rules.io.rows import contract_value
 from upsell_rules.plugin.hookspecs import hookimpl
 from upsell_rules.plugin.types import ParamSpec, RawRecord, Sink, Source, SourceContext
 from upsell_rules_sql.dialects import (
@@ -60,21 +59,6 @@ _TABLE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$")
 def matches_sql(spec: str) -> bool:
     """True for database URLs of any installed dialect and SQLite files (by extension)."""
     return is_database_url(spec) or spec.lower().endswith(_FILES)
-
-
-def _plain(value: Any) -> Any:
-    """A database value as the data contract expects it (dates as ISO text...)."""
-    if isinstance(value, datetime):
-        return value.date().isoformat()
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    if isinstance(value, bytes | memoryview):
-        return bytes(value).decode("utf-8", "replace")
-    return value
 
 
 def _checked_query(query: str, label: str, from_ruleset: bool, dialect: str) -> str:
@@ -154,7 +138,7 @@ def read_sql(spec: str, context: SourceContext) -> Iterator[RawRecord | RecordEr
                 )
             for number, row in enumerate(result, 1):
                 values = {
-                    key: _plain(value)
+                    key: contract_value(value)
                     for key, value in row._mapping.items()
                     if value is not None
                 }

@@ -9,11 +9,13 @@ which columns, in which order, of which type, so every writer produces the same 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
 from upsell_rules.io.fastjson import dumps_compact
 
-__all__ = ["DECISION_COLUMNS", "KEY_COLUMNS", "decision_row"]
+__all__ = ["DECISION_COLUMNS", "KEY_COLUMNS", "contract_value", "decision_row"]
 
 #: Column -> type (``string``, ``date``, ``number``, ``bool``), in table order. Lists
 #: are ``|``-joined like the CSV output; ``record`` is the decision as compact JSON.
@@ -82,3 +84,22 @@ def decision_row(decision: Mapping[str, Any], as_of: str) -> dict[str, Any]:
         "ruleset_sha256": _text(ruleset.get("sha256")),
         "record": dumps_compact(dict(decision)),
     }
+
+
+def contract_value(value: Any) -> Any:
+    """A database or Arrow value as the data contract reads it.
+
+    Dates become ISO text, decimals numbers (whole ones ints), bytes text, and lists
+    (PostgreSQL or Arrow arrays) keep their items converted the same way.
+    """
+    if isinstance(value, datetime):
+        return value.date().isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, list | tuple):
+        return [contract_value(item) for item in value]
+    if isinstance(value, bytes | memoryview):
+        return bytes(value).decode("utf-8", "replace")
+    return value

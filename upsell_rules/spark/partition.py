@@ -10,8 +10,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import date, datetime
-from decimal import Decimal
+from datetime import date
 from typing import Any
 
 import pyarrow as pa
@@ -21,12 +20,12 @@ from upsell_rules.engine.stream import decide_all
 from upsell_rules.errors import Location, RecordError, RulesetError
 from upsell_rules.io.formatters import error_record, to_json
 from upsell_rules.io.records import Account, AccountReader
-from upsell_rules.io.rows import DECISION_COLUMNS, decision_row
+from upsell_rules.io.rows import DECISION_COLUMNS, contract_value, decision_row
 from upsell_rules.plugin.build import default_registry
 from upsell_rules.plugin.types import RawRecord
 from upsell_rules.ruleset.loader import check_ruleset
 
-__all__ = ["ARROW_SCHEMA", "OUTPUT_COLUMNS", "Job", "decide_batches", "plain"]
+__all__ = ["ARROW_SCHEMA", "OUTPUT_COLUMNS", "Job", "decide_batches"]
 
 _ARROW_TYPES = {"string": pa.string(), "date": pa.date32(), "number": pa.float64(),
                 "bool": pa.bool_()}
@@ -70,21 +69,6 @@ def prepare(job: Job) -> tuple[Evaluator, AccountReader]:
         return _prepared[key]
 
 
-def plain(value: Any) -> Any:
-    """An Arrow value as the data contract reads it: dates as ISO text, decimals as numbers."""
-    if isinstance(value, datetime):
-        return value.date().isoformat()
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
-    if isinstance(value, list | tuple):
-        return [plain(item) for item in value]
-    if isinstance(value, bytes):
-        return value.decode("utf-8", "replace")
-    return value
-
-
 def _accounts(
     reader: AccountReader, batches: Iterable[pa.RecordBatch], label: str
 ) -> Iterator[Account | RecordError]:
@@ -93,7 +77,7 @@ def _accounts(
     for batch in batches:
         for row in batch.to_pylist():
             number += 1
-            values = {key: plain(value) for key, value in row.items() if value is not None}
+            values = {key: contract_value(value) for key, value in row.items() if value is not None}
             yield from reader.coerce_record(RawRecord(values, Location(label, number)), seen)
 
 
