@@ -109,6 +109,7 @@ def main() -> None:
         spark_version = spark.version
     finally:
         spark.stop()
+    load = os.getloadavg()[0]
     same = digest(py_records) == digest(spark_records) and len(spark_records) == args.accounts
 
     n = args.accounts
@@ -119,7 +120,8 @@ def main() -> None:
     lines = [
         START,
         f"Spark `local[2]`, {n:,} generated accounts (JSON Lines), measured "
-        f"{date.today().isoformat()} on {os.cpu_count()} shared CPUs, Python "
+        f"{date.today().isoformat()} on {os.cpu_count()} shared CPUs (load average "
+        f"{load:.1f} at the end), Python "
         f"{platform.python_version()}, Spark {spark_version}, by `python bench/spark.py "
         f"--accounts {n}`. Records identical to the Python engine's: "
         f"{'yes' if same else 'NO'}.",
