@@ -30,6 +30,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from upsell_rules.engine.evaluate import Evaluator  # noqa: E402
+from upsell_rules.engine.stream import decide_all  # noqa: E402
 from upsell_rules.io.formatters import write_jsonl  # noqa: E402
 from upsell_rules.io.records import Account, AccountReader  # noqa: E402
 from upsell_rules.io.synthetic import generate_accounts  # noqa: E402
@@ -91,11 +92,11 @@ def main() -> None:
 
     evaluator = Evaluator(ruleset, registry, "python")
 
-    def decide_all() -> list[dict[str, Any]]:
+    def decide_accounts() -> list[dict[str, Any]]:
         decide = evaluator.decide
         return [decide(a, AS_OF) for a in accounts]
 
-    t_eval, decisions = best_of(args.repeat, decide_all)
+    t_eval, decisions = best_of(args.repeat, decide_accounts)
 
     def signals_only() -> int:
         sig = evaluator.signals

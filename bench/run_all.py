@@ -264,7 +264,8 @@ def _summary(evaluator: Evaluator, o: Sequence[bool]) -> dict[str, Any]:
     """Category scores, raw score, failed gates, red flags and triggers from outcomes."""
     out: dict[str, Any] = {}
     weighted = 0.0
-    for name, weight, otherwise, tiers in evaluator.categories:
+    layout = evaluator.layout
+    for name, weight, otherwise, tiers in layout.categories:
         best = otherwise
         for index, score in tiers:
             if o[index]:
@@ -273,9 +274,9 @@ def _summary(evaluator: Evaluator, o: Sequence[bool]) -> dict[str, Any]:
         out[name] = float(best)
         weighted += best * weight
     out["raw_score"] = round(weighted * evaluator.ruleset.scale, 2)
-    out["failed_gates"] = [gid for gid, index, _play, _hard in evaluator.gate_info if not o[index]]
-    out["red_flags"] = [flag.id for index, flag in evaluator.flag_info if o[index]]
-    out["triggers"] = [t.id for index, t in evaluator.trigger_info if o[index]]
+    out["failed_gates"] = [gate.id for gate in layout.gates if not o[gate.position]]
+    out["red_flags"] = [slot.flag.id for slot in layout.flags if o[slot.position]]
+    out["triggers"] = [slot.trigger.id for slot in layout.triggers if o[slot.position]]
     return out
 
 

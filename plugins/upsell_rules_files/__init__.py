@@ -10,9 +10,9 @@ from collections.abc import Callable
 from upsell_rules.io.contract import CONTRACT_V1
 from upsell_rules.io.mapping import MAPPING_OPTIONS
 from upsell_rules.plugin.hookspecs import hookimpl
-from upsell_rules.plugin.types import FieldSpec, Source
+from upsell_rules.plugin.types import FieldSpec, ParamSpec, Source
 
-from .csv_source import matches_csv, read_csv, read_csv_with_context
+from .csv_source import delimiter_problems, matches_csv, read_csv, read_csv_with_context
 from .json_source import matches_json, matches_jsonl, read_json, read_jsonl
 
 __all__ = [
@@ -22,16 +22,25 @@ __all__ = [
     "upsell_rules_sources",
 ]
 
+#: The CSV source also takes the cell separator (a tab for .tsv / .tab files by default).
+CSV_OPTIONS = {
+    **MAPPING_OPTIONS,
+    "delimiter": ParamSpec(
+        "string", description="Cell separator: ',' (default), ';', '|' or a tab (\"\\t\" "
+        "or tab; the default for .tsv and .tab files).", check=delimiter_problems,
+    ),
+}
+
 SOURCES: tuple[Source, ...] = (
     Source(
         name="csv",
         description=(
-            "CSV export, one account per row under a header row; lists as a|b|c, "
-            "empty cells are missing values."
+            "CSV export (.csv; tab-separated .tsv / .tab too), one account per row under "
+            "a header row; lists as a|b|c, empty cells are missing values."
         ),
         matches=matches_csv,
         read=read_csv,
-        options=MAPPING_OPTIONS,
+        options=CSV_OPTIONS,
         read_with_context=read_csv_with_context,
         byte_ranges="csv",
     ),

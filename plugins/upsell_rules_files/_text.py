@@ -14,6 +14,7 @@ import re
 from typing import BinaryIO
 
 from upsell_rules.errors import InputError
+from upsell_rules.io.records import SPREADSHEET_HINT
 from upsell_rules.limits import MB, describe_size
 
 #: Bytes that are not UTF-8 decode to these lone surrogates (``surrogateescape``);
@@ -21,15 +22,26 @@ from upsell_rules.limits import MB, describe_size
 _UNDECODABLE = re.compile("[\udc80-\udcff]")
 
 
+#: How spreadsheet workbooks start: a zip archive (xlsx, ods, numbers) or an OLE2
+#: compound file (xls). Text exports never start so.
+_WORKBOOK_MAGIC = (b"PK\x03\x04", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1")
+
+
 def _open(path: str) -> BinaryIO:
     try:
-        return open(path, "rb")
+        handle = open(path, "rb")  # noqa: SIM115 (returned open to the caller)
     except FileNotFoundError:
         raise InputError(f"{path}: no such file") from None
     except IsADirectoryError:
-        raise InputError(f"{path}: is a directory, not a data file") from None
+        # A Numbers document is a folder on macOS.
+        hint = f"; a spreadsheet: {SPREADSHEET_HINT}" if path.lower().endswith(".numbers") else ""
+        raise InputError(f"{path}: is a directory, not a data file{hint}") from None
     except OSError as exc:
         raise InputError(f"{path}: cannot read the file: {exc.strerror or exc}") from None
+    if handle.peek(8)[:8].startswith(_WORKBOOK_MAGIC):
+        handle.close()
+        raise InputError(f"{path}:1: this is a spreadsheet workbook, not text: {SPREADSHEET_HINT}")
+    return handle
 
 
 def _megabytes(limit: int) -> str:

@@ -1,4 +1,8 @@
-"""CSV accounts: one header row, then one account per row (lists written as ``a|b|c``)."""
+"""CSV accounts: one header row, then one account per row (lists written as ``a|b|c``).
+
+Cells are separated by commas, or by tabs in a ``.tsv`` / ``.tab`` file; a ruleset may
+declare another separator for its CSV source (``sources: {csv: {delimiter: ";"}}``).
+"""
 
 from __future__ import annotations
 
@@ -13,11 +17,31 @@ from upsell_rules.plugin.types import RawRecord, SourceContext
 from ._text import Lines, RecordTooLong
 
 ID_COLUMN = "account_id"
+#: File endings the CSV source reads, and the separator each implies.
+SUFFIXES = {".csv": ",", ".tsv": "\t", ".tab": "\t"}
+#: The separators a ruleset may declare (``delimiter:``), by the name it may give them.
+DELIMITERS = {",": ",", ";": ";", "|": "|", "\t": "\t", "tab": "\t"}
 
 
 def matches_csv(path: str) -> bool:
-    """True for ``.csv`` files (any letter case)."""
-    return path.lower().endswith(".csv")
+    """True for ``.csv``, ``.tsv`` and ``.tab`` files (any letter case)."""
+    return path.lower().endswith(tuple(SUFFIXES))
+
+
+def delimiter_for(path: str, declared: object = None) -> str:
+    """The cell separator: the declared one, else the file ending's (a comma for others)."""
+    if declared is not None and str(declared) in DELIMITERS:
+        return DELIMITERS[str(declared)]
+    lowered = path.lower()
+    return next((sep for end, sep in SUFFIXES.items() if lowered.endswith(end)), ",")
+
+
+def delimiter_problems(value: object) -> list[tuple[str, str]]:
+    """Why ``value`` is not a separator the CSV source reads (empty when it is one)."""
+    if str(value) in DELIMITERS:
+        return []
+    return [("", f"delimiter {value!r} is not one of ',', ';', '|', tab (written \"\\t\" "
+                 "or tab)")]
 
 
 def read_csv_with_context(path: str, context: SourceContext) -> Iterator[RawRecord | RecordError]:
@@ -28,11 +52,16 @@ def read_csv_with_context(path: str, context: SourceContext) -> Iterator[RawReco
     """
     columns = mapped_columns(context.options) if context.options else {}
     id_column = next((c for c, f in columns.items() if f == ID_COLUMN), ID_COLUMN)
-    return read_csv(path, id_column)
+    return read_csv(path, id_column, delimiter_for(path, context.options.get("delimiter")))
 
 
-def read_csv(path: str, id_column: str = ID_COLUMN) -> Iterator[RawRecord | RecordError]:
+def read_csv(
+    path: str, id_column: str = ID_COLUMN, delimiter: str | None = None
+) -> Iterator[RawRecord | RecordError]:
     """Yield one record per data row of a CSV file, streaming it.
+
+    ``delimiter`` separates the cells: by default a tab in a ``.tsv`` / ``.tab`` file,
+    else a comma (:func:`delimiter_for`).
 
     The first non-blank row is the header. Cells are stripped of surrounding whitespace
     and kept as text (the core coerces them); empty cells are left out, so they read as
@@ -55,7 +84,7 @@ def read_csv(path: str, id_column: str = ID_COLUMN) -> Iterator[RawRecord | Reco
         path, newline="", max_record_bytes=limits.line_bytes, max_bytes=limits.input_bytes
     )
     try:
-        yield from _rows(path, lines, id_column)
+        yield from _rows(path, lines, id_column, delimiter or delimiter_for(path))
     finally:
         lines.close()
 
@@ -65,7 +94,7 @@ def read_csv(path: str, id_column: str = ID_COLUMN) -> Iterator[RawRecord | Reco
 MAX_RECORD_LINES = 50
 
 
-def scan_line(line: str, quoted: bool) -> tuple[bool, int]:
+def scan_line(line: str, quoted: bool, sep: str = ",") -> tuple[bool, int]:
     """Follow one physical line through the reader's dialect.
 
     ``quoted`` says whether the line starts inside a quoted cell. Returns whether it
@@ -74,7 +103,7 @@ def scan_line(line: str, quoted: bool) -> tuple[bool, int]:
     character of a cell (after leading spaces); ``""`` inside one is a literal quote.
     """
     if '"' not in line:
-        return quoted, line.count(",") + 1
+        return quoted, line.count(sep) + 1
     cells = 1
     at_start = not quoted
     i = 0
@@ -89,7 +118,7 @@ def scan_line(line: str, quoted: bool) -> tuple[bool, int]:
                 else:
                     quoted = False
             continue
-        if char == ",":
+        if char == sep:
             cells += 1
             at_start = True
         elif char == '"' and at_start:
@@ -100,7 +129,7 @@ def scan_line(line: str, quoted: bool) -> tuple[bool, int]:
     return quoted, cells
 
 
-def closes_cell(line: str) -> bool:
+def closes_cell(line: str, sep: str = ",") -> bool:
     """True when ``line``, read inside an open quoted cell, closes it the way a writer does.
 
     That is a quote (not a doubled one) followed by a separator or the end of the line:
@@ -117,7 +146,7 @@ def closes_cell(line: str) -> bool:
             i += 2
             continue
         rest = line[i + 1 : i + 2]
-        return rest in ("", ",", "\r", "\n")
+        return rest in ("", sep, "\r", "\n")
 
 
 class _Feed:
@@ -136,7 +165,7 @@ class _Feed:
 
 
 def physical_records(
-    lines: Lines, width: int
+    lines: Lines, width: int, sep: str = ","
 ) -> Iterator[tuple[int, int, list[str] | str]]:
     """Group the lines after the header into records: ``(first, last, lines or error)``.
 
@@ -164,7 +193,7 @@ def physical_records(
         if '"' not in line:
             yield first, first, group
             continue
-        quoted, _ = scan_line(line, False)
+        quoted, _ = scan_line(line, False, sep)
         while quoted:
             if len(group) >= MAX_RECORD_LINES:
                 yield first, lines.line, (
@@ -183,22 +212,24 @@ def physical_records(
             except RecordTooLong as exc:
                 yield first, lines.line, f"the row is {exc.message}"
                 break
-            alone, cells = scan_line(line, False)
-            if not alone and cells >= width and line.strip() and not closes_cell(line):
+            alone, cells = scan_line(line, False, sep)
+            if not alone and cells >= width and line.strip() and not closes_cell(line, sep):
                 pending = line
                 yield first, lines.line - 1, (
                     f"a quote opened in the row is not closed before line {lines.line}, "
                     "which reads as a new row (a quote inside a cell is written \"\")"
                 )
                 break
-            quoted, _ = scan_line(line, True)
+            quoted, _ = scan_line(line, True, sep)
             group.append(line)
         else:
             yield first, lines.line, group
 
 
-def _rows(path: str, lines: Lines, id_column: str) -> Iterator[RawRecord | RecordError]:
-    header = _read_header(path, lines, id_column)
+def _rows(
+    path: str, lines: Lines, id_column: str, sep: str
+) -> Iterator[RawRecord | RecordError]:
+    header = _read_header(path, lines, id_column, sep)
     width = len(header)
     # Columns with an empty name (a trailing comma in the header) carry nothing.
     columns = [(index, name) for index, name in enumerate(header) if name]
@@ -207,8 +238,8 @@ def _rows(path: str, lines: Lines, id_column: str) -> Iterator[RawRecord | Recor
 
     feed = _Feed()
     # skipinitialspace lets `a, "b, c"` quote its second cell the way people mean it.
-    reader = csv.reader(feed, skipinitialspace=True)
-    for first, last, group in physical_records(lines, width):
+    reader = csv.reader(feed, skipinitialspace=True, delimiter=sep)
+    for first, last, group in physical_records(lines, width, sep):
         where = Location(path, first)
         span = f" (lines {first}-{last})" if last > first else ""
         if isinstance(group, str):
@@ -218,7 +249,7 @@ def _rows(path: str, lines: Lines, id_column: str) -> Iterator[RawRecord | Recor
         if len(group) == 1 and '"' not in text and "\0" not in text:
             # No quote: the reader would split at the commas (and the cells are stripped
             # below), so split here, several times faster.
-            row = text.rstrip("\r\n").split(",") if text.strip() else []
+            row = text.rstrip("\r\n").split(sep) if text.strip() else []
         else:
             feed.lines = group
             try:
@@ -272,12 +303,14 @@ class _Recorder:
         return line
 
 
-def _read_header(path: str, lines: Lines, id_column: str = ID_COLUMN) -> list[str]:
+def _read_header(
+    path: str, lines: Lines, id_column: str = ID_COLUMN, sep: str = ","
+) -> list[str]:
     """Read and check the header row; return its names, stripped."""
     recorder = _Recorder(lines)
     # A reader of its own: it stops at the end of the header row, and the data rows
     # are read without the recorder in the way.
-    reader = csv.reader(recorder, skipinitialspace=True)
+    reader = csv.reader(recorder, skipinitialspace=True, delimiter=sep)
     previous_end = 0
     row: list[str] = []
     try:
@@ -299,7 +332,7 @@ def _read_header(path: str, lines: Lines, id_column: str = ID_COLUMN) -> list[st
         raise InputError(f"{path}:1: no header row")
     line = previous_end + 1
     names = [cell.strip() for cell in row]
-    starts = cell_starts("".join(recorder.kept))
+    starts = cell_starts("".join(recorder.kept), sep)
 
     def where(index: int) -> Location:
         # The scanner and the csv module agree on the default dialect; should they not,
@@ -322,11 +355,11 @@ def _read_header(path: str, lines: Lines, id_column: str = ID_COLUMN) -> list[st
         seen[name] = index
 
     if id_column not in seen:
-        raise InputError(f"{path}:{line}: {_missing_id_message(names, id_column)}")
+        raise InputError(f"{path}:{line}: {_missing_id_message(names, id_column, sep)}")
     return names
 
 
-def _missing_id_message(names: list[str], id_column: str = ID_COLUMN) -> str:
+def _missing_id_message(names: list[str], id_column: str = ID_COLUMN, sep: str = ",") -> str:
     """Explain a header without ``account_id``, with a hint for the usual causes."""
     message = f"the header has no '{id_column}' column"
     if id_column != ID_COLUMN:
@@ -334,12 +367,16 @@ def _missing_id_message(names: list[str], id_column: str = ID_COLUMN) -> str:
     near = [name for name in names if name.lower() == id_column.lower() and name != id_column]
     if near:
         return f"{message} (found '{near[0]}'; column names are case-sensitive)"
-    if len(names) == 1 and any(sep in names[0] for sep in (";", "\t")):
-        return f"{message} (the file looks separated by ';' or tabs; use commas)"
+    others = [s for s in (",", ";", "\t", "|") if s != sep and s in names[0]]
+    if len(names) == 1 and others:
+        shown = "tabs" if others[0] == "\t" else repr(others[0])
+        rename = {"\t": ", or name the file .tsv", ",": ", or name the file .csv"}
+        return (f"{message} (the file looks separated by {shown}: declare it with "
+                f"sources.csv.delimiter in the ruleset{rename.get(others[0], '')})")
     return message
 
 
-def cell_starts(raw: str) -> list[tuple[int, int]]:
+def cell_starts(raw: str, sep: str = ",") -> list[tuple[int, int]]:
     """Where each cell of one CSV row starts, as (lines after the row's first line, col).
 
     Follows the reader's dialect: a quote opens a quoted cell only as the first
@@ -373,7 +410,7 @@ def cell_starts(raw: str) -> list[tuple[int, int]]:
         elif char == " " and at_cell_start:
             col += 1
             continue
-        elif char == ",":
+        elif char == sep:
             starts.append((line, col + 1))
             col += 1
             at_cell_start = True

@@ -36,6 +36,8 @@ from upsell_rules.plugin.types import ParamSpec, RawRecord, Source, SourceContex
 __all__ = ["TICKETS_SOURCE", "read_tickets", "upsell_rules_sources"]
 
 REQUIRED = ("id", "priority", "status", "created")
+#: Statuses that count a ticket as open when neither the ruleset nor a preset names them.
+OPEN_STATUSES = ("new", "open", "pending", "on-hold", "hold")
 _DATE = re.compile(r"^(\d{4}-\d{2}-\d{2})")
 _TAG_SPLIT = re.compile(r"[|,;\s]+")
 _PRIORITY = re.compile(r"^p[1-4]$", re.IGNORECASE)
@@ -70,9 +72,12 @@ def read_tickets(path: str, context: SourceContext) -> Iterator[RawRecord | Reco
     wrong without that ticket.
     """
     opts = context.options
+    shipped = _preset(opts)
     account_column = str(opts.get("account_column") or "account")
-    open_statuses = {str(s).strip().casefold() for s in opts.get("open_statuses") or []}
+    statuses = opts.get("open_statuses") or shipped.get("open_statuses") or OPEN_STATUSES
+    open_statuses = {str(s).strip().casefold() for s in statuses}
     priorities = {"urgent": "P1", "high": "P2", "normal": "P3", "medium": "P3", "low": "P4"}
+    priorities.update(_mapping(shipped.get("priority_map")))
     priorities.update(_mapping(opts.get("priority_map")))
     priorities = {k.casefold(): v for k, v in priorities.items()}
     gap_tags = _mapping(opts.get("gap_tags"))
@@ -86,7 +91,7 @@ def read_tickets(path: str, context: SourceContext) -> Iterator[RawRecord | Reco
     accounts: dict[str, _Account] = {}
     with handle:
         reader = csv.DictReader(handle, skipinitialspace=True)
-        columns = _columns(opts)
+        columns = _columns(opts, shipped)
         header = [columns.get(h.strip(), h.strip()) for h in reader.fieldnames or []]
         reader.fieldnames = header
         missing = [c for c in (*REQUIRED, account_column) if c not in header]
@@ -150,17 +155,22 @@ def read_tickets(path: str, context: SourceContext) -> Iterator[RawRecord | Reco
         yield RawRecord(values=values, location=Location(path, account.first_line))
 
 
-def _columns(opts: Mapping[str, Any]) -> dict[str, str]:
-    """Export column -> ticket field: the preset's (``columns``), then the ruleset's."""
+def _preset(opts: Mapping[str, Any]) -> dict[str, Any]:
+    """The shipped preset the options name (empty without one)."""
     from upsell_rules.io.mapping import load_preset
 
-    columns: dict[str, str] = {}
     preset = str(opts.get("preset") or "")
-    if preset:
-        shipped = load_preset(preset)
-        if shipped.get("source") != "tickets":
-            raise InputError(f"sources.tickets: preset '{preset}' is not a tickets preset")
-        columns.update({str(k): str(v) for k, v in (shipped.get("columns") or {}).items()})
+    if not preset:
+        return {}
+    shipped = load_preset(preset)
+    if shipped.get("source") != "tickets":
+        raise InputError(f"sources.tickets: preset '{preset}' is not a tickets preset")
+    return shipped
+
+
+def _columns(opts: Mapping[str, Any], shipped: Mapping[str, Any]) -> dict[str, str]:
+    """Export column -> ticket field: the preset's (``columns``), then the ruleset's."""
+    columns = {str(k): str(v) for k, v in (shipped.get("columns") or {}).items()}
     columns.update({str(k): str(v) for k, v in (opts.get("columns") or {}).items()})
     return columns
 
@@ -200,10 +210,11 @@ TICKETS_SOURCE = Source(
         "account_column": ParamSpec(
             "string", "account", description="the column holding the account_id"
         ),
+        # No default here: a preset's open statuses apply unless the ruleset names its own.
         "open_statuses": ParamSpec(
             "list",
-            ["new", "open", "pending", "on-hold", "hold"],
-            description="statuses that count a ticket as open",
+            description="statuses that count a ticket as open (default: "
+            f"{', '.join(OPEN_STATUSES)}; a preset may name others)",
         ),
         "priority_map": ParamSpec(
             "mapping", None,
@@ -215,7 +226,8 @@ TICKETS_SOURCE = Source(
             "mapping", None, description="word or phrase in the subject -> add-on it names"
         ),
         "preset": ParamSpec(
-            "string", description="read a vendor's export: zendesk_tickets (docs/data.md)",
+            "string", description="read a vendor's export: zendesk_tickets, intercom_conversations "
+            "(docs/data.md)",
             check=check_preset("tickets"),
         ),
         "columns": ParamSpec(

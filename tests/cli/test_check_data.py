@@ -19,6 +19,10 @@ def test_a_clean_export_is_exit_0() -> None:
     assert result.exit_code == 0, result.stdout
     assert result.stdout.splitlines()[0] == "50 records, 0 failed"
     assert "decisions would change silently: no" in result.stdout
+    # min, quartiles and max per signal (issue 13, item 7)
+    assert result.stdout.splitlines()[1].split()[7:12] == ["min", "q1", "median", "q3", "max"]
+    arr = next(line for line in result.stdout.splitlines() if line.startswith("arr "))
+    assert arr.split()[4:9] == ["3100", "14850", "28950", "63250", "248000"]
 
 
 def test_bad_values_and_missing_signals_are_profiled(tmp_path: Path) -> None:
@@ -31,11 +35,10 @@ def test_bad_values_and_missing_signals_are_profiled(tmp_path: Path) -> None:
         lines[row] = ",".join(cells)
     data = tmp_path / "export.csv"
     data.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    ruleset = tmp_path / "rules.yaml"
-    ruleset.write_text(Path(RULESET).read_text(encoding="utf-8").replace(
-        "health_score: {type: number,", "health_score: {type: number, min: 0, max: 100,"),
+    # The bundled ruleset declares health_score 0-100: -4 is out of range.
+    assert "health_score: {type: number, min: 0, max: 100," in Path(RULESET).read_text(
         encoding="utf-8")
-    result = CliRunner().invoke(cli, ["check-data", str(ruleset), "--data", str(data),
+    result = CliRunner().invoke(cli, ["check-data", RULESET, "--data", str(data),
                                       "--format", "json"])
     assert result.exit_code == 1, result.stdout
     report = json.loads(result.stdout)

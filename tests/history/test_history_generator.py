@@ -142,3 +142,23 @@ def test_no_generated_deal_closes_or_churns_before_it_opens(
             assert opened <= closed
         if opened is not None and "churned_on" in row:
             assert closed < row["churned_on"], row
+
+
+@settings(max_examples=12, deadline=None)
+@given(seed=st.integers(0, 10_000), accounts=st.integers(1, 60), months=st.integers(1, 14))
+def test_every_account_in_the_outcomes_has_a_snapshot_before_its_churn(
+    seed: int, accounts: int, months: int
+) -> None:
+    """An account that churned before the first snapshot is not in the generated data."""
+    history = generate_history(accounts, seed, months=months)
+    first_seen: dict[str, date] = {}
+    for record in history.snapshots:
+        day = record["snapshot_date"]
+        day = day if isinstance(day, date) else date.fromisoformat(str(day))
+        first_seen.setdefault(record["account_id"], day)
+    for row in history.outcomes:
+        assert row["account_id"] in first_seen, row
+        churned = row.get("churned_on")
+        if churned is not None:
+            churned = churned if isinstance(churned, date) else date.fromisoformat(churned)
+            assert first_seen[row["account_id"]] <= churned, row

@@ -126,6 +126,11 @@ def test_look_alikes() -> None:
     assert looks_like("health_score", ["Plan", "Health Score"]) == "Health Score"
     assert looks_like("renewal_date", ["renewal_dat"]) == "renewal_dat"
     assert looks_like("renewal_date", ["Owner"]) == ""
+    # A CRM label around the signal's words (a HubSpot custom property named its own way).
+    assert looks_like("health_score", ["Customer Health Score", "Plan"]) == \
+        "Customer Health Score"
+    assert looks_like("health_score", ["Health Score (0-100)"]) == "Health Score (0-100)"
+    assert looks_like("health_score", ["Health", "Score"]) == ""
 
 
 def test_the_check_reads_through_named_conditions() -> None:
@@ -135,3 +140,38 @@ def test_the_check_reads_through_named_conditions() -> None:
     by_signal = {w.signal: w for w in report.warnings}
     assert "health_score" in by_signal
     assert report.unmatched == []
+
+
+def test_backtest_and_calibrate_never_list_the_snapshot_date_as_unmatched(
+    tmp_path: Path,
+) -> None:
+    history = ROOT / "samples" / "history"
+    rows = list(csv.reader((history / "snapshots.csv").open(encoding="utf-8", newline="")))
+    rows[0] = ["Health Score" if c == "health_score" else c for c in rows[0]]
+    snapshots = tmp_path / "snapshots.csv"
+    with snapshots.open("w", encoding="utf-8", newline="") as handle:
+        csv.writer(handle, lineterminator="\n").writerows(rows)
+    for command in ("backtest", "calibrate"):
+        result = CliRunner().invoke(
+            cli, [command, RULESET, "--snapshots", str(snapshots), "--outcomes",
+                  str(history / "outcomes.csv"), "--strict"]
+        )
+        assert result.exit_code == 2, (command, result.stderr)
+        assert "columns no signal reads: 'Health Score'\n" in result.stderr, result.stderr
+
+
+def test_diff_checks_both_rulesets_and_the_later_export(tmp_path: Path) -> None:
+    data = _renamed(tmp_path, "health_score", "Health Score")
+    other = str(ROOT / "rulesets" / "expansion_triggers.yaml")
+    # OLD and NEW: each ruleset's own rules are named, the unmatched column once.
+    result = CliRunner().invoke(cli, ["diff", RULESET, other, "--data", data, "--as-of", AS_OF])
+    assert "gate health_floor fails for every account" in result.stderr
+    assert "tier relationship/milestone_marginal_health can never match" in result.stderr
+    assert "tier relationship/healthy_enough can never match" in result.stderr
+    assert result.stderr.count("columns no signal reads: 'Health Score'") == 1
+    # The later export of --data-new is checked too; --strict stops before any diff.
+    result = CliRunner().invoke(cli, ["diff", RULESET, "--data", str(SAMPLE), "--data-new",
+                                      data, "--as-of", AS_OF, "--strict"])
+    assert result.exit_code == 2, result.stderr
+    assert "'Health Score' looks like health_score" in result.stderr
+    assert result.stdout == ""

@@ -101,9 +101,10 @@ def _decisions(ruleset: Path, data: Path, engine: str = "python") -> list[dict[s
 
 def test_every_shipped_preset_has_a_test() -> None:
     # The opportunity presets are tested in test_crm_outcomes.py, the events and tickets
-    # presets in test_source_presets.py.
+    # presets in tests/plugins/test_source_presets.py.
     outcomes = ["hubspot_deals", "salesforce_opportunities"]
-    sources = ["amplitude_events", "posthog_events", "zendesk_tickets"]
+    sources = ["amplitude_events", "intercom_conversations", "posthog_events",
+               "zendesk_tickets"]
     assert sorted([*VENDORS, *outcomes, *sources]) == preset_names()
 
 
@@ -145,3 +146,24 @@ def test_a_preset_export_is_decided_like_the_contract_file(
 def test_declared_formats(options: dict[str, object], field: str, text: str, value: object) -> None:
     mapping = build_mapping(options, TYPES)
     assert mapping.apply({field: text}) == {field: value}
+
+
+def test_a_preset_export_with_its_own_label_is_named_and_can_be_mapped(tmp_path: Path) -> None:
+    """A HubSpot custom property labelled its own way: warned, did-you-mean, then mapped."""
+    export = tmp_path / "hubspot.csv"
+    _export("hubspot_companies", export)
+    export.write_text(export.read_text(encoding="utf-8").replace(
+        "Health Score", "Customer Health Score", 1), encoding="utf-8")
+    ruleset = tmp_path / "rules.yaml"
+    text = RULESET.read_text(encoding="utf-8")
+    ruleset.write_text(text.replace(
+        "sources:\n", "sources:\n  csv:\n    preset: hubspot_companies\n", 1), encoding="utf-8")
+    result = CliRunner().invoke(cli, ["dry-run", str(ruleset), "--data", str(export),
+                                      "--as-of", AS_OF, "--strict"])
+    assert result.exit_code == 2
+    assert "no record carries 'health_score'" in result.stderr
+    assert "('Customer Health Score' looks like health_score" in result.stderr
+    ruleset.write_text(text.replace(
+        "sources:\n", "sources:\n  csv:\n    preset: hubspot_companies\n"
+        "    columns: {Customer Health Score: health_score}\n", 1), encoding="utf-8")
+    assert _decisions(ruleset, export) == _decisions(RULESET, SAMPLE)

@@ -1,8 +1,10 @@
 """Vendor presets of the events and tickets sources decide like the Segment/contract files.
 
 The PostHog and Amplitude exports are generated from samples/events.jsonl, the Zendesk
-export from samples/tickets.csv, the way each vendor writes them (field names and
-nesting, timestamp forms, tag separators, extra columns, another column order).
+and Intercom exports from samples/tickets.csv, the way each vendor writes them (field
+names and nesting, timestamp forms, statuses and priorities, tag separators, extra
+columns, another column order). Every engine that is installed decides them, and each
+decides them exactly like the contract files.
 """
 
 from __future__ import annotations
@@ -17,12 +19,16 @@ import pytest
 from click.testing import CliRunner
 
 from upsell_rules.cli.main import cli
+from upsell_rules.plugin.build import default_registry
 from upsell_rules_events.aggregate import _department, _group_of, _user_of
 
 ROOT = Path(__file__).resolve().parents[2]
 RULESET = ROOT / "rulesets" / "upsell_timing.yaml"
 SAMPLES = ROOT / "samples"
 AS_OF = "2026-11-02"
+ENGINES = sorted(
+    name for name, engine in default_registry().engines.items() if engine.available() is None
+)
 
 
 def _segment_events() -> list[dict[str, Any]]:
@@ -88,13 +94,15 @@ def _zendesk(target: Path) -> None:
             ])
 
 
-def _decisions(ruleset: Path, events: Path, tickets: Path) -> list[dict[str, Any]]:
+def _decisions(ruleset: Path, events: Path, tickets: Path,
+               engine: str = "python") -> list[dict[str, Any]]:
     result = CliRunner().invoke(cli, [
-        "dry-run", str(ruleset), "--as-of", AS_OF, "--format", "json",
+        "dry-run", str(ruleset), "--as-of", AS_OF, "--format", "json", "--engine", engine,
         "--data", str(SAMPLES / "crm_accounts.csv"), "--data", f"events:{events}",
         "--data", f"tickets:{tickets}",
     ])
     assert result.exit_code == 0, result.stderr
+    assert "error" not in result.stderr, result.stderr
     decisions = json.loads(result.stdout)
     for decision in decisions:
         decision.pop("ruleset")
@@ -102,20 +110,22 @@ def _decisions(ruleset: Path, events: Path, tickets: Path) -> list[dict[str, Any
     return sorted(decisions, key=lambda d: str(d["account_id"]))
 
 
-def _with_presets(tmp_path: Path, events_preset: str) -> Path:
+def _with_presets(tmp_path: Path, events_preset: str,
+                  tickets_preset: str = "zendesk_tickets") -> Path:
     text = RULESET.read_text(encoding="utf-8")
     text = text.replace("sources:\n  events:\n",
                         f"sources:\n  events:\n    preset: {events_preset}\n", 1)
-    text = text.replace("\n  tickets:\n", "\n  tickets:\n    preset: zendesk_tickets\n", 1)
+    text = text.replace("\n  tickets:\n", f"\n  tickets:\n    preset: {tickets_preset}\n", 1)
     assert text.count("preset:") == 2
     ruleset = tmp_path / "rules.yaml"
     ruleset.write_text(text, encoding="utf-8")
     return ruleset
 
 
+@pytest.mark.parametrize("engine", ENGINES)
 @pytest.mark.parametrize("preset", sorted(VENDORS))
 def test_vendor_exports_are_decided_like_the_segment_and_contract_files(
-    tmp_path: Path, preset: str
+    tmp_path: Path, preset: str, engine: str
 ) -> None:
     events = tmp_path / "events.jsonl"
     with events.open("w", encoding="utf-8") as handle:
@@ -128,7 +138,7 @@ def test_vendor_exports_are_decided_like_the_segment_and_contract_files(
     # The signals the event and ticket sources feed do reach the decisions.
     text = json.dumps(expected)
     assert '"power_users_emerging"' in text and "SSO" in text and "P1" in text
-    assert _decisions(_with_presets(tmp_path, preset), events, tickets) == expected
+    assert _decisions(_with_presets(tmp_path, preset), events, tickets, engine) == expected
 
 
 def test_a_preset_of_another_source_is_refused(tmp_path: Path) -> None:
@@ -139,3 +149,82 @@ def test_a_preset_of_another_source_is_refused(tmp_path: Path) -> None:
     ])
     assert result.exit_code == 2
     assert "zendesk_tickets" in result.output
+
+
+# --- Intercom conversations ---------------------------------------------------------------
+
+#: Zendesk status -> Intercom conversation state (waiting on the customer is snoozed).
+_INTERCOM_STATE = {"new": "open", "open": "open", "pending": "snoozed", "hold": "snoozed",
+                   "solved": "closed", "closed": "closed"}
+#: The two priority forms of the Conversation model: five levels, or a priority flag.
+_INTERCOM_PRIORITY = {
+    "levels": {"urgent": "urgent", "high": "high", "normal": "medium", "low": "low"},
+    "flag": {"urgent": "priority", "high": "priority", "normal": "not_priority",
+             "low": "not_priority"},
+}
+#: The report's attribute labels, and the export API's attribute names.
+_INTERCOM_HEADERS = {
+    "report": ["Conversation started at", "Conversation ID", "Channel", "Teammate assigned",
+               "Company name", "Conversation state", "Company ID", "Conversation tags",
+               "Conversation title", "Priority", "Conversation rating"],
+    "api": ["conversation_started_at", "conversation_id", "channel", "admin_assignee_id",
+            "company_name", "state", "company_id", "tags", "title", "priority", "rating"],
+}
+
+
+def _intercom(target: Path, labels: str, priority: str) -> None:
+    rows = list(csv.DictReader((SAMPLES / "tickets.csv").open(encoding="utf-8", newline="")))
+    with target.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle, lineterminator="\r\n")
+        writer.writerow(_INTERCOM_HEADERS[labels])
+        for n, row in enumerate(rows):
+            writer.writerow([
+                row["created"], f"2150000{row['id']}", "Email" if n % 2 else "Messenger",
+                "Ann Agent", f"Company {row['account']}", _INTERCOM_STATE[row["status"]],
+                row["account"], ", ".join(row["tags"].split("|")), row["subject"],
+                _INTERCOM_PRIORITY[priority][row["priority"]], "" if n % 3 else "5",
+            ])
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize(("labels", "priority"), [("report", "levels"), ("api", "flag")])
+def test_an_intercom_conversations_export_is_decided_like_the_contract_file(
+    tmp_path: Path, labels: str, priority: str, engine: str
+) -> None:
+    tickets = tmp_path / "intercom.csv"
+    _intercom(tickets, labels, priority)
+    expected = _decisions(RULESET, SAMPLES / "events.jsonl", SAMPLES / "tickets.csv")
+    ruleset = _with_presets(tmp_path, "posthog_events", "intercom_conversations")
+    ruleset.write_text(ruleset.read_text(encoding="utf-8").replace(
+        "preset: posthog_events\n", "", 1), encoding="utf-8")
+    got = _decisions(ruleset, SAMPLES / "events.jsonl", tickets, engine)
+    assert got == expected
+    # The open urgent ticket of ACC-3003 blocks it in both forms (P1 or a priority flag).
+    blocked = {d["account_id"]: [f["id"] for f in d["red_flags"]] for d in got}
+    assert "open_p1_p2_ticket" in json.dumps(blocked["ACC-3003"]), blocked
+
+
+def test_an_intercom_state_the_ruleset_names_wins_over_the_preset(tmp_path: Path) -> None:
+    tickets = tmp_path / "intercom.csv"
+    _intercom(tickets, "report", "levels")
+    ruleset = _with_presets(tmp_path, "posthog_events", "intercom_conversations")
+    ruleset.write_text(ruleset.read_text(encoding="utf-8").replace(
+        "preset: intercom_conversations\n",
+        "preset: intercom_conversations\n    open_statuses: [snoozed]\n", 1), encoding="utf-8")
+    got = {d["account_id"]: d for d in _decisions(ruleset, SAMPLES / "events.jsonl", tickets)}
+    # ACC-3003's urgent conversation is open, not snoozed: no longer an open ticket.
+    assert "open_p1_p2" not in json.dumps(got["ACC-3003"]["red_flags"])
+
+
+def test_an_intercom_priority_nobody_mapped_is_a_located_error(tmp_path: Path) -> None:
+    tickets = tmp_path / "intercom.csv"
+    _intercom(tickets, "report", "levels")
+    text = tickets.read_text(encoding="utf-8").replace(",urgent,", ",critical,", 1)
+    tickets.write_text(text, encoding="utf-8")
+    ruleset = _with_presets(tmp_path, "posthog_events", "intercom_conversations")
+    result = CliRunner().invoke(cli, [
+        "dry-run", str(ruleset), "--as-of", AS_OF, "--format", "json",
+        "--data", str(SAMPLES / "crm_accounts.csv"), "--data", f"tickets:{tickets}",
+    ])
+    assert result.exit_code == 1, result.output
+    assert f"{tickets}:2: priority: unknown priority 'critical'" in result.stderr

@@ -90,8 +90,9 @@ def test_a_play_appended_under_sources_is_recognised(tmp_path: Path) -> None:
     assert "move it under plays:" in error
 
 
-@pytest.mark.parametrize("name", ["accounts.xlsx", "accounts.tsv"])
-def test_spreadsheets_and_tsv_get_a_save_as_csv_hint(tmp_path: Path, name: str) -> None:
+@pytest.mark.parametrize("name", ["accounts.xlsx", "accounts.ods"])
+def test_spreadsheets_get_a_save_as_csv_hint(tmp_path: Path, name: str) -> None:
+    # (A .tsv is read: tests/io/test_tsv_and_spreadsheets.py.)
     data = tmp_path / name
     data.write_bytes(b"account_id\thealth_score\nA\t90\n")
     result = CliRunner().invoke(cli, ["dry-run", str(ROOT / "rulesets" / "upsell_timing.yaml"),

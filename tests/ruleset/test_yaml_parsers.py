@@ -22,7 +22,7 @@ import pytest
 from ruamel.yaml import YAML
 
 from upsell_rules.errors import Diagnostic
-from upsell_rules.ruleset import yamlload
+from upsell_rules.ruleset import yaml_events, yaml_fallback, yamlload
 from upsell_rules.ruleset.loader import check_ruleset
 from upsell_rules.ruleset.yamlload import YamlDocument, load_yaml
 
@@ -56,7 +56,7 @@ def reference(text: str, findings: list[Diagnostic]) -> Snapshot | None:
             list(YAML(typ="rt").compose_all(text))
         except (NotImplementedError, AssertionError):
             return None  # its round-trip parser gives up on some comment layouts
-        return snapshot(*yamlload._ruamel_load("r.yaml", text, findings))
+        return snapshot(*yaml_fallback.ruamel_load("r.yaml", text, findings))
 
 
 def assert_same_both_ways(text: str) -> Snapshot:
@@ -85,7 +85,7 @@ def test_the_c_parser_reads_the_shipped_rulesets_itself(path: Path) -> None:
     # The point of the C parser is speed: the shipped rulesets must not fall back.
     text = path.read_text(encoding="utf-8")
     assert yamlload._C_UNSAFE.search(text) is None
-    result = yamlload._Pass(str(path), text, from_c=True).run(yamlload._c_events(text))
+    result = yaml_events.EventPass(str(path), text, from_c=True).run(yamlload._c_events(text))
     assert not result.unmodelled
     assert result.root is not None
 

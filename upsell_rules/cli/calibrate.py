@@ -29,7 +29,12 @@ from upsell_rules.errors import InputError, RecordError
 from upsell_rules.history.backtest import evaluate_snapshots, shape_of
 from upsell_rules.history.backtest_format import pct
 from upsell_rules.history.calibrate import CalibrationError, Proposal, judge, propose
-from upsell_rules.history.snapshots import SCHEDULED_FIELDS, Snapshot, SnapshotReader
+from upsell_rules.history.snapshots import (
+    SCHEDULED_FIELDS,
+    SNAPSHOT_FIELD,
+    Snapshot,
+    SnapshotReader,
+)
 from upsell_rules.io.records import AccountReader
 from upsell_rules.ruleset.loader import check_ruleset
 from upsell_rules.ruleset.yamlload import load_yaml
@@ -172,7 +177,7 @@ def calibrate_command(
     evaluator = evaluator_or_exit(rules, registry, engine)
     inputs = rules.input_types()
     accounts = AccountReader(registry, inputs, signals=rules.signals)
-    header_check(rules, registry, accounts, [snapshots], strict)
+    header_check(rules, registry, accounts, [snapshots], strict, also_read=[SNAPSHOT_FIELD])
     reader = SnapshotReader(accounts, scheduled or SCHEDULED_FIELDS)
     try:
         items: list[Snapshot | RecordError] = list(reader.read(snapshots))

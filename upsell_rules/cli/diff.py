@@ -184,7 +184,13 @@ def diff_command(
     types = old.input_types()
     types.update(new.input_types())
     reader = AccountReader(registry, types, signals=new.signals)
-    header_check(new, registry, reader, [data], strict)
+    # Both rulesets, on every input: a column the old one needs is as silent as one the
+    # new one needs, and a later export (--data-new) may be headed differently.
+    printed: set[str] = set()
+    for rules in (new, old):
+        for spec in (data, data_new):
+            if spec is not None:
+                header_check(rules, registry, reader, [spec], strict, printed=printed)
     try:
         accounts, failed = _accounts(reader, data)
         later = None

@@ -61,6 +61,8 @@ def header_check(
     strict: bool = False,
     *,
     value_warnings: bool = True,
+    also_read: Sequence[str] = (),
+    printed: set[str] | None = None,
 ) -> ColumnReport:
     """Warn, once per signal, about signals the rules read that no input record carries.
 
@@ -68,7 +70,9 @@ def header_check(
     columns are listed once. With ``strict`` any warning ends the command (exit 2).
     From then on the reader prints, located, each bad value it leaves out of an account
     (unless ``value_warnings`` is false: dry-run prints them with each decision, in
-    order, whichever process decided it).
+    order, whichever process decided it). ``also_read`` names columns the command reads
+    itself (a snapshot's date): never unmatched. ``printed`` collects the lines shown, so
+    a command that checks several rulesets or inputs says each thing once.
     """
     if value_warnings:
         reader.on_warning = _print_warning
@@ -83,9 +87,13 @@ def header_check(
         carried = None
     if carried is None:
         return ColumnReport()  # an input cannot be read; the command says why
-    report = check_columns(rules, registry, carried)
+    report = check_columns(rules, registry, carried, also_read)
     label = "error" if strict else "warning"
     for line in report.lines():
+        if printed is not None:
+            if line in printed:
+                continue
+            printed.add(line)
         click.echo(f"upsell-rules: {label}: {line}", err=True)
     if strict and report.warnings:
         click.echo(

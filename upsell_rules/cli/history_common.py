@@ -14,7 +14,7 @@ from upsell_rules.engine.evaluate import Evaluator
 from upsell_rules.errors import InputError, RecordError, UpsellRulesError
 from upsell_rules.history.backtest import Replay, evaluate_snapshots, parse_horizon
 from upsell_rules.history.outcomes import Outcomes, read_outcomes
-from upsell_rules.history.snapshots import SCHEDULED_FIELDS, SnapshotReader
+from upsell_rules.history.snapshots import SCHEDULED_FIELDS, SNAPSHOT_FIELD, SnapshotReader
 from upsell_rules.io.records import AccountReader
 from upsell_rules.plugin.registry import Registry
 from upsell_rules.ruleset.model import Ruleset
@@ -62,7 +62,7 @@ def replay_or_exit(
         rules.input_types(),
         signals=rules.signals,
     )
-    header_check(rules, registry, reader, [snapshots], strict)
+    header_check(rules, registry, reader, [snapshots], strict, also_read=[SNAPSHOT_FIELD])
     try:
         return evaluate_snapshots(
             evaluator, SnapshotReader(reader, scheduled).read(snapshots), report_error
@@ -86,6 +86,18 @@ def outcomes_or_exit(registry: Registry, path: str) -> Outcomes:
             f"upsell-rules: error: {path}: none of its {outcomes.rows} row(s) could be read "
             "(see the errors above; for a CRM export name its --outcomes-preset), so there "
             "is nothing to measure",
+            err=True,
+        )
+        raise SystemExit(EXIT_USAGE)
+    failed = len({error.location for error in outcomes.errors})
+    if failed and not outcomes.deals:
+        # Churn rows alone measure no deal: a backtest of zero deals would look like a
+        # result (empty tables, exit 1) while every deal was lost to a format problem.
+        click.echo(
+            f"upsell-rules: error: {path}: none of its deal rows could be read ({failed} "
+            f"row(s) failed, see the errors above; only {len(outcomes.churned)} churn "
+            "row(s) remain; for a CRM export name its --outcomes-preset), so there is "
+            "nothing to measure",
             err=True,
         )
         raise SystemExit(EXIT_USAGE)

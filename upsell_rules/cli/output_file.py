@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from typing import Any, TextIO
 
 from upsell_rules.cli.exits import usage_error
+from upsell_rules.io.sinks import replaced_file_mode
 
 
 @contextmanager
@@ -44,7 +45,7 @@ def output_stream(path: str | None) -> Iterator[TextIO]:
             yield handle
             handle.flush()
             os.fsync(handle.fileno())
-        os.chmod(tmp, _mode_for(path))
+        os.chmod(tmp, replaced_file_mode(path))
         os.replace(tmp, path)
     except BaseException as exc:
         with contextlib.suppress(FileNotFoundError):
@@ -73,15 +74,6 @@ def refuse_output_over_input(output: str | None, inputs: Sequence[str]) -> None:
                 usage_error(f"--output {output} is the input {spec}: "
                             "writing it would destroy the input; choose another file")
 
-
-def _mode_for(path: str) -> int:
-    """The permissions ``path`` has, or those a new file gets (mkstemp makes it 0600)."""
-    try:
-        return os.stat(path).st_mode & 0o7777
-    except OSError:
-        umask = os.umask(0)
-        os.umask(umask)
-        return 0o666 & ~umask
 
 
 @contextmanager

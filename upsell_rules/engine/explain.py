@@ -229,17 +229,7 @@ def next_steps(
     if higher:
         target = higher[0]
         need = target.min - decision["raw_score"]
-        options: list[str] = []
-        for category in rs.categories:
-            have = decision["category_scores"][category.name]
-            for tier in category.tiers:
-                gain = (tier.score - have) * category.weight * rs.scale
-                if tier.score > have and gain + 1e-9 >= need:
-                    missing = unmet(by_id[("tier", tier.id)], rs.constants, units)
-                    needs = f": needs {'; '.join(missing)}" if missing else ""
-                    options.append(
-                        f"{category.name} tier '{tier.id}' would add {gain:g} points{needs}"
-                    )
+        options = _enough_alone(evaluator, decision, by_id, units, need)
         if cap is not None and cap < target.min:
             out.append(f"{target.title} ({target.min:g}+) is out of reach while the cap holds.")
         elif options:
@@ -257,18 +247,49 @@ def next_steps(
     else:
         out.append(f"Already in the top band ({current.title}).")
     if decision["blocked"]:
-        holding = [
-            f"red flag '{c.id}' no longer holds (it fires on: {c.condition})"
-            for c in checks
-            if c.kind == "red_flag" and c.result is True and c.detail.get("effect") == "block"
-        ]
-        holding += [
-            f"gate '{c.id}' passes (needs {'; '.join(unmet(c, rs.constants, units))})"
-            for c in checks
-            if c.kind == "gate" and c.result is not True and c.detail.get("severity") == "hard"
-        ]
+        holding = _unblocking(checks, rs.constants, units)
         out.append("Outreach stays blocked until: " + "; ".join(holding) + ".")
     return out
+
+
+def _enough_alone(
+    evaluator: Evaluator,
+    decision: dict[str, Any],
+    by_id: dict[tuple[str, str], Check],
+    units: dict[str, str],
+    need: float,
+) -> list[str]:
+    """The tiers that would each, alone, add the ``need`` points, and what they need."""
+    rs = evaluator.ruleset
+    options: list[str] = []
+    for category in rs.categories:
+        have = decision["category_scores"][category.name]
+        for tier in category.tiers:
+            gain = (tier.score - have) * category.weight * rs.scale
+            if tier.score > have and gain + 1e-9 >= need:
+                missing = unmet(by_id[("tier", tier.id)], rs.constants, units)
+                needs = f": needs {'; '.join(missing)}" if missing else ""
+                options.append(
+                    f"{category.name} tier '{tier.id}' would add {gain:g} points{needs}"
+                )
+    return options
+
+
+def _unblocking(
+    checks: list[Check], constants: dict[str, Any], units: dict[str, str]
+) -> list[str]:
+    """What must change for outreach to be unblocked: blocking flags, failed hard gates."""
+    holding = [
+        f"red flag '{c.id}' no longer holds (it fires on: {c.condition})"
+        for c in checks
+        if c.kind == "red_flag" and c.result is True and c.detail.get("effect") == "block"
+    ]
+    holding += [
+        f"gate '{c.id}' passes (needs {'; '.join(unmet(c, constants, units))})"
+        for c in checks
+        if c.kind == "gate" and c.result is not True and c.detail.get("severity") == "hard"
+    ]
+    return holding
 
 
 def _next_tiers(

@@ -91,8 +91,13 @@ def _coerce_row(raw: Any, location: Location) -> tuple[dict[str, Any], list[Reco
             coerced = coerce(value, kind)
         except CoercionError as exc:
             shown = f"{value!r}" if isinstance(value, str) else str(value)
+            hint = ""
+            # Currency, thousands, slashes or a time: a CRM's own formats, not a typo.
+            if kind in ("number", "date") and any(c in str(value) for c in "$€£¥,/ "):
+                hint = (" (a CRM export's formats, such as $1,400.00 or 1/19/2027, are read "
+                        "with its --outcomes-preset: salesforce_opportunities, hubspot_deals)")
             errors.append(
-                RecordError(location, f"{shown} {exc}", field=name, value=str(value),
+                RecordError(location, f"{shown} {exc}{hint}", field=name, value=str(value),
                             account_id=account_text)
             )
             continue

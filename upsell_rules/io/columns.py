@@ -117,7 +117,12 @@ def looks_like(signal: str, columns: Iterable[str]) -> str:
     if signal in by_norm:
         return by_norm[signal]
     close = difflib.get_close_matches(signal, list(by_norm), n=1, cutoff=0.8)
-    return by_norm[close[0]] if close else ""
+    if close:
+        return by_norm[close[0]]
+    # A CRM label that holds the signal's words in order: 'Customer Health Score',
+    # 'Health Score (0-100)'. The shortest such label is the likeliest.
+    holding = [norm for norm in by_norm if f"_{signal}_" in f"_{norm}_"]
+    return by_norm[min(holding, key=len)] if holding else ""
 
 
 def _outcome(node: Node, tainted: set[str], named: Mapping[str, str]) -> str:
@@ -241,12 +246,16 @@ def signals_read(ruleset: Ruleset, registry: Registry) -> list[str]:
 
 
 def check_columns(
-    ruleset: Ruleset, registry: Registry, carried: Iterable[str]
+    ruleset: Ruleset, registry: Registry, carried: Iterable[str], also_read: Iterable[str] = ()
 ) -> ColumnReport:
-    """Compare the fields the inputs carry with the signals the ruleset reads."""
+    """Compare the fields the inputs carry with the signals the ruleset reads.
+
+    ``also_read`` names columns the command itself reads (a snapshot's date), which are
+    never listed as unmatched.
+    """
     carried = list(dict.fromkeys(carried))
     have = set(carried)
-    known = set(ruleset.signals) | set(registry.fields)
+    known = set(ruleset.signals) | set(registry.fields) | set(also_read)
     unmatched = [c for c in carried if c not in known]
     report = ColumnReport(unmatched=unmatched)
     for signal in signals_read(ruleset, registry):

@@ -125,15 +125,15 @@ def profile(
 def render(result: DataProfile) -> list[str]:
     """The terminal table and the lines around it."""
     out = [f"{result.records} records, {result.failed} failed"]
-    header = ("signal", "with value", "unparsed", "out of range", "min", "median", "max",
-              "examples")
+    header = ("signal", "with value", "unparsed", "out of range", "min", "q1", "median", "q3",
+              "max", "examples")
     rows = []
     for sig in result.signals.values():
         stats = sig.stats()
         rows.append((
             sig.name, f"{sig.carried}/{result.records - result.failed}", str(sig.unparsed),
             str(sig.out_of_range),
-            *(f"{stats[k]:g}" if stats else "" for k in ("min", "median", "max")),
+            *(f"{stats[k]:g}" if stats else "" for k in ("min", "q1", "median", "q3", "max")),
             ", ".join(repr(e) for e in sig.examples),
         ))
     widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]

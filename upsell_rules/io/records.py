@@ -36,6 +36,7 @@ from upsell_rules.plugin.guard import guard_source
 from upsell_rules.plugin.registry import Registry
 from upsell_rules.plugin.types import RawRecord, Source, SourceContext
 from upsell_rules.ruleset.model import SignalDef
+from upsell_rules.ruleset.units import FRACTION_UNITS
 
 __all__ = [
     "IDENTITY_FIELDS", "Account", "AccountReader", "CoercionError", "DataWarning", "JoinReport",
@@ -100,21 +101,20 @@ def pick_source(registry: Registry, spec: str) -> tuple[Source, str]:
     return source, spec
 
 
+#: What to do with a spreadsheet workbook, which no bundled source reads.
+SPREADSHEET_HINT = (
+    "save it as CSV UTF-8 (in Excel: File > Save As > "
+    "'CSV UTF-8 (Comma delimited)'; in Numbers: File > Export To > CSV, Text Encoding "
+    "Unicode (UTF-8)) and pass the .csv file"
+)
 #: File types people export accounts as that no bundled source reads, and what to do.
 _FORMAT_HINTS = {
-    (".xlsx", ".xls", ".xlsm", ".ods", ".numbers"): (
-        "this is a spreadsheet: save it as CSV (in Excel: File > Save As > "
-        "'CSV UTF-8 (Comma delimited)') and pass the .csv file"
-    ),
-    (".tsv", ".tab"): (
-        "this is tab-separated: save it as CSV UTF-8 (comma-delimited) and pass the "
-        ".csv file"
-    ),
+    (".xlsx", ".xls", ".xlsm", ".ods", ".numbers"): f"this is a spreadsheet: {SPREADSHEET_HINT}",
 }
 
 
 def format_hint(spec: str) -> str:
-    """What to do with an export no source reads (a spreadsheet, a TSV), or ``""``."""
+    """What to do with an export no source reads (a spreadsheet), or ``""``."""
     lowered = spec.lower()
     for suffixes, hint in _FORMAT_HINTS.items():
         if lowered.endswith(suffixes):
@@ -290,6 +290,8 @@ class AccountReader:
             for n, s in signals.items()
             if s.minimum is not None or s.maximum is not None
         }
+        #: Fields that hold a share of one (0.85 is 85%): a value above 1 gets a unit hint.
+        self.fractions = {n for n, s in signals.items() if s.unit in FRACTION_UNITS}
 
     def context(self, source: Source) -> SourceContext:
         """The options (defaults, then the ruleset's) and date a source reads with."""
@@ -439,7 +441,10 @@ class AccountReader:
     def _coerce(
         self, raw: RawRecord, seen: MutableMapping[str, Location]
     ) -> Account | list[RecordError]:
-        """:meth:`coerce_record` without the generator: the account or its errors."""
+        """:meth:`coerce_record` without the generator: the account or its errors.
+
+        One function on purpose: it runs once per record, and splitting it into steps
+        would add calls to the hottest loop of reading (docs/performance.md)."""
         account_id = raw.values.get("account_id")
         if type(account_id) is not str:
             if isinstance(account_id, int | float) and not isinstance(account_id, bool):
@@ -531,6 +536,10 @@ class AccountReader:
                     reason = f"is below the minimum {low:g}"
                 elif high is not None and item > high:
                     reason = f"is above the maximum {high:g}"
+                    if name in self.fractions and item > 1:
+                        reason += (f" (a fraction: {item / 100:g} is {item:g}%; if the export "
+                                   f"writes percentage points, declare formats: "
+                                   f"{{{name}: percent}})")
                 else:
                     continue
                 if isinstance(value, list):

@@ -63,8 +63,9 @@ def deliver_stdout(
     return report
 
 
-def _mode_for(path: str) -> int:
-    """The old file's permissions, or what the umask gives a new file (not mkstemp's 0600)."""
+def replaced_file_mode(path: str) -> int:
+    """The permissions a file written over ``path`` gets: the old file's, or what the umask
+    gives a new file (not mkstemp's 0600)."""
     try:
         return os.stat(path).st_mode & 0o7777
     except OSError:
@@ -93,7 +94,7 @@ def deliver_file(decisions: Sequence[Mapping[str, Any]], context: SinkContext) -
         try:
             with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
                 _writer(fmt)([dict(d) for d in decisions], handle)
-            os.chmod(tmp, _mode_for(path))
+            os.chmod(tmp, replaced_file_mode(path))
             os.replace(tmp, path)
         except BaseException:
             if os.path.exists(tmp):

@@ -23,7 +23,7 @@ import csv
 import json
 import os
 import random
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import date, timedelta
 from typing import Any, NamedTuple
 
@@ -142,6 +142,8 @@ def _account(rng: random.Random, iso: list[str], index: int) -> dict[str, Any]:
     The draw order is fixed, which keeps the output reproducible, and fields are added in
     contract order, so the dict needs no reordering. ``iso[today - d]`` is the date ``d``
     days ago and ``iso[today + d]`` the date ``d`` days ahead.
+    One function on purpose: the draws must stay in this order (the seed's output
+    depends on it), and the sections below read in that order.
     """
     rand = rng.random
     today = _MAX_DAYS_BACK
@@ -360,19 +362,23 @@ def write_jsonl(path: str | os.PathLike[str], records: Iterable[dict[str, Any]])
     return count
 
 
-def write_csv(path: str | os.PathLike[str], records: Iterable[dict[str, Any]]) -> int:
-    """Write ``records`` as contract CSV; return how many rows were written.
+def write_csv(
+    path: str | os.PathLike[str],
+    records: Iterable[dict[str, Any]],
+    columns: Sequence[str] = CONTRACT_FIELDS,
+) -> int:
+    """Write ``records`` as CSV; return how many rows were written.
 
-    The header is :data:`CONTRACT_FIELDS` in order. Lists are joined with ``|``, booleans
-    are ``true``/``false``, and a missing value is an empty cell. Fields outside the
-    contract are ignored.
+    The header is ``columns`` in order (the data contract's fields by default). Lists are
+    joined with ``|``, booleans are ``true``/``false``, and a missing value is an empty
+    cell. Fields outside ``columns`` are ignored.
     """
     count = 0
     with open(path, "w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle, lineterminator="\n")
-        writer.writerow(CONTRACT_FIELDS)
+        writer.writerow(columns)
         for record in records:
-            writer.writerow([_csv_cell(record.get(field)) for field in CONTRACT_FIELDS])
+            writer.writerow([_csv_cell(record.get(column)) for column in columns])
             count += 1
     return count
 

@@ -11,6 +11,7 @@ from types import ModuleType
 
 from upsell_rules.plugin import watchdog
 from upsell_rules.plugin.collect import collect_all
+from upsell_rules.plugin.loading import PluginLoader
 from upsell_rules.plugin.registry import (
     BUILTIN_NAME,
     CORE_PLUGINS,
@@ -18,7 +19,6 @@ from upsell_rules.plugin.registry import (
     PluginInfo,
     PluginSelection,
     Registry,
-    _Loader,
 )
 
 #: The registries being built, innermost last (the watchdog's view of the plugins).
@@ -50,7 +50,7 @@ def build_registry(
 def _build(
     registry: Registry, selection: PluginSelection, extra_plugins: Iterable[object]
 ) -> None:
-    loader = _Loader(registry, selection)
+    loader = PluginLoader(registry, selection)
     for name in selection.disabled:
         if name in (BUILTIN_NAME, "builtin", *CORE_PLUGINS):
             registry.problems.append(

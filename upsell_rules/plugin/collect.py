@@ -18,17 +18,15 @@ import pluggy
 
 from upsell_rules.errors import PluginTimeout
 from upsell_rules.plugin.checks import check_registered
-from upsell_rules.plugin.registry import (
-    ENV_DISABLE,
-    REGISTRATION_HOOKS,
-    Registry,
-    _code_location,
-    _exception_location,
-    _Loader,
-    _located,
-    _source_dir,
+from upsell_rules.plugin.loading import PluginLoader
+from upsell_rules.plugin.locating import (
+    code_location,
+    exception_location,
     failure_text,
+    located,
+    source_dir,
 )
+from upsell_rules.plugin.registry import ENV_DISABLE, REGISTRATION_HOOKS, Registry
 from upsell_rules.plugin.types import Function
 from upsell_rules.plugin.watchdog import alive
 
@@ -45,7 +43,7 @@ class _Staged:
 
 
 def _call_registration_hooks(
-    loader: _Loader, staged: list[_Staged], broken: dict[str, str]
+    loader: PluginLoader, staged: list[_Staged], broken: dict[str, str]
 ) -> None:
     """Call every registration hook implementation, each on its own, in pluggy's order
     (tryfirst, normal, trylast); stage what each registers and note each plugin that
@@ -54,7 +52,7 @@ def _call_registration_hooks(
         hook: pluggy.HookCaller = getattr(loader.pm.hook, hook_name)
         for impl in reversed(hook.get_hookimpls()):
             plugin_name = impl.plugin_name
-            here = _code_location(impl.function)
+            here = code_location(impl.function)
 
             def register(
                 item: Any, _plugin: str = plugin_name, _default: bool = bool(impl.trylast),
@@ -62,7 +60,7 @@ def _call_registration_hooks(
             ) -> None:
                 problem = check_registered(_kind, item)
                 if problem is not None:
-                    broken.setdefault(_plugin, _located(_here, f"plugin '{_plugin}' {problem}"))
+                    broken.setdefault(_plugin, located(_here, f"plugin '{_plugin}' {problem}"))
                     return
                 staged.append(_Staged(_kind, _attribute, item, _plugin, _default))
 
@@ -71,20 +69,20 @@ def _call_registration_hooks(
             try:
                 returned = impl.function(*(register for _ in impl.argnames))
             except Exception as exc:
-                broken.setdefault(plugin_name, _located(
-                    _exception_location(exc, _source_dir(impl.function)),
+                broken.setdefault(plugin_name, located(
+                    exception_location(exc, source_dir(impl.function)),
                     f"plugin '{plugin_name}' failed in {hook_name}: {failure_text(exc)}",
                 ))
                 continue
             except PluginTimeout as exc:
-                broken.setdefault(plugin_name, _located(
+                broken.setdefault(plugin_name, located(
                     here, f"plugin '{plugin_name}' hung in {hook_name}: {exc}"
                 ))
                 continue
             finally:
                 loader.registry.loading = ""
             if returned is not None:
-                broken.setdefault(plugin_name, _located(
+                broken.setdefault(plugin_name, located(
                     here,
                     f"plugin '{plugin_name}' returned {_short(returned)} from {hook_name} "
                     f"instead of registering it: call register(...) for each {kind} "
@@ -133,7 +131,7 @@ def _commit(registry: Registry, staged: list[_Staged]) -> None:
             info.provides.setdefault(kind, []).append(name)
 
 
-def collect_all(loader: _Loader) -> None:
+def collect_all(loader: PluginLoader) -> None:
     """Call the registration hooks and keep what the plugins that behaved registered.
 
     A plugin with any problem (a hook raised half-way, returned a value, registered a

@@ -21,6 +21,7 @@ from datetime import date, datetime
 from typing import Any
 
 from upsell_rules.errors import InputError, Location, PluginError, PluginTimeout, RecordError
+from upsell_rules.plugin.locating import failure_text
 from upsell_rules.plugin.registry import Registry
 from upsell_rules.plugin.types import RawRecord
 from upsell_rules.plugin.watchdog import PROGRESS
@@ -121,12 +122,6 @@ def _owner(module: str, packages: Mapping[str, str]) -> str | None:
             return packages[module]
         module = module.rpartition(".")[0]
     return None
-
-
-def failure_text(exc: BaseException) -> str:
-    """``TypeError: message`` (the class name alone when the message is empty)."""
-    message = str(exc)
-    return f"{type(exc).__name__}: {message}" if message else type(exc).__name__
 
 
 def guard_source(

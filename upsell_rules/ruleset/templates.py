@@ -172,6 +172,8 @@ def compile_render(segments: Segments) -> Callable[[Mapping[str, Any]], str]:
     ``repr`` and placeholder names have already matched ``[A-Za-z_][A-Za-z0-9_]*``, so
     nothing a ruleset author writes is ever run. An optional part reads all its values
     first and is left out when any is missing, which is what dropping it amounts to.
+    One function on purpose: it writes one generated function top to bottom, and the
+    source lines it emits read in the same order as the code that emits them.
     """
     lines = ["def render(values):", "    get = values.get", "    out = []"]
     counter = 0

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -32,23 +31,34 @@ from upsell_rules.ruleset.model import Ruleset
 from upsell_rules.ruleset.schema import field_path, tests_schema_findings
 from upsell_rules.ruleset.yamlload import Path, YamlDocument, load_yaml
 from upsell_rules.workflow.confine import outside_message
+from upsell_rules.workflow.expectations import SCORE_TOLERANCE, compare, summary_of, truth
+from upsell_rules.workflow.test_files import (
+    TEST_SUFFIXES,
+    TestFileError,
+    discover,
+    is_test_file,
+    tests_for_ruleset,
+)
 
-#: File names that mark a ruleset test file.
-TEST_SUFFIXES = (".tests.yaml", ".tests.yml")
+__all__ = [
+    "SCORE_TOLERANCE",
+    "TEST_SUFFIXES",
+    "CaseResult",
+    "FileResult",
+    "Mismatch",
+    "TestFileError",
+    "TestRunner",
+    "compare",
+    "discover",
+    "is_test_file",
+    "summary_of",
+    "tests_for_ruleset",
+    "truth",
+]
 
-#: Scores are rounded to two decimals; closer than this counts as equal.
-SCORE_TOLERANCE = 0.005
 
+_CASE_INDEX = re.compile(r"cases\[(\d+)\]")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$", re.ASCII)
-
-
-class TestFileError(UpsellRulesError):
-    """A path given to the test runner that is not a test file, a ruleset or a folder."""
-
-
-def is_test_file(path: str) -> bool:
-    """True for ``*.tests.yaml`` / ``*.tests.yml``."""
-    return path.endswith(TEST_SUFFIXES)
 
 
 @dataclass(frozen=True)
@@ -102,151 +112,6 @@ class _Prepared:
     expect: dict[str, Any]
     expect_path: Path
     errors: list[Diagnostic]
-
-
-# --- expectations ------------------------------------------------------------------------
-
-
-def _num(value: Any) -> str:
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return f"{value:g}" if isinstance(value, int | float) else str(value)
-
-
-def _ids(values: Iterable[str]) -> str:
-    items = list(values)
-    return ", ".join(items) if items else "none"
-
-
-def _score_matches(expected: Any, actual: float) -> bool:
-    if isinstance(expected, dict):
-        low, high = expected.get("min"), expected.get("max")
-        return (low is None or actual >= low - SCORE_TOLERANCE) and (
-            high is None or actual <= high + SCORE_TOLERANCE
-        )
-    return abs(float(expected) - actual) < SCORE_TOLERANCE
-
-
-def _score_text(expected: Any) -> str:
-    if not isinstance(expected, dict):
-        return _num(expected)
-    low, high = expected.get("min"), expected.get("max")
-    if low is not None and high is not None:
-        return f"{_num(low)} to {_num(high)}"
-    if low is not None:
-        return f"at least {_num(low)}"
-    return f"at most {_num(high)}"
-
-
-#: (sub-key, whether the id must be in the actual list, wording of the miss).
-_FIRED_WORDS: dict[str, tuple[bool, str, str]] = {
-    "fired": (True, "to fire", "did not"),
-    "not_fired": (False, "not to fire", "did"),
-    "failed": (True, "to fail", "passed"),
-    "passed": (False, "to pass", "failed"),
-}
-
-
-def _fired_check(
-    key: str, spec: dict[str, Any], actual: list[str]
-) -> Iterator[tuple[str, Any, Any, str]]:
-    """Checks for ``{fired: [...], not_fired: [...]}`` (and ``failed`` / ``passed``)."""
-    present = set(actual)
-    label = "failed" if key == "gates" else "fired"
-    for sub, expected in spec.items():
-        must_be_in, wanted, happened = _FIRED_WORDS[sub]
-        wrong = [i for i in expected if (i in present) != must_be_in]
-        if wrong:
-            subject = "it" if len(wrong) == 1 else "they"
-            yield (
-                f"{key}.{sub}",
-                expected,
-                actual,
-                f"{key}.{sub}: expected {_ids(wrong)} {wanted}, but {subject} {happened} "
-                f"({label}: {_ids(actual)})",
-            )
-
-
-_CASE_INDEX = re.compile(r"cases\[(\d+)\]")
-
-
-def truth(value: Any) -> bool:
-    """A test file's yes/no: true/false, and yes/no/y/n as the data files accept them."""
-    if isinstance(value, str):
-        return value.strip().lower() in ("true", "yes", "y", "t", "1", "on")
-    return bool(value)
-
-
-def compare(expect: dict[str, Any], decision: dict[str, Any]) -> list[tuple[str, Any, Any, str]]:
-    """Compare expectations with a decision: ``(key, expected, actual, message)`` per miss."""
-    out: list[tuple[str, Any, Any, str]] = []
-    action = decision.get("action", {})
-    for key in ("band", "play", "owner"):
-        if key in expect:
-            actual = decision["band"] if key == "band" else action.get(key)
-            if expect[key] != actual:
-                out.append((key, expect[key], actual,
-                            f"{key}: expected {expect[key]}, got {actual}"))
-    if "blocked" in expect and truth(expect["blocked"]) != decision["blocked"]:
-        words = {True: "blocked", False: "not blocked"}
-        out.append(("blocked", expect["blocked"], decision["blocked"],
-                    f"blocked: expected {words[truth(expect['blocked'])]}, "
-                    f"got {words[decision['blocked']]}"))
-    for key in ("score", "raw_score"):
-        if key in expect and not _score_matches(expect[key], decision[key]):
-            out.append((key, expect[key], decision[key],
-                        f"{key}: expected {_score_text(expect[key])}, got {_num(decision[key])}"))
-    if "capped_at" in expect:
-        want, got = expect["capped_at"], decision["capped_at"]
-        same = (want is None and got is None) or (
-            want is not None and got is not None and abs(want - got) < SCORE_TOLERANCE
-        )
-        if not same:
-            out.append(("capped_at", want, got,
-                        f"capped_at: expected {'no cap' if want is None else _num(want)}, "
-                        f"got {'no cap' if got is None else _num(got)}"))
-    for name, want in (expect.get("category_scores") or {}).items():
-        got = decision["category_scores"].get(name)
-        if got is None or abs(float(want) - got) >= SCORE_TOLERANCE:
-            out.append((f"category_scores.{name}", want, got,
-                        f"category_scores.{name}: expected {_num(want)}, got {_num(got)}"))
-    fired_triggers = [t["id"] for t in decision["triggers"]]
-    fired_flags = [f["id"] for f in decision["red_flags"]]
-    failed_gates = [g["id"] for g in decision["gates"] if not g["passed"]]
-    if "triggers" in expect:
-        out += _fired_check("triggers", expect["triggers"], fired_triggers)
-    if "red_flags" in expect:
-        out += _fired_check("red_flags", expect["red_flags"], fired_flags)
-    if "gates" in expect:
-        out += _fired_check("gates", expect["gates"], failed_gates)
-    for key, actual_list in (
-        ("upsell_types", decision["upsell_types"]),
-        ("prepare", action.get("prepare", [])),
-    ):
-        if key in expect and sorted(expect[key]) != sorted(actual_list):
-            out.append((key, expect[key], actual_list,
-                        f"{key}: expected [{', '.join(expect[key])}], "
-                        f"got [{', '.join(actual_list)}]"))
-    return out
-
-
-def summary_of(decision: dict[str, Any]) -> str:
-    """One line saying what the decision actually was (printed under a failure)."""
-    cats = ", ".join(f"{k} {_num(v)}" for k, v in decision["category_scores"].items())
-    score = _num(decision["score"])
-    if decision["capped_at"] is not None:
-        score += f" (capped from {_num(decision['raw_score'])})"
-    failed = [g["id"] for g in decision["gates"] if not g["passed"]]
-    parts = [
-        f"score {score} ({cats})",
-        f"band {decision['band']}",
-        "blocked" if decision["blocked"] else "not blocked",
-        f"play {decision['action']['play']} ({decision['action']['owner']})",
-        f"triggers: {_ids(t['id'] for t in decision['triggers'])}",
-        f"failed gates: {_ids(failed)}",
-        f"red flags: {_ids(f['id'] for f in decision['red_flags'])}",
-    ]
-    return "; ".join(parts)
 
 
 # --- loading -----------------------------------------------------------------------------
@@ -343,32 +208,37 @@ class TestRunner:
             return result
         file_errors, cases = self.prepare(doc, ruleset, base)
         result.errors = file_errors
-        for prepared in cases:
-            case = CaseResult(
-                name=prepared.name,
-                location=prepared.location,
-                as_of=prepared.as_of.isoformat() if prepared.as_of else "",
-                account_id=prepared.account.account_id if prepared.account else "",
-            )
-            result.cases.append(case)
-            if prepared.errors or prepared.account is None or prepared.as_of is None:
-                case.status = "error"
-                case.errors = prepared.errors
-                continue
-            try:
-                decision = evaluator.decide(prepared.account, prepared.as_of)
-            except UpsellRulesError as exc:
-                case.status = "error"
-                case.errors = [Diagnostic(prepared.location, "E310", str(exc))]
-                continue
-            case.decision = decision
-            for key, expected, actual, message in compare(prepared.expect, decision):
-                where = doc.locate((*prepared.expect_path, key.split(".")[0]))
-                case.mismatches.append(Mismatch(key, expected, actual, message, where.line))
-            if case.mismatches:
-                case.mismatches.sort(key=lambda m: m.line)
-                case.status = "failed"
+        result.cases = [self.run_case(doc, evaluator, prepared) for prepared in cases]
         return result
+
+    def run_case(
+        self, doc: YamlDocument, evaluator: Evaluator, prepared: _Prepared
+    ) -> CaseResult:
+        """Decide one prepared case and compare the decision with what it expects."""
+        case = CaseResult(
+            name=prepared.name,
+            location=prepared.location,
+            as_of=prepared.as_of.isoformat() if prepared.as_of else "",
+            account_id=prepared.account.account_id if prepared.account else "",
+        )
+        if prepared.errors or prepared.account is None or prepared.as_of is None:
+            case.status = "error"
+            case.errors = prepared.errors
+            return case
+        try:
+            decision = evaluator.decide(prepared.account, prepared.as_of)
+        except UpsellRulesError as exc:
+            case.status = "error"
+            case.errors = [Diagnostic(prepared.location, "E310", str(exc))]
+            return case
+        case.decision = decision
+        for key, expected, actual, message in compare(prepared.expect, decision):
+            where = doc.locate((*prepared.expect_path, key.split(".")[0]))
+            case.mismatches.append(Mismatch(key, expected, actual, message, where.line))
+        if case.mismatches:
+            case.mismatches.sort(key=lambda m: m.line)
+            case.status = "failed"
+        return case
 
     def check_file(self, path: str) -> list[Diagnostic]:
         """Every problem in a test file without running it (what ``validate`` reports)."""
@@ -609,55 +479,3 @@ def _as_of(doc: YamlDocument, path: Path, errors: list[Diagnostic]) -> date | No
         errors.append(_diag(doc, path, "E306",
                             f"{field_path(path)}: {text!r} is not a date (expected YYYY-MM-DD)"))
         return None
-
-
-# --- discovery ---------------------------------------------------------------------------
-
-
-def tests_for_ruleset(ruleset_path: str) -> list[str]:
-    """Test files in the ruleset's folder whose ``ruleset:`` names that ruleset."""
-    folder = os.path.dirname(ruleset_path) or "."
-    target = os.path.abspath(ruleset_path)
-    found = []
-    for name in sorted(os.listdir(folder)):
-        candidate = os.path.join(folder, name)
-        if not is_test_file(name) or not os.path.isfile(candidate):
-            continue
-        doc, _ = load_yaml(candidate)
-        named = doc.data.get("ruleset") if doc is not None and isinstance(doc.data, dict) else None
-        if isinstance(named, str) and os.path.abspath(os.path.join(folder, named)) == target:
-            found.append(candidate)
-    return found
-
-
-def discover(paths: Iterable[str]) -> tuple[list[str], list[str]]:
-    """Test files to run for ``paths``, and notes about paths that hold none.
-
-    A folder is searched recursively for ``*.tests.yaml``; a test file is taken as it
-    is; any other file is treated as a ruleset and stands for the test files beside it
-    that name it (what a pre-commit hook passes when a ruleset changes).
-    """
-    files: list[str] = []
-    notes: list[str] = []
-    for path in paths:
-        if os.path.isdir(path):
-            inside = sorted(
-                os.path.join(root, name)
-                for root, _dirs, names in os.walk(path)
-                for name in names
-                if is_test_file(name)
-            )
-            if not inside:
-                notes.append(f"{path}: no ruleset test files (*.tests.yaml) in this folder")
-            files.extend(inside)
-        elif not os.path.exists(path):
-            raise TestFileError(f"{path}: no such file or folder")
-        elif is_test_file(path):
-            files.append(path)
-        else:
-            beside = tests_for_ruleset(path)
-            if not beside:
-                notes.append(f"{path}: no test file names this ruleset")
-            files.extend(beside)
-    unique = list(dict.fromkeys(os.path.normpath(f) for f in files))
-    return unique, notes
