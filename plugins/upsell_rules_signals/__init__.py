@@ -8,7 +8,9 @@ Registered through the ``upsell_rules`` entry point like any third-party plugin.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import dataclasses
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 from upsell_rules.plugin.hookspecs import hookimpl
 from upsell_rules.plugin.types import Derivation, Function
@@ -26,11 +28,33 @@ __all__ = [
 def upsell_rules_derivations(register: Callable[[Derivation], None]) -> None:
     """Register every bundled derivation."""
     for derivation in (*DERIVATIONS, *READINGS):
-        register(derivation)
+        register(dataclasses.replace(derivation, sql=_derivation_sql(derivation.name)))
 
 
 @hookimpl(trylast=True)
 def upsell_rules_functions(register: Callable[[Function], None]) -> None:
     """Register every bundled expression function."""
     for function in FUNCTIONS:
-        register(function)
+        register(dataclasses.replace(function, sql=_function_sql(function.name)))
+
+
+# The SQL forms import SQLGlot, which every command would otherwise pay for at start-up:
+# they load on the first compile.
+
+
+def _derivation_sql(name: str) -> Callable[[Mapping[str, Any], Any], Any]:
+    def sql(params: Mapping[str, Any], scope: Any) -> Any:
+        from .sql_forms import DERIVATION_SQL
+
+        return DERIVATION_SQL[name](params, scope)
+
+    return sql
+
+
+def _function_sql(name: str) -> Callable[[Sequence[Any], Any], Any]:
+    def sql(args: Sequence[Any], scope: Any) -> Any:
+        from .sql_forms import FUNCTION_SQL
+
+        return FUNCTION_SQL[name](args, scope)
+
+    return sql

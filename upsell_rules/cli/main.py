@@ -36,6 +36,7 @@ COMMANDS = {
     "feedback": "upsell_rules.cli.feedback:feedback_command",
     "shadow-report": "upsell_rules.cli.shadow_report:shadow_report_command",
     "watch": "upsell_rules.cli.watch:watch_command",
+    "compile": "upsell_rules.cli.compile:compile_command",
 }
 
 

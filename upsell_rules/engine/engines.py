@@ -31,6 +31,9 @@ INTERPRETER_ENGINE = Engine(
 
 @hookimpl(trylast=True)
 def upsell_rules_engines(register: Callable[[Engine], None]) -> None:
-    """Register the compiled Python engine and the reference interpreter."""
+    """Register the compiled Python engine, the reference interpreter and DuckDB."""
     register(PYTHON_ENGINE)
     register(INTERPRETER_ENGINE)
+    from upsell_rules.engine.duck import DUCKDB_ENGINE
+
+    register(DUCKDB_ENGINE)

@@ -9,8 +9,9 @@ action) plus what reads the account's own values (evidence, window, narrative).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date
+from functools import partial
 from typing import Any, NamedTuple
 
 from upsell_rules.engine.derive import (
@@ -26,7 +27,7 @@ from upsell_rules.io.records import Account
 from upsell_rules.plugin.build import default_registry
 from upsell_rules.plugin.guard import blame, describe_value, failure_text
 from upsell_rules.plugin.registry import Registry
-from upsell_rules.plugin.types import Engine, Predicate
+from upsell_rules.plugin.types import BatchPredicate, Engine, Predicate
 from upsell_rules.plugin.watchdog import PROGRESS
 from upsell_rules.ruleset.model import Band, Ruleset
 from upsell_rules.ruleset.templates import RenderLimitError, Template
@@ -89,7 +90,11 @@ class Evaluator:
         self.ruleset = ruleset
         self.registry = registry or default_registry()
         self.engine = engine if isinstance(engine, Engine) else pick_engine(self.registry, engine)
-        self.derivations = build_derivations(ruleset, self.registry, self.engine)
+        # A batch engine is slow one account at a time: named conditions, which the
+        # derivations read account by account, go to the python engine.
+        named = (self.engine if self.engine.prepare_batch is None
+                 else pick_engine(self.registry, "python"))
+        self.derivations = build_derivations(ruleset, self.registry, named)
         self._chain = DerivationChain(self.derivations, self._declared_types())
         # Constants are visible to templates; inputs and derived signals override nothing.
         self._base: dict[str, Any] = dict(ruleset.constants)
@@ -97,6 +102,10 @@ class Evaluator:
         self.layout = lay_out(ruleset)
         types = {name: sig.type for name, sig in ruleset.signals.items()}
         self.predicate: Predicate = self.engine.prepare(self.layout.conditions, types)
+        self.batch_predicate: BatchPredicate | None = (
+            None if self.engine.prepare_batch is None
+            else self.engine.prepare_batch(self.layout.conditions, types)
+        )
         self._outliner = Outliner(ruleset, self.registry, self.layout)
         self.inputs_used = inputs_used(ruleset, self.registry)
         self._inputs_set = frozenset(self.inputs_used)
@@ -254,6 +263,8 @@ class Evaluator:
         whose derived signals fail (a plugin bug) becomes an error without it. Nothing is
         counted and no hook runs: the stream runner does that around the batches.
         """
+        if self.batch_predicate is not None:
+            return self._evaluate_batched(items, as_of, self.batch_predicate)
         out: list[BatchResult] = []
         append = out.append
         progress = PROGRESS  # the command-wide watchdog's counter: one step per account
@@ -285,6 +296,52 @@ class Evaluator:
                     raise
                 append(BatchResult(False, _account_error(item, str(exc))))
         return out
+
+
+    def _evaluate_batched(
+        self, items: Sequence[Account | RecordError], as_of: date, batch: BatchPredicate
+    ) -> list[BatchResult]:
+        """:meth:`evaluate_batch` for a batch engine (``Engine.prepare_batch``): signals
+        for every account, one call for all outcomes, then the records; the same
+        results, errors included."""
+        staged: list[tuple[Account | RecordError, dict[str, Any] | RecordError | None]] = []
+        for item in items:
+            PROGRESS[0] += 1
+            if isinstance(item, RecordError):
+                staged.append((item, None))
+            else:
+                staged.append((item, self._guarded(item, partial(self.signals, item, as_of))))
+        outcomes = iter(batch([s for _item, s in staged if isinstance(s, dict)]))
+        out: list[BatchResult] = []
+        for item, s in staged:
+            if isinstance(item, RecordError):
+                out.append(BatchResult(True, item))
+            elif isinstance(s, dict):
+                record = partial(self.assemble, item, s, next(outcomes), as_of)
+                out.append(BatchResult(False, self._guarded(item, record)))
+            else:
+                assert isinstance(s, RecordError)
+                out.append(BatchResult(False, s))
+        return out
+
+    def _guarded(
+        self, item: Account, step: Callable[[], dict[str, Any]]
+    ) -> dict[str, Any] | RecordError:
+        """``step()``, or the record error :meth:`evaluate_batch` makes of its failure."""
+        try:
+            return step()
+        except (PluginError, RenderLimitError) as exc:
+            return _account_error(item, str(exc))
+        except Exception as exc:
+            culprit = blame(exc, self.registry)
+            if culprit is None:
+                raise
+            return _account_error(item, f"{culprit} failed: {failure_text(exc)}")
+        except PluginTimeout as exc:
+            self.stalls += 1
+            if self.stalls > 1:
+                raise
+            return _account_error(item, str(exc))
 
 
 def _account_error(account: Account, message: str) -> RecordError:

@@ -58,6 +58,7 @@ evaluator: Evaluator,
     (which is ``tally`` over :meth:`Evaluator.evaluate_batch` results).
     """
     summary = summary if summary is not None else Summary()
+    summary.engine = evaluator.engine.name
     hooks = evaluator.registry.hooks
     hooks.before_evaluation(evaluator.ruleset, as_of)
     failed_at: set[Any] = set()

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, Literal, get_args
+from typing import Any, Literal, Protocol, get_args
 
 # Re-exported: a plugin builds RawRecord locations and reports bad rows with these, and
 # needs nothing but this module and hookspecs.
@@ -142,6 +142,28 @@ class Source:
     byte_ranges: Literal["", "lines", "csv"] = ""
 
 
+class SqlScope(Protocol):
+    """What a derivation's or function's SQL form can ask of the query being compiled.
+
+    Values are SQLGlot expressions (``sqlglot.exp.Expression``) or, for list signals,
+    :class:`upsell_rules.sql.lists.ListValue`; typed ``Any`` so that this contract needs
+    no SQL library.
+    """
+
+    #: The SQLGlot dialect the query is rendered in (``duckdb``, ``postgres``...).
+    dialect: str
+    #: The evaluation date: a constant of the compiled query.
+    as_of: date
+
+    def signal(self, name: str) -> Any:
+        """The SQL value of another signal (an input column or a derived signal)."""
+        ...
+
+    def type_of(self, name: str) -> str:
+        """The declared type of a signal (``number``, ``string_list``...)."""
+        ...
+
+
 #: A compiled derivation: reads the account's signals (already coerced and derived so
 #: far) and the as-of date, and returns the value or ``None`` when it cannot be known.
 DeriveFn = Callable[[Mapping[str, Any], date], Any]
@@ -161,6 +183,12 @@ class Derivation:
     output_type: SignalType
     build: Callable[[Mapping[str, Any]], DeriveFn]
     params: Mapping[str, ParamSpec] = field(default_factory=dict)
+    #: Optional SQL form, for ``upsell-rules compile`` and the ``duckdb`` engine:
+    #: ``sql(params, scope)`` returns the derived value as a SQLGlot expression (or a
+    #: list value of :mod:`upsell_rules.sql.lists`), reading other signals through
+    #: ``scope.signal(name)``; see :class:`SqlScope`. Without it a ruleset using this
+    #: derivation is decided by the Python engine only.
+    sql: Callable[[Mapping[str, Any], SqlScope], Any] | None = None
 
     def reads(self, params: Mapping[str, Any]) -> tuple[str, ...]:
         """The signal names this derivation reads, given its resolved parameters."""
@@ -225,6 +253,10 @@ class Function:
     needs_as_of: bool = False
     arg_names: tuple[str, ...] = ()
     plugin: str = ""
+    #: Optional SQL form: ``sql(args, scope)`` gets the arguments as SQL values (never
+    #: missing: the core makes the call missing when one is) and returns the result as
+    #: a SQLGlot expression; see :class:`SqlScope`. Without it, no compiled query.
+    sql: Callable[[Sequence[Any], SqlScope], Any] | None = None
 
     def signature(self) -> str:
         """``count_within(dates: date_list, days: number) -> integer``."""
@@ -344,6 +376,15 @@ class Engine:
     prepare: Callable[[Sequence[Any], Mapping[str, str]], Predicate]
     available: Callable[[], str | None] = lambda: None
     parallel_safe: bool = True
+    #: Optional: ``prepare_batch(conditions, types)`` returns a predicate over a batch
+    #: of accounts' signals (one outcome tuple per account, in order), for an engine
+    #: that is fast per batch and slow per account (a database). The core then calls it
+    #: once per batch, and ``prepare`` only for one account at a time (``explain``).
+    prepare_batch: Callable[[Sequence[Any], Mapping[str, str]], BatchPredicate] | None = None
+
+
+#: Outcomes for a batch of accounts' signals, one tuple per account, in order.
+BatchPredicate = Callable[[Sequence[Mapping[str, Any]]], list[tuple[bool, ...]]]
 
 
 @dataclass
@@ -354,6 +395,8 @@ class Summary:
     decided: int = 0
     failed: int = 0
     bands: dict[str, int] = field(default_factory=dict)
+    #: The engine that decided (named in :meth:`line` when it is not ``python``).
+    engine: str = ""
 
     def order_bands(self, order: list[str]) -> None:
         """Put the band counts in the ruleset's order (highest band first)."""
@@ -364,7 +407,9 @@ class Summary:
         """The one-line summary printed after a run."""
         bands = ", ".join(f"{k} {v}" for k, v in self.bands.items())
         text = f"read {self.read}, decided {self.decided}, failed {self.failed}"
-        return f"{text} ({bands})" if bands else text
+        text = f"{text} ({bands})" if bands else text
+        # The default engine goes unsaid, so that its output stays as it always was.
+        return f"{text}; engine {self.engine}" if self.engine not in ("", "python") else text
 
 
 __all__ = [

@@ -1,0 +1,1375 @@
+WITH inputs AS (
+  SELECT
+    CAST(`account_id` AS STRING) AS `account_id`,
+    CASE
+      WHEN CAST(`arr` AS FLOAT64) < CAST(0.0 AS FLOAT64)
+      THEN NULL
+      ELSE CAST(`arr` AS FLOAT64)
+    END AS `arr`,
+    CASE
+      WHEN CAST(`seats_licensed` AS INT64) < CAST(0.0 AS FLOAT64)
+      THEN NULL
+      ELSE CAST(`seats_licensed` AS INT64)
+    END AS `seats_licensed`,
+    CASE
+      WHEN COALESCE(
+        (
+          CASE
+            WHEN NOT (
+              CAST(`seats_active_history` AS ARRAY<INT64>) IS NULL
+            )
+            THEN (
+              SELECT
+                COUNT(*)
+              FROM UNNEST(CAST(`seats_active_history` AS ARRAY<INT64>)) AS v WITH OFFSET AS i
+              WHERE
+                v < CAST(0.0 AS FLOAT64)
+            )
+          END > 0
+        ),
+        FALSE
+      )
+      THEN NULL
+      ELSE CAST(`seats_active_history` AS ARRAY<INT64>)
+    END AS `seats_active_history`,
+    CASE
+      WHEN CAST(`usage_limit` AS FLOAT64) < CAST(0.0 AS FLOAT64)
+      THEN NULL
+      ELSE CAST(`usage_limit` AS FLOAT64)
+    END AS `usage_limit`,
+    CASE
+      WHEN COALESCE(
+        (
+          CASE
+            WHEN NOT (
+              CAST(`usage_history` AS ARRAY<FLOAT64>) IS NULL
+            )
+            THEN (
+              SELECT
+                COUNT(*)
+              FROM UNNEST(CAST(`usage_history` AS ARRAY<FLOAT64>)) AS v WITH OFFSET AS i
+              WHERE
+                v < CAST(0.0 AS FLOAT64)
+            )
+          END > 0
+        ),
+        FALSE
+      )
+      THEN NULL
+      ELSE CAST(`usage_history` AS ARRAY<FLOAT64>)
+    END AS `usage_history`,
+    CAST(`gated_feature_attempts` AS ARRAY<DATE>) AS `gated_feature_attempts`,
+    CASE
+      WHEN CAST(`health_score` AS FLOAT64) < CAST(0.0 AS FLOAT64)
+      OR CAST(`health_score` AS FLOAT64) > CAST(100.0 AS FLOAT64)
+      THEN NULL
+      ELSE CAST(`health_score` AS FLOAT64)
+    END AS `health_score`,
+    CAST(`champion_last_engaged_on` AS DATE) AS `champion_last_engaged_on`,
+    CAST(`renewal_date` AS DATE) AS `renewal_date`,
+    CAST(`open_ticket_priorities` AS ARRAY<STRING>) AS `open_ticket_priorities`,
+    CAST(`engagement_trend` AS STRING) AS `engagement_trend`
+  FROM accounts
+), derived_1 AS (
+  SELECT
+    *,
+    CASE
+      WHEN NOT (
+        NOT (
+          `seats_active_history` IS NULL
+        )
+      )
+      OR `seats_licensed` IS NULL
+      THEN NULL
+      WHEN CASE
+        WHEN NOT (
+          `seats_active_history` IS NULL
+        )
+        THEN (
+          SELECT
+            COUNT(*)
+          FROM UNNEST(`seats_active_history`) AS v WITH OFFSET AS i
+        )
+      END = 0
+      THEN NULL
+      WHEN CASE
+        WHEN NOT (
+          `seats_active_history` IS NULL
+        )
+        THEN (
+          SELECT
+            v
+          FROM UNNEST(`seats_active_history`) AS v WITH OFFSET AS i
+          ORDER BY
+            i DESC
+          LIMIT 1
+        )
+      END >= `seats_licensed`
+      THEN CAST(0.0 AS FLOAT64)
+      WHEN CASE
+        WHEN NOT (
+          `seats_active_history` IS NULL
+        )
+        THEN (
+          SELECT
+            COUNT(*)
+          FROM UNNEST(`seats_active_history`) AS v WITH OFFSET AS i
+        )
+      END >= 3
+      THEN CASE
+        WHEN (
+          CAST(0.0 AS FLOAT64) + -(
+            CAST(1.0 AS FLOAT64)
+          ) * (
+            CASE
+              WHEN NOT (
+                `seats_active_history` IS NULL
+              )
+              THEN (
+                SELECT
+                  v
+                FROM UNNEST(`seats_active_history`) AS v WITH OFFSET AS i
+                ORDER BY
+                  i DESC
+                LIMIT 1
+                OFFSET 2
+              )
+            END - CASE
+              WHEN NOT (
+                `seats_active_history` IS NULL
+              )
+              THEN (
+                SELECT
+                  v
+                FROM UNNEST(`seats_active_history`) AS v WITH OFFSET AS i
+                ORDER BY
+                  i DESC
+                LIMIT 1
+                OFFSET 2
+              )
+            END
+          ) + CAST(0.0 AS FLOAT64) * (
+            CASE
+              WHEN NOT (
+                `seats_active_history` IS NULL
+              )
+              THEN (
+                SELECT
+                  v
+                FROM UNNEST(`seats_active_history`) AS v WITH OFFSET AS i
+                ORDER BY
+                  i DESC
+                LIMIT 1
+                OFFSET 1
+              )
+            END - CASE
+              WHEN NOT (
+                `seats_active_history` IS NULL
+              )
+              THEN (
+                SELECT
+                  v
+                FROM UNNEST(`seats_active_history`) AS v WITH OFFSET AS i
+                ORDER BY
+                  i DESC
+                LIMIT 1
+                OFFSET 2
+              )
+            END
+          ) + CAST(1.0 AS FLOAT64) * (
+            CASE
+              WHEN NOT (
+                `seats_active_history` IS NULL
+              )
+              THEN (
+                SELECT
+                  v
+                FROM UNNEST(`seats_active_history`) AS v WITH OFFSET AS i
+                ORDER BY
+                  i DESC
+                LIMIT 1
+              )
+            END - CASE
+              WHEN NOT (
+                `seats_active_history` IS NULL
+              )
+              THEN (
+                SELECT
+                  v
+                FROM UNNEST(`seats_active_history`) AS v WITH OFFSET AS i
+                ORDER BY
+                  i DESC
+                LIMIT 1
+                OFFSET 2
+              )
+            END
+          )
+        ) * 12 / 24 > 0
+        THEN (
+          `seats_licensed` - CASE
+            WHEN NOT (
+              `seats_active_history` IS NULL
+            )
+            THEN (
+              SELECT
+                v
+              FROM UNNEST(`seats_active_history`) AS v WITH OFFSET AS i
+              ORDER BY
+                i DESC
+              LIMIT 1
+            )
+          END
+        ) / (
+          (
+            CAST(0.0 AS FLOAT64) + -(
+              CAST(1.0 AS FLOAT64)
+            ) * (
+              CASE
+                WHEN NOT (
+                  `seats_active_history` IS NULL
+                )
+                THEN (
+                  SELECT
+                    v
+                  FROM UNNEST(`seats_active_history`) AS v WITH OFFSET AS i
+                  ORDER BY
+                    i DESC
+                  LIMIT 1
+                  OFFSET 2
+                )
+              END - CASE
+                WHEN NOT (
+                  `seats_active_history` IS NULL
+                )
+                THEN (
+                  SELECT
+                    v
+                  FROM UNNEST(`seats_active_history`) AS v WITH OFFSET AS i
+                  ORDER BY
+                    i DESC
+                  LIMIT 1
+                  OFFSET 2
+                )
+              END
+            ) + CAST(0.0 AS FLOAT64) * (
+              CASE
+                WHEN NOT (
+                  `seats_active_history` IS NULL
+                )
+                THEN (
+                  SELECT
+                    v
+                  FROM UNNEST(`seats_active_history`) AS v WITH OFFSET AS i
+                  ORDER BY
+                    i DESC
+                  LIMIT 1
+                  OFFSET 1
+                )
+              END - CASE
+                WHEN NOT (
+                  `seats_active_history` IS NULL
+                )
+                THEN (
+                  SELECT
+                    v
+                  FROM UNNEST(`seats_active_history`) AS v WITH OFFSET AS i
+                  ORDER BY
+                    i DESC
+                  LIMIT 1
+                  OFFSET 2
+                )
+              END
+            ) + CAST(1.0 AS FLOAT64) * (
+              CASE
+                WHEN NOT (
+                  `seats_active_history` IS NULL
+                )
+                THEN (
+                  SELECT
+                    v
+                  FROM UNNEST(`seats_active_history`) AS v WITH OFFSET AS i
+                  ORDER BY
+                    i DESC
+                  LIMIT 1
+                )
+              END - CASE
+                WHEN NOT (
+                  `seats_active_history` IS NULL
+                )
+                THEN (
+                  SELECT
+                    v
+                  FROM UNNEST(`seats_active_history`) AS v WITH OFFSET AS i
+                  ORDER BY
+                    i DESC
+                  LIMIT 1
+                  OFFSET 2
+                )
+              END
+            )
+          ) * 12 / 24
+        ) * 30
+      END
+      WHEN CASE
+        WHEN NOT (
+          `seats_active_history` IS NULL
+        )
+        THEN (
+          SELECT
+            COUNT(*)
+          FROM UNNEST(`seats_active_history`) AS v WITH OFFSET AS i
+        )
+      END >= 2
+      THEN CASE
+        WHEN (
+          CAST(0.0 AS FLOAT64) + -(
+            CAST(0.5 AS FLOAT64)
+          ) * (
+            CASE
+              WHEN NOT (
+                `seats_active_history` IS NULL
+              )
+              THEN (
+                SELECT
+                  v
+                FROM UNNEST(`seats_active_history`) AS v WITH OFFSET AS i
+                ORDER BY
+                  i DESC
+                LIMIT 1
+                OFFSET 1
+              )
+            END - CASE
+              WHEN NOT (
+                `seats_active_history` IS NULL
+              )
+              THEN (
+                SELECT
+                  v
+                FROM UNNEST(`seats_active_history`) AS v WITH OFFSET AS i
+                ORDER BY
+                  i DESC
+                LIMIT 1
+                OFFSET 1
+              )
+            END
+          ) + CAST(0.5 AS FLOAT64) * (
+            CASE
+              WHEN NOT (
+                `seats_active_history` IS NULL
+              )
+              THEN (
+                SELECT
+                  v
+                FROM UNNEST(`seats_active_history`) AS v WITH OFFSET AS i
+                ORDER BY
+                  i DESC
+                LIMIT 1
+              )
+            END - CASE
+              WHEN NOT (
+                `seats_active_history` IS NULL
+              )
+              THEN (
+                SELECT
+                  v
+                FROM UNNEST(`seats_active_history`) AS v WITH OFFSET AS i
+                ORDER BY
+                  i DESC
+                LIMIT 1
+                OFFSET 1
+              )
+            END
+          )
+        ) * 12 / 6 > 0
+        THEN (
+          `seats_licensed` - CASE
+            WHEN NOT (
+              `seats_active_history` IS NULL
+            )
+            THEN (
+              SELECT
+                v
+              FROM UNNEST(`seats_active_history`) AS v WITH OFFSET AS i
+              ORDER BY
+                i DESC
+              LIMIT 1
+            )
+          END
+        ) / (
+          (
+            CAST(0.0 AS FLOAT64) + -(
+              CAST(0.5 AS FLOAT64)
+            ) * (
+              CASE
+                WHEN NOT (
+                  `seats_active_history` IS NULL
+                )
+                THEN (
+                  SELECT
+                    v
+                  FROM UNNEST(`seats_active_history`) AS v WITH OFFSET AS i
+                  ORDER BY
+                    i DESC
+                  LIMIT 1
+                  OFFSET 1
+                )
+              END - CASE
+                WHEN NOT (
+                  `seats_active_history` IS NULL
+                )
+                THEN (
+                  SELECT
+                    v
+                  FROM UNNEST(`seats_active_history`) AS v WITH OFFSET AS i
+                  ORDER BY
+                    i DESC
+                  LIMIT 1
+                  OFFSET 1
+                )
+              END
+            ) + CAST(0.5 AS FLOAT64) * (
+              CASE
+                WHEN NOT (
+                  `seats_active_history` IS NULL
+                )
+                THEN (
+                  SELECT
+                    v
+                  FROM UNNEST(`seats_active_history`) AS v WITH OFFSET AS i
+                  ORDER BY
+                    i DESC
+                  LIMIT 1
+                )
+              END - CASE
+                WHEN NOT (
+                  `seats_active_history` IS NULL
+                )
+                THEN (
+                  SELECT
+                    v
+                  FROM UNNEST(`seats_active_history`) AS v WITH OFFSET AS i
+                  ORDER BY
+                    i DESC
+                  LIMIT 1
+                  OFFSET 1
+                )
+              END
+            )
+          ) * 12 / 6
+        ) * 30
+      END
+    END AS `days_to_seat_ceiling`,
+    CASE
+      WHEN NOT (
+        NOT (
+          `usage_history` IS NULL
+        )
+      ) OR `usage_limit` IS NULL
+      THEN NULL
+      WHEN CASE
+        WHEN NOT (
+          `usage_history` IS NULL
+        )
+        THEN (
+          SELECT
+            COUNT(*)
+          FROM UNNEST(`usage_history`) AS v WITH OFFSET AS i
+        )
+      END = 0
+      THEN NULL
+      WHEN CASE
+        WHEN NOT (
+          `usage_history` IS NULL
+        )
+        THEN (
+          SELECT
+            v
+          FROM UNNEST(`usage_history`) AS v WITH OFFSET AS i
+          ORDER BY
+            i DESC
+          LIMIT 1
+        )
+      END >= `usage_limit`
+      THEN CAST(0.0 AS FLOAT64)
+      WHEN CASE
+        WHEN NOT (
+          `usage_history` IS NULL
+        )
+        THEN (
+          SELECT
+            COUNT(*)
+          FROM UNNEST(`usage_history`) AS v WITH OFFSET AS i
+        )
+      END >= 3
+      THEN CASE
+        WHEN (
+          CAST(0.0 AS FLOAT64) + -(
+            CAST(1.0 AS FLOAT64)
+          ) * (
+            CASE
+              WHEN NOT (
+                `usage_history` IS NULL
+              )
+              THEN (
+                SELECT
+                  v
+                FROM UNNEST(`usage_history`) AS v WITH OFFSET AS i
+                ORDER BY
+                  i DESC
+                LIMIT 1
+                OFFSET 2
+              )
+            END - CASE
+              WHEN NOT (
+                `usage_history` IS NULL
+              )
+              THEN (
+                SELECT
+                  v
+                FROM UNNEST(`usage_history`) AS v WITH OFFSET AS i
+                ORDER BY
+                  i DESC
+                LIMIT 1
+                OFFSET 2
+              )
+            END
+          ) + CAST(0.0 AS FLOAT64) * (
+            CASE
+              WHEN NOT (
+                `usage_history` IS NULL
+              )
+              THEN (
+                SELECT
+                  v
+                FROM UNNEST(`usage_history`) AS v WITH OFFSET AS i
+                ORDER BY
+                  i DESC
+                LIMIT 1
+                OFFSET 1
+              )
+            END - CASE
+              WHEN NOT (
+                `usage_history` IS NULL
+              )
+              THEN (
+                SELECT
+                  v
+                FROM UNNEST(`usage_history`) AS v WITH OFFSET AS i
+                ORDER BY
+                  i DESC
+                LIMIT 1
+                OFFSET 2
+              )
+            END
+          ) + CAST(1.0 AS FLOAT64) * (
+            CASE
+              WHEN NOT (
+                `usage_history` IS NULL
+              )
+              THEN (
+                SELECT
+                  v
+                FROM UNNEST(`usage_history`) AS v WITH OFFSET AS i
+                ORDER BY
+                  i DESC
+                LIMIT 1
+              )
+            END - CASE
+              WHEN NOT (
+                `usage_history` IS NULL
+              )
+              THEN (
+                SELECT
+                  v
+                FROM UNNEST(`usage_history`) AS v WITH OFFSET AS i
+                ORDER BY
+                  i DESC
+                LIMIT 1
+                OFFSET 2
+              )
+            END
+          )
+        ) * 12 / 24 > 0
+        THEN (
+          `usage_limit` - CASE
+            WHEN NOT (
+              `usage_history` IS NULL
+            )
+            THEN (
+              SELECT
+                v
+              FROM UNNEST(`usage_history`) AS v WITH OFFSET AS i
+              ORDER BY
+                i DESC
+              LIMIT 1
+            )
+          END
+        ) / (
+          (
+            CAST(0.0 AS FLOAT64) + -(
+              CAST(1.0 AS FLOAT64)
+            ) * (
+              CASE
+                WHEN NOT (
+                  `usage_history` IS NULL
+                )
+                THEN (
+                  SELECT
+                    v
+                  FROM UNNEST(`usage_history`) AS v WITH OFFSET AS i
+                  ORDER BY
+                    i DESC
+                  LIMIT 1
+                  OFFSET 2
+                )
+              END - CASE
+                WHEN NOT (
+                  `usage_history` IS NULL
+                )
+                THEN (
+                  SELECT
+                    v
+                  FROM UNNEST(`usage_history`) AS v WITH OFFSET AS i
+                  ORDER BY
+                    i DESC
+                  LIMIT 1
+                  OFFSET 2
+                )
+              END
+            ) + CAST(0.0 AS FLOAT64) * (
+              CASE
+                WHEN NOT (
+                  `usage_history` IS NULL
+                )
+                THEN (
+                  SELECT
+                    v
+                  FROM UNNEST(`usage_history`) AS v WITH OFFSET AS i
+                  ORDER BY
+                    i DESC
+                  LIMIT 1
+                  OFFSET 1
+                )
+              END - CASE
+                WHEN NOT (
+                  `usage_history` IS NULL
+                )
+                THEN (
+                  SELECT
+                    v
+                  FROM UNNEST(`usage_history`) AS v WITH OFFSET AS i
+                  ORDER BY
+                    i DESC
+                  LIMIT 1
+                  OFFSET 2
+                )
+              END
+            ) + CAST(1.0 AS FLOAT64) * (
+              CASE
+                WHEN NOT (
+                  `usage_history` IS NULL
+                )
+                THEN (
+                  SELECT
+                    v
+                  FROM UNNEST(`usage_history`) AS v WITH OFFSET AS i
+                  ORDER BY
+                    i DESC
+                  LIMIT 1
+                )
+              END - CASE
+                WHEN NOT (
+                  `usage_history` IS NULL
+                )
+                THEN (
+                  SELECT
+                    v
+                  FROM UNNEST(`usage_history`) AS v WITH OFFSET AS i
+                  ORDER BY
+                    i DESC
+                  LIMIT 1
+                  OFFSET 2
+                )
+              END
+            )
+          ) * 12 / 24
+        ) * 30
+      END
+      WHEN CASE
+        WHEN NOT (
+          `usage_history` IS NULL
+        )
+        THEN (
+          SELECT
+            COUNT(*)
+          FROM UNNEST(`usage_history`) AS v WITH OFFSET AS i
+        )
+      END >= 2
+      THEN CASE
+        WHEN (
+          CAST(0.0 AS FLOAT64) + -(
+            CAST(0.5 AS FLOAT64)
+          ) * (
+            CASE
+              WHEN NOT (
+                `usage_history` IS NULL
+              )
+              THEN (
+                SELECT
+                  v
+                FROM UNNEST(`usage_history`) AS v WITH OFFSET AS i
+                ORDER BY
+                  i DESC
+                LIMIT 1
+                OFFSET 1
+              )
+            END - CASE
+              WHEN NOT (
+                `usage_history` IS NULL
+              )
+              THEN (
+                SELECT
+                  v
+                FROM UNNEST(`usage_history`) AS v WITH OFFSET AS i
+                ORDER BY
+                  i DESC
+                LIMIT 1
+                OFFSET 1
+              )
+            END
+          ) + CAST(0.5 AS FLOAT64) * (
+            CASE
+              WHEN NOT (
+                `usage_history` IS NULL
+              )
+              THEN (
+                SELECT
+                  v
+                FROM UNNEST(`usage_history`) AS v WITH OFFSET AS i
+                ORDER BY
+                  i DESC
+                LIMIT 1
+              )
+            END - CASE
+              WHEN NOT (
+                `usage_history` IS NULL
+              )
+              THEN (
+                SELECT
+                  v
+                FROM UNNEST(`usage_history`) AS v WITH OFFSET AS i
+                ORDER BY
+                  i DESC
+                LIMIT 1
+                OFFSET 1
+              )
+            END
+          )
+        ) * 12 / 6 > 0
+        THEN (
+          `usage_limit` - CASE
+            WHEN NOT (
+              `usage_history` IS NULL
+            )
+            THEN (
+              SELECT
+                v
+              FROM UNNEST(`usage_history`) AS v WITH OFFSET AS i
+              ORDER BY
+                i DESC
+              LIMIT 1
+            )
+          END
+        ) / (
+          (
+            CAST(0.0 AS FLOAT64) + -(
+              CAST(0.5 AS FLOAT64)
+            ) * (
+              CASE
+                WHEN NOT (
+                  `usage_history` IS NULL
+                )
+                THEN (
+                  SELECT
+                    v
+                  FROM UNNEST(`usage_history`) AS v WITH OFFSET AS i
+                  ORDER BY
+                    i DESC
+                  LIMIT 1
+                  OFFSET 1
+                )
+              END - CASE
+                WHEN NOT (
+                  `usage_history` IS NULL
+                )
+                THEN (
+                  SELECT
+                    v
+                  FROM UNNEST(`usage_history`) AS v WITH OFFSET AS i
+                  ORDER BY
+                    i DESC
+                  LIMIT 1
+                  OFFSET 1
+                )
+              END
+            ) + CAST(0.5 AS FLOAT64) * (
+              CASE
+                WHEN NOT (
+                  `usage_history` IS NULL
+                )
+                THEN (
+                  SELECT
+                    v
+                  FROM UNNEST(`usage_history`) AS v WITH OFFSET AS i
+                  ORDER BY
+                    i DESC
+                  LIMIT 1
+                )
+              END - CASE
+                WHEN NOT (
+                  `usage_history` IS NULL
+                )
+                THEN (
+                  SELECT
+                    v
+                  FROM UNNEST(`usage_history`) AS v WITH OFFSET AS i
+                  ORDER BY
+                    i DESC
+                  LIMIT 1
+                  OFFSET 1
+                )
+              END
+            )
+          ) * 12 / 6
+        ) * 30
+      END
+    END AS `days_to_usage_ceiling`,
+    CASE
+      WHEN NOT (
+        `gated_feature_attempts` IS NULL
+      )
+      THEN (
+        SELECT
+          COUNT(*)
+        FROM UNNEST(`gated_feature_attempts`) AS v WITH OFFSET AS i
+        WHERE
+          v BETWEEN CAST(DATE_SUB(CAST('2026-11-02' AS DATE), INTERVAL 14 DAY) AS DATE) AND CAST('2026-11-02' AS DATE)
+      )
+    END AS `gated_attempts_recent`,
+    DATE_DIFF(`renewal_date`, CAST('2026-11-02' AS DATE), DAY) AS `days_to_renewal`,
+    DATE_DIFF(CAST('2026-11-02' AS DATE), `champion_last_engaged_on`, DAY) AS `days_since_champion_contact`,
+    CASE
+      WHEN NOT (
+        `open_ticket_priorities` IS NULL
+      )
+      THEN (
+        SELECT
+          COUNT(*)
+        FROM UNNEST(`open_ticket_priorities`) AS v WITH OFFSET AS i
+        WHERE
+          REPLACE(LOWER(TRIM(CAST(v AS STRING))), 'ß', 'ss') IN ('p1', 'p2')
+      )
+    END AS `open_p1_p2_tickets`
+  FROM inputs
+), derived_2 AS (
+  SELECT
+    *,
+    CASE
+      WHEN NOT (
+        `seats_active_history` IS NULL
+        OR (
+          (
+            `seats_licensed` IS NULL OR `seats_licensed` = 0
+          )
+        )
+      )
+      THEN (
+        SELECT
+          CAST(v AS FLOAT64) / CAST(`seats_licensed` AS FLOAT64)
+        FROM UNNEST(`seats_active_history`) AS v WITH OFFSET AS i
+        ORDER BY
+          i DESC
+        LIMIT 1
+      )
+    END AS `seat_utilization`,
+    CASE
+      WHEN NOT (
+        `usage_history` IS NULL
+        OR (
+          (
+            `usage_limit` IS NULL OR `usage_limit` = 0
+          )
+        )
+      )
+      THEN (
+        SELECT
+          COUNT(*)
+        FROM UNNEST(`usage_history`) AS v WITH OFFSET AS i
+        WHERE
+          i > COALESCE(
+            (
+              SELECT
+                MAX(i)
+              FROM UNNEST(`usage_history`) AS v WITH OFFSET AS i
+              WHERE
+                CAST(v AS FLOAT64) / CAST(`usage_limit` AS FLOAT64) IS NULL
+                OR CAST(v AS FLOAT64) / CAST(`usage_limit` AS FLOAT64) <= CAST(0.7 AS FLOAT64)
+            ),
+            -1
+          )
+      )
+    END AS `usage_cycles_over_trigger`
+  FROM derived_1
+), conditions AS (
+  SELECT
+    `account_id`,
+    COALESCE((
+      (
+        `seat_utilization`
+      ) >= (
+        CAST(0.85 AS FLOAT64)
+      )
+    ), FALSE) AS `_c0`,
+    COALESCE((
+      (
+        `gated_attempts_recent`
+      ) >= (
+        2
+      )
+    ), FALSE) AS `_c1`,
+    COALESCE((
+      (
+        `usage_cycles_over_trigger`
+      ) >= (
+        2
+      )
+    ), FALSE) AS `_c2`,
+    COALESCE(
+      (
+        (
+          (
+            `days_to_usage_ceiling`
+          ) <= (
+            90
+          )
+        )
+        OR (
+          (
+            `days_to_seat_ceiling`
+          ) <= (
+            90
+          )
+        )
+      ),
+      FALSE
+    ) AS `_c3`,
+    COALESCE(
+      (
+        (
+          (
+            `health_score`
+          ) >= (
+            75
+          )
+        )
+        AND (
+          (
+            `days_since_champion_contact`
+          ) <= (
+            30
+          )
+        )
+      ),
+      FALSE
+    ) AS `_c4`,
+    COALESCE((
+      (
+        `health_score`
+      ) >= (
+        65
+      )
+    ), FALSE) AS `_c5`,
+    COALESCE(
+      (
+        (
+          (
+            60
+          ) <= (
+            `days_to_renewal`
+          )
+        )
+        AND (
+          (
+            `days_to_renewal`
+          ) <= (
+            90
+          )
+        )
+      ),
+      FALSE
+    ) AS `_c6`,
+    COALESCE(
+      (
+        (
+          (
+            90
+          ) < (
+            `days_to_renewal`
+          )
+        )
+        AND (
+          (
+            `days_to_renewal`
+          ) <= (
+            120
+          )
+        )
+      ),
+      FALSE
+    ) AS `_c7`,
+    COALESCE((
+      (
+        `days_to_renewal`
+      ) > (
+        120
+      )
+    ), FALSE) AS `_c8`,
+    COALESCE((
+      (
+        `health_score`
+      ) >= (
+        65
+      )
+    ), FALSE) AS `_c9`,
+    COALESCE((
+      (
+        `days_since_champion_contact`
+      ) <= (
+        60
+      )
+    ), FALSE) AS `_c10`,
+    COALESCE(
+      (
+        (
+          REPLACE(LOWER(`engagement_trend`), 'ß', 'ss')
+        ) = (
+          'declining'
+        )
+      ),
+      FALSE
+    ) AS `_c11`,
+    COALESCE((
+      (
+        `open_p1_p2_tickets`
+      ) >= (
+        1
+      )
+    ), FALSE) AS `_c12`,
+    COALESCE(
+      (
+        (
+          (
+            0
+          ) <= (
+            `days_to_renewal`
+          )
+        )
+        AND (
+          (
+            `days_to_renewal`
+          ) < (
+            30
+          )
+        )
+      ),
+      FALSE
+    ) AS `_c13`,
+    COALESCE((
+      (
+        `seat_utilization`
+      ) >= (
+        CAST(0.85 AS FLOAT64)
+      )
+    ), FALSE) AS `_c14`,
+    COALESCE((
+      (
+        `gated_attempts_recent`
+      ) >= (
+        2
+      )
+    ), FALSE) AS `_c15`,
+    COALESCE((
+      (
+        `usage_cycles_over_trigger`
+      ) >= (
+        2
+      )
+    ), FALSE) AS `_c16`,
+    COALESCE(
+      (
+        (
+          (
+            60
+          ) <= (
+            `days_to_renewal`
+          )
+        )
+        AND (
+          (
+            `days_to_renewal`
+          ) <= (
+            90
+          )
+        )
+      ),
+      FALSE
+    ) AS `_c17`,
+    COALESCE((
+      (
+        `arr`
+      ) >= (
+        25000
+      )
+    ), FALSE) AS `_c18`,
+    COALESCE((
+      (
+        `arr`
+      ) >= (
+        25000
+      )
+    ), FALSE) AS `_c19`,
+    COALESCE((
+      (
+        `arr`
+      ) >= (
+        25000
+      )
+    ), FALSE) AS `_c20`
+  FROM derived_2
+), scored AS (
+  SELECT
+    *,
+    CAST(CASE
+      WHEN `_c0`
+      THEN CAST(10.0 AS FLOAT64)
+      WHEN `_c1`
+      THEN CAST(9.0 AS FLOAT64)
+      WHEN `_c2`
+      THEN CAST(8.0 AS FLOAT64)
+      WHEN `_c3`
+      THEN CAST(6.0 AS FLOAT64)
+      ELSE CAST(0.0 AS FLOAT64)
+    END AS FLOAT64) AS `score_product`,
+    CAST(CASE
+      WHEN `_c4`
+      THEN CAST(10.0 AS FLOAT64)
+      WHEN `_c5`
+      THEN CAST(6.0 AS FLOAT64)
+      ELSE CAST(0.0 AS FLOAT64)
+    END AS FLOAT64) AS `score_relationship`,
+    CAST(CASE
+      WHEN `_c6`
+      THEN CAST(10.0 AS FLOAT64)
+      WHEN `_c7`
+      THEN CAST(6.0 AS FLOAT64)
+      WHEN `_c8`
+      THEN CAST(3.0 AS FLOAT64)
+      ELSE CAST(0.0 AS FLOAT64)
+    END AS FLOAT64) AS `score_commercial`,
+    CAST(NULL AS FLOAT64) AS `_cap`,
+    CASE
+      WHEN `_c11`
+      THEN 'retention_first'
+      WHEN `_c12`
+      THEN 'resolve_ticket'
+      WHEN `_c13`
+      THEN 'renewal_only'
+      WHEN NOT `_c9`
+      THEN 'health_first'
+      WHEN NOT `_c10`
+      THEN 're_engage'
+    END AS `_blocker_play`,
+    CASE
+      WHEN `_c14`
+      THEN 'seat_capacity_play'
+      WHEN `_c15`
+      THEN 'feature_unlock_play'
+      WHEN `_c16`
+      THEN 'usage_ceiling_play'
+      WHEN `_c17`
+      THEN 'anniversary_play'
+    END AS `_trigger_play`,
+    CASE
+      WHEN `_c14`
+      THEN 'seat_capacity'
+      WHEN `_c15`
+      THEN 'feature_unlock'
+      WHEN `_c16`
+      THEN 'usage_ceiling'
+      WHEN `_c17`
+      THEN 'contract_anniversary'
+    END AS `trigger`,
+    SUBSTRING(
+      NULLIF(
+        CASE WHEN `_c14` THEN ',seat_capacity' ELSE '' END || CASE WHEN `_c15` THEN ',feature_unlock' ELSE '' END || CASE WHEN `_c16` THEN ',usage_ceiling' ELSE '' END || CASE WHEN `_c17` THEN ',contract_anniversary' ELSE '' END,
+        ''
+      ),
+      2
+    ) AS `triggers`,
+    SUBSTRING(
+      NULLIF(
+        CASE WHEN `_c14` THEN ',seat' ELSE '' END || CASE WHEN `_c15` OR `_c16` THEN ',plan' ELSE '' END || CASE WHEN `_c17` THEN ',anniversary' ELSE '' END,
+        ''
+      ),
+      2
+    ) AS `upsell_types`,
+    SUBSTRING(
+      NULLIF(
+        CASE WHEN NOT `_c9` THEN ',health_floor' ELSE '' END || CASE WHEN NOT `_c10` THEN ',champion_reachable' ELSE '' END,
+        ''
+      ),
+      2
+    ) AS `failed_gates`,
+    SUBSTRING(
+      NULLIF(
+        CASE WHEN `_c11` THEN ',at_risk' ELSE '' END || CASE WHEN `_c12` THEN ',open_p1_p2_ticket' ELSE '' END || CASE WHEN `_c13` THEN ',renewal_too_close' ELSE '' END,
+        ''
+      ),
+      2
+    ) AS `red_flags`
+  FROM conditions
+), weighted AS (
+  SELECT
+    *,
+    (
+      CAST(0.0 AS FLOAT64) + `score_product` * CAST(0.5 AS FLOAT64) + `score_relationship` * CAST(0.3 AS FLOAT64) + `score_commercial` * CAST(0.2 AS FLOAT64)
+    ) * CAST(10.0 AS FLOAT64) AS `_v`
+  FROM scored
+), rounding AS (
+  SELECT
+    *,
+    `_v` * CAST(100.0 AS FLOAT64) AS `_p`,
+    `_v` * CAST(134217729.0 AS FLOAT64) - (
+      `_v` * CAST(134217729.0 AS FLOAT64) - `_v`
+    ) AS `_hi`,
+    FLOOR(`_v` * CAST(100.0 AS FLOAT64)) AS `_f`
+  FROM weighted
+), tie AS (
+  SELECT
+    *,
+    (
+      (
+        `_p` - `_f`
+      ) - CAST(0.5 AS FLOAT64)
+    ) + (
+      (
+        `_hi` * CAST(100.0 AS FLOAT64) - `_p`
+      ) + (
+        `_v` - `_hi`
+      ) * CAST(100.0 AS FLOAT64)
+    ) AS `_t`
+  FROM rounding
+), rounded AS (
+  SELECT
+    *,
+    CAST(CASE
+      WHEN `_t` > CAST(0.0 AS FLOAT64)
+      THEN `_f` + CAST(1.0 AS FLOAT64)
+      WHEN `_t` < CAST(0.0 AS FLOAT64)
+      THEN `_f`
+      WHEN `_f` - CAST(2.0 AS FLOAT64) * FLOOR(`_f` / CAST(2.0 AS FLOAT64)) = CAST(0.0 AS FLOAT64)
+      THEN `_f`
+      ELSE `_f` + CAST(1.0 AS FLOAT64)
+    END AS FLOAT64) / CAST(100.0 AS FLOAT64) AS `raw_score`
+  FROM tie
+), capped AS (
+  SELECT
+    *,
+    CASE WHEN `_cap` IS NULL OR `raw_score` <= `_cap` THEN `raw_score` ELSE `_cap` END AS `score`,
+    NOT `_blocker_play` IS NULL AS `blocked`
+  FROM rounded
+), banded AS (
+  SELECT
+    *,
+    CASE
+      WHEN `score` >= CAST(70.0 AS FLOAT64)
+      THEN 'act_now'
+      WHEN `score` >= CAST(50.0 AS FLOAT64)
+      THEN 'warming'
+      WHEN `score` >= CAST(30.0 AS FLOAT64)
+      THEN 'monitor'
+      ELSE 'wait'
+    END AS `band`,
+    CASE WHEN `raw_score` > `score` THEN `_cap` END AS `capped_at`
+  FROM capped
+), played AS (
+  SELECT
+    *,
+    CASE
+      WHEN NOT `_blocker_play` IS NULL
+      THEN `_blocker_play`
+      WHEN `band` IN ('act_now') AND NOT `_trigger_play` IS NULL
+      THEN `_trigger_play`
+      ELSE CASE `band`
+        WHEN 'act_now'
+        THEN 'expansion_outreach'
+        WHEN 'warming'
+        THEN 'warming_touchpoint'
+        WHEN 'monitor'
+        THEN 'monitor_trend'
+        WHEN 'wait'
+        THEN 'no_expansion'
+      END
+    END AS `play`
+  FROM banded
+), owned AS (
+  SELECT
+    *,
+    CASE `play`
+      WHEN 'usage_ceiling_play'
+      THEN 'CSM'
+      WHEN 'seat_capacity_play'
+      THEN CASE WHEN `_c18` THEN 'AE (with the CSM)' ELSE 'CSM' END
+      WHEN 'feature_unlock_play'
+      THEN CASE WHEN `_c20` THEN 'CSM' ELSE 'CSM or the in-product upgrade flow' END
+      WHEN 'anniversary_play'
+      THEN CASE WHEN `_c19` THEN 'CSM leads, AE involved' ELSE 'CSM' END
+      WHEN 'expansion_outreach'
+      THEN CASE WHEN `_c19` THEN 'CSM leads, AE involved' ELSE 'CSM' END
+      WHEN 'warming_touchpoint'
+      THEN 'CSM'
+      WHEN 'monitor_trend'
+      THEN 'CSM'
+      WHEN 'no_expansion'
+      THEN 'CSM'
+      WHEN 'health_first'
+      THEN 'CSM'
+      WHEN 're_engage'
+      THEN 'CSM'
+      WHEN 'retention_first'
+      THEN 'CSM'
+      WHEN 'resolve_ticket'
+      THEN 'CSM'
+      WHEN 'renewal_only'
+      THEN CASE WHEN `_c19` THEN 'CSM leads, AE involved' ELSE 'CSM' END
+    END AS `owner`
+  FROM played
+)
+SELECT
+  `account_id`,
+  `score`,
+  `raw_score`,
+  `band`,
+  `blocked`,
+  `capped_at`,
+  `score_product`,
+  `score_relationship`,
+  `score_commercial`,
+  `trigger`,
+  `triggers`,
+  `upsell_types`,
+  `failed_gates`,
+  `red_flags`,
+  `play`,
+  `owner`
+FROM owned;

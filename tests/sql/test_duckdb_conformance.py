@@ -1,0 +1,98 @@
+"""The compiled duckdb query decides like the Python engine: samples, ruleset test
+files, generated rulesets and accounts (core columns: score, band, blocked, cap,
+category scores, triggers, gates, red flags, play, owner)."""
+
+from __future__ import annotations
+
+import dataclasses
+import shutil
+from collections import defaultdict
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tests.engine.test_conformance import (
+    _account,
+    _ruleset_text,
+    accounts_strategy,
+    ruleset_condition,
+)
+from tests.sql.compare import differences, duckdb_rows, python_rows
+from upsell_rules.io.records import Account, AccountReader
+from upsell_rules.plugin.build import default_registry
+from upsell_rules.ruleset.loader import check_ruleset, load_ruleset
+from upsell_rules.ruleset.yamlload import load_yaml
+from upsell_rules.workflow import ruleset_tests
+
+ROOT = Path(__file__).resolve().parents[2]
+AS_OF = date(2026, 11, 2)
+REGISTRY = default_registry()
+RULESETS = ["upsell_timing.yaml", "expansion_triggers.yaml"]
+
+
+@pytest.mark.parametrize("data", ["accounts.csv", "accounts.jsonl"])
+@pytest.mark.parametrize("ruleset", RULESETS)
+def test_compiled_query_agrees_on_the_samples(ruleset: str, data: str) -> None:
+    rules = load_ruleset(str(ROOT / "rulesets" / ruleset), REGISTRY)
+    reader = AccountReader(REGISTRY, rules.input_types(), signals=rules.signals)
+    accounts = [a for a in reader.read(str(ROOT / "samples" / data)) if isinstance(a, Account)]
+    assert len(accounts) >= 40
+    for as_of in (AS_OF, date(2026, 1, 15), date(2027, 6, 30)):
+        expected = python_rows(rules, REGISTRY, accounts, as_of)
+        got = duckdb_rows(rules, REGISTRY, accounts, as_of)
+        assert differences(expected, got) == []
+        portable = duckdb_rows(rules, REGISTRY, accounts, as_of, native=False)
+        assert differences(expected, portable) == []
+    bands = {row["band"] for row in expected.values()}
+    assert len(bands) >= 2, "the samples should reach more than one band"
+
+
+def _case_accounts(tmp: Path) -> list[tuple[str, date, Account]]:
+    """Every case of every bundled ruleset test file: (ruleset, as_of, account)."""
+    runner = ruleset_tests.TestRunner(REGISTRY)
+    found = []
+    for test_file in sorted((tmp / "rulesets").glob("*.tests.yaml")):
+        doc, _ = load_yaml(str(test_file))
+        assert doc is not None
+        ruleset_path = str(test_file.parent / doc.data["ruleset"])
+        rules = load_ruleset(ruleset_path, REGISTRY)
+        errors, cases = runner.prepare(doc, rules, str(test_file.parent))
+        assert errors == []
+        for index, case in enumerate(cases):
+            assert case.account is not None and case.as_of is not None, case.errors
+            account = dataclasses.replace(case.account, account_id=f"case-{index}")
+            found.append((ruleset_path, case.as_of, account))
+    return found
+
+
+def test_compiled_query_agrees_on_every_ruleset_test_case(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    shutil.copytree(ROOT / "rulesets", tmp_path / "rulesets")
+    shutil.copytree(ROOT / "samples", tmp_path / "samples")
+    monkeypatch.chdir(tmp_path)
+    groups: dict[tuple[str, date], list[Account]] = defaultdict(list)
+    for ruleset_path, as_of, account in _case_accounts(tmp_path):
+        groups[(ruleset_path, as_of)].append(account)
+    assert sum(len(v) for v in groups.values()) >= 40
+    for (ruleset_path, as_of), accounts in groups.items():
+        rules = load_ruleset(ruleset_path, REGISTRY)
+        expected = python_rows(rules, REGISTRY, accounts, as_of)
+        assert differences(expected, duckdb_rows(rules, REGISTRY, accounts, as_of)) == []
+
+
+@settings(max_examples=40, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(st.lists(ruleset_condition, min_size=12, max_size=12),
+       st.lists(accounts_strategy, min_size=1, max_size=12))
+def test_compiled_query_agrees_on_generated_rulesets(conds: list[str],
+                                                     accounts: list[dict[str, Any]]) -> None:
+    rules, findings = check_ruleset("generated.yaml", REGISTRY, text=_ruleset_text(conds))
+    assert rules is not None and not [f for f in findings if f.is_error]
+    items = [_account(i, values) for i, values in enumerate(accounts)]
+    expected = python_rows(rules, REGISTRY, items, AS_OF)
+    assert differences(expected, duckdb_rows(rules, REGISTRY, items, AS_OF)) == []

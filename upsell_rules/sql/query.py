@@ -1,0 +1,204 @@
+"""One query that decides every account of a table: the compiled ruleset.
+
+The query is a chain of common table expressions, each adding columns to the one before:
+typed inputs, derived signals by level, one boolean per condition (in the engine's
+order), category scores and everything else that follows from the conditions, then the
+score, its band, the play and the owner. The last ``SELECT`` keeps the decision columns.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+
+from sqlglot import exp
+
+from upsell_rules.expr.nodes import Node, names_in
+from upsell_rules.plugin.registry import Registry
+from upsell_rules.ruleset.model import Ruleset
+from upsell_rules.sql import decisions, scoring
+from upsell_rules.sql.expressions import Conditions
+from upsell_rules.sql.lists import ListValue, reset_aliases
+from upsell_rules.sql.signals import (
+    SignalScope,
+    derived_value,
+    input_column,
+    levels,
+    names_read,
+    params_of,
+)
+from upsell_rules.sql.values import case, col, holds
+
+#: The columns every compiled query returns, before the category scores.
+CORE_COLUMNS = ("account_id", "score", "raw_score", "band", "blocked", "capped_at")
+#: The columns after the category scores.
+TAIL_COLUMNS = ("trigger", "triggers", "upsell_types", "failed_gates", "red_flags", "play",
+                "owner")
+
+
+def category_column(name: str) -> str:
+    """The output column of a category's score."""
+    return f"score_{name}"
+
+
+def output_columns(ruleset: Ruleset) -> list[str]:
+    """The compiled query's columns, in order."""
+    return [*CORE_COLUMNS, *(category_column(c.name) for c in ruleset.categories),
+            *TAIL_COLUMNS]
+
+
+@dataclass
+class _Chain:
+    """The common table expressions built so far."""
+
+    ctes: list[tuple[str, exp.Select]]
+
+    def add(self, name: str, columns: Sequence[exp.Expr], star: bool = True) -> None:
+        source = self.ctes[-1][0]
+        select = exp.select(*([exp.Star()] if star else []), *columns, copy=False).from_(
+            exp.to_identifier(source), copy=False)
+        self.ctes.append((name, select))
+
+
+def conditions_of(ruleset: Ruleset) -> list[Node]:
+    """Every condition the decision reads, in the engine's order."""
+    return [node for _label, node in labelled_conditions(ruleset)]
+
+
+def labelled_conditions(ruleset: Ruleset) -> list[tuple[str, Node]]:
+    """Every condition with the ruleset path it is written at, in the engine's order."""
+    rs = ruleset
+    found: list[tuple[str, Node]] = [
+        (f"scoring.categories.{c.name}.tiers.{t.id}", t.when.node)
+        for c in rs.categories for t in c.tiers
+    ]
+    found += [(f"gates.{g.id}", g.require.node) for g in rs.gates]
+    found += [(f"red_flags.{f.id}", f.when.node) for f in rs.red_flags]
+    found += [(f"triggers.{t.id}", t.when.node) for t in rs.triggers]
+    found += [(f"owners.{group}", r.when.node) for group, rules in rs.owners.items()
+              for r in rules if r.when is not None]
+    return found
+
+
+def _wanted(ruleset: Ruleset, registry: Registry) -> set[str]:
+    """The signals the conditions read, directly or through derived signals."""
+    wanted: set[str] = set()
+    stack = [n for node in conditions_of(ruleset) for n in names_in(node)]
+    while stack:
+        name = stack.pop()
+        sig = ruleset.signals.get(name)
+        if sig is None or name in wanted:
+            continue
+        wanted.add(name)
+        if not sig.is_input:
+            stack.extend(names_read(sig, params_of(registry, sig), registry))
+    return wanted
+
+
+def build_query(ruleset: Ruleset, registry: Registry, dialect: str, as_of: date,
+                table: str = "accounts", keep: Sequence[str] = (), native: bool = True
+                ) -> exp.Expr:
+    """The compiled query (a SQLGlot tree); ``keep``: extra input columns to pass through.
+
+    ``native=False`` writes lists the portable way (``UNNEST`` subqueries) even for a
+    dialect with list functions of its own (the tests run both on DuckDB).
+
+    Raises :class:`NotCompilable` naming what has no SQL form.
+    """
+    reset_aliases(dialect if native else "")
+    rs = ruleset
+    scope = SignalScope(rs, registry, dialect, as_of)
+    wanted = _wanted(rs, registry)
+    inputs = [s for s in rs.signals.values() if s.is_input and s.name in wanted]
+    base = [exp.cast(col("account_id"), exp.DataType.build("VARCHAR")).as_("account_id",
+                                                                             quoted=True)]
+    base += [col(k) for k in keep]
+    base += [input_column(s).as_(s.name, quoted=True) for s in inputs]
+    chain = _Chain([("inputs", exp.select(*base).from_(exp.to_table(table)))])
+    for s in inputs:
+        scope.values[s.name] = (ListValue(col(s.name)) if s.type.endswith("_list")
+                                else col(s.name))
+    for number, group in enumerate(levels(rs, registry), start=1):
+        columns = []
+        for sig in group:
+            if sig.name not in wanted:
+                continue
+            value = derived_value(scope, sig, params_of(registry, sig))
+            if isinstance(value, ListValue):
+                scope.values[sig.name] = value
+            else:
+                columns.append(value.as_(sig.name, quoted=True))
+        for column in columns:
+            scope.values[column.alias] = col(column.alias)
+        if columns:
+            chain.add(f"derived_{number}", columns)
+    truths = []
+    for index, (label, node) in enumerate(labelled_conditions(rs)):
+        compiler = Conditions(scope, f" (in {label})")
+        truths.append(holds(compiler.truth(node)).as_(f"_c{index}", quoted=True))
+    chain.add("conditions", [col("account_id"), *(col(k) for k in keep), *truths], star=False)
+    _decide(chain, rs)
+    final = exp.select(*(col(c) for c in (*keep, *output_columns(rs)))).from_(
+        exp.to_identifier(chain.ctes[-1][0]))
+    # PostgreSQL inlines a CTE read once, and each layer reads the one before several
+    # times: inlined, the expressions multiply (gigabytes of plan). Materialized, each
+    # layer is computed once.
+    materialized = True if dialect == "postgres" else None
+    for name, select in chain.ctes:
+        final = final.with_(name, as_=select, copy=False, materialized=materialized)
+    return final
+
+
+def _decide(chain: _Chain, rs: Ruleset) -> None:
+    """Add the scores, band, play and owner to the chain of ``conditions``."""
+    c = iter(col(f"_c{i}") for i in range(10**9))
+    categories = [(cat, [next(c) for _ in cat.tiers]) for cat in rs.categories]
+    gates = [(g, next(c)) for g in rs.gates]
+    flags = [(f, next(c)) for f in rs.red_flags]
+    triggers = [(t, next(c)) for t in rs.triggers]
+    owner_rules: dict[str, list[tuple[exp.Expr | None, str]]] = {
+        group: [(None if r.when is None else next(c), r.role) for r in rules]
+        for group, rules in rs.owners.items()
+    }
+    names = [category_column(cat.name) for cat in rs.categories]
+    kinds = list(dict.fromkeys(t.upsell_type for t in rs.triggers))
+    chain.add("scored", [
+        *(scoring.category_score(cat, conds).as_(name, quoted=True)
+          for (cat, conds), name in zip(categories, names, strict=True)),
+        scoring.cap(flags).as_("_cap", quoted=True),
+        decisions.blocker_play(flags, gates).as_("_blocker_play", quoted=True),
+        decisions.first_trigger(triggers, play=True).as_("_trigger_play", quoted=True),
+        decisions.first_trigger(triggers, play=False).as_("trigger", quoted=True),
+        decisions.fired_ids([(t.id, fired) for t, fired in triggers]).as_(
+            "triggers", quoted=True),
+        decisions.fired_ids([(k, _any([f for t, f in triggers if t.upsell_type == k]))
+                             for k in kinds]).as_("upsell_types", quoted=True),
+        decisions.fired_ids([(g.id, exp.Not(this=p)) for g, p in gates]).as_(
+            "failed_gates", quoted=True),
+        decisions.fired_ids([(f.id, fired) for f, fired in flags]).as_("red_flags", quoted=True),
+    ])
+    chain.add("weighted", [scoring.weighted(rs, names).as_("_v", quoted=True)])
+    chain.add("rounding", [e.as_(n, quoted=True)
+                           for n, e in scoring.rounding_parts(col("_v")).items()])
+    chain.add("tie", [scoring.rounding_tie(col("_v")).as_("_t", quoted=True)])
+    chain.add("rounded", [scoring.round_cents().as_("raw_score", quoted=True)])
+    chain.add("capped", [
+        scoring.capped_score(col("raw_score"), col("_cap")).as_("score", quoted=True),
+        exp.Not(this=exp.Is(this=col("_blocker_play"), expression=exp.null())).as_(
+            "blocked", quoted=True),
+    ])
+    chain.add("banded", [
+        scoring.band(rs, col("score")).as_("band", quoted=True),
+        case([(exp.GT(this=col("raw_score"), expression=col("score")), col("_cap"))]).as_(
+            "capped_at", quoted=True),
+    ])
+    chain.add("played", [decisions.play(rs).as_("play", quoted=True)])
+    chain.add("owned", [decisions.owner(rs, owner_rules).as_("owner", quoted=True)])
+
+
+def _any(items: list[exp.Expr]) -> exp.Expr:
+    out = items[0]
+    for item in items[1:]:
+        out = exp.Or(this=out, expression=item)
+    return out
