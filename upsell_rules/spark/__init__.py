@@ -12,6 +12,8 @@ no SQL can express::
 Each partition is handed to the Python engine as Arrow record batches
 (``DataFrame.mapInArrow``); the rows that come back hold the core decision columns and
 the whole decision record as JSON, identical to ``upsell-rules dry-run --format jsonl``.
+For a ruleset that compiles to SQL, :func:`decide_sql` runs the compiled query in
+Spark SQL instead (no Python workers; the decision columns, not the record's text).
 PySpark is optional: ``pip install 'upsell-rules[spark]'`` (Spark itself needs a Java
 runtime). docs/scale.md says when to use it.
 """
@@ -27,6 +29,7 @@ except ImportError as exc:  # pragma: no cover - exercised in a subprocess by th
         "pip install 'upsell-rules[spark]'; Spark also needs a Java runtime (17 or newer)"
     ) from exc
 
+from upsell_rules.spark.compiled import decide_sql
 from upsell_rules.spark.frame import decide, spark_schema
 
-__all__ = ["decide", "spark_schema"]
+__all__ = ["decide", "decide_sql", "spark_schema"]
