@@ -46,7 +46,8 @@ from upsell_rules.expr.codegen import compile_predicate, generate_source  # noqa
 from upsell_rules.expr.interpret import evaluate, holds  # noqa: E402
 from upsell_rules.expr.nodes import Not  # noqa: E402
 from upsell_rules.expr.parser import ExprSyntaxError, parse  # noqa: E402
-from upsell_rules.io.formatters import render  # noqa: E402
+from upsell_rules.io.formatters import queue_order, render  # noqa: E402
+from upsell_rules.io.queue import queue_lines  # noqa: E402
 from upsell_rules.io.records import AccountReader  # noqa: E402
 from upsell_rules.limits import Limits, using  # noqa: E402
 from upsell_rules.plugin.build import default_registry  # noqa: E402
@@ -288,8 +289,10 @@ def check_source_bytes(data: bytes, suffix: str) -> None:
     assert summary.read == summary.decided + summary.failed, summary
     assert summary.decided == len(decisions), summary
     assert summary.read <= LIMITS.records, summary
-    for fmt in ("json", "jsonl", "table"):
+    for fmt in ("json", "jsonl"):
         render(decisions, fmt)
+    for width in (None, 80, 140):  # the queue table, as dry-run prints it
+        queue_lines(queue_order(decisions), width)
     check_csv_output(render(decisions, "csv"))
 
 

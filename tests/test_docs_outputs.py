@@ -100,3 +100,17 @@ def test_pasted_output_matches_the_tool(doc: Path, line: int, tmp_path: Path) ->
 
 def test_some_outputs_are_checked() -> None:
     assert len(blocks()) >= 10
+
+
+def test_planned_commands_are_the_ones_not_shipped_yet() -> None:
+    """cli.md's "Planned commands" table and index.md's list name no shipped command."""
+    from upsell_rules.cli.main import cli
+
+    shipped = set(cli.list_commands(None))  # type: ignore[arg-type]
+    page = (ROOT / "docs" / "cli.md").read_text(encoding="utf-8")
+    section = page.split("## Planned commands", 1)[1].split("\n## ", 1)[0]
+    planned = set(re.findall(r"^\| `([a-z-]+)`", section, re.M))
+    index = (ROOT / "docs" / "index.md").read_text(encoding="utf-8")
+    listed = index.split("[Planned commands]", 1)[1].split("\n- ", 1)[0]
+    planned |= set(re.findall(r"`([a-z-]+)`", listed))
+    assert not planned & shipped, sorted(planned & shipped)

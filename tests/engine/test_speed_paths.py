@@ -126,22 +126,63 @@ def mixed_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def _dry_run(path: Path, *extra: str) -> tuple[int, str, str]:
     result = CliRunner().invoke(cli, ["dry-run", RULESET, "--data", str(path), "--as-of",
                                       AS_OF.isoformat(), "--format", "jsonl", *extra])
-    # The note about more workers than CPU cores depends on the machine; drop it.
+    # The warning about more workers than CPU cores depends on the machine; drop it.
     err = "".join(line for line in result.stderr.splitlines(keepends=True)
-                  if not line.startswith("upsell-rules: note: --jobs"))
+                  if not line.startswith("upsell-rules: warning: --jobs"))
     return result.exit_code, result.stdout, err
 
 
-def test_more_jobs_than_cores_gets_a_note(mixed_file: Path,
-                                          monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+@pytest.fixture
+def many_cores(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Let --jobs 3 run three workers on a two-core machine (the cap would make it 2)."""
+    from upsell_rules.cli import dry_run
+
+    monkeypatch.setattr(dry_run, "cpu_cores", lambda: 8)
+
+
+def test_more_jobs_than_cores_are_capped_with_a_warning_saying_what_was_used(
+    mixed_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from upsell_rules.cli import dry_run
+
+    used: list[int] = []
+    real = dry_run.evaluate_inputs
+
+    def spy(*args: object) -> object:
+        used.append(args[5])  # type: ignore[arg-type]  # (evaluator, reader, data, as_of, summary, jobs, ...)
+        return real(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(dry_run, "cpu_cores", lambda: 2)
+    monkeypatch.setattr(dry_run, "evaluate_inputs", spy)
     result = CliRunner().invoke(cli, ["dry-run", RULESET, "--data", str(mixed_file),
                                       "--as-of", AS_OF.isoformat(), "--format", "jsonl",
                                       "--jobs", "4"])
-    assert "--jobs 4 is more than the 2 CPU core(s) here" in result.stderr
+    assert ("upsell-rules: warning: --jobs 4 is more than the 2 CPU core(s) here; using "
+            "--jobs 2") in result.stderr
+    assert used == [2]
     assert result.stdout.count("\n") == 1500 - 1  # the bad health_score costs one signal
+    assert (result.exit_code, result.stdout) == _dry_run(mixed_file)[:2]
 
 
+def test_jobs_within_the_cores_run_as_asked_without_a_warning(
+    mixed_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from upsell_rules.cli import dry_run
+
+    monkeypatch.setattr(dry_run, "cpu_cores", lambda: 2)
+    result = CliRunner().invoke(cli, ["dry-run", RULESET, "--data", str(mixed_file),
+                                      "--as-of", AS_OF.isoformat(), "--format", "jsonl",
+                                      "--jobs", "2"])
+    assert "--jobs" not in result.stderr
+
+
+def test_cpu_cores_is_what_this_process_may_use() -> None:
+    from upsell_rules.cli.dry_run import cpu_cores
+
+    assert 1 <= cpu_cores() <= (os.cpu_count() or 1)
+
+
+@pytest.mark.usefixtures("many_cores")
 def test_jobs_give_the_same_output_in_the_same_order(mixed_file: Path) -> None:
     code, out, err = _dry_run(mixed_file)
     assert code == 1
@@ -169,6 +210,7 @@ def mixed_csv(mixed_file: Path, tmp_path_factory: pytest.TempPathFactory) -> Pat
 
 
 @pytest.mark.parametrize("data", ["mixed_file", "mixed_csv"])
+@pytest.mark.usefixtures("many_cores")
 def test_jobs_reading_byte_ranges_give_the_same_output(
     data: str, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
 ) -> None:

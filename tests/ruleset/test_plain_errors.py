@@ -37,6 +37,19 @@ def test_a_missing_colon_is_reported_on_its_own_line(tmp_path: Path) -> None:
     assert "this line has no ':' after its key ('health_ready 75'); write 'key: value'" in error
 
 
+def test_a_missing_colon_before_the_next_key_is_reported_on_its_own_line(
+    tmp_path: Path,
+) -> None:
+    # Without its colon, the key runs into the next line's key: the parser stops there,
+    # but the mistake is on the line above.
+    text = edit("    title: Start the expansion conversation\n    window: this week",
+                "    title Start the expansion conversation\n    window: this week")
+    [error] = validate(tmp_path, text)
+    assert f":{line_of(text, 'title Start the expansion')}:5: E001" in error
+    assert ("this line has no ':' after its key ('title Start the expansion conversation'); "
+            "write 'key: value'") in error
+
+
 def test_bad_indentation_says_to_check_it_against_the_line_above(tmp_path: Path) -> None:
     text = edit("  health_ready: 75", "   health_ready: 75")
     [error] = validate(tmp_path, text)

@@ -68,7 +68,7 @@ def test_diff_names_the_rule_and_the_constant(project: Path) -> None:
     assert "Ruleset changes:\n  constants.health_ready: 75 -> 80\n" in out
     assert "Band transitions (rows: before, columns: after):" in out
     block = out.split("\nACC-1016  Greyfield Architects\n", 1)[1].split("\n\n", 1)[0]
-    assert "monitor 38, ready -> wait 27.5, ready" in block
+    assert "monitor 38 -> wait 27.5" in block  # no status: nothing to start in either band
     assert ("- relationship: milestone_good_health_recent_champion (8) -> "
             "milestone_marginal_health (5)") in block
     assert "because constants.health_ready: 75 -> 80" in block
@@ -83,7 +83,7 @@ def test_markdown_for_a_pull_request(project: Path) -> None:
     assert out.startswith("### Ruleset diff: `rulesets/old.yaml` → `rulesets/upsell_timing.yaml`")
     assert "| before \\ after | act_now | warming | monitor | wait | total |" in out
     assert "| account | before | after | what changed | why |" in out
-    assert "| ACC-1016 Greyfield Architects | monitor 38, ready | wait 27.5, ready |" in out
+    assert "| ACC-1016 Greyfield Architects | monitor 38 | wait 27.5 |" in out
 
 
 def test_diff_against_a_git_revision(project: Path) -> None:

@@ -91,10 +91,9 @@ def backtest_command(
     registry = registry_with_report()
     rules = load_or_exit(ruleset, registry)
     evaluator = evaluator_or_exit(rules, registry, engine)
-    with working("deciding the snapshots"):
-        replay = replay_or_exit(
-            evaluator, registry, snapshots, scheduled or SCHEDULED_FIELDS, strict=strict
-        )
+    replay = replay_or_exit(
+        evaluator, registry, snapshots, scheduled or SCHEDULED_FIELDS, strict=strict
+    )
     history = outcomes_or_exit(registry, outcomes)
     future_note(replay)
     with working("measuring against the outcomes"):

@@ -24,7 +24,7 @@ from upsell_rules.cli.history_common import (
 )
 from upsell_rules.cli.loading import load_or_exit, print_diagnostics, registry_with_report
 from upsell_rules.cli.options import engine_option, ruleset_argument
-from upsell_rules.cli.progress import working
+from upsell_rules.cli.progress import counting, records_total, working
 from upsell_rules.errors import InputError, RecordError
 from upsell_rules.history.backtest import evaluate_snapshots, shape_of
 from upsell_rules.history.backtest_format import pct
@@ -180,11 +180,12 @@ def calibrate_command(
     header_check(rules, registry, accounts, [snapshots], strict, also_read=[SNAPSHOT_FIELD])
     reader = SnapshotReader(accounts, scheduled or SCHEDULED_FIELDS)
     try:
-        items: list[Snapshot | RecordError] = list(reader.read(snapshots))
+        with counting("reading the snapshots", records_total([snapshots])) as reading:
+            items: list[Snapshot | RecordError] = list(reading.track(reader.read(snapshots)))
     except InputError as exc:
         usage_error(str(exc))
-    with working("deciding the snapshots"):
-        replay = evaluate_snapshots(evaluator, items, report_error)
+    with counting("deciding the snapshots", len(items)) as deciding:
+        replay = evaluate_snapshots(evaluator, deciding.track(items), report_error)
     history = outcomes_or_exit(registry, outcomes)
     future_note(replay)
     shape = shape_of(rules)
@@ -201,8 +202,8 @@ def calibrate_command(
     after_evaluator = evaluator_or_exit(proposed, registry, engine)
     held_out = [s for s in items
                 if isinstance(s, Snapshot) and s.account.account_id in proposal.split.test]
-    with working("deciding the held-out snapshots with the proposal"):
-        after = evaluate_snapshots(after_evaluator, held_out)
+    with counting("deciding the held-out snapshots again", len(held_out)) as deciding:
+        after = evaluate_snapshots(after_evaluator, deciding.track(held_out))
     judge(proposal, replay.points, after.points, history, shape, shape_of(proposed), horizon)
 
     if fmt == "json":

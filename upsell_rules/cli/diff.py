@@ -22,7 +22,7 @@ from upsell_rules.cli.options import (
     resolve_as_of,
     set_option,
 )
-from upsell_rules.cli.progress import working
+from upsell_rules.cli.progress import counting, records_total
 from upsell_rules.engine.evaluate import Evaluator
 from upsell_rules.errors import InputError, RecordError, UpsellRulesError
 from upsell_rules.io.records import Account, AccountReader
@@ -72,7 +72,9 @@ def _load(
 def _accounts(reader: AccountReader, data: str) -> tuple[list[Account], int]:
     accounts: list[Account] = []
     failed: set[object] = set()
-    for item in reader.read(data):
+    with counting(f"reading {os.path.basename(data)}", records_total([data])) as reading:
+        items = list(reading.track(reader.read(data)))
+    for item in items:
         if isinstance(item, RecordError):
             click.echo(f"upsell-rules: error: {item}", err=True)
             failed.add(item.location)
@@ -203,11 +205,11 @@ def diff_command(
         raise _usage(str(exc)) from None
     before = old_doc.document.data if old_doc.document else {}
     after = new_doc.document.data if new_doc.document else {}
-    with working("deciding every account with both rulesets"):
+    with counting("deciding every account with both rulesets", len(accounts)) as deciding:
         result = compare_rulesets(
             old_eval,
             new_eval,
-            accounts,
+            deciding.track(accounts),
             resolve_as_of(as_of),
             structural_changes(before, after),
             labels=labels,

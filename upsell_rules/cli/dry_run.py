@@ -38,6 +38,7 @@ from upsell_rules.cli.options import (
     set_option,
 )
 from upsell_rules.cli.output_file import output_stream, refuse_output_over_input
+from upsell_rules.cli.progress import counting_large
 from upsell_rules.cli.state_common import (
     no_state_option,
     read_state,
@@ -78,9 +79,6 @@ from upsell_rules.io.records import AccountReader, warning_line
 from upsell_rules.plugin.types import Summary
 from upsell_rules.safetext import printable
 
-#: Show a progress bar on a terminal once this many accounts have been read.
-PROGRESS_AFTER = 5000
-
 
 def _decisions(
     evaluator: Evaluator,
@@ -99,9 +97,6 @@ def _decisions(
     error row holding all of its problems. With ``encoded`` (JSON Lines output), decisions
     made in worker processes arrive as their JSON text (:class:`EncodedDecision`).
     """
-    progress = None
-    task = None
-    show_progress = sys.stderr.isatty()
     pending: list[RecordError] = []
     guard = contextlib.ExitStack()
     printer = ErrorPrinter()
@@ -114,6 +109,7 @@ def _decisions(
                 lambda: reader.records_read + summary.read + summary.decided + summary.failed,
             )
         )
+        tally = guard.enter_context(counting_large("deciding the accounts", data))
         for item in evaluate_inputs(evaluator, reader, data, as_of, summary, jobs, encoded):
             if isinstance(item, RecordError):
                 printer(item, printable(str(item)))
@@ -130,25 +126,33 @@ def _decisions(
             _warn_values(item)
             if reader.join is not None and isinstance(item, dict):
                 item["inputs"] = reader.join.inputs_of(item["account_id"])
-            if show_progress and progress is None and summary.read >= PROGRESS_AFTER:
-                from rich.progress import Progress, SpinnerColumn, TextColumn
-
-                progress = Progress(
-                    SpinnerColumn(), TextColumn("{task.completed:,} accounts decided"),
-                    transient=True,
-                )
-                progress.start()
-                task = progress.add_task("dry-run", total=None)
-            if progress is not None and task is not None and summary.read % 1000 == 0:
-                progress.update(task, completed=summary.decided)
+            tally.update(summary.read)
             yield item
         if pending:
             yield error_record(pending)
     finally:
         guard.close()
         printer.finish()
-        if progress is not None:
-            progress.stop()
+
+
+def cpu_cores() -> int:
+    """The CPU cores this process may run on (a container's share, not the host's)."""
+    if hasattr(os, "sched_getaffinity"):
+        return max(1, len(os.sched_getaffinity(0)))
+    return os.cpu_count() or 1
+
+
+def capped_jobs(jobs: int) -> int:
+    """``jobs``, or the number of CPU cores when more were asked for (with a warning
+    saying what is used): more workers than cores only add start-up and hand-over cost.
+    The output is the same either way."""
+    cores = cpu_cores()
+    if jobs <= cores:
+        return jobs
+    click.echo(f"upsell-rules: warning: --jobs {jobs} is more than the {cores} CPU core(s) "
+               f"here; using --jobs {cores} (more workers than cores is slower, and the "
+               "output is the same)", err=True)
+    return cores
 
 
 def _warn_values(item: dict[str, Any] | EncodedDecision) -> None:
@@ -272,7 +276,8 @@ def _view(
     show_default=True,
     help="Decide accounts in N worker processes (a large JSON Lines or CSV file is read "
     "by the workers, in byte ranges); output keeps the input order and is identical to a "
-    "one-process run. More than the CPU cores is usually slower (a note says so).",
+    "one-process run. More than the CPU cores is capped at the number of cores, with a "
+    "warning.",
 )
 @click.option(
     "--band", "bands", multiple=True, metavar="BAND",
@@ -351,12 +356,7 @@ def dry_run(
     rules = load_or_exit(ruleset, registry, parse_overrides(overrides))
     when = resolve_as_of(as_of)
     fmt = _format_for(fmt, output)
-    cpus = os.cpu_count() or 1
-    if jobs > cpus:
-        # More workers than cores only adds start-up and hand-over cost; the run still
-        # uses what was asked for (tests and benchmarks do it on purpose).
-        click.echo(f"upsell-rules: note: --jobs {jobs} is more than the {cpus} CPU core(s) "
-                   f"here, which is usually slower than --jobs {cpus}", err=True)
+    jobs = capped_jobs(jobs)
     view = _view(rules, bands, owners, statuses, top)
     try:
         picked = parse_columns(columns) if columns is not None else None

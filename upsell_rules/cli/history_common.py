@@ -10,6 +10,7 @@ import click
 
 from upsell_rules.cli.exits import EXIT_USAGE, usage_error
 from upsell_rules.cli.header_check import header_check
+from upsell_rules.cli.progress import counting, records_total
 from upsell_rules.engine.evaluate import Evaluator
 from upsell_rules.errors import InputError, RecordError, UpsellRulesError
 from upsell_rules.history.backtest import Replay, evaluate_snapshots, parse_horizon
@@ -52,7 +53,8 @@ def replay_or_exit(
     scheduled: tuple[str, ...] = SCHEDULED_FIELDS,
     strict: bool = False,
 ) -> Replay:
-    """Decide every snapshot point-in-time; bad records go to stderr as they are met.
+    """Decide every snapshot point-in-time; bad records go to stderr as they are met
+    (a bar counts the snapshots on a terminal).
 
     The header check runs first (``strict``: a signal no snapshot carries exits 2).
     """
@@ -64,9 +66,11 @@ def replay_or_exit(
     )
     header_check(rules, registry, reader, [snapshots], strict, also_read=[SNAPSHOT_FIELD])
     try:
-        return evaluate_snapshots(
-            evaluator, SnapshotReader(reader, scheduled).read(snapshots), report_error
-        )
+        with counting("deciding the snapshots", records_total([snapshots])) as tally:
+            return evaluate_snapshots(
+                evaluator, tally.track(SnapshotReader(reader, scheduled).read(snapshots)),
+                report_error,
+            )
     except InputError as exc:
         usage_error(str(exc))
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from upsell_rules import __version__
+from upsell_rules.cli.environment import epilog as environment_epilog
 from upsell_rules.cli.limit_options import check_limit_settings
 from upsell_rules.cli.plugin_options import PluginGroup, plugin_options
 
@@ -44,6 +45,7 @@ COMMANDS = {
     cls=PluginGroup,
     lazy_commands=COMMANDS,
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+    epilog=environment_epilog(),
 )
 @click.version_option(__version__, prog_name="upsell-rules")
 @plugin_options

@@ -26,7 +26,7 @@ from upsell_rules.cli.options import (
     ruleset_argument,
 )
 from upsell_rules.cli.output_file import output_stream, refuse_output_over_input
-from upsell_rules.cli.progress import working
+from upsell_rules.cli.progress import counting, records_total, working
 from upsell_rules.engine.stream import decide_all
 from upsell_rules.errors import InputError, RecordError
 from upsell_rules.history.backtest import run_backtest, shape_of
@@ -84,7 +84,8 @@ def report_command(
     )
     header_check(rules, registry, reader, [data], strict)
     try:
-        items = list(reader.read(data))
+        with counting("reading the accounts", records_total([data])) as reading:
+            items = list(reading.track(reader.read(data)))
     except InputError as exc:
         usage_error(str(exc))
     plans = {
@@ -93,8 +94,8 @@ def report_command(
     }
     summary = Summary()
     decisions = []
-    with working("deciding the accounts"):
-        for result in decide_all(evaluator, items, when, summary):
+    with counting("deciding the accounts", len(items)) as deciding:
+        for result in decide_all(evaluator, deciding.track(items), when, summary):
             if isinstance(result, RecordError):
                 report_error(result)
             else:
@@ -103,8 +104,7 @@ def report_command(
     backtest = None
     label = ""
     if backtest_snapshots is not None and backtest_outcomes is not None:
-        with working("backtesting"):
-            replay = replay_or_exit(evaluator, registry, backtest_snapshots, strict=strict)
+        replay = replay_or_exit(evaluator, registry, backtest_snapshots, strict=strict)
         history = outcomes_or_exit(registry, backtest_outcomes)
         future_note(replay)
         with working("measuring against the outcomes"):

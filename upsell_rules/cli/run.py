@@ -21,6 +21,7 @@ from upsell_rules.cli.options import (
     resolve_as_of,
     ruleset_argument,
 )
+from upsell_rules.cli.progress import counting_large
 from upsell_rules.cli.state_common import (
     deliver_with_state,
     no_state_option,
@@ -276,13 +277,15 @@ def run_command(
     decisions: list[dict[str, Any]] = []
     printer = ErrorPrinter()
     try:
-        for item in decide_all(evaluator, tracked(reader.read_all(data)), when, summary):
-            if isinstance(item, RecordError):
-                printer(item)
-                continue
-            if reader.join is not None:
-                item["inputs"] = reader.join.inputs_of(item["account_id"])
-            decisions.append(item)
+        with counting_large("deciding the accounts", data) as tally:
+            for item in decide_all(evaluator, tracked(reader.read_all(data)), when, summary):
+                tally.update(summary.read)
+                if isinstance(item, RecordError):
+                    printer(item)
+                    continue
+                if reader.join is not None:
+                    item["inputs"] = reader.join.inputs_of(item["account_id"])
+                decisions.append(item)
     except (InputError, PluginError, PluginTimeout) as exc:
         if debug_enabled():
             raise

@@ -9,7 +9,7 @@ import click
 from upsell_rules.cli.exits import EXIT_OK, usage_error
 from upsell_rules.cli.loading import registry_with_report
 from upsell_rules.cli.options import IsoDate
-from upsell_rules.cli.progress import working
+from upsell_rules.cli.progress import counting
 from upsell_rules.errors import UpsellRulesError
 from upsell_rules.history.sample_history import TRUTHS, generate_history, write_history
 
@@ -45,9 +45,9 @@ def sample_history_command(
     """
     registry = registry_with_report()
     try:
-        with working("generating the history"):
+        with counting("generating the history", accounts) as tally:
             history = generate_history(accounts, seed, start, months, truth, ruleset,
-                                       registry)
+                                       registry, on_account=tally.advance)
     except (UpsellRulesError, ValueError) as exc:
         usage_error(str(exc))
     paths = write_history(history, output_dir, fmt)

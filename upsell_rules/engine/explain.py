@@ -100,8 +100,15 @@ def _check(
     return Check(kind, rule_id, " ".join(cond.source.split()), result, steps)
 
 
-def explain(evaluator: Evaluator, account: Account, as_of: date) -> Explanation:
-    """Explain how ``evaluator`` decides ``account`` on ``as_of``."""
+def explain(
+    evaluator: Evaluator, account: Account, as_of: date, *, dates: bool = True
+) -> Explanation:
+    """Explain how ``evaluator`` decides ``account`` on ``as_of``.
+
+    ``dates=False`` leaves out when blocks and caps clear (``clearings``): finding them
+    decides the account again day after day, which a caller that needs only the checks
+    (``diff``, on every account that moved) should not pay for.
+    """
     rs = evaluator.ruleset
     decision = evaluator.decide(account, as_of)
     signals = evaluator.signals(account, as_of)
@@ -126,7 +133,7 @@ def explain(evaluator: Evaluator, account: Account, as_of: date) -> Explanation:
     # Kept until here: functions that count days (count_within) read the date from it.
     signals.pop("_as_of", None)
     units = {name: sig.unit for name, sig in rs.signals.items()}
-    clears = clearings(evaluator, account, decision, as_of)
+    clears = clearings(evaluator, account, decision, as_of) if dates else []
     steps = next_steps(evaluator, decision, checks, units)
     for clearing in clears:
         if clearing.kind in ("cap", "blocked"):

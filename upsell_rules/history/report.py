@@ -26,6 +26,7 @@ from upsell_rules.history.charts import (
     stacked_bars,
 )
 from upsell_rules.io.formatters import queue_order
+from upsell_rules.io.queue import prep_steps
 from upsell_rules.ruleset.model import Ruleset
 
 BAND_COLORS = {"act_now": "#1a7f37", "warming": "#bf8700", "monitor": "#0969da",
@@ -101,10 +102,11 @@ def band_colors(ruleset: Ruleset) -> dict[str, str]:
 
 
 def _status(decision: dict[str, Any]) -> str:
+    """``blocked``, ``prep`` or ``ready`` (nothing in the way), in the queue's words."""
     if decision["blocked"]:
         return "blocked"
     if decision["action"].get("prepare"):
-        return "prep first"
+        return "prep"
     return "ready"
 
 
@@ -146,21 +148,22 @@ def _bands_section(data: ReportInput, colors: dict[str, str]) -> str:
         counts = Counter(_status(d) for d in in_band)
         rows.append((band.title, [
             Segment(counts["ready"], colors[band.id], "ready"),
-            Segment(counts["prep first"], PREP, "preparatory step first"),
+            Segment(counts["prep"], PREP, "prep: a preparatory step first"),
             Segment(counts["blocked"], BLOCKED, "blocked by a gate or red flag"),
         ]))
         table_rows.append([
             _badge(band.title, colors[band.id]),
             f"{band.min:g}-{band.max:g}",
-            str(len(in_band)), str(counts["ready"]), str(counts["prep first"]),
+            str(len(in_band)), str(counts["ready"]), str(counts["prep"]),
             str(counts["blocked"]),
         ])
-    chart = stacked_bars(rows, "Accounts per band: ready, preparatory step first, blocked",
+    chart = stacked_bars(rows, "Accounts per band: ready, prep (a preparatory step first), "
+                         "blocked",
                          width=460, label_width=80)
     legend = ('<div class="legend"><span style="--c:#1a7f37">ready (band colour)</span>'
-              f'<span style="--c:{PREP}">preparatory step first</span>'
+              f'<span style="--c:{PREP}">prep: a preparatory step first</span>'
               f'<span style="--c:{BLOCKED}">blocked</span></div>')
-    table = _table(["band", "score", "accounts", "ready", "prep first", "blocked"], table_rows,
+    table = _table(["band", "score", "accounts", "ready", "prep", "blocked"], table_rows,
                    numeric=(2, 3, 4, 5))
     return (
         '<section id="bands"><h2>Accounts by band</h2><p class="lead">The band is the timing '
@@ -204,7 +207,8 @@ def _queue_section(data: ReportInput, colors: dict[str, str]) -> str:
             f"{esc(action['title'])}<br><span class=\"muted\">"
             f"{esc(', '.join(d['upsell_types']) or '-')} &middot; {esc(action['owner'])} "
             f"&middot; {esc(action['window'])}</span>"
-            + ("<br>" + _badge("prep first", PREP) if status == "prep first" else ""),
+            + ("<br>" + _badge("prep", PREP) + " " + esc(", ".join(prep_steps(d)))
+               if status == "prep" else ""),
             f'<div class="narr">{esc(d["narrative"])}</div>',
         ])
     body = (_table(["account", "score", "play", "narrative"], rows, numeric=(1,))

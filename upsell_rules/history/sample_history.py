@@ -27,7 +27,7 @@ from __future__ import annotations
 import json
 import os
 import random
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -102,12 +102,14 @@ def generate_history(
     truth: str = "band",
     ruleset_path: str | None = None,
     registry: Registry | None = None,
+    on_account: Callable[[], None] | None = None,
 ) -> History:
     """Simulate ``accounts`` accounts over ``months`` monthly snapshots from ``start``.
 
     Deterministic in all its arguments. ``ruleset_path`` (default: the bundled
     ``upsell_timing.yaml``) decides each snapshot; its bands must include the ids of
-    :data:`BAND_WIN_RATES`. Raises ValueError for an unknown ``truth`` or a count below 1.
+    :data:`BAND_WIN_RATES`. ``on_account`` is called as each account is done (a
+    progress bar). Raises ValueError for an unknown ``truth`` or a count below 1.
     """
     if truth not in TRUTHS:
         raise ValueError(f"truth must be one of {', '.join(TRUTHS)}, got {truth!r}")
@@ -176,6 +178,8 @@ def generate_history(
             nxt = add_months(day, 1)
             _churns(rng, acc, day, nxt)
             day = nxt
+        if on_account is not None:
+            on_account()
     outcomes = _outcome_rows(population, deals, {r["account_id"] for r in snapshots})
     truth_block = _truth(truth, accounts, seed, start, months, ruleset, deals, churn_until)
     return History(snapshots, outcomes, truth_block)

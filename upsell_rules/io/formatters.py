@@ -241,85 +241,6 @@ def queue_order(decisions: list[dict[str, Any]]) -> list[dict[str, Any]]:
     )
 
 
-def _reason(decision: dict[str, Any]) -> str:
-    if decision["blocked"]:
-        flags = [f["id"] for f in decision["red_flags"] if f["effect"] == "block"]
-        gates = [g["id"] for g in decision["gates"] if not g["passed"]]
-        return ", ".join(flags or gates[:1])
-    if decision["triggers"]:
-        return str(decision["triggers"][0]["id"])
-    return ""
-
-
-
-def table_rows(decisions: list[dict[str, Any]]) -> list[list[str]]:
-    """Rows of the queue table (already ordered), with :func:`printable` text."""
-    rows = []
-    for d in decisions:
-        if is_error_record(d):
-            problem = d["error"]
-            where = f"{problem['field']}: " if problem.get("field") else ""
-            rows.append(
-                [printable(d["account_id"] or "-"), "", "-", "-", "error", "-",
-                 printable(f"{problem['location']}: {where}{problem['message']}"), "-", "-", "-"]
-            )
-            continue
-        action = d["action"]
-        score = d["score"]
-        score_text = f"{score:g}" + (" cap" if d["capped_at"] is not None else "")
-        # "ready" only where outreach is the play; other bands have nothing to start.
-        if d["blocked"]:
-            status = "blocked"
-        elif action.get("prepare"):
-            status = "prep first"
-        elif d["band"] == "act_now":
-            status = "ready"
-        else:
-            status = "-"
-        if d.get("state"):
-            status = d["state"] if status == "-" else f"{status}, {d['state']}"
-        cells = [
-            d["account_id"],
-            d["account_name"],
-            score_text,
-            d["band"],
-            status,
-            ",".join(d["upsell_types"]) or "-",
-            _reason(d) or "-",
-            action["play"],
-            action["owner"],
-            action["window"],
-        ]
-        rows.append([printable(cell) for cell in cells])
-    return rows
-
-
-TABLE_HEADERS = [
-    "account", "name", "score", "band", "status", "types", "why", "play", "owner", "window"
-]
-
-
-def write_plain_table(
-    decisions: list[dict[str, Any]],
-    out: TextIO,
-    types: Mapping[str, tuple[str, str]] | None = None,
-) -> None:
-    """The queue as aligned plain text (for pipes and files).
-
-    ``types`` (upsell type name -> title, description) adds a legend after the table
-    for the upsell types the queue shows.
-    """
-    rows = [TABLE_HEADERS, *table_rows(decisions)]
-    widths = [max(len(r[i]) for r in rows) for i in range(len(TABLE_HEADERS))]
-    for row in rows:
-        out.write("  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)).rstrip() + "\n")
-    legend = type_legend(decisions, types or {})
-    if legend:
-        out.write("\nUpsell types:\n")
-        for line in legend:
-            out.write(f"  {line}\n")
-
-
 def type_legend(
     decisions: list[dict[str, Any]], types: Mapping[str, tuple[str, str]]
 ) -> list[str]:
@@ -347,5 +268,5 @@ def render(decisions: Iterable[dict[str, Any]], fmt: str) -> str:
     elif fmt == "csv":
         write_csv(decisions, buffer)
     else:
-        write_plain_table(queue_order(list(decisions)), buffer)
+        raise ValueError(f"unknown format {fmt!r} (the queue table is io/queue.py's)")
     return buffer.getvalue()

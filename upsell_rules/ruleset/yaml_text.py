@@ -86,6 +86,23 @@ def syntax_diagnostic(path: str, exc: MarkedYAMLError, text: str = "") -> Diagno
 _QUOTED_START = re.compile(r"""^(\s*(?:-\s+)?[^\s:#][^:#]*:\s+)(["'])(.*)$""")
 
 
+def _key_without_colon(lines: list[str], above: int | None, current: str
+                       ) -> tuple[int, int, str] | None:
+    """The line above, when it is a key that lost its colon: it starts in the same column
+    as the key the parser stopped at and has no ':' (``title Start the conversation``
+    followed by ``window: this week`` reads as one text that runs into a key)."""
+    if above is None:
+        return None
+    previous = lines[above]
+    body = previous.split(" #")[0].strip()
+    indent = len(previous) - len(previous.lstrip())
+    if (indent != len(current) - len(current.lstrip()) or ":" in body
+            or body.startswith(("-", '"', "'", "[", "{", "|", ">"))):
+        return None
+    return (above + 1, indent + 1,
+            f"this line has no ':' after its key ('{body}'); write 'key: value'")
+
+
 def _in_plain_words(exc: MarkedYAMLError, text: str) -> tuple[int, int, str] | None:
     """The usual YAML mistakes in words a ruleset author knows, at the line to fix.
 
@@ -114,6 +131,9 @@ def _in_plain_words(exc: MarkedYAMLError, text: str) -> tuple[int, int, str] | N
     if "expected <block end>" in problem or "mapping values are not allowed" in problem:
         above = next((n for n in range(here.line - 1, -1, -1)
                       if lines[n].strip() and not lines[n].lstrip().startswith("#")), None)
+        missing = _key_without_colon(lines, above, current)
+        if missing is not None and "mapping values are not allowed" in problem:
+            return missing
         where = f" (line {above + 1})" if above is not None else ""
         return (here.line + 1, here.column + 1,
                 f"check this line's indentation against the line above{where}: keys of one "

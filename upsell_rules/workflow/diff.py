@@ -20,6 +20,7 @@ from typing import Any
 from upsell_rules.engine.evaluate import Evaluator
 from upsell_rules.engine.explain import Check, explain
 from upsell_rules.errors import PluginError, RecordError
+from upsell_rules.io.queue import status_of
 from upsell_rules.io.records import Account
 from upsell_rules.ruleset.model import Ruleset
 from upsell_rules.workflow.diff_detail import detail_lines, differs, moved_signals
@@ -124,8 +125,9 @@ class Outcome:
 
 
 def outcome(evaluator: Evaluator, account: Account, as_of: date) -> Outcome:
-    """Decide ``account`` and record every rule's result (through ``explain``)."""
-    ex = explain(evaluator, account, as_of)
+    """Decide ``account`` and record every rule's result (through ``explain``, without
+    the clearing dates diff does not show)."""
+    ex = explain(evaluator, account, as_of, dates=False)
     winners: dict[str, tuple[str | None, float]] = {}
     tiers: dict[tuple[str, str], bool | None] = {}
     by_category: dict[str, list[Check]] = {}
@@ -199,10 +201,8 @@ def _brief(decision: dict[str, Any]) -> dict[str, Any]:
 
 
 def status(decision: dict[str, Any]) -> str:
-    """``blocked``, ``prep first`` or ``ready`` (as in the queue table)."""
-    if decision["blocked"]:
-        return "blocked"
-    return "prep first" if decision["action"].get("prepare") else "ready"
+    """``blocked``, ``prep``, ``ready`` or ``-``: the queue's status column."""
+    return status_of(decision)
 
 
 class _Relevance:

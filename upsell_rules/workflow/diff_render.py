@@ -13,7 +13,9 @@ from upsell_rules.workflow.diff import AccountChange, DiffResult, _score, status
 
 
 def _state(decision: dict[str, Any]) -> str:
-    return f"{decision['band']} {_score(decision['score'])}, {status(decision)}"
+    shown = status(decision)
+    suffix = "" if shown == "-" else f", {shown}"
+    return f"{decision['band']} {_score(decision['score'])}{suffix}"
 
 
 def _headline(result: DiffResult) -> str:
