@@ -167,7 +167,6 @@ LONG_FUNCTIONS_ALLOWED: dict[str, str] = {
     "upsell_rules/history/simulated_accounts.py:advance_month": "one function on purpose: "
                                                                 "the draws' fixed order",
     "upsell_rules/history/sample_history.py:generate_history": "not split yet (issue 11)",
-    "upsell_rules/history/backtest_format.py:sections": "not split yet (issue 11)",
     "upsell_rules/history/calibrate.py:fit_weights": "not split yet (issue 11)",
     "upsell_rules/history/calibrate.py:propose": "not split yet (issue 11)",
     "upsell_rules/history/report.py:_backtest_section": "not split yet (issue 11)",
