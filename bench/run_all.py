@@ -49,6 +49,8 @@ SEED = 7
 RULESET = ROOT / "rulesets" / "upsell_timing.yaml"
 DATA = ROOT / "bench" / "data"
 DOCS = ROOT / "docs"
+#: docs/performance.md from this line on is written by other scripts and kept as it is.
+KEPT_MARKER = "<!-- kept by bench/run_all.py: the sections below come from other scripts -->"
 
 
 def best_of(repeat: int, fn: Callable[[], Any]) -> tuple[float, Any]:
@@ -552,7 +554,10 @@ def write_report(args: argparse.Namespace, main_n: int, t_json: float, stage: di
                   "hand_us": 1e6 / hand, "hand_zen_x": hand / zen})
     lines += goals(main_n, t_json, e2e, e2e_jobs2, size_rows, peer_rows, ours_by_what, lat,
                    notes)
-    (DOCS / "performance.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    # Sections other scripts write (engines.py, instructions.py) follow the marker; keep them.
+    previous = (DOCS / "performance.md").read_text(encoding="utf-8")
+    kept = previous[previous.index(KEPT_MARKER):] if KEPT_MARKER in previous else ""
+    (DOCS / "performance.md").write_text("\n".join(lines) + "\n\n" + kept, encoding="utf-8")
     print("\n".join(lines))
 
 
