@@ -31,6 +31,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
+import engines  # noqa: E402
 import peers  # noqa: E402
 
 from upsell_rules.engine.evaluate import Evaluator  # noqa: E402
@@ -292,6 +293,41 @@ def _zen_summary(result: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def duckdb_vs_peers(path: Path, rules: Any, sample: int,
+                    slow_sample: int) -> list[dict[str, Any]]:
+    """The compiled query on DuckDB on the peers' accounts and on the full peer sample.
+
+    Checked on every account, before its time is reported, against the same summary the
+    zen-engine and hand-written peers are checked on (category scores, raw score, failed
+    gates, red flags, triggers). Timed best of 3, from the JSON Lines file and from a
+    DuckDB table already holding the accounts; the load average is taken beside it.
+    """
+    registry = default_registry()
+    accounts = read_accounts(path, sample, rules)
+    python = Evaluator(rules, registry, "python")
+    want = {a.account_id: _summary(python, python.predicate(python.signals(a, AS_OF)))
+            for a in accounts}
+    rows = []
+    for count in sorted({min(slow_sample, len(accounts)), len(accounts)}):
+        t_file, t_table, got = engines.contender(path, rules, registry, count, 3)
+        ids = [a.account_id for a in accounts[:count]]
+        assert sorted(got) == sorted(ids), "DuckDB returned other accounts"
+        bad = sum(_duck_summary(rules, got[i]) != want[i] for i in ids)
+        assert bad == 0, f"DuckDB disagrees with the ruleset on {bad} accounts"
+        load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+        rows.append({"n": count, "file": t_file, "table": t_table, "load": load})
+    return rows
+
+
+def _duck_summary(rules: Any, row: dict[str, Any]) -> dict[str, Any]:
+    """The compiled query's row as the summary the peers are checked on."""
+    out: dict[str, Any] = {c.name: row[f"score_{c.name}"] for c in rules.categories}
+    out["raw_score"] = row["raw_score"]
+    for key in ("failed_gates", "red_flags", "triggers"):
+        out[key] = row[key].split(",") if row[key] else []
+    return out
+
+
 def rule_scaling(path: Path, rules: Any, sizes: Sequence[int], sample: int) -> list[dict[str, Any]]:
     """Cost per account against the number of rules; derived signals are computed once."""
     registry = default_registry()
@@ -383,11 +419,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small sizes (smoke test)")
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--accounts", type=int, default=None,
+                        help="accounts for the end-to-end and DuckDB runs "
+                             "(default 100,000; --quick: 20,000)")
     args = parser.parse_args()
     allow_gc_tuning()  # the commands do; measure what a user of the CLI gets
     registry = default_registry()
     rules = load_ruleset(str(RULESET), registry)
-    main_n = 20_000 if args.quick else 100_000
+    main_n = args.accounts or (20_000 if args.quick else 100_000)
     sizes_n = [2_000, 20_000] if args.quick else [10_000, 100_000, 1_000_000]
     peer_sample, slow_sample = (5_000, 500) if args.quick else (20_000, 2_000)
     started = time.time()
@@ -410,19 +449,23 @@ def main() -> None:
     floors["big_jobs_s"], floors["big_jobs_peak"] = cli_dry_run(data_file(sizes_n[-1]), jobs=2)
     with fewer_collections():
         peer_rows = peer_rates(path, rules, peer_sample, slow_sample)
+        duck_rows = duckdb_vs_peers(path, rules, peer_sample, slow_sample)
         scaling = rule_scaling(path, rules, [10, 100, 1000], 5_000 if not args.quick else 1_000)
     lat = latency(RULESET, path)
+    compiled = engines.measure(main_n, sizes_n[-1], args.repeat)
     chart(peer_rows, scaling, [(n, s) for n, s, _ in size_rows], DOCS / "performance.png")
     load_after = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     write_report(args, main_n, t_json, stage, e2e, e2e_jobs2, size_rows, peer_rows, scaling,
-                 lat, time.time() - started, (load_before, load_after), floors)
+                 lat, time.time() - started, (load_before, load_after), floors,
+                 (duck_rows, compiled))
 
 
 def write_report(args: argparse.Namespace, main_n: int, t_json: float, stage: dict[str, float],
                  e2e: float, e2e_jobs2: float, size_rows: list[tuple[int, float, int]],
                  peer_rows: list[dict[str, Any]], scaling: list[dict[str, Any]],
                  lat: dict[str, float], elapsed: float, load: tuple[float, float],
-                 floors: dict[str, float]) -> None:
+                 floors: dict[str, float],
+                 duck: tuple[list[dict[str, Any]], dict[str, Any]]) -> None:
     # Like for like: each peer against our engine computing what that peer computes.
     ours_by_what = {r["what"]: r for r in peer_rows if r["name"] == "upsell-rules python"}
     ours_by_what["conditions only (reference)"] = ours_by_what["conditions only"]
@@ -430,7 +473,8 @@ def write_report(args: argparse.Namespace, main_n: int, t_json: float, stage: di
     lines = [
         "# Performance",
         "",
-        f"Measured by `python bench/run_all.py{' --quick' if args.quick else ''}` on "
+        f"Measured by `python bench/run_all.py{' --quick' if args.quick else ''}"
+        f"{f' --accounts {args.accounts}' if args.accounts else ''}` on "
         f"{date.today().isoformat()}: Python {platform.python_version()} on "
         f"{platform.machine()}, {os.cpu_count()} CPUs (a shared machine: absolute numbers "
         "drift between runs, ratios within one run hold), orjson "
@@ -466,6 +510,7 @@ def write_report(args: argparse.Namespace, main_n: int, t_json: float, stage: di
             compared = f"{1 / ratio:,.1f}x slower"
         lines.append(f"| {row['name']} | {row['what']} | {row['n']:,} | {row['rate']:,.0f} | "
                      f"{compared} |")
+    lines += duckdb_peer_table(peer_rows, duck[0])
     n = stage.pop("n")
     total = sum(stage.values())
     lines += [
@@ -554,11 +599,70 @@ def write_report(args: argparse.Namespace, main_n: int, t_json: float, stage: di
                   "hand_us": 1e6 / hand, "hand_zen_x": hand / zen})
     lines += goals(main_n, t_json, e2e, e2e_jobs2, size_rows, peer_rows, ours_by_what, lat,
                    notes)
-    # Sections other scripts write (engines.py, instructions.py) follow the marker; keep them.
+    lines += ["", *engines.section(duck[1])]
+    # Sections other scripts write (instructions.py) follow the marker; keep them.
     previous = (DOCS / "performance.md").read_text(encoding="utf-8")
     kept = previous[previous.index(KEPT_MARKER):] if KEPT_MARKER in previous else ""
     (DOCS / "performance.md").write_text("\n".join(lines) + "\n\n" + kept, encoding="utf-8")
     print("\n".join(lines))
+
+
+def duckdb_peer_table(peer_rows: list[dict[str, Any]],
+                      duck_rows: list[dict[str, Any]]) -> list[str]:
+    """The compiled query on DuckDB as one more contender, on each peer's own accounts."""
+    by_n = {r["n"]: r for r in duck_rows}
+    lines = [
+        "",
+        "## The compiled query on DuckDB against the peers",
+        "",
+        "The default ruleset compiled to one DuckDB query (`upsell-rules compile --dialect "
+        "duckdb`), run on exactly the accounts each peer above ran on (the first "
+        f"{min(by_n):,}, and the first {max(by_n):,}), one query over all of them. Before it "
+        "is timed its rows are checked on every account against the same columns zen-engine "
+        "and the hand-written Python are checked on (category scores, raw score, failed "
+        "gates, red flags, triggers); they agree on all of them. It computes more than any "
+        "peer: the peers get the derived signals computed for them, the query derives them "
+        "itself from the account's contract columns and also gives the band, cap, play and "
+        "owner. *From the file*: DuckDB's JSON Lines reader, the query, the rows fetched "
+        "into Python; *from a table*: the accounts already in a DuckDB table. Best of 3; "
+        "the load average (1 min) was taken right after each DuckDB measurement.",
+        "",
+        "| accounts | DuckDB from the file, us/account | DuckDB from a table, us/account | "
+        "load average |",
+        "|---:|---:|---:|---:|",
+    ]
+    for r in duck_rows:
+        lines.append(f"| {r['n']:,} | {r['file'] / r['n'] * 1e6:.2f} | "
+                     f"{r['table'] / r['n'] * 1e6:.2f} | {r['load']:.1f} |")
+    small, large = duck_rows[0], duck_rows[-1]
+    if large["n"] > small["n"]:
+        # Two sizes give time = fixed + per_account * n: the fixed part is planning the
+        # query (and opening the file), paid once per batch whatever its size.
+        per = (large["table"] - small["table"]) / (large["n"] - small["n"])
+        fixed = small["table"] - per * small["n"]
+        lines += ["", f"From the two sizes, a query over a table costs about {fixed * 1e3:.0f} ms "
+                  f"once per batch (planning the query) plus {per * 1e6:.1f} us per account, so "
+                  "the ratios below at the peers' small samples understate DuckDB on large "
+                  "batches."]
+    lines += [
+        "",
+        "| contender | what it computes | accounts | us/account | DuckDB (file) is | "
+        "DuckDB (table) is |",
+        "|---|---|---:|---:|---:|---:|",
+    ]
+    for row in peer_rows:
+        duck = by_n.get(row["n"])
+        if duck is None:
+            continue
+        us = 1e6 / row["rate"]
+        ratios = [_times(us / (duck[k] / row["n"] * 1e6)) for k in ("file", "table")]
+        lines.append(f"| {row['name']} | {row['what']} | {row['n']:,} | {us:,.2f} | "
+                     f"{ratios[0]} | {ratios[1]} |")
+    return lines
+
+
+def _times(ratio: float) -> str:
+    return f"{ratio:,.1f}x faster" if ratio >= 1 else f"{1 / ratio:,.1f}x slower"
 
 
 def goals(main_n: int, t_json: float, e2e: float, e2e_jobs2: float,
