@@ -665,6 +665,7 @@ def _times(ratio: float) -> str:
     return f"{ratio:,.1f}x faster" if ratio >= 1 else f"{1 / ratio:,.1f}x slower"
 
 
+
 def goals(main_n: int, t_json: float, e2e: float, e2e_jobs2: float,
           size_rows: list[tuple[int, float, int]], peer_rows: list[dict[str, Any]],
           ours_by_what: dict[str, dict[str, Any]], lat: dict[str, float],

@@ -12,7 +12,8 @@ import grimp
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "upsell_rules"
-STAGES = ("plugin", "expr", "ruleset", "engine", "sql", "io", "workflow", "history", "cli")
+STAGES = ("plugin", "expr", "ruleset", "engine", "sql", "io", "workflow", "history", "spark",
+          "cli")
 
 
 def import_cycles(graph: grimp.ImportGraph) -> list[list[str]]:

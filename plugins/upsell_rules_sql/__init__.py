@@ -1,87 +1,64 @@
-"""SQL source: accounts from a database table or query, through SQLAlchemy.
+"""SQL source and sink: accounts from a database table or query, decisions back, through SQLAlchemy.
 
-Registered through the ``upsell_rules`` entry point as ``sql``. It claims, without
-being named:
+Registered through the ``upsell_rules`` entry point as ``sql``. The source claims,
+without being named:
 
-- SQLAlchemy URLs: ``sqlite:///accounts.db``, ``postgresql://user@host/db``,
-  ``mysql+pymysql://...`` (``postgres://`` is read as ``postgresql://``);
+- URLs of any installed SQLAlchemy dialect: ``sqlite:///accounts.db``,
+  ``postgresql://user@host/db``, ``mysql+pymysql://...``, and with the extras
+  ``snowflake://...``, ``bigquery://project/dataset``, ``duckdb:///warehouse.duckdb``,
+  ``databricks://...`` (``postgres://`` is read as ``postgresql://``);
 - SQLite files by extension: ``accounts.db``, ``.sqlite``, ``.sqlite3``.
 
 What to read: ``?table=NAME`` or ``?query=SELECT...`` at the end of the URL, else the
 ruleset's ``sources.sql`` section (``table:`` or ``query:``), else the table
 ``accounts``. A query is the operator's: one from a ruleset runs only when the run
-allows it (``--allow-ruleset-query``, or ``UPSELL_RULES_ALLOW_RULESET_QUERY=1``). Any
-query must be a single ``SELECT`` and runs in a read-only transaction (SQLite
-``query_only``, PostgreSQL/Oracle ``SET TRANSACTION READ ONLY``, MySQL/MariaDB
-``SET SESSION TRANSACTION READ ONLY``); other databases read tables only.
-Each row is one account; column names are field names. Dates, decimals
-and PostgreSQL arrays are turned into the values the data contract expects.
+allows it (``--allow-ruleset-query``, or ``UPSELL_RULES_ALLOW_RULESET_QUERY=1``) and only
+on a database that enforces read-only itself. Any query must be a single ``SELECT``;
+the read runs read-only as far as the dialect allows (SQLite ``query_only``,
+PostgreSQL/Oracle ``SET TRANSACTION READ ONLY``, MySQL/MariaDB ``SET SESSION TRANSACTION
+READ ONLY``, DuckDB ``read_only``; elsewhere a transaction that is never committed:
+docs/security.md says what holds per dialect). Each row is one account; column names
+are field names. Dates, decimals and arrays are turned into the values the data
+contract expects.
 
-PostgreSQL needs a driver: ``pip install 'upsell-rules[postgres]'`` (psycopg 3).
+The sink (:mod:`upsell_rules_sql.sink`) upserts decisions into a table.
 Passwords in URLs never appear in messages.
 """
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Callable, Iterator
-from datetime import date, datetime
-from decimal import Decimal
 from typing import Any
 
 from upsell_rules.errors import InputError, Location, RecordError
+from upsell_rules.io.rows import contract_value
 from upsell_rules.plugin.hookspecs import hookimpl
-from upsell_rules.plugin.types import ParamSpec, RawRecord, Source, SourceContext
+from upsell_rules.plugin.types import ParamSpec, RawRecord, Sink, Source, SourceContext
+from upsell_rules_sql.dialects import (
+    engine_url,
+    first_line,
+    hide_password,
+    is_database_url,
+    open_engine,
+)
 from upsell_rules_sql.safety import (
     ALLOW_ENV,
     QueryError,
     check_single_select,
-    read_only_statement,
+    read_only,
     ruleset_query_allowed,
 )
 
-__all__ = ["SQL_SOURCE", "matches_sql", "read_sql", "upsell_rules_sources"]
+__all__ = ["SQL_SOURCE", "matches_sql", "read_sql", "upsell_rules_sinks", "upsell_rules_sources"]
 
-_URL = re.compile(
-    r"^(sqlite|postgresql|postgres|mysql|mariadb|mssql|oracle)(\+[A-Za-z0-9_]+)?:", re.IGNORECASE
-)
 _FILES = (".db", ".sqlite", ".sqlite3")
 _TABLE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$")
 
 
 def matches_sql(spec: str) -> bool:
-    """True for database URLs and SQLite files (by extension)."""
-    return bool(_URL.match(spec)) or spec.lower().endswith(_FILES)
-
-
-def _plain(value: Any) -> Any:
-    """A database value as the data contract expects it (dates as ISO text...)."""
-    if isinstance(value, datetime):
-        return value.date().isoformat()
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    if isinstance(value, bytes | memoryview):
-        return bytes(value).decode("utf-8", "replace")
-    return value
-
-
-def _first_line(exc: BaseException) -> str:
-    orig = getattr(exc, "orig", None)
-    text = str(orig if orig is not None else exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
-
-
-_PASSWORD = re.compile(r"(://[^:/@\s]*:)[^@/\s]*@")
-
-
-def _hide_password(spec: str) -> str:
-    """``spec`` with the password of a ``user:password@`` part replaced by ``***``."""
-    return _PASSWORD.sub(r"\1***@", spec)
+    """True for database URLs of any installed dialect and SQLite files (by extension)."""
+    return is_database_url(spec) or spec.lower().endswith(_FILES)
 
 
 def _checked_query(query: str, label: str, from_ruleset: bool, dialect: str) -> str:
@@ -98,40 +75,24 @@ def _checked_query(query: str, label: str, from_ruleset: bool, dialect: str) -> 
         check_single_select(query)
     except QueryError as exc:
         raise InputError(f"{where}, column {exc.offset + 1}: {exc.message}") from None
-    if read_only_statement(dialect) is None:
+    guard = read_only(dialect)
+    if from_ruleset and not guard.enforced:
         raise InputError(
-            f"{label}: queries are read only where the database can be made read-only "
-            f"(SQLite, PostgreSQL, MySQL, MariaDB, Oracle), not {dialect}; read a table "
-            "or a view (table=NAME) instead"
+            f"{label}: a query from a ruleset runs only where the database itself keeps "
+            f"the read read-only (SQLite, PostgreSQL, MySQL, MariaDB, Oracle, DuckDB), "
+            f"not {dialect}; give the query on the command line (?query=...) or read a "
+            "table or view (table=NAME)"
         )
     return query
 
 
-def read_sql(spec: str, context: SourceContext) -> Iterator[RawRecord | RecordError]:
-    """Yield one raw record per row of the table or query."""
-    try:
-        import sqlalchemy as sa
-        from sqlalchemy.engine import make_url
-    except ImportError:  # pragma: no cover - sqlalchemy is a dependency
-        raise InputError(
-            f"{spec}: the SQL source needs SQLAlchemy (pip install sqlalchemy)"
-        ) from None
+def _statement(
+    url: Any, context: SourceContext, spec: str
+) -> tuple[Any, Any, str, str, bool]:
+    """The URL without table=/query=, the statement, what it reads, its label, and
+    whether the statement is a ruleset's query."""
+    import sqlalchemy as sa
 
-    if _URL.match(spec):
-        try:
-            url = make_url(spec)
-        except Exception as exc:
-            raise InputError(
-                f"{_hide_password(spec)}: not a database URL: {_first_line(exc)}"
-            ) from None
-    else:
-        if not os.path.isfile(spec):
-            raise InputError(f"{spec}: no such SQLite file")
-        url = make_url(f"sqlite:///{os.path.abspath(spec)}")
-    if url.drivername == "postgres":
-        url = url.set(drivername="postgresql")
-    if url.drivername == "postgresql":
-        url = url.set(drivername="postgresql+psycopg")  # psycopg 3, from the postgres extra
     table = url.query.get("table") or context.options.get("table")
     query = url.query.get("query")
     from_ruleset = False
@@ -139,42 +100,36 @@ def read_sql(spec: str, context: SourceContext) -> Iterator[RawRecord | RecordEr
         query, from_ruleset = context.options.get("query"), True
     url = url.difference_update_query(["table", "query"])
     if isinstance(table, tuple) or isinstance(query, tuple):
-        raise InputError(f"{spec}: give table= or query= once")
+        raise InputError(f"{hide_password(spec)}: give table= or query= once")
     shown = url.render_as_string(hide_password=True)
     if query:
-        what = "query"
         label = f"{shown} (query)"
-        statement: Any = sa.text(
-            _checked_query(str(query), label, from_ruleset, url.get_backend_name())
-        )
-    else:
-        name = str(table or "accounts")
-        if not _TABLE.match(name):
-            raise InputError(f"{shown}: {name!r} is not a table name (use query= for SQL)")
-        schema, _, bare = name.rpartition(".")
-        statement = sa.select(sa.text("*")).select_from(sa.table(bare, schema=schema or None))
-        what = f"table {name}"
-        label = f"{shown}?table={name}"
-    try:
-        engine = sa.create_engine(url)
-    except ImportError as exc:
-        raise InputError(
-            f"{shown}: the database driver is not installed ({exc}); for PostgreSQL: "
-            "pip install 'upsell-rules[postgres]'"
-        ) from None
-    except Exception as exc:
-        raise InputError(f"{shown}: cannot use this database URL: {_first_line(exc)}") from None
+        checked = _checked_query(str(query), label, from_ruleset, url.get_backend_name())
+        return url, sa.text(checked), "query", label, from_ruleset
+    name = str(table or "accounts")
+    if not _TABLE.match(name):
+        raise InputError(f"{shown}: {name!r} is not a table name (use query= for SQL)")
+    schema, _, bare = name.rpartition(".")
+    statement = sa.select(sa.text("*")).select_from(sa.table(bare, schema=schema or None))
+    return url, statement, f"table {name}", f"{shown}?table={name}", False
+
+
+def read_sql(spec: str, context: SourceContext) -> Iterator[RawRecord | RecordError]:
+    """Yield one raw record per row of the table or query, read read-only."""
+    url, statement, what, label, from_ruleset = _statement(engine_url(spec), context, spec)
+    shown = url.render_as_string(hide_password=True)
+    guard = read_only(url.get_backend_name(), url.database, from_ruleset=from_ruleset)
+    engine = open_engine(url, shown, guard.connect_args)
     try:
         with engine.connect() as connection:
-            read_only = read_only_statement(url.get_backend_name())
-            if read_only is not None:
+            if guard.statement is not None:
                 # Before the first read, so the whole transaction is read-only; the
                 # connection is rolled back when it closes, never committed.
-                connection.exec_driver_sql(read_only)
+                connection.exec_driver_sql(guard.statement)
             try:
                 result = connection.execution_options(stream_results=True).execute(statement)
             except Exception as exc:
-                raise InputError(f"{label}: cannot read the {what}: {_first_line(exc)}") from None
+                raise InputError(f"{label}: cannot read the {what}: {first_line(exc)}") from None
             columns = list(result.keys())
             if "account_id" not in columns:
                 raise InputError(
@@ -183,7 +138,7 @@ def read_sql(spec: str, context: SourceContext) -> Iterator[RawRecord | RecordEr
                 )
             for number, row in enumerate(result, 1):
                 values = {
-                    key: _plain(value)
+                    key: contract_value(value)
                     for key, value in row._mapping.items()
                     if value is not None
                 }
@@ -191,7 +146,7 @@ def read_sql(spec: str, context: SourceContext) -> Iterator[RawRecord | RecordEr
     except InputError:
         raise
     except Exception as exc:
-        raise InputError(f"{shown}: cannot read from the database: {_first_line(exc)}") from None
+        raise InputError(f"{shown}: cannot read from the database: {first_line(exc)}") from None
     finally:
         engine.dispose()
 
@@ -226,3 +181,11 @@ SQL_SOURCE = Source(
 def upsell_rules_sources(register: Callable[[Source], None]) -> None:
     """Register the SQL source."""
     register(SQL_SOURCE)
+
+
+@hookimpl(trylast=True)
+def upsell_rules_sinks(register: Callable[[Sink], None]) -> None:
+    """Register the SQL sink (decisions upserted into a table)."""
+    from upsell_rules_sql.sink import SQL_SINK
+
+    register(SQL_SINK)

@@ -1,14 +1,16 @@
 """What the SQL source lets a query do: one SELECT, in a read-only transaction.
 
 A query is checked before it reaches the database (:func:`check_single_select`) and
-then runs inside a transaction the database itself keeps read-only
-(:func:`read_only_statement`), so neither a second statement nor a data-modifying
-``WITH`` can change anything.
+then runs inside a transaction the database itself keeps read-only where it can
+(:func:`read_only`), so neither a second statement nor a data-modifying ``WITH`` can
+change anything. docs/security.md lists the guard of every dialect.
 """
 
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass, field
+from typing import Any
 
 #: Set to 1 for one run to let a ruleset's ``sources.sql.query`` run
 #: (``--allow-ruleset-query`` sets it).
@@ -22,6 +24,47 @@ _READ_ONLY = {
     "mariadb": "SET SESSION TRANSACTION READ ONLY",
     "oracle": "SET TRANSACTION READ ONLY",
 }
+
+
+@dataclass(frozen=True)
+class ReadOnly:
+    """How one dialect's reads are kept from writing.
+
+    ``statement`` runs first on the connection (a read-only transaction or session);
+    ``connect_args`` open the database read-only (DuckDB). ``enforced`` is ``True`` when
+    the database itself refuses a write, so a query from a ruleset may run there;
+    elsewhere only the single-SELECT check and a connection that is never committed
+    stand between a query and the data, and only the operator's own query runs.
+    """
+
+    statement: str | None = None
+    connect_args: dict[str, Any] = field(default_factory=dict)
+    enforced: bool = False
+    how: str = "a transaction that is never committed (grant the account SELECT only)"
+
+
+def read_only(
+    dialect: str, database: str | None = None, *, from_ruleset: bool = False
+) -> ReadOnly:
+    """The read-only guard for ``dialect`` (``database``: the URL's database part).
+
+    ``from_ruleset``: the query is a ruleset's; on DuckDB it then may not touch files
+    (``read_csv('/etc/passwd')`` reads any file the process can).
+    """
+    statement = _READ_ONLY.get(dialect)
+    if statement is not None:
+        return ReadOnly(statement=statement, enforced=True, how=statement)
+    if dialect == "duckdb":
+        args: dict[str, Any] = {}
+        if from_ruleset:
+            args["config"] = {"enable_external_access": False}
+        if database in (None, "", ":memory:"):
+            # A fresh in-memory database holds nothing a query could change.
+            return ReadOnly(connect_args=args, enforced=True,
+                            how="a new in-memory database, dropped after the read")
+        return ReadOnly(connect_args={**args, "read_only": True}, enforced=True,
+                        how="the database file opened read_only")
+    return ReadOnly()
 
 
 class QueryError(ValueError):
@@ -40,7 +83,7 @@ def ruleset_query_allowed() -> bool:
 
 def read_only_statement(dialect: str) -> str | None:
     """The SQL that makes a transaction read-only in ``dialect``, or ``None`` if unknown."""
-    return _READ_ONLY.get(dialect)
+    return read_only(dialect).statement
 
 
 def _code(query: str) -> list[tuple[int, str]]:

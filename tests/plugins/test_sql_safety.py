@@ -136,6 +136,20 @@ def test_postgres_query_runs_read_only(postgres_url: str) -> None:
     engine.dispose()
 
 
-def test_other_dialects_read_tables_only() -> None:
-    with pytest.raises(InputError, match="not mssql; read a table"):
-        list(read_sql("mssql+pyodbc://u@h/db?query=SELECT%201", SourceContext()))
+def test_a_ruleset_query_runs_only_where_the_database_enforces_read_only(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("UPSELL_RULES_ALLOW_RULESET_QUERY", "1")
+    context = SourceContext({"query": "SELECT 1 AS account_id"})
+    with pytest.raises(InputError, match="not mssql; give the query on the command line"):
+        list(read_sql("mssql+pyodbc://u:s3cret@h/db", context))
+
+
+def test_an_operator_query_reaches_any_installed_dialect() -> None:
+    # SQL Server cannot make a transaction read-only: the operator's own query still
+    # runs (checked to be one SELECT, never committed); here it stops at the driver.
+    with pytest.raises(InputError, match="database driver is not installed") as caught:
+        list(read_sql("mssql+pyodbc://u:s3cret@h/db?query=SELECT%201", SourceContext()))
+    assert "s3cret" not in str(caught.value)
+    with pytest.raises(InputError, match="only a SELECT"):
+        list(read_sql("mssql+pyodbc://u@h/db?query=DELETE%20FROM%20t", SourceContext()))

@@ -352,7 +352,7 @@ def test_validate_checks_the_sinks_section(tmp_path: Path) -> None:
     base = sink_line(ruleset, "hook")
     assert result.stdout.splitlines() == [
         f"{ruleset}:{base + 1}:11: E153 sinks.hook.type: unknown sink 'webhok' (did you mean "
-        "'webhook'?) (sinks: file, hubspot, salesforce, stdout, webhook)",
+        "'webhook'?) (sinks: file, hubspot, salesforce, sql, stdout, webhook)",
         f"{ruleset}:{base + 2}:3: E154 sinks.out: sink 'file' needs option 'path'",
         f"{ruleset}:{base + 4}:5: E154 sinks.out: sink 'file' has no option 'pth' (did you "
         "mean 'path'?) (options: path, format)",

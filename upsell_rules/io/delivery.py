@@ -151,7 +151,8 @@ def _check_url(value: str, where: str) -> None:
             f"{where}: not a valid URL ({reason}: expected scheme://host[:port]/path "
             "with a numeric port)"
         ) from None
-    if not parts.hostname:
+    # A file database (sqlite:///decisions.db) has a path and no host; a web URL has a host.
+    if not parts.hostname and not (parts.scheme not in ("http", "https") and parts.path):
         raise SinkConfigError(f"{where}: not a valid URL (no host name)")
 
 

@@ -25,24 +25,38 @@ _DIALECT: ContextVar[str] = ContextVar("sql_dialect", default="")
 
 def reset_aliases(dialect: str = "") -> None:
     """Start alias numbering again (each compiled query numbers its own from 1), for a
-    query in ``dialect``: DuckDB gets its list functions instead of subqueries (the same
-    results, planned in a fraction of the time)."""
+    query in ``dialect``: DuckDB and Spark get their list functions instead of subqueries
+    (the same results, planned in a fraction of the time; Spark cannot resolve a column
+    of the outer row inside the subqueries' ``POSEXPLODE`` at all)."""
     _COUNTER.set([0])
     _DIALECT.set(dialect)
 
 
+#: DuckDB's list functions -> Spark SQL's (higher-order functions, Spark 3.3+).
+_SPARK = {"LIST_EXTRACT": "TRY_ELEMENT_AT", "LEN": "SIZE", "LIST_FILTER": "FILTER",
+          "LIST_TRANSFORM": "TRANSFORM", "LIST_MAX": "ARRAY_MAX"}
+
+
 def _native() -> bool:
-    return _DIALECT.get() == "duckdb"
+    return _DIALECT.get() in ("duckdb", "spark")
 
 
 def _fn(name: str, *args: exp.Expr) -> exp.Expr:
+    if _DIALECT.get() == "spark":
+        if name == "LIST_EXTRACT":
+            # Index 0 is an error in Spark even for TRY_ELEMENT_AT; in DuckDB it is NULL.
+            args = (args[0], exp.Nullif(this=args[1], expression=lit(0)))
+        name = _SPARK.get(name, name)
     return exp.Anonymous(this=name, expressions=list(args))
 
 
 def _lambda(body: Callable[..., exp.Expr], arity: int = 1) -> exp.Expr:
     names = [f"_{_alias()}" for _ in range(arity)]
-    return exp.Lambda(this=body(*(exp.column(n) for n in names)),
-                      expressions=[exp.to_identifier(n) for n in names])
+    columns: list[exp.Expr] = [exp.column(n) for n in names]
+    if arity == 2 and _DIALECT.get() == "spark":
+        # The position is 1-based in DuckDB's LIST_TRANSFORM, 0-based in Spark's TRANSFORM.
+        columns[1] = exp.paren(exp.Add(this=columns[1], expression=lit(1)))
+    return exp.Lambda(this=body(*columns), expressions=[exp.to_identifier(n) for n in names])
 
 
 def _at(values: ListValue, index: exp.Expr) -> exp.Expr:
