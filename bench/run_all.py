@@ -50,6 +50,8 @@ SEED = 7
 RULESET = ROOT / "rulesets" / "upsell_timing.yaml"
 DATA = ROOT / "bench" / "data"
 DOCS = ROOT / "docs"
+#: docs/performance.md from this line on is written by other scripts and kept as it is.
+KEPT_MARKER = "<!-- kept by bench/run_all.py: the sections below come from other scripts -->"
 
 
 def best_of(repeat: int, fn: Callable[[], Any]) -> tuple[float, Any]:
@@ -598,8 +600,10 @@ def write_report(args: argparse.Namespace, main_n: int, t_json: float, stage: di
     lines += goals(main_n, t_json, e2e, e2e_jobs2, size_rows, peer_rows, ours_by_what, lat,
                    notes)
     lines += ["", *engines.section(duck[1])]
-    lines += spark_section(DOCS / "performance.md")
-    (DOCS / "performance.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    # Sections other scripts write (instructions.py) follow the marker; keep them.
+    previous = (DOCS / "performance.md").read_text(encoding="utf-8")
+    kept = previous[previous.index(KEPT_MARKER):] if KEPT_MARKER in previous else ""
+    (DOCS / "performance.md").write_text("\n".join(lines) + "\n\n" + kept, encoding="utf-8")
     print("\n".join(lines))
 
 
@@ -660,12 +664,6 @@ def duckdb_peer_table(peer_rows: list[dict[str, Any]],
 def _times(ratio: float) -> str:
     return f"{ratio:,.1f}x faster" if ratio >= 1 else f"{1 / ratio:,.1f}x slower"
 
-
-def spark_section(page: Path) -> list[str]:
-    """The Spark section bench/spark.py wrote into the page, kept as it is."""
-    old = page.read_text(encoding="utf-8") if page.exists() else ""
-    start = old.find("\n## Spark\n")
-    return ["", *old[start:].strip("\n").splitlines()] if start != -1 else []
 
 
 def goals(main_n: int, t_json: float, e2e: float, e2e_jobs2: float,

@@ -57,148 +57,158 @@ def _healthy(block: dict[str, Any] | None) -> str:
 
 def sections(result: dict[str, Any]) -> list[Section]:
     """The backtest as titled tables, in reading order."""
+    return [section(result) for section in
+            (_overall, _by_band, _timing, _by_upsell_type, _by_trigger)]
+
+
+def _overall(result: dict[str, Any]) -> Section:
+    """The headline: the win rate and how much of the history was joined."""
     volume = result["volume"]
     period = result["period"]
     overall = result["overall"]
-    out: list[Section] = []
-    out.append(
-        Section(
-            "Overall",
-            ("figure", "value", "healthy range", "verdict"),
+    return Section(
+        "Overall",
+        ("figure", "value", "healthy range", "verdict"),
+        (
             (
-                (
-                    "win rate (won / closed deals)",
-                    f"{pct(overall['win_rate'])} ({overall['won']} of {overall['deals']}, "
-                    f"95% CI {interval(overall['ci95'])})",
-                    _healthy(overall["healthy"]),
-                    status_mark(overall["status"]),
-                ),
-                (
-                    "deals joined to a snapshot",
-                    f"{volume['deals_matched']} of {volume['deals']} "
-                    f"({volume['deals_without_snapshot']} had no snapshot within "
-                    f"{result['horizon_days']} d before opening)",
-                    "",
-                    "",
-                ),
-                (
-                    "snapshots decided",
-                    f"{volume['snapshots']} ({volume['accounts']} accounts, "
-                    f"{period['first_snapshot']} to {period['last_snapshot']})",
-                    "",
-                    "",
-                ),
+                "win rate (won / closed deals)",
+                f"{pct(overall['win_rate'])} ({overall['won']} of {overall['deals']}, "
+                f"95% CI {interval(overall['ci95'])})",
+                _healthy(overall["healthy"]),
+                status_mark(overall["status"]),
             ),
-            note=f"Outcomes: {overall['won']} won, {overall['lost']} lost, "
-            f"{overall['no_decision']} no decision. Data observed until "
-            f"{period['observed_until']}.",
-        )
-    )
-    out.append(
-        Section(
-            "By band (the decision in force when the deal opened)",
-            ("band", "snapshots", "share", "deals", "won", "win rate", "95% CI"),
-            tuple(
-                (
-                    row["band"],
-                    str(row["snapshots"]),
-                    pct(row["share"]),
-                    str(row["deals"]),
-                    str(row["won"]),
-                    pct(row["win_rate"]),
-                    interval(row["ci95"]),
-                )
-                for row in result["by_band"]
+            (
+                "deals joined to a snapshot",
+                f"{volume['deals_matched']} of {volume['deals']} "
+                f"({volume['deals_without_snapshot']} had no snapshot within "
+                f"{result['horizon_days']} d before opening)",
+                "",
+                "",
             ),
-        )
+            (
+                "snapshots decided",
+                f"{volume['snapshots']} ({volume['accounts']} accounts, "
+                f"{period['first_snapshot']} to {period['last_snapshot']})",
+                "",
+                "",
+            ),
+        ),
+        note=f"Outcomes: {overall['won']} won, {overall['lost']} lost, "
+        f"{overall['no_decision']} no decision. Data observed until "
+        f"{period['observed_until']}.",
     )
+
+
+def _by_band(result: dict[str, Any]) -> Section:
+    """Win rates by the band in force when each deal opened."""
+    return Section(
+        "By band (the decision in force when the deal opened)",
+        ("band", "snapshots", "share", "deals", "won", "win rate", "95% CI"),
+        tuple(
+            (
+                row["band"],
+                str(row["snapshots"]),
+                pct(row["share"]),
+                str(row["deals"]),
+                str(row["won"]),
+                pct(row["win_rate"]),
+                interval(row["ci95"]),
+            )
+            for row in result["by_band"]
+        ),
+    )
+
+
+def _timing(result: dict[str, Any]) -> Section:
+    """Lift, lead time, wins never surfaced and churn after a won upsell."""
     lift = result["lift"]
     lead = result["lead_time"]
     never = result["never_surfaced"]
     churn = result["churn"]
     after, base = churn["after_won_upsell"], churn["base"]
     ratio = "-" if lift["ratio"] is None else f"{lift['ratio']:.2f}x"
-    out.append(
-        Section(
-            "Timing",
-            ("figure", "value", "healthy range", "verdict"),
+    return Section(
+        "Timing",
+        ("figure", "value", "healthy range", "verdict"),
+        (
             (
-                (
-                    f"lift of {lift['band']} over the rest",
-                    f"{ratio} ({pct(lift['top_win_rate'])} vs {pct(lift['rest_win_rate'])})",
-                    _healthy(lift["healthy"]),
-                    status_mark(lift["status"]),
-                ),
-                (
-                    "days surfaced before the deal opened",
-                    f"median {days(lead['median_days'])}, mean {days(lead['mean_days'])} "
-                    f"({lead['wins_surfaced']} wins)",
-                    _healthy(lead["healthy"]),
-                    status_mark(lead["status"]),
-                ),
-                (
-                    "wins never surfaced",
-                    f"{pct(never['share'])} ({never['never_surfaced']} of "
-                    f"{never['wins_with_history']} wins)",
-                    "no published range; lower is better",
-                    "-",
-                ),
-                (
-                    f"churn within {churn['window_days']} d of a won upsell",
-                    f"{pct(after['rate'])} ({after['churned']} of {after['observed']})",
-                    _healthy(churn["healthy"]),
-                    status_mark(churn["status"]),
-                ),
-                (
-                    f"base churn within {churn['window_days']} d",
-                    f"{pct(base['rate'])} ({base['churned']} of {base['observed']} "
-                    "account snapshots)",
-                    "",
-                    "",
-                ),
+                f"lift of {lift['band']} over the rest",
+                f"{ratio} ({pct(lift['top_win_rate'])} vs {pct(lift['rest_win_rate'])})",
+                _healthy(lift["healthy"]),
+                status_mark(lift["status"]),
             ),
-            note=f"Surfaced = {lift['band']} and not blocked. Wins never surfaced: the "
-            f"account was never surfaced between its previous deal and this one "
-            f"({never['wins_without_history']} wins had no snapshot to judge by).",
-        )
-    )
-    out.append(
-        Section(
-            "By upsell type (from the outcomes file)",
-            ("upsell type", "deals", "won", "win rate", "95% CI", "healthy range", "verdict"),
-            tuple(
-                (
-                    row["upsell_type"],
-                    str(row["deals"]),
-                    str(row["won"]),
-                    pct(row["win_rate"]),
-                    interval(row["ci95"]),
-                    _healthy(row["healthy"]),
-                    status_mark(row["status"]),
-                )
-                for row in result["by_upsell_type"]
+            (
+                "days surfaced before the deal opened",
+                f"median {days(lead['median_days'])}, mean {days(lead['mean_days'])} "
+                f"({lead['wins_surfaced']} wins)",
+                _healthy(lead["healthy"]),
+                status_mark(lead["status"]),
             ),
-        )
-    )
-    out.append(
-        Section(
-            "By trigger (a deal counts under every trigger that fired)",
-            ("trigger", "type", "snapshots", "deals", "won", "win rate", "95% CI"),
-            tuple(
-                (
-                    row["trigger"],
-                    row["upsell_type"] or "-",
-                    str(row["snapshots"]),
-                    str(row["deals"]),
-                    str(row["won"]),
-                    pct(row["win_rate"]),
-                    interval(row["ci95"]),
-                )
-                for row in result["by_trigger"]
+            (
+                "wins never surfaced",
+                f"{pct(never['share'])} ({never['never_surfaced']} of "
+                f"{never['wins_with_history']} wins)",
+                "no published range; lower is better",
+                "-",
             ),
-        )
+            (
+                f"churn within {churn['window_days']} d of a won upsell",
+                f"{pct(after['rate'])} ({after['churned']} of {after['observed']})",
+                _healthy(churn["healthy"]),
+                status_mark(churn["status"]),
+            ),
+            (
+                f"base churn within {churn['window_days']} d",
+                f"{pct(base['rate'])} ({base['churned']} of {base['observed']} "
+                "account snapshots)",
+                "",
+                "",
+            ),
+        ),
+        note=f"Surfaced = {lift['band']} and not blocked. Wins never surfaced: the "
+        f"account was never surfaced between its previous deal and this one "
+        f"({never['wins_without_history']} wins had no snapshot to judge by).",
     )
-    return out
+
+
+def _by_upsell_type(result: dict[str, Any]) -> Section:
+    """Win rates by the outcome file's upsell type."""
+    return Section(
+        "By upsell type (from the outcomes file)",
+        ("upsell type", "deals", "won", "win rate", "95% CI", "healthy range", "verdict"),
+        tuple(
+            (
+                row["upsell_type"],
+                str(row["deals"]),
+                str(row["won"]),
+                pct(row["win_rate"]),
+                interval(row["ci95"]),
+                _healthy(row["healthy"]),
+                status_mark(row["status"]),
+            )
+            for row in result["by_upsell_type"]
+        ),
+    )
+
+
+def _by_trigger(result: dict[str, Any]) -> Section:
+    """Win rates by trigger (a deal counts under every trigger that fired)."""
+    return Section(
+        "By trigger (a deal counts under every trigger that fired)",
+        ("trigger", "type", "snapshots", "deals", "won", "win rate", "95% CI"),
+        tuple(
+            (
+                row["trigger"],
+                row["upsell_type"] or "-",
+                str(row["snapshots"]),
+                str(row["deals"]),
+                str(row["won"]),
+                pct(row["win_rate"]),
+                interval(row["ci95"]),
+            )
+            for row in result["by_trigger"]
+        ),
+    )
 
 
 def _md_cell(text: str) -> str:

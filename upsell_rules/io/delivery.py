@@ -26,7 +26,7 @@ from upsell_rules.expr.check import did_you_mean
 from upsell_rules.plugin.registry import Registry
 from upsell_rules.plugin.types import DeliveryReport, DeliveryResult, Sink, SinkContext
 from upsell_rules.plugin.watchdog import allowance
-from upsell_rules.ruleset.model import Ruleset
+from upsell_rules.ruleset.model import Ruleset, SinkConfig
 from upsell_rules.safetext import redact_text, redact_url
 
 #: A ruleset may read environment variables whose names start with this...
@@ -179,45 +179,54 @@ def resolve_sinks(
     for spec in chosen:
         configured = ruleset.sinks.get(spec)
         if configured is not None:
-            where = str(configured.location)
-            sink = registry.sinks.get(configured.type)
-            if sink is None:
-                raise SinkConfigError(f"{where}: sink type '{configured.type}' is not installed")
-            expanded = expand_env(configured.options, env, where)
-            folder = os.path.dirname(os.path.abspath(ruleset.path))
-            for key, value in list(expanded.items()):
-                option = sink.options.get(key)
-                if option is not None and option.is_path and isinstance(value, str):
-                    expanded[key] = confine(value, folder, where, key)
-            options = _options(sink, expanded, where, configured.id)
-            targets.append(
-                SinkTarget(configured.id, where, sink, registry.provider("sink", sink.name),
-                           options, configured.bands, configured.blocked)
-            )
-            continue
-        name, _, target = spec.partition(":")
-        sink = registry.sinks.get(name)
-        label = redact(spec)
-        where = f"--sink {label}"
-        if sink is None:
-            known = sorted(registry.sinks) + sorted(ruleset.sinks)
-            hint = did_you_mean(name, known)
-            configured_ids = ", ".join(sorted(ruleset.sinks)) or "none"
-            raise SinkConfigError(
-                f"{where}: unknown sink '{name}'{hint} (sinks: {', '.join(sorted(registry.sinks))}"
-                f"; configured in the ruleset: {configured_ids})"
-            )
-        given: dict[str, Any] = {}
-        if target:
-            if not sink.target_option:
-                raise SinkConfigError(f"{where}: sink '{name}' takes no target after ':'")
-            _check_url(target, where)
-            given[sink.target_option] = target
-        options = _options(sink, given, where, label)
-        targets.append(
-            SinkTarget(label, where, sink, registry.provider("sink", sink.name), options)
-        )
+            targets.append(_configured_target(registry, ruleset, configured, env))
+        else:
+            targets.append(_named_target(registry, ruleset, spec))
     return targets
+
+
+
+def _configured_target(
+    registry: Registry, ruleset: Ruleset, configured: SinkConfig, env: Mapping[str, str]
+) -> SinkTarget:
+    """The target for an entry of the ruleset's ``sinks:`` section (paths confined)."""
+    where = str(configured.location)
+    sink = registry.sinks.get(configured.type)
+    if sink is None:
+        raise SinkConfigError(f"{where}: sink type '{configured.type}' is not installed")
+    expanded = expand_env(configured.options, env, where)
+    folder = os.path.dirname(os.path.abspath(ruleset.path))
+    for key, value in list(expanded.items()):
+        option = sink.options.get(key)
+        if option is not None and option.is_path and isinstance(value, str):
+            expanded[key] = confine(value, folder, where, key)
+    options = _options(sink, expanded, where, configured.id)
+    return SinkTarget(configured.id, where, sink, registry.provider("sink", sink.name),
+                      options, configured.bands, configured.blocked)
+
+
+def _named_target(registry: Registry, ruleset: Ruleset, spec: str) -> SinkTarget:
+    """The target for ``--sink NAME[:TARGET]``, a registered sink named on the command line."""
+    name, _, target = spec.partition(":")
+    sink = registry.sinks.get(name)
+    label = redact(spec)
+    where = f"--sink {label}"
+    if sink is None:
+        known = sorted(registry.sinks) + sorted(ruleset.sinks)
+        hint = did_you_mean(name, known)
+        configured_ids = ", ".join(sorted(ruleset.sinks)) or "none"
+        raise SinkConfigError(
+            f"{where}: unknown sink '{name}'{hint} (sinks: {', '.join(sorted(registry.sinks))}"
+            f"; configured in the ruleset: {configured_ids})"
+        )
+    given: dict[str, Any] = {}
+    if target:
+        if not sink.target_option:
+            raise SinkConfigError(f"{where}: sink '{name}' takes no target after ':'")
+        _check_url(target, where)
+        given[sink.target_option] = target
+    options = _options(sink, given, where, label)
+    return SinkTarget(label, where, sink, registry.provider("sink", sink.name), options)
 
 
 def deliver(

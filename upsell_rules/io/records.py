@@ -1,6 +1,10 @@
 """Read account records through a source plugin and coerce them to typed values.
 
-Coercion itself (types, messages, fast paths) lives in :mod:`upsell_rules.io.coercion`.
+Coercion itself (types, messages, fast paths) lives in :mod:`upsell_rules.io.coercion`;
+the typed :class:`Account` and its warnings in :mod:`upsell_rules.io.account`; choosing
+the source in :mod:`upsell_rules.io.source_choice`; joining several inputs in
+:mod:`upsell_rules.io.join`; duplicate ids in :mod:`upsell_rules.io.duplicates`. Every
+name is still importable from here.
 
 One bad cell costs one signal, not the account: a value that does not parse (or is
 outside the signal's ``min:`` / ``max:``) is left out, so the signal is missing for that
@@ -14,13 +18,19 @@ second occurrence.
 from __future__ import annotations
 
 import itertools
-import json
 from collections.abc import Iterable, Iterator, Mapping, MutableMapping, Sequence
-from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
 from upsell_rules.errors import InputError, Location, RecordError
+from upsell_rules.io.account import (
+    IDENTITY_FIELDS,
+    Account,
+    DataWarning,
+    make_account,
+    shown_value,
+    warning_line,
+)
 from upsell_rules.io.coercion import (
     _FAST,
     _SLOW,
@@ -30,6 +40,9 @@ from upsell_rules.io.coercion import (
     coerce_fast,
     compile_coercer,
 )
+from upsell_rules.io.duplicates import FirstSeen, duplicate_error
+from upsell_rules.io.join import JoinReport, merge_accounts
+from upsell_rules.io.source_choice import SPREADSHEET_HINT, format_hint, pick_source
 from upsell_rules.limits import Limits, using
 from upsell_rules.limits import current as current_limits
 from upsell_rules.plugin.guard import guard_source
@@ -38,204 +51,12 @@ from upsell_rules.plugin.types import RawRecord, Source, SourceContext
 from upsell_rules.ruleset.model import SignalDef
 from upsell_rules.ruleset.units import FRACTION_UNITS
 
+# The names other modules import from here; each lives in the module named after its concern.
 __all__ = [
-    "IDENTITY_FIELDS", "Account", "AccountReader", "CoercionError", "DataWarning", "JoinReport",
-    "coerce", "coerce_fast", "compile_coercer", "pick_source",
+    "IDENTITY_FIELDS", "SPREADSHEET_HINT", "Account", "AccountReader", "CoercionError",
+    "DataWarning", "FirstSeen", "JoinReport", "coerce", "coerce_fast", "compile_coercer",
+    "duplicate_error", "format_hint", "pick_source", "warning_line",
 ]
-
-IDENTITY_FIELDS = ("account_id", "account_name", "owner")
-
-
-@dataclass(frozen=True)
-class DataWarning:
-    """A value that was left out of an account: its field, the raw value, and why."""
-
-    field: str
-    value: str
-    reason: str
-
-    def to_dict(self) -> dict[str, str]:
-        """A JSON-ready form (what the decision record's ``data_warnings`` holds)."""
-        return {"field": self.field, "value": self.value, "reason": self.reason}
-
-
-@dataclass(frozen=True)
-class Account:
-    """One account: identity, typed signal values, and where the record came from.
-
-    ``warnings`` name the values that were left out because they did not parse or were
-    out of range (each such signal is missing for this account).
-    """
-
-    account_id: str
-    account_name: str
-    owner: str
-    values: dict[str, Any]
-    location: Location
-    warnings: tuple[DataWarning, ...] = ()
-
-
-
-def _show(value: Any) -> str:
-    text = value if isinstance(value, str) else json.dumps(value, default=str)
-    return text if len(text) <= 60 else text[:57] + "..."
-
-
-def pick_source(registry: Registry, spec: str) -> tuple[Source, str]:
-    """The source for a ``--data`` value and what to hand it.
-
-    ``NAME:TARGET`` names the source (``events:export.jsonl``, ``sql:sqlite:///x.db``);
-    anything else goes to the first source that claims it by pattern. Raises
-    :class:`InputError` when no source reads it.
-    """
-    name, sep, rest = spec.partition(":")
-    if sep and rest and name in registry.sources:
-        return registry.sources[name], rest
-    source = registry.source_for(spec)
-    if source is None:
-        known = ", ".join(sorted(registry.sources)) or "none installed"
-        raise InputError(
-            f"{spec}: no signal source reads this file (sources: {known}); "
-            f"{format_hint(spec) or 'name one with --data SOURCE:PATH'}"
-        )
-    return source, spec
-
-
-#: What to do with a spreadsheet workbook, which no bundled source reads.
-SPREADSHEET_HINT = (
-    "save it as CSV UTF-8 (in Excel: File > Save As > "
-    "'CSV UTF-8 (Comma delimited)'; in Numbers: File > Export To > CSV, Text Encoding "
-    "Unicode (UTF-8)) and pass the .csv file"
-)
-#: File types people export accounts as that no bundled source reads, and what to do.
-_FORMAT_HINTS = {
-    (".xlsx", ".xls", ".xlsm", ".ods", ".numbers"): f"this is a spreadsheet: {SPREADSHEET_HINT}",
-}
-
-
-def format_hint(spec: str) -> str:
-    """What to do with an export no source reads (a spreadsheet), or ``""``."""
-    lowered = spec.lower()
-    for suffixes, hint in _FORMAT_HINTS.items():
-        if lowered.endswith(suffixes):
-            return hint
-    return ""
-
-
-@dataclass
-class JoinReport:
-    """How several ``--data`` inputs lined up, joined by ``account_id``.
-
-    ``present`` maps each input to the accounts it has (read or failed); an account
-    missing from an input is decided with what the other inputs say about it.
-    """
-
-    inputs: list[str]
-    present: dict[str, set[str]] = field(default_factory=dict)
-    order: list[str] = field(default_factory=list)
-
-    def missing(self, spec: str) -> list[str]:
-        """Accounts some other input has and ``spec`` has not, in reading order."""
-        have = self.present.get(spec, set())
-        return [aid for aid in self.order if aid not in have]
-
-    def inputs_of(self, account_id: str) -> dict[str, list[str]]:
-        """Which inputs have the account and which do not (for its decision record)."""
-        found = [spec for spec in self.inputs if account_id in self.present.get(spec, ())]
-        return {"present": found, "missing": [s for s in self.inputs if s not in found]}
-
-    def lines(self, limit: int = 10) -> list[str]:
-        """The human-readable report: a summary, then each input that lacks accounts."""
-        everywhere = sum(
-            1 for aid in self.order if all(aid in self.present[s] for s in self.inputs)
-        )
-        out = [
-            f"joined {len(self.inputs)} inputs by account_id: {len(self.order)} accounts, "
-            f"{everywhere} in every input"
-        ]
-        for spec in self.inputs:
-            missing = self.missing(spec)
-            if missing:
-                shown = ", ".join(missing[:limit])
-                more = f" and {len(missing) - limit} more" if len(missing) > limit else ""
-                out.append(
-                    f"{len(missing)} account(s) missing from {spec} (present in another "
-                    f"input): {shown}{more}"
-                )
-        return out
-
-    def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready form."""
-        return {
-            "accounts": len(self.order),
-            "inputs": [
-                {"input": spec, "accounts": len(self.present.get(spec, ())),
-                 "missing": self.missing(spec)}
-                for spec in self.inputs
-            ],
-        }
-
-
-def duplicate_error(location: Location, account_id: str, first: Location) -> RecordError:
-    """The error for a record whose ``account_id`` an earlier record (at ``first``) has."""
-    return RecordError(
-        location,
-        f"duplicate account_id {account_id!r} (first at line {first.line})",
-        field="account_id",
-        value=account_id,
-        account_id=account_id,
-    )
-
-
-class FirstSeen(MutableMapping[str, Location]):
-    """Account id -> where it was first seen, in less memory than a dict of locations.
-
-    Reporting duplicates means remembering every id of a file, so this is the one thing
-    that grows with the input while records stream. Keeping one int per id (line and
-    column packed) instead of a :class:`Location` object cuts it by about a third, to
-    about 150 bytes per account. Locations from another file than the first are kept as
-    they are.
-    """
-
-    _COL = 1 << 32
-
-    def __init__(self) -> None:
-        self._path: str | None = None
-        self._packed: dict[str, int] = {}
-        self._other: dict[str, Location] = {}
-
-    def __contains__(self, key: object) -> bool:
-        return key in self._packed or key in self._other
-
-    def __getitem__(self, key: str) -> Location:
-        packed = self._packed.get(key)
-        if packed is None or self._path is None:
-            return self._other[key]
-        line, col = divmod(packed, self._COL)
-        return Location(self._path, line, col)
-
-    def __setitem__(self, key: str, value: Location) -> None:
-        if self._path is None:
-            self._path = value.path
-        if value.path == self._path and value.line >= 0 and 0 <= value.col < self._COL:
-            self._packed[key] = value.line * self._COL + value.col
-            self._other.pop(key, None)
-        else:
-            self._other[key] = value
-            self._packed.pop(key, None)
-
-    def __delitem__(self, key: str) -> None:
-        if key in self._packed:
-            del self._packed[key]
-        else:
-            del self._other[key]
-
-    def __iter__(self) -> Iterator[str]:
-        yield from self._packed
-        yield from self._other
-
-    def __len__(self) -> int:
-        return len(self._packed) + len(self._other)
 
 
 class AccountReader:
@@ -385,13 +206,13 @@ class AccountReader:
             ordered.setdefault(item.account_id)
             if item.account_id not in failed:
                 parts = [a[item.account_id] for a in later if item.account_id in a]
-                yield _merge([item, *parts])
+                yield merge_accounts([item, *parts])
         for accounts in later:
             for account_id in accounts:
                 if account_id not in ordered:
                     ordered.setdefault(account_id)
                     if account_id not in failed:
-                        yield _merge([a[account_id] for a in later if account_id in a])
+                        yield merge_accounts([a[account_id] for a in later if account_id in a])
         for account_id in sorted(failed - set(ordered)):
             ordered.setdefault(account_id)
         join.order = list(ordered)
@@ -453,9 +274,9 @@ class AccountReader:
                 return [
                     RecordError(
                         raw.location,
-                        f"{_show(account_id)} is not text (an account_id is required text)",
+                        f"{shown_value(account_id)} is not text (an account_id is required text)",
                         field="account_id",
-                        value=_show(account_id),
+                        value=shown_value(account_id),
                     )
                 ]
         if not isinstance(account_id, str) or not account_id.strip():
@@ -466,7 +287,7 @@ class AccountReader:
         seen[account_id] = raw.location
         fast = self._straight(raw.values)
         if fast is not None and not self.ranges:
-            return _account(account_id, fast, raw.location)
+            return make_account(account_id, fast, raw.location)
         values: dict[str, Any] = {}
         errors: list[RecordError] = []
         warnings: list[DataWarning] = []
@@ -490,15 +311,15 @@ class AccountReader:
                         errors.append(
                             RecordError(
                                 raw.location,
-                                f"{_show(value)!r} {exc}" if isinstance(value, str)
-                                else f"{_show(value)} {exc}",
+                                f"{shown_value(value)!r} {exc}" if isinstance(value, str)
+                                else f"{shown_value(value)} {exc}",
                                 field=name,
-                                value=_show(value),
+                                value=shown_value(value),
                                 account_id=account_id,
                             )
                         )
                     else:
-                        warnings.append(DataWarning(name, _show(value), str(exc)))
+                        warnings.append(DataWarning(name, shown_value(value), str(exc)))
                     continue
             if coerced is not None:
                 values[name] = coerced
@@ -506,7 +327,7 @@ class AccountReader:
             self._check_ranges(values, raw, account_id, errors, warnings)
         if errors:
             return errors
-        account = _account(account_id, values, raw.location)
+        account = make_account(account_id, values, raw.location)
         if warnings:
             return Account(account.account_id, account.account_name, account.owner,
                            values, raw.location, tuple(warnings))
@@ -544,7 +365,7 @@ class AccountReader:
                     continue
                 if isinstance(value, list):
                     reason = f"has an item {item!r} that {reason}"
-                shown = _show(raw.values.get(name, value))
+                shown = shown_value(raw.values.get(name, value))
                 del values[name]
                 if name in self.required:
                     errors.append(RecordError(raw.location, f"{shown!r} {reason}", field=name,
@@ -552,40 +373,3 @@ class AccountReader:
                 else:
                     warnings.append(DataWarning(name, shown, reason))
                 break
-
-
-def warning_line(location: str, account_id: str, warning: Mapping[str, str]) -> str:
-    """The located line for a value left out of an account (see :class:`DataWarning`)."""
-    field, value = warning["field"], warning["value"]
-    shown = repr(value) if value and value[0] not in "[{" else value
-    reason = warning["reason"]
-    hint = ""
-    if reason.startswith(("is not a date", "is not a number", "has an item")):
-        hint = ("; another format is read where declared (date_order, number_format, "
-                "formats in the ruleset's sources: section, docs/data.md)")
-    return (
-        f"{location}: {field}: {shown} {reason}; {field} is missing for {account_id} "
-        f"(mark the signal required: true to fail the record instead){hint}"
-    )
-
-
-def _account(account_id: str, values: dict[str, Any], location: Location) -> Account:
-    """The account for typed ``values`` (name and owner are blank when absent)."""
-    return Account(
-        account_id=account_id,
-        account_name=str(values.get("account_name", "")),
-        owner=str(values.get("owner", "")),
-        values=values,
-        location=location,
-    )
-
-
-def _merge(parts: list[Account]) -> Account:
-    """One account from its records in several inputs; later inputs win per field."""
-    if len(parts) == 1:
-        return parts[0]
-    values: dict[str, Any] = {}
-    for part in parts:
-        values.update(part.values)
-    first = parts[0]
-    return _account(first.account_id, values, first.location)

@@ -71,6 +71,19 @@ def build_memory(
     memory = data.get("memory")
     if not isinstance(memory, dict):
         return MemoryPolicy()
+    cooldowns = _cooldowns(memory, data, add)
+    effects = _feedback_effects(memory, add)
+    capacity = memory.get("capacity")
+    cap = capacity.get("per_owner_per_week") if isinstance(capacity, dict) else None
+    return MemoryPolicy(
+        tuple(cooldowns), effects, cap if isinstance(cap, int) else None
+    )
+
+
+def _cooldowns(
+    memory: Mapping[str, Any], data: Mapping[str, Any], add: Callable[[Path, str, str], None]
+) -> list[Cooldown]:
+    """``memory.cooldowns``, each naming a play or a band the ruleset has (else E170)."""
     raw_plays = data.get("plays")
     plays: dict[str, Any] = raw_plays if isinstance(raw_plays, dict) else {}
     bands = [b.get("id") for b in data.get("bands") or [] if isinstance(b, dict)]
@@ -101,6 +114,13 @@ def build_memory(
             reenrol=spec.get("reenrol", True) is not False,
             per_quarter=int(quarter) if isinstance(quarter, int) else None,
         ))
+    return cooldowns
+
+
+def _feedback_effects(
+    memory: Mapping[str, Any], add: Callable[[Path, str, str], None]
+) -> dict[str, FeedbackEffect]:
+    """``memory.feedback``: what each recorded outcome does (an empty one is E170)."""
     effects: dict[str, FeedbackEffect] = {}
     feedback = memory.get("feedback")
     for name, spec in (feedback if isinstance(feedback, dict) else {}).items():
@@ -116,11 +136,7 @@ def build_memory(
             close=spec.get("close") is True,
             cooldown_days=spec.get("cooldown_days"),
         )
-    capacity = memory.get("capacity")
-    cap = capacity.get("per_owner_per_week") if isinstance(capacity, dict) else None
-    return MemoryPolicy(
-        tuple(cooldowns), effects, cap if isinstance(cap, int) else None
-    )
+    return effects
 
 
 __all__ = ["Cooldown", "FeedbackEffect", "MemoryPolicy", "build_memory", "outcome_key"]

@@ -1,0 +1,73 @@
+"""The typed account a source record becomes, and the warnings for values it left out."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from upsell_rules.errors import Location
+
+IDENTITY_FIELDS = ("account_id", "account_name", "owner")
+
+
+@dataclass(frozen=True)
+class DataWarning:
+    """A value that was left out of an account: its field, the raw value, and why."""
+
+    field: str
+    value: str
+    reason: str
+
+    def to_dict(self) -> dict[str, str]:
+        """A JSON-ready form (what the decision record's ``data_warnings`` holds)."""
+        return {"field": self.field, "value": self.value, "reason": self.reason}
+
+
+@dataclass(frozen=True)
+class Account:
+    """One account: identity, typed signal values, and where the record came from.
+
+    ``warnings`` name the values that were left out because they did not parse or were
+    out of range (each such signal is missing for this account).
+    """
+
+    account_id: str
+    account_name: str
+    owner: str
+    values: dict[str, Any]
+    location: Location
+    warnings: tuple[DataWarning, ...] = ()
+
+
+def shown_value(value: Any) -> str:
+    """``value`` as a report shows it: text as it is, anything else as JSON, cut at 60."""
+    text = value if isinstance(value, str) else json.dumps(value, default=str)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def make_account(account_id: str, values: dict[str, Any], location: Location) -> Account:
+    """The account for typed ``values`` (name and owner are blank when absent)."""
+    return Account(
+        account_id=account_id,
+        account_name=str(values.get("account_name", "")),
+        owner=str(values.get("owner", "")),
+        values=values,
+        location=location,
+    )
+
+
+def warning_line(location: str, account_id: str, warning: Mapping[str, str]) -> str:
+    """The located line for a value left out of an account (see :class:`DataWarning`)."""
+    field, value = warning["field"], warning["value"]
+    shown = repr(value) if value and value[0] not in "[{" else value
+    reason = warning["reason"]
+    hint = ""
+    if reason.startswith(("is not a date", "is not a number", "has an item")):
+        hint = ("; another format is read where declared (date_order, number_format, "
+                "formats in the ruleset's sources: section, docs/data.md)")
+    return (
+        f"{location}: {field}: {shown} {reason}; {field} is missing for {account_id} "
+        f"(mark the signal required: true to fail the record instead){hint}"
+    )
