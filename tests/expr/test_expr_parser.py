@@ -497,7 +497,9 @@ class TestLimits:
         text = "x > 1 and " * 100_000 + "x > 1"
         started = time.perf_counter()
         err = syntax_error(text)
-        assert time.perf_counter() - started < 0.5
+        # Refused before any parsing: well under a second on any machine. The bound only
+        # catches a parser that reads the whole text first (minutes), not a busy machine.
+        assert time.perf_counter() - started < 5
         assert err.offset == 0
         assert str(parser.MAX_LENGTH) in err.message
 
@@ -549,7 +551,8 @@ class TestLimits:
         text = text[: parser.MAX_LENGTH]
         started = time.perf_counter()
         err = syntax_error(text)
-        assert time.perf_counter() - started < 0.5
+        # Stops at the depth limit; the bound only catches a runaway, not a busy machine.
+        assert time.perf_counter() - started < 5
         assert "deeper" in err.message
         assert 0 <= err.offset <= len(text)
 

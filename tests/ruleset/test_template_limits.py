@@ -145,7 +145,9 @@ def test_worst_case_render_is_bounded() -> None:
         template.render({"v": value})
     with pytest.raises(RenderLimitError):
         template.render_reference({"v": value})
-    assert time.perf_counter() - start < 1.0
+    # Milliseconds when it stops early; the bound only catches a render that builds the
+    # whole 6.5 MB string first (and runs away), not a busy machine.
+    assert time.perf_counter() - start < 10.0
     with pytest.raises(RenderLimitError):
         template.render({"v": "z" * (MAX_RENDERED + 1)})
 
