@@ -14,7 +14,6 @@ files are generated deterministically (seed 7) under bench/data/ and reused.
 from __future__ import annotations
 
 import argparse
-import gc
 import json
 import os
 import platform
@@ -22,7 +21,7 @@ import random
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -33,6 +32,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 import engines  # noqa: E402
 import peers  # noqa: E402
+from engines import best_of, data_file  # noqa: E402
 
 from upsell_rules.engine.evaluate import Evaluator  # noqa: E402
 from upsell_rules.engine.explain import explain  # noqa: E402
@@ -41,7 +41,6 @@ from upsell_rules.expr.check import check  # noqa: E402
 from upsell_rules.expr.parser import parse  # noqa: E402
 from upsell_rules.io import fastjson  # noqa: E402
 from upsell_rules.io.records import Account, AccountReader  # noqa: E402
-from upsell_rules.io.synthetic import generate_accounts, write_jsonl  # noqa: E402
 from upsell_rules.plugin.build import default_registry  # noqa: E402
 from upsell_rules.ruleset.loader import check_ruleset, load_ruleset  # noqa: E402
 
@@ -52,29 +51,6 @@ DATA = ROOT / "bench" / "data"
 DOCS = ROOT / "docs"
 #: docs/performance.md from this line on is written by other scripts and kept as it is.
 KEPT_MARKER = "<!-- kept by bench/run_all.py: the sections below come from other scripts -->"
-
-
-def best_of(repeat: int, fn: Callable[[], Any]) -> tuple[float, Any]:
-    """The fastest of ``repeat`` runs (the least disturbed by other load) and its result."""
-    best, result = float("inf"), None
-    for _ in range(repeat):
-        gc.collect()
-        start = time.perf_counter()
-        result = fn()
-        best = min(best, time.perf_counter() - start)
-    return best, result
-
-
-def data_file(n: int) -> Path:
-    """The generated JSONL file with ``n`` accounts (written once, then reused)."""
-    DATA.mkdir(parents=True, exist_ok=True)
-    path = DATA / f"accounts-{n}-{SEED}.jsonl"
-    if not path.exists():
-        print(f"generating {n:,} accounts -> {path}", file=sys.stderr)
-        tmp = path.with_suffix(".tmp")
-        write_jsonl(tmp, generate_accounts(n, SEED, AS_OF))
-        tmp.replace(path)
-    return path
 
 
 def json_parse_seconds(path: Path, repeat: int) -> float:
