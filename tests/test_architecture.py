@@ -167,14 +167,6 @@ LONG_FUNCTIONS_ALLOWED: dict[str, str] = {
     "upsell_rules/io/synthetic.py:_account": "one function on purpose: the draws' fixed order",
     "upsell_rules/history/simulated_accounts.py:advance_month": "one function on purpose: "
                                                                 "the draws' fixed order",
-    "upsell_rules/history/sample_history.py:generate_history": "not split yet (issue 11)",
-    "upsell_rules/history/calibrate.py:fit_weights": "not split yet (issue 11)",
-    "upsell_rules/history/calibrate.py:propose": "not split yet (issue 11)",
-    "upsell_rules/history/report.py:_backtest_section": "not split yet (issue 11)",
-    "upsell_rules/plugin/watchdog.py:watchdog": "not split yet (issue 11)",
-    "upsell_rules/ruleset/schema/__init__.py:_describe": "not split yet (issue 11)",
-    "upsell_rules/workflow/diff.py:reasons_for": "not split yet (issue 11)",
-    "upsell_rules/workflow/diff.py:compare_rulesets": "not split yet (issue 11)",
 }
 
 MAX_MODULE_LINES = 500

@@ -9,7 +9,8 @@ The method, in the order it runs:
    to 0.85, summing to 1) under which the timing score best predicts ``won`` in a
    logistic model ``P(won) = 1 / (1 + exp(-(a + b * score)))``, by maximum likelihood
    with :func:`scipy.optimize.minimize` (SLSQP handles the bounds and the sum). A light
-   pull towards the current weights keeps a thin history from swinging them wildly.
+   pull towards the current weights keeps a thin history from swinging them wildly
+   (:mod:`upsell_rules.history.weight_fit`).
 3. **Place the band cut-offs** (optional) so that each band keeps the share of training
    snapshots it had before: the queue stays the size CSMs can work, and the act-now win
    rate before and after compares like with like.
@@ -32,7 +33,7 @@ import math
 import random
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from upsell_rules.errors import UpsellRulesError
 from upsell_rules.history.backtest import (
@@ -43,15 +44,13 @@ from upsell_rules.history.backtest import (
     join,
     run_backtest,
 )
-from upsell_rules.history.outcomes import Outcomes
+from upsell_rules.history.outcomes import Deal, Outcomes
 from upsell_rules.ruleset.yamledit import edit_numbers, format_number
 from upsell_rules.ruleset.yamlload import Path, YamlDocument
 
-#: Bounds of a fitted weight: no category is switched off or allowed to take over.
-WEIGHT_MIN, WEIGHT_MAX = 0.05, 0.85
-#: How strongly the fit is pulled towards the current weights, in log-likelihood units
-#: per unit of squared weight change (about as much as a few deals' worth of evidence).
-PRIOR_STRENGTH = 5.0
+if TYPE_CHECKING:
+    from upsell_rules.history.weight_fit import Fit
+
 #: Fewer training deals than this (or no win, or no loss) is too little to fit.
 MIN_DEALS = 30
 
@@ -126,85 +125,21 @@ def auc(scores: Sequence[float], labels: Sequence[bool]) -> float | None:
     return (rank_sum - positives * (positives + 1) / 2) / (positives * negatives)
 
 
-@dataclass
-class Fit:
-    """The fitted weights and what the optimiser said."""
-
-    weights: list[float]
-    intercept: float
-    slope: float
-    success: bool
-    message: str
-    log_likelihood_before: float
-    log_likelihood_after: float
-
-
 def fit_weights(
     features: Sequence[Sequence[float]], won: Sequence[bool], start: Sequence[float]
 ) -> Fit:
-    """Maximum-likelihood weights for ``P(won) = sigmoid(a + b * (weights . features))``.
+    """Maximum-likelihood weights (:func:`upsell_rules.history.weight_fit.fit_weights`).
 
-    ``features`` are category scores (0-10) per deal, ``start`` the current weights (also
-    the centre of the pull that keeps a thin history from swinging them). Needs scipy
-    (the ``calibrate`` extra).
+    Needs scipy (the ``calibrate`` extra); without it, a :class:`CalibrationError` says
+    how to install it.
     """
     try:
-        import numpy as np
-        from scipy.optimize import minimize
+        from upsell_rules.history import weight_fit
     except ImportError as exc:  # pragma: no cover - depends on the installation
         raise CalibrationError(
             "calibrate needs scipy: pip install 'upsell-rules[calibrate]'"
         ) from exc
-    x = np.asarray(features, dtype=float)
-    y = np.asarray(won, dtype=float)
-    w0 = np.asarray(start, dtype=float)
-    k = x.shape[1]
-
-    def objective(theta: Any) -> tuple[float, Any]:
-        w, a, b = theta[:k], theta[k], theta[k + 1]
-        s = x @ w
-        z = a + b * s
-        # log(1 + e^z) without overflow
-        log1p = np.logaddexp(0.0, z)
-        nll = float(np.sum(log1p - y * z)) + PRIOR_STRENGTH * float(np.sum((w - w0) ** 2))
-        residual = 1.0 / (1.0 + np.exp(-z)) - y
-        grad = np.empty_like(theta)
-        grad[:k] = b * (x.T @ residual) + 2 * PRIOR_STRENGTH * (w - w0)
-        grad[k] = float(np.sum(residual))
-        grad[k + 1] = float(np.sum(residual * s))
-        return nll, grad
-
-    def fixed_weights_nll(w: Any) -> tuple[float, float, float]:
-        """Best intercept and slope for given weights, and the likelihood there."""
-        s = x @ w
-
-        def inner(ab: Any) -> tuple[float, Any]:
-            z = ab[0] + ab[1] * s
-            residual = 1.0 / (1.0 + np.exp(-z)) - y
-            value = float(np.sum(np.logaddexp(0.0, z) - y * z))
-            return value, np.array([np.sum(residual), np.sum(residual * s)])
-
-        found = minimize(inner, np.zeros(2), jac=True, method="L-BFGS-B")
-        return float(found.fun), float(found.x[0]), float(found.x[1])
-
-    before, a0, b0 = fixed_weights_nll(w0)
-    theta0 = np.concatenate([w0, [a0, b0]])
-    bounds = [(WEIGHT_MIN, WEIGHT_MAX)] * k + [(-20.0, 20.0), (-5.0, 5.0)]
-    constraint = {"type": "eq", "fun": lambda t: float(np.sum(t[:k]) - 1.0),
-                  "jac": lambda t: np.concatenate([np.ones(k), [0.0, 0.0]])}
-    result = minimize(objective, theta0, jac=True, method="SLSQP", bounds=bounds,
-                      constraints=[constraint], options={"maxiter": 500, "ftol": 1e-10})
-    weights = [float(v) for v in result.x[:k]]
-    after, _a, _b = fixed_weights_nll(np.asarray(weights))
-    return Fit(
-        weights=weights,
-        intercept=float(result.x[k]),
-        slope=float(result.x[k + 1]),
-        success=bool(result.success),
-        message=str(result.message),
-        log_likelihood_before=-before,
-        log_likelihood_after=-after,
-    )
+    return weight_fit.fit_weights(features, won, start)
 
 
 def round_weights(weights: Sequence[float], decimals: int = 2) -> list[float]:
@@ -340,6 +275,100 @@ def _metrics(points: Sequence[Point], joined: Sequence[Joined], top: str) -> dic
     }
 
 
+@dataclass(frozen=True)
+class _Halves:
+    """The history split by account: points and joined deals to fit on and to judge on."""
+
+    split: Split
+    train_points: list[Point]
+    test_points: list[Point]
+    train_joined: list[Joined]
+    test_joined: list[Joined]
+    #: The held-out accounts' deals, joined again to re-scored points.
+    test_deals: list[Deal]
+
+
+def _split_history(
+    points: Sequence[Point], outcomes: Outcomes, horizon_days: int, holdout: float, seed: int
+) -> _Halves:
+    """Split accounts with ``seed`` and join each side's deals to its own snapshots."""
+    split = split_accounts((p.account_id for p in points), holdout, seed)
+    train_points = [p for p in points if p.account_id in split.train]
+    test_points = [p for p in points if p.account_id in split.test]
+    train_deals = [d for d in outcomes.deals if d.account_id in split.train]
+    test_deals = [d for d in outcomes.deals if d.account_id in split.test]
+    train_joined = [j for j in join(Timeline(train_points), train_deals, horizon_days)
+                    if j.point is not None]
+    test_joined = [j for j in join(Timeline(test_points), test_deals, horizon_days)
+                   if j.point is not None]
+    return _Halves(split, train_points, test_points, train_joined, test_joined, test_deals)
+
+
+def _require_enough(train_joined: Sequence[Joined]) -> None:
+    """Raise :class:`CalibrationError` unless there are enough training deals, with both
+    wins and losses."""
+    wins = sum(1 for j in train_joined if j.deal.won)
+    if len(train_joined) < MIN_DEALS or wins == 0 or wins == len(train_joined):
+        raise CalibrationError(
+            f"too little history to fit: {len(train_joined)} training deals with {wins} "
+            f"won (need at least {MIN_DEALS}, with both wins and losses)"
+        )
+
+
+def _yaml_changes(
+    doc: YamlDocument,
+    shape: Shape,
+    weights: Sequence[float],
+    bands_before: Sequence[tuple[str, float]],
+    bands_after: Sequence[tuple[str, float]],
+) -> dict[Path, str]:
+    """The numbers to rewrite in the ruleset file: changed weights, and each moved band
+    minimum with the maximum of the band below it."""
+    changes: dict[Path, str] = {}
+    for name, old, new in zip(shape.categories, shape.weights, weights, strict=True):
+        if abs(old - new) > 1e-9:
+            changes[("scoring", "categories", name, "weight")] = format_number(new)
+    raw_bands = doc.data.get("bands") if isinstance(doc.data, dict) else None
+    positions = {b.get("id"): i for i, b in enumerate(raw_bands or []) if isinstance(b, dict)}
+    for index, ((band_id, old_min), (_, new_min)) in enumerate(
+        zip(bands_before, bands_after, strict=True)
+    ):
+        if abs(old_min - new_min) < 1e-9:
+            continue
+        changes[("bands", positions[band_id], "min")] = format_number(new_min, 0)
+        lower = bands_before[index + 1][0]
+        changes[("bands", positions[lower], "max")] = format_number(new_min, 0)
+    return changes
+
+
+def _unified_diff(doc: YamlDocument, text: str) -> str:
+    """The proposal against the current file, as a unified diff."""
+    return "".join(
+        difflib.unified_diff(
+            doc.text.splitlines(keepends=True),
+            text.splitlines(keepends=True),
+            fromfile=f"{doc.path} (current)",
+            tofile=f"{doc.path} (proposed)",
+        )
+    )
+
+
+def _rescored_metrics(
+    halves: _Halves, shape: Shape, weights: Sequence[float],
+    bands_after: Sequence[tuple[str, float]], horizon_days: int,
+) -> dict[str, dict[str, Any]]:
+    """Held-out metrics before, and after from the recorded decisions re-scored."""
+    before_metrics = _metrics(halves.test_points, halves.test_joined, shape.top)
+    rescored_test = rescore(halves.test_points, weights, shape.scale, bands_after)
+    after_joined = join(Timeline(rescored_test), halves.test_deals, horizon_days)
+    after_metrics = _metrics(rescored_test, [j for j in after_joined if j.point is not None],
+                             shape.top)
+    return {
+        key: {"before": before_metrics[key], "after": after_metrics[key]}
+        for key in before_metrics
+    }
+
+
 def propose(
     doc: YamlDocument,
     points: Sequence[Point],
@@ -357,79 +386,34 @@ def propose(
     ``metrics`` holds the held-out comparison from re-scored decisions; the caller adds
     the real backtests with :func:`judge`.
     """
-    split = split_accounts((p.account_id for p in points), holdout, seed)
-    train_points = [p for p in points if p.account_id in split.train]
-    test_points = [p for p in points if p.account_id in split.test]
-    train_joined = [j for j in join(Timeline(train_points),
-                                    [d for d in outcomes.deals if d.account_id in split.train],
-                                    horizon_days) if j.point is not None]
-    test_joined = [j for j in join(Timeline(test_points),
-                                   [d for d in outcomes.deals if d.account_id in split.test],
-                                   horizon_days) if j.point is not None]
-    wins = sum(1 for j in train_joined if j.deal.won)
-    if len(train_joined) < MIN_DEALS or wins == 0 or wins == len(train_joined):
-        raise CalibrationError(
-            f"too little history to fit: {len(train_joined)} training deals with {wins} "
-            f"won (need at least {MIN_DEALS}, with both wins and losses)"
-        )
-    features = [j.point.categories for j in train_joined if j.point is not None]
-    labels = [j.deal.won for j in train_joined]
+    halves = _split_history(points, outcomes, horizon_days, holdout, seed)
+    _require_enough(halves.train_joined)
+    features = [j.point.categories for j in halves.train_joined if j.point is not None]
+    labels = [j.deal.won for j in halves.train_joined]
     fit = fit_weights(features, labels, shape.weights)
     weights = round_weights(fit.weights)
     bands_before = [(band_id, low) for band_id, _title, low in shape.bands]
     if fit_bands:
-        rescored_train = rescore(train_points, weights, shape.scale, bands_before)
-        bands_after = match_band_shares(train_points, [p.score for p in rescored_train],
-                                        bands_before)
+        rescored_train = rescore(halves.train_points, weights, shape.scale, bands_before)
+        bands_after = match_band_shares(halves.train_points,
+                                        [p.score for p in rescored_train], bands_before)
     else:
         bands_after = list(bands_before)
-
-    changes: dict[Path, str] = {}
-    for name, old, new in zip(shape.categories, shape.weights, weights, strict=True):
-        if abs(old - new) > 1e-9:
-            changes[("scoring", "categories", name, "weight")] = format_number(new)
-    raw_bands = doc.data.get("bands") if isinstance(doc.data, dict) else None
-    positions = {b.get("id"): i for i, b in enumerate(raw_bands or []) if isinstance(b, dict)}
-    for index, ((band_id, old_min), (_, new_min)) in enumerate(
-        zip(bands_before, bands_after, strict=True)
-    ):
-        if abs(old_min - new_min) < 1e-9:
-            continue
-        changes[("bands", positions[band_id], "min")] = format_number(new_min, 0)
-        lower = bands_before[index + 1][0]
-        changes[("bands", positions[lower], "max")] = format_number(new_min, 0)
+    changes = _yaml_changes(doc, shape, weights, bands_before, bands_after)
     text = edit_numbers(doc, changes) if changes else doc.text
-    diff = "".join(
-        difflib.unified_diff(
-            doc.text.splitlines(keepends=True),
-            text.splitlines(keepends=True),
-            fromfile=f"{doc.path} (current)",
-            tofile=f"{doc.path} (proposed)",
-        )
-    )
-    top = shape.top
-    before_metrics = _metrics(test_points, test_joined, top)
-    rescored_test = rescore(test_points, weights, shape.scale, bands_after)
-    after_joined = join(Timeline(rescored_test),
-                        [d for d in outcomes.deals if d.account_id in split.test], horizon_days)
-    after_metrics = _metrics(rescored_test, [j for j in after_joined if j.point is not None], top)
-    metrics = {
-        key: {"before": before_metrics[key], "after": after_metrics[key]}
-        for key in before_metrics
-    }
     return Proposal(
-        split=split,
-        train_deals=len(train_joined),
-        test_deals=len(test_joined),
+        split=halves.split,
+        train_deals=len(halves.train_joined),
+        test_deals=len(halves.test_joined),
         categories=list(shape.categories),
         weights_before=list(shape.weights),
         weights_after=weights,
         bands_before=bands_before,
         bands_after=bands_after,
         fit=fit,
-        metrics=metrics,
+        metrics=_rescored_metrics(halves, shape, weights, bands_after, horizon_days),
         text=text,
-        diff=diff,
+        diff=_unified_diff(doc, text),
     )
 
 

@@ -16,7 +16,7 @@ from datetime import date
 from typing import Any
 
 from upsell_rules import __version__
-from upsell_rules.history.backtest_format import pct, sections
+from upsell_rules.history.backtest_format import Section, pct, sections
 from upsell_rules.history.charts import (
     RateRow,
     Segment,
@@ -302,29 +302,41 @@ def _breakdown(data: ReportInput, key: str, title: str, colors: dict[str, str]) 
     return _table(headers, rows, numeric=tuple(range(1, len(headers))))
 
 
-def _backtest_section(result: dict[str, Any], colors: dict[str, str], label: str) -> str:
+def _interval(row: dict[str, Any]) -> tuple[float, float] | None:
+    """A result row's 95% interval as a pair, or ``None`` when it has none."""
+    return tuple(row["ci95"]) if row["ci95"] else None
+
+
+def _band_rate_rows(result: dict[str, Any], colors: dict[str, str]) -> list[RateRow]:
+    """Win rate per band, then all deals against the healthy range."""
     overall = result["overall"]
     band_rows = [
-        RateRow(row["title"], row["win_rate"], tuple(row["ci95"]) if row["ci95"] else None,
-                None, colors.get(row["band"], "#6e7781"), f"({row['won']}/{row['deals']})")
+        RateRow(row["title"], row["win_rate"], _interval(row), None,
+                colors.get(row["band"], "#6e7781"), f"({row['won']}/{row['deals']})")
         for row in result["by_band"]
     ]
     band_rows.append(RateRow(
-        "All deals", overall["win_rate"],
-        tuple(overall["ci95"]) if overall["ci95"] else None,
+        "All deals", overall["win_rate"], _interval(overall),
         (overall["healthy"]["low"], overall["healthy"]["high"]), "#24292f",
         f"({overall['won']}/{overall['deals']})",
     ))
-    type_rows = [
+    return band_rows
+
+
+def _type_rate_rows(result: dict[str, Any]) -> list[RateRow]:
+    """Win rate per upsell type, each against its healthy range."""
+    return [
         RateRow(
-            row["upsell_type"], row["win_rate"],
-            tuple(row["ci95"]) if row["ci95"] else None,
+            row["upsell_type"], row["win_rate"], _interval(row),
             (row["healthy"]["low"], row["healthy"]["high"]) if row["healthy"] else None,
             "#8250df", f"({row['won']}/{row['deals']})",
         )
         for row in result["by_upsell_type"]
     ]
-    churn = result["churn"]
+
+
+def _churn_chart(result: dict[str, Any]) -> str:
+    """Churn within 90 days after a won upsell against the base, on an axis that fits."""
     churn = result["churn"]
     after, base = churn["after_won_upsell"], churn["base"]
     churn_rows = [
@@ -335,41 +347,59 @@ def _backtest_section(result: dict[str, Any], colors: dict[str, str], label: str
     ]
     highest = max((r.rate or 0.0) for r in churn_rows)
     churn_axis = max(0.05, math.ceil(highest * 1.25 / 0.05) * 0.05)
-    timing = next(s for s in sections(result) if s.title == "Timing")
-    timing_rows = []
-    for row in timing.rows:
-        verdict = {"ok": '<span class="ok">ok</span>', "BELOW": '<span class="below">below</span>',
-                   "above": '<span class="above">above</span>'}.get(row[3], esc(row[3]))
-        timing_rows.append([esc(row[0]), esc(row[1]), esc(row[2]), verdict])
-    trigger = next(s for s in sections(result) if s.title.startswith("By trigger"))
-    trigger_rows = [[esc(c) for c in row] for row in trigger.rows]
+    return rate_bars(churn_rows, "Churn within 90 days", label_width=130, axis_max=churn_axis)
+
+
+def _timing_table(tables: Sequence[Section]) -> str:
+    """The text report's Timing table, its verdicts coloured."""
+    timing = next(s for s in tables if s.title == "Timing")
+    verdicts = {"ok": '<span class="ok">ok</span>', "BELOW": '<span class="below">below</span>',
+                "above": '<span class="above">above</span>'}
+    rows = [[esc(row[0]), esc(row[1]), esc(row[2]), verdicts.get(row[3], esc(row[3]))]
+            for row in timing.rows]
+    return _table(["figure", "value", "healthy range", "verdict"], rows)
+
+
+def _trigger_table(tables: Sequence[Section]) -> str:
+    """The text report's table by trigger."""
+    trigger = next(s for s in tables if s.title.startswith("By trigger"))
+    rows = [[esc(c) for c in row] for row in trigger.rows]
+    return _table(list(trigger.headers), rows, numeric=(2, 3, 4))
+
+
+def _backtest_cards(result: dict[str, Any]) -> str:
+    """The backtest's headline figures."""
+    overall = result["overall"]
     volume = result["volume"]
-    period = result["period"]
-    cards = _cards([
+    return _cards([
         (pct(overall["win_rate"]), f"win rate (healthy {overall['healthy']['text']})"),
         (f"{result['lift']['ratio']:.2f}x" if result["lift"]["ratio"] else "-",
          f"lift of {result['lift']['band']} over the rest"),
         (pct(result["never_surfaced"]["share"]), "of wins never surfaced"),
         (str(volume["deals_matched"]), f"deals joined ({volume['snapshots']} snapshots)"),
     ])
+
+
+def _backtest_section(result: dict[str, Any], colors: dict[str, str], label: str) -> str:
+    period = result["period"]
+    tables = sections(result)
     return (
         '<section id="backtest"><h2>Backtest against real outcomes</h2>'
         f'<p class="lead">{esc(label)}: snapshots {esc(period["first_snapshot"])} to '
         f'{esc(period["last_snapshot"])}, each deal joined to the decision in force when it '
         f'opened (horizon {result["horizon_days"]} days). Bars show win rates with 95% '
         "intervals; the dashed green box is the research's healthy range.</p>"
-        f"{cards}"
+        f"{_backtest_cards(result)}"
         '<div class="grid2"><div><h3>Win rate by band</h3>'
-        f"{rate_bars(band_rows, 'Win rate by band')}</div>"
+        f"{rate_bars(_band_rate_rows(result, colors), 'Win rate by band')}</div>"
         "<div><h3>Win rate by upsell type</h3>"
-        f"{rate_bars(type_rows, 'Win rate by upsell type, with healthy ranges')}</div></div>"
+        f"{rate_bars(_type_rate_rows(result), 'Win rate by upsell type, with healthy ranges')}"
+        "</div></div>"
         "<h3>Timing and churn</h3>"
-        f"{_table(['figure', 'value', 'healthy range', 'verdict'], timing_rows)}"
-        f'<div style="max-width:640px;margin-top:12px">'
-        f"{rate_bars(churn_rows, 'Churn within 90 days', label_width=130, axis_max=churn_axis)}"
-        "</div>"
+        f"{_timing_table(tables)}"
+        f'<div style="max-width:640px;margin-top:12px">{_churn_chart(result)}</div>'
         "<h3>By trigger</h3>"
-        f"{_table(list(trigger.headers), trigger_rows, numeric=(2, 3, 4))}"
+        f"{_trigger_table(tables)}"
         "</section>"
     )
 

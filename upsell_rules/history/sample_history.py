@@ -28,7 +28,7 @@ import json
 import os
 import random
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -94,6 +94,23 @@ def _upsell_type(rng: random.Random, decision: dict[str, Any]) -> str:
     return "seat" if draw < 0.45 else ("plan" if draw < 0.80 else "addon")
 
 
+@dataclass
+class _Simulation:
+    """What every simulated account shares: the draws, the calendar, the ruleset, the files."""
+
+    truth: str
+    start: date
+    #: Burn-in months first, then one date per snapshot.
+    dates: list[date]
+    #: Churn is still watched for until this date, after the last snapshot.
+    churn_until: date
+    evaluator: Evaluator
+    reader: SnapshotReader
+    rng: random.Random
+    snapshots: list[dict[str, Any]] = field(default_factory=list)
+    deals: list[tuple[SimulatedAccount, SimulatedDeal]] = field(default_factory=list)
+
+
 def generate_history(
     accounts: int,
     seed: int,
@@ -117,72 +134,95 @@ def generate_history(
         raise ValueError("accounts and months must be at least 1")
     registry = registry or default_registry()
     if ruleset_path is None:
-        from upsell_rules.ruleset.bundled import bundled_file
-
-        ruleset_path = str(bundled_file("rulesets", "upsell_timing.yaml"))
+        ruleset_path = _bundled_ruleset()
     ruleset = load_ruleset(ruleset_path, registry)
-    evaluator = Evaluator(ruleset, registry)
-    reader = SnapshotReader(AccountReader(
-        registry, ruleset.input_types()))
-    rng = random.Random(seed)
-    snapshots: list[dict[str, Any]] = []
-    deals: list[tuple[SimulatedAccount, SimulatedDeal]] = []
     dates = [add_months(start, m) for m in range(-BURN_IN_MONTHS, months)]
-    churn_until = add_months(dates[-1], 4)
-    population = [new_account(rng, i, start) for i in range(accounts)]
-    deal_count = 0
+    sim = _Simulation(
+        truth=truth,
+        start=start,
+        dates=dates,
+        churn_until=add_months(dates[-1], 4),
+        evaluator=Evaluator(ruleset, registry),
+        reader=SnapshotReader(AccountReader(registry, ruleset.input_types())),
+        rng=random.Random(seed),
+    )
+    population = [new_account(sim.rng, i, start) for i in range(accounts)]
     for acc in population:
-        previous = dates[0] - timedelta(days=30)
-        for today in dates:
-            if today <= acc.since:
-                previous = today
-                continue
-            advance_month(rng, acc, max(previous, acc.since), today)
-            # Churn is simulated from the first snapshot on, so every churned account
-            # has a history.
-            if today >= start and _churns(rng, acc, previous, today):
-                break
-            previous = today
-            if today < start:
-                continue
-            record = snapshot_record(acc, today)
-            snapshots.append(record)
-            decision = _decide(evaluator, reader, record, today)
-            if acc.busy_until is not None and acc.busy_until >= today:
-                continue
-            if truth == "band":
-                chance = OPEN_RATES.get(decision["band"], 0.1)
-                chance *= 0.5 if decision["blocked"] else 1.0
-            else:
-                # Deals open whatever the ruleset says, so every product level is seen.
-                chance = PRODUCT_TRUTH_OPEN_RATE
-            if rng.random() >= chance:
-                continue
-            planted = _planted(truth, decision)
-            deal_count += 1
-            opened = today + timedelta(days=3 + int(rng.random() * 24))
-            closed = opened + timedelta(days=14 + int(rng.random() * 47))
-            won = rng.random() < planted
-            outcome = "won" if won else ("lost" if rng.random() < 0.7 else "no_decision")
-            kind = _upsell_type(rng, decision)
-            share = {"seat": 0.25, "plan": 0.30, "addon": 0.12}[kind]
-            deal = SimulatedDeal(f"D-{deal_count:05d}", opened, closed, outcome, kind,
-                         int(round(acc.arr * share, -2)), planted, decision["band"])
-            acc.pending.append(deal)
-            acc.busy_until = closed
-            deals.append((acc, deal))
-        # Keep watching for churn after the last snapshot, so the 90 days after late
-        # upsells are observed too.
-        day = dates[-1]
-        while acc.churned_on is None and day < churn_until:
-            nxt = add_months(day, 1)
-            _churns(rng, acc, day, nxt)
-            day = nxt
+        _live_through_snapshots(sim, acc)
+        _watch_churn_after_snapshots(sim, acc)
         if on_account is not None:
             on_account()
-    outcomes = _outcome_rows(population, deals, {r["account_id"] for r in snapshots})
-    truth_block = _truth(truth, accounts, seed, start, months, ruleset, deals, churn_until)
-    return History(snapshots, outcomes, truth_block)
+    outcomes = _outcome_rows(population, sim.deals, {r["account_id"] for r in sim.snapshots})
+    truth_block = _truth(truth, accounts, seed, start, months, ruleset, sim.deals,
+                         sim.churn_until)
+    return History(sim.snapshots, outcomes, truth_block)
+
+
+def _bundled_ruleset() -> str:
+    from upsell_rules.ruleset.bundled import bundled_file
+
+    return str(bundled_file("rulesets", "upsell_timing.yaml"))
+
+
+def _live_through_snapshots(sim: _Simulation, acc: SimulatedAccount) -> None:
+    """Advance ``acc`` month by month; from ``sim.start`` on, snapshot and decide it, and
+    perhaps open a deal. Stops at the month the account churns."""
+    previous = sim.dates[0] - timedelta(days=30)
+    for today in sim.dates:
+        if today <= acc.since:
+            previous = today
+            continue
+        advance_month(sim.rng, acc, max(previous, acc.since), today)
+        # Churn is simulated from the first snapshot on, so every churned account
+        # has a history.
+        if today >= sim.start and _churns(sim.rng, acc, previous, today):
+            return
+        previous = today
+        if today < sim.start:
+            continue
+        record = snapshot_record(acc, today)
+        sim.snapshots.append(record)
+        decision = _decide(sim.evaluator, sim.reader, record, today)
+        if acc.busy_until is not None and acc.busy_until >= today:
+            continue
+        _maybe_open_deal(sim, acc, decision, today)
+
+
+def _maybe_open_deal(
+    sim: _Simulation, acc: SimulatedAccount, decision: dict[str, Any], today: date
+) -> None:
+    """Draw whether a deal opens after this snapshot and, if so, its dates and outcome."""
+    if sim.truth == "band":
+        chance = OPEN_RATES.get(decision["band"], 0.1)
+        chance *= 0.5 if decision["blocked"] else 1.0
+    else:
+        # Deals open whatever the ruleset says, so every product level is seen.
+        chance = PRODUCT_TRUTH_OPEN_RATE
+    rng = sim.rng
+    if rng.random() >= chance:
+        return
+    planted = _planted(sim.truth, decision)
+    opened = today + timedelta(days=3 + int(rng.random() * 24))
+    closed = opened + timedelta(days=14 + int(rng.random() * 47))
+    won = rng.random() < planted
+    outcome = "won" if won else ("lost" if rng.random() < 0.7 else "no_decision")
+    kind = _upsell_type(rng, decision)
+    share = {"seat": 0.25, "plan": 0.30, "addon": 0.12}[kind]
+    deal = SimulatedDeal(f"D-{len(sim.deals) + 1:05d}", opened, closed, outcome, kind,
+                         int(round(acc.arr * share, -2)), planted, decision["band"])
+    acc.pending.append(deal)
+    acc.busy_until = closed
+    sim.deals.append((acc, deal))
+
+
+def _watch_churn_after_snapshots(sim: _Simulation, acc: SimulatedAccount) -> None:
+    """Keep watching for churn after the last snapshot, so the 90 days after late
+    upsells are observed too."""
+    day = sim.dates[-1]
+    while acc.churned_on is None and day < sim.churn_until:
+        following = add_months(day, 1)
+        _churns(sim.rng, acc, day, following)
+        day = following
 
 
 def _churns(rng: random.Random, acc: SimulatedAccount, before: date, today: date) -> bool:

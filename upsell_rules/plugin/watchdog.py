@@ -29,7 +29,7 @@ import weakref
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from types import FrameType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from upsell_rules import limits
 from upsell_rules.errors import PluginError, PluginTimeout
@@ -136,8 +136,8 @@ _ALLOWANCE = [1]
 
 
 #: Handlers of the watchdogs in effect, innermost last, and of those that have ended.
-_LIVE: list[Any] = []
-_ENDED: weakref.WeakSet[Any] = weakref.WeakSet()
+_LIVE: list[_StallDetector] = []
+_ENDED: weakref.WeakSet[_StallDetector] = weakref.WeakSet()
 
 
 _RETUNE: list[Callable[[], None]] = []
@@ -172,6 +172,107 @@ def allowance(budgets: int) -> Iterator[None]:
         alive()
 
 
+class _StallDetector:
+    """The ``SIGALRM`` handler of one watchdog: at each tick, has the run moved on?
+
+    The instance itself is the handler that :func:`signal.signal` installs, so the
+    watchdogs in effect (``_LIVE``) and those that have ended (``_ENDED``) are told apart
+    by identity.
+    """
+
+    def __init__(
+        self,
+        budget: float | Callable[[], float],
+        initial: float,
+        progress: Callable[[], int],
+        packages: Mapping[str, str] | Callable[[], Mapping[str, str]],
+        setting: str,
+        tick: float | None,
+    ) -> None:
+        self.budget = budget
+        self.progress = progress
+        self.packages = packages
+        self.setting = setting
+        self.tick = tick
+        self.tick_seconds = self.interval_for(initial)
+        self.last = progress()
+        self.moved_at = time.monotonic()
+
+    def limit(self) -> float:
+        """The budget in seconds, as it stands now."""
+        return self.budget() if callable(self.budget) else self.budget
+
+    def interval_for(self, limit: float) -> float:
+        """Seconds between ticks: a quarter of the budget, or ``tick`` when shorter."""
+        quarter = max(limit / 4, 0.01) if limit > 0 else 1.0
+        return min(quarter, self.tick) if self.tick is not None else quarter
+
+    def __call__(self, signum: int, frame: FrameType | None) -> None:
+        now = time.monotonic()
+        current = self.progress()
+        if current != self.last:
+            self.last, self.moved_at = current, now
+            return
+        limit = self.limit()
+        if limit <= 0 or now - self.moved_at < limit * _ALLOWANCE[0]:
+            return
+        packages = self.packages() if callable(self.packages) else self.packages
+        culprit = _blame(frame, packages)
+        if culprit is not None:
+            self.moved_at = now  # a caller that carries on gets a whole budget again
+            raise PluginTimeout(
+                f"{culprit} made no progress for {limit:g} s and was stopped; if it is "
+                f"only slow, raise {self.setting} (0 turns the check off)"
+            )
+
+    def rearm(self) -> None:
+        """Follow a changed budget, when this is the innermost watchdog."""
+        wanted = self.interval_for(self.limit())
+        if _LIVE and _LIVE[-1] is self and wanted != self.tick_seconds:
+            self.tick_seconds = wanted
+            signal.setitimer(signal.ITIMER_REAL, wanted, wanted)
+
+
+class _OuterAlarm(NamedTuple):
+    """What was in place before a watchdog armed its timer, to put back when it ends."""
+
+    handler: Any
+    #: The pending alarm's delay and interval (0 when none), and when they were read.
+    delay: float
+    interval: float
+    read_at: float
+
+
+def _arm(detector: _StallDetector) -> _OuterAlarm:
+    """Install ``detector`` as the ``SIGALRM`` handler and start its timer."""
+    previous = signal.signal(signal.SIGALRM, detector)
+    started = time.monotonic()
+    tick = detector.tick_seconds
+    delay, interval = signal.setitimer(signal.ITIMER_REAL, tick, tick)
+    _LIVE.append(detector)
+    _RETUNE.append(detector.rearm)
+    return _OuterAlarm(previous, delay, interval, started)
+
+
+def _disarm(detector: _StallDetector, outer: _OuterAlarm) -> None:
+    """Stop ``detector``'s timer and put back what was there before."""
+    _RETUNE.remove(detector.rearm)
+    _LIVE.remove(detector)
+    if outer.handler in _ENDED:
+        # The watchdog around this one ended first (a generator closed late, at
+        # exit): it already disarmed the timer and put its own handler back.
+        pass
+    else:
+        signal.setitimer(signal.ITIMER_REAL, 0, 0)
+        signal.signal(signal.SIGALRM, outer.handler)
+        if outer.delay:
+            # Someone else's alarm (a test runner's timeout, an outer watchdog) was
+            # pending: re-arm it.
+            remaining = max(outer.delay - (time.monotonic() - outer.read_at), 0.001)
+            signal.setitimer(signal.ITIMER_REAL, remaining, outer.interval)
+    _ENDED.add(detector)
+
+
 @contextmanager
 def watchdog(
     budget: float | Callable[[], float],
@@ -195,63 +296,12 @@ def watchdog(
     if (initial <= 0 and not callable(budget)) or not available():
         yield
         return
-    def interval_for(limit: float) -> float:
-        quarter = max(limit / 4, 0.01) if limit > 0 else 1.0
-        return min(quarter, tick) if tick is not None else quarter
-
-    current_tick = interval_for(initial)
-    last = progress()
-    moved_at = time.monotonic()
-
-    def on_tick(signum: int, frame: FrameType | None) -> None:
-        nonlocal last, moved_at
-        now = time.monotonic()
-        current = progress()
-        if current != last:
-            last, moved_at = current, now
-            return
-        limit = budget() if callable(budget) else budget
-        if limit <= 0 or now - moved_at < limit * _ALLOWANCE[0]:
-            return
-        culprit = _blame(frame, packages() if callable(packages) else packages)
-        if culprit is not None:
-            moved_at = now  # a caller that carries on gets a whole budget again
-            raise PluginTimeout(
-                f"{culprit} made no progress for {limit:g} s and was stopped; if it is "
-                f"only slow, raise {setting} (0 turns the check off)"
-            )
-
-    previous = signal.signal(signal.SIGALRM, on_tick)
-    started = time.monotonic()
-    delay, interval = signal.setitimer(signal.ITIMER_REAL, current_tick, current_tick)
-    _LIVE.append(on_tick)
-
-    def rearm() -> None:
-        nonlocal current_tick
-        wanted = interval_for(budget() if callable(budget) else budget)
-        if _LIVE and _LIVE[-1] is on_tick and wanted != current_tick:
-            current_tick = wanted
-            signal.setitimer(signal.ITIMER_REAL, wanted, wanted)
-
-    _RETUNE.append(rearm)
+    detector = _StallDetector(budget, initial, progress, packages, setting, tick)
+    outer = _arm(detector)
     try:
         yield
     finally:
-        _RETUNE.remove(rearm)
-        _LIVE.remove(on_tick)
-        if previous in _ENDED:
-            # The watchdog around this one ended first (a generator closed late, at
-            # exit): it already disarmed the timer and put its own handler back.
-            pass
-        else:
-            signal.setitimer(signal.ITIMER_REAL, 0, 0)
-            signal.signal(signal.SIGALRM, previous)
-            if delay:
-                # Someone else's alarm (a test runner's timeout, an outer watchdog) was
-                # pending: re-arm it.
-                remaining = max(delay - (time.monotonic() - started), 0.001)
-                signal.setitimer(signal.ITIMER_REAL, remaining, interval)
-        _ENDED.add(on_tick)
+        _disarm(detector, outer)
 
 
 _WORKER_PACKAGES: dict[int, dict[str, str]] = {}

@@ -11,7 +11,6 @@ of the two files that names list items by id, in the same notation ``--set`` tak
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -22,10 +21,9 @@ from upsell_rules.engine.explain import Check, explain
 from upsell_rules.errors import PluginError, RecordError
 from upsell_rules.io.queue import status_of
 from upsell_rules.io.records import Account
-from upsell_rules.ruleset.model import Ruleset
 from upsell_rules.workflow.diff_detail import detail_lines, differs, moved_signals
+from upsell_rules.workflow.diff_reasons import SCORING_KINDS, Reason, reasons_for
 
-_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _MISSING = object()
 
 
@@ -147,21 +145,6 @@ def outcome(evaluator: Evaluator, account: Account, as_of: date) -> Outcome:
     return Outcome(ex.decision, winners, tiers, gates, flags)
 
 
-@dataclass(frozen=True)
-class Reason:
-    """One rule whose outcome differs, and the edits that can explain it."""
-
-    kind: str
-    id: str
-    text: str
-    because: tuple[str, ...] = ()
-
-    def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready form."""
-        return {"kind": self.kind, "id": self.id, "text": self.text,
-                "because": list(self.because)}
-
-
 @dataclass
 class AccountChange:
     """An account whose band or blocked state differs between the two rulesets."""
@@ -203,136 +186,6 @@ def _brief(decision: dict[str, Any]) -> dict[str, Any]:
 def status(decision: dict[str, Any]) -> str:
     """``blocked``, ``prep``, ``ready`` or ``-``: the queue's status column."""
     return status_of(decision)
-
-
-class _Relevance:
-    """Finds the edits that can change one rule's outcome."""
-
-    def __init__(self, changes: list[Change], old: Ruleset, new: Ruleset) -> None:
-        self.changes = changes
-        self.rulesets = (old, new)
-
-    def words(self, texts: Iterable[str]) -> set[str]:
-        """Every name a condition reads, following named conditions and derived signals."""
-        seen: set[str] = set()
-        stack = [w for text in texts for w in _WORD.findall(text)]
-        while stack:
-            word = stack.pop()
-            if word in seen:
-                continue
-            seen.add(word)
-            for ruleset in self.rulesets:
-                sig = ruleset.signals.get(word)
-                if sig is None:
-                    continue
-                if sig.when is not None:
-                    stack += _WORD.findall(sig.when.source)
-                for value in sig.params.values():
-                    items = value if isinstance(value, list) else [value]
-                    stack += [str(v) for v in items if isinstance(v, str)]
-        return seen
-
-    def because(self, prefix: str, texts: Iterable[str]) -> tuple[str, ...]:
-        words = self.words(texts)
-        out = []
-        for change in self.changes:
-            head, _, rest = change.path.partition(".")
-            name = rest.split(".")[0]
-            if (
-                change.path == prefix
-                or change.path.startswith(prefix + ".")
-                or (head in ("constants", "signals") and name in words)
-            ):
-                out.append(str(change))
-        return tuple(out)
-
-
-def _score(value: float) -> str:
-    return str(int(value)) if float(value).is_integer() else f"{value:g}"
-
-
-def reasons_for(
-    before: Outcome, after: Outcome, old: Ruleset, new: Ruleset, changes: list[Change]
-) -> list[Reason]:
-    """Every rule whose outcome differs for one account, most decisive first."""
-    rel = _Relevance(changes, old, new)
-    out: list[Reason] = []
-    old_gates = {g.id: g for g in old.gates}
-    new_gates = {g.id: g for g in new.gates}
-    old_flags = {f.id: f for f in old.red_flags}
-    new_flags = {f.id: f for f in new.red_flags}
-
-    def conditions(kind: str, rid: str, category: str = "") -> list[str]:
-        texts = []
-        for ruleset in (old, new):
-            if kind == "gate":
-                texts += [g.require.source for g in ruleset.gates if g.id == rid]
-            elif kind == "red_flag":
-                texts += [f.when.source for f in ruleset.red_flags if f.id == rid]
-            else:
-                texts += [t.when.source for c in ruleset.categories if c.name == category
-                          for t in c.tiers if t.id == rid]
-        return texts
-
-    for flag_id in [*before.flags, *(f for f in after.flags if f not in before.flags)]:
-        was, now = before.flags.get(flag_id, False), after.flags.get(flag_id, False)
-        prefix = f"red_flags.{flag_id}"
-        if was != now:
-            text = f"red flag {flag_id}: {'fired' if was else 'not fired'} -> " \
-                   f"{'fired' if now else 'not fired'}"
-            out.append(Reason("red_flag", flag_id, text,
-                              rel.because(prefix, conditions("red_flag", flag_id))))
-        elif now and flag_id in old_flags and flag_id in new_flags:
-            fa, fb = old_flags[flag_id], new_flags[flag_id]
-            if (fa.effect, fa.cap, fa.play) != (fb.effect, fb.cap, fb.play):
-                out.append(Reason("red_flag", flag_id, f"red flag {flag_id} (fired) acts "
-                                  "differently", rel.because(prefix, [])))
-    for gate_id in [*before.gates, *(g for g in after.gates if g not in before.gates)]:
-        passed, passes = before.gates.get(gate_id, True), after.gates.get(gate_id, True)
-        prefix = f"gates.{gate_id}"
-        if passed != passes:
-            text = f"gate {gate_id}: {'passed' if passed else 'failed'} -> " \
-                   f"{'passed' if passes else 'failed'}"
-            out.append(Reason("gate", gate_id, text,
-                              rel.because(prefix, conditions("gate", gate_id))))
-        elif not passes and gate_id in old_gates and gate_id in new_gates:
-            ga, gb = old_gates[gate_id], new_gates[gate_id]
-            if (ga.severity, ga.play) != (gb.severity, gb.play):
-                out.append(Reason("gate", gate_id, f"gate {gate_id} (failed): severity "
-                                  f"{ga.severity} -> {gb.severity}", rel.because(prefix, [])))
-    for category in [*before.winners, *(c for c in after.winners if c not in before.winners)]:
-        won = before.winners.get(category, (None, 0.0))
-        wins = after.winners.get(category, (None, 0.0))
-        if won == wins:
-            continue
-        text = (f"{category}: {won[0] or 'no tier'} ({_score(won[1])}) -> "
-                f"{wins[0] or 'no tier'} ({_score(wins[1])})")
-        flipped = [t for (c, t) in {**before.tiers, **after.tiers} if c == category
-                   and before.tiers.get((c, t)) != after.tiers.get((c, t))]
-        texts = [s for t in flipped for s in conditions("tier", t, category)]
-        because = list(rel.because(f"scoring.categories.{category}", texts))
-        out.append(Reason("category", category, text, tuple(dict.fromkeys(because))))
-    weight_changes = tuple(
-        str(c) for c in changes
-        if re.fullmatch(r"scoring\.(scale|categories\.[^.]+\.weight)", c.path)
-    )
-    if weight_changes and before.decision["raw_score"] != after.decision["raw_score"]:
-        out.append(Reason("weights", "scoring", "category weights or scale changed",
-                          weight_changes))
-    if before.decision["capped_at"] != after.decision["capped_at"] and not any(
-        r.kind == "red_flag" for r in out
-    ):
-        out.append(Reason("cap", "capped_at", f"cap: {before.decision['capped_at']} -> "
-                          f"{after.decision['capped_at']}", ()))
-    band_changes = tuple(str(c) for c in changes if c.path.startswith("bands."))
-    if before.decision["band"] != after.decision["band"] and band_changes:
-        out.append(Reason("bands", "bands", f"band boundaries moved (score "
-                          f"{_score(after.decision['score'])} is {after.decision['band']} now)",
-                          band_changes))
-    if not out:
-        out.append(Reason("other", "", "no single rule outcome differs; the play, owner or "
-                          "a setting the rules share changed", tuple(str(c) for c in changes)))
-    return out
 
 
 # --- the whole comparison ------------------------------------------------------------------
@@ -402,6 +255,19 @@ class DiffResult:
         }
 
 
+@dataclass(frozen=True)
+class _Sides:
+    """The two sides of a comparison: evaluators and dates, and the edits between them."""
+
+    old: Evaluator
+    new: Evaluator
+    as_of: date
+    #: The new side's date: ``new_as_of``, or ``as_of`` when both sides share it.
+    later: date
+    changes: list[Change]
+    min_delta: float | None
+
+
 def compare_rulesets(
     old: Evaluator,
     new: Evaluator,
@@ -438,7 +304,7 @@ def compare_rulesets(
         new_data=new_data,
         new_as_of=new_as_of.isoformat() if new_as_of else "",
     )
-    later = new_as_of or as_of
+    sides = _Sides(old, new, as_of, new_as_of or as_of, changes, min_delta)
     seen: set[str] = set()
     for account in accounts:
         seen.add(account.account_id)
@@ -449,33 +315,52 @@ def compare_rulesets(
                 result.only_old.append(account.account_id)
                 continue
             counterpart = found
-        try:
-            a = old.decide(account, as_of)
-            b = new.decide(counterpart, later)
-        except PluginError as exc:  # costs this account only, as in dry-run
-            result.failed.append(
-                RecordError(account.location, str(exc), account_id=account.account_id)
-            )
-            continue
-        result.accounts += 1
-        result.matrix[a["band"]][b["band"]] += 1
-        major = a["band"] != b["band"] or a["blocked"] != b["blocked"]
-        if not major and a["score"] != b["score"]:
-            result.score_only += 1
-        if not major and not differs(a, b, min_delta):
-            continue
-        before = outcome(old, account, as_of)
-        after = outcome(new, counterpart, later)
-        reasons = reasons_for(before, after, old.ruleset, new.ruleset, changes)
-        if a["band"] != b["band"]:
-            # What moved the score or the boundaries explains a band change best.
-            scoring = ("category", "weights", "cap", "bands")
-            reasons.sort(key=lambda r: r.kind not in scoring)
-        moved = (moved_signals(old, new, account, counterpart, as_of, later)
-                 if counterpart is not account or later != as_of else [])
-        change = AccountChange(account.account_id, account.account_name, a, b, reasons,
-                               detail_lines(a, b), moved)
-        (result.changed if major else result.moved).append(change)
+        _compare_account(sides, account, counterpart, result)
     if new_accounts is not None:
         result.only_new = [i for i in new_accounts if i not in seen]
     return result
+
+
+def _compare_account(
+    sides: _Sides, account: Account, counterpart: Account, result: DiffResult
+) -> None:
+    """Decide one account on both sides and add it to ``result``: counted, and listed
+    when its decision differs enough."""
+    try:
+        before = sides.old.decide(account, sides.as_of)
+        after = sides.new.decide(counterpart, sides.later)
+    except PluginError as exc:  # costs this account only, as in dry-run
+        result.failed.append(
+            RecordError(account.location, str(exc), account_id=account.account_id)
+        )
+        return
+    result.accounts += 1
+    result.matrix[before["band"]][after["band"]] += 1
+    major = before["band"] != after["band"] or before["blocked"] != after["blocked"]
+    if not major and before["score"] != after["score"]:
+        result.score_only += 1
+    if not major and not differs(before, after, sides.min_delta):
+        return
+    change = _account_change(sides, account, counterpart, before, after)
+    (result.changed if major else result.moved).append(change)
+
+
+def _account_change(
+    sides: _Sides,
+    account: Account,
+    counterpart: Account,
+    before: dict[str, Any],
+    after: dict[str, Any],
+) -> AccountChange:
+    """Why ``account``'s decision went from ``before`` to ``after``: rule by rule, the
+    details that differ, and (two exports or dates) the signals that moved."""
+    reasons = reasons_for(outcome(sides.old, account, sides.as_of),
+                          outcome(sides.new, counterpart, sides.later),
+                          sides.old.ruleset, sides.new.ruleset, sides.changes)
+    if before["band"] != after["band"]:
+        # What moved the score or the boundaries explains a band change best.
+        reasons.sort(key=lambda r: r.kind not in SCORING_KINDS)
+    moved = (moved_signals(sides.old, sides.new, account, counterpart, sides.as_of, sides.later)
+             if counterpart is not account or sides.later != sides.as_of else [])
+    return AccountChange(account.account_id, account.account_name, before, after, reasons,
+                         detail_lines(before, after), moved)

@@ -7,7 +7,8 @@ import json
 from typing import Any
 
 from upsell_rules.safetext import markdown_code, markdown_text
-from upsell_rules.workflow.diff import AccountChange, DiffResult, _score, status
+from upsell_rules.workflow.diff import AccountChange, DiffResult, status
+from upsell_rules.workflow.diff_reasons import score_text
 
 # --- rendering -----------------------------------------------------------------------------
 
@@ -15,7 +16,7 @@ from upsell_rules.workflow.diff import AccountChange, DiffResult, _score, status
 def _state(decision: dict[str, Any]) -> str:
     shown = status(decision)
     suffix = "" if shown == "-" else f", {shown}"
-    return f"{decision['band']} {_score(decision['score'])}{suffix}"
+    return f"{decision['band']} {score_text(decision['score'])}{suffix}"
 
 
 def _headline(result: DiffResult) -> str:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from functools import cache
 from importlib import resources
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from upsell_rules.errors import Diagnostic
 from upsell_rules.expr.check import did_you_mean
@@ -102,101 +103,129 @@ def _type_words(expected: Any) -> str:
     return " or ".join(words.get(str(n), str(n)) for n in names)
 
 
-def _describe(error: ValidationError, doc: YamlDocument) -> list[Diagnostic]:
-    path = tuple(error.absolute_path)
-    where = field_path(path)
-    value = error.instance
-    validator = error.validator
-    if validator == "required":
-        missing = [k for k in error.validator_value if k not in (value or {})]
-        return [
-            Diagnostic(doc.locate(path, key=True), "E010", f"{where}: missing required key '{k}'")
-            for k in missing
-        ]
-    if validator == "additionalProperties":
-        allowed = sorted((error.schema.get("properties") or {}).keys())
-        extras = [k for k in value if k not in allowed]
-        found = []
-        for key in extras:
-            hint = did_you_mean(key, allowed)
-            expected = f"; expected one of: {', '.join(allowed)}" if not hint else ""
-            found.append(
-                Diagnostic(
-                    doc.locate((*path, key), key=True),
-                    "E011",
-                    f"{where}: unknown key '{key}'{hint}{expected}",
-                )
+class _Failure(NamedTuple):
+    """One schema error with what every finding about it needs: where, and the node."""
+
+    error: ValidationError
+    doc: YamlDocument
+    #: The path of the offending node, and its ``field_path`` text.
+    path: tuple[str | int, ...]
+    where: str
+
+    def at(self, code: str, message: str) -> list[Diagnostic]:
+        """One finding, located at the offending node's value."""
+        return [Diagnostic(self.doc.locate(self.path), code, f"{self.where}: {message}")]
+
+
+def _missing_keys(failure: _Failure) -> list[Diagnostic]:
+    present = failure.error.instance or {}
+    return [
+        Diagnostic(failure.doc.locate(failure.path, key=True), "E010",
+                   f"{failure.where}: missing required key '{k}'")
+        for k in failure.error.validator_value if k not in present
+    ]
+
+
+def _unknown_keys(failure: _Failure) -> list[Diagnostic]:
+    allowed = sorted((failure.error.schema.get("properties") or {}).keys())
+    found = []
+    for key in [k for k in failure.error.instance if k not in allowed]:
+        hint = did_you_mean(key, allowed)
+        expected = f"; expected one of: {', '.join(allowed)}" if not hint else ""
+        found.append(
+            Diagnostic(
+                failure.doc.locate((*failure.path, key), key=True),
+                "E011",
+                f"{failure.where}: unknown key '{key}'{hint}{expected}",
             )
-        return found
-    if validator == "propertyNames" or (
-        validator == "pattern" and error.relative_schema_path and "propertyNames" in str(
-            list(error.relative_schema_path)
         )
+    return found
+
+
+def _bad_name(failure: _Failure) -> list[Diagnostic]:
+    value = failure.error.instance
+    return [
+        Diagnostic(
+            failure.doc.locate((*failure.path, str(value)), key=True),
+            "E012",
+            f"{failure.where}: '{value}' is not a valid name (use lower-case letters, digits "
+            "and _)",
+        )
+    ]
+
+
+def _bad_id(failure: _Failure) -> list[Diagnostic]:
+    return failure.at("E012", f"{failure.error.instance!r} is not a valid id (use lower-case "
+                              "letters, digits and _)")
+
+
+def _wrong_type(failure: _Failure) -> list[Diagnostic]:
+    value, expected = failure.error.instance, failure.error.validator_value
+    hint = ""
+    percent = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*%\s*", value) if isinstance(
+        value, str) else None
+    if percent is not None and "number" in str(expected):
+        hint = f" (write a fraction: {float(percent.group(1)) / 100:g})"
+    return failure.at("E013", f"{value!r} is not {_type_words(expected)}{hint}")
+
+
+def _not_an_option(failure: _Failure) -> list[Diagnostic]:
+    value, options = failure.error.instance, failure.error.validator_value
+    hint = did_you_mean(str(value), [str(v) for v in options])
+    listed = ", ".join(str(v) for v in options)
+    return failure.at("E014", f"{value!r} is not one of {listed}{hint}")
+
+
+_BOUND_WORDS = {
+    "minimum": "at least",
+    "maximum": "at most",
+    "exclusiveMinimum": "more than",
+    "exclusiveMaximum": "less than",
+}
+
+
+def _out_of_range(failure: _Failure) -> list[Diagnostic]:
+    error = failure.error
+    return failure.at("E015", f"{error.instance!r} must be {_BOUND_WORDS[str(error.validator)]} "
+                              f"{error.validator_value}")
+
+
+def _empty(failure: _Failure) -> list[Diagnostic]:
+    return failure.at("E016", "must not be empty")
+
+
+def _derived_and_named(failure: _Failure) -> list[Diagnostic]:
+    return failure.at("E017", "a signal is derived (derive:) or a named condition (when:), "
+                              "not both")
+
+
+#: The finding for each JSON Schema keyword an error can come from (others: E019).
+_FINDINGS: dict[str, Callable[[_Failure], list[Diagnostic]]] = {
+    "required": _missing_keys,
+    "additionalProperties": _unknown_keys,
+    "propertyNames": _bad_name,
+    "pattern": _bad_id,
+    "type": _wrong_type,
+    "enum": _not_an_option,
+    **dict.fromkeys(_BOUND_WORDS, _out_of_range),
+    **dict.fromkeys(("minItems", "minProperties", "minLength"), _empty),
+    "not": _derived_and_named,
+}
+
+
+def _describe(error: ValidationError, doc: YamlDocument) -> list[Diagnostic]:
+    """The findings for one schema error, in the words of :data:`_FINDINGS`."""
+    path = tuple(error.absolute_path)
+    failure = _Failure(error, doc, path, field_path(path))
+    validator = str(error.validator)
+    if validator == "pattern" and error.relative_schema_path and "propertyNames" in str(
+        list(error.relative_schema_path)
     ):
-        return [
-            Diagnostic(
-                doc.locate((*path, str(value)), key=True),
-                "E012",
-                f"{where}: '{value}' is not a valid name (use lower-case letters, digits and _)",
-            )
-        ]
-    if validator == "pattern":
-        return [
-            Diagnostic(
-                doc.locate(path),
-                "E012",
-                f"{where}: {value!r} is not a valid id (use lower-case letters, digits and _)",
-            )
-        ]
-    if validator == "type":
-        hint = ""
-        percent = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*%\s*", value) if isinstance(
-            value, str) else None
-        if percent is not None and "number" in str(error.validator_value):
-            hint = f" (write a fraction: {float(percent.group(1)) / 100:g})"
-        return [
-            Diagnostic(
-                doc.locate(path),
-                "E013",
-                f"{where}: {value!r} is not {_type_words(error.validator_value)}{hint}",
-            )
-        ]
-    if validator == "enum":
-        options = ", ".join(str(v) for v in error.validator_value)
-        hint = did_you_mean(str(value), [str(v) for v in error.validator_value])
-        return [
-            Diagnostic(
-                doc.locate(path),
-                "E014",
-                f"{where}: {value!r} is not one of {options}{hint}",
-            )
-        ]
-    if validator in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
-        words = {
-            "minimum": "at least",
-            "maximum": "at most",
-            "exclusiveMinimum": "more than",
-            "exclusiveMaximum": "less than",
-        }
-        return [
-            Diagnostic(
-                doc.locate(path),
-                "E015",
-                f"{where}: {value!r} must be {words[str(validator)]} {error.validator_value}",
-            )
-        ]
-    if validator in ("minItems", "minProperties", "minLength"):
-        return [Diagnostic(doc.locate(path), "E016", f"{where}: must not be empty")]
-    if validator == "not":
-        return [
-            Diagnostic(
-                doc.locate(path),
-                "E017",
-                f"{where}: a signal is derived (derive:) or a named condition (when:), "
-                "not both",
-            )
-        ]
-    return [Diagnostic(doc.locate(path), "E019", f"{where}: {error.message}")]
+        validator = "propertyNames"  # a key's name, not a value, broke the pattern
+    finding = _FINDINGS.get(validator)
+    if finding is None:
+        return failure.at("E019", error.message)
+    return finding(failure)
 
 
 def schema_findings(doc: YamlDocument) -> list[Diagnostic]:
