@@ -244,14 +244,14 @@ def _summary(evaluator: Evaluator, o: Sequence[bool]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     weighted = 0.0
     layout = evaluator.layout
-    for name, weight, otherwise, tiers in layout.categories:
-        best = otherwise
-        for index, score in tiers:
-            if o[index]:
-                best = max(best, score)
+    for category in layout.categories:
+        best = category.otherwise
+        for tier in category.tiers:
+            if o[tier.position]:
+                best = max(best, tier.score)
                 break
-        out[name] = float(best)
-        weighted += best * weight
+        out[category.name] = float(best)
+        weighted += best * category.weight
     out["raw_score"] = round(weighted * evaluator.ruleset.scale, 2)
     out["failed_gates"] = [gate.id for gate in layout.gates if not o[gate.position]]
     out["red_flags"] = [slot.flag.id for slot in layout.flags if o[slot.position]]

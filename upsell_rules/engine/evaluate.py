@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from datetime import date
 from functools import partial
-from typing import Any, NamedTuple
+from typing import Any
 
 from upsell_rules.engine.derive import (
     RULESET_PROVIDER,
@@ -57,12 +57,13 @@ class EngineUnavailable(UpsellRulesError):
 OUTLINE_CACHE = 16_384
 
 
-class BatchResult(NamedTuple):
-    """One item of :meth:`Evaluator.evaluate_batch`: a decision or an error, and whether
-    the error was a record that could not be read (rather than an account that failed)."""
-
-    read_error: bool
-    result: dict[str, Any] | RecordError
+#: One item of :meth:`Evaluator.evaluate_batch`: ``(read_error, result)``, the decision
+#: or an error, and whether the error was a record that could not be read (rather than
+#: an account that failed). A plain tuple on purpose: one is built and unpacked per
+#: account, and a ``NamedTuple`` costs about 4,000 more instructions per account (a
+#: Python-level ``__new__``, and unpacking a tuple subclass takes the generic iterator
+#: path), measured with ``bench/instructions.py``.
+BatchResult = tuple[bool, dict[str, Any] | RecordError]
 
 
 def pick_engine(registry: Registry, name: str | None) -> Engine:
@@ -257,7 +258,7 @@ class Evaluator:
     def evaluate_batch(
         self, items: Sequence[Account | RecordError], as_of: date
     ) -> list[BatchResult]:
-        """Decide a batch of accounts: one :class:`BatchResult` per item, in order.
+        """Decide a batch of accounts: one :data:`BatchResult` per item, in order.
 
         A record error in ``items`` is passed through with ``read_error`` set; an account
         whose derived signals fail (a plugin bug) becomes an error without it. Nothing is
@@ -274,27 +275,27 @@ class Evaluator:
         for item in items:
             progress[0] += 1
             if isinstance(item, RecordError):
-                append(BatchResult(True, item))
+                append((True, item))
                 continue
             try:
                 values = signals(item, as_of)
-                append(BatchResult(False, assemble(item, values, predicate(values), as_of)))
+                append((False, assemble(item, values, predicate(values), as_of)))
             except (PluginError, RenderLimitError) as exc:
-                append(BatchResult(False, _account_error(item, str(exc))))
+                append((False, _account_error(item, str(exc))))
             except Exception as exc:
                 # Plugin code (an engine, a function) failed deep inside: name the plugin.
                 culprit = blame(exc, self.registry)
                 if culprit is None:
                     raise
                 message = f"{culprit} failed: {failure_text(exc)}"
-                append(BatchResult(False, _account_error(item, message)))
+                append((False, _account_error(item, message)))
             except PluginTimeout as exc:
                 # A hang costs the account it happened in; a second one stops the run,
                 # as every account would then wait the whole budget.
                 self.stalls += 1
                 if self.stalls > 1:
                     raise
-                append(BatchResult(False, _account_error(item, str(exc))))
+                append((False, _account_error(item, str(exc))))
         return out
 
 
@@ -315,13 +316,13 @@ class Evaluator:
         out: list[BatchResult] = []
         for item, s in staged:
             if isinstance(item, RecordError):
-                out.append(BatchResult(True, item))
+                out.append((True, item))
             elif isinstance(s, dict):
                 record = partial(self.assemble, item, s, next(outcomes), as_of)
-                out.append(BatchResult(False, self._guarded(item, record)))
+                out.append((False, self._guarded(item, record)))
             else:
                 assert isinstance(s, RecordError)
-                out.append(BatchResult(False, s))
+                out.append((False, s))
         return out
 
     def _guarded(

@@ -22,14 +22,16 @@ from upsell_rules.ruleset.templates import Template
 Outcomes = tuple[bool, ...]
 
 
-class TierSlot(NamedTuple):
+@dataclass(frozen=True, slots=True)
+class TierSlot:
     """A category tier: where its condition's outcome is, and the score it gives."""
 
     position: int
     score: float
 
 
-class CategorySlot(NamedTuple):
+@dataclass(frozen=True, slots=True)
+class CategorySlot:
     """A scoring category: its tiers best score first, so the first that holds decides."""
 
     name: str
@@ -38,7 +40,8 @@ class CategorySlot(NamedTuple):
     tiers: tuple[TierSlot, ...]
 
 
-class GateSlot(NamedTuple):
+@dataclass(frozen=True, slots=True)
+class GateSlot:
     """A gate: where its requirement's outcome is, the play it asks for, hard or soft."""
 
     id: str
@@ -47,29 +50,36 @@ class GateSlot(NamedTuple):
     hard: bool
 
 
-class FlagSlot(NamedTuple):
+@dataclass(frozen=True, slots=True)
+class FlagSlot:
     """A red flag and where its condition's outcome is."""
 
     position: int
     flag: RedFlag
 
 
-class TriggerSlot(NamedTuple):
+@dataclass(frozen=True, slots=True)
+class TriggerSlot:
     """A trigger and where its condition's outcome is."""
 
     position: int
     trigger: Trigger
 
 
-class OwnerSlot(NamedTuple):
+@dataclass(frozen=True, slots=True)
+class OwnerSlot:
     """An owner rule: where its condition's outcome is (``None``: always) and the role."""
 
     position: int | None
     role: str
 
 
-class TriggerHit(NamedTuple):
-    """A trigger that fired: its id, upsell type and evidence template (if any)."""
+@dataclass(slots=True)
+class TriggerHit:
+    """A trigger that fired: its id, upsell type and evidence template (if any).
+
+    Built with each outline, so not frozen, as :class:`Outline` (read-only all the same).
+    """
 
     id: str
     upsell_type: str
@@ -117,13 +127,16 @@ def lay_out(ruleset: Ruleset) -> ConditionLayout:
     return layout
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Outline:
     """What a decision holds that follows from the condition outcomes alone.
 
     Shared between the accounts with the same outcomes:
     :meth:`~upsell_rules.engine.evaluate.Evaluator.assemble` copies the mutable parts
-    into each record.
+    into each record, and nothing assigns to an outline once it is built. Not frozen, on
+    purpose: a frozen dataclass sets each of its 17 fields through ``object.__setattr__``,
+    which cost about 10,000 instructions per account (``bench/instructions.py``; see
+    docs/performance.md). Slots keep reading a field quick.
     """
 
     category_scores: dict[str, float]
@@ -217,23 +230,24 @@ class Outliner:
         """Each category's score (its best tier that holds) and the weighted raw score."""
         category_scores: dict[str, float] = {}
         weighted = 0.0
-        for name, weight, otherwise, tiers in self.layout.categories:
-            best = otherwise
-            for index, score in tiers:
-                if outcomes[index]:
-                    if score > best:
-                        best = score
+        for category in self.layout.categories:
+            best = category.otherwise
+            for tier in category.tiers:
+                if outcomes[tier.position]:
+                    if tier.score > best:
+                        best = tier.score
                     break
-            category_scores[name] = best
-            weighted += best * weight
+            category_scores[category.name] = best
+            weighted += best * category.weight
         return category_scores, round(weighted * self.ruleset.scale, 2)
 
     def read_holds(self, outcomes: Outcomes) -> Holds:
         """The red flags that hold and every gate, with the plays they block or add."""
         holds = Holds()
-        for index, flag in self.layout.flags:
-            if not outcomes[index]:
+        for slot in self.layout.flags:
+            if not outcomes[slot.position]:
                 continue
+            flag = slot.flag
             holds.red_flags.append({"id": flag.id, "effect": flag.effect, "play": flag.play})
             effect = flag.effect
             if effect == "block" and flag.play:
@@ -242,12 +256,12 @@ class Outliner:
                 holds.cap = flag.cap if holds.cap is None or flag.cap < holds.cap else holds.cap
             elif effect == "prepare" and flag.play:
                 holds.prepare.append(flag.play)
-        for gate_id, index, gate_play, hard in self.layout.gates:
-            holds.gates.append({"id": gate_id, "passed": outcomes[index],
-                                "severity": "hard" if hard else "soft", "play": gate_play})
-        for _gate_id, index, gate_play, hard in self.layout.gates:
-            if not outcomes[index]:
-                (holds.blockers if hard else holds.prepare).append(gate_play)
+        for gate in self.layout.gates:
+            holds.gates.append({"id": gate.id, "passed": outcomes[gate.position],
+                                "severity": "hard" if gate.hard else "soft", "play": gate.play})
+        for gate in self.layout.gates:
+            if not outcomes[gate.position]:
+                (holds.blockers if gate.hard else holds.prepare).append(gate.play)
         return holds
 
     def read_triggers(self, outcomes: Outcomes) -> Fired:
@@ -255,8 +269,9 @@ class Outliner:
         hits: list[TriggerHit] = []
         upsell_types: list[str] = []
         primary: Trigger | None = None
-        for index, trigger in self.layout.triggers:
-            if outcomes[index]:
+        for slot in self.layout.triggers:
+            if outcomes[slot.position]:
+                trigger = slot.trigger
                 if primary is None:
                     primary = trigger
                 kind = trigger.upsell_type
@@ -315,9 +330,9 @@ class Outliner:
         rules = self.layout.owners.get(play.owner)
         if rules is None:
             return play.owner or "unassigned"
-        for index, role in rules:
-            if index is None or outcomes[index]:
-                return role
+        for rule in rules:
+            if rule.position is None or outcomes[rule.position]:
+                return rule.role
         return "unassigned"
 
 

@@ -1,9 +1,9 @@
 """Decisions in SQL: blockers, the play, the owner and the lists of fired ids.
 
-Mirrors ``Evaluator.outline`` in ``engine/evaluate.py``: blockers are the fired ``block``
-red flags, then the failed hard gates, in ruleset order; a blocked account gets the first
-blocker's play; otherwise an outreach band takes the first fired trigger's play, and any
-other band its own play. The owner follows the play's owner rules.
+Mirrors :class:`~upsell_rules.engine.outline.Outliner` (``engine/outline.py``): blockers
+are the fired ``block`` red flags, then the failed hard gates, in ruleset order; a blocked
+account gets the first blocker's play; otherwise an outreach band takes the first fired
+trigger's play, and any other band its own play. The owner follows the play's owner rules.
 """
 
 from __future__ import annotations
