@@ -4,13 +4,15 @@ changed, tied to the edits that can cause it."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 if TYPE_CHECKING:
     from upsell_rules.ruleset.model import Ruleset
     from upsell_rules.workflow.diff import Change, Outcome
+
+T = TypeVar("T")
 
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _WEIGHT_PATH = re.compile(r"scoring\.(scale|categories\.[^.]+\.weight)")
@@ -42,6 +44,10 @@ class Relevance:
         self.old = old
         self.new = new
         self.rulesets = (old, new)
+        #: Rule id -> the rule in the old and in the new ruleset (``None`` where absent).
+        self.flag_pairs = _pairs({f.id: f for f in old.red_flags},
+                                 {f.id: f for f in new.red_flags})
+        self.gate_pairs = _pairs({g.id: g for g in old.gates}, {g.id: g for g in new.gates})
 
     def words(self, texts: Iterable[str]) -> set[str]:
         """Every name a condition reads, following named conditions and derived signals."""
@@ -92,6 +98,10 @@ class Relevance:
         return texts
 
 
+def _pairs(old: dict[str, T], new: dict[str, T]) -> dict[str, tuple[T | None, T | None]]:
+    return {key: (old.get(key), new.get(key)) for key in {**old, **new}}
+
+
 def score_text(value: float) -> str:
     """A score as the diff shows it: ``70``, ``72.5``."""
     return str(int(value)) if float(value).is_integer() else f"{value:g}"
@@ -102,7 +112,8 @@ def reasons_for(
 ) -> list[Reason]:
     """Every rule whose outcome differs for one account, most decisive first."""
     rel = Relevance(changes, old, new)
-    out = [*_flag_reasons(before, after, rel), *_gate_reasons(before, after, rel),
+    out = [*_switch_reasons(_RED_FLAG, before.flags, after.flags, rel),
+           *_switch_reasons(_GATE, before.gates, after.gates, rel),
            *_category_reasons(before, after, rel)]
     weight_changes = tuple(str(c) for c in changes if _WEIGHT_PATH.fullmatch(c.path))
     if weight_changes and before.decision["raw_score"] != after.decision["raw_score"]:
@@ -124,54 +135,63 @@ def reasons_for(
     return out
 
 
-def _fired(fired: bool) -> str:
-    return "fired" if fired else "not fired"
+def _flag_acts_differently(rel: Relevance, flag_id: str) -> str | None:
+    old, new = rel.flag_pairs.get(flag_id, (None, None))
+    if old is None or new is None or (old.effect, old.cap, old.play) == (
+        new.effect, new.cap, new.play
+    ):
+        return None
+    return f"red flag {flag_id} (fired) acts differently"
 
 
-def _flag_reasons(before: Outcome, after: Outcome, rel: Relevance) -> list[Reason]:
-    """Red flags that fire on one side only, or fire on both but act differently."""
-    old_flags = {f.id: f for f in rel.old.red_flags}
-    new_flags = {f.id: f for f in rel.new.red_flags}
+def _gate_severity_changed(rel: Relevance, gate_id: str) -> str | None:
+    old, new = rel.gate_pairs.get(gate_id, (None, None))
+    if old is None or new is None or (old.severity, old.play) == (new.severity, new.play):
+        return None
+    return f"gate {gate_id} (failed): severity {old.severity} -> {new.severity}"
+
+
+class _Switch(NamedTuple):
+    """A kind of rule that holds or not for each account: a red flag fires, a gate passes."""
+
+    #: :attr:`Reason.kind`, as :meth:`Relevance.conditions` takes it.
+    kind: str
+    label: str
+    #: The ruleset section its edits are under.
+    section: str
+    #: Its outcome on the side whose ruleset does not have it.
+    absent: bool
+    #: How an outcome of False and of True reads.
+    words: tuple[str, str]
+    #: The outcome under which its own settings matter (a fired flag, a failed gate)...
+    settings_matter: bool
+    #: ... and what changed in them, if anything.
+    settings_change: Callable[[Relevance, str], str | None]
+
+
+_RED_FLAG = _Switch("red_flag", "red flag", "red_flags", False, ("not fired", "fired"), True,
+                    _flag_acts_differently)
+_GATE = _Switch("gate", "gate", "gates", True, ("failed", "passed"), False,
+                _gate_severity_changed)
+
+
+def _switch_reasons(
+    switch: _Switch, before: dict[str, bool], after: dict[str, bool], rel: Relevance
+) -> list[Reason]:
+    """Rules of one kind whose outcome differs, or whose outcome is the same but whose
+    settings that then apply changed (a fired flag's effect, a failed gate's severity)."""
     out = []
-    for flag_id in [*before.flags, *(f for f in after.flags if f not in before.flags)]:
-        was, now = before.flags.get(flag_id, False), after.flags.get(flag_id, False)
-        prefix = f"red_flags.{flag_id}"
+    for rule_id in [*before, *(r for r in after if r not in before)]:
+        was, now = before.get(rule_id, switch.absent), after.get(rule_id, switch.absent)
+        prefix = f"{switch.section}.{rule_id}"
         if was != now:
-            out.append(Reason("red_flag", flag_id,
-                              f"red flag {flag_id}: {_fired(was)} -> {_fired(now)}",
-                              rel.because(prefix, rel.conditions("red_flag", flag_id))))
-        elif now and flag_id in old_flags and flag_id in new_flags:
-            old_flag, new_flag = old_flags[flag_id], new_flags[flag_id]
-            if (old_flag.effect, old_flag.cap, old_flag.play) != (
-                new_flag.effect, new_flag.cap, new_flag.play
-            ):
-                out.append(Reason("red_flag", flag_id, f"red flag {flag_id} (fired) acts "
-                                  "differently", rel.because(prefix, [])))
-    return out
-
-
-def _passed(passed: bool) -> str:
-    return "passed" if passed else "failed"
-
-
-def _gate_reasons(before: Outcome, after: Outcome, rel: Relevance) -> list[Reason]:
-    """Gates that pass on one side only, or fail on both with another severity or play."""
-    old_gates = {g.id: g for g in rel.old.gates}
-    new_gates = {g.id: g for g in rel.new.gates}
-    out = []
-    for gate_id in [*before.gates, *(g for g in after.gates if g not in before.gates)]:
-        passed, passes = before.gates.get(gate_id, True), after.gates.get(gate_id, True)
-        prefix = f"gates.{gate_id}"
-        if passed != passes:
-            out.append(Reason("gate", gate_id,
-                              f"gate {gate_id}: {_passed(passed)} -> {_passed(passes)}",
-                              rel.because(prefix, rel.conditions("gate", gate_id))))
-        elif not passes and gate_id in old_gates and gate_id in new_gates:
-            old_gate, new_gate = old_gates[gate_id], new_gates[gate_id]
-            if (old_gate.severity, old_gate.play) != (new_gate.severity, new_gate.play):
-                out.append(Reason("gate", gate_id, f"gate {gate_id} (failed): severity "
-                                  f"{old_gate.severity} -> {new_gate.severity}",
-                                  rel.because(prefix, [])))
+            text = f"{switch.label} {rule_id}: {switch.words[was]} -> {switch.words[now]}"
+            out.append(Reason(switch.kind, rule_id, text,
+                              rel.because(prefix, rel.conditions(switch.kind, rule_id))))
+        elif now == switch.settings_matter:
+            changed = switch.settings_change(rel, rule_id)
+            if changed is not None:
+                out.append(Reason(switch.kind, rule_id, changed, rel.because(prefix, [])))
     return out
 
 
