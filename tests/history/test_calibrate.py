@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -177,6 +178,15 @@ def product_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[subprocess.Co
     return done, out
 
 
+def test_the_proposal_file_gets_the_usual_permissions(
+    product_run: tuple[subprocess.CompletedProcess[str], Path],
+) -> None:
+    _done, out = product_run
+    umask = os.umask(0)
+    os.umask(umask)
+    assert out.stat().st_mode & 0o777 == 0o666 & ~umask  # not a temporary file's 0600
+
+
 def test_calibrate_on_the_sample_improves_the_held_out_metric(
     product_run: tuple[subprocess.CompletedProcess[str], Path],
 ) -> None:
@@ -241,10 +251,12 @@ def test_calibrate_json_reports_the_real_held_out_backtests() -> None:
 def test_write_updates_the_ruleset_only_when_it_improves(tmp_path: Path) -> None:
     copy = tmp_path / "upsell_timing.yaml"
     shutil.copy(RULESET, copy)
+    copy.chmod(0o640)
     done = run_cli("calibrate", str(copy), "--snapshots", str(PRODUCT / "snapshots.csv"),
                    "--outcomes", str(PRODUCT / "outcomes.csv"), "--write")
     assert done.returncode == 0, done.stderr
     assert f"{copy} updated" in done.stderr
+    assert copy.stat().st_mode & 0o777 == 0o640, "--write keeps the file's permissions"
     assert copy.read_text() != RULESET.read_text()
     assert comments(copy.read_text()) == comments(RULESET.read_text())
 

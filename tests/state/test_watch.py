@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import json
 import os
 import signal
 import subprocess
@@ -16,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.state.conftest import ROOT, SAMPLE, read_jsonl
+from tests.state.conftest import ROOT, SAMPLE, invoke, read_jsonl
 from upsell_rules.cli.watch import build_watcher, watch_loop
 from upsell_rules.plugin.build import reset_default_registry
 from upsell_rules.state.watch import parse_interval
@@ -161,3 +162,27 @@ def test_watch_retries_waiting_deliveries_at_quiet_looks(
     assert loop.ticks == 1
     # The first look failed to write; the next, quiet, look delivered all 50.
     assert len(read_jsonl(blocker)) == 50
+
+
+def test_watch_reads_the_data_as_run_does_ranges_included(
+    tmp_path: Path, make_ruleset: Callable[..., Path]
+) -> None:
+    # health_score is declared max: 100; run and dry-run leave 150 out with a located
+    # warning, and watch must decide the same account the same way.
+    data = tmp_path / "accounts.csv"
+    data.write_text(SAMPLE.read_text())
+    _set_field(data, "ACC-1001", "health_score", "150")
+    out, store = tmp_path / "out.jsonl", str(tmp_path / "state.db")
+    ruleset = make_ruleset()
+    reset_default_registry()
+    watcher = build_watcher(str(ruleset), [str(data)], None, "", [f"file:{out}"], store)
+    clock = FakeClock(dt.datetime(2026, 11, 2, 7, 0, tzinfo=dt.UTC), [])
+    assert watch_loop(watcher, 900.0, clock).ticks == 1
+    [watched] = [d for d in read_jsonl(out) if d["account_id"] == "ACC-1001"]
+    result = invoke("dry-run", ruleset, "--data", data, "--as-of", "2026-11-02",
+                    "--format", "jsonl")
+    [expected] = [d for d in map(json.loads, result.stdout.splitlines())
+                  if d["account_id"] == "ACC-1001"]
+    assert [w["field"] for w in watched["data_warnings"]] == ["health_score"]
+    assert watched["data_warnings"] == expected["data_warnings"]
+    assert (watched["score"], watched["band"]) == (expected["score"], expected["band"])

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
 import sys
-import tempfile
 from typing import Any
 
 import click
@@ -23,7 +21,7 @@ from upsell_rules.cli.history_common import (
     snapshots_option,
 )
 from upsell_rules.cli.loading import load_or_exit, print_diagnostics, registry_with_report
-from upsell_rules.cli.options import engine_option, ruleset_argument
+from upsell_rules.cli.options import engine_option, ruleset_argument, text_or_json_option
 from upsell_rules.cli.progress import counting, records_total, working
 from upsell_rules.errors import InputError, RecordError
 from upsell_rules.history.backtest import evaluate_snapshots, shape_of
@@ -36,6 +34,7 @@ from upsell_rules.history.snapshots import (
     SnapshotReader,
 )
 from upsell_rules.io.records import AccountReader
+from upsell_rules.io.sinks import replacing
 from upsell_rules.ruleset.loader import check_ruleset
 from upsell_rules.ruleset.yamlload import load_yaml
 
@@ -103,17 +102,9 @@ def render_text(proposal: Proposal, label: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _write_atomic(path: str, text: str) -> None:
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".upsell-rules-", dir=directory)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+def _write(path: str, text: str) -> None:
+    with replacing(path) as handle:
+        handle.write(text)
 
 
 @click.command("calibrate")
@@ -136,8 +127,7 @@ def _write_atomic(path: str, text: str) -> None:
 @click.option("--write", "write_in_place", is_flag=True,
               help="Overwrite RULESET with the proposal (only when it does better on the "
               "held-out accounts).")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
-              show_default=True, help="text: the comparison and the diff; json: all figures.")
+@text_or_json_option("text: the comparison and the diff; json: all figures.")
 @scheduled_option
 @engine_option
 @strict_option
@@ -215,11 +205,11 @@ def calibrate_command(
             click.echo(proposal.diff, nl=False)
     status = EXIT_FINDINGS if replay.errors or history.errors else EXIT_OK
     if output is not None:
-        _write_atomic(output, proposal.text)
+        _write(output, proposal.text)
         click.echo(f"upsell-rules: proposal written to {output}", err=True)
     if write_in_place:
         if proposal.improved:
-            _write_atomic(ruleset, proposal.text)
+            _write(ruleset, proposal.text)
             click.echo(f"upsell-rules: {ruleset} updated", err=True)
         else:
             click.echo(f"upsell-rules: {ruleset} left unchanged: the proposal does not do "

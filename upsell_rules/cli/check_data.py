@@ -8,7 +8,7 @@ from datetime import date
 import click
 
 from upsell_rules.cli.exits import EXIT_FINDINGS, EXIT_OK, usage_error
-from upsell_rules.cli.loading import load_or_exit, registry_with_report
+from upsell_rules.cli.loading import account_reader, load_or_exit, registry_with_report
 from upsell_rules.cli.options import (
     as_of_option,
     data_inputs_option,
@@ -18,7 +18,6 @@ from upsell_rules.cli.options import (
 from upsell_rules.errors import InputError, PluginError
 from upsell_rules.io.columns import carried_fields, check_columns, signals_read
 from upsell_rules.io.profile import profile, render
-from upsell_rules.io.records import AccountReader
 
 
 @click.command("check-data")
@@ -41,13 +40,7 @@ def check_data_command(
     """
     registry = registry_with_report()
     rules = load_or_exit(ruleset, registry)
-    reader = AccountReader(
-        registry,
-        rules.input_types(),
-        as_of=resolve_as_of(as_of),
-        source_options=rules.sources,
-        signals=rules.signals,
-    )
+    reader = account_reader(rules, registry, as_of=resolve_as_of(as_of))
     wanted = signals_read(rules, registry)
     try:
         carried = carried_fields(reader, data, wanted)

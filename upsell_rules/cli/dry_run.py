@@ -23,6 +23,7 @@ from upsell_rules.cli.header_check import (
 )
 from upsell_rules.cli.limit_options import limit_options, resolve_limits, run_guard
 from upsell_rules.cli.loading import (
+    account_reader,
     load_or_exit,
     parse_overrides,
     registry_with_report,
@@ -367,14 +368,7 @@ def dry_run(
     except UpsellRulesError as exc:
         usage_error(str(exc), prefix="")
     limit = resolve_limits(max_input_mb, max_records, max_line_bytes, plugin_timeout)
-    reader = AccountReader(
-        registry,
-        rules.input_types(),
-        limit,
-        as_of=when,
-        source_options=rules.sources,
-        signals=rules.signals,
-    )
+    reader = account_reader(rules, registry, as_of=when, limits=limit)
     column_report = header_check(rules, registry, reader, data, strict, value_warnings=False)
     summary = Summary()
     include = errors_to == "include"

@@ -11,13 +11,14 @@ import click
 from upsell_rules.cli.exits import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, usage_error
 from upsell_rules.cli.header_check import header_check, strict_option
 from upsell_rules.cli.limit_options import limit_options, resolve_limits, run_guard
-from upsell_rules.cli.loading import load_or_exit, registry_with_report
+from upsell_rules.cli.loading import account_reader, load_or_exit, registry_with_report
 from upsell_rules.cli.options import (
     as_of_option,
     data_inputs_option,
     engine_option,
     resolve_as_of,
     ruleset_argument,
+    text_or_json_option,
 )
 from upsell_rules.cli.state_common import (
     no_state_option,
@@ -203,9 +204,7 @@ def capacity_note(rules: Ruleset, decision: dict[str, Any], status: str | None) 
 @data_inputs_option
 @click.option("--account", "account_id", required=True, help="The account_id to explain.")
 @as_of_option
-@click.option(
-    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
-)
+@text_or_json_option()
 @engine_option
 @limit_options
 @strict_option
@@ -230,14 +229,7 @@ def explain_command(
     except UpsellRulesError as exc:
         usage_error(str(exc), prefix="")
     limit = resolve_limits(max_input_mb, max_records, max_line_bytes, plugin_timeout)
-    reader = AccountReader(
-        registry,
-        rules.input_types(),
-        limit,
-        as_of=resolve_as_of(as_of),
-        source_options=rules.sources,
-        signals=rules.signals,
-    )
+    reader = account_reader(rules, registry, as_of=resolve_as_of(as_of), limits=limit)
     columns = header_check(rules, registry, reader, data, strict)
     try:
         with run_guard(limit, registry, lambda: reader.records_read):

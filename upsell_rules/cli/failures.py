@@ -19,7 +19,7 @@ from typing import Any, NoReturn, TypeVar
 import click
 
 from upsell_rules import limits
-from upsell_rules.cli.exits import EXIT_USAGE
+from upsell_rules.cli.exits import usage_error
 from upsell_rules.errors import PluginError, PluginTimeout, RecordError
 from upsell_rules.safetext import printable
 
@@ -99,12 +99,8 @@ def guarded_invoke(invoke: Callable[[], T], ctx: click.Context) -> T:
 
 def _fail(message: str) -> NoReturn:
     click.echo(f"upsell-rules: error: {message}", err=True)
-    click.echo(
-        "upsell-rules: the run could not be done (a plugin failed, see above); --debug "
-        "shows the traceback",
-        err=True,
-    )
-    raise SystemExit(EXIT_USAGE)
+    usage_error("the run could not be done (a plugin failed, see above); --debug shows the "
+                "traceback", prefix="")
 
 
 # --- record errors, grouped -----------------------------------------------------------

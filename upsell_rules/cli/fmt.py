@@ -2,30 +2,18 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
-
 import click
 
 from upsell_rules.cli.exits import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE
 from upsell_rules.cli.loading import print_diagnostics
+from upsell_rules.io.sinks import replacing
 from upsell_rules.workflow.fmt import FormatError, format_text
 
 
 def _write(path: str, text: str) -> None:
     """Replace ``path`` atomically, keeping its permissions."""
-    directory = os.path.dirname(os.path.abspath(path))
-    mode = os.stat(path).st_mode & 0o777
-    fd, tmp = tempfile.mkstemp(prefix=".upsell-rules-fmt-", dir=directory)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    with replacing(path) as handle:
+        handle.write(text)
 
 
 @click.command("fmt")

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import sys
+from datetime import date
 from typing import Any, TextIO
 
 import click
 
 from upsell_rules.cli.exits import EXIT_USAGE, usage_error
 from upsell_rules.errors import Diagnostic
+from upsell_rules.io.records import AccountReader
+from upsell_rules.limits import Limits
 from upsell_rules.plugin.build import default_registry
 from upsell_rules.plugin.registry import Registry
 from upsell_rules.ruleset.loader import check_ruleset
@@ -32,12 +35,8 @@ def registry_with_report() -> Registry:
     if registry.fatal:
         for problem in registry.fatal:
             click.echo(f"upsell-rules: error: {problem}", err=True)
-        click.echo(
-            "upsell-rules: a plugin is broken (see above); fix it, or leave it out with "
-            "-p no:NAME, then run again",
-            err=True,
-        )
-        raise SystemExit(EXIT_USAGE)
+        usage_error("a plugin is broken (see above); fix it, or leave it out with -p no:NAME, "
+                    "then run again", prefix="")
     return registry
 
 
@@ -104,3 +103,18 @@ def load_or_exit(
     if overrides is not None:
         ruleset = overrides.identify(ruleset)
     return ruleset
+
+
+def account_reader(
+    rules: Ruleset, registry: Registry, *, as_of: date | None = None, limits: Limits | None = None
+) -> AccountReader:
+    """The reader of ``rules``' accounts: its input types, its ``sources:`` options, and
+    its signals' ranges and ``required:`` (every command reads the data the same way)."""
+    return AccountReader(
+        registry,
+        rules.input_types(),
+        limits,
+        as_of=as_of,
+        source_options=rules.sources,
+        signals=rules.signals,
+    )

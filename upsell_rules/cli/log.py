@@ -10,6 +10,7 @@ from typing import Any
 import click
 
 from upsell_rules.cli.exits import EXIT_FINDINGS, EXIT_OK
+from upsell_rules.cli.options import text_or_json_option
 from upsell_rules.cli.state_common import open_store, required_state_option
 from upsell_rules.state.history import Entry, account_history, input_values
 from upsell_rules.state.store import StateStore
@@ -54,8 +55,7 @@ def describe(store: StateStore, account: str, entries: list[Entry]) -> list[str]
 
 @click.command("log")
 @click.argument("account")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
-              show_default=True, help="text: one line per run and per change; json: entries.")
+@text_or_json_option("text: one line per run and per change; json: entries.")
 @required_state_option
 def log_command(account: str, fmt: str, state: str) -> None:
     """Show ACCOUNT's decisions logged by run --state, oldest first, and what changed.

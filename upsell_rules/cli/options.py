@@ -164,3 +164,20 @@ def errors_option(func: F) -> F:
         "only. include: also write each one into the output as an error row, so every "
         "input account appears in it.",
     )(func)
+
+
+def text_or_json_option(help_text: str | None = None) -> Callable[[F], F]:
+    """``--format text|json`` (default ``text``), into the ``fmt`` parameter;
+    ``help_text`` says what each form shows."""
+
+    def decorate(func: F) -> F:
+        return click.option(
+            "--format",
+            "fmt",
+            type=click.Choice(["text", "json"]),
+            default="text",
+            show_default=True,
+            help=help_text,
+        )(func)
+
+    return decorate

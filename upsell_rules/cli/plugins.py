@@ -9,6 +9,7 @@ from typing import Any
 import click
 
 from upsell_rules.cli.exits import EXIT_FINDINGS, EXIT_OK
+from upsell_rules.cli.options import text_or_json_option
 from upsell_rules.plugin.build import default_registry
 from upsell_rules.plugin.registry import REGISTRATION_HOOKS, Registry
 from upsell_rules.plugin.types import UpsellType
@@ -124,14 +125,7 @@ def _upsell_type_lines(kind: UpsellType) -> list[str]:
 
 
 @click.command("plugins")
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-    help="text: one block per plugin; json: the same as one object.",
-)
+@text_or_json_option("text: one block per plugin; json: the same as one object.")
 def plugins_command(fmt: str) -> None:
     """List every loaded plugin: version, where it came from (bundled entry point,
     third-party entry point, -p, --plugin file, built in), the hooks it implements and

@@ -17,7 +17,7 @@ from upsell_rules.cli.history_common import (
     replay_or_exit,
     report_error,
 )
-from upsell_rules.cli.loading import load_or_exit, registry_with_report
+from upsell_rules.cli.loading import account_reader, load_or_exit, registry_with_report
 from upsell_rules.cli.options import (
     as_of_option,
     data_option,
@@ -31,7 +31,7 @@ from upsell_rules.engine.stream import decide_all
 from upsell_rules.errors import InputError, RecordError
 from upsell_rules.history.backtest import run_backtest, shape_of
 from upsell_rules.history.report import ReportInput, render_report
-from upsell_rules.io.records import Account, AccountReader
+from upsell_rules.io.records import Account
 from upsell_rules.plugin.types import Summary
 
 
@@ -75,13 +75,7 @@ def report_command(
     rules = load_or_exit(ruleset, registry)
     evaluator = evaluator_or_exit(rules, registry, engine)
     when = resolve_as_of(as_of)
-    reader = AccountReader(
-        registry,
-        rules.input_types(),
-        as_of=when,
-        source_options=rules.sources,
-        signals=rules.signals,
-    )
+    reader = account_reader(rules, registry, as_of=when)
     header_check(rules, registry, reader, [data], strict)
     try:
         with counting("reading the accounts", records_total([data])) as reading:

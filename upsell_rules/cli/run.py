@@ -13,13 +13,14 @@ import click
 from upsell_rules.cli.exits import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, usage_error
 from upsell_rules.cli.failures import ErrorPrinter, debug_enabled
 from upsell_rules.cli.header_check import header_check, strict_option
-from upsell_rules.cli.loading import load_or_exit, registry_with_report, report_join
+from upsell_rules.cli.loading import account_reader, load_or_exit, registry_with_report, report_join
 from upsell_rules.cli.options import (
     as_of_option,
     data_inputs_option,
     engine_option,
     resolve_as_of,
     ruleset_argument,
+    text_or_json_option,
 )
 from upsell_rules.cli.progress import counting_large
 from upsell_rules.cli.state_common import (
@@ -47,7 +48,7 @@ from upsell_rules.io.delivery import (
 )
 from upsell_rules.io.delivery import deliver as deliver_to
 from upsell_rules.io.queue import did_you_mean, status_of
-from upsell_rules.io.records import Account, AccountReader
+from upsell_rules.io.records import Account
 from upsell_rules.plugin.types import DeliveryReport, Summary
 from upsell_rules.safetext import printable
 from upsell_rules.state.codec import encode_account
@@ -131,14 +132,7 @@ def _allow_env(ctx: click.Context, param: click.Parameter, names: tuple[str, ...
     help="Deliver only accounts outreach can start on now: not blocked and with no step "
     "to prepare first.",
 )
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-    help="How to print the delivery report.",
-)
+@text_or_json_option("How to print the delivery report.")
 @click.option(
     "--allow-env",
     multiple=True,
@@ -250,13 +244,7 @@ def run_command(
         evaluator = Evaluator(rules, registry, engine)
     except UpsellRulesError as exc:
         usage_error(str(exc), prefix="")
-    reader = AccountReader(
-        registry,
-        rules.input_types(),
-        as_of=when,
-        source_options=rules.sources,
-        signals=rules.signals,
-    )
+    reader = account_reader(rules, registry, as_of=when)
     columns = header_check(rules, registry, reader, data, strict)
     summary = Summary()
     locations: dict[str, Location] = {}

@@ -7,7 +7,7 @@ import json
 import click
 
 from upsell_rules.cli.exits import EXIT_FINDINGS, EXIT_OK
-from upsell_rules.cli.options import IsoDate
+from upsell_rules.cli.options import IsoDate, text_or_json_option
 from upsell_rules.cli.state_common import open_store, required_state_option
 from upsell_rules.state.shadow import ShadowReport, shadow_reports
 
@@ -46,8 +46,7 @@ def _lines(report: ShadowReport, limit: int = 10) -> list[str]:
 @click.command("shadow-report")
 @click.option("--since", type=IsoDate(), default=None, help="First as-of date to compare.")
 @click.option("--until", type=IsoDate(), default=None, help="Last as-of date to compare.")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
-              show_default=True)
+@text_or_json_option()
 @required_state_option
 def shadow_report_command(since: object, until: object, fmt: str, state: str) -> None:
     """Compare the shadow rulesets logged by run --shadow with production.

@@ -11,7 +11,7 @@ import click
 from upsell_rules.cli.exits import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, usage_error
 from upsell_rules.cli.header_check import strict_option
 from upsell_rules.cli.loading import registry_with_report
-from upsell_rules.cli.options import engine_option
+from upsell_rules.cli.options import engine_option, text_or_json_option
 from upsell_rules.cli.test_header import check_test_data
 from upsell_rules.errors import Diagnostic
 from upsell_rules.workflow.junit import write_junit
@@ -122,13 +122,8 @@ def to_json(results: list[FileResult]) -> dict[str, Any]:
 
 @click.command("test")
 @click.argument("paths", nargs=-1, type=click.Path())
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-    help="text: dots, then each failure with expected and actual values; json: every case.",
+@text_or_json_option(
+    "text: dots, then each failure with expected and actual values; json: every case."
 )
 @click.option(
     "--junit-xml",

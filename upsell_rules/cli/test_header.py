@@ -14,8 +14,8 @@ from collections.abc import Sequence
 import click
 
 from upsell_rules.cli.exits import usage_error
+from upsell_rules.cli.loading import account_reader
 from upsell_rules.io.columns import carried_fields, check_columns, signals_read
-from upsell_rules.io.records import AccountReader
 from upsell_rules.ruleset.yamlload import load_yaml
 from upsell_rules.workflow.ruleset_tests import TestRunner
 
@@ -43,12 +43,7 @@ def check_test_data(files: Sequence[str], runner: TestRunner, strict: bool) -> i
         rules, _ = runner.ruleset(ruleset_path)
         if rules is None or not os.path.isfile(data_path):
             continue  # the run reports it
-        reader = AccountReader(
-            runner.registry,
-            {name: sig.type for name, sig in rules.signals.items() if sig.is_input},
-            source_options=rules.sources,
-            signals=rules.signals,
-        )
+        reader = account_reader(rules, runner.registry)
         carried = carried_fields(reader, [data_path], signals_read(rules, runner.registry), [0])
         if carried is None:
             continue

@@ -9,6 +9,7 @@ import click
 from upsell_rules.cli.bundled_names import RulesetPath
 from upsell_rules.cli.exits import EXIT_FINDINGS, EXIT_OK
 from upsell_rules.cli.loading import registry_with_report
+from upsell_rules.cli.options import text_or_json_option
 from upsell_rules.ruleset.loader import check_ruleset
 from upsell_rules.safetext import printable
 from upsell_rules.workflow.ruleset_tests import TestRunner, is_test_file
@@ -16,13 +17,8 @@ from upsell_rules.workflow.ruleset_tests import TestRunner, is_test_file
 
 @click.command()
 @click.argument("rulesets", nargs=-1, required=True, type=RulesetPath())
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-    help="text: one 'path:line:col: CODE message' per finding; json: a list of objects.",
+@text_or_json_option(
+    "text: one 'path:line:col: CODE message' per finding; json: a list of objects."
 )
 def validate(rulesets: tuple[str, ...], fmt: str) -> None:
     """Check RULESET files: YAML, schema, signals, types, weights, bands, references.

@@ -14,14 +14,14 @@ from typing import Any
 import click
 
 from upsell_rules.cli.exits import EXIT_OK, EXIT_USAGE, usage_error
-from upsell_rules.cli.loading import load_or_exit, registry_with_report
+from upsell_rules.cli.loading import account_reader, load_or_exit, registry_with_report
 from upsell_rules.cli.options import DataInput, IsoDate, engine_option, ruleset_argument
 from upsell_rules.cli.state_common import open_store, required_state_option
 from upsell_rules.engine.evaluate import Evaluator
 from upsell_rules.engine.stream import decide_all
 from upsell_rules.errors import InputError, PluginError, RecordError, UpsellRulesError
 from upsell_rules.io.delivery import SinkConfigError, SinkTarget, resolve_sinks
-from upsell_rules.io.records import Account, AccountReader
+from upsell_rules.io.records import Account
 from upsell_rules.plugin.registry import Registry
 from upsell_rules.ruleset.model import Ruleset
 from upsell_rules.state.codec import encode_account
@@ -72,11 +72,7 @@ class Watcher:
 
     def tick(self, as_of: date) -> None:
         """Read, re-decide the accounts whose inputs changed, record and deliver."""
-        reader = AccountReader(
-            self.registry,
-            {name: sig.type for name, sig in self.rules.signals.items() if sig.is_input},
-            as_of=as_of, source_options=self.rules.sources,
-        )
+        reader = account_reader(self.rules, self.registry, as_of=as_of)
         everything = as_of != self.last_day
         changed: list[Account] = []
         inputs: dict[str, tuple[str, bytes]] = {}

@@ -14,6 +14,7 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from upsell_rules.expr.nodes import (
+    LITERALS,
     And,
     Arith,
     Bool,
@@ -132,7 +133,7 @@ class _Checker:
             kinds: set[str] = set()
             for item in node.items:
                 checked, kind = self.value(item)
-                if not isinstance(checked, Num | Str | Bool | DateLit):
+                if not isinstance(checked, LITERALS):
                     self.fail(item, "E102", "list items must be literal values or constants")
                 items.append(checked)
                 if kind:
@@ -294,7 +295,7 @@ def _describe(node: Node) -> str:
         return f"{node.name}(...)"
     if isinstance(node, Num) and node.percent:
         return f"{node.value * 100:g}%"
-    if isinstance(node, Num | Str | Bool | DateLit):
+    if isinstance(node, LITERALS):
         return str(node.value)
     return "expression"
 

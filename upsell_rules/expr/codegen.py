@@ -21,6 +21,7 @@ from typing import Any
 
 from upsell_rules.expr.interpret import interpreted_predicate
 from upsell_rules.expr.nodes import (
+    LITERALS,
     And,
     Arith,
     Bool,
@@ -151,7 +152,7 @@ class _Emitter:
 
     def value(self, node: Node, guards: list[str]) -> str:
         """Python code for a value; appends the conditions under which it is known."""
-        if isinstance(node, Num | Str | Bool | DateLit):
+        if isinstance(node, LITERALS):
             return self.literal(node)
         if isinstance(node, Name):
             local = self.var(node.name)

@@ -14,12 +14,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from upsell_rules.expr.nodes import (
+    LITERALS,
     And,
     Arith,
     Bool,
     Call,
     Compare,
-    DateLit,
     In,
     IsMissing,
     ListLit,
@@ -27,7 +27,6 @@ from upsell_rules.expr.nodes import (
     Neg,
     Node,
     Not,
-    Num,
     Or,
     Str,
 )
@@ -55,7 +54,7 @@ def _fold(value: Any) -> Any:
 
 
 def _value(node: Node, signals: Mapping[str, Any], seen: dict[str, Any]) -> Any:
-    if isinstance(node, Num | Str | Bool | DateLit):
+    if isinstance(node, LITERALS):
         return _fold(node.value)
     if isinstance(node, Name):
         value = signals.get(node.name)

@@ -155,6 +155,7 @@ Node = (
     | Not | And | Or
 )
 
+#: The node types of a value written in the condition itself (``isinstance(node, LITERALS)``).
 LITERALS = (Num, Str, DateLit, Bool)
 
 

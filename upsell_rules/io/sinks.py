@@ -11,7 +11,8 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from typing import Any, TextIO
 
 from upsell_rules.plugin.hookspecs import hookimpl
@@ -74,6 +75,27 @@ def replaced_file_mode(path: str) -> int:
         return 0o666 & ~umask
 
 
+@contextmanager
+def replacing(path: str) -> Iterator[TextIO]:
+    """A text file that replaces ``path`` in one rename when the block ends.
+
+    It is written next to ``path`` (a rename never crosses file systems) and gets the
+    permissions of the file it replaces (:func:`replaced_file_mode`); when the block
+    fails, it is removed and ``path`` stays as it was.
+    """
+    directory = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(prefix=".upsell-rules-", dir=directory)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            yield handle
+        os.chmod(tmp, replaced_file_mode(path))
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
 def deliver_file(decisions: Sequence[Mapping[str, Any]], context: SinkContext) -> DeliveryReport:
     """Write the decisions to ``path`` (replacing it) in ``format`` or by extension."""
     path = str(context.options.get("path") or "")
@@ -90,16 +112,8 @@ def deliver_file(decisions: Sequence[Mapping[str, Any]], context: SinkContext) -
     directory = os.path.dirname(os.path.abspath(path))
     try:
         os.makedirs(directory, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".upsell-rules-", dir=directory)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-                _writer(fmt)([dict(d) for d in decisions], handle)
-            os.chmod(tmp, replaced_file_mode(path))
-            os.replace(tmp, path)
-        except BaseException:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-            raise
+        with replacing(path) as handle:
+            _writer(fmt)([dict(d) for d in decisions], handle)
     except OSError as exc:
         reason = f"cannot write {path}: {exc.strerror or exc}"
         report.errors.append(reason)

@@ -16,6 +16,7 @@ from typing import Any, Protocol
 from sqlglot import exp
 
 from upsell_rules.expr.nodes import (
+    LITERALS,
     And,
     Arith,
     Bool,
@@ -189,7 +190,7 @@ class Conditions:
         args = [self._argument(arg) for arg in node.args]
         result: SqlValue = function.sql(args, self.scope)
         missing = [exp.Not(this=exp.paren(present(a))) for a, n in zip(args, node.args, strict=True)
-                   if not isinstance(n, Str | Num | Bool | DateLit | ListLit)]
+                   if not isinstance(n, (*LITERALS, ListLit))]
         if not missing:
             return result
         if isinstance(result, ListValue):
