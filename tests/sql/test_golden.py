@@ -47,8 +47,11 @@ def test_compiled_query_matches_its_golden_file_and_parses_back(name: str, diale
     assert statements[0].find(sqlglot.exp.With) is not None
     # Every decision column is in the outer SELECT, by name.
     names = [e.alias_or_name for e in statements[0].expressions]
-    assert names[:6] == ["account_id", "score", "raw_score", "band", "blocked", "capped_at"]
-    assert {"play", "owner", "trigger", "failed_gates", "red_flags"} <= set(names)
+    assert names[:8] == ["account_id", "account_name", "owner", "score", "raw_score", "band",
+                         "blocked", "capped_at"]
+    assert names[-7:] == ["upsell_types", "trigger", "triggers", "failed_gates", "red_flags",
+                          "play", "action_owner"]
+    assert "'|" in text and "','" not in text  # lists |-joined, as in every other output
 
 
 @pytest.mark.parametrize("dialect", list(DIALECTS))
