@@ -22,18 +22,29 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-DOCS = sorted((ROOT / "docs").glob("*.md"))
+DOCS = [*sorted((ROOT / "docs").glob("*.md")), ROOT / "README.md"]
 MARK = "<!-- output-checked -->"
-BLOCK = re.compile(re.escape(MARK) + r"\n```console\n(.*?)```", re.S)
+#: A hidden step before a checked block's commands (e.g. the edit the text describes):
+#: ``<!-- setup: COMMAND -->`` on the line after the mark, run in the same folder.
+SETUP = r"(?:\n<!-- setup: (.*?) -->)?"
+BLOCK = re.compile(re.escape(MARK) + SETUP + r"\n```console\n(.*?)```", re.S)
+#: A console block that cannot be run here (a network, a paid warehouse, an install),
+#: said so in the text just above it.
+ILLUSTRATIVE = "<!-- illustrative -->"
+#: A file the text shows whole (``<!-- file: rulesets/seat_only.yaml -->`` above its
+#: block): the checked blocks after it in the same page run with it saved there.
+FILE = re.compile(r"<!-- file: (\S+) -->\n```[a-z]*\n(.*?)```", re.S)
 UPDATE = bool(os.environ.get("UPSELL_RULES_UPDATE_DOCS"))
 
 
-def blocks() -> list[tuple[Path, int]]:
+def blocks() -> list[tuple[Path, int, int]]:
+    """Each checked block: its page, its line and its place among the page's blocks
+    (the place finds it again after an update has moved the lines)."""
     found = []
     for doc in DOCS:
         text = doc.read_text(encoding="utf-8")
-        for match in BLOCK.finditer(text):
-            found.append((doc, text[: match.start()].count("\n") + 1))
+        for place, match in enumerate(BLOCK.finditer(text)):
+            found.append((doc, text[: match.start()].count("\n") + 1, place))
     return found
 
 
@@ -42,7 +53,7 @@ def _commands(body: str) -> list[tuple[str, str]]:
     return [(p.partition("\n")[0], p.partition("\n")[2]) for p in parts[1:]]
 
 
-def _run_block(commands: list[str], folder: Path) -> list[str]:
+def _run_block(commands: list[str], folder: Path, setup: str | None = None) -> list[str]:
     """Run a block's commands in one shell, in order (``echo $?`` sees the previous
     command's status); each gives its standard output, then its error output."""
     env = {**os.environ, "COLUMNS": "100", "UPSELL_RULES_QUIET_BUNDLED": "1",
@@ -53,8 +64,13 @@ def _run_block(commands: list[str], folder: Path) -> list[str]:
     shim = bin_dir / "upsell-rules"
     shim.write_text(f'#!/bin/sh\nexec "{sys.executable}" -m upsell_rules "$@"\n', "utf-8")
     shim.chmod(0o755)
+    python = bin_dir / "python"
+    python.write_text(f'#!/bin/sh\nexec "{sys.executable}" "$@"\n', "utf-8")
+    python.chmod(0o755)
     env["PATH"] = f"{bin_dir}{os.pathsep}{env.get('PATH', '')}"
     lines = ["rc=0"]
+    if setup:
+        lines.append(f"{{ {setup}\n}} || exit 97")
     for index, command in enumerate(commands):
         command = command.replace("python -m upsell_rules", f'"{sys.executable}" -m upsell_rules')
         lines.append(f"(exit $rc); {{ {command}\n}} > .bin/out{index} 2> .bin/err{index}; rc=$?")
@@ -76,14 +92,19 @@ def _fresh(tmp_path: Path) -> Path:
     return folder
 
 
-@pytest.mark.parametrize(("doc", "line"), blocks(),
-                         ids=[f"{d.name}:{n}" for d, n in blocks()])
-def test_pasted_output_matches_the_tool(doc: Path, line: int, tmp_path: Path) -> None:
+@pytest.mark.parametrize(("doc", "line", "place"), blocks(),
+                         ids=[f"{d.name}:{n}" for d, n, _ in blocks()])
+def test_pasted_output_matches_the_tool(doc: Path, line: int, place: int,
+                                        tmp_path: Path) -> None:
     text = doc.read_text(encoding="utf-8")
-    match = next(m for m in BLOCK.finditer(text) if text[: m.start()].count("\n") + 1 == line)
+    match = list(BLOCK.finditer(text))[place]
     folder = _fresh(tmp_path)
-    commands = _commands(match.group(1))
-    outputs = _run_block([c for c, _ in commands], folder)
+    for shown in FILE.finditer(text[: match.start()]):
+        target = folder / shown.group(1)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(shown.group(2), encoding="utf-8")
+    commands = _commands(match.group(2))
+    outputs = _run_block([c for c, _ in commands], folder, match.group(1))
     pieces = []
     for (command, shown), got in zip(commands, outputs, strict=True):
         if UPDATE:
@@ -94,12 +115,31 @@ def test_pasted_output_matches_the_tool(doc: Path, line: int, tmp_path: Path) ->
         body = "".join(pieces)
         fresh = doc.read_text(encoding="utf-8")
         start = fresh.index(match.group(0))
-        fresh = fresh[:start] + f"{MARK}\n```console\n{body}```" + fresh[start + len(match.group(0)):]
+        setup = f"\n<!-- setup: {match.group(1)} -->" if match.group(1) else ""
+        block = f"{MARK}{setup}\n```console\n{body}```"
+        fresh = fresh[:start] + block + fresh[start + len(match.group(0)):]
         doc.write_text(fresh, encoding="utf-8")
 
 
 def test_some_outputs_are_checked() -> None:
     assert len(blocks()) >= 10
+
+
+def test_every_console_block_is_checked_or_said_to_be_illustrative() -> None:
+    """A ``console`` block shows what the tool prints, so the test runs it; one that
+    cannot run here is marked ``<!-- illustrative -->`` (and the text says why)."""
+    unmarked = []
+    for doc in DOCS:
+        lines = doc.read_text(encoding="utf-8").split("\n")
+        for number, line in enumerate(lines, 1):
+            if not line.startswith("```console"):
+                continue
+            above = lines[max(0, number - 3): number - 1]
+            checked = MARK in above and (above[-1] == MARK or above[-1].startswith("<!-- setup:"))
+            if not checked and (not above or above[-1] != ILLUSTRATIVE):
+                unmarked.append(f"{doc.relative_to(ROOT)}:{number}")
+    assert not unmarked, "console blocks neither output-checked nor illustrative: " + ", ".join(
+        unmarked)
 
 
 def test_planned_commands_are_the_ones_not_shipped_yet() -> None:
