@@ -5,6 +5,12 @@ Each ``$ upsell-rules ...`` line in such a block runs in a fresh folder holding 
 ``rulesets/`` and ``samples/`` (so the commands may write files); the lines after it,
 up to the next ``$``, are its standard output followed by its error output.
 
+A hidden ``<!-- setup: ... -->`` line after the mark runs first (the edit the text
+describes, a small file to read), and a block shown whole with ``<!-- file: PATH -->``
+above it is saved at PATH for the checked blocks after it. A console block that cannot
+run here (a network, a warehouse, an install) is marked ``<!-- illustrative -->`` and the
+text says why; a console block with neither mark fails the suite.
+
 To regenerate the marked blocks after an intended change:
 
     UPSELL_RULES_UPDATE_DOCS=1 python -m pytest -q tests/test_docs_outputs.py
