@@ -152,6 +152,11 @@ def test_a_record_the_reader_would_convert_leaves_the_file_to_it(
     "[1, 2]\n",  # not an object
     "\n",  # a blank line: line numbers would shift
     "DUPLICATE",  # the same id twice
+    '{"account_id": "SYN-7", "arr": 1, "arr": 2}\n',  # a key written twice
+    '{"account_id": "SYN-7", "extra": {"k": 1, "k": 2}}\n',  # ... in a nested object
+    '{"account_id": "SYN-7", "extra": NaN}\n',  # a constant JSON does not have
+    '{"account_id": "SYN-7", "plan": "\\ud800"}\n',  # a lone surrogate
+    '{"account_id": "SYN-7"}\r{"account_id": "SYN-8"}\n',  # a lone carriage return
 ])
 def test_odd_lines_leave_the_file_to_the_reader(tmp_path: Path, text: str) -> None:
     path = tmp_path / "accounts.jsonl"

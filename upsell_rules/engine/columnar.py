@@ -108,27 +108,28 @@ def plan_columnar(evaluator: Evaluator, reader: AccountReader, data: Sequence[st
     return ColumnarPlan(spec, types, dict(reader.ranges), query)
 
 
-def _lines_fit(path: str, max_line: int, max_records: int) -> bool:
-    """True when every line is within ``max_line`` bytes, no line is blank (row numbers
-    are then line numbers), there is no byte order mark, and there are at most
-    ``max_records`` lines: what the reader would accept without a word."""
+def _count_lines(path: str, max_line: int, max_records: int) -> int | None:
+    """The number of lines, or ``None`` unless every line is within ``max_line`` bytes, no
+    line is blank (row numbers are then line numbers), there is no byte order mark and
+    there are at most ``max_records`` lines: what the reader takes without a word."""
     count = 0
     with open(path, "rb") as handle:
         if handle.read(3) == _BOM:
-            return False
+            return None
         handle.seek(0)
         for line in handle:
             count += 1
             if (max_line and len(line) > max_line) or not line.strip():
-                return False
-    return not (max_records and count > max_records)
+                return None
+    return None if max_records and count > max_records else count
 
 
 def columnar_rows(evaluator: Evaluator, plan: ColumnarPlan, as_of: date,
                   limits: Any) -> Iterator[Result] | None:
     """``(False, decision)`` for every account of the plan's file, in file order, or
     ``None`` when some record needs the reader's own handling (nothing was decided)."""
-    if not _lines_fit(plan.path, limits.line_bytes, limits.records):
+    lines = _count_lines(plan.path, limits.line_bytes, limits.records)
+    if lines is None:
         return None
     import duckdb
 
@@ -144,7 +145,8 @@ def columnar_rows(evaluator: Evaluator, plan: ColumnarPlan, as_of: date,
         return None  # not JSON Lines as DuckDB reads it: the reader says where and why
     assert found is not None
     rows, unclean, distinct = found
-    if unclean or distinct != rows:
+    # DuckDB cuts lines at a lone carriage return too: its rows must be the reader's lines.
+    if unclean or distinct != rows or rows != lines:
         con.close()
         return None
     return _decide(evaluator, plan, as_of, con)

@@ -24,6 +24,17 @@ _NUMERIC = "('BIGINT', 'UBIGINT', 'DOUBLE')"
 _INTEGRAL = "('BIGINT', 'UBIGINT')"
 
 
+#: What the reader accepts without looking twice, for the line as a whole: an object;
+#: no more colons than distinct keys (the reader re-reads a line with more, to refuse a
+#: key written twice, anywhere); no NaN or Infinity, which DuckDB reads and the reader
+#: refuses. (Lone surrogates and bytes that are not UTF-8 stop DuckDB's reader itself.)
+_LINE_CHECKS = (
+    "json_type(json) = 'OBJECT'",
+    "length(json) - length(replace(json, ':', '')) <= len(list_distinct(json_keys(json)))",
+    "NOT contains(json, 'NaN') AND NOT contains(json, 'Infinity')",
+)
+
+
 def _quote(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
@@ -105,8 +116,7 @@ def typed_inputs_sql(path: str, types: Mapping[str, str],
     names = list(types)
     paths = ", ".join(_quote("$." + _json_key(n)) for n in names)
     columns: list[str] = []
-    cleans = ["json_type(json) = 'OBJECT'",
-              _account_id_ok(f"_j[{names.index('account_id') + 1}]")]
+    cleans = [*_LINE_CHECKS, _account_id_ok(f"_j[{names.index('account_id') + 1}]")]
     bits: list[str] = []
     for index, name in enumerate(names, start=1):
         j = f"_j[{index}]"
