@@ -15,10 +15,10 @@ from hypothesis import strategies as st
 
 from upsell_rules.engine.evaluate import Evaluator
 from upsell_rules.engine.stream import decide_all
-from upsell_rules.errors import RecordError
+from upsell_rules.errors import Location, RecordError
 from upsell_rules.io.records import IDENTITY_FIELDS, Account, AccountReader, CoercionError, coerce
 from upsell_rules.plugin.build import default_registry
-from upsell_rules.plugin.types import Summary
+from upsell_rules.plugin.types import RawRecord, Summary
 from upsell_rules.ruleset.loader import load_ruleset
 from upsell_rules.ruleset.model import SignalDef
 
@@ -421,6 +421,17 @@ def test_duplicate_account_id_reported_at_the_second(tmp_path: Path, reader: Acc
     error = items[2]
     assert isinstance(error, RecordError)
     assert str(error) == f"{path}:4: account_id: duplicate account_id 'D-1' (first at line 2)"
+
+
+
+def test_a_duplicate_whose_first_is_elsewhere_names_where(reader: AccountReader) -> None:
+    seen: dict[str, Location] = {}
+    raws = [RawRecord({"account_id": "D-1"}, Location("a.csv", 2)),
+            RawRecord({"account_id": "D-1"}, Location("b.csv", 3))]
+    items = [item for raw in raws for item in reader.coerce_record(raw, seen)]
+    error = items[-1]
+    assert isinstance(error, RecordError)
+    assert str(error) == "b.csv:3: account_id: duplicate account_id 'D-1' (first at a.csv:2)"
 
 
 def test_unknown_columns_are_ignored_and_ruleset_types_override(tmp_path: Path) -> None:

@@ -67,11 +67,16 @@ def test_sqlite_rows_hold_the_core_columns_and_the_exact_record(tmp_path: Path) 
         assert row["score"] == record["score"] and row["band"] == record["band"]
         assert bool(row["blocked"]) is record["blocked"]
         assert row["play"] == record["action"]["play"]
+        # owner: the account's owner (a person); action_owner: the play's owner role.
         assert row["action_owner"] == record["action"]["owner"]
-        assert row["owner"] == record["owner"]
+        assert row["owner"] == record["owner"] != ""
         assert row["trigger"] == (record["triggers"][0]["id"] if record["triggers"] else None)
-        assert row["failed_gates"] == "|".join(
-            g["id"] for g in record["gates"] if not g["passed"])
+        # Lists of ids as in the CSV output and the compiled query: a|b, NULL when empty.
+        assert row["failed_gates"] == ("|".join(
+            g["id"] for g in record["gates"] if not g["passed"]) or None)
+        assert row["triggers"] == ("|".join(t["id"] for t in record["triggers"]) or None)
+    assert any(r["red_flags"] is None for r in rows)
+    assert any("|" in (r["triggers"] or "") for r in rows)
 
 
 def test_rerunning_the_same_day_updates_and_another_day_adds(tmp_path: Path) -> None:

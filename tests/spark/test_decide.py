@@ -106,3 +106,49 @@ def test_without_pyspark_the_import_says_what_to_install() -> None:
     assert done.returncode == 1
     assert "upsell_rules.spark needs PySpark and PyArrow" in done.stderr
     assert "pip install 'upsell-rules[spark]'" in done.stderr
+
+
+def test_duplicate_ids_in_different_partitions_fail_as_in_the_cli(
+    spark: Any, tmp_path: Path
+) -> None:
+    from pyspark.sql import functions as F
+
+    from upsell_rules.spark import decide
+
+    accounts = spark.read.csv(str(ROOT / "samples" / "accounts.csv"), header=True)
+    # The same two accounts again, with another health score, as a second partition.
+    again = accounts.filter(F.col("account_id").isin("ACC-1003", "ACC-1010")).withColumn(
+        "health_score", F.lit("41"))
+    # Partition 0: the samples in file order; partition 1: the two repeats.
+    both = (accounts.coalesce(1).withColumn("part", F.lit(0))
+            .withColumn("n", F.monotonically_increasing_id())
+            .union(again.coalesce(1).withColumn("part", F.lit(1))
+                   .withColumn("n", F.monotonically_increasing_id()))
+            .repartitionByRange(2, "part").sortWithinPartitions("n").drop("part", "n"))
+    partitions: dict[str, list[int]] = {}
+    for r in both.select("account_id", F.spark_partition_id().alias("p")).collect():
+        partitions.setdefault(r["account_id"], []).append(r["p"])
+    assert {k: v for k, v in partitions.items() if len(v) > 1} == {
+        "ACC-1003": [0, 1], "ACC-1010": [0, 1]}
+    # The CLI on the same rows in the same order: the first of each id wins.
+    data = tmp_path / "twice.csv"
+    lines = (ROOT / "samples" / "accounts.csv").read_text(encoding="utf-8").splitlines()
+    data.write_text("\n".join([*lines, *(x for x in lines if x.startswith(
+        ("ACC-1003,", "ACC-1010,")))]) + "\n", encoding="utf-8")
+    expected, stderr = python_engine(str(data), failed=2)
+    assert "duplicate account_id 'ACC-1003' (first at line 4)" in stderr
+
+    rows = rows_of(decide(both, RULESET, as_of=AS_OF))
+    assert len(rows) == 52
+    decided = {r["account_id"]: r["record"] for r in rows if r["error"] is None}
+    assert decided == expected
+    failed = sorted(r["error"] for r in rows if r["error"] is not None)
+    assert failed == [
+        "spark partition 1:1: account_id: duplicate account_id 'ACC-1003' "
+        "(first at spark partition 0:3)",
+        "spark partition 1:2: account_id: duplicate account_id 'ACC-1010' "
+        "(first at spark partition 0:10)",
+    ]
+    # Without the check (ids known unique) each partition only looks at its own rows.
+    unchecked = rows_of(decide(both, RULESET, as_of=AS_OF, check_duplicates=False))
+    assert len(unchecked) == 52 and all(r["error"] is None for r in unchecked)

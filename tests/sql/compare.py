@@ -19,9 +19,13 @@ from upsell_rules.sql.ddl import create_table, table_columns
 
 
 def row_of(account: Account, columns: Sequence[tuple[str, str]]) -> list[Any]:
-    """The account as one row of the contract table (absent values NULL)."""
-    fixed = {"account_id": account.account_id, "account_name": account.account_name,
-             "owner": account.owner}
+    """The account as one row of the contract table (absent values NULL).
+
+    A blank name or owner is NULL, as a database holds an absent one: the query gives it
+    back blank, as the record does.
+    """
+    fixed = {"account_id": account.account_id, "account_name": account.account_name or None,
+             "owner": account.owner or None}
     return [fixed[name] if name in fixed else _typed(account.values.get(name), kind)
             for name, kind in columns]
 

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import duckdb
 import sqlglot
+from ruamel.yaml import YAML
 
 from tests.support import AS_OF, ROOT, run_cli
 
@@ -62,6 +63,16 @@ def test_dbt_writes_a_model_its_tests_and_its_source(tmp_path: Path) -> None:
     con = duckdb.connect()
     con.execute(run_cli("compile", TIMING, "--ddl").stdout)
     assert con.execute(text).fetchall() == []
+    con.execute("INSERT INTO accounts (account_id, owner) VALUES ('A-1', 'Dana Reyes')")
+    cursor = con.execute(text)
+    row = dict(zip([d[0] for d in cursor.description], cursor.fetchone(), strict=True))
+    # owner is the account's person; action_owner the play's role (as in the CSV output).
+    assert row["owner"] == "Dana Reyes" and row["account_name"] == ""
+    assert row["action_owner"] in ("CSM", "CSM + AE", "AE", "unassigned")
+    # Every column the properties describe is a column of the model.
+    described = YAML(typ="safe").load(schema)["models"][0]["columns"]
+    assert {c["name"] for c in described} <= set(row)
+    assert {"owner", "action_owner", "triggers"} <= {c["name"] for c in described}
     assert sqlglot.parse_one(filled, read="snowflake") is not None
 
 

@@ -164,7 +164,7 @@ def test_derivations_and_scores_agree(conds: list[str], weights: tuple[float, ..
                                     text=_ruleset(conds, weights, scores, cap))
     errors = [str(f) for f in findings if f.is_error]
     assert rules is not None and not errors, errors
-    items = [Account(f"S-{i}", None, None, {k: v for k, v in row.items() if v is not None},
+    items = [Account(f"S-{i}", "", "", {k: v for k, v in row.items() if v is not None},
                      Location("generated", i + 1)) for i, row in enumerate(values)]
     expected = python_rows(rules, REGISTRY, items, AS_OF)
     assert differences(expected, duckdb_rows(rules, REGISTRY, items, AS_OF)) == []

@@ -1,6 +1,7 @@
 """The compiled duckdb query decides like the Python engine: samples, ruleset test
 files, generated rulesets and accounts (core columns: score, band, blocked, cap,
-category scores, triggers, gates, red flags, play, owner)."""
+category scores, triggers, gates, red flags, play, the account's owner and the play's
+owner role)."""
 
 from __future__ import annotations
 

@@ -83,7 +83,7 @@ def test_compiled_postgres_query_agrees_on_generated_series(
     rules, findings = check_ruleset("series.yaml", REGISTRY,
                                     text=_ruleset(conds, weights, scores, 33.35))
     assert rules is not None and not [f for f in findings if f.is_error]
-    items = [Account(f"S-{i}", None, None, {k: v for k, v in row.items() if v is not None},
+    items = [Account(f"S-{i}", "", "", {k: v for k, v in row.items() if v is not None},
                      Location("generated", i + 1)) for i, row in enumerate(values)]
     expected = python_rows(rules, REGISTRY, items, AS_OF)
     assert differences(expected, postgres_rows(postgres_url, rules, REGISTRY, items,

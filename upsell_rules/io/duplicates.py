@@ -8,10 +8,15 @@ from upsell_rules.errors import Location, RecordError
 
 
 def duplicate_error(location: Location, account_id: str, first: Location) -> RecordError:
-    """The error for a record whose ``account_id`` an earlier record (at ``first``) has."""
+    """The error for a record whose ``account_id`` an earlier record (at ``first``) has.
+
+    The first is named by its line in the same file, by its whole location in another
+    (another file, another Spark partition).
+    """
+    where = f"line {first.line}" if first.path == location.path else str(first)
     return RecordError(
         location,
-        f"duplicate account_id {account_id!r} (first at line {first.line})",
+        f"duplicate account_id {account_id!r} (first at {where})",
         field="account_id",
         value=account_id,
         account_id=account_id,

@@ -25,7 +25,13 @@ from upsell_rules.plugin.build import default_registry
 from upsell_rules.plugin.types import RawRecord
 from upsell_rules.ruleset.loader import check_ruleset
 
-__all__ = ["ARROW_SCHEMA", "OUTPUT_COLUMNS", "Job", "decide_batches"]
+__all__ = ["ARROW_SCHEMA", "OUTPUT_COLUMNS", "POSITION", "Job", "decide_batches", "position_of"]
+
+#: The column :func:`upsell_rules.spark.decide` adds: where a row was in the input
+#: DataFrame (``monotonically_increasing_id``: the partition in the upper 31 bits, the
+#: row within it in the lower 33), so locations survive the shuffle that groups ids.
+POSITION = "__upsell_rules_position"
+_ROW_BITS = 33
 
 _ARROW_TYPES = {"string": pa.string(), "date": pa.date32(), "number": pa.float64(),
                 "bool": pa.bool_()}
@@ -43,6 +49,8 @@ class Job:
     text: str
     as_of: date
     label: str = "spark"
+    #: Whether rows carry :data:`POSITION` (their locations are then their input places).
+    positioned: bool = False
 
 
 _prepared: dict[tuple[str, str], tuple[Evaluator, AccountReader]] = {}
@@ -69,16 +77,27 @@ def prepare(job: Job) -> tuple[Evaluator, AccountReader]:
         return _prepared[key]
 
 
+def position_of(label: str, position: int) -> Location:
+    """The input row at ``position`` (:data:`POSITION`): ``spark partition P``, row N."""
+    partition, row = divmod(position, 1 << _ROW_BITS)
+    return Location(f"{label} partition {partition}", row + 1)
+
+
 def _accounts(
     reader: AccountReader, batches: Iterable[pa.RecordBatch], label: str
 ) -> Iterator[Account | RecordError]:
+    """The partition's records; a row's location is its input position when it has one,
+    else its place in this partition (``label`` names the partition then)."""
     seen: dict[str, Location] = {}
     number = 0
     for batch in batches:
         for row in batch.to_pylist():
             number += 1
+            position = row.pop(POSITION, None)
+            where = (Location(label, number) if position is None
+                     else position_of(label, position))
             values = {key: contract_value(value) for key, value in row.items() if value is not None}
-            yield from reader.coerce_record(RawRecord(values, Location(label, number)), seen)
+            yield from reader.coerce_record(RawRecord(values, where), seen)
 
 
 def _error_row(errors: list[RecordError], as_of: date) -> dict[str, Any]:
@@ -114,8 +133,9 @@ def decide_batches(
     """Decide every account in a partition's batches; yield the output batches.
 
     A record that cannot be read or decided costs only its own row, which carries the
-    located message under ``error``. Duplicate account ids are reported within a
-    partition (Spark cannot see across partitions without a shuffle).
+    located message under ``error``. A second record with an account id already seen in
+    the batches is a duplicate (``decide`` hands every row of an id to the same task, in
+    input order, so the first one wins as in the CLI).
     """
     evaluator, reader = prepare(job)
     label = job.label
@@ -123,7 +143,7 @@ def decide_batches(
         from pyspark import TaskContext
 
         context = TaskContext.get()
-        if context is not None:
+        if context is not None and not job.positioned:
             label = f"{job.label} partition {context.partitionId()}"
     except ImportError:  # pragma: no cover - called without Spark (tests, benchmarks)
         pass

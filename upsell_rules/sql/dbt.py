@@ -4,7 +4,8 @@
 
     models/<ruleset>_decisions.sql      the compiled query reading {{ source(...) }}
     models/<ruleset>_decisions.yml      column tests: unique/not_null account_id,
-                                        band in the ruleset's bands
+                                        band in the ruleset's bands; what owner,
+                                        action_owner and the id lists hold
     models/upsell_rules_sources.yml     the accounts table of the data contract
     tests/<ruleset>_decisions_score_range.sql
                                         a singular test: no score outside 0..100
@@ -83,8 +84,17 @@ def schema_yml(ruleset: Ruleset, model: str) -> str:
         f"          - accepted_values: {{values: [{bands}]}}",
         "      - name: blocked",
         "        data_tests: [not_null]",
+        "      - name: owner",
+        "        description: \"The account's owner (the person), from the accounts table; "
+        "blank when absent.\"",
         "      - name: play",
         "        data_tests: [not_null]",
+        "      - name: action_owner",
+        "        description: \"The play's owner role (the ruleset's owner rules).\"",
+        "        data_tests: [not_null]",
+        "      - name: triggers",
+        "        description: \"Fired trigger ids in ruleset order, a|b|c; NULL when none "
+        "(upsell_types, failed_gates, red_flags alike).\"",
     ]
     for category in ruleset.categories:
         lines += [f"      - name: {category_column(category.name)}",

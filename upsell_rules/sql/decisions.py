@@ -1,9 +1,9 @@
-"""Decisions in SQL: blockers, the play, the owner and the lists of fired ids.
+"""Decisions in SQL: blockers, the play, its owner role and the lists of fired ids.
 
 Mirrors ``Evaluator.outline`` in ``engine/evaluate.py``: blockers are the fired ``block``
 red flags, then the failed hard gates, in ruleset order; a blocked account gets the first
 blocker's play; otherwise an outreach band takes the first fired trigger's play, and any
-other band its own play. The owner follows the play's owner rules.
+other band its own play. The play's owner role (``action_owner``) follows its owner rules.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from collections.abc import Sequence
 
 from sqlglot import exp
 
+from upsell_rules.io.rows import LIST_SEPARATOR
 from upsell_rules.ruleset.model import Gate, Play, RedFlag, Ruleset, Trigger
 from upsell_rules.sql.values import case, col, lit, not_null
 
@@ -33,10 +34,10 @@ def first_trigger(triggers: Sequence[tuple[Trigger, exp.Expr]], play: bool) -> e
 
 
 def fired_ids(items: Sequence[tuple[str, exp.Expr]]) -> exp.Expr:
-    """The ids whose condition holds, in order, joined by commas (NULL when none)."""
+    """The ids whose condition holds, in order, ``|``-joined (NULL when none)."""
     if not items:
         return exp.cast(exp.null(), exp.DataType.build("VARCHAR"))
-    parts = [case([(fired, lit("," + ident))], lit("")) for ident, fired in items]
+    parts = [case([(fired, lit(LIST_SEPARATOR + ident))], lit("")) for ident, fired in items]
     joined: exp.Expr = parts[0]
     for part in parts[1:]:
         joined = exp.DPipe(this=joined, expression=part)
@@ -60,7 +61,10 @@ def play(ruleset: Ruleset) -> exp.Expr:
 
 def owner(ruleset: Ruleset, owner_rules: dict[str, list[tuple[exp.Expr | None, str]]]
           ) -> exp.Expr:
-    """The owner role of the chosen play (``owner_rules``: group -> (condition, role))."""
+    """The owner role of the chosen play (``owner_rules``: group -> (condition, role)).
+
+    The account's owner, the person, is another column: passed through from the table.
+    """
     by_play = exp.Case(this=col("play"))
     for play_id, p in ruleset.plays.items():
         by_play = by_play.when(lit(play_id), _owner_of(p, owner_rules))

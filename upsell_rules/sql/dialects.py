@@ -8,8 +8,9 @@ DIALECTS: dict[str, str] = {
     "postgres": "PostgreSQL (tested on a real server)",
     "snowflake": "Snowflake (golden files, parsed back; not run)",
     "bigquery": "BigQuery (golden files, parsed back; not run)",
-    "spark": "Spark SQL (golden files, parsed back)",
-    "databricks": "Databricks SQL (golden files, parsed back; not run)",
+    "spark": "Spark SQL (run on a local Spark)",
+    "databricks": "Databricks SQL (Spark SQL's list functions; run on a local Spark, "
+                  "not on Databricks)",
 }
 
 

@@ -25,24 +25,32 @@ _DIALECT: ContextVar[str] = ContextVar("sql_dialect", default="")
 
 def reset_aliases(dialect: str = "") -> None:
     """Start alias numbering again (each compiled query numbers its own from 1), for a
-    query in ``dialect``: DuckDB and Spark get their list functions instead of subqueries
-    (the same results, planned in a fraction of the time; Spark cannot resolve a column
-    of the outer row inside the subqueries' ``POSEXPLODE`` at all)."""
+    query in ``dialect``: DuckDB and Spark (Databricks too: its SQL is Spark SQL) get
+    their list functions instead of subqueries (the same results, planned in a fraction
+    of the time; Spark cannot resolve a column of the outer row inside the subqueries'
+    ``POSEXPLODE`` at all)."""
     _COUNTER.set([0])
     _DIALECT.set(dialect)
 
 
+#: Dialects whose SQL is Spark SQL: Databricks SQL runs on Spark, and SQLGlot's
+#: databricks dialect is its spark dialect plus Databricks' own syntax.
+SPARK_FAMILY = ("spark", "databricks")
 #: DuckDB's list functions -> Spark SQL's (higher-order functions, Spark 3.3+).
 _SPARK = {"LIST_EXTRACT": "TRY_ELEMENT_AT", "LEN": "SIZE", "LIST_FILTER": "FILTER",
           "LIST_TRANSFORM": "TRANSFORM", "LIST_MAX": "ARRAY_MAX"}
 
 
 def _native() -> bool:
-    return _DIALECT.get() in ("duckdb", "spark")
+    return _DIALECT.get() == "duckdb" or _spark()
+
+
+def _spark() -> bool:
+    return _DIALECT.get() in SPARK_FAMILY
 
 
 def _fn(name: str, *args: exp.Expr) -> exp.Expr:
-    if _DIALECT.get() == "spark":
+    if _spark():
         if name == "LIST_EXTRACT":
             # Index 0 is an error in Spark even for TRY_ELEMENT_AT; in DuckDB it is NULL.
             args = (args[0], exp.Nullif(this=args[1], expression=lit(0)))
@@ -53,7 +61,7 @@ def _fn(name: str, *args: exp.Expr) -> exp.Expr:
 def _lambda(body: Callable[..., exp.Expr], arity: int = 1) -> exp.Expr:
     names = [f"_{_alias()}" for _ in range(arity)]
     columns: list[exp.Expr] = [exp.column(n) for n in names]
-    if arity == 2 and _DIALECT.get() == "spark":
+    if arity == 2 and _spark():
         # The position is 1-based in DuckDB's LIST_TRANSFORM, 0-based in Spark's TRANSFORM.
         columns[1] = exp.paren(exp.Add(this=columns[1], expression=lit(1)))
     return exp.Lambda(this=body(*columns), expressions=[exp.to_identifier(n) for n in names])

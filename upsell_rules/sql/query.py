@@ -28,13 +28,19 @@ from upsell_rules.sql.signals import (
     names_read,
     params_of,
 )
-from upsell_rules.sql.values import case, col, holds
+from upsell_rules.sql.values import case, col, holds, lit
 
-#: The columns every compiled query returns, before the category scores.
-CORE_COLUMNS = ("account_id", "score", "raw_score", "band", "blocked", "capped_at")
-#: The columns after the category scores.
-TAIL_COLUMNS = ("trigger", "triggers", "upsell_types", "failed_gates", "red_flags", "play",
-                "owner")
+#: The columns every compiled query returns, before the category scores. ``owner`` is
+#: the account's owner (the person) passed through from the table, as the Python
+#: engine's record echoes it; ``action_owner`` is the play's owner role.
+CORE_COLUMNS = ("account_id", "account_name", "owner", "score", "raw_score", "band", "blocked",
+                "capped_at")
+#: The columns after the category scores (lists of ids ``|``-joined, NULL when empty).
+TAIL_COLUMNS = ("upsell_types", "trigger", "triggers", "failed_gates", "red_flags", "play",
+                "action_owner")
+#: Text columns of the table passed through to the output (blank when NULL, as the
+#: record's), under a name no signal can take in the CTEs between.
+_IDENTITY = {"account_name": "_account_name", "owner": "_owner"}
 
 
 def category_column(name: str) -> str:
@@ -147,6 +153,9 @@ def build_query(ruleset: Ruleset, registry: Registry, dialect: str, as_of: date,
     inputs = [s for s in rs.signals.values() if s.is_input and s.name in wanted]
     base = [exp.cast(col("account_id"), exp.DataType.build("VARCHAR")).as_("account_id",
                                                                              quoted=True)]
+    base += [exp.Coalesce(this=exp.cast(col(name), exp.DataType.build("VARCHAR")),
+                          expressions=[lit("")]).as_(alias, quoted=True)
+             for name, alias in _IDENTITY.items()]
     base += [col(k) for k in keep]
     base += [input_column(s).as_(s.name, quoted=True) for s in inputs]
     chain = _Chain([("inputs", exp.select(*base).from_(exp.to_table(table)))])
@@ -155,10 +164,12 @@ def build_query(ruleset: Ruleset, registry: Registry, dialect: str, as_of: date,
     for index, (label, node) in enumerate(labelled_conditions(rs)):
         compiler = Conditions(scope, f" (in {label})")
         truths.append(holds(compiler.truth(node)).as_(f"_c{index}", quoted=True))
-    chain.add("conditions", [col("account_id"), *(col(k) for k in keep), *truths], star=False)
+    passed = [col("account_id"), *(col(a) for a in _IDENTITY.values()), *(col(k) for k in keep)]
+    chain.add("conditions", [*passed, *truths], star=False)
     _decide(chain, rs)
-    final = exp.select(*(col(c) for c in (*keep, *output_columns(rs)))).from_(
-        exp.to_identifier(chain.ctes[-1][0]))
+    final = exp.select(*(col(c) for c in keep), *(
+        col(_IDENTITY[c]).as_(c, quoted=True) if c in _IDENTITY else col(c)
+        for c in output_columns(rs))).from_(exp.to_identifier(chain.ctes[-1][0]))
     # PostgreSQL inlines a CTE read once, and each layer reads the one before several
     # times: inlined, the expressions multiply (gigabytes of plan). Materialized, each
     # layer is computed once.
@@ -247,7 +258,7 @@ def _decide(chain: _Chain, rs: Ruleset) -> None:
             "capped_at", quoted=True),
     ])
     chain.add("played", [decisions.play(rs).as_("play", quoted=True)])
-    chain.add("owned", [decisions.owner(rs, owner_rules).as_("owner", quoted=True)])
+    chain.add("owned", [decisions.owner(rs, owner_rules).as_("action_owner", quoted=True)])
 
 
 def _any(items: list[exp.Expr]) -> exp.Expr:

@@ -1,6 +1,8 @@
 WITH inputs AS (
   SELECT
     CAST(`account_id` AS STRING) AS `account_id`,
+    COALESCE(CAST(`account_name` AS STRING), '') AS `_account_name`,
+    COALESCE(CAST(`owner` AS STRING), '') AS `_owner`,
     CASE
       WHEN CAST(`arr` AS DOUBLE) < CAST(0.0 AS DOUBLE)
       THEN NULL
@@ -14,18 +16,14 @@ WITH inputs AS (
     CASE
       WHEN COALESCE(
         (
-          CASE
-            WHEN NOT (
-              CAST(`seats_active_history` AS ARRAY<BIGINT>) IS NULL
+          SIZE(
+            FILTER(
+              CAST(`seats_active_history` AS ARRAY<BIGINT>),
+              _u1 -> COALESCE((
+                _u1 < CAST(0.0 AS DOUBLE)
+              ), FALSE)
             )
-            THEN (
-              SELECT
-                COUNT(*)
-              FROM POSEXPLODE(CAST(`seats_active_history` AS ARRAY<BIGINT>)) AS u1(i, v)
-              WHERE
-                u1.v < CAST(0.0 AS DOUBLE)
-            )
-          END > 0
+          ) > 0
         ),
         FALSE
       )
@@ -40,18 +38,14 @@ WITH inputs AS (
     CASE
       WHEN COALESCE(
         (
-          CASE
-            WHEN NOT (
-              CAST(`usage_history` AS ARRAY<DOUBLE>) IS NULL
+          SIZE(
+            FILTER(
+              CAST(`usage_history` AS ARRAY<DOUBLE>),
+              _u2 -> COALESCE((
+                _u2 < CAST(0.0 AS DOUBLE)
+              ), FALSE)
             )
-            THEN (
-              SELECT
-                COUNT(*)
-              FROM POSEXPLODE(CAST(`usage_history` AS ARRAY<DOUBLE>)) AS u2(i, v)
-              WHERE
-                u2.v < CAST(0.0 AS DOUBLE)
-            )
-          END > 0
+          ) > 0
         ),
         FALSE
       )
@@ -81,379 +75,60 @@ WITH inputs AS (
       )
       OR `seats_licensed` IS NULL
       THEN NULL
-      WHEN CASE
-        WHEN NOT (
-          `seats_active_history` IS NULL
-        )
-        THEN (
-          SELECT
-            COUNT(*)
-          FROM POSEXPLODE(`seats_active_history`) AS u6(i, v)
-        )
-      END = 0
+      WHEN SIZE(`seats_active_history`) = 0
       THEN NULL
-      WHEN CASE
-        WHEN NOT (
-          `seats_active_history` IS NULL
-        )
-        THEN (
-          SELECT
-            u3.v
-          FROM POSEXPLODE(`seats_active_history`) AS u3(i, v)
-          ORDER BY
-            u3.i DESC
-          LIMIT 1
-        )
-      END >= `seats_licensed`
+      WHEN TRY_ELEMENT_AT(`seats_active_history`, NULLIF(-1, 0)) >= `seats_licensed`
       THEN CAST(0.0 AS DOUBLE)
-      WHEN CASE
-        WHEN NOT (
-          `seats_active_history` IS NULL
-        )
-        THEN (
-          SELECT
-            COUNT(*)
-          FROM POSEXPLODE(`seats_active_history`) AS u6(i, v)
-        )
-      END >= 3
+      WHEN SIZE(`seats_active_history`) >= 3
       THEN CASE
         WHEN (
           CAST(0.0 AS DOUBLE) + -(
             CAST(1.0 AS DOUBLE)
           ) * (
-            CASE
-              WHEN NOT (
-                `seats_active_history` IS NULL
-              )
-              THEN (
-                SELECT
-                  u5.v
-                FROM POSEXPLODE(`seats_active_history`) AS u5(i, v)
-                ORDER BY
-                  u5.i DESC
-                LIMIT 1
-                OFFSET 2
-              )
-            END - CASE
-              WHEN NOT (
-                `seats_active_history` IS NULL
-              )
-              THEN (
-                SELECT
-                  u5.v
-                FROM POSEXPLODE(`seats_active_history`) AS u5(i, v)
-                ORDER BY
-                  u5.i DESC
-                LIMIT 1
-                OFFSET 2
-              )
-            END
+            TRY_ELEMENT_AT(`seats_active_history`, NULLIF(-3, 0)) - TRY_ELEMENT_AT(`seats_active_history`, NULLIF(-3, 0))
           ) + CAST(0.0 AS DOUBLE) * (
-            CASE
-              WHEN NOT (
-                `seats_active_history` IS NULL
-              )
-              THEN (
-                SELECT
-                  u4.v
-                FROM POSEXPLODE(`seats_active_history`) AS u4(i, v)
-                ORDER BY
-                  u4.i DESC
-                LIMIT 1
-                OFFSET 1
-              )
-            END - CASE
-              WHEN NOT (
-                `seats_active_history` IS NULL
-              )
-              THEN (
-                SELECT
-                  u5.v
-                FROM POSEXPLODE(`seats_active_history`) AS u5(i, v)
-                ORDER BY
-                  u5.i DESC
-                LIMIT 1
-                OFFSET 2
-              )
-            END
+            TRY_ELEMENT_AT(`seats_active_history`, NULLIF(-2, 0)) - TRY_ELEMENT_AT(`seats_active_history`, NULLIF(-3, 0))
           ) + CAST(1.0 AS DOUBLE) * (
-            CASE
-              WHEN NOT (
-                `seats_active_history` IS NULL
-              )
-              THEN (
-                SELECT
-                  u3.v
-                FROM POSEXPLODE(`seats_active_history`) AS u3(i, v)
-                ORDER BY
-                  u3.i DESC
-                LIMIT 1
-              )
-            END - CASE
-              WHEN NOT (
-                `seats_active_history` IS NULL
-              )
-              THEN (
-                SELECT
-                  u5.v
-                FROM POSEXPLODE(`seats_active_history`) AS u5(i, v)
-                ORDER BY
-                  u5.i DESC
-                LIMIT 1
-                OFFSET 2
-              )
-            END
+            TRY_ELEMENT_AT(`seats_active_history`, NULLIF(-1, 0)) - TRY_ELEMENT_AT(`seats_active_history`, NULLIF(-3, 0))
           )
         ) * 12 / 24 > 0
         THEN (
-          `seats_licensed` - CASE
-            WHEN NOT (
-              `seats_active_history` IS NULL
-            )
-            THEN (
-              SELECT
-                u3.v
-              FROM POSEXPLODE(`seats_active_history`) AS u3(i, v)
-              ORDER BY
-                u3.i DESC
-              LIMIT 1
-            )
-          END
+          `seats_licensed` - TRY_ELEMENT_AT(`seats_active_history`, NULLIF(-1, 0))
         ) / (
           (
             CAST(0.0 AS DOUBLE) + -(
               CAST(1.0 AS DOUBLE)
             ) * (
-              CASE
-                WHEN NOT (
-                  `seats_active_history` IS NULL
-                )
-                THEN (
-                  SELECT
-                    u5.v
-                  FROM POSEXPLODE(`seats_active_history`) AS u5(i, v)
-                  ORDER BY
-                    u5.i DESC
-                  LIMIT 1
-                  OFFSET 2
-                )
-              END - CASE
-                WHEN NOT (
-                  `seats_active_history` IS NULL
-                )
-                THEN (
-                  SELECT
-                    u5.v
-                  FROM POSEXPLODE(`seats_active_history`) AS u5(i, v)
-                  ORDER BY
-                    u5.i DESC
-                  LIMIT 1
-                  OFFSET 2
-                )
-              END
+              TRY_ELEMENT_AT(`seats_active_history`, NULLIF(-3, 0)) - TRY_ELEMENT_AT(`seats_active_history`, NULLIF(-3, 0))
             ) + CAST(0.0 AS DOUBLE) * (
-              CASE
-                WHEN NOT (
-                  `seats_active_history` IS NULL
-                )
-                THEN (
-                  SELECT
-                    u4.v
-                  FROM POSEXPLODE(`seats_active_history`) AS u4(i, v)
-                  ORDER BY
-                    u4.i DESC
-                  LIMIT 1
-                  OFFSET 1
-                )
-              END - CASE
-                WHEN NOT (
-                  `seats_active_history` IS NULL
-                )
-                THEN (
-                  SELECT
-                    u5.v
-                  FROM POSEXPLODE(`seats_active_history`) AS u5(i, v)
-                  ORDER BY
-                    u5.i DESC
-                  LIMIT 1
-                  OFFSET 2
-                )
-              END
+              TRY_ELEMENT_AT(`seats_active_history`, NULLIF(-2, 0)) - TRY_ELEMENT_AT(`seats_active_history`, NULLIF(-3, 0))
             ) + CAST(1.0 AS DOUBLE) * (
-              CASE
-                WHEN NOT (
-                  `seats_active_history` IS NULL
-                )
-                THEN (
-                  SELECT
-                    u3.v
-                  FROM POSEXPLODE(`seats_active_history`) AS u3(i, v)
-                  ORDER BY
-                    u3.i DESC
-                  LIMIT 1
-                )
-              END - CASE
-                WHEN NOT (
-                  `seats_active_history` IS NULL
-                )
-                THEN (
-                  SELECT
-                    u5.v
-                  FROM POSEXPLODE(`seats_active_history`) AS u5(i, v)
-                  ORDER BY
-                    u5.i DESC
-                  LIMIT 1
-                  OFFSET 2
-                )
-              END
+              TRY_ELEMENT_AT(`seats_active_history`, NULLIF(-1, 0)) - TRY_ELEMENT_AT(`seats_active_history`, NULLIF(-3, 0))
             )
           ) * 12 / 24
         ) * 30
       END
-      WHEN CASE
-        WHEN NOT (
-          `seats_active_history` IS NULL
-        )
-        THEN (
-          SELECT
-            COUNT(*)
-          FROM POSEXPLODE(`seats_active_history`) AS u6(i, v)
-        )
-      END >= 2
+      WHEN SIZE(`seats_active_history`) >= 2
       THEN CASE
         WHEN (
           CAST(0.0 AS DOUBLE) + -(
             CAST(0.5 AS DOUBLE)
           ) * (
-            CASE
-              WHEN NOT (
-                `seats_active_history` IS NULL
-              )
-              THEN (
-                SELECT
-                  u4.v
-                FROM POSEXPLODE(`seats_active_history`) AS u4(i, v)
-                ORDER BY
-                  u4.i DESC
-                LIMIT 1
-                OFFSET 1
-              )
-            END - CASE
-              WHEN NOT (
-                `seats_active_history` IS NULL
-              )
-              THEN (
-                SELECT
-                  u4.v
-                FROM POSEXPLODE(`seats_active_history`) AS u4(i, v)
-                ORDER BY
-                  u4.i DESC
-                LIMIT 1
-                OFFSET 1
-              )
-            END
+            TRY_ELEMENT_AT(`seats_active_history`, NULLIF(-2, 0)) - TRY_ELEMENT_AT(`seats_active_history`, NULLIF(-2, 0))
           ) + CAST(0.5 AS DOUBLE) * (
-            CASE
-              WHEN NOT (
-                `seats_active_history` IS NULL
-              )
-              THEN (
-                SELECT
-                  u3.v
-                FROM POSEXPLODE(`seats_active_history`) AS u3(i, v)
-                ORDER BY
-                  u3.i DESC
-                LIMIT 1
-              )
-            END - CASE
-              WHEN NOT (
-                `seats_active_history` IS NULL
-              )
-              THEN (
-                SELECT
-                  u4.v
-                FROM POSEXPLODE(`seats_active_history`) AS u4(i, v)
-                ORDER BY
-                  u4.i DESC
-                LIMIT 1
-                OFFSET 1
-              )
-            END
+            TRY_ELEMENT_AT(`seats_active_history`, NULLIF(-1, 0)) - TRY_ELEMENT_AT(`seats_active_history`, NULLIF(-2, 0))
           )
         ) * 12 / 6 > 0
         THEN (
-          `seats_licensed` - CASE
-            WHEN NOT (
-              `seats_active_history` IS NULL
-            )
-            THEN (
-              SELECT
-                u3.v
-              FROM POSEXPLODE(`seats_active_history`) AS u3(i, v)
-              ORDER BY
-                u3.i DESC
-              LIMIT 1
-            )
-          END
+          `seats_licensed` - TRY_ELEMENT_AT(`seats_active_history`, NULLIF(-1, 0))
         ) / (
           (
             CAST(0.0 AS DOUBLE) + -(
               CAST(0.5 AS DOUBLE)
             ) * (
-              CASE
-                WHEN NOT (
-                  `seats_active_history` IS NULL
-                )
-                THEN (
-                  SELECT
-                    u4.v
-                  FROM POSEXPLODE(`seats_active_history`) AS u4(i, v)
-                  ORDER BY
-                    u4.i DESC
-                  LIMIT 1
-                  OFFSET 1
-                )
-              END - CASE
-                WHEN NOT (
-                  `seats_active_history` IS NULL
-                )
-                THEN (
-                  SELECT
-                    u4.v
-                  FROM POSEXPLODE(`seats_active_history`) AS u4(i, v)
-                  ORDER BY
-                    u4.i DESC
-                  LIMIT 1
-                  OFFSET 1
-                )
-              END
+              TRY_ELEMENT_AT(`seats_active_history`, NULLIF(-2, 0)) - TRY_ELEMENT_AT(`seats_active_history`, NULLIF(-2, 0))
             ) + CAST(0.5 AS DOUBLE) * (
-              CASE
-                WHEN NOT (
-                  `seats_active_history` IS NULL
-                )
-                THEN (
-                  SELECT
-                    u3.v
-                  FROM POSEXPLODE(`seats_active_history`) AS u3(i, v)
-                  ORDER BY
-                    u3.i DESC
-                  LIMIT 1
-                )
-              END - CASE
-                WHEN NOT (
-                  `seats_active_history` IS NULL
-                )
-                THEN (
-                  SELECT
-                    u4.v
-                  FROM POSEXPLODE(`seats_active_history`) AS u4(i, v)
-                  ORDER BY
-                    u4.i DESC
-                  LIMIT 1
-                  OFFSET 1
-                )
-              END
+              TRY_ELEMENT_AT(`seats_active_history`, NULLIF(-1, 0)) - TRY_ELEMENT_AT(`seats_active_history`, NULLIF(-2, 0))
             )
           ) * 12 / 6
         ) * 30
@@ -466,410 +141,86 @@ WITH inputs AS (
         )
       ) OR `usage_limit` IS NULL
       THEN NULL
-      WHEN CASE
-        WHEN NOT (
-          `usage_history` IS NULL
-        )
-        THEN (
-          SELECT
-            COUNT(*)
-          FROM POSEXPLODE(`usage_history`) AS u10(i, v)
-        )
-      END = 0
+      WHEN SIZE(`usage_history`) = 0
       THEN NULL
-      WHEN CASE
-        WHEN NOT (
-          `usage_history` IS NULL
-        )
-        THEN (
-          SELECT
-            u7.v
-          FROM POSEXPLODE(`usage_history`) AS u7(i, v)
-          ORDER BY
-            u7.i DESC
-          LIMIT 1
-        )
-      END >= `usage_limit`
+      WHEN TRY_ELEMENT_AT(`usage_history`, NULLIF(-1, 0)) >= `usage_limit`
       THEN CAST(0.0 AS DOUBLE)
-      WHEN CASE
-        WHEN NOT (
-          `usage_history` IS NULL
-        )
-        THEN (
-          SELECT
-            COUNT(*)
-          FROM POSEXPLODE(`usage_history`) AS u10(i, v)
-        )
-      END >= 3
+      WHEN SIZE(`usage_history`) >= 3
       THEN CASE
         WHEN (
           CAST(0.0 AS DOUBLE) + -(
             CAST(1.0 AS DOUBLE)
           ) * (
-            CASE
-              WHEN NOT (
-                `usage_history` IS NULL
-              )
-              THEN (
-                SELECT
-                  u9.v
-                FROM POSEXPLODE(`usage_history`) AS u9(i, v)
-                ORDER BY
-                  u9.i DESC
-                LIMIT 1
-                OFFSET 2
-              )
-            END - CASE
-              WHEN NOT (
-                `usage_history` IS NULL
-              )
-              THEN (
-                SELECT
-                  u9.v
-                FROM POSEXPLODE(`usage_history`) AS u9(i, v)
-                ORDER BY
-                  u9.i DESC
-                LIMIT 1
-                OFFSET 2
-              )
-            END
+            TRY_ELEMENT_AT(`usage_history`, NULLIF(-3, 0)) - TRY_ELEMENT_AT(`usage_history`, NULLIF(-3, 0))
           ) + CAST(0.0 AS DOUBLE) * (
-            CASE
-              WHEN NOT (
-                `usage_history` IS NULL
-              )
-              THEN (
-                SELECT
-                  u8.v
-                FROM POSEXPLODE(`usage_history`) AS u8(i, v)
-                ORDER BY
-                  u8.i DESC
-                LIMIT 1
-                OFFSET 1
-              )
-            END - CASE
-              WHEN NOT (
-                `usage_history` IS NULL
-              )
-              THEN (
-                SELECT
-                  u9.v
-                FROM POSEXPLODE(`usage_history`) AS u9(i, v)
-                ORDER BY
-                  u9.i DESC
-                LIMIT 1
-                OFFSET 2
-              )
-            END
+            TRY_ELEMENT_AT(`usage_history`, NULLIF(-2, 0)) - TRY_ELEMENT_AT(`usage_history`, NULLIF(-3, 0))
           ) + CAST(1.0 AS DOUBLE) * (
-            CASE
-              WHEN NOT (
-                `usage_history` IS NULL
-              )
-              THEN (
-                SELECT
-                  u7.v
-                FROM POSEXPLODE(`usage_history`) AS u7(i, v)
-                ORDER BY
-                  u7.i DESC
-                LIMIT 1
-              )
-            END - CASE
-              WHEN NOT (
-                `usage_history` IS NULL
-              )
-              THEN (
-                SELECT
-                  u9.v
-                FROM POSEXPLODE(`usage_history`) AS u9(i, v)
-                ORDER BY
-                  u9.i DESC
-                LIMIT 1
-                OFFSET 2
-              )
-            END
+            TRY_ELEMENT_AT(`usage_history`, NULLIF(-1, 0)) - TRY_ELEMENT_AT(`usage_history`, NULLIF(-3, 0))
           )
         ) * 12 / 24 > 0
         THEN (
-          `usage_limit` - CASE
-            WHEN NOT (
-              `usage_history` IS NULL
-            )
-            THEN (
-              SELECT
-                u7.v
-              FROM POSEXPLODE(`usage_history`) AS u7(i, v)
-              ORDER BY
-                u7.i DESC
-              LIMIT 1
-            )
-          END
+          `usage_limit` - TRY_ELEMENT_AT(`usage_history`, NULLIF(-1, 0))
         ) / (
           (
             CAST(0.0 AS DOUBLE) + -(
               CAST(1.0 AS DOUBLE)
             ) * (
-              CASE
-                WHEN NOT (
-                  `usage_history` IS NULL
-                )
-                THEN (
-                  SELECT
-                    u9.v
-                  FROM POSEXPLODE(`usage_history`) AS u9(i, v)
-                  ORDER BY
-                    u9.i DESC
-                  LIMIT 1
-                  OFFSET 2
-                )
-              END - CASE
-                WHEN NOT (
-                  `usage_history` IS NULL
-                )
-                THEN (
-                  SELECT
-                    u9.v
-                  FROM POSEXPLODE(`usage_history`) AS u9(i, v)
-                  ORDER BY
-                    u9.i DESC
-                  LIMIT 1
-                  OFFSET 2
-                )
-              END
+              TRY_ELEMENT_AT(`usage_history`, NULLIF(-3, 0)) - TRY_ELEMENT_AT(`usage_history`, NULLIF(-3, 0))
             ) + CAST(0.0 AS DOUBLE) * (
-              CASE
-                WHEN NOT (
-                  `usage_history` IS NULL
-                )
-                THEN (
-                  SELECT
-                    u8.v
-                  FROM POSEXPLODE(`usage_history`) AS u8(i, v)
-                  ORDER BY
-                    u8.i DESC
-                  LIMIT 1
-                  OFFSET 1
-                )
-              END - CASE
-                WHEN NOT (
-                  `usage_history` IS NULL
-                )
-                THEN (
-                  SELECT
-                    u9.v
-                  FROM POSEXPLODE(`usage_history`) AS u9(i, v)
-                  ORDER BY
-                    u9.i DESC
-                  LIMIT 1
-                  OFFSET 2
-                )
-              END
+              TRY_ELEMENT_AT(`usage_history`, NULLIF(-2, 0)) - TRY_ELEMENT_AT(`usage_history`, NULLIF(-3, 0))
             ) + CAST(1.0 AS DOUBLE) * (
-              CASE
-                WHEN NOT (
-                  `usage_history` IS NULL
-                )
-                THEN (
-                  SELECT
-                    u7.v
-                  FROM POSEXPLODE(`usage_history`) AS u7(i, v)
-                  ORDER BY
-                    u7.i DESC
-                  LIMIT 1
-                )
-              END - CASE
-                WHEN NOT (
-                  `usage_history` IS NULL
-                )
-                THEN (
-                  SELECT
-                    u9.v
-                  FROM POSEXPLODE(`usage_history`) AS u9(i, v)
-                  ORDER BY
-                    u9.i DESC
-                  LIMIT 1
-                  OFFSET 2
-                )
-              END
+              TRY_ELEMENT_AT(`usage_history`, NULLIF(-1, 0)) - TRY_ELEMENT_AT(`usage_history`, NULLIF(-3, 0))
             )
           ) * 12 / 24
         ) * 30
       END
-      WHEN CASE
-        WHEN NOT (
-          `usage_history` IS NULL
-        )
-        THEN (
-          SELECT
-            COUNT(*)
-          FROM POSEXPLODE(`usage_history`) AS u10(i, v)
-        )
-      END >= 2
+      WHEN SIZE(`usage_history`) >= 2
       THEN CASE
         WHEN (
           CAST(0.0 AS DOUBLE) + -(
             CAST(0.5 AS DOUBLE)
           ) * (
-            CASE
-              WHEN NOT (
-                `usage_history` IS NULL
-              )
-              THEN (
-                SELECT
-                  u8.v
-                FROM POSEXPLODE(`usage_history`) AS u8(i, v)
-                ORDER BY
-                  u8.i DESC
-                LIMIT 1
-                OFFSET 1
-              )
-            END - CASE
-              WHEN NOT (
-                `usage_history` IS NULL
-              )
-              THEN (
-                SELECT
-                  u8.v
-                FROM POSEXPLODE(`usage_history`) AS u8(i, v)
-                ORDER BY
-                  u8.i DESC
-                LIMIT 1
-                OFFSET 1
-              )
-            END
+            TRY_ELEMENT_AT(`usage_history`, NULLIF(-2, 0)) - TRY_ELEMENT_AT(`usage_history`, NULLIF(-2, 0))
           ) + CAST(0.5 AS DOUBLE) * (
-            CASE
-              WHEN NOT (
-                `usage_history` IS NULL
-              )
-              THEN (
-                SELECT
-                  u7.v
-                FROM POSEXPLODE(`usage_history`) AS u7(i, v)
-                ORDER BY
-                  u7.i DESC
-                LIMIT 1
-              )
-            END - CASE
-              WHEN NOT (
-                `usage_history` IS NULL
-              )
-              THEN (
-                SELECT
-                  u8.v
-                FROM POSEXPLODE(`usage_history`) AS u8(i, v)
-                ORDER BY
-                  u8.i DESC
-                LIMIT 1
-                OFFSET 1
-              )
-            END
+            TRY_ELEMENT_AT(`usage_history`, NULLIF(-1, 0)) - TRY_ELEMENT_AT(`usage_history`, NULLIF(-2, 0))
           )
         ) * 12 / 6 > 0
         THEN (
-          `usage_limit` - CASE
-            WHEN NOT (
-              `usage_history` IS NULL
-            )
-            THEN (
-              SELECT
-                u7.v
-              FROM POSEXPLODE(`usage_history`) AS u7(i, v)
-              ORDER BY
-                u7.i DESC
-              LIMIT 1
-            )
-          END
+          `usage_limit` - TRY_ELEMENT_AT(`usage_history`, NULLIF(-1, 0))
         ) / (
           (
             CAST(0.0 AS DOUBLE) + -(
               CAST(0.5 AS DOUBLE)
             ) * (
-              CASE
-                WHEN NOT (
-                  `usage_history` IS NULL
-                )
-                THEN (
-                  SELECT
-                    u8.v
-                  FROM POSEXPLODE(`usage_history`) AS u8(i, v)
-                  ORDER BY
-                    u8.i DESC
-                  LIMIT 1
-                  OFFSET 1
-                )
-              END - CASE
-                WHEN NOT (
-                  `usage_history` IS NULL
-                )
-                THEN (
-                  SELECT
-                    u8.v
-                  FROM POSEXPLODE(`usage_history`) AS u8(i, v)
-                  ORDER BY
-                    u8.i DESC
-                  LIMIT 1
-                  OFFSET 1
-                )
-              END
+              TRY_ELEMENT_AT(`usage_history`, NULLIF(-2, 0)) - TRY_ELEMENT_AT(`usage_history`, NULLIF(-2, 0))
             ) + CAST(0.5 AS DOUBLE) * (
-              CASE
-                WHEN NOT (
-                  `usage_history` IS NULL
-                )
-                THEN (
-                  SELECT
-                    u7.v
-                  FROM POSEXPLODE(`usage_history`) AS u7(i, v)
-                  ORDER BY
-                    u7.i DESC
-                  LIMIT 1
-                )
-              END - CASE
-                WHEN NOT (
-                  `usage_history` IS NULL
-                )
-                THEN (
-                  SELECT
-                    u8.v
-                  FROM POSEXPLODE(`usage_history`) AS u8(i, v)
-                  ORDER BY
-                    u8.i DESC
-                  LIMIT 1
-                  OFFSET 1
-                )
-              END
+              TRY_ELEMENT_AT(`usage_history`, NULLIF(-1, 0)) - TRY_ELEMENT_AT(`usage_history`, NULLIF(-2, 0))
             )
           ) * 12 / 6
         ) * 30
       END
     END AS `days_to_usage_ceiling`,
-    CASE
-      WHEN NOT (
-        `gated_feature_attempts` IS NULL
+    SIZE(
+      FILTER(
+        `gated_feature_attempts`,
+        _u3 -> COALESCE(
+          (
+            _u3 BETWEEN CAST(DATE_ADD(CAST('2026-11-02' AS DATE), -14) AS DATE) AND CAST('2026-11-02' AS DATE)
+          ),
+          FALSE
+        )
       )
-      THEN (
-        SELECT
-          COUNT(*)
-        FROM POSEXPLODE(`gated_feature_attempts`) AS u11(i, v)
-        WHERE
-          u11.v BETWEEN CAST(DATE_ADD(CAST('2026-11-02' AS DATE), -14) AS DATE) AND CAST('2026-11-02' AS DATE)
-      )
-    END AS `gated_attempts_recent`,
+    ) AS `gated_attempts_recent`,
     DATEDIFF(DAY, CAST('2026-11-02' AS DATE), `renewal_date`) AS `days_to_renewal`,
     DATEDIFF(DAY, `champion_last_engaged_on`, CAST('2026-11-02' AS DATE)) AS `days_since_champion_contact`,
-    CASE
-      WHEN NOT (
-        `open_ticket_priorities` IS NULL
+    SIZE(
+      FILTER(
+        `open_ticket_priorities`,
+        _u4 -> COALESCE((
+          REPLACE(LOWER(TRIM(CAST(_u4 AS STRING))), 'ß', 'ss') IN ('p1', 'p2')
+        ), FALSE)
       )
-      THEN (
-        SELECT
-          COUNT(*)
-        FROM POSEXPLODE(`open_ticket_priorities`) AS u12(i, v)
-        WHERE
-          REPLACE(LOWER(TRIM(CAST(u12.v AS STRING))), 'ß', 'ss') IN ('p1', 'p2')
-      )
-    END AS `open_p1_p2_tickets`
+    ) AS `open_p1_p2_tickets`
   FROM inputs
 ), derived_2 AS (
   SELECT
@@ -883,14 +234,7 @@ WITH inputs AS (
           )
         )
       )
-      THEN (
-        SELECT
-          CAST(u13.v AS DOUBLE) / CAST(`seats_licensed` AS DOUBLE)
-        FROM POSEXPLODE(`seats_active_history`) AS u13(i, v)
-        ORDER BY
-          u13.i DESC
-        LIMIT 1
-      )
+      THEN CAST(TRY_ELEMENT_AT(`seats_active_history`, NULLIF(-1, 0)) AS DOUBLE) / CAST(`seats_licensed` AS DOUBLE)
     END AS `seat_utilization`,
     CASE
       WHEN NOT (
@@ -901,28 +245,34 @@ WITH inputs AS (
           )
         )
       )
-      THEN (
-        SELECT
-          COUNT(*)
-        FROM POSEXPLODE(`usage_history`) AS u15(i, v)
-        WHERE
-          u15.i > COALESCE(
-            (
-              SELECT
-                MAX(u14.i)
-              FROM POSEXPLODE(`usage_history`) AS u14(i, v)
-              WHERE
-                CAST(u14.v AS DOUBLE) / CAST(`usage_limit` AS DOUBLE) IS NULL
-                OR CAST(u14.v AS DOUBLE) / CAST(`usage_limit` AS DOUBLE) <= CAST(0.7 AS DOUBLE)
-            ),
-            -1
+      THEN SIZE(`usage_history`) - COALESCE(
+        ARRAY_MAX(
+          TRANSFORM(
+            `usage_history`,
+            (_u5, _u6) -> CASE
+              WHEN COALESCE(
+                (
+                  CAST(_u5 AS DOUBLE) / CAST(`usage_limit` AS DOUBLE) IS NULL
+                  OR CAST(_u5 AS DOUBLE) / CAST(`usage_limit` AS DOUBLE) <= CAST(0.7 AS DOUBLE)
+                ),
+                FALSE
+              )
+              THEN (
+                _u6 + 1
+              )
+              ELSE 0
+            END
           )
+        ),
+        0
       )
     END AS `usage_cycles_over_trigger`
   FROM derived_1
 ), conditions AS (
   SELECT
     `account_id`,
+    `_account_name`,
+    `_owner`,
     COALESCE((
       (
         `seat_utilization`
@@ -1211,28 +561,28 @@ WITH inputs AS (
     END AS `trigger`,
     SUBSTRING(
       NULLIF(
-        CASE WHEN `_c14` THEN ',seat_capacity' ELSE '' END || CASE WHEN `_c15` THEN ',feature_unlock' ELSE '' END || CASE WHEN `_c16` THEN ',usage_ceiling' ELSE '' END || CASE WHEN `_c17` THEN ',contract_anniversary' ELSE '' END,
+        CASE WHEN `_c14` THEN '|seat_capacity' ELSE '' END || CASE WHEN `_c15` THEN '|feature_unlock' ELSE '' END || CASE WHEN `_c16` THEN '|usage_ceiling' ELSE '' END || CASE WHEN `_c17` THEN '|contract_anniversary' ELSE '' END,
         ''
       ),
       2
     ) AS `triggers`,
     SUBSTRING(
       NULLIF(
-        CASE WHEN `_c14` THEN ',seat' ELSE '' END || CASE WHEN `_c15` OR `_c16` THEN ',plan' ELSE '' END || CASE WHEN `_c17` THEN ',anniversary' ELSE '' END,
+        CASE WHEN `_c14` THEN '|seat' ELSE '' END || CASE WHEN `_c15` OR `_c16` THEN '|plan' ELSE '' END || CASE WHEN `_c17` THEN '|anniversary' ELSE '' END,
         ''
       ),
       2
     ) AS `upsell_types`,
     SUBSTRING(
       NULLIF(
-        CASE WHEN NOT `_c9` THEN ',health_floor' ELSE '' END || CASE WHEN NOT `_c10` THEN ',champion_reachable' ELSE '' END,
+        CASE WHEN NOT `_c9` THEN '|health_floor' ELSE '' END || CASE WHEN NOT `_c10` THEN '|champion_reachable' ELSE '' END,
         ''
       ),
       2
     ) AS `failed_gates`,
     SUBSTRING(
       NULLIF(
-        CASE WHEN `_c11` THEN ',at_risk' ELSE '' END || CASE WHEN `_c12` THEN ',open_p1_p2_ticket' ELSE '' END || CASE WHEN `_c13` THEN ',renewal_too_close' ELSE '' END,
+        CASE WHEN `_c11` THEN '|at_risk' ELSE '' END || CASE WHEN `_c12` THEN '|open_p1_p2_ticket' ELSE '' END || CASE WHEN `_c13` THEN '|renewal_too_close' ELSE '' END,
         ''
       ),
       2
@@ -1352,11 +702,13 @@ WITH inputs AS (
       THEN 'CSM'
       WHEN 'renewal_only'
       THEN CASE WHEN `_c19` THEN 'CSM leads, AE involved' ELSE 'CSM' END
-    END AS `owner`
+    END AS `action_owner`
   FROM played
 )
 SELECT
   `account_id`,
+  `_account_name` AS `account_name`,
+  `_owner` AS `owner`,
   `score`,
   `raw_score`,
   `band`,
@@ -1365,11 +717,11 @@ SELECT
   `score_product`,
   `score_relationship`,
   `score_commercial`,
+  `upsell_types`,
   `trigger`,
   `triggers`,
-  `upsell_types`,
   `failed_gates`,
   `red_flags`,
   `play`,
-  `owner`
+  `action_owner`
 FROM owned;

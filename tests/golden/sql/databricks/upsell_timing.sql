@@ -1,6 +1,8 @@
 WITH inputs AS (
   SELECT
     CAST(`account_id` AS STRING) AS `account_id`,
+    COALESCE(CAST(`account_name` AS STRING), '') AS `_account_name`,
+    COALESCE(CAST(`owner` AS STRING), '') AS `_owner`,
     CASE
       WHEN CAST(`arr` AS DOUBLE) < CAST(0.0 AS DOUBLE)
       THEN NULL
@@ -15,18 +17,14 @@ WITH inputs AS (
     CASE
       WHEN COALESCE(
         (
-          CASE
-            WHEN NOT (
-              CAST(`seats_active_history` AS ARRAY<BIGINT>) IS NULL
+          SIZE(
+            FILTER(
+              CAST(`seats_active_history` AS ARRAY<BIGINT>),
+              _u1 -> COALESCE((
+                _u1 < CAST(0.0 AS DOUBLE)
+              ), FALSE)
             )
-            THEN (
-              SELECT
-                COUNT(*)
-              FROM POSEXPLODE(CAST(`seats_active_history` AS ARRAY<BIGINT>)) AS u1(i, v)
-              WHERE
-                u1.v < CAST(0.0 AS DOUBLE)
-            )
-          END > 0
+          ) > 0
         ),
         FALSE
       )
@@ -41,18 +39,14 @@ WITH inputs AS (
     CASE
       WHEN COALESCE(
         (
-          CASE
-            WHEN NOT (
-              CAST(`usage_history` AS ARRAY<DOUBLE>) IS NULL
+          SIZE(
+            FILTER(
+              CAST(`usage_history` AS ARRAY<DOUBLE>),
+              _u2 -> COALESCE((
+                _u2 < CAST(0.0 AS DOUBLE)
+              ), FALSE)
             )
-            THEN (
-              SELECT
-                COUNT(*)
-              FROM POSEXPLODE(CAST(`usage_history` AS ARRAY<DOUBLE>)) AS u2(i, v)
-              WHERE
-                u2.v < CAST(0.0 AS DOUBLE)
-            )
-          END > 0
+          ) > 0
         ),
         FALSE
       )
@@ -115,56 +109,53 @@ WITH inputs AS (
     CASE
       WHEN NOT (
         `usage_history` IS NULL
-      )
-      AND CASE
-        WHEN NOT (
-          `usage_history` IS NULL
-        )
-        THEN (
-          SELECT
-            COUNT(*)
-          FROM POSEXPLODE(`usage_history`) AS u7(i, v)
-        )
-      END >= 2
-      THEN (
-        SELECT
-          COUNT(*)
-        FROM POSEXPLODE(`usage_history`) AS u5(i, v)
-        LATERAL VIEW
-        POSEXPLODE(`usage_history`) u6 AS i, v
-        WHERE
-          u5.i > COALESCE(
-            (
-              SELECT
-                MAX(u3.i)
-              FROM POSEXPLODE(`usage_history`) AS u3(i, v)
-              LATERAL VIEW
-              POSEXPLODE(`usage_history`) u4 AS i, v
-              WHERE
-                CASE
-                  WHEN u4.v IS NULL OR u4.v = 0
-                  THEN TRUE
-                  ELSE CAST(u3.v AS DOUBLE) / CAST(u4.v AS DOUBLE) - 1 < CAST(0.2 AS DOUBLE)
-                END
-                AND u4.i = u3.i - 1
-            ),
-            -1
+      ) AND SIZE(`usage_history`) >= 2
+      THEN SIZE(`usage_history`) - COALESCE(
+        ARRAY_MAX(
+          TRANSFORM(
+            `usage_history`,
+            (_u3, _u4) -> CASE
+              WHEN (
+                _u4 + 1
+              ) > 1
+              AND COALESCE(
+                (
+                  CASE
+                    WHEN TRY_ELEMENT_AT(`usage_history`, NULLIF((
+                      _u4 + 1
+                    ) - 1, 0)) IS NULL
+                    OR TRY_ELEMENT_AT(`usage_history`, NULLIF((
+                      _u4 + 1
+                    ) - 1, 0)) = 0
+                    THEN TRUE
+                    ELSE CAST(_u3 AS DOUBLE) / CAST(TRY_ELEMENT_AT(`usage_history`, NULLIF((
+                      _u4 + 1
+                    ) - 1, 0)) AS DOUBLE) - 1 < CAST(0.2 AS DOUBLE)
+                  END
+                ),
+                FALSE
+              )
+              THEN (
+                _u4 + 1
+              )
+              ELSE 1
+            END
           )
-          AND u6.i = u5.i - 1
+        ),
+        1
       )
     END AS `usage_growth_cycles_at_20`,
-    CASE
-      WHEN NOT (
-        `gated_feature_attempts` IS NULL
+    SIZE(
+      FILTER(
+        `gated_feature_attempts`,
+        _u5 -> COALESCE(
+          (
+            _u5 BETWEEN CAST(DATE_ADD(CAST('2026-11-02' AS DATE), -14) AS DATE) AND CAST('2026-11-02' AS DATE)
+          ),
+          FALSE
+        )
       )
-      THEN (
-        SELECT
-          COUNT(*)
-        FROM POSEXPLODE(`gated_feature_attempts`) AS u8(i, v)
-        WHERE
-          u8.v BETWEEN CAST(DATE_ADD(CAST('2026-11-02' AS DATE), -14) AS DATE) AND CAST('2026-11-02' AS DATE)
-      )
-    END AS `gated_attempts_14d`,
+    ) AS `gated_attempts_14d`,
     (
       `departments_active`
     ) - (
@@ -178,28 +169,15 @@ WITH inputs AS (
     DATEDIFF(DAY, `nps_responded_on`, CAST('2026-11-02' AS DATE)) AS `days_since_nps`,
     DATEDIFF(DAY, `downgrade_requested_on`, CAST('2026-11-02' AS DATE)) AS `days_since_downgrade_request`,
     DATEDIFF(DAY, `named_gaps_on`, CAST('2026-11-02' AS DATE)) AS `days_since_gap_named`,
-    CASE
-      WHEN NOT (
-        `open_ticket_priorities` IS NULL
+    SIZE(
+      FILTER(
+        `open_ticket_priorities`,
+        _u6 -> COALESCE((
+          REPLACE(LOWER(TRIM(CAST(_u6 AS STRING))), 'ß', 'ss') IN ('p1', 'p2')
+        ), FALSE)
       )
-      THEN (
-        SELECT
-          COUNT(*)
-        FROM POSEXPLODE(`open_ticket_priorities`) AS u9(i, v)
-        WHERE
-          REPLACE(LOWER(TRIM(CAST(u9.v AS STRING))), 'ß', 'ss') IN ('p1', 'p2')
-      )
-    END AS `open_p1_p2_tickets`,
-    CASE
-      WHEN NOT (
-        `named_gaps` IS NULL
-      )
-      THEN (
-        SELECT
-          COUNT(*)
-        FROM POSEXPLODE(`named_gaps`) AS u10(i, v)
-      )
-    END AS `named_gap_count`,
+    ) AS `open_p1_p2_tickets`,
+    SIZE(`named_gaps`) AS `named_gap_count`,
     CASE
       WHEN REPLACE(LOWER(TRIM(CAST(`engagement_trend` AS STRING))), 'ß', 'ss') = 'declining'
       THEN 'at_risk'
@@ -226,14 +204,7 @@ WITH inputs AS (
           )
         )
       )
-      THEN (
-        SELECT
-          CAST(u11.v AS DOUBLE) / CAST(`seats_licensed` AS DOUBLE)
-        FROM POSEXPLODE(`seats_active_history`) AS u11(i, v)
-        ORDER BY
-          u11.i DESC
-        LIMIT 1
-      )
+      THEN CAST(TRY_ELEMENT_AT(`seats_active_history`, NULLIF(-1, 0)) AS DOUBLE) / CAST(`seats_licensed` AS DOUBLE)
     END AS `seat_utilization`,
     CASE
       WHEN NOT (
@@ -244,22 +215,26 @@ WITH inputs AS (
           )
         )
       )
-      THEN (
-        SELECT
-          COUNT(*)
-        FROM POSEXPLODE(`seats_active_history`) AS u13(i, v)
-        WHERE
-          u13.i > COALESCE(
-            (
-              SELECT
-                MAX(u12.i)
-              FROM POSEXPLODE(`seats_active_history`) AS u12(i, v)
-              WHERE
-                CAST(u12.v AS DOUBLE) / CAST(`seats_licensed` AS DOUBLE) IS NULL
-                OR CAST(u12.v AS DOUBLE) / CAST(`seats_licensed` AS DOUBLE) < CAST(0.8 AS DOUBLE)
-            ),
-            -1
+      THEN SIZE(`seats_active_history`) - COALESCE(
+        ARRAY_MAX(
+          TRANSFORM(
+            `seats_active_history`,
+            (_u7, _u8) -> CASE
+              WHEN COALESCE(
+                (
+                  CAST(_u7 AS DOUBLE) / CAST(`seats_licensed` AS DOUBLE) IS NULL
+                  OR CAST(_u7 AS DOUBLE) / CAST(`seats_licensed` AS DOUBLE) < CAST(0.8 AS DOUBLE)
+                ),
+                FALSE
+              )
+              THEN (
+                _u8 + 1
+              )
+              ELSE 0
+            END
           )
+        ),
+        0
       )
     END AS `seat_cycles_at_80`,
     CASE
@@ -271,14 +246,7 @@ WITH inputs AS (
           )
         )
       )
-      THEN (
-        SELECT
-          CAST(u14.v AS DOUBLE) / CAST(`usage_limit` AS DOUBLE)
-        FROM POSEXPLODE(`usage_history`) AS u14(i, v)
-        ORDER BY
-          u14.i DESC
-        LIMIT 1
-      )
+      THEN CAST(TRY_ELEMENT_AT(`usage_history`, NULLIF(-1, 0)) AS DOUBLE) / CAST(`usage_limit` AS DOUBLE)
     END AS `usage_utilization`,
     CASE
       WHEN NOT (
@@ -289,22 +257,26 @@ WITH inputs AS (
           )
         )
       )
-      THEN (
-        SELECT
-          COUNT(*)
-        FROM POSEXPLODE(`usage_history`) AS u16(i, v)
-        WHERE
-          u16.i > COALESCE(
-            (
-              SELECT
-                MAX(u15.i)
-              FROM POSEXPLODE(`usage_history`) AS u15(i, v)
-              WHERE
-                CAST(u15.v AS DOUBLE) / CAST(`usage_limit` AS DOUBLE) IS NULL
-                OR CAST(u15.v AS DOUBLE) / CAST(`usage_limit` AS DOUBLE) <= CAST(0.7 AS DOUBLE)
-            ),
-            -1
+      THEN SIZE(`usage_history`) - COALESCE(
+        ARRAY_MAX(
+          TRANSFORM(
+            `usage_history`,
+            (_u9, _u10) -> CASE
+              WHEN COALESCE(
+                (
+                  CAST(_u9 AS DOUBLE) / CAST(`usage_limit` AS DOUBLE) IS NULL
+                  OR CAST(_u9 AS DOUBLE) / CAST(`usage_limit` AS DOUBLE) <= CAST(0.7 AS DOUBLE)
+                ),
+                FALSE
+              )
+              THEN (
+                _u10 + 1
+              )
+              ELSE 0
+            END
           )
+        ),
+        0
       )
     END AS `usage_cycles_at_70`,
     COALESCE((
@@ -346,11 +318,7 @@ WITH inputs AS (
 ), derived_3 AS (
   SELECT
     *,
-    (
-      SELECT
-        MAX(u17.v)
-      FROM POSEXPLODE(ARRAY(`seat_utilization`, `usage_utilization`)) AS u17(i, v)
-    ) AS `max_limit_utilization`
+    ARRAY_MAX(ARRAY(`seat_utilization`, `usage_utilization`)) AS `max_limit_utilization`
   FROM derived_2
 ), derived_4 AS (
   SELECT
@@ -374,6 +342,8 @@ WITH inputs AS (
 ), conditions AS (
   SELECT
     `account_id`,
+    `_account_name`,
+    `_owner`,
     COALESCE(
       (
         (
@@ -979,28 +949,28 @@ WITH inputs AS (
     END AS `trigger`,
     SUBSTRING(
       NULLIF(
-        CASE WHEN `_c28` THEN ',seat_headroom' ELSE '' END || CASE WHEN `_c29` THEN ',seat_utilization_sustained' ELSE '' END || CASE WHEN `_c30` THEN ',multi_team_spread' ELSE '' END || CASE WHEN `_c31` THEN ',power_users_emerging' ELSE '' END || CASE WHEN `_c32` THEN ',gated_feature_cluster' ELSE '' END || CASE WHEN `_c33` THEN ',metered_usage_sustained' ELSE '' END || CASE WHEN `_c34` THEN ',usage_velocity' ELSE '' END || CASE WHEN `_c35` THEN ',named_gap' ELSE '' END || CASE WHEN `_c36` THEN ',contract_anniversary' ELSE '' END,
+        CASE WHEN `_c28` THEN '|seat_headroom' ELSE '' END || CASE WHEN `_c29` THEN '|seat_utilization_sustained' ELSE '' END || CASE WHEN `_c30` THEN '|multi_team_spread' ELSE '' END || CASE WHEN `_c31` THEN '|power_users_emerging' ELSE '' END || CASE WHEN `_c32` THEN '|gated_feature_cluster' ELSE '' END || CASE WHEN `_c33` THEN '|metered_usage_sustained' ELSE '' END || CASE WHEN `_c34` THEN '|usage_velocity' ELSE '' END || CASE WHEN `_c35` THEN '|named_gap' ELSE '' END || CASE WHEN `_c36` THEN '|contract_anniversary' ELSE '' END,
         ''
       ),
       2
     ) AS `triggers`,
     SUBSTRING(
       NULLIF(
-        CASE WHEN `_c28` OR `_c29` OR `_c30` OR `_c31` THEN ',seat' ELSE '' END || CASE WHEN `_c32` OR `_c33` OR `_c34` THEN ',plan' ELSE '' END || CASE WHEN `_c35` THEN ',addon' ELSE '' END || CASE WHEN `_c36` THEN ',anniversary' ELSE '' END,
+        CASE WHEN `_c28` OR `_c29` OR `_c30` OR `_c31` THEN '|seat' ELSE '' END || CASE WHEN `_c32` OR `_c33` OR `_c34` THEN '|plan' ELSE '' END || CASE WHEN `_c35` THEN '|addon' ELSE '' END || CASE WHEN `_c36` THEN '|anniversary' ELSE '' END,
         ''
       ),
       2
     ) AS `upsell_types`,
     SUBSTRING(
       NULLIF(
-        CASE WHEN NOT `_c12` THEN ',health_floor' ELSE '' END || CASE WHEN NOT `_c13` THEN ',health_marginal' ELSE '' END || CASE WHEN NOT `_c14` THEN ',success_milestone' ELSE '' END || CASE WHEN NOT `_c15` THEN ',champion_not_cold' ELSE '' END || CASE WHEN NOT `_c16` THEN ',champion_recent' ELSE '' END,
+        CASE WHEN NOT `_c12` THEN '|health_floor' ELSE '' END || CASE WHEN NOT `_c13` THEN '|health_marginal' ELSE '' END || CASE WHEN NOT `_c14` THEN '|success_milestone' ELSE '' END || CASE WHEN NOT `_c15` THEN '|champion_not_cold' ELSE '' END || CASE WHEN NOT `_c16` THEN '|champion_recent' ELSE '' END,
         ''
       ),
       2
     ) AS `failed_gates`,
     SUBSTRING(
       NULLIF(
-        CASE WHEN `_c17` THEN ',at_risk' ELSE '' END || CASE WHEN `_c18` THEN ',competitor_evaluation' ELSE '' END || CASE WHEN `_c19` THEN ',onboarding' ELSE '' END || CASE WHEN `_c20` THEN ',open_p1_p2_ticket' ELSE '' END || CASE WHEN `_c21` THEN ',nps_detractor' ELSE '' END || CASE WHEN `_c22` THEN ',champion_turnover' ELSE '' END || CASE WHEN `_c23` THEN ',renewal_close_only' ELSE '' END || CASE WHEN `_c24` THEN ',post_renewal_dead_zone' ELSE '' END || CASE WHEN `_c25` THEN ',post_renewal_urgent' ELSE '' END || CASE WHEN `_c26` THEN ',downgrade_recent' ELSE '' END || CASE WHEN `_c27` THEN ',downgrade_cooldown' ELSE '' END,
+        CASE WHEN `_c17` THEN '|at_risk' ELSE '' END || CASE WHEN `_c18` THEN '|competitor_evaluation' ELSE '' END || CASE WHEN `_c19` THEN '|onboarding' ELSE '' END || CASE WHEN `_c20` THEN '|open_p1_p2_ticket' ELSE '' END || CASE WHEN `_c21` THEN '|nps_detractor' ELSE '' END || CASE WHEN `_c22` THEN '|champion_turnover' ELSE '' END || CASE WHEN `_c23` THEN '|renewal_close_only' ELSE '' END || CASE WHEN `_c24` THEN '|post_renewal_dead_zone' ELSE '' END || CASE WHEN `_c25` THEN '|post_renewal_urgent' ELSE '' END || CASE WHEN `_c26` THEN '|downgrade_recent' ELSE '' END || CASE WHEN `_c27` THEN '|downgrade_cooldown' ELSE '' END,
         ''
       ),
       2
@@ -1140,11 +1110,13 @@ WITH inputs AS (
       THEN CASE WHEN `_c37` THEN 'CSM + AE' ELSE 'CSM' END
       WHEN 'operational_framing'
       THEN CASE WHEN `_c37` THEN 'CSM + AE' ELSE 'CSM' END
-    END AS `owner`
+    END AS `action_owner`
   FROM played
 )
 SELECT
   `account_id`,
+  `_account_name` AS `account_name`,
+  `_owner` AS `owner`,
   `score`,
   `raw_score`,
   `band`,
@@ -1153,11 +1125,11 @@ SELECT
   `score_product`,
   `score_relationship`,
   `score_commercial`,
+  `upsell_types`,
   `trigger`,
   `triggers`,
-  `upsell_types`,
   `failed_gates`,
   `red_flags`,
   `play`,
-  `owner`
+  `action_owner`
 FROM owned;

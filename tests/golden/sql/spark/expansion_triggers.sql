@@ -1,6 +1,8 @@
 WITH inputs AS (
   SELECT
     CAST(`account_id` AS STRING) AS `account_id`,
+    COALESCE(CAST(`account_name` AS STRING), '') AS `_account_name`,
+    COALESCE(CAST(`owner` AS STRING), '') AS `_owner`,
     CASE
       WHEN CAST(`arr` AS DOUBLE) < CAST(0.0 AS DOUBLE)
       THEN NULL
@@ -269,6 +271,8 @@ WITH inputs AS (
 ), conditions AS (
   SELECT
     `account_id`,
+    `_account_name`,
+    `_owner`,
     COALESCE((
       (
         `seat_utilization`
@@ -557,28 +561,28 @@ WITH inputs AS (
     END AS `trigger`,
     SUBSTRING(
       NULLIF(
-        CASE WHEN `_c14` THEN ',seat_capacity' ELSE '' END || CASE WHEN `_c15` THEN ',feature_unlock' ELSE '' END || CASE WHEN `_c16` THEN ',usage_ceiling' ELSE '' END || CASE WHEN `_c17` THEN ',contract_anniversary' ELSE '' END,
+        CASE WHEN `_c14` THEN '|seat_capacity' ELSE '' END || CASE WHEN `_c15` THEN '|feature_unlock' ELSE '' END || CASE WHEN `_c16` THEN '|usage_ceiling' ELSE '' END || CASE WHEN `_c17` THEN '|contract_anniversary' ELSE '' END,
         ''
       ),
       2
     ) AS `triggers`,
     SUBSTRING(
       NULLIF(
-        CASE WHEN `_c14` THEN ',seat' ELSE '' END || CASE WHEN `_c15` OR `_c16` THEN ',plan' ELSE '' END || CASE WHEN `_c17` THEN ',anniversary' ELSE '' END,
+        CASE WHEN `_c14` THEN '|seat' ELSE '' END || CASE WHEN `_c15` OR `_c16` THEN '|plan' ELSE '' END || CASE WHEN `_c17` THEN '|anniversary' ELSE '' END,
         ''
       ),
       2
     ) AS `upsell_types`,
     SUBSTRING(
       NULLIF(
-        CASE WHEN NOT `_c9` THEN ',health_floor' ELSE '' END || CASE WHEN NOT `_c10` THEN ',champion_reachable' ELSE '' END,
+        CASE WHEN NOT `_c9` THEN '|health_floor' ELSE '' END || CASE WHEN NOT `_c10` THEN '|champion_reachable' ELSE '' END,
         ''
       ),
       2
     ) AS `failed_gates`,
     SUBSTRING(
       NULLIF(
-        CASE WHEN `_c11` THEN ',at_risk' ELSE '' END || CASE WHEN `_c12` THEN ',open_p1_p2_ticket' ELSE '' END || CASE WHEN `_c13` THEN ',renewal_too_close' ELSE '' END,
+        CASE WHEN `_c11` THEN '|at_risk' ELSE '' END || CASE WHEN `_c12` THEN '|open_p1_p2_ticket' ELSE '' END || CASE WHEN `_c13` THEN '|renewal_too_close' ELSE '' END,
         ''
       ),
       2
@@ -698,11 +702,13 @@ WITH inputs AS (
       THEN 'CSM'
       WHEN 'renewal_only'
       THEN CASE WHEN `_c19` THEN 'CSM leads, AE involved' ELSE 'CSM' END
-    END AS `owner`
+    END AS `action_owner`
   FROM played
 )
 SELECT
   `account_id`,
+  `_account_name` AS `account_name`,
+  `_owner` AS `owner`,
   `score`,
   `raw_score`,
   `band`,
@@ -711,11 +717,11 @@ SELECT
   `score_product`,
   `score_relationship`,
   `score_commercial`,
+  `upsell_types`,
   `trigger`,
   `triggers`,
-  `upsell_types`,
   `failed_gates`,
   `red_flags`,
   `play`,
-  `owner`
+  `action_owner`
 FROM owned;

@@ -1,6 +1,8 @@
 WITH inputs AS (
   SELECT
     CAST(`account_id` AS STRING) AS `account_id`,
+    COALESCE(CAST(`account_name` AS STRING), '') AS `_account_name`,
+    COALESCE(CAST(`owner` AS STRING), '') AS `_owner`,
     CASE
       WHEN CAST(`arr` AS DOUBLE) < CAST(0.0 AS DOUBLE)
       THEN NULL
@@ -340,6 +342,8 @@ WITH inputs AS (
 ), conditions AS (
   SELECT
     `account_id`,
+    `_account_name`,
+    `_owner`,
     COALESCE(
       (
         (
@@ -945,28 +949,28 @@ WITH inputs AS (
     END AS `trigger`,
     SUBSTRING(
       NULLIF(
-        CASE WHEN `_c28` THEN ',seat_headroom' ELSE '' END || CASE WHEN `_c29` THEN ',seat_utilization_sustained' ELSE '' END || CASE WHEN `_c30` THEN ',multi_team_spread' ELSE '' END || CASE WHEN `_c31` THEN ',power_users_emerging' ELSE '' END || CASE WHEN `_c32` THEN ',gated_feature_cluster' ELSE '' END || CASE WHEN `_c33` THEN ',metered_usage_sustained' ELSE '' END || CASE WHEN `_c34` THEN ',usage_velocity' ELSE '' END || CASE WHEN `_c35` THEN ',named_gap' ELSE '' END || CASE WHEN `_c36` THEN ',contract_anniversary' ELSE '' END,
+        CASE WHEN `_c28` THEN '|seat_headroom' ELSE '' END || CASE WHEN `_c29` THEN '|seat_utilization_sustained' ELSE '' END || CASE WHEN `_c30` THEN '|multi_team_spread' ELSE '' END || CASE WHEN `_c31` THEN '|power_users_emerging' ELSE '' END || CASE WHEN `_c32` THEN '|gated_feature_cluster' ELSE '' END || CASE WHEN `_c33` THEN '|metered_usage_sustained' ELSE '' END || CASE WHEN `_c34` THEN '|usage_velocity' ELSE '' END || CASE WHEN `_c35` THEN '|named_gap' ELSE '' END || CASE WHEN `_c36` THEN '|contract_anniversary' ELSE '' END,
         ''
       ),
       2
     ) AS `triggers`,
     SUBSTRING(
       NULLIF(
-        CASE WHEN `_c28` OR `_c29` OR `_c30` OR `_c31` THEN ',seat' ELSE '' END || CASE WHEN `_c32` OR `_c33` OR `_c34` THEN ',plan' ELSE '' END || CASE WHEN `_c35` THEN ',addon' ELSE '' END || CASE WHEN `_c36` THEN ',anniversary' ELSE '' END,
+        CASE WHEN `_c28` OR `_c29` OR `_c30` OR `_c31` THEN '|seat' ELSE '' END || CASE WHEN `_c32` OR `_c33` OR `_c34` THEN '|plan' ELSE '' END || CASE WHEN `_c35` THEN '|addon' ELSE '' END || CASE WHEN `_c36` THEN '|anniversary' ELSE '' END,
         ''
       ),
       2
     ) AS `upsell_types`,
     SUBSTRING(
       NULLIF(
-        CASE WHEN NOT `_c12` THEN ',health_floor' ELSE '' END || CASE WHEN NOT `_c13` THEN ',health_marginal' ELSE '' END || CASE WHEN NOT `_c14` THEN ',success_milestone' ELSE '' END || CASE WHEN NOT `_c15` THEN ',champion_not_cold' ELSE '' END || CASE WHEN NOT `_c16` THEN ',champion_recent' ELSE '' END,
+        CASE WHEN NOT `_c12` THEN '|health_floor' ELSE '' END || CASE WHEN NOT `_c13` THEN '|health_marginal' ELSE '' END || CASE WHEN NOT `_c14` THEN '|success_milestone' ELSE '' END || CASE WHEN NOT `_c15` THEN '|champion_not_cold' ELSE '' END || CASE WHEN NOT `_c16` THEN '|champion_recent' ELSE '' END,
         ''
       ),
       2
     ) AS `failed_gates`,
     SUBSTRING(
       NULLIF(
-        CASE WHEN `_c17` THEN ',at_risk' ELSE '' END || CASE WHEN `_c18` THEN ',competitor_evaluation' ELSE '' END || CASE WHEN `_c19` THEN ',onboarding' ELSE '' END || CASE WHEN `_c20` THEN ',open_p1_p2_ticket' ELSE '' END || CASE WHEN `_c21` THEN ',nps_detractor' ELSE '' END || CASE WHEN `_c22` THEN ',champion_turnover' ELSE '' END || CASE WHEN `_c23` THEN ',renewal_close_only' ELSE '' END || CASE WHEN `_c24` THEN ',post_renewal_dead_zone' ELSE '' END || CASE WHEN `_c25` THEN ',post_renewal_urgent' ELSE '' END || CASE WHEN `_c26` THEN ',downgrade_recent' ELSE '' END || CASE WHEN `_c27` THEN ',downgrade_cooldown' ELSE '' END,
+        CASE WHEN `_c17` THEN '|at_risk' ELSE '' END || CASE WHEN `_c18` THEN '|competitor_evaluation' ELSE '' END || CASE WHEN `_c19` THEN '|onboarding' ELSE '' END || CASE WHEN `_c20` THEN '|open_p1_p2_ticket' ELSE '' END || CASE WHEN `_c21` THEN '|nps_detractor' ELSE '' END || CASE WHEN `_c22` THEN '|champion_turnover' ELSE '' END || CASE WHEN `_c23` THEN '|renewal_close_only' ELSE '' END || CASE WHEN `_c24` THEN '|post_renewal_dead_zone' ELSE '' END || CASE WHEN `_c25` THEN '|post_renewal_urgent' ELSE '' END || CASE WHEN `_c26` THEN '|downgrade_recent' ELSE '' END || CASE WHEN `_c27` THEN '|downgrade_cooldown' ELSE '' END,
         ''
       ),
       2
@@ -1106,11 +1110,13 @@ WITH inputs AS (
       THEN CASE WHEN `_c37` THEN 'CSM + AE' ELSE 'CSM' END
       WHEN 'operational_framing'
       THEN CASE WHEN `_c37` THEN 'CSM + AE' ELSE 'CSM' END
-    END AS `owner`
+    END AS `action_owner`
   FROM played
 )
 SELECT
   `account_id`,
+  `_account_name` AS `account_name`,
+  `_owner` AS `owner`,
   `score`,
   `raw_score`,
   `band`,
@@ -1119,11 +1125,11 @@ SELECT
   `score_product`,
   `score_relationship`,
   `score_commercial`,
+  `upsell_types`,
   `trigger`,
   `triggers`,
-  `upsell_types`,
   `failed_gates`,
   `red_flags`,
   `play`,
-  `owner`
+  `action_owner`
 FROM owned;
