@@ -9,10 +9,9 @@ import duckdb
 import pytest
 
 from tests.support import AS_OF, ROOT, run_cli
-from upsell_rules_files.parquet_source import plain, read_parquet
-
 from upsell_rules.errors import InputError
 from upsell_rules.plugin.types import RawRecord
+from upsell_rules_files.parquet_source import plain, read_parquet
 
 
 def _parquet(path: Path, select: str) -> Path:
