@@ -33,9 +33,13 @@ from upsell_rules.sql.expressions import NotCompilable
 from upsell_rules.sql.input_checks import typed_inputs_sql
 from upsell_rules.sql.query import ValuesQuery, build_values_query
 
-#: ``auto`` takes the columnar path from this file size up: below it, starting DuckDB and
-#: planning the query cost more than deciding the accounts in Python (bench/engines.py).
-AUTO_MIN_BYTES = 4 * 1024 * 1024
+#: ``auto`` takes the columnar path from this file size up; ``None``: never. Measured by
+#: ``bench/engines.py`` on the 2-core machine the benchmarks run on, the columnar path is
+#: no faster than the python engine at any size (DuckDB's typing and checking of every
+#: field, then fetching ~100 columns into Python, cost what Python's own reading and
+#: deriving cost; rendering the records is the same work either way), so ``auto`` stays
+#: with ``python`` until that changes.
+AUTO_MIN_BYTES: int | None = None
 #: Rows fetched from DuckDB at a time (memory stays flat on large files).
 FETCH_ROWS = 4096
 _BOM = b"\xef\xbb\xbf"
@@ -97,7 +101,7 @@ def plan_columnar(evaluator: Evaluator, reader: AccountReader, data: Sequence[st
         size = os.path.getsize(spec)
     except OSError:
         return None
-    if evaluator.auto and size < AUTO_MIN_BYTES:
+    if evaluator.auto and (AUTO_MIN_BYTES is None or size < AUTO_MIN_BYTES):
         return None
     if reader.limits.input_bytes and size > reader.limits.input_bytes:
         return None
