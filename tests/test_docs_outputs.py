@@ -5,6 +5,12 @@ Each ``$ upsell-rules ...`` line in such a block runs in a fresh folder holding 
 ``rulesets/`` and ``samples/`` (so the commands may write files); the lines after it,
 up to the next ``$``, are its standard output followed by its error output.
 
+A hidden ``<!-- setup: ... -->`` line after the mark runs first (the edit the text
+describes, a small file to read), and a block shown whole with ``<!-- file: PATH -->``
+above it is saved at PATH for the checked blocks after it. A console block that cannot
+run here (a network, a warehouse, an install) is marked ``<!-- illustrative -->`` and the
+text says why; a console block with neither mark fails the suite.
+
 To regenerate the marked blocks after an intended change:
 
     UPSELL_RULES_UPDATE_DOCS=1 python -m pytest -q tests/test_docs_outputs.py
@@ -22,18 +28,29 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-DOCS = sorted((ROOT / "docs").glob("*.md"))
+DOCS = [*sorted((ROOT / "docs").glob("*.md")), ROOT / "README.md"]
 MARK = "<!-- output-checked -->"
-BLOCK = re.compile(re.escape(MARK) + r"\n```console\n(.*?)```", re.S)
+#: A hidden step before a checked block's commands (e.g. the edit the text describes):
+#: ``<!-- setup: COMMAND -->`` on the line after the mark, run in the same folder.
+SETUP = r"(?:\n<!-- setup: (.*?) -->)?"
+BLOCK = re.compile(re.escape(MARK) + SETUP + r"\n```console\n(.*?)```", re.S)
+#: A console block that cannot be run here (a network, a paid warehouse, an install),
+#: said so in the text just above it.
+ILLUSTRATIVE = "<!-- illustrative -->"
+#: A file the text shows whole (``<!-- file: rulesets/seat_only.yaml -->`` above its
+#: block): the checked blocks after it in the same page run with it saved there.
+FILE = re.compile(r"<!-- file: (\S+) -->\n```[a-z]*\n(.*?)```", re.S)
 UPDATE = bool(os.environ.get("UPSELL_RULES_UPDATE_DOCS"))
 
 
-def blocks() -> list[tuple[Path, int]]:
+def blocks() -> list[tuple[Path, int, int]]:
+    """Each checked block: its page, its line and its place among the page's blocks
+    (the place finds it again after an update has moved the lines)."""
     found = []
     for doc in DOCS:
         text = doc.read_text(encoding="utf-8")
-        for match in BLOCK.finditer(text):
-            found.append((doc, text[: match.start()].count("\n") + 1))
+        for place, match in enumerate(BLOCK.finditer(text)):
+            found.append((doc, text[: match.start()].count("\n") + 1, place))
     return found
 
 
@@ -42,7 +59,7 @@ def _commands(body: str) -> list[tuple[str, str]]:
     return [(p.partition("\n")[0], p.partition("\n")[2]) for p in parts[1:]]
 
 
-def _run_block(commands: list[str], folder: Path) -> list[str]:
+def _run_block(commands: list[str], folder: Path, setup: str | None = None) -> list[str]:
     """Run a block's commands in one shell, in order (``echo $?`` sees the previous
     command's status); each gives its standard output, then its error output."""
     env = {**os.environ, "COLUMNS": "100", "UPSELL_RULES_QUIET_BUNDLED": "1",
@@ -53,11 +70,18 @@ def _run_block(commands: list[str], folder: Path) -> list[str]:
     shim = bin_dir / "upsell-rules"
     shim.write_text(f'#!/bin/sh\nexec "{sys.executable}" -m upsell_rules "$@"\n', "utf-8")
     shim.chmod(0o755)
+    python = bin_dir / "python"
+    python.write_text(f'#!/bin/sh\nexec "{sys.executable}" "$@"\n', "utf-8")
+    python.chmod(0o755)
     env["PATH"] = f"{bin_dir}{os.pathsep}{env.get('PATH', '')}"
     lines = ["rc=0"]
+    if setup:
+        lines.append(f"{{ {setup}\n}} || exit 97")
     for index, command in enumerate(commands):
         command = command.replace("python -m upsell_rules", f'"{sys.executable}" -m upsell_rules')
-        lines.append(f"(exit $rc); {{ {command}\n}} > .bin/out{index} 2> .bin/err{index}; rc=$?")
+        # Absolute paths: a setup step may change the folder (``cd acme-rules``).
+        lines.append(f"(exit $rc); {{ {command}\n}} > '{bin_dir}/out{index}' "
+                     f"2> '{bin_dir}/err{index}'; rc=$?")
     subprocess.run(["bash", "-c", "\n".join(lines)], cwd=folder, env=env, timeout=600,
                    check=False)
     outputs = []
@@ -76,14 +100,19 @@ def _fresh(tmp_path: Path) -> Path:
     return folder
 
 
-@pytest.mark.parametrize(("doc", "line"), blocks(),
-                         ids=[f"{d.name}:{n}" for d, n in blocks()])
-def test_pasted_output_matches_the_tool(doc: Path, line: int, tmp_path: Path) -> None:
+@pytest.mark.parametrize(("doc", "line", "place"), blocks(),
+                         ids=[f"{d.name}:{n}" for d, n, _ in blocks()])
+def test_pasted_output_matches_the_tool(doc: Path, line: int, place: int,
+                                        tmp_path: Path) -> None:
     text = doc.read_text(encoding="utf-8")
-    match = next(m for m in BLOCK.finditer(text) if text[: m.start()].count("\n") + 1 == line)
+    match = list(BLOCK.finditer(text))[place]
     folder = _fresh(tmp_path)
-    commands = _commands(match.group(1))
-    outputs = _run_block([c for c, _ in commands], folder)
+    for shown in FILE.finditer(text[: match.start()]):
+        target = folder / shown.group(1)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(shown.group(2), encoding="utf-8")
+    commands = _commands(match.group(2))
+    outputs = _run_block([c for c, _ in commands], folder, match.group(1))
     pieces = []
     for (command, shown), got in zip(commands, outputs, strict=True):
         if UPDATE:
@@ -94,12 +123,32 @@ def test_pasted_output_matches_the_tool(doc: Path, line: int, tmp_path: Path) ->
         body = "".join(pieces)
         fresh = doc.read_text(encoding="utf-8")
         start = fresh.index(match.group(0))
-        fresh = fresh[:start] + f"{MARK}\n```console\n{body}```" + fresh[start + len(match.group(0)):]
+        setup = f"\n<!-- setup: {match.group(1)} -->" if match.group(1) else ""
+        block = f"{MARK}{setup}\n```console\n{body}```"
+        fresh = fresh[:start] + block + fresh[start + len(match.group(0)):]
         doc.write_text(fresh, encoding="utf-8")
 
 
 def test_some_outputs_are_checked() -> None:
     assert len(blocks()) >= 10
+
+
+def test_every_console_block_is_checked_or_said_to_be_illustrative() -> None:
+    """A ``console`` block shows what the tool prints, so the test runs it; one that
+    cannot run here is marked ``<!-- illustrative -->`` (and the text says why)."""
+    unmarked = []
+    for doc in DOCS:
+        text = doc.read_text(encoding="utf-8")
+        # The line of each checked block's fence (its body starts on the next line).
+        checked = {text[: m.start(2)].count("\n") for m in BLOCK.finditer(text)}
+        lines = text.split("\n")
+        for number, line in enumerate(lines, 1):
+            if not line.startswith("```console") or number in checked:
+                continue
+            if number < 2 or lines[number - 2] != ILLUSTRATIVE:
+                unmarked.append(f"{doc.relative_to(ROOT)}:{number}")
+    assert not unmarked, "console blocks neither output-checked nor illustrative: " + ", ".join(
+        unmarked)
 
 
 def test_planned_commands_are_the_ones_not_shipped_yet() -> None:

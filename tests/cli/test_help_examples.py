@@ -15,6 +15,8 @@ from click.testing import CliRunner
 
 from upsell_rules.cli.main import COMMANDS, cli
 
+ROOT = Path(__file__).resolve().parents[2]
+
 EXAMPLE = re.compile(r"^\s+(upsell-rules \S.*)$", re.MULTILINE)
 
 
@@ -84,3 +86,21 @@ def test_readme_paths_work_from_any_folder(tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("ACC-1012  Millbrook Veterinary")
+
+
+def test_a_bare_name_means_this_folders_copy_after_init(tmp_path: Path) -> None:
+    """In a repository made by ``init``, ``upsell_timing`` is the team's edited copy."""
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    env.pop("UPSELL_RULES_QUIET_BUNDLED", None)
+    (tmp_path / "rulesets").mkdir()
+    edited = (ROOT / "rulesets" / "upsell_timing.yaml").read_text("utf-8").replace(
+        "version: 1.0.0", "version: 1.0.1-acme", 1)
+    (tmp_path / "rulesets" / "upsell_timing.yaml").write_text(edited, "utf-8")
+    done = subprocess.run(
+        [sys.executable, "-m", "upsell_rules", "explain", "upsell_timing", "--data",
+         "samples/accounts.csv", "--account", "ACC-1001", "--as-of", "2026-11-02"],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "ruleset upsell_timing 1.0.1-acme" in done.stdout
+    assert "using rulesets/upsell_timing.yaml from this folder" in done.stderr

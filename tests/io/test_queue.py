@@ -39,7 +39,7 @@ def decisions() -> list[dict[str, Any]]:
     return queue_order(json.loads(result.stdout))
 
 
-@pytest.mark.parametrize("width", [80, 100, 140])
+@pytest.mark.parametrize("width", [80, 100, 140, 200])
 def test_the_table_fits_each_width_and_never_breaks_an_id(
     decisions: list[dict[str, Any]], width: int
 ) -> None:
@@ -57,8 +57,40 @@ def test_the_table_fits_each_width_and_never_breaks_an_id(
         assert any("\u2026" in line for line in lines)
 
 
+def _cells(lines: list[str], column: str) -> list[str]:
+    """The text under ``column`` on each row (columns are padded, two spaces apart)."""
+    header = lines[0]
+    start = header.index(column)
+    rest = header[start + len(column):]
+    end = start + len(column) + (len(rest) - len(rest.lstrip())) if rest.strip() else None
+    return [line[start:end].strip() for line in lines[1:]]
+
+
+def test_at_140_columns_the_person_and_the_window_stay_readable(
+    decisions: list[dict[str, Any]],
+) -> None:
+    lines = queue_lines(decisions, 140)
+    header = lines[0].split()
+    assert {"owner", "window"} <= set(header), header
+    # Every owner is shown whole; every window keeps at least its first words.
+    assert _cells(lines, "owner") == [d["owner"] for d in decisions]
+    for shown, decision in zip(_cells(lines, "window"), decisions, strict=True):
+        window = decision["action"]["window"]
+        assert shown == window or (
+            shown.endswith("\u2026") and len(shown) >= 16 and window.startswith(shown[:-1])
+        ), (shown, window)
+    # The steps to prepare give way first; the status column still says "prep".
+    assert "prepare" not in header
+    assert any(" prep " in line for line in lines[1:])
+
+
+def test_a_wide_screen_shows_the_prep_steps_too(decisions: list[dict[str, Any]]) -> None:
+    header = queue_lines(decisions, 200)[0].split()
+    assert {"prepare", "owner", "role", "window"} <= set(header)
+
+
 def test_wider_screens_show_more_columns(decisions: list[dict[str, Any]]) -> None:
-    shown = [len(queue_lines(decisions, w)[0].split()) for w in (80, 100, 140)]
+    shown = [len(queue_lines(decisions, w)[0].split()) for w in (80, 100, 140, 200)]
     assert shown == sorted(shown) and shown[0] < shown[-1]
     assert "name" in queue_lines(decisions, 80)[0].split()
     unlimited = queue_lines(decisions, None)

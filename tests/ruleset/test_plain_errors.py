@@ -135,3 +135,15 @@ def test_a_test_file_reports_every_problem_and_takes_yes_no(
     tests.write_text(tests.read_text().replace("bnad", "band").replace("ACC-9999", "ACC-1029"))
     result = CliRunner().invoke(cli, ["test", str(tests)])
     assert result.exit_code == 0, result.stdout
+
+
+@pytest.mark.parametrize("operator", [">=", ">"])
+def test_a_quoted_start_before_a_greater_than_gets_the_same_advice(
+    tmp_path: Path, operator: str
+) -> None:
+    # YAML reads ">" after the closing quote as the start of a folded block.
+    text = edit("when: seat_utilization >= 85%", f'when: "seat_utilization" {operator} 85%')
+    [error] = validate(tmp_path, text)
+    line = line_of(text, 'when: "seat_utilization"')
+    assert f":{line}:11: E001" in error
+    assert "a value that starts with a quote must be quoted as a whole" in error

@@ -177,3 +177,12 @@ def test_init_says_where_ci_installs_from_and_uses_main(tmp_path: Path) -> None:
     assert "pip install -r requirements.txt" in workflow
     readme = (target / "README.md").read_text("utf-8")
     assert "pip install -r requirements.txt" in readme
+
+
+def test_next_steps_go_to_the_new_folder_only_when_it_is_elsewhere(tmp_path: Path) -> None:
+    here = tmp_path / "here"
+    here.mkdir()
+    steps = run("init", ".", cwd=here).stdout.split("Next steps:", 1)[1]
+    assert "cd " not in steps and "git init -b main" in steps
+    spaced = run("init", "my rules", cwd=tmp_path).stdout.split("Next steps:", 1)[1]
+    assert "cd 'my rules'" in spaced

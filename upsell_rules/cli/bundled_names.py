@@ -3,9 +3,11 @@
 After ``pip install`` there is no ``rulesets/`` or ``samples/`` folder next to the user,
 yet the README and ``--help`` name them. A RULESET argument that is not a file but the
 name of a bundled ruleset (``upsell_timing``, ``upsell_timing.yaml`` or
-``rulesets/upsell_timing.yaml``) is that ruleset; a ``--data`` path under ``samples/``
-that is not in the current folder is the bundled sample of that name. A file in the
-current folder always wins, and using a bundled file says so on stderr.
+``rulesets/upsell_timing.yaml``) is that ruleset, unless the current folder has its own
+``rulesets/upsell_timing.yaml`` (as a repository made by ``init`` does); a ``--data``
+path under ``samples/`` that is not in the current folder is the bundled sample of that
+name. A file in the current folder always wins, and using a bundled file says so on
+stderr.
 """
 
 from __future__ import annotations
@@ -67,6 +69,23 @@ def bundled_sample(text: str) -> Path | None:
     return path if path.is_file() else None
 
 
+def local_ruleset(text: str) -> str | None:
+    """``rulesets/NAME.yaml`` in the current folder for a bare NAME, when it exists.
+
+    A repository made by ``init`` holds its own copies of the bundled rulesets, which
+    its team edits: ``upsell_timing`` there means the edited copy, not the package's.
+    """
+    if "/" in text or "\\" in text or not text:
+        return None
+    name = text if text.endswith(".yaml") else f"{text}.yaml"
+    path = os.path.join("rulesets", name)
+    if not os.path.isfile(path):
+        return None
+    if not os.environ.get("UPSELL_RULES_QUIET_BUNDLED"):
+        click.echo(f"upsell-rules: using {path} from this folder", err=True)
+    return path
+
+
 def _note(text: str, path: Path) -> None:
     if os.environ.get("UPSELL_RULES_QUIET_BUNDLED"):
         return
@@ -90,6 +109,9 @@ class RulesetPath(StrParam):
             return text
         if os.path.isdir(text):
             self.fail(f"{text!r} is a directory, not a ruleset file.", param, ctx)
+        local = local_ruleset(text)
+        if local is not None:
+            return local
         bundled = bundled_ruleset(text)
         if bundled is not None:
             _note(f"ruleset {bundled.stem}", bundled)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shlex
 
 import click
 
@@ -44,9 +45,11 @@ def init_command(directory: str, requirement: str | None, force: bool) -> None:
         with open(target, "w", encoding="utf-8", newline="\n") as handle:
             handle.write(text)
         click.echo(f"  created {target}")
+    # Initialised in the current folder, there is nowhere to go first.
+    here = os.path.abspath(directory) == os.path.abspath(os.curdir)
+    go = "" if here else f"\n  cd {shlex.quote(directory)}"
     click.echo(f"""
-Next steps:
-  cd {directory}
+Next steps:{go}
   git init -b main && git add . && git commit -m "Upsell rules"
   upsell-rules validate rulesets/*.yaml
   upsell-rules test""")

@@ -54,7 +54,7 @@ def plugins_payload(registry: Registry) -> dict[str, Any]:
 
 def _wrapped(label: str, items: list[str]) -> list[str]:
     text = ", ".join(items)
-    lead = f"  {label + ':':<14}"
+    lead = f"  {label + ':':<13} "  # a label longer than the column keeps one space
     return textwrap.wrap(
         text, width=96, initial_indent=lead, subsequent_indent=" " * len(lead),
         break_on_hyphens=False,

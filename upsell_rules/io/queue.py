@@ -158,19 +158,21 @@ def _owner(_rank: int, d: dict[str, Any]) -> str:
 COLUMNS: dict[str, Column] = {
     column.name: column
     for column in (
-        Column("rank", lambda r, d: str(r), 7),
+        Column("rank", lambda r, d: str(r), 8),
         Column("account", lambda r, d: str(d["account_id"]), 0),
         Column("name", lambda r, d: str(d["account_name"] or "-"), 3, 12),
         Column("score", _score, 0),
         Column("band", lambda r, d: str(d["band"]), 0),
         Column("status", _status, 0),
         Column("types", lambda r, d: ",".join(d["upsell_types"]) or "-", 9, 9),
-        Column("why", lambda r, d: reason(d) or "-", 2, 14),
-        Column("prepare", lambda r, d: "; ".join(prep_steps(d)) or "-", 4, 18),
+        Column("why", lambda r, d: reason(d) or "-", 2, 12),
+        # The status column already says "prep"; the steps are the first detail to go,
+        # after the rank, types and role, so the person and the window stay longer.
+        Column("prepare", lambda r, d: "; ".join(prep_steps(d)) or "-", 6, 18),
         Column("play", lambda r, d: str(d["action"]["play"]), 1, 12),
-        Column("owner", _owner, 5, 12),
-        Column("role", lambda r, d: str(d["action"]["owner"]), 6),
-        Column("window", lambda r, d: str(d["action"]["window"]), 8, 16),
+        Column("owner", _owner, 4, 12),
+        Column("role", lambda r, d: str(d["action"]["owner"]), 7),
+        Column("window", lambda r, d: str(d["action"]["window"]), 5, 12),
     )
 }
 
@@ -222,12 +224,12 @@ def fit(
 ) -> tuple[list[int], list[int]]:
     """Which columns (indexes into ``names``) to show and how wide, within ``width``.
 
-    While optional columns (owner, role, types, window, prepare, rank) remain, text is
-    shortened only a little and the least useful optional column goes first; then the
-    core text columns (name, why, play) are shortened down to their floor, and only then
-    left out. Columns that are never shortened (ids, scores, bands) are never cut: a
-    table that cannot fit overflows. With ``keep_all`` (``--columns``) nothing is left
-    out.
+    While optional columns remain (types, rank, role, prepare, window, owner, left out
+    in that order), text is shortened only a little and the least useful optional
+    column goes first; then the core text columns (name, why, play) are shortened down
+    to their floor, and only then left out. Columns that are never shortened (ids,
+    scores, bands) are never cut: a table that cannot fit overflows. With ``keep_all``
+    (``--columns``) nothing is left out.
     """
     natural = [max([len(name), *(len(r[i]) for r in rows)]) for i, name in enumerate(names)]
     shown = [i for i in range(len(names)) if keep_all or not _empty(rows, i)]

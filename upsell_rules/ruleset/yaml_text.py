@@ -121,7 +121,10 @@ def _in_plain_words(exc: MarkedYAMLError, text: str) -> tuple[int, int, str] | N
         return None
     current = lines[here.line]
     quoted = _QUOTED_START.match(current)
-    if quoted is not None and "found '<scalar>'" in problem:
+    # After the closing quote, YAML reads ``== y`` as more text and ``>= y`` (or
+    # ``> y``) as the start of a folded block: the same mistake either way.
+    runs_on = "found '<scalar>'" in problem or "block scalar" in (exc.context or "")
+    if quoted is not None and runs_on and here.column >= len(quoted.group(1)):
         quote = quoted.group(2)
         other = "'" if quote == '"' else '"'
         value = (quote + quoted.group(3)).split(" #")[0].rstrip()
