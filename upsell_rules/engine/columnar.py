@@ -16,7 +16,6 @@ reader's own. :func:`columnar_rows` says ``None`` then.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -25,9 +24,10 @@ from typing import Any
 from upsell_rules.engine.duck import available as duck_unavailable
 from upsell_rules.engine.evaluate import Evaluator
 from upsell_rules.engine.parallel import Result
-from upsell_rules.errors import InputError, Location
+from upsell_rules.errors import Location
 from upsell_rules.io.account import Account
-from upsell_rules.io.records import AccountReader, pick_source
+from upsell_rules.io.records import AccountReader
+from upsell_rules.io.source_choice import single_file
 from upsell_rules.plugin.watchdog import PROGRESS
 from upsell_rules.sql.expressions import NotCompilable
 from upsell_rules.sql.input_checks import typed_inputs_sql
@@ -86,21 +86,12 @@ def plan_columnar(evaluator: Evaluator, reader: AccountReader, data: Sequence[st
     mapping or formats, a ruleset that compiles to SQL, and DuckDB importable here.
     Under ``--engine auto`` the file must also be large enough to gain from it.
     """
-    if len(data) != 1 or evaluator.engine.name not in ("duckdb", "python"):
+    if evaluator.engine.name != "duckdb" and not evaluator.auto:
         return None
-    if evaluator.engine.name == "python" and not evaluator.auto:
+    found = single_file(reader.registry, tuple(data), ("lines",))
+    if found is None or reader.mapping_for(found[0]):
         return None
-    spec = data[0]
-    try:
-        source, target = pick_source(reader.registry, spec)
-    except InputError:
-        return None
-    if target != spec or source.byte_ranges != "lines" or reader.mapping_for(source):
-        return None
-    try:
-        size = os.path.getsize(spec)
-    except OSError:
-        return None
+    spec, size = data[0], found[1]
     if evaluator.auto and (AUTO_MIN_BYTES is None or size < AUTO_MIN_BYTES):
         return None
     if reader.limits.input_bytes and size > reader.limits.input_bytes:
