@@ -21,7 +21,7 @@ import random
 import subprocess
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -574,7 +574,7 @@ def write_report(args: argparse.Namespace, main_n: int, t_json: float, stage: di
     notes.update({"zen_us": 1e6 / zen, "ours_like_us": 1e6 / ours_like, "zen_x": ours_like / zen,
                   "hand_us": 1e6 / hand, "hand_zen_x": hand / zen})
     lines += goals(main_n, t_json, e2e, e2e_jobs2, size_rows, peer_rows, ours_by_what, lat,
-                   notes)
+                   notes, duck[1])
     lines += ["", *engines.section(duck[1])]
     # Sections other scripts write (instructions.py) follow the marker; keep them.
     previous = (DOCS / "performance.md").read_text(encoding="utf-8")
@@ -645,8 +645,11 @@ def _times(ratio: float) -> str:
 def goals(main_n: int, t_json: float, e2e: float, e2e_jobs2: float,
           size_rows: list[tuple[int, float, int]], peer_rows: list[dict[str, Any]],
           ours_by_what: dict[str, dict[str, Any]], lat: dict[str, float],
-          notes: dict[str, float]) -> list[str]:
-    """The issue's goals against this run's figures, met or not, and by how much."""
+          notes: dict[str, float], compiled: dict[str, Any] | None = None) -> list[str]:
+    """The issue's goals against this run's figures, met or not, and by how much.
+
+    ``compiled``: :func:`engines.measure` of this run, for the rows of the compiled query
+    (decision columns only) and the duckdb engine's columnar path (full records)."""
     def verdict(ok: bool) -> str:
         return "met" if ok else "**not met**"
 
@@ -667,6 +670,7 @@ def goals(main_n: int, t_json: float, e2e: float, e2e_jobs2: float,
                     f"(--jobs 2: {jobs_s:.0f} s) | {verdict(min(seconds, jobs_s) <= 15)} |")
         rows.append(f"| ... with peak memory under 2 GB | {peak / 1024:,.0f} MB | "
                     f"{verdict(peak < 2 * 1024 * 1024)} |")
+    rows += compiled_goals(compiled, verdict) if compiled else []
     for peer in ("zen-engine (GoRules JDM)", "durable-rules 2.0.28"):
         row = next((r for r in peer_rows if r["name"] == peer), None)
         if row is None:
@@ -684,6 +688,22 @@ def goals(main_n: int, t_json: float, e2e: float, e2e_jobs2: float,
     return rows
 
 
+def compiled_goals(r: dict[str, Any], verdict: Callable[[bool], str]) -> list[str]:
+    """The throughput goals for the compiled query (decision columns, no text) and for the
+    duckdb engine's columnar path (full records), from :func:`engines.measure`."""
+    rows = [f"| ... full records with `--engine duckdb` (DuckDB reads and decides, Python "
+            f"renders) | {r['t_columnar'] / r['t_json']:.1f}x | "
+            f"{verdict(r['t_columnar'] <= 3 * r['t_json'])} |",
+            f"| ... decision columns only (no text), the compiled query on DuckDB | "
+            f"{r['t_duck'] / r['t_json']:.2f}x | {verdict(r['t_duck'] <= 3 * r['t_json'])} |"]
+    if r["big_rows"]:
+        worst = max(seconds for _, seconds, _ in r["big_rows"])
+        rows.append(f"| {r['big']:,} accounts, decision columns only, compiled query on "
+                    f"DuckDB (Parquet and JSON Lines) | {worst:.1f} s at most | "
+                    f"{verdict(worst <= 15)} |")
+    return rows
+
+
 NOTES = """### Why the throughput goals are not met
 
 The end-to-end goals ask for 3x the cost of `json.loads` (about {json_us:.0f} us per account
@@ -698,6 +718,15 @@ rendering the evidence, action and narrative of the record. One account costs ab
 {total_us:.0f} us in one process (the stage table above); the rules-engine part, the
 conditions, is {conditions_share:.0%} of it. Getting to 3x would take a compiled (C/Rust)
 implementation of coercion, derivations and templates, not more Python tuning.
+
+Moving the reading, typing, derivations and conditions into DuckDB does not change that
+(the `--engine duckdb` goal row): DuckDB decides the accounts' decision columns in about
+1x `json.loads`, but checking that every field is already of its type (so that no record
+could be read differently from the Python reader) and handing ~100 typed columns back to
+Python costs about what Python's own reading and deriving cost, and rendering each
+record's evidence, window, message and narrative is the same Python work for every
+engine. So the goals are met for the decision columns alone (the compiled query; see
+[scale.md](scale.md) for running it yourself) and not for full decision records.
 
 `--jobs N` cuts a JSON Lines or CSV file into byte ranges that worker processes read
 and decide themselves; the parent only checks duplicate ids across chunks and writes the

@@ -1,4 +1,5 @@
-"""File signal sources (CSV, JSON, JSON Lines) and the field types of data contract v1.
+"""File signal sources (CSV, JSON, JSON Lines, Parquet) and the field types of data contract
+v1.
 
 Registered through the ``upsell_rules`` entry point like any third-party plugin.
 """
@@ -14,6 +15,7 @@ from upsell_rules.plugin.types import FieldSpec, ParamSpec, Source
 
 from .csv_source import delimiter_problems, matches_csv, read_csv, read_csv_with_context
 from .json_source import matches_json, matches_jsonl, read_json, read_jsonl
+from .parquet_source import matches_parquet, read_parquet
 
 __all__ = [
     "CONTRACT_V1",
@@ -61,6 +63,16 @@ SOURCES: tuple[Source, ...] = (
         options=MAPPING_OPTIONS,
         byte_ranges="lines",
     ),
+    Source(
+        name="parquet",
+        description=(
+            "Parquet file (.parquet or .pq), read by DuckDB: one account per row; dates "
+            "as DATE (or a TIMESTAMP at midnight), lists as LIST columns."
+        ),
+        matches=matches_parquet,
+        read=read_parquet,
+        options=MAPPING_OPTIONS,
+    ),
 )
 
 
@@ -73,6 +85,6 @@ def upsell_rules_fields(register: Callable[[FieldSpec], None]) -> None:
 
 @hookimpl(trylast=True)
 def upsell_rules_sources(register: Callable[[Source], None]) -> None:
-    """Register the CSV, JSON and JSON Lines sources."""
+    """Register the CSV, JSON, JSON Lines and Parquet sources."""
     for source in SOURCES:
         register(source)

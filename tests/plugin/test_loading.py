@@ -67,7 +67,7 @@ def test_bundled_plugins_load_through_entry_points() -> None:
         assert registry.info[name].origin == "entry point (bundled)", name
         assert registry.info[name].distribution == "upsell-rules"
     assert all(registry.info[name].origin == "built in" for name in CORE_PLUGINS)
-    assert registry.info["files"].provides["source"] == ["csv", "json", "jsonl"]
+    assert registry.info["files"].provides["source"] == ["csv", "json", "jsonl", "parquet"]
 
 
 def test_plugin_from_a_file(tmp_path: Path) -> None:

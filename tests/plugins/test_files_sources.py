@@ -48,11 +48,11 @@ def _manager() -> pluggy.PluginManager:
     return manager
 
 
-def test_registers_three_sources_by_extension() -> None:
+def test_registers_four_sources_by_extension() -> None:
     found: list[Source] = []
     _manager().hook.upsell_rules_sources(register=found.append)
     by_name = {source.name: source for source in found}
-    assert sorted(by_name) == ["csv", "json", "jsonl"]
+    assert sorted(by_name) == ["csv", "json", "jsonl", "parquet"]
     assert by_name["csv"].matches("data/Accounts.CSV")
     assert not by_name["csv"].matches("accounts.json")
     assert by_name["json"].matches("x.JSON")
@@ -60,6 +60,8 @@ def test_registers_three_sources_by_extension() -> None:
     assert by_name["jsonl"].matches("x.jsonl")
     assert by_name["jsonl"].matches("x.NDJSON")
     assert not by_name["jsonl"].matches("x.json")
+    assert by_name["parquet"].matches("x.Parquet") and by_name["parquet"].matches("x.pq")
+    assert not by_name["parquet"].matches("x.jsonl")
     for source in found:
         assert source.description
 

@@ -121,11 +121,13 @@ def engine_option(func: F) -> F:
     """``--engine NAME``."""
     return click.option(
         "--engine",
-        default="python",
+        default="auto",
         show_default=True,
-        help="Engine that evaluates conditions: python (the fastest that passes the "
-        "conformance suite), interpreter, or one a plugin provides (upsell-rules plugins "
-        "lists them; see docs/cli.md).",
+        help="Engine that decides: auto (duckdb for a large JSON Lines file it can read "
+        "and decide exactly as python would, else python), python, duckdb (conditions "
+        "on embedded DuckDB; a whole JSON Lines file where it can), interpreter, or one a "
+        "plugin provides (upsell-rules plugins lists them). The summary line names the "
+        "engine that ran; see docs/cli.md.",
     )(func)
 
 

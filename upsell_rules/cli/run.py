@@ -289,7 +289,8 @@ def run_command(
     if state is not None:
         outcomes, state_block = deliver_with_state(
             state, rules, decisions, inputs, targets, when, deliver=deliver or "transitions",
-            bands=bands, engine=engine, data=data, lock_wait=lock_wait,
+            bands=bands, engine=summary.engine or evaluator.engine.name, data=data,
+            lock_wait=lock_wait,
             keep_inputs_days=keep_inputs_days, keep_log_days=keep_log_days,
             shadow=(candidate, registry, accounts),
         )

@@ -90,7 +90,7 @@ class Watcher:
                      if not isinstance(d, RecordError)]
         with self.store.lock(30.0):
             result = run_with_state(self.store, self.rules, decisions, inputs, self.targets,
-                                    as_of, engine=self.engine, data=self.data,
+                                    as_of, engine=self.evaluator.engine.name, data=self.data,
                                     ruleset_text=self.text)
         self.digests.update({a: d for a, (d, _) in inputs.items()})
         self.last_day = as_of

@@ -33,6 +33,7 @@ from upsell_rules.ruleset.model import Band, Ruleset
 from upsell_rules.ruleset.templates import RenderLimitError, Template
 
 __all__ = [
+    "AUTO",
     "BAND_ORDER",
     "OUTLINE_CACHE",
     "BatchResult",
@@ -66,12 +67,18 @@ OUTLINE_CACHE = 16_384
 BatchResult = tuple[bool, dict[str, Any] | RecordError]
 
 
+#: The engine name that lets the run pick: the ``duckdb`` engine's columnar path where it
+#: applies and pays (a large clean JSON Lines file, see ``engine/columnar.py``), else
+#: ``python``.
+AUTO = "auto"
+
+
 def pick_engine(registry: Registry, name: str | None) -> Engine:
-    """The engine called ``name`` (default ``python``), or a clear error."""
-    wanted = name or "python"
+    """The engine called ``name`` (default and ``auto``: ``python``), or a clear error."""
+    wanted = name if name and name != AUTO else "python"
     engine = registry.engines.get(wanted)
     if engine is None:
-        known = ", ".join(sorted(registry.engines))
+        known = ", ".join(sorted([*registry.engines, AUTO]))
         raise EngineUnavailable(f"unknown engine '{wanted}' (available: {known})")
     reason = engine.available()
     if reason:
@@ -90,6 +97,8 @@ class Evaluator:
     ) -> None:
         self.ruleset = ruleset
         self.registry = registry or default_registry()
+        #: ``auto``: a stream of accounts may go to the fastest engine that can decide it.
+        self.auto = engine == AUTO
         self.engine = engine if isinstance(engine, Engine) else pick_engine(self.registry, engine)
         # A batch engine is slow one account at a time: named conditions, which the
         # derivations read account by account, go to the python engine.
@@ -214,6 +223,18 @@ class Evaluator:
                 {**w.to_dict(), "location": where} for w in account.warnings
             ]
         return record
+
+    def base_values(self) -> dict[str, Any]:
+        """What every account's values start from (the ruleset's constants), a copy."""
+        return dict(self._base)
+
+    def assemble_guarded(
+        self, account: Account, values: dict[str, Any], outcomes: tuple[bool, ...],
+        as_of: date,
+    ) -> dict[str, Any] | RecordError:
+        """:meth:`assemble`, with a plugin's failure (an upsell type's ``describe``, a
+        template too long) made the account's error as :meth:`evaluate_batch` makes it."""
+        return self._guarded(account, partial(self.assemble, account, values, outcomes, as_of))
 
     def outline_for(self, outcomes: Sequence[bool]) -> Outline:
         """:meth:`outline`, kept for the first :data:`OUTLINE_CACHE` outcome patterns."""

@@ -49,8 +49,8 @@ from upsell_rules.io.records import (
     AccountReader,
     FirstSeen,
     duplicate_error,
-    pick_source,
 )
+from upsell_rules.io.source_choice import single_file
 from upsell_rules.plugin.watchdog import batch_watchdog
 
 if TYPE_CHECKING:
@@ -170,19 +170,11 @@ class Plan:
 
 def plan_ranges(reader: AccountReader, data: Sequence[str], jobs: int) -> Plan | None:
     """The chunks of ``data`` for the byte-range path, or ``None`` when it does not apply."""
-    if jobs <= 1 or len(data) != 1:
+    found = single_file(reader.registry, tuple(data), ("lines", "csv")) if jobs > 1 else None
+    if found is None:
         return None
+    source, size = found
     spec = data[0]
-    try:
-        source, target = pick_source(reader.registry, spec)
-    except InputError:
-        return None
-    if target != spec or source.byte_ranges not in ("lines", "csv"):
-        return None
-    try:
-        size = os.path.getsize(spec)
-    except OSError:
-        return None
     limits = reader.limits
     if size < MIN_PARALLEL_BYTES or (limits.input_bytes and size > limits.input_bytes):
         return None

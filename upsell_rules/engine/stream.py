@@ -12,6 +12,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from datetime import date
 from typing import Any, cast
 
+from upsell_rules.engine.columnar import columnar_rows, plan_columnar
 from upsell_rules.engine.evaluate import Evaluator
 from upsell_rules.engine.gctune import fewer_collections
 from upsell_rules.engine.parallel import (
@@ -27,7 +28,7 @@ from upsell_rules.plugin.types import Summary
 
 
 def decide_all(
-evaluator: Evaluator,
+    evaluator: Evaluator,
     items: Iterable[Account | RecordError],
     as_of: date,
     summary: Summary | None = None,
@@ -42,23 +43,26 @@ evaluator: Evaluator,
     Plugins' ``upsell_rules_before_evaluation`` runs before the first account and
     ``upsell_rules_after_evaluation`` after the last one.
     """
-        # Batches in this process or in workers are decoded decisions, never encoded ones.
+    # Batches in this process or in workers are decoded decisions, never encoded ones.
     decided = tally(evaluator, decide_in_batches(evaluator, items, as_of, jobs), as_of, summary)
     return cast(Iterator[dict[str, Any] | RecordError], decided)
 
+
 def tally(
-evaluator: Evaluator,
+    evaluator: Evaluator,
     results: Iterable[tuple[bool, dict[str, Any] | EncodedDecision | RecordError]],
     as_of: date,
     summary: Summary | None = None,
+    engine: str | None = None,
 ) -> Iterator[dict[str, Any] | EncodedDecision | RecordError]:
     """Count ``(was_read_error, result)`` pairs into ``summary`` and pass them on.
 
     Runs the before/after evaluation hooks around the stream, like :func:`decide_all`
-    (which is ``tally`` over :meth:`Evaluator.evaluate_batch` results).
+    (which is ``tally`` over :meth:`Evaluator.evaluate_batch` results). ``engine``
+    names the engine that decided when it is not the evaluator's own.
     """
     summary = summary if summary is not None else Summary()
-    summary.engine = evaluator.engine.name
+    summary.engine = engine or evaluator.engine.name
     hooks = evaluator.registry.hooks
     hooks.before_evaluation(evaluator.ruleset, as_of)
     failed_at: set[Any] = set()
@@ -66,6 +70,7 @@ evaluator: Evaluator,
     with fewer_collections():
         yield from _count(results, summary, failed_at, bands)
     hooks.after_evaluation(evaluator.ruleset, summary)
+
 
 def _count(
     results: Iterable[tuple[bool, dict[str, Any] | EncodedDecision | RecordError]],
@@ -108,7 +113,15 @@ def evaluate_inputs(
     for result; with ``jobs`` > 1 a large JSON Lines or CSV file is cut into byte
     ranges that the workers read themselves. With ``encoded`` (for JSON Lines output)
     their decisions arrive as :class:`~upsell_rules.io.formatters.EncodedDecision` text.
+
+    With the ``duckdb`` engine (or ``auto``), one clean JSON Lines file is read and
+    decided by DuckDB (:mod:`upsell_rules.engine.columnar`), with the same results.
     """
+    columnar = plan_columnar(evaluator, reader, data)
+    if columnar is not None:
+        rows = columnar_rows(evaluator, columnar, as_of, reader.limits)
+        if rows is not None:
+            return tally(evaluator, rows, as_of, summary, engine="duckdb")
     plan = plan_ranges(reader, data, jobs) if parallel_allowed(evaluator, jobs) else None
     if plan is None:
         return decide_all(evaluator, reader.read_all(data), as_of, summary, jobs=jobs)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from upsell_rules.errors import InputError
 from upsell_rules.plugin.registry import Registry
 from upsell_rules.plugin.types import Source
@@ -25,6 +27,26 @@ def pick_source(registry: Registry, spec: str) -> tuple[Source, str]:
             f"{format_hint(spec) or 'name one with --data SOURCE:PATH'}"
         )
     return source, spec
+
+
+def single_file(registry: Registry, data: list[str] | tuple[str, ...], ranges: tuple[str, ...]
+                ) -> tuple[Source, int] | None:
+    """The source and size of ``data`` when it is one file, named by its path alone, that
+    a source reads by byte ranges of a kind in ``ranges`` (``"lines"``, ``"csv"``); else
+    ``None``. The fast paths (worker processes, DuckDB's columnar reading) start here."""
+    if len(data) != 1:
+        return None
+    spec = data[0]
+    try:
+        source, target = pick_source(registry, spec)
+    except InputError:
+        return None
+    if target != spec or source.byte_ranges not in ranges:
+        return None
+    try:
+        return source, os.path.getsize(spec)
+    except OSError:
+        return None
 
 
 #: What to do with a spreadsheet workbook, which no bundled source reads.

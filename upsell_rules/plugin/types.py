@@ -395,7 +395,7 @@ class Summary:
     decided: int = 0
     failed: int = 0
     bands: dict[str, int] = field(default_factory=dict)
-    #: The engine that decided (named in :meth:`line` when it is not ``python``).
+    #: The engine that decided (named in :meth:`line`).
     engine: str = ""
 
     def order_bands(self, order: list[str]) -> None:
@@ -408,8 +408,8 @@ class Summary:
         bands = ", ".join(f"{k} {v}" for k, v in self.bands.items())
         text = f"read {self.read}, decided {self.decided}, failed {self.failed}"
         text = f"{text} ({bands})" if bands else text
-        # The default engine goes unsaid, so that its output stays as it always was.
-        return f"{text}; engine {self.engine}" if self.engine not in ("", "python") else text
+        # Which engine decided: under ``--engine auto`` (the default) it depends on the input.
+        return f"{text}; engine {self.engine}" if self.engine else text
 
 
 __all__ = [

@@ -149,6 +149,13 @@ def _length(values: ListValue) -> exp.Expr:
     return _fn("LEN", values.array.copy())
 
 
+def whole_list(values: ListValue) -> exp.Expr:
+    """DuckDB: the list itself, every element mapped; missing when the list is."""
+    array = values.array.copy()
+    if values.item is not _same:
+        array = _fn("LIST_TRANSFORM", array, _lambda(values.item))
+    return _missing_unless(values, array)
+
 def last(values: ListValue) -> exp.Expr:
     """The newest (last) element; missing for an empty or missing list."""
     return from_end(values, 0)

@@ -8,7 +8,7 @@ score, its band, the play and the owner. The last ``SELECT`` keeps the decision 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -19,7 +19,7 @@ from upsell_rules.plugin.registry import Registry
 from upsell_rules.ruleset.model import Ruleset
 from upsell_rules.sql import decisions, scoring
 from upsell_rules.sql.expressions import Conditions
-from upsell_rules.sql.lists import ListValue, reset_aliases
+from upsell_rules.sql.lists import ListValue, reset_aliases, whole_list
 from upsell_rules.sql.signals import (
     SignalScope,
     derived_value,
@@ -102,6 +102,40 @@ def _wanted(ruleset: Ruleset, registry: Registry) -> set[str]:
     return wanted
 
 
+def derive_signals(chain: _Chain, scope: SignalScope, inputs: Mapping[str, str],
+                   wanted: set[str], lists: list[str] | None = None) -> list[str]:
+    """Add the derived signals of ``wanted`` to ``chain``, a layer per level; the names of
+    the scalar ones, in order. ``inputs`` (name -> type) are already columns of the chain.
+
+    A list-valued signal stays an expression its readers expand; with ``lists`` (DuckDB
+    only) it also becomes a column, and its name is appended there.
+    """
+    rs, registry = scope.ruleset, scope.registry
+    for name, kind in inputs.items():
+        scope.values[name] = ListValue(col(name)) if kind.endswith("_list") else col(name)
+    names: list[str] = []
+    for number, group in enumerate(levels(rs, registry), start=1):
+        columns = []
+        for sig in group:
+            if sig.name not in wanted:
+                continue
+            value = derived_value(scope, sig, params_of(registry, sig))
+            if isinstance(value, ListValue):
+                scope.values[sig.name] = value
+                if lists is not None:
+                    columns.append(whole_list(value).as_(sig.name, quoted=True))
+                    lists.append(sig.name)
+            else:
+                columns.append(value.as_(sig.name, quoted=True))
+                names.append(sig.name)
+        for column in columns:
+            if column.alias not in scope.values:
+                scope.values[column.alias] = col(column.alias)
+        if columns:
+            chain.add(f"derived_{number}", columns)
+    return names
+
+
 def build_query(ruleset: Ruleset, registry: Registry, dialect: str, as_of: date,
                 table: str = "accounts", keep: Sequence[str] = (), native: bool = True
                 ) -> exp.Expr:
@@ -125,23 +159,7 @@ def build_query(ruleset: Ruleset, registry: Registry, dialect: str, as_of: date,
     base += [col(k) for k in keep]
     base += [input_column(s).as_(s.name, quoted=True) for s in inputs]
     chain = _Chain([("inputs", exp.select(*base).from_(exp.to_table(table)))])
-    for s in inputs:
-        scope.values[s.name] = (ListValue(col(s.name)) if s.type.endswith("_list")
-                                else col(s.name))
-    for number, group in enumerate(levels(rs, registry), start=1):
-        columns = []
-        for sig in group:
-            if sig.name not in wanted:
-                continue
-            value = derived_value(scope, sig, params_of(registry, sig))
-            if isinstance(value, ListValue):
-                scope.values[sig.name] = value
-            else:
-                columns.append(value.as_(sig.name, quoted=True))
-        for column in columns:
-            scope.values[column.alias] = col(column.alias)
-        if columns:
-            chain.add(f"derived_{number}", columns)
+    derive_signals(chain, scope, {s.name: s.type for s in inputs}, wanted)
     truths = []
     for index, (label, node) in enumerate(labelled_conditions(rs)):
         compiler = Conditions(scope, f" (in {label})")
@@ -160,6 +178,41 @@ def build_query(ruleset: Ruleset, registry: Registry, dialect: str, as_of: date,
         final = final.with_(name, as_=select, copy=False, materialized=materialized)
     return final
 
+
+@dataclass(frozen=True)
+class ValuesQuery:
+    """:func:`build_values_query`: the query and the names of its column groups."""
+
+    sql: str
+    derived: list[str]
+    lists: list[str]
+
+
+def build_values_query(ruleset: Ruleset, registry: Registry, conditions: Sequence[Node],
+                       as_of: date, table: str, inputs: Mapping[str, str],
+                       leading: Sequence[str]) -> ValuesQuery:
+    """DuckDB: for each row of ``table`` (the typed ``inputs`` plus the ``leading``
+    columns, ``_row`` among them), the ``leading`` columns, the inputs, every derived
+    signal (lists too) and then the outcome of each of ``conditions``, in ``_row`` order.
+
+    What the columnar path of the ``duckdb`` engine reads back to render records.
+    Raises :class:`NotCompilable` naming what has no SQL form.
+    """
+    reset_aliases("duckdb")
+    scope = SignalScope(ruleset, registry, "duckdb", as_of)
+    chain = _Chain([("inputs", exp.select(exp.Star()).from_(exp.to_table(table)))])
+    lists: list[str] = []
+    derived = derive_signals(chain, scope, inputs, set(ruleset.signals), lists)
+    truths = [holds(Conditions(scope).truth(node)).as_(f"_c{index}", quoted=True)
+              for index, node in enumerate(conditions)]
+    chain.add("conditions", truths)
+    names = [*leading, *inputs, *derived, *lists,
+             *(f"_c{index}" for index in range(len(conditions)))]
+    final = exp.select(*(col(n) for n in names)).from_(
+        exp.to_identifier(chain.ctes[-1][0])).order_by(col("_row"))
+    for name, select in chain.ctes:
+        final = final.with_(name, as_=select, copy=False)
+    return ValuesQuery(final.sql(dialect="duckdb"), derived, lists)
 
 def _decide(chain: _Chain, rs: Ruleset) -> None:
     """Add the scores, band, play and owner to the chain of ``conditions``."""
