@@ -306,9 +306,9 @@ class Outliner:
         self, holds: Holds, raw_score: float, score: float, band: Band, play: Play
     ) -> str:
         """The narrative's first sentence: the band and score, or what blocks."""
-        shown_score = f"{_num(score)}/100"
+        shown_score = f"{score_text(score)}/100"
         if holds.cap is not None and raw_score > score:
-            shown_score += f", capped from {_num(raw_score)}"
+            shown_score += f", capped from {score_text(raw_score)}"
         if not holds.blockers:
             return f"{band.title} at {shown_score}."
         reasons = [flag["id"] for flag in holds.red_flags if flag["effect"] == "block"]
@@ -336,5 +336,6 @@ class Outliner:
         return "unassigned"
 
 
-def _num(value: float) -> str:
+def score_text(value: float) -> str:
+    """A score as people read it: ``70``, ``72.5`` (no ``.0``)."""
     return str(int(value)) if float(value).is_integer() else f"{value:g}"

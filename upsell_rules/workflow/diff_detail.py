@@ -11,15 +11,12 @@ from datetime import date
 from typing import Any
 
 from upsell_rules.engine.evaluate import Evaluator
+from upsell_rules.engine.outline import score_text
 from upsell_rules.io.records import Account
 from upsell_rules.ruleset.templates import format_value
 
 #: How many moved signals to name per account.
 MOST_SIGNALS = 10
-
-
-def _num(value: float) -> str:
-    return str(int(value)) if float(value).is_integer() else f"{value:g}"
 
 
 def _ids(items: list[dict[str, Any]], *, fired: bool = True) -> set[str]:
@@ -31,8 +28,8 @@ def detail_lines(a: dict[str, Any], b: dict[str, Any]) -> list[str]:
     out: list[str] = []
     if a["score"] != b["score"]:
         delta = b["score"] - a["score"]
-        out.append(f"score {_num(a['score'])} -> {_num(b['score'])} "
-                   f"({'+' if delta > 0 else ''}{_num(round(delta, 2))})")
+        out.append(f"score {score_text(a['score'])} -> {score_text(b['score'])} "
+                   f"({'+' if delta > 0 else ''}{score_text(round(delta, 2))})")
     before, after = _ids(a["triggers"]), _ids(b["triggers"])
     if after - before:
         out.append("new triggers: " + ", ".join(sorted(after - before)))

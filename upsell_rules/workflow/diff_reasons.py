@@ -8,6 +8,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
+from upsell_rules.engine.outline import score_text
+
 if TYPE_CHECKING:
     from upsell_rules.ruleset.model import Ruleset
     from upsell_rules.workflow.diff import Change, Outcome
@@ -100,11 +102,6 @@ class Relevance:
 
 def _pairs(old: dict[str, T], new: dict[str, T]) -> dict[str, tuple[T | None, T | None]]:
     return {key: (old.get(key), new.get(key)) for key in {**old, **new}}
-
-
-def score_text(value: float) -> str:
-    """A score as the diff shows it: ``70``, ``72.5``."""
-    return str(int(value)) if float(value).is_integer() else f"{value:g}"
 
 
 def reasons_for(

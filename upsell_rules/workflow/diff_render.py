@@ -6,9 +6,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from upsell_rules.engine.outline import score_text
 from upsell_rules.safetext import markdown_code, markdown_text
 from upsell_rules.workflow.diff import AccountChange, DiffResult, status
-from upsell_rules.workflow.diff_reasons import score_text
 
 # --- rendering -----------------------------------------------------------------------------
 
