@@ -45,7 +45,7 @@ def columnar_output(rules: Ruleset, path: Path, as_of: date) -> list[str] | None
     """The records the columnar path gives for ``path`` (None: it stepped aside)."""
     evaluator = Evaluator(rules, REGISTRY, "duckdb")
     reader = _reader(rules, as_of)
-    plan = columnar.plan_columnar(evaluator, reader, [str(path)])
+    plan = columnar.plan_columnar(evaluator, reader, [str(path)], as_of)
     assert plan is not None, "the columnar path should apply to this file"
     rows = columnar.columnar_rows(evaluator, plan, as_of, reader.limits)
     if rows is None:
@@ -242,7 +242,7 @@ def test_a_derivation_without_sql_keeps_the_python_engine(
     write_jsonl(path, [CLEAN])
     reader = AccountReader(registry, rules.input_types(), as_of=AS_OF,
                            source_options=rules.sources, signals=rules.signals)
-    assert columnar.plan_columnar(evaluator, reader, [str(path)]) is None
+    assert columnar.plan_columnar(evaluator, reader, [str(path)], AS_OF) is None
 
 
 def test_dates_before_the_as_of_are_held_as_dates(tmp_path: Path) -> None:

@@ -16,7 +16,7 @@ reader's own. :func:`columnar_rows` says ``None`` then.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -55,51 +55,40 @@ class ColumnarPlan:
     #: Field -> type: what the reader would coerce (contract, ruleset, identity).
     types: dict[str, str]
     ranges: dict[str, tuple[float | None, float | None]]
-    #: as_of -> the compiled query over ``_accounts`` (the date is written into it).
-    query: Callable[[date], ValuesQuery]
-
-
-def _values_query(evaluator: Evaluator, types: dict[str, str]
-                  ) -> Callable[[date], ValuesQuery] | None:
-    """The compiled values query for any date, or ``None`` when the ruleset (or a
-    plugin it uses) has no SQL form, or DuckDB cannot run here."""
-    if duck_unavailable() is not None:
-        return None
-
-    def build(as_of: date) -> ValuesQuery:
-        return build_values_query(evaluator.ruleset, evaluator.registry,
-                                  evaluator.layout.conditions, as_of, "_accounts", types,
-                                  LEADING)
-
-    try:
-        build(date(2000, 1, 1))
-    except NotCompilable:
-        return None
-    return build
+    #: The compiled query over ``_accounts`` (the as-of date is written into it).
+    query: ValuesQuery
 
 
 def plan_columnar(evaluator: Evaluator, reader: AccountReader, data: Sequence[str],
-                  ) -> ColumnarPlan | None:
-    """The plan for ``data``, or ``None`` when the columnar path does not apply.
+                  as_of: date) -> ColumnarPlan | None:
+    """The plan for ``data`` as of ``as_of``, or ``None`` when the columnar path does not
+    apply.
 
     It applies to one JSON Lines file read by the bundled file source with no column
     mapping or formats, a ruleset that compiles to SQL, and DuckDB importable here.
     Under ``--engine auto`` the file must also be large enough to gain from it.
     """
+    if evaluator.auto and AUTO_MIN_BYTES is None:
+        return None
     if evaluator.engine.name != "duckdb" and not evaluator.auto:
         return None
     found = single_file(reader.registry, tuple(data), ("lines",))
     if found is None or reader.mapping_for(found[0]):
         return None
     spec, size = data[0], found[1]
-    if evaluator.auto and (AUTO_MIN_BYTES is None or size < AUTO_MIN_BYTES):
+    if evaluator.auto and AUTO_MIN_BYTES is not None and size < AUTO_MIN_BYTES:
         return None
     if reader.limits.input_bytes and size > reader.limits.input_bytes:
         return None
-    types = dict(reader.types)
-    query = _values_query(evaluator, types)
-    if query is None:
+    if duck_unavailable() is not None:
         return None
+    types = dict(reader.types)
+    try:
+        query = build_values_query(evaluator.ruleset, evaluator.registry,
+                                   evaluator.layout.conditions, as_of, "_accounts", types,
+                                   LEADING)
+    except NotCompilable:
+        return None  # a derivation or function without a SQL form: python decides
     return ColumnarPlan(spec, types, dict(reader.ranges), query)
 
 
@@ -149,7 +138,7 @@ def columnar_rows(evaluator: Evaluator, plan: ColumnarPlan, as_of: date,
 
 def _decide(evaluator: Evaluator, plan: ColumnarPlan, as_of: date, con: Any
             ) -> Iterator[Result]:
-    query = plan.query(as_of)
+    query = plan.query
     inputs = list(plan.types)
     numbers = [(1 << bit, name) for bit, name in enumerate(
         n for n, kind in plan.types.items() if kind == "number")]
