@@ -30,7 +30,7 @@ from upsell_rules.io.records import AccountReader
 from upsell_rules.io.source_choice import single_file
 from upsell_rules.plugin.watchdog import PROGRESS
 from upsell_rules.sql.expressions import NotCompilable
-from upsell_rules.sql.input_checks import typed_inputs_sql
+from upsell_rules.sql.input_checks import integer_bits, typed_inputs_sql
 from upsell_rules.sql.query import ValuesQuery, build_values_query
 
 #: ``auto`` takes the columnar path from this file size up; ``None``: never. Measured by
@@ -140,8 +140,7 @@ def _decide(evaluator: Evaluator, plan: ColumnarPlan, as_of: date, con: Any
             ) -> Iterator[Result]:
     query = plan.query
     inputs = list(plan.types)
-    numbers = [(1 << bit, name) for bit, name in enumerate(
-        n for n, kind in plan.types.items() if kind == "number")]
+    numbers = integer_bits(plan.types)
     first_derived = 2 + len(inputs)
     first_outcome = first_derived + len(query.derived) + len(query.lists)
     derived_names = [*query.derived, *query.lists]

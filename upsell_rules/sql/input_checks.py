@@ -117,15 +117,12 @@ def typed_inputs_sql(path: str, types: Mapping[str, str],
     paths = ", ".join(_quote("$." + _json_key(n)) for n in names)
     columns: list[str] = []
     cleans = [*_LINE_CHECKS, _account_id_ok(f"_j[{names.index('account_id') + 1}]")]
-    bits: list[str] = []
     for index, name in enumerate(names, start=1):
-        j = f"_j[{index}]"
-        value, clean = _field(j, types[name], ranges.get(name))
+        value, clean = _field(f"_j[{index}]", types[name], ranges.get(name))
         columns.append(f"{value} AS {_ident(name)}")
         cleans.append(clean)
-        if types[name] == "number":
-            bits.append(f"CASE WHEN json_type({j}) IN {_INTEGRAL} THEN {1 << len(bits)} "
-                        "ELSE 0 END")
+    bits = [f"CASE WHEN json_type(_j[{names.index(name) + 1}]) IN {_INTEGRAL} THEN {bit} "
+            "ELSE 0 END" for bit, name in integer_bits(types)]
     ints = " + ".join(bits) if bits else "0"
     source = (f"SELECT json, json_extract(json, [{paths}]) AS _j "
               f"FROM read_ndjson_objects({_quote(path)})")
@@ -138,6 +135,13 @@ def _account_id_ok(j: str) -> str:
     text = f"({j} ->> '$')"
     return (f"json_type({j}) = 'VARCHAR' AND regexp_full_match({text}, "
             f"'{_SOLID}(.*{_SOLID})?')")
+
+
+def integer_bits(types: Mapping[str, str]) -> list[tuple[int, str]]:
+    """(bit of ``_ints``, field) for each ``number`` field, in field order: the bit is set
+    when the record wrote that number as an integer."""
+    numbers = [name for name, kind in types.items() if kind == "number"]
+    return [(1 << index, name) for index, name in enumerate(numbers)]
 
 
 def _json_key(name: str) -> str:
