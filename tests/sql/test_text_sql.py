@@ -149,7 +149,9 @@ def test_whitespace_class_is_pythons() -> None:
     ("{a:pct}", [("BIGINT", -3)], "-300%"),
     ("{a} {b}", [("DOUBLE", -0.001), ("DOUBLE", 1e16)], "0 10000000000000000"),
     ("x [y {a} ] z", [("VARCHAR[]", [])], "x z"),
-    ("{a}", [("DOUBLE[]", [1.0, None, float("nan"), 2.675])], "1, None, n/a, 2.67"),
+    ("[{a}] b", [("DOUBLE", None)], "b"),
+    ("a [{a}]", [("BIGINT", None)], "a"),
+    ("{a}", [("DOUBLE[]", [1.0, None, float("-inf"), 2.675])], "1, None, n/a, 2.67"),
     ("{a}|{b}", [("DATE", date(7, 3, 1)), ("BOOLEAN", False)], "0007-03-01|no"),
     ("  {a}\u3000 ", [("VARCHAR", "\x1c a\u2028\u2029b  ")], "a b"),
 ])

@@ -18,7 +18,7 @@ other than a single space.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from upsell_rules.ruleset.templates import MAX_RENDERED, Template, format_value
@@ -139,88 +139,74 @@ def _list(x: str, kind: str) -> str:
 
 
 @dataclass(frozen=True)
-class _Value:
-    """One placeholder compiled: when it is missing, and its text when it is not."""
+class _Piece:
+    """One literal or placeholder compiled.
 
-    missing: str | None  # a SQL condition; None: never missing
-    shown: str  # the formatted text (white space already made plain spaces)
-    raw: str | None  # the text before that, when its length has no bound
-    kind: str  # "word": no white space, never empty; "words": no run; "text": anything
+    ``shown`` is its text when the row's text values are clean (no white space but
+    single inner spaces, not empty), ``plain`` its text with every white space
+    character made a space (the exact path collapses runs afterwards).
+    """
+
+    shown: str
+    kind: str  # "word": no white space, never empty; "words": no run; "text": anything;
+    #            else the literal text itself
+    missing: str | None = None  # a SQL condition; None: never missing
+    raw: str | None = None  # its text, when its length has no bound
+    unclean: str | None = None  # a SQL condition: the text value is not clean
+    plain: str | None = None  # None: same as shown
 
 
-def _column(name: str, column: Column, fmt: str | None) -> _Value:
+def _text(x: str, raw: str | None = None) -> _Piece:
+    """A piece for a text of any content (a VARCHAR, or a list of them joined)."""
+    return _Piece(x, "text", raw=raw or x,
+                  unclean=f"regexp_matches({x}, '^$|^ | $|  |{_OTHER_WHITESPACE}')",
+                  plain=f"regexp_replace({x}, '{_OTHER_WHITESPACE}', ' ', 'g')")
+
+
+def _column(name: str, column: Column, fmt: str | None) -> _Piece:
     kind = column.type.strip().upper()
     x = f"({column.sql})"
     if kind in _SCALAR_TYPES:
-        if kind != "VARCHAR":
-            return _Value(f"{x} IS NULL", _scalar(x, kind, fmt), None, "word")
-        plain = (f"CASE WHEN regexp_matches({x}, '{_OTHER_WHITESPACE}') THEN "
-                 f"regexp_replace({x}, '{_OTHER_WHITESPACE}', ' ', 'g') ELSE {x} END")
-        return _Value(f"{x} IS NULL", plain, x, "text")
+        if kind == "VARCHAR":
+            return replace(_text(x), missing=f"{x} IS NULL")
+        return _Piece(_scalar(x, kind, fmt), "word", missing=f"{x} IS NULL")
     if kind.endswith("[]") and kind[:-2] in _SCALAR_TYPES:
         element = kind[:-2]
         joined = _list(x, element)
         missing = f"({x} IS NULL OR len({x}) = 0)"
         if element != "VARCHAR":
-            return _Value(missing, joined, joined, "words")
-        plain = (f"CASE WHEN regexp_matches({joined}, '{_OTHER_WHITESPACE}') THEN "
-                 f"regexp_replace({joined}, '{_OTHER_WHITESPACE}', ' ', 'g') ELSE {joined} END")
-        return _Value(missing, plain, joined, "text")
+            return _Piece(joined, "words", missing=missing, raw=joined)
+        return replace(_text(joined), missing=missing)
     raise NotCompilable(
         f"the template placeholder '{{{name}}}' has type {column.type}, which has no SQL "
         f"text form (expected one of {', '.join(_SCALAR_TYPES)} or a list of them)"
     )
 
 
-def _constant(value: Any, fmt: str | None) -> tuple[str, int] | None:
-    """A constant's SQL literal and its length; None when it is missing."""
-    if value is None or (isinstance(value, list) and not value):
+def _literal(text: str) -> _Piece:
+    plain = _normalize(text)
+    return _Piece(quote(plain), plain)
+
+
+def _piece(name: str, fmt: str | None, holder: Placeholder) -> tuple[_Piece, int] | None:
+    """A placeholder's piece and its most characters (None: a constant that is missing)."""
+    if isinstance(holder, Column):
+        value = _column(name, holder, fmt)
+        return value, 3 if value.raw is not None else _WORD_MAX  # 3: 'n/a' when missing
+    if holder.value is None or (isinstance(holder.value, list) and not holder.value):
         return None
-    text = format_value(value, fmt)
+    text = format_value(holder.value, fmt)
     if len(text) > MAX_RENDERED:
-        return "NULL", 0  # rendering it fails in Python: NULL sends the row there
-    return quote(_normalize(text)), len(text)
-
-
-_Piece = tuple[str, str, str | None, str | None]  # sql, kind, missing, raw
-
-
-def _pieces(parts: Sequence[tuple[str, str | None, bool]],
-            value_of: Callable[[str], Placeholder]) -> tuple[list[_Piece], int, bool]:
-    """A segment's pieces, its bounded length, and whether a constant in it is missing."""
-    pieces: list[_Piece] = []
-    length = 0
-    absent = False
-    for text, fmt, is_name in parts:
-        if not is_name:
-            pieces.append((quote(_normalize(text)), _normalize(text), None, None))
-            length += len(text)
-            continue
-        holder = value_of(text)
-        if isinstance(holder, Constant):
-            known = _constant(holder.value, fmt)
-            absent = absent or known is None
-            literal, size = known or ("'n/a'", 3)
-            pieces.append((literal, "n/a" if known is None else _normalize(
-                format_value(holder.value, fmt)), None, None))
-            length += size
-            continue
-        value = _column(text, holder, fmt)
-        pieces.append((value.shown, value.kind, value.missing, value.raw))
-        length += 3 if value.raw is not None else _WORD_MAX  # 3: 'n/a'
-    return pieces, length, absent
-
-
-def _joined(sqls: Sequence[str]) -> str:
-    return "(" + " || ".join(sqls) + ")" if sqls else "''"
+        return _Piece("NULL", "word"), 0  # rendering it fails in Python: NULL sends it there
+    return _literal(text), len(text)
 
 
 class _Spacing:
-    """Whether the pieces put together may need their white space collapsed.
+    """Whether clean pieces put together may still need their white space collapsed.
 
     Literal text and constants are known, a non-text value never holds white space and
-    is never empty, so a template of those needs no collapsing unless a dropped part or
-    its literals can leave a double, leading or trailing space. The states are what the
+    is never empty, so the text needs no collapsing unless a dropped part or the
+    literals can leave a double, leading or trailing space. The states are what the
     text so far ends with: nothing, a space, or something else.
     """
 
@@ -229,21 +215,64 @@ class _Spacing:
         self.loose = False
 
     def add(self, kind: str) -> None:
-        if kind == "text":
-            self.loose = True
-            self.states |= {"space", "other"}
-        elif kind in ("word", "words"):
+        if kind in ("word", "words", "text"):
             self.states = {"other"}
-        else:
-            for char in kind:  # a literal's text, its white space made plain spaces
-                if char == " ":
-                    self.loose = self.loose or bool(self.states - {"other"})
-                    self.states = {"space"}
-                else:
-                    self.states = {"other"}
+            return
+        for char in kind:  # a literal's text, its white space made plain spaces
+            if char == " ":
+                self.loose = self.loose or bool(self.states - {"other"})
+                self.states = {"space"}
+            else:
+                self.states = {"other"}
 
     def needs_collapse(self) -> bool:
         return self.loose or "space" in self.states
+
+
+def _segments(template: Template, value_of: Callable[[str], Placeholder]
+              ) -> tuple[list[tuple[bool, list[_Piece]]], int]:
+    """The segments that may show, as pieces, and the most characters of the bounded ones."""
+    segments: list[tuple[bool, list[_Piece]]] = []
+    bound = 0
+    for optional, parts in template.segments:
+        pieces: list[_Piece] = []
+        for text, fmt, is_name in parts:
+            if not is_name:
+                pieces.append(_literal(text))
+                bound += len(text)
+                continue
+            found = _piece(text, fmt, value_of(text))
+            if found is None and optional:
+                break  # a missing constant drops its part for every row
+            piece, size = found or (_literal("n/a"), 3)
+            pieces.append(piece)
+            bound += size
+        else:
+            segments.append((optional, pieces))
+    return segments, bound
+
+
+def _concat(segments: Sequence[tuple[bool, list[_Piece]]], plain: bool) -> str:
+    """The pieces put together: ``n/a`` for a missing value, a part dropped if one is."""
+    out: list[str] = []
+    for optional, pieces in segments:
+        sqls = [piece.plain if plain and piece.plain else piece.shown for piece in pieces]
+        if not optional:
+            out += [sql if piece.missing is None else
+                    f"CASE WHEN {piece.missing} THEN 'n/a' ELSE {sql} END"
+                    for sql, piece in zip(sqls, pieces, strict=True)]
+            continue
+        missing = [piece.missing for piece in pieces if piece.missing is not None]
+        body = "(" + " || ".join(sqls) + ")" if sqls else "''"
+        out.append(f"CASE WHEN {' OR '.join(missing)} THEN '' ELSE {body} END"
+                   if missing else body)
+    return "(" + " || ".join(out) + ")" if out else "''"
+
+
+#: Runs of spaces collapsed, leading and trailing ones dropped, ``s`` read once.
+_COLLAPSE = ("list_transform([{}], lambda s: CASE WHEN contains(s, '  ') THEN "
+             "trim(regexp_replace(s, ' {{2,}}', ' ', 'g'), ' ') WHEN prefix(s, ' ') OR "
+             "suffix(s, ' ') THEN trim(s, ' ') ELSE s END)[1]")
 
 
 def template_sql(template: Template, value_of: Callable[[str], Placeholder]) -> str:
@@ -254,37 +283,25 @@ def template_sql(template: Template, value_of: Callable[[str], Placeholder]) -> 
     NULL where SQL cannot be sure of Python's text (see the module docstring); a column
     of any other type raises :class:`NotCompilable` naming the placeholder.
     """
-    spacing = _Spacing()
-    segments: list[str] = []
-    bound = 0
-    raws: list[str] = []
-    for optional, parts in template.segments:
-        pieces, length, absent = _pieces(parts, value_of)
-        if optional and absent:
-            continue
-        before = set(spacing.states)
-        for _sql, kind, _missing, _raw in pieces:
-            spacing.add(kind)
-        bound += length
-        raws += [raw for _sql, _kind, _missing, raw in pieces if raw is not None]
-        if not optional:
-            segments += [sql if missing is None else
-                         f"CASE WHEN {missing} THEN 'n/a' ELSE {sql} END"
-                         for sql, _kind, missing, _raw in pieces]
-            continue
-        missings = [missing for _sql, _kind, missing, _raw in pieces if missing is not None]
-        body = _joined([sql for sql, _kind, _missing, _raw in pieces])
-        if missings:
-            spacing.states |= before
-            body = f"CASE WHEN {' OR '.join(missings)} THEN '' ELSE {body} END"
-        segments.append(body)
-    text = _joined(segments)
-    if spacing.needs_collapse():
-        text = (f"CASE WHEN contains({text}, '  ') THEN trim(regexp_replace({text}, ' {{2,}}', "
-                f"' ', 'g'), ' ') WHEN prefix({text}, ' ') OR suffix({text}, ' ') "
-                f"THEN trim({text}, ' ') ELSE {text} END")
+    segments, bound = _segments(template, value_of)
     if bound > MAX_RENDERED:
         return "CAST(NULL AS VARCHAR)"
+    spacing = _Spacing()
+    for optional, pieces in segments:
+        before = set(spacing.states)
+        for piece in pieces:
+            spacing.add(piece.kind)
+        if optional and any(piece.missing for piece in pieces):
+            spacing.states |= before  # the part may be dropped
+    pieces = [piece for _optional, part in segments for piece in part]
+    unclean = [piece.unclean for piece in pieces if piece.unclean is not None]
+    text = _concat(segments, plain=False)
+    if spacing.needs_collapse():
+        text = _COLLAPSE.format(_concat(segments, plain=True))
+    elif unclean:
+        exact = _COLLAPSE.format(_concat(segments, plain=True))
+        text = f"CASE WHEN {' OR '.join(unclean)} THEN {exact} ELSE {text} END"
+    raws = [piece.raw for piece in pieces if piece.raw is not None]
     if raws:
         total = " + ".join(f"coalesce(strlen({raw}), 0)" for raw in raws)
         text = f"CASE WHEN {bound} + {total} <= {MAX_RENDERED} THEN {text} END"
