@@ -150,6 +150,8 @@ def test_whitespace_class_is_pythons() -> None:
     ("{a} {b}", [("DOUBLE", -0.001), ("DOUBLE", 1e16)], "0 10000000000000000"),
     ("x [y {a} ] z", [("VARCHAR[]", [])], "x z"),
     ("[{a}] b", [("DOUBLE", None)], "b"),
+    ("x {a} y", [("VARCHAR", "")], "x y"),
+    ("x {a}|{b}", [("VARCHAR", " b "), ("VARCHAR[]", ["c ", " d"])], "x b |c , d"),
     ("a [{a}]", [("BIGINT", None)], "a"),
     ("{a}", [("DOUBLE[]", [1.0, None, float("-inf"), 2.675])], "1, None, n/a, 2.67"),
     ("{a}|{b}", [("DATE", date(7, 3, 1)), ("BOOLEAN", False)], "0007-03-01|no"),
