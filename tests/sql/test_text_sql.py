@@ -188,6 +188,12 @@ def test_unknown_type_is_not_compilable() -> None:
         template_sql(parse_template("{a}"), lambda _n: Column("c0", "VARCHAR[][]"))
 
 
+def test_none_is_absent() -> None:
+    template = parse_template("a {x} [b {x}] c")
+    assert template_sql(template, lambda _n: None) == template_sql(template, lambda _n: ABSENT)
+    assert evaluate(template_sql(template, lambda _n: None))[0] == "a n/a c"
+
+
 def test_constants_are_quoted() -> None:
     values = {"a": "it's \x00 {b}", "b": date(2024, 5, 1)}
     template = parse_template("[{a}] {b} {c}")

@@ -55,10 +55,10 @@ class Constant:
     value: Any
 
 
-#: A placeholder with no value (shows ``n/a``, drops its optional part).
+#: A placeholder with no value (shows ``n/a``, drops its optional part); ``None`` too.
 ABSENT = Constant(None)
 
-Placeholder = Column | Constant
+Placeholder = Column | Constant | None
 
 
 def quote(text: str) -> str:
@@ -193,7 +193,7 @@ def _piece(name: str, fmt: str | None, holder: Placeholder) -> tuple[_Piece, int
     if isinstance(holder, Column):
         value = _column(name, holder, fmt)
         return value, 3 if value.raw is not None else _WORD_MAX  # 3: 'n/a' when missing
-    if holder.value is None or (isinstance(holder.value, list) and not holder.value):
+    if holder is None or holder.value is None or holder.value == []:
         return None
     text = format_value(holder.value, fmt)
     if len(text) > MAX_RENDERED:
