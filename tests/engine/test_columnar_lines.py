@@ -3,6 +3,7 @@ Python engine's, and an account DuckDB cannot write exactly is written by Python
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from datetime import date
 from pathlib import Path
@@ -31,6 +32,7 @@ from upsell_rules.io.formatters import EncodedDecision
 from upsell_rules.io.synthetic import generate_accounts, write_jsonl
 from upsell_rules.ruleset.loader import check_ruleset, load_ruleset
 from upsell_rules.ruleset.model import Ruleset
+from upsell_rules.ruleset.templates import parse_template
 
 
 def line_output(rules: Ruleset, path: Path, as_of: date) -> list[str] | None:
@@ -135,13 +137,21 @@ def test_account_text_of_every_kind_is_written_identically(
 def test_a_line_duckdb_cannot_write_exactly_is_written_by_python(
     tmp_path: Path, redo_rows: list[int]
 ) -> None:
+    # DuckDB bounds a message's length by the bytes of its values (never under the
+    # render limit): 30,000 three-byte characters might be too long for it, not for
+    # Python, which writes that account's record.
+    plays = {play_id: dataclasses.replace(
+                 play, window=parse_template("{account_name}: " + play.window.source))
+             for play_id, play in DEFAULT.plays.items()}
+    rules = dataclasses.replace(DEFAULT, plays=plays)
     path = tmp_path / "accounts.jsonl"
     accounts = list(generate_accounts(30, 7, AS_OF))
-    accounts[12] = {**accounts[12], "account_name": "Odd \x1f name"}
+    accounts[12] = {**accounts[12], "account_name": "東" * 30_000}
     write_jsonl(path, accounts)
-    got = line_output(DEFAULT, path, AS_OF)
-    assert got == _python(DEFAULT, path, AS_OF)
-    assert redo_rows == [13], "only the account with the odd text is redone"
+    got = line_output(rules, path, AS_OF)
+    assert got == _python(rules, path, AS_OF)
+    assert redo_rows == [13], "only the account with the long name is redone"
+    assert "東" * 30_000 in got[12]
 
 
 def test_a_trigger_described_by_a_plugin_keeps_python_rendering(tmp_path: Path) -> None:

@@ -30,7 +30,11 @@ from upsell_rules.engine.outline import ConditionLayout
 from upsell_rules.plugin.registry import Registry
 from upsell_rules.ruleset.model import Play, Ruleset
 from upsell_rules.ruleset.templates import Template
-from upsell_rules.sql._text_stub import (
+from upsell_rules.sql.expressions import Conditions, NotCompilable
+from upsell_rules.sql.lists import reset_aliases
+from upsell_rules.sql.query import Chain, add_decision, derive_signals
+from upsell_rules.sql.signals import SignalScope
+from upsell_rules.sql.text_sql import (
     Column,
     Constant,
     Placeholder,
@@ -39,10 +43,6 @@ from upsell_rules.sql._text_stub import (
     score_text_sql,
     template_sql,
 )
-from upsell_rules.sql.expressions import Conditions, NotCompilable
-from upsell_rules.sql.lists import reset_aliases
-from upsell_rules.sql.query import Chain, add_decision, derive_signals
-from upsell_rules.sql.signals import SignalScope
 from upsell_rules.sql.values import col, holds
 
 #: The account's own columns in the chain (the reader's identity fields and the plan).
@@ -307,8 +307,10 @@ class _RecordText:
     def unsure(self) -> str:
         """True where a piece the line needs could not be made exactly."""
         count = len(self.layout.triggers)
-        checks = [f"({self.fired(self.layout.triggers[i].position)} AND _evj{i} IS NULL)"
-                  for i in range(count)]
+        # A text function's NULL means "unsure"; given NULL, the JSON ones write null.
+        checks = [f"({self.fired(self.layout.triggers[i].position)} AND "
+                  f"(_ev{i} IS NULL OR _evj{i} IS NULL))" for i in range(count)]
+        checks.append("_win IS NULL")
         checks += [f"{name} IS NULL" for name in ("_open", "_idj", "_namej", "_ownerj",
                                                    "_planj", "_playj", "_aownj", "_winj",
                                                    "_rawj", "_narr")]
