@@ -17,7 +17,7 @@ reader's own. :func:`columnar_rows` says ``None`` then.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
@@ -51,7 +51,7 @@ _BOM = b"\xef\xbb\xbf"
 LEADING = ("_row", "_ints")
 
 
-@dataclass(frozen=True)
+@dataclass
 class ColumnarPlan:
     """A file the columnar path may decide, and what it needs to know about it."""
 
@@ -59,12 +59,24 @@ class ColumnarPlan:
     #: Field -> type: what the reader would coerce (contract, ruleset, identity).
     types: dict[str, str]
     ranges: dict[str, tuple[float | None, float | None]]
-    #: The compiled query over ``_accounts`` (the as-of date is written into it).
-    query: ValuesQuery
-    #: The query writing each record's JSON line (``None``: Python writes the records).
+    #: The query writing each record's JSON line (``None``: Python renders the records).
     lines: str | None = None
-    #: :attr:`query` over ``_redo``: the accounts whose line only Python writes exactly.
-    redo: ValuesQuery | None = None
+    #: The compiled query over each table it was needed for (the as-of date is written
+    #: into it): ``_accounts`` when Python renders, ``_redo`` for the few accounts whose
+    #: line only Python writes exactly. Compiled when first needed.
+    queries: dict[str, ValuesQuery] = field(default_factory=dict)
+
+
+def values_query(evaluator: Evaluator, plan: ColumnarPlan, as_of: date, table: str
+                 ) -> ValuesQuery:
+    """The query giving the inputs, derived signals and outcomes of ``table``'s rows."""
+    query = plan.queries.get(table)
+    if query is None:
+        query = build_values_query(evaluator.ruleset, evaluator.registry,
+                                   evaluator.layout.conditions, as_of, table, plan.types,
+                                   LEADING)
+        plan.queries[table] = query
+    return query
 
 
 def plan_columnar(evaluator: Evaluator, reader: AccountReader, data: Sequence[str],
@@ -92,26 +104,24 @@ def plan_columnar(evaluator: Evaluator, reader: AccountReader, data: Sequence[st
         return None
     if duck_unavailable() is not None:
         return None
-    types = dict(reader.types)
-    ruleset, registry = evaluator.ruleset, evaluator.registry
-    conditions = evaluator.layout.conditions
+    plan = ColumnarPlan(spec, dict(reader.types), dict(reader.ranges))
     try:
-        query = build_values_query(ruleset, registry, conditions, as_of, "_accounts", types,
-                                   LEADING)
+        if encoded:
+            plan.lines = _line_sql(evaluator, plan.types, as_of)
+        if plan.lines is None:
+            if evaluator.auto:
+                return None  # Python renders as fast as it decides: python decides
+            values_query(evaluator, plan, as_of, "_accounts")
     except NotCompilable:
         return None  # a derivation or function without a SQL form: python decides
-    lines = _line_sql(evaluator, types, as_of) if encoded else None
-    if evaluator.auto and lines is None:
-        return None
-    redo = (None if lines is None else
-            build_values_query(ruleset, registry, conditions, as_of, "_redo", types, LEADING))
-    return ColumnarPlan(spec, types, dict(reader.ranges), query, lines, redo)
+    return plan
 
 
 def _line_sql(evaluator: Evaluator, types: Mapping[str, str], as_of: date) -> str | None:
     """The query writing every record's JSON line (``engine/record_sql.py``), or ``None`` when
-    some part of the records has no SQL form. The text functions depend on the DuckDB
-    types of the derived signals, asked of DuckDB over an empty table of the inputs."""
+    some part of the records' text has no SQL form (:class:`NotCompilable` when the
+    decision itself has none). The text functions depend on the DuckDB types of the
+    derived signals, asked of DuckDB over an empty table of the inputs."""
     import duckdb
 
     chain = record_chain(evaluator.ruleset, evaluator.registry, evaluator.layout.conditions,
@@ -209,14 +219,14 @@ def _redo(evaluator: Evaluator, plan: ColumnarPlan, as_of: date, con: Any, rows:
     """The decisions of ``rows`` the Python way (as JSON text, or the account's error)."""
     if not rows:
         return {}
-    assert plan.redo is not None
+    query = values_query(evaluator, plan, as_of, "_redo")
     other = con.cursor()
     try:
         other.execute("CREATE OR REPLACE VIEW _redo AS SELECT * FROM _accounts WHERE _row IN "
                       f"({', '.join(str(int(r)) for r in rows)})")
         out: dict[int, Any] = {}
         for row, (_read_error, result) in zip(
-                rows, _decided_rows(evaluator, plan, plan.redo, as_of, other), strict=True):
+                rows, _decided_rows(evaluator, plan, query, as_of, other), strict=True):
             if isinstance(result, dict):
                 result = EncodedDecision(dumps_compact(result), result["band"],
                                          result["account_id"])
@@ -229,7 +239,8 @@ def _redo(evaluator: Evaluator, plan: ColumnarPlan, as_of: date, con: Any, rows:
 def _decide(evaluator: Evaluator, plan: ColumnarPlan, as_of: date, con: Any
             ) -> Iterator[Result]:
     try:
-        yield from _decided_rows(evaluator, plan, plan.query, as_of, con)
+        query = values_query(evaluator, plan, as_of, "_accounts")
+        yield from _decided_rows(evaluator, plan, query, as_of, con)
     finally:
         con.close()
 
