@@ -96,21 +96,40 @@ def test_every_bundled_ruleset_writes_the_sample_identically() -> None:
         assert got is None or got == _python(rules, path, AS_OF), ruleset.name
 
 
+def _lines_ruleset_text(conds: list[str]) -> str:
+    """The conformance suite's generated ruleset, with text of every kind to write: each
+    trigger has evidence (a plugin's ``describe`` would keep Python rendering), a third
+    trigger of the first one's type, and windows and messages reading every signal."""
+    text = _ruleset_text(conds[:N_CONDITIONS])
+    plan_line = next(line for line in text.splitlines() if "id: t_plan" in line)
+    evidence = ', evidence: "{s1:text} [{sl:list}] {b1}; {nl} [({n2:pct})]"}'
+    third = (f"  - {{id: t_seat_again, upsell_type: seat, when: {json.dumps(conds[-1])}, "
+             'play: go, evidence: "{i1:int} seats [{n2:num} of {n1:money}] {score} {band}"}')
+    text = text.replace(plan_line, plan_line[:-1] + evidence + "\n" + third)
+    text = text.replace("window: now,", 'window: "now, {days_d1} days [since {d1}]",')
+    return text.replace("window: later, owner: team}",
+                        'window: later, owner: team, message: "{s1} [{sl:list}] {nl:pct}"}')
+
+
 @settings(max_examples=40, deadline=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
                                  HealthCheck.function_scoped_fixture])
-@given(st.lists(condition_strategy, min_size=N_CONDITIONS, max_size=N_CONDITIONS),
+@given(st.lists(condition_strategy, min_size=N_CONDITIONS + 1, max_size=N_CONDITIONS + 1),
        st.lists(accounts_strategy, min_size=1, max_size=12))
 def test_generated_rulesets_and_accounts_are_written_identically(
     tmp_path: Path, conds: list[str], accounts: list[dict[str, Any]]
 ) -> None:
-    rules, findings = check_ruleset("generated.yaml", REGISTRY, text=_ruleset_text(conds))
-    assert rules is not None and not [f for f in findings if f.is_error]
+    rules, findings = check_ruleset("generated.yaml", REGISTRY, text=_lines_ruleset_text(conds))
+    assert rules is not None and not [f for f in findings if f.is_error], findings
     path = tmp_path / "generated.jsonl"
     path.write_text("".join(
         json.dumps({"account_id": f"G-{i}", "account_name": f"Generated {i}", "owner": "o",
                     **{k: _json_value(v) for k, v in values.items() if v is not None}}) + "\n"
         for i, values in enumerate(accounts)), encoding="utf-8")
+    evaluator = Evaluator(rules, REGISTRY, "duckdb")
+    plan = columnar.plan_columnar(evaluator, _reader(rules, AS_OF), [str(path)], AS_OF,
+                                  encoded=True)
+    assert plan is not None and plan.lines is not None, "DuckDB writes these records"
     got = line_output(rules, path, AS_OF)
     if got is not None:
         assert got == _python(rules, path, AS_OF)

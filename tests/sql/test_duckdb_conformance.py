@@ -97,3 +97,18 @@ def test_compiled_query_agrees_on_generated_rulesets(conds: list[str],
     items = [_account(i, values) for i, values in enumerate(accounts)]
     expected = python_rows(rules, REGISTRY, items, AS_OF)
     assert differences(expected, duckdb_rows(rules, REGISTRY, items, AS_OF)) == []
+
+
+def test_upsell_types_are_listed_in_the_order_their_first_trigger_fired() -> None:
+    from tests.engine.test_columnar_lines import _lines_ruleset_text
+
+    yes, no = "n1 >= 0", "n1 < 0"
+    # Tiers, gates, red flags; then t_seat (no), t_plan (yes), the owner rule, and a
+    # second seat trigger (yes): the engine lists plan before seat.
+    conds = [yes, no, yes, no, yes, yes, no, no, no, no, yes, yes, yes]
+    rules, findings = check_ruleset("kinds.yaml", REGISTRY, text=_lines_ruleset_text(conds))
+    assert rules is not None and not [f for f in findings if f.is_error]
+    items = [_account(0, {"n1": 5.0})]
+    expected = python_rows(rules, REGISTRY, items, AS_OF)
+    assert expected["G-0"]["upsell_types"] == "plan|seat"
+    assert differences(expected, duckdb_rows(rules, REGISTRY, items, AS_OF)) == []

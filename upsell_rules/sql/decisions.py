@@ -34,6 +34,19 @@ def first_trigger(triggers: Sequence[tuple[Trigger, exp.Expr]], play: bool) -> e
     return case([(fired, lit(t.play if play else t.id)) for t, fired in triggers])
 
 
+def kinds_in_order(triggers: Sequence[tuple[Trigger, exp.Expr]]) -> list[tuple[str, exp.Expr]]:
+    """(upsell type, condition) for :func:`fired_ids`: each type where its first fired
+    trigger stands, as the engine lists them (not in the order the types first appear)."""
+    items: list[tuple[str, exp.Expr]] = []
+    for index, (trigger, fired) in enumerate(triggers):
+        earlier = [f.copy() for t, f in triggers[:index] if t.upsell_type == trigger.upsell_type]
+        condition = fired.copy()
+        for before in earlier:
+            condition = exp.And(this=condition, expression=exp.Not(this=before))
+        items.append((trigger.upsell_type, condition))
+    return items
+
+
 def fired_ids(items: Sequence[tuple[str, exp.Expr]]) -> exp.Expr:
     """The ids whose condition holds, in order, ``|``-joined (NULL when none)."""
     if not items:

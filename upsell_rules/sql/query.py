@@ -233,7 +233,6 @@ def add_decision(chain: Chain, rs: Ruleset) -> None:
         for group, rules in rs.owners.items()
     }
     names = [category_column(cat.name) for cat in rs.categories]
-    kinds = list(dict.fromkeys(t.upsell_type for t in rs.triggers))
     chain.add("scored", [
         *(scoring.category_score(cat, conds).as_(name, quoted=True)
           for (cat, conds), name in zip(categories, names, strict=True)),
@@ -243,8 +242,8 @@ def add_decision(chain: Chain, rs: Ruleset) -> None:
         decisions.first_trigger(triggers, play=False).as_("trigger", quoted=True),
         decisions.fired_ids([(t.id, fired) for t, fired in triggers]).as_(
             "triggers", quoted=True),
-        decisions.fired_ids([(k, _any([f for t, f in triggers if t.upsell_type == k]))
-                             for k in kinds]).as_("upsell_types", quoted=True),
+        decisions.fired_ids(decisions.kinds_in_order(triggers)).as_("upsell_types",
+                                                                    quoted=True),
         decisions.fired_ids([(g.id, exp.Not(this=p)) for g, p in gates]).as_(
             "failed_gates", quoted=True),
         decisions.fired_ids([(f.id, fired) for f, fired in flags]).as_("red_flags", quoted=True),
@@ -267,9 +266,3 @@ def add_decision(chain: Chain, rs: Ruleset) -> None:
     chain.add("played", [decisions.play(rs).as_("play", quoted=True)])
     chain.add("owned", [decisions.owner(rs, owner_rules).as_("action_owner", quoted=True)])
 
-
-def _any(items: list[exp.Expr]) -> exp.Expr:
-    out = items[0]
-    for item in items[1:]:
-        out = exp.Or(this=out, expression=item)
-    return out

@@ -566,7 +566,7 @@ WITH inputs AS (
     ) AS "triggers",
     SUBSTRING(
       NULLIF(
-        CASE WHEN "_c14" THEN '|seat' ELSE '' END || CASE WHEN "_c15" OR "_c16" THEN '|plan' ELSE '' END || CASE WHEN "_c17" THEN '|anniversary' ELSE '' END,
+        CASE WHEN "_c14" THEN '|seat' ELSE '' END || CASE WHEN "_c15" THEN '|plan' ELSE '' END || CASE WHEN "_c16" AND NOT "_c15" THEN '|plan' ELSE '' END || CASE WHEN "_c17" THEN '|anniversary' ELSE '' END,
         ''
       ),
       2

@@ -993,7 +993,11 @@ WITH inputs AS MATERIALIZED (
       ''
     ) FROM 2) AS "triggers",
     SUBSTRING(NULLIF(
-      CASE WHEN "_c28" OR "_c29" OR "_c30" OR "_c31" THEN '|seat' ELSE '' END || CASE WHEN "_c32" OR "_c33" OR "_c34" THEN '|plan' ELSE '' END || CASE WHEN "_c35" THEN '|addon' ELSE '' END || CASE WHEN "_c36" THEN '|anniversary' ELSE '' END,
+      CASE WHEN "_c28" THEN '|seat' ELSE '' END || CASE WHEN "_c29" AND NOT "_c28" THEN '|seat' ELSE '' END || CASE WHEN "_c30" AND NOT "_c28" AND NOT "_c29" THEN '|seat' ELSE '' END || CASE
+        WHEN "_c31" AND NOT "_c28" AND NOT "_c29" AND NOT "_c30"
+        THEN '|seat'
+        ELSE ''
+      END || CASE WHEN "_c32" THEN '|plan' ELSE '' END || CASE WHEN "_c33" AND NOT "_c32" THEN '|plan' ELSE '' END || CASE WHEN "_c34" AND NOT "_c32" AND NOT "_c33" THEN '|plan' ELSE '' END || CASE WHEN "_c35" THEN '|addon' ELSE '' END || CASE WHEN "_c36" THEN '|anniversary' ELSE '' END,
       ''
     ) FROM 2) AS "upsell_types",
     SUBSTRING(NULLIF(
