@@ -100,8 +100,8 @@ def plan_columnar(evaluator: Evaluator, reader: AccountReader, data: Sequence[st
 def _count_lines(path: str, max_line: int, max_records: int) -> tuple[int, int] | None:
     """The number of lines and of colons in them, or ``None`` unless every line is within
     ``max_line`` bytes, no line is blank (row numbers are then line numbers), there is no
-    byte order mark and there are at most ``max_records`` lines: what the reader takes
-    without a word."""
+    byte order mark, no NaN or Infinity (which DuckDB reads and the reader refuses) and
+    there are at most ``max_records`` lines: what the reader takes without a word."""
     count = colons = 0
     with open(path, "rb") as handle:
         if handle.read(3) == _BOM:
@@ -110,6 +110,8 @@ def _count_lines(path: str, max_line: int, max_records: int) -> tuple[int, int] 
         for line in handle:
             count += 1
             if (max_line and len(line) > max_line) or not line.strip():
+                return None
+            if b"NaN" in line or b"Infinity" in line:
                 return None
             colons += line.count(b":")
     return None if max_records and count > max_records else (count, colons)

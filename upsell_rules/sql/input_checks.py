@@ -42,16 +42,6 @@ _LIST_INTEGER = "-?[0-9]{1,18}"
 _LIST_TEXT = rf'"{_PLAIN}[^"\\]*"'
 
 
-#: What the reader accepts without looking twice, for the line as a whole: an object
-#: (DuckDB gives the line trimmed); no NaN or Infinity, which DuckDB reads and the reader
-#: refuses. (No more colons than keys: see :func:`colons_sql`. Lone surrogates and bytes
-#: that are not UTF-8 stop DuckDB's reader itself.)
-_LINE_CHECKS = (
-    "starts_with(json, '{')",
-    "NOT contains(json, 'NaN') AND NOT contains(json, 'Infinity')",
-)
-
-
 def _quote(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
@@ -200,42 +190,43 @@ def _account_id_check(t: str) -> str:
             f"ELSE coalesce({exact}, FALSE) END")
 
 
-def _fields(path: str, names: list[str]) -> str:
-    """The file's lines (``json``), each with the JSON text of every field (``_t1``...)."""
-    paths = ", ".join(_quote("$." + _json_key(n)) for n in names)
-    texts = ", ".join(f"_j[{i}] AS _t{i}" for i in range(1, len(names) + 1))
-    return (f"SELECT json, {texts} FROM (SELECT json, CAST(json_extract(json, [{paths}]) "
-            f"AS VARCHAR[]) AS _j FROM read_ndjson_objects({_quote(path)}))")
+def _as(path: str, types: Mapping[str, str], kinds: Mapping[str, str]) -> str:
+    """DuckDB's typed JSON Lines reader over ``path``, field ``name`` read as
+    ``kinds[types[name]]`` (an object per line, or an error)."""
+    read = ", ".join(f"{_quote(n)}: '{kinds[kind]}'" for n, kind in types.items())
+    return (f"read_json({_quote(path)}, format = 'newline_delimited', "
+            f"columns = {{{read}}})")
 
 
 def check_sql(path: str, types: Mapping[str, str],
               ranges: Mapping[str, tuple[float | None, float | None]]) -> str:
     """One row: the lines DuckDB read in ``path``, how many are not clean, how many
-    fields they hold in all (``null`` included), and how many distinct account ids.
+    fields not null they hold in all, and how many distinct account ids.
 
-    The one test of a line as a whole left to the caller: no more colons than keys
+    Each field is read as its JSON text. DuckDB refuses a line that is not an object,
+    and a key of the contract written twice in a line. Left to the caller: no NaN or
+    Infinity (which DuckDB reads and the reader refuses) and no more colons than keys
     (see :func:`colons_sql`).
     """
-    names = list(types)
-    column = {name: f"_t{i}" for i, name in enumerate(names, start=1)}
-    cleans = [*_LINE_CHECKS, _account_id_check(column["account_id"])]
-    cleans += [field_check(column[n], types[n], ranges.get(n)) for n in names]
-    present = " + ".join(f"CAST({t} IS NOT NULL AS INTEGER)" for t in column.values())
-    account = _value(column["account_id"], "string")
+    texts = {name: f"CAST({_ident(name)} AS VARCHAR)" for name in types}
+    cleans = [_account_id_check(texts["account_id"])]
+    cleans += [field_check(texts[n], types[n], ranges.get(n)) for n in types]
+    present = " + ".join(f"CAST({_ident(n)} IS NOT NULL AS INTEGER)" for n in types)
+    account = _value(texts["account_id"], "string")
     return (f"SELECT count(*), count(*) FILTER (WHERE NOT ({' AND '.join(cleans)})), "
             f"coalesce(sum({present}), 0), count(DISTINCT {account}) "
-            f"FROM ({_fields(path, names)})")
+            f"FROM {_as(path, types, {kind: 'JSON' for kind in _READ_AS})}")
 
 
 def colons_sql(path: str) -> str:
     """The number of lines of ``path`` with more colons than distinct keys.
 
-    The reader re-reads such a line to refuse a key written twice, anywhere (a colon in
-    a text value or a nested object's keys send the line there too). Each key has its
-    colon, so the colons of the file (counted by the caller as it counts lines) equal
-    the fields :func:`check_sql` found only when no line has more colons than the
-    contract's fields it holds: then no line has a key twice, and this slower query is
-    not needed.
+    The reader re-reads such a line to refuse a key written twice, anywhere, so a colon
+    in a text value or in a nested object sends the file to the reader too. Each key
+    has its colon: when the colons of the file (the caller counts them as it counts
+    lines) are no more than the fields not null :func:`check_sql` found, every line has
+    exactly one colon per field and no other key, and this slower query is not needed.
+    A file with other keys, or fields written as ``null``, needs it.
     """
     return ("SELECT count(*) FILTER (WHERE length(json) - length(replace(json, ':', '')) "
             "> len(list_distinct(json_keys(json)))) "
@@ -258,11 +249,9 @@ def accounts_view_sql(path: str, types: Mapping[str, str]) -> str:
     the order of the lines; ``row_number() OVER ()`` numbers them as they come, without
     holding them).
     """
-    names = list(types)
-    read = ", ".join(f"{_quote(n)}: '{_READ_AS[types[n]]}'" for n in names)
     columns = []
-    for name in names:
-        kind, field = types[name], _ident(name)
+    for name, kind in types.items():
+        field = _ident(name)
         if kind == "number":
             field = f"CAST({field} AS DOUBLE) AS {field}"
         elif kind.endswith("_list"):
@@ -273,8 +262,7 @@ def accounts_view_sql(path: str, types: Mapping[str, str]) -> str:
     ints = " + ".join(bits) if bits else "0"
     return (f"CREATE TEMP VIEW _accounts AS SELECT row_number() OVER () AS _row, "
             f"CAST({ints} AS BIGINT) AS _ints, {', '.join(columns)} "
-            f"FROM read_json({_quote(path)}, format = 'newline_delimited', "
-            f"columns = {{{read}}})")
+            f"FROM {_as(path, types, _READ_AS)}")
 
 
 def integer_bits(types: Mapping[str, str]) -> list[tuple[int, str]]:
