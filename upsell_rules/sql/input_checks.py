@@ -58,9 +58,9 @@ def _in_range(value: str, bounds: tuple[float | None, float | None] | None) -> s
 
 def _number_exact(j: str) -> str:
     """A JSON number the reader keeps as it is and a double holds exactly."""
-    return (f"(json_type({j}) IN {_INTEGRAL} AND abs(CAST({j} AS DOUBLE)) < {_EXACT_INT}) OR "
-            f"(json_type({j}) = 'DOUBLE' AND regexp_matches(CAST({j} AS VARCHAR), '[.eE]') "
-            f"AND isfinite(CAST({j} AS DOUBLE)))")
+    return (f"(json_type({j}) IN {_INTEGRAL} AND abs(TRY_CAST({j} AS DOUBLE)) < {_EXACT_INT}) "
+            f"OR (json_type({j}) = 'DOUBLE' AND regexp_matches(CAST({j} AS VARCHAR), '[.eE]') "
+            f"AND isfinite(TRY_CAST({j} AS DOUBLE)))")
 
 
 def _integer_exact(j: str) -> str:
@@ -78,11 +78,13 @@ def _date_exact(j: str) -> str:
             f"AND {text} >= '0001' AND TRY_CAST({text} AS DATE) IS NOT NULL")
 
 
-#: type -> (the typed value of JSON value ``j``, the exact test that ``j`` is of it).
+#: type -> (the typed value of JSON value ``j``, the exact test that ``j`` is of it). Never
+#: an error, whatever ``j`` holds (DuckDB's message for a failed cast may cut a character
+#: in two, which the Python client cannot even decode).
 _EXACT: dict[str, tuple[Callable[[str], str], Callable[[str], str]]] = {
-    "number": (lambda j: f"CAST({j} AS DOUBLE)", _number_exact),
+    "number": (lambda j: f"TRY_CAST({j} AS DOUBLE)", _number_exact),
     "integer": (lambda j: f"TRY_CAST({j} AS BIGINT)", _integer_exact),
-    "boolean": (lambda j: f"CAST({j} AS BOOLEAN)", lambda j: f"json_type({j}) = 'BOOLEAN'"),
+    "boolean": (lambda j: f"TRY_CAST({j} AS BOOLEAN)", lambda j: f"json_type({j}) = 'BOOLEAN'"),
     "string": (lambda j: f"({j} ->> '$')", _text_exact),
     "date": (lambda j: f"TRY_CAST(({j} ->> '$') AS DATE)", _date_exact),
 }
