@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Sequence
 from datetime import date, timedelta
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
@@ -14,7 +14,10 @@ from upsell_rules.engine.stream import decide_all
 from upsell_rules.io.delivery import SinkTarget
 from upsell_rules.plugin.types import DeliveryReport
 from upsell_rules.ruleset.model import Ruleset
-from upsell_rules.state.store import DEFAULT_STATE, StateError, StateStore
+from upsell_rules.state.errors import DEFAULT_STATE, StateError
+
+if TYPE_CHECKING:
+    from upsell_rules.state.store import StateStore
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -75,6 +78,8 @@ def required_state_option(func: F) -> F:
 
 def open_store(spec: str, *, create: bool = True) -> StateStore:
     """Open the store or exit with status 2 and a clear message."""
+    from upsell_rules.state.store import StateStore  # SQLAlchemy: only with a store
+
     try:
         return StateStore.open(spec, create=create)
     except StateError as exc:

@@ -17,15 +17,18 @@ reader's own. :func:`columnar_rows` says ``None`` then.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
 from upsell_rules.engine.duck import available as duck_unavailable
 from upsell_rules.engine.evaluate import Evaluator
 from upsell_rules.engine.parallel import Result
+from upsell_rules.engine.record_sql import record_chain, record_query
 from upsell_rules.errors import Location
 from upsell_rules.io.account import Account
+from upsell_rules.io.fastjson import dumps_compact
+from upsell_rules.io.formatters import EncodedDecision
 from upsell_rules.io.records import AccountReader
 from upsell_rules.io.source_choice import single_file
 from upsell_rules.plugin.watchdog import PROGRESS
@@ -37,6 +40,7 @@ from upsell_rules.sql.input_checks import (
     integer_bits,
 )
 from upsell_rules.sql.query import ValuesQuery, build_values_query
+from upsell_rules.sql.signals import sql_type
 
 #: ``auto`` takes the columnar path from this file size up; ``None``: never. Measured by
 #: ``bench/engines.py`` on the 2-core machine the benchmarks run on, the columnar path is
@@ -52,7 +56,7 @@ _BOM = b"\xef\xbb\xbf"
 LEADING = ("_row", "_ints")
 
 
-@dataclass(frozen=True)
+@dataclass
 class ColumnarPlan:
     """A file the columnar path may decide, and what it needs to know about it."""
 
@@ -60,20 +64,38 @@ class ColumnarPlan:
     #: Field -> type: what the reader would coerce (contract, ruleset, identity).
     types: dict[str, str]
     ranges: dict[str, tuple[float | None, float | None]]
-    #: The compiled query over ``_accounts`` (the as-of date is written into it).
-    query: ValuesQuery
+    #: The query writing each record's JSON line (``None``: Python renders the records).
+    lines: str | None = None
+    #: The compiled query over each table it was needed for (the as-of date is written
+    #: into it): ``_accounts`` when Python renders, ``_redo`` for the few accounts whose
+    #: line only Python writes exactly. Compiled when first needed.
+    queries: dict[str, ValuesQuery] = field(default_factory=dict)
+
+
+def values_query(evaluator: Evaluator, plan: ColumnarPlan, as_of: date, table: str
+                 ) -> ValuesQuery:
+    """The query giving the inputs, derived signals and outcomes of ``table``'s rows."""
+    query = plan.queries.get(table)
+    if query is None:
+        query = build_values_query(evaluator.ruleset, evaluator.registry,
+                                   evaluator.layout.conditions, as_of, table, plan.types,
+                                   LEADING)
+        plan.queries[table] = query
+    return query
 
 
 def plan_columnar(evaluator: Evaluator, reader: AccountReader, data: Sequence[str],
-                  as_of: date) -> ColumnarPlan | None:
+                  as_of: date, encoded: bool = False) -> ColumnarPlan | None:
     """The plan for ``data`` as of ``as_of``, or ``None`` when the columnar path does not
     apply.
 
     It applies to one JSON Lines file read by the bundled file source with no column
     mapping or formats, a ruleset that compiles to SQL, and DuckDB importable here.
-    Under ``--engine auto`` the file must also be large enough to gain from it.
+    With ``encoded`` (JSON Lines output) DuckDB also writes the records where the
+    ruleset's text compiles. Under ``--engine auto`` the path is taken only then, and for
+    a file large enough to gain from it.
     """
-    if evaluator.auto and AUTO_MIN_BYTES is None:
+    if evaluator.auto and (AUTO_MIN_BYTES is None or not encoded):
         return None
     if evaluator.engine.name != "duckdb" and not evaluator.auto:
         return None
@@ -87,14 +109,43 @@ def plan_columnar(evaluator: Evaluator, reader: AccountReader, data: Sequence[st
         return None
     if duck_unavailable() is not None:
         return None
-    types = dict(reader.types)
+    plan = ColumnarPlan(spec, dict(reader.types), dict(reader.ranges))
     try:
-        query = build_values_query(evaluator.ruleset, evaluator.registry,
-                                   evaluator.layout.conditions, as_of, "_accounts", types,
-                                   LEADING)
+        if encoded:
+            plan.lines = _line_sql(evaluator, plan.types, as_of)
+        if plan.lines is None:
+            if evaluator.auto:
+                return None  # Python renders as fast as it decides: python decides
+            values_query(evaluator, plan, as_of, "_accounts")
     except NotCompilable:
         return None  # a derivation or function without a SQL form: python decides
-    return ColumnarPlan(spec, types, dict(reader.ranges), query)
+    return plan
+
+
+def _line_sql(evaluator: Evaluator, types: Mapping[str, str], as_of: date) -> str | None:
+    """The query writing every record's JSON line (``engine/record_sql.py``), or ``None`` when
+    some part of the records' text has no SQL form (:class:`NotCompilable` when the
+    decision itself has none). The text functions depend on the DuckDB types of the
+    derived signals, asked of DuckDB over an empty table of the inputs."""
+    import duckdb
+
+    chain = record_chain(evaluator.ruleset, evaluator.registry, evaluator.layout.conditions,
+                         as_of, "_accounts", types)
+    schema = ", ".join(["_row BIGINT", "_ints BIGINT",
+                        *(f'"{name}" {sql_type(kind).sql(dialect="duckdb")}'
+                          for name, kind in types.items())])
+    con = duckdb.connect()
+    try:
+        con.execute(f"CREATE TABLE _accounts ({schema})")
+        described = con.execute(f"DESCRIBE {chain.sql}").fetchall()
+    finally:
+        con.close()
+    column_types = {str(row[0]): str(row[1]) for row in described}
+    try:
+        return record_query(evaluator.ruleset, evaluator.registry, evaluator.layout, chain,
+                            column_types, evaluator.inputs_used, as_of)
+    except NotCompilable:
+        return None
 
 
 def _count_lines(path: str, max_line: int, max_records: int) -> tuple[int, int] | None:
@@ -141,7 +192,10 @@ def _load(con: Any, plan: ColumnarPlan, lines: int, colons: int) -> bool:
 def columnar_rows(evaluator: Evaluator, plan: ColumnarPlan, as_of: date,
                   limits: Any) -> Iterator[Result] | None:
     """``(False, decision)`` for every account of the plan's file, in file order, or
-    ``None`` when some record needs the reader's own handling (nothing was decided)."""
+    ``None`` when some record needs the reader's own handling (nothing was decided).
+
+    With a plan that has :attr:`~ColumnarPlan.lines` the decisions are
+    :class:`EncodedDecision` text, written by DuckDB (see ``engine/record_sql.py``)."""
     counted = _count_lines(plan.path, limits.line_bytes, limits.records)
     if counted is None:
         return None
@@ -151,12 +205,67 @@ def columnar_rows(evaluator: Evaluator, plan: ColumnarPlan, as_of: date,
     if not _load(con, plan, *counted):
         con.close()
         return None
+    if plan.lines is not None:
+        return _lines(evaluator, plan, as_of, con, plan.lines)
     return _decide(evaluator, plan, as_of, con)
+
+
+def _lines(evaluator: Evaluator, plan: ColumnarPlan, as_of: date, con: Any, sql: str
+           ) -> Iterator[Result]:
+    """Every record as DuckDB wrote it; a line it left NULL is decided the Python way."""
+    progress = PROGRESS
+    try:
+        cursor = con.execute(sql)
+        while True:
+            batch = cursor.fetchmany(FETCH_ROWS)
+            if not batch:
+                return
+            redone = _redo(evaluator, plan, as_of, con,
+                           [row[0] for row in batch if row[3] is None])
+            for row, account_id, band, line in batch:
+                if line is None:
+                    yield False, redone[row]  # counted as it was decided
+                else:
+                    progress[0] += 1
+                    yield False, EncodedDecision(line, band, account_id)
+    finally:
+        con.close()
+
+
+def _redo(evaluator: Evaluator, plan: ColumnarPlan, as_of: date, con: Any, rows: list[int]
+          ) -> dict[int, Any]:
+    """The decisions of ``rows`` the Python way (as JSON text, or the account's error)."""
+    if not rows:
+        return {}
+    query = values_query(evaluator, plan, as_of, "_redo")
+    other = con.cursor()
+    try:
+        other.execute("CREATE OR REPLACE VIEW _redo AS SELECT * FROM _accounts WHERE _row IN "
+                      f"({', '.join(str(int(r)) for r in rows)})")
+        out: dict[int, Any] = {}
+        for row, (_read_error, result) in zip(
+                rows, _decided_rows(evaluator, plan, query, as_of, other), strict=True):
+            if isinstance(result, dict):
+                result = EncodedDecision(dumps_compact(result), result["band"],
+                                         result["account_id"])
+            out[row] = result
+        return out
+    finally:
+        other.close()
 
 
 def _decide(evaluator: Evaluator, plan: ColumnarPlan, as_of: date, con: Any
             ) -> Iterator[Result]:
-    query = plan.query
+    try:
+        query = values_query(evaluator, plan, as_of, "_accounts")
+        yield from _decided_rows(evaluator, plan, query, as_of, con)
+    finally:
+        con.close()
+
+
+def _decided_rows(evaluator: Evaluator, plan: ColumnarPlan, query: ValuesQuery, as_of: date,
+                  con: Any) -> Iterator[Result]:
+    """Each row of ``query`` rendered by the Python engine, in ``_row`` order."""
     inputs = list(plan.types)
     numbers = integer_bits(plan.types)
     first_derived = 2 + len(inputs)
@@ -166,22 +275,19 @@ def _decide(evaluator: Evaluator, plan: ColumnarPlan, as_of: date, con: Any
     assemble = evaluator.assemble_guarded
     progress = PROGRESS
     where = plan.path
-    try:
-        cursor = con.execute(query.sql)
-        while True:
-            batch = cursor.fetchmany(FETCH_ROWS)
-            if not batch:
-                return
-            for row in batch:
-                progress[0] += 1
-                account = _account(row, inputs, numbers, first_derived, where)
-                values = dict(base)
-                values.update(account.values)
-                values.update(zip(derived_names, row[first_derived:first_outcome], strict=True))
-                values["_as_of"] = as_of
-                yield False, assemble(account, values, tuple(row[first_outcome:]), as_of)
-    finally:
-        con.close()
+    cursor = con.execute(query.sql)
+    while True:
+        batch = cursor.fetchmany(FETCH_ROWS)
+        if not batch:
+            return
+        for row in batch:
+            progress[0] += 1
+            account = _account(row, inputs, numbers, first_derived, where)
+            values = dict(base)
+            values.update(account.values)
+            values.update(zip(derived_names, row[first_derived:first_outcome], strict=True))
+            values["_as_of"] = as_of
+            yield False, assemble(account, values, tuple(row[first_outcome:]), as_of)
 
 
 def _account(row: tuple[Any, ...], inputs: list[str], numbers: list[tuple[int, str]],

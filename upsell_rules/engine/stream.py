@@ -117,7 +117,7 @@ def evaluate_inputs(
     With the ``duckdb`` engine (or ``auto``), one clean JSON Lines file is read and
     decided by DuckDB (:mod:`upsell_rules.engine.columnar`), with the same results.
     """
-    columnar = plan_columnar(evaluator, reader, data, as_of)
+    columnar = plan_columnar(evaluator, reader, data, as_of, encoded)
     if columnar is not None:
         rows = columnar_rows(evaluator, columnar, as_of, reader.limits)
         if rows is not None:

@@ -262,7 +262,7 @@ def accounts_view_sql(path: str, types: Mapping[str, str]) -> str:
     bits = [f"CASE WHEN {_whole(f'CAST({_ident(name)} AS VARCHAR)')} THEN {bit} ELSE 0 END"
             for bit, name in integer_bits(types)]
     ints = " + ".join(bits) if bits else "0"
-    return (f"CREATE TEMP VIEW _accounts AS SELECT row_number() OVER () AS _row, "
+    return (f"CREATE VIEW _accounts AS SELECT row_number() OVER () AS _row, "
             f"CAST({ints} AS BIGINT) AS _ints, {', '.join(columns)} "
             f"FROM {_as(path, types, _READ_AS)}")
 

@@ -55,7 +55,7 @@ def output_columns(ruleset: Ruleset) -> list[str]:
 
 
 @dataclass
-class _Chain:
+class Chain:
     """The common table expressions built so far."""
 
     ctes: list[tuple[str, exp.Select]]
@@ -65,6 +65,13 @@ class _Chain:
         select = exp.select(*([exp.Star()] if star else []), *columns, copy=False).from_(
             exp.to_identifier(source), copy=False)
         self.ctes.append((name, select))
+
+    def query(self) -> exp.Select:
+        """``SELECT *`` from the last expression, with every one before as a CTE."""
+        final = exp.select(exp.Star()).from_(exp.to_identifier(self.ctes[-1][0]))
+        for name, select in self.ctes:
+            final = final.with_(name, as_=select, copy=False)
+        return final
 
 
 def conditions_of(ruleset: Ruleset) -> list[Node]:
@@ -102,7 +109,7 @@ def _wanted(ruleset: Ruleset, registry: Registry) -> set[str]:
     return wanted
 
 
-def derive_signals(chain: _Chain, scope: SignalScope, inputs: Mapping[str, str],
+def derive_signals(chain: Chain, scope: SignalScope, inputs: Mapping[str, str],
                    wanted: set[str], lists: list[str] | None = None) -> list[str]:
     """Add the derived signals of ``wanted`` to ``chain``, a layer per level; the names of
     the scalar ones, in order. ``inputs`` (name -> type) are already columns of the chain.
@@ -158,7 +165,7 @@ def build_query(ruleset: Ruleset, registry: Registry, dialect: str, as_of: date,
              for name, alias in _IDENTITY.items()]
     base += [col(k) for k in keep]
     base += [input_column(s).as_(s.name, quoted=True) for s in inputs]
-    chain = _Chain([("inputs", exp.select(*base).from_(exp.to_table(table)))])
+    chain = Chain([("inputs", exp.select(*base).from_(exp.to_table(table)))])
     derive_signals(chain, scope, {s.name: s.type for s in inputs}, wanted)
     truths = []
     for index, (label, node) in enumerate(labelled_conditions(rs)):
@@ -166,7 +173,7 @@ def build_query(ruleset: Ruleset, registry: Registry, dialect: str, as_of: date,
         truths.append(holds(compiler.truth(node)).as_(f"_c{index}", quoted=True))
     passed = [col("account_id"), *(col(a) for a in _IDENTITY.values()), *(col(k) for k in keep)]
     chain.add("conditions", [*passed, *truths], star=False)
-    _decide(chain, rs)
+    add_decision(chain, rs)
     final = exp.select(*(col(c) for c in keep), *(
         col(_IDENTITY[c]).as_(c, quoted=True) if c in _IDENTITY else col(c)
         for c in output_columns(rs))).from_(exp.to_identifier(chain.ctes[-1][0]))
@@ -200,7 +207,7 @@ def build_values_query(ruleset: Ruleset, registry: Registry, conditions: Sequenc
     """
     reset_aliases("duckdb")
     scope = SignalScope(ruleset, registry, "duckdb", as_of)
-    chain = _Chain([("inputs", exp.select(exp.Star()).from_(exp.to_table(table)))])
+    chain = Chain([("inputs", exp.select(exp.Star()).from_(exp.to_table(table)))])
     lists: list[str] = []
     derived = derive_signals(chain, scope, inputs, set(ruleset.signals), lists)
     truths = [holds(Conditions(scope).truth(node)).as_(f"_c{index}", quoted=True)
@@ -214,7 +221,7 @@ def build_values_query(ruleset: Ruleset, registry: Registry, conditions: Sequenc
         final = final.with_(name, as_=select, copy=False)
     return ValuesQuery(final.sql(dialect="duckdb"), derived, lists)
 
-def _decide(chain: _Chain, rs: Ruleset) -> None:
+def add_decision(chain: Chain, rs: Ruleset) -> None:
     """Add the scores, band, play and owner to the chain of ``conditions``."""
     c = iter(col(f"_c{i}") for i in range(10**9))
     categories = [(cat, [next(c) for _ in cat.tiers]) for cat in rs.categories]

@@ -22,20 +22,13 @@ from typing import Any
 from sqlalchemy import Engine, bindparam, create_engine, event, select, text, update
 from sqlalchemy.exc import SQLAlchemyError
 
-from upsell_rules.errors import UpsellRulesError
 from upsell_rules.state import codec
 from upsell_rules.state import schema as t
+from upsell_rules.state.errors import DEFAULT_STATE, StateError
 from upsell_rules.state.transitions import Hold, Outreach, Previous, Snapshot
-
-#: Where the store lives when ``--state`` is given without a value.
-DEFAULT_STATE = os.path.join(".upsell-rules", "state.db")
 
 #: Advisory-lock key on PostgreSQL (any constant; "upsr" in ASCII).
 _PG_LOCK_KEY = 0x75707372
-
-
-class StateError(UpsellRulesError):
-    """The state store cannot be used: unreachable, newer schema, locked, unknown run."""
 
 
 def store_url(spec: str) -> str:
