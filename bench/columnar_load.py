@@ -22,7 +22,6 @@ and reports its peak memory (``/usr/bin/time``)::
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import subprocess
 import sys
@@ -34,7 +33,7 @@ sys.path.insert(0, str(ROOT))
 
 import duckdb  # noqa: E402
 
-from bench.engines import AS_OF, RULESET, best_of, data_file  # noqa: E402
+from bench.engines import AS_OF, RULESET, best_of, data_file, json_parse_seconds  # noqa: E402
 from upsell_rules.engine import columnar  # noqa: E402
 from upsell_rules.io.records import AccountReader  # noqa: E402
 from upsell_rules.plugin.build import default_registry  # noqa: E402
@@ -97,16 +96,6 @@ def new_load(path: str, types: dict[str, str], ranges: dict[str, Any]) -> tuple[
     return result
 
 
-def parse_all(path: str) -> int:
-    count = 0
-    loads = json.loads
-    with open(path, encoding="utf-8") as handle:
-        for line in handle:
-            loads(line)
-            count += 1
-    return count
-
-
 def peak_kb(which: str, path: str, ref: str) -> int:
     """Peak memory of one load and scan in a fresh process."""
     if not os.path.exists("/usr/bin/time"):
@@ -133,7 +122,7 @@ def main() -> None:
          else new_load(args.path, types, ranges))
         return
     path = str(data_file(args.accounts))
-    floor = best_of(args.repeat, lambda: parse_all(path))[0]
+    floor = json_parse_seconds(Path(path), args.repeat)
     old_s, old_rows = best_of(args.repeat, lambda: old_load(path, types, ranges, old))
     new_s, new_rows = best_of(args.repeat, lambda: new_load(path, types, ranges))
     print(f"{args.accounts:,} accounts, {os.path.getsize(path) / 1e6:.0f} MB, "
