@@ -33,7 +33,12 @@ from upsell_rules.io.records import AccountReader
 from upsell_rules.io.source_choice import single_file
 from upsell_rules.plugin.watchdog import PROGRESS
 from upsell_rules.sql.expressions import NotCompilable
-from upsell_rules.sql.input_checks import integer_bits, typed_inputs_sql
+from upsell_rules.sql.input_checks import (
+    accounts_view_sql,
+    check_sql,
+    colons_sql,
+    integer_bits,
+)
 from upsell_rules.sql.query import ValuesQuery, build_values_query
 from upsell_rules.sql.signals import sql_type
 
@@ -143,11 +148,12 @@ def _line_sql(evaluator: Evaluator, types: Mapping[str, str], as_of: date) -> st
         return None
 
 
-def _count_lines(path: str, max_line: int, max_records: int) -> int | None:
-    """The number of lines, or ``None`` unless every line is within ``max_line`` bytes, no
-    line is blank (row numbers are then line numbers), there is no byte order mark and
+def _count_lines(path: str, max_line: int, max_records: int) -> tuple[int, int] | None:
+    """The number of lines and of colons in them, or ``None`` unless every line is within
+    ``max_line`` bytes, no line is blank (row numbers are then line numbers), there is no
+    byte order mark, no NaN or Infinity (which DuckDB reads and the reader refuses) and
     there are at most ``max_records`` lines: what the reader takes without a word."""
-    count = 0
+    count = colons = 0
     with open(path, "rb") as handle:
         if handle.read(3) == _BOM:
             return None
@@ -156,7 +162,31 @@ def _count_lines(path: str, max_line: int, max_records: int) -> int | None:
             count += 1
             if (max_line and len(line) > max_line) or not line.strip():
                 return None
-    return None if max_records and count > max_records else count
+            if b"NaN" in line or b"Infinity" in line:
+                return None
+            colons += line.count(b":")
+    return None if max_records and count > max_records else (count, colons)
+
+
+def _load(con: Any, plan: ColumnarPlan, lines: int, colons: int) -> bool:
+    """Check every record of the plan's file and, when all are clean, make the view
+    ``_accounts`` over it (``_row``, ``_ints``, the typed fields; see
+    ``sql/input_checks.py``). The file is read twice and held nowhere."""
+    import duckdb
+
+    try:
+        found = con.execute(check_sql(plan.path, plan.types, plan.ranges)).fetchone()
+        assert found is not None
+        rows, unclean, fields, distinct = found
+        # DuckDB cuts lines at a lone carriage return too: its rows must be the reader's lines.
+        if unclean or distinct != rows or rows != lines:
+            return False
+        if fields != colons and con.execute(colons_sql(plan.path)).fetchone()[0]:
+            return False
+        con.execute(accounts_view_sql(plan.path, plan.types))
+    except duckdb.Error:
+        return False  # not JSON Lines as DuckDB reads it: the reader says where and why
+    return True
 
 
 def columnar_rows(evaluator: Evaluator, plan: ColumnarPlan, as_of: date,
@@ -166,25 +196,13 @@ def columnar_rows(evaluator: Evaluator, plan: ColumnarPlan, as_of: date,
 
     With a plan that has :attr:`~ColumnarPlan.lines` the decisions are
     :class:`EncodedDecision` text, written by DuckDB (see ``engine/record_sql.py``)."""
-    lines = _count_lines(plan.path, limits.line_bytes, limits.records)
-    if lines is None:
+    counted = _count_lines(plan.path, limits.line_bytes, limits.records)
+    if counted is None:
         return None
     import duckdb
 
     con = duckdb.connect()
-    typed = typed_inputs_sql(plan.path, plan.types, plan.ranges)
-    try:
-        con.execute(f"CREATE TABLE _accounts AS {typed}")
-        found = con.execute(
-            "SELECT count(*), count(*) FILTER (WHERE NOT _clean), count(DISTINCT account_id) "
-            "FROM _accounts").fetchone()
-    except duckdb.Error:
-        con.close()
-        return None  # not JSON Lines as DuckDB reads it: the reader says where and why
-    assert found is not None
-    rows, unclean, distinct = found
-    # DuckDB cuts lines at a lone carriage return too: its rows must be the reader's lines.
-    if unclean or distinct != rows or rows != lines:
+    if not _load(con, plan, *counted):
         con.close()
         return None
     if plan.lines is not None:

@@ -1,12 +1,22 @@
 """DuckDB reading a JSON Lines file of accounts: each field typed, each record checked.
 
-:func:`typed_inputs_sql` gives a query with one row per line: ``_row`` (the line
-number), ``_clean`` (whether the Python reader would take every field of the record as
-it is, with no conversion, warning or error), ``_ints`` (a bit per ``number`` field
-written as an integer, which the reader keeps as an ``int``) and a typed column per
-field. Only records that are clean are decided from these columns; the rules for
-"clean" are deliberately narrower than what the reader accepts (see
-``io/coercion.py``: its fast paths are what is mirrored here).
+A file is read twice, and held nowhere. :func:`check_sql` reads every line and says
+whether each record is clean: whether the Python reader would take every field of it
+as it is, with no conversion, warning or error. Only a file whose records are all clean
+is decided here; the rules for "clean" are deliberately narrower than what the reader
+accepts (see ``io/coercion.py``: its fast paths are what is mirrored here). Then
+:func:`accounts_view_sql` is the view ``_accounts`` the compiled query reads: ``_row``
+(the line number), ``_ints`` (a bit per ``number`` field written as an integer, which
+the reader keeps as an ``int``) and a typed column per field, from DuckDB's typed JSON
+reader.
+
+Every test works on the text of one field as DuckDB's JSON reader writes it back
+(``json_extract``: compact, numbers and strings re-written from their values). Most
+values are settled by a comparison or one short regular expression on that text; a
+value the short test does not take goes to the exact test (``json_type`` and the
+decoded value), so the verdict is always the exact test's. The short tests only ever
+take values the exact test takes (tests/sql/test_input_checks.py tries both on many
+values).
 """
 
 from __future__ import annotations
@@ -19,28 +29,21 @@ _EXACT_INT = 9007199254740992
 #: or a code point past U+00A0 that is not one of Unicode's spaces.
 _SOLID = (r"[!-~\x{A1}-\x{167F}\x{1681}-\x{1FFF}\x{200B}-\x{2027}\x{2030}-\x{205E}"
           r"\x{2060}-\x{2FFF}\x{3001}-\x{10FFFF}]")
+#: Printable ASCII but a quote or a backslash: a character of a JSON string's text that
+#: is itself (no escape), and not a space.
+_PLAIN = r"[!#-\[\]-~]"
 _ISO_DAY = "[0-9]{4}-[0-9]{2}-[0-9]{2}"
-_NUMERIC = "('BIGINT', 'UBIGINT', 'DOUBLE')"
 _INTEGRAL = "('BIGINT', 'UBIGINT')"
-
-
-#: What the reader accepts without looking twice, for the line as a whole: an object;
-#: no more colons than distinct keys (the reader re-reads a line with more, to refuse a
-#: key written twice, anywhere); no NaN or Infinity, which DuckDB reads and the reader
-#: refuses. (Lone surrogates and bytes that are not UTF-8 stop DuckDB's reader itself.)
-_LINE_CHECKS = (
-    "json_type(json) = 'OBJECT'",
-    "length(json) - length(replace(json, ':', '')) <= len(list_distinct(json_keys(json)))",
-    "NOT contains(json, 'NaN') AND NOT contains(json, 'Infinity')",
-)
+#: A number in a list the short test takes: an integer of at most 15 digits (below
+#: 2**53), or one with a fraction and no exponent (finite).
+_LIST_NUMBER = r"-?[0-9]{1,15}(\.[0-9]+)?"
+_LIST_INTEGER = "-?[0-9]{1,18}"
+#: A text in a list the short test takes: no escape, no space first.
+_LIST_TEXT = rf'"{_PLAIN}[^"\\]*"'
 
 
 def _quote(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
-
-
-def _absent(j: str) -> str:
-    return f"({j} IS NULL OR json_type({j}) = 'NULL')"
 
 
 def _in_range(value: str, bounds: tuple[float | None, float | None] | None) -> str:
@@ -51,50 +54,50 @@ def _in_range(value: str, bounds: tuple[float | None, float | None] | None) -> s
     return " AND ".join(kept) if kept else "TRUE"
 
 
-def _number_ok(j: str) -> str:
+# --- the exact tests, on a JSON value j ------------------------------------------------
+
+def _number_exact(j: str) -> str:
     """A JSON number the reader keeps as it is and a double holds exactly."""
-    return (f"(json_type({j}) IN {_INTEGRAL} AND abs(CAST({j} AS DOUBLE)) < {_EXACT_INT}) OR "
-            f"(json_type({j}) = 'DOUBLE' AND regexp_matches(CAST({j} AS VARCHAR), '[.eE]') "
-            f"AND isfinite(CAST({j} AS DOUBLE)))")
+    return (f"(json_type({j}) IN {_INTEGRAL} AND abs(TRY_CAST({j} AS DOUBLE)) < {_EXACT_INT}) "
+            f"OR (json_type({j}) = 'DOUBLE' AND regexp_matches(CAST({j} AS VARCHAR), '[.eE]') "
+            f"AND isfinite(TRY_CAST({j} AS DOUBLE)))")
 
 
-def _integer_ok(j: str) -> str:
+def _integer_exact(j: str) -> str:
     return f"json_type({j}) IN {_INTEGRAL} AND TRY_CAST({j} AS BIGINT) IS NOT NULL"
 
 
-def _text_ok(j: str) -> str:
+def _text_exact(j: str) -> str:
     return (f"json_type({j}) = 'VARCHAR' AND "
             f"regexp_matches(({j} ->> '$'), '^{_SOLID}')")
 
 
-def _date_ok(j: str) -> str:
+def _date_exact(j: str) -> str:
     text = f"({j} ->> '$')"
     return (f"json_type({j}) = 'VARCHAR' AND regexp_full_match({text}, '{_ISO_DAY}') "
             f"AND {text} >= '0001' AND TRY_CAST({text} AS DATE) IS NOT NULL")
 
 
-#: type -> (the typed value of JSON value ``j``, the test that ``j`` is already of it).
-_SCALARS: dict[str, tuple[Callable[[str], str], Callable[[str], str]]] = {
-    "number": (lambda j: f"CAST({j} AS DOUBLE)", _number_ok),
-    "integer": (lambda j: f"TRY_CAST({j} AS BIGINT)", _integer_ok),
-    "boolean": (lambda j: f"CAST({j} AS BOOLEAN)", lambda j: f"json_type({j}) = 'BOOLEAN'"),
-    "string": (lambda j: f"({j} ->> '$')", _text_ok),
-    "date": (lambda j: f"TRY_CAST(({j} ->> '$') AS DATE)", _date_ok),
+#: type -> (the typed value of JSON value ``j``, the exact test that ``j`` is of it). Never
+#: an error, whatever ``j`` holds (DuckDB's message for a failed cast may cut a character
+#: in two, which the Python client cannot even decode).
+_EXACT: dict[str, tuple[Callable[[str], str], Callable[[str], str]]] = {
+    "number": (lambda j: f"TRY_CAST({j} AS DOUBLE)", _number_exact),
+    "integer": (lambda j: f"TRY_CAST({j} AS BIGINT)", _integer_exact),
+    "boolean": (lambda j: f"TRY_CAST({j} AS BOOLEAN)", lambda j: f"json_type({j}) = 'BOOLEAN'"),
+    "string": (lambda j: f"({j} ->> '$')", _text_exact),
+    "date": (lambda j: f"TRY_CAST(({j} ->> '$') AS DATE)", _date_exact),
 }
 
 
-def _field(j: str, kind: str, bounds: tuple[float | None, float | None] | None
-           ) -> tuple[str, str]:
-    """(typed value, clean test) of one field held in JSON value ``j``."""
+def _exact(j: str, kind: str, bounds: tuple[float | None, float | None] | None) -> str:
+    """The exact test that JSON value ``j`` (not null) is clean as ``kind``."""
     if not kind.endswith("_list"):
-        make, ok = _SCALARS[kind]
-        value = make(j)
-        clean = f"({ok(j)})"
+        make, ok = _EXACT[kind]
         if kind in ("number", "integer"):
-            clean = f"({clean} AND {_in_range(value, bounds)})"
-        return f"CASE WHEN {_absent(j)} THEN NULL ELSE {value} END", \
-            f"({_absent(j)} OR {clean})"
-    make, ok = _SCALARS[kind[: -len("_list")]]
+            return f"({ok(j)}) AND {_in_range(make(j), bounds)}"
+        return ok(j)
+    make, ok = _EXACT[kind[: -len("_list")]]
     items = f"json_extract({j}, '$[*]')"
     item_ok = f"list_bool_and(list_transform({items}, lambda x: ({ok('x')})))"
     if kind in ("number_list", "integer_list"):
@@ -102,39 +105,166 @@ def _field(j: str, kind: str, bounds: tuple[float | None, float | None] | None
                     f"{_in_range(make('x'), bounds)}))")
     if kind == "string_list":
         item_ok += f" AND NOT list_contains(list_transform({items}, lambda x: x ->> '$'), '')"
-    empty = f"len({items}) = 0"
-    value = (f"CASE WHEN {_absent(j)} OR {empty} THEN NULL "
-             f"ELSE list_transform({items}, lambda x: {make('x')}) END")
-    clean = (f"({_absent(j)} OR (json_type({j}) = 'ARRAY' AND "
-             f"({empty} OR ({item_ok}))))")
-    return value, clean
+    return f"json_type({j}) = 'ARRAY' AND (len({items}) = 0 OR ({item_ok}))"
 
 
-def typed_inputs_sql(path: str, types: Mapping[str, str],
-                     ranges: Mapping[str, tuple[float | None, float | None]]) -> str:
-    """The query reading ``path`` (JSON Lines) into typed, checked columns; see above."""
-    names = list(types)
-    paths = ", ".join(_quote("$." + _json_key(n)) for n in names)
-    columns: list[str] = []
-    cleans = [*_LINE_CHECKS, _account_id_ok(f"_j[{names.index('account_id') + 1}]")]
-    for index, name in enumerate(names, start=1):
-        value, clean = _field(f"_j[{index}]", types[name], ranges.get(name))
-        columns.append(f"{value} AS {_ident(name)}")
-        cleans.append(clean)
-    bits = [f"CASE WHEN json_type(_j[{names.index(name) + 1}]) IN {_INTEGRAL} THEN {bit} "
-            "ELSE 0 END" for bit, name in integer_bits(types)]
-    ints = " + ".join(bits) if bits else "0"
-    source = (f"SELECT json, json_extract(json, [{paths}]) AS _j "
-              f"FROM read_ndjson_objects({_quote(path)})")
-    return (f"SELECT row_number() OVER () AS _row, ({' AND '.join(cleans)}) AS _clean, "
-            f"CAST({ints} AS BIGINT) AS _ints, {', '.join(columns)} FROM ({source})")
+# --- the short tests and the typed values, on the text t of a JSON value ---------------
+
+def _is_number(t: str) -> str:
+    # A JSON value's text starts with '-' or a digit exactly when it is a number.
+    return f"({t} >= '-' AND {t} < ':')"
 
 
-def _account_id_ok(j: str) -> str:
+def _whole(t: str) -> str:
+    """Written as an integer (DuckDB writes back every double with '.', 'e' or 'E')."""
+    return f"NOT regexp_matches({t}, '[.eE]')"
+
+
+def _number_short(t: str, bounds: tuple[float | None, float | None] | None) -> str:
+    value = f"TRY_CAST({t} AS DOUBLE)"
+    return (f"{_is_number(t)} AND CASE WHEN {_whole(t)} THEN abs({value}) < {_EXACT_INT} "
+            f"ELSE isfinite({value}) END AND {_in_range(value, bounds)}")
+
+
+def _integer_short(t: str, bounds: tuple[float | None, float | None] | None) -> str:
+    value = f"TRY_CAST({t} AS BIGINT)"
+    return (f"{_is_number(t)} AND {_whole(t)} AND {value} IS NOT NULL "
+            f"AND {_in_range(value, bounds)}")
+
+
+def _list_range(value: str, bounds: tuple[float | None, float | None] | None) -> str:
+    low, high = bounds if bounds is not None else (None, None)
+    tests = [f"list_min({value}) >= {float(low)!r}" if low is not None else "",
+             f"list_max({value}) <= {float(high)!r}" if high is not None else ""]
+    kept = [t for t in tests if t]
+    return f"(len({value}) = 0 OR ({' AND '.join(kept)}))" if kept else "TRUE"
+
+
+def _list_of(item: str) -> str:
+    return rf"\[({item}(,{item})*)?\]"
+
+
+def _short(t: str, kind: str, bounds: tuple[float | None, float | None] | None) -> str:
+    """A test on text ``t`` that only takes values the exact test takes."""
+    if kind == "number":
+        return _number_short(t, bounds)
+    if kind == "integer":
+        return _integer_short(t, bounds)
+    if kind == "boolean":
+        return f"{t} IN ('true', 'false')"
+    if kind == "string":
+        return f"regexp_matches({t}, '^\"{_PLAIN}')"
+    if kind == "date":
+        return (f"regexp_full_match({t}, '\"{_ISO_DAY}\"') AND {t} >= '\"0001' "
+                f"AND TRY_CAST(substr({t}, 2, 10) AS DATE) IS NOT NULL")
+    if kind in ("integer_list", "number_list"):
+        item = _LIST_INTEGER if kind == "integer_list" else _LIST_NUMBER
+        return (f"regexp_full_match({t}, '{_list_of(item)}') "
+                f"AND {_list_range(_value(t, kind), bounds)}")
+    if kind == "string_list":
+        return f"regexp_full_match({t}, '{_list_of(_LIST_TEXT)}')"
+    return "FALSE"  # date lists: the exact test only (rare, and cheap enough)
+
+
+def _value(t: str, kind: str) -> str:
+    """The typed value of text ``t`` (a text, or a list of numbers): right for every
+    clean value (anything for others), and never an error."""
+    if kind == "string":
+        return (f"CASE WHEN NOT starts_with({t}, '\"') THEN NULL WHEN contains({t}, '\\') "
+                f"THEN (CAST({t} AS JSON) ->> '$') ELSE {t}[2:-2] END")
+    return f"TRY_CAST({t} AS {'BIGINT' if kind == 'integer_list' else 'DOUBLE'}[])"
+
+
+def field_check(t: str, kind: str, bounds: tuple[float | None, float | None] | None) -> str:
+    """Whether the field whose JSON text is ``t`` (NULL: absent) is clean as ``kind``."""
+    return (f"CASE WHEN {t} IS NULL OR {t} = 'null' THEN TRUE "
+            f"WHEN {_short(t, kind, bounds)} THEN TRUE "
+            f"ELSE coalesce({_exact(f'CAST({t} AS JSON)', kind, bounds)}, FALSE) END")
+
+
+def _account_id_check(t: str) -> str:
     """A text id with no space at either end (the reader strips ids)."""
+    j = f"CAST({t} AS JSON)"
     text = f"({j} ->> '$')"
-    return (f"json_type({j}) = 'VARCHAR' AND regexp_full_match({text}, "
-            f"'{_SOLID}(.*{_SOLID})?')")
+    exact = (f"json_type({j}) = 'VARCHAR' AND regexp_full_match({text}, "
+             f"'{_SOLID}(.*{_SOLID})?')")
+    return (f"CASE WHEN regexp_full_match({t}, '\"{_PLAIN}(.*{_PLAIN})?\"') THEN TRUE "
+            f"ELSE coalesce({exact}, FALSE) END")
+
+
+def _as(path: str, types: Mapping[str, str], kinds: Mapping[str, str]) -> str:
+    """DuckDB's typed JSON Lines reader over ``path``, field ``name`` read as
+    ``kinds[types[name]]`` (an object per line, or an error)."""
+    read = ", ".join(f"{_quote(n)}: '{kinds[kind]}'" for n, kind in types.items())
+    return (f"read_json({_quote(path)}, format = 'newline_delimited', "
+            f"columns = {{{read}}})")
+
+
+def check_sql(path: str, types: Mapping[str, str],
+              ranges: Mapping[str, tuple[float | None, float | None]]) -> str:
+    """One row: the lines DuckDB read in ``path``, how many are not clean, how many
+    fields not null they hold in all, and how many distinct account ids.
+
+    Each field is read as its JSON text. DuckDB refuses a line that is not an object,
+    and a key of the contract written twice in a line. Left to the caller: no NaN or
+    Infinity (which DuckDB reads and the reader refuses) and no more colons than keys
+    (see :func:`colons_sql`).
+    """
+    texts = {name: f"CAST({_ident(name)} AS VARCHAR)" for name in types}
+    cleans = [_account_id_check(texts["account_id"])]
+    cleans += [field_check(texts[n], types[n], ranges.get(n)) for n in types]
+    present = " + ".join(f"CAST({_ident(n)} IS NOT NULL AS INTEGER)" for n in types)
+    account = _value(texts["account_id"], "string")
+    return (f"SELECT count(*), count(*) FILTER (WHERE NOT ({' AND '.join(cleans)})), "
+            f"coalesce(sum({present}), 0), count(DISTINCT {account}) "
+            f"FROM {_as(path, types, {kind: 'JSON' for kind in _READ_AS})}")
+
+
+def colons_sql(path: str) -> str:
+    """The number of lines of ``path`` with more colons than distinct keys.
+
+    The reader re-reads such a line to refuse a key written twice, anywhere, so a colon
+    in a text value or in a nested object sends the file to the reader too. Each key
+    has its colon: when the colons of the file (the caller counts them as it counts
+    lines) are no more than the fields not null :func:`check_sql` found, every line has
+    exactly one colon per field and no other key, and this slower query is not needed.
+    A file with other keys, or fields written as ``null``, needs it.
+    """
+    return ("SELECT count(*) FILTER (WHERE length(json) - length(replace(json, ':', '')) "
+            "> len(list_distinct(json_keys(json)))) "
+            f"FROM read_ndjson_objects({_quote(path)})")
+
+
+#: Field type -> the DuckDB type ``read_json`` gives it (numbers stay JSON text, so that
+#: the ones written as integers are known).
+_READ_AS = {"number": "JSON", "integer": "BIGINT", "boolean": "BOOLEAN", "string": "VARCHAR",
+            "date": "DATE", "number_list": "DOUBLE[]", "integer_list": "BIGINT[]",
+            "string_list": "VARCHAR[]", "date_list": "DATE[]"}
+
+
+def accounts_view_sql(path: str, types: Mapping[str, str]) -> str:
+    """The view ``_accounts`` over ``path``: ``_row``, ``_ints``, a typed column per field.
+
+    Right only for a file :func:`check_sql` found clean (DuckDB's typed reader is
+    lenient: it would read ``"12"`` as a number). It reads the file again each time it
+    is queried, in file order (``preserve_insertion_order``, DuckDB's default, keeps
+    the order of the lines; ``row_number() OVER ()`` numbers them as they come, without
+    holding them).
+    """
+    columns = []
+    for name, kind in types.items():
+        field = _ident(name)
+        if kind == "number":
+            field = f"CAST({field} AS DOUBLE) AS {field}"
+        elif kind.endswith("_list"):
+            field = f"CASE WHEN len({field}) = 0 THEN NULL ELSE {field} END AS {field}"
+        columns.append(field)
+    bits = [f"CASE WHEN {_whole(f'CAST({_ident(name)} AS VARCHAR)')} THEN {bit} ELSE 0 END"
+            for bit, name in integer_bits(types)]
+    ints = " + ".join(bits) if bits else "0"
+    return (f"CREATE VIEW _accounts AS SELECT row_number() OVER () AS _row, "
+            f"CAST({ints} AS BIGINT) AS _ints, {', '.join(columns)} "
+            f"FROM {_as(path, types, _READ_AS)}")
 
 
 def integer_bits(types: Mapping[str, str]) -> list[tuple[int, str]]:
