@@ -190,3 +190,27 @@ def test_a_trigger_described_by_a_plugin_keeps_python_rendering(tmp_path: Path) 
     results = [result for _error, result in rows]
     assert all(isinstance(r, dict) for r in results), "records rendered by Python"
     assert [dumps_compact(r) for r in results] == _python(rules, path, AS_OF)
+
+
+class _Cursor:
+    """A cursor handing out given batches, as DuckDB's ``fetchmany`` does."""
+
+    def __init__(self, batches: list[list[tuple[Any, ...]]]) -> None:
+        self.batches = batches
+
+    def fetchmany(self, _size: int) -> list[tuple[Any, ...]]:
+        return self.batches.pop(0) if self.batches else []
+
+
+@given(st.permutations(list(range(1, 41))), st.integers(min_value=1, max_value=15))
+def test_rows_are_passed_on_in_file_order_however_they_arrive(order: list[int],
+                                                              size: int) -> None:
+    rows = [(n, f"id-{n}", "wait", f"line {n}") for n in order]
+    batches = [rows[i:i + size] for i in range(0, len(rows), size)]
+    runs = list(columnar._in_file_order(_Cursor(batches)))
+    assert [row[0] for run in runs for row in run] == list(range(1, 41))
+
+
+def test_a_row_that_never_comes_is_an_error() -> None:
+    with pytest.raises(RuntimeError, match="skipped lines before line 3"):
+        list(columnar._in_file_order(_Cursor([[(1, "a", "wait", "x"), (3, "c", "wait", "z")]])))

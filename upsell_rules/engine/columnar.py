@@ -201,7 +201,7 @@ def columnar_rows(evaluator: Evaluator, plan: ColumnarPlan, as_of: date,
         return None
     import duckdb
 
-    con = duckdb.connect()
+    con = duckdb.connect(config={"preserve_insertion_order": True})
     if not _load(con, plan, *counted):
         con.close()
         return None
@@ -215,14 +215,10 @@ def _lines(evaluator: Evaluator, plan: ColumnarPlan, as_of: date, con: Any, sql:
     """Every record as DuckDB wrote it; a line it left NULL is decided the Python way."""
     progress = PROGRESS
     try:
-        cursor = con.execute(sql)
-        while True:
-            batch = cursor.fetchmany(FETCH_ROWS)
-            if not batch:
-                return
+        for ready in _in_file_order(con.execute(sql)):
             redone = _redo(evaluator, plan, as_of, con,
-                           [row[0] for row in batch if row[3] is None])
-            for row, account_id, band, line in batch:
+                           [item[0] for item in ready if item[3] is None])
+            for row, account_id, band, line in ready:
                 if line is None:
                     yield False, redone[row]  # counted as it was decided
                 else:
@@ -230,6 +226,35 @@ def _lines(evaluator: Evaluator, plan: ColumnarPlan, as_of: date, con: Any, sql:
                     yield False, EncodedDecision(line, band, account_id)
     finally:
         con.close()
+
+
+def _in_file_order(cursor: Any) -> Iterator[list[tuple[Any, ...]]]:
+    """The cursor's rows in ``_row`` order, a run at a time.
+
+    No ORDER BY (it would hold every line until the last): DuckDB keeps the order of the
+    numbered lines as they are read (``preserve_insertion_order``), so rows are passed on
+    as they come, and a row that ever came early would wait here for the ones before it.
+    """
+    waiting: dict[int, tuple[Any, ...]] = {}
+    first = 1
+    while True:
+        batch = cursor.fetchmany(FETCH_ROWS)
+        if not batch:
+            if waiting:
+                raise RuntimeError(f"DuckDB skipped lines before line {min(waiting)}")
+            return
+        if not waiting and batch[0][0] == first and batch[-1][0] == first + len(batch) - 1 \
+                and all(item[0] == first + i for i, item in enumerate(batch)):
+            first += len(batch)
+            yield batch
+            continue
+        waiting.update((item[0], item) for item in batch)
+        ready = []
+        while first in waiting:
+            ready.append(waiting.pop(first))
+            first += 1
+        if ready:
+            yield ready
 
 
 def _redo(evaluator: Evaluator, plan: ColumnarPlan, as_of: date, con: Any, rows: list[int]
@@ -240,7 +265,9 @@ def _redo(evaluator: Evaluator, plan: ColumnarPlan, as_of: date, con: Any, rows:
     query = values_query(evaluator, plan, as_of, "_redo")
     other = con.cursor()
     try:
-        other.execute("CREATE OR REPLACE VIEW _redo AS SELECT * FROM _accounts WHERE _row IN "
+        # _accounts reads the file each time: kept in a table the first time it is needed.
+        other.execute("CREATE TABLE IF NOT EXISTS _kept AS SELECT * FROM _accounts")
+        other.execute("CREATE OR REPLACE VIEW _redo AS SELECT * FROM _kept WHERE _row IN "
                       f"({', '.join(str(int(r)) for r in rows)})")
         out: dict[int, Any] = {}
         for row, (_read_error, result) in zip(

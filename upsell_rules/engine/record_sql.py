@@ -433,7 +433,8 @@ def record_query(ruleset: Ruleset, registry: Registry, layout: ConditionLayout,
                  chain: RecordChain, types: Mapping[str, str], inputs_used: Sequence[str],
                  as_of: date) -> str:
     """The query giving ``_row``, ``_id``, ``band`` and ``_line`` (the record's JSON text,
-    NULL where only Python can write it exactly) for every row, in ``_row`` order.
+    NULL where only Python can write it exactly) for every row, in the table's order
+    (no ``ORDER BY``: it would hold every line until the last).
 
     ``types`` are the DuckDB types of the chain's columns. Raises :class:`NotCompilable`
     when some part of the record has no SQL form (an evidence written by a plugin).
@@ -445,6 +446,6 @@ def record_query(ruleset: Ruleset, registry: Registry, layout: ConditionLayout,
     for number, columns in enumerate(layers, start=1):
         sql = f"SELECT *, {columns} FROM ({sql}) AS _layer{number}"
     return (f"SELECT _row, _id, band, CASE WHEN {text.unsure()} THEN NULL ELSE {text.line()} "
-            f"END AS _line FROM ({sql}) AS _texts ORDER BY _row")
+            f"END AS _line FROM ({sql}) AS _texts")
 
 __all__ = ["IDENTITY", "RecordChain", "record_chain", "record_query"]
