@@ -24,16 +24,12 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlglot import exp
-
 from upsell_rules.engine.outline import ConditionLayout
 from upsell_rules.plugin.registry import Registry
 from upsell_rules.ruleset.model import Play, Ruleset
 from upsell_rules.ruleset.templates import Template
-from upsell_rules.sql.expressions import Conditions, NotCompilable
-from upsell_rules.sql.lists import reset_aliases
-from upsell_rules.sql.query import Chain, add_decision, derive_signals
-from upsell_rules.sql.signals import SignalScope
+from upsell_rules.sql.expressions import NotCompilable
+from upsell_rules.sql.query import add_decision, values_chain
 from upsell_rules.sql.text_sql import (
     Column,
     Constant,
@@ -43,7 +39,7 @@ from upsell_rules.sql.text_sql import (
     score_text_sql,
     template_sql,
 )
-from upsell_rules.sql.values import col, holds
+from upsell_rules.sql.values import col
 
 #: The account's own columns in the chain (the reader's identity fields and the plan).
 IDENTITY = {"account_id": "_id", "account_name": "_name", "owner": "_owner", "plan": "_plan"}
@@ -67,14 +63,7 @@ def record_chain(ruleset: Ruleset, registry: Registry, conditions: Sequence[Any]
 
     Raises :class:`NotCompilable` naming what has no SQL form.
     """
-    reset_aliases("duckdb")
-    scope = SignalScope(ruleset, registry, "duckdb", as_of)
-    chain = Chain([("inputs", exp.select(exp.Star()).from_(exp.to_table(table)))])
-    lists: list[str] = []
-    derived = derive_signals(chain, scope, inputs, set(ruleset.signals), lists)
-    truths = [holds(Conditions(scope).truth(node)).as_(f"_c{index}", quoted=True)
-              for index, node in enumerate(conditions)]
-    chain.add("conditions", truths)
+    chain, derived, lists = values_chain(ruleset, registry, conditions, as_of, table, inputs)
     names = [*inputs, *(n for n in [*derived, *lists] if n not in inputs)]
     columns = {name: f"_s{index}" for index, name in enumerate(names)}
     kept = [col("_row"), *(col(name).as_(alias, quoted=True) for name, alias in columns.items()),
@@ -194,8 +183,10 @@ class _RecordText:
                 pairs.append((play_id, value))
         return _by_value("play", pairs)
 
-    def message_plays(self) -> list[str]:
-        return [p for p, play in self.rs.plays.items() if play.message is not None]
+    def has_message(self) -> str | None:
+        """The condition that the chosen play has a message (``None``: no play has)."""
+        plays = [p for p, play in self.rs.plays.items() if play.message is not None]
+        return f"play IN ({', '.join(_quote(p) for p in plays)})" if plays else None
 
     def steps(self) -> list[tuple[str, str]]:
         """(condition, play) of each preparatory play in the record's order."""
@@ -276,9 +267,8 @@ class _RecordText:
         return _joined("; ", [(f"_ev{i} <> ''", f"_ev{i}") for i in range(count)])
 
     def narrative(self) -> str:
-        message = self.message_plays()
-        message_part = (f"CASE WHEN play IN ({', '.join(_quote(p) for p in message)}) "
-                        "THEN _msg END") if message else "NULL"
+        message = self.has_message()
+        message_part = f"CASE WHEN {message} THEN _msg END" if message else "NULL"
         return ("concat_ws(' ', _open, CASE WHEN _shown <> '' THEN concat('Signals: ', _shown, "
                 "'.') END, CASE WHEN _steps <> '' THEN concat('Before outreach: ', "
                 f"_step_titles, '.') END, {message_part})")
@@ -314,10 +304,9 @@ class _RecordText:
         checks += [f"{name} IS NULL" for name in ("_open", "_idj", "_namej", "_ownerj",
                                                    "_planj", "_playj", "_aownj", "_winj",
                                                    "_rawj", "_narr")]
-        message = self.message_plays()
+        message = self.has_message()
         if message:
-            checks.append(f"(play IN ({', '.join(_quote(p) for p in message)}) "
-                          "AND _msg IS NULL)")
+            checks.append(f"({message} AND _msg IS NULL)")
         return " OR ".join(checks)
 
     def category_scores(self) -> list[str]:

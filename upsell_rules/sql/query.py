@@ -195,6 +195,23 @@ class ValuesQuery:
     lists: list[str]
 
 
+def values_chain(ruleset: Ruleset, registry: Registry, conditions: Sequence[Node],
+                 as_of: date, table: str, inputs: Mapping[str, str]
+                 ) -> tuple[Chain, list[str], list[str]]:
+    """DuckDB: ``table``'s columns, every derived signal and ``_c0``, ``_c1``... (the
+    outcome of each of ``conditions``); with the names of the scalar and the list-valued
+    derived signals. Raises :class:`NotCompilable` naming what has no SQL form."""
+    reset_aliases("duckdb")
+    scope = SignalScope(ruleset, registry, "duckdb", as_of)
+    chain = Chain([("inputs", exp.select(exp.Star()).from_(exp.to_table(table)))])
+    lists: list[str] = []
+    derived = derive_signals(chain, scope, inputs, set(ruleset.signals), lists)
+    truths = [holds(Conditions(scope).truth(node)).as_(f"_c{index}", quoted=True)
+              for index, node in enumerate(conditions)]
+    chain.add("conditions", truths)
+    return chain, derived, lists
+
+
 def build_values_query(ruleset: Ruleset, registry: Registry, conditions: Sequence[Node],
                        as_of: date, table: str, inputs: Mapping[str, str],
                        leading: Sequence[str]) -> ValuesQuery:
@@ -205,14 +222,7 @@ def build_values_query(ruleset: Ruleset, registry: Registry, conditions: Sequenc
     What the columnar path of the ``duckdb`` engine reads back to render records.
     Raises :class:`NotCompilable` naming what has no SQL form.
     """
-    reset_aliases("duckdb")
-    scope = SignalScope(ruleset, registry, "duckdb", as_of)
-    chain = Chain([("inputs", exp.select(exp.Star()).from_(exp.to_table(table)))])
-    lists: list[str] = []
-    derived = derive_signals(chain, scope, inputs, set(ruleset.signals), lists)
-    truths = [holds(Conditions(scope).truth(node)).as_(f"_c{index}", quoted=True)
-              for index, node in enumerate(conditions)]
-    chain.add("conditions", truths)
+    chain, derived, lists = values_chain(ruleset, registry, conditions, as_of, table, inputs)
     names = [*leading, *inputs, *derived, *lists,
              *(f"_c{index}" for index in range(len(conditions)))]
     final = exp.select(*(col(n) for n in names)).from_(
