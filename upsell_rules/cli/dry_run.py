@@ -159,7 +159,7 @@ def capped_jobs(jobs: int) -> int:
 def _warn_values(item: dict[str, Any] | EncodedDecision) -> None:
     """Print, located, each value left out of a decided account (its data_warnings)."""
     if isinstance(item, EncodedDecision):
-        if '"data_warnings"' not in item.text:
+        if item.clean or '"data_warnings"' not in item.text:
             return
         item = json.loads(item.text)
     assert isinstance(item, dict)

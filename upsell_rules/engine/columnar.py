@@ -17,6 +17,7 @@ reader's own. :func:`columnar_rows` says ``None`` then.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -31,6 +32,7 @@ from upsell_rules.io.fastjson import dumps_compact
 from upsell_rules.io.formatters import EncodedDecision
 from upsell_rules.io.records import AccountReader
 from upsell_rules.io.source_choice import single_file
+from upsell_rules.limits import MB
 from upsell_rules.plugin.watchdog import PROGRESS
 from upsell_rules.sql.expressions import NotCompilable
 from upsell_rules.sql.input_checks import (
@@ -42,13 +44,13 @@ from upsell_rules.sql.input_checks import (
 from upsell_rules.sql.query import ValuesQuery, build_values_query
 from upsell_rules.sql.signals import sql_type
 
-#: ``auto`` takes the columnar path from this file size up; ``None``: never. Measured by
-#: ``bench/engines.py`` on the 2-core machine the benchmarks run on, the columnar path is
-#: no faster than the python engine at any size (DuckDB's typing and checking of every
-#: field, then fetching ~100 columns into Python, cost what Python's own reading and
-#: deriving cost; rendering the records is the same work either way), so ``auto`` stays
-#: with ``python`` until that changes.
-AUTO_MIN_BYTES: int | None = None
+#: ``auto`` takes the columnar path from this file size up (JSON Lines output only, where
+#: DuckDB writes the records); ``None``: never. Measured by ``bench/engines.py`` on the
+#: 2-core machine the benchmarks run on: the path costs about 0.5 s more to start
+#: (DuckDB, compiling the record query, two passes over the file) and then about a third
+#: of the python engine's time per account, so the two meet near 10,000 accounts (about
+#: 6 MB of generated accounts); below that ``python`` is faster.
+AUTO_MIN_BYTES: int | None = 8 * MB
 #: Rows fetched from DuckDB at a time (memory stays flat on large files).
 FETCH_ROWS = 4096
 _BOM = b"\xef\xbb\xbf"
@@ -168,24 +170,36 @@ def _count_lines(path: str, max_line: int, max_records: int) -> tuple[int, int] 
     return None if max_records and count > max_records else (count, colons)
 
 
-def _load(con: Any, plan: ColumnarPlan, lines: int, colons: int) -> bool:
+def _load(con: Any, plan: ColumnarPlan, limits: Any) -> bool:
     """Check every record of the plan's file and, when all are clean, make the view
     ``_accounts`` over it (``_row``, ``_ints``, the typed fields; see
-    ``sql/input_checks.py``). The file is read twice and held nowhere."""
+    ``sql/input_checks.py``). The file is read twice and held nowhere.
+
+    The lines are counted by Python while DuckDB checks the records (it lets go of the
+    interpreter while it works): the two passes overlap.
+    """
     import duckdb
 
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        counting = pool.submit(_count_lines, plan.path, limits.line_bytes, limits.records)
+        try:
+            found = con.execute(check_sql(plan.path, plan.types, plan.ranges)).fetchone()
+        except duckdb.Error:
+            found = None  # not JSON Lines as DuckDB reads it: the reader says where and why
+        counted = counting.result()
+    if counted is None or found is None:
+        return False
+    lines, colons = counted
+    rows, unclean, fields, distinct = found
+    # DuckDB cuts lines at a lone carriage return too: its rows must be the reader's lines.
+    if unclean or distinct != rows or rows != lines:
+        return False
     try:
-        found = con.execute(check_sql(plan.path, plan.types, plan.ranges)).fetchone()
-        assert found is not None
-        rows, unclean, fields, distinct = found
-        # DuckDB cuts lines at a lone carriage return too: its rows must be the reader's lines.
-        if unclean or distinct != rows or rows != lines:
-            return False
         if fields != colons and con.execute(colons_sql(plan.path)).fetchone()[0]:
             return False
         con.execute(accounts_view_sql(plan.path, plan.types))
     except duckdb.Error:
-        return False  # not JSON Lines as DuckDB reads it: the reader says where and why
+        return False
     return True
 
 
@@ -196,13 +210,10 @@ def columnar_rows(evaluator: Evaluator, plan: ColumnarPlan, as_of: date,
 
     With a plan that has :attr:`~ColumnarPlan.lines` the decisions are
     :class:`EncodedDecision` text, written by DuckDB (see ``engine/record_sql.py``)."""
-    counted = _count_lines(plan.path, limits.line_bytes, limits.records)
-    if counted is None:
-        return None
     import duckdb
 
     con = duckdb.connect(config={"preserve_insertion_order": True})
-    if not _load(con, plan, *counted):
+    if not _load(con, plan, limits):
         con.close()
         return None
     if plan.lines is not None:
@@ -223,7 +234,7 @@ def _lines(evaluator: Evaluator, plan: ColumnarPlan, as_of: date, con: Any, sql:
                     yield False, redone[row]  # counted as it was decided
                 else:
                     progress[0] += 1
-                    yield False, EncodedDecision(line, band, account_id)
+                    yield False, EncodedDecision(line, band, account_id, True)
     finally:
         con.close()
 
@@ -243,8 +254,8 @@ def _in_file_order(cursor: Any) -> Iterator[list[tuple[Any, ...]]]:
             if waiting:
                 raise RuntimeError(f"DuckDB skipped lines before line {min(waiting)}")
             return
-        if not waiting and batch[0][0] == first and batch[-1][0] == first + len(batch) - 1 \
-                and all(item[0] == first + i for i, item in enumerate(batch)):
+        batch.sort()  # by _row (unique): linear when the rows came in order
+        if not waiting and batch[0][0] == first and batch[-1][0] == first + len(batch) - 1:
             first += len(batch)
             yield batch
             continue

@@ -95,6 +95,8 @@ class EncodedDecision:
     text: str
     band: str
     account_id: str
+    #: True when the record holds no ``data_warnings`` (known without looking).
+    clean: bool = False
 
 
 def to_json(decision: dict[str, Any]) -> str:
@@ -102,15 +104,27 @@ def to_json(decision: dict[str, Any]) -> str:
     return dumps_compact(decision)
 
 
+#: Lines :func:`write_jsonl` writes at once (one call per line costs more than the text).
+WRITE_LINES = 256
+
+
 def write_jsonl(decisions: Iterable[dict[str, Any] | EncodedDecision], out: TextIO) -> None:
-    """One JSON object per line, streamed."""
+    """One JSON object per line, streamed (a few hundred lines at a time)."""
     write = out.write
+    pending: list[str] = []
+    add = pending.append
     for decision in decisions:
         if type(decision) is EncodedDecision:
-            write(decision.text)
+            add(decision.text)
         else:
-            write(to_json(decision))  # type: ignore[arg-type]
-        write("\n")
+            add(to_json(decision))  # type: ignore[arg-type]
+        if len(pending) >= WRITE_LINES:
+            add("")
+            write("\n".join(pending))
+            pending.clear()
+    if pending:
+        add("")
+        write("\n".join(pending))
 
 
 def write_json(decisions: Iterable[dict[str, Any]], out: TextIO) -> None:
