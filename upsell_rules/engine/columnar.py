@@ -51,6 +51,9 @@ from upsell_rules.sql.signals import sql_type
 #: of the python engine's time per account, so the two meet near 10,000 accounts (about
 #: 6 MB of generated accounts); below that ``python`` is faster.
 AUTO_MIN_BYTES: int | None = 8 * MB
+#: The view the record lines are written from: ``_accounts`` without telling integers
+#: from other numbers, which no text shows.
+LINES_SOURCE = "_typed"
 #: Rows fetched from DuckDB at a time (memory stays flat on large files).
 FETCH_ROWS = 4096
 _BOM = b"\xef\xbb\xbf"
@@ -132,13 +135,13 @@ def _line_sql(evaluator: Evaluator, types: Mapping[str, str], as_of: date) -> st
     import duckdb
 
     chain = record_chain(evaluator.ruleset, evaluator.registry, evaluator.layout.conditions,
-                         as_of, "_accounts", types)
+                         as_of, LINES_SOURCE, types)
     schema = ", ".join(["_row BIGINT", "_ints BIGINT",
                         *(f'"{name}" {sql_type(kind).sql(dialect="duckdb")}'
                           for name, kind in types.items())])
     con = duckdb.connect()
     try:
-        con.execute(f"CREATE TABLE _accounts ({schema})")
+        con.execute(f"CREATE TABLE {LINES_SOURCE} ({schema})")
         described = con.execute(f"DESCRIBE {chain.sql}").fetchall()
     finally:
         con.close()
@@ -198,6 +201,8 @@ def _load(con: Any, plan: ColumnarPlan, limits: Any) -> bool:
         if fields != colons and con.execute(colons_sql(plan.path)).fetchone()[0]:
             return False
         con.execute(accounts_view_sql(plan.path, plan.types))
+        if plan.lines is not None:
+            con.execute(accounts_view_sql(plan.path, plan.types, LINES_SOURCE, integers=False))
     except duckdb.Error:
         return False
     return True
