@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import shutil
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -214,3 +215,33 @@ def test_rows_are_passed_on_in_file_order_however_they_arrive(order: list[int],
 def test_a_row_that_never_comes_is_an_error() -> None:
     with pytest.raises(RuntimeError, match="skipped lines before line 3"):
         list(columnar._in_file_order(_Cursor([[(1, "a", "wait", "x"), (3, "c", "wait", "z")]])))
+
+
+def test_every_ruleset_test_case_is_written_identically(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from collections import defaultdict
+
+    from tests.sql.test_duckdb_conformance import _case_accounts
+
+    shutil.copytree(ROOT / "rulesets", tmp_path / "rulesets")
+    shutil.copytree(ROOT / "samples", tmp_path / "samples")
+    monkeypatch.chdir(tmp_path)
+    groups: dict[tuple[str, date], list[Any]] = defaultdict(list)
+    for ruleset_path, as_of, account in _case_accounts(tmp_path):
+        groups[(ruleset_path, as_of)].append(account)
+    written = 0
+    for index, ((ruleset_path, as_of), accounts) in enumerate(sorted(groups.items())):
+        rules = load_ruleset(ruleset_path, REGISTRY)
+        path = tmp_path / f"cases-{index}.jsonl"
+        path.write_text("".join(
+            json.dumps({"account_id": a.account_id, "account_name": a.account_name,
+                        "owner": a.owner, **{k: _json_value(v) for k, v in a.values.items()
+                                             if k not in ("account_id", "account_name",
+                                                          "owner")}}) + "\n"
+            for a in accounts), encoding="utf-8")
+        got = line_output(rules, path, as_of)
+        if got is not None:
+            assert got == _python(rules, path, as_of), (ruleset_path, as_of)
+            written += len(got)
+    assert written >= 20, "most test cases are clean enough for DuckDB to write"
