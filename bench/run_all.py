@@ -41,6 +41,7 @@ from upsell_rules.expr.check import check  # noqa: E402
 from upsell_rules.expr.parser import parse  # noqa: E402
 from upsell_rules.io import fastjson  # noqa: E402
 from upsell_rules.io.records import Account, AccountReader  # noqa: E402
+from upsell_rules.io.rows import LIST_SEPARATOR  # noqa: E402
 from upsell_rules.plugin.build import default_registry  # noqa: E402
 from upsell_rules.ruleset.loader import check_ruleset, load_ruleset  # noqa: E402
 
@@ -301,7 +302,7 @@ def _duck_summary(rules: Any, row: dict[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {c.name: row[f"score_{c.name}"] for c in rules.categories}
     out["raw_score"] = row["raw_score"]
     for key in ("failed_gates", "red_flags", "triggers"):
-        out[key] = row[key].split(",") if row[key] else []
+        out[key] = row[key].split(LIST_SEPARATOR) if row[key] else []
     return out
 
 

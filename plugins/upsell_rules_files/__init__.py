@@ -72,6 +72,7 @@ SOURCES: tuple[Source, ...] = (
         matches=matches_parquet,
         read=read_parquet,
         options=MAPPING_OPTIONS,
+        columnar="parquet",
     ),
 )
 

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from upsell_rules.engine.columnar_parquet import load_parquet, parquet_shape
 from upsell_rules.engine.duck import available as duck_unavailable
 from upsell_rules.engine.evaluate import Evaluator
 from upsell_rules.engine.parallel import Result
@@ -51,6 +52,8 @@ from upsell_rules.sql.signals import sql_type
 #: of the python engine's time per account, so the two meet near 10,000 accounts (about
 #: 6 MB of generated accounts); below that ``python`` is faster.
 AUTO_MIN_BYTES: int | None = 8 * MB
+#: The same for a Parquet file, in rows (8 MB of generated JSON Lines hold about 13,000).
+AUTO_MIN_ROWS = 13_000
 #: The view the record lines are written from: ``_accounts`` without telling integers
 #: from other numbers, which no text shows.
 LINES_SOURCE = "_typed"
@@ -75,6 +78,8 @@ class ColumnarPlan:
     #: into it): ``_accounts`` when Python renders, ``_redo`` for the few accounts whose
     #: line only Python writes exactly. Compiled when first needed.
     queries: dict[str, ValuesQuery] = field(default_factory=dict)
+    #: For a Parquet file, the Parquet column type of each field (``None``: JSON Lines).
+    parquet: dict[str, str | None] | None = None
 
 
 def values_query(evaluator: Evaluator, plan: ColumnarPlan, as_of: date, table: str
@@ -104,17 +109,24 @@ def plan_columnar(evaluator: Evaluator, reader: AccountReader, data: Sequence[st
         return None
     if evaluator.engine.name != "duckdb" and not evaluator.auto:
         return None
-    found = single_file(reader.registry, tuple(data), ("lines",))
+    found = single_file(reader.registry, tuple(data), ("lines",), ("parquet",))
     if found is None or reader.mapping_for(found[0]):
         return None
     spec, size = data[0], found[1]
-    if evaluator.auto and AUTO_MIN_BYTES is not None and size < AUTO_MIN_BYTES:
-        return None
     if reader.limits.input_bytes and size > reader.limits.input_bytes:
         return None
     if duck_unavailable() is not None:
         return None
     plan = ColumnarPlan(spec, dict(reader.types), dict(reader.ranges))
+    if found[0].columnar == "parquet":
+        shape = parquet_shape(spec, plan.types)
+        if shape is None:
+            return None
+        plan.parquet, rows = shape
+        if evaluator.auto and AUTO_MIN_BYTES is not None and rows < AUTO_MIN_ROWS:
+            return None
+    elif evaluator.auto and AUTO_MIN_BYTES is not None and size < AUTO_MIN_BYTES:
+        return None
     try:
         if encoded:
             plan.lines = _line_sql(evaluator, plan.types, as_of)
@@ -182,6 +194,11 @@ def _load(con: Any, plan: ColumnarPlan, limits: Any) -> bool:
     interpreter while it works): the two passes overlap.
     """
     import duckdb
+
+    if plan.parquet is not None:
+        lines_view = LINES_SOURCE if plan.lines is not None else None
+        return load_parquet(con, plan.path, plan.types, plan.ranges, plan.parquet,
+                            limits.records, lines_view)
 
     with ThreadPoolExecutor(max_workers=1) as pool:
         counting = pool.submit(_count_lines, plan.path, limits.line_bytes, limits.records)

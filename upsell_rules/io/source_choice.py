@@ -29,11 +29,12 @@ def pick_source(registry: Registry, spec: str) -> tuple[Source, str]:
     return source, spec
 
 
-def single_file(registry: Registry, data: list[str] | tuple[str, ...], ranges: tuple[str, ...]
-                ) -> tuple[Source, int] | None:
+def single_file(registry: Registry, data: list[str] | tuple[str, ...], ranges: tuple[str, ...],
+                columnar: tuple[str, ...] = ()) -> tuple[Source, int] | None:
     """The source and size of ``data`` when it is one file, named by its path alone, that
-    a source reads by byte ranges of a kind in ``ranges`` (``"lines"``, ``"csv"``); else
-    ``None``. The fast paths (worker processes, DuckDB's columnar reading) start here."""
+    a source reads by byte ranges of a kind in ``ranges`` (``"lines"``, ``"csv"``) or
+    that DuckDB reads itself as a kind in ``columnar`` (``"parquet"``); else ``None``.
+    The fast paths (worker processes, DuckDB's columnar reading) start here."""
     if len(data) != 1:
         return None
     spec = data[0]
@@ -41,7 +42,8 @@ def single_file(registry: Registry, data: list[str] | tuple[str, ...], ranges: t
         source, target = pick_source(registry, spec)
     except InputError:
         return None
-    if target != spec or source.byte_ranges not in ranges:
+    if target != spec or (source.byte_ranges not in ranges
+                          and source.columnar not in columnar):
         return None
     try:
         return source, os.path.getsize(spec)

@@ -45,6 +45,7 @@ _PARAMS = "mapping of name to ParamSpec"
 _FIELDS = "tuple of FieldSpec"
 _FLAG = "True or False"
 _RANGES = "'', 'lines' or 'csv'"
+_COLUMNAR = "'' or 'parquet'"
 
 #: Field -> what it must hold, per registered class (fields not named are not checked).
 _FIELD_RULES: dict[type, dict[str, str]] = {
@@ -52,7 +53,7 @@ _FIELD_RULES: dict[type, dict[str, str]] = {
     Source: {
         "name": _TEXT, "description": _TEXT, "matches": _CALL, "read": _CALL,
         "fields": _FIELDS, "options": _PARAMS, "read_with_context": _CALL_OR_NONE,
-        "byte_ranges": _RANGES,
+        "byte_ranges": _RANGES, "columnar": _COLUMNAR,
     },
     Derivation: {
         "name": _TEXT, "description": _TEXT, "output_type": _SIGNAL_TYPE, "build": _CALL,
@@ -93,6 +94,7 @@ def _fits(value: Any, rule: str) -> bool:
         ),
         _FLAG: lambda v: isinstance(v, bool),
         _RANGES: lambda v: v in ("", "lines", "csv"),
+        _COLUMNAR: lambda v: v in ("", "parquet"),
     }
     return checks[rule](value)
 

@@ -140,6 +140,10 @@ class Source:
         Callable[[str, SourceContext], Iterator[RawRecord | RecordError]] | None
     ) = None
     byte_ranges: Literal["", "lines", "csv"] = ""
+    #: ``"parquet"``: DuckDB may read this source's files itself (``read_parquet``) for
+    #: the ``duckdb`` engine's columnar path, where every column is already of its
+    #: field's type (then ``read`` would give the same values, unconverted).
+    columnar: Literal["", "parquet"] = ""
 
 
 class SqlScope(Protocol):

@@ -24,10 +24,10 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 
 #: JSON numbers whose value a double holds exactly as the reader's Python int.
-_EXACT_INT = 9007199254740992
+EXACT_INT = 9007199254740992
 #: A first (or last) character Python's ``str.isspace`` is false for: printable ASCII,
 #: or a code point past U+00A0 that is not one of Unicode's spaces.
-_SOLID = (r"[!-~\x{A1}-\x{167F}\x{1681}-\x{1FFF}\x{200B}-\x{2027}\x{2030}-\x{205E}"
+SOLID = (r"[!-~\x{A1}-\x{167F}\x{1681}-\x{1FFF}\x{200B}-\x{2027}\x{2030}-\x{205E}"
           r"\x{2060}-\x{2FFF}\x{3001}-\x{10FFFF}]")
 #: Printable ASCII but a quote or a backslash: a character of a JSON string's text that
 #: is itself (no escape), and not a space.
@@ -42,11 +42,13 @@ _LIST_INTEGER = "-?[0-9]{1,18}"
 _LIST_TEXT = rf'"{_PLAIN}[^"\\]*"'
 
 
-def _quote(text: str) -> str:
+def quote_text(text: str) -> str:
+    """``text`` as a SQL string literal."""
     return "'" + text.replace("'", "''") + "'"
 
 
-def _in_range(value: str, bounds: tuple[float | None, float | None] | None) -> str:
+def in_range(value: str, bounds: tuple[float | None, float | None] | None) -> str:
+    """The test that SQL ``value`` is within a field's ``min:``/``max:`` (``TRUE``: none)."""
     low, high = bounds if bounds is not None else (None, None)
     tests = [f"{value} >= {float(low)!r}" if low is not None else "",
              f"{value} <= {float(high)!r}" if high is not None else ""]
@@ -58,7 +60,7 @@ def _in_range(value: str, bounds: tuple[float | None, float | None] | None) -> s
 
 def _number_exact(j: str) -> str:
     """A JSON number the reader keeps as it is and a double holds exactly."""
-    return (f"(json_type({j}) IN {_INTEGRAL} AND abs(TRY_CAST({j} AS DOUBLE)) < {_EXACT_INT}) "
+    return (f"(json_type({j}) IN {_INTEGRAL} AND abs(TRY_CAST({j} AS DOUBLE)) < {EXACT_INT}) "
             f"OR (json_type({j}) = 'DOUBLE' AND regexp_matches(CAST({j} AS VARCHAR), '[.eE]') "
             f"AND isfinite(TRY_CAST({j} AS DOUBLE)))")
 
@@ -69,7 +71,7 @@ def _integer_exact(j: str) -> str:
 
 def _text_exact(j: str) -> str:
     return (f"json_type({j}) = 'VARCHAR' AND "
-            f"regexp_matches(({j} ->> '$'), '^{_SOLID}')")
+            f"regexp_matches(({j} ->> '$'), '^{SOLID}')")
 
 
 def _date_exact(j: str) -> str:
@@ -95,14 +97,14 @@ def _exact(j: str, kind: str, bounds: tuple[float | None, float | None] | None) 
     if not kind.endswith("_list"):
         make, ok = _EXACT[kind]
         if kind in ("number", "integer"):
-            return f"({ok(j)}) AND {_in_range(make(j), bounds)}"
+            return f"({ok(j)}) AND {in_range(make(j), bounds)}"
         return ok(j)
     make, ok = _EXACT[kind[: -len("_list")]]
     items = f"json_extract({j}, '$[*]')"
     item_ok = f"list_bool_and(list_transform({items}, lambda x: ({ok('x')})))"
     if kind in ("number_list", "integer_list"):
         item_ok += (f" AND list_bool_and(list_transform({items}, lambda x: "
-                    f"{_in_range(make('x'), bounds)}))")
+                    f"{in_range(make('x'), bounds)}))")
     if kind == "string_list":
         item_ok += f" AND NOT list_contains(list_transform({items}, lambda x: x ->> '$'), '')"
     return f"json_type({j}) = 'ARRAY' AND (len({items}) = 0 OR ({item_ok}))"
@@ -122,14 +124,14 @@ def _whole(t: str) -> str:
 
 def _number_short(t: str, bounds: tuple[float | None, float | None] | None) -> str:
     value = f"TRY_CAST({t} AS DOUBLE)"
-    return (f"{_is_number(t)} AND CASE WHEN {_whole(t)} THEN abs({value}) < {_EXACT_INT} "
-            f"ELSE isfinite({value}) END AND {_in_range(value, bounds)}")
+    return (f"{_is_number(t)} AND CASE WHEN {_whole(t)} THEN abs({value}) < {EXACT_INT} "
+            f"ELSE isfinite({value}) END AND {in_range(value, bounds)}")
 
 
 def _integer_short(t: str, bounds: tuple[float | None, float | None] | None) -> str:
     value = f"TRY_CAST({t} AS BIGINT)"
     return (f"{_is_number(t)} AND {_whole(t)} AND {value} IS NOT NULL "
-            f"AND {_in_range(value, bounds)}")
+            f"AND {in_range(value, bounds)}")
 
 
 def _list_range(value: str, bounds: tuple[float | None, float | None] | None) -> str:
@@ -187,7 +189,7 @@ def _account_id_check(t: str) -> str:
     j = f"CAST({t} AS JSON)"
     text = f"({j} ->> '$')"
     exact = (f"json_type({j}) = 'VARCHAR' AND regexp_full_match({text}, "
-             f"'{_SOLID}(.*{_SOLID})?')")
+             f"'{SOLID}(.*{SOLID})?')")
     return (f"CASE WHEN regexp_full_match({t}, '\"{_PLAIN}(.*{_PLAIN})?\"') THEN TRUE "
             f"ELSE coalesce({exact}, FALSE) END")
 
@@ -195,8 +197,8 @@ def _account_id_check(t: str) -> str:
 def _as(path: str, types: Mapping[str, str], kinds: Mapping[str, str]) -> str:
     """DuckDB's typed JSON Lines reader over ``path``, field ``name`` read as
     ``kinds[types[name]]`` (an object per line, or an error)."""
-    read = ", ".join(f"{_quote(n)}: '{kinds[kind]}'" for n, kind in types.items())
-    return (f"read_json({_quote(path)}, format = 'newline_delimited', "
+    read = ", ".join(f"{quote_text(n)}: '{kinds[kind]}'" for n, kind in types.items())
+    return (f"read_json({quote_text(path)}, format = 'newline_delimited', "
             f"columns = {{{read}}})")
 
 
@@ -232,7 +234,7 @@ def colons_sql(path: str) -> str:
     """
     return ("SELECT count(*) FILTER (WHERE length(json) - length(replace(json, ':', '')) "
             "> len(list_distinct(json_keys(json)))) "
-            f"FROM read_ndjson_objects({_quote(path)})")
+            f"FROM read_ndjson_objects({quote_text(path)})")
 
 
 #: Field type -> the DuckDB type ``read_json`` gives it (numbers stay JSON text, so that
