@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import shutil
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -220,16 +219,9 @@ def test_a_row_that_never_comes_is_an_error() -> None:
 def test_every_ruleset_test_case_is_written_identically(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from collections import defaultdict
+    from tests.sql.test_duckdb_conformance import cases_by_ruleset
 
-    from tests.sql.test_duckdb_conformance import _case_accounts
-
-    shutil.copytree(ROOT / "rulesets", tmp_path / "rulesets")
-    shutil.copytree(ROOT / "samples", tmp_path / "samples")
-    monkeypatch.chdir(tmp_path)
-    groups: dict[tuple[str, date], list[Any]] = defaultdict(list)
-    for ruleset_path, as_of, account in _case_accounts(tmp_path):
-        groups[(ruleset_path, as_of)].append(account)
+    groups = cases_by_ruleset(tmp_path, monkeypatch)
     written = 0
     for index, ((ruleset_path, as_of), accounts) in enumerate(sorted(groups.items())):
         rules = load_ruleset(ruleset_path, REGISTRY)

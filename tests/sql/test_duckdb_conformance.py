@@ -70,15 +70,23 @@ def _case_accounts(tmp: Path) -> list[tuple[str, date, Account]]:
     return found
 
 
-def test_compiled_query_agrees_on_every_ruleset_test_case(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def cases_by_ruleset(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+                     ) -> dict[tuple[str, date], list[Account]]:
+    """The bundled ruleset test files' accounts, copied into ``tmp_path`` (the current
+    folder from then on), by (ruleset path, as-of date)."""
     shutil.copytree(ROOT / "rulesets", tmp_path / "rulesets")
     shutil.copytree(ROOT / "samples", tmp_path / "samples")
     monkeypatch.chdir(tmp_path)
     groups: dict[tuple[str, date], list[Account]] = defaultdict(list)
     for ruleset_path, as_of, account in _case_accounts(tmp_path):
         groups[(ruleset_path, as_of)].append(account)
+    return groups
+
+
+def test_compiled_query_agrees_on_every_ruleset_test_case(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    groups = cases_by_ruleset(tmp_path, monkeypatch)
     assert sum(len(v) for v in groups.values()) >= 40
     for (ruleset_path, as_of), accounts in groups.items():
         rules = load_ruleset(ruleset_path, REGISTRY)
