@@ -28,7 +28,7 @@ from tests.engine.test_conformance import ruleset_condition as condition_strateg
 from upsell_rules.engine import columnar
 from upsell_rules.engine.evaluate import Evaluator
 from upsell_rules.io.fastjson import dumps_compact
-from upsell_rules.io.formatters import EncodedDecision
+from upsell_rules.io.formatters import EncodedBatch, EncodedDecision
 from upsell_rules.io.synthetic import generate_accounts, write_jsonl
 from upsell_rules.ruleset.loader import check_ruleset, load_ruleset
 from upsell_rules.ruleset.model import Ruleset
@@ -46,7 +46,10 @@ def line_output(rules: Ruleset, path: Path, as_of: date) -> list[str] | None:
         return None
     out = []
     for _error, result in rows:
-        if isinstance(result, EncodedDecision):
+        if isinstance(result, EncodedBatch):
+            assert result.lines and len(result.lines) == len(result.bands)
+            out.extend(result.lines)
+        elif isinstance(result, EncodedDecision):
             out.append(result.text)
         elif isinstance(result, dict):
             out.append(dumps_compact(result))

@@ -57,6 +57,7 @@ from upsell_rules.errors import (
 )
 from upsell_rules.io.formatters import (
     FORMATS,
+    EncodedBatch,
     EncodedDecision,
     error_record,
     is_error_record,
@@ -90,13 +91,14 @@ def _decisions(
     include_errors: bool = False,
     jobs: int = 1,
     encoded: bool = False,
-) -> Iterator[dict[str, Any] | EncodedDecision]:
+) -> Iterator[dict[str, Any] | EncodedDecision | EncodedBatch]:
     """Decisions in input order; record errors go to stderr as they happen.
 
     With several inputs, each decision says which inputs had the account (``inputs``).
     With ``include_errors`` each failed record is also yielded, in its place, as one
     error row holding all of its problems. With ``encoded`` (JSON Lines output), decisions
-    made in worker processes arrive as their JSON text (:class:`EncodedDecision`).
+    made in worker processes arrive as their JSON text (:class:`EncodedDecision`), and
+    those DuckDB writes a run at a time (:class:`EncodedBatch`).
     """
     pending: list[RecordError] = []
     guard = contextlib.ExitStack()
@@ -156,8 +158,10 @@ def capped_jobs(jobs: int) -> int:
     return cores
 
 
-def _warn_values(item: dict[str, Any] | EncodedDecision) -> None:
+def _warn_values(item: dict[str, Any] | EncodedDecision | EncodedBatch) -> None:
     """Print, located, each value left out of a decided account (its data_warnings)."""
+    if type(item) is EncodedBatch:
+        return  # clean data: DuckDB writes no record with data warnings
     if isinstance(item, EncodedDecision):
         if item.clean or '"data_warnings"' not in item.text:
             return

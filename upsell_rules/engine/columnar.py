@@ -30,7 +30,7 @@ from upsell_rules.engine.record_sql import record_chain, record_query
 from upsell_rules.errors import Location
 from upsell_rules.io.account import Account
 from upsell_rules.io.fastjson import dumps_compact
-from upsell_rules.io.formatters import EncodedDecision
+from upsell_rules.io.formatters import EncodedBatch, EncodedDecision
 from upsell_rules.io.records import AccountReader
 from upsell_rules.io.source_choice import single_file
 from upsell_rules.limits import MB
@@ -230,8 +230,8 @@ def columnar_rows(evaluator: Evaluator, plan: ColumnarPlan, as_of: date,
     """``(False, decision)`` for every account of the plan's file, in file order, or
     ``None`` when some record needs the reader's own handling (nothing was decided).
 
-    With a plan that has :attr:`~ColumnarPlan.lines` the decisions are
-    :class:`EncodedDecision` text, written by DuckDB (see ``engine/record_sql.py``)."""
+    With a plan that has :attr:`~ColumnarPlan.lines` the decisions are JSON text written
+    by DuckDB (see ``engine/record_sql.py``), a run at a time (:class:`EncodedBatch`)."""
     import duckdb
 
     con = duckdb.connect(config={"preserve_insertion_order": True})
@@ -245,20 +245,29 @@ def columnar_rows(evaluator: Evaluator, plan: ColumnarPlan, as_of: date,
 
 def _lines(evaluator: Evaluator, plan: ColumnarPlan, as_of: date, con: Any, sql: str
            ) -> Iterator[Result]:
-    """Every record as DuckDB wrote it; a line it left NULL is decided the Python way."""
+    """Every record as DuckDB wrote it, a run of lines at a time (:class:`EncodedBatch`);
+    a line it left NULL is decided the Python way and passed on alone, in its place."""
     progress = PROGRESS
     try:
         for ready in _in_file_order(con.execute(sql)):
             redone = _redo(evaluator, plan, as_of, con,
                            [item[0] for item in ready if item[3] is None])
-            for row, account_id, band, line in ready:
-                if line is None:
-                    yield False, redone[row]  # counted as it was decided
-                else:
-                    progress[0] += 1
-                    yield False, EncodedDecision(line, band, account_id, True)
+            start = 0
+            for index in [i for i, item in enumerate(ready) if item[3] is None]:
+                if index > start:
+                    progress[0] += index - start
+                    yield False, _batch(ready[start:index])
+                yield False, redone[ready[index][0]]  # counted as it was decided
+                start = index + 1
+            if start < len(ready):
+                progress[0] += len(ready) - start
+                yield False, _batch(ready[start:])
     finally:
         con.close()
+
+
+def _batch(rows: list[tuple[Any, ...]]) -> EncodedBatch:
+    return EncodedBatch([row[3] for row in rows], [row[2] for row in rows])
 
 
 def _in_file_order(cursor: Any) -> Iterator[list[tuple[Any, ...]]]:

@@ -43,7 +43,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from upsell_rules.errors import InputError, Location, RecordError
 from upsell_rules.io.fastjson import dumps_compact, loads_or_none
-from upsell_rules.io.formatters import EncodedDecision
+from upsell_rules.io.formatters import EncodedBatch, EncodedDecision
 from upsell_rules.io.records import (
     Account,
     AccountReader,
@@ -66,7 +66,7 @@ CHUNK_BYTES = 2 * 1024 * 1024
 #: Below this size a file is read in one process: starting workers would cost more.
 MIN_PARALLEL_BYTES = 4 * 1024 * 1024
 
-Result = tuple[bool, "dict[str, Any] | EncodedDecision | RecordError"]
+Result = tuple[bool, "dict[str, Any] | EncodedDecision | EncodedBatch | RecordError"]
 
 # What forked workers inherit from the parent (set just before the pool starts).
 _worker_evaluator: Evaluator | None = None

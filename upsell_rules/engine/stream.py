@@ -8,6 +8,7 @@ evaluation hooks around the stream.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import date
 from typing import Any, cast
@@ -22,7 +23,7 @@ from upsell_rules.engine.parallel import (
     plan_ranges,
 )
 from upsell_rules.errors import RecordError
-from upsell_rules.io.formatters import EncodedDecision
+from upsell_rules.io.formatters import EncodedBatch, EncodedDecision
 from upsell_rules.io.records import Account, AccountReader
 from upsell_rules.plugin.types import Summary
 
@@ -50,11 +51,11 @@ def decide_all(
 
 def tally(
     evaluator: Evaluator,
-    results: Iterable[tuple[bool, dict[str, Any] | EncodedDecision | RecordError]],
+    results: Iterable[tuple[bool, dict[str, Any] | EncodedDecision | EncodedBatch | RecordError]],
     as_of: date,
     summary: Summary | None = None,
     engine: str | None = None,
-) -> Iterator[dict[str, Any] | EncodedDecision | RecordError]:
+) -> Iterator[dict[str, Any] | EncodedDecision | EncodedBatch | RecordError]:
     """Count ``(was_read_error, result)`` pairs into ``summary`` and pass them on.
 
     Runs the before/after evaluation hooks around the stream, like :func:`decide_all`
@@ -73,11 +74,11 @@ def tally(
 
 
 def _count(
-    results: Iterable[tuple[bool, dict[str, Any] | EncodedDecision | RecordError]],
+    results: Iterable[tuple[bool, dict[str, Any] | EncodedDecision | EncodedBatch | RecordError]],
     summary: Summary,
     failed_at: set[Any],
     bands: dict[str, int],
-) -> Iterator[dict[str, Any] | EncodedDecision | RecordError]:
+) -> Iterator[dict[str, Any] | EncodedDecision | EncodedBatch | RecordError]:
     for read_error, result in results:
         if read_error:
             assert isinstance(result, RecordError)
@@ -87,13 +88,21 @@ def _count(
                 summary.failed += 1
             yield result
             continue
+        if type(result) is EncodedBatch:
+            count = len(result.lines)
+            summary.read += count
+            summary.decided += count
+            for band, many in Counter(result.bands).items():
+                bands[band] = bands.get(band, 0) + many
+            yield result
+            continue
         summary.read += 1
         if isinstance(result, RecordError):
             summary.failed += 1
             yield result
             continue
         summary.decided += 1
-        band = result.band if isinstance(result, EncodedDecision) else result["band"]
+        band = result.band if isinstance(result, EncodedDecision) else result["band"]  # type: ignore[index]
         bands[band] = bands.get(band, 0) + 1
         yield result
 
@@ -106,7 +115,7 @@ def evaluate_inputs(
     summary: Summary | None = None,
     jobs: int = 1,
     encoded: bool = False,
-) -> Iterator[dict[str, Any] | EncodedDecision | RecordError]:
+) -> Iterator[dict[str, Any] | EncodedDecision | EncodedBatch | RecordError]:
     """Read ``data`` and decide every account, on ``jobs`` processes, in input order.
 
     The same as ``decide_all(evaluator, reader.read_all(data), as_of, summary)``, result

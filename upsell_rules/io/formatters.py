@@ -99,6 +99,17 @@ class EncodedDecision:
     clean: bool = False
 
 
+@dataclass(slots=True)
+class EncodedBatch:
+    """Consecutive decisions DuckDB wrote as compact JSON lines (clean data: none holds
+    ``data_warnings``), with their bands, passed on as one item: one object per account
+    would cost more than writing its line. Only :func:`write_jsonl` and the run's
+    counters see these."""
+
+    lines: list[str]
+    bands: list[str]
+
+
 def to_json(decision: dict[str, Any]) -> str:
     """One decision as compact, key-order-stable JSON (orjson when installed)."""
     return dumps_compact(decision)
@@ -108,7 +119,8 @@ def to_json(decision: dict[str, Any]) -> str:
 WRITE_LINES = 256
 
 
-def write_jsonl(decisions: Iterable[dict[str, Any] | EncodedDecision], out: TextIO) -> None:
+def write_jsonl(decisions: Iterable[dict[str, Any] | EncodedDecision | EncodedBatch],
+                out: TextIO) -> None:
     """One JSON object per line, streamed (a few hundred lines at a time)."""
     write = out.write
     pending: list[str] = []
@@ -116,6 +128,8 @@ def write_jsonl(decisions: Iterable[dict[str, Any] | EncodedDecision], out: Text
     for decision in decisions:
         if type(decision) is EncodedDecision:
             add(decision.text)
+        elif type(decision) is EncodedBatch:
+            pending.extend(decision.lines)
         else:
             add(to_json(decision))  # type: ignore[arg-type]
         if len(pending) >= WRITE_LINES:
