@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import io
 import os
 import signal
 import sys
@@ -30,7 +31,8 @@ def output_stream(path: str | None) -> Iterator[TextIO]:
     file gets the permissions of the one it replaces (or the usual ones for a new file).
     """
     if path is None:
-        yield sys.stdout
+        with _whole_writes(sys.stdout) as out:
+            yield out
         return
     directory = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(directory):
@@ -54,6 +56,31 @@ def output_stream(path: str | None) -> Iterator[TextIO]:
             usage_error(f"--output {path}: cannot write: "
                         f"{exc.strerror or exc}; the previous file (if any) was kept")
         raise
+
+
+@contextmanager
+def _whole_writes(out: TextIO) -> Iterator[TextIO]:
+    """``out``, or, when its bytes go straight to the file descriptor (``python -u``,
+    ``PYTHONUNBUFFERED``), a buffered text stream over the same descriptor.
+
+    Unbuffered, a write to a pipe that a signal interrupts (the plugin watchdog's timer
+    ticks) writes part of the text and returns its length, and the text layer drops the
+    rest without a word: a large JSON Lines write lost its tail. A buffered writer writes
+    until everything is out.
+    """
+    binary = getattr(out, "buffer", None)
+    if not isinstance(binary, io.RawIOBase):
+        yield out
+        return
+    out.flush()
+    buffered = io.BufferedWriter(binary)
+    text = io.TextIOWrapper(buffered, encoding=out.encoding, errors=out.errors)
+    try:
+        yield text
+    finally:
+        text.flush()
+        text.detach()
+        buffered.detach()  # the descriptor stays sys.stdout's, open
 
 
 #: Errors of a full disk, a quota or a file-size limit (ulimit -f): exit 2, not a traceback.
