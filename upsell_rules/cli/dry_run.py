@@ -163,7 +163,7 @@ def _warn_values(item: dict[str, Any] | EncodedDecision | EncodedBatch) -> None:
     if type(item) is EncodedBatch:
         return  # clean data: DuckDB writes no record with data warnings
     if isinstance(item, EncodedDecision):
-        if item.clean or '"data_warnings"' not in item.text:
+        if '"data_warnings"' not in item.text:
             return
         item = json.loads(item.text)
     assert isinstance(item, dict)

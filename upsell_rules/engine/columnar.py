@@ -1,10 +1,12 @@
 """The columnar path of the ``duckdb`` engine: DuckDB reads, types and decides a whole file.
 
-For one JSON Lines file of clean records, DuckDB's own reader loads every record, types
-its fields as the data contract says, and one compiled query gives every derived signal
-and every condition's outcome for all accounts at once (see ``sql/query.py``). Python
-then only renders each decision record from those columns (evidence, window, message,
-narrative), exactly as the Python engine does after its own reading and deriving.
+For one JSON Lines file of clean records (or a Parquet file whose columns are already of
+their fields' types, ``engine/columnar_parquet.py``), DuckDB's own reader loads every
+record, types its fields as the data contract says, and one compiled query gives every
+derived signal and every condition's outcome for all accounts at once (see
+``sql/query.py``). For JSON Lines output the same query goes on to write each record's
+line (``engine/record_sql.py``); for other output Python renders each record from those
+columns, exactly as the Python engine does after its own reading and deriving.
 
 Only data whose reading could not differ from the Python reader's takes this path: every
 line a JSON object, every field already of its type (numbers as numbers, dates as

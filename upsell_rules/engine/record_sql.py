@@ -121,7 +121,6 @@ class _RecordText:
         self.inputs_used = inputs_used
         self.as_of = as_of
         self.hard_gates = {g.id for g in ruleset.gates if g.severity == "hard"}
-        self.blocked = "blocked"
 
     # --- values the templates read -----------------------------------------------------
 
@@ -201,7 +200,7 @@ class _RecordText:
         outreach = [b.id for b in self.rs.bands if b.outreach]
         if not outreach:
             return []
-        active = (f"NOT {self.blocked} AND band IN "
+        active = (f"NOT blocked AND band IN "
                   f"({', '.join(_quote(b) for b in outreach)})")
         out = []
         for index, (cond, play) in enumerate(candidates):
@@ -220,7 +219,7 @@ class _RecordText:
                     if g.id in hard]
         title = self.by_play(lambda p: _quote(p.title))
         band = self.band_title()
-        return (f"CASE WHEN {self.blocked} THEN 'Blocked by ' || {_joined(', ', reasons)} || "
+        return (f"CASE WHEN blocked THEN 'Blocked by ' || {_joined(', ', reasons)} || "
                 f"': ' || {title} || ' first (timing score ' || {shown} || ', ' || {band} || "
                 f"' band).' ELSE {band} || ' at ' || {shown} || '.' END")
 
@@ -238,7 +237,7 @@ class _RecordText:
             if play.frame:
                 pairs.append((play_id, piece(play.frame)))
                 continue
-            chosen = (f"NOT {self.blocked} AND trigger IS NOT NULL "
+            chosen = (f"NOT blocked AND trigger IS NOT NULL "
                       f"AND _trigger_play = {_quote(play_id)}")
             pairs.append((play_id, _case([(chosen, _by_value("trigger", by_trigger, "''"))],
                                          "''")))
@@ -285,8 +284,8 @@ class _RecordText:
             *(f"{json_string_sql(f'_ev{i}')} AS _evj{i}" for i in range(count)),
             f"{self.shown()} AS _shown",
             f"{json_string_sql('_id')} AS _idj",
-            f"{json_string_sql('coalesce(_name, {})'.format(_quote('')))} AS _namej",
-            f"{json_string_sql('coalesce(_owner, {})'.format(_quote('')))} AS _ownerj",
+            json_string_sql("coalesce(_name, '')") + " AS _namej",
+            json_string_sql("coalesce(_owner, '')") + " AS _ownerj",
             f"{plan} AS _planj",
             f"{json_string_sql('play')} AS _playj",
             f"{json_string_sql('action_owner')} AS _aownj",
@@ -378,7 +377,7 @@ class _RecordText:
             f"CASE WHEN {capped} THEN {cap} ELSE _rawj END",
             "',\"raw_score\":'", "_rawj",
             "',\"band\":'", _by_value("band", [(b.id, _json(b.id)) for b in rs.bands]),
-            "',\"blocked\":'", f"CASE WHEN {self.blocked} THEN 'true' ELSE 'false' END",
+            "',\"blocked\":'", "CASE WHEN blocked THEN 'true' ELSE 'false' END",
             "',\"category_scores\":{'", *_commas(self.category_scores()),
             "'},\"upsell_types\":['", _joined(",", self.kinds()),
             "'],\"triggers\":['", _joined(",", self.trigger_items()),

@@ -88,7 +88,7 @@ def _count(
                 summary.failed += 1
             yield result
             continue
-        if type(result) is EncodedBatch:
+        if isinstance(result, EncodedBatch):
             count = len(result.lines)
             summary.read += count
             summary.decided += count
@@ -102,7 +102,7 @@ def _count(
             yield result
             continue
         summary.decided += 1
-        band = result.band if isinstance(result, EncodedDecision) else result["band"]  # type: ignore[index]
+        band = result.band if isinstance(result, EncodedDecision) else result["band"]
         bands[band] = bands.get(band, 0) + 1
         yield result
 

@@ -95,8 +95,6 @@ class EncodedDecision:
     text: str
     band: str
     account_id: str
-    #: True when the record holds no ``data_warnings`` (known without looking).
-    clean: bool = False
 
 
 @dataclass(slots=True)
