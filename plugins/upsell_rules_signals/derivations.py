@@ -21,7 +21,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from upsell_rules.plugin.series import last_growth_rate, projected_cycles_to_limit
-from upsell_rules.plugin.types import Derivation, DeriveFn, ParamSpec, SignalType
+from upsell_rules.plugin.types import Derivation, DeriveFn, OverTime, ParamSpec, SignalType
 
 _LIST_TYPES = (list, tuple)
 
@@ -188,6 +188,17 @@ def _build_count_within_days(params: Mapping[str, Any]) -> DeriveFn:
         return count
 
     return count_within_days
+
+
+def _count_within_days_changes(params: Mapping[str, Any], signals: Mapping[str, Any]
+                               ) -> list[date]:
+    """A date is counted from its own day through ``days`` days later."""
+    dates = signals.get(_signal_name(params, "dates"))
+    if dates is None:
+        return []
+    span = timedelta(days=_whole_number(params, "days", minimum=0))
+    listed = dates if isinstance(dates, _LIST_TYPES) else (dates,)
+    return [d for day in listed for d in (day, day + span + timedelta(days=1))]
 
 
 def _build_days_until(params: Mapping[str, Any]) -> DeriveFn:
@@ -366,6 +377,17 @@ def _build_lifecycle_stage(params: Mapping[str, Any]) -> DeriveFn:
     return lifecycle_stage
 
 
+def _lifecycle_stage_changes(params: Mapping[str, Any], signals: Mapping[str, Any]
+                             ) -> list[date]:
+    """The stage moves on the first day, and the day after each stage's last."""
+    since = signals.get(_signal_name(params, "customer_since"))
+    if not isinstance(since, date):
+        return []
+    return [since + timedelta(days=days) for days in (
+        0, _whole_number(params, "onboarding_days", minimum=0) + 1,
+        _whole_number(params, "growth_days", minimum=0) + 1)]
+
+
 # --- registration table ---------------------------------------------------------------
 
 
@@ -397,6 +419,7 @@ def _derivation(
     output_type: SignalType,
     build: Callable[[Mapping[str, Any]], DeriveFn],
     params: dict[str, ParamSpec],
+    over_time: OverTime = "fixed",
 ) -> Derivation:
     return Derivation(
         name=name,
@@ -404,6 +427,7 @@ def _derivation(
         output_type=output_type,
         build=_with_defaults(build, params),
         params=params,
+        over_time=over_time,
     )
 
 
@@ -472,6 +496,7 @@ DERIVATIONS: tuple[Derivation, ...] = (
             "dates": _signal("The list of dates to count.", "gated_feature_attempts"),
             "days": ParamSpec("integer", required=True, description="How many days back to look."),
         },
+        _count_within_days_changes,
     ),
     _derivation(
         "days_until",
@@ -479,6 +504,7 @@ DERIVATIONS: tuple[Derivation, ...] = (
         "integer",
         _build_days_until,
         {"date": _signal("The date to count down to.", "renewal_date")},
+        "days_until",
     ),
     _derivation(
         "days_since",
@@ -486,6 +512,7 @@ DERIVATIONS: tuple[Derivation, ...] = (
         "integer",
         _build_days_since,
         {"date": _signal("The date to count from.")},
+        "days_since",
     ),
     _derivation(
         "difference",
@@ -593,5 +620,6 @@ DERIVATIONS: tuple[Derivation, ...] = (
                 description="Days after the start that still count as growth; maturity after.",
             ),
         },
+        _lifecycle_stage_changes,
     ),
 )

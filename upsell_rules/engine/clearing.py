@@ -1,17 +1,23 @@
 """When a block, a cap or a preparatory step clears, if nothing but the calendar moves.
 
-The engine is asked, day by day, how it would decide the same account on later dates:
-whatever the ruleset says about time (a 90-day turnover window, a contract-long cap) is
-then read exactly as the ruleset has it, with no second copy of those rules here.
+The engine is asked how it would decide the same account on later dates: whatever the
+ruleset says about time (a 90-day turnover window, a contract-long cap) is then read
+exactly as the ruleset has it, with no second copy of those rules here. It is asked only
+on the days on which some condition can change (:mod:`~upsell_rules.engine.clearing_days`
+lists them), which finds the same dates as asking every day; when those days cannot be
+known (a plugin's derivation that does not say how it moves with time) it asks every day.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import partial
 from typing import Any
 
+from upsell_rules.engine.clearing_days import ChangeDays, all_conditions
 from upsell_rules.engine.evaluate import Evaluator
 from upsell_rules.expr.interpret import evaluate
 from upsell_rules.io.records import Account
@@ -86,45 +92,80 @@ def _flat(params: Any) -> list[Any]:
     return [params]
 
 
-def _first_day(check: Any, as_of: date) -> date | None:
-    for offset in range(1, HORIZON_DAYS + 1):
-        day = as_of + timedelta(days=offset)
+def _first_day(check: Callable[[date], bool], days: Sequence[date]) -> date | None:
+    for day in days:
         if check(day):
             return day
     return None
 
 
+def every_day(as_of: date) -> list[date]:
+    """Each day of the horizon after ``as_of``: the search with nothing skipped."""
+    return [as_of + timedelta(days=offset) for offset in range(1, HORIZON_DAYS + 1)]
+
+
 def clearings(
-    evaluator: Evaluator, account: Account, decision: dict[str, Any], as_of: date
+    evaluator: Evaluator, account: Account, decision: dict[str, Any], as_of: date,
+    *, every: bool = False,
 ) -> list[Clearing]:
-    """For every rule that holds the account back today, when it would stop."""
+    """For every rule that holds the account back today, when it would stop.
+
+    The account is decided again only on the days on which a condition it depends on can
+    change (:class:`~upsell_rules.engine.clearing_days.ChangeDays`; every day when they
+    cannot be known, or with ``every``): the dates found are those of deciding every day.
+    """
     rs = evaluator.ruleset
+    search = ChangeDays(rs, evaluator.registry, evaluator.signals(account, as_of), as_of,
+                        HORIZON_DAYS)
+
+    def days(conditions: list[Condition]) -> list[date]:
+        found = None if every else search.of(conditions)
+        return every_day(as_of) if found is None else found
+
+    day_signals = _Memo(lambda day: evaluator.signals(account, day))
+    decided = _Memo(lambda day: evaluator.decide(account, day))
     out: list[Clearing] = []
 
-    def holds(cond: Condition, day: date) -> bool:
-        result, _trace = evaluate(cond.node, evaluator.signals(account, day), cond.source)
-        return result is True
+    def holds_is(cond: Condition, wanted: bool, day: date) -> bool:
+        result, _trace = evaluate(cond.node, day_signals(day), cond.source)
+        return (result is True) is wanted
 
     fired = {f["id"] for f in decision["red_flags"]}
     for flag in rs.red_flags:
         if flag.id in fired:
-            day = _first_day(lambda d, c=flag.when: not holds(c, d), as_of)
+            day = _first_day(partial(holds_is, flag.when, False), days([flag.when]))
             out.append(Clearing("red_flag", flag.id, day, input_dates(rs, flag.when, account)))
     failed = {g["id"] for g in decision["gates"] if not g["passed"]}
     for gate in rs.gates:
         if gate.id in failed:
-            day = _first_day(lambda d, c=gate.require: holds(c, d), as_of)
+            day = _first_day(partial(holds_is, gate.require, True), days([gate.require]))
             out.append(Clearing("gate", gate.id, day, input_dates(rs, gate.require, account)))
+    if decision["blocked"] or decision["capped_at"] is not None:
+        every_condition = days(all_conditions(rs))
     if decision["blocked"]:
-        out.extend(_blocked_spells(evaluator, account, decision, as_of))
+        out.append(_blocked_spell(decided, decision, as_of, every_condition))
     if decision["capped_at"] is not None:
-        day = _first_day(lambda d: evaluator.decide(account, d)["capped_at"] is None, as_of)
+        day = _first_day(lambda d: decided(d)["capped_at"] is None, every_condition)
         dates: dict[str, date] = {}
         for flag in rs.red_flags:
             if flag.effect == "cap":
                 dates.update(input_dates(rs, flag.when, account))
         out.append(Clearing("cap", "", day, dates))
     return out
+
+
+class _Memo:
+    """``compute(day)``, computed once per day (the searches above share their days)."""
+
+    def __init__(self, compute: Callable[[date], dict[str, Any]]) -> None:
+        self.compute = compute
+        self.seen: dict[date, dict[str, Any]] = {}
+
+    def __call__(self, day: date) -> dict[str, Any]:
+        found = self.seen.get(day)
+        if found is None:
+            found = self.seen[day] = self.compute(day)
+        return found
 
 
 def _blockers(decision: dict[str, Any]) -> tuple[str, ...]:
@@ -134,19 +175,19 @@ def _blockers(decision: dict[str, Any]) -> tuple[str, ...]:
     return tuple(flags + gates)
 
 
-def _blocked_spells(
-    evaluator: Evaluator, account: Account, decision: dict[str, Any], as_of: date
-) -> list[Clearing]:
+def _blocked_spell(
+    decided: Callable[[date], dict[str, Any]], decision: dict[str, Any], as_of: date,
+    days: Sequence[date],
+) -> Clearing:
     """Outreach: the first open day, or, when time alone never opens it, the blocks that
     hold at the end of the horizon and since when (a turnover window can end after the
     champion has gone cold, for example)."""
     current = _blockers(decision)
     since = as_of
-    for offset in range(1, HORIZON_DAYS + 1):
-        day = as_of + timedelta(days=offset)
-        now = _blockers(evaluator.decide(account, day))
+    for day in days:
+        now = _blockers(decided(day))
         if not now:
-            return [Clearing("blocked", "", day, {}, current)]
+            return Clearing("blocked", "", day, {}, current)
         if now != current:
             current, since = now, day
-    return [Clearing("blocked", since.isoformat(), None, {}, current)]
+    return Clearing("blocked", since.isoformat(), None, {}, current)

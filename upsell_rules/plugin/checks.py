@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from upsell_rules.plugin.types import (
+    OVER_TIME_KINDS,
     SIGNAL_TYPES,
     Derivation,
     Engine,
@@ -46,6 +47,7 @@ _FIELDS = "tuple of FieldSpec"
 _FLAG = "True or False"
 _RANGES = "'', 'lines' or 'csv'"
 _COLUMNAR = "'' or 'parquet'"
+_OVER_TIME = "'fixed', 'days_since', 'days_until', a callable or None"
 
 #: Field -> what it must hold, per registered class (fields not named are not checked).
 _FIELD_RULES: dict[type, dict[str, str]] = {
@@ -57,7 +59,7 @@ _FIELD_RULES: dict[type, dict[str, str]] = {
     },
     Derivation: {
         "name": _TEXT, "description": _TEXT, "output_type": _SIGNAL_TYPE, "build": _CALL,
-        "params": _PARAMS,
+        "params": _PARAMS, "over_time": _OVER_TIME,
     },
     Function: {
         "name": _TEXT, "description": _TEXT, "args": _SIGNAL_TYPES, "returns": _SIGNAL_TYPE,
@@ -95,6 +97,7 @@ def _fits(value: Any, rule: str) -> bool:
         _FLAG: lambda v: isinstance(v, bool),
         _RANGES: lambda v: v in ("", "lines", "csv"),
         _COLUMNAR: lambda v: v in ("", "parquet"),
+        _OVER_TIME: lambda v: v is None or v in OVER_TIME_KINDS or callable(v),
     }
     return checks[rule](value)
 

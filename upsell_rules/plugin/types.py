@@ -8,7 +8,7 @@ plugin author needs nothing but this module.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Literal, Protocol, get_args
@@ -172,6 +172,17 @@ class SqlScope(Protocol):
 #: far) and the as-of date, and returns the value or ``None`` when it cannot be known.
 DeriveFn = Callable[[Mapping[str, Any], date], Any]
 
+#: How a derived value moves when nothing but the as-of date moves (see
+#: :attr:`Derivation.over_time`): one of :data:`OVER_TIME_KINDS`, or a function
+#: ``(params, signals)`` returning every date on which the value may differ from the day
+#: before (``signals`` as on the as-of date; any superset is correct, only slower).
+OverTime = str | Callable[[Mapping[str, Any], Mapping[str, Any]], Iterable[date]]
+
+#: ``fixed``: the value does not read the date. ``days_since`` / ``days_until``: a whole
+#: number of days that is one more (``days_since``) or one less (``days_until``) each day,
+#: or missing on every day.
+OVER_TIME_KINDS = ("fixed", "days_since", "days_until")
+
 
 @dataclass(frozen=True)
 class Derivation:
@@ -193,6 +204,12 @@ class Derivation:
     #: ``scope.signal(name)``; see :class:`SqlScope`. Without it a ruleset using this
     #: derivation is decided by the Python engine only.
     sql: Callable[[Mapping[str, Any], SqlScope], Any] | None = None
+    #: Optional: how the value moves when only the as-of date moves (an
+    #: :data:`OverTime`), read with the signals it :meth:`reads` staying as they are.
+    #: ``explain`` uses it to find the day a block or cap clears by deciding the account
+    #: only on the days something can change; ``None`` (not known) makes it decide every
+    #: day up to two years ahead, which is slower but gives the same dates.
+    over_time: OverTime | None = None
 
     def reads(self, params: Mapping[str, Any]) -> tuple[str, ...]:
         """The signal names this derivation reads, given its resolved parameters."""
@@ -417,6 +434,7 @@ class Summary:
 
 
 __all__ = [
+    "OVER_TIME_KINDS",
     "SIGNAL_TYPES",
     "DeliveryReport",
     "DeliveryResult",
@@ -427,6 +445,7 @@ __all__ = [
     "FieldSpec",
     "Function",
     "Location",
+    "OverTime",
     "ParamKind",
     "ParamSpec",
     "Predicate",
