@@ -65,8 +65,8 @@ def test_the_bundled_rulesets_need_no_day_by_day_search(ruleset: str) -> None:
     evaluator, accounts = _setup(ruleset)
     for account in accounts:
         values = evaluator.signals(account, AS_OF)
-        days = ChangeDays(evaluator.ruleset, evaluator.registry, values, AS_OF,
-                          HORIZON_DAYS).of(all_conditions(evaluator.ruleset))
+        days = ChangeDays(evaluator, values, AS_OF, HORIZON_DAYS).of(
+            all_conditions(evaluator.ruleset))
         assert days is not None
         assert len(days) < HORIZON_DAYS // 4
 
@@ -103,6 +103,6 @@ def test_a_derivation_that_says_nothing_about_time_means_every_day() -> None:
     _, accounts = _setup("upsell_timing.yaml")
     for account in accounts[:20]:
         values = evaluator.signals(account, AS_OF)
-        search = ChangeDays(rules, registry, values, AS_OF, HORIZON_DAYS)
+        search = ChangeDays(evaluator, values, AS_OF, HORIZON_DAYS)
         assert search.of(all_conditions(rules)) is None
         _both(evaluator, account, AS_OF)

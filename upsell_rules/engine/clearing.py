@@ -14,11 +14,11 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
-from functools import partial
+from functools import cache, partial
 from typing import Any
 
-from upsell_rules.engine.clearing_days import ChangeDays, all_conditions
-from upsell_rules.engine.evaluate import Evaluator
+from upsell_rules.engine.clearing_days import ChangeDays
+from upsell_rules.engine.evaluate import Evaluator, Outline
 from upsell_rules.expr.interpret import evaluate
 from upsell_rules.io.records import Account
 from upsell_rules.ruleset.model import Condition, Ruleset
@@ -115,15 +115,15 @@ def clearings(
     cannot be known, or with ``every``): the dates found are those of deciding every day.
     """
     rs = evaluator.ruleset
-    search = ChangeDays(rs, evaluator.registry, evaluator.signals(account, as_of), as_of,
-                        HORIZON_DAYS)
+    search = ChangeDays(evaluator, evaluator.signals(account, as_of), as_of, HORIZON_DAYS)
 
     def days(conditions: list[Condition]) -> list[date]:
         found = None if every else search.of(conditions)
         return every_day(as_of) if found is None else found
 
-    day_signals = _Memo(lambda day: evaluator.signals(account, day))
-    decided = _Memo(lambda day: evaluator.decide(account, day))
+    # Each day is decided once, however many of the searches below ask about it.
+    day_signals = cache(partial(evaluator.signals, account))
+    decided = cache(partial(evaluator.outline_on, account))
     out: list[Clearing] = []
 
     def holds_is(cond: Condition, wanted: bool, day: date) -> bool:
@@ -140,12 +140,16 @@ def clearings(
         if gate.id in failed:
             day = _first_day(partial(holds_is, gate.require, True), days([gate.require]))
             out.append(Clearing("gate", gate.id, day, input_dates(rs, gate.require, account)))
-    if decision["blocked"] or decision["capped_at"] is not None:
-        every_condition = days(all_conditions(rs))
     if decision["blocked"]:
-        out.append(_blocked_spell(decided, decision, as_of, every_condition))
+        # What blocks is each blocking flag and hard gate on its own outcome.
+        blocking = [*(f.when for f in rs.red_flags if f.effect == "block"),
+                    *(g.require for g in rs.gates if g.severity == "hard")]
+        out.append(_blocked_spell(decided, decision, as_of, days(blocking)))
     if decision["capped_at"] is not None:
-        day = _first_day(lambda d: decided(d)["capped_at"] is None, every_condition)
+        # The cap lowers the score while the raw score (the tiers) is above it.
+        scoring = [*(t.when for c in rs.categories for t in c.tiers),
+                   *(f.when for f in rs.red_flags if f.effect == "cap")]
+        day = _first_day(lambda d: decided(d).capped_at is None, days(scoring))
         dates: dict[str, date] = {}
         for flag in rs.red_flags:
             if flag.effect == "cap":
@@ -154,38 +158,25 @@ def clearings(
     return out
 
 
-class _Memo:
-    """``compute(day)``, computed once per day (the searches above share their days)."""
-
-    def __init__(self, compute: Callable[[date], dict[str, Any]]) -> None:
-        self.compute = compute
-        self.seen: dict[date, dict[str, Any]] = {}
-
-    def __call__(self, day: date) -> dict[str, Any]:
-        found = self.seen.get(day)
-        if found is None:
-            found = self.seen[day] = self.compute(day)
-        return found
-
-
-def _blockers(decision: dict[str, Any]) -> tuple[str, ...]:
-    flags = [f["id"] for f in decision["red_flags"] if f["effect"] == "block"]
-    gates = [g["id"] for g in decision["gates"]
-             if not g["passed"] and g.get("severity") == "hard"]
-    return tuple(flags + gates)
+def _blockers(red_flags: Sequence[dict[str, Any]], gates: Sequence[dict[str, Any]]
+              ) -> tuple[str, ...]:
+    flags = [f["id"] for f in red_flags if f["effect"] == "block"]
+    failed = [g["id"] for g in gates if not g["passed"] and g.get("severity") == "hard"]
+    return tuple(flags + failed)
 
 
 def _blocked_spell(
-    decided: Callable[[date], dict[str, Any]], decision: dict[str, Any], as_of: date,
+    decided: Callable[[date], Outline], decision: dict[str, Any], as_of: date,
     days: Sequence[date],
 ) -> Clearing:
     """Outreach: the first open day, or, when time alone never opens it, the blocks that
     hold at the end of the horizon and since when (a turnover window can end after the
     champion has gone cold, for example)."""
-    current = _blockers(decision)
+    current = _blockers(decision["red_flags"], decision["gates"])
     since = as_of
     for day in days:
-        now = _blockers(decided(day))
+        plan = decided(day)
+        now = _blockers(plan.red_flags, plan.gates)
         if not now:
             return Clearing("blocked", "", day, {}, current)
         if now != current:

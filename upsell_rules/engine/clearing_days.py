@@ -17,13 +17,15 @@ the date, a day count used in arithmetic or compared with another signal) makes
 from __future__ import annotations
 
 import math
+import weakref
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from fractions import Fraction
 from typing import Any
 
 from upsell_rules.engine.derive import resolved_params
+from upsell_rules.engine.evaluate import Evaluator
 from upsell_rules.expr.nodes import (
     LITERALS,
     And,
@@ -40,12 +42,114 @@ from upsell_rules.expr.nodes import (
     Num,
     Or,
 )
-from upsell_rules.plugin.registry import Registry
+from upsell_rules.plugin.types import OverTime
 from upsell_rules.ruleset.model import Condition, Ruleset
 
 
 class Unknown(Exception):
     """Some value may move with the calendar in a way the ruleset does not declare."""
+
+
+@dataclass
+class Reads:
+    """What one condition reads, as far as time goes (the same for every account).
+
+    ``plain``: signals read as they are (any change of theirs may change the outcome);
+    ``compared``: a signal compared with a number (``days_since_x <= 90``);
+    ``missing``: a signal only tested for being missing. ``unknown``: something whose
+    time behaviour is not known (a function reading the date), always.
+    """
+
+    plain: set[str] = field(default_factory=set)
+    compared: set[tuple[str, int | Fraction]] = field(default_factory=set)
+    missing: set[str] = field(default_factory=set)
+    unknown: bool = False
+
+    def walk(self, node: Node, numbers: dict[str, Any]) -> None:
+        """Add what ``node`` reads; ``numbers``: the ruleset's numeric constants."""
+        if isinstance(node, LITERALS):
+            return
+        if isinstance(node, Name):
+            if node.name.startswith("_"):
+                self.unknown = True
+            self.plain.add(node.name)
+            return
+        if isinstance(node, Compare):
+            for side, other in ((node.left, node.right), (node.right, node.left)):
+                number = _number(other, numbers)
+                if isinstance(side, Name) and number is not None:
+                    self.compared.add((side.name, number))
+                    return
+        if isinstance(node, IsMissing) and isinstance(node.operand, Name):
+            self.missing.add(node.operand.name)
+            return
+        for child in self._children(node):
+            self.walk(child, numbers)
+
+    def _children(self, node: Node) -> tuple[Node, ...]:
+        if isinstance(node, Call):
+            if node.function is None or node.function.needs_as_of:
+                self.unknown = True
+            return node.args
+        if isinstance(node, Arith | Compare):
+            return (node.left, node.right)
+        if isinstance(node, In):
+            return (node.item, node.container)
+        if isinstance(node, Neg | Not | IsMissing):
+            return (node.operand,)
+        if isinstance(node, ListLit | And | Or):
+            return node.items
+        self.unknown = True
+        return ()
+
+
+def _number(node: Node, numbers: dict[str, Any]) -> int | Fraction | None:
+    """The number ``node`` stands for, exactly (a whole number as an ``int``): a literal
+    or a constant of the ruleset."""
+    if isinstance(node, Num):
+        value: Any = node.value
+    elif isinstance(node, Name):
+        value = numbers.get(node.name)
+    else:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    if not math.isfinite(value):
+        return None
+    exact = Fraction(value)
+    return int(exact) if exact.denominator == 1 else exact
+
+
+@dataclass
+class _Plan:
+    """A ruleset's conditions and derivations as the search reads them (built once)."""
+
+    ruleset: Ruleset
+    conditions: dict[int, Reads]  # by id() of the Condition
+    derived: dict[str, tuple[OverTime | None, tuple[str, ...], dict[str, Any]]]
+
+
+_PLANS: weakref.WeakKeyDictionary[Evaluator, _Plan] = weakref.WeakKeyDictionary()
+
+
+def _plan(evaluator: Evaluator) -> _Plan:
+    plan = _PLANS.get(evaluator)
+    if plan is None or plan.ruleset is not evaluator.ruleset:
+        rs, registry = evaluator.ruleset, evaluator.registry
+        numbers = {k: v for k, v in rs.constants.items() if k not in rs.signals}
+        conditions: dict[int, Reads] = {}
+        named = [s.when for s in rs.signals.values() if s.when is not None]
+        for cond in [*all_conditions(rs), *named]:
+            reads = conditions[id(cond)] = Reads()
+            reads.walk(cond.node, numbers)
+        derived = {}
+        for sig in rs.signals.values():
+            if sig.derive is not None:
+                derivation = registry.derivations[sig.derive]
+                params = resolved_params(registry, sig)
+                derived[sig.name] = (derivation.over_time, derivation.reads(params), params)
+        plan = _PLANS[evaluator] = _Plan(rs, conditions, derived)
+    return plan
 
 
 @dataclass(frozen=True)
@@ -68,14 +172,14 @@ FIXED = Shape()
 class _Search:
     """The shapes of one account's signals, offsets 1..``horizon`` after ``as_of``."""
 
-    def __init__(self, ruleset: Ruleset, registry: Registry, values: dict[str, Any],
-                 as_of: date, horizon: int) -> None:
-        self.ruleset = ruleset
-        self.registry = registry
+    def __init__(self, plan: _Plan, values: dict[str, Any], as_of: date, horizon: int
+                 ) -> None:
+        self.plan = plan
         self.values = values
         self.as_of = as_of
         self.horizon = horizon
         self.shapes: dict[str, Shape] = {}
+        self.seen: dict[int, set[int]] = {}  # by id() of the Condition
 
     def shape(self, name: str) -> Shape:
         """How signal ``name`` moves (a constant, or a name no signal has: not at all)."""
@@ -85,24 +189,20 @@ class _Search:
         return known
 
     def _shape(self, name: str) -> Shape:
-        signal = self.ruleset.signals.get(name)
+        signal = self.plan.ruleset.signals.get(name)
         if signal is None:
-            if name.startswith("_"):
-                raise Unknown(name)
             return FIXED
         if signal.when is not None:
-            return Shape(self.condition(signal.when.node))
+            return Shape(frozenset(self.condition(signal.when)))
         if signal.derive is None:
             return FIXED
-        derivation = self.registry.derivations[signal.derive]
-        params = resolved_params(self.registry, signal)
-        inputs = [self.shape(read) for read in derivation.reads(params)]
-        over_time = derivation.over_time
+        over_time, reads, params = self.plan.derived[name]
+        inputs = [self.shape(read) for read in reads]
         if over_time == "fixed":
             if any(s.step for s in inputs):
                 raise Unknown(name)
             return Shape(frozenset().union(*(s.days for s in inputs)))
-        if any(s != FIXED for s in inputs) or over_time is None:
+        if over_time is None or any(s != FIXED for s in inputs):
             raise Unknown(name)
         if over_time in ("days_since", "days_until"):
             value = self.values.get(name)
@@ -129,69 +229,35 @@ class _Search:
                 out.append(offset)
         return out
 
-    def condition(self, node: Node) -> frozenset[int]:
-        """The offsets on which ``node``'s value may differ from the day before."""
-        if isinstance(node, LITERALS):
-            return frozenset()
-        if isinstance(node, Name):
-            shape = self.shape(node.name)
+    def condition(self, cond: Condition) -> set[int]:
+        """The offsets on which ``cond``'s outcome may differ from the day before."""
+        known = self.seen.get(id(cond))
+        if known is None:
+            known = self.seen[id(cond)] = self._condition(cond)
+        return known
+
+    def _condition(self, cond: Condition) -> set[int]:
+        reads = self.plan.conditions[id(cond)]
+        if reads.unknown:
+            raise Unknown(cond.source)
+        found: set[int] = set()
+        for name in reads.plain:
+            shape = self.shape(name)
             if shape.step:
-                raise Unknown(node.name)  # a day count outside a comparison with a number
-            return shape.days
-        if isinstance(node, Compare):
-            crossing = self._crossing(node.left, node.right)
-            if crossing is None:
-                crossing = self._crossing(node.right, node.left)
-            if crossing is not None:
-                return crossing
-            return self.condition(node.left) | self.condition(node.right)
-        if isinstance(node, IsMissing) and isinstance(node.operand, Name):
-            # A day count is missing on every day or on none.
-            shape = self.shape(node.operand.name)
-            return frozenset() if shape.step else shape.days
-        return frozenset().union(*(self.condition(child) for child in _children(node)))
-
-    def _crossing(self, side: Node, other: Node) -> frozenset[int] | None:
-        """For a day count compared with a number: the offsets where the outcome may flip
-        (where the number lies between the count on the day before and on the day)."""
-        number = self._number(other)
-        if not isinstance(side, Name) or number is None:
-            return None
-        shape = self.shape(side.name)
-        if not shape.step:
-            return None
-        # count(o) = value + step * o; it passes the number between o - 1 and o.
-        start = shape.step * (Fraction(number) - shape.value)
-        first, last = max(1, math.ceil(start)), min(self.horizon, math.floor(start + 1))
-        return frozenset(range(first, last + 1))
-
-    def _number(self, node: Node) -> int | float | None:
-        """The number ``node`` stands for: a literal or a constant of the ruleset."""
-        if isinstance(node, Num):
-            value: Any = node.value
-        elif isinstance(node, Name) and node.name not in self.ruleset.signals:
-            value = self.ruleset.constants.get(node.name)
-        else:
-            return None
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            return None
-        return value if math.isfinite(value) else None
-
-
-def _children(node: Node) -> tuple[Node, ...]:
-    if isinstance(node, Call):
-        if node.function is None or node.function.needs_as_of:
-            raise Unknown(node.name)
-        return node.args
-    if isinstance(node, Arith):
-        return (node.left, node.right)
-    if isinstance(node, In):
-        return (node.item, node.container)
-    if isinstance(node, Neg | Not | IsMissing):
-        return (node.operand,)
-    if isinstance(node, ListLit | And | Or):
-        return node.items
-    raise Unknown(type(node).__name__)
+                raise Unknown(name)  # a day count outside a comparison with a number
+            found |= shape.days
+        for name in reads.missing:
+            found |= self.shape(name).days  # a day count is missing on every day or none
+        for name, number in reads.compared:
+            shape = self.shape(name)
+            if not shape.step:
+                found |= shape.days
+                continue
+            # count(o) = value + step * o passes the number between o - 1 and o.
+            start = shape.step * (number - shape.value)
+            found.update(range(max(1, math.ceil(start)),
+                               min(self.horizon, math.floor(start + 1)) + 1))
+        return found
 
 
 def all_conditions(ruleset: Ruleset) -> list[Condition]:
@@ -212,9 +278,9 @@ class ChangeDays:
     ``values``: the account's signals on ``as_of`` (:meth:`Evaluator.signals`).
     """
 
-    def __init__(self, ruleset: Ruleset, registry: Registry, values: dict[str, Any],
-                 as_of: date, horizon: int) -> None:
-        self._search = _Search(ruleset, registry, values, as_of, horizon)
+    def __init__(self, evaluator: Evaluator, values: dict[str, Any], as_of: date,
+                 horizon: int) -> None:
+        self._search = _Search(_plan(evaluator), values, as_of, horizon)
 
     def of(self, conditions: Sequence[Condition]) -> list[date] | None:
         """The days on which one of ``conditions`` may change, the first day always
@@ -223,7 +289,7 @@ class ChangeDays:
         offsets = {1}
         try:
             for cond in conditions:
-                offsets |= search.condition(cond.node)
+                offsets |= search.condition(cond)
         except Unknown:
             return None
         return [search.as_of + timedelta(days=o) for o in sorted(offsets)]

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from datetime import date
 from functools import partial
-from typing import Any
+from typing import Any, TypeVar
 
 from upsell_rules.engine.derive import (
     RULESET_PROVIDER,
@@ -46,6 +46,8 @@ __all__ = [
 ]
 
 BAND_ORDER = ("act_now", "warming", "monitor", "wait")
+
+_T = TypeVar("_T")
 
 
 class EngineUnavailable(UpsellRulesError):
@@ -160,11 +162,22 @@ class Evaluator:
         """The decision record for one account."""
         PROGRESS[0] += 1
         values = self.signals(account, as_of)
+        return self._blaming(lambda: self.assemble(account, values, self.predicate(values), as_of))
+
+    def outline_on(self, account: Account, as_of: date) -> Outline:
+        """What :meth:`decide` would hold that follows from the outcomes alone (blocked,
+        cap, gates, red flags...), without building the record."""
+        PROGRESS[0] += 1
+        values = self.signals(account, as_of)
+        return self._blaming(lambda: self.outline_for(self.predicate(values)))
+
+    def _blaming(self, step: Callable[[], _T]) -> _T:
+        """``step()``; plugin code failing deep inside (an engine) is named."""
         try:
-            return self.assemble(account, values, self.predicate(values), as_of)
+            return step()
         except PluginError:
             raise
-        except Exception as exc:  # plugin code deep inside (an engine): name the plugin
+        except Exception as exc:
             culprit = blame(exc, self.registry)
             if culprit is None:
                 raise
@@ -209,8 +222,7 @@ class Evaluator:
             "triggers": triggers,
             "gates": [dict(gate) for gate in plan.gates],
             "red_flags": [dict(flag) for flag in plan.red_flags],
-            # Only a cap that lowered the score is recorded (a cap above it changed nothing).
-            "capped_at": plan.cap if plan.raw_score > plan.score else None,
+            "capped_at": plan.capped_at,
             "action": _action(plan, values),
             "narrative": _narrative(plan, triggers, values),
             "missing_signals": sorted(self._inputs_set.difference(account.values)),

@@ -157,6 +157,11 @@ class Outline:
     opening: str
     before_outreach: str
 
+    @property
+    def capped_at(self) -> float | None:
+        """The cap, when it lowered the score (a cap above it changed nothing)."""
+        return self.cap if self.raw_score > self.score else None
+
 
 @dataclass(slots=True)
 class Holds:
