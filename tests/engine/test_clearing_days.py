@@ -14,7 +14,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from upsell_rules.engine.clearing import HORIZON_DAYS, clearings
-from upsell_rules.engine.clearing_days import ChangeDays, all_conditions
+from upsell_rules.engine.clearing_days import ChangeDays
+from upsell_rules.engine.derive import all_conditions
 from upsell_rules.engine.evaluate import Evaluator
 from upsell_rules.io.records import Account, AccountReader
 from upsell_rules.plugin.build import default_registry

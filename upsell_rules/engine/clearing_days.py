@@ -24,7 +24,7 @@ from datetime import date, timedelta
 from fractions import Fraction
 from typing import Any
 
-from upsell_rules.engine.derive import resolved_params
+from upsell_rules.engine.derive import all_conditions, resolved_params
 from upsell_rules.engine.evaluate import Evaluator
 from upsell_rules.expr.nodes import (
     LITERALS,
@@ -258,17 +258,6 @@ class _Search:
             found.update(range(max(1, math.ceil(start)),
                                min(self.horizon, math.floor(start + 1)) + 1))
         return found
-
-
-def all_conditions(ruleset: Ruleset) -> list[Condition]:
-    """Every condition a decision reads (named conditions are read through these)."""
-    return [
-        *(t.when for c in ruleset.categories for t in c.tiers),
-        *(g.require for g in ruleset.gates),
-        *(f.when for f in ruleset.red_flags),
-        *(t.when for t in ruleset.triggers),
-        *(r.when for rules in ruleset.owners.values() for r in rules if r.when is not None),
-    ]
 
 
 class ChangeDays:

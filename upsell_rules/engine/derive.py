@@ -19,7 +19,7 @@ from upsell_rules.expr.nodes import names_in
 from upsell_rules.plugin.guard import EXACT, describe_value, failure_text, quick_fits
 from upsell_rules.plugin.registry import Registry
 from upsell_rules.plugin.types import DeriveFn, Engine, Predicate
-from upsell_rules.ruleset.model import Ruleset, SignalDef
+from upsell_rules.ruleset.model import Condition, Ruleset, SignalDef
 
 #: The file name the generated chain is compiled under; a traceback frame with this
 #: name is the chain itself, and its line number says which derivation was running.
@@ -129,14 +129,7 @@ def inputs_used(ruleset: Ruleset, registry: Registry) -> tuple[str, ...]:
     """Input signals the rules read, directly or through derived signals (sorted)."""
     rs = ruleset
     wanted: set[str] = set()
-    conditions = [
-        *(t.when for c in rs.categories for t in c.tiers),
-        *(g.require for g in rs.gates),
-        *(f.when for f in rs.red_flags),
-        *(t.when for t in rs.triggers),
-        *(r.when for rules in rs.owners.values() for r in rules if r.when is not None),
-    ]
-    for cond in conditions:
+    for cond in all_conditions(rs):
         wanted.update(names_in(cond.node))
     stack = list(wanted)
     while stack:
@@ -153,6 +146,17 @@ def inputs_used(ruleset: Ruleset, registry: Registry) -> tuple[str, ...]:
                 wanted.add(dep)
                 stack.append(dep)
     return tuple(sorted(n for n in wanted if n in rs.signals and rs.signals[n].is_input))
+
+
+def all_conditions(ruleset: Ruleset) -> list[Condition]:
+    """Every condition a decision reads (named conditions are read through these)."""
+    return [
+        *(t.when for c in ruleset.categories for t in c.tiers),
+        *(g.require for g in ruleset.gates),
+        *(f.when for f in ruleset.red_flags),
+        *(t.when for t in ruleset.triggers),
+        *(r.when for rules in ruleset.owners.values() for r in rules if r.when is not None),
+    ]
 
 
 def _nothing_to_derive(signals: dict[str, Any], as_of: date) -> None:
