@@ -124,7 +124,8 @@ def plan_columnar(evaluator: Evaluator, reader: AccountReader, data: Sequence[st
     spec, size = data[0], found[1]
     if reader.limits.input_bytes and size > reader.limits.input_bytes:
         return None
-    if duck_unavailable() is not None:
+    small = evaluator.auto and AUTO_MIN_BYTES is not None and size < AUTO_MIN_BYTES
+    if (small and found[0].columnar != "parquet") or duck_unavailable() is not None:
         return None
     plan = ColumnarPlan(spec, dict(reader.types), dict(reader.ranges))
     if found[0].columnar == "parquet":
@@ -134,8 +135,6 @@ def plan_columnar(evaluator: Evaluator, reader: AccountReader, data: Sequence[st
         plan.parquet, rows = shape
         if evaluator.auto and AUTO_MIN_BYTES is not None and rows < AUTO_MIN_ROWS:
             return None
-    elif evaluator.auto and AUTO_MIN_BYTES is not None and size < AUTO_MIN_BYTES:
-        return None
     try:
         if encoded:
             plan.lines = _line_sql(evaluator, plan.types, as_of)
