@@ -45,7 +45,7 @@ _PARAMS = "mapping of name to ParamSpec"
 _FIELDS = "tuple of FieldSpec"
 _FLAG = "True or False"
 _RANGES = "'', 'lines' or 'csv'"
-_COLUMNAR = "'' or 'parquet'"
+_COLUMNAR = "'', 'parquet' or 'csv'"
 
 #: Field -> what it must hold, per registered class (fields not named are not checked).
 _FIELD_RULES: dict[type, dict[str, str]] = {
@@ -94,7 +94,7 @@ def _fits(value: Any, rule: str) -> bool:
         ),
         _FLAG: lambda v: isinstance(v, bool),
         _RANGES: lambda v: v in ("", "lines", "csv"),
-        _COLUMNAR: lambda v: v in ("", "parquet"),
+        _COLUMNAR: lambda v: v in ("", "parquet", "csv"),
     }
     return checks[rule](value)
 
