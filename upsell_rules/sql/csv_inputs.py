@@ -10,7 +10,7 @@ the reader accepts; each kind of cell is taken only in a form that both read the
 - an empty cell: missing (the reader leaves it out);
 - text: no space of any kind at either end (the reader strips cells);
 - a number: plain decimal text (``12``, ``-3.25``, ``0.5``; no sign ``+``, exponent,
-  leading or trailing ``.``, leading zero, negative zero, spaces). Python's ``float``
+  leading or trailing ``.``, leading zero, ``-0``, spaces). Python's ``float``
   and DuckDB's ``DOUBLE`` both round such text to the nearest double; one without a
   fraction is an integer to the reader, and must be below 2**53 to be held exactly;
 - an integer: ``0`` or ``-?[1-9][0-9]*`` of at most 18 digits;
@@ -31,7 +31,7 @@ from collections.abc import Mapping, Sequence
 
 from upsell_rules.sql.input_checks import EXACT_INT, SOLID, in_range, integer_bits, quote_text
 
-_NUMBER = r"(0|-?[1-9][0-9]*)(\.[0-9]+)?|-0\.[0-9]*[1-9][0-9]*"
+_NUMBER = r"(0|-?[1-9][0-9]*)(\.[0-9]+)?|-0\.[0-9]+"
 _INTEGER = "0|-?[1-9][0-9]{0,17}"
 _DATE = "[0-9]{4}-[0-9]{2}-[0-9]{2}"
 _TRUE = ("true", "yes", "y", "1", "t")
