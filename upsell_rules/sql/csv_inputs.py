@@ -10,9 +10,10 @@ the reader accepts; each kind of cell is taken only in a form that both read the
 - an empty cell: missing (the reader leaves it out);
 - text: no space of any kind at either end (the reader strips cells);
 - a number: plain decimal text (``12``, ``-3.25``, ``0.5``; no sign ``+``, exponent,
-  leading or trailing ``.``, leading zero, ``-0``, spaces). Python's ``float``
-  and DuckDB's ``DOUBLE`` both round such text to the nearest double; one without a
-  fraction is an integer to the reader, and must be below 2**53 to be held exactly;
+  leading or trailing ``.``, leading zero, ``-0``, spaces) with at most 15 digits
+  before the point. Python's ``float`` and DuckDB's ``DOUBLE`` both round such text to
+  the nearest double; one without a fraction is an integer to the reader, and a double
+  holds every integer of 15 digits exactly;
 - an integer: ``0`` or ``-?[1-9][0-9]*`` of at most 18 digits;
 - a boolean: one of the reader's words (``true``, ``yes``, ``y``, ``1``, ``t`` and
   their opposites) in any ASCII letter case;
@@ -29,9 +30,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from upsell_rules.sql.input_checks import EXACT_INT, SOLID, in_range, integer_bits, quote_text
+from upsell_rules.sql.input_checks import SOLID, in_range, integer_bits, quote_text
 
-_NUMBER = r"(0|-?[1-9][0-9]*)(\.[0-9]+)?|-0\.[0-9]+"
+#: At most 15 digits before the point: finite, and an integer is below 2**53.
+_NUMBER = r"(0|-?[1-9][0-9]{0,14})(\.[0-9]+)?|-0\.[0-9]+"
 _INTEGER = "0|-?[1-9][0-9]{0,17}"
 _DATE = "[0-9]{4}-[0-9]{2}-[0-9]{2}"
 _TRUE = ("true", "yes", "y", "1", "t")
@@ -64,9 +66,7 @@ def _scalar_ok(c: str, kind: str, bounds: Bounds) -> str:
         return f"regexp_full_match({c}, '{SOLID}(.*{SOLID})?')"
     if kind == "number":
         value = f"TRY_CAST({c} AS DOUBLE)"
-        return (f"(regexp_full_match({c}, '{_NUMBER}') AND CASE WHEN contains({c}, '.') "
-                f"THEN isfinite({value}) ELSE length({c}) < 18 AND abs({value}) < {EXACT_INT} "
-                f"END AND {in_range(value, bounds)})")
+        return f"(regexp_full_match({c}, '{_NUMBER}') AND {in_range(value, bounds)})"
     if kind == "integer":
         return (f"(regexp_full_match({c}, '{_INTEGER}') AND "
                 f"{in_range(f'TRY_CAST({c} AS BIGINT)', bounds)})")
