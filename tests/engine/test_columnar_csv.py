@@ -22,28 +22,19 @@ from hypothesis import strategies as st
 
 from tests.engine.test_columnar import AS_OF, DEFAULT, REGISTRY, ROOT, _reader
 from tests.engine.test_columnar_lines import line_output
+from tests.engine.test_columnar_parquet import auto_takes_duckdb
 from upsell_rules.cli.main import cli
 from upsell_rules.engine import columnar
 from upsell_rules.engine.evaluate import Evaluator
 from upsell_rules.engine.stream import evaluate_inputs
 from upsell_rules.errors import RecordError
 from upsell_rules.io.fastjson import dumps_compact
-from upsell_rules.io.synthetic import CONTRACT_FIELDS, generate_accounts, write_csv
+from upsell_rules.io.synthetic import CONTRACT_FIELDS, _csv_cell, generate_accounts, write_csv
 from upsell_rules.plugin.types import Summary
 
 SAMPLES = ["accounts.csv", "crm_accounts.csv", "bad_accounts.csv"]
 #: The samples every cell of which the Python reader takes as it is.
 CLEAN_SAMPLES = {"accounts.csv", "crm_accounts.csv"}
-
-
-def _cell(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, list):
-        return "|".join(_cell(v) for v in value)
-    return str(value)
 
 
 def crm_export(path: Path, accounts: list[dict[str, Any]], bom: bool = True,
@@ -54,7 +45,7 @@ def crm_export(path: Path, accounts: list[dict[str, Any]], bom: bool = True,
     writer = csv.writer(buffer)  # excel: \r\n, quotes only where needed
     writer.writerow(["crm_id", *columns])
     for index, account in enumerate(accounts):
-        writer.writerow([f"0061{index:06d}", *(_cell(account.get(c)) for c in columns)])
+        writer.writerow([f"0061{index:06d}", *(_csv_cell(account.get(c)) for c in columns)])
     path.write_bytes((b"\xef\xbb\xbf" if bom else b"") + buffer.getvalue().encode("utf-8"))
     return path
 
@@ -164,7 +155,7 @@ ODD_CELLS = {
 
 
 def _odd_file(tmp_path: Path, field: str, text: str) -> Path:
-    rows = [{k: _cell(v) for k, v in a.items()} for a in BASE]
+    rows = [{k: _csv_cell(v) for k, v in a.items()} for a in BASE]
     rows[1][field] = text
     path = tmp_path / "odd.csv"
     with path.open("w", encoding="utf-8", newline="") as handle:
@@ -258,7 +249,7 @@ cell_text = st.one_of(
 def test_generated_cells_decide_identically_or_go_to_the_reader(
     tmp_path: Path, changes: list[tuple[int, str, str]]
 ) -> None:
-    rows = [{k: _cell(v) for k, v in a.items()} for a in BASE]
+    rows = [{k: _csv_cell(v) for k, v in a.items()} for a in BASE]
     for index, field, text in changes:
         rows[index][field] = text
     path = tmp_path / "generated.csv"
@@ -309,16 +300,7 @@ def test_auto_takes_duckdb_for_a_large_clean_csv_file(
 ) -> None:
     path = tmp_path / "accounts.csv"
     write_csv(path, generate_accounts(300, 11, AS_OF))
-    common = ["dry-run", str(ROOT / "rulesets" / "upsell_timing.yaml"), "--data", str(path),
-              "--as-of", AS_OF.isoformat(), "--format", "jsonl", "--no-state"]
-    python = CliRunner().invoke(cli, [*common, "--engine", "python"], catch_exceptions=False)
-    small = CliRunner().invoke(cli, common, catch_exceptions=False)
-    assert small.stderr.rstrip().endswith("engine python"), "a small file stays in Python"
-    monkeypatch.setattr(columnar, "AUTO_MIN_CSV_BYTES", 1000)
-    auto = CliRunner().invoke(cli, common, catch_exceptions=False)
-    assert auto.exit_code == python.exit_code == 0
-    assert auto.stderr.rstrip().endswith("engine duckdb")
-    assert auto.stdout == python.stdout
+    auto_takes_duckdb(path, monkeypatch, "AUTO_MIN_CSV_BYTES", 1000)
 
 
 def test_auto_leaves_an_odd_csv_file_to_python_with_the_same_messages(
