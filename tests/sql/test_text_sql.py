@@ -20,7 +20,7 @@ from upsell_rules.ruleset.templates import (
     Template,
     parse_template,
 )
-from upsell_rules.sql.expressions import NotCompilable
+from upsell_rules.sql.errors import NotCompilable
 from upsell_rules.sql.text_sql import (
     ABSENT,
     WHITESPACE,
@@ -207,7 +207,13 @@ def test_constants_are_quoted() -> None:
        | st.text(st.characters(max_codepoint=0x7f)) | st.sampled_from(["\\u000B", "a\x0bb"]))
 def test_json_string(text: str) -> None:
     got, _ = evaluate(json_string_sql("c0"), [("VARCHAR", text)])
-    assert got == json.dumps(text, ensure_ascii=False)
+    _same_or_unsure(got, text)
+
+
+def _same_or_unsure(got: str | None, text: str) -> None:
+    """Python's JSON text, or NULL exactly where a ``\\u00`` escape is in it."""
+    want = json.dumps(text, ensure_ascii=False)
+    assert got == (None if "\\u00" in want else want)
 
 
 def test_json_string_every_code_point() -> None:
@@ -215,7 +221,10 @@ def test_json_string_every_code_point() -> None:
     chunks = [text[i:i + 4096] for i in range(0, len(text), 4096)]
     got = CON.execute(f"SELECT {json_string_sql('s')} FROM unnest(?::VARCHAR[]) t(s)",
                       [chunks]).fetchall()
-    assert [g for (g,) in got] == [json.dumps(c, ensure_ascii=False) for c in chunks]
+    assert len(got) == len(chunks)
+    for (found,), chunk in zip(got, chunks, strict=True):
+        _same_or_unsure(found, chunk)
+    assert any(found is not None for (found,) in got)
     assert evaluate(json_string_sql("CAST(NULL AS VARCHAR)"))[0] == "null"
 
 

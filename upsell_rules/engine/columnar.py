@@ -23,14 +23,13 @@ from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from upsell_rules.engine.columnar_csv import CsvShape, csv_shape, load_csv
 from upsell_rules.engine.columnar_parquet import load_parquet, parquet_shape
 from upsell_rules.engine.duck import available as duck_unavailable
 from upsell_rules.engine.evaluate import Evaluator
 from upsell_rules.engine.parallel import Result
-from upsell_rules.engine.record_sql import record_chain, record_query
 from upsell_rules.errors import Location
 from upsell_rules.io.account import Account
 from upsell_rules.io.fastjson import dumps_compact
@@ -39,15 +38,16 @@ from upsell_rules.io.records import AccountReader
 from upsell_rules.io.source_choice import single_file
 from upsell_rules.limits import MB
 from upsell_rules.plugin.watchdog import PROGRESS
-from upsell_rules.sql.expressions import NotCompilable
+from upsell_rules.sql.errors import NotCompilable
 from upsell_rules.sql.input_checks import (
     accounts_view_sql,
     check_sql,
     colons_sql,
     integer_bits,
 )
-from upsell_rules.sql.query import ValuesQuery, build_values_query
-from upsell_rules.sql.signals import sql_type
+
+if TYPE_CHECKING:
+    from upsell_rules.sql.query import ValuesQuery
 
 #: ``auto`` takes the columnar path from this file size up (JSON Lines output only, where
 #: DuckDB writes the records); ``None``: never. Measured by ``bench/engines.py`` on the
@@ -68,6 +68,11 @@ LINES_SOURCE = "_typed"
 #: Rows fetched from DuckDB at a time (memory stays flat on large files).
 FETCH_ROWS = 4096
 _BOM = b"\xef\xbb\xbf"
+#: The columnar connection's settings. Rows come in file order. ``in_clause`` would make
+#: each ``x IN (...)`` of the record query (plays with a message, outreach bands) a join,
+#: and copy the text around it into several places: about 10% more work here.
+CONNECTION: dict[str, str | bool | int | float | list[str]] = {
+    "preserve_insertion_order": True, "disabled_optimizers": "in_clause"}
 #: The columns before the inputs: the line, and the bits of numbers written as integers.
 LEADING = ("_row", "_ints")
 
@@ -98,6 +103,8 @@ def values_query(evaluator: Evaluator, plan: ColumnarPlan, as_of: date, table: s
     """The query giving the inputs, derived signals and outcomes of ``table``'s rows."""
     query = plan.queries.get(table)
     if query is None:
+        from upsell_rules.sql.query import build_values_query
+
         query = build_values_query(evaluator.ruleset, evaluator.registry,
                                    evaluator.layout.conditions, as_of, table, plan.types,
                                    LEADING)
@@ -161,6 +168,9 @@ def _line_sql(evaluator: Evaluator, types: Mapping[str, str], as_of: date) -> st
     decision itself has none). The text functions depend on the DuckDB types of the
     derived signals, asked of DuckDB over an empty table of the inputs."""
     import duckdb
+
+    from upsell_rules.engine.record_sql import record_chain, record_query
+    from upsell_rules.sql.signals import sql_type
 
     chain = record_chain(evaluator.ruleset, evaluator.registry, evaluator.layout.conditions,
                          as_of, LINES_SOURCE, types)
@@ -252,7 +262,7 @@ def columnar_rows(evaluator: Evaluator, plan: ColumnarPlan, as_of: date,
     by DuckDB (see ``engine/record_sql.py``), a run at a time (:class:`EncodedBatch`)."""
     import duckdb
 
-    con = duckdb.connect(config={"preserve_insertion_order": True})
+    con = duckdb.connect(config=CONNECTION)
     if not _load(con, plan, limits):
         con.close()
         return None

@@ -28,7 +28,7 @@ from upsell_rules.engine.outline import ConditionLayout
 from upsell_rules.plugin.registry import Registry
 from upsell_rules.ruleset.model import Play, Ruleset
 from upsell_rules.ruleset.templates import Template
-from upsell_rules.sql.expressions import NotCompilable
+from upsell_rules.sql.errors import NotCompilable
 from upsell_rules.sql.query import add_decision, values_chain
 from upsell_rules.sql.text_sql import (
     Column,

@@ -106,8 +106,9 @@ class PluginLoader:
                 location, f"plugin '{name}' could not be registered: {failure_text(exc)}"
             ))
             return False
-        requirement = requirement_problem(info.distribution, FIRST_PARTY_DIST, __version__)
-        if requirement is not None and info.distribution != FIRST_PARTY_DIST:
+        requirement = (None if info.distribution == FIRST_PARTY_DIST
+                       else requirement_problem(info.distribution, FIRST_PARTY_DIST, __version__))
+        if requirement is not None:
             self.pm.unregister(plugin)
             self.leave_out(name, info.origin, f"plugin '{name}' is built for another "
                                               f"version: {requirement}")

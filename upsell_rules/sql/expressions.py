@@ -34,14 +34,11 @@ from upsell_rules.expr.nodes import (
     Or,
     Str,
 )
+from upsell_rules.sql.errors import NotCompilable
 from upsell_rules.sql.lists import ListValue, contains
 from upsell_rules.sql.values import any_of, case, dbl, fold, fold_text, is_null, lit, not_null
 
 SqlValue = exp.Expr | ListValue
-
-
-class NotCompilable(Exception):
-    """The ruleset uses something that has no SQL form (a plugin's derivation or function)."""
 
 
 class Scope(Protocol):

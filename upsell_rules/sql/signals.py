@@ -18,7 +18,8 @@ from sqlglot import exp
 from upsell_rules.expr.nodes import names_in
 from upsell_rules.plugin.registry import Registry
 from upsell_rules.ruleset.model import Ruleset, SignalDef
-from upsell_rules.sql.expressions import Conditions, NotCompilable, SqlValue
+from upsell_rules.sql.errors import NotCompilable
+from upsell_rules.sql.expressions import Conditions, SqlValue
 from upsell_rules.sql.lists import ListValue, count_where
 from upsell_rules.sql.values import any_of, case, col, holds, lit
 

@@ -22,7 +22,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from upsell_rules.ruleset.templates import MAX_RENDERED, Template, format_value
-from upsell_rules.sql.expressions import NotCompilable
+from upsell_rules.sql.errors import NotCompilable
 
 #: What Python's ``str.split()`` splits on, as a regular expression class (RE2 syntax).
 WHITESPACE = (
@@ -310,27 +310,17 @@ def template_sql(template: Template, value_of: Callable[[str], Placeholder]) -> 
 
 # ------------------------------------------------------------------------------ JSON
 
-#: The escapes ``json.dumps`` writes, in the order they must be applied.
-_JSON_ESCAPES = (("\\", "\\\\"), ('"', '\\"'), ("\n", "\\n"), ("\r", "\\r"),
-                 ("\t", "\\t"), ("\b", "\\b"), ("\f", "\\f"),
-                 *((chr(code), f"\\u{code:04x}") for code in range(32)
-                   if chr(code) not in "\n\r\t\b\f"))
-
-
 def json_string_sql(expr: str) -> str:
     """The JSON text of a VARCHAR as ``json.dumps(ensure_ascii=False)`` writes it.
 
     Quotes included; ``null`` for NULL. DuckDB's ``to_json`` writes a few control
-    characters with upper-case hex digits: a text whose JSON holds ``\\u00`` is
-    escaped again character by character (rare: the common case costs one ``to_json``).
+    characters with upper-case hex digits where ``json`` writes lower-case: a text whose
+    JSON holds ``\\u00`` (a control character, or a backslash before ``u00``) gives
+    NULL, "unsure", and the caller has Python write it (rare; the SQL stays small).
     """
     fast = f"CAST(to_json(CAST({expr} AS VARCHAR)) AS VARCHAR)"
-    slow = f"CAST({expr} AS VARCHAR)"
-    for char, escape in _JSON_ESCAPES:
-        found = f"chr({ord(char)})" if char < " " else quote(char)
-        slow = f"replace({slow}, {found}, {quote(escape)})"
     return (f"CASE WHEN {expr} IS NULL THEN 'null' WHEN contains({fast}, '\\u00') "
-            f"THEN '\"' || {slow} || '\"' ELSE {fast} END")
+            f"THEN NULL ELSE {fast} END")
 
 
 def float_json_sql(expr: str) -> str:
