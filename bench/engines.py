@@ -20,6 +20,9 @@ Measures, on generated accounts (the same generator and seed as run_all.py):
    accounts) and the cost per account with it taken out.
 5. 1,000,000 accounts through ``dry-run --format jsonl`` with the default engine, from
    JSON Lines and from Parquet: wall time and peak memory.
+6. The same 100,000 accounts as CSV (``io/synthetic.write_csv``), ``dry-run --format
+   jsonl`` with ``--engine python`` and with ``--engine duckdb`` (DuckDB's CSV reader);
+   the records must be byte-identical. Ratios to ``json.loads`` of the JSON Lines.
 
 ``bench/run_all.py`` runs ``measure`` and writes ``section`` into docs/performance.md;
 run alone, this prints the section::
@@ -48,7 +51,7 @@ import duckdb  # noqa: E402
 
 from upsell_rules.engine.evaluate import Evaluator  # noqa: E402
 from upsell_rules.io.records import Account, AccountReader  # noqa: E402
-from upsell_rules.io.synthetic import generate_accounts, write_jsonl  # noqa: E402
+from upsell_rules.io.synthetic import generate_accounts, write_csv, write_jsonl  # noqa: E402
 from upsell_rules.plugin.build import default_registry  # noqa: E402
 from upsell_rules.ruleset.loader import load_ruleset  # noqa: E402
 from upsell_rules.sql import compile_ruleset  # noqa: E402
@@ -75,14 +78,15 @@ def best_of(repeat: int, fn: Callable[[], Any]) -> tuple[float, Any]:
     return best, result
 
 
-def data_file(n: int) -> Path:
-    """The generated JSONL file with ``n`` accounts (written once, then reused)."""
+def data_file(n: int, suffix: str = ".jsonl") -> Path:
+    """The generated file with ``n`` accounts, JSON Lines or ``.csv`` (written once, then
+    reused)."""
     DATA.mkdir(parents=True, exist_ok=True)
-    path = DATA / f"accounts-{n}-{SEED}.jsonl"
+    path = DATA / f"accounts-{n}-{SEED}{suffix}"
     if not path.exists():
         print(f"generating {n:,} accounts -> {path}", file=sys.stderr)
         tmp = path.with_suffix(".tmp")
-        write_jsonl(tmp, generate_accounts(n, SEED, AS_OF))
+        (write_csv if suffix == ".csv" else write_jsonl)(tmp, generate_accounts(n, SEED, AS_OF))
         tmp.replace(path)
     return path
 
@@ -201,13 +205,15 @@ def cli_engine_run(path: Path, engine: str | None = None, keep: bool = True
     return seconds, written, ran, peak
 
 
-def engines_compared(path: Path, runs: int = 2) -> tuple[float, float, str]:
-    """Best wall seconds of ``--engine python`` and of the default engine on ``path``, run
-    in turn, and the engine the default ran; their records must be byte-identical."""
+def engines_compared(path: Path, runs: int = 2, engine: str | None = None
+                     ) -> tuple[float, float, str]:
+    """Best wall seconds of ``--engine python`` and of ``engine`` (the default engine) on
+    ``path``, run in turn, and the engine the other ran; their records must be
+    byte-identical."""
     python, default, ran = float("inf"), float("inf"), ""
     for _ in range(runs):
         t_python, by_python, _, _ = cli_engine_run(path, "python")
-        t_default, by_default, ran, _ = cli_engine_run(path)
+        t_default, by_default, ran, _ = cli_engine_run(path, engine)
         assert by_python == by_default, f"the {ran} engine's records differ from python's"
         python, default = min(python, t_python), min(default, t_default)
     return python, default, ran
@@ -240,6 +246,7 @@ def measure(n: int, big: int, repeat: int, engine_n: int = 2_000) -> dict[str, A
         "compared": compared, "bad": bad, "duckdb": duckdb.__version__, "big": big,
         "big_rows": [], "engine_n": engine_n, "big_dry_run": None,
     }
+    result["csv"] = engines_compared(data_file(n, ".csv"), engine="duckdb")
     if engine_n:
         small = first_accounts(path, engine_n)
         result["small_python"], result["small_auto"], result["small_engine"] = \
@@ -300,6 +307,12 @@ def section(r: dict[str, Any], heading: str = "##") -> list[str]:
                     ("compiled query on DuckDB: its JSON reader, the query, the decision "
                      "columns written as JSON Lines", r["t_duck"])):
         lines.append(f"| {name} | {t:.2f} | {t / n * 1e6:.1f} | {t / t_json:.2f}x |")
+    if r.get("csv"):
+        csv_python, csv_duck, csv_ran = r["csv"]
+        for name, t in (("the same accounts as CSV in: `--engine python`", csv_python),
+                        (f"the same accounts as CSV in: `--engine duckdb` (ran `{csv_ran}`; "
+                         "DuckDB's CSV reader), the same records byte for byte", csv_duck)):
+            lines.append(f"| {name} | {t:.2f} | {t / n * 1e6:.1f} | {t / t_json:.2f}x |")
     lines.append(f"| default engine per account, start-up taken out | | {slope * 1e6:.1f} | "
                  f"{slope * n / t_json:.2f}x |")
     lines += [

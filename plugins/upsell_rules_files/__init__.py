@@ -45,6 +45,7 @@ SOURCES: tuple[Source, ...] = (
         options=CSV_OPTIONS,
         read_with_context=read_csv_with_context,
         byte_ranges="csv",
+        columnar="csv",
     ),
     Source(
         name="json",

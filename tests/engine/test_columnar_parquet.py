@@ -91,17 +91,24 @@ def test_a_file_the_reader_would_convert_is_left_to_it(tmp_path: Path, change: s
     assert _dict_output(path) is None
 
 
-def test_auto_takes_duckdb_for_a_large_parquet_file(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    path = _parquet(tmp_path, list(generate_accounts(200, 11, AS_OF)))
+def auto_takes_duckdb(path: Path, monkeypatch: pytest.MonkeyPatch, threshold: str,
+                      value: int) -> None:
+    """``auto`` leaves the small file ``path`` to Python, and with the ``columnar``
+    module's ``threshold`` set to ``value`` takes DuckDB, with the same records."""
     common = ["dry-run", "upsell_timing", "--data", str(path), "--as-of", AS_OF.isoformat(),
               "--format", "jsonl", "--no-state"]
     python = CliRunner().invoke(cli, [*common, "--engine", "python"], catch_exceptions=False)
     small = CliRunner().invoke(cli, common, catch_exceptions=False)
-    assert small.stderr.rstrip().endswith("engine python"), "200 rows stay in Python"
-    monkeypatch.setattr(columnar, "AUTO_MIN_ROWS", 100)
+    assert small.stderr.rstrip().endswith("engine python"), "a small file stays in Python"
+    monkeypatch.setattr(columnar, threshold, value)
     auto = CliRunner().invoke(cli, common, catch_exceptions=False)
     assert auto.exit_code == python.exit_code == 0
     assert auto.stderr.rstrip().endswith("engine duckdb")
     assert auto.stdout == python.stdout
+
+
+def test_auto_takes_duckdb_for_a_large_parquet_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = _parquet(tmp_path, list(generate_accounts(200, 11, AS_OF)))
+    auto_takes_duckdb(path, monkeypatch, "AUTO_MIN_ROWS", 100)

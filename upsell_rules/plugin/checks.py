@@ -46,7 +46,7 @@ _PARAMS = "mapping of name to ParamSpec"
 _FIELDS = "tuple of FieldSpec"
 _FLAG = "True or False"
 _RANGES = "'', 'lines' or 'csv'"
-_COLUMNAR = "'' or 'parquet'"
+_COLUMNAR = "'', 'parquet' or 'csv'"
 _OVER_TIME = "'fixed', 'days_since', 'days_until', a callable or None"
 
 #: Field -> what it must hold, per registered class (fields not named are not checked).
@@ -96,7 +96,7 @@ def _fits(value: Any, rule: str) -> bool:
         ),
         _FLAG: lambda v: isinstance(v, bool),
         _RANGES: lambda v: v in ("", "lines", "csv"),
-        _COLUMNAR: lambda v: v in ("", "parquet"),
+        _COLUMNAR: lambda v: v in ("", "parquet", "csv"),
         _OVER_TIME: lambda v: v is None or v in OVER_TIME_KINDS or callable(v),
     }
     return checks[rule](value)

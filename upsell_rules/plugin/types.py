@@ -143,7 +143,11 @@ class Source:
     #: ``"parquet"``: DuckDB may read this source's files itself (``read_parquet``) for
     #: the ``duckdb`` engine's columnar path, where every column is already of its
     #: field's type (then ``read`` would give the same values, unconverted).
-    columnar: Literal["", "parquet"] = ""
+    #: ``"csv"``: DuckDB may read them with ``read_csv`` (a header row, cells separated
+    #: by the source's ``delimiter`` option, else a tab for ``.tsv`` / ``.tab`` and a
+    #: comma for others, ``"`` quoting) where every cell is plain text that ``read``
+    #: would hand over unchanged, stripped of nothing, empty cells left out.
+    columnar: Literal["", "parquet", "csv"] = ""
 
 
 class SqlScope(Protocol):
