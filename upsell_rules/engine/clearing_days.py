@@ -26,22 +26,7 @@ from typing import Any
 
 from upsell_rules.engine.derive import all_conditions, resolved_params
 from upsell_rules.engine.evaluate import Evaluator
-from upsell_rules.expr.nodes import (
-    LITERALS,
-    And,
-    Arith,
-    Call,
-    Compare,
-    In,
-    IsMissing,
-    ListLit,
-    Name,
-    Neg,
-    Node,
-    Not,
-    Num,
-    Or,
-)
+from upsell_rules.expr import nodes as n
 from upsell_rules.plugin.types import OverTime
 from upsell_rules.ruleset.model import Condition, Ruleset
 
@@ -65,50 +50,50 @@ class Reads:
     missing: set[str] = field(default_factory=set)
     unknown: bool = False
 
-    def walk(self, node: Node, numbers: dict[str, Any]) -> None:
+    def walk(self, node: n.Node, numbers: dict[str, Any]) -> None:
         """Add what ``node`` reads; ``numbers``: the ruleset's numeric constants."""
-        if isinstance(node, LITERALS):
+        if isinstance(node, n.LITERALS):
             return
-        if isinstance(node, Name):
+        if isinstance(node, n.Name):
             if node.name.startswith("_"):
                 self.unknown = True
             self.plain.add(node.name)
             return
-        if isinstance(node, Compare):
+        if isinstance(node, n.Compare):
             for side, other in ((node.left, node.right), (node.right, node.left)):
                 number = _number(other, numbers)
-                if isinstance(side, Name) and number is not None:
+                if isinstance(side, n.Name) and number is not None:
                     self.compared.add((side.name, number))
                     return
-        if isinstance(node, IsMissing) and isinstance(node.operand, Name):
+        if isinstance(node, n.IsMissing) and isinstance(node.operand, n.Name):
             self.missing.add(node.operand.name)
             return
         for child in self._children(node):
             self.walk(child, numbers)
 
-    def _children(self, node: Node) -> tuple[Node, ...]:
-        if isinstance(node, Call):
+    def _children(self, node: n.Node) -> tuple[n.Node, ...]:
+        if isinstance(node, n.Call):
             if node.function is None or node.function.needs_as_of:
                 self.unknown = True
             return node.args
-        if isinstance(node, Arith | Compare):
+        if isinstance(node, n.Arith | n.Compare):
             return (node.left, node.right)
-        if isinstance(node, In):
+        if isinstance(node, n.In):
             return (node.item, node.container)
-        if isinstance(node, Neg | Not | IsMissing):
+        if isinstance(node, n.Neg | n.Not | n.IsMissing):
             return (node.operand,)
-        if isinstance(node, ListLit | And | Or):
+        if isinstance(node, n.ListLit | n.And | n.Or):
             return node.items
         self.unknown = True
         return ()
 
 
-def _number(node: Node, numbers: dict[str, Any]) -> int | Fraction | None:
+def _number(node: n.Node, numbers: dict[str, Any]) -> int | Fraction | None:
     """The number ``node`` stands for, exactly (a whole number as an ``int``): a literal
     or a constant of the ruleset."""
-    if isinstance(node, Num):
+    if isinstance(node, n.Num):
         value: Any = node.value
-    elif isinstance(node, Name):
+    elif isinstance(node, n.Name):
         value = numbers.get(node.name)
     else:
         return None
