@@ -7,7 +7,7 @@ ruleset's contract types, in one run:
 - old: the loading as of ``--old`` (default ``4925720``, the last commit with it: one
   ``CREATE TEMP TABLE`` of typed, checked rows numbered by ``row_number()``, then the
   count of unclean rows and distinct ids);
-- new: ``engine/columnar.py``'s ``_count_lines`` and ``_load`` (an aggregate query that
+- new: ``engine/jsonl_check.py`` (``count_lines``, ``start_check``: an aggregate query that
   checks, then the view ``_accounts`` over DuckDB's typed reader).
 
 Both are followed by one scan of every column of ``_accounts`` (the new view reads the
@@ -34,8 +34,9 @@ sys.path.insert(0, str(ROOT))
 import duckdb  # noqa: E402
 
 from bench.engines import AS_OF, RULESET, best_of, data_file, json_parse_seconds  # noqa: E402
-from upsell_rules.engine import columnar  # noqa: E402
+from upsell_rules.engine.jsonl_check import count_lines, start_check  # noqa: E402
 from upsell_rules.io.records import AccountReader  # noqa: E402
+from upsell_rules.limits import Limits  # noqa: E402
 from upsell_rules.plugin.build import default_registry  # noqa: E402
 from upsell_rules.ruleset.loader import load_ruleset  # noqa: E402
 
@@ -68,7 +69,7 @@ def scan(con: Any, types: dict[str, str]) -> tuple[int, int]:
 
 def old_load(path: str, types: dict[str, str], ranges: dict[str, Any],
              old: dict[str, Any]) -> tuple[int, int]:
-    if columnar._count_lines(path, 0, 0) is None:
+    if count_lines(path, 0, 0) is None:
         raise SystemExit("the file is not clean")
     con = duckdb.connect()
     con.execute(f"CREATE TEMP TABLE _accounts AS {old['typed_inputs_sql'](path, types, ranges)}")
@@ -80,16 +81,9 @@ def old_load(path: str, types: dict[str, str], ranges: dict[str, Any],
     return result
 
 
-class _Plan:
-    def __init__(self, path: str, types: dict[str, str], ranges: dict[str, Any]) -> None:
-        self.path, self.types, self.ranges = path, types, ranges
-
-
 def new_load(path: str, types: dict[str, str], ranges: dict[str, Any]) -> tuple[int, int]:
-    counted = columnar._count_lines(path, 0, 0)
     con = duckdb.connect()
-    plan: Any = _Plan(path, types, ranges)
-    if counted is None or not columnar._load(con, plan, *counted):
+    if not start_check(con, path, types, ranges, Limits()).finish(("_accounts",)):
         raise SystemExit("the file is not clean")
     result = scan(con, types)
     con.close()

@@ -7,6 +7,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import shutil
+import threading
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -260,6 +261,8 @@ def test_a_derivation_without_sql_keeps_the_python_engine(
     reader = AccountReader(registry, rules.input_types(), as_of=AS_OF,
                            source_options=rules.sources, signals=rules.signals)
     assert columnar.plan_columnar(evaluator, reader, [str(path)], AS_OF) is None
+    # The file's check, started before the query was compiled, was stopped with it.
+    assert not [t for t in threading.enumerate() if t.name.startswith("upsell-rules-check")]
 
 
 def test_dates_before_the_as_of_are_held_as_dates(tmp_path: Path) -> None:

@@ -20,7 +20,6 @@ reader's own. :func:`columnar_rows` says ``None`` then.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING, Any
@@ -29,6 +28,7 @@ from upsell_rules.engine.columnar_csv import CsvShape, csv_shape, load_csv
 from upsell_rules.engine.columnar_parquet import load_parquet, parquet_shape
 from upsell_rules.engine.duck import available as duck_unavailable
 from upsell_rules.engine.evaluate import Evaluator
+from upsell_rules.engine.jsonl_check import JsonlCheck, start_check
 from upsell_rules.engine.parallel import Result
 from upsell_rules.errors import Location
 from upsell_rules.io.account import Account
@@ -40,9 +40,6 @@ from upsell_rules.limits import MB
 from upsell_rules.plugin.watchdog import PROGRESS
 from upsell_rules.sql.errors import NotCompilable
 from upsell_rules.sql.input_checks import (
-    accounts_view_sql,
-    check_sql,
-    colons_sql,
     integer_bits,
 )
 
@@ -67,7 +64,6 @@ AUTO_MIN_CSV_BYTES = 3 * MB
 LINES_SOURCE = "_typed"
 #: Rows fetched from DuckDB at a time (memory stays flat on large files).
 FETCH_ROWS = 4096
-_BOM = b"\xef\xbb\xbf"
 #: The columnar connection's settings. Rows come in file order. ``in_clause`` would make
 #: each ``x IN (...)`` of the record query (plays with a message, outreach bands) a join,
 #: and copy the text around it into several places: about 10% more work here.
@@ -96,6 +92,8 @@ class ColumnarPlan:
     #: For a CSV file, its separator and header (``None``: not CSV). Row ``n`` is on
     #: line ``n + 1``, after the header.
     csv: CsvShape | None = None
+    #: For a JSON Lines file, its check, started with the plan (see ``jsonl_check.py``).
+    checking: JsonlCheck | None = None
 
 
 def values_query(evaluator: Evaluator, plan: ColumnarPlan, as_of: date, table: str
@@ -153,16 +151,32 @@ def plan_columnar(evaluator: Evaluator, reader: AccountReader, data: Sequence[st
                              reader.limits.line_bytes)
         if plan.csv is None:
             return None
+    if not found[0].columnar:  # JSON Lines: checked while the query is compiled
+        import duckdb
+
+        plan.checking = start_check(duckdb.connect(config=CONNECTION), spec, plan.types,
+                                    plan.ranges, reader.limits)
+    compiled = False
+    try:
+        compiled = _compile(evaluator, plan, as_of, encoded)
+    finally:
+        if not compiled and plan.checking is not None:
+            plan.checking.cancel()
+    return plan if compiled else None
+
+
+def _compile(evaluator: Evaluator, plan: ColumnarPlan, as_of: date, encoded: bool) -> bool:
+    """Compile what the plan runs; ``False`` when the python engine should decide."""
     try:
         if encoded:
             plan.lines = _line_sql(evaluator, plan.types, as_of)
         if plan.lines is None:
             if evaluator.auto:
-                return None  # Python renders as fast as it decides: python decides
+                return False  # Python renders as fast as it decides: python decides
             values_query(evaluator, plan, as_of, "_accounts")
     except NotCompilable:
-        return None  # a derivation or function without a SQL form: python decides
-    return plan
+        return False  # a derivation or function without a SQL form: python decides
+    return True
 
 
 def _line_sql(evaluator: Evaluator, types: Mapping[str, str], as_of: date) -> str | None:
@@ -194,66 +208,20 @@ def _line_sql(evaluator: Evaluator, types: Mapping[str, str], as_of: date) -> st
         return None
 
 
-def _count_lines(path: str, max_line: int, max_records: int) -> tuple[int, int] | None:
-    """The number of lines and of colons in them, or ``None`` unless every line is within
-    ``max_line`` bytes, no line is blank (row numbers are then line numbers), there is no
-    byte order mark, no NaN or Infinity (which DuckDB reads and the reader refuses) and
-    there are at most ``max_records`` lines: what the reader takes without a word."""
-    count = colons = 0
-    with open(path, "rb") as handle:
-        if handle.read(3) == _BOM:
-            return None
-        handle.seek(0)
-        for line in handle:
-            count += 1
-            if (max_line and len(line) > max_line) or not line.strip():
-                return None
-            if b"NaN" in line or b"Infinity" in line:
-                return None
-            colons += line.count(b":")
-    return None if max_records and count > max_records else (count, colons)
-
-
 def _load(con: Any, plan: ColumnarPlan, limits: Any) -> bool:
-    """Check every record of the plan's file and, when all are clean, make the view
-    ``_accounts`` over it (``_row``, ``_ints``, the typed fields; see
-    ``sql/input_checks.py``). The file is read twice and held nowhere.
-
-    The lines are counted by Python while DuckDB checks the records (it lets go of the
-    interpreter while it works): the two passes overlap.
-    """
-    import duckdb
-
+    """Check every record of the plan's file and, when all are clean, make the views the
+    query reads (``_accounts``; ``_typed`` too for the record lines). The file is read
+    twice and held nowhere; a JSON Lines file's check was started with the plan."""
+    views = ("_accounts", LINES_SOURCE) if plan.lines is not None else ("_accounts",)
     lines_view = LINES_SOURCE if plan.lines is not None else None
     if plan.parquet is not None:
         return load_parquet(con, plan.path, plan.types, plan.ranges, plan.parquet,
                             limits.records, lines_view)
     if plan.csv is not None:
         return load_csv(con, plan.path, plan.csv, plan.types, plan.ranges, limits, lines_view)
-
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        counting = pool.submit(_count_lines, plan.path, limits.line_bytes, limits.records)
-        try:
-            found = con.execute(check_sql(plan.path, plan.types, plan.ranges)).fetchone()
-        except duckdb.Error:
-            found = None  # not JSON Lines as DuckDB reads it: the reader says where and why
-        counted = counting.result()
-    if counted is None or found is None:
-        return False
-    lines, colons = counted
-    rows, unclean, fields, distinct = found
-    # DuckDB cuts lines at a lone carriage return too: its rows must be the reader's lines.
-    if unclean or distinct != rows or rows != lines:
-        return False
-    try:
-        if fields != colons and con.execute(colons_sql(plan.path)).fetchone()[0]:
-            return False
-        con.execute(accounts_view_sql(plan.path, plan.types))
-        if plan.lines is not None:
-            con.execute(accounts_view_sql(plan.path, plan.types, LINES_SOURCE, integers=False))
-    except duckdb.Error:
-        return False
-    return True
+    check = plan.checking or start_check(con, plan.path, plan.types, plan.ranges, limits)
+    plan.checking = None
+    return check.finish(views)
 
 
 def columnar_rows(evaluator: Evaluator, plan: ColumnarPlan, as_of: date,
@@ -265,7 +233,7 @@ def columnar_rows(evaluator: Evaluator, plan: ColumnarPlan, as_of: date,
     by DuckDB (see ``engine/record_sql.py``), a run at a time (:class:`EncodedBatch`)."""
     import duckdb
 
-    con = duckdb.connect(config=CONNECTION)
+    con = plan.checking.con if plan.checking is not None else duckdb.connect(config=CONNECTION)
     if not _load(con, plan, limits):
         con.close()
         return None

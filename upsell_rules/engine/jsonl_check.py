@@ -1,0 +1,114 @@
+"""Checking a JSON Lines file for the columnar path, started before the query is compiled.
+
+The check reads the whole file twice at once: DuckDB reads every record's fields as the
+Python reader would take them (``sql/input_checks.py``) while Python counts the lines
+and their colons. Both start as soon as the file is known to be a candidate, and run
+while the record query is compiled (Python) and described (DuckDB): DuckDB lets go of
+the interpreter while it works, so the three overlap. :func:`start_check` starts them;
+:meth:`JsonlCheck.finish` waits and says whether every record is clean (and then makes
+the views the query reads); :meth:`JsonlCheck.cancel` stops both when the query turns
+out not to compile.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+from upsell_rules.sql.input_checks import accounts_view_sql, check_sql, colons_sql
+
+_BOM = b"\xef\xbb\xbf"
+
+
+@dataclass
+class JsonlCheck:
+    """A check under way over one file, on connection ``con``."""
+
+    con: Any
+    path: str
+    types: Mapping[str, str]
+    limits: Any
+    pool: ThreadPoolExecutor
+    found: Future[tuple[Any, ...] | None]
+
+    def finish(self, views: tuple[str, ...]) -> bool:
+        """Whether every record is clean, with each view of ``views`` made when it is
+        (``_accounts`` first; any other reads numbers as doubles: see
+        :func:`accounts_view_sql`)."""
+        import duckdb
+
+        # Counted here, while DuckDB may still be checking: counting beside the compiler
+        # would only take turns with it for the interpreter.
+        counted = count_lines(self.path, self.limits.line_bytes, self.limits.records)
+        found = self.found.result()
+        self.pool.shutdown()
+        self.con.execute("RESET threads")
+        if counted is None or found is None:
+            return False
+        lines, colons = counted
+        rows, unclean, fields, distinct = found
+        # DuckDB cuts lines at a lone carriage return too: its rows must be the lines.
+        if unclean or distinct != rows or rows != lines:
+            return False
+        con = self.con
+        try:
+            if fields != colons and con.execute(colons_sql(self.path)).fetchone()[0]:
+                return False
+            for view in views:
+                con.execute(accounts_view_sql(self.path, self.types, view,
+                                              integers=view == "_accounts"))
+        except duckdb.Error:
+            return False
+        return True
+
+    def cancel(self) -> None:
+        """Stop DuckDB's pass and close the connection."""
+        self.con.interrupt()
+        self.pool.shutdown(wait=True)
+        self.con.close()
+
+
+def start_check(con: Any, path: str, types: Mapping[str, str],
+                ranges: Mapping[str, tuple[float | None, float | None]], limits: Any
+                ) -> JsonlCheck:
+    """Start checking ``path`` on ``con`` (DuckDB, in a thread of its own); the lines are
+    counted when the check is finished."""
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="upsell-rules-check")
+    con.execute("SET threads = 1")
+    found = pool.submit(_run, con, check_sql(path, types, ranges))
+    return JsonlCheck(con, path, types, limits, pool, found)
+
+
+def _run(con: Any, sql: str) -> tuple[Any, ...] | None:
+    import duckdb
+
+    try:
+        row = con.execute(sql).fetchone()
+    except duckdb.Error:
+        return None  # not JSON Lines as DuckDB reads it (or stopped): the reader says why
+    return tuple(row) if row is not None else None
+
+
+def count_lines(path: str, max_line: int, max_records: int) -> tuple[int, int] | None:
+    """The number of lines and of colons in them, or ``None`` unless every line is within
+    ``max_line`` bytes, no line is blank (row numbers are then line numbers), there is no
+    byte order mark, no NaN or Infinity (which DuckDB reads and the reader refuses) and
+    there are at most ``max_records`` lines: what the reader takes without a word."""
+    count = colons = 0
+    with open(path, "rb") as handle:
+        if handle.read(3) == _BOM:
+            return None
+        handle.seek(0)
+        for line in handle:
+            count += 1
+            if (max_line and len(line) > max_line) or not line.strip():
+                return None
+            if b"NaN" in line or b"Infinity" in line:
+                return None
+            colons += line.count(b":")
+    return None if max_records and count > max_records else (count, colons)
+
+
+__all__ = ["JsonlCheck", "count_lines", "start_check"]
