@@ -212,7 +212,6 @@ def _load(con: Any, plan: ColumnarPlan, limits: Any) -> bool:
     """Check every record of the plan's file and, when all are clean, make the views the
     query reads (``_accounts``; ``_typed`` too for the record lines). The file is read
     twice and held nowhere; a JSON Lines file's check was started with the plan."""
-    views = ("_accounts", LINES_SOURCE) if plan.lines is not None else ("_accounts",)
     lines_view = LINES_SOURCE if plan.lines is not None else None
     if plan.parquet is not None:
         return load_parquet(con, plan.path, plan.types, plan.ranges, plan.parquet,
@@ -221,7 +220,7 @@ def _load(con: Any, plan: ColumnarPlan, limits: Any) -> bool:
         return load_csv(con, plan.path, plan.csv, plan.types, plan.ranges, limits, lines_view)
     check = plan.checking or start_check(con, plan.path, plan.types, plan.ranges, limits)
     plan.checking = None
-    return check.finish(views)
+    return check.finish(lines_view)
 
 
 def columnar_rows(evaluator: Evaluator, plan: ColumnarPlan, as_of: date,

@@ -1,13 +1,14 @@
 """Checking a JSON Lines file for the columnar path, started before the query is compiled.
 
-The check reads the whole file twice at once: DuckDB reads every record's fields as the
-Python reader would take them (``sql/input_checks.py``) while Python counts the lines
-and their colons. Both start as soon as the file is known to be a candidate, and run
-while the record query is compiled (Python) and described (DuckDB): DuckDB lets go of
-the interpreter while it works, so the three overlap. :func:`start_check` starts them;
-:meth:`JsonlCheck.finish` waits and says whether every record is clean (and then makes
-the views the query reads); :meth:`JsonlCheck.cancel` stops both when the query turns
-out not to compile.
+DuckDB reads every record's fields as the Python reader would take them
+(``sql/input_checks.py``), on one thread of its own, as soon as the file is known to be
+a candidate: it lets go of the interpreter while it works, so it runs while Python
+compiles the record query, and leaves the other core to the compiler. Python counts the
+lines and their colons when the check is finished (:meth:`JsonlCheck.finish`), while
+DuckDB may still be reading; counting beside the compiler would only take turns with it
+for the interpreter. :func:`start_check` starts the check; :meth:`JsonlCheck.finish`
+says whether every record is clean (and then makes the views the query reads);
+:meth:`JsonlCheck.cancel` stops it when the query turns out not to compile.
 """
 
 from __future__ import annotations
@@ -33,14 +34,12 @@ class JsonlCheck:
     pool: ThreadPoolExecutor
     found: Future[tuple[Any, ...] | None]
 
-    def finish(self, views: tuple[str, ...]) -> bool:
-        """Whether every record is clean, with each view of ``views`` made when it is
-        (``_accounts`` first; any other reads numbers as doubles: see
-        :func:`accounts_view_sql`)."""
+    def finish(self, lines_view: str | None) -> bool:
+        """Whether every record is clean, with the views over the file made when it is
+        (as for Parquet and CSV): ``_accounts``, and ``lines_view`` when given (numbers
+        read as doubles: see :func:`accounts_view_sql`)."""
         import duckdb
 
-        # Counted here, while DuckDB may still be checking: counting beside the compiler
-        # would only take turns with it for the interpreter.
         counted = count_lines(self.path, self.limits.line_bytes, self.limits.records)
         found = self.found.result()
         self.pool.shutdown()
@@ -56,9 +55,10 @@ class JsonlCheck:
         try:
             if fields != colons and con.execute(colons_sql(self.path)).fetchone()[0]:
                 return False
-            for view in views:
-                con.execute(accounts_view_sql(self.path, self.types, view,
-                                              integers=view == "_accounts"))
+            con.execute(accounts_view_sql(self.path, self.types))
+            if lines_view is not None:
+                con.execute(accounts_view_sql(self.path, self.types, lines_view,
+                                              integers=False))
         except duckdb.Error:
             return False
         return True
