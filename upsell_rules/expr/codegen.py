@@ -13,7 +13,6 @@ dates. No text from a ruleset ever reaches the compiler as code.
 from __future__ import annotations
 
 import datetime
-import keyword
 import math
 import re
 from collections.abc import Callable, Mapping, Sequence
@@ -88,7 +87,8 @@ class _Emitter:
         self._infinity: str | None = None
 
     def var(self, name: str) -> str:
-        if not _IDENT.match(name) or keyword.iskeyword(name):
+        # The prefix keeps a signal named like a Python keyword (``from``) a valid local.
+        if not _IDENT.match(name):
             raise ValueError(f"not an identifier: {name!r}")
         local = "v_" + name
         self.names[name] = local
