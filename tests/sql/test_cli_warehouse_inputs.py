@@ -81,3 +81,61 @@ def test_keyword_ids_decide_in_python_and_in_the_compiled_query(tmp_path: Path) 
     for account_id, record in records.items():
         assert (rows[account_id]["score"], rows[account_id]["band"], rows[account_id]["play"]) \
             == (record["score"], record["band"], record["action"]["play"])
+
+
+def test_a_table_name_is_read_as_a_name_never_as_sql() -> None:
+    for bad in ("x; DROP TABLE y", 'a"b', "it's", "", "a.b.c.d", "x /* c */"):
+        for extra in ((), ("--ddl",)):
+            result = run_cli("compile", "rulesets/upsell_timing.yaml", "--table", bad, *extra)
+            assert result.returncode == 2, (bad, result.stderr)
+            assert result.stdout == ""
+            assert "Invalid value for '--table'" in result.stderr
+            assert "is not a table name" in result.stderr and "Traceback" not in result.stderr
+    quoted = run_cli("compile", "rulesets/upsell_timing.yaml", "--as-of", AS_OF,
+                     "--dialect", "postgres", "--table", '"my table".select')
+    assert quoted.returncode == 0, quoted.stderr
+    assert 'FROM "my table"."select"' in quoted.stdout
+
+
+def test_a_dotted_table_is_a_schema_in_the_dbt_source(tmp_path: Path) -> None:
+    result = run_cli("compile", "rulesets/upsell_timing.yaml", "--dbt", str(tmp_path),
+                     "--table", "analytics.crm.accounts_v1")
+    assert result.returncode == 0, result.stderr
+    model = (tmp_path / "models" / "upsell_timing_decisions.sql").read_text()
+    assert "{{ source('upsell_rules_analytics_crm', 'accounts_v1') }}" in model
+    sources = (tmp_path / "models" / "upsell_rules_sources.yml").read_text()
+    assert 'database: "analytics"' in sources and 'schema: "crm"' in sources
+    assert 'name: "accounts_v1"' in sources
+
+
+def test_dbt_keeps_the_sources_of_other_rulesets_and_edits_by_hand(tmp_path: Path) -> None:
+    first = run_cli("compile", "rulesets/upsell_timing.yaml", "--dbt", str(tmp_path))
+    assert first.returncode == 0, first.stderr
+    sources = tmp_path / "models" / "upsell_rules_sources.yml"
+    edited = sources.read_text().replace(
+        "  - name: upsell_rules\n", "  - name: upsell_rules\n    schema: raw  # ours\n")
+    sources.write_text(edited)
+    second = run_cli("compile", "rulesets/expansion_triggers.yaml", "--dbt", str(tmp_path),
+                     "--table", "crm.accounts")
+    assert second.returncode == 0, second.stderr
+    merged = sources.read_text()
+    assert "schema: raw  # ours" in merged
+    # Both models' sources are declared: the first model still resolves.
+    assert merged.count('- name: "accounts"') == 2
+    assert "- name: upsell_rules_crm" in merged
+    again = run_cli("compile", "rulesets/upsell_timing.yaml", "--dbt", str(tmp_path))
+    assert again.returncode == 0 and sources.read_text() == merged
+
+
+def test_dbt_into_a_folder_it_cannot_use_is_one_message(tmp_path: Path) -> None:
+    (tmp_path / "models").write_text("a file where the models folder goes")
+    result = run_cli("compile", "rulesets/upsell_timing.yaml", "--dbt", str(tmp_path))
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert result.stderr.startswith(f"upsell-rules: error: --dbt {tmp_path}: ")
+    broken = tmp_path / "p"
+    (broken / "models").mkdir(parents=True)
+    (broken / "models" / "upsell_rules_sources.yml").write_text("sources: [unclosed\n")
+    result = run_cli("compile", "rulesets/upsell_timing.yaml", "--dbt", str(broken))
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "upsell_rules_sources.yml: not a YAML file dbt can read" in result.stderr
+    assert not (broken / "models" / "upsell_timing_decisions.sql").exists()

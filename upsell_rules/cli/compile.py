@@ -12,13 +12,25 @@ from upsell_rules.cli.options import as_of_option, resolve_as_of, ruleset_argume
 from upsell_rules.sql.dialects import DIALECTS
 
 
+def _table_name(_ctx: click.Context, _param: click.Parameter, value: str) -> str:
+    """``--table`` checked as a name before anything is loaded (never read as SQL)."""
+    from upsell_rules.sql.tables import parse_table_name
+
+    try:
+        parse_table_name(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+    return value
+
+
 @click.command("compile")
 @ruleset_argument
 @click.option("--dialect", type=click.Choice(list(DIALECTS)), default="duckdb",
               show_default=True, help="SQL dialect to write the query in.")
 @as_of_option
-@click.option("--table", default="accounts", show_default=True,
-              help="Table (or view) of accounts in the data contract the query reads.")
+@click.option("--table", default="accounts", show_default=True, callback=_table_name,
+              help="Table (or view) of accounts in the data contract the query reads: "
+              "TABLE, SCHEMA.TABLE or DATABASE.SCHEMA.TABLE (\"quote\" odd parts).")
 @click.option("--dbt", "dbt_dir", type=click.Path(file_okay=False), default=None,
               help="Write a dbt model of the query, its tests (schema .yml and a score "
               "range test) and the source of --table into this dbt project directory.")
@@ -52,7 +64,10 @@ def compile_command(ruleset: str, dialect: str, as_of: date | None, table: str,
         return
     try:
         if dbt_dir is not None:
-            files = write_dbt(dbt_dir, rules, registry, dialect, table)
+            try:
+                files = write_dbt(dbt_dir, rules, registry, dialect, table)
+            except (ValueError, OSError) as exc:
+                usage_error(f"--dbt {dbt_dir}: {exc}")
             for name in files.all():
                 click.echo(f"wrote {dbt_dir.rstrip('/')}/{name}")
             return

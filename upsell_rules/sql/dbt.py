@@ -6,7 +6,8 @@
     models/<ruleset>_decisions.yml      column tests: unique/not_null account_id,
                                         band in the ruleset's bands; what owner,
                                         action_owner and the id lists hold
-    models/upsell_rules_sources.yml     the accounts table of the data contract
+    models/upsell_rules_sources.yml     the accounts table of the data contract (merged
+                                        into the file a previous run left)
     tests/<ruleset>_decisions_score_range.sql
                                         a singular test: no score outside 0..100
 
@@ -16,16 +17,21 @@ started), so the model decides as of each run without compiling again.
 
 from __future__ import annotations
 
+import io
 import json
+import re
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+
+from ruamel.yaml import YAML
 
 from upsell_rules.io.contract import CONTRACT_V1
 from upsell_rules.plugin.registry import Registry
 from upsell_rules.ruleset.model import Ruleset
 from upsell_rules.sql.dialects import check_dialect
 from upsell_rules.sql.query import build_query, category_column
+from upsell_rules.sql.tables import TableName, parse_table_name
 from upsell_rules.sql.values import lit
 
 #: The as-of date the model is compiled with, then replaced by the dbt variable.
@@ -49,13 +55,20 @@ class DbtFiles:
         return [self.model, self.schema, self.sources, self.test]
 
 
+def _jinja(text: str) -> str:
+    """``text`` as a Jinja string literal."""
+    return f"'{text}'" if not set(text) & {"'", "\\"} else json.dumps(text)
+
+
 def model_sql(ruleset: Ruleset, registry: Registry, dialect: str, table: str) -> str:
     """The model's SQL: the compiled query on ``{{ source(...) }}``, as of a variable."""
+    name = parse_table_name(table)
     query = build_query(ruleset, registry, check_dialect(dialect), _SENTINEL, _TABLE)
     text = query.sql(dialect=dialect, pretty=True)
     sentinel = lit(_SENTINEL).args["this"].sql(dialect=dialect)
     text = text.replace(sentinel, f"'{_AS_OF}'")
-    return text.replace(_TABLE, f"{{{{ source('{SOURCE}', '{table}') }}}}") + "\n"
+    source = f"{{{{ source({_jinja(source_name(name))}, {_jinja(name.name)}) }}}}"
+    return text.replace(_TABLE, source) + "\n"
 
 
 def _q(text: str) -> str:
@@ -102,23 +115,75 @@ def schema_yml(ruleset: Ruleset, model: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def sources_yml(table: str) -> str:
-    """The source definition of the contract's accounts table."""
-    lines = [
-        "version: 2",
-        "sources:",
-        f"  - name: {SOURCE}",
-        "    description: \"Accounts in the upsell-rules data contract v1 (docs/data.md).\"",
-        "    tables:",
-        f"      - name: {table}",
-        "        columns:",
-    ]
+def source_name(table: TableName) -> str:
+    """The dbt source holding ``table``: one per schema named in ``--table``."""
+    where = [part for part in (table.database, table.schema) if part]
+    if not where:
+        return SOURCE
+    return SOURCE + "_" + re.sub(r"[^a-z0-9]+", "_", "_".join(where).lower()).strip("_")
+
+
+def _quoting(table: TableName, indent: str, parts: dict[str, int]) -> list[str]:
+    """dbt's ``quoting:`` for the parts --table quoted (dbt's defaults for the others)."""
+    flags = [f"{key}: true" for key, index in parts.items()
+             if index < len(table.parts) and table.quoted(len(table.parts) - 1 - index)]
+    return [f"{indent}quoting: {{{', '.join(flags)}}}"] if flags else []
+
+
+def _table_lines(table: TableName) -> list[str]:
+    """The source table entry: the contract's columns described."""
+    lines = [f"      - name: {_q(table.name)}",
+             *_quoting(table, "        ", {"identifier": 0}),
+             "        columns:"]
     for spec in CONTRACT_V1:
         lines += [f"          - name: {spec.name}",
                   f"            description: {_q(spec.description)}"]
         if spec.name == "account_id":
             lines.append("            data_tests: [unique, not_null]")
-    return "\n".join(lines) + "\n"
+    return lines
+
+
+def _source_lines(table: TableName) -> list[str]:
+    lines = [f"  - name: {source_name(table)}",
+             "    description: \"Accounts in the upsell-rules data contract v1 (docs/data.md).\""]
+    if table.database:
+        lines.append(f"    database: {_q(table.database)}")
+    if table.schema:
+        lines.append(f"    schema: {_q(table.schema)}")
+    lines += _quoting(table, "    ", {"schema": 1, "database": 2})
+    return [*lines, "    tables:", *_table_lines(table)]
+
+
+def sources_yml(table: TableName, existing: str | None = None) -> str:
+    """The source definition of the contract's accounts table.
+
+    ``existing``: the file as a previous ``compile --dbt`` (or the user) left it. Its
+    sources and tables are kept as they are, edits included; the table is added to its
+    source (or the source to the file) when missing.
+    """
+    if existing is None:
+        return "\n".join(["version: 2", "sources:", *_source_lines(table)]) + "\n"
+    yaml = YAML()
+    yaml.indent(mapping=2, sequence=4, offset=2)  # the layout written above
+    yaml.width = 1 << 16
+    yaml.preserve_quotes = True
+    document = yaml.load(existing)
+    sources = document.setdefault("sources", []) if isinstance(document, dict) else None
+    if not isinstance(sources, list):
+        raise ValueError("it is not a dbt properties file with a sources: list")
+    wanted = source_name(table)
+    found = [s for s in sources if isinstance(s, dict) and s.get("name") == wanted]
+    if not found:
+        sources.extend(yaml.load("\n".join(_source_lines(table))))
+    elif not any(isinstance(t, dict) and t.get("name") == table.name
+                 for t in found[0].get("tables") or []):
+        entry = yaml.load("\n".join(line[6:] for line in _table_lines(table)))
+        found[0].setdefault("tables", []).extend(entry)
+    else:
+        return existing
+    out = io.StringIO()
+    yaml.dump(document, out)
+    return out.getvalue()
 
 
 def score_test(model: str) -> str:
@@ -130,9 +195,26 @@ def score_test(model: str) -> str:
     )
 
 
+def _merged_sources(path: Path, table: TableName) -> str:
+    existing = path.read_text(encoding="utf-8") if path.is_file() else None
+    try:
+        return sources_yml(table, existing)
+    except ValueError as exc:
+        raise ValueError(f"{path}: {exc}") from None
+    except Exception as exc:  # ruamel's parse errors have no common base but Exception
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise ValueError(f"{path}: not a YAML file dbt can read ({reason})") from None
+
+
 def write_dbt(directory: str | Path, ruleset: Ruleset, registry: Registry, dialect: str,
               table: str = "accounts") -> DbtFiles:
-    """Write the dbt model, its tests and its source under ``directory``."""
+    """Write the dbt model, its tests and its source under ``directory``.
+
+    Everything is computed before the first file is written. The model, its properties
+    and its test are overwritten; the sources file is merged (:func:`sources_yml`), so
+    several rulesets share it and a source edited by hand keeps its edits. Raises
+    ``ValueError`` for a --table that is not a name or a sources file that is not one.
+    """
     root = Path(directory)
     model = f"{ruleset.name}_decisions"
     files = DbtFiles(
@@ -144,7 +226,7 @@ def write_dbt(directory: str | Path, ruleset: Ruleset, registry: Registry, diale
     contents = {
         files.model: model_sql(ruleset, registry, dialect, table),
         files.schema: schema_yml(ruleset, model),
-        files.sources: sources_yml(table),
+        files.sources: _merged_sources(root / files.sources, parse_table_name(table)),
         files.test: score_test(model),
     }
     for name in files.all():

@@ -8,6 +8,7 @@ from upsell_rules.io.contract import CONTRACT_V1
 from upsell_rules.ruleset.model import Ruleset
 from upsell_rules.sql.dialects import check_dialect
 from upsell_rules.sql.signals import sql_type
+from upsell_rules.sql.tables import parse_table_name
 
 
 def table_columns(ruleset: Ruleset | None = None) -> list[tuple[str, str]]:
@@ -31,6 +32,6 @@ def create_table(dialect: str, table: str = "accounts", ruleset: Ruleset | None 
                            exp.ColumnConstraint(kind=exp.PrimaryKeyColumnConstraint())]
         columns.append(exp.ColumnDef(this=exp.to_identifier(name, quoted=True),
                                      kind=sql_type(kind), constraints=constraints))
-    schema = exp.Schema(this=exp.to_table(table), expressions=columns)
+    schema = exp.Schema(this=parse_table_name(table).expression(), expressions=columns)
     create = exp.Create(this=schema, kind="TABLE")
     return create.sql(dialect=dialect, pretty=True) + ";"

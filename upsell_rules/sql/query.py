@@ -28,6 +28,7 @@ from upsell_rules.sql.signals import (
     names_read,
     params_of,
 )
+from upsell_rules.sql.tables import parse_table_name
 from upsell_rules.sql.values import case, col, holds, lit
 
 #: The columns every compiled query returns, before the category scores. ``owner`` is
@@ -151,7 +152,9 @@ def build_query(ruleset: Ruleset, registry: Registry, dialect: str, as_of: date,
     ``native=False`` writes lists the portable way (``UNNEST`` subqueries) even for a
     dialect with list functions of its own (the tests run both on DuckDB).
 
-    Raises :class:`NotCompilable` naming what has no SQL form.
+    ``table`` is read as a name (:func:`~upsell_rules.sql.tables.parse_table_name`),
+    never as SQL: ``ValueError`` for anything else. Raises :class:`NotCompilable` naming
+    what has no SQL form.
     """
     reset_aliases(dialect if native else "")
     rs = ruleset
@@ -165,7 +168,8 @@ def build_query(ruleset: Ruleset, registry: Registry, dialect: str, as_of: date,
              for name, alias in _IDENTITY.items()]
     base += [col(k) for k in keep]
     base += [input_column(s).as_(s.name, quoted=True) for s in inputs]
-    chain = Chain([("inputs", exp.select(*base).from_(exp.to_table(table)))])
+    source = parse_table_name(table).expression()
+    chain = Chain([("inputs", exp.select(*base).from_(source))])
     derive_signals(chain, scope, {s.name: s.type for s in inputs}, wanted)
     truths = []
     for index, (label, node) in enumerate(labelled_conditions(rs)):
