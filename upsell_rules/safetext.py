@@ -12,6 +12,7 @@ import re
 import urllib.parse
 
 __all__ = [
+    "hide_credentials",
     "markdown_code",
     "markdown_text",
     "printable",
@@ -88,8 +89,25 @@ def redact_url(url: str, *, empty_path: str = "/") -> str:
         host = f"{host}:{port}"
     tag = hashlib.sha256(url.encode("utf-8", "replace")).hexdigest()[:8]
     path = "/…" if parts.path.strip("/") or parts.query else empty_path
-    scheme = parts.scheme if re.fullmatch(r"[A-Za-z][A-Za-z0-9+.-]{0,15}", parts.scheme) else "?"
+    scheme = parts.scheme if re.fullmatch(r"[A-Za-z][A-Za-z0-9+.-]{0,31}", parts.scheme) else "?"
     return printable(f"{scheme}://{host}{path} (#{tag})")
+
+
+_USER_PASSWORD = re.compile(r"(://[^:/@\s]*:)[^@/\s]*@")
+_SECRET_PARAM = re.compile(
+    r"(?i)([?&;](?:sig|[a-z0-9_.-]*(?:password|passwd|pwd|secret|token|credential|"
+    r"private_?key|api_?key|access_?key)[a-z0-9_.-]*)=)[^&#\s]*"
+)
+
+
+def hide_credentials(url: str) -> str:
+    """A database URL with its password replaced by ``***``, wherever it is given.
+
+    Unlike :func:`redact_url` the rest stays readable (user, host, database, table).
+    Drivers take a password in the query too (``?password=``, Snowflake's
+    ``private_key_file_pwd``, a ``token``): those values are hidden as well.
+    """
+    return _SECRET_PARAM.sub(r"\1***", _USER_PASSWORD.sub(r"\1***@", url))
 
 
 _URL_IN_TEXT = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^\s'\"<>]+")

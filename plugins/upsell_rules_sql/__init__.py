@@ -41,6 +41,7 @@ from upsell_rules_sql.dialects import (
     hide_password,
     is_database_url,
     open_engine,
+    shown_url,
 )
 from upsell_rules_sql.safety import (
     ALLOW_ENV,
@@ -101,7 +102,7 @@ def _statement(
     url = url.difference_update_query(["table", "query"])
     if isinstance(table, tuple) or isinstance(query, tuple):
         raise InputError(f"{hide_password(spec)}: give table= or query= once")
-    shown = url.render_as_string(hide_password=True)
+    shown = shown_url(url)
     if query:
         label = f"{shown} (query)"
         checked = _checked_query(str(query), label, from_ruleset, url.get_backend_name())
@@ -117,7 +118,7 @@ def _statement(
 def read_sql(spec: str, context: SourceContext) -> Iterator[RawRecord | RecordError]:
     """Yield one raw record per row of the table or query, read read-only."""
     url, statement, what, label, from_ruleset = _statement(engine_url(spec), context, spec)
-    shown = url.render_as_string(hide_password=True)
+    shown = shown_url(url)
     guard = read_only(url.get_backend_name(), url.database, from_ruleset=from_ruleset)
     engine = open_engine(url, shown, guard.connect_args)
     try:

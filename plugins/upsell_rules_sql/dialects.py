@@ -15,8 +15,10 @@ from importlib.metadata import entry_points
 from typing import Any
 
 from upsell_rules.errors import InputError
+from upsell_rules.safetext import hide_credentials
 
-__all__ = ["EXTRAS", "dialect_of", "engine_url", "first_line", "is_database_url", "open_engine"]
+__all__ = ["EXTRAS", "dialect_of", "engine_url", "first_line", "is_database_url", "open_engine",
+           "shown_url"]
 
 #: The dialects SQLAlchemy itself ships (``postgres`` is read as ``postgresql``).
 BUILTIN = frozenset({"sqlite", "postgresql", "postgres", "mysql", "mariadb", "mssql", "oracle"})
@@ -28,7 +30,6 @@ EXTRAS = {
     "databricks": ("databricks", "databricks-sqlalchemy"),
 }
 _SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9_]*)(\+[A-Za-z0-9_]+)?:")
-_PASSWORD = re.compile(r"(://[^:/@\s]*:)[^@/\s]*@")
 
 
 @functools.cache
@@ -51,8 +52,13 @@ def is_database_url(spec: str) -> bool:
 
 
 def hide_password(spec: str) -> str:
-    """``spec`` with the password of a ``user:password@`` part replaced by ``***``."""
-    return _PASSWORD.sub(r"\1***@", spec)
+    """``spec`` with its password (``user:password@``, ``?password=``...) as ``***``."""
+    return hide_credentials(spec)
+
+
+def shown_url(url: Any) -> str:
+    """A SQLAlchemy URL as messages show it: every password hidden."""
+    return hide_credentials(url.render_as_string(hide_password=True))
 
 
 def first_line(exc: BaseException) -> str:

@@ -28,7 +28,7 @@ from upsell_rules.plugin.types import (
     SinkContext,
 )
 from upsell_rules.safetext import redact_text
-from upsell_rules_sql.dialects import engine_url, first_line, open_engine
+from upsell_rules_sql.dialects import engine_url, first_line, open_engine, shown_url
 
 __all__ = ["DEFAULT_TABLE", "SQL_SINK", "decision_table", "deliver_sql"]
 
@@ -47,7 +47,9 @@ def decision_table(name: str, metadata: Any) -> Any:
     """The SQLAlchemy table of decisions: the core columns, keyed on account and as-of."""
     import sqlalchemy as sa
 
-    kinds = {"string": sa.Text(), "date": sa.Date(), "number": sa.Float(), "bool": sa.Boolean()}
+    # Double, not Float: Float is 4 bytes on DuckDB and MySQL (72.35 would read back as
+    # 72.3499984741211).
+    kinds = {"string": sa.Text(), "date": sa.Date(), "number": sa.Double(), "bool": sa.Boolean()}
     schema, _, bare = name.rpartition(".")
     # A key column is bounded text (MySQL cannot index TEXT); the date stays a date.
     kinds["key"] = sa.String(255)
@@ -122,6 +124,24 @@ def _insert(dialect: str, table: Any) -> Any | None:
     return None
 
 
+#: What SQLite, PostgreSQL and DuckDB say when an upsert's table has no key to match.
+_NO_KEY = re.compile(r"(?i)conflict.*(unique|primary key)|(unique|primary key).*conflict")
+
+
+def _upsert(connection: Any, upsert: Any, batch: list[dict[str, Any]], table: Any) -> None:
+    try:
+        connection.execute(upsert, batch)
+    except Exception as exc:
+        if not _NO_KEY.search(first_line(exc)):
+            raise
+        raise _Refused(
+            f"table {table.fullname} has the decision columns but no primary key or unique "
+            "constraint on (account_id, as_of), which updating a rerun's rows needs: add "
+            f"one (ALTER TABLE {table.fullname} ADD PRIMARY KEY (account_id, as_of)) or "
+            "name another table (?table=NAME or table:); nothing was written"
+        ) from None
+
+
 def _write(connection: Any, table: Any, rows: list[dict[str, Any]], dialect: str) -> None:
     import sqlalchemy as sa
 
@@ -129,7 +149,7 @@ def _write(connection: Any, table: Any, rows: list[dict[str, Any]], dialect: str
     for start in range(0, len(rows), _BATCH):
         batch = rows[start : start + _BATCH]
         if upsert is not None:
-            connection.execute(upsert, batch)
+            _upsert(connection, upsert, batch, table)
             continue
         key = sa.and_(table.c.account_id == sa.bindparam("key_id"),
                       table.c.as_of == sa.bindparam("key_as_of"))
@@ -146,7 +166,7 @@ def deliver_sql(decisions: Sequence[Mapping[str, Any]], context: SinkContext) ->
     ids = [str(d.get("account_id", "")) for d in decisions]
     try:
         url, name = _target(context)
-        shown = url.render_as_string(hide_password=True)
+        shown = shown_url(url)
         report.target = redact_text(f"{shown} table {name}")
         rows = []
         for decision in decisions:

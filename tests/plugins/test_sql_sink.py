@@ -229,3 +229,66 @@ def test_no_rows_left_behind_by_a_failed_write(tmp_path: Path) -> None:
     assert result.returncode != 0 and "cannot write the decisions" in result.stdout
     after = {r["account_id"]: r for r in sqlite_rows(tmp_path / "out.db")}
     assert after["ACC-1003"]["blocked"] == 0  # the whole write was rolled back
+
+
+#: Scores with cents a 4-byte float cannot hold: 11.1 (a only) and 44.1 (a and b).
+THIRDS = """\
+name: thirds
+version: 0.1.0
+signals:
+  seats_licensed: {type: integer}
+scoring:
+  categories:
+    a: {weight: 0.37, tiers: [{id: some, score: 3, when: seats_licensed > 0}]}
+    b: {weight: 0.33, tiers: [{id: many, score: 10, when: seats_licensed > 100}]}
+    c: {weight: 0.30, tiers: [{id: huge, score: 10, when: seats_licensed > 100000}]}
+bands:
+  - {id: high, min: 40, max: 100, play: talk, outreach: true}
+  - {id: low, min: 0, max: 40, play: hold}
+plays:
+  talk: {title: Talk, window: this week}
+  hold: {title: Hold, window: next month}
+"""
+
+
+def test_duckdb_keeps_the_score_to_the_cent(tmp_path: Path) -> None:
+    duckdb = pytest.importorskip("duckdb_engine") and __import__("duckdb")
+    ruleset = tmp_path / "thirds.yaml"
+    ruleset.write_text(THIRDS)
+    result = run_cli("run", str(ruleset), "--data", str(DATA), "--as-of", AS_OF, "--no-state",
+                     "--sink", "sql:duckdb:///out.duckdb?table=decisions", cwd=tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    with duckdb.connect(str(tmp_path / "out.duckdb"), read_only=True) as db:
+        scores = {s for (s,) in db.execute("SELECT DISTINCT score FROM decisions").fetchall()}
+    # A 4-byte FLOAT column gave 11.100000381469727 and 44.099998474121094.
+    assert scores == {11.1, 44.1}
+
+
+def test_a_decisions_table_without_a_key_is_refused_with_how_to_add_one(tmp_path: Path) -> None:
+    with sqlite3.connect(tmp_path / "out.db") as db:
+        columns = ", ".join(DECISION_COLUMNS)
+        db.execute(f"CREATE TABLE decisions ({columns})")
+    result = run_to("sql:sqlite:///out.db?table=decisions", tmp_path)
+    assert result.returncode != 0
+    assert ("table decisions has the decision columns but no primary key or unique "
+            "constraint on (account_id, as_of)") in result.stdout
+    assert "ALTER TABLE decisions ADD PRIMARY KEY (account_id, as_of)" in result.stdout
+    assert sqlite_rows(tmp_path / "out.db") == []
+
+
+def test_a_password_given_in_the_query_string_is_never_shown(
+    postgres_url: str, tmp_path: Path
+) -> None:
+    port = postgres_url.rsplit(":", 1)[1].split("/")[0]
+    unreachable = postgres_url.replace(f":{port}/", ":1/")
+    sink = run_to(f"sql:{unreachable}?password=s3cret&table=decisions", tmp_path)
+    source = run_cli("dry-run", str(RULESET), "--as-of", AS_OF,
+                     "--data", f"{unreachable}?password=s3cret&table=accounts")
+    state = run_cli("run", str(RULESET), "--data", str(DATA), "--as-of", AS_OF,
+                    "--sink", "stdout", "--state", f"{unreachable}?password=s3cret")
+    for result in (sink, source, state):
+        assert result.returncode != 0
+        assert "s3cret" not in result.stdout + result.stderr
+    assert "?password=***" in source.stderr and "?password=***" in state.stderr
+    # The sink's label names the driver (it showed '?://' for postgresql+psycopg).
+    assert "(sql postgresql+psycopg://127.0.0.1:1/" in sink.stdout

@@ -22,6 +22,7 @@ from typing import Any
 from sqlalchemy import Engine, bindparam, create_engine, event, select, text, update
 from sqlalchemy.exc import SQLAlchemyError
 
+from upsell_rules.safetext import hide_credentials
 from upsell_rules.state import codec
 from upsell_rules.state import schema as t
 from upsell_rules.state.errors import DEFAULT_STATE, StateError
@@ -47,7 +48,7 @@ def display(spec: str) -> str:
     from sqlalchemy.engine import make_url
 
     try:
-        return make_url(spec).render_as_string(hide_password=True)
+        return hide_credentials(make_url(spec).render_as_string(hide_password=True))
     except Exception:
         return spec.split("://", 1)[0] + "://..."
 
