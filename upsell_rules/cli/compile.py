@@ -42,10 +42,11 @@ def compile_command(ruleset: str, dialect: str, as_of: date | None, table: str,
                     dbt_dir: str | None, ddl: bool, overrides: tuple[str, ...]) -> None:
     """Compile RULESET to SQL: one query deciding every account of a table.
 
-    The query returns one row per account: account_id, score, raw_score, band, blocked,
-    capped_at, one score_<category> column per category, the first fired trigger and
-    all of them, the failed gates, the fired red flags, the play and the owner. The
-    text of a decision (evidence, narrative, message) is not computed. See docs/sql.md.
+    The query returns one row per account: account_id, account_name, owner, score,
+    raw_score, band, blocked, capped_at, one score_<category> column per category, the
+    first fired trigger and all of them, the failed gates, the fired red flags (ids
+    joined by |), the play and its owner role (action_owner). The text of a decision
+    (evidence, narrative, message) is not computed. See docs/sql.md.
 
     \b
     Examples:
