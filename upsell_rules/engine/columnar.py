@@ -270,9 +270,9 @@ def _lines(evaluator: Evaluator, plan: ColumnarPlan, as_of: date, con: Any, star
         cursor = con.execute(started) if isinstance(started, str) else started
         for ready in _in_file_order(cursor):
             redone = _redo(evaluator, plan, as_of, con,
-                           [item[0] for item in ready if item[3] is None])
+                           [item[0] for item in ready if item[2] is None])
             start = 0
-            for index in [i for i, item in enumerate(ready) if item[3] is None]:
+            for index in [i for i, item in enumerate(ready) if item[2] is None]:
                 if index > start:
                     progress[0] += index - start
                     yield False, _batch(ready[start:index])
@@ -286,7 +286,7 @@ def _lines(evaluator: Evaluator, plan: ColumnarPlan, as_of: date, con: Any, star
 
 
 def _batch(rows: list[tuple[Any, ...]]) -> EncodedBatch:
-    return EncodedBatch([row[3] for row in rows], [row[2] for row in rows])
+    return EncodedBatch([row[2] for row in rows], [row[1] for row in rows])
 
 
 def _in_file_order(cursor: Any) -> Iterator[list[tuple[Any, ...]]]:
