@@ -14,6 +14,7 @@ from upsell_rules.engine.stream import decide_all
 from upsell_rules.io.delivery import SinkTarget
 from upsell_rules.plugin.types import DeliveryReport
 from upsell_rules.ruleset.model import Ruleset
+from upsell_rules.safetext import printable
 from upsell_rules.state.errors import DEFAULT_STATE, StateError
 
 if TYPE_CHECKING:
@@ -148,6 +149,7 @@ def deliver_with_state(
         "statuses": result.counts(),
         "accounts": {k: v.status for k, v in sorted(result.planned.items())},
         "waiting_for_other_sinks": result.elsewhere,
+        "not_decided": result.undecided,
         "inputs_pruned": pruned,
     }
     if log_pruned is not None:
@@ -214,6 +216,13 @@ def state_lines(block: dict[str, Any]) -> list[str]:
         gone = block["log_pruned"]
         lines.append(f"state: decision log pruned: {gone['decisions']} rows, {gone['runs']} "
                      "run(s) dropped (--keep-log-days)")
+    if block.get("not_decided"):
+        gone = block["not_decided"]
+        more = f" and {len(gone) - 10} more" if len(gone) > 10 else ""
+        named = ", ".join(printable(a) for a in gone[:10])
+        lines.append(f"state: {len(gone)} remembered account(s) not decided in this run (not "
+                     f"in the data, or failed): {named}{more}; their state is kept and "
+                     "nothing was delivered for them")
     for sink, count in block["waiting_for_other_sinks"].items():
         lines.append(f"state: {count} deliveries wait in the outbox for sink '{sink}' "
                      "(not in this run)")
@@ -231,13 +240,21 @@ def annotate(decisions: list[dict[str, Any]], statuses: dict[str, str]) -> None:
 def with_statuses(spec: str, rules: Ruleset, decisions: list[Any], when: date) -> list[Any]:
     """``dry-run --state``: each decision with the status the store gives it, read-only.
 
-    A store that does not exist yet gives every account the status ``new``.
+    A store that does not exist yet gives every account the status ``new``. A date
+    before the store's latest run gets no statuses (the store remembers later days,
+    which would colour them), and a note on stderr says so.
     """
     from upsell_rules.state.daily import outreach_bands
     from upsell_rules.state.transitions import Snapshot, plan
 
     store = read_only_store(spec)
     try:
+        latest = store.latest_run() if store is not None else None
+        if store is not None and latest is not None and when.isoformat() < latest[1]:
+            click.echo(f"upsell-rules: note: no statuses from state store {store.shown}: "
+                       f"--as-of {when.isoformat()} is before its latest run "
+                       f"(run {latest[0]}, as of {latest[1]})", err=True)
+            return decisions
         snapshot = store.snapshot() if store is not None else Snapshot()
     except StateError as exc:
         usage_error(str(exc))

@@ -18,7 +18,7 @@ def unsnooze_command(account: str, play: str | None, state: str) -> None:
 
     Exit status 1 when the account had no snooze to end.
     """
-    store = open_store(state)
+    store = open_store(state, create=False)
     try:
         ended = store.end_holds(account, "snooze", play)
     finally:

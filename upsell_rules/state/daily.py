@@ -19,6 +19,7 @@ from typing import Any
 from upsell_rules.io.delivery import SinkTarget, deliver
 from upsell_rules.plugin.types import DeliveryReport
 from upsell_rules.ruleset.model import Ruleset
+from upsell_rules.state.errors import StateError
 from upsell_rules.state.recorder import RunRecord, record_run
 from upsell_rules.state.store import StateStore
 from upsell_rules.state.transitions import Planned, Previous, plan
@@ -33,6 +34,9 @@ class StatefulRun:
     outcomes: list[tuple[SinkTarget, DeliveryReport]] = field(default_factory=list)
     #: Items waiting for sinks this run did not deliver to: sink -> count.
     elsewhere: dict[str, int] = field(default_factory=dict)
+    #: Accounts the store remembers that this run did not decide (gone from the data,
+    #: renamed, or failed), sorted; their state is kept as it was.
+    undecided: list[str] = field(default_factory=list)
 
     def counts(self) -> dict[str, int]:
         """How many accounts had each status (dates dropped: "snoozed", "cooling down")."""
@@ -63,6 +67,20 @@ def _wanted(target: SinkTarget, decision: Mapping[str, Any], kind: str | None,
     return target.wants(seen) and (not bands or seen["band"] in bands)
 
 
+def going_forward(store: StateStore, as_of: date) -> None:
+    """Raise :class:`StateError` when ``as_of`` is before the store's latest run: the
+    store's memory is of later days, so every difference from them would be delivered
+    again as a transition backwards in time."""
+    latest = store.latest_run()
+    if latest is not None and as_of.isoformat() < latest[1]:
+        raise StateError(
+            f"state store {store.shown}: --as-of {as_of.isoformat()} is before its latest "
+            f"run (run {latest[0]}, as of {latest[1]}); nothing was changed or delivered. "
+            "Runs on one store go forward in time: use another store (or --no-state) "
+            "to decide an earlier day"
+        )
+
+
 def run_with_state(
     store: StateStore,
     rules: Ruleset,
@@ -77,7 +95,11 @@ def run_with_state(
     data: Sequence[str] = (),
     ruleset_text: bytes = b"",
 ) -> StatefulRun:
-    """Plan, record and deliver one run (see the module docstring)."""
+    """Plan, record and deliver one run (see the module docstring).
+
+    A run dated before the store's latest run is refused (:func:`going_forward`).
+    """
+    going_forward(store, as_of)
     snapshot = store.snapshot()
     planned = plan(decisions, snapshot, rules.memory, as_of, outreach_bands(rules), deliver_all)
     outbox: list[tuple[str, str, str, dict[str, Any]]] = []
@@ -113,6 +135,7 @@ def run_with_state(
     )
     run_id = record_run(store, record)
     result = StatefulRun(run_id, planned)
+    result.undecided = sorted(set(snapshot.previous) - set(planned))
     known = {(sink, key): payload for _, sink, key, payload in outbox}
     result.outcomes = drain(store, targets, identity, as_of, known)
     result.elsewhere = store.pending_elsewhere([t.label for t in targets])

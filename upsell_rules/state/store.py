@@ -216,6 +216,38 @@ class StateStore:
                 snap.outreach.setdefault(account, []).append(Outreach(on, play, owner, band))
         return snap
 
+    def latest_run(self) -> tuple[int, str] | None:
+        """The production run with the latest as-of date: ``(run id, as-of)``, or None."""
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(t.runs.c.run_id, t.runs.c.as_of).where(t.runs.c.role == "production")
+                .order_by(t.runs.c.as_of.desc(), t.runs.c.run_id.desc()).limit(1)
+            ).first()
+        return (int(row[0]), str(row[1])) if row else None
+
+    def known_plays(self) -> list[str]:
+        """Every play the decision log has seen or a stored ruleset declares, sorted."""
+        from ruamel.yaml import YAML
+
+        with self.engine.connect() as conn:
+            seen = {r[0] for r in conn.execute(select(t.decisions.c.play).distinct())}
+            bodies = [r[0] for r in conn.execute(select(t.rulesets.c.body))]
+        for body in bodies:
+            try:
+                plays = YAML(typ="safe", pure=True).load(codec.unpack(body)).get("plays")
+            except Exception:  # an old or odd ruleset text: its logged plays still count
+                continue
+            if isinstance(plays, dict):
+                seen.update(str(name) for name in plays)
+        return sorted(seen)
+
+    def known_accounts(self) -> list[str]:
+        """Every account id the decision log or the state has seen, sorted."""
+        with self.engine.connect() as conn:
+            seen = {r[0] for r in conn.execute(select(t.accounts.c.account_id))}
+            seen.update(r[0] for r in conn.execute(select(t.decisions.c.account_id).distinct()))
+        return sorted(seen)
+
     def pending(self, sinks: Sequence[str]) -> list[OutboxItem]:
         """Outbox items not yet delivered to these sinks, oldest first."""
         with self.engine.connect() as conn:
