@@ -92,3 +92,27 @@ def test_a_remembered_account_missing_from_the_data_is_named_not_dropped_silentl
                   f"file:{tmp_path / 'd3.jsonl'}", "--state", store)
     assert ("state: 2 remembered account(s) not decided in this run (not in the data, or "
             "failed): ACC-1001, ACC-1042; their state is kept") in text.stdout
+
+
+def test_an_outcome_is_recorded_with_its_effects_or_not_at_all(tmp_path: Path) -> None:
+    from sqlalchemy.exc import IntegrityError
+
+    from upsell_rules.state.store import StateStore
+
+    store = StateStore.open(str(tmp_path / "state.db"))
+    # The second hold cannot be written (no date): the outcome must not stay behind,
+    # or importing the file again would skip it as "already imported".
+    broken = [("snooze", "2027-01-31", "feedback: closed lost"), ("cooldown", None, "x")]
+    try:
+        store.add_feedback("ACC-1001", "closed_lost", "2026-11-02", "o.csv:2",
+                           broken, close=True)  # type: ignore[arg-type]
+    except IntegrityError:
+        pass
+    else:
+        raise AssertionError("the broken hold was written")
+    assert store.holds_of("ACC-1001") == []
+    good = [("snooze", "2027-01-31", "feedback: closed lost")]
+    assert store.add_feedback("ACC-1001", "closed_lost", "2026-11-02", "o.csv:2", good)
+    assert [h.until for h in store.holds_of("ACC-1001")] == ["2027-01-31"]
+    assert not store.add_feedback("ACC-1001", "closed_lost", "2026-11-02", "o.csv:2", good)
+    store.close()

@@ -13,7 +13,6 @@ from upsell_rules.cli.loading import load_or_exit, registry_with_report
 from upsell_rules.cli.options import ruleset_argument
 from upsell_rules.cli.state_common import open_store, required_state_option
 from upsell_rules.ruleset.memory import FeedbackEffect, outcome_key
-from upsell_rules.state.store import StateStore
 
 _COLUMNS = {"account": ("account_id", "account"), "outcome": ("outcome",),
             "date": ("date", "on", "closed_on")}
@@ -27,16 +26,13 @@ def _column(header: list[str], names: tuple[str, ...]) -> int | None:
     return None
 
 
-def _apply(store: StateStore, account: str, effect: FeedbackEffect, on: date, label: str,
-           where: str) -> None:
-    if effect.snooze_days:
-        until = (on + timedelta(days=effect.snooze_days)).isoformat()
-        store.add_hold(account, "snooze", until, f"feedback: {label}", where, on.isoformat())
-    if effect.cooldown_days:
-        until = (on + timedelta(days=effect.cooldown_days)).isoformat()
-        store.add_hold(account, "cooldown", until, f"feedback: {label}", where, on.isoformat())
-    if effect.close:
-        store.close_account(account, on.isoformat())
+def _holds(effect: FeedbackEffect, on: date, label: str) -> list[tuple[str, str, str]]:
+    """The snooze and cooldown an outcome starts: ``(kind, until, reason)``."""
+    out = []
+    for kind, days in (("snooze", effect.snooze_days), ("cooldown", effect.cooldown_days)):
+        if days:
+            out.append((kind, (on + timedelta(days=days)).isoformat(), f"feedback: {label}"))
+    return out
 
 
 @click.command("feedback")
@@ -90,8 +86,9 @@ def feedback_command(ruleset: str, csv_file: str, state: str) -> None:
                     except ValueError:
                         problem = f"date: {when!r} is not a date (expected YYYY-MM-DD)"
                     else:
-                        if store.add_feedback(account, effect.outcome, when, where):
-                            _apply(store, account, effect, on, outcome.strip(), where)
+                        if store.add_feedback(account, effect.outcome, when, where,
+                                              _holds(effect, on, outcome.strip()),
+                                              effect.close):
                             imported += 1
                         else:
                             repeated += 1

@@ -331,9 +331,13 @@ class StateStore:
                                 .order_by(t.holds.c.hold_id)).mappings().all()
         return [Hold(r["kind"], r["until"], r["play"], r["reason"]) for r in rows]
 
-    def add_feedback(self, account_id: str, outcome: str, on: str, source: str) -> bool:
-        """Record one CRM outcome; False when it was imported before (same account,
-        outcome and date)."""
+    def add_feedback(self, account_id: str, outcome: str, on: str, source: str,
+                     holds: Sequence[tuple[str, str, str]] = (), close: bool = False) -> bool:
+        """Record one CRM outcome and its effects at once: ``holds`` as ``(kind, until,
+        reason)``, and with ``close`` the account's open outreach closed. False, and
+        nothing written, when it was imported before (same account, outcome and date).
+        One transaction, so an interrupted import never records an outcome without its
+        effects (which a re-import would then skip as already imported)."""
         with self.engine.begin() as conn:
             seen = conn.execute(
                 select(t.feedback.c.feedback_id).where(t.feedback.c.account_id == account_id)
@@ -343,13 +347,14 @@ class StateStore:
                 return False
             conn.execute(t.feedback.insert().values(
                 account_id=account_id, outcome=outcome, on_date=on, source=source))
+            for kind, until, reason in holds:
+                conn.execute(t.holds.insert().values(
+                    account_id=account_id, kind=kind, until=until, reason=reason,
+                    source=source, created_on=on, play=None, ended=False))
+            if close:
+                conn.execute(update(t.accounts).where(t.accounts.c.account_id == account_id)
+                             .values(closed_on=on))
         return True
-
-    def close_account(self, account_id: str, on: str) -> None:
-        """Mark an account's open outreach closed (a "won" outcome, say)."""
-        with self.engine.begin() as conn:
-            conn.execute(update(t.accounts).where(t.accounts.c.account_id == account_id)
-                         .values(closed_on=on))
 
     def prune_inputs(self, before: str) -> int:
         """Drop stored inputs last used before ``before`` (``replay`` of those runs then
