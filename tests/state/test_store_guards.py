@@ -116,3 +116,39 @@ def test_an_outcome_is_recorded_with_its_effects_or_not_at_all(tmp_path: Path) -
     assert [h.until for h in store.holds_of("ACC-1001")] == ["2027-01-31"]
     assert not store.add_feedback("ACC-1001", "closed_lost", "2026-11-02", "o.csv:2", good)
     store.close()
+
+
+def test_the_same_change_twice_in_a_day_is_delivered_twice_with_its_own_key(
+    tmp_path: Path, make_ruleset: Callable[..., Path]
+) -> None:
+    rules, store = make_ruleset(), tmp_path / "state.db"
+    lines = SAMPLE.read_text().splitlines(keepends=True)
+    header = lines[0].rstrip("\n").split(",")
+    column = header.index("health_score")
+    sick = []
+    for line in lines:
+        if line.startswith("ACC-1001,"):
+            cells = line.rstrip("\n").split(",")
+            cells[column] = "20"
+            line = ",".join(cells) + "\n"
+        sick.append(line)
+    worse = tmp_path / "worse.csv"
+    worse.write_text("".join(sick))
+
+    def three_runs(store: Path) -> list[list[dict[str, object]]]:
+        days = []
+        for n, data in enumerate((SAMPLE, worse, SAMPLE)):
+            out = tmp_path / f"{store.stem}-{n}.jsonl"
+            result = invoke("run", rules, "--data", data, "--as-of", DAY1, "--sink",
+                            f"file:{out}", "--state", store)
+            assert result.exit_code == 0, result.stderr
+            days.append([d for d in read_jsonl(out) if d["account_id"] == "ACC-1001"])
+        return days
+
+    [first], [left], [again] = three_runs(store)
+    assert left["transition"]["kind"] == "left_act_now"
+    assert again["transition"]["kind"] == first["transition"]["kind"] == "entered_act_now"
+    keys = {first["transition"]["key"], left["transition"]["key"], again["transition"]["key"]}
+    assert len(keys) == 3
+    # Deterministic: the same three runs on a new store give the same keys.
+    assert three_runs(tmp_path / "other.db") == [[first], [left], [again]]

@@ -186,3 +186,43 @@ def test_watch_reads_the_data_as_run_does_ranges_included(
     assert [w["field"] for w in watched["data_warnings"]] == ["health_score"]
     assert watched["data_warnings"] == expected["data_warnings"]
     assert (watched["score"], watched["band"]) == (expected["score"], expected["band"])
+
+
+def test_watch_takes_up_an_edited_ruleset_and_keeps_the_last_good_one_when_broken(
+    tmp_path: Path, make_ruleset: Callable[..., Path]
+) -> None:
+    data = tmp_path / "accounts.csv"
+    data.write_text(SAMPLE.read_text())
+    rules = make_ruleset()
+    good = rules.read_text()
+    stricter = make_ruleset("stricter.yaml", act_now_min=90).read_text()
+    out, store = tmp_path / "out.jsonl", str(tmp_path / "state.db")
+    seen: list[list[dict[str, object]]] = []
+
+    def write(path: Path, text: str) -> None:
+        path.write_text(text)
+        os.utime(path, ns=(0, path.stat().st_mtime_ns + 1_000_000_000))
+
+    steps = [
+        lambda: write(rules, good + "\nbands: [\n"),           # a broken edit
+        lambda: _set_field(data, "ACC-1001", "health_score", "20"),
+        lambda: seen.append(read_jsonl(out)),
+        lambda: write(data, "no,header\n"),                    # a broken export
+        lambda: write(data, SAMPLE.read_text()),
+        lambda: seen.append(read_jsonl(out)),
+        lambda: write(rules, stricter),                        # a good edit
+        lambda: seen.append(read_jsonl(out)),
+    ]
+    clock = FakeClock(dt.datetime(2026, 11, 2, 7, 0, tzinfo=dt.UTC), steps)
+    reset_default_registry()
+    watcher = build_watcher(str(rules), [str(data)], None, "", [f"file:{out}"], store)
+    watch_loop(watcher, 60.0, clock, as_of=dt.date(2026, 11, 2))
+    # The broken ruleset did not stop the watch: the data change went out, decided by
+    # the last good ruleset.
+    [blocked] = seen[0]
+    assert blocked["account_id"] == "ACC-1001" and blocked["transition"]["kind"] == "left_act_now"
+    # The broken export was reported and skipped; the repaired one brought ACC-1001 back.
+    assert [d["account_id"] for d in seen[1]] == ["ACC-1001"]
+    # The repaired, stricter ruleset re-decided every account: the ones below 90 left.
+    assert seen[2] and all(d["transition"]["kind"] == "left_act_now" for d in seen[2])
+    assert {d["ruleset"]["sha256"] for d in seen[2]} != {d["ruleset"]["sha256"] for d in seen[1]}

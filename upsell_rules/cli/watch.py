@@ -6,6 +6,7 @@ import contextlib
 import os
 import shutil
 import signal
+import sys
 import tempfile
 from collections.abc import Iterator, Sequence
 from datetime import date
@@ -14,7 +15,12 @@ from typing import Any
 import click
 
 from upsell_rules.cli.exits import EXIT_OK, EXIT_USAGE, usage_error
-from upsell_rules.cli.loading import account_reader, load_or_exit, registry_with_report
+from upsell_rules.cli.loading import (
+    account_reader,
+    load_or_exit,
+    print_diagnostics,
+    registry_with_report,
+)
 from upsell_rules.cli.options import DataInput, IsoDate, engine_option, ruleset_argument
 from upsell_rules.cli.state_common import open_store, required_state_option
 from upsell_rules.engine.evaluate import Evaluator
@@ -23,6 +29,7 @@ from upsell_rules.errors import InputError, PluginError, RecordError, UpsellRule
 from upsell_rules.io.delivery import SinkConfigError, SinkTarget, resolve_sinks
 from upsell_rules.io.records import Account
 from upsell_rules.plugin.registry import Registry
+from upsell_rules.ruleset.loader import check_ruleset
 from upsell_rules.ruleset.model import Ruleset
 from upsell_rules.state.codec import encode_account
 from upsell_rules.state.daily import drain, run_with_state
@@ -55,37 +62,79 @@ class Watcher:
 
     def __init__(self, rules: Ruleset, registry: Registry, engine: str, data: Sequence[str],
                  folder: str | None, folder_source: str, targets: Sequence[SinkTarget],
-                 store: StateStore) -> None:
+                 store: StateStore, sinks: Sequence[str] = ()) -> None:
         self.rules, self.registry, self.engine = rules, registry, engine
         self.data, self.folder, self.folder_source = list(data), folder, folder_source
-        self.targets, self.store = targets, store
+        self.targets, self.store, self.sinks = targets, store, list(sinks)
         self.evaluator = Evaluator(rules, registry, engine)
         with open(rules.path, "rb") as handle:
-            self.text = handle.read()
+            #: The text of the ruleset deciding (the log keeps it), and the last text read.
+            self.text = self.seen = handle.read()
         self.digests = latest_digests(store)
         self.last_day: date | None = None
 
     def signature(self) -> Any:
-        """The inputs' file signature (see :func:`file_signature`)."""
-        return file_signature([d.split(":", 1)[-1] if ":" in d and not os.path.exists(d)
-                               else d for d in self.data], self.folder)
+        """The inputs' and the ruleset's file signature (see :func:`file_signature`)."""
+        return file_signature([*(d.split(":", 1)[-1] if ":" in d and not os.path.exists(d)
+                                 else d for d in self.data), self.rules.path], self.folder)
+
+    def reload(self) -> bool:
+        """Take up an edited ruleset; True when it changed and loads cleanly. One with
+        errors is reported and the last good one keeps deciding."""
+        try:
+            with open(self.rules.path, "rb") as handle:
+                text = handle.read()
+        except OSError as exc:
+            click.echo(f"upsell-rules: error: {self.rules.path}: {exc.strerror}; still "
+                       "deciding with the ruleset read before", err=True)
+            return False
+        if text == self.seen:
+            return False
+        self.seen = text  # a broken text is reported once, not at every look
+        try:
+            decoded: str | None = text.decode("utf-8")
+        except UnicodeDecodeError:
+            decoded = None  # the loader reads the file itself and says what is wrong
+        rules, findings = check_ruleset(self.rules.path, self.registry, text=decoded)
+        try:
+            if rules is None or any(f.is_error for f in findings):
+                raise UpsellRulesError("the edited ruleset has errors (listed above)")
+            evaluator = Evaluator(rules, self.registry, self.engine)
+            targets = resolve_sinks(self.registry, rules, self.sinks)
+        except (SinkConfigError, UpsellRulesError) as exc:
+            print_diagnostics([f for f in findings if f.is_error], sys.stderr)
+            click.echo(f"upsell-rules: error: {self.rules.path}: {exc}; still deciding with "
+                       f"version {self.rules.version} (sha256 "
+                       f"{str(self.rules.identity()['sha256'])[:12]})", err=True)
+            return False
+        self.rules, self.evaluator, self.targets, self.text = rules, evaluator, targets, text
+        click.echo(f"watch: {rules.path} changed: deciding with version {rules.version}",
+                   err=True)
+        return True
 
     def tick(self, as_of: date) -> None:
         """Read, re-decide the accounts whose inputs changed, record and deliver."""
+        everything = self.reload() or as_of != self.last_day
         reader = account_reader(self.rules, self.registry, as_of=as_of)
-        everything = as_of != self.last_day
         changed: list[Account] = []
         inputs: dict[str, tuple[str, bytes]] = {}
-        with _combined(self.folder, self.folder_source) as extra:
-            for item in reader.read_all([*self.data, *extra]):
-                if isinstance(item, RecordError):
-                    click.echo(f"upsell-rules: error: {item}", err=True)
-                    continue
-                digest, blob = encode_account(item.account_id, item.account_name, item.owner,
-                                              item.values)
-                if everything or self.digests.get(item.account_id) != digest:
-                    changed.append(item)
-                    inputs[item.account_id] = (digest, blob)
+        try:
+            with _combined(self.folder, self.folder_source) as extra:
+                for item in reader.read_all([*self.data, *extra]):
+                    if isinstance(item, RecordError):
+                        click.echo(f"upsell-rules: error: {item}", err=True)
+                        continue
+                    digest, blob = encode_account(item.account_id, item.account_name,
+                                                  item.owner, item.values)
+                    if everything or self.digests.get(item.account_id) != digest:
+                        changed.append(item)
+                        inputs[item.account_id] = (digest, blob)
+        except InputError as exc:
+            # Nothing was recorded: the store keeps the last good state. The next change
+            # of the inputs is read again.
+            click.echo(f"upsell-rules: error: {exc}; nothing decided at this look, "
+                       "watching on", err=True)
+            return
         decisions = [d for d in decide_all(self.evaluator, iter(changed), as_of)
                      if not isinstance(d, RecordError)]
         with self.store.lock(30.0):
@@ -122,7 +171,7 @@ def build_watcher(ruleset: str, data: Sequence[str], folder: str | None, folder_
     try:
         targets = resolve_sinks(registry, rules, sinks)
         return Watcher(rules, registry, engine, data, folder, folder_source, targets,
-                       open_store(state))
+                       open_store(state), sinks)
     except (SinkConfigError, UpsellRulesError) as exc:
         usage_error(str(exc))
 

@@ -22,7 +22,7 @@ from upsell_rules.ruleset.model import Ruleset
 from upsell_rules.state.errors import StateError
 from upsell_rules.state.recorder import RunRecord, record_run
 from upsell_rules.state.store import StateStore
-from upsell_rules.state.transitions import Planned, Previous, plan
+from upsell_rules.state.transitions import Planned, Previous, plan, transition_rekey
 
 
 @dataclass
@@ -81,6 +81,27 @@ def going_forward(store: StateStore, as_of: date) -> None:
         )
 
 
+def _rekey_repeats(store: StateStore, planned: Mapping[str, Planned]) -> None:
+    """Give a new key to a transition whose key the outbox already holds.
+
+    The key names the account, the day and the change, so an account that makes the
+    same change twice in a day (entered act-now, left, entered again: watch mode, or a
+    corrected export run again) would repeat its key, and the outbox (and a receiver
+    that drops keys it has seen) would swallow the second one. Its key is derived from
+    the first one instead, the same way every time.
+    """
+    wanted = [p for p in planned.values() if p.deliver and p.transition]
+    taken = store.queued_keys([p.key for p in wanted])
+    for item in wanted:
+        if item.key not in taken:
+            continue
+        round_ = 1
+        while (key := transition_rekey(item.key, round_)) in taken:
+            round_ += 1
+        taken.add(key)
+        item.key = key
+
+
 def run_with_state(
     store: StateStore,
     rules: Ruleset,
@@ -102,6 +123,7 @@ def run_with_state(
     going_forward(store, as_of)
     snapshot = store.snapshot()
     planned = plan(decisions, snapshot, rules.memory, as_of, outreach_bands(rules), deliver_all)
+    _rekey_repeats(store, planned)
     outbox: list[tuple[str, str, str, dict[str, Any]]] = []
     closing = [a for a, p in planned.items() if p.deliver and p.transition == "left_act_now"]
     opened = {t.label: store.opened(t.label, closing) for t in targets} if closing else {}

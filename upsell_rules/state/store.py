@@ -274,6 +274,16 @@ class StateStore:
                 out[account] = detail
         return out
 
+    def queued_keys(self, keys: Sequence[str]) -> set[str]:
+        """Which of ``keys`` the outbox already holds (for any sink)."""
+        found: set[str] = set()
+        unique = sorted(set(keys))
+        with self.engine.connect() as conn:
+            for start in range(0, len(unique), 500):
+                found.update(row[0] for row in conn.execute(
+                    select(t.outbox.c.key).where(t.outbox.c.key.in_(unique[start:start + 500]))))
+        return found
+
     def pending_elsewhere(self, sinks: Sequence[str]) -> dict[str, int]:
         """Pending outbox items for sinks not in this run: sink -> count."""
         with self.engine.connect() as conn:

@@ -115,6 +115,11 @@ def transition_key(account_id: str, as_of: date, kind: str, decision: Mapping[st
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
 
 
+def transition_rekey(key: str, round_: int) -> str:
+    """The key of the ``round_``-th repeat of the transition keyed ``key`` on one day."""
+    return hashlib.sha256(f"{key}|repeat {round_}".encode()).hexdigest()[:32]
+
+
 def _quarter_start(day: date) -> date:
     return date(day.year, 3 * ((day.month - 1) // 3) + 1, 1)
 
