@@ -152,3 +152,15 @@ def test_the_same_change_twice_in_a_day_is_delivered_twice_with_its_own_key(
     assert len(keys) == 3
     # Deterministic: the same three runs on a new store give the same keys.
     assert three_runs(tmp_path / "other.db") == [[first], [left], [again]]
+
+
+def test_shadow_report_counts_a_day_run_again_once(
+    tmp_path: Path, make_ruleset: Callable[..., Path]
+) -> None:
+    rules, store = make_ruleset(), tmp_path / "state.db"
+    candidate = make_ruleset("candidate.yaml", act_now_min=60)
+    for n, day in enumerate((DAY1, DAY1, DAY8)):
+        run(rules, store, tmp_path / f"{n}.jsonl", day, "--shadow", str(candidate))
+    report = invoke("shadow-report", "--state", store, "--format", "json")
+    assert report.exit_code == 0, report.stderr
+    assert '"decisions": 100,' in report.stdout and '"runs": 2,' in report.stdout

@@ -91,8 +91,10 @@ def shadow_reports(store: StateStore, outreach_bands: frozenset[str] = frozenset
                    r.c.ruleset_sha256).where(r.c.role == "shadow").order_by(r.c.as_of, r.c.run_id)
         ).all()
         feedback = conn.execute(select(t.feedback.c.account_id, t.feedback.c.outcome)).all()
-    shadows = [s for s in shadows if (since is None or s[2] >= since)
-               and (until is None or s[2] <= until)]
+    # A day run again counts once, as its last run: the report is of account-days.
+    last_of_day = {(s[3], s[5], s[2]): s for s in shadows if (since is None or s[2] >= since)
+                   and (until is None or s[2] <= until)}
+    shadows = sorted(last_of_day.values(), key=lambda s: (s[2], s[0]))
     rows = _rows(store, [s[0] for s in shadows] + [s[1] for s in shadows])
     failed = _failures(store, [s[0] for s in shadows])
     reports: dict[str, ShadowReport] = {}
