@@ -6,6 +6,9 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 from tests.state.conftest import SAMPLE, invoke, read_jsonl
 from tests.state.test_daily_runs import run
@@ -164,3 +167,27 @@ def test_shadow_report_counts_a_day_run_again_once(
     report = invoke("shadow-report", "--state", store, "--format", "json")
     assert report.exit_code == 0, report.stderr
     assert '"decisions": 100,' in report.stdout and '"runs": 2,' in report.stdout
+
+
+def test_a_full_disk_mid_run_is_a_clear_error_and_changes_nothing(
+    tmp_path: Path, make_ruleset: Callable[..., Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from upsell_rules.state import store as store_module
+
+    pragmas = store_module._sqlite_pragmas
+
+    def small_disk(dbapi_conn: Any, record: Any) -> None:
+        pragmas(dbapi_conn, record)
+        # SQLite's own "database or disk is full", as on a full volume.
+        dbapi_conn.execute("PRAGMA max_page_count = 40")
+
+    monkeypatch.setattr(store_module, "_sqlite_pragmas", small_disk)
+    store, out = tmp_path / "state.db", tmp_path / "o.jsonl"
+    result = invoke("run", make_ruleset(), "--data", SAMPLE, "--as-of", DAY1, "--sink",
+                    f"file:{out}", "--state", store)
+    assert result.exit_code == 2
+    assert "cannot write: database or disk is full. Nothing is half-written" in result.stderr
+    assert not out.exists()
+    monkeypatch.setattr(store_module, "_sqlite_pragmas", pragmas)
+    run(make_ruleset(), store, out, DAY1)
+    assert len(read_jsonl(out)) == 50

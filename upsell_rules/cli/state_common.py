@@ -115,7 +115,10 @@ def deliver_with_state(
 
     Returns the sink outcomes and the ``state`` block of the report.
     """
+    from sqlalchemy.exc import SQLAlchemyError
+
     from upsell_rules.state.daily import run_with_state
+    from upsell_rules.state.store import write_failure
 
     store = open_store(spec)
     try:
@@ -141,6 +144,8 @@ def deliver_with_state(
                 log_pruned = prune_log(store, (when - timedelta(days=keep_log_days)).isoformat())
     except StateError as exc:
         usage_error(str(exc))
+    except SQLAlchemyError as exc:
+        usage_error(str(write_failure(store.shown, exc)))
     finally:
         store.close()
     block = {

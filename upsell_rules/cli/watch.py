@@ -13,6 +13,7 @@ from datetime import date
 from typing import Any
 
 import click
+from sqlalchemy.exc import SQLAlchemyError
 
 from upsell_rules.cli.exits import EXIT_OK, EXIT_USAGE, usage_error
 from upsell_rules.cli.loading import (
@@ -34,7 +35,7 @@ from upsell_rules.ruleset.model import Ruleset
 from upsell_rules.state.codec import encode_account
 from upsell_rules.state.daily import drain, run_with_state
 from upsell_rules.state.history import latest_digests
-from upsell_rules.state.store import StateError, StateStore
+from upsell_rules.state.store import StateError, StateStore, write_failure
 from upsell_rules.state.watch import Clock, SystemClock, WatchLoop, file_signature, parse_interval
 
 
@@ -186,6 +187,8 @@ def watch_loop(watcher: Watcher, every: float, clock: Clock, as_of: date | None 
         loop.run(max_ticks)
     except (InputError, PluginError, StateError) as exc:
         usage_error(str(exc))
+    except SQLAlchemyError as exc:
+        usage_error(str(write_failure(watcher.store.shown, exc)))
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)

@@ -373,6 +373,18 @@ class StateStore:
             return conn.execute(t.inputs.delete().where(t.inputs.c.last_used < before)).rowcount
 
 
+def write_failure(shown: str, exc: SQLAlchemyError) -> StateError:
+    """A clear error for a database failure in the middle of a run (a full disk, a
+    dropped connection), saying what it leaves behind."""
+    cause = getattr(exc, "orig", None) or exc
+    first = (str(cause).splitlines() or [exc.__class__.__name__])[0]
+    return StateError(
+        f"state store {shown}: cannot write: {hide_credentials(first)}. Nothing is "
+        "half-written: a run whose record did not commit changed and delivered nothing, "
+        "and deliveries not marked delivered are sent again (same keys) by the next run"
+    )
+
+
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cursor = dbapi_conn.cursor()
     # WAL: readers (dry-run, log) never wait for a run that is writing.
@@ -401,4 +413,7 @@ def ruleset_text(path: str) -> bytes:
     return Path(path).read_bytes()
 
 
-__all__ = ["DEFAULT_STATE", "OutboxItem", "StateError", "StateStore", "display", "store_url"]
+__all__ = [
+    "DEFAULT_STATE", "OutboxItem", "StateError", "StateStore", "display", "store_url",
+    "write_failure",
+]
