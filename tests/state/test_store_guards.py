@@ -191,3 +191,19 @@ def test_a_full_disk_mid_run_is_a_clear_error_and_changes_nothing(
     monkeypatch.setattr(store_module, "_sqlite_pragmas", pragmas)
     run(make_ruleset(), store, out, DAY1)
     assert len(read_jsonl(out)) == 50
+
+
+def test_feedback_names_the_accounts_no_run_has_decided(
+    tmp_path: Path, make_ruleset: Callable[..., Path]
+) -> None:
+    rules = make_ruleset(memory="  feedback:\n    won: {close: true, cooldown_days: 180}\n")
+    store = tmp_path / "state.db"
+    run(rules, store, tmp_path / "d1.jsonl", DAY1)
+    outcomes = tmp_path / "outcomes.csv"
+    outcomes.write_text("account_id,outcome,date\nACC-1001,won,2026-11-05\n"
+                        "ACC-10O2,won,2026-11-05\n")
+    result = invoke("feedback", rules, outcomes, "--state", store)
+    assert result.exit_code == 0, result.stderr
+    assert "feedback: 2 imported" in result.stdout
+    assert ("note: 1 imported account(s) no run has decided yet: ACC-10O2 (their outcome "
+            "applies if they appear)") in result.stderr

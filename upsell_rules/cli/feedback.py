@@ -13,6 +13,7 @@ from upsell_rules.cli.loading import load_or_exit, registry_with_report
 from upsell_rules.cli.options import ruleset_argument
 from upsell_rules.cli.state_common import open_store, required_state_option
 from upsell_rules.ruleset.memory import FeedbackEffect, outcome_key
+from upsell_rules.safetext import printable
 
 _COLUMNS = {"account": ("account_id", "account"), "outcome": ("outcome",),
             "date": ("date", "on", "closed_on")}
@@ -35,6 +36,18 @@ def _holds(effect: FeedbackEffect, on: date, label: str) -> list[tuple[str, str,
     return out
 
 
+def _note_unknown(imported: list[str], known: list[str]) -> None:
+    """Name the imported accounts no run has decided (a typo, or not exported yet)."""
+    seen = set(known)
+    unknown = sorted({a for a in imported if a not in seen})
+    if unknown:
+        more = f" and {len(unknown) - 10} more" if len(unknown) > 10 else ""
+        names = ", ".join(printable(a) for a in unknown[:10])
+        click.echo(f"upsell-rules: note: {len(unknown)} imported account(s) no run has "
+                   f"decided yet: {names}{more} (their outcome applies if they appear)",
+                   err=True)
+
+
 @click.command("feedback")
 @ruleset_argument
 @click.argument("csv_file", metavar="FILE.csv", type=click.Path(exists=True, dir_okay=False))
@@ -53,6 +66,7 @@ def feedback_command(ruleset: str, csv_file: str, state: str) -> None:
     known = ", ".join(sorted(effects)) or "none: add memory.feedback to the ruleset"
     store = open_store(state)
     imported = repeated = bad = 0
+    fresh: list[str] = []
     try:
         with open(csv_file, encoding="utf-8-sig", newline="") as handle:
             rows = csv.reader(handle)
@@ -90,11 +104,13 @@ def feedback_command(ruleset: str, csv_file: str, state: str) -> None:
                                               _holds(effect, on, outcome.strip()),
                                               effect.close):
                             imported += 1
+                            fresh.append(account)
                         else:
                             repeated += 1
                         continue
                 click.echo(f"upsell-rules: error: {where}: {problem}", err=True)
                 bad += 1
+        _note_unknown(fresh, store.known_accounts())
     finally:
         store.close()
     click.echo(f"feedback: {imported} imported, {repeated} already imported, {bad} failed")
