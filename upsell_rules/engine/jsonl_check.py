@@ -13,6 +13,7 @@ says whether every record is clean (and then makes the views the query reads);
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -21,6 +22,7 @@ from typing import Any
 from upsell_rules.sql.input_checks import accounts_view_sql, check_sql, colons_sql
 
 _BOM = b"\xef\xbb\xbf"
+_ESCAPED_COMMA = re.compile(rb"\\u002[cC]")
 
 
 @dataclass
@@ -46,14 +48,15 @@ class JsonlCheck:
         self.con.execute("RESET threads")
         if counted is None or found is None:
             return False
-        lines, colons = counted
-        rows, unclean, fields, distinct = found
+        lines, colons, commas = counted
+        rows, unclean, fields, clean_commas, distinct = found
         # DuckDB cuts lines at a lone carriage return too: its rows must be the lines.
         if unclean or distinct != rows or rows != lines:
             return False
         con = self.con
         try:
-            if fields != colons and con.execute(colons_sql(self.path)).fetchone()[0]:
+            if ((fields != colons or commas != clean_commas)
+                    and con.execute(colons_sql(self.path)).fetchone()[0]):
                 return False
             con.execute(accounts_view_sql(self.path, self.types))
             if lines_view is not None:
@@ -91,12 +94,15 @@ def _run(con: Any, sql: str) -> tuple[Any, ...] | None:
     return tuple(row) if row is not None else None
 
 
-def count_lines(path: str, max_line: int, max_records: int) -> tuple[int, int] | None:
-    """The number of lines and of colons in them, or ``None`` unless every line is within
-    ``max_line`` bytes, no line is blank (row numbers are then line numbers), there is no
-    byte order mark, no NaN or Infinity (which DuckDB reads and the reader refuses) and
-    there are at most ``max_records`` lines: what the reader takes without a word."""
-    count = colons = 0
+def count_lines(path: str, max_line: int, max_records: int) -> tuple[int, int, int] | None:
+    """The number of lines and of colons and commas in them, or ``None`` unless every
+    line is within ``max_line`` bytes, no line is blank (row numbers are then line
+    numbers), there is no byte order mark, no NaN or Infinity (which DuckDB reads and
+    the reader refuses), no vertical tab or form feed (DuckDB takes them as spaces
+    around a line's object), no comma written as an escape (the commas could no longer
+    tell a trailing one: see ``colons_sql``) and there are at most ``max_records``
+    lines: what the reader takes without a word."""
+    count = colons = commas = 0
     with open(path, "rb") as handle:
         if handle.read(3) == _BOM:
             return None
@@ -105,10 +111,13 @@ def count_lines(path: str, max_line: int, max_records: int) -> tuple[int, int] |
             count += 1
             if (max_line and len(line) > max_line) or not line.strip():
                 return None
-            if b"NaN" in line or b"Infinity" in line:
+            if b"NaN" in line or b"Infinity" in line or b"\x0b" in line or b"\x0c" in line:
+                return None
+            if b"\\u002" in line and _ESCAPED_COMMA.search(line):
                 return None
             colons += line.count(b":")
-    return None if max_records and count > max_records else (count, colons)
+            commas += line.count(b",")
+    return None if max_records and count > max_records else (count, colons, commas)
 
 
 __all__ = ["JsonlCheck", "count_lines", "start_check"]
