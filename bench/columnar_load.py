@@ -34,7 +34,7 @@ sys.path.insert(0, str(ROOT))
 import duckdb  # noqa: E402
 
 from bench.engines import AS_OF, RULESET, best_of, data_file, json_parse_seconds  # noqa: E402
-from upsell_rules.engine.jsonl_check import count_lines, start_check  # noqa: E402
+from upsell_rules.engine.jsonl_check import count_lines, make_views, start_check  # noqa: E402
 from upsell_rules.io.records import AccountReader  # noqa: E402
 from upsell_rules.limits import Limits  # noqa: E402
 from upsell_rules.plugin.build import default_registry  # noqa: E402
@@ -82,9 +82,10 @@ def old_load(path: str, types: dict[str, str], ranges: dict[str, Any],
 
 
 def new_load(path: str, types: dict[str, str], ranges: dict[str, Any]) -> tuple[int, int]:
-    con = duckdb.connect()
-    if not start_check(con, path, types, ranges, Limits()).finish(None):
+    if not start_check(path, types, ranges, Limits()).passed():
         raise SystemExit("the file is not clean")
+    con = duckdb.connect()
+    make_views(con, path, types, None)
     result = scan(con, types)
     con.close()
     return result

@@ -23,7 +23,7 @@ from click.testing import CliRunner
 from upsell_rules.cli.main import cli
 from upsell_rules.engine import columnar
 from upsell_rules.engine.columnar_csv import csv_shape, load_csv
-from upsell_rules.engine.jsonl_check import start_check
+from upsell_rules.engine.jsonl_check import make_views, start_check
 from upsell_rules.errors import RecordError
 from upsell_rules.io.account import Account
 from upsell_rules.io.records import AccountReader
@@ -70,8 +70,9 @@ def _columnar_accounts(path: Path, ruleset: str, fmt: str) -> list[Account] | No
     con = duckdb.connect(config=columnar.CONNECTION)
     try:
         if fmt == "jsonl":
-            taken = start_check(con, str(path), reader.types, reader.ranges,
-                                limits).finish(None)
+            taken = start_check(str(path), reader.types, reader.ranges, limits).passed()
+            if taken:
+                make_views(con, str(path), reader.types, None)
         else:
             shape = csv_shape(str(path), None, limits.line_bytes)
             taken = shape is not None and load_csv(con, str(path), shape, reader.types,

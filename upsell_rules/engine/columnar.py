@@ -28,7 +28,7 @@ from upsell_rules.engine.columnar_csv import CsvShape, csv_shape, load_csv
 from upsell_rules.engine.columnar_parquet import load_parquet, parquet_shape
 from upsell_rules.engine.duck import available as duck_unavailable
 from upsell_rules.engine.evaluate import Evaluator
-from upsell_rules.engine.jsonl_check import JsonlCheck, start_check
+from upsell_rules.engine.jsonl_check import JsonlCheck, make_views, start_check
 from upsell_rules.engine.parallel import Result
 from upsell_rules.errors import Location
 from upsell_rules.io.account import Account
@@ -152,10 +152,7 @@ def plan_columnar(evaluator: Evaluator, reader: AccountReader, data: Sequence[st
         if plan.csv is None:
             return None
     if not found[0].columnar:  # JSON Lines: checked while the query is compiled
-        import duckdb
-
-        plan.checking = start_check(duckdb.connect(config=CONNECTION), spec, plan.types,
-                                    plan.ranges, reader.limits)
+        plan.checking = start_check(spec, plan.types, plan.ranges, reader.limits)
     compiled = False
     try:
         compiled = _compile(evaluator, plan, as_of, encoded)
@@ -209,18 +206,23 @@ def _line_sql(evaluator: Evaluator, types: Mapping[str, str], as_of: date) -> st
 
 
 def _load(con: Any, plan: ColumnarPlan, limits: Any) -> bool:
-    """Check every record of the plan's file and, when all are clean, make the views the
-    query reads (``_accounts``; ``_typed`` too for the record lines). The file is read
-    twice and held nowhere; a JSON Lines file's check was started with the plan."""
+    """Check every record of a Parquet or CSV file and, when all are clean, make the views
+    the query reads (``_accounts``; ``_typed`` too for the record lines); for a JSON Lines
+    file make the views, its check (started with the plan) being finished by
+    :func:`columnar_rows`. The file is read twice and held nowhere."""
     lines_view = LINES_SOURCE if plan.lines is not None else None
     if plan.parquet is not None:
         return load_parquet(con, plan.path, plan.types, plan.ranges, plan.parquet,
                             limits.records, lines_view)
     if plan.csv is not None:
         return load_csv(con, plan.path, plan.csv, plan.types, plan.ranges, limits, lines_view)
-    check = plan.checking or start_check(con, plan.path, plan.types, plan.ranges, limits)
-    plan.checking = None
-    return check.finish(lines_view)
+    import duckdb
+
+    try:
+        make_views(con, plan.path, plan.types, lines_view)
+    except duckdb.Error:
+        return False
+    return True
 
 
 def columnar_rows(evaluator: Evaluator, plan: ColumnarPlan, as_of: date,
@@ -229,29 +231,48 @@ def columnar_rows(evaluator: Evaluator, plan: ColumnarPlan, as_of: date,
     ``None`` when some record needs the reader's own handling (nothing was decided).
 
     With a plan that has :attr:`~ColumnarPlan.lines` the decisions are JSON text written
-    by DuckDB (see ``engine/record_sql.py``), a run at a time (:class:`EncodedBatch`)."""
+    by DuckDB (see ``engine/record_sql.py``), a run at a time (:class:`EncodedBatch`).
+    For a JSON Lines file that query starts while the file's check finishes: nothing it
+    reads is passed on unless the check passes."""
     import duckdb
 
-    con = plan.checking.con if plan.checking is not None else duckdb.connect(config=CONNECTION)
-    if not _load(con, plan, limits):
+    check = plan.checking
+    if check is None and plan.parquet is None and plan.csv is None:
+        check = start_check(plan.path, plan.types, plan.ranges, limits)
+    plan.checking = None
+    con = duckdb.connect(config=CONNECTION)
+    loaded = _load(con, plan, limits)
+    started: Any = plan.lines
+    if loaded and check is not None and plan.lines is not None:
+        try:
+            started = con.execute(plan.lines)
+        except duckdb.Error as exc:  # raised when read, if the check passes
+            started = exc
+    if check is not None:
+        loaded = check.passed() and loaded
+    if not loaded:
         con.close()
         return None
-    if plan.lines is not None:
-        return _lines(evaluator, plan, as_of, con, plan.lines)
+    if started is not None:
+        return _lines(evaluator, plan, as_of, con, started)
     return _decide(evaluator, plan, as_of, con)
 
 
-def _lines(evaluator: Evaluator, plan: ColumnarPlan, as_of: date, con: Any, sql: str
+def _lines(evaluator: Evaluator, plan: ColumnarPlan, as_of: date, con: Any, started: Any
            ) -> Iterator[Result]:
     """Every record as DuckDB wrote it, a run of lines at a time (:class:`EncodedBatch`);
-    a line it left NULL is decided the Python way and passed on alone, in its place."""
+    a line it left NULL is decided the Python way and passed on alone, in its place.
+    ``started``: the record query, its cursor once under way, or the error it raised."""
     progress = PROGRESS
     try:
-        for ready in _in_file_order(con.execute(sql)):
+        if isinstance(started, Exception):
+            raise started
+        cursor = con.execute(started) if isinstance(started, str) else started
+        for ready in _in_file_order(cursor):
             redone = _redo(evaluator, plan, as_of, con,
-                           [item[0] for item in ready if item[3] is None])
+                           [item[0] for item in ready if item[2] is None])
             start = 0
-            for index in [i for i, item in enumerate(ready) if item[3] is None]:
+            for index in [i for i, item in enumerate(ready) if item[2] is None]:
                 if index > start:
                     progress[0] += index - start
                     yield False, _batch(ready[start:index])
@@ -265,7 +286,7 @@ def _lines(evaluator: Evaluator, plan: ColumnarPlan, as_of: date, con: Any, sql:
 
 
 def _batch(rows: list[tuple[Any, ...]]) -> EncodedBatch:
-    return EncodedBatch([row[3] for row in rows], [row[2] for row in rows])
+    return EncodedBatch([row[2] for row in rows], [row[1] for row in rows])
 
 
 def _in_file_order(cursor: Any) -> Iterator[list[tuple[Any, ...]]]:

@@ -420,7 +420,7 @@ def _tail(fields: dict[str, Any]) -> str:
 def record_query(ruleset: Ruleset, registry: Registry, layout: ConditionLayout,
                  chain: RecordChain, types: Mapping[str, str], inputs_used: Sequence[str],
                  as_of: date) -> str:
-    """The query giving ``_row``, ``_id``, ``band`` and ``_line`` (the record's JSON text,
+    """The query giving ``_row``, ``band`` and ``_line`` (the record's JSON text,
     NULL where only Python can write it exactly) for every row, in the table's order
     (no ``ORDER BY``: it would hold every line until the last).
 
@@ -433,7 +433,7 @@ def record_query(ruleset: Ruleset, registry: Registry, layout: ConditionLayout,
     sql = chain.sql
     for number, columns in enumerate(layers, start=1):
         sql = f"SELECT *, {columns} FROM ({sql}) AS _layer{number}"
-    return (f"SELECT _row, _id, band, CASE WHEN {text.unsure()} THEN NULL ELSE {text.line()} "
+    return (f"SELECT _row, band, CASE WHEN {text.unsure()} THEN NULL ELSE {text.line()} "
             f"END AS _line FROM ({sql}) AS _texts")
 
 __all__ = ["IDENTITY", "RecordChain", "record_chain", "record_query"]
