@@ -66,7 +66,9 @@ def cli() -> None:
 
 def main() -> None:
     """Console-script entry point."""
+    from upsell_rules.cli.plugin_stdout import keep_stdout_for_the_tool
     from upsell_rules.engine.gctune import allow_gc_tuning
 
     allow_gc_tuning()  # this process is ours: fewer collections while accounts stream
+    keep_stdout_for_the_tool()  # a plugin's print() never lands in the JSON or CSV output
     cli(prog_name="upsell-rules")

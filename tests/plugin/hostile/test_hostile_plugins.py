@@ -406,3 +406,28 @@ def test_a_failing_lifecycle_hook_is_one_line_and_debug_shows_the_traceback() ->
     assert debug.returncode != 0
     assert "Traceback" in debug.stderr
     assert "PermissionError" in debug.stderr
+
+
+# --- a plugin that prints ----------------------------------------------------------------
+
+
+def test_what_a_plugin_prints_goes_to_stderr_and_stdout_stays_parseable() -> None:
+    base = ["--data", CSV, "--as-of", AS_OF, "--plugin", plugin("prints")]
+    runs = {
+        "json": run_cli("dry-run", ruleset("prints"), *base, "--format", "json"),
+        "csv": run_cli("dry-run", ruleset("prints"), *base, "--format", "csv"),
+        "explain": run_cli("explain", ruleset("prints"), *base, "--account", "H-2",
+                           "--format", "json"),
+        "jobs": run_cli("dry-run", ruleset("prints"), *base, "--format", "jsonl",
+                        "--jobs", "2"),
+    }
+    for name, result in runs.items():
+        assert result.returncode == 0, (name, result.stderr)
+        assert "noise" not in result.stdout, name
+        assert "noise: imported" in result.stderr, name
+    assert {row["account_id"] for row in json.loads(runs["json"].stdout)} == ALL
+    assert "noise: described" in runs["json"].stderr
+    assert "noise: written" in runs["json"].stderr
+    assert runs["csv"].stdout.startswith("rank,account_id,")
+    assert json.loads(runs["explain"].stdout)["decision"]["account_id"] == "H-2"
+    assert decided(runs["jobs"].stdout) == ALL
