@@ -53,6 +53,12 @@ RUNTIME = [
     ("derivation_wrong_type", "derive", {"H-2"},
      "derived signal 'boost' (plugin 'derivation_wrong_type') returned 'high' (str); it "
      "declares number"),
+    ("derivation_mutates", "derive", {"H-2"},
+     "derived signal 'boost' (plugin 'derivation_mutates') failed: TypeError: "
+     "'mappingproxy' object does not support item assignment"),
+    ("describe_mutates", "describe", {"H-2"},
+     "upsell type 'hostile' (plugin 'describe_mutates') failed in describe: TypeError: "
+     "'mappingproxy' object does not support item assignment"),
     ("function_wrong_type", "function", {"H-2"},
      "function 'hostile_double' (plugin 'function_wrong_type') returned [20, 20] (list); "
      "it declares number"),
