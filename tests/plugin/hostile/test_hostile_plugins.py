@@ -409,9 +409,18 @@ def test_a_failing_lifecycle_hook_is_one_line_and_debug_shows_the_traceback() ->
     )
     no_traceback(result.stderr)
     debug = run_cli(*args, "--debug")
-    assert debug.returncode != 0
+    assert debug.returncode == 2  # as without --debug: 1 would say "some records failed"
     assert "Traceback" in debug.stderr
     assert "PermissionError" in debug.stderr
+
+
+def test_debug_keeps_the_exit_status_of_a_run_that_could_not_be_done() -> None:
+    for args in (["--data", f"down:{TXT}", "--plugin", plugin("source_fails_at_once")],
+                 ["--data", CSV, "--plugin", plugin("before_raises")]):
+        plain = run_cli("dry-run", ruleset("plain"), "--as-of", AS_OF, *args)
+        debug = run_cli("dry-run", ruleset("plain"), "--as-of", AS_OF, *args, "--debug")
+        assert plain.returncode == debug.returncode == 2, (args, plain.stderr, debug.stderr)
+        assert "Traceback" not in plain.stderr
 
 
 # --- a plugin that prints ----------------------------------------------------------------
