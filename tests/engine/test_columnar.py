@@ -270,3 +270,51 @@ def test_dates_before_the_as_of_are_held_as_dates(tmp_path: Path) -> None:
     write_jsonl(path, [{**CLEAN, "renewal_date": (AS_OF + timedelta(days=40)).isoformat()}])
     got = columnar_output(DEFAULT, path, AS_OF)
     assert got is not None and got == python_output(DEFAULT, path, AS_OF)
+
+
+def test_an_interrupt_while_the_check_finishes_leaves_nothing_running(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from upsell_rules.engine import jsonl_check
+
+    path = tmp_path / "a.jsonl"
+    write_jsonl(path, [CLEAN, {**CLEAN, "account_id": "A-2"}])
+    evaluator = Evaluator(DEFAULT, REGISTRY, "duckdb")
+    reader = _reader(DEFAULT, AS_OF)
+    plan = columnar.plan_columnar(evaluator, reader, [str(path)], AS_OF, encoded=True)
+    assert plan is not None and plan.checking is not None and plan.lines is not None
+    check = plan.checking
+
+    def interrupted(self: jsonl_check.JsonlCheck) -> bool:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(jsonl_check.JsonlCheck, "passed", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        columnar.columnar_rows(evaluator, plan, AS_OF, reader.limits)
+    assert check.closed
+    assert not [t for t in threading.enumerate() if t.name.startswith("upsell-rules-check")]
+
+
+def test_records_already_under_way_are_dropped_when_the_check_fails(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The record query starts before the check's verdict; a failed check passes none
+    of its records on (the file is clean here: only the verdict is changed)."""
+    from upsell_rules.engine import jsonl_check
+
+    path = tmp_path / "a.jsonl"
+    write_jsonl(path, [CLEAN, {**CLEAN, "account_id": "A-2"}])
+    evaluator = Evaluator(DEFAULT, REGISTRY, "duckdb")
+    reader = _reader(DEFAULT, AS_OF)
+    plan = columnar.plan_columnar(evaluator, reader, [str(path)], AS_OF, encoded=True)
+    assert plan is not None and plan.lines is not None
+    asked: list[jsonl_check.JsonlCheck] = []
+
+    def failed(self: jsonl_check.JsonlCheck) -> bool:
+        asked.append(self)
+        self.cancel()
+        return False
+
+    monkeypatch.setattr(jsonl_check.JsonlCheck, "passed", failed)
+    assert columnar.columnar_rows(evaluator, plan, AS_OF, reader.limits) is None
+    assert asked and asked[0].closed

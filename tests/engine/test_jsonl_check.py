@@ -16,9 +16,9 @@ from upsell_rules.engine import jsonl_check
 from upsell_rules.engine.jsonl_check import count_lines
 
 
-def reference(path: Path, max_line: int, max_records: int) -> tuple[int, int] | None:
+def reference(path: Path, max_line: int, max_records: int) -> tuple[int, int, int] | None:
     """The verdict of a loop over the lines, as Python's binary file iteration cuts them."""
-    count = colons = 0
+    count = colons = commas = 0
     with open(path, "rb") as handle:
         if handle.read(3) == b"\xef\xbb\xbf":
             return None
@@ -27,14 +27,18 @@ def reference(path: Path, max_line: int, max_records: int) -> tuple[int, int] | 
             count += 1
             if (max_line and len(line) > max_line) or not line.strip():
                 return None
-            if b"NaN" in line or b"Infinity" in line:
+            if b"NaN" in line or b"Infinity" in line or b"\x0b" in line or b"\x0c" in line:
+                return None
+            if b"\\u002c" in line.lower():
                 return None
             colons += line.count(b":")
-    return None if max_records and count > max_records else (count, colons)
+            commas += line.count(b",")
+    return None if max_records and count > max_records else (count, colons, commas)
 
 
 PIECES = [b'{"a": 1}', b"x", b":", b"\n", b"\r\n", b" ", b"\t", b"\x0b", b"\x0c", b"\r",
-          b"NaN", b"Infinity", b"Na", b"N", b"\xef\xbb\xbf", b"\xc3\xa9", b'{"k":"v:w"}']
+          b"NaN", b"Infinity", b"Na", b"N", b"\xef\xbb\xbf", b"\xc3\xa9", b'{"k":"v:w"}',
+          b",", b"\\u002", b"c", b"C", b"\\u002c"]
 
 
 @settings(max_examples=400, deadline=None)
@@ -56,9 +60,10 @@ def test_the_same_verdict_as_a_loop_over_the_lines(
 
 
 @pytest.mark.parametrize("text,expected", [
-    (b"", (0, 0)),
-    (b'{"a":1}\n{"b":2}\n', (2, 2)),
-    (b'{"a":1}\n{"b":2}', (2, 2)),            # no newline at the end
+    (b"", (0, 0, 0)),
+    (b'{"a":1}\n{"b":2}\n', (2, 2, 0)),
+    (b'{"a":1}\n{"b":2}', (2, 2, 0)),         # no newline at the end
+    (b'{"a":1, "b":[1,2]}\n', (1, 2, 2)),
     (b'{"a":1}\n\n{"b":2}\n', None),          # a blank line
     (b'{"a":1}\n  \r\n{"b":2}\n', None),      # a line of spaces
     (b'{"a":1}\n   ', None),                  # spaces after the last newline
@@ -66,8 +71,11 @@ def test_the_same_verdict_as_a_loop_over_the_lines(
     (b'\xef\xbb\xbf{"a":1}\n', None),         # byte order mark
     (b'{"a":NaN}\n', None),
     (b'{"a":-Infinity}\n', None),
+    (b'{"a":1}\x0c\n', None),                # a form feed (DuckDB: a space)
+    (b'\x0b{"a":1}\n', None),                # a vertical tab
+    (b'{"a":"\\u002C"}\n', None),           # a comma written as an escape
 ])
-def test_verdicts(tmp_path: Path, text: bytes, expected: tuple[int, int] | None) -> None:
+def test_verdicts(tmp_path: Path, text: bytes, expected: tuple[int, int, int] | None) -> None:
     path = tmp_path / "a.jsonl"
     path.write_bytes(text)
     assert count_lines(str(path), 0, 0) == expected
@@ -77,7 +85,7 @@ def test_a_line_longer_than_the_limit_fails(tmp_path: Path) -> None:
     path = tmp_path / "a.jsonl"
     path.write_bytes(b'{"a":1}\n' + b'{"b":"' + b"x" * 5_000_000 + b'"}\n')
     assert count_lines(str(path), 1000, 0) is None
-    assert count_lines(str(path), 0, 0) == (2, 2)
+    assert count_lines(str(path), 0, 0) == (2, 2, 0)
 
 
 def test_a_byte_order_mark_counts_only_at_the_start_of_the_file(
@@ -85,7 +93,7 @@ def test_a_byte_order_mark_counts_only_at_the_start_of_the_file(
     path = tmp_path / "a.jsonl"
     path.write_bytes(b'{"a":1}\n\xef\xbb\xbf{"b":2}\n')
     monkeypatch.setattr(jsonl_check, "_BLOCK", 1)  # each line a block of its own
-    assert count_lines(str(path), 0, 0) == (2, 2) == reference(path, 0, 0)
+    assert count_lines(str(path), 0, 0) == (2, 2, 0) == reference(path, 0, 0)
 
 
 @pytest.mark.parametrize("all_cores_from,threads", [(1 << 40, 1), (0, None)])

@@ -241,15 +241,21 @@ def columnar_rows(evaluator: Evaluator, plan: ColumnarPlan, as_of: date,
         check = start_check(plan.path, plan.types, plan.ranges, limits)
     plan.checking = None
     con = duckdb.connect(config=CONNECTION)
-    loaded = _load(con, plan, limits)
-    started: Any = plan.lines
-    if loaded and check is not None and plan.lines is not None:
-        try:
-            started = con.execute(plan.lines)
-        except duckdb.Error as exc:  # raised when read, if the check passes
-            started = exc
-    if check is not None:
-        loaded = check.passed() and loaded
+    try:
+        loaded = _load(con, plan, limits)
+        started: Any = plan.lines
+        if loaded and check is not None and plan.lines is not None:
+            try:
+                started = con.execute(plan.lines)
+            except duckdb.Error as exc:  # raised when read, if the check passes
+                started = exc
+        if check is not None:
+            loaded = check.passed() and loaded
+    except BaseException:  # Ctrl-C, SIGTERM: neither database is left running
+        if check is not None:
+            check.cancel()
+        con.close()
+        raise
     if not loaded:
         con.close()
         return None

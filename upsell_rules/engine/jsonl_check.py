@@ -25,6 +25,7 @@ from upsell_rules.limits import MB
 from upsell_rules.sql.input_checks import accounts_view_sql, check_sql, colons_sql
 
 _BOM = b"\xef\xbb\xbf"
+_ESCAPED_COMMA = re.compile(rb"\\u002[cC]")
 #: Bytes read at a time (then to the end of the line) when counting lines.
 _BLOCK = 1 << 19
 #: A line holding nothing but what ``bytes.strip`` takes away: first in a block, and
@@ -61,12 +62,12 @@ class JsonlCheck:
             found = self.found.result()
             if counted is None or found is None:
                 return False
-            lines, colons = counted
-            rows, unclean, fields, distinct = found
+            lines, colons, commas = counted
+            rows, unclean, fields, clean_commas, distinct = found
             # DuckDB cuts lines at a lone carriage return too: its rows must be the lines.
             if unclean or distinct != rows or rows != lines:
                 return False
-            if fields == colons:
+            if fields == colons and commas == clean_commas:
                 return True
             more = self.con.execute(colons_sql(self.path)).fetchone()
             return more is not None and not more[0]
@@ -119,21 +120,26 @@ def _run(con: Any, sql: str) -> tuple[Any, ...] | None:
     return tuple(row) if row is not None else None
 
 
-def count_lines(path: str, max_line: int, max_records: int) -> tuple[int, int] | None:
-    """The number of lines and of colons in them, or ``None`` unless every line is within
-    ``max_line`` bytes, no line is blank (row numbers are then line numbers), there is no
-    byte order mark, no NaN or Infinity (which DuckDB reads and the reader refuses) and
-    there are at most ``max_records`` lines: what the reader takes without a word.
+def count_lines(path: str, max_line: int, max_records: int) -> tuple[int, int, int] | None:
+    """The number of lines and of colons and commas in them, or ``None`` unless every
+    line is within ``max_line`` bytes, no line is blank (row numbers are then line
+    numbers), there is no byte order mark, no NaN or Infinity (which DuckDB reads and
+    the reader refuses), no vertical tab or form feed (DuckDB takes them as spaces
+    around a line's object, the reader refuses the line), no comma written as an escape
+    (the commas could then hide a trailing one: see ``colons_sql``) and there are at
+    most ``max_records`` lines: what the reader takes without a word.
 
     Lines end at ``\\n`` only, as Python's binary file iteration splits them. The file
     is read in blocks of whole lines, and each test is one scan of a block in C.
     """
-    count = colons = 0
+    count = colons = commas = 0
     with open(path, "rb") as handle:
         while block := _whole_lines(handle, max_line):
             if not count and block.startswith(_BOM):
                 return None
-            if b"NaN" in block or b"Infinity" in block:
+            if b"NaN" in block or b"Infinity" in block or b"\x0b" in block or b"\x0c" in block:
+                return None
+            if b"\\u002" in block and _ESCAPED_COMMA.search(block):
                 return None
             ends_open = not block.endswith(b"\n")
             # The final newline ends a line; it does not start an empty one.
@@ -144,9 +150,10 @@ def count_lines(path: str, max_line: int, max_records: int) -> tuple[int, int] |
                 return None
             count += block.count(b"\n") + ends_open
             colons += block.count(b":")
+            commas += block.count(b",")
             if max_records and count > max_records:
                 return None
-    return count, colons
+    return count, colons, commas
 
 
 def _whole_lines(handle: BinaryIO, max_line: int) -> bytes:

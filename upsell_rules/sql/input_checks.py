@@ -185,12 +185,13 @@ def field_check(t: str, kind: str, bounds: tuple[float | None, float | None] | N
 
 
 def _account_id_check(t: str) -> str:
-    """A text id with no space at either end (the reader strips ids)."""
+    """A text id with no space at either end (the reader strips ids). The short test
+    takes only text without an escape: ``"A\\t"`` ends with a tab, not a ``t``."""
     j = f"CAST({t} AS JSON)"
     text = f"({j} ->> '$')"
     exact = (f"json_type({j}) = 'VARCHAR' AND regexp_full_match({text}, "
              f"'{SOLID}(.*{SOLID})?')")
-    return (f"CASE WHEN regexp_full_match({t}, '\"{_PLAIN}(.*{_PLAIN})?\"') THEN TRUE "
+    return (f"CASE WHEN regexp_full_match({t}, '\"{_PLAIN}([^\\\\]*{_PLAIN})?\"') THEN TRUE "
             f"ELSE coalesce({exact}, FALSE) END")
 
 
@@ -205,35 +206,50 @@ def _as(path: str, types: Mapping[str, str], kinds: Mapping[str, str]) -> str:
 def check_sql(path: str, types: Mapping[str, str],
               ranges: Mapping[str, tuple[float | None, float | None]]) -> str:
     """One row: the lines DuckDB read in ``path``, how many are not clean, how many
-    fields not null they hold in all, and how many distinct account ids.
+    fields not null they hold in all, how many commas a clean line of those fields
+    holds in all (see :func:`colons_sql`), and how many distinct account ids.
 
     Each field is read as its JSON text. DuckDB refuses a line that is not an object,
     and a key of the contract written twice in a line. Left to the caller: no NaN or
-    Infinity (which DuckDB reads and the reader refuses) and no more colons than keys
-    (see :func:`colons_sql`).
+    Infinity (which DuckDB reads and the reader refuses), no more colons than keys and
+    no trailing comma (see :func:`colons_sql`).
     """
     texts = {name: f"CAST({_ident(name)} AS VARCHAR)" for name in types}
     cleans = [_account_id_check(texts["account_id"])]
     cleans += [field_check(texts[n], types[n], ranges.get(n)) for n in types]
     present = " + ".join(f"CAST({_ident(n)} IS NOT NULL AS INTEGER)" for n in types)
+    # The commas between the fields, and those a text or a list holds (none in a clean
+    # number, boolean or date): DuckDB writes each value back without a trailing comma.
+    commas = " + ".join([f"greatest({present} - 1, 0)",
+                         *(f"coalesce(length({texts[n]}) - length(replace({texts[n]}, ',', "
+                           "'')), 0)" for n, kind in types.items()
+                           if kind == "string" or kind.endswith("_list"))])
     account = _value(texts["account_id"], "string")
     return (f"SELECT count(*), count(*) FILTER (WHERE NOT ({' AND '.join(cleans)})), "
-            f"coalesce(sum({present}), 0), count(DISTINCT {account}) "
+            f"coalesce(sum({present}), 0), coalesce(sum({commas}), 0), "
+            f"count(DISTINCT {account}) "
             f"FROM {_as(path, types, {kind: 'JSON' for kind in _READ_AS})}")
 
 
 def colons_sql(path: str) -> str:
-    """The number of lines of ``path`` with more colons than distinct keys.
+    """The number of lines of ``path`` the reader may not take as DuckDB does: with more
+    colons than distinct keys, a trailing comma, or a NaN or an infinity in any letter
+    case.
 
-    The reader re-reads such a line to refuse a key written twice, anywhere, so a colon
-    in a text value or in a nested object sends the file to the reader too. Each key
-    has its colon: when the colons of the file (the caller counts them as it counts
-    lines) are no more than the fields not null :func:`check_sql` found, every line has
-    exactly one colon per field and no other key, and this slower query is not needed.
-    A file with other keys, or fields written as ``null``, needs it.
+    The reader re-reads a line with more colons than keys to refuse a key written twice,
+    anywhere, so a colon in a text value or in a nested object sends the file to the
+    reader too. DuckDB takes a comma before a closing bracket or brace, and ``nan`` or
+    ``-inf`` as numbers, where the reader says the line is not JSON (the same text
+    inside a value sends the file to the reader too). Each key has its colon: when the
+    colons of the file (the caller counts them as it counts lines) are no more than the
+    fields not null :func:`check_sql` found, every line has exactly one colon per field
+    and no other key; when its commas are as many as the clean fields hold, there is no
+    trailing comma either (a value is not written back with one), and this slower
+    query is not needed. A file with other keys, or fields written as ``null``, needs it.
     """
     return ("SELECT count(*) FILTER (WHERE length(json) - length(replace(json, ':', '')) "
-            "> len(list_distinct(json_keys(json)))) "
+            "> len(list_distinct(json_keys(json))) "
+            r"OR regexp_matches(json, ',[ \t]*[\]}]|[:,\[][ \t]*[-+]?(?i:nan|inf)')) "
             f"FROM read_ndjson_objects({quote_text(path)})")
 
 
