@@ -45,6 +45,7 @@ from upsell_rules.plugin.types import (
     Sink,
     SinkContext,
 )
+from upsell_rules.safetext import redact_url
 from upsell_rules_crm import http
 from upsell_rules_crm.tasks import body, due_date, owner_id, subject, task_id
 
@@ -169,7 +170,7 @@ def _deliver(crm: Crm, decisions: Sequence[Mapping[str, Any]],
     options = context.options
     where = (_hubspot_base(options) if crm is HUBSPOT
              else str(options.get("instance_url") or ""))
-    report = DeliveryReport(crm.name, where)
+    report = DeliveryReport(crm.name, redact_url(where) if where else where)
     variable = str(options.get("token_env") or "")
     token = os.environ.get(variable) if variable else None
     if not token:

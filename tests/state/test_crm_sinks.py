@@ -277,7 +277,7 @@ def test_token_env_reads_only_variables_the_ruleset_may_read(
     fake, url = serve("salesforce")
     monkeypatch.setenv("CLOUD_SECRET_KEY", TOKEN)
     sink = (f"  sf:\n    type: salesforce\n    token_env: CLOUD_SECRET_KEY\n"
-            f"    instance_url: {url}\n    bands: [act_now]\n")
+            f"    instance_url: {url}/tenant-secret\n    bands: [act_now]\n")
     rules = _with_sink(make_ruleset, "rules.yaml", sink)
     store = tmp_path / "state.db"
     refused = invoke("run", rules, "--data", SAMPLE, "--as-of", "2026-11-02", "--state", store)
@@ -288,5 +288,7 @@ def test_token_env_reads_only_variables_the_ruleset_may_read(
     assert fake.requests == [] and TOKEN not in refused.output + refused.stderr
     allowed = invoke("run", rules, "--data", SAMPLE, "--as-of", "2026-11-02", "--state", store,
                      "--allow-env", "CLOUD_SECRET_KEY")
-    assert allowed.exit_code == 0, allowed.output + allowed.stderr
+    assert allowed.exit_code == 1, allowed.output + allowed.stderr  # the fake: 404 there
     assert fake.requests
+    # Its URL is shown as every URL is: no path (a tenant or a secret can sit there).
+    assert "tenant-secret" not in allowed.output + allowed.stderr
