@@ -41,8 +41,8 @@ DIAGNOSTIC_CODES: dict[str, tuple[str, str]] = {
     "E004": (
         'a file built to exhaust the checker: more than 100 aliases (*name), more than 25,000'
         ' values once aliases are expanded ("billion laughs"), an alias inside the value it '
-        'refers to, or nesting deeper than 64 levels (an alias counts as deep as the value it'
-        ' repeats)',
+        'refers to, nesting deeper than 64 levels (an alias counts as deep as the value it'
+        ' repeats), or an integer of more than 4,300 digits',
         "authoring.md#diagnostic-codes",
     ),
     "E005": (

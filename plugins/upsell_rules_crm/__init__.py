@@ -14,14 +14,16 @@ transitions ``run --state`` delivers:
 - anything else, or a blocked account: no task (reported as delivered, with why).
 
 The API token is read at delivery time from the environment variable the ruleset names
-in ``token_env``; it is never written anywhere. Retries: see :mod:`upsell_rules_crm.http`.
-A 401 stops the sink for the rest of the run (every remaining decision is reported as not
-attempted), since every other call would fail the same way::
+in ``token_env`` (an ``UPSELL_RULES_...`` name, or one ``run --allow-env`` names: the
+core checks it as for ``${VAR}``); it is never written anywhere. Retries: see
+:mod:`upsell_rules_crm.http`. A 401 stops the sink for the rest of the run (every
+remaining decision is reported as not attempted), since every other call would fail the
+same way::
 
     sinks:
       hubspot_tasks:
         type: hubspot
-        token_env: HUBSPOT_TOKEN
+        token_env: UPSELL_RULES_HUBSPOT_TOKEN
         owners: {Priya Raman: "64492917"}
         bands: [act_now]
 """
@@ -43,6 +45,7 @@ from upsell_rules.plugin.types import (
     Sink,
     SinkContext,
 )
+from upsell_rules.safetext import redact_url
 from upsell_rules_crm import http
 from upsell_rules_crm.tasks import body, due_date, owner_id, subject, task_id
 
@@ -167,7 +170,7 @@ def _deliver(crm: Crm, decisions: Sequence[Mapping[str, Any]],
     options = context.options
     where = (_hubspot_base(options) if crm is HUBSPOT
              else str(options.get("instance_url") or ""))
-    report = DeliveryReport(crm.name, where)
+    report = DeliveryReport(crm.name, redact_url(where) if where else where)
     variable = str(options.get("token_env") or "")
     token = os.environ.get(variable) if variable else None
     if not token:
@@ -208,8 +211,9 @@ def deliver_salesforce(decisions: Sequence[Mapping[str, Any]],
 
 
 _COMMON = {
-    "token_env": ParamSpec("string", required=True,
-                           description="environment variable holding the API token"),
+    "token_env": ParamSpec("string", required=True, is_env_name=True,
+                           description="environment variable holding the API token "
+                           "(UPSELL_RULES_..., or one run --allow-env names)"),
     "owners": ParamSpec("mapping", None, description="owner name -> CRM user id"),
     "priority": ParamSpec("string", None, description="task priority (default high)"),
     "due_days": ParamSpec("integer", 3, description="due after this many days when the "

@@ -76,6 +76,10 @@ HOSTILE: dict[str, tuple[str, str, str, int]] = {
     "duplicate_keys": ("name: a\nversion: 1\nname: b\n", "E006", "duplicate key 'name'", 3),
     "second_document": ("name: a\n---\nname: b\n", "E003", "second '---'", 2),
     "not_utf8": ("name: caf\udce9\n", "E001", "not UTF-8", 0),
+    "huge_integer": ("name: a\nconstants:\n  n: 1" + "0" * 5000 + "\n", "E004",
+                     "an integer of 5,001 digits: at most 4,300", 3),
+    "huge_integer_in_a_list": ("name: a\nx:\n  - 1\n  - -" + "9" * 4301 + "\n", "E004",
+                               "an integer of 4,301 digits", 4),
 }
 
 #: A 50 MB scalar: refused by size before it is parsed (written by the tests).
@@ -105,6 +109,7 @@ def test_hostile_yaml_is_refused_with_a_located_finding(tmp_path: Path, name: st
     if line:
         assert finding.location.line == line, str(finding)
     assert str(finding).startswith(f"{path}:")
+    assert "sys." not in finding.message  # Python's advice is not the user's
 
 
 def test_tags_never_construct_anything(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

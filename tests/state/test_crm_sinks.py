@@ -163,8 +163,8 @@ def test_hubspot_tasks_open_on_entering_act_now_and_complete_on_leaving(
 ) -> None:
     fake, url = serve("hubspot")
     fake.failures = [(429, {"Retry-After": "7"}), (503, {})]
-    monkeypatch.setenv("HUBSPOT_TEST_TOKEN", TOKEN)
-    sink = (f"  tasks:\n    type: hubspot\n    token_env: HUBSPOT_TEST_TOKEN\n    base_url: {url}\n"
+    monkeypatch.setenv("UPSELL_RULES_HUBSPOT_TEST_TOKEN", TOKEN)
+    sink = (f"  tasks:\n    type: hubspot\n    token_env: UPSELL_RULES_HUBSPOT_TEST_TOKEN\n    base_url: {url}\n"
             "    bands: [act_now]\n    owners: {Priya Raman: '101'}\n")
     rules = _with_sink(make_ruleset, "rules.yaml", sink)
     store = tmp_path / "state.db"
@@ -201,26 +201,26 @@ def test_a_401_stops_the_sink_and_the_rerun_delivers_what_waited(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     fake, url = serve("hubspot")
-    monkeypatch.setenv("HUBSPOT_TEST_TOKEN", "expired")
-    sink = (f"  tasks:\n    type: hubspot\n    token_env: HUBSPOT_TEST_TOKEN\n    base_url: {url}\n"
+    monkeypatch.setenv("UPSELL_RULES_HUBSPOT_TEST_TOKEN", "expired")
+    sink = (f"  tasks:\n    type: hubspot\n    token_env: UPSELL_RULES_HUBSPOT_TEST_TOKEN\n    base_url: {url}\n"
             "    bands: [act_now]\n")
     rules = _with_sink(make_ruleset, "rules.yaml", sink)
     store = tmp_path / "state.db"
     bad = invoke("run", rules, "--data", SAMPLE, "--as-of", "2026-11-02", "--state", store)
     assert bad.exit_code == 1
-    assert "hubspot refused the token in $HUBSPOT_TEST_TOKEN (HTTP 401: Authentication " \
+    assert "hubspot refused the token in $UPSELL_RULES_HUBSPOT_TEST_TOKEN (HTTP 401: Authentication " \
            "credentials not found. (INVALID_AUTHENTICATION))" in bad.output
     assert len(fake.requests) == 1 and waits == []
-    monkeypatch.setenv("HUBSPOT_TEST_TOKEN", TOKEN)
+    monkeypatch.setenv("UPSELL_RULES_HUBSPOT_TEST_TOKEN", TOKEN)
     good = invoke("run", rules, "--data", SAMPLE, "--as-of", "2026-11-02", "--state", store)
     assert good.exit_code == 0, good.output
     ready, _ = _act_now(rules, "2026-11-02")
     assert len(fake.tasks) == len(ready)
-    monkeypatch.delenv("HUBSPOT_TEST_TOKEN")
+    monkeypatch.delenv("UPSELL_RULES_HUBSPOT_TEST_TOKEN")
     unset = invoke("run", rules, "--data", SAMPLE, "--as-of", "2026-11-02", "--state", store,
                    "--deliver", "all")
     assert unset.exit_code == 1
-    assert "environment variable HUBSPOT_TEST_TOKEN (token_env) is not set" in unset.output
+    assert "environment variable UPSELL_RULES_HUBSPOT_TEST_TOKEN (token_env) is not set" in unset.output
 
 
 def test_salesforce_upserts_by_key_retries_5xx_and_completes_on_close(
@@ -229,8 +229,8 @@ def test_salesforce_upserts_by_key_retries_5xx_and_completes_on_close(
 ) -> None:
     fake, url = serve("salesforce")
     fake.failures = [(500, {}), (503, {}), (502, {})]
-    monkeypatch.setenv("SF_TEST_TOKEN", TOKEN)
-    sink = (f"  sf:\n    type: salesforce\n    token_env: SF_TEST_TOKEN\n    instance_url: {url}\n"
+    monkeypatch.setenv("UPSELL_RULES_SF_TEST_TOKEN", TOKEN)
+    sink = (f"  sf:\n    type: salesforce\n    token_env: UPSELL_RULES_SF_TEST_TOKEN\n    instance_url: {url}\n"
             "    external_id_field: Upsell_Key__c\n    bands: [act_now]\n")
     rules = _with_sink(make_ruleset, "rules.yaml", sink)
     store = tmp_path / "state.db"
@@ -266,3 +266,29 @@ def test_due_dates_follow_the_plays_window() -> None:
     assert due_date("within 3 business days", date(2026, 11, 6), 3) == date(2026, 11, 11)
     assert due_date("within 2 weeks", monday, 3) == date(2026, 11, 16)
     assert due_date("before the renewal", monday, 3) == date(2026, 11, 5)
+
+
+def test_token_env_reads_only_variables_the_ruleset_may_read(
+    tmp_path: Path, make_ruleset: Callable[..., Path], serve: Any, waits: list[float],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A ruleset naming any variable would send its value, as a bearer token, to the URL
+    # the same ruleset chooses: the rule for ${VAR} holds for token_env too.
+    fake, url = serve("salesforce")
+    monkeypatch.setenv("CLOUD_SECRET_KEY", TOKEN)
+    sink = (f"  sf:\n    type: salesforce\n    token_env: CLOUD_SECRET_KEY\n"
+            f"    instance_url: {url}/tenant-secret\n    bands: [act_now]\n")
+    rules = _with_sink(make_ruleset, "rules.yaml", sink)
+    store = tmp_path / "state.db"
+    refused = invoke("run", rules, "--data", SAMPLE, "--as-of", "2026-11-02", "--state", store)
+    assert refused.exit_code == 2
+    assert "environment variable CLOUD_SECRET_KEY may not be read by a ruleset" in \
+        refused.stderr
+    assert "--allow-env CLOUD_SECRET_KEY" in refused.stderr
+    assert fake.requests == [] and TOKEN not in refused.output + refused.stderr
+    allowed = invoke("run", rules, "--data", SAMPLE, "--as-of", "2026-11-02", "--state", store,
+                     "--allow-env", "CLOUD_SECRET_KEY")
+    assert allowed.exit_code == 1, allowed.output + allowed.stderr  # the fake: 404 there
+    assert fake.requests
+    # Its URL is shown as every URL is: no path (a tenant or a secret can sit there).
+    assert "tenant-secret" not in allowed.output + allowed.stderr

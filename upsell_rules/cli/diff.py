@@ -29,7 +29,7 @@ from upsell_rules.io.records import Account, AccountReader
 from upsell_rules.plugin.registry import Registry
 from upsell_rules.ruleset.model import Ruleset
 from upsell_rules.ruleset.overrides import OverrideSet
-from upsell_rules.safetext import printable_lines
+from upsell_rules.safetext import hide_credentials, printable_lines
 from upsell_rules.workflow.diff import compare_rulesets, structural_changes
 from upsell_rules.workflow.diff_render import render_json, render_markdown, render_text
 
@@ -213,10 +213,10 @@ def diff_command(
             resolve_as_of(as_of),
             structural_changes(before, after),
             labels=labels,
-            data=data,
+            data=hide_credentials(data),
             new_accounts=later,
             new_as_of=as_of_new,
-            new_data=data_new or "",
+            new_data=hide_credentials(data_new or ""),
             min_delta=None if show_all else min_delta,
         )
     printer = ErrorPrinter()

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import traceback
+
 import click
 
 from upsell_rules import __version__
 from upsell_rules.cli.environment import epilog as environment_epilog
+from upsell_rules.cli.exits import EXIT_USAGE
 from upsell_rules.cli.limit_options import check_limit_settings
 from upsell_rules.cli.plugin_options import PluginGroup, plugin_options
 
@@ -66,7 +69,15 @@ def cli() -> None:
 
 def main() -> None:
     """Console-script entry point."""
+    from upsell_rules.cli.plugin_stdout import keep_stdout_for_the_tool
     from upsell_rules.engine.gctune import allow_gc_tuning
 
     allow_gc_tuning()  # this process is ours: fewer collections while accounts stream
-    cli(prog_name="upsell-rules")
+    keep_stdout_for_the_tool()  # a plugin's print() never lands in the JSON or CSV output
+    try:
+        cli(prog_name="upsell-rules")
+    except Exception:
+        # Only --debug (or a bug) lets an exception out of a command: show its traceback,
+        # but keep the status "could not be done"; Python's own 1 means "records failed".
+        traceback.print_exc()
+        raise SystemExit(EXIT_USAGE) from None

@@ -7,7 +7,6 @@ import errno
 import io
 import os
 import signal
-import sys
 import tempfile
 import threading
 from collections.abc import Iterator, Sequence
@@ -15,6 +14,7 @@ from contextlib import contextmanager
 from typing import Any, TextIO
 
 from upsell_rules.cli.exits import usage_error
+from upsell_rules.cli.plugin_stdout import tool_stdout
 from upsell_rules.io.sinks import replaced_file_mode
 
 
@@ -31,7 +31,7 @@ def output_stream(path: str | None) -> Iterator[TextIO]:
     file gets the permissions of the one it replaces (or the usual ones for a new file).
     """
     if path is None:
-        with _whole_writes(sys.stdout) as out:
+        with _whole_writes(tool_stdout()) as out:
             yield out
         return
     directory = os.path.dirname(os.path.abspath(path))

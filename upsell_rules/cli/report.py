@@ -33,6 +33,7 @@ from upsell_rules.history.backtest import run_backtest, shape_of
 from upsell_rules.history.report import ReportInput, render_report
 from upsell_rules.io.records import Account
 from upsell_rules.plugin.types import Summary
+from upsell_rules.safetext import hide_credentials
 
 
 @click.command("report")
@@ -111,7 +112,7 @@ def report_command(
         decisions=decisions,
         plans=plans,
         as_of=when,
-        data_label=os.path.basename(data),
+        data_label=os.path.basename(hide_credentials(data)),
         failed=summary.failed,
         backtest=backtest,
         backtest_label=label,

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date
-from types import TracebackType
+from types import MappingProxyType, TracebackType
 from typing import Any, NamedTuple
 
 from upsell_rules.errors import PluginError
@@ -68,7 +68,9 @@ class DerivationChain:
     each name a constant), so there is no per-step loop overhead. A derived signal a
     plugin computes is checked against its declared type as it is computed: a value of
     another type raises :class:`PluginError` naming the plugin (a wrong type would make
-    conditions silently wrong).
+    conditions silently wrong). Each derivation sees the signals through a read-only
+    view: one that writes another signal fails, instead of changing what every later
+    rule reads.
     """
 
     def __init__(self, derivations: list[Derivation], declared: dict[str, str]) -> None:
@@ -80,20 +82,20 @@ class DerivationChain:
     def _generate(self, declared: dict[str, str]) -> Callable[[dict[str, Any], date], None]:
         if not self.derivations:
             return _nothing_to_derive
-        lines = ["def derive(s, as_of):"]
-        namespace: dict[str, Any] = {"__builtins__": {"type": type}}
+        lines = ["def derive(s, as_of):", "    r = view(s)"]
+        namespace: dict[str, Any] = {"__builtins__": {"type": type}, "view": MappingProxyType}
         for index, (name, compute, provider) in enumerate(self.derivations):
             namespace[f"f{index}"] = compute
             kind = declared.get(name)
             if kind is None:
                 self._line_owner[len(lines) + 1] = index
-                lines.append(f"    s[{name!r}] = f{index}(s, as_of)")
+                lines.append(f"    s[{name!r}] = f{index}(r, as_of)")
                 continue
             namespace[f"t{index}"] = EXACT.get(kind, frozenset())
             namespace[f"c{index}"] = _type_check(name, provider, kind)
             self._line_owner[len(lines) + 1] = index
             lines += [
-                f"    v = f{index}(s, as_of)",
+                f"    v = f{index}(r, as_of)",
                 f"    if v is not None and type(v) not in t{index}: c{index}(v)",
                 f"    s[{name!r}] = v",
             ]

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from datetime import date
 from functools import partial
+from types import MappingProxyType
 from typing import Any, TypeVar
 
 from upsell_rules.engine.derive import (
@@ -271,7 +272,7 @@ class Evaluator:
         if kind is None or kind.describe is None:
             return ""
         try:
-            described = kind.describe(values)
+            described = kind.describe(MappingProxyType(values))  # read-only: see derive
         except Exception as exc:  # a plugin bug costs this account, named
             raise PluginError(
                 f"{self._upsell_type_plugin(upsell_type)} failed in describe: "

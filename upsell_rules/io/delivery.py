@@ -76,6 +76,16 @@ def env_allowed(name: str, environ: Mapping[str, str]) -> bool:
     return name in listed
 
 
+def check_env_name(name: str, environ: Mapping[str, str], where: str) -> None:
+    """Raise :class:`SinkConfigError` unless a ruleset may read the variable ``name``."""
+    if not env_allowed(name, environ):
+        raise SinkConfigError(
+            f"{where}: environment variable {name} may not be read by a ruleset: "
+            f"name it {ENV_PREFIX}..., or allow it for the run with --allow-env "
+            f"{name} (or {ALLOW_ENV}={name})"
+        )
+
+
 def expand_env(value: Any, environ: Mapping[str, str], where: str) -> Any:
     """``${VAR}`` in text replaced by the variable's value (lists and mappings too).
 
@@ -84,12 +94,7 @@ def expand_env(value: Any, environ: Mapping[str, str], where: str) -> Any:
     if isinstance(value, str):
         def substitute(match: re.Match[str]) -> str:
             name = match.group(1)
-            if not env_allowed(name, environ):
-                raise SinkConfigError(
-                    f"{where}: environment variable {name} may not be read by a ruleset: "
-                    f"name it {ENV_PREFIX}..., or allow it for the run with --allow-env "
-                    f"{name} (or {ALLOW_ENV}={name})"
-                )
+            check_env_name(name, environ, where)
             if name not in environ:
                 raise SinkConfigError(f"{where}: environment variable {name} is not set")
             return environ[name]
@@ -200,6 +205,8 @@ def _configured_target(
         option = sink.options.get(key)
         if option is not None and option.is_path and isinstance(value, str):
             expanded[key] = confine(value, folder, where, key)
+        if option is not None and option.is_env_name and isinstance(value, str):
+            check_env_name(value, env, where)
     options = _options(sink, expanded, where, configured.id)
     return SinkTarget(configured.id, where, sink, registry.provider("sink", sink.name),
                       options, configured.bands, configured.blocked)

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from upsell_rules.io.account import Account, make_account
+from upsell_rules.safetext import hide_credentials
 
 
 @dataclass
@@ -28,7 +29,8 @@ class JoinReport:
     def inputs_of(self, account_id: str) -> dict[str, list[str]]:
         """Which inputs have the account and which do not (for its decision record)."""
         found = [spec for spec in self.inputs if account_id in self.present.get(spec, ())]
-        return {"present": found, "missing": [s for s in self.inputs if s not in found]}
+        return {"present": [hide_credentials(s) for s in found],
+                "missing": [hide_credentials(s) for s in self.inputs if s not in found]}
 
     def lines(self, limit: int = 10) -> list[str]:
         """The human-readable report: a summary, then each input that lacks accounts."""
@@ -45,8 +47,8 @@ class JoinReport:
                 shown = ", ".join(missing[:limit])
                 more = f" and {len(missing) - limit} more" if len(missing) > limit else ""
                 out.append(
-                    f"{len(missing)} account(s) missing from {spec} (present in another "
-                    f"input): {shown}{more}"
+                    f"{len(missing)} account(s) missing from {hide_credentials(spec)} "
+                    f"(present in another input): {shown}{more}"
                 )
         return out
 
@@ -55,7 +57,7 @@ class JoinReport:
         return {
             "accounts": len(self.order),
             "inputs": [
-                {"input": spec, "accounts": len(self.present.get(spec, ())),
+                {"input": hide_credentials(spec), "accounts": len(self.present.get(spec, ())),
                  "missing": self.missing(spec)}
                 for spec in self.inputs
             ],

@@ -71,7 +71,9 @@ class ParamSpec:
     ``operator_only`` marks an option that is the operator's to give (a SQL query): a
     ruleset that sets it gets a warning from ``validate``, and the plugin refuses it
     unless the operator opts in for the run. ``is_path`` marks a file path: given in a
-    ruleset it is relative to the ruleset's folder and may not leave it.
+    ruleset it is relative to the ruleset's folder and may not leave it. ``is_env_name``
+    marks the name of an environment variable the plugin reads (a token's): given in a
+    ruleset it must be one a ruleset may read, as for ``${VAR}``.
     """
 
     kind: ParamKind
@@ -80,6 +82,7 @@ class ParamSpec:
     description: str = ""
     operator_only: bool = False
     is_path: bool = False
+    is_env_name: bool = False
     #: Optional check of a value of the right kind: the problems as (key inside the
     #: value or "", message naming the accepted values); ``validate`` reports each at
     #: its YAML line. Never executes anything from the ruleset.

@@ -23,7 +23,14 @@ from ruamel.yaml.events import (
 from upsell_rules.errors import Diagnostic, Location
 from upsell_rules.ruleset.yaml_document import Path, YamlDocument
 from upsell_rules.ruleset.yaml_positions import NeedPure, ParserAgreement
-from upsell_rules.ruleset.yaml_scalars import MERGE_TAG, VALUE_TAG, Unmodelled, resolve_plain
+from upsell_rules.ruleset.yaml_scalars import (
+    MAX_INT_DIGITS,
+    MERGE_TAG,
+    VALUE_TAG,
+    TooManyDigits,
+    Unmodelled,
+    resolve_plain,
+)
 
 #: How many aliases a document may use; more is refused as a likely expansion bomb.
 MAX_ALIASES = 100
@@ -78,7 +85,8 @@ class _Frame:
 
 
 class _Refused(Exception):
-    """An E004 finding: the document is not read any further."""
+    """An E004 finding (a bomb, or an integer too long to read): the document is not read
+    any further."""
 
 
 class EventPass:
@@ -308,7 +316,7 @@ class EventPass:
         style = event.style
         value: Any = text
         if not style:
-            tag, value = self.plain(text)
+            tag, value = self.plain(text, where)
             if tag in (MERGE_TAG, VALUE_TAG):
                 if event.anchor is not None:
                     self.unmodelled = True  # an alias to it would be a tagged scalar
@@ -328,7 +336,7 @@ class EventPass:
         text = event.value
         style = event.style
         if not style:
-            tag, value = self.plain(text)
+            tag, value = self.plain(text, where)
             if tag in (MERGE_TAG, VALUE_TAG):
                 self.unmodelled = True  # ruamel makes these tagged scalars
                 return None
@@ -341,12 +349,16 @@ class EventPass:
             self.anchors[event.anchor] = node
         return node
 
-    def plain(self, text: str) -> tuple[str | None, Any]:
+    def plain(self, text: str, where: tuple[int, int]) -> tuple[str | None, Any]:
         try:
             return resolve_plain(text)
         except Unmodelled:
             self.unmodelled = True
             return None, text
+        except TooManyDigits as exc:
+            self.add(where, "E004", f"an integer of {exc.args[0]:,} digits: at most "
+                     f"{MAX_INT_DIGITS:,} (write it as a float, or as text in quotes)")
+            raise _Refused from None  # hostile, as a bomb is: read no further
 
     def attach(self, node: _Node, frame: _Frame | None) -> None:
         """Put a value where it belongs: the root, a list item, or a key's value."""

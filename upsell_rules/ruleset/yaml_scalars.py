@@ -35,6 +35,14 @@ class Unmodelled(Exception):
     """A construct this pass leaves to ruamel's constructor (see :func:`ruamel_load`)."""
 
 
+#: Python refuses to read a decimal integer longer than this (CVE-2020-10735).
+MAX_INT_DIGITS = 4300
+
+
+class TooManyDigits(Exception):
+    """A decimal integer longer than :data:`MAX_INT_DIGITS`: ``args[0]`` is its length."""
+
+
 def _to_int(text: str) -> int:
     """An integer as ruamel's round-trip constructor reads it under YAML 1.2."""
     digits = text.replace("_", "")
@@ -47,6 +55,8 @@ def _to_int(text: str) -> int:
             if len(digits) < 3:  # ruamel fails on "0x_" too, with its own error
                 raise Unmodelled(text)
             return sign * int(digits[2:], base)
+    if len(digits) > MAX_INT_DIGITS:
+        raise TooManyDigits(len(digits))
     return sign * int(digits)  # 1.2: a leading 0 is decimal
 
 

@@ -39,6 +39,9 @@ _SENTINEL = date(9999, 12, 31)
 _AS_OF = "{{ var('upsell_rules_as_of', run_started_at.strftime('%Y-%m-%d')) }}"
 _TABLE = "upsell_rules_source_table"
 SOURCE = "upsell_rules"
+#: What every ``{`` of ruleset text becomes: dbt renders model files and property files
+#: as Jinja, so a ruleset string such as ``{{ env_var('SECRET') }}`` would otherwise run.
+_BRACE = '{{ "{" }}'
 
 
 @dataclass(frozen=True)
@@ -60,11 +63,16 @@ def _jinja(text: str) -> str:
     return f"'{text}'" if not set(text) & {"'", "\\"} else json.dumps(text)
 
 
+def jinja_inert(text: str) -> str:
+    """``text`` with every ``{`` written so that Jinja prints it and opens nothing."""
+    return text.replace("{", _BRACE)
+
+
 def model_sql(ruleset: Ruleset, registry: Registry, dialect: str, table: str) -> str:
     """The model's SQL: the compiled query on ``{{ source(...) }}``, as of a variable."""
     name = parse_table_name(table)
     query = build_query(ruleset, registry, check_dialect(dialect), _SENTINEL, _TABLE)
-    text = query.sql(dialect=dialect, pretty=True)
+    text = jinja_inert(query.sql(dialect=dialect, pretty=True))
     sentinel = lit(_SENTINEL).args["this"].sql(dialect=dialect)
     text = text.replace(sentinel, f"'{_AS_OF}'")
     source = f"{{{{ source({_jinja(source_name(name))}, {_jinja(name.name)}) }}}}"
@@ -78,8 +86,8 @@ def _q(text: str) -> str:
 def schema_yml(ruleset: Ruleset, model: str) -> str:
     """The model's properties: description and column tests."""
     bands = ", ".join(_q(b.id) for b in ruleset.bands)
-    described = (f"Decisions of ruleset {ruleset.name} {ruleset.version}, one row per "
-                 "account (compiled by upsell-rules).")
+    described = jinja_inert(f"Decisions of ruleset {ruleset.name} {ruleset.version}, one "
+                            "row per account (compiled by upsell-rules).")
     lines = [
         "version: 2",
         "models:",

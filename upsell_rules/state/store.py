@@ -404,7 +404,7 @@ def run_row(as_of: str, identity: Mapping[str, Any], role: str, deliver: str, en
         "started_at": _now(), "as_of": as_of, "ruleset_name": str(identity["name"]),
         "ruleset_version": str(identity["version"]), "ruleset_sha256": str(identity["sha256"]),
         "role": role, "deliver": deliver, "engine": engine, "shadow_of": shadow_of,
-        "data": json.dumps(list(data)),
+        "data": json.dumps([hide_credentials(spec) for spec in data]),
     }
 
 

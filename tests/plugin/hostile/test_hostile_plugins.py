@@ -53,6 +53,12 @@ RUNTIME = [
     ("derivation_wrong_type", "derive", {"H-2"},
      "derived signal 'boost' (plugin 'derivation_wrong_type') returned 'high' (str); it "
      "declares number"),
+    ("derivation_mutates", "derive", {"H-2"},
+     "derived signal 'boost' (plugin 'derivation_mutates') failed: TypeError: "
+     "'mappingproxy' object does not support item assignment"),
+    ("describe_mutates", "describe", {"H-2"},
+     "upsell type 'hostile' (plugin 'describe_mutates') failed in describe: TypeError: "
+     "'mappingproxy' object does not support item assignment"),
     ("function_wrong_type", "function", {"H-2"},
      "function 'hostile_double' (plugin 'function_wrong_type') returned [20, 20] (list); "
      "it declares number"),
@@ -403,6 +409,40 @@ def test_a_failing_lifecycle_hook_is_one_line_and_debug_shows_the_traceback() ->
     )
     no_traceback(result.stderr)
     debug = run_cli(*args, "--debug")
-    assert debug.returncode != 0
+    assert debug.returncode == 2  # as without --debug: 1 would say "some records failed"
     assert "Traceback" in debug.stderr
     assert "PermissionError" in debug.stderr
+
+
+def test_debug_keeps_the_exit_status_of_a_run_that_could_not_be_done() -> None:
+    for args in (["--data", f"down:{TXT}", "--plugin", plugin("source_fails_at_once")],
+                 ["--data", CSV, "--plugin", plugin("before_raises")]):
+        plain = run_cli("dry-run", ruleset("plain"), "--as-of", AS_OF, *args)
+        debug = run_cli("dry-run", ruleset("plain"), "--as-of", AS_OF, *args, "--debug")
+        assert plain.returncode == debug.returncode == 2, (args, plain.stderr, debug.stderr)
+        assert "Traceback" not in plain.stderr
+
+
+# --- a plugin that prints ----------------------------------------------------------------
+
+
+def test_what_a_plugin_prints_goes_to_stderr_and_stdout_stays_parseable() -> None:
+    base = ["--data", CSV, "--as-of", AS_OF, "--plugin", plugin("prints")]
+    runs = {
+        "json": run_cli("dry-run", ruleset("prints"), *base, "--format", "json"),
+        "csv": run_cli("dry-run", ruleset("prints"), *base, "--format", "csv"),
+        "explain": run_cli("explain", ruleset("prints"), *base, "--account", "H-2",
+                           "--format", "json"),
+        "jobs": run_cli("dry-run", ruleset("prints"), *base, "--format", "jsonl",
+                        "--jobs", "2"),
+    }
+    for name, result in runs.items():
+        assert result.returncode == 0, (name, result.stderr)
+        assert "noise" not in result.stdout, name
+        assert "noise: imported" in result.stderr, name
+    assert {row["account_id"] for row in json.loads(runs["json"].stdout)} == ALL
+    assert "noise: described" in runs["json"].stderr
+    assert "noise: written" in runs["json"].stderr
+    assert runs["csv"].stdout.startswith("rank,account_id,")
+    assert json.loads(runs["explain"].stdout)["decision"]["account_id"] == "H-2"
+    assert decided(runs["jobs"].stdout) == ALL
