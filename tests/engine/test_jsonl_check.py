@@ -94,23 +94,3 @@ def test_a_byte_order_mark_counts_only_at_the_start_of_the_file(
     path.write_bytes(b'{"a":1}\n\xef\xbb\xbf{"b":2}\n')
     monkeypatch.setattr(jsonl_check, "_BLOCK", 1)  # each line a block of its own
     assert count_lines(str(path), 0, 0) == (2, 2, 0) == reference(path, 0, 0)
-
-
-@pytest.mark.parametrize("all_cores_from,threads", [(1 << 40, 1), (0, None)])
-def test_a_large_file_is_checked_on_every_core(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, all_cores_from: int,
-        threads: int | None) -> None:
-    import duckdb
-
-    from upsell_rules.limits import Limits
-
-    path = tmp_path / "a.jsonl"
-    path.write_bytes(b'{"account_id": "A-1"}\n')
-    monkeypatch.setattr(jsonl_check, "CHECK_ALL_CORES_FROM", all_cores_from)
-    check = jsonl_check.start_check(str(path), {"account_id": "string"}, {}, Limits())
-    check.found.result()
-    used = check.con.execute("SELECT current_setting('threads')").fetchone()[0]
-    fresh = duckdb.connect()
-    assert used == (threads or fresh.execute("SELECT current_setting('threads')").fetchone()[0])
-    fresh.close()
-    assert check.passed()

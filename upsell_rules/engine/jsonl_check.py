@@ -3,9 +3,10 @@
 DuckDB reads every record's fields as the Python reader would take them
 (``sql/input_checks.py``), in a database of its own, as soon as the file is known to be
 a candidate: it lets go of the interpreter while it works, so it runs while Python
-compiles the record query. A file under :data:`CHECK_ALL_CORES_FROM` is checked on one
-thread, leaving the other core to the compiler; a larger one on all. The record query
-itself then starts in the run's own database while the check finishes
+compiles the record query, on one thread, leaving the other core to the compiler (on a
+file of 1,000,000 accounts, checking on both cores gave no gain and cost 2 CPU-s more:
+the check is not what the run waits for). The record query itself then starts in the
+run's own database while the check finishes
 (``engine/columnar.py``); nothing of it is passed on unless the check passes.
 :func:`start_check` starts the check; :meth:`JsonlCheck.passed` counts the lines and says
 whether every record is clean; :meth:`JsonlCheck.cancel` stops it when the query turns
@@ -14,14 +15,12 @@ out not to compile. :func:`make_views` makes the views the query reads.
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, BinaryIO
 
-from upsell_rules.limits import MB
 from upsell_rules.sql.input_checks import accounts_view_sql, check_sql, colons_sql
 
 _BOM = b"\xef\xbb\xbf"
@@ -32,14 +31,9 @@ _BLOCK = 1 << 19
 #: after a newline (a search for the newline first, which is quick).
 _BLANK_FIRST = re.compile(rb"[ \t\r\x0b\x0c]*(?:\n|\Z)")
 _BLANK_AFTER = re.compile(rb"\n[ \t\r\x0b\x0c]*(?:\n|\Z)")
-#: The checking database's settings: the lines in file order.
+#: The checking database's settings: one thread, and the lines in file order.
 CHECK_CONNECTION: dict[str, str | bool | int | float | list[str]] = {
-    "preserve_insertion_order": True}
-#: Files from this size up are checked on every core, smaller ones on one. The check
-#: takes about 6 ms a MB on one core, and the main thread has about 0.45 s of compiling
-#: and planning plus 2.5 ms a MB of line counting to do beside it: from about 125 MB the
-#: check is what the run waits for, and is better shared out (measured on 2 cores).
-CHECK_ALL_CORES_FROM = 128 * MB
+    "threads": 1, "preserve_insertion_order": True}
 
 
 @dataclass
@@ -93,8 +87,7 @@ def start_check(path: str, types: Mapping[str, str],
     when the verdict is asked for."""
     import duckdb
 
-    one_core = os.path.getsize(path) < CHECK_ALL_CORES_FROM
-    con = duckdb.connect(config={**CHECK_CONNECTION, **({"threads": 1} if one_core else {})})
+    con = duckdb.connect(config=CHECK_CONNECTION)
     pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="upsell-rules-check")
     found = pool.submit(_run, con, check_sql(path, types, ranges))
     return JsonlCheck(con, path, limits, pool, found)
