@@ -246,6 +246,7 @@ def _rows(
             yield RecordError(where, group + span)
             continue
         text = group[0]
+        ends_open = not group[-1].endswith(("\n", "\r"))  # the file ends in this row
         if len(group) == 1 and '"' not in text and "\0" not in text:
             # No quote: the reader would split at the commas (and the cells are stripped
             # below), so split here, several times faster.
@@ -266,6 +267,17 @@ def _rows(
                 where,
                 f"row has {len(row)} cells, the header has {width}{span}",
                 account_id=account_id,
+            )
+            continue
+        if len(row) < width and ends_open:
+            # A short row that the file ends in: most likely an export still being
+            # written (watch mode sees such files). Deciding it would read its missing
+            # cells as missing values.
+            yield RecordError(
+                where,
+                f"row has {len(row)} cells, the header has {width}, and the file ends "
+                f"inside it{span}: is the file still being written?",
+                account_id=row[id_index].strip() if id_index < len(row) else "",
             )
             continue
         values: dict[str, str]

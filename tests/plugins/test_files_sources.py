@@ -159,6 +159,21 @@ def test_csv_byte_order_mark_does_not_break_the_first_column(tmp_path: Path) -> 
     ]
 
 
+def test_a_short_row_the_file_ends_in_is_an_error(tmp_path: Path) -> None:
+    """An export caught while it is being written ends inside its last row: that row is
+    an error (its missing cells are not read as missing values); the others are read."""
+    path = write(tmp_path, "a.csv", "account_id,plan,arr\na1,pro,10\na2,te")
+    items = list(read_csv(path))
+    assert [r.values["account_id"] for r in records(items)] == ["a1"]
+    assert items[1] == RecordError(
+        Location(path, 3), "row has 2 cells, the header has 3, and the file ends inside "
+        "it: is the file still being written?", account_id="a2")
+    # A short row on a finished line, or a full last row without a newline, is read.
+    for text in ("account_id,plan,arr\na1,pro\n", "account_id,plan,arr\na1,pro,10"):
+        done = write(tmp_path, "b.csv", text)
+        assert [r.values["account_id"] for r in records(list(read_csv(done)))] == ["a1"]
+
+
 def test_csv_empty_file_has_no_header(tmp_path: Path) -> None:
     path = write(tmp_path, "a.csv", "")
     with pytest.raises(InputError) as caught:
@@ -487,3 +502,10 @@ def test_messy_content_gives_records_errors_or_input_error_only(
             assert isinstance(item, RawRecord | RecordError)
             assert item.location.path == path
             assert item.location.line >= 1
+
+
+def test_a_short_quoted_row_the_file_ends_in_is_an_error(tmp_path: Path) -> None:
+    path = write(tmp_path, "a.csv", 'account_id,plan,arr\na1,pro,10\n"a2","te, am"')
+    items = list(read_csv(path))
+    assert [r.values["account_id"] for r in records(items)] == ["a1"]
+    assert isinstance(items[1], RecordError) and "file ends inside it" in str(items[1])
