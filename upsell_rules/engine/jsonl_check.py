@@ -6,8 +6,8 @@ a candidate: it lets go of the interpreter while it works, so it runs while Pyth
 compiles the record query, on one thread, leaving the other core to the compiler (on a
 file of 1,000,000 accounts, checking on both cores gave no gain and cost 2 CPU-s more:
 the check is not what the run waits for). The record query itself then starts in the
-run's own database while the check finishes
-(``engine/columnar.py``); nothing of it is passed on unless the check passes.
+run's own database while the check finishes (``engine/columnar.py``); nothing of it is
+passed on unless the check passes.
 :func:`start_check` starts the check; :meth:`JsonlCheck.passed` counts the lines and says
 whether every record is clean; :meth:`JsonlCheck.cancel` stops it when the query turns
 out not to compile. :func:`make_views` makes the views the query reads.
