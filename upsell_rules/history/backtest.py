@@ -49,6 +49,7 @@ from upsell_rules.history.backtest_points import (
     join,
     shape_of,
     surfaced,
+    unmatched,
 )
 from upsell_rules.history.outcomes import Outcomes
 from upsell_rules.history.snapshots import Snapshot
@@ -183,6 +184,7 @@ def run_backtest(
     joined = join(timeline, deals, horizon_days)
     matched = [j for j in joined if j.point is not None]
     lead, never = lead_times(timeline, deals, top)
+    missing = unmatched(timeline, joined)
     return {
         "ruleset": shape.identity,
         "horizon_days": horizon_days,
@@ -197,6 +199,10 @@ def run_backtest(
             "deals": len(joined),
             "deals_matched": len(matched),
             "deals_without_snapshot": len(joined) - len(matched),
+            "deals_unknown_account": len(missing["unknown_account"]),
+            "deals_before_first_snapshot": len(missing["before_first_snapshot"]),
+            "deals_snapshot_too_old": len(missing["snapshot_too_old"]),
+            "unknown_accounts": sorted(set(missing["unknown_account"])),
         },
         "overall": overall_figures(matched),
         "by_band": band_figures(points, matched, shape),

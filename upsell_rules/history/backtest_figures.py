@@ -255,11 +255,12 @@ def churn_figures(
         gone = churned.get(account_id)
         if gone is not None and gone <= start:
             return None
-        if gone is not None and gone <= start + window:
-            return True
+        # A window the data does not cover is left out whatever happened in it: keeping
+        # the churns seen early in such windows while dropping the stays would overstate
+        # churn (only churners could be counted near the end of the data).
         if observed_until is None or start + window > observed_until:
             return None
-        return False
+        return gone is not None and gone <= start + window
 
     after = [outcome(d.account_id, d.closed_on) for d in deals if d.won]
     base = [outcome(p.account_id, p.on) for p in points]

@@ -81,7 +81,7 @@ def _overall(result: dict[str, Any]) -> Section:
                 "deals joined to a snapshot",
                 f"{volume['deals_matched']} of {volume['deals']} "
                 f"({volume['deals_without_snapshot']} had no snapshot within "
-                f"{result['horizon_days']} d before opening)",
+                f"{result['horizon_days']} d before opening{_unmatched(volume)})",
                 "",
                 "",
             ),
@@ -97,6 +97,17 @@ def _overall(result: dict[str, Any]) -> Section:
         f"{overall['no_decision']} no decision. Data observed until "
         f"{period['observed_until']}.",
     )
+
+
+def _unmatched(volume: dict[str, Any]) -> str:
+    """Why deals went unjoined, when any did: ``: 1 account without snapshots, ...``."""
+    parts = [
+        (volume.get("deals_unknown_account", 0), "for an account with no snapshot"),
+        (volume.get("deals_before_first_snapshot", 0), "opened before the first snapshot"),
+        (volume.get("deals_snapshot_too_old", 0), "latest snapshot too old"),
+    ]
+    shown = [f"{count} {text}" for count, text in parts if count]
+    return ": " + ", ".join(shown) if shown else ""
 
 
 def _by_band(result: dict[str, Any]) -> Section:
