@@ -147,14 +147,15 @@ def test_hand_built_history_gives_the_figures_worked_out_by_hand() -> None:
     assert bands == {"act_now": (2, 1, 1), "warming": (2, 2, 1), "monitor": (1, 0, 0),
                      "wait": (1, 0, 0)}
     assert r["lift"]["top_win_rate"] == 1.0 and r["lift"]["rest_win_rate"] == 0.5
-    assert r["lift"]["ratio"] == 2.0 and r["lift"]["status"] == "healthy"
+    # Three deals support no verdict: every judged figure says so instead of "ok".
+    assert r["lift"]["ratio"] == 2.0 and r["lift"]["status"] == "too_few"
     assert r["surfaced"]["surfaced"]["deals"] == 1
     assert r["surfaced"]["not_surfaced"] == {"deals": 2, "won": 1, "win_rate": 0.5,
                                               "ci95": r["surfaced"]["not_surfaced"]["ci95"]}
     triggers = {t["trigger"]: (t["snapshots"], t["deals"], t["won"]) for t in r["by_trigger"]}
     assert triggers == {"t1": (2, 1, 1), "t2": (2, 2, 1), "(no trigger)": (2, 0, 0)}
     types = [(t["upsell_type"], t["deals"], t["won"], t["status"]) for t in r["by_upsell_type"]]
-    assert types == [("seat", 1, 1, "above"), ("plan", 2, 1, "healthy")]
+    assert types == [("seat", 1, 1, "too_few"), ("plan", 2, 1, "too_few")]
     # A was first surfaced on 02-01 and its deal opened on 03-10: 37 days ahead. B's
     # second win has no snapshot between its previous deal's close and its opening, and D
     # has no snapshots at all: neither can be judged.
@@ -165,7 +166,7 @@ def test_hand_built_history_gives_the_figures_worked_out_by_hand() -> None:
     # A's 03-01 one saw churn within 90 days.
     assert r["churn"]["after_won_upsell"] == {"observed": 3, "churned": 1, "rate": 1 / 3}
     assert r["churn"]["base"] == {"observed": 6, "churned": 1, "rate": 1 / 6}
-    assert r["churn"]["status"] == "above"
+    assert r["churn"]["status"] == "too_few"
 
 
 def test_churn_windows_that_end_after_the_data_are_left_out_whatever_happened() -> None:
