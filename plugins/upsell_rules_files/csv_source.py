@@ -261,6 +261,14 @@ def _rows(
                 continue
         if not row:
             continue
+        if len(row) == 1 < width and row[0].strip():
+            # No writer leaves out every separator of an account's row; a line of one
+            # cell is text under the data (Salesforce's report footer, a note). Read as
+            # an account, its text would become an account id and be decided.
+            yield RecordError(where, f"row has 1 cell, the header has {width}{span}: "
+                              f"not an account row (a report footer or a note?); "
+                              f"remove it from the export")
+            continue
         if len(row) > width and any(cell.strip() for cell in row[width:]):
             account_id = row[id_index].strip()
             yield RecordError(
