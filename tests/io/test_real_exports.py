@@ -88,3 +88,16 @@ def test_a_utf16_export_is_named_as_such(tmp_path: Path) -> None:
     assert code == 2
     assert f'{data}:1: this is UTF-16 text (Excel\'s "Unicode Text" writes it), not UTF-8: ' \
         "save it as CSV UTF-8" in stderr
+
+
+@pytest.mark.parametrize("engine", ["python", "auto", "duckdb"])
+def test_a_totals_row_is_failed_not_decided(
+    expected: list[dict[str, object]], engine: str
+) -> None:
+    """A spreadsheet's SUM row, its id cell 'Total', is not an account."""
+    data = EXPORTS / "sheets_totals_row.csv"
+    code, stdout, stderr = _run(RULESET, data, "--engine", engine)
+    assert code == 1, stderr
+    assert _decisions(stdout) == expected
+    assert f"{data}:10: account_id 'Total' is a report's totals row, not an account" in stderr
+    assert "read 9, decided 8, failed 1" in stderr

@@ -117,7 +117,19 @@ def excel_unicode_text() -> None:
         writer.writerows([row[n] for n in names] for row in rows)
 
 
+def sheets_totals_row() -> None:
+    """A Google Sheets download (LF, no byte-order mark) with a SUM row under the data."""
+    names, rows = _rows()
+    total = {n: str(sum(int(r[n]) for r in rows if r[n])) for n in ("arr", "seats_licensed")}
+    with (HERE / "sheets_totals_row.csv").open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow(names)
+        writer.writerows([row[n] for n in names] for row in rows)
+        writer.writerow([{"account_id": "Total", **total}.get(n, "") for n in names])
+
+
 if __name__ == "__main__":
+    sheets_totals_row()
     salesforce_with_footer()
     excel_french()
     excel_unicode_text()
