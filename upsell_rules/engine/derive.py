@@ -70,35 +70,46 @@ class DerivationChain:
     another type raises :class:`PluginError` naming the plugin (a wrong type would make
     conditions silently wrong). Each derivation sees the signals through a read-only
     view: one that writes another signal fails, instead of changing what every later
-    rule reads.
+    rule reads. The view holds the ruleset's list signals (``lists``) as tuples, so a
+    derivation that appends to or sorts a list fails the same way instead of changing
+    the account's own list; what a derivation returns as a tuple is stored as a list.
     """
 
-    def __init__(self, derivations: list[Derivation], declared: dict[str, str]) -> None:
+    def __init__(self, derivations: list[Derivation], declared: dict[str, str],
+                 lists: tuple[str, ...] = ()) -> None:
         self.derivations = derivations
         #: Line of the generated source -> index of the derivation running on it.
         self._line_owner: dict[int, int] = {}
-        self.run: Callable[[dict[str, Any], date], None] = self._generate(declared)
+        self.run: Callable[[dict[str, Any], date], None] = self._generate(declared, lists)
 
-    def _generate(self, declared: dict[str, str]) -> Callable[[dict[str, Any], date], None]:
+    def _generate(
+        self, declared: dict[str, str], lists: tuple[str, ...]
+    ) -> Callable[[dict[str, Any], date], None]:
         if not self.derivations:
             return _nothing_to_derive
-        lines = ["def derive(s, as_of):", "    r = view(s)"]
-        namespace: dict[str, Any] = {"__builtins__": {"type": type}, "view": MappingProxyType}
+        lines = ["def derive(s, as_of):", *_frozen_view(lists)]
+        # Without list signals the view is over the record itself (nothing to freeze).
+        mirror = "p" if lists else None
+        namespace: dict[str, Any] = {"__builtins__": {"type": type, "dict": dict, "list": list,
+                                                      "tuple": tuple},
+                                     "view": MappingProxyType}
         for index, (name, compute, provider) in enumerate(self.derivations):
             namespace[f"f{index}"] = compute
             kind = declared.get(name)
-            if kind is None:
-                self._line_owner[len(lines) + 1] = index
-                lines.append(f"    s[{name!r}] = f{index}(r, as_of)")
-                continue
-            namespace[f"t{index}"] = EXACT.get(kind, frozenset())
-            namespace[f"c{index}"] = _type_check(name, provider, kind)
             self._line_owner[len(lines) + 1] = index
-            lines += [
-                f"    v = f{index}(r, as_of)",
-                f"    if v is not None and type(v) not in t{index}: c{index}(v)",
-                f"    s[{name!r}] = v",
-            ]
+            lines.append(f"    v = f{index}(r, as_of)")
+            if kind is not None:
+                namespace[f"t{index}"] = EXACT.get(kind, frozenset())
+                namespace[f"c{index}"] = _type_check(name, provider, kind)
+                lines.append(f"    if v is not None and type(v) not in t{index}: c{index}(v)")
+            lines.append(f"    s[{name!r}] = v")
+            if mirror is None:
+                continue
+            if name in lists:
+                lines += ["    if type(v) is tuple: s[" + repr(name) + "] = list(v)",
+                          f"    p[{name!r}] = tuple(v) if type(v) is list else v"]
+            else:
+                lines.append(f"    p[{name!r}] = v")
         exec(compile("\n".join(lines) + "\n", CHAIN_FILENAME, "exec"), namespace)
         derive: Callable[[dict[str, Any], date], None] = namespace["derive"]
         return derive
@@ -159,6 +170,16 @@ def all_conditions(ruleset: Ruleset) -> list[Condition]:
         *(t.when for t in ruleset.triggers),
         *(r.when for rules in ruleset.owners.values() for r in rules if r.when is not None),
     ]
+
+
+def _frozen_view(lists: tuple[str, ...]) -> list[str]:
+    """Generated lines making ``r``: the derivations' read-only view of the record."""
+    if not lists:
+        return ["    r = view(s)"]
+    lines = ["    p = dict(s)"]
+    for name in lists:
+        lines += [f"    v = p.get({name!r})", f"    if type(v) is list: p[{name!r}] = tuple(v)"]
+    return [*lines, "    r = view(p)"]
 
 
 def _nothing_to_derive(signals: dict[str, Any], as_of: date) -> None:
