@@ -70,9 +70,9 @@ class DerivationChain:
     another type raises :class:`PluginError` naming the plugin (a wrong type would make
     conditions silently wrong). Each derivation sees the signals through a read-only
     view: one that writes another signal fails, instead of changing what every later
-    rule reads. The view holds the ruleset's list signals (``lists``) as tuples, so a
-    derivation that appends to or sorts a list fails the same way instead of changing
-    the account's own list; what a derivation returns as a tuple is stored as a list.
+    rule reads. While the chain runs, the ruleset's list signals (``lists``) are tuples,
+    so a derivation that appends to or sorts a list fails the same way instead of
+    changing the account's own list; afterwards the record holds lists again.
     """
 
     def __init__(self, derivations: list[Derivation], declared: dict[str, str],
@@ -87,29 +87,34 @@ class DerivationChain:
     ) -> Callable[[dict[str, Any], date], None]:
         if not self.derivations:
             return _nothing_to_derive
-        lines = ["def derive(s, as_of):", *_frozen_view(lists)]
-        # Without list signals the view is over the record itself (nothing to freeze).
-        mirror = "p" if lists else None
-        namespace: dict[str, Any] = {"__builtins__": {"type": type, "dict": dict, "list": list,
-                                                      "tuple": tuple},
+        derived = {d.name for d in self.derivations}
+        inputs = [name for name in lists if name not in derived]
+        # While the chain runs, the record's lists are tuples (the originals are put back
+        # after it); without list signals there is nothing to freeze.
+        lines = ["def derive(s, as_of):", "    r = view(s)", "    g = s.get"]
+        for index, name in enumerate(inputs):
+            lines += [f"    o{index} = g({name!r})",
+                      f"    if type(o{index}) is list: s[{name!r}] = tuple(o{index})"]
+        indent = "        " if lists else "    "
+        if lists:
+            lines.append("    try:")
+        namespace: dict[str, Any] = {"__builtins__": {"type": type, "list": list, "tuple": tuple},
                                      "view": MappingProxyType}
         for index, (name, compute, provider) in enumerate(self.derivations):
             namespace[f"f{index}"] = compute
             kind = declared.get(name)
             self._line_owner[len(lines) + 1] = index
-            lines.append(f"    v = f{index}(r, as_of)")
+            lines.append(f"{indent}v = f{index}(r, as_of)")
             if kind is not None:
                 namespace[f"t{index}"] = EXACT.get(kind, frozenset())
                 namespace[f"c{index}"] = _type_check(name, provider, kind)
-                lines.append(f"    if v is not None and type(v) not in t{index}: c{index}(v)")
-            lines.append(f"    s[{name!r}] = v")
-            if mirror is None:
-                continue
+                lines.append(f"{indent}if v is not None and type(v) not in t{index}: c{index}(v)")
             if name in lists:
-                lines += ["    if type(v) is tuple: s[" + repr(name) + "] = list(v)",
-                          f"    p[{name!r}] = tuple(v) if type(v) is list else v"]
+                lines.append(f"{indent}s[{name!r}] = tuple(v) if type(v) is list else v")
             else:
-                lines.append(f"    p[{name!r}] = v")
+                lines.append(f"{indent}s[{name!r}] = v")
+        if lists:
+            lines += ["    finally:", *_thawed(inputs, [n for n in lists if n in derived])]
         exec(compile("\n".join(lines) + "\n", CHAIN_FILENAME, "exec"), namespace)
         derive: Callable[[dict[str, Any], date], None] = namespace["derive"]
         return derive
@@ -172,14 +177,15 @@ def all_conditions(ruleset: Ruleset) -> list[Condition]:
     ]
 
 
-def _frozen_view(lists: tuple[str, ...]) -> list[str]:
-    """Generated lines making ``r``: the derivations' read-only view of the record."""
-    if not lists:
-        return ["    r = view(s)"]
-    lines = ["    p = dict(s)"]
-    for name in lists:
-        lines += [f"    v = p.get({name!r})", f"    if type(v) is list: p[{name!r}] = tuple(v)"]
-    return [*lines, "    r = view(p)"]
+def _thawed(inputs: list[str], derived: list[str]) -> list[str]:
+    """Generated lines putting the record's lists back once the chain has run: the input
+    lists as they were, the derived ones as lists."""
+    lines = []
+    for index, name in enumerate(inputs):
+        lines.append(f"        if type(o{index}) is list: s[{name!r}] = o{index}")
+    for name in derived:
+        lines += [f"        w = g({name!r})", f"        if type(w) is tuple: s[{name!r}] = list(w)"]
+    return lines or ["        pass"]
 
 
 def _nothing_to_derive(signals: dict[str, Any], as_of: date) -> None:
