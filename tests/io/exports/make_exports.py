@@ -9,6 +9,7 @@ output is deterministic.
 from __future__ import annotations
 
 import csv
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
@@ -96,25 +97,25 @@ def salesforce_with_footer() -> None:
             writer.writerow([line])
 
 
-def excel_french() -> None:
-    """Excel (French locale) "CSV UTF-8": a byte-order mark, ';' between cells, CRLF."""
+def _contract_columns(name: str, encoding: str, separator: str,
+                      cell: Callable[[str, str], str]) -> None:
+    """The accounts under the contract's column names, each cell written by ``cell``."""
     names, rows = _rows()
-    with (HERE / "excel_fr_semicolon.csv").open("w", encoding="utf-8-sig",
-                                                 newline="") as handle:
-        writer = csv.writer(handle, delimiter=";", lineterminator="\r\n")
+    with (HERE / name).open("w", encoding=encoding, newline="") as handle:
+        writer = csv.writer(handle, delimiter=separator, lineterminator="\r\n")
         writer.writerow(names)
         for row in rows:
-            writer.writerow([_french(n, row[n]) if row[n] else "" for n in names])
+            writer.writerow([cell(n, row[n]) if row[n] else "" for n in names])
+
+
+def excel_french() -> None:
+    """Excel (French locale) "CSV UTF-8": a byte-order mark, ';' between cells, CRLF."""
+    _contract_columns("excel_fr_semicolon.csv", "utf-8-sig", ";", _french)
 
 
 def excel_unicode_text() -> None:
     """Excel's "Unicode Text": UTF-16 with a byte-order mark, tabs between cells."""
-    names, rows = _rows()
-    with (HERE / "excel_unicode_text.csv").open("w", encoding="utf-16",
-                                                 newline="") as handle:
-        writer = csv.writer(handle, delimiter="\t", lineterminator="\r\n")
-        writer.writerow(names)
-        writer.writerows([row[n] for n in names] for row in rows)
+    _contract_columns("excel_unicode_text.csv", "utf-16", "\t", lambda _name, value: value)
 
 
 def sheets_totals_row() -> None:
