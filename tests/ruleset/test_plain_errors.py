@@ -147,3 +147,28 @@ def test_a_quoted_start_before_a_greater_than_gets_the_same_advice(
     line = line_of(text, 'when: "seat_utilization"')
     assert f":{line}:11: E001" in error
     assert "a value that starts with a quote must be quoted as a whole" in error
+
+
+def test_a_tab_is_named_and_the_fix_given(tmp_path: Path) -> None:
+    # Editors often show a tab as spaces, so the parser's "'\t' that cannot start any
+    # token" leaves a person looking at a line that seems right.
+    text = edit("    severity: hard\n    require: health_score >= health_floor",
+                "\tseverity: hard\n    require: health_score >= health_floor")
+    [error] = validate(tmp_path, text)
+    assert f":{line_of(text, chr(9) + 'severity')}:1: E001" in error
+    assert "a tab character here: YAML needs spaces, never tabs" in error
+    assert "replace it with spaces" in error
+
+
+@pytest.mark.parametrize("opening, closing", [("\u201c", "\u201d"), ("\u2018", "\u2019")])
+def test_curly_quotes_from_a_word_processor_are_named(
+    tmp_path: Path, opening: str, closing: str
+) -> None:
+    text = edit('when: lifecycle_stage == "at_risk"',
+                f"when: lifecycle_stage == {opening}at_risk{closing}")
+    [error] = validate(tmp_path, text)
+    line = line_of(text, opening)
+    column = text.splitlines()[line - 1].index(opening) + 1
+    assert f":{line}:{column}: E103" in error
+    assert (f"unexpected character '{opening}' (a curly quote, as a word processor types "
+            "it: use a straight quote, \" or ')") in error

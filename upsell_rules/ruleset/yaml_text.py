@@ -106,13 +106,18 @@ def _key_without_colon(lines: list[str], above: int | None, current: str
 def _in_plain_words(exc: MarkedYAMLError, text: str) -> tuple[int, int, str] | None:
     """The usual YAML mistakes in words a ruleset author knows, at the line to fix.
 
-    A key without its colon, a line indented more (or less) than its neighbours, and a
-    value that starts with a quote but goes on after it (``when: "x" == y``).
+    A tab used for indentation, a key without its colon, a line indented more (or less)
+    than its neighbours, and a value that starts with a quote but goes on after it
+    (``when: "x" == y``).
     """
     problem = exc.problem or ""
     lines = text.splitlines()
     start = exc.context_mark
     here = exc.problem_mark
+    if "found character '\\t'" in problem and here is not None:
+        return (here.line + 1, here.column + 1,
+                "a tab character here: YAML needs spaces, never tabs (an editor may show a "
+                "tab as spaces); replace it with spaces")
     if "could not find expected ':'" in problem and start is not None:
         shown = lines[start.line].split(" #")[0].strip() if start.line < len(lines) else ""
         return (start.line + 1, start.column + 1,

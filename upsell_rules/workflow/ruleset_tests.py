@@ -405,6 +405,7 @@ class TestRunner:
         for item in reader.coerce_record(record, {}):
             if isinstance(item, Account):
                 account = item
+                _written_value_problems(doc, path, case, item, errors)
                 continue
             section = next(
                 (s for s in ("overrides", "account") if item.field in (case.get(s) or {})), None
@@ -451,6 +452,26 @@ class TestRunner:
                                      f"{field_path(where)}: the ruleset has no {what} "
                                      f"'{name}'{hint}", key=is_key))
         return out
+
+
+def _written_value_problems(
+    doc: YamlDocument, path: Path, case: dict[str, Any], account: Account,
+    errors: list[Diagnostic],
+) -> None:
+    """A value the case writes that the reader leaves out (not a date, not a number, out
+    of range) is an error at that value: in a data file it would be a warning and a
+    missing signal, but here the case would silently test something else."""
+    found: list[Diagnostic] = []
+    for warning in account.warnings:
+        section = next(
+            (s for s in ("overrides", "account") if warning.field in (case.get(s) or {})), None
+        )
+        if section is None:
+            continue
+        where: Path = (*path, section, warning.field)
+        found.append(_diag(doc, where, "E305",
+                           f"{field_path(where)}: {warning.value!r} {warning.reason}"))
+    errors.extend(sorted(found, key=lambda d: (d.location.line, d.location.col)))
 
 
 def _diag(
