@@ -172,3 +172,32 @@ def test_curly_quotes_from_a_word_processor_are_named(
     assert f":{line}:{column}: E103" in error
     assert (f"unexpected character '{opening}' (a curly quote, as a word processor types "
             "it: use a straight quote, \" or ')") in error
+
+
+TIER_SCORE = "          score: 10\n          # seeds: \">90%"
+CAP = "    effect: cap\n    cap: downgrade_cap"
+
+
+@pytest.mark.parametrize("old, new, message", [
+    (TIER_SCORE, TIER_SCORE.replace("10", "20%", 1),
+     "E013 scoring.categories.product.tiers[0].score: '20%' is not a number or the name of "
+     "a constant"),
+    (TIER_SCORE, TIER_SCORE.replace("10", "-5", 1),
+     "E015 scoring.categories.product.tiers[0].score: -5 must be at least 0"),
+    (CAP, CAP.replace("cap: downgrade_cap", "cap: 130"),
+     "E015 red_flags[9].cap: 130 must be at most 100"),
+])
+def test_a_value_that_fits_no_form_is_one_plain_error(
+    tmp_path: Path, old: str, new: str, message: str
+) -> None:
+    # Was "is not valid under any of the given schemas" (the schema checker's words),
+    # and for 20% a second error reading it as a constant's name.
+    errors = [e for e in validate(tmp_path, edit(old, new)) if ": E" in e]
+    assert len(errors) == 1, errors
+    assert errors[0].endswith(message)
+
+
+def test_a_band_limit_that_is_not_a_number_is_not_also_a_gap(tmp_path: Path) -> None:
+    text = edit("    min: 70\n    max: 100", "    min: 7O\n    max: 100")
+    [error] = validate(tmp_path, text)
+    assert error.endswith("E013 bands[0].min: '7O' is not a number")

@@ -39,7 +39,7 @@ def test_a_malformed_value_in_a_case_is_a_located_error(tmp_path: Path) -> None:
     name = "rulesets/mine.tests.yaml"
     expected = [
         f"{name}:7:31: E305 cases[0].overrides.renewal_date: '03/04/2026' is not a date "
-        "(expected YYYY-MM-DD)",
+        "(expected YYYY-MM-DD: write 2026-03-04 or 2026-04-03)",
         f"{name}:7:57: E305 cases[0].overrides.health_score: 'abc' is not a number",
         f"{name}:7:85: E305 cases[0].overrides.competitor_evaluation: 'maybe' is not true "
         "or false",
@@ -75,10 +75,42 @@ def test_a_bad_date_at_the_top_is_reported_once(tmp_path: Path) -> None:
     result = run("test", "rulesets/upsell_timing.tests.yaml", cwd=project)
     assert result.returncode == 2, result.stdout + result.stderr
     error = ("rulesets/upsell_timing.tests.yaml:11:8: E306 as_of: '03/04/2026' is not a date "
-             "(expected YYYY-MM-DD)")
+             "(expected YYYY-MM-DD: write 2026-03-04 or 2026-04-03)")
     assert result.stdout.count(error) == 1
     assert (f"ERROR rulesets/upsell_timing.tests.yaml: has problems\n  {error}\n"
             f"  {cases} case(s) cannot run until the problems above are fixed\n"
             ) in result.stdout
     assert "\nERROR rulesets/upsell_timing.tests.yaml:1" not in result.stdout
     assert result.stdout.rstrip().endswith(f"0 passed, 0 failed, {cases} errors")
+
+
+def test_an_expectation_of_the_wrong_form_is_said_in_plain_words(tmp_path: Path) -> None:
+    project = copy_project(tmp_path)
+    (project / "rulesets/mine.tests.yaml").write_text(
+        "ruleset: upsell_timing.yaml\ndata: ../samples/accounts.csv\nas_of: 2026-11-02\n"
+        "cases:\n"
+        "  - name: one\n    sample: ACC-1001\n    expect:\n"
+        "      score: 20%\n      blocked: maybe\n"
+        "  - name: two\n    sample: ACC-1001\n    expect:\n"
+        "      score: {min: 1, mx: 3}\n      blocked: yes\n", "utf-8")
+    result = run("validate", "rulesets/mine.tests.yaml", cwd=project)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert result.stdout.splitlines() == [
+        "rulesets/mine.tests.yaml:8:14: E013 cases[0].expect.score: '20%' is not a number or "
+        "a range such as {min: 60, max: 80}",
+        "rulesets/mine.tests.yaml:9:16: E013 cases[0].expect.blocked: 'maybe' is not true or "
+        "false (yes / no)",
+        "rulesets/mine.tests.yaml:13:23: E011 cases[1].expect.score: unknown key 'mx' (did you "
+        "mean 'max'?)",
+    ]
+
+
+def test_a_spreadsheet_date_on_the_command_line_gets_both_readings(tmp_path: Path) -> None:
+    project = copy_project(tmp_path)
+    for typed, advice in (("03/04/2026", "write 2026-03-04 or 2026-04-03"),
+                          ("13.04.2026", "write 2026-04-13")):
+        result = run("dry-run", "rulesets/upsell_timing.yaml", "--data", "samples/accounts.csv",
+                     "--as-of", typed, cwd=project)
+        assert result.returncode == 2 and result.stdout == ""
+        assert (f"Error: Invalid value for '--as-of': '{typed}' is not a date (expected "
+                f"YYYY-MM-DD: {advice})") in result.stderr
