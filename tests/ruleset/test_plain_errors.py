@@ -201,3 +201,37 @@ def test_a_band_limit_that_is_not_a_number_is_not_also_a_gap(tmp_path: Path) -> 
     text = edit("    min: 70\n    max: 100", "    min: 7O\n    max: 100")
     [error] = validate(tmp_path, text)
     assert error.endswith("E013 bands[0].min: '7O' is not a number")
+
+
+def test_a_score_in_points_compared_with_a_percentage_is_w261(tmp_path: Path) -> None:
+    # 75% is 0.75: the gate would pass for every account with any health score at all.
+    old = "    require: health_score >= health_ready"
+    text = edit(old, "    require: health_score >= 75%")
+    [warning] = validate(tmp_path, text)
+    assert warning.endswith(
+        f":{line_of(text, 'health_score >= 75%')}:14: W261 gates.health_marginal: health_score "
+        "is counted in points, compared with 75%, which is 0.75; write 75 if you mean 75 "
+        "points")
+    # Fractions compared with percentages, and the bundled rulesets, stay quiet.
+    for ruleset in ("upsell_timing", "expansion_triggers"):
+        clean = CliRunner().invoke(cli, ["validate", str(ROOT / "rulesets" / f"{ruleset}.yaml")])
+        assert clean.exit_code == 0 and "W261" not in clean.output
+
+
+@pytest.mark.parametrize("indent", ["\u00a0   ", "  \u00a0 "])
+def test_a_non_breaking_space_in_the_indentation_is_named(tmp_path: Path, indent: str) -> None:
+    # Pasted from a web page, it looks like a space and YAML does not read it as one.
+    old = "    severity: soft\n    require: health_score >= health_ready"
+    text = edit(old, old.replace("\n    require", f"\n{indent}require"))
+    [error] = validate(tmp_path, text)
+    line = line_of(text, f"{indent}require")
+    assert f":{line}:{indent.index(chr(0xa0)) + 1}: E001" in error
+    assert "this line is indented with a non-breaking space" in error
+    assert "retype the indentation with ordinary spaces" in error
+
+
+def test_yes_where_a_ruleset_wants_true_says_to_write_true(tmp_path: Path) -> None:
+    text = edit("    outreach: true", "    outreach: yes")
+    [error] = validate(tmp_path, text)
+    assert error.endswith("E013 bands[0].outreach: 'yes' is not true or false (write true: "
+                          "a ruleset reads 'yes' as text)")

@@ -159,6 +159,10 @@ def _bad_id(failure: _Failure) -> list[Diagnostic]:
                               "letters, digits and _)")
 
 
+_YES_NO = {"yes": "true", "y": "true", "on": "true", "no": "false", "n": "false",
+           "off": "false"}
+
+
 def _wrong_type(failure: _Failure) -> list[Diagnostic]:
     value, expected = failure.error.instance, failure.error.validator_value
     hint = ""
@@ -166,6 +170,9 @@ def _wrong_type(failure: _Failure) -> list[Diagnostic]:
         value, str) else None
     if percent is not None and "number" in str(expected):
         hint = f" (write a fraction: {float(percent.group(1)) / 100:g})"
+    word = value.strip().lower() if isinstance(value, str) else ""
+    if expected == "boolean" and word in _YES_NO:
+        hint = f" (write {_YES_NO[word]}: a ruleset reads {value.strip()!r} as text)"
     return failure.at("E013", f"{value!r} is not {_type_words(expected)}{hint}")
 
 
