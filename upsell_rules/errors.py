@@ -271,6 +271,11 @@ DIAGNOSTIC_CODES: dict[str, tuple[str, str]] = {
         "or 0.85 is meant): the condition can never hold",
         "authoring.md#diagnostic-codes",
     ),
+    "W261": (
+        "a signal counted in its own unit (points, seats, days) compared with a percentage: "
+        "75% is 0.75, so health_score >= 75% holds for almost every account",
+        "authoring.md#diagnostic-codes",
+    ),
 }
 
 

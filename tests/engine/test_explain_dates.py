@@ -59,6 +59,13 @@ def test_the_arithmetic_adds_up(account: str) -> None:
     assert "How the score adds up:" in explain(account)
 
 
+def test_one_point_is_singular_in_the_arithmetic() -> None:
+    # ACC-1008 renewed 11 days ago: the post-renewal tier gives the commercial category 1.
+    lines = explain("ACC-1008").splitlines()
+    assert "  commercial    1 point x 0.25 weight x 10 = 2.5  (post_renewal_0_30)" in lines
+    assert "  product       10 points x 0.4 weight x 10 = 40  (limit_over_90_and_ceiling)" in lines
+
+
 def test_what_would_move_it_is_in_the_accounts_own_values() -> None:
     text = explain("ACC-1013")
     assert "needs health_score >= 75 (now 58)" in text

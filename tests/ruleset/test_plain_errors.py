@@ -147,3 +147,91 @@ def test_a_quoted_start_before_a_greater_than_gets_the_same_advice(
     line = line_of(text, 'when: "seat_utilization"')
     assert f":{line}:11: E001" in error
     assert "a value that starts with a quote must be quoted as a whole" in error
+
+
+def test_a_tab_is_named_and_the_fix_given(tmp_path: Path) -> None:
+    # Editors often show a tab as spaces, so the parser's "'\t' that cannot start any
+    # token" leaves a person looking at a line that seems right.
+    text = edit("    severity: hard\n    require: health_score >= health_floor",
+                "\tseverity: hard\n    require: health_score >= health_floor")
+    [error] = validate(tmp_path, text)
+    assert f":{line_of(text, chr(9) + 'severity')}:1: E001" in error
+    assert "a tab character here: YAML needs spaces, never tabs" in error
+    assert "replace it with spaces" in error
+
+
+@pytest.mark.parametrize("opening, closing", [("\u201c", "\u201d"), ("\u2018", "\u2019")])
+def test_curly_quotes_from_a_word_processor_are_named(
+    tmp_path: Path, opening: str, closing: str
+) -> None:
+    text = edit('when: lifecycle_stage == "at_risk"',
+                f"when: lifecycle_stage == {opening}at_risk{closing}")
+    [error] = validate(tmp_path, text)
+    line = line_of(text, opening)
+    column = text.splitlines()[line - 1].index(opening) + 1
+    assert f":{line}:{column}: E103" in error
+    assert (f"unexpected character '{opening}' (a curly quote, as a word processor types "
+            "it: use a straight quote, \" or ')") in error
+
+
+TIER_SCORE = "          score: 10\n          # seeds: \">90%"
+CAP = "    effect: cap\n    cap: downgrade_cap"
+
+
+@pytest.mark.parametrize("old, new, message", [
+    (TIER_SCORE, TIER_SCORE.replace("10", "20%", 1),
+     "E013 scoring.categories.product.tiers[0].score: '20%' is not a number or the name of "
+     "a constant"),
+    (TIER_SCORE, TIER_SCORE.replace("10", "-5", 1),
+     "E015 scoring.categories.product.tiers[0].score: -5 must be at least 0"),
+    (CAP, CAP.replace("cap: downgrade_cap", "cap: 130"),
+     "E015 red_flags[9].cap: 130 must be at most 100"),
+])
+def test_a_value_that_fits_no_form_is_one_plain_error(
+    tmp_path: Path, old: str, new: str, message: str
+) -> None:
+    # Was "is not valid under any of the given schemas" (the schema checker's words),
+    # and for 20% a second error reading it as a constant's name.
+    errors = [e for e in validate(tmp_path, edit(old, new)) if ": E" in e]
+    assert len(errors) == 1, errors
+    assert errors[0].endswith(message)
+
+
+def test_a_band_limit_that_is_not_a_number_is_not_also_a_gap(tmp_path: Path) -> None:
+    text = edit("    min: 70\n    max: 100", "    min: 7O\n    max: 100")
+    [error] = validate(tmp_path, text)
+    assert error.endswith("E013 bands[0].min: '7O' is not a number")
+
+
+def test_a_score_in_points_compared_with_a_percentage_is_w261(tmp_path: Path) -> None:
+    # 75% is 0.75: the gate would pass for every account with any health score at all.
+    old = "    require: health_score >= health_ready"
+    text = edit(old, "    require: health_score >= 75%")
+    [warning] = validate(tmp_path, text)
+    assert warning.endswith(
+        f":{line_of(text, 'health_score >= 75%')}:14: W261 gates.health_marginal: health_score "
+        "is counted in points, compared with 75%, which is 0.75; write 75 if you mean 75 "
+        "points")
+    # Fractions compared with percentages, and the bundled rulesets, stay quiet.
+    for ruleset in ("upsell_timing", "expansion_triggers"):
+        clean = CliRunner().invoke(cli, ["validate", str(ROOT / "rulesets" / f"{ruleset}.yaml")])
+        assert clean.exit_code == 0 and "W261" not in clean.output
+
+
+@pytest.mark.parametrize("indent", ["\u00a0   ", "  \u00a0 "])
+def test_a_non_breaking_space_in_the_indentation_is_named(tmp_path: Path, indent: str) -> None:
+    # Pasted from a web page, it looks like a space and YAML does not read it as one.
+    old = "    severity: soft\n    require: health_score >= health_ready"
+    text = edit(old, old.replace("\n    require", f"\n{indent}require"))
+    [error] = validate(tmp_path, text)
+    line = line_of(text, f"{indent}require")
+    assert f":{line}:{indent.index(chr(0xa0)) + 1}: E001" in error
+    assert "this line is indented with a non-breaking space" in error
+    assert "retype the indentation with ordinary spaces" in error
+
+
+def test_yes_where_a_ruleset_wants_true_says_to_write_true(tmp_path: Path) -> None:
+    text = edit("    outreach: true", "    outreach: yes")
+    [error] = validate(tmp_path, text)
+    assert error.endswith("E013 bands[0].outreach: 'yes' is not true or false (write true: "
+                          "a ruleset reads 'yes' as text)")

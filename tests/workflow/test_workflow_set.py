@@ -45,6 +45,18 @@ def test_band_boundary_moves_with_a_note() -> None:
             "(bands share their boundaries)") in err
 
 
+def test_a_band_limit_that_is_not_a_number_is_one_error() -> None:
+    # The neighbour's limit is not moved to 'sixty', so the mistake is reported once,
+    # at the value the person set, with no note about a boundary that did not move.
+    code, out, err = dry("--set", "bands.act_now.min=sixty")
+    assert code == 2 and out == ""
+    line = line_of("min: 70")
+    errors = [e for e in err.splitlines() if ": E" in e]
+    assert errors == [f"{RULESET}:{line}:10: E013 bands[0].min: 'sixty' is not a number "
+                      "(from --set bands.act_now.min=sixty)"]
+    assert "also moved" not in err
+
+
 def test_list_items_by_id_and_scalar_values() -> None:
     soft = decisions(RULESET, ROOT, "--set", "gates.health_floor.severity=soft")
     assert soft["ACC-1013"]["blocked"] is False

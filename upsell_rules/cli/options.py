@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from upsell_rules.cli.bundled_names import RulesetPath, StrParam, resolve_data_path
+from upsell_rules.io.coercion import date_advice
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -34,7 +35,7 @@ class IsoDate(DateParam):
                 raise ValueError
             return date.fromisoformat(str(value))
         except ValueError:
-            self.fail(f"{value!r} is not a date (expected YYYY-MM-DD)", param, ctx)
+            self.fail(f"{value!r} is not a date {date_advice(str(value))}", param, ctx)
 
 
 def as_of_option(func: F) -> F:

@@ -45,7 +45,7 @@ def summary_line(counts: dict[str, int]) -> str:
     return line
 
 
-def _case_block(case: CaseResult, file_errors: list[Diagnostic]) -> list[str]:
+def _case_block(case: CaseResult) -> list[str]:
     if case.status == "failed":
         lines = [f"FAILED {case.location.path}:{case.location.line}: {case.name}"]
         for miss in case.mismatches:
@@ -55,8 +55,7 @@ def _case_block(case: CaseResult, file_errors: list[Diagnostic]) -> list[str]:
             lines.append(f"  got: {summary_of(case.decision)}")
         return lines
     lines = [f"ERROR {case.location.path}:{case.location.line}: {case.name}"]
-    problems = case.errors or file_errors
-    lines += [f"  {d}" for d in problems] or ["  (see the file's errors above)"]
+    lines += [f"  {d}" for d in case.errors] or ["  (see the file's errors above)"]
     return lines
 
 
@@ -70,14 +69,21 @@ def render_text(results: list[FileResult]) -> str:
         out.append(f"{result.path} {marks}".rstrip())
     problems: list[str] = []
     for result in results:
+        # A case that only failed because of the file's own problems (a bad as_of at the
+        # top, say) is counted under them, not given a copy of the same error each.
+        blocked = {id(c) for c in result.cases
+                   if result.errors and c.status == "error" and not c.errors}
         if result.errors:
             what = "could not be loaded" if not result.cases else "has problems"
             problems.append(f"ERROR {result.path}: {what}")
             problems += [f"  {d}" for d in result.errors]
+            if blocked:
+                problems.append(f"  {len(blocked)} case(s) cannot run until the problems "
+                                "above are fixed")
             problems.append("")
         for case in result.cases:
-            if case.status != "passed":
-                problems += _case_block(case, result.errors)
+            if case.status != "passed" and id(case) not in blocked:
+                problems += _case_block(case)
                 problems.append("")
     if problems:
         out += ["", " FAILURES ".center(72, "="), "", *problems]

@@ -174,7 +174,8 @@ def arithmetic_lines(rows: list[dict[str, Any]], scale: float, raw: float) -> li
     for r in rows:
         tier = r["tier"] or "no tier matched"
         lines.append(
-            f"{r['category'].ljust(width)}  {r['points']:g} points x {r['weight']:g} weight "
+            f"{r['category'].ljust(width)}  {r['points']:g} "
+            f"{'point' if r['points'] == 1 else 'points'} x {r['weight']:g} weight "
             f"x {scale:g} = {r['contribution']:g}  ({tier})"
         )
     total = " + ".join(f"{r['contribution']:g}" for r in rows)

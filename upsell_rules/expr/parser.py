@@ -58,6 +58,9 @@ _TOKEN = re.compile(
 )
 
 
+_CURLY_QUOTES = "\u2018\u2019\u201a\u201b\u201c\u201d\u201e\u201f\u00ab\u00bb\u2039\u203a"
+
+
 class ExprSyntaxError(ValueError):
     """A condition that does not parse; ``offset`` is the 0-based character position."""
 
@@ -101,6 +104,9 @@ def tokenize(text: str) -> list[Token]:
                 hint = " (use 'not' or !=)"
             elif char in "\"'":
                 hint = " (unterminated string)"
+            elif char in _CURLY_QUOTES:
+                hint = (" (a curly quote, as a word processor types it: use a straight "
+                        "quote, \" or ')")
             raise ExprSyntaxError(f"unexpected character {char!r}{hint}", pos)
         kind = match.lastgroup or ""
         if kind != "ws":

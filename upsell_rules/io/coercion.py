@@ -30,6 +30,27 @@ class CoercionError(ValueError):
     """A value that does not fit its field's type; the message says what was expected."""
 
 
+_DAY_MONTH = re.compile(r"\s*(\d{1,2})[/.](\d{1,2})[/.](\d{4})\s*", re.ASCII)
+
+
+def date_advice(text: str) -> str:
+    """``(expected YYYY-MM-DD)``, with the ISO form written out when ``text`` is a date
+    in a spreadsheet's form: ``03/04/2026`` is 4 March in one country and 3 April in
+    another, so both readings are given and the person picks one."""
+    found = _DAY_MONTH.fullmatch(text)
+    readings: list[str] = []
+    if found is not None:
+        first, second, year = (int(part) for part in found.groups())
+        for month, day in ((first, second), (second, first)):
+            try:
+                readings.append(date(year, month, day).isoformat())
+            except ValueError:
+                continue
+    if not readings:
+        return "(expected YYYY-MM-DD)"
+    return f"(expected YYYY-MM-DD: write {' or '.join(dict.fromkeys(readings))})"
+
+
 def _number(value: Any) -> float | int:
     if isinstance(value, bool):
         raise CoercionError("is not a number")

@@ -96,11 +96,13 @@ class ScoringSections(BuildContext):
     def build_bands(self, plays: dict[str, Any]) -> tuple[Band, ...]:
         """The score bands, highest first; together they must cover 0-100 once (E121)."""
         bands: list[tuple[Band, int]] = []
+        unreadable = False
         for index, spec in enumerate(self.section("bands", list)):
             if not isinstance(spec, dict):
                 continue
             lo, hi = spec.get("min"), spec.get("max")
             if not isinstance(lo, int | float) or not isinstance(hi, int | float):
+                unreadable = True
                 continue
             if not isinstance(spec.get("id"), str):
                 continue
@@ -120,7 +122,10 @@ class ScoringSections(BuildContext):
                     f"bands[{index}] ({band.id}): max {band.max:g} must be above min {band.min:g}",
                 )
             bands.append((band, index))
-        self.check_coverage(sorted(bands, key=lambda pair: pair[0].min))
+        if not unreadable:
+            # With a limit that is not a number (reported by the schema), every gap it
+            # leaves would be a second error for the same mistake.
+            self.check_coverage(sorted(bands, key=lambda pair: pair[0].min))
         return tuple(sorted((b for b, _ in bands), key=lambda b: -b.min))
 
     def check_coverage(self, ordered: list[tuple[Band, int]]) -> None:

@@ -186,8 +186,16 @@ def check_ruleset(
         from upsell_rules.ruleset.units import unit_findings
 
         findings.extend(unit_findings(ruleset))
-    unique = list(dict.fromkeys(findings))
+    unique = _once_per_value(list(dict.fromkeys(findings)))
     return ruleset, sorted(unique, key=Diagnostic.sort_key)
+
+
+def _once_per_value(findings: list[Diagnostic]) -> list[Diagnostic]:
+    """One mistake, one error: a value the schema refused (``score: 20%`` is neither a
+    number nor a constant's name) is not reported again by the semantic check that reads
+    it as a constant's name (E101) at the same spot."""
+    refused = {d.location for d in findings if d.code in ("E013", "E015", "E019")}
+    return [d for d in findings if not (d.code == "E101" and d.location in refused)]
 
 
 

@@ -172,7 +172,10 @@ class OverrideSet:
     ) -> None:
         end = parts[2]
         other_end = "max" if end == "min" else "min"
-        if not isinstance(old, int | float) or isinstance(old, bool):
+        if not all(isinstance(v, int | float) and not isinstance(v, bool)
+                   for v in (old, override.value)):
+            # A value that is not a number is reported once, where it was set; moving it
+            # to the neighbour too would report the same mistake twice.
             return
         for band in doc.data.get("bands") or []:
             if not isinstance(band, dict) or band.get("id") == parts[1]:

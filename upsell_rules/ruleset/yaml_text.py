@@ -106,13 +106,18 @@ def _key_without_colon(lines: list[str], above: int | None, current: str
 def _in_plain_words(exc: MarkedYAMLError, text: str) -> tuple[int, int, str] | None:
     """The usual YAML mistakes in words a ruleset author knows, at the line to fix.
 
-    A key without its colon, a line indented more (or less) than its neighbours, and a
-    value that starts with a quote but goes on after it (``when: "x" == y``).
+    A tab or a non-breaking space used for indentation, a key without its colon, a line
+    indented more (or less) than its neighbours, and a value that starts with a quote but
+    goes on after it (``when: "x" == y``).
     """
     problem = exc.problem or ""
     lines = text.splitlines()
     start = exc.context_mark
     here = exc.problem_mark
+    if "found character '\\t'" in problem and here is not None:
+        return (here.line + 1, here.column + 1,
+                "a tab character here: YAML needs spaces, never tabs (an editor may show a "
+                "tab as spaces); replace it with spaces")
     if "could not find expected ':'" in problem and start is not None:
         shown = lines[start.line].split(" #")[0].strip() if start.line < len(lines) else ""
         return (start.line + 1, start.column + 1,
@@ -120,6 +125,14 @@ def _in_plain_words(exc: MarkedYAMLError, text: str) -> tuple[int, int, str] | N
     if here is None or here.line >= len(lines):
         return None
     current = lines[here.line]
+    for number in (n for n in (here.line, here.line - 1) if n >= 0):
+        # The parser may stop on the line after the one that holds the odd space.
+        indent = lines[number][: len(lines[number]) - len(lines[number].lstrip(" \u00a0"))]
+        if "\u00a0" in indent:
+            return (number + 1, indent.index("\u00a0") + 1,
+                    "this line is indented with a non-breaking space (often pasted from a "
+                    "web page or a document), which YAML does not read as a space: retype "
+                    "the indentation with ordinary spaces")
     quoted = _QUOTED_START.match(current)
     # After the closing quote, YAML reads ``== y`` as more text and ``>= y`` (or
     # ``> y``) as the start of a folded block: the same mistake either way.

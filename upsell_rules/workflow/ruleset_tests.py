@@ -30,6 +30,7 @@ from upsell_rules.ruleset.loader import check_ruleset
 from upsell_rules.ruleset.model import Ruleset
 from upsell_rules.ruleset.schema import field_path, tests_schema_findings
 from upsell_rules.ruleset.yamlload import Path, YamlDocument, load_yaml
+from upsell_rules.workflow.case_values import as_of_date, written_value_problems
 from upsell_rules.workflow.confine import outside_message
 from upsell_rules.workflow.expectations import SCORE_TOLERANCE, compare, summary_of, truth
 from upsell_rules.workflow.test_files import (
@@ -58,7 +59,6 @@ __all__ = [
 
 
 _CASE_INDEX = re.compile(r"cases\[(\d+)\]")
-_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$", re.ASCII)
 
 
 @dataclass(frozen=True)
@@ -301,7 +301,7 @@ class TestRunner:
         """Problems of the file as a whole, and every case checked against the ruleset."""
         data: dict[str, Any] = doc.data
         file_errors: list[Diagnostic] = []
-        default_as_of = _as_of(doc, ("as_of",), file_errors)
+        default_as_of = as_of_date(doc, ("as_of",), file_errors)
         records: dict[str, RawRecord] = {}
         data_problem = ""
         if "data" in data:
@@ -330,7 +330,7 @@ class TestRunner:
                 seen_names[name] = location.line
             as_of = default_as_of
             if "as_of" in case:
-                as_of = _as_of(doc, (*path, "as_of"), errors)
+                as_of = as_of_date(doc, (*path, "as_of"), errors)
             elif default_as_of is None and not any(e.code == "E306" for e in file_errors):
                 errors.append(_diag(doc, path, "E306",
                                     f"cases[{index}]: no as_of (set one at the top of the file "
@@ -405,6 +405,7 @@ class TestRunner:
         for item in reader.coerce_record(record, {}):
             if isinstance(item, Account):
                 account = item
+                written_value_problems(doc, path, case, item, errors)
                 continue
             section = next(
                 (s for s in ("overrides", "account") if item.field in (case.get(s) or {})), None
@@ -457,25 +458,3 @@ def _diag(
     doc: YamlDocument, path: Path, code: str, message: str, *, key: bool = False
 ) -> Diagnostic:
     return Diagnostic(doc.locate(path, key=key), code, message)
-
-
-def _as_of(doc: YamlDocument, path: Path, errors: list[Diagnostic]) -> date | None:
-    value: Any = doc.data
-    for part in path:
-        if isinstance(value, dict) and isinstance(part, str):
-            value = value.get(part)
-        elif isinstance(value, list) and isinstance(part, int) and part < len(value):
-            value = value[part]
-        else:
-            value = None
-    if value is None:
-        return None
-    text = str(value)
-    try:
-        if not _DATE.match(text):
-            raise ValueError
-        return date.fromisoformat(text)
-    except ValueError:
-        errors.append(_diag(doc, path, "E306",
-                            f"{field_path(path)}: {text!r} is not a date (expected YYYY-MM-DD)"))
-        return None

@@ -159,6 +159,10 @@ def _bad_id(failure: _Failure) -> list[Diagnostic]:
                               "letters, digits and _)")
 
 
+_YES_NO = {"yes": "true", "y": "true", "on": "true", "no": "false", "n": "false",
+           "off": "false"}
+
+
 def _wrong_type(failure: _Failure) -> list[Diagnostic]:
     value, expected = failure.error.instance, failure.error.validator_value
     hint = ""
@@ -166,6 +170,9 @@ def _wrong_type(failure: _Failure) -> list[Diagnostic]:
         value, str) else None
     if percent is not None and "number" in str(expected):
         hint = f" (write a fraction: {float(percent.group(1)) / 100:g})"
+    word = value.strip().lower() if isinstance(value, str) else ""
+    if expected == "boolean" and word in _YES_NO:
+        hint = f" (write {_YES_NO[word]}: a ruleset reads {value.strip()!r} as text)"
     return failure.at("E013", f"{value!r} is not {_type_words(expected)}{hint}")
 
 
@@ -199,6 +206,35 @@ def _derived_and_named(failure: _Failure) -> list[Diagnostic]:
                               "not both")
 
 
+def _alternative_words(schema: dict[str, Any]) -> str:
+    """One alternative of a ``oneOf`` / ``anyOf`` in a ruleset author's words."""
+    if str(schema.get("$ref", "")).endswith("/id"):
+        return "the name of a constant"
+    kind = schema.get("type")
+    if kind == "object" and set(schema.get("properties") or {}) == {"min", "max"}:
+        return "a range such as {min: 60, max: 80}"
+    if kind == "boolean":
+        return "true or false (yes / no)"
+    if kind == "string" and "pattern" in schema:
+        return ""  # the spelled-out form of another alternative (yes / no)
+    return _type_words(kind) if kind else ""
+
+
+def _no_alternative(failure: _Failure) -> list[Diagnostic]:
+    """A value that fits none of the forms a key takes (a number, or a constant's name...).
+
+    When the value has the right kind for one form but breaks a rule of it (a score below
+    0, a misspelt ``mx:`` in a range), that rule is the finding; otherwise the forms are
+    listed, never the schema checker's "not valid under any of the given schemas"."""
+    near = [e for e in failure.error.context or ()
+            if str(e.validator) not in ("type", "pattern", "$ref")]
+    if near:
+        return [d for e in near for d in _describe(e, failure.doc)]
+    forms = [_alternative_words(s) for s in failure.error.validator_value]
+    listed = " or ".join(dict.fromkeys(f for f in forms if f))
+    return failure.at("E013", f"{failure.error.instance!r} is not {listed}")
+
+
 #: The finding for each JSON Schema keyword an error can come from (others: E019).
 _FINDINGS: dict[str, Callable[[_Failure], list[Diagnostic]]] = {
     "required": _missing_keys,
@@ -210,6 +246,7 @@ _FINDINGS: dict[str, Callable[[_Failure], list[Diagnostic]]] = {
     **dict.fromkeys(_BOUND_WORDS, _out_of_range),
     **dict.fromkeys(("minItems", "minProperties", "minLength"), _empty),
     "not": _derived_and_named,
+    **dict.fromkeys(("oneOf", "anyOf"), _no_alternative),
 }
 
 
@@ -270,4 +307,4 @@ def tests_schema_findings(doc: YamlDocument) -> list[Diagnostic]:
     findings: list[Diagnostic] = []
     for error in _tests_validator().iter_errors(doc.data):
         findings.extend(_describe(error, doc))
-    return one_mistake_one_error(findings)
+    return sorted(one_mistake_one_error(findings), key=Diagnostic.sort_key)
