@@ -283,13 +283,26 @@ def test_dead_zone_exception_for_urgent_usage(evaluator: Evaluator) -> None:
         evaluator,
         last_renewal_date=days_ago(10),
         renewal_date=days_ahead(355),
-        seats_active_history="22|23|24",
+        seats_active_history="23|24|25",
         gated_feature_attempts=days_ago(1) + "|" + days_ago(2),
     )
     assert d["band"] == "act_now"  # P=10, R=10, C=1 -> 77.5
     assert "post_renewal_urgent" in flags(d) and "post_renewal_dead_zone" not in flags(d)
     assert d["blocked"] is False
     assert "operational_framing" in d["action"]["prepare"]
+
+
+def test_dead_zone_holds_just_short_of_the_limit(evaluator: Evaluator) -> None:
+    # The exception is for an account that hits its limit; 24 of 25 seats is not there.
+    d = decide(
+        evaluator,
+        last_renewal_date=days_ago(10),
+        renewal_date=days_ahead(355),
+        seats_active_history="22|23|24",
+        gated_feature_attempts=days_ago(1) + "|" + days_ago(2),
+    )
+    assert "post_renewal_dead_zone" in flags(d) and "post_renewal_urgent" not in flags(d)
+    assert d["blocked"] is True
 
 
 @pytest.mark.parametrize(("ago", "capped"), [(0, True), (90, True), (91, True), (365, True), (366, False)])
