@@ -65,6 +65,7 @@ def main() -> None:
     import upsell_rules.engine.stream as stream
 
     mark("imports of the engine")
+    around(columnar, "start_check", "starting the check", "check started")
     around(columnar, "_compile", "compiling the record query", "compiled")
     around(jsonl_check, "count_lines", "counting lines", "lines counted")
     around(jsonl_check.JsonlCheck, "passed", "waiting for the check", "check passed")

@@ -131,6 +131,9 @@ def test_look_alikes() -> None:
         "Customer Health Score"
     assert looks_like("health_score", ["Health Score (0-100)"]) == "Health Score (0-100)"
     assert looks_like("health_score", ["Health", "Score"]) == ""
+    # The same words in another order, as a CRM labels its fields.
+    assert looks_like("seats_licensed", ["Plan", "Licensed Seats"]) == "Licensed Seats"
+    assert looks_like("seats_licensed", ["Licensed Users"]) == ""
 
 
 def test_the_check_reads_through_named_conditions() -> None:

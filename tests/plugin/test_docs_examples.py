@@ -4,6 +4,8 @@ and each one loads as a plugin with no problem."""
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -43,3 +45,16 @@ def test_the_example_loads_as_a_plugin(hook: str, code: str, tmp_path: Path) -> 
     assert registry.problems == [] and registry.fatal == [], registry.problems
     assert f"docs_{hook}" in registry.info
     assert hook in registry.info[f"docs_{hook}"].hooks
+
+
+@pytest.mark.parametrize(("hook", "code"), EXAMPLES, ids=[e[0] for e in EXAMPLES])
+def test_the_example_runs_as_written(hook: str, code: str, tmp_path: Path) -> None:
+    """No name the example uses is left for the reader to define (``enqueue``, ...)."""
+    path = tmp_path / f"docs_{hook}.py"
+    path.write_text(code, encoding="utf-8")
+    result = subprocess.run(
+        [sys.executable, "-m", "ruff", "check", "--no-cache", "--isolated", "--select", "F821",
+         "--output-format", "concise", str(path)],
+        capture_output=True, text=True, timeout=60,
+    )
+    assert result.returncode == 0, result.stdout

@@ -171,8 +171,11 @@ def _compile(evaluator: Evaluator, plan: ColumnarPlan, as_of: date, encoded: boo
             if evaluator.auto:
                 return False  # Python renders as fast as it decides: python decides
             values_query(evaluator, plan, as_of, "_accounts")
-    except NotCompilable:
-        return False  # a derivation or function without a SQL form: python decides
+    except NotCompilable as exc:
+        # A derivation or function without a SQL form: python decides, and says why.
+        if evaluator.auto:
+            evaluator.fallback = f"not duckdb: {exc}"
+        return False
     return True
 
 

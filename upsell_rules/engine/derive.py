@@ -70,35 +70,51 @@ class DerivationChain:
     another type raises :class:`PluginError` naming the plugin (a wrong type would make
     conditions silently wrong). Each derivation sees the signals through a read-only
     view: one that writes another signal fails, instead of changing what every later
-    rule reads.
+    rule reads. While the chain runs, the ruleset's list signals (``lists``) are tuples,
+    so a derivation that appends to or sorts a list fails the same way instead of
+    changing the account's own list; afterwards the record holds lists again.
     """
 
-    def __init__(self, derivations: list[Derivation], declared: dict[str, str]) -> None:
+    def __init__(self, derivations: list[Derivation], declared: dict[str, str],
+                 lists: tuple[str, ...] = ()) -> None:
         self.derivations = derivations
         #: Line of the generated source -> index of the derivation running on it.
         self._line_owner: dict[int, int] = {}
-        self.run: Callable[[dict[str, Any], date], None] = self._generate(declared)
+        self.run: Callable[[dict[str, Any], date], None] = self._generate(declared, lists)
 
-    def _generate(self, declared: dict[str, str]) -> Callable[[dict[str, Any], date], None]:
+    def _generate(
+        self, declared: dict[str, str], lists: tuple[str, ...]
+    ) -> Callable[[dict[str, Any], date], None]:
         if not self.derivations:
             return _nothing_to_derive
-        lines = ["def derive(s, as_of):", "    r = view(s)"]
-        namespace: dict[str, Any] = {"__builtins__": {"type": type}, "view": MappingProxyType}
+        derived = {d.name for d in self.derivations}
+        inputs = [name for name in lists if name not in derived]
+        # While the chain runs, the record's lists are tuples (the originals are put back
+        # after it); without list signals there is nothing to freeze.
+        lines = ["def derive(s, as_of):", "    r = view(s)", "    g = s.get"]
+        for index, name in enumerate(inputs):
+            lines += [f"    o{index} = g({name!r})",
+                      f"    if type(o{index}) is list: s[{name!r}] = tuple(o{index})"]
+        indent = "        " if lists else "    "
+        if lists:
+            lines.append("    try:")
+        namespace: dict[str, Any] = {"__builtins__": {"type": type, "list": list, "tuple": tuple},
+                                     "view": MappingProxyType}
         for index, (name, compute, provider) in enumerate(self.derivations):
             namespace[f"f{index}"] = compute
             kind = declared.get(name)
-            if kind is None:
-                self._line_owner[len(lines) + 1] = index
-                lines.append(f"    s[{name!r}] = f{index}(r, as_of)")
-                continue
-            namespace[f"t{index}"] = EXACT.get(kind, frozenset())
-            namespace[f"c{index}"] = _type_check(name, provider, kind)
             self._line_owner[len(lines) + 1] = index
-            lines += [
-                f"    v = f{index}(r, as_of)",
-                f"    if v is not None and type(v) not in t{index}: c{index}(v)",
-                f"    s[{name!r}] = v",
-            ]
+            lines.append(f"{indent}v = f{index}(r, as_of)")
+            if kind is not None:
+                namespace[f"t{index}"] = EXACT.get(kind, frozenset())
+                namespace[f"c{index}"] = _type_check(name, provider, kind)
+                lines.append(f"{indent}if v is not None and type(v) not in t{index}: c{index}(v)")
+            if name in lists:
+                lines.append(f"{indent}s[{name!r}] = tuple(v) if type(v) is list else v")
+            else:
+                lines.append(f"{indent}s[{name!r}] = v")
+        if lists:
+            lines += ["    finally:", *_thawed(inputs, [n for n in lists if n in derived])]
         exec(compile("\n".join(lines) + "\n", CHAIN_FILENAME, "exec"), namespace)
         derive: Callable[[dict[str, Any], date], None] = namespace["derive"]
         return derive
@@ -159,6 +175,17 @@ def all_conditions(ruleset: Ruleset) -> list[Condition]:
         *(t.when for t in ruleset.triggers),
         *(r.when for rules in ruleset.owners.values() for r in rules if r.when is not None),
     ]
+
+
+def _thawed(inputs: list[str], derived: list[str]) -> list[str]:
+    """Generated lines putting the record's lists back once the chain has run: the input
+    lists as they were, the derived ones as lists."""
+    lines = []
+    for index, name in enumerate(inputs):
+        lines.append(f"        if type(o{index}) is list: s[{name!r}] = o{index}")
+    for name in derived:
+        lines += [f"        w = g({name!r})", f"        if type(w) is tuple: s[{name!r}] = list(w)"]
+    return lines or ["        pass"]
 
 
 def _nothing_to_derive(signals: dict[str, Any], as_of: date) -> None:

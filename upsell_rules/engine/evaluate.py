@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from datetime import date
 from functools import partial
-from types import MappingProxyType
 from typing import Any, TypeVar
 
 from upsell_rules.engine.derive import (
@@ -26,12 +25,13 @@ from upsell_rules.engine.outline import Outline, Outliner, band_for, lay_out
 from upsell_rules.errors import PluginError, PluginTimeout, RecordError, UpsellRulesError
 from upsell_rules.io.records import Account
 from upsell_rules.plugin.build import default_registry
-from upsell_rules.plugin.guard import blame, describe_value, failure_text
+from upsell_rules.plugin.guard import blame, describe_value, failure_text, frozen_view
 from upsell_rules.plugin.registry import Registry
 from upsell_rules.plugin.types import BatchPredicate, Engine, Predicate
 from upsell_rules.plugin.watchdog import PROGRESS
 from upsell_rules.ruleset.model import Band, Ruleset
 from upsell_rules.ruleset.templates import RenderLimitError, Template
+from upsell_rules.sql.errors import NotCompilable
 
 __all__ = [
     "AUTO",
@@ -108,17 +108,16 @@ class Evaluator:
         named = (self.engine if self.engine.prepare_batch is None
                  else pick_engine(self.registry, "python"))
         self.derivations = build_derivations(ruleset, self.registry, named)
-        self._chain = DerivationChain(self.derivations, self._declared_types())
+        lists = tuple(n for n, sig in ruleset.signals.items() if sig.type.endswith("_list"))
+        self._chain = DerivationChain(self.derivations, self._declared_types(), lists)
         # Constants are visible to templates; inputs and derived signals override nothing.
         self._base: dict[str, Any] = dict(ruleset.constants)
         #: Every condition in one flat list, and where each rule's outcome sits in it.
         self.layout = lay_out(ruleset)
-        types = {name: sig.type for name, sig in ruleset.signals.items()}
-        self.predicate: Predicate = self.engine.prepare(self.layout.conditions, types)
-        self.batch_predicate: BatchPredicate | None = (
-            None if self.engine.prepare_batch is None
-            else self.engine.prepare_batch(self.layout.conditions, types)
-        )
+        #: Why the engine asked for did not decide (empty when it did): a ruleset
+        #: using a plugin without a SQL form is decided by the python engine instead.
+        self.fallback = ""
+        self.predicate, self.batch_predicate = self._prepare()
         self._outliner = Outliner(ruleset, self.registry, self.layout)
         self.inputs_used = inputs_used(ruleset, self.registry)
         self._inputs_set = frozenset(self.inputs_used)
@@ -127,6 +126,19 @@ class Evaluator:
         self._outlines: dict[tuple[bool, ...], Outline] = {}
         #: Accounts stopped by the plugin watchdog so far (the second stops the run).
         self.stalls = 0
+
+    def _prepare(self) -> tuple[Predicate, BatchPredicate | None]:
+        """The engine's predicates; the python engine's when this one cannot compile."""
+        types = {name: sig.type for name, sig in self.ruleset.signals.items()}
+        conditions = self.layout.conditions
+        try:
+            batch = (None if self.engine.prepare_batch is None
+                     else self.engine.prepare_batch(conditions, types))
+            return self.engine.prepare(conditions, types), batch
+        except NotCompilable as exc:
+            self.fallback = f"not {self.engine.name}: {exc}"
+            self.engine = pick_engine(self.registry, "python")
+            return self.engine.prepare(conditions, types), None
 
     def _declared_types(self) -> dict[str, str]:
         """Signal -> declared type, for the derived signals a plugin computes."""
@@ -272,7 +284,7 @@ class Evaluator:
         if kind is None or kind.describe is None:
             return ""
         try:
-            described = kind.describe(MappingProxyType(values))  # read-only: see derive
+            described = kind.describe(frozen_view(values))
         except Exception as exc:  # a plugin bug costs this account, named
             raise PluginError(
                 f"{self._upsell_type_plugin(upsell_type)} failed in describe: "

@@ -64,6 +64,7 @@ def tally(
     """
     summary = summary if summary is not None else Summary()
     summary.engine = engine or evaluator.engine.name
+    summary.engine_note = "" if engine else evaluator.fallback
     hooks = evaluator.registry.hooks
     hooks.before_evaluation(evaluator.ruleset, as_of)
     failed_at: set[Any] = set()

@@ -119,6 +119,11 @@ def looks_like(signal: str, columns: Iterable[str]) -> str:
     close = difflib.get_close_matches(signal, list(by_norm), n=1, cutoff=0.8)
     if close:
         return by_norm[close[0]]
+    # The same words in another order: 'Licensed Seats' for seats_licensed.
+    words = sorted(signal.split("_"))
+    for norm, column in by_norm.items():
+        if sorted(norm.split("_")) == words:
+            return column
     # A CRM label that holds the signal's words in order: 'Customer Health Score',
     # 'Health Score (0-100)'. The shortest such label is the likeliest.
     holding = [norm for norm in by_norm if f"_{signal}_" in f"_{norm}_"]

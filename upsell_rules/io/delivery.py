@@ -248,6 +248,9 @@ def deliver(
     decisions reported as failed with the plugin named.
     """
     context = SinkContext(target.options, ruleset, as_of, target.label, target.where)
+    # Each sink gets its own copy: one that edits a decision changes nothing for the
+    # next sink or for what the run prints and records.
+    decisions = [_own_copy(d) for d in decisions]
     try:
         # No progress shows while a sink works: each decision gets a whole budget.
         with allowance(len(decisions)):
@@ -273,6 +276,15 @@ def deliver(
                                f"sink '{target.sink.name}' reported nothing for this decision")
             )
     return report
+
+
+def _own_copy(value: Any) -> Any:
+    """A copy of a decision's dicts and lists (the other values are immutable)."""
+    if type(value) is dict:
+        return {k: _own_copy(v) for k, v in value.items()}
+    if type(value) is list:
+        return [_own_copy(v) for v in value]
+    return value
 
 
 __all__ = [

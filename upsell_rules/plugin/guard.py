@@ -7,6 +7,7 @@ each place it calls plugin code:
 
 - :func:`guard_source`: a source's records, checked one by one; a source that breaks
   part-way keeps what it already read and reports where it stopped;
+- :func:`frozen_view`: the signals as plugin code sees them, lists included read-only;
 - :func:`value_fits`: whether a value a derivation or function returned has the type it
   declared;
 - :func:`blame`: which plugin an arbitrary exception came from (the innermost frame of
@@ -18,6 +19,7 @@ from __future__ import annotations
 import traceback
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import date, datetime
+from types import MappingProxyType
 from typing import Any
 
 from upsell_rules.errors import InputError, Location, PluginError, PluginTimeout, RecordError
@@ -89,6 +91,13 @@ def quick_fits(kind: str) -> Callable[[Any], bool]:
         return type(value) in exact or value_fits(value, kind)
 
     return fits
+
+
+def frozen_view(values: Mapping[str, Any]) -> Mapping[str, Any]:
+    """A read-only view of ``values`` for plugin code, its lists as tuples: code that
+    writes a signal or appends to (sorts, clears) a list raises instead of changing
+    what the rules read."""
+    return MappingProxyType({k: tuple(v) if type(v) is list else v for k, v in values.items()})
 
 
 def describe_value(value: Any) -> str:
@@ -192,6 +201,6 @@ def _stopped(label: str, spec: str, count: int, last: Location | None, why: str)
 
 
 __all__ = [
-    "EXACT", "blame", "describe_value", "failure_text", "guard_source", "quick_fits",
+    "EXACT", "blame", "describe_value", "failure_text", "frozen_view", "guard_source", "quick_fits",
     "value_fits",
 ]

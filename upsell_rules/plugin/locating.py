@@ -21,9 +21,16 @@ FIRST_PARTY_DIST = "upsell-rules"
 
 
 def failure_text(exc: BaseException) -> str:
-    """``TypeError: message`` (the class name alone when the message is empty)."""
+    """``TypeError: message`` (the class name alone when the message is empty), with a
+    hint when plugin code tried to change the read-only signals it was given."""
     message = str(exc)
-    return f"{type(exc).__name__}: {message}" if message else type(exc).__name__
+    text = f"{type(exc).__name__}: {message}" if message else type(exc).__name__
+    if isinstance(exc, TypeError) and message.startswith("'mappingproxy' object"):
+        return f"{text} (the signals given to a plugin are read-only)"
+    if isinstance(exc, AttributeError) and message.startswith("'tuple' object has no attr"):
+        return (f"{text} (a list signal is given to a plugin as a read-only tuple: "
+                "copy it with list(...) to change it)")
+    return text
 
 
 def display_path(path: str) -> str:

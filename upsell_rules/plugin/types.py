@@ -425,6 +425,8 @@ class Summary:
     bands: dict[str, int] = field(default_factory=dict)
     #: The engine that decided (named in :meth:`line`).
     engine: str = ""
+    #: Why the engine asked for did not decide (a plugin without a SQL form), if so.
+    engine_note: str = ""
 
     def order_bands(self, order: list[str]) -> None:
         """Put the band counts in the ruleset's order (highest band first)."""
@@ -437,7 +439,10 @@ class Summary:
         text = f"read {self.read}, decided {self.decided}, failed {self.failed}"
         text = f"{text} ({bands})" if bands else text
         # Which engine decided: under ``--engine auto`` (the default) it depends on the input.
-        return f"{text}; engine {self.engine}" if self.engine else text
+        if not self.engine:
+            return text
+        note = f" ({self.engine_note})" if self.engine_note else ""
+        return f"{text}; engine {self.engine}{note}"
 
 
 __all__ = [
