@@ -25,6 +25,8 @@ _UNDECODABLE = re.compile("[\udc80-\udcff]")
 #: How spreadsheet workbooks start: a zip archive (xlsx, ods, numbers) or an OLE2
 #: compound file (xls). Text exports never start so.
 _WORKBOOK_MAGIC = (b"PK\x03\x04", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1")
+#: The byte-order marks of UTF-16 text, little- and big-endian.
+_UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 
 
 def _open(path: str) -> BinaryIO:
@@ -38,9 +40,14 @@ def _open(path: str) -> BinaryIO:
         raise InputError(f"{path}: is a directory, not a data file{hint}") from None
     except OSError as exc:
         raise InputError(f"{path}: cannot read the file: {exc.strerror or exc}") from None
-    if handle.peek(8)[:8].startswith(_WORKBOOK_MAGIC):
+    start = handle.peek(8)[:8]
+    if start.startswith(_WORKBOOK_MAGIC):
         handle.close()
         raise InputError(f"{path}:1: this is a spreadsheet workbook, not text: {SPREADSHEET_HINT}")
+    if start.startswith(_UTF16_BOMS):
+        handle.close()
+        raise InputError(f"{path}:1: this is UTF-16 text (Excel's \"Unicode Text\" writes it), "
+                         f"not UTF-8: {SPREADSHEET_HINT}")
     return handle
 
 

@@ -7,9 +7,11 @@ declare another separator for its CSV source (``sources: {csv: {delimiter: ";"}}
 from __future__ import annotations
 
 import csv
+import re
 from collections.abc import Iterator
 
 from upsell_rules.errors import InputError, Location, RecordError
+from upsell_rules.io.contract import TOTALS_ROW_ID
 from upsell_rules.io.mapping import mapped_columns
 from upsell_rules.limits import current as current_limits
 from upsell_rules.plugin.types import RawRecord, SourceContext
@@ -17,6 +19,7 @@ from upsell_rules.plugin.types import RawRecord, SourceContext
 from ._text import Lines, RecordTooLong
 
 ID_COLUMN = "account_id"
+_TOTALS_ROW = re.compile(TOTALS_ROW_ID)
 #: File endings the CSV source reads, and the separator each implies.
 SUFFIXES = {".csv": ",", ".tsv": "\t", ".tab": "\t"}
 #: The separators a ruleset may declare (``delimiter:``), by the name it may give them.
@@ -261,6 +264,14 @@ def _rows(
                 continue
         if not row:
             continue
+        if len(row) == 1 < width and row[0].strip():
+            # No writer leaves out every separator of an account's row; a line of one
+            # cell is text under the data (Salesforce's report footer, a note). Read as
+            # an account, its text would become an account id and be decided.
+            yield RecordError(where, f"row has 1 cell, the header has {width}{span}: "
+                              f"not an account row (a report footer or a note?); "
+                              f"remove it from the export")
+            continue
         if len(row) > width and any(cell.strip() for cell in row[width:]):
             account_id = row[id_index].strip()
             yield RecordError(
@@ -293,7 +304,11 @@ def _rows(
                     cell = row[index].strip()
                     if cell:
                         values[name] = cell
-        if values:
+        account_id = values.get(id_column, "")
+        if account_id[:1] in "GgTtSs" and _TOTALS_ROW.fullmatch(account_id):
+            yield RecordError(where, f"{id_column} {account_id!r} is a report's totals row, "
+                              f"not an account{span}; remove it from the export")
+        elif values:
             yield RawRecord(values=values, location=where)
         elif any(cell.strip() for cell in row):
             yield RecordError(where, f"the row has no value under a named column{span}")

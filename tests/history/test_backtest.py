@@ -139,20 +139,23 @@ HAND_OUTCOMES = Outcomes(
 def test_hand_built_history_gives_the_figures_worked_out_by_hand() -> None:
     r = run_backtest(HAND_POINTS, HAND_OUTCOMES, SHAPE, 90, date(2026, 12, 31))
     assert r["volume"] == {"snapshots": 6, "accounts": 3, "deals": 5, "deals_matched": 3,
-                           "deals_without_snapshot": 2}
+                           "deals_without_snapshot": 2, "deals_unknown_account": 1,
+                           "deals_before_first_snapshot": 0, "deals_snapshot_too_old": 1,
+                           "unknown_accounts": ["D"]}
     assert (r["overall"]["won"], r["overall"]["deals"], r["overall"]["lost"]) == (2, 3, 1)
     bands = {b["band"]: (b["snapshots"], b["deals"], b["won"]) for b in r["by_band"]}
     assert bands == {"act_now": (2, 1, 1), "warming": (2, 2, 1), "monitor": (1, 0, 0),
                      "wait": (1, 0, 0)}
     assert r["lift"]["top_win_rate"] == 1.0 and r["lift"]["rest_win_rate"] == 0.5
-    assert r["lift"]["ratio"] == 2.0 and r["lift"]["status"] == "healthy"
+    # Three deals support no verdict: every judged figure says so instead of "ok".
+    assert r["lift"]["ratio"] == 2.0 and r["lift"]["status"] == "too_few"
     assert r["surfaced"]["surfaced"]["deals"] == 1
     assert r["surfaced"]["not_surfaced"] == {"deals": 2, "won": 1, "win_rate": 0.5,
                                               "ci95": r["surfaced"]["not_surfaced"]["ci95"]}
     triggers = {t["trigger"]: (t["snapshots"], t["deals"], t["won"]) for t in r["by_trigger"]}
     assert triggers == {"t1": (2, 1, 1), "t2": (2, 2, 1), "(no trigger)": (2, 0, 0)}
     types = [(t["upsell_type"], t["deals"], t["won"], t["status"]) for t in r["by_upsell_type"]]
-    assert types == [("seat", 1, 1, "above"), ("plan", 2, 1, "healthy")]
+    assert types == [("seat", 1, 1, "too_few"), ("plan", 2, 1, "too_few")]
     # A was first surfaced on 02-01 and its deal opened on 03-10: 37 days ahead. B's
     # second win has no snapshot between its previous deal's close and its opening, and D
     # has no snapshots at all: neither can be judged.
@@ -163,14 +166,36 @@ def test_hand_built_history_gives_the_figures_worked_out_by_hand() -> None:
     # A's 03-01 one saw churn within 90 days.
     assert r["churn"]["after_won_upsell"] == {"observed": 3, "churned": 1, "rate": 1 / 3}
     assert r["churn"]["base"] == {"observed": 6, "churned": 1, "rate": 1 / 6}
-    assert r["churn"]["status"] == "above"
+    assert r["churn"]["status"] == "too_few"
 
 
-def test_churn_windows_that_end_after_the_data_are_left_out() -> None:
-    r = run_backtest(HAND_POINTS, HAND_OUTCOMES, SHAPE, 90, date(2026, 5, 1))
-    # B's and D's wins closed less than 90 days before 05-01 and neither churned: unknown.
-    assert r["churn"]["after_won_upsell"] == {"observed": 1, "churned": 1, "rate": 1.0}
-    assert r["churn"]["base"]["observed"] == 4
+def test_churn_windows_that_end_after_the_data_are_left_out_whatever_happened() -> None:
+    r = run_backtest(HAND_POINTS, HAND_OUTCOMES, SHAPE, 90, date(2026, 6, 1))
+    # A's win closed 04-01 and B's 04-10: their windows run past 06-01, so both are left
+    # out, A's too although A churned on 05-15 inside it (keeping the churns seen early
+    # in cut-off windows while dropping the stays would count only churners near the end
+    # of the data). D's closed 02-01: its window ended 05-02, no churn.
+    assert r["churn"]["after_won_upsell"] == {"observed": 1, "churned": 0, "rate": 0.0}
+    # Every snapshot's window ends by 06-01 (C 01-01 + 90 = 04-01, A 03-01 + 90 = 05-30);
+    # A's 03-01 window holds the churn.
+    assert r["churn"]["base"] == {"observed": 6, "churned": 1, "rate": 1 / 6}
+
+
+def test_deals_without_a_decision_say_why() -> None:
+    outcomes = Outcomes(deals=[
+        *HAND_OUTCOMES.deals,
+        deal("A", "2026-01-01", "2026-01-20", "won", "seat"),  # on A's first snapshot day
+        deal("Z", "2026-03-01", "2026-03-20", "lost", "seat"),  # Z has no snapshots
+    ])
+    r = run_backtest(HAND_POINTS, outcomes, SHAPE, 90, date(2026, 12, 31))
+    volume = r["volume"]
+    assert volume["deals_without_snapshot"] == 4
+    assert (volume["deals_unknown_account"], volume["deals_before_first_snapshot"],
+            volume["deals_snapshot_too_old"]) == (2, 1, 1)
+    assert volume["unknown_accounts"] == ["D", "Z"]
+    assert ("3 of 7 (4 had no snapshot within 90 d before opening: 2 for an account with no "
+            "snapshot, 1 opened before the first snapshot, 1 latest snapshot too old)"
+            in render(r, "markdown"))
 
 
 def test_a_longer_horizon_joins_older_snapshots() -> None:
@@ -377,3 +402,37 @@ def test_backtest_command_usage_errors() -> None:
     done = run_cli("backtest", RULESET, "--snapshots", str(SAMPLE / "snapshots.csv"),
                    "--outcomes", str(SAMPLE / "outcomes.csv"), "--horizon", "3 months")
     assert done.returncode == 2 and "is not a horizon" in done.stderr
+
+
+def test_cli_names_repeated_deals_and_unknown_accounts_and_counts_failed_rows(
+    tmp_path: Path,
+) -> None:
+    snapshots = tmp_path / "snapshots.csv"
+    snapshots.write_text("snapshot_date,account_id,health_score\n"
+                         "2026-01-01,ACC-1,82\n2026-02-01,ACC-1,84\n", encoding="utf-8")
+    outcomes = tmp_path / "outcomes.csv"
+    outcomes.write_text(
+        "deal_id,account_id,opened_on,closed_on,outcome,amount\n"
+        "D-1,ACC-1,2026-01-10,2026-02-01,won,1000\n"
+        "D-1,ACC-1,2026-01-10,2026-02-01,won,1000\n"       # 3: the export repeated a row
+        "D-2,ACC-1,2026-13-10,2026-02-01,won,lots\n"       # 4: two problems, one row
+        "D-3,acc-1,2026-02-10,2026-03-01,lost,\n",         # 5: an id no snapshot has
+        encoding="utf-8")
+    done = run_cli("backtest", RULESET, "--snapshots", str(snapshots), "--outcomes",
+                   str(outcomes), "--format", "json")
+    assert done.returncode == 1, done.stderr
+    lines = [line for line in done.stderr.splitlines() if "no record carries" not in line]
+    assert lines == [
+        f"upsell-rules: error: {outcomes}:3: deal_id: deal 'D-1' appears again (first at "
+        "line 2); each deal counts once, so this row is left out",
+        f"upsell-rules: error: {outcomes}:4: opened_on: '2026-13-10' is not a date "
+        "(expected YYYY-MM-DD)",
+        f"upsell-rules: error: {outcomes}:4: amount: 'lots' is not a number",
+        f"upsell-rules: warning: {outcomes}: 1 deal(s) name 1 account(s) that no snapshot "
+        "has (acc-1); they are left out of every rate (check that both files use the same "
+        "account ids)",
+        "snapshots 2 decided, 0 failed; deals 2, outcome rows failed 2",
+    ]
+    result = json.loads(done.stdout)
+    assert result["overall"]["deals"] == 1 and result["overall"]["won"] == 1
+    assert result["volume"]["unknown_accounts"] == ["acc-1"]

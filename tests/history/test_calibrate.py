@@ -268,3 +268,26 @@ def test_write_updates_the_ruleset_only_when_it_improves(tmp_path: Path) -> None
     assert done.returncode == 1
     assert "left unchanged" in done.stderr
     assert copy.read_bytes() == RULESET.read_bytes()
+
+
+def test_a_handful_of_held_out_deals_is_not_called_an_improvement(tmp_path: Path) -> None:
+    # 40 accounts with 10% held out leave 4 accounts and 8 deals (3 won) to judge by; on
+    # those the re-fitted weights "improve" the AUC from 0.633 to 0.967, which 8 deals
+    # cannot support. The verdict says so and --write leaves the ruleset alone.
+    write_history(generate_history(40, 2, truth="product"), tmp_path)
+    copy = tmp_path / "upsell_timing.yaml"
+    shutil.copy(RULESET, copy)
+    done = run_cli("calibrate", str(copy), "--snapshots", str(tmp_path / "snapshots.csv"),
+                   "--outcomes", str(tmp_path / "outcomes.csv"), "--holdout", "0.1",
+                   "--seed", "8", "--write")
+    assert done.returncode == 1, done.stderr
+    assert ("Verdict: too few held-out deals to judge (3 won, 5 not; need 10 of each); keep "
+            "the current ruleset, or hold out more with --holdout.") in done.stdout
+    assert f"{copy} left unchanged: there are too few held-out deals to judge it" in done.stderr
+    assert copy.read_bytes() == RULESET.read_bytes()
+    done = run_cli("calibrate", str(copy), "--snapshots", str(tmp_path / "snapshots.csv"),
+                   "--outcomes", str(tmp_path / "outcomes.csv"), "--holdout", "0.1",
+                   "--seed", "8", "--format", "json")
+    split = json.loads(done.stdout)["split"]
+    assert (split["test_deals"], split["test_won"], split["too_few_held_out"]) == (8, 3, True)
+    assert json.loads(done.stdout)["improved"] is False

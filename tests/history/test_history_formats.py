@@ -203,3 +203,52 @@ def test_an_unreadable_outcomes_file_is_one_clear_error(tmp_path: Path) -> None:
     path = write(tmp_path, "out.txt", "hello")
     with pytest.raises(InputError, match="no source reads this file"):
         read_outcomes(path, default_registry())
+
+
+# --- repeated deals -------------------------------------------------------------------
+
+
+def test_a_repeated_deal_id_is_a_located_error_and_the_first_row_counts(
+    tmp_path: Path,
+) -> None:
+    path = write(tmp_path, "out.csv", OUT_HEADER
+                 + "D1,A1,2026-01-05,2026-02-01,won,seat,5000,\n"    # 2
+                 + "D2,A2,2026-01-05,2026-02-01,lost,plan,,\n"       # 3
+                 + "D1,A1,2026-01-05,2026-02-01,won,seat,5000,\n"    # 4 the same export row
+                 + "D2,A2,2026-01-06,2026-02-03,won,plan,,\n")       # 5 same id, other values
+    outcomes = read_outcomes(path, default_registry())
+    assert [str(e) for e in outcomes.errors] == [
+        f"{path}:4: deal_id: deal 'D1' appears again (first at line 2); each deal counts "
+        "once, so this row is left out",
+        f"{path}:5: deal_id: deal 'D2' appears again (first at line 3); each deal counts "
+        "once, so this row is left out",
+    ]
+    assert [(d.deal_id, d.outcome) for d in outcomes.deals] == [("D1", "won"), ("D2", "lost")]
+    assert (outcomes.rows, outcomes.failed_rows) == (4, 2)
+
+
+def test_an_identical_row_without_deal_id_is_a_repeat_but_a_different_one_is_not(
+    tmp_path: Path,
+) -> None:
+    rows = [{"account_id": "A1", "opened_on": "2026-01-05", "closed_on": "2026-02-01",
+             "outcome": "won", "upsell_type": "seat", "amount": 900},
+            {"account_id": "A1", "opened_on": "2026-01-05", "closed_on": "2026-02-01",
+             "outcome": "won", "upsell_type": "seat", "amount": 900},
+            {"account_id": "A1", "opened_on": "2026-01-05", "closed_on": "2026-02-01",
+             "outcome": "won", "upsell_type": "addon", "amount": 900}]
+    path = write(tmp_path, "out.jsonl", "".join(json.dumps(r) + "\n" for r in rows))
+    outcomes = read_outcomes(path, default_registry())
+    assert [str(e) for e in outcomes.errors] == [
+        f"{path}:2: deal_id: the same deal as line 1 (same account, dates, outcome, type and "
+        "amount); left out, as a repeated row would count the deal twice (give each deal a "
+        "deal_id if these are two deals)"]
+    assert [d.upsell_type for d in outcomes.deals] == ["seat", "addon"]
+
+
+def test_a_row_with_several_problems_fails_once(tmp_path: Path) -> None:
+    path = write(tmp_path, "out.csv", OUT_HEADER
+                 + "D1,A1,2026-13-05,2026-02-01,won,seat,lots,\n"
+                 + "D2,A1,2026-01-05,2026-02-01,won,seat,10,\n")
+    outcomes = read_outcomes(path, default_registry())
+    assert len(outcomes.errors) == 2
+    assert (outcomes.rows, outcomes.failed_rows, len(outcomes.deals)) == (2, 1, 1)

@@ -130,17 +130,18 @@ def test_csv_crlf_line_endings(tmp_path: Path) -> None:
 
 
 def test_csv_row_with_extra_cells_is_an_error_and_reading_goes_on(tmp_path: Path) -> None:
-    path = write(tmp_path, "a.csv", "account_id,plan\na1,pro,oops\na2,team\na3\n")
+    path = write(tmp_path, "a.csv", "account_id,plan,owner\na1,pro,ann,oops\na2,team\na3\n")
     items = list(read_csv(path))
     assert items[0] == RecordError(
-        Location(path, 2), "row has 3 cells, the header has 2", account_id="a1"
+        Location(path, 2), "row has 4 cells, the header has 3", account_id="a1"
     )
-    assert str(items[0]) == f"{path}:2: row has 3 cells, the header has 2"
+    assert str(items[0]) == f"{path}:2: row has 4 cells, the header has 3"
     # Fewer cells than the header is fine: the rest is missing.
     assert records(items) == [
         RawRecord({"account_id": "a2", "plan": "team"}, Location(path, 3)),
-        RawRecord({"account_id": "a3"}, Location(path, 4)),
     ]
+    # But one cell alone is text under the data (a report footer), not an account.
+    assert str(items[-1]).startswith(f"{path}:4: row has 1 cell, the header has 3: not an")
 
 
 def test_csv_trailing_empty_cells_and_empty_rows_are_tolerated(tmp_path: Path) -> None:

@@ -19,6 +19,7 @@ from upsell_rules.cli.history_common import (
     replay_or_exit,
     scheduled_option,
     snapshots_option,
+    unknown_accounts_warning,
 )
 from upsell_rules.cli.loading import load_or_exit, registry_with_report
 from upsell_rules.cli.options import IsoDate, engine_option, ruleset_argument
@@ -98,6 +99,7 @@ def backtest_command(
     future_note(replay)
     with working("measuring against the outcomes"):
         result = run_backtest(replay.points, history, shape_of(rules), horizon, observed_until)
+    unknown_accounts_warning(result, outcomes)
     if fmt == "table":
         # NO_COLOR (no-color.org): no colour, and no bold either.
         color = output is None and sys.stdout.isatty() and not os.environ.get("NO_COLOR")
@@ -107,10 +109,10 @@ def backtest_command(
         writer = write_json if fmt == "json" else write_markdown
         with output_stream(output) as out:
             writer(result, out)
-    failed = len(replay.errors) + len(history.errors)
+    failed = len(replay.errors) + history.failed_rows
     click.echo(
         f"snapshots {len(replay.points)} decided, {len(replay.errors)} failed; "
-        f"deals {len(history.deals)}, outcome rows failed {len(history.errors)}",
+        f"deals {len(history.deals)}, outcome rows failed {history.failed_rows}",
         err=True,
     )
     raise SystemExit(EXIT_FINDINGS if failed else EXIT_OK)

@@ -26,7 +26,13 @@ from upsell_rules.cli.progress import counting, records_total, working
 from upsell_rules.errors import InputError, RecordError
 from upsell_rules.history.backtest import evaluate_snapshots, shape_of
 from upsell_rules.history.backtest_format import pct
-from upsell_rules.history.calibrate import CalibrationError, Proposal, judge, propose
+from upsell_rules.history.calibrate import (
+    MIN_HELD_OUT_EACH,
+    CalibrationError,
+    Proposal,
+    judge,
+    propose,
+)
 from upsell_rules.history.snapshots import (
     SCHEDULED_FIELDS,
     SNAPSHOT_FIELD,
@@ -93,7 +99,12 @@ def render_text(proposal: Proposal, label: str) -> str:
                 f"{pct(a.get('win_rate')) + ' of ' + str(a.get('deals', 0)):>18}"
             )
     lines.append("")
-    if proposal.improved:
+    if proposal.too_few_held_out:
+        won = proposal.test_won
+        lines.append(f"Verdict: too few held-out deals to judge ({won} won, "
+                     f"{proposal.test_deals - won} not; need {MIN_HELD_OUT_EACH} of each); "
+                     "keep the current ruleset, or hold out more with --holdout.")
+    elif proposal.improved:
         gain = metrics["auc"]["after"] - metrics["auc"]["before"]
         lines.append(f"Verdict: the proposal ranks held-out deals better (AUC +{gain:.3f}).")
     else:
@@ -212,8 +223,10 @@ def calibrate_command(
             _write(ruleset, proposal.text)
             click.echo(f"upsell-rules: {ruleset} updated", err=True)
         else:
-            click.echo(f"upsell-rules: {ruleset} left unchanged: the proposal does not do "
-                       "better on the held-out accounts", err=True)
+            why = ("there are too few held-out deals to judge it"
+                   if proposal.too_few_held_out
+                   else "the proposal does not do better on the held-out accounts")
+            click.echo(f"upsell-rules: {ruleset} left unchanged: {why}", err=True)
             status = EXIT_FINDINGS
     if output is None and not write_in_place:
         click.echo("upsell-rules: nothing written (use --output FILE, or --write to update "

@@ -93,7 +93,7 @@ def outcomes_or_exit(registry: Registry, path: str) -> Outcomes:
             err=True,
         )
         raise SystemExit(EXIT_USAGE)
-    failed = len({error.location for error in outcomes.errors})
+    failed = outcomes.failed_rows
     if failed and not outcomes.deals:
         # Churn rows alone measure no deal: a backtest of zero deals would look like a
         # result (empty tables, exit 1) while every deal was lost to a format problem.
@@ -118,6 +118,24 @@ def future_note(replay: Replay) -> None:
             f"dated after the snapshot; they were ignored ({fields})",
             err=True,
         )
+
+
+def unknown_accounts_warning(result: dict[str, Any], outcomes_path: str) -> None:
+    """Say on stderr when deals name accounts no snapshot has: usually the two files use
+    different ids (a CRM's 18-character id against a 15-character one), and every such
+    deal is left out of the rates."""
+    volume = result["volume"]
+    unknown: list[str] = volume.get("unknown_accounts", [])
+    if not unknown:
+        return
+    shown = ", ".join(unknown[:5]) + (f" and {len(unknown) - 5} more" if len(unknown) > 5
+                                      else "")
+    click.echo(
+        f"upsell-rules: warning: {outcomes_path}: {volume['deals_unknown_account']} deal(s) "
+        f"name {len(unknown)} account(s) that no snapshot has ({shown}); they are left out "
+        "of every rate (check that both files use the same account ids)",
+        err=True,
+    )
 
 
 def iso(value: date | None) -> str:

@@ -16,6 +16,7 @@ from upsell_rules.cli.history_common import (
     outcomes_or_exit,
     replay_or_exit,
     report_error,
+    unknown_accounts_warning,
 )
 from upsell_rules.cli.loading import account_reader, load_or_exit, registry_with_report
 from upsell_rules.cli.options import (
@@ -104,7 +105,8 @@ def report_command(
         future_note(replay)
         with working("measuring against the outcomes"):
             backtest = run_backtest(replay.points, history, shape_of(rules), horizon)
-        failed += len(replay.errors) + len(history.errors)
+        unknown_accounts_warning(backtest, backtest_outcomes)
+        failed += len(replay.errors) + history.failed_rows
         label = (f"{os.path.basename(backtest_snapshots)} and "
                  f"{os.path.basename(backtest_outcomes)}")
     page = render_report(ReportInput(

@@ -49,6 +49,7 @@ from upsell_rules.history.backtest_points import (
     join,
     shape_of,
     surfaced,
+    unmatched,
 )
 from upsell_rules.history.outcomes import Outcomes
 from upsell_rules.history.snapshots import Snapshot
@@ -191,13 +192,7 @@ def run_backtest(
             "last_snapshot": last.isoformat() if last else None,
             "observed_until": observed_until.isoformat() if observed_until else None,
         },
-        "volume": {
-            "snapshots": len(points),
-            "accounts": len(timeline.by_account),
-            "deals": len(joined),
-            "deals_matched": len(matched),
-            "deals_without_snapshot": len(joined) - len(matched),
-        },
+        "volume": _volume(len(points), timeline, joined),
         "overall": overall_figures(matched),
         "by_band": band_figures(points, matched, shape),
         "lift": lift_figures(matched, top),
@@ -207,4 +202,21 @@ def run_backtest(
         "lead_time": lead,
         "never_surfaced": never,
         "churn": churn_figures(points, deals, churned, observed_until),
+    }
+
+
+def _volume(points: int, timeline: Timeline, joined: Sequence[Joined]) -> dict[str, Any]:
+    """How much history there was, and why deals went unjoined."""
+    missing = unmatched(timeline, joined)
+    matched = sum(1 for j in joined if j.point is not None)
+    return {
+        "snapshots": points,
+        "accounts": len(timeline.by_account),
+        "deals": len(joined),
+        "deals_matched": matched,
+        "deals_without_snapshot": len(joined) - matched,
+        "deals_unknown_account": len(missing["unknown_account"]),
+        "deals_before_first_snapshot": len(missing["before_first_snapshot"]),
+        "deals_snapshot_too_old": len(missing["snapshot_too_old"]),
+        "unknown_accounts": sorted(set(missing["unknown_account"])),
     }

@@ -47,6 +47,37 @@ class Healthy:
         return {"low": self.low, "high": self.high, "text": self.text, "source": self.source}
 
 
+#: The fewest deals (or wins, or observed accounts) a figure needs before it is judged
+#: against its healthy range; below it the verdict is ``too_few``. With 10 deals a win
+#: rate's 95% interval is still about 50 points wide.
+MIN_TO_JUDGE = 10
+
+
+def judge(
+    healthy: Healthy,
+    value: float | None,
+    count: int,
+    interval: Sequence[float] | None = None,
+) -> str | None:
+    """The verdict on ``value`` from ``count`` observations, without over-claiming.
+
+    ``too_few`` under :data:`MIN_TO_JUDGE`; ``below`` / ``above`` only when the whole 95%
+    ``interval`` (when there is one) lies outside the range, else ``unclear``;
+    ``healthy`` when the value is inside the range; ``None`` without a value.
+    """
+    if value is None:
+        return None
+    if count < MIN_TO_JUDGE:
+        return "too_few"
+    status = healthy.status(value)
+    if interval is not None:
+        if status == "below" and healthy.low is not None and interval[1] >= healthy.low:
+            return "unclear"
+        if status == "above" and healthy.high is not None and interval[0] <= healthy.high:
+            return "unclear"
+    return status
+
+
 #: Overall upsell win rate: 35-40% and up marks a healthy programme (R2).
 HEALTHY_WIN_RATE = Healthy(0.35, None, "35-40%+", "R2")
 #: Win rate by upsell type when the conversation starts from the matching signal (R2, R3).
@@ -79,6 +110,18 @@ def wilson(successes: int, trials: int, z: float = 1.96) -> tuple[float, float] 
     return (max(0.0, centre - spread), min(1.0, centre + spread))
 
 
+def ratio_interval(
+    top_won: int, top_deals: int, rest_won: int, rest_deals: int, z: float = 1.96
+) -> tuple[float, float] | None:
+    """The 95% interval of a ratio of two win rates (Katz's log method); ``None`` when
+    either side has no win (the ratio's logarithm is then unbounded)."""
+    if top_won == 0 or rest_won == 0:
+        return None
+    ratio = (top_won / top_deals) / (rest_won / rest_deals)
+    spread = z * math.sqrt(1 / top_won - 1 / top_deals + 1 / rest_won - 1 / rest_deals)
+    return (ratio * math.exp(-spread), ratio * math.exp(spread))
+
+
 def rate(won: int, deals: int) -> dict[str, Any]:
     """Deals, wins, the win rate and its Wilson 95% interval."""
     interval = wilson(won, deals)
@@ -98,7 +141,8 @@ def overall_figures(matched: list[Joined]) -> dict[str, Any]:
             "lost": sum(1 for j in matched if j.deal.outcome == "lost"),
             "no_decision": sum(1 for j in matched if j.deal.outcome == "no_decision"),
             "healthy": HEALTHY_WIN_RATE.to_dict(),
-            "status": HEALTHY_WIN_RATE.status(overall["win_rate"]),
+            "status": judge(HEALTHY_WIN_RATE, overall["win_rate"], overall["deals"],
+                            overall["ci95"]),
         }
     )
     return overall
@@ -127,19 +171,26 @@ def lift_figures(matched: list[Joined], top: str) -> dict[str, Any]:
     """The top band's win rate against the rest's."""
     top_deals = [j for j in matched if j.point is not None and j.point.band == top]
     rest = [j for j in matched if j.point is not None and j.point.band != top]
-    top_rate = rate(sum(1 for j in top_deals if j.deal.won), len(top_deals))["win_rate"]
-    rest_rate = rate(sum(1 for j in rest if j.deal.won), len(rest))["win_rate"]
+    top_won = sum(1 for j in top_deals if j.deal.won)
+    rest_won = sum(1 for j in rest if j.deal.won)
+    top_rate = rate(top_won, len(top_deals))["win_rate"]
+    rest_rate = rate(rest_won, len(rest))["win_rate"]
     ratio = top_rate / rest_rate if top_rate is not None and rest_rate else None
+    interval = (ratio_interval(top_won, len(top_deals), rest_won, len(rest))
+                if ratio is not None else None)
     return {
         "band": top,
         "top_win_rate": top_rate,
         "rest_win_rate": rest_rate,
+        "top_deals": len(top_deals),
+        "rest_deals": len(rest),
         "ratio": ratio,
+        "ci95": list(interval) if interval else None,
         "difference": top_rate - rest_rate
         if top_rate is not None and rest_rate is not None
         else None,
         "healthy": HEALTHY_LIFT.to_dict(),
-        "status": HEALTHY_LIFT.status(ratio),
+        "status": judge(HEALTHY_LIFT, ratio, min(len(top_deals), len(rest)), interval),
     }
 
 
@@ -184,7 +235,8 @@ def type_figures(matched: list[Joined]) -> list[dict[str, Any]]:
         row.update(rate(sum(1 for j in typed if j.deal.won), len(typed)))
         healthy = HEALTHY_BY_TYPE.get(name)
         row["healthy"] = healthy.to_dict() if healthy else None
-        row["status"] = healthy.status(row["win_rate"]) if healthy else None
+        row["status"] = (judge(healthy, row["win_rate"], row["deals"], row["ci95"])
+                         if healthy else None)
         by_type.append(row)
     return by_type
 
@@ -230,7 +282,7 @@ def lead_times(
         "median_days": median,
         "mean_days": statistics.fmean(days) if days else None,
         "healthy": HEALTHY_LEAD.to_dict(),
-        "status": HEALTHY_LEAD.status(median),
+        "status": judge(HEALTHY_LEAD, median, len(days)),
     }
     never_block = {
         "wins_with_history": judged,
@@ -255,19 +307,17 @@ def churn_figures(
         gone = churned.get(account_id)
         if gone is not None and gone <= start:
             return None
-        if gone is not None and gone <= start + window:
-            return True
+        # A window the data does not cover is left out whatever happened in it: keeping
+        # the churns seen early in such windows while dropping the stays would overstate
+        # churn (only churners could be counted near the end of the data).
         if observed_until is None or start + window > observed_until:
             return None
-        return False
+        return gone is not None and gone <= start + window
 
     after = [outcome(d.account_id, d.closed_on) for d in deals if d.won]
     base = [outcome(p.account_id, p.on) for p in points]
     after_rate = _share(after)
     base_rate = _share(base)
-    status = None
-    if after_rate["rate"] is not None and base_rate["rate"] is not None:
-        status = "healthy" if after_rate["rate"] <= base_rate["rate"] else "above"
     return {
         "window_days": CHURN_WINDOW_DAYS,
         "after_won_upsell": after_rate,
@@ -278,8 +328,21 @@ def churn_figures(
             "text": "at or below the base rate",
             "source": "R2",
         },
-        "status": status,
+        "status": _churn_status(after_rate, base_rate),
     }
+
+
+def _churn_status(after: dict[str, Any], base: dict[str, Any]) -> str | None:
+    """Churn after won upsells against the base: ``above`` only when even the low end of
+    its 95% interval is above the base rate."""
+    if after["rate"] is None or base["rate"] is None:
+        return None
+    if min(after["observed"], base["observed"]) < MIN_TO_JUDGE:
+        return "too_few"
+    if after["rate"] <= base["rate"]:
+        return "healthy"
+    interval = wilson(after["churned"], after["observed"])
+    return "above" if interval is not None and interval[0] > base["rate"] else "unclear"
 
 
 def _share(results: list[bool | None]) -> dict[str, Any]:

@@ -12,6 +12,8 @@ import json
 from dataclasses import dataclass
 from typing import Any, TextIO
 
+from upsell_rules.history.backtest_figures import MIN_TO_JUDGE
+
 FORMATS = ("table", "json", "markdown")
 
 
@@ -23,6 +25,12 @@ class Section:
     headers: tuple[str, ...]
     rows: tuple[tuple[str, ...], ...]
     note: str = ""
+
+
+#: How the verdict column reads, said once under the first table.
+VERDICT_NOTE = (f"Verdicts: BELOW or above only when the whole 95% interval is outside the "
+                f"healthy range (unclear when it reaches into it); too few under "
+                f"{MIN_TO_JUDGE} deals.")
 
 
 def pct(value: float | None, digits: int = 1) -> str:
@@ -46,7 +54,8 @@ def days(value: float | None) -> str:
 
 def status_mark(status: str | None) -> str:
     """How a healthy-range verdict reads in a cell."""
-    return {"healthy": "ok", "below": "BELOW", "above": "above", None: "-"}.get(status, "-")
+    return {"healthy": "ok", "below": "BELOW", "above": "above", "unclear": "unclear",
+            "too_few": "too few", None: "-"}.get(status, "-")
 
 
 def _healthy(block: dict[str, Any] | None) -> str:
@@ -81,7 +90,7 @@ def _overall(result: dict[str, Any]) -> Section:
                 "deals joined to a snapshot",
                 f"{volume['deals_matched']} of {volume['deals']} "
                 f"({volume['deals_without_snapshot']} had no snapshot within "
-                f"{result['horizon_days']} d before opening)",
+                f"{result['horizon_days']} d before opening{_unmatched(volume)})",
                 "",
                 "",
             ),
@@ -95,8 +104,19 @@ def _overall(result: dict[str, Any]) -> Section:
         ),
         note=f"Outcomes: {overall['won']} won, {overall['lost']} lost, "
         f"{overall['no_decision']} no decision. Data observed until "
-        f"{period['observed_until']}.",
+        f"{period['observed_until']}. {VERDICT_NOTE}",
     )
+
+
+def _unmatched(volume: dict[str, Any]) -> str:
+    """Why deals went unjoined, when any did: ``: 1 account without snapshots, ...``."""
+    parts = [
+        (volume.get("deals_unknown_account", 0), "for an account with no snapshot"),
+        (volume.get("deals_before_first_snapshot", 0), "opened before the first snapshot"),
+        (volume.get("deals_snapshot_too_old", 0), "latest snapshot too old"),
+    ]
+    shown = [f"{count} {text}" for count, text in parts if count]
+    return ": " + ", ".join(shown) if shown else ""
 
 
 def _by_band(result: dict[str, Any]) -> Section:
@@ -127,13 +147,18 @@ def _timing(result: dict[str, Any]) -> Section:
     churn = result["churn"]
     after, base = churn["after_won_upsell"], churn["base"]
     ratio = "-" if lift["ratio"] is None else f"{lift['ratio']:.2f}x"
+    ratio_ci = ""
+    if lift.get("ci95"):
+        low, high = lift["ci95"]
+        ratio_ci = f"95% CI {low:.1f}-{high:.1f}x; "
     return Section(
         "Timing",
         ("figure", "value", "healthy range", "verdict"),
         (
             (
                 f"lift of {lift['band']} over the rest",
-                f"{ratio} ({pct(lift['top_win_rate'])} vs {pct(lift['rest_win_rate'])})",
+                f"{ratio} ({ratio_ci}{pct(lift['top_win_rate'])} vs "
+                f"{pct(lift['rest_win_rate'])})",
                 _healthy(lift["healthy"]),
                 status_mark(lift["status"]),
             ),

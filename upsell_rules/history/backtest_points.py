@@ -114,6 +114,30 @@ def join(timeline: Timeline, deals: Iterable[Deal], horizon_days: int) -> list[J
     return joined
 
 
+def unmatched(timeline: Timeline, joined: Iterable[Joined]) -> dict[str, list[str]]:
+    """Why each deal without a decision has none, as reason -> the accounts, in file order.
+
+    ``unknown_account``: the account has no snapshot at all (often the two files use
+    different ids); ``before_first_snapshot``: the deal opened on or before the account's
+    first snapshot; ``snapshot_too_old``: the latest snapshot before it is older than the
+    horizon.
+    """
+    reasons: dict[str, list[str]] = {"unknown_account": [], "before_first_snapshot": [],
+                                      "snapshot_too_old": []}
+    for item in joined:
+        if item.point is not None:
+            continue
+        account_id = item.deal.account_id
+        dates = timeline.dates.get(account_id)
+        if not dates:
+            reasons["unknown_account"].append(account_id)
+        elif item.deal.opened_on <= dates[0]:
+            reasons["before_first_snapshot"].append(account_id)
+        else:
+            reasons["snapshot_too_old"].append(account_id)
+    return reasons
+
+
 def surfaced(point: Point, top: str) -> bool:
     """True when the ruleset put the account in its top band with nothing blocking it."""
     return point.band == top and not point.blocked

@@ -53,6 +53,9 @@ if TYPE_CHECKING:
 
 #: Fewer training deals than this (or no win, or no loss) is too little to fit.
 MIN_DEALS = 30
+#: The fewest won and the fewest not-won held-out deals before a held-out comparison is
+#: believed: with fewer, one deal more or less swings the AUC by tenths.
+MIN_HELD_OUT_EACH = 10
 
 
 class CalibrationError(UpsellRulesError):
@@ -215,13 +218,21 @@ class Proposal:
     backtest_after: dict[str, Any] = field(default_factory=dict)
     #: Whether re-scoring recorded decisions matched deciding the proposal for real.
     shortcut_agrees: bool | None = None
+    #: Held-out deals that were won.
+    test_won: int = 0
+
+    @property
+    def too_few_held_out(self) -> bool:
+        """True when the held-out deals are too few, in wins or in the rest, to judge by."""
+        return min(self.test_won, self.test_deals - self.test_won) < MIN_HELD_OUT_EACH
 
     @property
     def improved(self) -> bool:
-        """True when the held-out AUC went up."""
+        """True when the held-out AUC went up on enough held-out deals to judge."""
         auc_metric = self.metrics.get("auc", {})
         before, after = auc_metric.get("before"), auc_metric.get("after")
-        return before is not None and after is not None and after > before
+        return (not self.too_few_held_out and before is not None and after is not None
+                and after > before)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON form (the proposal text itself is left out; the diff is in)."""
@@ -231,6 +242,8 @@ class Proposal:
                 "test_accounts": len(self.split.test),
                 "train_deals": self.train_deals,
                 "test_deals": self.test_deals,
+                "test_won": self.test_won,
+                "too_few_held_out": self.too_few_held_out,
             },
             "weights": {
                 name: {"before": b, "after": a}
@@ -405,6 +418,7 @@ def propose(
         split=halves.split,
         train_deals=len(halves.train_joined),
         test_deals=len(halves.test_joined),
+        test_won=sum(1 for j in halves.test_joined if j.deal.won),
         categories=list(shape.categories),
         weights_before=list(shape.weights),
         weights_after=weights,

@@ -74,6 +74,11 @@ class Outcomes:
     rows: int = 0
 
     @property
+    def failed_rows(self) -> int:
+        """Rows left out for a problem (a row with several problems counts once)."""
+        return len({error.location for error in self.errors})
+
+    @property
     def last_date(self) -> date | None:
         """The latest date in the file (deals and churn), or None for an empty file."""
         days = [d.closed_on for d in self.deals] + list(self.churned.values())
@@ -213,14 +218,39 @@ def _read_with_id(source: Any, path: str, id_column: str) -> Any:
                                                         None))
 
 
+def _deal_key(item: dict[str, Any]) -> tuple[Any, ...]:
+    """What makes two rows the same deal: its ``deal_id`` or, without one, every field."""
+    deal_id = item.get("deal_id", "")
+    if deal_id:
+        return ("id", deal_id)
+    return ("row", *(item.get(name) for name in OUTCOME_FIELDS if name != "churned_on"))
+
+
+def _duplicate_error(item: dict[str, Any], first: Location) -> RecordError:
+    """A deal row that repeats an earlier one (an export run twice, a join that fanned out)."""
+    deal_id = item.get("deal_id", "")
+    if deal_id:
+        message = (f"deal {deal_id!r} appears again (first at line {first.line}); each deal "
+                   "counts once, so this row is left out")
+    else:
+        message = (f"the same deal as line {first.line} (same account, dates, outcome, type "
+                   "and amount); left out, as a repeated row would count the deal twice "
+                   "(give each deal a deal_id if these are two deals)")
+    return RecordError(item["_location"], message, field="deal_id", value=deal_id,
+                       account_id=item["account_id"])
+
+
 def read_outcomes(path: str, registry: Registry, preset: str = "") -> Outcomes:
     """Read and check a whole outcomes file.
 
     Raises :class:`~upsell_rules.errors.InputError` when the file cannot be read at all;
-    row problems are collected in ``errors``.
+    row problems are collected in ``errors``. A deal that repeats an earlier row (the
+    same ``deal_id``, or every field the same when there is none) is an error on the
+    repeat; the first row counts.
     """
     result = Outcomes()
     churn_seen: dict[str, Location] = {}
+    deals_seen: dict[tuple[Any, ...], Location] = {}
     failed_at: set[Location] = set()
     for item in iter_outcomes(path, registry, preset):
         if isinstance(item, RecordError):
@@ -251,6 +281,11 @@ def read_outcomes(path: str, registry: Registry, preset: str = "") -> Outcomes:
                 result.churned[account_id] = churned
                 churn_seen[account_id] = location
         if "outcome" in item:
+            key = _deal_key(item)
+            if key in deals_seen:
+                result.errors.append(_duplicate_error(item, deals_seen[key]))
+                continue
+            deals_seen[key] = location
             amount = item.get("amount")
             result.deals.append(
                 Deal(

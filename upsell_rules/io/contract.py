@@ -8,6 +8,11 @@ from __future__ import annotations
 
 from upsell_rules.plugin.types import FieldSpec
 
+#: An account id that is a report's totals label ("Grand Totals (8 records)", "Total",
+#: "Subtotal:"): a spreadsheet or CRM report row summing the accounts above it, never an
+#: account. Written for both Python's re and DuckDB's RE2, which read it alike.
+TOTALS_ROW_ID = r"(?i)(grand +)?(sub)?totals?( *\(.*\))? *:?"
+
 CONTRACT_V1: tuple[FieldSpec, ...] = (
     FieldSpec("account_id", "string", "Unique identifier of the account (required)."),
     FieldSpec("account_name", "string", "Display name of the account."),

@@ -129,9 +129,14 @@ def _date(order: str) -> Converter:
 def _number(style: str) -> Converter:
     """Text with the declared thousands/decimal marks and an optional currency to plain."""
     thousands, decimal = NUMBER_FORMATS[style]
+    # Spreadsheets group digits with a no-break space (French Excel: U+00A0 or the narrow
+    # U+202F) where the format shows a space, and Swiss ones with a typographic apostrophe.
+    same_mark = {" ": "\u00a0\u202f", "'": "\u2019"}.get(thousands, "")
 
     def convert(text: str) -> Any:
         body = text.strip()
+        for mark in same_mark:
+            body = body.replace(mark, thousands)
         match = _CURRENCY.match(body)
         if match is not None:
             body = match.group(1)
@@ -281,8 +286,10 @@ def build_mapping(options: Mapping[str, Any], types: Mapping[str, str]) -> Mappi
             item = _date(order)
         elif base in ("number", "integer") and style:
             item = number
-        if kind.endswith("_list") and separator:
-            mapping.converters[name] = _list(separator, item)
+        if kind.endswith("_list") and (separator or item is not None):
+            # The items of a list follow the declared date order and number format
+            # whether or not the list's separator is declared too.
+            mapping.converters[name] = _list(separator or "|", item)
         elif item is not None and not kind.endswith("_list"):
             mapping.converters[name] = item
     for name, spec in merged["formats"].items():
