@@ -249,8 +249,8 @@ ACCOUNTS: list[dict[str, Any]] = [
         "competitor_evaluation": False,
         "engagement_trend": "stable",
     },
-    # Renewed 11 days ago but already at 96.5% of the metered limit: the dead zone does not
-    # apply to urgent usage; the outreach is prepared as an operational need.
+    # Renewed 11 days ago but already at the metered limit: the dead zone does not apply
+    # to an account that hit its limit; the outreach is prepared as an operational need.
     {
         "account_id": "ACC-1008",
         "account_name": "Saltmarsh Biotech",
@@ -261,7 +261,7 @@ ACCOUNTS: list[dict[str, Any]] = [
         "seats_licensed": 300,
         "seats_active_history": [190, 195, 200, 205],
         "usage_limit": 2_000_000,
-        "usage_history": [1600000, 1750000, 1840000, 1930000],
+        "usage_history": [1600000, 1750000, 1880000, 2000000],
         "gated_feature_attempts": [ago(8), ago(5)],
         "departments_active": 4,
         "departments_at_purchase": 4,

@@ -18,6 +18,7 @@ from upsell_rules.plugin.series import (
     format_count,
     format_number,
     format_percent,
+    growth_floor,
     last_growth_rate,
     projected_cycles_to_limit,
     trailing_run,
@@ -66,11 +67,11 @@ def describe_plan(signals: Mapping[str, Any]) -> str | None:
 def _usage_summary(usage: list[float], limit: float) -> str:
     """Usage share, cycles above the watched share, growth and the projected ceiling."""
     text = f"usage at {format_percent(usage[-1] / limit)} of the {format_number(limit)} limit"
-    above = trailing_run(usage, lambda value: value > USAGE_SHARE * limit)
+    above = trailing_run(usage, lambda value: value / limit > USAGE_SHARE)
     if above:
         text += f", above {format_percent(USAGE_SHARE)} for {format_count(above, 'cycle')}"
     growth = last_growth_rate(usage)
-    if growth is not None and growth >= FAST_GROWTH:
+    if growth is not None and growth >= growth_floor(FAST_GROWTH):
         text += f", up {format_percent(growth)} on the previous cycle"
     to_ceiling = projected_cycles_to_limit(usage, limit)
     days = None if to_ceiling is None else cycles_to_days(to_ceiling)

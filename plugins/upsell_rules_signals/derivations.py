@@ -20,7 +20,7 @@ from collections.abc import Callable, Mapping
 from datetime import date, timedelta
 from typing import Any
 
-from upsell_rules.plugin.series import last_growth_rate, projected_cycles_to_limit
+from upsell_rules.plugin.series import growth_floor, last_growth_rate, projected_cycles_to_limit
 from upsell_rules.plugin.types import Derivation, DeriveFn, OverTime, ParamSpec, SignalType
 
 _LIST_TYPES = (list, tuple)
@@ -306,7 +306,7 @@ def _build_growth_rate(params: Mapping[str, Any]) -> DeriveFn:
 
 def _build_consecutive_growth_at_or_above(params: Mapping[str, Any]) -> DeriveFn:
     series = _signal_name(params, "series")
-    rate = _number(params, "rate")
+    floor = growth_floor(_number(params, "rate"))
 
     def consecutive_growth_at_or_above(signals: Mapping[str, Any], as_of: date) -> int | None:
         values = signals.get(series)
@@ -315,7 +315,7 @@ def _build_consecutive_growth_at_or_above(params: Mapping[str, Any]) -> DeriveFn
         run = 0
         for index in range(len(values) - 1, 0, -1):
             previous = values[index - 1]
-            if not previous or values[index] / previous - 1 < rate:
+            if not previous or values[index] / previous - 1 < floor:
                 break
             run += 1
         return run

@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlglot import exp
 
+from upsell_rules.plugin.series import growth_floor
 from upsell_rules.plugin.types import SqlScope
 from upsell_rules.sql.lists import (
     ListValue,
@@ -180,7 +181,7 @@ def consecutive_growth_at_or_above(params: Mapping[str, Any], scope: SqlScope) -
     values = scope.signal(_signal_name(params, "series"))
     if not isinstance(values, ListValue):
         return exp.null()
-    rate = lit(_number(params, "rate"))
+    rate = lit(growth_floor(_number(params, "rate")))
 
     def stops(previous: exp.Expr, current: exp.Expr) -> exp.Expr:
         nothing = any_of([is_null(previous), exp.EQ(this=previous.copy(), expression=lit(0))])

@@ -278,18 +278,24 @@ def test_red_flags_just_outside_their_windows(evaluator: Evaluator, changes: dic
     assert d["blocked"] is False
 
 
-def test_dead_zone_exception_for_urgent_usage(evaluator: Evaluator) -> None:
+@pytest.mark.parametrize(("seats", "urgent"), [("23|24|25", True), ("22|23|24", False)])
+def test_dead_zone_exception_needs_the_limit_hit(
+    evaluator: Evaluator, seats: str, urgent: bool
+) -> None:
+    # The exception is for an account that hits its limit: 25 of 25 seats, not 24 of 25.
     d = decide(
         evaluator,
         last_renewal_date=days_ago(10),
         renewal_date=days_ahead(355),
-        seats_active_history="22|23|24",
+        seats_active_history=seats,
         gated_feature_attempts=days_ago(1) + "|" + days_ago(2),
     )
-    assert d["band"] == "act_now"  # P=10, R=10, C=1 -> 77.5
-    assert "post_renewal_urgent" in flags(d) and "post_renewal_dead_zone" not in flags(d)
-    assert d["blocked"] is False
-    assert "operational_framing" in d["action"]["prepare"]
+    assert d["band"] == "act_now"  # P=10 (above 90% + ceiling), R=10, C=1 -> 77.5
+    assert ("post_renewal_urgent" in flags(d)) is urgent
+    assert ("post_renewal_dead_zone" in flags(d)) is not urgent
+    assert d["blocked"] is not urgent
+    if urgent:
+        assert "operational_framing" in d["action"]["prepare"]
 
 
 @pytest.mark.parametrize(("ago", "capped"), [(0, True), (90, True), (91, True), (365, True), (366, False)])

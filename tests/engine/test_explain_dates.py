@@ -90,7 +90,8 @@ def test_immediately_only_when_the_seat_ceiling_is_near(
     for d in seat:
         if d["action"]["window"].startswith("immediately"):
             evidence = " ".join(t["evidence"] for t in d["triggers"])
-            near = any(f"{p}% of" in evidence for p in range(90, 200)) or any(
+            # near: within 15% of the allotment (85%+, the seeds' seat-capacity signal)
+            near = any(f"{p}% of" in evidence for p in range(85, 200)) or any(
                 f"~{n} days" in evidence for n in range(0, 61)
             ) or "already in use" in evidence
             assert near, (d["account_id"], evidence)

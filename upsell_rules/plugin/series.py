@@ -18,6 +18,19 @@ T = TypeVar("T")
 #: Days in one billing cycle when nothing better is known (monthly billing).
 DEFAULT_CYCLE_DAYS = 30
 
+#: How far below a growth threshold a computed rate may fall and still count as reaching
+#: it. ``480 / 400 - 1`` is 0.19999999999999996 in binary floating point, so without
+#: this "grew by 20% or more" would miss a growth of exactly 20%.
+GROWTH_TOLERANCE = 1e-9
+
+
+def growth_floor(rate: float) -> float:
+    """The lowest computed growth (``current / previous - 1``) that counts as ``rate``.
+
+    Every engine compares against this same number, so they agree to the bit.
+    """
+    return rate - GROWTH_TOLERANCE
+
 
 def trailing_run(values: Sequence[T], predicate: Callable[[T], bool]) -> int:
     """Count how many values at the end of ``values`` satisfy ``predicate`` in a row.

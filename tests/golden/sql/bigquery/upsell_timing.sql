@@ -142,7 +142,7 @@ WITH inputs AS (
                 CASE
                   WHEN v IS NULL OR v = 0
                   THEN TRUE
-                  ELSE CAST(v AS FLOAT64) / CAST(v AS FLOAT64) - 1 < CAST(0.2 AS FLOAT64)
+                  ELSE CAST(v AS FLOAT64) / CAST(v AS FLOAT64) - 1 < CAST(0.199999999 AS FLOAT64)
                 END
                 AND i = i - 1
             ),
@@ -359,7 +359,7 @@ WITH inputs AS (
           (
             `max_limit_utilization`
           ) >= (
-            CAST(0.95 AS FLOAT64)
+            CAST(1.0 AS FLOAT64)
           )
         )
         OR (

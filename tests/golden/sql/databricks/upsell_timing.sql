@@ -130,7 +130,7 @@ WITH inputs AS (
                     THEN TRUE
                     ELSE CAST(_u3 AS DOUBLE) / CAST(TRY_ELEMENT_AT(`usage_history`, NULLIF((
                       _u4 + 1
-                    ) - 1, 0)) AS DOUBLE) - 1 < CAST(0.2 AS DOUBLE)
+                    ) - 1, 0)) AS DOUBLE) - 1 < CAST(0.199999999 AS DOUBLE)
                   END
                 ),
                 FALSE
@@ -329,7 +329,7 @@ WITH inputs AS (
           (
             `max_limit_utilization`
           ) >= (
-            CAST(0.95 AS DOUBLE)
+            CAST(1.0 AS DOUBLE)
           )
         )
         OR (

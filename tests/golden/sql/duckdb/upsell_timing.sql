@@ -122,7 +122,7 @@ WITH inputs AS (
                     WHEN LIST_EXTRACT("usage_history", _u4 - 1) IS NULL
                     OR LIST_EXTRACT("usage_history", _u4 - 1) = 0
                     THEN TRUE
-                    ELSE CAST(_u3 AS DOUBLE) / CAST(LIST_EXTRACT("usage_history", _u4 - 1) AS DOUBLE) - 1 < CAST(0.2 AS DOUBLE)
+                    ELSE CAST(_u3 AS DOUBLE) / CAST(LIST_EXTRACT("usage_history", _u4 - 1) AS DOUBLE) - 1 < CAST(0.199999999 AS DOUBLE)
                   END
                 ),
                 FALSE
@@ -315,7 +315,7 @@ WITH inputs AS (
           (
             "max_limit_utilization"
           ) >= (
-            CAST(0.95 AS DOUBLE)
+            CAST(1.0 AS DOUBLE)
           )
         )
         OR (

@@ -142,7 +142,7 @@ WITH inputs AS (
                 CASE
                   WHEN u4.v IS NULL OR u4.v = 0
                   THEN TRUE
-                  ELSE CAST(u3.v AS DOUBLE) / CAST(u4.v AS DOUBLE) - 1 < CAST(0.2 AS DOUBLE)
+                  ELSE CAST(u3.v AS DOUBLE) / CAST(u4.v AS DOUBLE) - 1 < CAST(0.199999999 AS DOUBLE)
                 END
                 AND u4.i = u3.i - 1
             ),
@@ -359,7 +359,7 @@ WITH inputs AS (
           (
             "max_limit_utilization"
           ) >= (
-            CAST(0.95 AS DOUBLE)
+            CAST(1.0 AS DOUBLE)
           )
         )
         OR (
