@@ -19,6 +19,7 @@ renders that one account the Python way.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -95,6 +96,32 @@ def _by_value(column: str, pairs: Sequence[tuple[str, str]], default: str = "NUL
     return _case([(f"{column} = {_quote(key)}", value) for key, value in pairs], default)
 
 
+#: SQL text made of string literals only (joined by ``||``, in parentheses or not):
+#: DuckDB folds it to one constant when the query is planned.
+_LITERAL = re.compile(r"\(?'(?:[^']|'')*'(?: \|\| '(?:[^']|'')*')*\)?")
+
+
+def _number_of(column: str, keys: Sequence[str]) -> str:
+    """The 1-based position of ``column``'s value among ``keys`` (NULL for another)."""
+    return _case([(f"{column} = {_quote(key)}", str(number))
+                  for number, key in enumerate(keys, start=1)])
+
+
+def _lookup(number: str, values: Sequence[str | None]) -> str:
+    """``values[number - 1]`` for a row (NULL for a ``None`` value or no number).
+
+    Constant values are picked from one list literal by position, far cheaper per row
+    than a ``CASE`` comparing the key with each one in turn; the others keep a ``WHEN``.
+    """
+    whens = [(f"{number} = {index}", value) for index, value in enumerate(values, start=1)
+             if value is not None and not _LITERAL.fullmatch(value)]
+    constants = [value if value is not None and _LITERAL.fullmatch(value) else "NULL"
+                 for value in values]
+    if all(value == "NULL" for value in constants):
+        return _case(whens)
+    return _case(whens, f"[{', '.join(constants)}][{number}]")
+
+
 def _joined(separator: str, items: Sequence[tuple[str, str]]) -> str:
     """``separator``-joined values whose condition holds, in order ('' when none)."""
     if not items:
@@ -125,7 +152,7 @@ class _RecordText:
     # --- values the templates read -----------------------------------------------------
 
     def band_title(self) -> str:
-        return _by_value("band", [(b.id, _quote(b.title)) for b in self.rs.bands])
+        return _lookup("_bn", [_quote(b.title) for b in self.rs.bands])
 
     def value_of(self, name: str) -> Placeholder:
         """What a template placeholder reads, as ``Evaluator.assemble`` fills ``values``."""
@@ -175,12 +202,13 @@ class _RecordText:
         return f"CASE WHEN {self.fired(slot.position)} THEN {text} END"
 
     def by_play(self, pick: Callable[[Play], str | None]) -> str:
-        pairs = []
-        for play_id, play in self.rs.plays.items():
-            value = pick(play)
-            if value is not None:
-                pairs.append((play_id, value))
-        return _by_value("play", pairs)
+        """The value ``pick`` gives for the row's play (NULL where it gives ``None``)."""
+        return _lookup("_pn", [pick(play) for play in self.rs.plays.values()])
+
+    def numbers(self) -> list[str]:
+        """Layer zero: the position of the row's play and band among the ruleset's."""
+        return [f"{_number_of('play', list(self.rs.plays))} AS _pn",
+                f"{_number_of('band', [b.id for b in self.rs.bands])} AS _bn"]
 
     def has_message(self) -> str | None:
         """The condition that the chosen play has a message (``None``: no play has)."""
@@ -232,16 +260,17 @@ class _RecordText:
         for slot in self.layout.triggers:
             kind = self.registry.upsell_types.get(slot.trigger.upsell_type)
             by_trigger.append((slot.trigger.id, piece(kind.frame if kind is not None else "")))
-        pairs = []
-        for play_id, play in self.rs.plays.items():
-            if play.frame:
-                pairs.append((play_id, piece(play.frame)))
-                continue
-            chosen = (f"NOT blocked AND trigger IS NOT NULL "
-                      f"AND _trigger_play = {_quote(play_id)}")
-            pairs.append((play_id, _case([(chosen, _by_value("trigger", by_trigger, "''"))],
-                                         "''")))
-        return _by_value("play", pairs)
+        framed = [piece(play.frame) if play.frame else None for play in self.rs.plays.values()]
+        # A play without a frame of its own takes the fired trigger's kind's frame when it
+        # is the trigger's play: the row's two columns compared, not one WHEN a play.
+        chosen = "NOT blocked AND trigger IS NOT NULL AND _trigger_play = play"
+        fixed = [value or "''" for value in framed]
+        if all(value is not None for value in framed):
+            return _lookup("_pn", fixed)
+        own = ", ".join(str(number) for number, value in enumerate(framed, start=1)
+                        if value is not None)
+        return _case([(f"_pn IN ({own})" if own else "FALSE", _lookup("_pn", fixed)),
+                      (chosen, _by_value("trigger", by_trigger, "''"))], "''")
 
     # --- the layers ----------------------------------------------------------------------
 
@@ -309,13 +338,14 @@ class _RecordText:
         return " OR ".join(checks)
 
     def category_scores(self) -> list[str]:
-        """``"name":score`` of each category: its first tier that holds, else otherwise."""
+        """``"name":score`` of each category (its first tier that holds, else otherwise),
+        each after a comma but the first: whole constants, one picked per row."""
         scores = []
-        for category in self.layout.categories:
-            whens = [(self.fired(t.position), _json(t.score)) for t in category.tiers
-                     if t.score > category.otherwise]
-            key = _quote(json.dumps(category.name, ensure_ascii=False) + ":")
-            scores.append(f"concat({key}, {_case(whens, _json(category.otherwise))})")
+        for number, category in enumerate(self.layout.categories):
+            key = ("," if number else "") + json.dumps(category.name, ensure_ascii=False) + ":"
+            whens = [(self.fired(t.position), _json_after(key, t.score))
+                     for t in category.tiers if t.score > category.otherwise]
+            scores.append(_case(whens, _json_after(key, category.otherwise)))
         return scores
 
     def kinds(self) -> list[tuple[str, str]]:
@@ -339,13 +369,15 @@ class _RecordText:
         return items
 
     def gate_items(self) -> list[str]:
+        """Each gate's JSON object, after a comma but the first: two constants a gate."""
         items = []
-        for gate in self.layout.gates:
-            head = _quote(_head({"id": gate.id}) + ',"passed":')
-            tail = _quote("," + _tail({"severity": "hard" if gate.hard else "soft",
-                                       "play": gate.play}))
-            items.append(f"concat({head}, CASE WHEN {self.fired(gate.position)} THEN 'true' "
-                         f"ELSE 'false' END, {tail})")
+        for number, gate in enumerate(self.layout.gates):
+            fields = {"id": gate.id, "passed": True, "severity": "hard" if gate.hard else "soft",
+                      "play": gate.play}
+            comma = "," if number else ""
+            passed = _json_after(comma, fields)
+            failed = _json_after(comma, {**fields, "passed": False})
+            items.append(f"CASE WHEN {self.fired(gate.position)} THEN {passed} ELSE {failed} END")
         return items
 
     def cap(self) -> str:
@@ -376,12 +408,12 @@ class _RecordText:
             _quote(f',"as_of":"{self.as_of.isoformat()}","score":'),
             f"CASE WHEN {capped} THEN {cap} ELSE _rawj END",
             "',\"raw_score\":'", "_rawj",
-            "',\"band\":'", _by_value("band", [(b.id, _json(b.id)) for b in rs.bands]),
+            "',\"band\":'", _lookup("_bn", [_json(b.id) for b in rs.bands]),
             "',\"blocked\":'", "CASE WHEN blocked THEN 'true' ELSE 'false' END",
-            "',\"category_scores\":{'", *_commas(self.category_scores()),
+            "',\"category_scores\":{'", *self.category_scores(),
             "'},\"upsell_types\":['", _joined(",", self.kinds()),
             "'],\"triggers\":['", _joined(",", self.trigger_items()),
-            "'],\"gates\":['", *_commas(self.gate_items()),
+            "'],\"gates\":['", *self.gate_items(),
             "'],\"red_flags\":['", _joined(",", flags),
             "'],\"capped_at\":'", f"CASE WHEN {capped} THEN {cap} ELSE 'null' END",
             "',\"action\":{\"play\":'", "_playj",
@@ -397,24 +429,14 @@ class _RecordText:
         return f"concat({', '.join(parts)})"
 
 
-def _commas(items: Sequence[str]) -> list[str]:
-    """``items`` with a ``','`` literal between each two (arguments of one concat)."""
-    out: list[str] = []
-    for item in items:
-        if out:
-            out.append("','")
-        out.append(item)
-    return out or ["''"]
+def _json_after(prefix: str, value: Any) -> str:
+    """``prefix`` then the compact JSON of ``value``, as one SQL string literal."""
+    return _quote(prefix + json.dumps(value, ensure_ascii=False, separators=(",", ":")))
 
 
 def _head(fields: dict[str, Any]) -> str:
     """``{"k":v,...`` of ``fields`` (no closing brace), as compact JSON."""
     return json.dumps(fields, ensure_ascii=False, separators=(",", ":"))[:-1]
-
-
-def _tail(fields: dict[str, Any]) -> str:
-    """``"k":v,...}`` of ``fields`` (no opening brace), as compact JSON."""
-    return json.dumps(fields, ensure_ascii=False, separators=(",", ":"))[1:]
 
 
 def record_query(ruleset: Ruleset, registry: Registry, layout: ConditionLayout,
@@ -428,7 +450,7 @@ def record_query(ruleset: Ruleset, registry: Registry, layout: ConditionLayout,
     when some part of the record has no SQL form (an evidence written by a plugin).
     """
     text = _RecordText(ruleset, registry, layout, chain, types, inputs_used, as_of)
-    layers = [", ".join(text.texts()), ", ".join(text.encoded()),
+    layers = [", ".join(text.numbers()), ", ".join(text.texts()), ", ".join(text.encoded()),
               f"{json_string_sql(text.narrative())} AS _narr"]
     sql = chain.sql
     for number, columns in enumerate(layers, start=1):
