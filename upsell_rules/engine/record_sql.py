@@ -122,12 +122,62 @@ def _lookup(number: str, values: Sequence[str | None]) -> str:
     return _case(whens, f"[{', '.join(constants)}][{number}]")
 
 
+def _keyed(number: str, key: str, texts: Sequence[str], prefixed: bool = True) -> str:
+    """``key`` then the row's one of ``texts`` (by ``number``), one constant picked per
+    row; ``key`` alone when there is no number (``prefixed``: each text follows the
+    key; else each text holds it already)."""
+    choices = [_quote(key + text if prefixed else text) for text in texts]
+    return f"coalesce({_lookup(number, choices)}, {_quote(key)})"
+
+
 def _joined(separator: str, items: Sequence[tuple[str, str]]) -> str:
     """``separator``-joined values whose condition holds, in order ('' when none)."""
     if not items:
         return "''"
+    texts = [_text_of(value) for _cond, value in items]
+    if len(items) > 1 and all(text is not None for text in texts):
+        return _joined_constants(separator, [cond for cond, _value in items],
+                                 [text or "" for text in texts])
     parts = ", ".join(f"CASE WHEN {cond} THEN {value} END" for cond, value in items)
     return f"concat_ws({_quote(separator)}, {parts})"
+
+
+#: A string literal alone, as :func:`_quote` writes one.
+_ONE_LITERAL = re.compile(r"'((?:[^']|'')*)'")
+#: Conditions read as the bits of one number, which picks their joined text from a list.
+_GROUP = 4
+
+
+def _constant_text(sql: str) -> str | None:
+    """The text of SQL made of string literals only (``None`` for anything else)."""
+    if not _LITERAL.fullmatch(sql):
+        return None
+    return "".join(piece.replace("''", "'") for piece in _ONE_LITERAL.findall(sql))
+
+
+def _text_of(sql: str) -> str | None:
+    """The text of a lone SQL string literal (``None`` for anything else)."""
+    found = _ONE_LITERAL.fullmatch(sql)
+    return found.group(1).replace("''", "'") if found else None
+
+
+def _joined_constants(separator: str, conditions: Sequence[str], texts: Sequence[str]) -> str:
+    """:func:`_joined` of constant texts: every ``_GROUP`` conditions make a number (a bit
+    each), which picks that group's joined texts from a list of them all, computed here;
+    no ``CASE`` per item, a few arithmetic operations instead."""
+    groups = []
+    for start in range(0, len(texts), _GROUP):
+        conds = conditions[start:start + _GROUP]
+        bits = " + ".join(f"{1 << k} * CAST(({cond}) IS TRUE AS INTEGER)"
+                          for k, cond in enumerate(conds))
+        choices = ["NULL"]  # no condition holds: nothing, and no separator
+        for number in range(1, 1 << len(conds)):
+            chosen = [texts[start + k] for k in range(len(conds)) if number >> k & 1]
+            choices.append(_quote(separator.join(chosen)))
+        groups.append(f"[{', '.join(choices)}][1 + {bits}]")
+    if len(groups) == 1:
+        return f"coalesce({groups[0]}, '')"
+    return f"concat_ws({_quote(separator)}, {', '.join(groups)})"
 
 
 def _any(conditions: Sequence[str]) -> str:
@@ -316,11 +366,18 @@ class _RecordText:
             json_string_sql("coalesce(_name, '')") + " AS _namej",
             json_string_sql("coalesce(_owner, '')") + " AS _ownerj",
             f"{plan} AS _planj",
-            f"{json_string_sql('play')} AS _playj",
             f"{json_string_sql('action_owner')} AS _aownj",
-            f"{json_string_sql('_win')} AS _winj",
+            f"{self.window_json()} AS _winj",
             f"{float_json_sql('raw_score')} AS _rawj",
         ]
+
+    def window_json(self) -> str:
+        """The JSON text of ``_win``: a constant for a play whose window has no value in it."""
+        def encoded(play: Play) -> str:
+            text = _constant_text(self.render(play.window))
+            return json_string_sql("_win") if text is None else _json(text)
+
+        return f"coalesce({self.by_play(encoded)}, 'null')"
 
     def unsure(self) -> str:
         """True where a piece the line needs could not be made exactly."""
@@ -330,7 +387,7 @@ class _RecordText:
                   f"(_ev{i} IS NULL OR _evj{i} IS NULL))" for i in range(count)]
         checks.append("_win IS NULL")
         checks += [f"{name} IS NULL" for name in ("_open", "_idj", "_namej", "_ownerj",
-                                                   "_planj", "_playj", "_aownj", "_winj",
+                                                   "_planj", "_aownj", "_winj",
                                                    "_rawj", "_narr")]
         message = self.has_message()
         if message:
@@ -394,6 +451,16 @@ class _RecordText:
             missing.append((f'"{alias}" IS NULL' if alias else "TRUE", _json(name)))
         return missing
 
+    def action_head(self) -> str:
+        """``,"action":{"play":...,"title":...,"owner":`` for the row's play, a constant."""
+        def head(play: str, title: str) -> str:
+            return f',"action":{{"play":{play},"title":{title},"owner":'
+
+        return _keyed("_pn", head("null", ""), [
+            head(json.dumps(play_id, ensure_ascii=False), json.dumps(play.title,
+                                                                   ensure_ascii=False))
+            for play_id, play in self.rs.plays.items()], prefixed=False)
+
     def line(self) -> str:
         """Layer four: the record's JSON text, keys in ``Evaluator.assemble``'s order."""
         rs = self.rs
@@ -408,17 +475,16 @@ class _RecordText:
             _quote(f',"as_of":"{self.as_of.isoformat()}","score":'),
             f"CASE WHEN {capped} THEN {cap} ELSE _rawj END",
             "',\"raw_score\":'", "_rawj",
-            "',\"band\":'", _lookup("_bn", [_json(b.id) for b in rs.bands]),
-            "',\"blocked\":'", "CASE WHEN blocked THEN 'true' ELSE 'false' END",
-            "',\"category_scores\":{'", *self.category_scores(),
+            _keyed("_bn", ',"band":', [json.dumps(b.id, ensure_ascii=False) for b in rs.bands]),
+            "CASE WHEN blocked THEN ',\"blocked\":true,\"category_scores\":{' "
+            "ELSE ',\"blocked\":false,\"category_scores\":{' END",
+            *self.category_scores(),
             "'},\"upsell_types\":['", _joined(",", self.kinds()),
             "'],\"triggers\":['", _joined(",", self.trigger_items()),
             "'],\"gates\":['", *self.gate_items(),
             "'],\"red_flags\":['", _joined(",", flags),
             "'],\"capped_at\":'", f"CASE WHEN {capped} THEN {cap} ELSE 'null' END",
-            "',\"action\":{\"play\":'", "_playj",
-            "',\"title\":'", self.by_play(lambda p: _json(p.title)),
-            "',\"owner\":'", "_aownj", "',\"window\":'", "_winj", "_frame",
+            self.action_head(), "_aownj", "',\"window\":'", "_winj", "_frame",
             "CASE WHEN _steps <> '' THEN concat(',\"prepare\":[', _steps, ']') ELSE '' END",
             "'},\"narrative\":'", "_narr",
             "',\"missing_signals\":['", _joined(",", self.missing()),
