@@ -71,6 +71,20 @@ class OutboxItem:
         return value
 
 
+@dataclass(frozen=True)
+class SnoozeRow:
+    """One snooze as stored: its number (for ``unsnooze --id``), whom it holds and why."""
+
+    hold_id: int
+    account_id: str
+    play: str | None
+    until: str
+    reason: str
+    source: str
+    created_on: str
+    ended: bool
+
+
 class StateStore:
     """One state store (see the module docstring)."""
 
@@ -333,6 +347,27 @@ class StateStore:
         with self.engine.begin() as conn:
             return conn.execute(query.values(ended=True)).rowcount
 
+    def snoozes(self, account_id: str | None = None, *,
+                ended: bool = False) -> list[SnoozeRow]:
+        """The snoozes in the store (not ended ones only, unless ``ended``), by id."""
+        query = select(t.holds).where(t.holds.c.kind == "snooze").order_by(t.holds.c.hold_id)
+        if account_id is not None:
+            query = query.where(t.holds.c.account_id == account_id)
+        if not ended:
+            query = query.where(t.holds.c.ended.is_(False))
+        with self.engine.connect() as conn:
+            rows = conn.execute(query).mappings().all()
+        return [SnoozeRow(int(r["hold_id"]), r["account_id"], r["play"], r["until"],
+                          r["reason"], r["source"], r["created_on"], bool(r["ended"]))
+                for r in rows]
+
+    def end_snooze(self, hold_id: int) -> bool:
+        """End the snooze numbered ``hold_id``; False when there is no such active one."""
+        query = (update(t.holds).where(t.holds.c.hold_id == hold_id)
+                 .where(t.holds.c.kind == "snooze").where(t.holds.c.ended.is_(False)))
+        with self.engine.begin() as conn:
+            return bool(conn.execute(query.values(ended=True)).rowcount)
+
     def holds_of(self, account_id: str) -> list[Hold]:
         """An account's holds that have not been ended (past ones included)."""
         with self.engine.connect() as conn:
@@ -414,6 +449,6 @@ def ruleset_text(path: str) -> bytes:
 
 
 __all__ = [
-    "DEFAULT_STATE", "OutboxItem", "StateError", "StateStore", "display", "store_url",
+    "DEFAULT_STATE", "OutboxItem", "SnoozeRow", "StateError", "StateStore", "display", "store_url",
     "write_failure",
 ]
