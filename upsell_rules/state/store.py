@@ -128,6 +128,9 @@ class StateStore:
                         "upsell-rules, or use another store"
                     )
                 if version < t.SCHEMA_VERSION:
+                    if not create and version == 0:
+                        raise StateError(f"state store {self.shown} is empty: no run has "
+                                         "used it yet (a run with --state fills it)")
                     if not create:
                         raise StateError(
                             f"state store {self.shown} has schema version {version}; a run "
@@ -137,8 +140,7 @@ class StateStore:
                         migrate(conn)
                     t.set_version(conn, t.SCHEMA_VERSION)
         except SQLAlchemyError as exc:
-            raise StateError(f"state store {self.shown}: {exc.__class__.__name__}: "
-                             f"{str(exc).splitlines()[0]}") from None
+            raise damaged(self.shown, exc, self.path is not None) from None
 
     def close(self) -> None:
         """Release the database connections."""
@@ -238,6 +240,17 @@ class StateStore:
                 .order_by(t.runs.c.as_of.desc(), t.runs.c.run_id.desc()).limit(1)
             ).first()
         return (int(row[0]), str(row[1])) if row else None
+
+    def latest_ruleset(self) -> tuple[int, str, str, str, str] | None:
+        """The ruleset of the latest production run: ``(run id, as-of, name, version,
+        sha256)``, or None before the first run."""
+        r = t.runs.c
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(r.run_id, r.as_of, r.ruleset_name, r.ruleset_version, r.ruleset_sha256)
+                .where(r.role == "production").order_by(r.as_of.desc(), r.run_id.desc()).limit(1)
+            ).first()
+        return (int(row[0]), str(row[1]), str(row[2]), str(row[3]), str(row[4])) if row else None
 
     def known_plays(self) -> list[str]:
         """Every play the decision log has seen or a stored ruleset declares, sorted."""
@@ -411,13 +424,31 @@ class StateStore:
 def write_failure(shown: str, exc: SQLAlchemyError) -> StateError:
     """A clear error for a database failure in the middle of a run (a full disk, a
     dropped connection), saying what it leaves behind."""
+    import sqlite3
+
     cause = getattr(exc, "orig", None) or exc
+    if type(cause) is sqlite3.DatabaseError:  # corruption found mid-run, not a full disk
+        return damaged(shown, exc, True)
     first = (str(cause).splitlines() or [exc.__class__.__name__])[0]
     return StateError(
         f"state store {shown}: cannot write: {hide_credentials(first)}. Nothing is "
         "half-written: a run whose record did not commit changed and delivered nothing, "
         "and deliveries not marked delivered are sent again (same keys) by the next run"
     )
+
+
+def damaged(shown: str, exc: SQLAlchemyError, sqlite: bool) -> StateError:
+    """A clear error for a store that cannot be read: a damaged or foreign SQLite file
+    (a truncated copy, a disk fault, another program's file) or an unusable database."""
+    cause = getattr(exc, "orig", None) or exc
+    first = hide_credentials((str(cause).splitlines() or [exc.__class__.__name__])[0])
+    if sqlite and exc.__class__.__name__ == "DatabaseError":  # not OperationalError
+        return StateError(
+            f"state store {shown} is damaged or is not an upsell-rules state store "
+            f"(SQLite says: {first}); it was not changed. Restore it from a backup, or "
+            "move it aside to start a new store (every account is then new again)"
+        )
+    return StateError(f"state store {shown}: cannot read it: {first}")
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
