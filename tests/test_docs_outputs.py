@@ -298,3 +298,42 @@ def test_links_between_pages_reach_a_file_and_a_heading() -> None:
             if not dest.exists() or (anchor and anchor not in anchors.get(dest, {anchor})):
                 broken.append(f"{doc.relative_to(ROOT)}: {target}")
     assert not broken, "links to nothing: " + ", ".join(broken)
+
+
+#: Codes of authoring.md's table that no other test provokes: each with the edit of the
+#: bundled ruleset that makes ``validate`` report it (text replaced, once).
+PROVOKED = {
+    "E005": ("constants:\n", "constants:\n  ? [a, b]\n  : 1\n"),
+    "E012": ("name: upsell_timing", "name: Upsell-Timing"),
+    "E016": ("bands:\n", "bands: []\nunused_bands:\n"),
+    "E017": ("  plan: {type: string,", '  plan: {type: string, derive: latest, when: "arr > 1",'),
+    "E111": ("constants:\n", "constants:\n  arr: 5\n"),
+    "W123": ("    when: seat_utilization >= 85%\n", "    when: arr > 10 and arr < 5\n"),
+    "E135": ("{type: number, unit: ratio, derive: latest, params: {series: seat_",
+             "{type: date, unit: ratio, derive: latest, params: {series: seat_"),
+    "E136": ("signals:\n", "signals:\n"
+             "  loop_a: {type: number, derive: latest, params: {series: loop_b}}\n"
+             "  loop_b: {type: number, derive: latest, params: {series: loop_a}}\n"),
+    "E170": ("\nsources:", "\nmemory:\n  cooldowns:\n    - {play: seat_expanson, days: 30}\nsources:"),
+    "W203": ("constants:\n", "constants:\n  old_floor: 5\n"),
+}
+
+
+@pytest.mark.parametrize("code", sorted(PROVOKED))
+def test_a_documented_code_is_reported(code: str, tmp_path: Path) -> None:
+    """The authoring guide's table lists codes the checker really reports, in the form
+    its example shows (``path:line:col: CODE message``)."""
+    from click.testing import CliRunner
+
+    from upsell_rules.cli.main import cli
+
+    old, new = PROVOKED[code]
+    text = (ROOT / "rulesets" / "upsell_timing.yaml").read_text(encoding="utf-8")
+    assert text.count(old) == 1, f"the edit for {code} no longer applies"
+    (tmp_path / "r.yaml").write_text(text.replace(old, new), encoding="utf-8")
+    result = CliRunner().invoke(cli, ["validate", str(tmp_path / "r.yaml")])
+    guide = (ROOT / "docs" / "authoring.md").read_text(encoding="utf-8")
+    example = re.search(rf"^\| {code} \|.*?`[^`]*?:\d+:\d+: {code} ([^`]*)`", guide, re.M)
+    assert example, f"authoring.md shows no example of {code}"
+    reported = re.findall(rf"^\S*r\.yaml:\d+:\d+: {code} (.*)$", result.output, re.M)
+    assert reported, result.output
