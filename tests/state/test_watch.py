@@ -23,6 +23,17 @@ from upsell_rules.plugin.build import reset_default_registry
 from upsell_rules.state.watch import parse_interval
 
 
+@pytest.fixture(autouse=True)
+def _utc_calendar(monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    """watch dates its looks by the local calendar: the fake clocks below are in UTC, so
+    the machine's own time zone must not move them to another day."""
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
 class FakeClock:
     """Time moves only when the loop sleeps; each sleep runs the next scripted step."""
 
@@ -253,5 +264,5 @@ def test_watch_dates_its_looks_by_the_local_calendar_as_run_does(
         assert [line.split(" run ")[0] for line in logged.stdout.splitlines()[:2]] == [
             "2026-11-03", "2026-11-03"]
     finally:
-        monkeypatch.delenv("TZ")
+        monkeypatch.setenv("TZ", "UTC")
         time.tzset()
