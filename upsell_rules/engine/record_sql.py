@@ -19,13 +19,26 @@ renders that one account the Python way.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 from upsell_rules.engine.outline import ConditionLayout
+from upsell_rules.engine.record_pieces import (
+    any_of,
+    by_value,
+    case_sql,
+    constant_text,
+    joined,
+    json_after,
+    json_head,
+    json_literal,
+    keyed,
+    lookup,
+    number_of,
+    quote_literal,
+)
 from upsell_rules.plugin.registry import Registry
 from upsell_rules.ruleset.model import Play, Ruleset
 from upsell_rules.ruleset.templates import Template
@@ -76,114 +89,6 @@ def record_chain(ruleset: Ruleset, registry: Registry, conditions: Sequence[Any]
     return RecordChain(chain.query().sql(dialect="duckdb"), columns)
 
 
-def _quote(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
-
-
-def _json(value: Any) -> str:
-    """A constant's JSON text as a SQL string literal."""
-    return _quote(json.dumps(value, ensure_ascii=False, separators=(",", ":")))
-
-
-def _case(pairs: Sequence[tuple[str, str]], default: str = "NULL") -> str:
-    if not pairs:
-        return default
-    whens = " ".join(f"WHEN {cond} THEN {value}" for cond, value in pairs)
-    return f"CASE {whens} ELSE {default} END"
-
-
-def _by_value(column: str, pairs: Sequence[tuple[str, str]], default: str = "NULL") -> str:
-    return _case([(f"{column} = {_quote(key)}", value) for key, value in pairs], default)
-
-
-#: SQL text made of string literals only (joined by ``||``, in parentheses or not):
-#: DuckDB folds it to one constant when the query is planned.
-_LITERAL = re.compile(r"\(?'(?:[^']|'')*'(?: \|\| '(?:[^']|'')*')*\)?")
-
-
-def _number_of(column: str, keys: Sequence[str]) -> str:
-    """The 1-based position of ``column``'s value among ``keys`` (NULL for another)."""
-    return _case([(f"{column} = {_quote(key)}", str(number))
-                  for number, key in enumerate(keys, start=1)])
-
-
-def _lookup(number: str, values: Sequence[str | None]) -> str:
-    """``values[number - 1]`` for a row (NULL for a ``None`` value or no number).
-
-    Constant values are picked from one list literal by position, far cheaper per row
-    than a ``CASE`` comparing the key with each one in turn; the others keep a ``WHEN``.
-    """
-    whens = [(f"{number} = {index}", value) for index, value in enumerate(values, start=1)
-             if value is not None and not _LITERAL.fullmatch(value)]
-    constants = [value if value is not None and _LITERAL.fullmatch(value) else "NULL"
-                 for value in values]
-    if all(value == "NULL" for value in constants):
-        return _case(whens)
-    return _case(whens, f"[{', '.join(constants)}][{number}]")
-
-
-def _keyed(number: str, key: str, texts: Sequence[str], prefixed: bool = True) -> str:
-    """``key`` then the row's one of ``texts`` (by ``number``), one constant picked per
-    row; ``key`` alone when there is no number (``prefixed``: each text follows the
-    key; else each text holds it already)."""
-    choices = [_quote(key + text if prefixed else text) for text in texts]
-    return f"coalesce({_lookup(number, choices)}, {_quote(key)})"
-
-
-def _joined(separator: str, items: Sequence[tuple[str, str]]) -> str:
-    """``separator``-joined values whose condition holds, in order ('' when none)."""
-    if not items:
-        return "''"
-    texts = [_text_of(value) for _cond, value in items]
-    if len(items) > 1 and all(text is not None for text in texts):
-        return _joined_constants(separator, [cond for cond, _value in items],
-                                 [text or "" for text in texts])
-    parts = ", ".join(f"CASE WHEN {cond} THEN {value} END" for cond, value in items)
-    return f"concat_ws({_quote(separator)}, {parts})"
-
-
-#: A string literal alone, as :func:`_quote` writes one.
-_ONE_LITERAL = re.compile(r"'((?:[^']|'')*)'")
-#: Conditions read as the bits of one number, which picks their joined text from a list.
-_GROUP = 4
-
-
-def _constant_text(sql: str) -> str | None:
-    """The text of SQL made of string literals only (``None`` for anything else)."""
-    if not _LITERAL.fullmatch(sql):
-        return None
-    return "".join(piece.replace("''", "'") for piece in _ONE_LITERAL.findall(sql))
-
-
-def _text_of(sql: str) -> str | None:
-    """The text of a lone SQL string literal (``None`` for anything else)."""
-    found = _ONE_LITERAL.fullmatch(sql)
-    return found.group(1).replace("''", "'") if found else None
-
-
-def _joined_constants(separator: str, conditions: Sequence[str], texts: Sequence[str]) -> str:
-    """:func:`_joined` of constant texts: every ``_GROUP`` conditions make a number (a bit
-    each), which picks that group's joined texts from a list of them all, computed here;
-    no ``CASE`` per item, a few arithmetic operations instead."""
-    groups = []
-    for start in range(0, len(texts), _GROUP):
-        conds = conditions[start:start + _GROUP]
-        bits = " + ".join(f"{1 << k} * CAST(({cond}) IS TRUE AS INTEGER)"
-                          for k, cond in enumerate(conds))
-        choices = ["NULL"]  # no condition holds: nothing, and no separator
-        for number in range(1, 1 << len(conds)):
-            chosen = [texts[start + k] for k in range(len(conds)) if number >> k & 1]
-            choices.append(_quote(separator.join(chosen)))
-        groups.append(f"[{', '.join(choices)}][1 + {bits}]")
-    if len(groups) == 1:
-        return f"coalesce({groups[0]}, '')"
-    return f"concat_ws({_quote(separator)}, {', '.join(groups)})"
-
-
-def _any(conditions: Sequence[str]) -> str:
-    return "(" + " OR ".join(conditions) + ")" if conditions else "FALSE"
-
-
 class _RecordText:
     """Writes the SQL of one ruleset's record, layer by layer (see :func:`record_query`)."""
 
@@ -202,7 +107,7 @@ class _RecordText:
     # --- values the templates read -----------------------------------------------------
 
     def band_title(self) -> str:
-        return _lookup("_bn", [_quote(b.title) for b in self.rs.bands])
+        return lookup("_bn", [quote_literal(b.title) for b in self.rs.bands])
 
     def value_of(self, name: str) -> Placeholder:
         """What a template placeholder reads, as ``Evaluator.assemble`` fills ``values``."""
@@ -253,17 +158,17 @@ class _RecordText:
 
     def by_play(self, pick: Callable[[Play], str | None]) -> str:
         """The value ``pick`` gives for the row's play (NULL where it gives ``None``)."""
-        return _lookup("_pn", [pick(play) for play in self.rs.plays.values()])
+        return lookup("_pn", [pick(play) for play in self.rs.plays.values()])
 
     def numbers(self) -> list[str]:
         """Layer zero: the position of the row's play and band among the ruleset's."""
-        return [f"{_number_of('play', list(self.rs.plays))} AS _pn",
-                f"{_number_of('band', [b.id for b in self.rs.bands])} AS _bn"]
+        return [f"{number_of('play', list(self.rs.plays))} AS _pn",
+                f"{number_of('band', [b.id for b in self.rs.bands])} AS _bn"]
 
     def has_message(self) -> str | None:
         """The condition that the chosen play has a message (``None``: no play has)."""
         plays = [p for p, play in self.rs.plays.items() if play.message is not None]
-        return f"play IN ({', '.join(_quote(p) for p in plays)})" if plays else None
+        return f"play IN ({', '.join(quote_literal(p) for p in plays)})" if plays else None
 
     def steps(self) -> list[tuple[str, str]]:
         """(condition, play) of each preparatory play in the record's order."""
@@ -279,32 +184,33 @@ class _RecordText:
         if not outreach:
             return []
         active = (f"NOT blocked AND band IN "
-                  f"({', '.join(_quote(b) for b in outreach)})")
+                  f"({', '.join(quote_literal(b) for b in outreach)})")
         out = []
         for index, (cond, play) in enumerate(candidates):
             earlier = [c for c, p in candidates[:index] if p == play]
-            repeat = f" AND NOT {_any(earlier)}" if earlier else ""
-            out.append((f"({active} AND {cond} AND play <> {_quote(play)}{repeat})", play))
+            repeat = f" AND NOT {any_of(earlier)}" if earlier else ""
+            out.append((f"({active} AND {cond} AND play <> {quote_literal(play)}{repeat})", play))
         return out
 
     def opening(self) -> str:
         shown = (f"{score_text_sql('score')} || '/100' || CASE WHEN raw_score > score "
                  f"THEN ', capped from ' || {score_text_sql('raw_score')} ELSE '' END")
-        reasons = [(self.fired(s.position), _quote(s.flag.id)) for s in self.layout.flags
+        reasons = [(self.fired(s.position), quote_literal(s.flag.id)) for s in self.layout.flags
                    if s.flag.effect == "block"]
         hard = self.hard_gates
-        reasons += [(f"NOT {self.fired(g.position)}", _quote(g.id)) for g in self.layout.gates
-                    if g.id in hard]
-        title = self.by_play(lambda p: _quote(p.title))
+        reasons += [(f"NOT {self.fired(g.position)}", quote_literal(g.id))
+                    for g in self.layout.gates if g.id in hard]
+        title = self.by_play(lambda p: quote_literal(p.title))
         band = self.band_title()
-        return (f"CASE WHEN blocked THEN 'Blocked by ' || {_joined(', ', reasons)} || "
+        return (f"CASE WHEN blocked THEN 'Blocked by ' || {joined(', ', reasons)} || "
                 f"': ' || {title} || ' first (timing score ' || {shown} || ', ' || {band} || "
                 f"' band).' ELSE {band} || ' at ' || {shown} || '.' END")
 
     def frame_piece(self) -> str:
         """``,"frame":...`` of the action, or '' when the frame is empty."""
         def piece(frame: str) -> str:
-            return _quote(f',"frame":{json.dumps(frame, ensure_ascii=False)}' if frame else "")
+            text = f',"frame":{json.dumps(frame, ensure_ascii=False)}' if frame else ""
+            return quote_literal(text)
 
         by_trigger = []
         for slot in self.layout.triggers:
@@ -316,33 +222,33 @@ class _RecordText:
         chosen = "NOT blocked AND trigger IS NOT NULL AND _trigger_play = play"
         fixed = [value or "''" for value in framed]
         if all(value is not None for value in framed):
-            return _lookup("_pn", fixed)
+            return lookup("_pn", fixed)
         own = ", ".join(str(number) for number, value in enumerate(framed, start=1)
                         if value is not None)
-        return _case([(f"_pn IN ({own})" if own else "FALSE", _lookup("_pn", fixed)),
-                      (chosen, _by_value("trigger", by_trigger, "''"))], "''")
+        return case_sql([(f"_pn IN ({own})" if own else "FALSE", lookup("_pn", fixed)),
+                      (chosen, by_value("trigger", by_trigger, "''"))], "''")
 
     # --- the layers ----------------------------------------------------------------------
 
     def texts(self) -> list[str]:
         """Layer one: the raw text pieces, each NULL where it could not be made exactly."""
         steps = self.steps()
-        titles = [(cond, _quote(self.rs.plays[play].title)) for cond, play in steps]
+        titles = [(cond, quote_literal(self.rs.plays[play].title)) for cond, play in steps]
         return [
             *(f"{self.evidence(i)} AS _ev{i}" for i in range(len(self.layout.triggers))),
             f"{self.by_play(lambda p: self.render(p.window))} AS _win",
             f"{self.by_play(lambda p: None if p.message is None else self.render(p.message))}"
             " AS _msg",
             f"{self.opening()} AS _open",
-            f"{_joined(',', [(c, _json(p)) for c, p in steps])} AS _steps",
-            f"{_joined('; ', titles)} AS _step_titles",
+            f"{joined(',', [(c, json_literal(p)) for c, p in steps])} AS _steps",
+            f"{joined('; ', titles)} AS _step_titles",
             f"{self.frame_piece()} AS _frame",
         ]
 
     def shown(self) -> str:
         """The non-empty evidence of the fired triggers, ``; ``-joined."""
         count = len(self.layout.triggers)
-        return _joined("; ", [(f"_ev{i} <> ''", f"_ev{i}") for i in range(count)])
+        return joined("; ", [(f"_ev{i} <> ''", f"_ev{i}") for i in range(count)])
 
     def narrative(self) -> str:
         message = self.has_message()
@@ -374,8 +280,8 @@ class _RecordText:
     def window_json(self) -> str:
         """The JSON text of ``_win``: a constant for a play whose window has no value in it."""
         def encoded(play: Play) -> str:
-            text = _constant_text(self.render(play.window))
-            return json_string_sql("_win") if text is None else _json(text)
+            text = constant_text(self.render(play.window))
+            return json_string_sql("_win") if text is None else json_literal(text)
 
         return f"coalesce({self.by_play(encoded)}, 'null')"
 
@@ -400,9 +306,9 @@ class _RecordText:
         scores = []
         for number, category in enumerate(self.layout.categories):
             key = ("," if number else "") + json.dumps(category.name, ensure_ascii=False) + ":"
-            whens = [(self.fired(t.position), _json_after(key, t.score))
+            whens = [(self.fired(t.position), json_after(key, t.score))
                      for t in category.tiers if t.score > category.otherwise]
-            scores.append(_case(whens, _json_after(key, category.otherwise)))
+            scores.append(case_sql(whens, json_after(key, category.otherwise)))
         return scores
 
     def kinds(self) -> list[tuple[str, str]]:
@@ -413,15 +319,15 @@ class _RecordText:
             kind = slot.trigger.upsell_type
             earlier = [self.fired(t.position) for t in triggers[:index]
                        if t.trigger.upsell_type == kind]
-            first = f" AND NOT {_any(earlier)}" if earlier else ""
-            kinds.append((f"{self.fired(slot.position)}{first}", _json(kind)))
+            first = f" AND NOT {any_of(earlier)}" if earlier else ""
+            kinds.append((f"{self.fired(slot.position)}{first}", json_literal(kind)))
         return kinds
 
     def trigger_items(self) -> list[tuple[str, str]]:
         items = []
         for i, slot in enumerate(self.layout.triggers):
-            head = _head({"id": slot.trigger.id, "upsell_type": slot.trigger.upsell_type})
-            opener = _quote(head + ',"evidence":')
+            head = json_head({"id": slot.trigger.id, "upsell_type": slot.trigger.upsell_type})
+            opener = quote_literal(head + ',"evidence":')
             items.append((self.fired(slot.position), f"concat({opener}, _evj{i}, '}}')"))
         return items
 
@@ -432,8 +338,8 @@ class _RecordText:
             fields = {"id": gate.id, "passed": True, "severity": "hard" if gate.hard else "soft",
                       "play": gate.play}
             comma = "," if number else ""
-            passed = _json_after(comma, fields)
-            failed = _json_after(comma, {**fields, "passed": False})
+            passed = json_after(comma, fields)
+            failed = json_after(comma, {**fields, "passed": False})
             items.append(f"CASE WHEN {self.fired(gate.position)} THEN {passed} ELSE {failed} END")
         return items
 
@@ -442,13 +348,14 @@ class _RecordText:
         caps = sorted([s for s in self.layout.flags
                        if s.flag.effect == "cap" and s.flag.cap is not None],
                       key=lambda s: s.flag.cap or 0.0)
-        return _case([(self.fired(s.position), _json(s.flag.cap)) for s in caps], "'null'")
+        return case_sql([(self.fired(s.position), json_literal(s.flag.cap)) for s in caps],
+                        "'null'")
 
     def missing(self) -> list[tuple[str, str]]:
         missing = []
         for name in sorted(self.inputs_used):
             alias = self.chain.columns.get(name)
-            missing.append((f'"{alias}" IS NULL' if alias else "TRUE", _json(name)))
+            missing.append((f'"{alias}" IS NULL' if alias else "TRUE", json_literal(name)))
         return missing
 
     def action_head(self) -> str:
@@ -456,7 +363,7 @@ class _RecordText:
         def head(play: str, title: str) -> str:
             return f',"action":{{"play":{play},"title":{title},"owner":'
 
-        return _keyed("_pn", head("null", ""), [
+        return keyed("_pn", head("null", ""), [
             head(json.dumps(play_id, ensure_ascii=False), json.dumps(play.title,
                                                                    ensure_ascii=False))
             for play_id, play in self.rs.plays.items()], prefixed=False)
@@ -464,7 +371,7 @@ class _RecordText:
     def line(self) -> str:
         """Layer four: the record's JSON text, keys in ``Evaluator.assemble``'s order."""
         rs = self.rs
-        flags = [(self.fired(s.position), _json({"id": s.flag.id, "effect": s.flag.effect,
+        flags = [(self.fired(s.position), json_literal({"id": s.flag.id, "effect": s.flag.effect,
                                                  "play": s.flag.play}))
                  for s in self.layout.flags]
         cap = self.cap()
@@ -472,37 +379,27 @@ class _RecordText:
         parts = [
             "'{\"account_id\":'", "_idj", "',\"account_name\":'", "_namej",
             "',\"owner\":'", "_ownerj", "',\"plan\":'", "_planj",
-            _quote(f',"as_of":"{self.as_of.isoformat()}","score":'),
+            quote_literal(f',"as_of":"{self.as_of.isoformat()}","score":'),
             f"CASE WHEN {capped} THEN {cap} ELSE _rawj END",
             "',\"raw_score\":'", "_rawj",
-            _keyed("_bn", ',"band":', [json.dumps(b.id, ensure_ascii=False) for b in rs.bands]),
+            keyed("_bn", ',"band":', [json.dumps(b.id, ensure_ascii=False) for b in rs.bands]),
             "CASE WHEN blocked THEN ',\"blocked\":true,\"category_scores\":{' "
             "ELSE ',\"blocked\":false,\"category_scores\":{' END",
             *self.category_scores(),
-            "'},\"upsell_types\":['", _joined(",", self.kinds()),
-            "'],\"triggers\":['", _joined(",", self.trigger_items()),
+            "'},\"upsell_types\":['", joined(",", self.kinds()),
+            "'],\"triggers\":['", joined(",", self.trigger_items()),
             "'],\"gates\":['", *self.gate_items(),
-            "'],\"red_flags\":['", _joined(",", flags),
+            "'],\"red_flags\":['", joined(",", flags),
             "'],\"capped_at\":'", f"CASE WHEN {capped} THEN {cap} ELSE 'null' END",
             self.action_head(), "_aownj", "',\"window\":'", "_winj", "_frame",
             "CASE WHEN _steps <> '' THEN concat(',\"prepare\":[', _steps, ']') ELSE '' END",
             "'},\"narrative\":'", "_narr",
-            "',\"missing_signals\":['", _joined(",", self.missing()),
-            _quote("],\"ruleset\":" + json.dumps(rs.identity(), ensure_ascii=False,
+            "',\"missing_signals\":['", joined(",", self.missing()),
+            quote_literal("],\"ruleset\":" + json.dumps(rs.identity(), ensure_ascii=False,
                                                  separators=(",", ":")) + "}"),
         ]
         # One concat: chained || would copy the growing text once per piece.
         return f"concat({', '.join(parts)})"
-
-
-def _json_after(prefix: str, value: Any) -> str:
-    """``prefix`` then the compact JSON of ``value``, as one SQL string literal."""
-    return _quote(prefix + json.dumps(value, ensure_ascii=False, separators=(",", ":")))
-
-
-def _head(fields: dict[str, Any]) -> str:
-    """``{"k":v,...`` of ``fields`` (no closing brace), as compact JSON."""
-    return json.dumps(fields, ensure_ascii=False, separators=(",", ":"))[:-1]
 
 
 def record_query(ruleset: Ruleset, registry: Registry, layout: ConditionLayout,
