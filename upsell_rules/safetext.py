@@ -19,6 +19,7 @@ __all__ = [
     "printable_lines",
     "redact_text",
     "redact_url",
+    "terminal_safe",
 ]
 
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
@@ -33,6 +34,21 @@ def printable(text: str) -> str:
     tabs would break a layout. ``\\x1b[2J`` is shown as those six characters.
     """
     return _CONTROL.sub(lambda match: repr(match.group())[1:-1], text)
+
+
+_TERMINAL_CONTROL = re.compile(
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]"
+)
+
+
+def terminal_safe(text: str) -> str:
+    """Machine-readable output (CSV, JSON) safe to show on a terminal.
+
+    Every control character but the line feed and the tab becomes a ``\\uXXXX``
+    escape: JSON reads it back as the same character, and in CSV it is plain text. The
+    escapes an account name could carry never reach the terminal.
+    """
+    return _TERMINAL_CONTROL.sub(lambda match: f"\\u{ord(match.group()):04x}", text)
 
 
 def printable_lines(text: str) -> str:
