@@ -8,10 +8,13 @@ through :func:`printable`, and every URL through :func:`redact_url`.
 from __future__ import annotations
 
 import hashlib
+import io
 import re
 import urllib.parse
+from typing import TextIO, cast
 
 __all__ = [
+    "for_terminal",
     "hide_credentials",
     "markdown_code",
     "markdown_text",
@@ -49,6 +52,37 @@ def terminal_safe(text: str) -> str:
     escapes an account name could carry never reach the terminal.
     """
     return _TERMINAL_CONTROL.sub(lambda match: f"\\u{ord(match.group()):04x}", text)
+
+
+class _TerminalText(io.TextIOBase):
+    """A text stream to a terminal that passes everything through :func:`terminal_safe`."""
+
+    def __init__(self, out: TextIO) -> None:
+        super().__init__()
+        self._out = out
+
+    def write(self, text: str) -> int:
+        self._out.write(terminal_safe(text))
+        return len(text)
+
+    def flush(self) -> None:
+        self._out.flush()
+
+    def writable(self) -> bool:
+        return True
+
+
+def for_terminal(out: TextIO) -> TextIO:
+    """``out``, or when it is a terminal, a stream over it writing :func:`terminal_safe`.
+
+    CSV and JSON carry account names as they are; on a terminal an escape sequence among
+    them would restyle, retitle or clear it. Piped or redirected output is not touched.
+    """
+    try:
+        terminal = out.isatty()
+    except (AttributeError, ValueError):
+        terminal = False
+    return cast(TextIO, _TerminalText(out)) if terminal else out
 
 
 def printable_lines(text: str) -> str:

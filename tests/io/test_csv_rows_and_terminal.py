@@ -166,3 +166,22 @@ def test_terminal_safe_leaves_no_control_character_but_line_feed_and_tab(text: s
     shown = terminal_safe(text)
     assert all(ch in "\n\t" or not (ord(ch) < 0x20 or 0x7f <= ord(ch) <= 0x9f) for ch in shown)
     assert json.loads('"' + terminal_safe(json.dumps(text)[1:-1]) + '"') == text
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "json"])
+def test_the_stdout_sink_on_a_terminal_shows_escapes(fmt: str) -> None:
+    from datetime import date
+
+    from upsell_rules.io.sinks import deliver_stdout
+    from upsell_rules.plugin.types import SinkContext
+
+    decision = {"account_id": "A1", "account_name": TRICKS}
+    context = SinkContext({"format": fmt}, {}, date(2026, 11, 2), "test", "--sink")
+    shown = _Terminal()
+    report = deliver_stdout([decision], context, out=shown)
+    assert not report.errors
+    assert not any(ch in shown.getvalue() for ch in "\x1b\x07\x9b\u202e\x7f")
+    assert "\\u001b]0;owned" in shown.getvalue()
+    piped = io.StringIO()
+    deliver_stdout([decision], context, out=piped)
+    assert "\x9b" in piped.getvalue()  # piped, JSON is written as it always was

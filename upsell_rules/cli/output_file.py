@@ -11,12 +11,12 @@ import tempfile
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any, TextIO, cast
+from typing import Any, TextIO
 
 from upsell_rules.cli.exits import usage_error
 from upsell_rules.cli.plugin_stdout import tool_stdout
 from upsell_rules.io.sinks import replaced_file_mode
-from upsell_rules.safetext import terminal_safe
+from upsell_rules.safetext import for_terminal
 
 
 @contextmanager
@@ -33,7 +33,7 @@ def output_stream(path: str | None) -> Iterator[TextIO]:
     """
     if path is None:
         with _whole_writes(tool_stdout()) as out:
-            yield cast(TextIO, _TerminalText(out)) if _is_terminal(out) else out
+            yield for_terminal(out)
         return
     directory = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(directory):
@@ -57,37 +57,6 @@ def output_stream(path: str | None) -> Iterator[TextIO]:
             usage_error(f"--output {path}: cannot write: "
                         f"{exc.strerror or exc}; the previous file (if any) was kept")
         raise
-
-
-def _is_terminal(out: TextIO) -> bool:
-    try:
-        return out.isatty()
-    except (AttributeError, ValueError):
-        return False
-
-
-class _TerminalText(io.TextIOBase):
-    """A text stream to a terminal that writes control characters as escapes.
-
-    CSV and JSON written to stdout carry account names as they are; on a terminal an
-    escape sequence among them would restyle, retitle or clear it (see
-    :func:`~upsell_rules.safetext.terminal_safe`). Piped or redirected output is not
-    touched.
-    """
-
-    def __init__(self, out: TextIO) -> None:
-        super().__init__()
-        self._out = out
-
-    def write(self, text: str) -> int:
-        self._out.write(terminal_safe(text))
-        return len(text)
-
-    def flush(self) -> None:
-        self._out.flush()
-
-    def writable(self) -> bool:
-        return True
 
 
 @contextmanager
