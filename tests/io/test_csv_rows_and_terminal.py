@@ -23,28 +23,11 @@ from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tests.io.test_output_safety import TINY_RULESET
 from upsell_rules.cli.main import cli
 from upsell_rules.cli.output_file import output_stream
 from upsell_rules.io.formatters import FORMULA_START, CsvRowWriter
 from upsell_rules.safetext import terminal_safe
-
-TINY_RULESET = """\
-name: tiny
-version: 1
-signals:
-  health_score: {type: number, required: true}
-bands:
-  - {id: act_now, min: 50, max: 100, play: go, outreach: true}
-  - {id: wait, min: 0, max: 50, play: go}
-scoring:
-  categories:
-    product:
-      weight: 1
-      tiers:
-        - {id: healthy, score: 10, when: health_score > 50}
-plays:
-  go: {title: Go, window: "now", message: "Call {account_name}."}
-"""
 
 NAMES = [
     'Acme\r=HYPERLINK("http://evil.example/","x")',
