@@ -119,7 +119,7 @@ class _Terminal(io.StringIO):
 def _through_stdout(monkeypatch: pytest.MonkeyPatch, text: str, *, tty: bool) -> str:
     fake: Any = _Terminal() if tty else io.StringIO()
     monkeypatch.setattr(sys, "stdout", fake)
-    with output_stream(None) as out:
+    with output_stream(None, data=True) as out:
         out.write(text)
     value: str = fake.getvalue()
     return value
@@ -142,6 +142,12 @@ def test_csv_on_a_terminal_shows_escapes_and_piped_output_is_untouched(
     shown = _through_stdout(monkeypatch, row, tty=True)
     assert shown == "A1,\\u001b]0;owned\\u0007\\u001b[2Jx\\u009b31my\\u202ez\\u007f\tz\n"
     assert _through_stdout(monkeypatch, row, tty=False) == row
+    # Text the tool styles itself (a table's bold headers) is not data: left as it is.
+    styled = _Terminal()
+    monkeypatch.setattr(sys, "stdout", styled)
+    with output_stream(None) as out:
+        out.write("\x1b[1mscore\x1b[0m\n")
+    assert styled.getvalue() == "\x1b[1mscore\x1b[0m\n"
 
 
 @given(st.text())
@@ -168,3 +174,21 @@ def test_the_stdout_sink_on_a_terminal_shows_escapes(fmt: str) -> None:
     piped = io.StringIO()
     deliver_stdout([decision], context, out=piped)
     assert "\x9b" in piped.getvalue()  # piped, JSON is written as it always was
+
+
+@pytest.mark.parametrize("fmt", ["csv", "json", "jsonl"])
+def test_dry_run_on_a_real_terminal_writes_no_escape_from_the_data(
+    tmp_path: Path, fmt: str
+) -> None:
+    from tests.cli.test_progress import run_in_pty
+
+    data = tmp_path / "accounts.jsonl"
+    data.write_text(json.dumps({"account_id": "A1", "account_name": TRICKS, "health_score": 90},
+                               ensure_ascii=False) + "\n", encoding="utf-8")
+    (tmp_path / "tiny.yaml").write_text(TINY_RULESET, encoding="utf-8")
+    status, seen = run_in_pty(["dry-run", "tiny.yaml", "--data", str(data), "--as-of",
+                               "2026-11-02", "--format", fmt], tmp_path, stdout_too=True)
+    assert status == 0, seen
+    assert b"owned" in seen
+    for raw in (b"\x1b]0;owned", b"\x07", b"\x1b[2J", b"\xc2\x9b", "\u202e".encode()):
+        assert raw not in seen, (raw, seen)

@@ -412,7 +412,7 @@ def dry_run(
                     out.write("\n".join([*lines, *_legend(lines, ordered, types, fit_to)]) + "\n")
         elif fmt == "csv":
             ordered = view.apply(queue_order(list(decisions)))
-            with output_stream(output) as out:
+            with output_stream(output, data=True) as out:
                 write_queue_csv(ordered, out, categories=categories, errors=include)
         else:
             if view.top is not None:
@@ -428,7 +428,7 @@ def dry_run(
             stream = iter(decisions)
             first = next(stream, None)
             head = [first] if first is not None else []
-            with output_stream(output) as out:
+            with output_stream(output, data=True) as out:
                 writer(itertools.chain(head, stream), out)
     except (InputError, PluginError, PluginTimeout) as exc:
         if debug_enabled():
