@@ -84,11 +84,32 @@ def over_input_limit(max_bytes: int, option: str = "--max-input-mb") -> str:
     return f"more than {_megabytes(max_bytes)} ({option})"
 
 
+def not_utf8_text(byte: int) -> str:
+    """What to say of text holding ``byte``, which is not UTF-8 (without the location)."""
+    return f"not UTF-8 text (byte 0x{byte:02x}); export the file as UTF-8"
+
+
 def not_utf8(path: str, line: int, byte: int) -> InputError:
     """The error for the first byte of a file that is not UTF-8, at its line."""
-    return InputError(
-        f"{path}:{line}: not UTF-8 text (byte 0x{byte:02x}); export the file as UTF-8"
-    )
+    return InputError(f"{path}:{line}: {not_utf8_text(byte)}")
+
+
+class NotUtf8Line(Exception):
+    """Line ``line`` holds a byte that is not UTF-8.
+
+    Raised by :class:`Lines` once the line is read, so reading can go on with the next
+    one: a stray byte costs its record, not the rest of the file.
+    """
+
+    def __init__(self, line: int, byte: int) -> None:
+        super().__init__(line, byte)
+        self.line = line
+        self.byte = byte
+
+    @property
+    def message(self) -> str:
+        """What to tell the user (without the location)."""
+        return not_utf8_text(self.byte)
 
 
 def read_text(path: str, max_bytes: int = 0, option: str = "--max-input-mb") -> str:
@@ -140,8 +161,9 @@ class Lines:
     strings may hold U+2028 and friends). ``line`` is the number of the last line
     returned. :meth:`mark` starts a new record: when the lines returned since the last
     mark exceed ``max_record_bytes``, :class:`RecordTooLong` is raised instead of the
-    line, and the next call goes on after it. A file larger than ``max_bytes``, or a
-    byte that is not UTF-8, raises :class:`InputError` at its line. 0 turns a limit off.
+    line, and the next call goes on after it; so is :class:`NotUtf8Line` for a line
+    holding a byte that is not UTF-8. A file larger than ``max_bytes`` raises
+    :class:`InputError` at its line. 0 turns a limit off.
     """
 
     def __init__(
@@ -212,8 +234,7 @@ class Lines:
         if not ascii_only:
             bad = _UNDECODABLE.search(line)
             if bad is not None:
-                self.close()
-                raise not_utf8(self.path, self.line, ord(bad.group()) - 0xDC00)
+                raise NotUtf8Line(self.line, ord(bad.group()) - 0xDC00)
         return line
 
     def _skip_rest(self, line: str) -> None:

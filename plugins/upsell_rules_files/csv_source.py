@@ -16,7 +16,7 @@ from upsell_rules.io.mapping import mapped_columns
 from upsell_rules.limits import current as current_limits
 from upsell_rules.plugin.types import RawRecord, SourceContext
 
-from ._text import Lines, RecordTooLong
+from ._text import Lines, NotUtf8Line, RecordTooLong, not_utf8
 
 ID_COLUMN = "account_id"
 _TOTALS_ROW = re.compile(TOTALS_ROW_ID)
@@ -189,6 +189,9 @@ def physical_records(
             except RecordTooLong as exc:
                 yield exc.first_line, lines.line, f"the row is {exc.message}"
                 continue
+            except NotUtf8Line as exc:
+                yield exc.line, exc.line, f"the row is {exc.message}"
+                continue
         else:
             line, pending = pending, None
         first = lines.line
@@ -212,8 +215,12 @@ def physical_records(
                     'is written "")'
                 )
                 break
-            except RecordTooLong as exc:
-                yield first, lines.line, f"the row is {exc.message}"
+            except (RecordTooLong, NotUtf8Line) as exc:
+                why = (f"line {exc.line} of the row is {exc.message}"
+                       if isinstance(exc, NotUtf8Line) else f"the row is {exc.message}")
+                # The rest of its quoted cell belongs to the failed row, not to new ones.
+                last, pending = _rest_of_cell(lines, width, sep, len(group) + 1)
+                yield first, last, why
                 break
             alone, cells = scan_line(line, False, sep)
             if not alone and cells >= width and line.strip() and not closes_cell(line, sep):
@@ -227,6 +234,28 @@ def physical_records(
             group.append(line)
         else:
             yield first, lines.line, group
+
+
+def _rest_of_cell(lines: Lines, width: int, sep: str, taken: int) -> tuple[int, str | None]:
+    """Read past the rest of an open quoted cell whose row already failed: through the
+    line that closes it, or up to a line that reads as a new row (returned, to be read as
+    one), within :data:`MAX_RECORD_LINES` lines in all (``taken`` so far). Returns the
+    failed row's last line and that new row's line, if any."""
+    while taken < MAX_RECORD_LINES:
+        try:
+            line = next(lines)
+        except StopIteration:
+            break
+        except (RecordTooLong, NotUtf8Line):
+            taken += 1
+            continue
+        alone, cells = scan_line(line, False, sep)
+        if not alone and cells >= width and line.strip() and not closes_cell(line, sep):
+            return lines.line - 1, line
+        taken += 1
+        if closes_cell(line, sep):
+            break
+    return lines.line, None
 
 
 def _rows(
@@ -355,6 +384,8 @@ def _read_header(
         raise InputError(f"{path}:{previous_end + 1}: cannot parse the header row: {exc}") from None
     except RecordTooLong as exc:
         raise InputError(f"{path}:{exc.first_line}: the header row is {exc.message}") from None
+    except NotUtf8Line as exc:
+        raise not_utf8(path, exc.line, exc.byte) from None
     if not row:
         raise InputError(f"{path}:1: no header row")
     line = previous_end + 1

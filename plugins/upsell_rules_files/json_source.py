@@ -16,8 +16,9 @@ from upsell_rules.plugin.types import RawRecord
 from ._text import (
     Lines,
     LineTracker,
+    NotUtf8Line,
     RecordTooLong,
-    not_utf8,
+    not_utf8_text,
     open_binary,
     over_input_limit,
     read_text,
@@ -147,7 +148,9 @@ def _read_jsonl_bytes(path: str) -> Iterator[RawRecord | RecordError]:
             try:
                 text = line.decode("utf-8")
             except UnicodeDecodeError as exc:
-                raise not_utf8(path, number, line[exc.start]) from None
+                # A stray byte costs its line, not the rest of the file.
+                yield RecordError(Location(path, number), not_utf8_text(line[exc.start]))
+                continue
             if text.strip():
                 yield _jsonl_record(path, number, text)
     finally:
@@ -171,6 +174,9 @@ def _read_jsonl_text(path: str) -> Iterator[RawRecord | RecordError]:
                 return
             except RecordTooLong as exc:
                 yield RecordError(Location(path, exc.first_line), f"the line is {exc.message}")
+                continue
+            except NotUtf8Line as exc:
+                yield RecordError(Location(path, exc.line), exc.message)
                 continue
             if line.strip():
                 yield _jsonl_record(path, lines.line, line)

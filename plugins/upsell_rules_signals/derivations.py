@@ -16,79 +16,33 @@ Conventions shared by every derivation:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from datetime import date, timedelta
 from typing import Any
 
 from upsell_rules.plugin.series import growth_floor, last_growth_rate, projected_cycles_to_limit
-from upsell_rules.plugin.types import Derivation, DeriveFn, OverTime, ParamSpec, SignalType
+from upsell_rules.plugin.types import Derivation, DeriveFn, ParamSpec
 
-_LIST_TYPES = (list, tuple)
-
-
-# --- parameter checks (build time only) ----------------------------------------------
-
-
-def _signal_name(params: Mapping[str, Any], name: str) -> str:
-    value = params.get(name)
-    if not isinstance(value, str) or not value.strip():
-        raise ValueError(f"parameter '{name}' must name a signal, got {value!r}")
-    return value.strip()
-
-
-def _signal_names(params: Mapping[str, Any], name: str) -> tuple[str, ...]:
-    value = params.get(name)
-    if isinstance(value, str):
-        value = [value]
-    if not isinstance(value, _LIST_TYPES) or not value:
-        raise ValueError(f"parameter '{name}' must be a list of signal names, got {value!r}")
-    names = tuple(str(item).strip() for item in value)
-    if not all(names):
-        raise ValueError(f"parameter '{name}' has an empty signal name")
-    return names
-
-
-def _whole_number(params: Mapping[str, Any], name: str, minimum: int) -> int:
-    value = params.get(name)
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise ValueError(f"parameter '{name}' must be a whole number, got {value!r}")
-    if value < minimum:
-        raise ValueError(f"parameter '{name}' must be at least {minimum}, got {value}")
-    return value
-
-
-def _number(params: Mapping[str, Any], name: str) -> float:
-    value = params.get(name)
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ValueError(f"parameter '{name}' must be a number, got {value!r}")
-    return float(value)
-
-
-def _text_set(params: Mapping[str, Any], name: str) -> frozenset[str]:
-    value = params.get(name)
-    if isinstance(value, str):
-        items: list[Any] = value.split(",")
-    elif isinstance(value, _LIST_TYPES):
-        items = list(value)
-    else:
-        raise ValueError(f"parameter '{name}' must be a comma-separated list, got {value!r}")
-    wanted = frozenset(str(item).strip().casefold() for item in items) - {""}
-    if not wanted:
-        raise ValueError(f"parameter '{name}' lists no values")
-    return wanted
-
+from .params import (
+    LIST_TYPES,
+    derivation,
+    number_param,
+    signal_name,
+    signal_names,
+    signal_param,
+    text_set,
+    whole_number,
+)
 
 # --- the derivations ------------------------------------------------------------------
 
 
 def _build_latest(params: Mapping[str, Any]) -> DeriveFn:
-    series = _signal_name(params, "series")
+    series = signal_name(params, "series")
 
     def latest(signals: Mapping[str, Any], as_of: date) -> Any:
         values = signals.get(series)
-        if isinstance(values, _LIST_TYPES):
+        if isinstance(values, LIST_TYPES):
             return values[-1] if values else None
         return values
 
@@ -96,12 +50,12 @@ def _build_latest(params: Mapping[str, Any]) -> DeriveFn:
 
 
 def _build_first_of_window(params: Mapping[str, Any]) -> DeriveFn:
-    series = _signal_name(params, "series")
-    back = _whole_number(params, "cycles", minimum=1) - 1
+    series = signal_name(params, "series")
+    back = whole_number(params, "cycles", minimum=1) - 1
 
     def first_of_window(signals: Mapping[str, Any], as_of: date) -> Any:
         values = signals.get(series)
-        if isinstance(values, _LIST_TYPES):
+        if isinstance(values, LIST_TYPES):
             if not values:
                 return None
             index = len(values) - 1 - back
@@ -112,19 +66,19 @@ def _build_first_of_window(params: Mapping[str, Any]) -> DeriveFn:
 
 
 def _build_utilization(params: Mapping[str, Any]) -> DeriveFn:
-    series = _signal_name(params, "series")
-    limit_name = _signal_name(params, "limit")
+    series = signal_name(params, "series")
+    limit_name = signal_name(params, "limit")
 
     def utilization(signals: Mapping[str, Any], as_of: date) -> list[float] | None:
         values = signals.get(series)
         limit = signals.get(limit_name)
         if values is None or not limit:
             return None
-        if isinstance(limit, _LIST_TYPES):
+        if isinstance(limit, LIST_TYPES):
             limit = limit[-1]
             if not limit:
                 return None
-        if isinstance(values, _LIST_TYPES):
+        if isinstance(values, LIST_TYPES):
             return [value / limit for value in values]
         return [values / limit]
 
@@ -132,15 +86,15 @@ def _build_utilization(params: Mapping[str, Any]) -> DeriveFn:
 
 
 def _build_ratio(params: Mapping[str, Any]) -> DeriveFn:
-    numerator_name = _signal_name(params, "numerator")
-    denominator_name = _signal_name(params, "denominator")
+    numerator_name = signal_name(params, "numerator")
+    denominator_name = signal_name(params, "denominator")
 
     def ratio(signals: Mapping[str, Any], as_of: date) -> float | None:
         numerator = signals.get(numerator_name)
         denominator = signals.get(denominator_name)
-        if isinstance(numerator, _LIST_TYPES):
+        if isinstance(numerator, LIST_TYPES):
             numerator = numerator[-1] if numerator else None
-        if isinstance(denominator, _LIST_TYPES):
+        if isinstance(denominator, LIST_TYPES):
             denominator = denominator[-1] if denominator else None
         if numerator is None or not denominator:
             return None
@@ -151,14 +105,14 @@ def _build_ratio(params: Mapping[str, Any]) -> DeriveFn:
 
 
 def _build_consecutive_at_or_above(params: Mapping[str, Any]) -> DeriveFn:
-    series = _signal_name(params, "series")
-    threshold = _number(params, "threshold")
+    series = signal_name(params, "series")
+    threshold = number_param(params, "threshold")
 
     def consecutive_at_or_above(signals: Mapping[str, Any], as_of: date) -> int | None:
         values = signals.get(series)
         if values is None:
             return None
-        if not isinstance(values, _LIST_TYPES):
+        if not isinstance(values, LIST_TYPES):
             return 1 if values >= threshold else 0
         run = 0
         for value in reversed(values):
@@ -171,15 +125,15 @@ def _build_consecutive_at_or_above(params: Mapping[str, Any]) -> DeriveFn:
 
 
 def _build_count_within_days(params: Mapping[str, Any]) -> DeriveFn:
-    dates_name = _signal_name(params, "dates")
-    span = timedelta(days=_whole_number(params, "days", minimum=0))
+    dates_name = signal_name(params, "dates")
+    span = timedelta(days=whole_number(params, "days", minimum=0))
 
     def count_within_days(signals: Mapping[str, Any], as_of: date) -> int | None:
         dates = signals.get(dates_name)
         if dates is None:
             return None
         earliest = as_of - span
-        if not isinstance(dates, _LIST_TYPES):
+        if not isinstance(dates, LIST_TYPES):
             return 1 if earliest <= dates <= as_of else 0
         count = 0
         for day in dates:
@@ -193,16 +147,16 @@ def _build_count_within_days(params: Mapping[str, Any]) -> DeriveFn:
 def _count_within_days_changes(params: Mapping[str, Any], signals: Mapping[str, Any]
                                ) -> list[date]:
     """A date is counted from its own day through ``days`` days later."""
-    dates = signals.get(_signal_name(params, "dates"))
+    dates = signals.get(signal_name(params, "dates"))
     if dates is None:
         return []
-    span = timedelta(days=_whole_number(params, "days", minimum=0))
-    listed = dates if isinstance(dates, _LIST_TYPES) else (dates,)
+    span = timedelta(days=whole_number(params, "days", minimum=0))
+    listed = dates if isinstance(dates, LIST_TYPES) else (dates,)
     return [d for day in listed for d in (day, day + span + timedelta(days=1))]
 
 
 def _build_days_until(params: Mapping[str, Any]) -> DeriveFn:
-    date_name = _signal_name(params, "date")
+    date_name = signal_name(params, "date")
 
     def days_until(signals: Mapping[str, Any], as_of: date) -> int | None:
         day = signals.get(date_name)
@@ -214,7 +168,7 @@ def _build_days_until(params: Mapping[str, Any]) -> DeriveFn:
 
 
 def _build_days_since(params: Mapping[str, Any]) -> DeriveFn:
-    date_name = _signal_name(params, "date")
+    date_name = signal_name(params, "date")
 
     def days_since(signals: Mapping[str, Any], as_of: date) -> int | None:
         day = signals.get(date_name)
@@ -226,15 +180,15 @@ def _build_days_since(params: Mapping[str, Any]) -> DeriveFn:
 
 
 def _build_difference(params: Mapping[str, Any]) -> DeriveFn:
-    a_name = _signal_name(params, "a")
-    b_name = _signal_name(params, "b")
+    a_name = signal_name(params, "a")
+    b_name = signal_name(params, "b")
 
     def difference(signals: Mapping[str, Any], as_of: date) -> Any:
         a = signals.get(a_name)
         b = signals.get(b_name)
-        if isinstance(a, _LIST_TYPES):
+        if isinstance(a, LIST_TYPES):
             a = a[-1] if a else None
-        if isinstance(b, _LIST_TYPES):
+        if isinstance(b, LIST_TYPES):
             b = b[-1] if b else None
         if a is None or b is None:
             return None
@@ -244,13 +198,13 @@ def _build_difference(params: Mapping[str, Any]) -> DeriveFn:
 
 
 def _build_max_of(params: Mapping[str, Any]) -> DeriveFn:
-    names = _signal_names(params, "signals")
+    names = signal_names(params, "signals")
 
     def max_of(signals: Mapping[str, Any], as_of: date) -> Any:
         best = None
         for name in names:
             value = signals.get(name)
-            if isinstance(value, _LIST_TYPES):
+            if isinstance(value, LIST_TYPES):
                 value = value[-1] if value else None
             if value is not None and (best is None or value > best):
                 best = value
@@ -260,14 +214,14 @@ def _build_max_of(params: Mapping[str, Any]) -> DeriveFn:
 
 
 def _build_count_in(params: Mapping[str, Any]) -> DeriveFn:
-    list_name = _signal_name(params, "list")
-    wanted = _text_set(params, "values")
+    list_name = signal_name(params, "list")
+    wanted = text_set(params, "values")
 
     def count_in(signals: Mapping[str, Any], as_of: date) -> int | None:
         items = signals.get(list_name)
         if items is None:
             return None
-        if not isinstance(items, _LIST_TYPES):
+        if not isinstance(items, LIST_TYPES):
             items = (items,)
         count = 0
         for item in items:
@@ -279,13 +233,13 @@ def _build_count_in(params: Mapping[str, Any]) -> DeriveFn:
 
 
 def _build_length(params: Mapping[str, Any]) -> DeriveFn:
-    list_name = _signal_name(params, "list")
+    list_name = signal_name(params, "list")
 
     def length(signals: Mapping[str, Any], as_of: date) -> int | None:
         items = signals.get(list_name)
         if items is None:
             return None
-        if isinstance(items, _LIST_TYPES):
+        if isinstance(items, LIST_TYPES):
             return len(items)
         return 1
 
@@ -293,11 +247,11 @@ def _build_length(params: Mapping[str, Any]) -> DeriveFn:
 
 
 def _build_growth_rate(params: Mapping[str, Any]) -> DeriveFn:
-    series = _signal_name(params, "series")
+    series = signal_name(params, "series")
 
     def growth_rate(signals: Mapping[str, Any], as_of: date) -> float | None:
         values = signals.get(series)
-        if not isinstance(values, _LIST_TYPES):
+        if not isinstance(values, LIST_TYPES):
             return None
         return last_growth_rate(values)
 
@@ -305,12 +259,12 @@ def _build_growth_rate(params: Mapping[str, Any]) -> DeriveFn:
 
 
 def _build_consecutive_growth_at_or_above(params: Mapping[str, Any]) -> DeriveFn:
-    series = _signal_name(params, "series")
-    floor = growth_floor(_number(params, "rate"))
+    series = signal_name(params, "series")
+    floor = growth_floor(number_param(params, "rate"))
 
     def consecutive_growth_at_or_above(signals: Mapping[str, Any], as_of: date) -> int | None:
         values = signals.get(series)
-        if not isinstance(values, _LIST_TYPES) or len(values) < 2:
+        if not isinstance(values, LIST_TYPES) or len(values) < 2:
             return None
         run = 0
         for index in range(len(values) - 1, 0, -1):
@@ -324,19 +278,19 @@ def _build_consecutive_growth_at_or_above(params: Mapping[str, Any]) -> DeriveFn
 
 
 def _build_projected_days_to_limit(params: Mapping[str, Any]) -> DeriveFn:
-    series = _signal_name(params, "series")
-    limit_name = _signal_name(params, "limit")
-    cycle_days = _whole_number(params, "cycle_days", minimum=1)
-    window = _whole_number(params, "window", minimum=2)
+    series = signal_name(params, "series")
+    limit_name = signal_name(params, "limit")
+    cycle_days = whole_number(params, "cycle_days", minimum=1)
+    window = whole_number(params, "window", minimum=2)
 
     def projected_days_to_limit(signals: Mapping[str, Any], as_of: date) -> float | None:
         values = signals.get(series)
         limit = signals.get(limit_name)
-        if isinstance(limit, _LIST_TYPES):
+        if isinstance(limit, LIST_TYPES):
             limit = limit[-1] if limit else None
         if values is None or limit is None:
             return None
-        if not isinstance(values, _LIST_TYPES):
+        if not isinstance(values, LIST_TYPES):
             values = (values,)
         cycles = projected_cycles_to_limit(values, limit, window)
         if cycles is None:
@@ -347,10 +301,10 @@ def _build_projected_days_to_limit(params: Mapping[str, Any]) -> DeriveFn:
 
 
 def _build_lifecycle_stage(params: Mapping[str, Any]) -> DeriveFn:
-    since_name = _signal_name(params, "customer_since")
-    trend_name = _signal_name(params, "engagement_trend")
-    onboarding_days = _whole_number(params, "onboarding_days", minimum=0)
-    growth_days = _whole_number(params, "growth_days", minimum=0)
+    since_name = signal_name(params, "customer_since")
+    trend_name = signal_name(params, "engagement_trend")
+    onboarding_days = whole_number(params, "onboarding_days", minimum=0)
+    growth_days = whole_number(params, "growth_days", minimum=0)
     if growth_days < onboarding_days:
         raise ValueError(
             f"parameter 'growth_days' ({growth_days}) must not be less than "
@@ -380,152 +334,109 @@ def _build_lifecycle_stage(params: Mapping[str, Any]) -> DeriveFn:
 def _lifecycle_stage_changes(params: Mapping[str, Any], signals: Mapping[str, Any]
                              ) -> list[date]:
     """The stage moves on the first day, and the day after each stage's last."""
-    since = signals.get(_signal_name(params, "customer_since"))
+    since = signals.get(signal_name(params, "customer_since"))
     if not isinstance(since, date):
         return []
     return [since + timedelta(days=days) for days in (
-        0, _whole_number(params, "onboarding_days", minimum=0) + 1,
-        _whole_number(params, "growth_days", minimum=0) + 1)]
-
-
-# --- registration table ---------------------------------------------------------------
-
-
-def _signal(description: str, default: str | None = None) -> ParamSpec:
-    return ParamSpec("signal", default=default, required=default is None, description=description)
-
-
-def _with_defaults(
-    build: Callable[[Mapping[str, Any]], DeriveFn], specs: Mapping[str, ParamSpec]
-) -> Callable[[Mapping[str, Any]], DeriveFn]:
-    """Fill in parameter defaults before ``build`` sees them.
-
-    The core already does this; doing it here too keeps a derivation usable when it is
-    built directly (in a plugin's own tests, say).
-    """
-    defaults = {name: spec.default for name, spec in specs.items() if spec.default is not None}
-
-    def build_with_defaults(params: Mapping[str, Any]) -> DeriveFn:
-        merged = dict(defaults)
-        merged.update((name, value) for name, value in params.items() if value is not None)
-        return build(merged)
-
-    return build_with_defaults
-
-
-def _derivation(
-    name: str,
-    description: str,
-    output_type: SignalType,
-    build: Callable[[Mapping[str, Any]], DeriveFn],
-    params: dict[str, ParamSpec],
-    over_time: OverTime = "fixed",
-) -> Derivation:
-    return Derivation(
-        name=name,
-        description=description,
-        output_type=output_type,
-        build=_with_defaults(build, params),
-        params=params,
-        over_time=over_time,
-    )
+        0, whole_number(params, "onboarding_days", minimum=0) + 1,
+        whole_number(params, "growth_days", minimum=0) + 1)]
 
 
 DERIVATIONS: tuple[Derivation, ...] = (
-    _derivation(
+    derivation(
         "latest",
         "The current (newest) value of a per-cycle series, e.g. this cycle's active seats.",
         "number",
         _build_latest,
-        {"series": _signal("The per-cycle series to read, oldest first.")},
+        {"series": signal_param("The per-cycle series to read, oldest first.")},
     ),
-    _derivation(
+    derivation(
         "first_of_window",
         "The value at the start of the last N billing cycles, to compare with the current "
         "one (if there is less history, the oldest value).",
         "number",
         _build_first_of_window,
         {
-            "series": _signal("The per-cycle series to read, oldest first."),
+            "series": signal_param("The per-cycle series to read, oldest first."),
             "cycles": ParamSpec(
                 "integer", default=3, description="How many cycles the window covers (1 = now)."
             ),
         },
     ),
-    _derivation(
+    derivation(
         "utilization",
         "Each cycle's value as a fraction of a limit (0.85 = 85% of the limit).",
         "number_list",
         _build_utilization,
         {
-            "series": _signal("The per-cycle usage to compare.", "usage_history"),
-            "limit": _signal("The limit it is compared with.", "usage_limit"),
+            "series": signal_param("The per-cycle usage to compare.", "usage_history"),
+            "limit": signal_param("The limit it is compared with.", "usage_limit"),
         },
     ),
-    _derivation(
+    derivation(
         "ratio",
         "One signal divided by another (the current value when the first is a series); "
         "unknown when the divisor is 0.",
         "number",
         _build_ratio,
         {
-            "numerator": _signal("The signal on top of the fraction."),
-            "denominator": _signal("The signal it is divided by."),
+            "numerator": signal_param("The signal on top of the fraction."),
+            "denominator": signal_param("The signal it is divided by."),
         },
     ),
-    _derivation(
+    derivation(
         "consecutive_at_or_above",
         "How many of the most recent cycles in a row are at or above a threshold, "
         "e.g. cycles in a row above 70% of the usage limit.",
         "integer",
         _build_consecutive_at_or_above,
         {
-            "series": _signal("The per-cycle series to check, oldest first."),
+            "series": signal_param("The per-cycle series to check, oldest first."),
             "threshold": ParamSpec(
                 "number", required=True, description="The value each cycle must reach."
             ),
         },
     ),
-    _derivation(
+    derivation(
         "count_within_days",
         "How many of the listed dates fall within the last N days up to the evaluation "
         "date; future dates are not counted.",
         "integer",
         _build_count_within_days,
         {
-            "dates": _signal("The list of dates to count.", "gated_feature_attempts"),
+            "dates": signal_param("The list of dates to count.", "gated_feature_attempts"),
             "days": ParamSpec("integer", required=True, description="How many days back to look."),
         },
         _count_within_days_changes,
     ),
-    _derivation(
+    derivation(
         "days_until",
         "Days from the evaluation date to a date; negative once the date has passed.",
         "integer",
         _build_days_until,
-        {"date": _signal("The date to count down to.", "renewal_date")},
+        {"date": signal_param("The date to count down to.", "renewal_date")},
         "days_until",
     ),
-    _derivation(
+    derivation(
         "days_since",
         "Days from a date to the evaluation date; negative while the date is in the future.",
         "integer",
         _build_days_since,
-        {"date": _signal("The date to count from.")},
+        {"date": signal_param("The date to count from.")},
         "days_since",
     ),
-    _derivation(
+    derivation(
         "difference",
         "One signal minus another (current values when they are series), "
         "e.g. departments now minus departments at purchase.",
         "number",
         _build_difference,
         {
-            "a": _signal("The signal to subtract from."),
-            "b": _signal("The signal to subtract."),
+            "a": signal_param("The signal to subtract from."),
+            "b": signal_param("The signal to subtract."),
         },
     ),
-    _derivation(
+    derivation(
         "max_of",
         "The largest of several signals, ignoring the missing ones (a series counts with "
         "its current value); unknown only when all are missing.",
@@ -535,14 +446,14 @@ DERIVATIONS: tuple[Derivation, ...] = (
             "signals": ParamSpec("signals", required=True, description="The signals to compare."),
         },
     ),
-    _derivation(
+    derivation(
         "count_in",
         "How many items of a list are among the given values, ignoring letter case, "
         "e.g. open tickets that are P1 or P2. An empty list gives 0.",
         "integer",
         _build_count_in,
         {
-            "list": _signal("The list to look through.", "open_ticket_priorities"),
+            "list": signal_param("The list to look through.", "open_ticket_priorities"),
             "values": ParamSpec(
                 "string",
                 default="P1,P2",
@@ -550,29 +461,29 @@ DERIVATIONS: tuple[Derivation, ...] = (
             ),
         },
     ),
-    _derivation(
+    derivation(
         "length",
         "How many items a list holds, e.g. how many add-ons the customer asked for.",
         "integer",
         _build_length,
-        {"list": _signal("The list to count.")},
+        {"list": signal_param("The list to count.")},
     ),
-    _derivation(
+    derivation(
         "growth_rate",
         "Growth of the current cycle over the previous one (0.2 = +20%); unknown with "
         "fewer than two cycles or when the previous cycle was 0.",
         "number",
         _build_growth_rate,
-        {"series": _signal("The per-cycle series, oldest first.", "usage_history")},
+        {"series": signal_param("The per-cycle series, oldest first.", "usage_history")},
     ),
-    _derivation(
+    derivation(
         "consecutive_growth_at_or_above",
         "How many of the most recent cycles in a row grew by at least a rate over the "
         "cycle before, e.g. months in a row of 20%+ usage growth.",
         "integer",
         _build_consecutive_growth_at_or_above,
         {
-            "series": _signal("The per-cycle series, oldest first.", "usage_history"),
+            "series": signal_param("The per-cycle series, oldest first.", "usage_history"),
             "rate": ParamSpec(
                 "number",
                 required=True,
@@ -580,7 +491,7 @@ DERIVATIONS: tuple[Derivation, ...] = (
             ),
         },
     ),
-    _derivation(
+    derivation(
         "projected_days_to_limit",
         "Days until the series reaches the limit if it keeps its recent pace (a straight "
         "line through the last few cycles): 0 when already there, unknown when flat or "
@@ -588,8 +499,8 @@ DERIVATIONS: tuple[Derivation, ...] = (
         "number",
         _build_projected_days_to_limit,
         {
-            "series": _signal("The per-cycle series, oldest first.", "usage_history"),
-            "limit": _signal("The limit it is heading for.", "usage_limit"),
+            "series": signal_param("The per-cycle series, oldest first.", "usage_history"),
+            "limit": signal_param("The limit it is heading for.", "usage_limit"),
             "cycle_days": ParamSpec(
                 "integer", default=30, description="Days in one billing cycle."
             ),
@@ -600,15 +511,15 @@ DERIVATIONS: tuple[Derivation, ...] = (
             ),
         },
     ),
-    _derivation(
+    derivation(
         "lifecycle_stage",
         "Where the account is in its life: at_risk (engagement declining), onboarding, "
         "growth or maturity, by days since it became a customer.",
         "string",
         _build_lifecycle_stage,
         {
-            "customer_since": _signal("When the relationship started.", "customer_since"),
-            "engagement_trend": _signal(
+            "customer_since": signal_param("When the relationship started.", "customer_since"),
+            "engagement_trend": signal_param(
                 "The engagement direction; 'declining' means at risk.", "engagement_trend"
             ),
             "onboarding_days": ParamSpec(

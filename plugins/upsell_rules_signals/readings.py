@@ -23,18 +23,18 @@ from typing import Any
 
 from upsell_rules.plugin.types import Derivation, DeriveFn, ParamSpec
 
-from .derivations import _LIST_TYPES, _derivation, _number, _signal, _signal_name
+from .params import LIST_TYPES, derivation, number_param, signal_name, signal_param
 
 
 def _build_consecutive_above(params: Mapping[str, Any]) -> DeriveFn:
-    series = _signal_name(params, "series")
-    threshold = _number(params, "threshold")
+    series = signal_name(params, "series")
+    threshold = number_param(params, "threshold")
 
     def consecutive_above(signals: Mapping[str, Any], as_of: date) -> int | None:
         values = signals.get(series)
         if values is None:
             return None
-        if not isinstance(values, _LIST_TYPES):
+        if not isinstance(values, LIST_TYPES):
             return 1 if values > threshold else 0
         run = 0
         for value in reversed(values):
@@ -47,11 +47,11 @@ def _build_consecutive_above(params: Mapping[str, Any]) -> DeriveFn:
 
 
 def _build_ahead(params: Mapping[str, Any]) -> DeriveFn:
-    name = _signal_name(params, "value")
+    name = signal_name(params, "value")
 
     def ahead(signals: Mapping[str, Any], as_of: date) -> Any:
         value = signals.get(name)
-        if isinstance(value, _LIST_TYPES):
+        if isinstance(value, LIST_TYPES):
             value = value[-1] if value else None
         if value is None or isinstance(value, bool) or value <= 0:
             return None
@@ -70,7 +70,7 @@ def _text(params: Mapping[str, Any], name: str) -> str | None:
 
 
 def _build_text_if(params: Mapping[str, Any]) -> DeriveFn:
-    condition = _signal_name(params, "condition")
+    condition = signal_name(params, "condition")
     then = _text(params, "then")
     if then is None:
         raise ValueError("parameter 'then' must be a text, got None")
@@ -83,7 +83,7 @@ def _build_text_if(params: Mapping[str, Any]) -> DeriveFn:
 
 
 def _build_titled(params: Mapping[str, Any]) -> DeriveFn:
-    name = _signal_name(params, "list")
+    name = signal_name(params, "list")
     titles = params.get("titles") or {}
     if not isinstance(titles, Mapping):
         raise ValueError(f"parameter 'titles' must map ids to titles, got {titles!r}")
@@ -93,7 +93,7 @@ def _build_titled(params: Mapping[str, Any]) -> DeriveFn:
         values = signals.get(name)
         if values is None:
             return None
-        if not isinstance(values, _LIST_TYPES):
+        if not isinstance(values, LIST_TYPES):
             values = (values,)
         # An id without a title still reads as words: audit_log -> "audit log".
         return [known.get(str(v).casefold(), str(v).replace("_", " ")) for v in values]
@@ -102,48 +102,48 @@ def _build_titled(params: Mapping[str, Any]) -> DeriveFn:
 
 
 READINGS: tuple[Derivation, ...] = (
-    _derivation(
+    derivation(
         "consecutive_above",
         "How many of the most recent cycles in a row were strictly above a threshold, "
         "e.g. cycles in a row above 70% of the limit (exactly 70% does not count).",
         "integer",
         _build_consecutive_above,
         {
-            "series": _signal("The per-cycle series to check, oldest first."),
+            "series": signal_param("The per-cycle series to check, oldest first."),
             "threshold": ParamSpec(
                 "number", required=True, description="The value each cycle must exceed."
             ),
         },
     ),
-    _derivation(
+    derivation(
         "ahead",
         "A number while it is above zero, else unknown: days to a ceiling that is "
         "already reached become unknown, so '[in about {x} days]' drops out.",
         "number",
         _build_ahead,
-        {"value": _signal("The number to keep while positive.")},
+        {"value": signal_param("The number to keep while positive.")},
     ),
-    _derivation(
+    derivation(
         "text_if",
         "One text when a yes/no signal is yes, another (or unknown) otherwise.",
         "string",
         _build_text_if,
         {
-            "condition": _signal("A yes/no signal (a named condition)."),
+            "condition": signal_param("A yes/no signal (a named condition)."),
             "then": ParamSpec("string", required=True, description="The text when yes."),
             "otherwise": ParamSpec(
                 "string", default="", description="The text when no (empty: unknown)."
             ),
         },
     ),
-    _derivation(
+    derivation(
         "titled",
         "A list of ids as their titles (from a mapping; an id without one reads as "
         "words, audit_log as 'audit log'), for customer-facing text.",
         "string_list",
         _build_titled,
         {
-            "list": _signal("The list of ids, e.g. named_gaps."),
+            "list": signal_param("The list of ids, e.g. named_gaps."),
             "titles": ParamSpec("mapping", default={}, description="id: title"),
         },
     ),

@@ -38,7 +38,7 @@ from upsell_rules.sql.values import (
     lit,
 )
 
-from .derivations import _number, _signal_name, _signal_names, _text_set, _whole_number
+from .params import number_param, signal_name, signal_names, text_set, whole_number
 
 Value = Any  # a SQLGlot expression or a ListValue
 
@@ -59,37 +59,37 @@ def _text(value: exp.Expr) -> exp.Expr:
 
 def latest(params: Mapping[str, Any], scope: SqlScope) -> Value:
     """SQL form of ``latest``."""
-    return _current(scope.signal(_signal_name(params, "series")))
+    return _current(scope.signal(signal_name(params, "series")))
 
 
 def first_of_window(params: Mapping[str, Any], scope: SqlScope) -> Value:
     """SQL form of ``first_of_window``."""
-    values = scope.signal(_signal_name(params, "series"))
-    cycles = _whole_number(params, "cycles", minimum=1)
+    values = scope.signal(signal_name(params, "series"))
+    cycles = whole_number(params, "cycles", minimum=1)
     return window_start(values, cycles) if isinstance(values, ListValue) else values
 
 
 def utilization(params: Mapping[str, Any], scope: SqlScope) -> Value:
     """SQL form of ``utilization``: a list, each element over the limit."""
-    limit = _current(scope.signal(_signal_name(params, "limit")))
+    limit = _current(scope.signal(signal_name(params, "limit")))
     no_limit = any_of([is_null(limit), exp.EQ(this=limit.copy(), expression=lit(0))])
-    values = _as_list(scope.signal(_signal_name(params, "series")))
+    values = _as_list(scope.signal(signal_name(params, "series")))
     return values.mapped(lambda v: exp.Div(this=dbl(v), expression=dbl(limit.copy())),
                          missing=no_limit)
 
 
 def ratio(params: Mapping[str, Any], scope: SqlScope) -> Value:
     """SQL form of ``ratio``."""
-    top = _current(scope.signal(_signal_name(params, "numerator")))
-    bottom = _current(scope.signal(_signal_name(params, "denominator")))
+    top = _current(scope.signal(signal_name(params, "numerator")))
+    bottom = _current(scope.signal(signal_name(params, "denominator")))
     undefined = any_of([is_null(top), is_null(bottom), exp.EQ(this=bottom, expression=lit(0))])
     return case([(undefined, exp.null())],
                 exp.Div(this=dbl(top.copy()), expression=dbl(bottom.copy())))
 
 
 def _run(params: Mapping[str, Any], scope: SqlScope, strict: bool) -> Value:
-    values = scope.signal(_signal_name(params, "series"))
-    threshold = lit(_number(params, "threshold"))
+    values = scope.signal(signal_name(params, "series"))
+    threshold = lit(number_param(params, "threshold"))
     reaches = exp.GT if strict else exp.GTE
     if not isinstance(values, ListValue):
         counted = case([(reaches(this=values, expression=threshold), lit(1))], lit(0))
@@ -111,8 +111,8 @@ def consecutive_above(params: Mapping[str, Any], scope: SqlScope) -> Value:
 
 def count_within_days(params: Mapping[str, Any], scope: SqlScope) -> Value:
     """SQL form of ``count_within_days``: the window's first day is a constant."""
-    dates = scope.signal(_signal_name(params, "dates"))
-    earliest = days_before(lit(scope.as_of), _whole_number(params, "days", minimum=0))
+    dates = scope.signal(signal_name(params, "dates"))
+    earliest = days_before(lit(scope.as_of), whole_number(params, "days", minimum=0))
 
     def inside(day: exp.Expr) -> exp.Expr:
         return exp.Between(this=day, low=earliest.copy(), high=lit(scope.as_of))
@@ -129,44 +129,44 @@ def _date(scope: SqlScope, name: str) -> exp.Expr | None:
 
 def days_until(params: Mapping[str, Any], scope: SqlScope) -> Value:
     """SQL form of ``days_until``."""
-    day = _date(scope, _signal_name(params, "date"))
+    day = _date(scope, signal_name(params, "date"))
     return exp.null() if day is None else days_between(lit(scope.as_of), day)
 
 
 def days_since(params: Mapping[str, Any], scope: SqlScope) -> Value:
     """SQL form of ``days_since``."""
-    day = _date(scope, _signal_name(params, "date"))
+    day = _date(scope, signal_name(params, "date"))
     return exp.null() if day is None else days_between(day, lit(scope.as_of))
 
 
 def difference(params: Mapping[str, Any], scope: SqlScope) -> Value:
     """SQL form of ``difference``."""
-    a = _current(scope.signal(_signal_name(params, "a")))
-    b = _current(scope.signal(_signal_name(params, "b")))
+    a = _current(scope.signal(signal_name(params, "a")))
+    b = _current(scope.signal(signal_name(params, "b")))
     return exp.Sub(this=exp.paren(a), expression=exp.paren(b))
 
 
 def max_of(params: Mapping[str, Any], scope: SqlScope) -> Value:
     """SQL form of ``max_of``."""
-    return maximum([_current(scope.signal(n)) for n in _signal_names(params, "signals")])
+    return maximum([_current(scope.signal(n)) for n in signal_names(params, "signals")])
 
 
 def count_in(params: Mapping[str, Any], scope: SqlScope) -> Value:
     """SQL form of ``count_in``."""
-    wanted = [lit(v) for v in sorted(_text_set(params, "values"))]
-    items = _as_list(scope.signal(_signal_name(params, "list")))
+    wanted = [lit(v) for v in sorted(text_set(params, "values"))]
+    items = _as_list(scope.signal(signal_name(params, "list")))
     return count_where(items, lambda v: exp.In(this=_text(v), expressions=[
         w.copy() for w in wanted]))
 
 
 def list_length(params: Mapping[str, Any], scope: SqlScope) -> Value:
     """SQL form of ``length``."""
-    return length(_as_list(scope.signal(_signal_name(params, "list"))))
+    return length(_as_list(scope.signal(signal_name(params, "list"))))
 
 
 def growth_rate(params: Mapping[str, Any], scope: SqlScope) -> Value:
     """SQL form of ``growth_rate``."""
-    values = scope.signal(_signal_name(params, "series"))
+    values = scope.signal(signal_name(params, "series"))
     if not isinstance(values, ListValue):
         return exp.null()
     previous, current = from_end(values, 1), from_end(values, 0)
@@ -178,10 +178,10 @@ def growth_rate(params: Mapping[str, Any], scope: SqlScope) -> Value:
 
 def consecutive_growth_at_or_above(params: Mapping[str, Any], scope: SqlScope) -> Value:
     """SQL form of ``consecutive_growth_at_or_above``."""
-    values = scope.signal(_signal_name(params, "series"))
+    values = scope.signal(signal_name(params, "series"))
     if not isinstance(values, ListValue):
         return exp.null()
-    rate = lit(growth_floor(_number(params, "rate")))
+    rate = lit(growth_floor(number_param(params, "rate")))
 
     def stops(previous: exp.Expr, current: exp.Expr) -> exp.Expr:
         nothing = any_of([is_null(previous), exp.EQ(this=previous.copy(), expression=lit(0))])
@@ -210,10 +210,10 @@ def _slope(ys: list[exp.Expr], n: int) -> exp.Expr:
 
 def projected_days_to_limit(params: Mapping[str, Any], scope: SqlScope) -> Value:
     """SQL form of ``projected_days_to_limit``."""
-    limit = _current(scope.signal(_signal_name(params, "limit")))
-    cycle_days = _whole_number(params, "cycle_days", minimum=1)
-    window = _whole_number(params, "window", minimum=2)
-    values = _as_list(scope.signal(_signal_name(params, "series")))
+    limit = _current(scope.signal(signal_name(params, "limit")))
+    cycle_days = whole_number(params, "cycle_days", minimum=1)
+    window = whole_number(params, "window", minimum=2)
+    values = _as_list(scope.signal(signal_name(params, "series")))
     ys = [from_end(values, k) for k in range(window)]
     count = length(values)
     newest = ys[0]
@@ -235,10 +235,10 @@ def projected_days_to_limit(params: Mapping[str, Any], scope: SqlScope) -> Value
 
 def lifecycle_stage(params: Mapping[str, Any], scope: SqlScope) -> Value:
     """SQL form of ``lifecycle_stage``."""
-    trend = _current(scope.signal(_signal_name(params, "engagement_trend")))
-    since = _date(scope, _signal_name(params, "customer_since"))
-    onboarding = _whole_number(params, "onboarding_days", minimum=0)
-    growth = _whole_number(params, "growth_days", minimum=0)
+    trend = _current(scope.signal(signal_name(params, "engagement_trend")))
+    since = _date(scope, signal_name(params, "customer_since"))
+    onboarding = whole_number(params, "onboarding_days", minimum=0)
+    growth = whole_number(params, "growth_days", minimum=0)
     declining = exp.EQ(this=_text(trend), expression=lit("declining"))
     if since is None:
         return case([(declining, lit("at_risk"))])
@@ -254,15 +254,15 @@ def lifecycle_stage(params: Mapping[str, Any], scope: SqlScope) -> Value:
 
 def ahead(params: Mapping[str, Any], scope: SqlScope) -> Value:
     """SQL form of ``ahead``."""
-    value = _current(scope.signal(_signal_name(params, "value")))
-    if scope.type_of(_signal_name(params, "value")) == "boolean":
+    value = _current(scope.signal(signal_name(params, "value")))
+    if scope.type_of(signal_name(params, "value")) == "boolean":
         return exp.null()
     return case([(exp.GT(this=value, expression=lit(0)), value.copy())])
 
 
 def text_if(params: Mapping[str, Any], scope: SqlScope) -> Value:
     """SQL form of ``text_if``."""
-    condition = scope.signal(_signal_name(params, "condition"))
+    condition = scope.signal(signal_name(params, "condition"))
     otherwise = params.get("otherwise") or None
     return case([(exp.EQ(this=condition, expression=exp.true()), lit(params["then"]))],
                 lit(otherwise))
@@ -272,7 +272,7 @@ def titled(params: Mapping[str, Any], scope: SqlScope) -> Value:
     """SQL form of ``titled``: a list of titles."""
     titles = params.get("titles") or {}
     known = {str(k).casefold(): str(v) for k, v in titles.items()}
-    values = _as_list(scope.signal(_signal_name(params, "list")))
+    values = _as_list(scope.signal(signal_name(params, "list")))
 
     def title(v: exp.Expr) -> exp.Expr:
         text = exp.cast(v, exp.DataType.build("VARCHAR"))

@@ -210,11 +210,22 @@ def test_csv_duplicate_column_is_located_at_its_header_cell(tmp_path: Path) -> N
     )
 
 
-def test_csv_not_utf8_names_file_and_line(tmp_path: Path) -> None:
-    path = write(tmp_path, "a.csv", b"account_id,account_name\na1,ok\na2,Caf\xe9\n")
+def test_csv_not_utf8_fails_its_row_and_reading_goes_on(tmp_path: Path) -> None:
+    path = write(tmp_path, "a.csv",
+                 b"account_id,account_name\na1,ok\na2,Caf\xe9\na3,\"two\nlines\xe9\"\na4,ok\n")
+    read = list(read_csv(path))
+    assert [getattr(r, "values", None) for r in read] == [
+        {"account_id": "a1", "account_name": "ok"}, None, None, {"account_id": "a4", "account_name": "ok"}]
+    assert str(read[1]) == (
+        f"{path}:3: the row is not UTF-8 text (byte 0xe9); export the file as UTF-8")
+    assert str(read[2]).startswith(f"{path}:4: line 5 of the row is not UTF-8 text (byte 0xe9)")
+
+
+def test_csv_header_not_utf8_is_refused_at_its_line(tmp_path: Path) -> None:
+    path = write(tmp_path, "a.csv", b"account_id,caf\xe9\na1,ok\n")
     with pytest.raises(InputError) as caught:
         list(read_csv(path))
-    assert str(caught.value).startswith(f"{path}:3: not UTF-8 text (byte 0xe9)")
+    assert str(caught.value) == f"{path}:1: not UTF-8 text (byte 0xe9); export the file as UTF-8"
 
 
 def test_missing_file_and_directory_are_input_errors(tmp_path: Path) -> None:

@@ -222,13 +222,13 @@ def test_size_limit_from_option_and_environment(tmp_path: Path) -> None:
     assert option_wins.exit_code == 0
 
 
-def test_not_utf8_in_the_middle_of_a_jsonl_file_names_its_line(tmp_path: Path) -> None:
-    path = write(tmp_path, "a.jsonl", b'{"account_id": "a1"}\n{"account_id": "caf\xe9"}\n')
-    with pytest.raises(InputError) as caught:
-        list(read_jsonl(path))
-    assert str(caught.value) == (
-        f"{path}:2: not UTF-8 text (byte 0xe9); export the file as UTF-8"
-    )
+def test_not_utf8_in_the_middle_of_a_jsonl_file_costs_its_line_only(tmp_path: Path) -> None:
+    path = write(tmp_path, "a.jsonl",
+                 b'{"account_id": "a1"}\n{"account_id": "caf\xe9"}\n{"account_id": "a3"}\n')
+    read = list(read_jsonl(path))
+    assert [type(r).__name__ for r in read] == ["RawRecord", "RecordError", "RawRecord"]
+    assert str(read[1]) == f"{path}:2: not UTF-8 text (byte 0xe9); export the file as UTF-8"
+    assert read[2].values == {"account_id": "a3"}
 
 
 def test_an_open_quote_at_the_end_of_a_csv_is_reported_not_a_crash(tmp_path: Path) -> None:

@@ -23,6 +23,17 @@ from upsell_rules.plugin.build import reset_default_registry
 from upsell_rules.state.watch import parse_interval
 
 
+@pytest.fixture(autouse=True)
+def _utc_calendar(monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    """watch dates its looks by the local calendar: the fake clocks below are in UTC, so
+    the machine's own time zone must not move them to another day."""
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
 class FakeClock:
     """Time moves only when the loop sleeps; each sleep runs the next scripted step."""
 
@@ -226,3 +237,32 @@ def test_watch_takes_up_an_edited_ruleset_and_keeps_the_last_good_one_when_broke
     # The repaired, stricter ruleset re-decided every account: the ones below 90 left.
     assert seen[2] and all(d["transition"]["kind"] == "left_act_now" for d in seen[2])
     assert {d["ruleset"]["sha256"] for d in seen[2]} != {d["ruleset"]["sha256"] for d in seen[1]}
+
+
+def test_watch_dates_its_looks_by_the_local_calendar_as_run_does(
+    tmp_path: Path, make_ruleset: Callable[..., Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # 22:00 UTC on 2 November is 09:00 on 3 November in Sydney. run without --as-of
+    # takes the local date (3 November); a watch dating its looks in UTC would be a
+    # day behind that run on the same store, and be refused as going back in time.
+    monkeypatch.setenv("TZ", "Australia/Sydney")
+    time.tzset()
+    try:
+        data = tmp_path / "accounts.csv"
+        data.write_text(SAMPLE.read_text())
+        store = tmp_path / "state.db"
+        ran = invoke("run", make_ruleset(), "--data", data, "--as-of", "2026-11-03",
+                     "--state", store, "--sink", f"file:{tmp_path / 'run.jsonl'}")
+        assert ran.exit_code == 0, ran.stderr
+        reset_default_registry()
+        watcher = build_watcher(str(make_ruleset()), [str(data)], None, "",
+                                [f"file:{tmp_path / 'watch.jsonl'}"], str(store))
+        clock = FakeClock(dt.datetime(2026, 11, 2, 22, 0, tzinfo=dt.UTC), [])
+        assert watch_loop(watcher, 900.0, clock).ticks == 1
+        assert read_jsonl(tmp_path / "watch.jsonl") == []
+        logged = invoke("log", "ACC-1001", "--state", store)
+        assert [line.split(" run ")[0] for line in logged.stdout.splitlines()[:2]] == [
+            "2026-11-03", "2026-11-03"]
+    finally:
+        monkeypatch.setenv("TZ", "UTC")
+        time.tzset()

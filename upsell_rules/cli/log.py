@@ -12,6 +12,7 @@ import click
 from upsell_rules.cli.exits import EXIT_FINDINGS, EXIT_OK
 from upsell_rules.cli.options import text_or_json_option
 from upsell_rules.cli.state_common import open_store, required_state_option
+from upsell_rules.safetext import printable
 from upsell_rules.state.history import Entry, account_history, input_values
 from upsell_rules.state.store import StateStore
 
@@ -66,7 +67,8 @@ def log_command(account: str, fmt: str, state: str) -> None:
     try:
         entries = account_history(store, account)
         if not entries:
-            click.echo(f"upsell-rules: no logged decision for {account} in {store.shown}",
+            click.echo(f"upsell-rules: no logged decision for {printable(account)} in "
+                       f"{store.shown}",
                        err=True)
             raise SystemExit(EXIT_FINDINGS)
         if fmt == "json":
@@ -74,11 +76,11 @@ def log_command(account: str, fmt: str, state: str) -> None:
             click.echo(json.dumps(data, indent=2, ensure_ascii=False))
         else:
             for line in describe(store, account, entries):
-                click.echo(line)
+                click.echo(printable(line))
         holds = store.holds_of(account)
     finally:
         store.close()
     for hold in holds if fmt == "text" else ():
         on = f" on play {hold.play}" if hold.play else ""
-        click.echo(f"{account}: {hold.kind}{on} until {hold.until}: {hold.reason}")
+        click.echo(printable(f"{account}: {hold.kind}{on} until {hold.until}: {hold.reason}"))
     raise SystemExit(EXIT_OK)

@@ -37,6 +37,7 @@ COMMANDS = {
     "replay": "upsell_rules.cli.replay:replay_command",
     "snooze": "upsell_rules.cli.snooze:snooze_command",
     "unsnooze": "upsell_rules.cli.unsnooze:unsnooze_command",
+    "snoozes": "upsell_rules.cli.snoozes:snoozes_command",
     "feedback": "upsell_rules.cli.feedback:feedback_command",
     "shadow-report": "upsell_rules.cli.shadow_report:shadow_report_command",
     "watch": "upsell_rules.cli.watch:watch_command",

@@ -35,7 +35,7 @@ def replay_command(run_id: int, output: str | None, state: str) -> None:
     when any differs (named on stderr), 2 when the run or its inputs are gone (pruned
     by --keep-inputs-days) or the ruleset cannot be loaded.
     """
-    store = open_store(state)
+    store = open_store(state, create=False)
     try:
         run = logged_run(store, run_id)
         records = [(account, input_values(store, digest), extra, want)

@@ -185,6 +185,13 @@ def _allow_env(ctx: click.Context, param: click.Parameter, names: tuple[str, ...
     help="With a store: also decide with this candidate ruleset, log it beside the run, "
     "deliver nothing for it (compare with shadow-report).",
 )
+@click.option(
+    "--switch-ruleset",
+    is_flag=True,
+    default=False,
+    help="With a store that follows another ruleset (by name): carry the accounts' state "
+    "over to this one instead of refusing.",
+)
 def run_command(
     ruleset: str,
     data: tuple[str, ...],
@@ -202,6 +209,7 @@ def run_command(
     shadow: str | None = None,
     no_state: bool = False,
     keep_log_days: int | None = None,
+    switch_ruleset: bool = False,
 ) -> None:
     """Evaluate RULESET against --data and deliver the decisions to sinks.
 
@@ -292,7 +300,7 @@ def run_command(
             bands=bands, engine=summary.engine or evaluator.engine.name, data=data,
             lock_wait=lock_wait,
             keep_inputs_days=keep_inputs_days, keep_log_days=keep_log_days,
-            shadow=(candidate, registry, accounts),
+            shadow=(candidate, registry, accounts), switch_ruleset=switch_ruleset,
         )
     for target in targets if state is None else ():
         chosen = [d for d in decisions if target.wants(d) and (not bands or d["band"] in bands)]

@@ -10,6 +10,7 @@ from upsell_rules.cli.exits import EXIT_OK, usage_error
 from upsell_rules.cli.options import IsoDate
 from upsell_rules.cli.state_common import open_store, required_state_option
 from upsell_rules.io.queue import did_you_mean
+from upsell_rules.safetext import printable
 from upsell_rules.state.store import StateStore
 
 
@@ -17,8 +18,9 @@ def _check(store: StateStore, account: str, until: date, play: str | None) -> No
     """Refuse (exit 2, nothing written) a snooze that could never hold anything."""
     accounts = store.known_accounts()
     if account not in accounts:
-        usage_error(f"{account!r} is not in the decision log of state store {store.shown}"
-                    f"{did_you_mean(account, accounts)}; snooze an account a run has decided")
+        usage_error(printable(f"'{account}' is not in the decision log of state store "
+                              f"{store.shown}{did_you_mean(account, accounts)}; snooze an "
+                              "account a run has decided"))
     latest = store.latest_run()
     if latest is not None and until.isoformat() <= latest[1]:
         usage_error(f"--until {until.isoformat()} is not after the store's latest run "
@@ -26,8 +28,8 @@ def _check(store: StateStore, account: str, until: date, play: str | None) -> No
     if play is not None:
         plays = store.known_plays()
         if play not in plays:
-            usage_error(f"--play {play!r} is not a play of the logged rulesets"
-                        f"{did_you_mean(play, plays)}")
+            usage_error(printable(f"--play '{play}' is not a play of the logged rulesets"
+                                  f"{did_you_mean(play, plays)}"))
 
 
 @click.command("snooze")
@@ -44,10 +46,12 @@ def snooze_command(account: str, until: date, reason: str, play: str | None,
 
     The account stays in the queue (dry-run --state, run --state) with the status
     "snoozed until DATE"; a transition it makes meanwhile is delivered on that date if
-    it still holds. Undo with unsnooze. ACCOUNT must be in the store's decision log,
-    --until after the store's latest run and --play a play of a logged ruleset; the
-    store must exist (a run creates it).
+    it still holds. snoozes lists them; unsnooze ends them. ACCOUNT must be in the
+    store's decision log, --until after the store's latest run and --play a play of a
+    logged ruleset; the store must exist (a run creates it).
     """
+    if not reason.strip():
+        usage_error("--reason is empty: say why, the team reads it in snoozes and log")
     store = open_store(state, create=False)
     try:
         _check(store, account, until, play)
@@ -56,5 +60,5 @@ def snooze_command(account: str, until: date, reason: str, play: str | None,
     finally:
         store.close()
     what = f"play {play} of {account}" if play else account
-    click.echo(f"snoozed {what} until {until.isoformat()}: {reason}")
+    click.echo(printable(f"snoozed {what} until {until.isoformat()}: {reason}"))
     raise SystemExit(EXIT_OK)

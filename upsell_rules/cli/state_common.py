@@ -110,6 +110,7 @@ def deliver_with_state(
     keep_inputs_days: int | None = None,
     keep_log_days: int | None = None,
     shadow: tuple[Ruleset | None, Any, list[Any]] | None = None,
+    switch_ruleset: bool = False,
 ) -> tuple[list[tuple[SinkTarget, DeliveryReport]], dict[str, Any]]:
     """``run --state``: lock the store, record the run, deliver transitions.
 
@@ -128,7 +129,7 @@ def deliver_with_state(
             result = run_with_state(
                 store, rules, decisions, inputs, targets, when,
                 deliver_all=deliver == "all", bands=bands, engine=engine, data=data,
-                ruleset_text=text,
+                ruleset_text=text, switch_ruleset=switch_ruleset,
             )
             shadow_id, shadow_failed = None, 0
             if shadow is not None and shadow[0] is not None:
@@ -157,6 +158,8 @@ def deliver_with_state(
         "not_decided": result.undecided,
         "inputs_pruned": pruned,
     }
+    if result.ruleset_changed is not None:
+        block["ruleset_changed"] = result.ruleset_changed
     if log_pruned is not None:
         block["log_pruned"] = {"decisions": log_pruned.decisions, "runs": log_pruned.runs,
                                "rulesets": log_pruned.rulesets}
@@ -212,6 +215,8 @@ def state_lines(block: dict[str, Any]) -> list[str]:
     """The text report's lines about the store."""
     counts = ", ".join(f"{n} {word}" for word, n in block["statuses"].items())
     lines = [f"state {block['store']}: run {block['run_id']}: {counts}"]
+    if block.get("ruleset_changed"):
+        lines.append(f"state: {block['ruleset_changed']}")
     if "shadow_run_id" in block:
         failed = block.get("shadow_failed", 0)
         lines.append(f"state: shadow run {block['shadow_run_id']} logged beside run "
@@ -259,6 +264,12 @@ def with_statuses(spec: str, rules: Ruleset, decisions: list[Any], when: date) -
             click.echo(f"upsell-rules: note: no statuses from state store {store.shown}: "
                        f"--as-of {when.isoformat()} is before its latest run "
                        f"(run {latest[0]}, as of {latest[1]})", err=True)
+            return decisions
+        followed = store.latest_ruleset() if store is not None else None
+        if store is not None and followed is not None and followed[2] != rules.name:
+            click.echo(f"upsell-rules: note: no statuses from state store {store.shown}: "
+                       f"it follows ruleset '{followed[2]}' (run {followed[0]}), not "
+                       f"'{rules.name}'", err=True)
             return decisions
         snapshot = store.snapshot() if store is not None else Snapshot()
     except StateError as exc:

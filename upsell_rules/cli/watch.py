@@ -210,7 +210,7 @@ def watch_loop(watcher: Watcher, every: float, clock: Clock, as_of: date | None 
 @click.option("--sink", "sinks", multiple=True, metavar="SINK",
               help="Deliver here (as for run). Default: every sink in the ruleset.")
 @click.option("--as-of", type=IsoDate(), default=None,
-              help="Decide as of this date (default: the date at each look, UTC).")
+              help="Decide as of this date (default: the local date at each look, as run).")
 @engine_option
 @required_state_option
 def watch_command(ruleset: str, data: tuple[str, ...], folder: str | None, folder_source: str,

@@ -37,6 +37,8 @@ class StatefulRun:
     #: Accounts the store remembers that this run did not decide (gone from the data,
     #: renamed, or failed), sorted; their state is kept as it was.
     undecided: list[str] = field(default_factory=list)
+    #: How the ruleset differs from the one of the store's previous run, or None.
+    ruleset_changed: str | None = None
 
     def counts(self) -> dict[str, int]:
         """How many accounts had each status (dates dropped: "snoozed", "cooling down")."""
@@ -81,6 +83,37 @@ def going_forward(store: StateStore, as_of: date) -> None:
         )
 
 
+def same_ruleset(store: StateStore, rules: Ruleset, *, switch: bool = False) -> str | None:
+    """Check that ``rules`` is the ruleset the store follows; say how it changed.
+
+    One store remembers the decisions of one ruleset: deciding with another one (by
+    ``name``) would deliver every difference between the two as a transition, so it is
+    refused (:class:`StateError`) unless ``switch``. An edit of the same ruleset (another
+    version or sha256) is normal; the returned note says so, for the run's report.
+    """
+    last = store.latest_ruleset()
+    if last is None:
+        return None
+    run_id, as_of, name, version, sha = last
+    now = rules.identity()
+    if name != now["name"] and not switch:
+        raise StateError(
+            f"state store {store.shown} follows ruleset '{name}' (run {run_id}, as of "
+            f"{as_of}), not '{now['name']}' ({rules.path}); nothing was changed or "
+            "delivered. One store follows one ruleset: give this one its own store "
+            "(--state other.db), or pass --switch-ruleset to carry the accounts' state "
+            f"over from '{name}' (what the two decide differently is then delivered as "
+            "transitions)"
+        )
+    if sha == now["sha256"]:
+        return None
+    what = (f"'{name}' {version} -> '{now['name']}' {now['version']}" if name != now["name"]
+            else f"version {version} -> {now['version']}" if version != now["version"]
+            else f"same version {version}, sha256 {sha[:12]} -> {str(now['sha256'])[:12]}")
+    return (f"ruleset changed since run {run_id} ({as_of}): {what}; transitions include "
+            "what the change moved")
+
+
 def _rekey_repeats(store: StateStore, planned: Mapping[str, Planned]) -> None:
     """Give a new key to a transition whose key the outbox already holds.
 
@@ -102,28 +135,11 @@ def _rekey_repeats(store: StateStore, planned: Mapping[str, Planned]) -> None:
         item.key = key
 
 
-def run_with_state(
-    store: StateStore,
-    rules: Ruleset,
-    decisions: list[dict[str, Any]],
-    inputs: dict[str, tuple[str, bytes]],
-    targets: Sequence[SinkTarget],
-    as_of: date,
-    *,
-    deliver_all: bool = False,
-    bands: Sequence[str] = (),
-    engine: str = "python",
-    data: Sequence[str] = (),
-    ruleset_text: bytes = b"",
-) -> StatefulRun:
-    """Plan, record and deliver one run (see the module docstring).
-
-    A run dated before the store's latest run is refused (:func:`going_forward`).
-    """
-    going_forward(store, as_of)
-    snapshot = store.snapshot()
-    planned = plan(decisions, snapshot, rules.memory, as_of, outreach_bands(rules), deliver_all)
-    _rekey_repeats(store, planned)
+def _outbox(store: StateStore, decisions: list[dict[str, Any]], planned: Mapping[str, Planned],
+            previous: Mapping[str, Previous], targets: Sequence[SinkTarget],
+            bands: Sequence[str]) -> list[tuple[str, str, str, dict[str, Any]]]:
+    """The outbox items of a run: ``(account, sink, key, payload)`` per delivered
+    transition per sink that wants it."""
     outbox: list[tuple[str, str, str, dict[str, Any]]] = []
     closing = [a for a, p in planned.items() if p.deliver and p.transition == "left_act_now"]
     opened = {t.label: store.opened(t.label, closing) for t in targets} if closing else {}
@@ -132,7 +148,7 @@ def run_with_state(
         item = planned[account]
         if not item.deliver:
             continue
-        prev = snapshot.previous.get(account)
+        prev = previous.get(account)
         payload = dict(decision)
         payload["transition"] = {
             "kind": item.transition or "unchanged", "from": _state_of(prev), "key": item.key,
@@ -148,6 +164,36 @@ def run_with_state(
                                                                  "transition": closes}))
                 continue
             outbox.append((account, target.label, item.key, payload))
+    return outbox
+
+
+def run_with_state(
+    store: StateStore,
+    rules: Ruleset,
+    decisions: list[dict[str, Any]],
+    inputs: dict[str, tuple[str, bytes]],
+    targets: Sequence[SinkTarget],
+    as_of: date,
+    *,
+    deliver_all: bool = False,
+    bands: Sequence[str] = (),
+    engine: str = "python",
+    data: Sequence[str] = (),
+    ruleset_text: bytes = b"",
+    switch_ruleset: bool = False,
+) -> StatefulRun:
+    """Plan, record and deliver one run (see the module docstring).
+
+    A run dated before the store's latest run is refused (:func:`going_forward`), and
+    so is one with another ruleset than the store's, unless ``switch_ruleset``
+    (:func:`same_ruleset`).
+    """
+    going_forward(store, as_of)
+    changed = same_ruleset(store, rules, switch=switch_ruleset)
+    snapshot = store.snapshot()
+    planned = plan(decisions, snapshot, rules.memory, as_of, outreach_bands(rules), deliver_all)
+    _rekey_repeats(store, planned)
+    outbox = _outbox(store, decisions, planned, snapshot.previous, targets, bands)
     identity = rules.identity()
     record = RunRecord(
         as_of=as_of.isoformat(), identity=identity, ruleset_text=ruleset_text,
@@ -156,7 +202,7 @@ def run_with_state(
         planned=planned, outbox=outbox,
     )
     run_id = record_run(store, record)
-    result = StatefulRun(run_id, planned)
+    result = StatefulRun(run_id, planned, ruleset_changed=changed)
     result.undecided = sorted(set(snapshot.previous) - set(planned))
     known = {(sink, key): payload for _, sink, key, payload in outbox}
     result.outcomes = drain(store, targets, identity, as_of, known)

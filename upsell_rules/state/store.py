@@ -71,6 +71,20 @@ class OutboxItem:
         return value
 
 
+@dataclass(frozen=True)
+class SnoozeRow:
+    """One snooze as stored: its number (for ``unsnooze --id``), whom it holds and why."""
+
+    hold_id: int
+    account_id: str
+    play: str | None
+    until: str
+    reason: str
+    source: str
+    created_on: str
+    ended: bool
+
+
 class StateStore:
     """One state store (see the module docstring)."""
 
@@ -114,6 +128,9 @@ class StateStore:
                         "upsell-rules, or use another store"
                     )
                 if version < t.SCHEMA_VERSION:
+                    if not create and version == 0:
+                        raise StateError(f"state store {self.shown} is empty: no run has "
+                                         "used it yet (a run with --state fills it)")
                     if not create:
                         raise StateError(
                             f"state store {self.shown} has schema version {version}; a run "
@@ -123,8 +140,7 @@ class StateStore:
                         migrate(conn)
                     t.set_version(conn, t.SCHEMA_VERSION)
         except SQLAlchemyError as exc:
-            raise StateError(f"state store {self.shown}: {exc.__class__.__name__}: "
-                             f"{str(exc).splitlines()[0]}") from None
+            raise damaged(self.shown, exc, self.path is not None) from None
 
     def close(self) -> None:
         """Release the database connections."""
@@ -224,6 +240,17 @@ class StateStore:
                 .order_by(t.runs.c.as_of.desc(), t.runs.c.run_id.desc()).limit(1)
             ).first()
         return (int(row[0]), str(row[1])) if row else None
+
+    def latest_ruleset(self) -> tuple[int, str, str, str, str] | None:
+        """The ruleset of the latest production run: ``(run id, as-of, name, version,
+        sha256)``, or None before the first run."""
+        r = t.runs.c
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(r.run_id, r.as_of, r.ruleset_name, r.ruleset_version, r.ruleset_sha256)
+                .where(r.role == "production").order_by(r.as_of.desc(), r.run_id.desc()).limit(1)
+            ).first()
+        return (int(row[0]), str(row[1]), str(row[2]), str(row[3]), str(row[4])) if row else None
 
     def known_plays(self) -> list[str]:
         """Every play the decision log has seen or a stored ruleset declares, sorted."""
@@ -333,6 +360,27 @@ class StateStore:
         with self.engine.begin() as conn:
             return conn.execute(query.values(ended=True)).rowcount
 
+    def snoozes(self, account_id: str | None = None, *,
+                ended: bool = False) -> list[SnoozeRow]:
+        """The snoozes in the store (not ended ones only, unless ``ended``), by id."""
+        query = select(t.holds).where(t.holds.c.kind == "snooze").order_by(t.holds.c.hold_id)
+        if account_id is not None:
+            query = query.where(t.holds.c.account_id == account_id)
+        if not ended:
+            query = query.where(t.holds.c.ended.is_(False))
+        with self.engine.connect() as conn:
+            rows = conn.execute(query).mappings().all()
+        return [SnoozeRow(int(r["hold_id"]), r["account_id"], r["play"], r["until"],
+                          r["reason"], r["source"], r["created_on"], bool(r["ended"]))
+                for r in rows]
+
+    def end_snooze(self, hold_id: int) -> bool:
+        """End the snooze numbered ``hold_id``; False when there is no such active one."""
+        query = (update(t.holds).where(t.holds.c.hold_id == hold_id)
+                 .where(t.holds.c.kind == "snooze").where(t.holds.c.ended.is_(False)))
+        with self.engine.begin() as conn:
+            return bool(conn.execute(query.values(ended=True)).rowcount)
+
     def holds_of(self, account_id: str) -> list[Hold]:
         """An account's holds that have not been ended (past ones included)."""
         with self.engine.connect() as conn:
@@ -376,13 +424,31 @@ class StateStore:
 def write_failure(shown: str, exc: SQLAlchemyError) -> StateError:
     """A clear error for a database failure in the middle of a run (a full disk, a
     dropped connection), saying what it leaves behind."""
+    import sqlite3
+
     cause = getattr(exc, "orig", None) or exc
+    if type(cause) is sqlite3.DatabaseError:  # corruption found mid-run, not a full disk
+        return damaged(shown, exc, True)
     first = (str(cause).splitlines() or [exc.__class__.__name__])[0]
     return StateError(
         f"state store {shown}: cannot write: {hide_credentials(first)}. Nothing is "
         "half-written: a run whose record did not commit changed and delivered nothing, "
         "and deliveries not marked delivered are sent again (same keys) by the next run"
     )
+
+
+def damaged(shown: str, exc: SQLAlchemyError, sqlite: bool) -> StateError:
+    """A clear error for a store that cannot be read: a damaged or foreign SQLite file
+    (a truncated copy, a disk fault, another program's file) or an unusable database."""
+    cause = getattr(exc, "orig", None) or exc
+    first = hide_credentials((str(cause).splitlines() or [exc.__class__.__name__])[0])
+    if sqlite and exc.__class__.__name__ == "DatabaseError":  # not OperationalError
+        return StateError(
+            f"state store {shown} is damaged or is not an upsell-rules state store "
+            f"(SQLite says: {first}); it was not changed. Restore it from a backup, or "
+            "move it aside to start a new store (every account is then new again)"
+        )
+    return StateError(f"state store {shown}: cannot read it: {first}")
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
@@ -414,6 +480,6 @@ def ruleset_text(path: str) -> bytes:
 
 
 __all__ = [
-    "DEFAULT_STATE", "OutboxItem", "StateError", "StateStore", "display", "store_url",
+    "DEFAULT_STATE", "OutboxItem", "SnoozeRow", "StateError", "StateStore", "display", "store_url",
     "write_failure",
 ]

@@ -93,7 +93,8 @@ class WatchLoop:
         last_day: dt.date | None = None
         intervals = 0
         while not self.stopping.is_set():
-            day = self.as_of or self.clock.now().date()
+            # The local date, as run takes without --as-of: one store, one calendar.
+            day = self.as_of or self.clock.now().astimezone().date()
             seen = self.signature()
             if seen != last or day != last_day:
                 self.tick(day)
