@@ -8,10 +8,13 @@ through :func:`printable`, and every URL through :func:`redact_url`.
 from __future__ import annotations
 
 import hashlib
+import io
 import re
 import urllib.parse
+from typing import TextIO, cast
 
 __all__ = [
+    "for_terminal",
     "hide_credentials",
     "markdown_code",
     "markdown_text",
@@ -19,6 +22,7 @@ __all__ = [
     "printable_lines",
     "redact_text",
     "redact_url",
+    "terminal_safe",
 ]
 
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
@@ -33,6 +37,52 @@ def printable(text: str) -> str:
     tabs would break a layout. ``\\x1b[2J`` is shown as those six characters.
     """
     return _CONTROL.sub(lambda match: repr(match.group())[1:-1], text)
+
+
+_TERMINAL_CONTROL = re.compile(
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]"
+)
+
+
+def terminal_safe(text: str) -> str:
+    """Machine-readable output (CSV, JSON) safe to show on a terminal.
+
+    Every control character but the line feed and the tab becomes a ``\\uXXXX``
+    escape: JSON reads it back as the same character, and in CSV it is plain text. The
+    escapes an account name could carry never reach the terminal.
+    """
+    return _TERMINAL_CONTROL.sub(lambda match: f"\\u{ord(match.group()):04x}", text)
+
+
+class _TerminalText(io.TextIOBase):
+    """A text stream to a terminal that passes everything through :func:`terminal_safe`."""
+
+    def __init__(self, out: TextIO) -> None:
+        super().__init__()
+        self._out = out
+
+    def write(self, text: str) -> int:
+        self._out.write(terminal_safe(text))
+        return len(text)
+
+    def flush(self) -> None:
+        self._out.flush()
+
+    def writable(self) -> bool:
+        return True
+
+
+def for_terminal(out: TextIO) -> TextIO:
+    """``out``, or when it is a terminal, a stream over it writing :func:`terminal_safe`.
+
+    CSV and JSON carry account names as they are; on a terminal an escape sequence among
+    them would restyle, retitle or clear it. Piped or redirected output is not touched.
+    """
+    try:
+        terminal = out.isatty()
+    except (AttributeError, ValueError):
+        terminal = False
+    return cast(TextIO, _TerminalText(out)) if terminal else out
 
 
 def printable_lines(text: str) -> str:

@@ -233,7 +233,7 @@ def _jsonl_record(path: str, number: int, line: str) -> RawRecord | RecordError:
     try:
         value = _STRICT.decode(line)
     except json.JSONDecodeError as exc:
-        return RecordError(Location(path, number, exc.colno), f"not valid JSON: {exc.msg}")
+        return RecordError(Location(path, number, exc.colno), f"not valid JSON: {_problem(exc)}")
     except _NonStandardConstant as exc:
         return RecordError(Location(path, number), _constant_message(exc.name))
     except RecursionError:
@@ -345,7 +345,8 @@ class _JsonReader:
     def decode_error(self, exc: json.JSONDecodeError) -> RecordError:
         """A syntax error reported by the decoder (it knows its own line and column)."""
         return RecordError(
-            Location(self.path, exc.lineno, exc.colno), f"not valid JSON: {exc.msg}{_STOPPED}"
+            Location(self.path, exc.lineno, exc.colno),
+            f"not valid JSON: {_problem(exc)}{_STOPPED}",
         )
 
     def value(self, pos: int) -> tuple[Any, int] | RecordError:
@@ -498,6 +499,15 @@ class _JsonReader:
             yield self.decode_error(exc)
             return None
         raise InputError(f"{self.location(pos)}: {_SHAPE}, got {json_kind(value)}")
+
+
+def _problem(exc: json.JSONDecodeError) -> str:
+    """The decoder's message, said fully where it trails off ("Invalid control character at")."""
+    if exc.msg.startswith("Invalid control character") and 0 <= exc.pos < len(exc.doc):
+        code = ord(exc.doc[exc.pos])
+        return (f"a control character (U+{code:04X}) inside a string; JSON writes it as the "
+                f"escape \\u{code:04x}")
+    return exc.msg
 
 
 def _constant_message(name: str) -> str:

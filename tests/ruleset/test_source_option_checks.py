@@ -78,3 +78,24 @@ def test_format_problem_accepts_every_documented_format(spec: str) -> None:
 def test_format_problem_names_the_accepted_values(spec: str) -> None:
     problem = format_problem(spec)
     assert problem is not None and "percent" in problem and "list:SEPARATOR" in problem
+
+
+# A formats: entry must name a field: a misspelt one was accepted and did nothing, so
+# `formats: {headcount_growth90d: percent}` left 12 read as 12, not 12%.
+
+
+def test_a_misspelt_field_under_formats_is_reported_at_its_key(tmp_path: Path) -> None:
+    code, output, first = _validate(
+        tmp_path, "  csv:\n    formats:\n      renewal_date: DMY\n      headcount_growth90d: "
+                  "percent\n")
+    assert code == 1, output
+    assert (f"rules.yaml:{first + 3}:7: E152 sources.csv.formats.headcount_growth90d: "
+            "'headcount_growth90d' is not a field of the data contract or a signal of this "
+            "ruleset (did you mean 'headcount_growth_90d'?)") in output
+    assert output.count("E152") == 1
+
+
+def test_fields_and_the_ruleset_s_own_signals_are_accepted(tmp_path: Path) -> None:
+    code, output, _ = _validate(
+        tmp_path, "  jsonl:\n    formats: {headcount_growth_90d: percent, renewal_date: DMY}\n")
+    assert code == 0, output

@@ -107,7 +107,7 @@ def backtest_command(
             write_table(result, out, color=color)
     else:
         writer = write_json if fmt == "json" else write_markdown
-        with output_stream(output) as out:
+        with output_stream(output, data=True) as out:
             writer(result, out)
     failed = len(replay.errors) + history.failed_rows
     click.echo(

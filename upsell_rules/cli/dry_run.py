@@ -145,6 +145,14 @@ def cpu_cores() -> int:
     return os.cpu_count() or 1
 
 
+def _note_one_process(evaluator: Evaluator, jobs: int) -> None:
+    """Say so when ``--jobs`` cannot be honoured because the engine runs in one process."""
+    if jobs > 1 and evaluator.engine.parallel_safe is False:
+        click.echo(f"upsell-rules: note: engine {evaluator.engine.name} decides in this "
+                   f"process only (its state cannot be shared with worker processes); "
+                   f"--jobs {jobs} was not used", err=True)
+
+
 def capped_jobs(jobs: int) -> int:
     """``jobs``, or the number of CPU cores when more were asked for (with a warning
     saying what is used): more workers than cores only add start-up and hand-over cost.
@@ -371,6 +379,7 @@ def dry_run(
         evaluator = Evaluator(rules, registry, engine)
     except UpsellRulesError as exc:
         usage_error(str(exc), prefix="")
+    _note_one_process(evaluator, jobs)
     limit = resolve_limits(max_input_mb, max_records, max_line_bytes, plugin_timeout)
     reader = account_reader(rules, registry, as_of=when, limits=limit)
     column_report = header_check(rules, registry, reader, data, strict, value_warnings=False)
@@ -403,7 +412,7 @@ def dry_run(
                     out.write("\n".join([*lines, *_legend(lines, ordered, types, fit_to)]) + "\n")
         elif fmt == "csv":
             ordered = view.apply(queue_order(list(decisions)))
-            with output_stream(output) as out:
+            with output_stream(output, data=True) as out:
                 write_queue_csv(ordered, out, categories=categories, errors=include)
         else:
             if view.top is not None:
@@ -419,7 +428,7 @@ def dry_run(
             stream = iter(decisions)
             first = next(stream, None)
             head = [first] if first is not None else []
-            with output_stream(output) as out:
+            with output_stream(output, data=True) as out:
                 writer(itertools.chain(head, stream), out)
     except (InputError, PluginError, PluginTimeout) as exc:
         if debug_enabled():

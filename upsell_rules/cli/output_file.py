@@ -16,11 +16,17 @@ from typing import Any, TextIO
 from upsell_rules.cli.exits import usage_error
 from upsell_rules.cli.plugin_stdout import tool_stdout
 from upsell_rules.io.sinks import replaced_file_mode
+from upsell_rules.safetext import for_terminal
 
 
 @contextmanager
-def output_stream(path: str | None) -> Iterator[TextIO]:
+def output_stream(path: str | None, *, data: bool = False) -> Iterator[TextIO]:
     """Write to ``path`` atomically, or to stdout.
+
+    ``data`` marks text that carries values from the data as they are (CSV, JSON): on a
+    terminal its control characters are written as escapes
+    (:func:`~upsell_rules.safetext.for_terminal`). Text the tool styles itself (a table
+    with bold headers) is written as it is.
 
     The output goes to a temporary file in the same folder (a rename never crosses file
     systems), is flushed to disk, and is then renamed over ``path`` in one step: anyone
@@ -32,7 +38,7 @@ def output_stream(path: str | None) -> Iterator[TextIO]:
     """
     if path is None:
         with _whole_writes(tool_stdout()) as out:
-            yield out
+            yield for_terminal(out) if data else out
         return
     directory = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(directory):

@@ -83,6 +83,8 @@ def render_text(registry: Registry) -> str:
                     out += _wrapped(label, [line]) if label else [" " * 16 + line]
                 continue
             out += _wrapped(KIND_TITLES[kind], names)
+            if kind == "engine":
+                out += _unavailable_engines(registry, names)
         if info.overridden:
             out += _wrapped("overridden", info.overridden)
         types = [registry.upsell_types[n] for n in info.provides.get("upsell type", [])
@@ -105,6 +107,17 @@ def render_text(registry: Registry) -> str:
     else:
         out.append("No load problems.")
     return "\n".join(out) + "\n"
+
+
+def _unavailable_engines(registry: Registry, names: list[str]) -> list[str]:
+    """A line for each of ``names`` that cannot run here, saying why."""
+    lines: list[str] = []
+    for name in names:
+        engine = registry.engines.get(name)
+        reason = engine.available() if engine is not None else None
+        if reason:
+            lines += _wrapped("cannot run", [f"{name}: {reason}"])
+    return lines
 
 
 def _upsell_type_lines(kind: UpsellType) -> list[str]:

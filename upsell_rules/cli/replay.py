@@ -67,7 +67,7 @@ def replay_command(run_id: int, output: str | None, state: str) -> None:
 
     differ: list[str] = []
     as_of = date.fromisoformat(run.as_of)
-    with output_stream(output) as out:
+    with output_stream(output, data=True) as out:
         decided = decide_all(evaluator, accounts(), as_of)
         for item, (account, _, extra, want) in zip(decided, records, strict=True):
             if isinstance(item, RecordError):

@@ -14,6 +14,7 @@ from upsell_rules.cli.loading import registry_with_report
 from upsell_rules.cli.options import engine_option, text_or_json_option
 from upsell_rules.cli.test_header import check_test_data
 from upsell_rules.errors import Diagnostic
+from upsell_rules.safetext import printable_lines
 from upsell_rules.workflow.junit import write_junit
 from upsell_rules.workflow.ruleset_tests import (
     CaseResult,
@@ -90,7 +91,8 @@ def render_text(results: list[FileResult]) -> str:
     else:
         out.append("")
     out.append(summary_line(_counts(results)))
-    return "\n".join(out) + "\n"
+    # Case names and values come from test files and data: no escape reaches the terminal.
+    return printable_lines("\n".join(out)) + "\n"
 
 
 def _diag_dict(d: Diagnostic) -> dict[str, Any]:

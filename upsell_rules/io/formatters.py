@@ -58,6 +58,39 @@ def safe_cell(value: Any) -> Any:
     return value
 
 
+class CsvRowWriter:
+    """A ``csv.DictWriter`` with ``\n`` line ends that also quotes cells holding ``\r``.
+
+    The csv module quotes a cell only for the characters of its own line terminator, so
+    with ``\n`` a lone carriage return went out bare. Spreadsheets end a row there: the
+    rest of the cell became a new row whose first cell nothing had neutralised. Rows
+    holding a carriage return are written with a ``\r\n`` terminator (which quotes the
+    cell) and that terminator is then replaced by ``\n``; every other row is unchanged.
+    """
+
+    def __init__(self, out: TextIO, columns: Sequence[str]) -> None:
+        self._out = out
+        self._plain = csv.DictWriter(out, fieldnames=columns, lineterminator="\n",
+                                     extrasaction="ignore")
+        self._buffer = io.StringIO()
+        self._quoting = csv.DictWriter(self._buffer, fieldnames=columns,
+                                       lineterminator="\r\n", extrasaction="ignore")
+
+    def writeheader(self) -> None:
+        """The header row (column names come from the ruleset, never from data)."""
+        self._plain.writeheader()
+
+    def writerow(self, row: Mapping[str, Any]) -> None:
+        """One row; a cell holding ``\r`` is quoted."""
+        if not any(type(value) is str and "\r" in value for value in row.values()):
+            self._plain.writerow(row)
+            return
+        self._buffer.seek(0)
+        self._buffer.truncate()
+        self._quoting.writerow(row)
+        self._out.write(self._buffer.getvalue()[:-2] + "\n")
+
+
 def error_record(errors: Sequence[RecordError]) -> dict[str, Any]:
     """The output row of one record that could not be read or decided.
 
@@ -246,7 +279,7 @@ def write_csv(
         columns = [*CSV_LEAD, *CSV_TAIL]
     if errors:
         columns += CSV_ERRORS
-    writer = csv.DictWriter(out, fieldnames=columns, lineterminator="\n", extrasaction="ignore")
+    writer = CsvRowWriter(out, columns)
     writer.writeheader()
     if first is None:
         return

@@ -9,7 +9,6 @@ columns are left out first when even that is not enough.
 
 from __future__ import annotations
 
-import csv
 import difflib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -19,6 +18,7 @@ from upsell_rules.io.formatters import (
     CSV_ERRORS,
     CSV_LEAD,
     CSV_TAIL,
+    CsvRowWriter,
     csv_row,
     is_error_record,
     queue_order,
@@ -388,7 +388,7 @@ def write_queue_csv(
     tail = list(CSV_TAIL)
     tail.insert(tail.index("prepare") + 1, "prepare_steps")
     columns = ["rank", *lead, *categories, *tail, *(CSV_ERRORS if errors else ())]
-    writer = csv.DictWriter(out, fieldnames=columns, lineterminator="\n", extrasaction="ignore")
+    writer = CsvRowWriter(out, columns)
     writer.writeheader()
     for rank, decision in enumerate(rows, 1):
         row = csv_row(decision)

@@ -17,6 +17,7 @@ from typing import Any, TextIO
 
 from upsell_rules.plugin.hookspecs import hookimpl
 from upsell_rules.plugin.types import DeliveryReport, DeliveryResult, ParamSpec, Sink, SinkContext
+from upsell_rules.safetext import for_terminal
 
 #: Formats the built-in sinks write, and the writer of each.
 SINK_FORMATS = ("jsonl", "json", "csv")
@@ -57,7 +58,7 @@ def deliver_stdout(
         report.errors.append(f"unknown format '{fmt}' (use one of {', '.join(SINK_FORMATS)})")
         report.results = _all(decisions, "failed", report.errors[-1])
         return report
-    stream = out or sys.stdout
+    stream = for_terminal(out or sys.stdout)
     _writer(fmt)([dict(d) for d in decisions], stream)
     stream.flush()
     report.results = _all(decisions, "delivered", "standard output")

@@ -9,6 +9,7 @@ from typing import Any
 from upsell_rules.expr.check import did_you_mean
 from upsell_rules.ruleset.build_context import BuildContext
 from upsell_rules.ruleset.model import SinkConfig
+from upsell_rules.ruleset.schema import field_path
 from upsell_rules.ruleset.yamlload import Path
 
 #: Keys of a ``sinks:`` entry that are the core's, not the sink's options.
@@ -59,7 +60,23 @@ class PluginSections(BuildContext):
             given = options if isinstance(options, dict) else {}
             out[name] = self.check_options(path, f"source '{name}'", given, source.options,
                                            "E152")
+            if "formats" in source.options:
+                self._check_format_fields((*path, "formats"), out[name].get("formats"))
         return out
+
+    def _check_format_fields(self, path: Path, formats: Any) -> None:
+        """E152 for a ``formats:`` entry naming no field: a misspelt name would leave the
+        field read without its format (``12`` for 12% read as 12) without a word."""
+        if not isinstance(formats, dict):
+            return
+        known = [*self.registry.fields, *self.section("signals", dict)]
+        for name in formats:
+            if str(name) in known:
+                continue
+            hint = did_you_mean(str(name), [str(k) for k in known])
+            self.add((*path, name), "E152",
+                     f"{field_path((*path, name))}: '{name}' is not a field of the data "
+                     f"contract or a signal of this ruleset{hint}", key=True)
 
     def build_sinks(self) -> dict[str, SinkConfig]:
         """The ``sinks:`` section: named, configured action sinks, checked."""

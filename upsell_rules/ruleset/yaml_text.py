@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import re
 
-from ruamel.yaml.error import MarkedYAMLError
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
 from upsell_rules.errors import Diagnostic, Location
 from upsell_rules.limits import ENV, describe_size
@@ -66,7 +66,41 @@ def read_limited(path: str) -> tuple[str | None, Diagnostic | None]:
     try:
         return raw.decode("utf-8"), None
     except UnicodeDecodeError as exc:
-        return None, Diagnostic(Location(path), "E001", f"not UTF-8 text: {exc.reason}")
+        if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+            return None, Diagnostic(Location(path, 1, 1), "E001",
+                                    "this is UTF-16 text, not UTF-8: save the file as UTF-8")
+        line, col = _byte_position(raw, exc.start)
+        return None, Diagnostic(
+            Location(path, line, col), "E001",
+            f"not UTF-8 text: byte 0x{raw[exc.start]:02x} here ({exc.reason}); save the "
+            "file as UTF-8",
+        )
+
+
+def _byte_position(raw: bytes, offset: int) -> tuple[int, int]:
+    """Line and column (from 1, in characters) of byte ``offset`` of ``raw``."""
+    start = raw.rfind(b"\n", 0, offset) + 1
+    before = raw[start:offset].decode("utf-8", "replace")
+    return raw.count(b"\n", 0, offset) + 1, len(before) + 1
+
+
+def reader_diagnostic(path: str, exc: YAMLError, text: str) -> Diagnostic:
+    """E001 for a character YAML does not allow (a NUL byte, say), at its line and column.
+
+    ruamel reports these with an offset into the text, not a line: without this the
+    finding pointed at 1:1 and quoted the parser's own multi-line message.
+    """
+    position = getattr(exc, "position", None)
+    character = getattr(exc, "character", None)
+    if not isinstance(position, int) or not 0 <= position <= len(text):
+        return Diagnostic(Location(path, 1, 1), "E001",
+                          "YAML syntax error: " + " ".join(str(exc).split()))
+    line = text.count("\n", 0, position) + 1
+    col = position - (text.rfind("\n", 0, position) + 1) + 1
+    shown = f"U+{character:04X}" if isinstance(character, int) else repr(character)
+    return Diagnostic(Location(path, line, col), "E001",
+                      f"YAML syntax error: the character {shown} is not allowed in a YAML "
+                      "file (a control character or a NUL byte); remove it")
 
 
 def syntax_diagnostic(path: str, exc: MarkedYAMLError, text: str = "") -> Diagnostic:

@@ -35,7 +35,7 @@ from typing import Any
 from ruamel.yaml import YAML
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
-from upsell_rules.errors import Diagnostic, Location
+from upsell_rules.errors import Diagnostic
 from upsell_rules.ruleset.yaml_document import Path, YamlDocument, value_at
 from upsell_rules.ruleset.yaml_events import (
     MAX_ALIASES,
@@ -50,6 +50,7 @@ from upsell_rules.ruleset.yaml_positions import NeedPure
 from upsell_rules.ruleset.yaml_text import (
     checked_text,
     read_limited,
+    reader_diagnostic,
     size_finding,
     syntax_diagnostic,
 )
@@ -118,7 +119,7 @@ def _parse(path: str, text: str, *, pure: bool) -> tuple[YamlDocument | None, li
         except MarkedYAMLError as exc:
             return None, [syntax_diagnostic(path, exc, text)]
         except YAMLError as exc:
-            return None, [Diagnostic(Location(path, 1, 1), "E001", f"YAML syntax error: {exc}")]
+            return None, [reader_diagnostic(path, exc, text)]
     findings = result.findings
     if any(d.code in ("E002", "E004", "E005") for d in findings):
         return None, findings

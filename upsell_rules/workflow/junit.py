@@ -8,6 +8,7 @@ be loaded, carries an ``<error>``. Written with the standard library only.
 from __future__ import annotations
 
 import os
+import re
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable
 
@@ -72,8 +73,27 @@ def junit_tree(results: Iterable[FileResult]) -> ET.ElementTree[ET.Element]:
         totals["errors"] += errors
     for key, value in totals.items():
         root.set(key, str(value))
+    for element in root.iter():
+        _xml_safe(element)
     ET.indent(root)
     return ET.ElementTree(root)
+
+
+#: Characters XML 1.0 does not allow at all, even escaped: a case name or value holding
+#: one (a YAML "\x1b" or "\0" escape) made the whole report unreadable to CI.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def _shown(text: str) -> str:
+    return _NOT_XML.sub(lambda match: repr(match.group())[1:-1], text)
+
+
+def _xml_safe(element: ET.Element) -> None:
+    """Write each character XML cannot hold in ``element`` as a visible escape."""
+    if element.text:
+        element.text = _shown(element.text)
+    for key, value in element.attrib.items():
+        element.set(key, _shown(value))
 
 
 def write_junit(results: Iterable[FileResult], path: str) -> None:
