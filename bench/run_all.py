@@ -723,12 +723,14 @@ action and narrative; the conditions are {conditions_share:.0%} of it), and pars
 input and writing each ~1.5 KB record with the json module alone is already
 {json_io_x:.1f}x `json.loads` ({orjson_io_x:.1f}x with orjson). That is why a JSON Lines
 run of 8 MB or more now goes to DuckDB by default: it reads, checks, decides and writes
-each record's JSON line in compiled SQL on every core, and Python only passes the lines
+each record's JSON line in compiled SQL, and Python only passes the lines
 on ("Compiled SQL on DuckDB" below). What remains is start-up, about {startup_s:.2f} s
 ({startup_x:.1f}x `json.loads` at this size) for Python, the plugins and the ruleset, and
 about half a second more for DuckDB and compiling the record query; and per account, the
 two passes over the file (checking every field exactly as the Python reader would, then
-deciding) and the record text.
+deciding) and the record text: rendering the records is about 0.8 CPU-s of the 100,000,
+and DuckDB computes a streamed result only while Python fetches it, on about one core
+(bench/README.md, "Where the remaining time goes").
 
 Moving the reading, typing, derivations and conditions into DuckDB does not change that
 (the `--engine duckdb` goal row): DuckDB decides the accounts' decision columns in about
