@@ -222,8 +222,7 @@ def physical_records(
                 last, pending = _rest_of_cell(lines, width, sep, len(group) + 1)
                 yield first, last, why
                 break
-            alone, cells = scan_line(line, False, sep)
-            if not alone and cells >= width and line.strip() and not closes_cell(line, sep):
+            if _reads_as_a_row(line, width, sep):
                 pending = line
                 yield first, lines.line - 1, (
                     f"a quote opened in the row is not closed before line {lines.line}, "
@@ -234,6 +233,13 @@ def physical_records(
             group.append(line)
         else:
             yield first, lines.line, group
+
+
+def _reads_as_a_row(line: str, width: int, sep: str) -> bool:
+    """Whether ``line``, met while a quoted cell is open, reads on its own as a complete
+    row (quotes closed, at least ``width`` cells) rather than as the cell's next line."""
+    alone, cells = scan_line(line, False, sep)
+    return not alone and cells >= width and bool(line.strip()) and not closes_cell(line, sep)
 
 
 def _rest_of_cell(lines: Lines, width: int, sep: str, taken: int) -> tuple[int, str | None]:
@@ -249,8 +255,7 @@ def _rest_of_cell(lines: Lines, width: int, sep: str, taken: int) -> tuple[int, 
         except (RecordTooLong, NotUtf8Line):
             taken += 1
             continue
-        alone, cells = scan_line(line, False, sep)
-        if not alone and cells >= width and line.strip() and not closes_cell(line, sep):
+        if _reads_as_a_row(line, width, sep):
             return lines.line - 1, line
         taken += 1
         if closes_cell(line, sep):
