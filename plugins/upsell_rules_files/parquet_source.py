@@ -17,6 +17,7 @@ from typing import Any
 from upsell_rules.errors import InputError, Location, RecordError
 from upsell_rules.limits import current as current_limits
 from upsell_rules.plugin.types import RawRecord
+from upsell_rules.sql.input_checks import quote_text
 
 from ._text import open_binary
 
@@ -57,9 +58,8 @@ def read_parquet(path: str) -> Iterator[RawRecord | RecordError]:
 
     con = duckdb.connect()
     try:
-        quoted = "'" + path.replace("'", "''") + "'"
         try:
-            cursor = con.execute(f"SELECT * FROM read_parquet({quoted})")
+            cursor = con.execute(f"SELECT * FROM read_parquet({quote_text(path)})")
         except duckdb.Error as exc:
             first = str(exc).splitlines()[0]
             raise InputError(f"{path}: DuckDB cannot read this Parquet file: {first}") from None

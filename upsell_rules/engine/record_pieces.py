@@ -13,10 +13,7 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-
-def quote_literal(text: str) -> str:
-    """``text`` as a SQL string literal."""
-    return "'" + text.replace("'", "''") + "'"
+from upsell_rules.sql.input_checks import quote_text as quote_literal
 
 
 def json_literal(value: Any) -> str:

@@ -37,12 +37,12 @@ from upsell_rules.engine.record_pieces import (
     keyed,
     lookup,
     number_of,
-    quote_literal,
 )
 from upsell_rules.plugin.registry import Registry
 from upsell_rules.ruleset.model import Play, Ruleset
 from upsell_rules.ruleset.templates import Template
 from upsell_rules.sql.errors import NotCompilable
+from upsell_rules.sql.input_checks import quote_text as quote_literal
 from upsell_rules.sql.query import add_decision, values_chain
 from upsell_rules.sql.text_sql import (
     Column,
