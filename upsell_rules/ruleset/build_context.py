@@ -8,8 +8,8 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
-from upsell_rules.errors import Diagnostic
-from upsell_rules.expr.check import check, did_you_mean
+from upsell_rules.errors import Diagnostic, did_you_mean
+from upsell_rules.expr.check import check
 from upsell_rules.expr.parser import ExprSyntaxError, parse
 from upsell_rules.plugin.registry import Registry
 from upsell_rules.plugin.types import ParamSpec

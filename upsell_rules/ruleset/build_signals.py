@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from upsell_rules.expr.check import did_you_mean
+from upsell_rules.errors import did_you_mean
 from upsell_rules.expr.nodes import names_in
 from upsell_rules.plugin.types import SIGNAL_TYPES, Derivation, ParamSpec
 from upsell_rules.ruleset.build_context import DECISION_NAMES, BuildContext, compatible
@@ -179,10 +179,13 @@ class SignalSections(BuildContext):
             if spec.kind == "integer":
                 ok = ok and float(value).is_integer()
             if not ok:
-                self.add(path, "E134", f"{where}: parameter '{pname}' must be a {spec.kind}")
+                self.add(path, "E134",
+                         f"{where}: parameter '{pname}' must be a {spec.kind} or the name of "
+                         f"a numeric constant, not {_as_written(value)}")
             return value, ok
         if spec.kind == "string" and not isinstance(value, str):
-            self.add(path, "E134", f"{where}: parameter '{pname}' must be text")
+            self.add(path, "E134", f"{where}: parameter '{pname}' must be text, not "
+                                   f"{_as_written(value)}")
             return value, False
         return value, True
 
@@ -232,3 +235,12 @@ def _bound(value: Any) -> float | None:
     if isinstance(value, int | float) and not isinstance(value, bool):
         return float(value)
     return None
+
+
+def _as_written(value: Any) -> str:
+    """A parameter's value as the YAML showed it (``true``, ``'high'``, ``[1, 2]``)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None:
+        return "nothing"
+    return repr(value)

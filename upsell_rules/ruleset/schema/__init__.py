@@ -9,8 +9,7 @@ from functools import cache
 from importlib import resources
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from upsell_rules.errors import Diagnostic
-from upsell_rules.expr.check import did_you_mean
+from upsell_rules.errors import Diagnostic, did_you_mean
 
 if TYPE_CHECKING:
     # jsonschema takes ~70 ms to import: only a validation pays for it.
@@ -163,13 +162,27 @@ _YES_NO = {"yes": "true", "y": "true", "on": "true", "no": "false", "n": "false"
            "off": "false"}
 
 
+def _number_hint(text: str, schema: dict[str, Any]) -> str:
+    """What to write instead of text where a number belongs: ``"70"`` without its quotes,
+    ``45%`` as the fraction a weight is (0-1) or the points a band limit is (0-100)."""
+    if re.fullmatch(r"\s*-?\d+(?:\.\d+)?\s*", text):
+        return f" (remove the quotes: {text.strip()})"
+    percent = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*%\s*", text)
+    if percent is None:
+        return ""
+    number = float(percent.group(1))
+    if schema.get("maximum") == 1:
+        return f" (write a fraction: {number / 100:g})"
+    if schema.get("maximum") == 100:
+        return f" (write {number:g}: scores run from 0 to 100, without %)"
+    return ""
+
+
 def _wrong_type(failure: _Failure) -> list[Diagnostic]:
     value, expected = failure.error.instance, failure.error.validator_value
     hint = ""
-    percent = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*%\s*", value) if isinstance(
-        value, str) else None
-    if percent is not None and "number" in str(expected):
-        hint = f" (write a fraction: {float(percent.group(1)) / 100:g})"
+    if isinstance(value, str) and ("number" in str(expected) or "integer" in str(expected)):
+        hint = _number_hint(value, failure.error.schema)
     word = value.strip().lower() if isinstance(value, str) else ""
     if expected == "boolean" and word in _YES_NO:
         hint = f" (write {_YES_NO[word]}: a ruleset reads {value.strip()!r} as text)"
@@ -193,8 +206,11 @@ _BOUND_WORDS = {
 
 def _out_of_range(failure: _Failure) -> list[Diagnostic]:
     error = failure.error
+    hint = ""
+    if error.validator == "maximum" and error.validator_value == 1 and error.instance <= 100:
+        hint = f" (a fraction of 1: write {error.instance / 100:g} for {error.instance:g}%)"
     return failure.at("E015", f"{error.instance!r} must be {_BOUND_WORDS[str(error.validator)]} "
-                              f"{error.validator_value}")
+                              f"{error.validator_value}{hint}")
 
 
 def _empty(failure: _Failure) -> list[Diagnostic]:
