@@ -10,7 +10,7 @@ from upsell_rules.expr.nodes import names_in
 from upsell_rules.plugin.types import SIGNAL_TYPES, Derivation, ParamSpec
 from upsell_rules.ruleset.build_context import DECISION_NAMES, BuildContext, compatible
 from upsell_rules.ruleset.model import Condition, SignalDef
-from upsell_rules.ruleset.schema import field_path
+from upsell_rules.ruleset.schema import as_written, field_path
 from upsell_rules.ruleset.yamlload import Path, value_at
 
 
@@ -22,6 +22,8 @@ class SignalSections(BuildContext):
         for name, value in self.section("constants", dict).items():
             if isinstance(value, bool | int | float | str):
                 self.constants[name] = value
+            else:
+                self.unusable_constants.add(name)
             if name in DECISION_NAMES:
                 self.add(("constants", name), "E111", f"'{name}' is a reserved name", key=True)
 
@@ -181,11 +183,11 @@ class SignalSections(BuildContext):
             if not ok:
                 self.add(path, "E134",
                          f"{where}: parameter '{pname}' must be a {spec.kind} or the name of "
-                         f"a numeric constant, not {_as_written(value)}")
+                         f"a numeric constant, not {as_written(value)}")
             return value, ok
         if spec.kind == "string" and not isinstance(value, str):
             self.add(path, "E134", f"{where}: parameter '{pname}' must be text, not "
-                                   f"{_as_written(value)}")
+                                   f"{as_written(value)}")
             return value, False
         return value, True
 
@@ -235,12 +237,3 @@ def _bound(value: Any) -> float | None:
     if isinstance(value, int | float) and not isinstance(value, bool):
         return float(value)
     return None
-
-
-def _as_written(value: Any) -> str:
-    """A parameter's value as the YAML showed it (``true``, ``'high'``, ``[1, 2]``)."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if value is None:
-        return "nothing"
-    return repr(value)

@@ -99,7 +99,25 @@ def _type_words(expected: Any) -> str:
         "integer": "a whole number",
         "boolean": "true or false",
     }
-    return " or ".join(words.get(str(n), str(n)) for n in names)
+    said = [words.get(str(n), str(n)) for n in names]
+    return " or ".join(said) if len(said) < 3 else f"{', '.join(said[:-1])} or {said[-1]}"
+
+
+def as_written(value: Any) -> str:
+    """A value in a ruleset author's words, as the YAML shows it: ``true``, ``'high'``,
+    ``3``; never Python's ``None`` or ``True``."""
+    if value is None:
+        return "an empty value"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return repr(value)
+
+
+def _is_not(value: Any, expected: str) -> str:
+    """``'high' is not a number``; for a key left empty, what to write there instead."""
+    if value is None:
+        return f"no value after the ':' (write {expected})"
+    return f"{as_written(value)} is not {expected}"
 
 
 class _Failure(NamedTuple):
@@ -186,14 +204,17 @@ def _wrong_type(failure: _Failure) -> list[Diagnostic]:
     word = value.strip().lower() if isinstance(value, str) else ""
     if expected == "boolean" and word in _YES_NO:
         hint = f" (write {_YES_NO[word]}: a ruleset reads {value.strip()!r} as text)"
-    return failure.at("E013", f"{value!r} is not {_type_words(expected)}{hint}")
+    words = _type_words(expected)
+    if str(failure.error.schema.get("description", "")).startswith("A condition"):
+        words = "a condition, such as health_score >= 75"
+    return failure.at("E013", f"{_is_not(value, words)}{hint}")
 
 
 def _not_an_option(failure: _Failure) -> list[Diagnostic]:
     value, options = failure.error.instance, failure.error.validator_value
-    hint = did_you_mean(str(value), [str(v) for v in options])
+    hint = did_you_mean(str(value), [str(v) for v in options]) if value is not None else ""
     listed = ", ".join(str(v) for v in options)
-    return failure.at("E014", f"{value!r} is not one of {listed}{hint}")
+    return failure.at("E014", f"{_is_not(value, 'one of ' + listed)}{hint}")
 
 
 _BOUND_WORDS = {
@@ -248,7 +269,7 @@ def _no_alternative(failure: _Failure) -> list[Diagnostic]:
         return [d for e in near for d in _describe(e, failure.doc)]
     forms = [_alternative_words(s) for s in failure.error.validator_value]
     listed = " or ".join(dict.fromkeys(f for f in forms if f))
-    return failure.at("E013", f"{failure.error.instance!r} is not {listed}")
+    return failure.at("E013", _is_not(failure.error.instance, listed))
 
 
 #: The finding for each JSON Schema keyword an error can come from (others: E019).
