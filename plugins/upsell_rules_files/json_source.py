@@ -9,9 +9,10 @@ from typing import Any
 
 from upsell_rules.errors import InputError, Location, RecordError
 from upsell_rules.io import fastjson
+from upsell_rules.io.encoding import DEFAULT_ENCODING, codec_name, is_default
 from upsell_rules.io.fastjson import loads_or_none
 from upsell_rules.limits import current as current_limits
-from upsell_rules.plugin.types import RawRecord
+from upsell_rules.plugin.types import RawRecord, SourceContext
 
 from ._text import (
     Lines,
@@ -89,16 +90,32 @@ def json_kind(value: Any) -> str:
     return "number"
 
 
-def read_jsonl(path: str) -> Iterator[RawRecord | RecordError]:
+def file_encoding(context: SourceContext) -> str:
+    """The codec of the source's ``encoding`` option (UTF-8 when none is declared)."""
+    return codec_name(context.options.get("encoding") or DEFAULT_ENCODING)
+
+
+def read_jsonl_with_context(path: str, context: SourceContext) -> Iterator[RawRecord | RecordError]:
+    """:func:`read_jsonl` in the encoding the source's options declare."""
+    return read_jsonl(path, file_encoding(context))
+
+
+def read_json_with_context(path: str, context: SourceContext) -> Iterator[RawRecord | RecordError]:
+    """:func:`read_json` in the encoding the source's options declare."""
+    return read_json(path, file_encoding(context))
+
+
+def read_jsonl(path: str, encoding: str = DEFAULT_ENCODING) -> Iterator[RawRecord | RecordError]:
     """Yield one record per non-blank line of a JSON Lines file, streaming it.
 
     Each line must hold one JSON object. A line that is not valid JSON, is JSON but not
     an object, or is longer than the current :mod:`~upsell_rules.limits` allow
     (``line_bytes``) becomes a :class:`RecordError` at that line and reading goes on.
     The file is read one line at a time, never whole; it may not exceed ``input_mb``.
+    ``encoding`` is a codec name; UTF-8 (the default) is read fastest.
     """
-    if not fastjson.AVAILABLE:
-        return _read_jsonl_text(path)
+    if not fastjson.AVAILABLE or not is_default(encoding):
+        return _read_jsonl_text(path, encoding)
     return _read_jsonl_bytes(path)
 
 
@@ -157,13 +174,17 @@ def _read_jsonl_bytes(path: str) -> Iterator[RawRecord | RecordError]:
         handle.close()
 
 
-def _read_jsonl_text(path: str) -> Iterator[RawRecord | RecordError]:
-    """:func:`read_jsonl` through :class:`Lines` (used where orjson is not installed)."""
+def _read_jsonl_text(
+    path: str, encoding: str = DEFAULT_ENCODING
+) -> Iterator[RawRecord | RecordError]:
+    """:func:`read_jsonl` through :class:`Lines` (where orjson is not installed, or the
+    file is declared in another encoding than UTF-8)."""
     limits = current_limits()
     # Split on "\n" only: JSON strings may hold U+2028 and friends, which
     # str.splitlines() would treat as line breaks.
     lines = Lines(
-        path, newline="\n", max_record_bytes=limits.line_bytes, max_bytes=limits.input_bytes
+        path, newline="\n", max_record_bytes=limits.line_bytes, max_bytes=limits.input_bytes,
+        encoding=encoding,
     )
     try:
         while True:
@@ -282,7 +303,7 @@ def duplicate_record(location: Location, values: dict[str, Any], text: str | byt
     )
 
 
-def read_json(path: str) -> Iterator[RawRecord | RecordError]:
+def read_json(path: str, encoding: str = DEFAULT_ENCODING) -> Iterator[RawRecord | RecordError]:
     """Yield one record per object of a JSON file.
 
     The file holds an array of account objects, or an object whose ``"accounts"`` key
@@ -294,13 +315,14 @@ def read_json(path: str) -> Iterator[RawRecord | RecordError]:
     The file is decoded whole (records are still decoded one at a time), so it is capped
     at the ``json_mb`` limit (256 MB unless set otherwise); JSON Lines streams instead.
 
-    Raises :class:`InputError` when the file is larger than that, is empty, or its top
-    level has the wrong shape.
+    Raises :class:`InputError` when the file is larger than that, is empty, does not
+    decode in ``encoding`` (a codec name, UTF-8 by default), or its top level has the
+    wrong shape.
     """
     limits = current_limits()
     text = read_text(
         path, limits.json_bytes, "JSON is read whole; use JSON Lines for larger files, "
-        "or raise UPSELL_RULES_MAX_JSON_MB"
+        "or raise UPSELL_RULES_MAX_JSON_MB", encoding,
     )
     reader = _JsonReader(path, text)
     pos = reader.skip(0)

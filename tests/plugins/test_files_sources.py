@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 import upsell_rules_files
 from upsell_rules.errors import InputError, Location, RecordError
+from upsell_rules.io.encoding import HOW_TO_DECLARE
 from upsell_rules.plugin import hookspecs
 from upsell_rules.plugin.types import SIGNAL_TYPES, FieldSpec, RawRecord, Source
 from upsell_rules_files.csv_source import cell_starts, read_csv
@@ -217,7 +218,8 @@ def test_csv_not_utf8_fails_its_row_and_reading_goes_on(tmp_path: Path) -> None:
     assert [getattr(r, "values", None) for r in read] == [
         {"account_id": "a1", "account_name": "ok"}, None, None, {"account_id": "a4", "account_name": "ok"}]
     assert str(read[1]) == (
-        f"{path}:3: the row is not UTF-8 text (byte 0xe9); export the file as UTF-8")
+        f"{path}:3: the row is not UTF-8 text (byte 0xe9); export the file as UTF-8, or "
+        f"{HOW_TO_DECLARE}")
     assert str(read[2]).startswith(f"{path}:4: line 5 of the row is not UTF-8 text (byte 0xe9)")
 
 
@@ -225,7 +227,9 @@ def test_csv_header_not_utf8_is_refused_at_its_line(tmp_path: Path) -> None:
     path = write(tmp_path, "a.csv", b"account_id,caf\xe9\na1,ok\n")
     with pytest.raises(InputError) as caught:
         list(read_csv(path))
-    assert str(caught.value) == f"{path}:1: not UTF-8 text (byte 0xe9); export the file as UTF-8"
+    assert str(caught.value) == (
+        f"{path}:1: not UTF-8 text (byte 0xe9); export the file as UTF-8, or "
+        f"{HOW_TO_DECLARE}")
 
 
 def test_missing_file_and_directory_are_input_errors(tmp_path: Path) -> None:

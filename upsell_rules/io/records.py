@@ -68,6 +68,9 @@ class AccountReader:
 
     ``limits`` (default: :func:`upsell_rules.limits.current`) cap the number of records
     and are what the source sees as current while it starts reading (size, line length).
+
+    ``encoding`` (``--encoding``) is the text encoding of the input files: it wins over
+    the ruleset's ``encoding:`` for every source that declares that option.
     """
 
     def __init__(
@@ -79,7 +82,9 @@ class AccountReader:
         as_of: date | None = None,
         source_options: Mapping[str, Mapping[str, Any]] | None = None,
         signals: Mapping[str, SignalDef] | None = None,
+        encoding: str | None = None,
     ) -> None:
+        self.encoding = encoding
         #: Field types: the data contract (from plugins), overridden by the ruleset.
         #: Fixed once the reader is built.
         self.types: dict[str, str] = {name: s.type for name, s in registry.fields.items()}
@@ -118,7 +123,21 @@ class AccountReader:
         """The options (defaults, then the ruleset's) and date a source reads with."""
         options = {k: v.default for k, v in source.options.items() if v.default is not None}
         options.update(self.source_options.get(source.name, {}))
+        if self.encoding and "encoding" in source.options:
+            options["encoding"] = self.encoding
         return SourceContext(options, self.as_of)
+
+    def reads_utf8(self, source: Source) -> bool:
+        """Whether ``source`` reads its file as UTF-8 (no other encoding declared, by the
+        ruleset or ``--encoding``): the fast paths (DuckDB reading the file, workers
+        reading byte ranges) read UTF-8 only, so they step aside otherwise."""
+        from upsell_rules.io.encoding import EncodingNameError, codec_name, is_default
+
+        declared = self.context(source).options.get("encoding")
+        try:
+            return declared is None or is_default(codec_name(declared))
+        except EncodingNameError:
+            return False
 
     def mapping_for(self, source: Source) -> Any:
         """The column mapping and formats the source's options declare (may be empty)."""
