@@ -247,3 +247,19 @@ def test_any_text_round_trips_through_a_declared_encoding(
             continue
         assert item.values["account_id"] == f"A{i}"
         assert item.values.get("account_name", "") == name.strip()
+
+
+@pytest.mark.parametrize("engine", ["python", "duckdb"])
+@pytest.mark.parametrize("bad", ["A\x1b[2J1", "A\x002", "A\u202e3", "A\x7f4", "A\u00855"])
+def test_an_account_id_with_a_control_character_fails_its_row(
+    tmp_path: Path, bad: str, engine: str
+) -> None:
+    """A NUL, an ESC, a bidi override or a C1 inside an id is a broken export: that row
+    fails, located, with the id escaped; a name with one is decided and shown escaped."""
+    data = tmp_path / "a.csv"
+    data.write_text(f"account_id,account_name\n{bad},x\nA9,Na\x1bme\n", encoding="utf-8")
+    code, stdout, stderr = _dry_run(data, "--engine", engine)
+    assert code == 1
+    assert f"{data}:2: account_id: '" in stderr and "holds a control character (U+" in stderr
+    assert "\x1b" not in stderr and "\x00" not in stderr
+    assert [json.loads(line)["account_id"] for line in stdout.splitlines()] == ["A9"]

@@ -40,6 +40,7 @@ from upsell_rules.io.coercion import (
     coerce_fast,
     compile_coercer,
 )
+from upsell_rules.io.contract import id_control_problem
 from upsell_rules.io.duplicates import FirstSeen, duplicate_error
 from upsell_rules.io.join import JoinReport, merge_accounts
 from upsell_rules.io.source_choice import SPREADSHEET_HINT, format_hint, pick_source
@@ -301,6 +302,9 @@ class AccountReader:
         if not isinstance(account_id, str) or not account_id.strip():
             return [RecordError(raw.location, "missing required value", field="account_id")]
         account_id = account_id.strip()
+        if not account_id.isprintable() and (bad := id_control_problem(account_id)):
+            return [RecordError(raw.location, bad, field="account_id",
+                                value=shown_value(account_id))]
         if account_id in seen:
             return [duplicate_error(raw.location, account_id, seen[account_id])]
         seen[account_id] = raw.location
