@@ -263,3 +263,50 @@ def test_an_account_id_with_a_control_character_fails_its_row(
     assert f"{data}:2: account_id: '" in stderr and "holds a control character (U+" in stderr
     assert "\x1b" not in stderr and "\x00" not in stderr
     assert [json.loads(line)["account_id"] for line in stdout.splitlines()] == ["A9"]
+
+
+MISSING = "missing_values: ['N/A', '-', '—', 'n/a', 'NULL', '#N/A']"
+NA_CSV = ("account_id,account_name,health_score,seats_licensed,renewal_date\n"
+          "A1,Alpha,N/A,10,#N/A\nA2,Beta,80,-,NULL\nA3,Gamma,—,n/a,2027-01-01\nA4,Delta,abc,5,\n")
+
+
+@pytest.mark.parametrize("engine", ["python", "duckdb"])
+def test_declared_missing_tokens_are_missing_without_a_warning_and_counted(
+    tmp_path: Path, engine: str
+) -> None:
+    data = tmp_path / "na.csv"
+    data.write_text(NA_CSV, encoding="utf-8")
+    rules = _ruleset(tmp_path, MISSING)
+    code, stdout, stderr = _dry_run(data, "--engine", engine, ruleset=rules)
+    assert code == 0, stderr
+    warned = [line for line in stderr.splitlines() if "is not a" in line]
+    assert len(warned) == 1 and "'abc' is not a number" in warned[0]  # only the real one
+    assert "; 6 cells declared missing (missing_values)" in stderr.splitlines()[-1]
+    decisions = {d["account_id"]: d for d in map(json.loads, stdout.splitlines())}
+    assert "health_score" in decisions["A1"]["missing_signals"]
+    assert "seats_licensed" in decisions["A2"]["missing_signals"]
+    assert not decisions["A1"].get("data_warnings")
+    # Without the declaration each token warns, as before.
+    code, _stdout, stderr = _dry_run(data, "--engine", engine)
+    assert len([line for line in stderr.splitlines() if "is not a" in line]) == 7
+    assert "declared missing" not in stderr
+
+
+def test_declared_missing_in_the_json_summary_and_run(tmp_path: Path) -> None:
+    data = tmp_path / "na.csv"
+    data.write_text(NA_CSV, encoding="utf-8")
+    rules = _ruleset(tmp_path, MISSING)
+    _code, _stdout, stderr = _dry_run(data, "--summary-format", "json", "-j", "2",
+                                      ruleset=rules)
+    assert json.loads(stderr.splitlines()[-1])["declared_missing"] == 6
+    code, _stdout, stderr = _run("run", str(rules), "--data", str(data), "--as-of", AS_OF,
+                                 "--no-state", "--sink", "file:" + str(tmp_path / "o.jsonl"))
+    assert code == 0, stderr
+    assert "6 cells declared missing" in stderr
+
+
+def test_a_bad_missing_token_is_a_located_error(tmp_path: Path) -> None:
+    rules = _ruleset(tmp_path, "missing_values: ['N/A', '']")
+    code, stdout, _stderr = _run("validate", str(rules))
+    assert code == 1
+    assert "E152 sources.csv.missing_values.1: missing_values: an empty token" in stdout

@@ -177,6 +177,8 @@ def plan_ranges(reader: AccountReader, data: Sequence[str], jobs: int) -> Plan |
     source, size = found
     if not reader.reads_utf8(source):
         return None  # chunks are cut and checked as UTF-8 bytes
+    if reader.mapping_for(source).missing:
+        return None  # the summary counts declared-missing cells, which workers would keep
     spec = data[0]
     limits = reader.limits
     if size < MIN_PARALLEL_BYTES or (limits.input_bytes and size > limits.input_bytes):

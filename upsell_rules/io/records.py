@@ -140,6 +140,11 @@ class AccountReader:
         except EncodingNameError:
             return False
 
+    def declared_missing(self) -> int:
+        """Cells read as missing because the mapping declares their text a missing-value
+        token (``missing_values:``), over every input read so far."""
+        return sum(mapping.missing_read for mapping in self._mappings.values())
+
     def mapping_for(self, source: Source) -> Any:
         """The column mapping and formats the source's options declare (may be empty)."""
         if source.name not in self._mappings:
