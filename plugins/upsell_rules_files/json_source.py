@@ -233,7 +233,11 @@ def _jsonl_record(path: str, number: int, line: str) -> RawRecord | RecordError:
     try:
         value = _STRICT.decode(line)
     except json.JSONDecodeError as exc:
-        return RecordError(Location(path, number, exc.colno), f"not valid JSON: {_problem(exc)}")
+        problem = _problem(exc)
+        if exc.msg == "Extra data":  # json's words for text after a whole value
+            problem = ("more text after the record ends (two records on one line? each "
+                       "record goes on a line of its own)")
+        return RecordError(Location(path, number, exc.colno), f"not valid JSON: {problem}")
     except _NonStandardConstant as exc:
         return RecordError(Location(path, number), _constant_message(exc.name))
     except RecursionError:

@@ -521,3 +521,13 @@ def test_a_short_quoted_row_the_file_ends_in_is_an_error(tmp_path: Path) -> None
     items = list(read_csv(path))
     assert [r.values["account_id"] for r in records(items)] == ["a1"]
     assert isinstance(items[1], RecordError) and "file ends inside it" in str(items[1])
+
+
+def test_two_records_on_one_line_are_named_as_such(tmp_path: Path) -> None:
+    path = write(tmp_path, "a.jsonl", '{"account_id": "a1"} {"account_id": "a2"}\n'
+                                      '{"account_id": "a3"}\n')
+    items = list(read_jsonl(path))
+    assert records(items) == [RawRecord({"account_id": "a3"}, Location(path, 2))]
+    assert errors(items) == [RecordError(
+        Location(path, 1, 22), "not valid JSON: more text after the record ends (two records "
+        "on one line? each record goes on a line of its own)")]
