@@ -28,6 +28,11 @@ from ._text import (
 _WHITESPACE = re.compile(r"[ \t\n\r]*")
 _SHAPE = 'expected a JSON array of accounts or an object with an "accounts" array'
 _STOPPED = "; the rest of the file was not read"
+_TOO_DEEP = "nested too deeply"
+#: Stands for an array element that was reported and skipped.
+_SKIPPED = object()
+#: A JSON string (escapes included) or a bracket: what finding a value's end needs.
+_STRING_OR_BRACKET = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]')
 _BOM = b"\xef\xbb\xbf"
 
 
@@ -254,7 +259,11 @@ def _jsonl_record(path: str, number: int, line: str) -> RawRecord | RecordError:
     try:
         value = _STRICT.decode(line)
     except json.JSONDecodeError as exc:
-        return RecordError(Location(path, number, exc.colno), f"not valid JSON: {_problem(exc)}")
+        problem = _problem(exc)
+        if exc.msg == "Extra data":  # json's words for text after a whole value
+            problem = ("more text after the record ends (two records on one line? each "
+                       "record goes on a line of its own)")
+        return RecordError(Location(path, number, exc.colno), f"not valid JSON: {problem}")
     except _NonStandardConstant as exc:
         return RecordError(Location(path, number), _constant_message(exc.name))
     except RecursionError:
@@ -378,7 +387,7 @@ class _JsonReader:
         except json.JSONDecodeError as exc:
             return self.decode_error(exc)
         except RecursionError:
-            return self.syntax_error(pos, "nested too deeply")
+            return self.syntax_error(pos, _TOO_DEEP)
 
     def array(self, pos: int) -> _Records:
         """Yield the records of the array opening at ``pos``; return the offset after it.
@@ -403,6 +412,14 @@ class _JsonReader:
                     return None
                 yield RecordError(self.location(start), _constant_message(exc.name))
             else:
+                deep_end = (_nested_end(text, start) if isinstance(decoded, RecordError)
+                            and decoded.message == f"not valid JSON: {_TOO_DEEP}{_STOPPED}"
+                            else None)
+                if deep_end is not None and text.startswith((",", "]"), self.skip(deep_end)):
+                    # Valid JSON past the decoder's depth: this element fails, the
+                    # records after it are still read.
+                    yield RecordError(self.location(start), f"not valid JSON: {_TOO_DEEP}")
+                    decoded = (_SKIPPED, deep_end)
                 if isinstance(decoded, RecordError):
                     yield decoded
                     return None
@@ -417,7 +434,7 @@ class _JsonReader:
                     yield duplicate_record(self.location(start), value, piece)
                 elif isinstance(value, dict):
                     yield RawRecord(values=value, location=self.location(start))
-                else:
+                elif value is not _SKIPPED:
                     yield RecordError(
                         self.location(start),
                         f"expected a JSON object for each account, got {json_kind(value)}",
@@ -530,6 +547,22 @@ def _problem(exc: json.JSONDecodeError) -> str:
         return (f"a control character (U+{code:04X}) inside a string; JSON writes it as the "
                 f"escape \\u{code:04x}")
     return exc.msg
+
+
+def _nested_end(text: str, pos: int) -> int | None:
+    """The offset after the array or object opening at ``pos``, found by counting
+    brackets outside strings (no recursion, however deep), or ``None`` when it does not
+    close."""
+    depth = 0
+    for match in _STRING_OR_BRACKET.finditer(text, pos):
+        mark = match.group()
+        if mark in "[{":
+            depth += 1
+        elif mark in "]}":
+            depth -= 1
+            if depth == 0:
+                return match.end()
+    return None
 
 
 def _constant_message(name: str) -> str:

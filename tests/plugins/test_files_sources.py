@@ -525,3 +525,35 @@ def test_a_short_quoted_row_the_file_ends_in_is_an_error(tmp_path: Path) -> None
     items = list(read_csv(path))
     assert [r.values["account_id"] for r in records(items)] == ["a1"]
     assert isinstance(items[1], RecordError) and "file ends inside it" in str(items[1])
+
+
+def test_two_records_on_one_line_are_named_as_such(tmp_path: Path) -> None:
+    path = write(tmp_path, "a.jsonl", '{"account_id": "a1"} {"account_id": "a2"}\n'
+                                      '{"account_id": "a3"}\n')
+    items = list(read_jsonl(path))
+    assert records(items) == [RawRecord({"account_id": "a3"}, Location(path, 2))]
+    assert errors(items) == [RecordError(
+        Location(path, 1, 22), "not valid JSON: more text after the record ends (two records "
+        "on one line? each record goes on a line of its own)")]
+
+
+def test_a_json_array_element_nested_too_deeply_fails_alone(tmp_path: Path) -> None:
+    # Valid JSON, deeper than the decoder goes; a bracket inside a string does not count.
+    deep = "[" * 3000 + '"]}{["' + "]" * 3000
+    path = write(tmp_path, "a.json", '[{"account_id": "a1"},\n'
+                                     f'{{"account_id": "a2", "named_gaps": {deep}}},\n'
+                                     '{"account_id": "a3"}]\n')
+    items = list(read_json(path))
+    assert [r.values["account_id"] for r in records(items)] == ["a1", "a3"]
+    assert errors(items) == [RecordError(Location(path, 2, 1), "not valid JSON: nested too deeply")]
+
+
+def test_a_deep_element_that_does_not_close_still_stops_reading(tmp_path: Path) -> None:
+    path = write(tmp_path, "a.json", '[{"account_id": "a1"},\n'
+                                     '{"account_id": "a2", "x": ' + "[" * 3000 + "]" * 2999
+                                     + '},\n{"account_id": "a3"}]\n')
+    items = list(read_json(path))
+    assert [r.values["account_id"] for r in records(items)] == ["a1"]
+    assert errors(items) == [RecordError(
+        Location(path, 2, 1), "not valid JSON: nested too deeply; the rest of the file was "
+        "not read")]
