@@ -435,5 +435,6 @@ def dry_run(
     for owner in view.unmatched_owners():
         click.echo(printable(f"upsell-rules: warning: {owner}"), err=True)
     summary.order_bands([band.id for band in rules.bands])
-    click.echo(summary_text(summary, column_report, summary_format), err=True)
+    click.echo(summary_text(summary, column_report, summary_format,
+                            reader.declared_missing()), err=True)
     raise SystemExit(EXIT_FINDINGS if summary.failed else EXIT_OK)
