@@ -134,7 +134,8 @@ TIMING: list[tuple[str, dict[str, Any], dict[str, Any]]] = [
      {"band": "act_now", "play": "addon_gap", "window": "within 48-72 hours of the request",
       "frame": "gap resolution"}),
     ("anniversary alone is a value review", {"usage_history": [500, 500, 800]},
-     {"band": "act_now", "play": "value_review", "window": "75-90 days before renewal",
+     {"band": "act_now", "play": "value_review",
+      "window": "75-90 days before renewal (renewal in 75 days: start now)",
       "frame": "value review", "triggers": ["contract_anniversary"]}),
     # --- commercial windows ---------------------------------------------------------------
     ("29 days to renewal: renewal only", {**HOT, "renewal_date": ahead(29)},
