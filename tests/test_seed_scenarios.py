@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from tests.support import AS_OF, run_cli
+from tests.support import AS_OF, run_cli, with_changes
 
 TODAY = date.fromisoformat(AS_OF)
 
@@ -257,13 +257,7 @@ ENGINES = ("python", "duckdb", "interpreter")
 
 
 def _account(index: int, changes: dict[str, Any]) -> dict[str, Any]:
-    record: dict[str, Any] = {"account_id": f"S{index:03d}", **QUIET}
-    for key, value in changes.items():
-        if value is None:
-            record.pop(key, None)
-        else:
-            record[key] = value
-    return record
+    return with_changes({"account_id": f"S{index:03d}", **QUIET}, changes)
 
 
 def _decide(ruleset: str, data: Path, engine: str | None) -> str:

@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from tests.support import AS_OF, run_cli
+from tests.support import AS_OF, run_cli, with_changes
 
 TODAY = date.fromisoformat(AS_OF)
 RULESETS = ("upsell_timing", "expansion_triggers")
@@ -45,12 +45,7 @@ def account(account_id: str, as_of: date, **changes: Any) -> dict[str, Any]:
         "last_renewal_date": shift(as_of, -165), "open_ticket_priorities": [],
         "competitor_evaluation": False, "engagement_trend": "steady",
     }
-    for key, value in changes.items():
-        if value is None:
-            record.pop(key, None)
-        else:
-            record[key] = value
-    return record
+    return with_changes(record, changes)
 
 
 def decide(ruleset: str, data: Path, as_of: str) -> list[dict[str, Any]]:
