@@ -413,7 +413,7 @@ def test_derivation_parameter_misspelt(tmp_path: Path) -> None:
 
 
 def test_unknown_template_placeholder(tmp_path: Path) -> None:
-    old = "{health_score:int}: ]work on"
+    old = "{health_score:int}. ]Work on"
     path, text = broken(tmp_path, (old, old.replace("health_score", "helth_score")))
     found = findings(path)
     assert [d.code for d in found] == ["E140"]
