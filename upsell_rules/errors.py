@@ -163,7 +163,8 @@ DIAGNOSTIC_CODES: dict[str, tuple[str, str]] = {
         "authoring.md#diagnostic-codes",
     ),
     "E136": (
-        'derived signals that depend on each other in a loop',
+        'derived signals that depend on each other in a loop, or a chain of more than 100 '
+        'derived signals each reading the next',
         "authoring.md#diagnostic-codes",
     ),
     "E140": (

@@ -167,6 +167,8 @@ def plan_columnar(evaluator: Evaluator, reader: AccountReader, data: Sequence[st
 
 def _compile(evaluator: Evaluator, plan: ColumnarPlan, as_of: date, encoded: bool) -> bool:
     """Compile what the plan runs; ``False`` when the python engine should decide."""
+    import duckdb
+
     try:
         if encoded:
             plan.lines = _line_sql(evaluator, plan.types, as_of)
@@ -178,6 +180,8 @@ def _compile(evaluator: Evaluator, plan: ColumnarPlan, as_of: date, encoded: boo
         # A derivation or function without a SQL form: python decides, and says why.
         if evaluator.auto:
             evaluator.fallback = f"not duckdb: {exc}"
+        return False
+    except duckdb.Error:  # a query DuckDB will not bind (nested too deep, say): python reads
         return False
     return True
 
