@@ -60,7 +60,7 @@ def test_a_long_chain_is_one_located_finding(tmp_path: Path, length: int,
                                              reverse: bool) -> None:
     path = tmp_path / "chain.yaml"
     path.write_text(_chain(length, reverse), encoding="utf-8")
-    ruleset, findings = check_ruleset(str(path))
+    _ruleset, findings = check_ruleset(str(path))
     assert [f.code for f in findings] == ["E136"]
     assert f"more than {MAX_SIGNAL_CHAIN} derived signals" in findings[0].message
     assert findings[0].location.line > 4
