@@ -21,7 +21,12 @@ from upsell_rules.cli.history_common import (
     snapshots_option,
 )
 from upsell_rules.cli.loading import load_or_exit, print_diagnostics, registry_with_report
-from upsell_rules.cli.options import engine_option, ruleset_argument, text_or_json_option
+from upsell_rules.cli.options import (
+    engine_option,
+    input_encoding,
+    ruleset_argument,
+    text_or_json_option,
+)
 from upsell_rules.cli.progress import counting, records_total, working
 from upsell_rules.errors import InputError, RecordError
 from upsell_rules.history.backtest import evaluate_snapshots, shape_of
@@ -177,7 +182,8 @@ def calibrate_command(
         raise SystemExit(EXIT_USAGE)
     evaluator = evaluator_or_exit(rules, registry, engine)
     inputs = rules.input_types()
-    accounts = AccountReader(registry, inputs, signals=rules.signals)
+    accounts = AccountReader(registry, inputs, source_options=rules.sources,
+                             signals=rules.signals, encoding=input_encoding())
     header_check(rules, registry, accounts, [snapshots], strict, also_read=[SNAPSHOT_FIELD])
     reader = SnapshotReader(accounts, scheduled or SCHEDULED_FIELDS)
     try:

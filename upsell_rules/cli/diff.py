@@ -19,6 +19,7 @@ from upsell_rules.cli.options import (
     as_of_option,
     data_option,
     engine_option,
+    input_encoding,
     resolve_as_of,
     set_option,
 )
@@ -185,7 +186,8 @@ def diff_command(
         raise _usage(str(exc)) from None
     types = old.input_types()
     types.update(new.input_types())
-    reader = AccountReader(registry, types, signals=new.signals)
+    reader = AccountReader(registry, types, source_options=new.sources, signals=new.signals,
+                           encoding=input_encoding())
     # Both rulesets, on every input: a column the old one needs is as silent as one the
     # new one needs, and a later export (--data-new) may be headed differently.
     printed: set[str] = set()
@@ -198,7 +200,8 @@ def diff_command(
         later = None
         if data_new is not None:
             newer, failed_new = _accounts(
-                AccountReader(registry, types, signals=new.signals), data_new)
+                AccountReader(registry, types, source_options=new.sources,
+                              signals=new.signals, encoding=input_encoding()), data_new)
             later = {a.account_id: a for a in newer}
             failed += failed_new
     except InputError as exc:

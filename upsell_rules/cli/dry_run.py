@@ -436,5 +436,6 @@ def dry_run(
         usage_error(str(exc))
     report_join(reader)
     summary.order_bands([band.id for band in rules.bands])
-    click.echo(summary_text(summary, column_report, summary_format), err=True)
+    click.echo(summary_text(summary, column_report, summary_format,
+                            reader.declared_missing()), err=True)
     raise SystemExit(EXIT_FINDINGS if summary.failed else EXIT_OK)

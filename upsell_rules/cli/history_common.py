@@ -10,6 +10,7 @@ import click
 
 from upsell_rules.cli.exits import EXIT_USAGE, usage_error
 from upsell_rules.cli.header_check import header_check
+from upsell_rules.cli.options import encoding_option, input_encoding
 from upsell_rules.cli.progress import counting, records_total
 from upsell_rules.engine.evaluate import Evaluator
 from upsell_rules.errors import InputError, RecordError, UpsellRulesError
@@ -62,7 +63,9 @@ def replay_or_exit(
     reader = AccountReader(
         registry,
         rules.input_types(),
+        source_options=rules.sources,
         signals=rules.signals,
+        encoding=input_encoding(),
     )
     header_check(rules, registry, reader, [snapshots], strict, also_read=[SNAPSHOT_FIELD])
     try:
@@ -144,7 +147,8 @@ def iso(value: date | None) -> str:
 
 
 def snapshots_option(func: F) -> F:
-    """``--snapshots FILE``."""
+    """``--snapshots FILE``, and ``--encoding``."""
+    func = encoding_option(func)
     return click.option(
         "--snapshots",
         required=True,

@@ -9,6 +9,7 @@ from typing import Any, TextIO
 import click
 
 from upsell_rules.cli.exits import EXIT_USAGE, usage_error
+from upsell_rules.cli.options import input_encoding
 from upsell_rules.errors import Diagnostic
 from upsell_rules.io.records import AccountReader
 from upsell_rules.limits import Limits
@@ -109,7 +110,8 @@ def account_reader(
     rules: Ruleset, registry: Registry, *, as_of: date | None = None, limits: Limits | None = None
 ) -> AccountReader:
     """The reader of ``rules``' accounts: its input types, its ``sources:`` options, and
-    its signals' ranges and ``required:`` (every command reads the data the same way)."""
+    its signals' ranges and ``required:``, and ``--encoding`` (every command reads the data
+    the same way)."""
     return AccountReader(
         registry,
         rules.input_types(),
@@ -117,4 +119,5 @@ def account_reader(
         as_of=as_of,
         source_options=rules.sources,
         signals=rules.signals,
+        encoding=input_encoding(),
     )

@@ -12,7 +12,7 @@ import click
 
 from upsell_rules.cli.exits import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, usage_error
 from upsell_rules.cli.failures import ErrorPrinter, debug_enabled
-from upsell_rules.cli.header_check import header_check, strict_option
+from upsell_rules.cli.header_check import header_check, missing_suffix, strict_option
 from upsell_rules.cli.loading import account_reader, load_or_exit, registry_with_report, report_join
 from upsell_rules.cli.options import (
     as_of_option,
@@ -330,5 +330,6 @@ def run_command(
             click.echo(line, file=out)
         for line in state_lines(state_block) if state_block is not None else ():
             click.echo(line, file=out)
-    click.echo(summary.line() + columns.suffix(), err=True)
+    click.echo(summary.line() + columns.suffix() + missing_suffix(reader.declared_missing()),
+               err=True)
     raise SystemExit(EXIT_FINDINGS if failed or summary.failed else EXIT_OK)
