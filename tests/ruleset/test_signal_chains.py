@@ -14,35 +14,11 @@ from typing import Any
 import duckdb
 import pytest
 
+from tests.ruleset.test_representable import BASE
 from tests.support import AS_OF, ROOT, run_cli
 from upsell_rules.engine import columnar
 from upsell_rules.ruleset.build_signals import MAX_SIGNAL_CHAIN
 from upsell_rules.ruleset.loader import check_ruleset
-
-HEAD = """\
-name: chain
-version: "1"
-signals:
-  plan: {type: string}
-  c0: {type: boolean, when: plan == "Team"}
-"""
-
-TAIL = """\
-scoring:
-  categories:
-    product:
-      weight: 1.0
-      tiers:
-        - {id: t1, score: 8, when: LAST}
-bands:
-  - {id: act_now, title: "A", min: 50, max: 100, outreach: true, play: p}
-  - {id: wait, title: "W", min: 0, max: 50, play: p}
-gates: []
-red_flags: []
-triggers: []
-plays:
-  p: {title: "t", window: now, message: "m"}
-"""
 
 
 def _chain(length: int, reverse: bool) -> str:
@@ -51,7 +27,10 @@ def _chain(length: int, reverse: bool) -> str:
              for i in range(1, length)]
     if reverse:
         links.reverse()
-    return HEAD + "".join(links) + TAIL.replace("LAST", f"c{length - 1}")
+    first = '  c0: {type: boolean, when: plan == "Team"}\n'
+    signals = "signals:\n" + "".join(links) + first
+    return BASE.replace("signals:\n", signals, 1).replace("seats >= floor",
+                                                         f"c{length - 1}", 1)
 
 
 @pytest.mark.parametrize("reverse", [False, True])
@@ -61,9 +40,10 @@ def test_a_long_chain_is_one_located_finding(tmp_path: Path, length: int,
     path = tmp_path / "chain.yaml"
     path.write_text(_chain(length, reverse), encoding="utf-8")
     _ruleset, findings = check_ruleset(str(path))
-    assert [f.code for f in findings] == ["E136"]
-    assert f"more than {MAX_SIGNAL_CHAIN} derived signals" in findings[0].message
-    assert findings[0].location.line > 4
+    errors = [f for f in findings if f.is_error]
+    assert [f.code for f in errors] == ["E136"]
+    assert f"more than {MAX_SIGNAL_CHAIN} derived signals" in errors[0].message
+    assert errors[0].location.line >= 7  # at a signal, not the top of the file
 
 
 def test_commands_refuse_it_without_a_traceback(tmp_path: Path) -> None:
