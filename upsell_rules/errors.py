@@ -72,7 +72,7 @@ DIAGNOSTIC_CODES: dict[str, tuple[str, str]] = {
     ),
     "E013": (
         'a value of the wrong kind (text where a number belongs, a file that is not a '
-        'mapping, text holding a NUL character)',
+        'mapping, text holding a NUL character or a lone surrogate)',
         "authoring.md#diagnostic-codes",
     ),
     "E014": (

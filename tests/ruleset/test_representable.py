@@ -4,7 +4,8 @@ Before: a constant of 4,000 digits was an ``OverflowError`` traceback in ``valid
 ``dry-run`` and ``compile``; ``1e400`` compiled to ``CAST(inf AS DOUBLE)`` (a column
 named ``inf``); a ``.nan`` constant was a ``NameError`` in the Python engine; a ``.nan``
 tier score passed and put every account in the lowest band; a NUL in a constant went
-into the compiled query, which PostgreSQL cannot take.
+into the compiled query, which PostgreSQL cannot take; a lone surrogate (``"\\ud800"``)
+in a constant was a ``UnicodeEncodeError`` traceback in ``compile``.
 """
 
 from __future__ import annotations
@@ -57,6 +58,8 @@ CASES = [
      "4,000 digits"),
     (('label: "x"', 'label: "a\\0b"'), '"a\\0b"', "E013", "NUL"),
     (('message: "m"', 'message: "m\\0"'), '"m\\0"', "E013", "NUL"),
+    (('label: "x"', 'label: "x\\ud800"'), '"x\\ud800"', "E013", "lone surrogate"),
+    (('title: "t"', 'title: "\\udfff"'), '"\\udfff"', "E013", "lone surrogate"),
 ]
 
 

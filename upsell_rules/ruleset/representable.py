@@ -6,7 +6,8 @@ so a ruleset may only hold values all of them represent:
 - numbers a double holds: finite, and no integer beyond about 1.8e308 (``1e400`` and
   ``.inf`` read as infinity, ``.nan`` compares false with everything, and an integer
   past a double's range makes float arithmetic raise);
-- text without a NUL character, which a PostgreSQL string cannot hold.
+- text without a NUL character, which a PostgreSQL string cannot hold, and without a
+  lone surrogate (``"\\ud800"``), half a character no UTF-8 file or query can hold.
 
 A value that breaks either is hostile or a slip; either way it is reported at its
 position (E015 for a number, E013 for text) and the ruleset is not built, as a YAML
@@ -16,12 +17,15 @@ bomb is not: every later check would have to guard against it.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterator
 from typing import Any
 
 from upsell_rules.errors import Diagnostic
 from upsell_rules.ruleset.schema import field_path
 from upsell_rules.ruleset.yaml_document import Path, YamlDocument
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def unrepresentable_findings(doc: YamlDocument) -> list[Diagnostic]:
@@ -68,7 +72,18 @@ def _problem(value: Any) -> tuple[str, str] | None:
             return None
         shown = "not a number (.nan)" if math.isnan(value) else "infinite"
         return ("E015", f"{shown}: a number must be finite and at most about 1.8e308")
-    if isinstance(value, str) and "\0" in value:
+    if isinstance(value, str):
+        return _text_problem(value)
+    return None
+
+
+def _text_problem(text: str) -> tuple[str, str] | None:
+    if "\0" in text:
         return ("E013", f"the text holds a NUL character (\\0) at position "
-                f"{value.index(chr(0)) + 1}, which a database cannot store: remove it")
+                f"{text.index(chr(0)) + 1}, which a database cannot store: remove it")
+    surrogate = _SURROGATE.search(text)
+    if surrogate is not None:
+        return ("E013", f"the text holds a lone surrogate (\\u{ord(surrogate.group()):04x}) "
+                f"at position {surrogate.start() + 1}: half of a character, which no "
+                "output file or database can hold: remove it")
     return None
