@@ -115,3 +115,37 @@ def test_a_set_override_is_checked_too(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert "E015 constants.floor: infinite" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+TEST_FILE = """\
+ruleset: upsell_timing.yaml
+data: accounts.csv
+as_of: 2026-11-02
+cases:
+  - name: NAME
+    sample: ACC-1001
+    overrides: {plan: Team}
+    expect: {EXPECT}
+"""
+
+
+@pytest.mark.parametrize(("name", "expect", "where", "words"), [
+    ("c", f"score: {HUGE}", "8:21", "E015 cases[0].expect.score: an integer of 4,000"),
+    ("c", 'owner: "x\\ud800"', "8:21", "E013 cases[0].expect.owner: the text holds a lone"),
+    ('"c\\udfff"', "score: 100", "5:11", "E013 cases[0].name: the text holds a lone"),
+])
+def test_a_tests_file_expecting_what_no_decision_holds_is_located(
+        tmp_path: Path, name: str, expect: str, where: str, words: str) -> None:
+    """Before: a 4,000-digit expected score was an ``OverflowError`` traceback in ``test``,
+    a lone surrogate in a case's name or expectation a ``UnicodeEncodeError`` one."""
+    for name_of in ("rulesets/upsell_timing.yaml", "samples/accounts.csv"):
+        (tmp_path / Path(name_of).name).write_bytes((ROOT / name_of).read_bytes())
+    tests = tmp_path / "t.tests.yaml"
+    tests.write_text(TEST_FILE.replace("NAME", name).replace("EXPECT", expect),
+                     encoding="utf-8")
+    ran = run_cli("test", str(tests), cwd=tmp_path)
+    checked = run_cli("validate", str(tests), cwd=tmp_path)
+    assert (ran.returncode, checked.returncode) == (2, 1)
+    for result in (ran, checked):
+        assert "Traceback" not in result.stderr
+        assert f"{tests}:{where}: {words}" in result.stdout

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from upsell_rules.errors import Diagnostic
@@ -28,10 +28,15 @@ from upsell_rules.ruleset.yaml_document import Path, YamlDocument
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
-def unrepresentable_findings(doc: YamlDocument) -> list[Diagnostic]:
-    """One finding per number or text of ``doc`` some engine could not hold."""
+def unrepresentable_findings(doc: YamlDocument,
+                             within: Callable[[Path], bool] | None = None
+                             ) -> list[Diagnostic]:
+    """One finding per number or text of ``doc`` some engine could not hold (only at
+    the paths ``within`` accepts, when given)."""
     findings: list[Diagnostic] = []
     for path, value, is_key in _scalars(doc.data, ()):
+        if within is not None and not within(path):
+            continue
         problem = _problem(value)
         if problem is None:
             continue
