@@ -29,15 +29,16 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def unrepresentable_findings(doc: YamlDocument,
-                             within: Callable[[Path], bool] | None = None
-                             ) -> list[Diagnostic]:
+                             within: Callable[[Path], bool] | None = None,
+                             nul: bool = True) -> list[Diagnostic]:
     """One finding per number or text of ``doc`` some engine could not hold (only at
-    the paths ``within`` accepts, when given)."""
+    the paths ``within`` accepts, when given; a NUL only with ``nul``: text that never
+    reaches SQL may hold one)."""
     findings: list[Diagnostic] = []
     for path, value, is_key in _scalars(doc.data, ()):
         if within is not None and not within(path):
             continue
-        problem = _problem(value)
+        problem = _problem(value, nul)
         if problem is None:
             continue
         code, why = problem
@@ -61,7 +62,7 @@ def _scalars(value: Any, path: Path) -> Iterator[tuple[Path, Any, bool]]:
         yield path, value, False
 
 
-def _problem(value: Any) -> tuple[str, str] | None:
+def _problem(value: Any, nul: bool) -> tuple[str, str] | None:
     """``(code, message)`` when ``value`` is a number or text no engine can hold."""
     if isinstance(value, bool):
         return None
@@ -78,12 +79,12 @@ def _problem(value: Any) -> tuple[str, str] | None:
         shown = "not a number (.nan)" if math.isnan(value) else "infinite"
         return ("E015", f"{shown}: a number must be finite and at most about 1.8e308")
     if isinstance(value, str):
-        return _text_problem(value)
+        return _text_problem(value, nul)
     return None
 
 
-def _text_problem(text: str) -> tuple[str, str] | None:
-    if "\0" in text:
+def _text_problem(text: str, nul: bool) -> tuple[str, str] | None:
+    if nul and "\0" in text:
         return ("E013", f"the text holds a NUL character (\\0) at position "
                 f"{text.index(chr(0)) + 1}, which a database cannot store: remove it")
     surrogate = _SURROGATE.search(text)

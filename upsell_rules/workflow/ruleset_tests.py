@@ -174,7 +174,7 @@ class TestRunner:
         if doc is None or errors:
             result.errors = errors or findings
             return result
-        result.errors = unrepresentable_findings(doc, _not_account_data)
+        result.errors = unrepresentable_findings(doc, _not_account_data, nul=False)
         if result.errors:
             return result
         result.errors = [f for f in tests_schema_findings(doc) if f.is_error]
@@ -250,7 +250,7 @@ class TestRunner:
         doc, findings = load_yaml(path)
         if doc is None or any(f.is_error for f in findings):
             return findings
-        unheld = unrepresentable_findings(doc, _not_account_data)
+        unheld = unrepresentable_findings(doc, _not_account_data, nul=False)
         if unheld:
             return [*findings, *unheld]
         schema = tests_schema_findings(doc)
