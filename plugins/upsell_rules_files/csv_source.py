@@ -441,8 +441,9 @@ def _missing_id_message(names: list[str], id_column: str = ID_COLUMN, sep: str =
     if len(names) == 1 and others:
         shown = "tabs" if others[0] == "\t" else repr(others[0])
         rename = {"\t": ", or name the file .tsv", ",": ", or name the file .csv"}
-        return (f"{message} (the file looks separated by {shown}: declare it with "
-                f"sources.csv.delimiter in the ruleset{rename.get(others[0], '')})")
+        written = "tab" if others[0] == "\t" else f"'{others[0]}'"
+        return (f"{message} (the file looks separated by {shown}: declare it in the ruleset, "
+                f"sources: {{csv: {{delimiter: {written}}}}}{rename.get(others[0], '')})")
     return message
 
 

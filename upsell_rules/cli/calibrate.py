@@ -11,7 +11,6 @@ import click
 from upsell_rules.cli.exits import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, usage_error
 from upsell_rules.cli.header_check import header_check, strict_option
 from upsell_rules.cli.history_common import (
-    evaluator_or_exit,
     future_note,
     horizon_option,
     outcomes_option,
@@ -20,7 +19,12 @@ from upsell_rules.cli.history_common import (
     scheduled_option,
     snapshots_option,
 )
-from upsell_rules.cli.loading import load_or_exit, print_diagnostics, registry_with_report
+from upsell_rules.cli.loading import (
+    evaluator_or_exit,
+    load_or_exit,
+    print_diagnostics,
+    registry_with_report,
+)
 from upsell_rules.cli.options import (
     engine_option,
     input_encoding,

@@ -12,7 +12,12 @@ from upsell_rules.cli.bundled_names import RulesetPath
 from upsell_rules.cli.exits import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE
 from upsell_rules.cli.failures import ErrorPrinter
 from upsell_rules.cli.header_check import header_check, strict_option
-from upsell_rules.cli.loading import load_or_exit, parse_overrides, registry_with_report
+from upsell_rules.cli.loading import (
+    evaluator_or_exit,
+    load_or_exit,
+    parse_overrides,
+    registry_with_report,
+)
 from upsell_rules.cli.options import (
     DataInput,
     IsoDate,
@@ -24,8 +29,7 @@ from upsell_rules.cli.options import (
     set_option,
 )
 from upsell_rules.cli.progress import counting, records_total
-from upsell_rules.engine.evaluate import Evaluator
-from upsell_rules.errors import InputError, RecordError, UpsellRulesError
+from upsell_rules.errors import InputError, RecordError
 from upsell_rules.io.records import Account, AccountReader
 from upsell_rules.plugin.registry import Registry
 from upsell_rules.ruleset.model import Ruleset
@@ -179,11 +183,8 @@ def diff_command(
                      "--data-new or --as-of-new")
     if overrides:
         labels = (labels[0], f"{labels[1]} with " + " ".join(f"--set {o}" for o in overrides))
-    try:
-        old_eval = Evaluator(old, registry, engine)
-        new_eval = Evaluator(new, registry, engine)
-    except UpsellRulesError as exc:
-        raise _usage(str(exc)) from None
+    old_eval = evaluator_or_exit(old, registry, engine)
+    new_eval = evaluator_or_exit(new, registry, engine)
     types = old.input_types()
     types.update(new.input_types())
     reader = AccountReader(registry, types, source_options=new.sources, signals=new.signals,

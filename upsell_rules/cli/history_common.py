@@ -13,13 +13,12 @@ from upsell_rules.cli.header_check import header_check
 from upsell_rules.cli.options import encoding_option, input_encoding
 from upsell_rules.cli.progress import counting, records_total
 from upsell_rules.engine.evaluate import Evaluator
-from upsell_rules.errors import InputError, RecordError, UpsellRulesError
+from upsell_rules.errors import InputError, RecordError
 from upsell_rules.history.backtest import Replay, evaluate_snapshots, parse_horizon
 from upsell_rules.history.outcomes import Outcomes, read_outcomes
 from upsell_rules.history.snapshots import SCHEDULED_FIELDS, SNAPSHOT_FIELD, SnapshotReader
 from upsell_rules.io.records import AccountReader
 from upsell_rules.plugin.registry import Registry
-from upsell_rules.ruleset.model import Ruleset
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -37,14 +36,6 @@ def report_error(error: RecordError) -> None:
     from upsell_rules.cli.failures import report_record_error
 
     report_record_error(error)
-
-
-def evaluator_or_exit(rules: Ruleset, registry: Registry, engine: str) -> Evaluator:
-    """An evaluator, or exit 2 with the engine problem."""
-    try:
-        return Evaluator(rules, registry, engine)
-    except UpsellRulesError as exc:
-        usage_error(str(exc), prefix="")
 
 
 def replay_or_exit(

@@ -10,7 +10,8 @@ import click
 
 from upsell_rules.cli.exits import EXIT_USAGE, usage_error
 from upsell_rules.cli.options import input_encoding
-from upsell_rules.errors import Diagnostic
+from upsell_rules.engine.evaluate import Evaluator
+from upsell_rules.errors import Diagnostic, UpsellRulesError
 from upsell_rules.io.records import AccountReader
 from upsell_rules.limits import Limits
 from upsell_rules.plugin.build import default_registry
@@ -39,6 +40,15 @@ def registry_with_report() -> Registry:
         usage_error("a plugin is broken (see above); fix it, or leave it out with -p no:NAME, "
                     "then run again", prefix="")
     return registry
+
+
+def evaluator_or_exit(rules: Ruleset, registry: Registry, engine: str | None) -> Evaluator:
+    """An evaluator for ``rules``, or ``upsell-rules: error: ...`` and exit 2 (an unknown
+    engine, or one that cannot run here), worded alike by every command."""
+    try:
+        return Evaluator(rules, registry, engine)
+    except UpsellRulesError as exc:
+        usage_error(str(exc))
 
 
 def report_join(reader: Any) -> None:

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from upsell_rules.cli.bundled_names import RulesetPath, StrParam, resolve_data_path
+from upsell_rules.cli.bundled_names import RulesetPath, StrParam, near_file, resolve_data_path
 from upsell_rules.io.coercion import date_advice
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -67,6 +67,9 @@ class DataInput(StrParam):
         match = self._PREFIX.match(text)
         if match is None:
             bundled = resolve_data_path(text)
+            hint = near_file(text) if bundled is None and not os.path.exists(text) else ""
+            if hint:
+                self.fail(f"File {text!r} does not exist{hint}.", param, ctx)
             return bundled or str(self._FILE.convert(text, param, ctx))
         return text
 

@@ -100,3 +100,20 @@ def undecodable(byte: int, codec: str) -> str:
     if is_default(codec):
         return f"not UTF-8 text (byte 0x{byte:02x}); export the file as UTF-8, or {HOW_TO_DECLARE}"
     return f"not {codec} text (byte 0x{byte:02x}); check the declared encoding"
+
+
+def first_bad_byte(text: str) -> int | None:
+    """The first byte that was not UTF-8 in ``text`` read with ``errors="surrogateescape"``
+    (each such byte becomes a lone surrogate), or ``None`` when every byte was."""
+    if text.isascii():
+        return None
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        return ord(text[exc.start]) - 0xDC00
+    return None
+
+
+def not_utf8_export(byte: int) -> str:
+    """What to say of a line of an export that only reads UTF-8 (events, tickets)."""
+    return f"not UTF-8 text (byte 0x{byte:02x}); save the export as UTF-8"
