@@ -14,49 +14,31 @@ from pathlib import Path
 
 import pytest
 
+from tests.sql.test_compile_hostile import HOSTILE as COMPILE_HOSTILE
 from tests.support import AS_OF, run_cli
 
-HOSTILE = r"""
-name: hostile
-version: "1' -- */ $$x$$ \\ \u2019"
-constants:
-  evil: "a'); DROP TABLE accounts; --"
-  slash: "c\\'; DROP TABLE x; --"
-  dollar: "$$; COPY (SELECT 1) TO '/tmp/qh/pwned.csv'; $$"
+#: The ruleset ``compile`` is tested with (tests/sql/test_compile_hostile.py), with more
+#: hostile text in every place the record-writing SQL puts ruleset text.
+HOSTILE = (
+    COMPILE_HOSTILE
+    .replace("constants:\n", "constants:\n" + r"""  dollar: "$$; COPY (SELECT 1) TO '/tmp/x.csv'; $$"
   cmt: "/* x */ -- y\n' || (SELECT 1) || '"
   uq: "\u2018\u2019\u201c\u201d\uff07 '\u02bc"
   dq: "\"x\"\"; DROP"
-signals:
-  plan: {type: string}
-  tickets: {type: string_list}
-  p12: {type: integer, derive: count_in, params: {list: tickets, values: "P1',P2\\,$$,/*,--"}}
-  note: {type: string, derive: text_if, params: {condition: is_evil, then: "n'ote\\ $$ --", otherwise: "o/*th*/er"}}
-  is_evil:
-    type: boolean
-    when: plan == evil or plan == slash or plan == dollar or plan == cmt or plan == uq or plan == dq or plan == '{# x' or plan in ["l'ist", "b\\s", "$$"]
-scoring:
-  categories:
-    product:
-      weight: 1.0
-      tiers:
-        - {id: t1, score: 10, when: is_evil}
-bands:
-  - {id: act_now, title: "A'ct \\ $$ -- /* now", min: 50, max: 100, outreach: true, play: p}
-  - {id: wait, title: "W'ait\u2019 \"q\"", min: 0, max: 50, play: q}
-gates: []
-red_flags:
-  - {id: f, when: p12 >= 1, effect: block, play: p}
-triggers:
-  - {id: tr, upsell_type: seat, when: is_evil, play: p, evidence: "e' -- {plan} /* {note} */ $$ {evil} \\ {uq}"}
-owners:
-  o:
-    - when: p12 >= 2
-      role: "CSM'); DROP TABLE accounts; -- $$"
-    - role: "A\\'E \u2019"
-plays:
-  p: {title: "t'i\\tle $$ -- /*", window: "n'ow -- $$ \\", owner: o, message: "m' {plan} -- {evil} {dollar} {cmt} */ \\"}
-  q: {title: "q'", window: "later'", owner: o, message: "q {plan}' {dq}"}
-"""
+""", 1)
+    .replace("signals:\n", "signals:\n" + r"""  note: {type: string, derive: text_if, params: {condition: is_evil, then: "n'ote\\ $$ --", otherwise: "o/*th*/er"}}
+""", 1)
+    .replace("or plan == '{# x'", "or plan == '{# x' or plan == dollar or plan == cmt or plan == uq "
+             "or plan == dq or plan in [\"l'ist\", \"b\\\\s\", \"$$\"]", 1)
+    .replace('title: "A"',
+             'title: "A\'ct \\\\ $$ -- /* now"', 1)
+    .replace('title: "W"',
+             'title: "W\'ait\\u2019 \\"q\\""', 1)
+    .replace('evidence: "e"',
+             'evidence: "e\' -- {plan} /* {note} */ $$ {evil} \\\\ {uq}"', 1)
+    .replace('{title: "t", window: now, owner: o, message: "m"}',
+             '{title: "t\'i\\\\tle $$ -- /*", window: "n\'ow -- $$ \\\\", owner: o, message: "m\' {plan} -- {evil} {dollar} {cmt} */ \\\\ {dq}"}', 1)
+)
 
 PLANS = ["a'); DROP TABLE accounts; --", "c\\'; DROP TABLE x; --",
          "$$; COPY (SELECT 1) TO '/tmp/qh/pwned.csv'; $$", "/* x */ -- y\n' || (SELECT 1) || '",
