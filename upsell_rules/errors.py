@@ -74,7 +74,7 @@ DIAGNOSTIC_CODES: dict[str, tuple[str, str]] = {
     ),
     "E013": (
         'a value of the wrong kind (text where a number belongs, a file that is not a '
-        'mapping)',
+        'mapping, text holding a NUL character or a lone surrogate)',
         "authoring.md#diagnostic-codes",
     ),
     "E014": (
@@ -83,7 +83,7 @@ DIAGNOSTIC_CODES: dict[str, tuple[str, str]] = {
     ),
     "E015": (
         'a number out of range (weights 0-1, band limits and caps 0-100, scores 0 or more, '
-        'scale above 0)',
+        'scale above 0; anywhere: infinite, NaN, or beyond about 1.8e308)',
         "authoring.md#diagnostic-codes",
     ),
     "E016": (
@@ -165,7 +165,8 @@ DIAGNOSTIC_CODES: dict[str, tuple[str, str]] = {
         "authoring.md#diagnostic-codes",
     ),
     "E136": (
-        'derived signals that depend on each other in a loop',
+        'derived signals that depend on each other in a loop, or a chain of more than 100 '
+        'derived signals each reading the next',
         "authoring.md#diagnostic-codes",
     ),
     "E140": (

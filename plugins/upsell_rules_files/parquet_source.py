@@ -18,6 +18,7 @@ from upsell_rules.errors import InputError, Location, RecordError
 from upsell_rules.limits import current as current_limits
 from upsell_rules.plugin.types import RawRecord
 from upsell_rules.sql.input_checks import quote_text
+from upsell_rules.sql.sandbox import names_one_file, sandboxed
 
 from ._text import open_binary
 
@@ -54,9 +55,12 @@ def read_parquet(path: str) -> Iterator[RawRecord | RecordError]:
     with open_binary(path, limits.input_bytes) as handle:
         if handle.read(4) != _MAGIC:
             raise InputError(f"{path}: not a Parquet file (it does not start with PAR1)")
+    if not names_one_file(path):
+        raise InputError(f"{path}: DuckDB, which reads Parquet files, would take this name as a "
+                         "pattern of file names (*, ? or [): rename the file")
     import duckdb
 
-    con = duckdb.connect()
+    con = sandboxed([path])
     try:
         try:
             cursor = con.execute(f"SELECT * FROM read_parquet({quote_text(path)})")

@@ -8,6 +8,7 @@ import shlex
 import click
 
 from upsell_rules.cli.exits import EXIT_OK, usage_error
+from upsell_rules.io.inside import outside_through_link
 from upsell_rules.ruleset.bundled import BundledFileMissing
 from upsell_rules.workflow.scaffold import scaffold_files
 
@@ -39,6 +40,9 @@ def init_command(directory: str, requirement: str | None, force: bool) -> None:
         files = scaffold_files(requirement)
     except BundledFileMissing as exc:
         usage_error(str(exc))
+    refused = outside_through_link(directory, list(files))
+    if refused is not None:
+        usage_error(f"{directory}: {refused}")
     for relative, text in files.items():
         target = os.path.join(directory, *relative.split("/"))
         os.makedirs(os.path.dirname(target), exist_ok=True)

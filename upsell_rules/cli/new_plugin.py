@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
@@ -218,7 +219,7 @@ def new_plugin_command(name: str, directory: str) -> None:
     dist = f"upsell-rules-{name.replace('_', '-')}"
     module = f"upsell_rules_{name}"
     root = Path(directory) / dist
-    if root.exists():
+    if os.path.lexists(root):  # a dangling link too: writing would follow it
         usage_error(f"{root} already exists; not overwriting it")
     values = {"name": name, "dist": dist, "module": module, "core_version": __version__}
     files = {

@@ -42,6 +42,7 @@ from upsell_rules.sql.errors import NotCompilable
 from upsell_rules.sql.input_checks import (
     integer_bits,
 )
+from upsell_rules.sql.sandbox import names_one_file, sandboxed
 
 if TYPE_CHECKING:
     from upsell_rules.sql.query import ValuesQuery
@@ -130,6 +131,8 @@ def plan_columnar(evaluator: Evaluator, reader: AccountReader, data: Sequence[st
     if found is None or reader.mapping_for(found[0]) or not reader.reads_utf8(found[0]):
         return None
     spec, size = data[0], found[1]
+    if not names_one_file(spec):  # DuckDB would read other files: the reader reads this one
+        return None
     if reader.limits.input_bytes and size > reader.limits.input_bytes:
         return None
     # A Parquet file's rows are counted below; any other file too small for auto stops
@@ -164,6 +167,8 @@ def plan_columnar(evaluator: Evaluator, reader: AccountReader, data: Sequence[st
 
 def _compile(evaluator: Evaluator, plan: ColumnarPlan, as_of: date, encoded: bool) -> bool:
     """Compile what the plan runs; ``False`` when the python engine should decide."""
+    import duckdb
+
     try:
         if encoded:
             plan.lines = _line_sql(evaluator, plan.types, as_of)
@@ -176,6 +181,8 @@ def _compile(evaluator: Evaluator, plan: ColumnarPlan, as_of: date, encoded: boo
         if evaluator.auto:
             evaluator.fallback = f"not duckdb: {exc}"
         return False
+    except duckdb.Error:  # a query DuckDB will not bind (nested too deep, say): python reads
+        return False
     return True
 
 
@@ -184,8 +191,6 @@ def _line_sql(evaluator: Evaluator, types: Mapping[str, str], as_of: date) -> st
     some part of the records' text has no SQL form (:class:`NotCompilable` when the
     decision itself has none). The text functions depend on the DuckDB types of the
     derived signals, asked of DuckDB over an empty table of the inputs."""
-    import duckdb
-
     from upsell_rules.engine.record_sql import record_chain, record_query
     from upsell_rules.sql.signals import sql_type
 
@@ -194,7 +199,7 @@ def _line_sql(evaluator: Evaluator, types: Mapping[str, str], as_of: date) -> st
     schema = ", ".join(["_row BIGINT", "_ints BIGINT",
                         *(f'"{name}" {sql_type(kind).sql(dialect="duckdb")}'
                           for name, kind in types.items())])
-    con = duckdb.connect()
+    con = sandboxed()
     try:
         con.execute(f"CREATE TABLE {LINES_SOURCE} ({schema})")
         described = con.execute(f"DESCRIBE {chain.sql}").fetchall()
@@ -243,7 +248,7 @@ def columnar_rows(evaluator: Evaluator, plan: ColumnarPlan, as_of: date,
     if check is None and plan.parquet is None and plan.csv is None:
         check = start_check(plan.path, plan.types, plan.ranges, limits)
     plan.checking = None
-    con = duckdb.connect(config=CONNECTION)
+    con = sandboxed([plan.path], CONNECTION)
     try:
         loaded = _load(con, plan, limits)
         started: Any = plan.lines

@@ -11,6 +11,7 @@ from typing import Any
 
 from upsell_rules.sql.input_checks import quote_text
 from upsell_rules.sql.parquet_inputs import parquet_check_sql, parquet_fields, parquet_view_sql
+from upsell_rules.sql.sandbox import sandboxed
 
 
 def parquet_shape(path: str, types: Mapping[str, str]
@@ -19,7 +20,7 @@ def parquet_shape(path: str, types: Mapping[str, str]
     DuckDB cannot read the file or some field's column would be converted by the reader."""
     import duckdb
 
-    con = duckdb.connect()
+    con = sandboxed([path])
     try:
         source = f"read_parquet({quote_text(path)})"
         columns = {str(row[0]): str(row[1])

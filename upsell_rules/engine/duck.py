@@ -65,11 +65,11 @@ def _convert(kind: str) -> Any:
 
 def prepare_batch(conditions: Sequence[Node], types: Mapping[str, str]) -> BatchPredicate:
     """One DuckDB query giving every condition's outcome for a batch of accounts."""
-    import duckdb
     from sqlglot import exp
 
     from upsell_rules.sql.expressions import Conditions
     from upsell_rules.sql.lists import reset_aliases
+    from upsell_rules.sql.sandbox import sandboxed
     from upsell_rules.sql.values import col, holds, lit
 
     names = list(dict.fromkeys(n for node in conditions for n in names_in(node)
@@ -80,7 +80,7 @@ def prepare_batch(conditions: Sequence[Node], types: Mapping[str, str]) -> Batch
     query = exp.select(*(outcomes or [exp.true()])).from_("batch").order_by(col("_row"))
     text = query.sql(dialect="duckdb").replace(lit(_Scope.as_of).sql(dialect="duckdb"),
                                                '"_as_of"')
-    con = duckdb.connect()
+    con = sandboxed()
     columns = ", ".join(['"_row" BIGINT', '"_as_of" DATE',
                          *(f'"{n}" {_COLUMN[types[n]]}' for n in names)])
     con.execute(f"CREATE TABLE batch ({columns})")

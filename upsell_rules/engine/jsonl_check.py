@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any, BinaryIO
 
 from upsell_rules.sql.input_checks import accounts_view_sql, check_sql, colons_sql
+from upsell_rules.sql.sandbox import sandboxed
 
 _BOM = b"\xef\xbb\xbf"
 _ESCAPED_COMMA = re.compile(rb"\\u002[cC]")
@@ -85,9 +86,7 @@ def start_check(path: str, types: Mapping[str, str],
                 ) -> JsonlCheck:
     """Start checking ``path`` (DuckDB, in a thread of its own); the lines are counted
     when the verdict is asked for."""
-    import duckdb
-
-    con = duckdb.connect(config=CHECK_CONNECTION)
+    con = sandboxed([path], CHECK_CONNECTION)
     pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="upsell-rules-check")
     found = pool.submit(_run, con, check_sql(path, types, ranges))
     return JsonlCheck(con, path, limits, pool, found)

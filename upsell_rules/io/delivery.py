@@ -22,6 +22,7 @@ from datetime import date
 from typing import Any
 
 from upsell_rules.errors import PluginTimeout, UpsellRulesError, did_you_mean
+from upsell_rules.io.inside import stays_inside
 from upsell_rules.plugin.registry import Registry
 from upsell_rules.plugin.types import DeliveryReport, DeliveryResult, Sink, SinkContext
 from upsell_rules.plugin.watchdog import allowance
@@ -122,14 +123,12 @@ def confine(path: str, folder: str, where: str, option: str) -> str:
         raise SinkConfigError(
             f"{where}: {option}: {path!r} leaves the ruleset's folder ('..'); {hint}"
         )
-    base = os.path.realpath(folder)
-    full = os.path.realpath(os.path.join(base, path))
-    if os.path.commonpath([base, full]) != base:
+    if not stays_inside(folder, path):
         raise SinkConfigError(
             f"{where}: {option}: {path!r} leads out of the ruleset's folder through a "
             f"symbolic link; {hint}"
         )
-    return full
+    return os.path.realpath(os.path.join(os.path.realpath(folder), path))
 
 
 def _options(sink: Sink, given: Mapping[str, Any], where: str, label: str) -> dict[str, Any]:

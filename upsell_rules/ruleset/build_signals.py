@@ -13,6 +13,8 @@ from upsell_rules.ruleset.model import Condition, SignalDef
 from upsell_rules.ruleset.schema import as_written, field_path
 from upsell_rules.ruleset.yamlload import Path, value_at
 
+#: The longest chain of derived signals each reading the next (a real ruleset's is 4).
+MAX_SIGNAL_CHAIN = 100
 
 class SignalSections(BuildContext):
     """The constants and signals sections of the ruleset being built."""
@@ -209,17 +211,25 @@ class SignalSections(BuildContext):
     def order_signals(
         self, signals: dict[str, SignalDef], deps: dict[str, list[str]]
     ) -> dict[str, SignalDef]:
-        """Order signals so every derived signal comes after what it reads."""
+        """Order signals so every derived signal comes after what it reads.
+
+        A chain of more than :data:`MAX_SIGNAL_CHAIN` signals each reading the next is
+        E136 too, reported once: no real ruleset needs one, and compiled to SQL it nests
+        past what a database binds (and this walk past Python's recursion limit)."""
         ordered: dict[str, SignalDef] = {}
         visiting: set[str] = set()
+        too_long: list[str] = []
 
         def visit(name: str, trail: list[str]) -> None:
-            if name in ordered or name not in signals:
+            if name in ordered or name not in signals or too_long:
                 return
             if name in visiting:
                 cycle = " -> ".join([*trail[trail.index(name) :], name])
                 self.add(("signals", name), "E136", f"signals depend on each other: {cycle}",
                          key=True)
+                return
+            if len(trail) >= MAX_SIGNAL_CHAIN:  # the walk stops before Python's limit
+                too_long.append(trail[0])
                 return
             visiting.add(name)
             for dep in deps.get(name, []):
@@ -229,6 +239,18 @@ class SignalSections(BuildContext):
 
         for name in signals:
             visit(name, [])
+        chain: dict[str, int] = {}
+        for name in ordered:  # what a signal reads comes before it
+            own = 0 if ordered[name].is_input else 1
+            chain[name] = own + max((chain.get(dep, 0) for dep in deps.get(name, [])), default=0)
+            if chain[name] > MAX_SIGNAL_CHAIN and not too_long:
+                too_long.append(name)
+        if too_long:
+            self.add(("signals", too_long[0]), "E136",
+                     f"signal '{too_long[0]}' is at the end of a chain of more than "
+                     f"{MAX_SIGNAL_CHAIN} derived signals, each reading the next: at most "
+                     f"{MAX_SIGNAL_CHAIN} (compiled to SQL, a longer chain nests deeper than "
+                     "a database accepts)", key=True)
         return ordered
 
 

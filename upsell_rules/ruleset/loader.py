@@ -24,6 +24,7 @@ from upsell_rules.ruleset.build_scoring import ScoringSections
 from upsell_rules.ruleset.build_signals import SignalSections
 from upsell_rules.ruleset.memory import build_memory
 from upsell_rules.ruleset.model import Ruleset
+from upsell_rules.ruleset.representable import unrepresentable_findings
 from upsell_rules.ruleset.schema import field_path, schema_findings
 from upsell_rules.ruleset.semantics import unreachable_findings
 from upsell_rules.ruleset.yamlload import Path, YamlDocument, checked_text, load_yaml
@@ -178,6 +179,9 @@ def check_ruleset(
         return None, sorted(findings, key=Diagnostic.sort_key)
     if patch is not None:
         findings.extend(patch(doc))
+    unheld = unrepresentable_findings(doc)
+    if unheld:
+        return None, sorted([*findings, *unheld], key=Diagnostic.sort_key)
     findings.extend(schema_findings(doc))
     builder = _Builder(doc, registry)
     ruleset = builder.build(sha256)

@@ -27,6 +27,7 @@ from pathlib import Path
 from ruamel.yaml import YAML
 
 from upsell_rules.io.contract import CONTRACT_V1
+from upsell_rules.io.inside import outside_through_link
 from upsell_rules.plugin.registry import Registry
 from upsell_rules.ruleset.model import Ruleset
 from upsell_rules.sql.dialects import check_dialect
@@ -218,7 +219,8 @@ def write_dbt(directory: str | Path, ruleset: Ruleset, registry: Registry, diale
               table: str = "accounts") -> DbtFiles:
     """Write the dbt model, its tests and its source under ``directory``.
 
-    Everything is computed before the first file is written. The model, its properties
+    Everything is computed before the first file is written, and nothing is written (or
+    read) when a symbolic link would lead a file out of ``directory``. The model, its properties
     and its test are overwritten; the sources file is merged (:func:`sources_yml`), so
     several rulesets share it and a source edited by hand keeps its edits. Raises
     ``ValueError`` for a --table that is not a name or a sources file that is not one.
@@ -231,6 +233,9 @@ def write_dbt(directory: str | Path, ruleset: Ruleset, registry: Registry, diale
         sources=f"models/{SOURCE}_sources.yml",
         test=f"tests/{model}_score_range.sql",
     )
+    refused = outside_through_link(root, files.all())
+    if refused is not None:
+        raise ValueError(refused)
     contents = {
         files.model: model_sql(ruleset, registry, dialect, table),
         files.schema: schema_yml(ruleset, model),

@@ -27,6 +27,7 @@ from upsell_rules.plugin.registry import Registry
 from upsell_rules.plugin.types import RawRecord
 from upsell_rules.ruleset.loader import check_ruleset
 from upsell_rules.ruleset.model import Ruleset
+from upsell_rules.ruleset.representable import unrepresentable_findings
 from upsell_rules.ruleset.schema import field_path, tests_schema_findings
 from upsell_rules.ruleset.yamlload import Path, YamlDocument, load_yaml
 from upsell_rules.workflow.case_values import as_of_date, written_value_problems
@@ -172,6 +173,9 @@ class TestRunner:
         if doc is None or errors:
             result.errors = errors or findings
             return result
+        result.errors = unrepresentable_findings(doc, _not_account_data, nul=False)
+        if result.errors:
+            return result
         result.errors = [f for f in tests_schema_findings(doc) if f.is_error]
         if result.errors:
             # Every problem at once: the other cases are still checked against the ruleset.
@@ -246,6 +250,9 @@ class TestRunner:
         doc, findings = load_yaml(path)
         if doc is None or any(f.is_error for f in findings):
             return findings
+        unheld = unrepresentable_findings(doc, _not_account_data, nul=False)
+        if unheld:
+            return [*findings, *unheld]
         schema = tests_schema_findings(doc)
         if any(f.is_error for f in schema):
             return in_file_order(
@@ -464,3 +471,11 @@ def _diag(
     doc: YamlDocument, path: Path, code: str, message: str, *, key: bool = False
 ) -> Diagnostic:
     return Diagnostic(doc.locate(path, key=key), code, message)
+
+
+def _not_account_data(path: Path) -> bool:
+    """Anything but an account's values (``account:``, ``overrides:``, which the reader
+    checks as data): names and expectations are printed and compared with decisions, so
+    each must be a number or text a decision can hold (not a 4,000-digit score, not a
+    lone surrogate)."""
+    return not (len(path) > 2 and path[0] == "cases" and path[2] in ("account", "overrides"))
