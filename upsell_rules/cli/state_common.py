@@ -254,7 +254,7 @@ def with_statuses(spec: str, rules: Ruleset, decisions: list[Any], when: date) -
     before the store's latest run gets no statuses (the store remembers later days,
     which would colour them), and a note on stderr says so.
     """
-    from upsell_rules.state.daily import outreach_bands
+    from upsell_rules.state.daily import follows_another, outreach_bands
     from upsell_rules.state.transitions import Snapshot, plan
 
     store = read_only_store(spec)
@@ -265,8 +265,8 @@ def with_statuses(spec: str, rules: Ruleset, decisions: list[Any], when: date) -
                        f"--as-of {when.isoformat()} is before its latest run "
                        f"(run {latest[0]}, as of {latest[1]})", err=True)
             return decisions
-        followed = store.latest_ruleset() if store is not None else None
-        if store is not None and followed is not None and followed[2] != rules.name:
+        followed = follows_another(store, rules) if store is not None else None
+        if store is not None and followed is not None:
             click.echo(f"upsell-rules: note: no statuses from state store {store.shown}: "
                        f"it follows ruleset '{followed[2]}' (run {followed[0]}), not "
                        f"'{rules.name}'", err=True)
