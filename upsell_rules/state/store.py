@@ -30,6 +30,9 @@ from upsell_rules.state.transitions import Hold, Outreach, Previous, Snapshot
 
 #: Advisory-lock key on PostgreSQL (any constant; "upsr" in ASCII).
 _PG_LOCK_KEY = 0x75707372
+#: Seconds a command waits for the run lock to create or migrate a store: a migration
+#: takes moments, so only a run of an older upsell-rules on the old schema holds it long.
+MIGRATION_WAIT = 30.0
 
 
 def store_url(spec: str) -> str:
@@ -119,28 +122,39 @@ class StateStore:
 
     def _check_schema(self, create: bool) -> None:
         try:
-            with self.engine.begin() as conn:
+            with self.engine.connect() as conn:
                 version = t.current_version(conn)
-                if version > t.SCHEMA_VERSION:
-                    raise StateError(
-                        f"state store {self.shown} has schema version {version}, newer than "
-                        f"this upsell-rules understands ({t.SCHEMA_VERSION}): upgrade "
-                        "upsell-rules, or use another store"
-                    )
+            self._refuse_newer(version)
+            if version == t.SCHEMA_VERSION:
+                return
+            if not create and version == 0:
+                raise StateError(f"state store {self.shown} is empty: no run has "
+                                 "used it yet (a run with --state fills it)")
+            if not create:
+                raise StateError(
+                    f"state store {self.shown} has schema version {version}; a run "
+                    f"with --state migrates it to {t.SCHEMA_VERSION}"
+                )
+            # Two commands opening a new (or older) store at once would both create (or
+            # migrate) it, and the second would fail on the first one's tables: migrate
+            # under the run lock, and read the version again once it is held.
+            with self.lock(MIGRATION_WAIT), self.engine.begin() as conn:
+                version = t.current_version(conn)
+                self._refuse_newer(version)
+                for migrate in t.MIGRATIONS[version:]:
+                    migrate(conn)
                 if version < t.SCHEMA_VERSION:
-                    if not create and version == 0:
-                        raise StateError(f"state store {self.shown} is empty: no run has "
-                                         "used it yet (a run with --state fills it)")
-                    if not create:
-                        raise StateError(
-                            f"state store {self.shown} has schema version {version}; a run "
-                            f"with --state migrates it to {t.SCHEMA_VERSION}"
-                        )
-                    for migrate in t.MIGRATIONS[version:]:
-                        migrate(conn)
                     t.set_version(conn, t.SCHEMA_VERSION)
         except SQLAlchemyError as exc:
             raise damaged(self.shown, exc, self.path is not None) from None
+
+    def _refuse_newer(self, version: int) -> None:
+        if version > t.SCHEMA_VERSION:
+            raise StateError(
+                f"state store {self.shown} has schema version {version}, newer than "
+                f"this upsell-rules understands ({t.SCHEMA_VERSION}): upgrade "
+                "upsell-rules, or use another store"
+            )
 
     def close(self) -> None:
         """Release the database connections."""
