@@ -306,6 +306,14 @@ def test_shadow_ruleset_is_logged_never_delivered_and_compared(
     assert data["outcomes"]["better"] == "production"
     text = invoke("shadow-report", "--state", store)
     assert f"agreement: {2 * same} of 100 account-days" in text.stdout
+    assert text.stdout.rstrip().endswith(": production did better")
+    # A loss only production flagged evens it out: said as a tie, not "tie did better".
+    csv.write_text(f"account_id,outcome,date\n{later[1]},closed_lost,2026-11-05\n")
+    assert invoke("feedback", rules, csv, "--state", store).exit_code == 0
+    tied = invoke("shadow-report", "--state", store)
+    assert tied.stdout.rstrip().endswith(
+        "of 1 lost or not now, production flagged 1, the candidate 0: neither did better "
+        "(a tie)")
     # Replay of the shadow run reproduces the candidate's decisions.
     replayed = invoke("replay", "2", "--state", store)
     assert replayed.exit_code == 0
