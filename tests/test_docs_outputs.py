@@ -165,6 +165,15 @@ def test_planned_commands_are_the_ones_not_shipped_yet() -> None:
     assert not planned & shipped, sorted(planned & shipped)
 
 
+def test_the_index_says_where_to_start_for_every_page() -> None:
+    """A newcomer finds every page from index.md's "Where to start" table."""
+    index = (ROOT / "docs" / "index.md").read_text(encoding="utf-8")
+    table = index.split("## Where to start", 1)[1].split("\n## ", 1)[0]
+    linked = set(re.findall(r"\]\(([a-z]+\.md)\)", table))
+    pages = {page.name for page in (ROOT / "docs").glob("*.md")} - {"index.md"}
+    assert not pages - linked, sorted(pages - linked)
+
+
 # The reference pages against the tool itself: every option a command has is documented
 # where that command is, and every option a page gives a command exists, with its choices.
 

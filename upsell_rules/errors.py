@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 
@@ -387,3 +389,19 @@ class PluginTimeout(BaseException):
     is a ``BaseException``, like ``KeyboardInterrupt``, so that a plugin's own
     ``except Exception`` cannot swallow it and carry on hanging.
     """
+
+
+def closest(name: str, candidates: Iterable[str]) -> str | None:
+    """The candidate nearest ``name``, or None when none is close. One that differs only
+    in case (``ACC-1012`` for ``acc-1012``) is the answer before any other."""
+    choices = list(candidates)
+    same = [c for c in choices if c.casefold() == name.casefold()]
+    close = same or difflib.get_close_matches(name, choices, n=1, cutoff=0.6)
+    return close[0] if close else None
+
+
+def did_you_mean(name: str, candidates: Iterable[str]) -> str:
+    """`` (did you mean 'x'?)`` for the nearest candidate, or empty when none is close:
+    the one wording of a near miss in every message."""
+    near = closest(name, candidates)
+    return f" (did you mean '{near}'?)" if near is not None else ""

@@ -37,6 +37,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from upsell_rules.errors import InputError, Location, RecordError
+from upsell_rules.io.encoding import first_bad_byte, not_utf8_export
 from upsell_rules.plugin.types import RawRecord, SourceContext
 
 from .shapes import EventShape
@@ -151,12 +152,18 @@ def read_events(path: str, context: SourceContext) -> Iterator[RawRecord | Recor
     pending: list[tuple[int, str, str, date]] = []  # (line, user, event name, day)
     latest_day: date | None = None
     try:
-        handle = open(path, encoding="utf-8-sig", newline="\n")  # noqa: SIM115
+        # A byte that is not UTF-8 fails its line only (checked below), not the export.
+        handle = open(path, encoding="utf-8-sig", errors="surrogateescape",  # noqa: SIM115
+                      newline="\n")
     except OSError as exc:
         raise InputError(f"{path}: cannot read the events export: {exc.strerror or exc}") from None
     with handle:
         for number, line in enumerate(handle, 1):
             if not line.strip():
+                continue
+            bad = first_bad_byte(line)
+            if bad is not None:
+                yield RecordError(Location(path, number), not_utf8_export(bad))
                 continue
             try:
                 event = json.loads(line)

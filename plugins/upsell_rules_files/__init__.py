@@ -9,12 +9,20 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from upsell_rules.io.contract import CONTRACT_V1
+from upsell_rules.io.encoding import encoding_problems
 from upsell_rules.io.mapping import MAPPING_OPTIONS
 from upsell_rules.plugin.hookspecs import hookimpl
 from upsell_rules.plugin.types import FieldSpec, ParamSpec, Source
 
 from .csv_source import delimiter_problems, matches_csv, read_csv, read_csv_with_context
-from .json_source import matches_json, matches_jsonl, read_json, read_jsonl
+from .json_source import (
+    matches_json,
+    matches_jsonl,
+    read_json,
+    read_json_with_context,
+    read_jsonl,
+    read_jsonl_with_context,
+)
 from .parquet_source import matches_parquet, read_parquet
 
 __all__ = [
@@ -24,9 +32,18 @@ __all__ = [
     "upsell_rules_sources",
 ]
 
+#: The text sources also take the file's encoding (UTF-8 unless declared; never guessed).
+TEXT_OPTIONS = {
+    **MAPPING_OPTIONS,
+    "encoding": ParamSpec(
+        "string", description="The file's text encoding: utf-8 (default), cp1252 (Excel's "
+        "plain CSV on Windows), latin-1, utf-16...; --encoding on the command line wins.",
+        check=encoding_problems,
+    ),
+}
 #: The CSV source also takes the cell separator (a tab for .tsv / .tab files by default).
 CSV_OPTIONS = {
-    **MAPPING_OPTIONS,
+    **TEXT_OPTIONS,
     "delimiter": ParamSpec(
         "string", description="Cell separator: ',' (default), ';', '|' or a tab (\"\\t\" "
         "or tab; the default for .tsv and .tab files).", check=delimiter_problems,
@@ -54,14 +71,16 @@ SOURCES: tuple[Source, ...] = (
         ),
         matches=matches_json,
         read=read_json,
-        options=MAPPING_OPTIONS,
+        options=TEXT_OPTIONS,
+        read_with_context=read_json_with_context,
     ),
     Source(
         name="jsonl",
         description="JSON Lines (.jsonl or .ndjson): one account object per line.",
         matches=matches_jsonl,
         read=read_jsonl,
-        options=MAPPING_OPTIONS,
+        options=TEXT_OPTIONS,
+        read_with_context=read_jsonl_with_context,
         byte_ranges="lines",
     ),
     Source(

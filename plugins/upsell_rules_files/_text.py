@@ -3,7 +3,8 @@
 Two ways in: :func:`read_text` for a format that needs the whole file (a JSON array),
 capped in size; and :class:`Lines`, which streams a file line by line in bounded memory
 (CSV and JSON Lines), with a cap on the length of one record and of the whole file.
-Both decode UTF-8 and name the line of the first byte that is not.
+Both decode UTF-8, or the encoding the source declares (:mod:`upsell_rules.io.encoding`),
+and name the line of the first byte that does not decode.
 """
 
 from __future__ import annotations
@@ -14,6 +15,14 @@ import re
 from typing import BinaryIO
 
 from upsell_rules.errors import InputError
+from upsell_rules.io.encoding import (
+    DEFAULT_ENCODING,
+    is_default,
+    is_wide,
+    misdeclared,
+    reads_as_utf8,
+    undecodable,
+)
 from upsell_rules.io.records import SPREADSHEET_HINT
 from upsell_rules.limits import MB, describe_size
 
@@ -27,9 +36,10 @@ _UNDECODABLE = re.compile("[\udc80-\udcff]")
 _WORKBOOK_MAGIC = (b"PK\x03\x04", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1")
 #: The byte-order marks of UTF-16 text, little- and big-endian.
 _UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+_UTF8_BOM = b"\xef\xbb\xbf"
 
 
-def _open(path: str) -> BinaryIO:
+def _open(path: str, encoding: str = DEFAULT_ENCODING) -> BinaryIO:
     try:
         handle = open(path, "rb")  # noqa: SIM115 (returned open to the caller)
     except FileNotFoundError:
@@ -44,11 +54,32 @@ def _open(path: str) -> BinaryIO:
     if start.startswith(_WORKBOOK_MAGIC):
         handle.close()
         raise InputError(f"{path}:1: this is a spreadsheet workbook, not text: {SPREADSHEET_HINT}")
-    if start.startswith(_UTF16_BOMS):
+    problem = _bom_problem(start, encoding)
+    if problem:
         handle.close()
-        raise InputError(f"{path}:1: this is UTF-16 text (Excel's \"Unicode Text\" writes it), "
-                         f"not UTF-8: {SPREADSHEET_HINT}")
+        raise InputError(f"{path}:1: {problem}")
     return handle
+
+
+def _bom_problem(start: bytes, encoding: str) -> str:
+    """What a byte-order mark says against the declared ``encoding`` ("" when they agree).
+
+    Declared ``utf-16`` needs the mark that tells its byte order: it is never guessed.
+    """
+    if start.startswith(_UTF16_BOMS) and not is_wide(encoding):
+        return (f"this is UTF-16 text (Excel's \"Unicode Text\" writes it), not "
+                f"{'UTF-8' if is_default(encoding) else encoding}: declare it with "
+                f"--encoding utf-16 (or encoding: utf-16 in the ruleset's sources: "
+                f"section), or {SPREADSHEET_HINT}")
+    if start.startswith(_UTF8_BOM) and not is_default(encoding):
+        return (f"the file starts with UTF-8's byte-order mark: it is UTF-8 text, not "
+                f"{encoding} as declared; drop the encoding declaration")
+    if encoding in ("utf-16", "utf-32") and not start.startswith(
+        (*_UTF16_BOMS, b"\x00\x00\xfe\xff")
+    ):
+        return (f"the file is declared {encoding} but has no byte-order mark, so its byte "
+                f"order is unknown: declare {encoding}-le or {encoding}-be")
+    return ""
 
 
 def _megabytes(limit: int) -> str:
@@ -86,7 +117,7 @@ def over_input_limit(max_bytes: int, option: str = "--max-input-mb") -> str:
 
 def not_utf8_text(byte: int) -> str:
     """What to say of text holding ``byte``, which is not UTF-8 (without the location)."""
-    return f"not UTF-8 text (byte 0x{byte:02x}); export the file as UTF-8"
+    return undecodable(byte, DEFAULT_ENCODING)
 
 
 def not_utf8(path: str, line: int, byte: int) -> InputError:
@@ -95,31 +126,41 @@ def not_utf8(path: str, line: int, byte: int) -> InputError:
 
 
 class NotUtf8Line(Exception):
-    """Line ``line`` holds a byte that is not UTF-8.
+    """Line ``line`` does not decode in the file's encoding (UTF-8 unless declared).
 
     Raised by :class:`Lines` once the line is read, so reading can go on with the next
-    one: a stray byte costs its record, not the rest of the file.
+    one: a stray byte costs its record, not the rest of the file. ``byte`` is the first
+    byte that does not decode; ``reason`` replaces the usual message (a UTF-8 line in a
+    file declared in a code page).
     """
 
-    def __init__(self, line: int, byte: int) -> None:
+    def __init__(self, line: int, byte: int, reason: str = "") -> None:
         super().__init__(line, byte)
         self.line = line
         self.byte = byte
+        self.reason = reason or not_utf8_text(byte)
 
     @property
     def message(self) -> str:
         """What to tell the user (without the location)."""
-        return not_utf8_text(self.byte)
+        return self.reason
+
+    def error(self, path: str) -> InputError:
+        """The error that stops a file at this line (a header row, say)."""
+        return InputError(f"{path}:{self.line}: {self.reason}")
 
 
-def read_text(path: str, max_bytes: int = 0, option: str = "--max-input-mb") -> str:
-    """Return the whole file decoded as UTF-8 (a leading byte-order mark is dropped).
+def read_text(
+    path: str, max_bytes: int = 0, option: str = "--max-input-mb",
+    encoding: str = DEFAULT_ENCODING,
+) -> str:
+    """Return the whole file decoded as ``encoding`` (a leading byte-order mark is dropped).
 
     Raises :class:`InputError` naming the file when it cannot be opened or is larger
     than ``max_bytes`` (0: no limit; ``option`` names the setting that raises it), and
-    naming the line when it is not UTF-8.
+    naming the line when it does not decode, or is UTF-8 declared as a code page.
     """
-    with _open(path) as handle:
+    with _open(path, encoding) as handle:
         _check_size(path, handle, max_bytes, option)
         try:
             data = handle.read(max_bytes + 1) if max_bytes else handle.read()
@@ -128,11 +169,18 @@ def read_text(path: str, max_bytes: int = 0, option: str = "--max-input-mb") -> 
         if max_bytes and len(data) > max_bytes:
             # Not a regular file (a pipe), so its size was unknown until now.
             raise InputError(f"{path}: more than {_megabytes(max_bytes)} ({option})")
+    codec = "utf-8-sig" if is_default(encoding) else encoding
     try:
-        return data.decode("utf-8-sig")
+        text = data.decode(codec).removeprefix("\ufeff")
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
-        raise not_utf8(path, line, data[exc.start]) from None
+        if is_wide(encoding):
+            line = data[: exc.start].decode(codec, "replace").count("\n") + 1
+        raise InputError(f"{path}:{line}: {undecodable(data[exc.start], encoding)}") from None
+    if reads_as_utf8(text, encoding):
+        first = next(n for n, part in enumerate(text.split("\n"), 1) if not part.isascii())
+        raise InputError(f"{path}:{first}: {misdeclared(text, encoding)}")
+    return text
 
 
 class RecordTooLong(Exception):
@@ -163,7 +211,9 @@ class Lines:
     mark exceed ``max_record_bytes``, :class:`RecordTooLong` is raised instead of the
     line, and the next call goes on after it; so is :class:`NotUtf8Line` for a line
     holding a byte that is not UTF-8. A file larger than ``max_bytes`` raises
-    :class:`InputError` at its line. 0 turns a limit off.
+    :class:`InputError` at its line. 0 turns a limit off. ``encoding`` is the file's
+    declared encoding (UTF-8 by default); in a one-byte code page, a line that is UTF-8
+    text raises :class:`NotUtf8Line` too, saying so (see :mod:`upsell_rules.io.encoding`).
     """
 
     def __init__(
@@ -174,6 +224,7 @@ class Lines:
         max_record_bytes: int = 0,
         max_bytes: int = 0,
         size_option: str = "--max-input-mb",
+        encoding: str = DEFAULT_ENCODING,
     ) -> None:
         self.path = path
         self.line = 0
@@ -183,10 +234,12 @@ class Lines:
         self._record_start = 1
         self._record_bytes = 0
         self._total = 0
-        raw = _open(path)
+        raw = _open(path, encoding)
         _check_size(path, raw, max_bytes, size_option)
+        self._encoding = encoding
         self._text = io.TextIOWrapper(
-            raw, encoding="utf-8-sig", errors="surrogateescape", newline=newline
+            raw, encoding="utf-8-sig" if is_default(encoding) else encoding,
+            errors="surrogateescape", newline=newline,
         )
         self._ends = ("\n",) if newline == "\n" else ("\n", "\r")
         # Read at most one byte past the record limit per call: a line with no end
@@ -217,6 +270,8 @@ class Lines:
             self.close()
             raise StopIteration
         self.line += 1
+        if self.line == 1 and line.startswith("\ufeff"):
+            line = line[1:]  # a byte-order mark under utf-16-le / -be
         ascii_only = line.isascii()
         size = len(line) if ascii_only else len(line.encode("utf-8", "surrogateescape"))
         self._total += size
@@ -234,7 +289,10 @@ class Lines:
         if not ascii_only:
             bad = _UNDECODABLE.search(line)
             if bad is not None:
-                raise NotUtf8Line(self.line, ord(bad.group()) - 0xDC00)
+                byte = ord(bad.group()) - 0xDC00
+                raise NotUtf8Line(self.line, byte, undecodable(byte, self._encoding))
+            if reads_as_utf8(line, self._encoding):
+                raise NotUtf8Line(self.line, 0, misdeclared(line, self._encoding))
         return line
 
     def _skip_rest(self, line: str) -> None:

@@ -12,11 +12,12 @@ from collections.abc import Iterator
 
 from upsell_rules.errors import InputError, Location, RecordError
 from upsell_rules.io.contract import TOTALS_ROW_ID
+from upsell_rules.io.encoding import DEFAULT_ENCODING, codec_name
 from upsell_rules.io.mapping import mapped_columns
 from upsell_rules.limits import current as current_limits
 from upsell_rules.plugin.types import RawRecord, SourceContext
 
-from ._text import Lines, NotUtf8Line, RecordTooLong, not_utf8
+from ._text import Lines, NotUtf8Line, RecordTooLong
 
 ID_COLUMN = "account_id"
 _TOTALS_ROW = re.compile(TOTALS_ROW_ID)
@@ -51,20 +52,25 @@ def read_csv_with_context(path: str, context: SourceContext) -> Iterator[RawReco
     """:func:`read_csv` for a source with options: the id column may be mapped.
 
     With a column mapping (``columns:`` or a ``preset:``), the column mapped to
-    ``account_id`` is the one the header must have; the core renames and converts.
+    ``account_id`` is the one the header must have; the core renames and converts. The
+    ``encoding`` option names the file's text encoding (UTF-8 by default).
     """
     columns = mapped_columns(context.options) if context.options else {}
     id_column = next((c for c, f in columns.items() if f == ID_COLUMN), ID_COLUMN)
-    return read_csv(path, id_column, delimiter_for(path, context.options.get("delimiter")))
+    encoding = codec_name(context.options.get("encoding") or DEFAULT_ENCODING)
+    return read_csv(path, id_column, delimiter_for(path, context.options.get("delimiter")),
+                    encoding)
 
 
 def read_csv(
-    path: str, id_column: str = ID_COLUMN, delimiter: str | None = None
+    path: str, id_column: str = ID_COLUMN, delimiter: str | None = None,
+    encoding: str = DEFAULT_ENCODING,
 ) -> Iterator[RawRecord | RecordError]:
     """Yield one record per data row of a CSV file, streaming it.
 
     ``delimiter`` separates the cells: by default a tab in a ``.tsv`` / ``.tab`` file,
-    else a comma (:func:`delimiter_for`).
+    else a comma (:func:`delimiter_for`). ``encoding`` is the file's declared encoding
+    (a codec name, :func:`~upsell_rules.io.encoding.codec_name`).
 
     The first non-blank row is the header. Cells are stripped of surrounding whitespace
     and kept as text (the core coerces them); empty cells are left out, so they read as
@@ -78,13 +84,14 @@ def read_csv(
     :mod:`~upsell_rules.limits` allow (``line_bytes``); reading resumes on the next line.
 
     The file is read one line at a time, never whole. Raises :class:`InputError` when
-    the file cannot be read, is larger than the ``input_mb`` limit, is not UTF-8 (at the
-    line of the first bad byte), has no header, has no ``account_id`` column, or names a
-    column twice.
+    the file cannot be read, is larger than the ``input_mb`` limit, has a header row that
+    does not decode (a data row that does not fails alone), has no header, has no
+    ``account_id`` column, or names a column twice.
     """
     limits = current_limits()
     lines = Lines(
-        path, newline="", max_record_bytes=limits.line_bytes, max_bytes=limits.input_bytes
+        path, newline="", max_record_bytes=limits.line_bytes, max_bytes=limits.input_bytes,
+        encoding=encoding,
     )
     try:
         yield from _rows(path, lines, id_column, delimiter or delimiter_for(path))
@@ -390,7 +397,7 @@ def _read_header(
     except RecordTooLong as exc:
         raise InputError(f"{path}:{exc.first_line}: the header row is {exc.message}") from None
     except NotUtf8Line as exc:
-        raise not_utf8(path, exc.line, exc.byte) from None
+        raise exc.error(path) from None
     if not row:
         raise InputError(f"{path}:1: no header row")
     line = previous_end + 1
@@ -434,8 +441,9 @@ def _missing_id_message(names: list[str], id_column: str = ID_COLUMN, sep: str =
     if len(names) == 1 and others:
         shown = "tabs" if others[0] == "\t" else repr(others[0])
         rename = {"\t": ", or name the file .tsv", ",": ", or name the file .csv"}
-        return (f"{message} (the file looks separated by {shown}: declare it with "
-                f"sources.csv.delimiter in the ruleset{rename.get(others[0], '')})")
+        written = "tab" if others[0] == "\t" else f"'{others[0]}'"
+        return (f"{message} (the file looks separated by {shown}: declare it in the ruleset, "
+                f"sources: {{csv: {{delimiter: {written}}}}}{rename.get(others[0], '')})")
     return message
 
 

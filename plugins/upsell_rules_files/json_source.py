@@ -9,9 +9,10 @@ from typing import Any
 
 from upsell_rules.errors import InputError, Location, RecordError
 from upsell_rules.io import fastjson
+from upsell_rules.io.encoding import DEFAULT_ENCODING, codec_name, is_default
 from upsell_rules.io.fastjson import loads_or_none
 from upsell_rules.limits import current as current_limits
-from upsell_rules.plugin.types import RawRecord
+from upsell_rules.plugin.types import RawRecord, SourceContext
 
 from ._text import (
     Lines,
@@ -27,6 +28,11 @@ from ._text import (
 _WHITESPACE = re.compile(r"[ \t\n\r]*")
 _SHAPE = 'expected a JSON array of accounts or an object with an "accounts" array'
 _STOPPED = "; the rest of the file was not read"
+_TOO_DEEP = "nested too deeply"
+#: Stands for an array element that was reported and skipped.
+_SKIPPED = object()
+#: A JSON string (escapes included) or a bracket: what finding a value's end needs.
+_STRING_OR_BRACKET = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]')
 _BOM = b"\xef\xbb\xbf"
 
 
@@ -89,16 +95,32 @@ def json_kind(value: Any) -> str:
     return "number"
 
 
-def read_jsonl(path: str) -> Iterator[RawRecord | RecordError]:
+def file_encoding(context: SourceContext) -> str:
+    """The codec of the source's ``encoding`` option (UTF-8 when none is declared)."""
+    return codec_name(context.options.get("encoding") or DEFAULT_ENCODING)
+
+
+def read_jsonl_with_context(path: str, context: SourceContext) -> Iterator[RawRecord | RecordError]:
+    """:func:`read_jsonl` in the encoding the source's options declare."""
+    return read_jsonl(path, file_encoding(context))
+
+
+def read_json_with_context(path: str, context: SourceContext) -> Iterator[RawRecord | RecordError]:
+    """:func:`read_json` in the encoding the source's options declare."""
+    return read_json(path, file_encoding(context))
+
+
+def read_jsonl(path: str, encoding: str = DEFAULT_ENCODING) -> Iterator[RawRecord | RecordError]:
     """Yield one record per non-blank line of a JSON Lines file, streaming it.
 
     Each line must hold one JSON object. A line that is not valid JSON, is JSON but not
     an object, or is longer than the current :mod:`~upsell_rules.limits` allow
     (``line_bytes``) becomes a :class:`RecordError` at that line and reading goes on.
     The file is read one line at a time, never whole; it may not exceed ``input_mb``.
+    ``encoding`` is a codec name; UTF-8 (the default) is read fastest.
     """
-    if not fastjson.AVAILABLE:
-        return _read_jsonl_text(path)
+    if not fastjson.AVAILABLE or not is_default(encoding):
+        return _read_jsonl_text(path, encoding)
     return _read_jsonl_bytes(path)
 
 
@@ -157,13 +179,17 @@ def _read_jsonl_bytes(path: str) -> Iterator[RawRecord | RecordError]:
         handle.close()
 
 
-def _read_jsonl_text(path: str) -> Iterator[RawRecord | RecordError]:
-    """:func:`read_jsonl` through :class:`Lines` (used where orjson is not installed)."""
+def _read_jsonl_text(
+    path: str, encoding: str = DEFAULT_ENCODING
+) -> Iterator[RawRecord | RecordError]:
+    """:func:`read_jsonl` through :class:`Lines` (where orjson is not installed, or the
+    file is declared in another encoding than UTF-8)."""
     limits = current_limits()
     # Split on "\n" only: JSON strings may hold U+2028 and friends, which
     # str.splitlines() would treat as line breaks.
     lines = Lines(
-        path, newline="\n", max_record_bytes=limits.line_bytes, max_bytes=limits.input_bytes
+        path, newline="\n", max_record_bytes=limits.line_bytes, max_bytes=limits.input_bytes,
+        encoding=encoding,
     )
     try:
         while True:
@@ -233,7 +259,11 @@ def _jsonl_record(path: str, number: int, line: str) -> RawRecord | RecordError:
     try:
         value = _STRICT.decode(line)
     except json.JSONDecodeError as exc:
-        return RecordError(Location(path, number, exc.colno), f"not valid JSON: {_problem(exc)}")
+        problem = _problem(exc)
+        if exc.msg == "Extra data":  # json's words for text after a whole value
+            problem = ("more text after the record ends (two records on one line? each "
+                       "record goes on a line of its own)")
+        return RecordError(Location(path, number, exc.colno), f"not valid JSON: {problem}")
     except _NonStandardConstant as exc:
         return RecordError(Location(path, number), _constant_message(exc.name))
     except RecursionError:
@@ -282,7 +312,7 @@ def duplicate_record(location: Location, values: dict[str, Any], text: str | byt
     )
 
 
-def read_json(path: str) -> Iterator[RawRecord | RecordError]:
+def read_json(path: str, encoding: str = DEFAULT_ENCODING) -> Iterator[RawRecord | RecordError]:
     """Yield one record per object of a JSON file.
 
     The file holds an array of account objects, or an object whose ``"accounts"`` key
@@ -294,13 +324,14 @@ def read_json(path: str) -> Iterator[RawRecord | RecordError]:
     The file is decoded whole (records are still decoded one at a time), so it is capped
     at the ``json_mb`` limit (256 MB unless set otherwise); JSON Lines streams instead.
 
-    Raises :class:`InputError` when the file is larger than that, is empty, or its top
-    level has the wrong shape.
+    Raises :class:`InputError` when the file is larger than that, is empty, does not
+    decode in ``encoding`` (a codec name, UTF-8 by default), or its top level has the
+    wrong shape.
     """
     limits = current_limits()
     text = read_text(
         path, limits.json_bytes, "JSON is read whole; use JSON Lines for larger files, "
-        "or raise UPSELL_RULES_MAX_JSON_MB"
+        "or raise UPSELL_RULES_MAX_JSON_MB", encoding,
     )
     reader = _JsonReader(path, text)
     pos = reader.skip(0)
@@ -356,7 +387,7 @@ class _JsonReader:
         except json.JSONDecodeError as exc:
             return self.decode_error(exc)
         except RecursionError:
-            return self.syntax_error(pos, "nested too deeply")
+            return self.syntax_error(pos, _TOO_DEEP)
 
     def array(self, pos: int) -> _Records:
         """Yield the records of the array opening at ``pos``; return the offset after it.
@@ -381,6 +412,14 @@ class _JsonReader:
                     return None
                 yield RecordError(self.location(start), _constant_message(exc.name))
             else:
+                deep_end = (_nested_end(text, start) if isinstance(decoded, RecordError)
+                            and decoded.message == f"not valid JSON: {_TOO_DEEP}{_STOPPED}"
+                            else None)
+                if deep_end is not None and text.startswith((",", "]"), self.skip(deep_end)):
+                    # Valid JSON past the decoder's depth: this element fails, the
+                    # records after it are still read.
+                    yield RecordError(self.location(start), f"not valid JSON: {_TOO_DEEP}")
+                    decoded = (_SKIPPED, deep_end)
                 if isinstance(decoded, RecordError):
                     yield decoded
                     return None
@@ -395,7 +434,7 @@ class _JsonReader:
                     yield duplicate_record(self.location(start), value, piece)
                 elif isinstance(value, dict):
                     yield RawRecord(values=value, location=self.location(start))
-                else:
+                elif value is not _SKIPPED:
                     yield RecordError(
                         self.location(start),
                         f"expected a JSON object for each account, got {json_kind(value)}",
@@ -508,6 +547,22 @@ def _problem(exc: json.JSONDecodeError) -> str:
         return (f"a control character (U+{code:04X}) inside a string; JSON writes it as the "
                 f"escape \\u{code:04x}")
     return exc.msg
+
+
+def _nested_end(text: str, pos: int) -> int | None:
+    """The offset after the array or object opening at ``pos``, found by counting
+    brackets outside strings (no recursion, however deep), or ``None`` when it does not
+    close."""
+    depth = 0
+    for match in _STRING_OR_BRACKET.finditer(text, pos):
+        mark = match.group()
+        if mark in "[{":
+            depth += 1
+        elif mark in "]}":
+            depth -= 1
+            if depth == 0:
+                return match.end()
+    return None
 
 
 def _constant_message(name: str) -> str:

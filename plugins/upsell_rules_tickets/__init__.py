@@ -29,6 +29,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from upsell_rules.errors import InputError, Location, RecordError
+from upsell_rules.io.encoding import first_bad_byte, not_utf8_export
 from upsell_rules.io.mapping import check_preset
 from upsell_rules.plugin.hookspecs import hookimpl
 from upsell_rules.plugin.types import ParamSpec, RawRecord, Source, SourceContext
@@ -85,7 +86,9 @@ def read_tickets(path: str, context: SourceContext) -> Iterator[RawRecord | Reco
     window = int(opts.get("gap_window_days", 90))
     as_of = context.as_of
     try:
-        handle = open(path, encoding="utf-8-sig", newline="")  # noqa: SIM115
+        # A byte that is not UTF-8 fails its row only (checked below), not the export.
+        handle = open(path, encoding="utf-8-sig", errors="surrogateescape",  # noqa: SIM115
+                      newline="")
     except OSError as exc:
         raise InputError(f"{path}: cannot read the ticket export: {exc.strerror or exc}") from None
     accounts: dict[str, _Account] = {}
@@ -105,10 +108,19 @@ def read_tickets(path: str, context: SourceContext) -> Iterator[RawRecord | Reco
             start, line = line + 1, reader.line_num
             where = Location(path, start)
             account_id = (row.get(account_column) or "").strip()
+            bad = first_bad_byte(account_id)
+            if bad is not None:
+                yield RecordError(where, not_utf8_export(bad), field=account_column)
+                continue
             if not account_id:
                 yield RecordError(where, "missing account", field=account_column)
                 continue
             account = accounts.setdefault(account_id, _Account(start))
+            bad = first_bad_byte("".join(str(v) for v in row.values()))
+            if bad is not None:  # the account's signals would be wrong without this ticket
+                account.failed = True
+                yield RecordError(where, not_utf8_export(bad), account_id=account_id)
+                continue
             created_text = (row.get("created") or "").strip()
             match = _DATE.match(created_text)
             created = None

@@ -246,3 +246,31 @@ def test_validate_findings_show_ruleset_escapes_as_text(tmp_path: Path) -> None:
         shown = result.stdout + result.stderr
         assert result.returncode in (1, 2) and "\\x1b]0;pwned" in shown
         assert "\x1b" not in shown and "\x07" not in shown
+
+
+# --- a value nested hundreds of levels deep (valid JSON) ------------------------------------
+
+
+@pytest.mark.parametrize("engine", ["python", "duckdb"])
+@pytest.mark.parametrize(("field", "says"), [
+    ("named_gaps", "named_gaps: [[[[[...]]]]] has an item [[[[[...]]]]] that is not text"),
+    ("arr", "arr: [[[[[...]]]]] is not a number"),
+    ("account_name", "account_name: [[[[[...]]]]] is not text"),
+])
+def test_a_deeply_nested_value_is_a_warning_not_a_traceback(
+    tmp_path: Path, engine: str, field: str, says: str
+) -> None:
+    # 990 levels: inside what the JSON reader takes, past what json.dumps and repr take.
+    deep = "[" * 990 + "1" + "]" * 990
+    lines = (ROOT / "samples" / "accounts.jsonl").read_text(encoding="utf-8").splitlines()
+    record = json.loads(lines[4])
+    record.pop(field, None)
+    lines[4] = json.dumps(record)[:-1] + f', "{field}": {deep}}}'
+    data = tmp_path / "accounts.jsonl"
+    data.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    result = run("dry-run", RULESET, "--data", str(data), "--as-of", AS_OF, "--format", "jsonl",
+                 "--engine", engine)
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    assert f"{data}:5: {says}; {field} is missing for {record['account_id']}" in result.stderr
+    assert len(result.stdout.splitlines()) == len(lines)

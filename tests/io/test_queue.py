@@ -104,7 +104,7 @@ def test_columns_pick_and_order_the_table() -> None:
     assert lines[0].split() == ["score", "account", "owner", "prepare"]
     bad = dry("--columns", "acount,score")
     assert bad.exit_code == 2
-    assert "unknown column 'acount' (did you mean account?)" in bad.stderr
+    assert "unknown column 'acount' (did you mean 'account'?)" in bad.stderr
 
 
 def test_prep_says_what_to_prepare_and_which_rule_asked(
@@ -140,7 +140,7 @@ def test_filters(decisions: list[dict[str, Any]]) -> None:
 def test_a_misspelt_band_gets_a_did_you_mean() -> None:
     result = dry("--band", "act_noww")
     assert result.exit_code == 2
-    assert "--band act_noww: not a band of upsell_timing (did you mean act_now?)" in result.stderr
+    assert "--band act_noww: not a band of upsell_timing (did you mean 'act_now'?)" in result.stderr
 
 
 def test_the_format_follows_the_output_extension(tmp_path: Path,
@@ -193,7 +193,7 @@ def test_run_ready_only_leaves_out_blocked_and_prep(tmp_path: Path,
     }
     typo = CliRunner().invoke(cli, ["run", "--no-state", RULESET, "--data", ACCOUNTS, "--as-of", AS_OF,
                                     "--sink", f"file:{target}", "--band", "act_noww"])
-    assert typo.exit_code == 2 and "did you mean act_now?" in typo.stderr
+    assert typo.exit_code == 2 and "did you mean 'act_now'?" in typo.stderr
 
 
 def test_every_default_column_has_a_header() -> None:

@@ -87,7 +87,8 @@ def test_a_utf16_export_is_named_as_such(tmp_path: Path) -> None:
     code, _stdout, stderr = _run(RULESET, data)
     assert code == 2
     assert f'{data}:1: this is UTF-16 text (Excel\'s "Unicode Text" writes it), not UTF-8: ' \
-        "save it as CSV UTF-8" in stderr
+        "declare it with --encoding utf-16" in stderr
+    assert "or save it as CSV UTF-8" in stderr
 
 
 @pytest.mark.parametrize("engine", ["python", "auto", "duckdb"])

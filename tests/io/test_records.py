@@ -155,7 +155,7 @@ def test_empty_lists_are_missing(value: Any, kind: str) -> None:
         (["a"], "string", "is not text"),
         (5, "string_list", "is not a list"),
         ("14|x|19", "integer_list", "has an item 'x' that is not a number"),
-        ([14, True], "integer_list", "has an item True that is not a number"),
+        ([14, True], "integer_list", "has an item true that is not a number"),
         ("2026-01-01|soon", "date_list", "has an item 'soon' that is not a date"),
     ],
 )

@@ -157,7 +157,7 @@ def test_an_undeclared_separator_is_a_located_error_that_says_how_to_declare_it(
     assert code == 2
     assert f"{data}:1: the header has no 'account_id' column (the file looks separated by ';'" \
         in err
-    assert "sources.csv.delimiter" in err
+    assert "declare it in the ruleset, sources: {csv: {delimiter: ';'}})" in err
 
 
 def test_a_delimiter_that_is_not_one_is_a_validate_error_at_its_line(tmp_path: Path) -> None:
@@ -274,10 +274,10 @@ def test_an_old_excel_workbook_is_recognised_by_its_first_bytes(tmp_path: Path) 
 
 
 @pytest.mark.parametrize(("name", "text", "said"), [
-    ("commas.tsv", "account_id,health_score\nA,80\n", "separated by ',': declare it with "
-     "sources.csv.delimiter in the ruleset, or name the file .csv)"),
-    ("tabs.csv", "account_id\thealth_score\nA\t80\n", "separated by tabs: declare it with "
-     "sources.csv.delimiter in the ruleset, or name the file .tsv)"),
+    ("commas.tsv", "account_id,health_score\nA,80\n", "separated by ',': declare it in the "
+     "ruleset, sources: {csv: {delimiter: ','}}, or name the file .csv)"),
+    ("tabs.csv", "account_id\thealth_score\nA\t80\n", "separated by tabs: declare it in the "
+     "ruleset, sources: {csv: {delimiter: tab}}, or name the file .tsv)"),
 ])
 def test_a_file_named_for_another_separator_says_which_it_looks_like(
     tmp_path: Path, name: str, text: str, said: str

@@ -216,3 +216,34 @@ def test_a_source_must_be_named_for_an_events_file(tmp_path: Path) -> None:
     assert registry.source_for("export.jsonl") is registry.sources["jsonl"]
     assert not EVENTS_SOURCE.matches("events.jsonl")
     assert not TICKETS_SOURCE.matches("tickets.csv")
+
+
+# --- a byte that is not UTF-8 costs its line, not the export -----------------------------
+
+
+def test_a_bad_byte_in_an_events_export_fails_its_line_only(tmp_path: Path) -> None:
+    path = write_events(tmp_path / "e.jsonl", [
+        track("u1", "2026-10-20"), track("u2", "2026-10-21", group="B2"),
+        track("u3", "2026-10-22"),
+    ])
+    lines = path.read_bytes().split(b"\n")
+    lines[1] = lines[1].replace(b"Page", b"P\xe9ge")
+    path.write_bytes(b"\n".join(lines))
+    items = list(read_events(str(path), defaults(EVENTS_SOURCE)))
+    assert [str(e) for e in items if isinstance(e, RecordError)] == [
+        f"{path}:2: not UTF-8 text (byte 0xe9); save the export as UTF-8"]
+    assert records(items)["A1"]["seats_active_history"] == [2]
+
+
+def test_a_bad_byte_in_a_ticket_row_fails_that_row_and_its_account(tmp_path: Path) -> None:
+    path = tmp_path / "t.csv"
+    path.write_bytes(HEADER.encode() + b"1,A1,urgent,open,2026-10-30,,ok\n"
+                     b"2,A2,urgent,open,2026-10-30,,Caf\xe9 menu\n"
+                     b"3,A\xe93,urgent,open,2026-10-30,,bad account\n"
+                     b"4,A4,high,open,2026-10-30,,ok\n")
+    items = list(read_tickets(str(path), defaults(TICKETS_SOURCE)))
+    assert [str(e) for e in items if isinstance(e, RecordError)] == [
+        f"{path}:3: not UTF-8 text (byte 0xe9); save the export as UTF-8",
+        f"{path}:4: account: not UTF-8 text (byte 0xe9); save the export as UTF-8",
+    ]
+    assert set(records(items)) == {"A1", "A4"}

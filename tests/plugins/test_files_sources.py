@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 import upsell_rules_files
 from upsell_rules.errors import InputError, Location, RecordError
+from upsell_rules.io.encoding import HOW_TO_DECLARE
 from upsell_rules.plugin import hookspecs
 from upsell_rules.plugin.types import SIGNAL_TYPES, FieldSpec, RawRecord, Source
 from upsell_rules_files.csv_source import cell_starts, read_csv
@@ -217,7 +218,8 @@ def test_csv_not_utf8_fails_its_row_and_reading_goes_on(tmp_path: Path) -> None:
     assert [getattr(r, "values", None) for r in read] == [
         {"account_id": "a1", "account_name": "ok"}, None, None, {"account_id": "a4", "account_name": "ok"}]
     assert str(read[1]) == (
-        f"{path}:3: the row is not UTF-8 text (byte 0xe9); export the file as UTF-8")
+        f"{path}:3: the row is not UTF-8 text (byte 0xe9); export the file as UTF-8, or "
+        f"{HOW_TO_DECLARE}")
     assert str(read[2]).startswith(f"{path}:4: line 5 of the row is not UTF-8 text (byte 0xe9)")
 
 
@@ -225,7 +227,9 @@ def test_csv_header_not_utf8_is_refused_at_its_line(tmp_path: Path) -> None:
     path = write(tmp_path, "a.csv", b"account_id,caf\xe9\na1,ok\n")
     with pytest.raises(InputError) as caught:
         list(read_csv(path))
-    assert str(caught.value) == f"{path}:1: not UTF-8 text (byte 0xe9); export the file as UTF-8"
+    assert str(caught.value) == (
+        f"{path}:1: not UTF-8 text (byte 0xe9); export the file as UTF-8, or "
+        f"{HOW_TO_DECLARE}")
 
 
 def test_missing_file_and_directory_are_input_errors(tmp_path: Path) -> None:
@@ -521,3 +525,35 @@ def test_a_short_quoted_row_the_file_ends_in_is_an_error(tmp_path: Path) -> None
     items = list(read_csv(path))
     assert [r.values["account_id"] for r in records(items)] == ["a1"]
     assert isinstance(items[1], RecordError) and "file ends inside it" in str(items[1])
+
+
+def test_two_records_on_one_line_are_named_as_such(tmp_path: Path) -> None:
+    path = write(tmp_path, "a.jsonl", '{"account_id": "a1"} {"account_id": "a2"}\n'
+                                      '{"account_id": "a3"}\n')
+    items = list(read_jsonl(path))
+    assert records(items) == [RawRecord({"account_id": "a3"}, Location(path, 2))]
+    assert errors(items) == [RecordError(
+        Location(path, 1, 22), "not valid JSON: more text after the record ends (two records "
+        "on one line? each record goes on a line of its own)")]
+
+
+def test_a_json_array_element_nested_too_deeply_fails_alone(tmp_path: Path) -> None:
+    # Valid JSON, deeper than the decoder goes; a bracket inside a string does not count.
+    deep = "[" * 3000 + '"]}{["' + "]" * 3000
+    path = write(tmp_path, "a.json", '[{"account_id": "a1"},\n'
+                                     f'{{"account_id": "a2", "named_gaps": {deep}}},\n'
+                                     '{"account_id": "a3"}]\n')
+    items = list(read_json(path))
+    assert [r.values["account_id"] for r in records(items)] == ["a1", "a3"]
+    assert errors(items) == [RecordError(Location(path, 2, 1), "not valid JSON: nested too deeply")]
+
+
+def test_a_deep_element_that_does_not_close_still_stops_reading(tmp_path: Path) -> None:
+    path = write(tmp_path, "a.json", '[{"account_id": "a1"},\n'
+                                     '{"account_id": "a2", "x": ' + "[" * 3000 + "]" * 2999
+                                     + '},\n{"account_id": "a3"}]\n')
+    items = list(read_json(path))
+    assert [r.values["account_id"] for r in records(items)] == ["a1"]
+    assert errors(items) == [RecordError(
+        Location(path, 2, 1), "not valid JSON: nested too deeply; the rest of the file was "
+        "not read")]

@@ -25,6 +25,7 @@ from click.testing import CliRunner
 
 from upsell_rules.cli.main import cli
 from upsell_rules.errors import InputError, Location, PluginTimeout, RecordError
+from upsell_rules.io.encoding import HOW_TO_DECLARE
 from upsell_rules.io.records import AccountReader, FirstSeen
 from upsell_rules.io.synthetic import generate_accounts
 from upsell_rules.io.synthetic import write_jsonl as write_accounts
@@ -227,7 +228,9 @@ def test_not_utf8_in_the_middle_of_a_jsonl_file_costs_its_line_only(tmp_path: Pa
                  b'{"account_id": "a1"}\n{"account_id": "caf\xe9"}\n{"account_id": "a3"}\n')
     read = list(read_jsonl(path))
     assert [type(r).__name__ for r in read] == ["RawRecord", "RecordError", "RawRecord"]
-    assert str(read[1]) == f"{path}:2: not UTF-8 text (byte 0xe9); export the file as UTF-8"
+    assert str(read[1]) == (
+        f"{path}:2: not UTF-8 text (byte 0xe9); export the file as UTF-8, or "
+        f"{HOW_TO_DECLARE}")
     assert read[2].values == {"account_id": "a3"}
 
 

@@ -62,7 +62,7 @@ def test_snooze_refuses_what_could_never_hold_and_writes_nothing(
         ("ACC-1O01", "2026-12-01", None): "'ACC-1O01' is not in the decision log",
         ("ACC-1001", DAY1, None): f"--until {DAY1} is not after the store's latest run",
         ("ACC-1001", "2026-10-01", None): "the snooze would hold nothing",
-        ("ACC-1001", "2026-12-01", "seat_expanson"): "(did you mean seat_expansion?)",
+        ("ACC-1001", "2026-12-01", "seat_expanson"): "(did you mean 'seat_expansion'?)",
     }
     for (account, until, play), message in cases.items():
         result = invoke("snooze", account, "--until", until, "--reason", "x", "--state", store,

@@ -11,7 +11,6 @@ import click
 from upsell_rules.cli.exits import EXIT_FINDINGS, EXIT_OK
 from upsell_rules.cli.header_check import strict_option
 from upsell_rules.cli.history_common import (
-    evaluator_or_exit,
     future_note,
     horizon_option,
     outcomes_option,
@@ -21,7 +20,7 @@ from upsell_rules.cli.history_common import (
     snapshots_option,
     unknown_accounts_warning,
 )
-from upsell_rules.cli.loading import load_or_exit, registry_with_report
+from upsell_rules.cli.loading import evaluator_or_exit, load_or_exit, registry_with_report
 from upsell_rules.cli.options import IsoDate, engine_option, ruleset_argument
 from upsell_rules.cli.output_file import output_stream, refuse_output_over_input
 from upsell_rules.cli.progress import working

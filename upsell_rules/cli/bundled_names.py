@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from upsell_rules.errors import closest
 from upsell_rules.ruleset.bundled import BundledFileMissing, bundled_dir
 
 _RULESETS_PROBE = "upsell_timing.yaml"
@@ -117,8 +118,29 @@ class RulesetPath(StrParam):
             _note(f"ruleset {bundled.stem}", bundled)
             return str(bundled)
         names = ", ".join(bundled_ruleset_names())
-        hint = f" (bundled rulesets, usable by name: {names})" if names else ""
+        hint = near_file(text) or (f" (bundled rulesets, usable by name: {names})"
+                                   if names else "")
         self.fail(f"{text!r} does not exist{hint}.", param, ctx)
+
+
+def near_file(text: str) -> str:
+    """`` (did you mean 'samples/accounts.csv'?)`` for a mistyped file name whose folder
+    holds a file of a close name; else an empty string."""
+    folder, name = os.path.split(text)
+    try:
+        names = [n for n in os.listdir(folder or ".")
+                 if os.path.isfile(os.path.join(folder or ".", n))]
+    except OSError:
+        return ""
+    # Compared without a shared extension, or '.yaml' alone would make names look close.
+    stem, ext = os.path.splitext(name)
+    same_ext = {os.path.splitext(n)[0]: n for n in names if os.path.splitext(n)[1] == ext}
+    if same_ext:
+        near_stem = closest(stem, same_ext)
+        near = same_ext[near_stem] if near_stem is not None else None
+    else:
+        near = closest(name, names)
+    return "" if near is None else f" (did you mean '{os.path.join(folder, near)}'?)"
 
 
 def resolve_data_path(text: str) -> str | None:

@@ -11,7 +11,6 @@ import click
 from upsell_rules.cli.exits import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, usage_error
 from upsell_rules.cli.header_check import header_check, strict_option
 from upsell_rules.cli.history_common import (
-    evaluator_or_exit,
     future_note,
     horizon_option,
     outcomes_option,
@@ -20,8 +19,18 @@ from upsell_rules.cli.history_common import (
     scheduled_option,
     snapshots_option,
 )
-from upsell_rules.cli.loading import load_or_exit, print_diagnostics, registry_with_report
-from upsell_rules.cli.options import engine_option, ruleset_argument, text_or_json_option
+from upsell_rules.cli.loading import (
+    evaluator_or_exit,
+    load_or_exit,
+    print_diagnostics,
+    registry_with_report,
+)
+from upsell_rules.cli.options import (
+    engine_option,
+    input_encoding,
+    ruleset_argument,
+    text_or_json_option,
+)
 from upsell_rules.cli.progress import counting, records_total, working
 from upsell_rules.errors import InputError, RecordError
 from upsell_rules.history.backtest import evaluate_snapshots, shape_of
@@ -177,7 +186,8 @@ def calibrate_command(
         raise SystemExit(EXIT_USAGE)
     evaluator = evaluator_or_exit(rules, registry, engine)
     inputs = rules.input_types()
-    accounts = AccountReader(registry, inputs, signals=rules.signals)
+    accounts = AccountReader(registry, inputs, source_options=rules.sources,
+                             signals=rules.signals, encoding=input_encoding())
     header_check(rules, registry, accounts, [snapshots], strict, also_read=[SNAPSHOT_FIELD])
     reader = SnapshotReader(accounts, scheduled or SCHEDULED_FIELDS)
     try:

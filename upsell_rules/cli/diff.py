@@ -12,19 +12,24 @@ from upsell_rules.cli.bundled_names import RulesetPath
 from upsell_rules.cli.exits import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE
 from upsell_rules.cli.failures import ErrorPrinter
 from upsell_rules.cli.header_check import header_check, strict_option
-from upsell_rules.cli.loading import load_or_exit, parse_overrides, registry_with_report
+from upsell_rules.cli.loading import (
+    evaluator_or_exit,
+    load_or_exit,
+    parse_overrides,
+    registry_with_report,
+)
 from upsell_rules.cli.options import (
     DataInput,
     IsoDate,
     as_of_option,
     data_option,
     engine_option,
+    input_encoding,
     resolve_as_of,
     set_option,
 )
 from upsell_rules.cli.progress import counting, records_total
-from upsell_rules.engine.evaluate import Evaluator
-from upsell_rules.errors import InputError, RecordError, UpsellRulesError
+from upsell_rules.errors import InputError, RecordError
 from upsell_rules.io.records import Account, AccountReader
 from upsell_rules.plugin.registry import Registry
 from upsell_rules.ruleset.model import Ruleset
@@ -178,14 +183,12 @@ def diff_command(
                      "--data-new or --as-of-new")
     if overrides:
         labels = (labels[0], f"{labels[1]} with " + " ".join(f"--set {o}" for o in overrides))
-    try:
-        old_eval = Evaluator(old, registry, engine)
-        new_eval = Evaluator(new, registry, engine)
-    except UpsellRulesError as exc:
-        raise _usage(str(exc)) from None
+    old_eval = evaluator_or_exit(old, registry, engine)
+    new_eval = evaluator_or_exit(new, registry, engine)
     types = old.input_types()
     types.update(new.input_types())
-    reader = AccountReader(registry, types, signals=new.signals)
+    reader = AccountReader(registry, types, source_options=new.sources, signals=new.signals,
+                           encoding=input_encoding())
     # Both rulesets, on every input: a column the old one needs is as silent as one the
     # new one needs, and a later export (--data-new) may be headed differently.
     printed: set[str] = set()
@@ -198,7 +201,8 @@ def diff_command(
         later = None
         if data_new is not None:
             newer, failed_new = _accounts(
-                AccountReader(registry, types, signals=new.signals), data_new)
+                AccountReader(registry, types, source_options=new.sources,
+                              signals=new.signals, encoding=input_encoding()), data_new)
             later = {a.account_id: a for a in newer}
             failed += failed_new
     except InputError as exc:

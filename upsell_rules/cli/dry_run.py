@@ -24,6 +24,7 @@ from upsell_rules.cli.header_check import (
 from upsell_rules.cli.limit_options import limit_options, resolve_limits, run_guard
 from upsell_rules.cli.loading import (
     account_reader,
+    evaluator_or_exit,
     load_or_exit,
     parse_overrides,
     registry_with_report,
@@ -53,7 +54,7 @@ from upsell_rules.errors import (
     PluginError,
     PluginTimeout,
     RecordError,
-    UpsellRulesError,
+    did_you_mean,
 )
 from upsell_rules.io.formatters import (
     FORMATS,
@@ -71,7 +72,6 @@ from upsell_rules.io.queue import (
     GROUP_BY,
     STATUSES,
     QueueFilter,
-    did_you_mean,
     group_lines,
     parse_columns,
     queue_lines,
@@ -375,10 +375,7 @@ def dry_run(
         picked = parse_columns(columns) if columns is not None else None
     except ValueError as exc:
         usage_error(f"--columns: {exc}")
-    try:
-        evaluator = Evaluator(rules, registry, engine)
-    except UpsellRulesError as exc:
-        usage_error(str(exc), prefix="")
+    evaluator = evaluator_or_exit(rules, registry, engine)
     _note_one_process(evaluator, jobs)
     limit = resolve_limits(max_input_mb, max_records, max_line_bytes, plugin_timeout)
     reader = account_reader(rules, registry, as_of=when, limits=limit)
@@ -435,6 +432,9 @@ def dry_run(
             raise
         usage_error(str(exc))
     report_join(reader)
+    for owner in view.unmatched_owners():
+        click.echo(printable(f"upsell-rules: warning: {owner}"), err=True)
     summary.order_bands([band.id for band in rules.bands])
-    click.echo(summary_text(summary, column_report, summary_format), err=True)
+    click.echo(summary_text(summary, column_report, summary_format,
+                            reader.declared_missing()), err=True)
     raise SystemExit(EXIT_FINDINGS if summary.failed else EXIT_OK)

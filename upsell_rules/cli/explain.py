@@ -11,7 +11,12 @@ import click
 from upsell_rules.cli.exits import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, usage_error
 from upsell_rules.cli.header_check import header_check, strict_option
 from upsell_rules.cli.limit_options import limit_options, resolve_limits, run_guard
-from upsell_rules.cli.loading import account_reader, load_or_exit, registry_with_report
+from upsell_rules.cli.loading import (
+    account_reader,
+    evaluator_or_exit,
+    load_or_exit,
+    registry_with_report,
+)
 from upsell_rules.cli.options import (
     as_of_option,
     data_inputs_option,
@@ -33,7 +38,6 @@ from upsell_rules.errors import (
     PluginError,
     PluginTimeout,
     RecordError,
-    UpsellRulesError,
 )
 from upsell_rules.io.queue import prep_steps
 from upsell_rules.io.records import Account, AccountReader
@@ -149,7 +153,11 @@ def _edit_distance(a: str, b: str) -> int:
 
 
 def suggest(wanted: str, seen: list[str]) -> list[str]:
-    """Up to three ids closest to ``wanted`` by edit distance (close ones only)."""
+    """Up to three ids closest to ``wanted`` by edit distance (close ones only); an id
+    that differs only in case is the one answer."""
+    same = [s for s in seen if s.casefold() == wanted.casefold()]
+    if same:
+        return same[:1]
     limit = max(2, len(wanted) // 3)
     ranked = sorted((_edit_distance(wanted, s), s) for s in seen)
     return [s for distance, s in ranked[:3] if distance <= limit]
@@ -224,10 +232,7 @@ def explain_command(
     state = read_state(state, no_state)
     registry = registry_with_report()
     rules = load_or_exit(ruleset, registry)
-    try:
-        evaluator = Evaluator(rules, registry, engine)
-    except UpsellRulesError as exc:
-        usage_error(str(exc), prefix="")
+    evaluator = evaluator_or_exit(rules, registry, engine)
     limit = resolve_limits(max_input_mb, max_records, max_line_bytes, plugin_timeout)
     reader = account_reader(rules, registry, as_of=resolve_as_of(as_of), limits=limit)
     columns = header_check(rules, registry, reader, data, strict)

@@ -44,12 +44,23 @@ def summary_format_option(func: F) -> F:
     )(func)
 
 
-def summary_text(summary: Summary, columns: ColumnReport, fmt: str) -> str:
-    """The run summary line, or its JSON form with the header check's warnings."""
+def missing_suffix(declared_missing: int) -> str:
+    """What the summary line adds for cells read as missing by ``missing_values:``."""
+    if not declared_missing:
+        return ""
+    cells = "cell" if declared_missing == 1 else "cells"
+    return f"; {declared_missing} {cells} declared missing (missing_values)"
+
+
+def summary_text(summary: Summary, columns: ColumnReport, fmt: str,
+                 declared_missing: int = 0) -> str:
+    """The run summary line, or its JSON form with the header check's warnings;
+    ``declared_missing`` counts the cells ``missing_values:`` read as missing."""
     if fmt != "json":
-        return summary.line() + columns.suffix()
+        return summary.line() + columns.suffix() + missing_suffix(declared_missing)
     payload = {"read": summary.read, "decided": summary.decided, "failed": summary.failed,
-               "bands": dict(summary.bands), "header_check": columns.to_dict()}
+               "bands": dict(summary.bands), "header_check": columns.to_dict(),
+               "declared_missing": declared_missing}
     return json.dumps(payload, ensure_ascii=False, sort_keys=False)
 
 

@@ -10,15 +10,15 @@ import click
 
 from upsell_rules.cli.exits import EXIT_USAGE, usage_error
 from upsell_rules.cli.header_check import header_check
+from upsell_rules.cli.options import encoding_option, input_encoding
 from upsell_rules.cli.progress import counting, records_total
 from upsell_rules.engine.evaluate import Evaluator
-from upsell_rules.errors import InputError, RecordError, UpsellRulesError
+from upsell_rules.errors import InputError, RecordError
 from upsell_rules.history.backtest import Replay, evaluate_snapshots, parse_horizon
 from upsell_rules.history.outcomes import Outcomes, read_outcomes
 from upsell_rules.history.snapshots import SCHEDULED_FIELDS, SNAPSHOT_FIELD, SnapshotReader
 from upsell_rules.io.records import AccountReader
 from upsell_rules.plugin.registry import Registry
-from upsell_rules.ruleset.model import Ruleset
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -38,14 +38,6 @@ def report_error(error: RecordError) -> None:
     report_record_error(error)
 
 
-def evaluator_or_exit(rules: Ruleset, registry: Registry, engine: str) -> Evaluator:
-    """An evaluator, or exit 2 with the engine problem."""
-    try:
-        return Evaluator(rules, registry, engine)
-    except UpsellRulesError as exc:
-        usage_error(str(exc), prefix="")
-
-
 def replay_or_exit(
     evaluator: Evaluator,
     registry: Registry,
@@ -62,7 +54,9 @@ def replay_or_exit(
     reader = AccountReader(
         registry,
         rules.input_types(),
+        source_options=rules.sources,
         signals=rules.signals,
+        encoding=input_encoding(),
     )
     header_check(rules, registry, reader, [snapshots], strict, also_read=[SNAPSHOT_FIELD])
     try:
@@ -144,7 +138,8 @@ def iso(value: date | None) -> str:
 
 
 def snapshots_option(func: F) -> F:
-    """``--snapshots FILE``."""
+    """``--snapshots FILE``, and ``--encoding``."""
+    func = encoding_option(func)
     return click.option(
         "--snapshots",
         required=True,

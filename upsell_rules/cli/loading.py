@@ -9,7 +9,9 @@ from typing import Any, TextIO
 import click
 
 from upsell_rules.cli.exits import EXIT_USAGE, usage_error
-from upsell_rules.errors import Diagnostic
+from upsell_rules.cli.options import input_encoding
+from upsell_rules.engine.evaluate import Evaluator
+from upsell_rules.errors import Diagnostic, UpsellRulesError
 from upsell_rules.io.records import AccountReader
 from upsell_rules.limits import Limits
 from upsell_rules.plugin.build import default_registry
@@ -38,6 +40,15 @@ def registry_with_report() -> Registry:
         usage_error("a plugin is broken (see above); fix it, or leave it out with -p no:NAME, "
                     "then run again", prefix="")
     return registry
+
+
+def evaluator_or_exit(rules: Ruleset, registry: Registry, engine: str | None) -> Evaluator:
+    """An evaluator for ``rules``, or ``upsell-rules: error: ...`` and exit 2 (an unknown
+    engine, or one that cannot run here), worded alike by every command."""
+    try:
+        return Evaluator(rules, registry, engine)
+    except UpsellRulesError as exc:
+        usage_error(str(exc))
 
 
 def report_join(reader: Any) -> None:
@@ -109,7 +120,8 @@ def account_reader(
     rules: Ruleset, registry: Registry, *, as_of: date | None = None, limits: Limits | None = None
 ) -> AccountReader:
     """The reader of ``rules``' accounts: its input types, its ``sources:`` options, and
-    its signals' ranges and ``required:`` (every command reads the data the same way)."""
+    its signals' ranges and ``required:``, and ``--encoding`` (every command reads the data
+    the same way)."""
     return AccountReader(
         registry,
         rules.input_types(),
@@ -117,4 +129,5 @@ def account_reader(
         as_of=as_of,
         source_options=rules.sources,
         signals=rules.signals,
+        encoding=input_encoding(),
     )

@@ -10,12 +10,11 @@ from typing import Any
 import click
 
 from upsell_rules.cli.exits import EXIT_FINDINGS, EXIT_OK, usage_error
-from upsell_rules.cli.loading import load_or_exit, registry_with_report
+from upsell_rules.cli.loading import evaluator_or_exit, load_or_exit, registry_with_report
 from upsell_rules.cli.output_file import output_stream
 from upsell_rules.cli.state_common import open_store, required_state_option
-from upsell_rules.engine.evaluate import Evaluator
 from upsell_rules.engine.stream import decide_all
-from upsell_rules.errors import Location, RecordError, UpsellRulesError
+from upsell_rules.errors import Location, RecordError
 from upsell_rules.io.formatters import to_json
 from upsell_rules.io.records import Account
 from upsell_rules.state.history import input_values, logged_run
@@ -54,10 +53,7 @@ def replay_command(run_id: int, output: str | None, state: str) -> None:
     if rules.sha256 != run.ruleset_sha256:
         usage_error(f"run {run_id}: the stored ruleset loads with sha256 "
                     f"{rules.sha256}, not {run.ruleset_sha256}")
-    try:
-        evaluator = Evaluator(rules, registry, run.engine)
-    except UpsellRulesError as exc:
-        usage_error(str(exc), prefix="")
+    evaluator = evaluator_or_exit(rules, registry, run.engine)
 
     def accounts() -> Iterator[Account]:
         for seq, (_, values, _, _) in enumerate(records, start=1):

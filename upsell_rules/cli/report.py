@@ -10,7 +10,6 @@ import click
 from upsell_rules.cli.exits import EXIT_FINDINGS, EXIT_OK, usage_error
 from upsell_rules.cli.header_check import header_check, strict_option
 from upsell_rules.cli.history_common import (
-    evaluator_or_exit,
     future_note,
     horizon_option,
     outcomes_or_exit,
@@ -18,7 +17,12 @@ from upsell_rules.cli.history_common import (
     report_error,
     unknown_accounts_warning,
 )
-from upsell_rules.cli.loading import account_reader, load_or_exit, registry_with_report
+from upsell_rules.cli.loading import (
+    account_reader,
+    evaluator_or_exit,
+    load_or_exit,
+    registry_with_report,
+)
 from upsell_rules.cli.options import (
     as_of_option,
     data_option,

@@ -12,8 +12,14 @@ import click
 
 from upsell_rules.cli.exits import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, usage_error
 from upsell_rules.cli.failures import ErrorPrinter, debug_enabled
-from upsell_rules.cli.header_check import header_check, strict_option
-from upsell_rules.cli.loading import account_reader, load_or_exit, registry_with_report, report_join
+from upsell_rules.cli.header_check import header_check, missing_suffix, strict_option
+from upsell_rules.cli.loading import (
+    account_reader,
+    evaluator_or_exit,
+    load_or_exit,
+    registry_with_report,
+    report_join,
+)
 from upsell_rules.cli.options import (
     as_of_option,
     data_inputs_option,
@@ -30,7 +36,6 @@ from upsell_rules.cli.state_common import (
     state_lines,
     state_option,
 )
-from upsell_rules.engine.evaluate import Evaluator
 from upsell_rules.engine.stream import decide_all
 from upsell_rules.errors import (
     InputError,
@@ -38,7 +43,7 @@ from upsell_rules.errors import (
     PluginError,
     PluginTimeout,
     RecordError,
-    UpsellRulesError,
+    did_you_mean,
 )
 from upsell_rules.io.delivery import (
     ALLOW_ENV,
@@ -47,7 +52,7 @@ from upsell_rules.io.delivery import (
     resolve_sinks,
 )
 from upsell_rules.io.delivery import deliver as deliver_to
-from upsell_rules.io.queue import did_you_mean, status_of
+from upsell_rules.io.queue import status_of
 from upsell_rules.io.records import Account
 from upsell_rules.plugin.types import DeliveryReport, Summary
 from upsell_rules.safetext import printable
@@ -248,10 +253,7 @@ def run_command(
             err=True,
         )
         raise SystemExit(EXIT_USAGE)
-    try:
-        evaluator = Evaluator(rules, registry, engine)
-    except UpsellRulesError as exc:
-        usage_error(str(exc), prefix="")
+    evaluator = evaluator_or_exit(rules, registry, engine)
     reader = account_reader(rules, registry, as_of=when)
     columns = header_check(rules, registry, reader, data, strict)
     summary = Summary()
@@ -330,5 +332,6 @@ def run_command(
             click.echo(line, file=out)
         for line in state_lines(state_block) if state_block is not None else ():
             click.echo(line, file=out)
-    click.echo(summary.line() + columns.suffix(), err=True)
+    click.echo(summary.line() + columns.suffix() + missing_suffix(reader.declared_missing()),
+               err=True)
     raise SystemExit(EXIT_FINDINGS if failed or summary.failed else EXIT_OK)

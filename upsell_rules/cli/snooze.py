@@ -9,7 +9,7 @@ import click
 from upsell_rules.cli.exits import EXIT_OK, usage_error
 from upsell_rules.cli.options import IsoDate
 from upsell_rules.cli.state_common import open_store, required_state_option
-from upsell_rules.io.queue import did_you_mean
+from upsell_rules.errors import did_you_mean
 from upsell_rules.safetext import printable
 from upsell_rules.state.store import StateStore
 

@@ -13,7 +13,8 @@ from upsell_rules.cli.header_check import strict_option
 from upsell_rules.cli.loading import registry_with_report
 from upsell_rules.cli.options import engine_option, text_or_json_option
 from upsell_rules.cli.test_header import check_test_data
-from upsell_rules.errors import Diagnostic
+from upsell_rules.engine.evaluate import pick_engine
+from upsell_rules.errors import Diagnostic, UpsellRulesError
 from upsell_rules.safetext import printable_lines
 from upsell_rules.workflow.junit import write_junit
 from upsell_rules.workflow.ruleset_tests import (
@@ -168,7 +169,13 @@ def test_command(
         only_rulesets = all(os.path.isfile(p) for p in targets)
         click.echo("upsell-rules: no test files to run", err=True)
         raise SystemExit(EXIT_OK if only_rulesets else EXIT_USAGE)
-    runner = TestRunner(registry_with_report(), engine)
+    registry = registry_with_report()
+    try:
+        pick_engine(registry, engine)
+    except UpsellRulesError as exc:
+        # The engine is the command's option, not a test file's problem: one usage error.
+        usage_error(str(exc))
+    runner = TestRunner(registry, engine)
     check_test_data(files, runner, strict)
     results = [runner.run_file(path) for path in files]
     if junit:

@@ -22,7 +22,13 @@ from upsell_rules.cli.loading import (
     print_diagnostics,
     registry_with_report,
 )
-from upsell_rules.cli.options import DataInput, IsoDate, engine_option, ruleset_argument
+from upsell_rules.cli.options import (
+    DataInput,
+    IsoDate,
+    encoding_option,
+    engine_option,
+    ruleset_argument,
+)
 from upsell_rules.cli.state_common import open_store, required_state_option
 from upsell_rules.engine.evaluate import Evaluator
 from upsell_rules.engine.stream import decide_all
@@ -211,6 +217,7 @@ def watch_loop(watcher: Watcher, every: float, clock: Clock, as_of: date | None 
               help="Deliver here (as for run). Default: every sink in the ruleset.")
 @click.option("--as-of", type=IsoDate(), default=None,
               help="Decide as of this date (default: the local date at each look, as run).")
+@encoding_option
 @engine_option
 @required_state_option
 def watch_command(ruleset: str, data: tuple[str, ...], folder: str | None, folder_source: str,

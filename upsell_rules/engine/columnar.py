@@ -116,8 +116,8 @@ def plan_columnar(evaluator: Evaluator, reader: AccountReader, data: Sequence[st
     apply.
 
     It applies to one JSON Lines, Parquet or CSV file read by the bundled file sources
-    with no column mapping or formats, a ruleset that compiles to SQL, and DuckDB
-    importable here.
+    with no column mapping or formats and no encoding but UTF-8 declared, a ruleset that
+    compiles to SQL, and DuckDB importable here.
     With ``encoded`` (JSON Lines output) DuckDB also writes the records where the
     ruleset's text compiles. Under ``--engine auto`` the path is taken only then, and for
     a file large enough to gain from it.
@@ -127,7 +127,7 @@ def plan_columnar(evaluator: Evaluator, reader: AccountReader, data: Sequence[st
     if evaluator.engine.name != "duckdb" and not evaluator.auto:
         return None
     found = single_file(reader.registry, tuple(data), ("lines",), ("parquet", "csv"))
-    if found is None or reader.mapping_for(found[0]):
+    if found is None or reader.mapping_for(found[0]) or not reader.reads_utf8(found[0]):
         return None
     spec, size = data[0], found[1]
     if reader.limits.input_bytes and size > reader.limits.input_bytes:

@@ -18,12 +18,13 @@ input order:
 
 The byte-range path is not taken, and reading happens as usual, when it could change
 a result: a file over the input size limit or with more lines than the record limit (the
-limits must fail the same way), text that is not UTF-8, a CSV with quotes or carriage
-returns. Workers are forked and inherit the prepared evaluator (compiled functions and
-plugin objects are not pickled); where ``fork`` is not available, and for an engine that
-declares ``parallel_safe=False`` (C extension state that must not be copied into a
-child), everything runs in this process. Which sources' files may be cut is what each
-source declares (:attr:`~upsell_rules.plugin.types.Source.byte_ranges`).
+limits must fail the same way), text that is not UTF-8 (or a file declared in another
+encoding), a CSV with quotes or carriage returns. Workers are forked and inherit the
+prepared evaluator (compiled functions and plugin objects are not pickled); where
+``fork`` is not available, and for an engine that declares ``parallel_safe=False`` (C
+extension state that must not be copied into a child), everything runs in this
+process. Which sources' files may be cut is what each source declares
+(:attr:`~upsell_rules.plugin.types.Source.byte_ranges`).
 """
 
 from __future__ import annotations
@@ -174,6 +175,10 @@ def plan_ranges(reader: AccountReader, data: Sequence[str], jobs: int) -> Plan |
     if found is None:
         return None
     source, size = found
+    if not reader.reads_utf8(source):
+        return None  # chunks are cut and checked as UTF-8 bytes
+    if reader.mapping_for(source).missing:
+        return None  # the summary counts declared-missing cells, which workers would keep
     spec = data[0]
     limits = reader.limits
     if size < MIN_PARALLEL_BYTES or (limits.input_bytes and size > limits.input_bytes):

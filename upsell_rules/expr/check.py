@@ -7,12 +7,12 @@ each with its 0-based offset in the condition text.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
+from upsell_rules.errors import did_you_mean
 from upsell_rules.expr.nodes import (
     LITERALS,
     And,
@@ -64,12 +64,6 @@ class Problem:
     offset: int
     code: str
     message: str
-
-
-def did_you_mean(name: str, candidates: list[str]) -> str:
-    """A ``(did you mean 'x'?)`` suffix, or empty when nothing is close."""
-    close = difflib.get_close_matches(name, candidates, n=1, cutoff=0.6)
-    return f" (did you mean '{close[0]}'?)" if close else ""
 
 
 def _literal_for(value: Any, span: tuple[int, int]) -> Node:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import reprlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -41,10 +42,30 @@ class Account:
     warnings: tuple[DataWarning, ...] = ()
 
 
+#: Values nested too deeply for JSON (a hostile file can hold a list 900 levels deep,
+#: which json.dumps and repr refuse) are shown by outline: ``[[[[...]]]]``.
+_OUTLINE = reprlib.Repr()
+_OUTLINE.maxlevel = 4
+
+
 def shown_value(value: Any) -> str:
-    """``value`` as a report shows it: text as it is, anything else as JSON, cut at 60."""
-    text = value if isinstance(value, str) else json.dumps(value, default=str)
+    """``value`` as a report shows it: text as it is, anything else as JSON, cut at 60.
+    Never raises, however deeply ``value`` is nested."""
+    if isinstance(value, str):
+        text = value
+    else:
+        try:
+            text = json.dumps(value, default=str)
+        except (RecursionError, ValueError):
+            text = _OUTLINE.repr(value)
     return text if len(text) <= 60 else text[:57] + "..."
+
+
+def shown_item(item: Any) -> str:
+    """A list item as a message quotes it: text in quotes, anything else as JSON (cut at
+    60 characters, see :func:`shown_value`)."""
+    shown = shown_value(item)
+    return repr(shown) if isinstance(item, str) else shown
 
 
 def make_account(account_id: str, values: dict[str, Any], location: Location) -> Account:

@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from upsell_rules.io.account import shown_item
+
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$", re.ASCII)
 _NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$", re.ASCII)
 _FLOAT_MAX = int(sys.float_info.max)
@@ -315,7 +317,7 @@ def coerce(value: Any, kind: str) -> Any:
             try:
                 out.append(element(item))
             except CoercionError as exc:
-                raise CoercionError(f"has an item {item!r} that {exc}") from None
+                raise CoercionError(f"has an item {shown_item(item)} that {exc}") from None
         return out
     return _SCALAR[kind](value)
 

@@ -298,6 +298,7 @@ def carried_fields(
                 else:
                     raw = source.read(target)
                 mapping = reader.mapping_for(source)
+                counted = mapping.missing_read  # a peek: the summary counts the real read
                 try:
                     for item in raw:
                         seen[0] += 1
@@ -310,6 +311,7 @@ def carried_fields(
                         if not remaining:
                             break
                 finally:
+                    mapping.missing_read = counted
                     close = getattr(raw, "close", None)
                     if close is not None:
                         close()

@@ -6,12 +6,38 @@ generators write them in this order.
 
 from __future__ import annotations
 
+import re
+
 from upsell_rules.plugin.types import FieldSpec
+from upsell_rules.safetext import printable
 
 #: An account id that is a report's totals label ("Grand Totals (8 records)", "Total",
 #: "Subtotal:"): a spreadsheet or CRM report row summing the accounts above it, never an
 #: account. Written for both Python's re and DuckDB's RE2, which read it alike.
 TOTALS_ROW_ID = r"(?i)(grand +)?(sub)?totals?( *\(.*\))? *:?"
+
+#: Characters no account id holds: control characters (NUL, ESC, line breaks, tabs, C1),
+#: line and paragraph separators, bidirectional marks and overrides. An id with one inside
+#: is a broken export (or a hostile one), so its record fails.
+_ID_CONTROL_RANGES = ((0x00, 0x1F), (0x7F, 0x9F), (0x61C, 0x61C), (0x200E, 0x200F),
+                      (0x2028, 0x202E), (0x2066, 0x2069))
+#: The same as a Python pattern and as a DuckDB (RE2) one.
+ID_CONTROL = re.compile("[" + "".join(f"\\u{a:04x}-\\u{b:04x}" for a, b in _ID_CONTROL_RANGES)
+                        + "]")
+ID_CONTROL_RE2 = "[" + "".join(f"\\x{{{a:X}}}-\\x{{{b:X}}}" for a, b in _ID_CONTROL_RANGES) + "]"
+
+
+def id_control_problem(account_id: str) -> str | None:
+    """Why ``account_id`` cannot be an id (a control character inside), or ``None``."""
+    if account_id.isprintable():
+        return None
+    found = ID_CONTROL.search(account_id)
+    if found is None:
+        return None
+    shown = printable(account_id)
+    return (f"'{shown}' holds a control character (U+{ord(found.group()):04X}): "
+            "a broken export? An id is one line of printable text")
+
 
 CONTRACT_V1: tuple[FieldSpec, ...] = (
     FieldSpec("account_id", "string", "Unique identifier of the account (required)."),

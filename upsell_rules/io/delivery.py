@@ -21,8 +21,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from upsell_rules.errors import PluginTimeout, UpsellRulesError
-from upsell_rules.expr.check import did_you_mean
+from upsell_rules.errors import PluginTimeout, UpsellRulesError, did_you_mean
 from upsell_rules.plugin.registry import Registry
 from upsell_rules.plugin.types import DeliveryReport, DeliveryResult, Sink, SinkContext
 from upsell_rules.plugin.watchdog import allowance

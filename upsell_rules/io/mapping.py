@@ -83,6 +83,18 @@ def check_preset(source: str | None) -> Callable[[Any], list[tuple[str, str]]]:
     return check
 
 
+def _check_tokens(value: Any) -> list[tuple[str, str]]:
+    problems = []
+    for i, token in enumerate(value):
+        if not isinstance(token, str | int | float) or isinstance(token, bool):
+            problems.append((str(i), f"missing_values: {token!r} is not a text token "
+                                     "(write it in quotes)"))
+        elif not str(token).strip():
+            problems.append((str(i), "missing_values: an empty token (an empty cell is "
+                                     "missing already)"))
+    return problems
+
+
 #: The options a source offers to take a mapping (add them to ``Source.options``).
 MAPPING_OPTIONS: dict[str, ParamSpec] = {
     "preset": ParamSpec("string", description="A shipped mapping for a vendor's export "
@@ -102,6 +114,10 @@ MAPPING_OPTIONS: dict[str, ParamSpec] = {
                                check=_one_of(tuple(NUMBER_FORMATS), "number_format")),
     "list_separator": ParamSpec("string", description="Separator of every list field "
                                 "(default |)."),
+    "missing_values": ParamSpec("list", description="Cell texts that mean 'no value' in "
+                                "this export ('N/A', '-', '#N/A', 'NULL'): read as missing, "
+                                "without a warning, and counted in the run summary.",
+                                check=_check_tokens),
 }
 
 
@@ -195,9 +211,13 @@ class Mapping_:
     columns: dict[str, str] = field(default_factory=dict)
     converters: dict[str, Converter] = field(default_factory=dict)
     preset: str = ""
+    #: Cell texts declared to mean "no value" (``missing_values:``), compared stripped.
+    missing: frozenset[str] = frozenset()
+    #: How many cells were read as missing because of them (for the run summary).
+    missing_read: int = 0
 
     def __bool__(self) -> bool:
-        return bool(self.columns or self.converters)
+        return bool(self.columns or self.converters or self.missing)
 
     def field_for(self, column: str) -> str:
         """The field a column feeds (itself when not mapped)."""
@@ -206,8 +226,11 @@ class Mapping_:
     def apply(self, values: Mapping[str, Any]) -> dict[str, Any]:
         """Rename the columns and convert the declared text values of one record."""
         out: dict[str, Any] = {}
-        columns, converters = self.columns, self.converters
+        columns, converters, missing = self.columns, self.converters, self.missing
         for key, value in values.items():
+            if missing and isinstance(value, str) and value.strip() in missing:
+                self.missing_read += 1
+                continue
             name = columns.get(key, key)
             convert = converters.get(name)
             if convert is not None and isinstance(value, str):
@@ -256,7 +279,7 @@ def build_mapping(options: Mapping[str, Any], types: Mapping[str, str]) -> Mappi
     applies to every date field and a number format to every number field. Raises
     :class:`InputError` for a format that is not one of the declared kinds.
     """
-    merged: dict[str, Any] = {"columns": {}, "formats": {}}
+    merged: dict[str, Any] = {"columns": {}, "formats": {}, "missing_values": []}
     preset = str(options.get("preset") or "")
     layers = [load_preset(preset)] if preset else []
     if layers and "source" in layers[0]:
@@ -265,6 +288,7 @@ def build_mapping(options: Mapping[str, Any], types: Mapping[str, str]) -> Mappi
     for layer in layers:
         merged["columns"].update(layer.get("columns") or {})
         merged["formats"].update(layer.get("formats") or {})
+        merged["missing_values"] += [str(t).strip() for t in layer.get("missing_values") or ()]
         for key in ("date_order", "number_format", "list_separator"):
             if layer.get(key):
                 merged[key] = str(layer[key])
@@ -276,7 +300,7 @@ def build_mapping(options: Mapping[str, Any], types: Mapping[str, str]) -> Mappi
         raise InputError(f"sources: number_format '{style}' is not one of "
                          f"{', '.join(NUMBER_FORMATS)}")
     mapping = Mapping_(columns={str(k): str(v) for k, v in merged["columns"].items()},
-                       preset=preset)
+                       preset=preset, missing=frozenset(merged["missing_values"]))
     number = _number(style or "1234.56")
     separator = merged.get("list_separator", "")
     for name, kind in types.items():

@@ -9,11 +9,11 @@ columns are left out first when even that is not enough.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, TextIO
 
+from upsell_rules.errors import did_you_mean
 from upsell_rules.io.formatters import (
     CSV_ERRORS,
     CSV_LEAD,
@@ -82,12 +82,6 @@ def reason(decision: dict[str, Any]) -> str:
     return ""
 
 
-def did_you_mean(wanted: str, choices: Sequence[str]) -> str:
-    """`` (did you mean act_now?)`` for a near miss, else an empty string."""
-    close = difflib.get_close_matches(wanted, list(choices), n=1, cutoff=0.6)
-    return f" (did you mean {close[0]}?)" if close else ""
-
-
 @dataclass(frozen=True)
 class QueueFilter:
     """Which decisions a view keeps (every part optional)."""
@@ -96,6 +90,9 @@ class QueueFilter:
     owners: tuple[str, ...] = ()
     statuses: tuple[str, ...] = ()
     top: int | None = None
+    #: Every owner the filter has seen on a decision (filled as it checks them), so an
+    #: ``--owner`` that matched nobody can be said out loud with the names there are.
+    seen_owners: set[str] = field(default_factory=set, compare=False)
 
     def active(self) -> bool:
         """True when the filter leaves anything out."""
@@ -112,10 +109,24 @@ class QueueFilter:
         if self.bands and decision["band"] not in self.bands:
             return False
         if self.owners:
-            person = (decision.get("owner") or "").casefold()
-            if not any(o.casefold() == person for o in self.owners):
+            person = decision.get("owner") or ""
+            self.seen_owners.add(person)
+            if not any(o.casefold() == person.casefold() for o in self.owners):
                 return False
         return not self.statuses or status_of(decision) in self.statuses
+
+    def unmatched_owners(self) -> list[str]:
+        """A sentence for each ``--owner`` no decision had, with the nearest owner seen
+        (or, when none is near, the owners there are, if they are few)."""
+        seen = sorted(self.seen_owners - {""})
+        found = {o.casefold() for o in seen}
+        out = []
+        for wanted in (o for o in self.owners if o.casefold() not in found):
+            hint = did_you_mean(wanted, seen)
+            if not hint and 0 < len(seen) <= 10:
+                hint = f" (owners: {', '.join(seen)})"
+            out.append(f"--owner '{wanted}': no account in the data has this owner{hint}")
+        return out
 
     def apply(self, ordered: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
         """The kept decisions of an already ordered queue, the first ``top`` of them."""

@@ -40,6 +40,7 @@ from upsell_rules.io.coercion import (
     coerce_fast,
     compile_coercer,
 )
+from upsell_rules.io.contract import id_control_problem
 from upsell_rules.io.duplicates import FirstSeen, duplicate_error
 from upsell_rules.io.join import JoinReport, merge_accounts
 from upsell_rules.io.source_choice import SPREADSHEET_HINT, format_hint, pick_source
@@ -68,6 +69,9 @@ class AccountReader:
 
     ``limits`` (default: :func:`upsell_rules.limits.current`) cap the number of records
     and are what the source sees as current while it starts reading (size, line length).
+
+    ``encoding`` (``--encoding``) is the text encoding of the input files: it wins over
+    the ruleset's ``encoding:`` for every source that declares that option.
     """
 
     def __init__(
@@ -79,7 +83,9 @@ class AccountReader:
         as_of: date | None = None,
         source_options: Mapping[str, Mapping[str, Any]] | None = None,
         signals: Mapping[str, SignalDef] | None = None,
+        encoding: str | None = None,
     ) -> None:
+        self.encoding = encoding
         #: Field types: the data contract (from plugins), overridden by the ruleset.
         #: Fixed once the reader is built.
         self.types: dict[str, str] = {name: s.type for name, s in registry.fields.items()}
@@ -118,7 +124,26 @@ class AccountReader:
         """The options (defaults, then the ruleset's) and date a source reads with."""
         options = {k: v.default for k, v in source.options.items() if v.default is not None}
         options.update(self.source_options.get(source.name, {}))
+        if self.encoding and "encoding" in source.options:
+            options["encoding"] = self.encoding
         return SourceContext(options, self.as_of)
+
+    def reads_utf8(self, source: Source) -> bool:
+        """Whether ``source`` reads its file as UTF-8 (no other encoding declared, by the
+        ruleset or ``--encoding``): the fast paths (DuckDB reading the file, workers
+        reading byte ranges) read UTF-8 only, so they step aside otherwise."""
+        from upsell_rules.io.encoding import EncodingNameError, codec_name, is_default
+
+        declared = self.context(source).options.get("encoding")
+        try:
+            return declared is None or is_default(codec_name(declared))
+        except EncodingNameError:
+            return False
+
+    def declared_missing(self) -> int:
+        """Cells read as missing because the mapping declares their text a missing-value
+        token (``missing_values:``), over every input read so far."""
+        return sum(mapping.missing_read for mapping in self._mappings.values())
 
     def mapping_for(self, source: Source) -> Any:
         """The column mapping and formats the source's options declare (may be empty)."""
@@ -282,6 +307,9 @@ class AccountReader:
         if not isinstance(account_id, str) or not account_id.strip():
             return [RecordError(raw.location, "missing required value", field="account_id")]
         account_id = account_id.strip()
+        if not account_id.isprintable() and (bad := id_control_problem(account_id)):
+            return [RecordError(raw.location, bad, field="account_id",
+                                value=shown_value(account_id))]
         if account_id in seen:
             return [duplicate_error(raw.location, account_id, seen[account_id])]
         seen[account_id] = raw.location

@@ -16,12 +16,12 @@ import sys
 import pluggy
 
 from upsell_rules import __version__
+from upsell_rules.errors import did_you_mean
 from upsell_rules.plugin import hookspecs
 from upsell_rules.plugin.checks import requirement_problem
 from upsell_rules.plugin.locating import (
     FIRST_PARTY_DIST,
     code_location,
-    did_you_mean,
     display_path,
     distribution_of,
     exception_location,

@@ -10,7 +10,6 @@ import inspect
 import os
 import re
 import traceback
-from collections.abc import Iterable
 from types import ModuleType
 from typing import Any
 
@@ -97,13 +96,6 @@ def package_dir(module_name: str) -> str:
     if spec is None or not spec.origin:
         return ""
     return os.path.dirname(os.path.abspath(spec.origin))
-
-
-def did_you_mean(name: str, candidates: Iterable[str]) -> str:
-    import difflib
-
-    close = difflib.get_close_matches(name, list(candidates), n=1, cutoff=0.6)
-    return f" (did you mean '{close[0]}'?)" if close else ""
 
 
 def is_first_party(entry: importlib.metadata.EntryPoint) -> bool:

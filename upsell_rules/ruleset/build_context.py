@@ -8,8 +8,8 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
-from upsell_rules.errors import Diagnostic
-from upsell_rules.expr.check import check, did_you_mean
+from upsell_rules.errors import Diagnostic, did_you_mean
+from upsell_rules.expr.check import check
 from upsell_rules.expr.parser import ExprSyntaxError, parse
 from upsell_rules.plugin.registry import Registry
 from upsell_rules.plugin.types import ParamSpec
@@ -59,6 +59,9 @@ class BuildContext:
         #: Placeholders seen in the ruleset's templates so far (bounded: compile time).
         self.placeholders = 0
         self.misused: dict[str, list[Path]] = {}
+        #: Constants whose value cannot be used (empty, a list...): reported once where
+        #: they are written, never again as an unknown name at each use.
+        self.unusable_constants: set[str] = set()
 
     def add(self, path: Path, code: str, message: str, *, key: bool = False) -> None:
         """A finding at the value at ``path`` (or at its key)."""
@@ -109,7 +112,11 @@ class BuildContext:
 
     def _misused_constant(self, path: Path, message: str) -> bool:
         """One mistake, one error: a text constant compared with numbers or dates is
-        reported once, at the constant (see :meth:`report_misused_constants`)."""
+        reported once, at the constant (see :meth:`report_misused_constants`), and so is a
+        constant whose value cannot be used at all."""
+        unknown = re.match(r"unknown signal '([A-Za-z_][A-Za-z0-9_]*)'", message)
+        if unknown is not None:
+            return unknown.group(1) in self.unusable_constants
         if not message.startswith("type mismatch"):
             return False
         for name in re.findall(r"'([A-Za-z_][A-Za-z0-9_]*)'", message):
@@ -166,7 +173,7 @@ class BuildContext:
 
     def known_names(self) -> list[str]:
         """The names a template may use: signals, constants and decision fields."""
-        return [*self.types, *self.constants, *DECISION_NAMES]
+        return [*self.types, *self.constants, *self.unusable_constants, *DECISION_NAMES]
 
     def check_ref(
         self, path: Path, value: Any, known: Mapping[str, Any], code: str, what: str

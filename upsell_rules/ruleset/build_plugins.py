@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from upsell_rules.expr.check import did_you_mean
+from upsell_rules.errors import did_you_mean
 from upsell_rules.ruleset.build_context import BuildContext
 from upsell_rules.ruleset.model import SinkConfig
 from upsell_rules.ruleset.schema import field_path

@@ -39,9 +39,11 @@ class ScoringSections(BuildContext):
             if not isinstance(spec, dict):
                 continue
             weight = spec.get("weight")
-            if isinstance(weight, int | float) and not isinstance(weight, bool):
+            if isinstance(weight, int | float) and not isinstance(weight, bool) and (
+                    0 <= weight <= 1):
                 total += float(weight)
             else:
+                # Reported once where it is written (E013, E015); no sum over it too.
                 all_numeric = False
             categories.append(self.category(cname, spec))
         scale_raw = scoring.get("scale", 10)

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from upsell_rules.expr.check import did_you_mean
+from upsell_rules.errors import did_you_mean
 from upsell_rules.expr.nodes import names_in
 from upsell_rules.plugin.types import SIGNAL_TYPES, Derivation, ParamSpec
 from upsell_rules.ruleset.build_context import DECISION_NAMES, BuildContext, compatible
 from upsell_rules.ruleset.model import Condition, SignalDef
-from upsell_rules.ruleset.schema import field_path
+from upsell_rules.ruleset.schema import as_written, field_path
 from upsell_rules.ruleset.yamlload import Path, value_at
 
 
@@ -22,6 +22,8 @@ class SignalSections(BuildContext):
         for name, value in self.section("constants", dict).items():
             if isinstance(value, bool | int | float | str):
                 self.constants[name] = value
+            else:
+                self.unusable_constants.add(name)
             if name in DECISION_NAMES:
                 self.add(("constants", name), "E111", f"'{name}' is a reserved name", key=True)
 
@@ -179,10 +181,13 @@ class SignalSections(BuildContext):
             if spec.kind == "integer":
                 ok = ok and float(value).is_integer()
             if not ok:
-                self.add(path, "E134", f"{where}: parameter '{pname}' must be a {spec.kind}")
+                self.add(path, "E134",
+                         f"{where}: parameter '{pname}' must be a {spec.kind} or the name of "
+                         f"a numeric constant, not {as_written(value)}")
             return value, ok
         if spec.kind == "string" and not isinstance(value, str):
-            self.add(path, "E134", f"{where}: parameter '{pname}' must be text")
+            self.add(path, "E134", f"{where}: parameter '{pname}' must be text, not "
+                                   f"{as_written(value)}")
             return value, False
         return value, True
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from upsell_rules.expr.check import did_you_mean
+from upsell_rules.errors import did_you_mean
 from upsell_rules.ruleset.yamlload import Path
 
 

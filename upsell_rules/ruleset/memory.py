@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from upsell_rules.expr.check import did_you_mean
+from upsell_rules.errors import did_you_mean
 from upsell_rules.ruleset.yamlload import Path
 
 

@@ -17,8 +17,7 @@ import hashlib
 from dataclasses import dataclass, field
 from typing import Any
 
-from upsell_rules.errors import Diagnostic, UpsellRulesError
-from upsell_rules.expr.check import did_you_mean
+from upsell_rules.errors import Diagnostic, UpsellRulesError, did_you_mean
 from upsell_rules.ruleset.docpath import PathError, dotted, resolve, split_path
 from upsell_rules.ruleset.model import Ruleset
 from upsell_rules.ruleset.schema import ruleset_schema

@@ -12,8 +12,7 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
-from upsell_rules.errors import Diagnostic
-from upsell_rules.expr.check import did_you_mean
+from upsell_rules.errors import Diagnostic, did_you_mean
 from upsell_rules.plugin.registry import Registry
 from upsell_rules.plugin.types import UpsellType
 from upsell_rules.ruleset.templates import Template, TemplateError, parse_template

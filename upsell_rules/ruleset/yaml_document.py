@@ -31,6 +31,10 @@ class YamlDocument:
     def locate(self, path: Path, *, key: bool = False) -> Location:
         """The location of the value at ``path`` (or of its key), or of its nearest parent."""
         probe = tuple(path)
+        if not key and probe in self.keys and value_at(self.data, probe) is None:
+            # A key left empty: its value's place is wherever the parser read on to (the
+            # next line); the key is where the fix goes.
+            key = True
         while True:
             table = self.keys if key else self.values
             if probe in table:

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from upsell_rules.io.contract import TOTALS_ROW_ID
+from upsell_rules.io.contract import ID_CONTROL_RE2, TOTALS_ROW_ID
 from upsell_rules.sql.input_checks import SOLID, in_range, integer_bits, quote_text
 
 #: At most 15 digits before the point: finite, and an integer is below 2**53.
@@ -97,7 +97,8 @@ def csv_check_sql(path: str, names: Sequence[str], separator: str,
     Columns the ruleset and the contract do not know are read and ignored, as the
     reader ignores them."""
     tests = [f"coalesce(regexp_full_match(account_id, '{SOLID}(.*{SOLID})?'), FALSE)",
-             f"NOT coalesce(regexp_full_match(account_id, '{TOTALS_ROW_ID}'), FALSE)"]
+             f"NOT coalesce(regexp_full_match(account_id, '{TOTALS_ROW_ID}'), FALSE)",
+             f"NOT coalesce(regexp_matches(account_id, '{ID_CONTROL_RE2}'), FALSE)"]
     tests += [cell_check(_ident(name), types[name], ranges.get(name))
               for name in names if name in types and name != "account_id"]
     return (f"SELECT count(*), count(*) FILTER (WHERE NOT ({' AND '.join(tests)})), "

@@ -23,6 +23,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
+from upsell_rules.io.contract import ID_CONTROL_RE2
+
 #: JSON numbers whose value a double holds exactly as the reader's Python int.
 EXACT_INT = 9007199254740992
 #: A first (or last) character Python's ``str.isspace`` is false for: printable ASCII,
@@ -194,8 +196,11 @@ def _account_id_check(t: str) -> str:
     j = f"CAST({t} AS JSON)"
     text = f"({j} ->> '$')"
     exact = (f"json_type({j}) = 'VARCHAR' AND regexp_full_match({text}, "
-             f"'{SOLID}(.*{SOLID})?')")
-    return (f"CASE WHEN regexp_full_match({t}, '\"{_PLAIN}([^\\\\]*{_PLAIN})?\"') THEN TRUE "
+             f"'{SOLID}(.*{SOLID})?') AND NOT regexp_matches({text}, '{ID_CONTROL_RE2}')")
+    # A control character inside is written raw (DEL, C1, U+2028...) or escaped (a
+    # backslash: the exact test, on the decoded text).
+    return (f"CASE WHEN regexp_full_match({t}, '\"{_PLAIN}([^\\\\]*{_PLAIN})?\"') THEN "
+            f"NOT regexp_matches({t}, '{ID_CONTROL_RE2}') "
             f"ELSE coalesce({exact}, FALSE) END")
 
 

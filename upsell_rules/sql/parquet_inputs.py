@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from upsell_rules.io.contract import ID_CONTROL_RE2
 from upsell_rules.sql.input_checks import EXACT_INT, SOLID, in_range, integer_bits, quote_text
 
 _INTEGERS = ("BIGINT", "INTEGER", "SMALLINT", "TINYINT")
@@ -77,7 +78,8 @@ def parquet_check_sql(path: str, types: Mapping[str, str],
                       ranges: Mapping[str, tuple[float | None, float | None]],
                       fields: Mapping[str, str | None]) -> str:
     """One row: the rows of ``path``, how many are not clean, how many distinct ids."""
-    tests = [f"regexp_full_match(account_id, '{SOLID}(.*{SOLID})?')"]
+    tests = [f"regexp_full_match(account_id, '{SOLID}(.*{SOLID})?')",
+             f"NOT regexp_matches(account_id, '{ID_CONTROL_RE2}')"]
     tests += [_field_ok(name, types[name], ranges.get(name))
               for name, column in fields.items() if column is not None]
     return (f"SELECT count(*), count(*) FILTER (WHERE NOT ({' AND '.join(tests)})), "

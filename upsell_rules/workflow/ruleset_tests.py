@@ -21,8 +21,7 @@ from datetime import date
 from typing import Any
 
 from upsell_rules.engine.evaluate import Evaluator
-from upsell_rules.errors import Diagnostic, Location, RecordError, UpsellRulesError
-from upsell_rules.expr.check import did_you_mean
+from upsell_rules.errors import Diagnostic, Location, RecordError, UpsellRulesError, did_you_mean
 from upsell_rules.io.records import Account, AccountReader
 from upsell_rules.plugin.registry import Registry
 from upsell_rules.plugin.types import RawRecord
@@ -176,7 +175,8 @@ class TestRunner:
         result.errors = [f for f in tests_schema_findings(doc) if f.is_error]
         if result.errors:
             # Every problem at once: the other cases are still checked against the ruleset.
-            result.errors += self._other_case_problems(doc, path, result.errors)
+            result.errors = in_file_order(
+                [*result.errors, *self._other_case_problems(doc, path, result.errors)])
             return result
         data: dict[str, Any] = doc.data
         base = os.path.dirname(path)
@@ -248,7 +248,8 @@ class TestRunner:
             return findings
         schema = tests_schema_findings(doc)
         if any(f.is_error for f in schema):
-            return [*findings, *schema, *self._other_case_problems(doc, path, schema)]
+            return in_file_order(
+                [*findings, *schema, *self._other_case_problems(doc, path, schema)])
         ruleset_path = os.path.normpath(os.path.join(os.path.dirname(path), doc.data["ruleset"]))
         result.ruleset = ruleset_path
         outside = outside_message(ruleset_path, path)
@@ -452,6 +453,11 @@ class TestRunner:
                                      f"{field_path(where)}: the ruleset has no {what} "
                                      f"'{name}'{hint}", key=is_key))
         return out
+
+
+def in_file_order(findings: list[Diagnostic]) -> list[Diagnostic]:
+    """Findings sorted by line and column, as a reader meets them (stable for ties)."""
+    return sorted(findings, key=lambda f: (f.location.line, f.location.col))
 
 
 def _diag(

@@ -129,7 +129,44 @@ def sheets_totals_row() -> None:
         writer.writerow([{"account_id": "Total", **total}.get(n, "") for n in names])
 
 
+#: Accented names (account, owner) for the encoded exports, by account; latin-1 has no €.
+ACCENTED = {
+    "ACC-1001": ("Zoë Café SARL", "Zoë Lefèvre"),
+    "ACC-1002": ("Müller GmbH", "Jürgen Müller"),
+    "ACC-1009": ("Société Générale ©", "Éloïse Dupré"),
+    "ACC-1014": ("Ærø Fiskeri €", "Søren Ærøe"),
+    "ACC-1029": ("Niño & Peña, S.L.", "Iñaki Núñez"),
+}
+
+
+def _accented(latin1: bool) -> tuple[list[str], list[dict[str, str]]]:
+    names, rows = _rows()
+    for row in rows:
+        account, owner = ACCENTED.get(row["account_id"], (row["account_name"], row["owner"]))
+        row["account_name"] = account.replace(" €", "") if latin1 else account
+        row["owner"] = owner
+    return names, rows
+
+
+def encoded_exports() -> None:
+    """The accounts with accented names, as Excel and older tools write them: plain "CSV
+    (Comma delimited)" on Windows (cp1252, CRLF), a Latin-1 export, "Unicode Text"
+    (UTF-16 with a byte-order mark, tabs), and the same text in UTF-8 to compare with."""
+    files = [("accented_utf8.csv", "utf-8", ",", False),
+             ("accented_cp1252.csv", "cp1252", ",", False),
+             ("accented_utf16.tsv", "utf-16", "\t", False),
+             ("accented_latin1_utf8.csv", "utf-8", ",", True),
+             ("accented_latin1.csv", "latin-1", ",", True)]
+    for name, encoding, separator, latin1 in files:
+        names, rows = _accented(latin1)
+        with (HERE / name).open("w", encoding=encoding, newline="") as handle:
+            writer = csv.writer(handle, delimiter=separator, lineterminator="\r\n")
+            writer.writerow(names)
+            writer.writerows([row[n] for n in names] for row in rows)
+
+
 if __name__ == "__main__":
+    encoded_exports()
     sheets_totals_row()
     salesforce_with_footer()
     excel_french()

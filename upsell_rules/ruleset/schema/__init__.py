@@ -9,8 +9,7 @@ from functools import cache
 from importlib import resources
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from upsell_rules.errors import Diagnostic
-from upsell_rules.expr.check import did_you_mean
+from upsell_rules.errors import Diagnostic, did_you_mean
 
 if TYPE_CHECKING:
     # jsonschema takes ~70 ms to import: only a validation pays for it.
@@ -100,7 +99,25 @@ def _type_words(expected: Any) -> str:
         "integer": "a whole number",
         "boolean": "true or false",
     }
-    return " or ".join(words.get(str(n), str(n)) for n in names)
+    said = [words.get(str(n), str(n)) for n in names]
+    return " or ".join(said) if len(said) < 3 else f"{', '.join(said[:-1])} or {said[-1]}"
+
+
+def as_written(value: Any) -> str:
+    """A value in a ruleset author's words, as the YAML shows it: ``true``, ``'high'``,
+    ``3``; never Python's ``None`` or ``True``."""
+    if value is None:
+        return "an empty value"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return repr(value)
+
+
+def _is_not(value: Any, expected: str) -> str:
+    """``'high' is not a number``; for a key left empty, what to write there instead."""
+    if value is None:
+        return f"no value after the ':' (write {expected})"
+    return f"{as_written(value)} is not {expected}"
 
 
 class _Failure(NamedTuple):
@@ -163,24 +180,41 @@ _YES_NO = {"yes": "true", "y": "true", "on": "true", "no": "false", "n": "false"
            "off": "false"}
 
 
+def _number_hint(text: str, schema: dict[str, Any]) -> str:
+    """What to write instead of text where a number belongs: ``"70"`` without its quotes,
+    ``45%`` as the fraction a weight is (0-1) or the points a band limit is (0-100)."""
+    if re.fullmatch(r"\s*-?\d+(?:\.\d+)?\s*", text):
+        return f" (remove the quotes: {text.strip()})"
+    percent = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*%\s*", text)
+    if percent is None:
+        return ""
+    number = float(percent.group(1))
+    if schema.get("maximum") == 1:
+        return f" (write a fraction: {number / 100:g})"
+    if schema.get("maximum") == 100:
+        return f" (write {number:g}: scores run from 0 to 100, without %)"
+    return ""
+
+
 def _wrong_type(failure: _Failure) -> list[Diagnostic]:
     value, expected = failure.error.instance, failure.error.validator_value
     hint = ""
-    percent = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*%\s*", value) if isinstance(
-        value, str) else None
-    if percent is not None and "number" in str(expected):
-        hint = f" (write a fraction: {float(percent.group(1)) / 100:g})"
+    if isinstance(value, str) and ("number" in str(expected) or "integer" in str(expected)):
+        hint = _number_hint(value, failure.error.schema)
     word = value.strip().lower() if isinstance(value, str) else ""
     if expected == "boolean" and word in _YES_NO:
         hint = f" (write {_YES_NO[word]}: a ruleset reads {value.strip()!r} as text)"
-    return failure.at("E013", f"{value!r} is not {_type_words(expected)}{hint}")
+    words = _type_words(expected)
+    if str(failure.error.schema.get("description", "")).startswith("A condition"):
+        words = "a condition, such as health_score >= 75"
+    return failure.at("E013", f"{_is_not(value, words)}{hint}")
 
 
 def _not_an_option(failure: _Failure) -> list[Diagnostic]:
     value, options = failure.error.instance, failure.error.validator_value
-    hint = did_you_mean(str(value), [str(v) for v in options])
+    hint = did_you_mean(str(value), [str(v) for v in options]) if value is not None else ""
     listed = ", ".join(str(v) for v in options)
-    return failure.at("E014", f"{value!r} is not one of {listed}{hint}")
+    return failure.at("E014", f"{_is_not(value, 'one of ' + listed)}{hint}")
 
 
 _BOUND_WORDS = {
@@ -193,8 +227,11 @@ _BOUND_WORDS = {
 
 def _out_of_range(failure: _Failure) -> list[Diagnostic]:
     error = failure.error
+    hint = ""
+    if error.validator == "maximum" and error.validator_value == 1 and error.instance <= 100:
+        hint = f" (a fraction of 1: write {error.instance / 100:g} for {error.instance:g}%)"
     return failure.at("E015", f"{error.instance!r} must be {_BOUND_WORDS[str(error.validator)]} "
-                              f"{error.validator_value}")
+                              f"{error.validator_value}{hint}")
 
 
 def _empty(failure: _Failure) -> list[Diagnostic]:
@@ -232,7 +269,7 @@ def _no_alternative(failure: _Failure) -> list[Diagnostic]:
         return [d for e in near for d in _describe(e, failure.doc)]
     forms = [_alternative_words(s) for s in failure.error.validator_value]
     listed = " or ".join(dict.fromkeys(f for f in forms if f))
-    return failure.at("E013", f"{failure.error.instance!r} is not {listed}")
+    return failure.at("E013", _is_not(failure.error.instance, listed))
 
 
 #: The finding for each JSON Schema keyword an error can come from (others: E019).
