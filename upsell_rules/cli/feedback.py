@@ -12,7 +12,7 @@ import click
 from upsell_rules.cli.exits import EXIT_FINDINGS, EXIT_OK, usage_error
 from upsell_rules.cli.loading import load_or_exit, registry_with_report
 from upsell_rules.cli.options import ruleset_argument
-from upsell_rules.cli.state_common import open_store, required_state_option
+from upsell_rules.cli.state_common import changing, open_store, required_state_option
 from upsell_rules.ruleset.memory import FeedbackEffect, outcome_key
 from upsell_rules.ruleset.model import Ruleset
 from upsell_rules.safetext import printable
@@ -22,6 +22,11 @@ if TYPE_CHECKING:
 
 _COLUMNS = {"account": ("account_id", "account"), "outcome": ("outcome",),
             "date": ("date", "on", "closed_on")}
+
+
+#: What an import stopped by a store it cannot write leaves behind.
+_STOPPED_AT = ("The import stopped at {where}: each row before it was imported whole, "
+               "that row and the rest were not; importing the file again imports them")
 
 
 def _column(header: list[str], names: tuple[str, ...]) -> int | None:
@@ -122,9 +127,11 @@ def feedback_command(ruleset: str, csv_file: str, state: str) -> None:
                     except ValueError:
                         problem = f"date: {when!r} is not a date (expected YYYY-MM-DD)"
                     else:
-                        if store.add_feedback(account, effect.outcome, when, where,
-                                              _holds(effect, on, outcome.strip()),
-                                              effect.close):
+                        with changing(store, _STOPPED_AT.format(where=where)):
+                            fresh_row = store.add_feedback(
+                                account, effect.outcome, when, where,
+                                _holds(effect, on, outcome.strip()), effect.close)
+                        if fresh_row:
                             imported += 1
                             fresh.append(account)
                         else:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -85,6 +86,20 @@ def open_store(spec: str, *, create: bool = True) -> StateStore:
         return StateStore.open(spec, create=create)
     except StateError as exc:
         usage_error(str(exc))
+
+
+@contextlib.contextmanager
+def changing(store: StateStore, leaves: str) -> Iterator[None]:
+    """Exit 2 with a clear message, saying what is left (``leaves``), when a command
+    cannot write the store (a read-only or full disk) instead of a traceback."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from upsell_rules.state.store import write_failure
+
+    try:
+        yield
+    except SQLAlchemyError as exc:
+        usage_error(str(write_failure(store.shown, exc, leaves)))
 
 
 def read_only_store(spec: str) -> StateStore | None:

@@ -14,6 +14,7 @@ import json
 import os
 import socket
 import time
+import urllib.parse
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,7 +26,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from upsell_rules.safetext import hide_credentials
 from upsell_rules.state import codec
 from upsell_rules.state import schema as t
-from upsell_rules.state.errors import DEFAULT_STATE, StateError
+from upsell_rules.state.errors import DEFAULT_STATE, StateError, damaged, write_failure
 from upsell_rules.state.transitions import Hold, Outreach, Previous, Snapshot
 
 #: Advisory-lock key on PostgreSQL (any constant; "upsr" in ASCII).
@@ -110,11 +111,23 @@ class StateStore:
             if not create:
                 raise StateError(f"state store {spec}: no such file")
             os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+        frozen = path is not None and _unwritable_folder(path)
+        if frozen and create and path is not None:
+            raise StateError(
+                f"state store {display(spec)}: cannot write: its folder "
+                f"{os.path.dirname(path)} is read-only or not writable; it was not changed. "
+                "Commands that change the store (run, watch, feedback, snooze) need a folder "
+                "they can write; log, replay, snoozes and dry-run read it where it is"
+            )
+        if frozen and path is not None:
+            # SQLite cannot make the WAL index beside it: read it as a file that cannot
+            # change (nothing can write it there either).
+            url = f"sqlite:///file:{urllib.parse.quote(path)}?mode=ro&immutable=1&uri=true"
         try:
             engine = create_engine(url, connect_args={"timeout": 30} if path else {})
         except (SQLAlchemyError, ImportError, ValueError) as exc:
             raise StateError(f"state store {display(spec)}: cannot open: {exc}") from None
-        if path is not None:
+        if path is not None and not frozen:
             event.listen(engine, "connect", _sqlite_pragmas)
         store = cls(spec, engine, path)
         store._check_schema(create)
@@ -435,34 +448,11 @@ class StateStore:
             return conn.execute(t.inputs.delete().where(t.inputs.c.last_used < before)).rowcount
 
 
-def write_failure(shown: str, exc: SQLAlchemyError) -> StateError:
-    """A clear error for a database failure in the middle of a run (a full disk, a
-    dropped connection), saying what it leaves behind."""
-    import sqlite3
-
-    cause = getattr(exc, "orig", None) or exc
-    if type(cause) is sqlite3.DatabaseError:  # corruption found mid-run, not a full disk
-        return damaged(shown, exc, True)
-    first = (str(cause).splitlines() or [exc.__class__.__name__])[0]
-    return StateError(
-        f"state store {shown}: cannot write: {hide_credentials(first)}. Nothing is "
-        "half-written: a run whose record did not commit changed and delivered nothing, "
-        "and deliveries not marked delivered are sent again (same keys) by the next run"
-    )
-
-
-def damaged(shown: str, exc: SQLAlchemyError, sqlite: bool) -> StateError:
-    """A clear error for a store that cannot be read: a damaged or foreign SQLite file
-    (a truncated copy, a disk fault, another program's file) or an unusable database."""
-    cause = getattr(exc, "orig", None) or exc
-    first = hide_credentials((str(cause).splitlines() or [exc.__class__.__name__])[0])
-    if sqlite and exc.__class__.__name__ == "DatabaseError":  # not OperationalError
-        return StateError(
-            f"state store {shown} is damaged or is not an upsell-rules state store "
-            f"(SQLite says: {first}); it was not changed. Restore it from a backup, or "
-            "move it aside to start a new store (every account is then new again)"
-        )
-    return StateError(f"state store {shown}: cannot read it: {first}")
+def _unwritable_folder(path: str) -> bool:
+    """True when no one can be writing the SQLite file at ``path``: its folder cannot be
+    written (a read-only volume or copy) and it has no write-ahead log beside it."""
+    folder = os.path.dirname(path) or "."
+    return not os.access(folder, os.W_OK) and not os.path.exists(f"{path}-wal")
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
