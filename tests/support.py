@@ -19,6 +19,7 @@ import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -37,6 +38,12 @@ def run_cli(
         capture_output=True, text=True, encoding="utf-8", cwd=cwd,
         env={**base, **(env or {})}, timeout=timeout,
     )
+
+
+def with_changes(record: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
+    """``record`` with ``changes`` applied; a change to ``None`` removes the field."""
+    merged = {**record, **changes}
+    return {key: value for key, value in merged.items() if changes.get(key, 0) is not None}
 
 
 # --- the example plugin, pip-installed ------------------------------------------------

@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from tests.support import AS_OF, run_cli
+from tests.support import AS_OF, run_cli, with_changes
 
 TODAY = date.fromisoformat(AS_OF)
 
@@ -134,7 +134,8 @@ TIMING: list[tuple[str, dict[str, Any], dict[str, Any]]] = [
      {"band": "act_now", "play": "addon_gap", "window": "within 48-72 hours of the request",
       "frame": "gap resolution"}),
     ("anniversary alone is a value review", {"usage_history": [500, 500, 800]},
-     {"band": "act_now", "play": "value_review", "window": "75-90 days before renewal",
+     {"band": "act_now", "play": "value_review",
+      "window": "75-90 days before renewal (renewal in 75 days: start now)",
       "frame": "value review", "triggers": ["contract_anniversary"]}),
     # --- commercial windows ---------------------------------------------------------------
     ("29 days to renewal: renewal only", {**HOT, "renewal_date": ahead(29)},
@@ -256,13 +257,7 @@ ENGINES = ("python", "duckdb", "interpreter")
 
 
 def _account(index: int, changes: dict[str, Any]) -> dict[str, Any]:
-    record: dict[str, Any] = {"account_id": f"S{index:03d}", **QUIET}
-    for key, value in changes.items():
-        if value is None:
-            record.pop(key, None)
-        else:
-            record[key] = value
-    return record
+    return with_changes({"account_id": f"S{index:03d}", **QUIET}, changes)
 
 
 def _decide(ruleset: str, data: Path, engine: str | None) -> str:

@@ -148,7 +148,7 @@ def test_unknown_top_level_key_with_did_you_mean(tmp_path: Path) -> None:
 
 
 def test_unknown_key_inside_a_gate_is_located_at_the_key(tmp_path: Path) -> None:
-    anchor = "    require: success_milestone_on is present\n"
+    anchor = "    require: milestone_documented\n"
     path, text = broken(tmp_path, (anchor, anchor + "    descripton: capture it first\n"))
     found = findings(path)
     assert [d.code for d in found] == ["E011"]
@@ -158,7 +158,7 @@ def test_unknown_key_inside_a_gate_is_located_at_the_key(tmp_path: Path) -> None
 
 
 def test_unknown_key_without_close_match_lists_the_allowed_keys(tmp_path: Path) -> None:
-    anchor = "    require: success_milestone_on is present\n"
+    anchor = "    require: milestone_documented\n"
     path, _ = broken(tmp_path, (anchor, anchor + "    zzz: 1\n"))
     finding = only(findings(path), "E011")
     assert "expected one of:" in finding.message
@@ -413,7 +413,7 @@ def test_derivation_parameter_misspelt(tmp_path: Path) -> None:
 
 
 def test_unknown_template_placeholder(tmp_path: Path) -> None:
-    old = "{health_score:int}: ]work on"
+    old = "{health_score:int}. ]Work on"
     path, text = broken(tmp_path, (old, old.replace("health_score", "helth_score")))
     found = findings(path)
     assert [d.code for d in found] == ["E140"]

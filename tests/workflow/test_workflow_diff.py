@@ -128,3 +128,25 @@ def test_what_if_diff_with_set(tmp_path: Path) -> None:
     assert all(r["kind"] == "bands" for c in report["changed"] for r in c["reasons"])
     alone = run("diff", RULESET, "--data", "samples/accounts.csv", cwd=project)
     assert alone.returncode == 2 and "give OLD and NEW rulesets" in alone.stderr
+
+
+def test_a_weight_edit_is_not_given_as_the_cause_of_a_tier_change(tmp_path: Path) -> None:
+    # Two edits in one category: a tier's threshold (moves tiers) and the category's
+    # weight (moves the score, never the tier). Each reason names only its own edit.
+    project = copy_project(tmp_path)
+    shutil.copy(project / RULESET, project / "rulesets/old.yaml")
+    edit(project / RULESET, "when: max_limit_utilization >= 80%",
+         "when: max_limit_utilization >= 85%")
+    edit(project / RULESET, "      weight: 0.40\n", "      weight: 0.45\n")
+    edit(project / RULESET, "      weight: 0.25\n", "      weight: 0.20\n")
+    result = run("diff", "rulesets/old.yaml", RULESET, "--data", "samples/accounts.csv",
+                 "--as-of", AS_OF, "--format", "json", cwd=project)
+    assert result.returncode == 0, result.stderr
+    reasons = [r for change in json.loads(result.stdout)["changed"] for r in change["reasons"]]
+    tiers = [r for r in reasons if r["kind"] == "category" and r["id"] == "product"]
+    assert tiers, "the threshold edit should move some account's product tier"
+    for reason in tiers:
+        assert not any("weight" in b for b in reason["because"]), reason
+        assert any("max_limit_utilization >= 85%" in b for b in reason["because"]), reason
+    weights = [r for r in reasons if r["kind"] == "weights"]
+    assert weights and all(any("product.weight" in b for b in r["because"]) for r in weights)

@@ -10,6 +10,7 @@ account (:meth:`upsell_rules.engine.evaluate.Evaluator.assemble`).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
@@ -320,7 +321,7 @@ class Outliner:
         reasons += [gate["id"] for gate in holds.gates
                     if not gate["passed"] and gate["id"] in self.hard_gates]
         return (
-            f"Blocked by {', '.join(reasons)}: {play.title} first "
+            f"Blocked by {', '.join(reasons)}: {blocking_step(play.title)} "
             f"(timing score {shown_score}, {band.title} band)."
         )
 
@@ -339,6 +340,12 @@ class Outliner:
             if rule.position is None or outcomes[rule.position]:
                 return rule.role
         return "unassigned"
+
+
+def blocking_step(title: str) -> str:
+    """A blocking play's title as the step that comes first: ``Re-engagement sequence
+    first``, but ``Health first`` stays as it is rather than saying "first" twice."""
+    return title if re.search(r"\bfirst\b", title, re.IGNORECASE) else f"{title} first"
 
 
 def score_text(value: float) -> str:

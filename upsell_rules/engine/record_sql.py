@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from upsell_rules.engine.outline import ConditionLayout
+from upsell_rules.engine.outline import ConditionLayout, blocking_step
 from upsell_rules.engine.record_pieces import (
     any_of,
     by_value,
@@ -200,10 +200,10 @@ class _RecordText:
         hard = self.hard_gates
         reasons += [(f"NOT {self.fired(g.position)}", quote_literal(g.id))
                     for g in self.layout.gates if g.id in hard]
-        title = self.by_play(lambda p: quote_literal(p.title))
+        title = self.by_play(lambda p: quote_literal(blocking_step(p.title)))
         band = self.band_title()
         return (f"CASE WHEN blocked THEN 'Blocked by ' || {joined(', ', reasons)} || "
-                f"': ' || {title} || ' first (timing score ' || {shown} || ', ' || {band} || "
+                f"': ' || {title} || ' (timing score ' || {shown} || ', ' || {band} || "
                 f"' band).' ELSE {band} || ' at ' || {shown} || '.' END")
 
     def frame_piece(self) -> str:

@@ -71,11 +71,15 @@ class Relevance:
                     stack += [str(v) for v in items if isinstance(v, str)]
         return seen
 
-    def because(self, prefix: str, texts: Iterable[str]) -> tuple[str, ...]:
-        """The edits under ``prefix``, and those of the constants and signals ``texts`` read."""
+    def because(self, prefix: str, texts: Iterable[str],
+                skip: re.Pattern[str] | None = None) -> tuple[str, ...]:
+        """The edits under ``prefix``, and those of the constants and signals ``texts`` read
+        (but those whose path ``skip`` matches whole)."""
         words = self.words(texts)
         out = []
         for change in self.changes:
+            if skip is not None and skip.fullmatch(change.path):
+                continue
             head, _, rest = change.path.partition(".")
             name = rest.split(".")[0]
             if (
@@ -206,6 +210,7 @@ def _category_reasons(before: Outcome, after: Outcome, rel: Relevance) -> list[R
         flipped = [t for (c, t) in {**before.tiers, **after.tiers} if c == category
                    and before.tiers.get((c, t)) != after.tiers.get((c, t))]
         texts = [s for t in flipped for s in rel.conditions("tier", t, category)]
-        because = list(rel.because(f"scoring.categories.{category}", texts))
+        # A category's weight does not choose its tier: the weights reason names it.
+        because = list(rel.because(f"scoring.categories.{category}", texts, _WEIGHT_PATH))
         out.append(Reason("category", category, text, tuple(dict.fromkeys(because))))
     return out

@@ -176,6 +176,7 @@ WITH inputs AS (
     DATE_DIFF(CAST('2026-11-02' AS DATE), `nps_responded_on`, DAY) AS `days_since_nps`,
     DATE_DIFF(CAST('2026-11-02' AS DATE), `downgrade_requested_on`, DAY) AS `days_since_downgrade_request`,
     DATE_DIFF(CAST('2026-11-02' AS DATE), `named_gaps_on`, DAY) AS `days_since_gap_named`,
+    DATE_DIFF(CAST('2026-11-02' AS DATE), `success_milestone_on`, DAY) AS `days_since_milestone`,
     CASE
       WHEN NOT (
         `open_ticket_priorities` IS NULL
@@ -307,6 +308,13 @@ WITH inputs AS (
     END AS `usage_cycles_at_70`,
     COALESCE((
       (
+        `days_since_milestone`
+      ) >= (
+        0
+      )
+    ), FALSE) AS `milestone_documented`,
+    COALESCE((
+      (
         `gated_attempts_14d`
       ) >= (
         2
@@ -409,7 +417,7 @@ WITH inputs AS (
     COALESCE(
       (
         (
-          NOT `success_milestone_on` IS NULL
+          `milestone_documented`
         )
         AND (
           (
@@ -431,7 +439,7 @@ WITH inputs AS (
     COALESCE(
       (
         (
-          NOT `success_milestone_on` IS NULL
+          `milestone_documented`
         )
         AND (
           (
@@ -453,9 +461,8 @@ WITH inputs AS (
     COALESCE(
       (
         (
-          NOT `success_milestone_on` IS NULL
-        )
-        AND (
+          `milestone_documented`
+        ) AND (
           (
             `health_score`
           ) >= (
@@ -566,7 +573,7 @@ WITH inputs AS (
       )
     ), FALSE) AS `_c13`,
     COALESCE((
-      NOT `success_milestone_on` IS NULL
+      `milestone_documented`
     ), FALSE) AS `_c14`,
     COALESCE((
       (
@@ -840,9 +847,18 @@ WITH inputs AS (
           )
           OR (
             (
-              `days_since_gap_named`
-            ) <= (
-              30
+              (
+                0
+              ) <= (
+                `days_since_gap_named`
+              )
+            )
+            AND (
+              (
+                `days_since_gap_named`
+              ) <= (
+                30
+              )
             )
           )
         )

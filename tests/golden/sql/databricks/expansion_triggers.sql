@@ -62,7 +62,18 @@ WITH inputs AS (
     CAST(`champion_last_engaged_on` AS DATE) AS `champion_last_engaged_on`,
     CAST(`renewal_date` AS DATE) AS `renewal_date`,
     CAST(`open_ticket_priorities` AS ARRAY<STRING>) AS `open_ticket_priorities`,
-    CAST(`engagement_trend` AS STRING) AS `engagement_trend`
+    CAST(`engagement_trend` AS STRING) AS `engagement_trend`,
+    CAST(`customer_since` AS DATE) AS `customer_since`,
+    CASE
+      WHEN CAST(`nps_score` AS BIGINT) < CAST(0.0 AS DOUBLE)
+      OR CAST(`nps_score` AS BIGINT) > CAST(10.0 AS DOUBLE)
+      THEN NULL
+      ELSE CAST(`nps_score` AS BIGINT)
+    END AS `nps_score`,
+    CAST(`nps_responded_on` AS DATE) AS `nps_responded_on`,
+    CAST(`champion_changed_on` AS DATE) AS `champion_changed_on`,
+    CAST(`competitor_evaluation` AS BOOLEAN) AS `competitor_evaluation`,
+    CAST(`downgrade_requested_on` AS DATE) AS `downgrade_requested_on`
   FROM accounts
 ), derived_1 AS (
   SELECT
@@ -220,7 +231,11 @@ WITH inputs AS (
           REPLACE(LOWER(TRIM(CAST(_u4 AS STRING))), 'ß', 'ss') IN ('p1', 'p2')
         ), FALSE)
       )
-    ) AS `open_p1_p2_tickets`
+    ) AS `open_p1_p2_tickets`,
+    DATEDIFF(DAY, `customer_since`, CAST('2026-11-02' AS DATE)) AS `days_as_customer`,
+    DATEDIFF(DAY, `nps_responded_on`, CAST('2026-11-02' AS DATE)) AS `days_since_nps`,
+    DATEDIFF(DAY, `champion_changed_on`, CAST('2026-11-02' AS DATE)) AS `days_since_champion_change`,
+    DATEDIFF(DAY, `downgrade_requested_on`, CAST('2026-11-02' AS DATE)) AS `days_since_downgrade_request`
   FROM inputs
 ), derived_2 AS (
   SELECT
@@ -409,12 +424,81 @@ WITH inputs AS (
       FALSE
     ) AS `_c11`,
     COALESCE((
+      `competitor_evaluation`
+    ), FALSE) AS `_c12`,
+    COALESCE(
+      (
+        (
+          (
+            0
+          ) <= (
+            `days_as_customer`
+          )
+        )
+        AND (
+          (
+            `days_as_customer`
+          ) <= (
+            30
+          )
+        )
+      ),
+      FALSE
+    ) AS `_c13`,
+    COALESCE((
       (
         `open_p1_p2_tickets`
       ) >= (
         1
       )
-    ), FALSE) AS `_c12`,
+    ), FALSE) AS `_c14`,
+    COALESCE(
+      (
+        (
+          (
+            `nps_score`
+          ) <= (
+            6
+          )
+        )
+        AND (
+          (
+            (
+              0
+            ) <= (
+              `days_since_nps`
+            )
+          )
+          AND (
+            (
+              `days_since_nps`
+            ) <= (
+              60
+            )
+          )
+        )
+      ),
+      FALSE
+    ) AS `_c15`,
+    COALESCE(
+      (
+        (
+          (
+            0
+          ) <= (
+            `days_since_champion_change`
+          )
+        )
+        AND (
+          (
+            `days_since_champion_change`
+          ) <= (
+            90
+          )
+        )
+      ),
+      FALSE
+    ) AS `_c16`,
     COALESCE(
       (
         (
@@ -433,28 +517,47 @@ WITH inputs AS (
         )
       ),
       FALSE
-    ) AS `_c13`,
+    ) AS `_c17`,
+    COALESCE(
+      (
+        (
+          (
+            0
+          ) <= (
+            `days_since_downgrade_request`
+          )
+        )
+        AND (
+          (
+            `days_since_downgrade_request`
+          ) <= (
+            365
+          )
+        )
+      ),
+      FALSE
+    ) AS `_c18`,
     COALESCE((
       (
         `seat_utilization`
       ) >= (
         CAST(0.85 AS DOUBLE)
       )
-    ), FALSE) AS `_c14`,
+    ), FALSE) AS `_c19`,
     COALESCE((
       (
         `gated_attempts_recent`
       ) >= (
         2
       )
-    ), FALSE) AS `_c15`,
+    ), FALSE) AS `_c20`,
     COALESCE((
       (
         `usage_cycles_over_trigger`
       ) >= (
         2
       )
-    ), FALSE) AS `_c16`,
+    ), FALSE) AS `_c21`,
     COALESCE(
       (
         (
@@ -473,28 +576,28 @@ WITH inputs AS (
         )
       ),
       FALSE
-    ) AS `_c17`,
+    ) AS `_c22`,
     COALESCE((
       (
         `arr`
       ) >= (
         25000
       )
-    ), FALSE) AS `_c18`,
+    ), FALSE) AS `_c23`,
     COALESCE((
       (
         `arr`
       ) >= (
         25000
       )
-    ), FALSE) AS `_c19`,
+    ), FALSE) AS `_c24`,
     COALESCE((
       (
         `arr`
       ) >= (
         25000
       )
-    ), FALSE) AS `_c20`
+    ), FALSE) AS `_c25`
   FROM derived_2
 ), scored AS (
   SELECT
@@ -526,13 +629,21 @@ WITH inputs AS (
       THEN CAST(3.0 AS DOUBLE)
       ELSE CAST(0.0 AS DOUBLE)
     END AS DOUBLE) AS `score_commercial`,
-    CAST(NULL AS DOUBLE) AS `_cap`,
+    CAST(CASE WHEN `_c18` THEN CAST(30.0 AS DOUBLE) END AS DOUBLE) AS `_cap`,
     CASE
       WHEN `_c11`
       THEN 'retention_first'
       WHEN `_c12`
-      THEN 'resolve_ticket'
+      THEN 'competitor_retention'
       WHEN `_c13`
+      THEN 'onboarding_first'
+      WHEN `_c14`
+      THEN 'resolve_ticket'
+      WHEN `_c15`
+      THEN 'recovery_sequence'
+      WHEN `_c16`
+      THEN 'new_relationship'
+      WHEN `_c17`
       THEN 'renewal_only'
       WHEN NOT `_c9`
       THEN 'health_first'
@@ -540,35 +651,35 @@ WITH inputs AS (
       THEN 're_engage'
     END AS `_blocker_play`,
     CASE
-      WHEN `_c14`
+      WHEN `_c19`
       THEN 'seat_capacity_play'
-      WHEN `_c15`
+      WHEN `_c20`
       THEN 'feature_unlock_play'
-      WHEN `_c16`
+      WHEN `_c21`
       THEN 'usage_ceiling_play'
-      WHEN `_c17`
+      WHEN `_c22`
       THEN 'anniversary_play'
     END AS `_trigger_play`,
     CASE
-      WHEN `_c14`
+      WHEN `_c19`
       THEN 'seat_capacity'
-      WHEN `_c15`
+      WHEN `_c20`
       THEN 'feature_unlock'
-      WHEN `_c16`
+      WHEN `_c21`
       THEN 'usage_ceiling'
-      WHEN `_c17`
+      WHEN `_c22`
       THEN 'contract_anniversary'
     END AS `trigger`,
     SUBSTRING(
       NULLIF(
-        CASE WHEN `_c14` THEN '|seat_capacity' ELSE '' END || CASE WHEN `_c15` THEN '|feature_unlock' ELSE '' END || CASE WHEN `_c16` THEN '|usage_ceiling' ELSE '' END || CASE WHEN `_c17` THEN '|contract_anniversary' ELSE '' END,
+        CASE WHEN `_c19` THEN '|seat_capacity' ELSE '' END || CASE WHEN `_c20` THEN '|feature_unlock' ELSE '' END || CASE WHEN `_c21` THEN '|usage_ceiling' ELSE '' END || CASE WHEN `_c22` THEN '|contract_anniversary' ELSE '' END,
         ''
       ),
       2
     ) AS `triggers`,
     SUBSTRING(
       NULLIF(
-        CASE WHEN `_c14` THEN '|seat' ELSE '' END || CASE WHEN `_c15` THEN '|plan' ELSE '' END || CASE WHEN `_c16` AND NOT `_c15` THEN '|plan' ELSE '' END || CASE WHEN `_c17` THEN '|anniversary' ELSE '' END,
+        CASE WHEN `_c19` THEN '|seat' ELSE '' END || CASE WHEN `_c20` THEN '|plan' ELSE '' END || CASE WHEN `_c21` AND NOT `_c20` THEN '|plan' ELSE '' END || CASE WHEN `_c22` THEN '|anniversary' ELSE '' END,
         ''
       ),
       2
@@ -582,7 +693,7 @@ WITH inputs AS (
     ) AS `failed_gates`,
     SUBSTRING(
       NULLIF(
-        CASE WHEN `_c11` THEN '|at_risk' ELSE '' END || CASE WHEN `_c12` THEN '|open_p1_p2_ticket' ELSE '' END || CASE WHEN `_c13` THEN '|renewal_too_close' ELSE '' END,
+        CASE WHEN `_c11` THEN '|at_risk' ELSE '' END || CASE WHEN `_c12` THEN '|competitor_evaluation' ELSE '' END || CASE WHEN `_c13` THEN '|onboarding' ELSE '' END || CASE WHEN `_c14` THEN '|open_p1_p2_ticket' ELSE '' END || CASE WHEN `_c15` THEN '|nps_detractor' ELSE '' END || CASE WHEN `_c16` THEN '|champion_turnover' ELSE '' END || CASE WHEN `_c17` THEN '|renewal_too_close' ELSE '' END || CASE WHEN `_c18` THEN '|downgrade_recent' ELSE '' END,
         ''
       ),
       2
@@ -679,13 +790,13 @@ WITH inputs AS (
       WHEN 'usage_ceiling_play'
       THEN 'CSM'
       WHEN 'seat_capacity_play'
-      THEN CASE WHEN `_c18` THEN 'AE (with the CSM)' ELSE 'CSM' END
+      THEN CASE WHEN `_c23` THEN 'AE (with the CSM)' ELSE 'CSM' END
       WHEN 'feature_unlock_play'
-      THEN CASE WHEN `_c20` THEN 'CSM' ELSE 'CSM or the in-product upgrade flow' END
+      THEN CASE WHEN `_c25` THEN 'CSM' ELSE 'CSM or the in-product upgrade flow' END
       WHEN 'anniversary_play'
-      THEN CASE WHEN `_c19` THEN 'CSM leads, AE involved' ELSE 'CSM' END
+      THEN CASE WHEN `_c24` THEN 'CSM leads, AE involved' ELSE 'CSM' END
       WHEN 'expansion_outreach'
-      THEN CASE WHEN `_c19` THEN 'CSM leads, AE involved' ELSE 'CSM' END
+      THEN CASE WHEN `_c24` THEN 'CSM leads, AE involved' ELSE 'CSM' END
       WHEN 'warming_touchpoint'
       THEN 'CSM'
       WHEN 'monitor_trend'
@@ -700,8 +811,16 @@ WITH inputs AS (
       THEN 'CSM'
       WHEN 'resolve_ticket'
       THEN 'CSM'
+      WHEN 'competitor_retention'
+      THEN CASE WHEN `_c24` THEN 'CSM leads, AE involved' ELSE 'CSM' END
+      WHEN 'onboarding_first'
+      THEN 'CSM'
+      WHEN 'recovery_sequence'
+      THEN 'CSM'
+      WHEN 'new_relationship'
+      THEN 'CSM'
       WHEN 'renewal_only'
-      THEN CASE WHEN `_c19` THEN 'CSM leads, AE involved' ELSE 'CSM' END
+      THEN CASE WHEN `_c24` THEN 'CSM leads, AE involved' ELSE 'CSM' END
     END AS `action_owner`
   FROM played
 )

@@ -159,6 +159,7 @@ WITH inputs AS (
     DATE_DIFF('DAY', "nps_responded_on", CAST('2026-11-02' AS DATE)) AS "days_since_nps",
     DATE_DIFF('DAY', "downgrade_requested_on", CAST('2026-11-02' AS DATE)) AS "days_since_downgrade_request",
     DATE_DIFF('DAY', "named_gaps_on", CAST('2026-11-02' AS DATE)) AS "days_since_gap_named",
+    DATE_DIFF('DAY', "success_milestone_on", CAST('2026-11-02' AS DATE)) AS "days_since_milestone",
     LEN(
       LIST_FILTER(
         "open_ticket_priorities",
@@ -267,6 +268,13 @@ WITH inputs AS (
     END AS "usage_cycles_at_70",
     COALESCE((
       (
+        "days_since_milestone"
+      ) >= (
+        0
+      )
+    ), FALSE) AS "milestone_documented",
+    COALESCE((
+      (
         "gated_attempts_14d"
       ) >= (
         2
@@ -365,7 +373,7 @@ WITH inputs AS (
     COALESCE(
       (
         (
-          NOT "success_milestone_on" IS NULL
+          "milestone_documented"
         )
         AND (
           (
@@ -387,7 +395,7 @@ WITH inputs AS (
     COALESCE(
       (
         (
-          NOT "success_milestone_on" IS NULL
+          "milestone_documented"
         )
         AND (
           (
@@ -409,9 +417,8 @@ WITH inputs AS (
     COALESCE(
       (
         (
-          NOT "success_milestone_on" IS NULL
-        )
-        AND (
+          "milestone_documented"
+        ) AND (
           (
             "health_score"
           ) >= (
@@ -522,7 +529,7 @@ WITH inputs AS (
       )
     ), FALSE) AS "_c13",
     COALESCE((
-      NOT "success_milestone_on" IS NULL
+      "milestone_documented"
     ), FALSE) AS "_c14",
     COALESCE((
       (
@@ -796,9 +803,18 @@ WITH inputs AS (
           )
           OR (
             (
-              "days_since_gap_named"
-            ) <= (
-              30
+              (
+                0
+              ) <= (
+                "days_since_gap_named"
+              )
+            )
+            AND (
+              (
+                "days_since_gap_named"
+              ) <= (
+                30
+              )
             )
           )
         )

@@ -70,7 +70,18 @@ WITH inputs AS MATERIALIZED (
     CAST("champion_last_engaged_on" AS DATE) AS "champion_last_engaged_on",
     CAST("renewal_date" AS DATE) AS "renewal_date",
     CAST("open_ticket_priorities" AS VARCHAR[]) AS "open_ticket_priorities",
-    CAST("engagement_trend" AS VARCHAR) AS "engagement_trend"
+    CAST("engagement_trend" AS VARCHAR) AS "engagement_trend",
+    CAST("customer_since" AS DATE) AS "customer_since",
+    CASE
+      WHEN CAST("nps_score" AS BIGINT) < CAST(0.0 AS DOUBLE PRECISION)
+      OR CAST("nps_score" AS BIGINT) > CAST(10.0 AS DOUBLE PRECISION)
+      THEN NULL
+      ELSE CAST("nps_score" AS BIGINT)
+    END AS "nps_score",
+    CAST("nps_responded_on" AS DATE) AS "nps_responded_on",
+    CAST("champion_changed_on" AS DATE) AS "champion_changed_on",
+    CAST("competitor_evaluation" AS BOOLEAN) AS "competitor_evaluation",
+    CAST("downgrade_requested_on" AS DATE) AS "downgrade_requested_on"
   FROM accounts
 ), derived_1 AS MATERIALIZED (
   SELECT
@@ -871,7 +882,11 @@ WITH inputs AS MATERIALIZED (
         WHERE
           REPLACE(LOWER(TRIM(CAST(u12.v AS VARCHAR))), 'ß', 'ss') IN ('p1', 'p2')
       )
-    END AS "open_p1_p2_tickets"
+    END AS "open_p1_p2_tickets",
+    CAST(EXTRACT(epoch FROM CAST(CAST('2026-11-02' AS DATE) AS TIMESTAMP) - CAST("customer_since" AS TIMESTAMP)) / 86400 AS BIGINT) AS "days_as_customer",
+    CAST(EXTRACT(epoch FROM CAST(CAST('2026-11-02' AS DATE) AS TIMESTAMP) - CAST("nps_responded_on" AS TIMESTAMP)) / 86400 AS BIGINT) AS "days_since_nps",
+    CAST(EXTRACT(epoch FROM CAST(CAST('2026-11-02' AS DATE) AS TIMESTAMP) - CAST("champion_changed_on" AS TIMESTAMP)) / 86400 AS BIGINT) AS "days_since_champion_change",
+    CAST(EXTRACT(epoch FROM CAST(CAST('2026-11-02' AS DATE) AS TIMESTAMP) - CAST("downgrade_requested_on" AS TIMESTAMP)) / 86400 AS BIGINT) AS "days_since_downgrade_request"
   FROM inputs
 ), derived_2 AS MATERIALIZED (
   SELECT
@@ -1066,12 +1081,81 @@ WITH inputs AS MATERIALIZED (
       FALSE
     ) AS "_c11",
     COALESCE((
+      "competitor_evaluation"
+    ), FALSE) AS "_c12",
+    COALESCE(
+      (
+        (
+          (
+            0
+          ) <= (
+            "days_as_customer"
+          )
+        )
+        AND (
+          (
+            "days_as_customer"
+          ) <= (
+            30
+          )
+        )
+      ),
+      FALSE
+    ) AS "_c13",
+    COALESCE((
       (
         "open_p1_p2_tickets"
       ) >= (
         1
       )
-    ), FALSE) AS "_c12",
+    ), FALSE) AS "_c14",
+    COALESCE(
+      (
+        (
+          (
+            "nps_score"
+          ) <= (
+            6
+          )
+        )
+        AND (
+          (
+            (
+              0
+            ) <= (
+              "days_since_nps"
+            )
+          )
+          AND (
+            (
+              "days_since_nps"
+            ) <= (
+              60
+            )
+          )
+        )
+      ),
+      FALSE
+    ) AS "_c15",
+    COALESCE(
+      (
+        (
+          (
+            0
+          ) <= (
+            "days_since_champion_change"
+          )
+        )
+        AND (
+          (
+            "days_since_champion_change"
+          ) <= (
+            90
+          )
+        )
+      ),
+      FALSE
+    ) AS "_c16",
     COALESCE(
       (
         (
@@ -1090,7 +1174,26 @@ WITH inputs AS MATERIALIZED (
         )
       ),
       FALSE
-    ) AS "_c13",
+    ) AS "_c17",
+    COALESCE(
+      (
+        (
+          (
+            0
+          ) <= (
+            "days_since_downgrade_request"
+          )
+        )
+        AND (
+          (
+            "days_since_downgrade_request"
+          ) <= (
+            365
+          )
+        )
+      ),
+      FALSE
+    ) AS "_c18",
     COALESCE(
       (
         (
@@ -1100,21 +1203,21 @@ WITH inputs AS MATERIALIZED (
         )
       ),
       FALSE
-    ) AS "_c14",
+    ) AS "_c19",
     COALESCE((
       (
         "gated_attempts_recent"
       ) >= (
         2
       )
-    ), FALSE) AS "_c15",
+    ), FALSE) AS "_c20",
     COALESCE((
       (
         "usage_cycles_over_trigger"
       ) >= (
         2
       )
-    ), FALSE) AS "_c16",
+    ), FALSE) AS "_c21",
     COALESCE(
       (
         (
@@ -1133,28 +1236,28 @@ WITH inputs AS MATERIALIZED (
         )
       ),
       FALSE
-    ) AS "_c17",
+    ) AS "_c22",
     COALESCE((
       (
         "arr"
       ) >= (
         25000
       )
-    ), FALSE) AS "_c18",
+    ), FALSE) AS "_c23",
     COALESCE((
       (
         "arr"
       ) >= (
         25000
       )
-    ), FALSE) AS "_c19",
+    ), FALSE) AS "_c24",
     COALESCE((
       (
         "arr"
       ) >= (
         25000
       )
-    ), FALSE) AS "_c20"
+    ), FALSE) AS "_c25"
   FROM derived_2
 ), scored AS MATERIALIZED (
   SELECT
@@ -1186,13 +1289,21 @@ WITH inputs AS MATERIALIZED (
       THEN CAST(3.0 AS DOUBLE PRECISION)
       ELSE CAST(0.0 AS DOUBLE PRECISION)
     END AS DOUBLE PRECISION) AS "score_commercial",
-    CAST(NULL AS DOUBLE PRECISION) AS "_cap",
+    CAST(CASE WHEN "_c18" THEN CAST(30.0 AS DOUBLE PRECISION) END AS DOUBLE PRECISION) AS "_cap",
     CASE
       WHEN "_c11"
       THEN 'retention_first'
       WHEN "_c12"
-      THEN 'resolve_ticket'
+      THEN 'competitor_retention'
       WHEN "_c13"
+      THEN 'onboarding_first'
+      WHEN "_c14"
+      THEN 'resolve_ticket'
+      WHEN "_c15"
+      THEN 'recovery_sequence'
+      WHEN "_c16"
+      THEN 'new_relationship'
+      WHEN "_c17"
       THEN 'renewal_only'
       WHEN NOT "_c9"
       THEN 'health_first'
@@ -1200,31 +1311,31 @@ WITH inputs AS MATERIALIZED (
       THEN 're_engage'
     END AS "_blocker_play",
     CASE
-      WHEN "_c14"
+      WHEN "_c19"
       THEN 'seat_capacity_play'
-      WHEN "_c15"
+      WHEN "_c20"
       THEN 'feature_unlock_play'
-      WHEN "_c16"
+      WHEN "_c21"
       THEN 'usage_ceiling_play'
-      WHEN "_c17"
+      WHEN "_c22"
       THEN 'anniversary_play'
     END AS "_trigger_play",
     CASE
-      WHEN "_c14"
+      WHEN "_c19"
       THEN 'seat_capacity'
-      WHEN "_c15"
+      WHEN "_c20"
       THEN 'feature_unlock'
-      WHEN "_c16"
+      WHEN "_c21"
       THEN 'usage_ceiling'
-      WHEN "_c17"
+      WHEN "_c22"
       THEN 'contract_anniversary'
     END AS "trigger",
     SUBSTRING(NULLIF(
-      CASE WHEN "_c14" THEN '|seat_capacity' ELSE '' END || CASE WHEN "_c15" THEN '|feature_unlock' ELSE '' END || CASE WHEN "_c16" THEN '|usage_ceiling' ELSE '' END || CASE WHEN "_c17" THEN '|contract_anniversary' ELSE '' END,
+      CASE WHEN "_c19" THEN '|seat_capacity' ELSE '' END || CASE WHEN "_c20" THEN '|feature_unlock' ELSE '' END || CASE WHEN "_c21" THEN '|usage_ceiling' ELSE '' END || CASE WHEN "_c22" THEN '|contract_anniversary' ELSE '' END,
       ''
     ) FROM 2) AS "triggers",
     SUBSTRING(NULLIF(
-      CASE WHEN "_c14" THEN '|seat' ELSE '' END || CASE WHEN "_c15" THEN '|plan' ELSE '' END || CASE WHEN "_c16" AND NOT "_c15" THEN '|plan' ELSE '' END || CASE WHEN "_c17" THEN '|anniversary' ELSE '' END,
+      CASE WHEN "_c19" THEN '|seat' ELSE '' END || CASE WHEN "_c20" THEN '|plan' ELSE '' END || CASE WHEN "_c21" AND NOT "_c20" THEN '|plan' ELSE '' END || CASE WHEN "_c22" THEN '|anniversary' ELSE '' END,
       ''
     ) FROM 2) AS "upsell_types",
     SUBSTRING(NULLIF(
@@ -1232,7 +1343,7 @@ WITH inputs AS MATERIALIZED (
       ''
     ) FROM 2) AS "failed_gates",
     SUBSTRING(NULLIF(
-      CASE WHEN "_c11" THEN '|at_risk' ELSE '' END || CASE WHEN "_c12" THEN '|open_p1_p2_ticket' ELSE '' END || CASE WHEN "_c13" THEN '|renewal_too_close' ELSE '' END,
+      CASE WHEN "_c11" THEN '|at_risk' ELSE '' END || CASE WHEN "_c12" THEN '|competitor_evaluation' ELSE '' END || CASE WHEN "_c13" THEN '|onboarding' ELSE '' END || CASE WHEN "_c14" THEN '|open_p1_p2_ticket' ELSE '' END || CASE WHEN "_c15" THEN '|nps_detractor' ELSE '' END || CASE WHEN "_c16" THEN '|champion_turnover' ELSE '' END || CASE WHEN "_c17" THEN '|renewal_too_close' ELSE '' END || CASE WHEN "_c18" THEN '|downgrade_recent' ELSE '' END,
       ''
     ) FROM 2) AS "red_flags"
   FROM conditions
@@ -1327,13 +1438,13 @@ WITH inputs AS MATERIALIZED (
       WHEN 'usage_ceiling_play'
       THEN 'CSM'
       WHEN 'seat_capacity_play'
-      THEN CASE WHEN "_c18" THEN 'AE (with the CSM)' ELSE 'CSM' END
+      THEN CASE WHEN "_c23" THEN 'AE (with the CSM)' ELSE 'CSM' END
       WHEN 'feature_unlock_play'
-      THEN CASE WHEN "_c20" THEN 'CSM' ELSE 'CSM or the in-product upgrade flow' END
+      THEN CASE WHEN "_c25" THEN 'CSM' ELSE 'CSM or the in-product upgrade flow' END
       WHEN 'anniversary_play'
-      THEN CASE WHEN "_c19" THEN 'CSM leads, AE involved' ELSE 'CSM' END
+      THEN CASE WHEN "_c24" THEN 'CSM leads, AE involved' ELSE 'CSM' END
       WHEN 'expansion_outreach'
-      THEN CASE WHEN "_c19" THEN 'CSM leads, AE involved' ELSE 'CSM' END
+      THEN CASE WHEN "_c24" THEN 'CSM leads, AE involved' ELSE 'CSM' END
       WHEN 'warming_touchpoint'
       THEN 'CSM'
       WHEN 'monitor_trend'
@@ -1348,8 +1459,16 @@ WITH inputs AS MATERIALIZED (
       THEN 'CSM'
       WHEN 'resolve_ticket'
       THEN 'CSM'
+      WHEN 'competitor_retention'
+      THEN CASE WHEN "_c24" THEN 'CSM leads, AE involved' ELSE 'CSM' END
+      WHEN 'onboarding_first'
+      THEN 'CSM'
+      WHEN 'recovery_sequence'
+      THEN 'CSM'
+      WHEN 'new_relationship'
+      THEN 'CSM'
       WHEN 'renewal_only'
-      THEN CASE WHEN "_c19" THEN 'CSM leads, AE involved' ELSE 'CSM' END
+      THEN CASE WHEN "_c24" THEN 'CSM leads, AE involved' ELSE 'CSM' END
     END AS "action_owner"
   FROM played
 )

@@ -176,6 +176,7 @@ WITH inputs AS MATERIALIZED (
     CAST(EXTRACT(epoch FROM CAST(CAST('2026-11-02' AS DATE) AS TIMESTAMP) - CAST("nps_responded_on" AS TIMESTAMP)) / 86400 AS BIGINT) AS "days_since_nps",
     CAST(EXTRACT(epoch FROM CAST(CAST('2026-11-02' AS DATE) AS TIMESTAMP) - CAST("downgrade_requested_on" AS TIMESTAMP)) / 86400 AS BIGINT) AS "days_since_downgrade_request",
     CAST(EXTRACT(epoch FROM CAST(CAST('2026-11-02' AS DATE) AS TIMESTAMP) - CAST("named_gaps_on" AS TIMESTAMP)) / 86400 AS BIGINT) AS "days_since_gap_named",
+    CAST(EXTRACT(epoch FROM CAST(CAST('2026-11-02' AS DATE) AS TIMESTAMP) - CAST("success_milestone_on" AS TIMESTAMP)) / 86400 AS BIGINT) AS "days_since_milestone",
     CASE
       WHEN NOT (
         "open_ticket_priorities" IS NULL
@@ -307,6 +308,13 @@ WITH inputs AS MATERIALIZED (
     END AS "usage_cycles_at_70",
     COALESCE((
       (
+        "days_since_milestone"
+      ) >= (
+        0
+      )
+    ), FALSE) AS "milestone_documented",
+    COALESCE((
+      (
         "gated_attempts_14d"
       ) >= (
         2
@@ -412,7 +420,7 @@ WITH inputs AS MATERIALIZED (
     COALESCE(
       (
         (
-          NOT "success_milestone_on" IS NULL
+          "milestone_documented"
         )
         AND (
           (
@@ -434,7 +442,7 @@ WITH inputs AS MATERIALIZED (
     COALESCE(
       (
         (
-          NOT "success_milestone_on" IS NULL
+          "milestone_documented"
         )
         AND (
           (
@@ -456,9 +464,8 @@ WITH inputs AS MATERIALIZED (
     COALESCE(
       (
         (
-          NOT "success_milestone_on" IS NULL
-        )
-        AND (
+          "milestone_documented"
+        ) AND (
           (
             "health_score"
           ) >= (
@@ -569,7 +576,7 @@ WITH inputs AS MATERIALIZED (
       )
     ), FALSE) AS "_c13",
     COALESCE((
-      NOT "success_milestone_on" IS NULL
+      "milestone_documented"
     ), FALSE) AS "_c14",
     COALESCE((
       (
@@ -846,9 +853,18 @@ WITH inputs AS MATERIALIZED (
           )
           OR (
             (
-              "days_since_gap_named"
-            ) <= (
-              30
+              (
+                0
+              ) <= (
+                "days_since_gap_named"
+              )
+            )
+            AND (
+              (
+                "days_since_gap_named"
+              ) <= (
+                30
+              )
             )
           )
         )

@@ -169,6 +169,7 @@ WITH inputs AS (
     DATEDIFF(DAY, `nps_responded_on`, CAST('2026-11-02' AS DATE)) AS `days_since_nps`,
     DATEDIFF(DAY, `downgrade_requested_on`, CAST('2026-11-02' AS DATE)) AS `days_since_downgrade_request`,
     DATEDIFF(DAY, `named_gaps_on`, CAST('2026-11-02' AS DATE)) AS `days_since_gap_named`,
+    DATEDIFF(DAY, `success_milestone_on`, CAST('2026-11-02' AS DATE)) AS `days_since_milestone`,
     SIZE(
       FILTER(
         `open_ticket_priorities`,
@@ -281,6 +282,13 @@ WITH inputs AS (
     END AS `usage_cycles_at_70`,
     COALESCE((
       (
+        `days_since_milestone`
+      ) >= (
+        0
+      )
+    ), FALSE) AS `milestone_documented`,
+    COALESCE((
+      (
         `gated_attempts_14d`
       ) >= (
         2
@@ -379,7 +387,7 @@ WITH inputs AS (
     COALESCE(
       (
         (
-          NOT `success_milestone_on` IS NULL
+          `milestone_documented`
         )
         AND (
           (
@@ -401,7 +409,7 @@ WITH inputs AS (
     COALESCE(
       (
         (
-          NOT `success_milestone_on` IS NULL
+          `milestone_documented`
         )
         AND (
           (
@@ -423,9 +431,8 @@ WITH inputs AS (
     COALESCE(
       (
         (
-          NOT `success_milestone_on` IS NULL
-        )
-        AND (
+          `milestone_documented`
+        ) AND (
           (
             `health_score`
           ) >= (
@@ -536,7 +543,7 @@ WITH inputs AS (
       )
     ), FALSE) AS `_c13`,
     COALESCE((
-      NOT `success_milestone_on` IS NULL
+      `milestone_documented`
     ), FALSE) AS `_c14`,
     COALESCE((
       (
@@ -810,9 +817,18 @@ WITH inputs AS (
           )
           OR (
             (
-              `days_since_gap_named`
-            ) <= (
-              30
+              (
+                0
+              ) <= (
+                `days_since_gap_named`
+              )
+            )
+            AND (
+              (
+                `days_since_gap_named`
+              ) <= (
+                30
+              )
             )
           )
         )
