@@ -13,7 +13,8 @@ Registered through the ``upsell_rules`` entry point as ``webhook``. Use it with
 How a delivery goes (docs/security.md says exactly what is guaranteed):
 
 - Each request carries ``Idempotency-Key``: a hash of the account id, the ruleset name and
-  version and the as-of date, so the receiver can drop a repeat, and so do we: a key
+  version and the as-of date (with a state store, the transition's key), so the
+  receiver can drop a repeat, and so do we: a key
   delivered successfully to a URL is written to the **ledger** (``ledger:``, by default
   ``.upsell-rules/webhook-ledger.jsonl`` in the working folder; in a ruleset, a path
   inside the ruleset's folder) and never sent to that URL again, even by a later run.
@@ -58,6 +59,7 @@ __all__ = [
     "WEBHOOK_SINK",
     "Ledger",
     "deliver_webhook",
+    "delivery_key",
     "idempotency_key",
     "inert_line",
     "slack_escape",
@@ -87,6 +89,20 @@ def idempotency_key(account_id: str, ruleset: Mapping[str, Any], as_of: str) -> 
         [account_id, str(ruleset.get("name", "")), str(ruleset.get("version", "")), as_of]
     )
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
+
+
+def delivery_key(decision: Mapping[str, Any], ruleset: Mapping[str, Any], as_of: str) -> str:
+    """The ``Idempotency-Key`` of one delivery.
+
+    A decision a state store delivers carries its transition's key: an account that
+    changes twice in one day (a rerun on a corrected export, watch mode) sends two
+    transitions, and one key per account and day would have the second one dropped as
+    a repeat, by the ledger and by the receiver. Without a store, :func:`idempotency_key`.
+    """
+    transition = decision.get("transition")
+    if isinstance(transition, Mapping) and transition.get("key"):
+        return str(transition["key"])
+    return idempotency_key(str(decision.get("account_id", "")), ruleset, as_of)
 
 
 def shown_url(url: str) -> str:
@@ -257,7 +273,7 @@ def _deliver_each(
     secrets = _secrets(url, extra)
     for decision in decisions:
         account_id = str(decision.get("account_id", ""))
-        key = idempotency_key(account_id, context.ruleset, as_of)
+        key = delivery_key(decision, context.ruleset, as_of)
         if ledger.seen(target, key):
             report.results.append(
                 DeliveryResult(account_id, "skipped", f"already delivered (key {key})")

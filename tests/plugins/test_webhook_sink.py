@@ -252,6 +252,31 @@ def test_run_delivers_then_skips_on_the_second_run(hook: Hook, tmp_path: Path) -
     assert len(set(hook.keys())) == 15
 
 
+def test_a_second_change_on_the_same_day_reaches_the_hook(hook: Hook, tmp_path: Path) -> None:
+    # With a state store the key is the transition's: an account that enters act-now
+    # and one that leaves it on a rerun of the same day are not repeats of the morning.
+    data = tmp_path / "accounts.csv"
+    text = Path(DATA).read_text(encoding="utf-8")
+    row = next(line for line in text.splitlines() if line.startswith("ACC-1028,"))
+    assert ",86,2026-" in row
+    args = ("run", str(RULESET), "--as-of", AS_OF, "--state", str(tmp_path / "s.db"),
+            "--sink", f"webhook:{hook.url}")
+    data.write_text(text, encoding="utf-8")
+    assert run_cli(*args, "--data", str(data), cwd=tmp_path).returncode == 0
+    morning = len(hook.requests)
+    data.write_text(text.replace(row, row.replace(",86,2026-", ",30,2026-")), encoding="utf-8")
+    rerun = run_cli(*args, "--data", str(data), cwd=tmp_path)
+    assert rerun.returncode == 0, rerun.stderr
+    assert f"(webhook {shown_url(hook.url)}): 1 delivered" in rerun.stdout
+    late = hook.requests[morning:]
+    assert [(r["body"]["account_id"], r["body"]["transition"]["kind"]) for r in late] == [
+        ("ACC-1028", "left_act_now")]
+    assert hook.keys()[morning:] == [late[0]["body"]["transition"]["key"]]
+    assert len(set(hook.keys())) == len(hook.requests)
+    again = run_cli(*args, "--data", str(data), cwd=tmp_path)
+    assert again.returncode == 0 and len(hook.requests) == morning + 1
+
+
 def test_run_retries_and_reports_json(hook: Hook, tmp_path: Path) -> None:
     hook.script = [503, 500]
     result = run_cli("run", "--no-state", str(RULESET), "--data", DATA, "--as-of", AS_OF, "--band", "act_now",

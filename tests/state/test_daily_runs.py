@@ -4,6 +4,7 @@ feedback, cooldowns, owner capacity, the queue's statuses, the log and replay.""
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -305,6 +306,14 @@ def test_shadow_ruleset_is_logged_never_delivered_and_compared(
     assert data["outcomes"]["better"] == "production"
     text = invoke("shadow-report", "--state", store)
     assert f"agreement: {2 * same} of 100 account-days" in text.stdout
+    assert text.stdout.rstrip().endswith(": production did better")
+    # A loss only production flagged evens it out: said as a tie, not "tie did better".
+    csv.write_text(f"account_id,outcome,date\n{later[1]},closed_lost,2026-11-05\n")
+    assert invoke("feedback", rules, csv, "--state", store).exit_code == 0
+    tied = invoke("shadow-report", "--state", store)
+    assert tied.stdout.rstrip().endswith(
+        "of 1 lost or not now, production flagged 1, the candidate 0: neither did better "
+        "(a tie)")
     # Replay of the shadow run reproduces the candidate's decisions.
     replayed = invoke("replay", "2", "--state", store)
     assert replayed.exit_code == 0
@@ -330,3 +339,32 @@ def test_explain_shows_the_cooldown_from_the_store(
     plain = invoke("explain", base, "--data", SAMPLE, "--account", left[0], "--as-of",
                    "2026-11-04", "--no-state")
     assert "state:" not in plain.stdout
+
+
+def test_log_names_the_sinks_a_transition_still_waits_for(
+    tmp_path: Path, make_ruleset: Callable[..., Path]
+) -> None:
+    rules, store, good = make_ruleset(), tmp_path / "state.db", tmp_path / "good.jsonl"
+    stuck = tmp_path / "stuck"
+    stuck.mkdir()  # a file sink that cannot write: every item waits in the outbox
+    first = invoke("run", rules, "--data", SAMPLE, "--as-of", DAY1, "--state", store,
+                   "--sink", f"file:{good}", "--sink", f"file:{stuck}")
+    assert first.exit_code == 1
+    shown = invoke("log", "ACC-1001", "--state", store)
+    assert shown.exit_code == 0, shown.stderr
+    assert shown.stdout.splitlines()[0] == (
+        f"{DAY1} run 1: act_now 100, play seat_expansion, owner Priya Raman: new, delivered "
+        f"as entered_act_now; pending for file:{stuck} after 1 attempt(s) (cannot write "
+        f"{stuck}: Is a directory)")
+    entry = json.loads(invoke("log", "ACC-1001", "--state", store, "--format",
+                              "json").stdout)[0]
+    assert [(d["sink"], d["status"]) for d in entry["deliveries"]] == [
+        (f"file:{good}", "delivered"), (f"file:{stuck}", "pending")]
+    stuck.rmdir()
+    later = invoke("run", rules, "--data", SAMPLE, "--as-of", DAY2, "--state", store,
+                   "--sink", f"file:{stuck}")
+    assert later.exit_code == 0, later.stderr
+    assert len(read_jsonl(stuck)) == 50
+    assert invoke("log", "ACC-1001", "--state", store).stdout.splitlines()[0] == (
+        f"{DAY1} run 1: act_now 100, play seat_expansion, owner Priya Raman: new, delivered "
+        "as entered_act_now")

@@ -3,8 +3,11 @@ memory: section."""
 
 from __future__ import annotations
 
+import fcntl
+import os
 import subprocess
 import sys
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import date
@@ -16,7 +19,7 @@ from hypothesis import strategies as st
 from sqlalchemy import create_engine, text
 
 from tests.state.conftest import ROOT, SAMPLE, invoke, read_jsonl
-from upsell_rules.state import codec
+from upsell_rules.state import codec, schema
 from upsell_rules.state.store import StateError, StateStore, store_url
 
 
@@ -205,3 +208,57 @@ def test_lock_wait_waits_for_the_holder_instead_of_refusing(
     thread.join()
     holder.close()
     waiter.close()
+
+
+_OPEN_AT = """
+import sys, time
+from upsell_rules.state.store import StateError, StateStore
+time.sleep(max(0.0, float(sys.argv[2]) - time.time()))
+try:
+    StateStore.open(sys.argv[1]).close()
+except StateError as exc:
+    sys.exit(str(exc))
+"""
+
+
+def _open_together(spec: str, processes: int = 3) -> list[subprocess.CompletedProcess[str]]:
+    """Open one store from several processes released at the same instant."""
+    start = time.time() + 2.0
+    procs = [subprocess.Popen([sys.executable, "-c", _OPEN_AT, spec, str(start)], cwd=ROOT,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for _ in range(processes)]
+    return [subprocess.CompletedProcess(p.args, p.wait(timeout=120), "",
+                                        p.stderr.read() if p.stderr else "") for p in procs]
+
+
+def test_commands_creating_one_store_at_once_all_open_it(
+    tmp_path: Path, pg_store: str
+) -> None:
+    # Each would create the tables; the second used to fail on the first one's
+    # ("table upsell_meta already exists").
+    for round_ in range(3):
+        for spec in (str(tmp_path / f"state{round_}.db"), pg_store):
+            if spec == pg_store and round_:
+                continue  # one fresh database per test
+            for done in _open_together(spec):
+                assert done.returncode == 0, done.stderr
+
+
+def test_creating_a_store_waits_for_the_run_lock(tmp_path: Path) -> None:
+    path = tmp_path / "state.db"
+    fd = os.open(f"{path}.lock", os.O_RDWR | os.O_CREAT, 0o644)
+    fcntl.flock(fd, fcntl.LOCK_EX)  # as another command creating (migrating) it
+    try:
+        opener = subprocess.Popen([sys.executable, "-c", _OPEN_AT, str(path), "0"], cwd=ROOT,
+                                  stderr=subprocess.PIPE, text=True)
+        with pytest.raises(subprocess.TimeoutExpired):
+            opener.wait(timeout=3)
+        engine = create_engine(store_url(str(path)))
+        with engine.begin() as conn:
+            for migrate in schema.MIGRATIONS:
+                migrate(conn)
+            schema.set_version(conn, schema.SCHEMA_VERSION)
+        engine.dispose()
+    finally:
+        os.close(fd)
+    assert opener.wait(timeout=60) == 0, opener.stderr.read() if opener.stderr else ""

@@ -86,3 +86,29 @@ def test_a_damaged_or_foreign_store_file_is_named_and_left_alone(tmp_path: Path)
     missing = invoke("replay", "1", "--state", tmp_path / "typo.db")
     assert missing.exit_code == 2 and "no such file" in missing.stderr
     assert not (tmp_path / "typo.db").exists()
+
+
+def test_feedback_with_another_ruleset_is_refused_and_imports_nothing(tmp_path: Path) -> None:
+    memory = "\nmemory:\n  feedback:\n    closed_lost: {snooze_days: 90}\n"
+    followed = tmp_path / "upsell_timing.yaml"
+    followed.write_text(RULESET.read_text() + memory)
+    text = RULESET.read_text()
+    assert "\nname: upsell_timing\n" in text
+    other = tmp_path / "trial.yaml"
+    other.write_text(text.replace("\nname: upsell_timing\n", "\nname: trial\n") + memory)
+    store = tmp_path / "state.db"
+    assert _run(followed, store, tmp_path / "d1.jsonl", "2026-11-02").exit_code == 0
+    outcomes = tmp_path / "outcomes.csv"
+    outcomes.write_text("account_id,outcome,date\nACC-1042,Closed Lost,2026-11-02\n")
+    before = store.read_bytes()
+    refused = invoke("feedback", other, outcomes, "--state", store)
+    assert refused.exit_code == 2
+    assert (f"state store {store} follows ruleset 'upsell_timing' (run 1, as of 2026-11-02), "
+            f"not 'trial' ({other}); nothing was imported") in refused.stderr
+    assert refused.stdout == ""
+    assert store.read_bytes() == before
+    listed = invoke("snoozes", "--state", store, "--as-of", "2026-11-03")
+    assert listed.exit_code == 0 and listed.stdout == ""
+    imported = invoke("feedback", followed, outcomes, "--state", store)
+    assert imported.exit_code == 0, imported.stderr
+    assert "feedback: 1 imported" in imported.stdout

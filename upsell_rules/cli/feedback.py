@@ -5,18 +5,28 @@ from __future__ import annotations
 import csv
 import re
 from datetime import date, timedelta
+from typing import TYPE_CHECKING
 
 import click
 
-from upsell_rules.cli.exits import EXIT_FINDINGS, EXIT_OK
+from upsell_rules.cli.exits import EXIT_FINDINGS, EXIT_OK, usage_error
 from upsell_rules.cli.loading import load_or_exit, registry_with_report
 from upsell_rules.cli.options import ruleset_argument
-from upsell_rules.cli.state_common import open_store, required_state_option
+from upsell_rules.cli.state_common import changing, open_store, required_state_option
 from upsell_rules.ruleset.memory import FeedbackEffect, outcome_key
+from upsell_rules.ruleset.model import Ruleset
 from upsell_rules.safetext import printable
+
+if TYPE_CHECKING:
+    from upsell_rules.state.store import StateStore
 
 _COLUMNS = {"account": ("account_id", "account"), "outcome": ("outcome",),
             "date": ("date", "on", "closed_on")}
+
+
+#: What an import stopped by a store it cannot write leaves behind.
+_STOPPED_AT = ("The import stopped at {where}: each row before it was imported whole, "
+               "that row and the rest were not; importing the file again imports them")
 
 
 def _column(header: list[str], names: tuple[str, ...]) -> int | None:
@@ -48,6 +58,22 @@ def _note_unknown(imported: list[str], known: list[str]) -> None:
                    err=True)
 
 
+def _same_ruleset(store: StateStore, rules: Ruleset) -> None:
+    """Refuse (exit 2) a ruleset other than the one the store's runs follow: its
+    memory.feedback effects are not the ones the store's decisions are held by."""
+    from upsell_rules.state.daily import follows_another
+
+    other = follows_another(store, rules)
+    if other is not None:
+        run_id, as_of, name = other
+        usage_error(
+            f"state store {store.shown} follows ruleset '{name}' (run {run_id}, as of "
+            f"{as_of}), not '{rules.name}' ({rules.path}); nothing was imported. Import "
+            f"the outcomes with the ruleset the store's runs use ('{name}'), or name the "
+            "store of this ruleset with --state"
+        )
+
+
 @click.command("feedback")
 @ruleset_argument
 @click.argument("csv_file", metavar="FILE.csv", type=click.Path(exists=True, dir_okay=False))
@@ -68,6 +94,7 @@ def feedback_command(ruleset: str, csv_file: str, state: str) -> None:
     imported = repeated = bad = 0
     fresh: list[str] = []
     try:
+        _same_ruleset(store, rules)
         with open(csv_file, encoding="utf-8-sig", newline="") as handle:
             rows = csv.reader(handle)
             header = next(rows, [])
@@ -100,9 +127,11 @@ def feedback_command(ruleset: str, csv_file: str, state: str) -> None:
                     except ValueError:
                         problem = f"date: {when!r} is not a date (expected YYYY-MM-DD)"
                     else:
-                        if store.add_feedback(account, effect.outcome, when, where,
-                                              _holds(effect, on, outcome.strip()),
-                                              effect.close):
+                        with changing(store, _STOPPED_AT.format(where=where)):
+                            fresh_row = store.add_feedback(
+                                account, effect.outcome, when, where,
+                                _holds(effect, on, outcome.strip()), effect.close)
+                        if fresh_row:
                             imported += 1
                             fresh.append(account)
                         else:

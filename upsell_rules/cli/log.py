@@ -40,6 +40,13 @@ def describe(store: StateStore, account: str, entries: list[Entry]) -> list[str]
     lines = []
     for e in entries:
         delivered = f", delivered as {e.transition}" if e.transition else ""
+        if e.transition and e.deliveries and all(d.status != "delivered" for d in e.deliveries):
+            delivered = f", queued as {e.transition}"
+        waiting = [d for d in e.deliveries if d.status != "delivered"]
+        if waiting:
+            delivered += "; pending for " + ", ".join(
+                f"{d.sink} after {d.attempts} attempt(s)" + (f" ({d.detail})" if d.detail else "")
+                for d in waiting)
         lines.append(f"{e.as_of} run {e.run_id}: {_state(e)}, play {e.play}, owner "
                      f"{e.owner or '-'}: {e.status}{delivered}")
     changes = []

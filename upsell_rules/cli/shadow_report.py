@@ -32,11 +32,13 @@ def _lines(report: ShadowReport, limit: int = 10) -> list[str]:
         lines.append(f"  {title}: {len(items)}" + (f": {', '.join(shown)}{more}" if shown else ""))
     if report.outcomes:
         o = report.outcomes
+        verdict = ("neither did better (a tie)" if o["better"] == "tie"
+                   else f"{o['better']} did better")
         lines.append(
             f"  outcomes: of {o['won']} won, production flagged {o['won_flagged']['production']}"
             f", the candidate {o['won_flagged']['candidate']}; of {o['lost']} lost or not now, "
             f"production flagged {o['lost_flagged']['production']}, the candidate "
-            f"{o['lost_flagged']['candidate']}: {o['better']} did better"
+            f"{o['lost_flagged']['candidate']}: {verdict}"
         )
     else:
         lines.append("  outcomes: none imported yet (upsell-rules feedback)")

@@ -8,7 +8,7 @@ import click
 
 from upsell_rules.cli.exits import EXIT_OK, usage_error
 from upsell_rules.cli.options import IsoDate
-from upsell_rules.cli.state_common import open_store, required_state_option
+from upsell_rules.cli.state_common import changing, open_store, required_state_option
 from upsell_rules.errors import did_you_mean
 from upsell_rules.safetext import printable
 from upsell_rules.state.store import StateStore
@@ -55,8 +55,9 @@ def snooze_command(account: str, until: date, reason: str, play: str | None,
     store = open_store(state, create=False)
     try:
         _check(store, account, until, play)
-        store.add_hold(account, "snooze", until.isoformat(), reason, "snooze command",
-                       date.today().isoformat(), play)
+        with changing(store, "Nothing was written"):
+            store.add_hold(account, "snooze", until.isoformat(), reason, "snooze command",
+                           date.today().isoformat(), play)
     finally:
         store.close()
     what = f"play {play} of {account}" if play else account

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -85,6 +86,20 @@ def open_store(spec: str, *, create: bool = True) -> StateStore:
         return StateStore.open(spec, create=create)
     except StateError as exc:
         usage_error(str(exc))
+
+
+@contextlib.contextmanager
+def changing(store: StateStore, leaves: str) -> Iterator[None]:
+    """Exit 2 with a clear message, saying what is left (``leaves``), when a command
+    cannot write the store (a read-only or full disk) instead of a traceback."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from upsell_rules.state.store import write_failure
+
+    try:
+        yield
+    except SQLAlchemyError as exc:
+        usage_error(str(write_failure(store.shown, exc, leaves)))
 
 
 def read_only_store(spec: str) -> StateStore | None:
@@ -254,7 +269,7 @@ def with_statuses(spec: str, rules: Ruleset, decisions: list[Any], when: date) -
     before the store's latest run gets no statuses (the store remembers later days,
     which would colour them), and a note on stderr says so.
     """
-    from upsell_rules.state.daily import outreach_bands
+    from upsell_rules.state.daily import follows_another, outreach_bands
     from upsell_rules.state.transitions import Snapshot, plan
 
     store = read_only_store(spec)
@@ -265,8 +280,8 @@ def with_statuses(spec: str, rules: Ruleset, decisions: list[Any], when: date) -
                        f"--as-of {when.isoformat()} is before its latest run "
                        f"(run {latest[0]}, as of {latest[1]})", err=True)
             return decisions
-        followed = store.latest_ruleset() if store is not None else None
-        if store is not None and followed is not None and followed[2] != rules.name:
+        followed = follows_another(store, rules) if store is not None else None
+        if store is not None and followed is not None:
             click.echo(f"upsell-rules: note: no statuses from state store {store.shown}: "
                        f"it follows ruleset '{followed[2]}' (run {followed[0]}), not "
                        f"'{rules.name}'", err=True)

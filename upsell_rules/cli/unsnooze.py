@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from upsell_rules.cli.exits import EXIT_FINDINGS, EXIT_OK, usage_error
-from upsell_rules.cli.state_common import open_store, required_state_option
+from upsell_rules.cli.state_common import changing, open_store, required_state_option
 from upsell_rules.safetext import printable
 from upsell_rules.state.store import StateStore
 
@@ -49,13 +49,14 @@ def unsnooze_command(account: str | None, play: str | None, hold_id: int | None,
         usage_error("--play and --id do not go together: a numbered snooze is one snooze")
     store = open_store(state, create=False)
     try:
-        if hold_id is not None:
-            done = _end_one(store, hold_id, account)
-        else:
-            assert account is not None
-            ended = store.end_holds(account, "snooze", play)
-            done = printable(f"unsnoozed {account} ({ended} snooze"
-                             f"{'s' if ended > 1 else ''} ended)") if ended else ""
+        with changing(store, "No snooze was ended"):
+            if hold_id is not None:
+                done = _end_one(store, hold_id, account)
+            else:
+                assert account is not None
+                ended = store.end_holds(account, "snooze", play)
+                done = printable(f"unsnoozed {account} ({ended} snooze"
+                                 f"{'s' if ended > 1 else ''} ended)") if ended else ""
     finally:
         store.close()
     if not done:

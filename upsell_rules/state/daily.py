@@ -83,6 +83,15 @@ def going_forward(store: StateStore, as_of: date) -> None:
         )
 
 
+def follows_another(store: StateStore, rules: Ruleset) -> tuple[int, str, str] | None:
+    """``(run id, as-of, name)`` of the store's latest production run when its ruleset is
+    not ``rules`` (by ``name``); None when it is, or before the first run."""
+    last = store.latest_ruleset()
+    if last is None or last[2] == rules.name:
+        return None
+    return last[0], last[1], last[2]
+
+
 def same_ruleset(store: StateStore, rules: Ruleset, *, switch: bool = False) -> str | None:
     """Check that ``rules`` is the ruleset the store follows; say how it changed.
 

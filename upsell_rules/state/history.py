@@ -15,6 +15,16 @@ from upsell_rules.state.store import StateError, StateStore
 
 
 @dataclass(frozen=True)
+class Delivery:
+    """Where one logged transition went: a sink, and whether it took it yet."""
+
+    sink: str
+    status: str
+    attempts: int
+    detail: str
+
+
+@dataclass(frozen=True)
 class Entry:
     """One logged decision of one account."""
 
@@ -31,6 +41,22 @@ class Entry:
     status: str
     transition: str | None
     input_digest: str | None
+    #: One per sink the transition was queued for (none when no sink wanted it).
+    deliveries: tuple[Delivery, ...] = ()
+
+
+def _deliveries(store: StateStore, account_id: str) -> dict[int, list[Delivery]]:
+    """The account's outbox items by run id, in the order they were queued."""
+    o = t.outbox.c
+    out: dict[int, list[Delivery]] = {}
+    with store.engine.connect() as conn:
+        for run_id, sink, status, attempts, detail in conn.execute(
+            select(o.run_id, o.sink, o.status, o.attempts, o.detail)
+            .where(o.account_id == account_id).order_by(o.item_id)
+        ):
+            out.setdefault(int(run_id), []).append(
+                Delivery(str(sink), str(status), int(attempts or 0), str(detail or "")))
+    return out
 
 
 def account_history(store: StateStore, account_id: str, role: str = "production") -> list[Entry]:
@@ -46,9 +72,11 @@ def account_history(store: StateStore, account_id: str, role: str = "production"
     )
     with store.engine.connect() as conn:
         rows = conn.execute(query).all()
+    went = _deliveries(store, account_id) if role == "production" else {}
     return [
         Entry(row[0], row[1], row[2], f"{row[3]} {row[4]}", row[5], row[6], bool(row[7]),
-              row[8], row[9], tuple(json.loads(row[10])), row[11], row[12], row[13])
+              row[8], row[9], tuple(json.loads(row[10])), row[11], row[12], row[13],
+              tuple(went.get(row[0], ()) if row[12] else ()))
         for row in rows
     ]
 

@@ -14,6 +14,7 @@ import json
 import os
 import socket
 import time
+import urllib.parse
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,11 +26,14 @@ from sqlalchemy.exc import SQLAlchemyError
 from upsell_rules.safetext import hide_credentials
 from upsell_rules.state import codec
 from upsell_rules.state import schema as t
-from upsell_rules.state.errors import DEFAULT_STATE, StateError
+from upsell_rules.state.errors import DEFAULT_STATE, StateError, damaged, write_failure
 from upsell_rules.state.transitions import Hold, Outreach, Previous, Snapshot
 
 #: Advisory-lock key on PostgreSQL (any constant; "upsr" in ASCII).
 _PG_LOCK_KEY = 0x75707372
+#: Seconds a command waits for the run lock to create or migrate a store: a migration
+#: takes moments, so only a run of an older upsell-rules on the old schema holds it long.
+MIGRATION_WAIT = 30.0
 
 
 def store_url(spec: str) -> str:
@@ -107,11 +111,23 @@ class StateStore:
             if not create:
                 raise StateError(f"state store {spec}: no such file")
             os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+        frozen = path is not None and _unwritable_folder(path)
+        if frozen and create and path is not None:
+            raise StateError(
+                f"state store {display(spec)}: cannot write: its folder "
+                f"{os.path.dirname(path)} is read-only or not writable; it was not changed. "
+                "Commands that change the store (run, watch, feedback, snooze) need a folder "
+                "they can write; log, replay, snoozes and dry-run read it where it is"
+            )
+        if frozen and path is not None:
+            # SQLite cannot make the WAL index beside it: read it as a file that cannot
+            # change (nothing can write it there either).
+            url = f"sqlite:///file:{urllib.parse.quote(path)}?mode=ro&immutable=1&uri=true"
         try:
             engine = create_engine(url, connect_args={"timeout": 30} if path else {})
         except (SQLAlchemyError, ImportError, ValueError) as exc:
             raise StateError(f"state store {display(spec)}: cannot open: {exc}") from None
-        if path is not None:
+        if path is not None and not frozen:
             event.listen(engine, "connect", _sqlite_pragmas)
         store = cls(spec, engine, path)
         store._check_schema(create)
@@ -119,28 +135,39 @@ class StateStore:
 
     def _check_schema(self, create: bool) -> None:
         try:
-            with self.engine.begin() as conn:
+            with self.engine.connect() as conn:
                 version = t.current_version(conn)
-                if version > t.SCHEMA_VERSION:
-                    raise StateError(
-                        f"state store {self.shown} has schema version {version}, newer than "
-                        f"this upsell-rules understands ({t.SCHEMA_VERSION}): upgrade "
-                        "upsell-rules, or use another store"
-                    )
+            self._refuse_newer(version)
+            if version == t.SCHEMA_VERSION:
+                return
+            if not create and version == 0:
+                raise StateError(f"state store {self.shown} is empty: no run has "
+                                 "used it yet (a run with --state fills it)")
+            if not create:
+                raise StateError(
+                    f"state store {self.shown} has schema version {version}; a run "
+                    f"with --state migrates it to {t.SCHEMA_VERSION}"
+                )
+            # Two commands opening a new (or older) store at once would both create (or
+            # migrate) it, and the second would fail on the first one's tables: migrate
+            # under the run lock, and read the version again once it is held.
+            with self.lock(MIGRATION_WAIT), self.engine.begin() as conn:
+                version = t.current_version(conn)
+                self._refuse_newer(version)
+                for migrate in t.MIGRATIONS[version:]:
+                    migrate(conn)
                 if version < t.SCHEMA_VERSION:
-                    if not create and version == 0:
-                        raise StateError(f"state store {self.shown} is empty: no run has "
-                                         "used it yet (a run with --state fills it)")
-                    if not create:
-                        raise StateError(
-                            f"state store {self.shown} has schema version {version}; a run "
-                            f"with --state migrates it to {t.SCHEMA_VERSION}"
-                        )
-                    for migrate in t.MIGRATIONS[version:]:
-                        migrate(conn)
                     t.set_version(conn, t.SCHEMA_VERSION)
         except SQLAlchemyError as exc:
             raise damaged(self.shown, exc, self.path is not None) from None
+
+    def _refuse_newer(self, version: int) -> None:
+        if version > t.SCHEMA_VERSION:
+            raise StateError(
+                f"state store {self.shown} has schema version {version}, newer than "
+                f"this upsell-rules understands ({t.SCHEMA_VERSION}): upgrade "
+                "upsell-rules, or use another store"
+            )
 
     def close(self) -> None:
         """Release the database connections."""
@@ -421,34 +448,11 @@ class StateStore:
             return conn.execute(t.inputs.delete().where(t.inputs.c.last_used < before)).rowcount
 
 
-def write_failure(shown: str, exc: SQLAlchemyError) -> StateError:
-    """A clear error for a database failure in the middle of a run (a full disk, a
-    dropped connection), saying what it leaves behind."""
-    import sqlite3
-
-    cause = getattr(exc, "orig", None) or exc
-    if type(cause) is sqlite3.DatabaseError:  # corruption found mid-run, not a full disk
-        return damaged(shown, exc, True)
-    first = (str(cause).splitlines() or [exc.__class__.__name__])[0]
-    return StateError(
-        f"state store {shown}: cannot write: {hide_credentials(first)}. Nothing is "
-        "half-written: a run whose record did not commit changed and delivered nothing, "
-        "and deliveries not marked delivered are sent again (same keys) by the next run"
-    )
-
-
-def damaged(shown: str, exc: SQLAlchemyError, sqlite: bool) -> StateError:
-    """A clear error for a store that cannot be read: a damaged or foreign SQLite file
-    (a truncated copy, a disk fault, another program's file) or an unusable database."""
-    cause = getattr(exc, "orig", None) or exc
-    first = hide_credentials((str(cause).splitlines() or [exc.__class__.__name__])[0])
-    if sqlite and exc.__class__.__name__ == "DatabaseError":  # not OperationalError
-        return StateError(
-            f"state store {shown} is damaged or is not an upsell-rules state store "
-            f"(SQLite says: {first}); it was not changed. Restore it from a backup, or "
-            "move it aside to start a new store (every account is then new again)"
-        )
-    return StateError(f"state store {shown}: cannot read it: {first}")
+def _unwritable_folder(path: str) -> bool:
+    """True when no one can be writing the SQLite file at ``path``: its folder cannot be
+    written (a read-only volume or copy) and it has no write-ahead log beside it."""
+    folder = os.path.dirname(path) or "."
+    return not os.access(folder, os.W_OK) and not os.path.exists(f"{path}-wal")
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
