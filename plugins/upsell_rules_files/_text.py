@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import io
 import os
-import re
 from typing import BinaryIO
 
 from upsell_rules.errors import InputError
 from upsell_rules.io.encoding import (
     DEFAULT_ENCODING,
+    first_bad_byte,
     is_default,
     is_wide,
     misdeclared,
@@ -25,11 +25,6 @@ from upsell_rules.io.encoding import (
 )
 from upsell_rules.io.records import SPREADSHEET_HINT
 from upsell_rules.limits import MB, describe_size
-
-#: Bytes that are not UTF-8 decode to these lone surrogates (``surrogateescape``);
-#: real text never contains them, so one marks the first undecodable byte.
-_UNDECODABLE = re.compile("[\udc80-\udcff]")
-
 
 #: How spreadsheet workbooks start: a zip archive (xlsx, ods, numbers) or an OLE2
 #: compound file (xls). Text exports never start so.
@@ -287,9 +282,8 @@ class Lines:
             self.mark()
             raise RecordTooLong(start, self._max_record)
         if not ascii_only:
-            bad = _UNDECODABLE.search(line)
-            if bad is not None:
-                byte = ord(bad.group()) - 0xDC00
+            byte = first_bad_byte(line)
+            if byte is not None:
                 raise NotUtf8Line(self.line, byte, undecodable(byte, self._encoding))
             if reads_as_utf8(line, self._encoding):
                 raise NotUtf8Line(self.line, 0, misdeclared(line, self._encoding))

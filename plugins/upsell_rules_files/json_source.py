@@ -29,8 +29,6 @@ _WHITESPACE = re.compile(r"[ \t\n\r]*")
 _SHAPE = 'expected a JSON array of accounts or an object with an "accounts" array'
 _STOPPED = "; the rest of the file was not read"
 _TOO_DEEP = "nested too deeply"
-#: Stands for an array element that was reported and skipped.
-_SKIPPED = object()
 #: A JSON string (escapes included) or a bracket: what finding a value's end needs.
 _STRING_OR_BRACKET = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]')
 _BOM = b"\xef\xbb\xbf"
@@ -381,13 +379,12 @@ class _JsonReader:
         )
 
     def value(self, pos: int) -> tuple[Any, int] | RecordError:
-        """Decode the value at ``pos``: (value, end), or the error that ends reading."""
+        """Decode the value at ``pos``: (value, end), or the error that ends reading.
+        Raises ``RecursionError`` for a value nested deeper than the decoder goes."""
         try:
             return _STRICT.raw_decode(self.text, pos)
         except json.JSONDecodeError as exc:
             return self.decode_error(exc)
-        except RecursionError:
-            return self.syntax_error(pos, _TOO_DEEP)
 
     def array(self, pos: int) -> _Records:
         """Yield the records of the array opening at ``pos``; return the offset after it.
@@ -411,15 +408,15 @@ class _JsonReader:
                     yield RecordError(self.location(start), _constant_message(exc.name))
                     return None
                 yield RecordError(self.location(start), _constant_message(exc.name))
+            except RecursionError:
+                end = _nested_end(text, start)
+                if end is None or not text.startswith((",", "]"), self.skip(end)):
+                    yield self.syntax_error(start, _TOO_DEEP)
+                    return None
+                # Valid JSON past the decoder's depth: this element fails, the records
+                # after it are still read.
+                yield RecordError(self.location(start), f"not valid JSON: {_TOO_DEEP}")
             else:
-                deep_end = (_nested_end(text, start) if isinstance(decoded, RecordError)
-                            and decoded.message == f"not valid JSON: {_TOO_DEEP}{_STOPPED}"
-                            else None)
-                if deep_end is not None and text.startswith((",", "]"), self.skip(deep_end)):
-                    # Valid JSON past the decoder's depth: this element fails, the
-                    # records after it are still read.
-                    yield RecordError(self.location(start), f"not valid JSON: {_TOO_DEEP}")
-                    decoded = (_SKIPPED, deep_end)
                 if isinstance(decoded, RecordError):
                     yield decoded
                     return None
@@ -434,7 +431,7 @@ class _JsonReader:
                     yield duplicate_record(self.location(start), value, piece)
                 elif isinstance(value, dict):
                     yield RawRecord(values=value, location=self.location(start))
-                elif value is not _SKIPPED:
+                else:
                     yield RecordError(
                         self.location(start),
                         f"expected a JSON object for each account, got {json_kind(value)}",

@@ -13,6 +13,10 @@ from __future__ import annotations
 import codecs
 import re
 
+#: Bytes that are not UTF-8 decode to these lone surrogates (``surrogateescape``); real
+#: text never contains them, so one marks the first undecodable byte.
+_UNDECODABLE = re.compile("[\udc80-\udcff]")
+
 #: The encoding of a file nobody declared one for.
 DEFAULT_ENCODING = "utf-8"
 
@@ -107,11 +111,8 @@ def first_bad_byte(text: str) -> int | None:
     (each such byte becomes a lone surrogate), or ``None`` when every byte was."""
     if text.isascii():
         return None
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError as exc:
-        return ord(text[exc.start]) - 0xDC00
-    return None
+    bad = _UNDECODABLE.search(text)
+    return None if bad is None else ord(bad.group()) - 0xDC00
 
 
 def not_utf8_export(byte: int) -> str:
