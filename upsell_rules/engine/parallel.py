@@ -25,11 +25,17 @@ prepared evaluator (compiled functions and plugin objects are not pickled); wher
 extension state that must not be copied into a child), everything runs in this
 process. Which sources' files may be cut is what each source declares
 (:attr:`~upsell_rules.plugin.types.Source.byte_ranges`).
+
+A worker that dies (a crash in C code, the kernel's out-of-memory killer) never leaves
+the run waiting: what it and the other workers had not sent back is decided in this
+process, with the same results, and the run's summary says so.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import gc
 import itertools
 import json
 import multiprocessing
@@ -38,7 +44,9 @@ import re
 import shutil
 import tempfile
 from collections import deque
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from datetime import date
 from typing import TYPE_CHECKING, Any, cast
 
@@ -68,6 +76,13 @@ CHUNK_BYTES = 2 * 1024 * 1024
 MIN_PARALLEL_BYTES = 4 * 1024 * 1024
 
 Result = tuple[bool, "dict[str, Any] | EncodedDecision | EncodedBatch | RecordError"]
+
+#: Where a run's notes go (a worker lost, say): ``Summary.notes.append`` from the stream.
+Note = Callable[[str], None]
+
+#: What the run's summary says when a worker died and this process finished its work.
+WORKER_LOST = ("a worker process stopped abruptly; what it had not sent back was "
+               "decided in this process")
 
 # What forked workers inherit from the parent (set just before the pool starts).
 _worker_evaluator: Evaluator | None = None
@@ -123,8 +138,11 @@ def decide_in_batches(
     as_of: date,
     jobs: int = 1,
     batch: int = BATCH,
+    note: Note | None = None,
 ) -> Iterator[Result]:
-    """``(was_read_error, decision or error)`` for every item, in input order."""
+    """``(was_read_error, decision or error)`` for every item, in input order.
+
+    ``note`` hears about a worker that died (see the module's docstring)."""
     if not parallel_allowed(evaluator, jobs):
         for part in _batches(items, batch):
             yield from evaluator.evaluate_batch(part, as_of)
@@ -132,26 +150,76 @@ def decide_in_batches(
     global _worker_evaluator
     _worker_evaluator = evaluator
     try:
-        with multiprocessing.get_context("fork").Pool(jobs) as pool:
-            work = ((_decide, (part, as_of)) for part in _batches(items, batch))
-            yield from _ordered(pool, _guarded, work, jobs * 4)
+        work = ((_decide, (part, as_of)) for part in _batches(items, batch))
+        yield from _ordered(jobs, work, jobs * 4, note)
     finally:
         _worker_evaluator = None
 
 
-def _ordered(pool: Any, fn: Any, work: Iterable[Any], window: int) -> Iterator[Any]:
-    """Results of ``fn`` over ``work`` in order, at most ``window`` tasks in flight.
+def _fork_workers(jobs: int) -> ProcessPoolExecutor:
+    """``jobs`` worker processes, forked now, that never collect this process's objects.
+
+    A forked child inherits every object of the parent, among them objects of C
+    extensions (a DuckDB connection, a database driver's) whose finalizers must not run
+    in a copy of the process: collected there, they crash it. So what can be freed is
+    freed here first, and what is left is frozen out of the collector's view while the
+    workers are forked; a child never unfreezes it.
+    """
+    already = gc.get_freeze_count()
+    gc.collect()
+    gc.freeze()
+    try:
+        pool = ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork"))
+        # With fork, the first task starts every worker; if one dies at once, the tasks
+        # find the pool broken and run here.
+        with contextlib.suppress(BrokenProcessPool):
+            pool.submit(int).result()
+    finally:
+        if not already:
+            gc.unfreeze()  # a run that froze the heap itself (gctune) unfreezes it
+    return pool
+
+
+def _ordered(
+    jobs: int, work: Iterable[tuple[Any, Any]], window: int, note: Note | None
+) -> Iterator[Any]:
+    """Results of each ``(fn, argument)`` of ``work``, in order, decided by ``jobs``
+    workers with at most ``window`` tasks in flight.
 
     The window keeps reading from running far ahead of writing, so memory stays flat
-    however large the input.
+    however large the input. A task whose worker died, and every task after it, runs in
+    this process instead (``note`` is told once).
     """
-    pending: deque[Any] = deque()
-    for task in work:
-        pending.append(pool.apply_async(fn, (task,)))
-        if len(pending) >= window:
-            yield from pending.popleft().get()
-    while pending:
-        yield from pending.popleft().get()
+    pending: deque[tuple[Future[Any] | None, tuple[Any, Any]]] = deque()
+    told = False
+
+    def result(future: Future[Any] | None, task: tuple[Any, Any]) -> Any:
+        nonlocal told
+        if future is not None:
+            try:
+                return future.result()
+            except BrokenProcessPool:
+                pass
+        if not told and note is not None:
+            note(WORKER_LOST)
+        told = True
+        fn, argument = task
+        return fn(argument)  # under the parent's own watchdog
+
+    pool = _fork_workers(jobs)
+    try:
+        for task in work:
+            try:
+                future: Future[Any] | None = pool.submit(_guarded, task)
+            except BrokenProcessPool:
+                future = None
+            pending.append((future, task))
+            if len(pending) >= window:
+                yield from result(*pending.popleft())
+        while pending:
+            yield from result(*pending.popleft())
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 # --- byte ranges: workers read and decide --------------------------------------------------
@@ -291,7 +359,10 @@ def decide_ranges(
     as_of: date,
     jobs: int,
     encoded: bool = False,
+    note: Note | None = None,
 ) -> Iterator[Result]:
+    """Decide the chunks of ``plan`` on ``jobs`` workers: results as from
+    :func:`decide_in_batches`, with duplicates judged across chunks."""
     global _worker_evaluator, _worker_reader, _worker_plan
     folder = tempfile.mkdtemp(prefix="upsell-rules-jobs-")
     _worker_plan = dataclasses.replace(plan, folder=folder, as_of=as_of)
@@ -301,31 +372,30 @@ def decide_ranges(
     seen = FirstSeen()
     spec = plan.spec
     try:
-        with multiprocessing.get_context("fork").Pool(jobs) as pool:
-            chunks = ((_read_chunk, index) for index in range(len(plan.chunks)))
-            for line, col, claimed, kind, payload, band in _ordered(
-                pool, _guarded, chunks, jobs * 3
-            ):
-                if claimed:
-                    # Duplicates are judged here, across chunks, as one reader would:
-                    # the first record to take an id keeps it.
-                    if claimed in seen:
-                        first = seen[claimed]
-                        yield True, duplicate_error(Location(spec, line, col), claimed, first)
-                        continue
-                    assert kind != "duplicate"
-                    seen[claimed] = Location(spec, line, col)
-                if isinstance(payload, str):
-                    if encoded:
-                        yield False, EncodedDecision(payload, band, claimed)
-                        continue
-                    decision = loads_or_none(payload)
-                    yield False, decision if decision is not None else json.loads(payload)
-                elif kind == "failed":
-                    yield False, payload[0]
-                else:
-                    for error in payload:
-                        yield True, error
+        chunks = ((_read_chunk, index) for index in range(len(plan.chunks)))
+        for line, col, claimed, kind, payload, band in _ordered(
+            jobs, chunks, jobs * 3, note
+        ):
+            if claimed:
+                # Duplicates are judged here, across chunks, as one reader would:
+                # the first record to take an id keeps it.
+                if claimed in seen:
+                    first = seen[claimed]
+                    yield True, duplicate_error(Location(spec, line, col), claimed, first)
+                    continue
+                assert kind != "duplicate"
+                seen[claimed] = Location(spec, line, col)
+            if isinstance(payload, str):
+                if encoded:
+                    yield False, EncodedDecision(payload, band, claimed)
+                    continue
+                decision = loads_or_none(payload)
+                yield False, decision if decision is not None else json.loads(payload)
+            elif kind == "failed":
+                yield False, payload[0]
+            else:
+                for error in payload:
+                    yield True, error
     finally:
         _worker_evaluator = _worker_reader = _worker_plan = None
         shutil.rmtree(folder, ignore_errors=True)

@@ -44,8 +44,10 @@ def decide_all(
     Plugins' ``upsell_rules_before_evaluation`` runs before the first account and
     ``upsell_rules_after_evaluation`` after the last one.
     """
+    summary = summary if summary is not None else Summary()
     # Batches in this process or in workers are decoded decisions, never encoded ones.
-    decided = tally(evaluator, decide_in_batches(evaluator, items, as_of, jobs), as_of, summary)
+    batches = decide_in_batches(evaluator, items, as_of, jobs, note=summary.notes.append)
+    decided = tally(evaluator, batches, as_of, summary)
     return cast(Iterator[dict[str, Any] | RecordError], decided)
 
 
@@ -135,5 +137,6 @@ def evaluate_inputs(
     plan = plan_ranges(reader, data, jobs) if parallel_allowed(evaluator, jobs) else None
     if plan is None:
         return decide_all(evaluator, reader.read_all(data), as_of, summary, jobs=jobs)
-    ranged = decide_ranges(evaluator, reader, plan, as_of, jobs, encoded)
+    summary = summary if summary is not None else Summary()
+    ranged = decide_ranges(evaluator, reader, plan, as_of, jobs, encoded, summary.notes.append)
     return tally(evaluator, ranged, as_of, summary)

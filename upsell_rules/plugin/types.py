@@ -427,6 +427,8 @@ class Summary:
     engine: str = ""
     #: Why the engine asked for did not decide (a plugin without a SQL form), if so.
     engine_note: str = ""
+    #: What else happened to the run that the reader should know (a worker process lost).
+    notes: list[str] = field(default_factory=list)
 
     def order_bands(self, order: list[str]) -> None:
         """Put the band counts in the ruleset's order (highest band first)."""
@@ -439,10 +441,10 @@ class Summary:
         text = f"read {self.read}, decided {self.decided}, failed {self.failed}"
         text = f"{text} ({bands})" if bands else text
         # Which engine decided: under ``--engine auto`` (the default) it depends on the input.
-        if not self.engine:
-            return text
-        note = f" ({self.engine_note})" if self.engine_note else ""
-        return f"{text}; engine {self.engine}{note}"
+        if self.engine:
+            note = f" ({self.engine_note})" if self.engine_note else ""
+            text = f"{text}; engine {self.engine}{note}"
+        return "; ".join([text, *self.notes])
 
 
 __all__ = [
