@@ -157,6 +157,11 @@ def test_empty_lists_are_missing(value: Any, kind: str) -> None:
         ("14|x|19", "integer_list", "has an item 'x' that is not a number"),
         ([14, True], "integer_list", "has an item true that is not a number"),
         ("2026-01-01|soon", "date_list", "has an item 'soon' that is not a date"),
+        # A series (one value per cycle) with a gap: dropping it would shift the cycles.
+        ("14||19", "integer_list", "has no value for item 2 of 3"),
+        ("14|16|", "integer_list", "has no value for item 3 of 3"),
+        ([14, None, 19], "integer_list", "has no value for item 2 of 3"),
+        ([88000.5, ""], "number_list", "has no value for item 2 of 2"),
     ],
 )
 def test_coerce_refuses(value: Any, kind: str, words: str) -> None:

@@ -37,7 +37,7 @@ def _typed(value: Any, kind: str) -> Any:
     if kind == "number":
         return float(value)
     if kind == "number_list":
-        return [float(v) for v in value]
+        return [None if v is None else float(v) for v in value]
     return value
 
 

@@ -52,6 +52,48 @@ def test_compiled_query_agrees_on_the_samples(ruleset: str, data: str) -> None:
     assert len(bands) >= 2, "the samples should reach more than one band"
 
 
+@pytest.mark.parametrize("native", [True, False], ids=["native", "portable"])
+def test_a_series_with_a_null_item_is_missing_as_the_reader_leaves_it_out(native: bool) -> None:
+    rules = load_ruleset(str(ROOT / "rulesets" / "upsell_timing.yaml"), REGISTRY)
+    reader = AccountReader(REGISTRY, rules.input_types(), signals=rules.signals)
+    accounts = [a for a in reader.read(str(ROOT / "samples" / "accounts.jsonl"))
+                if isinstance(a, Account)]
+    with_gaps, without = [], []
+    for n, account in enumerate(accounts):
+        values = dict(account.values)
+        field = ("seats_active_history", "usage_history")[n % 2]
+        series = values.get(field)
+        if series and len(series) > 1 and n % 3:
+            values[field] = [*series[:-2], None, series[-1]]  # the cycle before the last
+            with_gaps.append(dataclasses.replace(account, values=values))
+            del values[field]  # what the reader keeps of such a record
+            without.append(dataclasses.replace(account, values=values))
+        else:
+            with_gaps.append(account)
+            without.append(account)
+    assert sum(a is not b for a, b in zip(with_gaps, without, strict=True)) >= 20
+    expected = python_rows(rules, REGISTRY, without, AS_OF)
+    assert expected != python_rows(rules, REGISTRY, accounts, AS_OF)  # the gaps matter
+    got = duckdb_rows(rules, REGISTRY, with_gaps, AS_OF, native=native)
+    assert differences(expected, got) == []
+
+
+def test_a_series_with_a_null_item_is_not_present() -> None:
+    """The test the samples cannot make: ``is present`` sees the array itself."""
+    never = "n1 > 1000000"
+    conds = ["nl is present", *[never] * 11]
+    rules, _ = check_ruleset("generated.yaml", REGISTRY, text=_ruleset_text(conds))
+    assert rules is not None
+    gap = _account(0, {"nl": [1.0, None, 2.0], "n1": 5})
+    whole = _account(1, {"nl": [1.0, 2.0], "n1": 5})
+    read = dataclasses.replace(gap, values={"n1": 5})  # what the reader keeps
+    expected = python_rows(rules, REGISTRY, [read, whole], AS_OF)
+    assert (expected["G-0"]["score_alpha"], expected["G-1"]["score_alpha"]) == (0.0, 10.0)
+    for native in (True, False):
+        got = duckdb_rows(rules, REGISTRY, [gap, whole], AS_OF, native=native)
+        assert differences(expected, got) == []
+
+
 def _case_accounts(tmp: Path) -> list[tuple[str, date, Account]]:
     """Every case of every bundled ruleset test file: (ruleset, as_of, account)."""
     runner = ruleset_tests.TestRunner(REGISTRY)

@@ -223,13 +223,18 @@ _FAST_SCALAR = {kind: _fast_function(path) for kind, path in FAST_PATHS.items()}
 _FAST_ITEM = {kind: _fast_function(path, item=True) for kind, path in FAST_PATHS.items()}
 
 
-def _fast_list(element: Any) -> Any:
+def _fast_list(element: Any, series: bool = False) -> Any:
+    """A list whose items all take ``element``'s fast path; blank items are dropped,
+    except in a ``series`` (see :data:`SERIES`), which goes the slow way to be refused."""
+
     def fast_list(value: Any) -> Any:
         if type(value) is not list:
             return _SLOW
         out = []
         for item in value:
             if item is None or item == "":
+                if series:
+                    return _SLOW
                 continue
             coerced = element(item)
             if coerced is _SLOW:
@@ -247,7 +252,7 @@ def _fast_number_list(integers: bool) -> Any:
     of ASCII digits between bars (``14|16|19``), is taken whole; anything else goes item
     by item through the element's own fast path, then the slow way.
     """
-    slow = _fast_list(_FAST_ITEM["integer" if integers else "number"])
+    slow = _fast_list(_FAST_ITEM["integer" if integers else "number"], series=True)
     just_ints = {int}
     numbers = {int, float}
 
@@ -298,6 +303,12 @@ def coerce_fast(value: Any, kind: str) -> Any:
     return coerce(value, kind)
 
 
+#: List types whose items are a series, one per billing cycle, oldest first: a blank
+#: item cannot be dropped (every cycle after it would move one place), so it makes the
+#: whole value unusable. In the other lists (dates, texts) order carries no meaning.
+SERIES = frozenset({"integer_list", "number_list"})
+
+
 def coerce(value: Any, kind: str) -> Any:
     """Convert a raw value to ``kind``; ``None`` for missing (empty text, empty list)."""
     if value is None or (isinstance(value, str) and not value.strip()):
@@ -305,13 +316,20 @@ def coerce(value: Any, kind: str) -> Any:
     if kind.endswith("_list"):
         element = _SCALAR[kind[: -len("_list")]]
         if isinstance(value, str):
-            items: list[Any] = [part for part in (p.strip() for p in value.split("|")) if part]
+            given: list[Any] = [p.strip() for p in value.split("|")]
         elif isinstance(value, list):
-            items = [v for v in value if v is not None and v != ""]
+            given = value
         else:
             raise CoercionError("is not a list")
+        items = [v for v in given if v is not None and v != ""]
         if not items:
             return None
+        if kind in SERIES and len(items) < len(given):
+            gap = next(n for n, v in enumerate(given, 1) if v is None or v == "")
+            raise CoercionError(
+                f"has no value for item {gap} of {len(given)} (one per cycle, oldest "
+                f"first: without it every later cycle would move one place; fill it in "
+                f"or leave the whole field empty)")
         out = []
         for item in items:
             try:

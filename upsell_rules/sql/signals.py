@@ -16,12 +16,13 @@ from typing import Any
 from sqlglot import exp
 
 from upsell_rules.expr.nodes import names_in
+from upsell_rules.io.coercion import SERIES
 from upsell_rules.plugin.registry import Registry
 from upsell_rules.ruleset.model import Ruleset, SignalDef
 from upsell_rules.sql.errors import NotCompilable
 from upsell_rules.sql.expressions import Conditions, SqlValue
 from upsell_rules.sql.lists import ListValue, count_where
-from upsell_rules.sql.values import any_of, case, col, holds, lit
+from upsell_rules.sql.values import any_of, case, col, holds, is_null, lit
 
 #: SQL types of the signal types (SQLGlot renders them per dialect).
 SQL_TYPES = {
@@ -66,11 +67,15 @@ class SignalScope:
 
 
 def input_column(sig: SignalDef) -> exp.Expr:
-    """An input column, cast to its type, with out-of-range values missing."""
+    """An input column, cast to its type, with out-of-range values missing; so is a
+    per-cycle series with a NULL item, as the reader leaves it out."""
     value: exp.Expr = exp.cast(col(sig.name), sql_type(sig.type))
     low, high = sig.minimum, sig.maximum
+    gaps: list[exp.Expr] = []
+    if sig.type in SERIES:
+        gaps.append(exp.GT(this=count_where(ListValue(value), is_null), expression=lit(0)))
     if low is None and high is None:
-        return value
+        return case([(holds(gaps[0]), exp.null())], value) if gaps else value
 
     def outside(v: exp.Expr) -> exp.Expr:
         tests: list[exp.Expr] = []
@@ -82,7 +87,7 @@ def input_column(sig: SignalDef) -> exp.Expr:
 
     if sig.type.endswith("_list"):
         bad = exp.GT(this=count_where(ListValue(value), outside), expression=lit(0))
-        return case([(holds(bad), exp.null())], value)
+        return case([(holds(any_of([bad, *gaps])), exp.null())], value)
     return case([(outside(value), exp.null())], value)
 
 

@@ -29,6 +29,18 @@ WITH inputs AS (
                 v < CAST(0.0 AS FLOAT64)
             )
           END > 0
+          OR CASE
+            WHEN NOT (
+              CAST(`seats_active_history` AS ARRAY<INT64>) IS NULL
+            )
+            THEN (
+              SELECT
+                COUNT(*)
+              FROM UNNEST(CAST(`seats_active_history` AS ARRAY<INT64>)) AS v WITH OFFSET AS i
+              WHERE
+                v IS NULL
+            )
+          END > 0
         ),
         FALSE
       )
@@ -53,6 +65,18 @@ WITH inputs AS (
               FROM UNNEST(CAST(`usage_history` AS ARRAY<FLOAT64>)) AS v WITH OFFSET AS i
               WHERE
                 v < CAST(0.0 AS FLOAT64)
+            )
+          END > 0
+          OR CASE
+            WHEN NOT (
+              CAST(`usage_history` AS ARRAY<FLOAT64>) IS NULL
+            )
+            THEN (
+              SELECT
+                COUNT(*)
+              FROM UNNEST(CAST(`usage_history` AS ARRAY<FLOAT64>)) AS v WITH OFFSET AS i
+              WHERE
+                v IS NULL
             )
           END > 0
         ),

@@ -19,8 +19,16 @@ WITH inputs AS (
           SIZE(
             FILTER(
               CAST(`seats_active_history` AS ARRAY<BIGINT>),
+              _u2 -> COALESCE((
+                _u2 < CAST(0.0 AS DOUBLE)
+              ), FALSE)
+            )
+          ) > 0
+          OR SIZE(
+            FILTER(
+              CAST(`seats_active_history` AS ARRAY<BIGINT>),
               _u1 -> COALESCE((
-                _u1 < CAST(0.0 AS DOUBLE)
+                _u1 IS NULL
               ), FALSE)
             )
           ) > 0
@@ -41,10 +49,15 @@ WITH inputs AS (
           SIZE(
             FILTER(
               CAST(`usage_history` AS ARRAY<DOUBLE>),
-              _u2 -> COALESCE((
-                _u2 < CAST(0.0 AS DOUBLE)
+              _u4 -> COALESCE((
+                _u4 < CAST(0.0 AS DOUBLE)
               ), FALSE)
             )
+          ) > 0
+          OR SIZE(
+            FILTER(CAST(`usage_history` AS ARRAY<DOUBLE>), _u3 -> COALESCE((
+              _u3 IS NULL
+            ), FALSE))
           ) > 0
         ),
         FALSE
@@ -214,9 +227,9 @@ WITH inputs AS (
     SIZE(
       FILTER(
         `gated_feature_attempts`,
-        _u3 -> COALESCE(
+        _u5 -> COALESCE(
           (
-            _u3 BETWEEN CAST(DATE_ADD(CAST('2026-11-02' AS DATE), -14) AS DATE) AND CAST('2026-11-02' AS DATE)
+            _u5 BETWEEN CAST(DATE_ADD(CAST('2026-11-02' AS DATE), -14) AS DATE) AND CAST('2026-11-02' AS DATE)
           ),
           FALSE
         )
@@ -227,8 +240,8 @@ WITH inputs AS (
     SIZE(
       FILTER(
         `open_ticket_priorities`,
-        _u4 -> COALESCE((
-          REPLACE(LOWER(TRIM(CAST(_u4 AS STRING))), 'ß', 'ss') IN ('p1', 'p2')
+        _u6 -> COALESCE((
+          REPLACE(LOWER(TRIM(CAST(_u6 AS STRING))), 'ß', 'ss') IN ('p1', 'p2')
         ), FALSE)
       )
     ) AS `open_p1_p2_tickets`,
@@ -264,16 +277,16 @@ WITH inputs AS (
         ARRAY_MAX(
           TRANSFORM(
             `usage_history`,
-            (_u5, _u6) -> CASE
+            (_u7, _u8) -> CASE
               WHEN COALESCE(
                 (
-                  CAST(_u5 AS DOUBLE) / CAST(`usage_limit` AS DOUBLE) IS NULL
-                  OR CAST(_u5 AS DOUBLE) / CAST(`usage_limit` AS DOUBLE) <= CAST(0.7 AS DOUBLE)
+                  CAST(_u7 AS DOUBLE) / CAST(`usage_limit` AS DOUBLE) IS NULL
+                  OR CAST(_u7 AS DOUBLE) / CAST(`usage_limit` AS DOUBLE) <= CAST(0.7 AS DOUBLE)
                 ),
                 FALSE
               )
               THEN (
-                _u6 + 1
+                _u8 + 1
               )
               ELSE 0
             END

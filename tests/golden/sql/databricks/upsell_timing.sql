@@ -20,8 +20,16 @@ WITH inputs AS (
           SIZE(
             FILTER(
               CAST(`seats_active_history` AS ARRAY<BIGINT>),
+              _u2 -> COALESCE((
+                _u2 < CAST(0.0 AS DOUBLE)
+              ), FALSE)
+            )
+          ) > 0
+          OR SIZE(
+            FILTER(
+              CAST(`seats_active_history` AS ARRAY<BIGINT>),
               _u1 -> COALESCE((
-                _u1 < CAST(0.0 AS DOUBLE)
+                _u1 IS NULL
               ), FALSE)
             )
           ) > 0
@@ -42,10 +50,15 @@ WITH inputs AS (
           SIZE(
             FILTER(
               CAST(`usage_history` AS ARRAY<DOUBLE>),
-              _u2 -> COALESCE((
-                _u2 < CAST(0.0 AS DOUBLE)
+              _u4 -> COALESCE((
+                _u4 < CAST(0.0 AS DOUBLE)
               ), FALSE)
             )
+          ) > 0
+          OR SIZE(
+            FILTER(CAST(`usage_history` AS ARRAY<DOUBLE>), _u3 -> COALESCE((
+              _u3 IS NULL
+            ), FALSE))
           ) > 0
         ),
         FALSE
@@ -114,29 +127,29 @@ WITH inputs AS (
         ARRAY_MAX(
           TRANSFORM(
             `usage_history`,
-            (_u3, _u4) -> CASE
+            (_u5, _u6) -> CASE
               WHEN (
-                _u4 + 1
+                _u6 + 1
               ) > 1
               AND COALESCE(
                 (
                   CASE
                     WHEN TRY_ELEMENT_AT(`usage_history`, NULLIF((
-                      _u4 + 1
+                      _u6 + 1
                     ) - 1, 0)) IS NULL
                     OR TRY_ELEMENT_AT(`usage_history`, NULLIF((
-                      _u4 + 1
+                      _u6 + 1
                     ) - 1, 0)) = 0
                     THEN TRUE
-                    ELSE CAST(_u3 AS DOUBLE) / CAST(TRY_ELEMENT_AT(`usage_history`, NULLIF((
-                      _u4 + 1
+                    ELSE CAST(_u5 AS DOUBLE) / CAST(TRY_ELEMENT_AT(`usage_history`, NULLIF((
+                      _u6 + 1
                     ) - 1, 0)) AS DOUBLE) - 1 < CAST(0.199999999 AS DOUBLE)
                   END
                 ),
                 FALSE
               )
               THEN (
-                _u4 + 1
+                _u6 + 1
               )
               ELSE 1
             END
@@ -148,9 +161,9 @@ WITH inputs AS (
     SIZE(
       FILTER(
         `gated_feature_attempts`,
-        _u5 -> COALESCE(
+        _u7 -> COALESCE(
           (
-            _u5 BETWEEN CAST(DATE_ADD(CAST('2026-11-02' AS DATE), -14) AS DATE) AND CAST('2026-11-02' AS DATE)
+            _u7 BETWEEN CAST(DATE_ADD(CAST('2026-11-02' AS DATE), -14) AS DATE) AND CAST('2026-11-02' AS DATE)
           ),
           FALSE
         )
@@ -173,8 +186,8 @@ WITH inputs AS (
     SIZE(
       FILTER(
         `open_ticket_priorities`,
-        _u6 -> COALESCE((
-          REPLACE(LOWER(TRIM(CAST(_u6 AS STRING))), 'ß', 'ss') IN ('p1', 'p2')
+        _u8 -> COALESCE((
+          REPLACE(LOWER(TRIM(CAST(_u8 AS STRING))), 'ß', 'ss') IN ('p1', 'p2')
         ), FALSE)
       )
     ) AS `open_p1_p2_tickets`,
@@ -220,16 +233,16 @@ WITH inputs AS (
         ARRAY_MAX(
           TRANSFORM(
             `seats_active_history`,
-            (_u7, _u8) -> CASE
+            (_u9, _u10) -> CASE
               WHEN COALESCE(
                 (
-                  CAST(_u7 AS DOUBLE) / CAST(`seats_licensed` AS DOUBLE) IS NULL
-                  OR CAST(_u7 AS DOUBLE) / CAST(`seats_licensed` AS DOUBLE) < CAST(0.8 AS DOUBLE)
+                  CAST(_u9 AS DOUBLE) / CAST(`seats_licensed` AS DOUBLE) IS NULL
+                  OR CAST(_u9 AS DOUBLE) / CAST(`seats_licensed` AS DOUBLE) < CAST(0.8 AS DOUBLE)
                 ),
                 FALSE
               )
               THEN (
-                _u8 + 1
+                _u10 + 1
               )
               ELSE 0
             END
@@ -262,16 +275,16 @@ WITH inputs AS (
         ARRAY_MAX(
           TRANSFORM(
             `usage_history`,
-            (_u9, _u10) -> CASE
+            (_u11, _u12) -> CASE
               WHEN COALESCE(
                 (
-                  CAST(_u9 AS DOUBLE) / CAST(`usage_limit` AS DOUBLE) IS NULL
-                  OR CAST(_u9 AS DOUBLE) / CAST(`usage_limit` AS DOUBLE) <= CAST(0.7 AS DOUBLE)
+                  CAST(_u11 AS DOUBLE) / CAST(`usage_limit` AS DOUBLE) IS NULL
+                  OR CAST(_u11 AS DOUBLE) / CAST(`usage_limit` AS DOUBLE) <= CAST(0.7 AS DOUBLE)
                 ),
                 FALSE
               )
               THEN (
-                _u10 + 1
+                _u12 + 1
               )
               ELSE 0
             END

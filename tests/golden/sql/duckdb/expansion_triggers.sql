@@ -19,8 +19,16 @@ WITH inputs AS (
           LEN(
             LIST_FILTER(
               CAST("seats_active_history" AS BIGINT[]),
+              LAMBDA _u2 : COALESCE((
+                _u2 < CAST(0.0 AS DOUBLE)
+              ), FALSE)
+            )
+          ) > 0
+          OR LEN(
+            LIST_FILTER(
+              CAST("seats_active_history" AS BIGINT[]),
               LAMBDA _u1 : COALESCE((
-                _u1 < CAST(0.0 AS DOUBLE)
+                _u1 IS NULL
               ), FALSE)
             )
           ) > 0
@@ -41,10 +49,15 @@ WITH inputs AS (
           LEN(
             LIST_FILTER(
               CAST("usage_history" AS DOUBLE[]),
-              LAMBDA _u2 : COALESCE((
-                _u2 < CAST(0.0 AS DOUBLE)
+              LAMBDA _u4 : COALESCE((
+                _u4 < CAST(0.0 AS DOUBLE)
               ), FALSE)
             )
+          ) > 0
+          OR LEN(
+            LIST_FILTER(CAST("usage_history" AS DOUBLE[]), LAMBDA _u3 : COALESCE((
+              _u3 IS NULL
+            ), FALSE))
           ) > 0
         ),
         FALSE
@@ -214,9 +227,9 @@ WITH inputs AS (
     LEN(
       LIST_FILTER(
         "gated_feature_attempts",
-        LAMBDA _u3 : COALESCE(
+        LAMBDA _u5 : COALESCE(
           (
-            _u3 BETWEEN CAST(CAST('2026-11-02' AS DATE) - INTERVAL 14 DAY AS DATE) AND CAST('2026-11-02' AS DATE)
+            _u5 BETWEEN CAST(CAST('2026-11-02' AS DATE) - INTERVAL 14 DAY AS DATE) AND CAST('2026-11-02' AS DATE)
           ),
           FALSE
         )
@@ -227,8 +240,8 @@ WITH inputs AS (
     LEN(
       LIST_FILTER(
         "open_ticket_priorities",
-        LAMBDA _u4 : COALESCE((
-          REPLACE(LOWER(TRIM(CAST(_u4 AS TEXT))), 'ß', 'ss') IN ('p1', 'p2')
+        LAMBDA _u6 : COALESCE((
+          REPLACE(LOWER(TRIM(CAST(_u6 AS TEXT))), 'ß', 'ss') IN ('p1', 'p2')
         ), FALSE)
       )
     ) AS "open_p1_p2_tickets",
@@ -264,15 +277,15 @@ WITH inputs AS (
         LIST_MAX(
           LIST_TRANSFORM(
             "usage_history",
-            LAMBDA _u5, _u6 : CASE
+            LAMBDA _u7, _u8 : CASE
               WHEN COALESCE(
                 (
-                  CAST(_u5 AS DOUBLE) / CAST("usage_limit" AS DOUBLE) IS NULL
-                  OR CAST(_u5 AS DOUBLE) / CAST("usage_limit" AS DOUBLE) <= CAST(0.7 AS DOUBLE)
+                  CAST(_u7 AS DOUBLE) / CAST("usage_limit" AS DOUBLE) IS NULL
+                  OR CAST(_u7 AS DOUBLE) / CAST("usage_limit" AS DOUBLE) <= CAST(0.7 AS DOUBLE)
                 ),
                 FALSE
               )
-              THEN _u6
+              THEN _u8
               ELSE 0
             END
           )

@@ -20,8 +20,16 @@ WITH inputs AS (
           LEN(
             LIST_FILTER(
               CAST("seats_active_history" AS BIGINT[]),
+              LAMBDA _u2 : COALESCE((
+                _u2 < CAST(0.0 AS DOUBLE)
+              ), FALSE)
+            )
+          ) > 0
+          OR LEN(
+            LIST_FILTER(
+              CAST("seats_active_history" AS BIGINT[]),
               LAMBDA _u1 : COALESCE((
-                _u1 < CAST(0.0 AS DOUBLE)
+                _u1 IS NULL
               ), FALSE)
             )
           ) > 0
@@ -42,10 +50,15 @@ WITH inputs AS (
           LEN(
             LIST_FILTER(
               CAST("usage_history" AS DOUBLE[]),
-              LAMBDA _u2 : COALESCE((
-                _u2 < CAST(0.0 AS DOUBLE)
+              LAMBDA _u4 : COALESCE((
+                _u4 < CAST(0.0 AS DOUBLE)
               ), FALSE)
             )
+          ) > 0
+          OR LEN(
+            LIST_FILTER(CAST("usage_history" AS DOUBLE[]), LAMBDA _u3 : COALESCE((
+              _u3 IS NULL
+            ), FALSE))
           ) > 0
         ),
         FALSE
@@ -114,20 +127,20 @@ WITH inputs AS (
         LIST_MAX(
           LIST_TRANSFORM(
             "usage_history",
-            LAMBDA _u3, _u4 : CASE
-              WHEN _u4 > 1
+            LAMBDA _u5, _u6 : CASE
+              WHEN _u6 > 1
               AND COALESCE(
                 (
                   CASE
-                    WHEN LIST_EXTRACT("usage_history", _u4 - 1) IS NULL
-                    OR LIST_EXTRACT("usage_history", _u4 - 1) = 0
+                    WHEN LIST_EXTRACT("usage_history", _u6 - 1) IS NULL
+                    OR LIST_EXTRACT("usage_history", _u6 - 1) = 0
                     THEN TRUE
-                    ELSE CAST(_u3 AS DOUBLE) / CAST(LIST_EXTRACT("usage_history", _u4 - 1) AS DOUBLE) - 1 < CAST(0.199999999 AS DOUBLE)
+                    ELSE CAST(_u5 AS DOUBLE) / CAST(LIST_EXTRACT("usage_history", _u6 - 1) AS DOUBLE) - 1 < CAST(0.199999999 AS DOUBLE)
                   END
                 ),
                 FALSE
               )
-              THEN _u4
+              THEN _u6
               ELSE 1
             END
           )
@@ -138,9 +151,9 @@ WITH inputs AS (
     LEN(
       LIST_FILTER(
         "gated_feature_attempts",
-        LAMBDA _u5 : COALESCE(
+        LAMBDA _u7 : COALESCE(
           (
-            _u5 BETWEEN CAST(CAST('2026-11-02' AS DATE) - INTERVAL 14 DAY AS DATE) AND CAST('2026-11-02' AS DATE)
+            _u7 BETWEEN CAST(CAST('2026-11-02' AS DATE) - INTERVAL 14 DAY AS DATE) AND CAST('2026-11-02' AS DATE)
           ),
           FALSE
         )
@@ -163,8 +176,8 @@ WITH inputs AS (
     LEN(
       LIST_FILTER(
         "open_ticket_priorities",
-        LAMBDA _u6 : COALESCE((
-          REPLACE(LOWER(TRIM(CAST(_u6 AS TEXT))), 'ß', 'ss') IN ('p1', 'p2')
+        LAMBDA _u8 : COALESCE((
+          REPLACE(LOWER(TRIM(CAST(_u8 AS TEXT))), 'ß', 'ss') IN ('p1', 'p2')
         ), FALSE)
       )
     ) AS "open_p1_p2_tickets",
@@ -210,15 +223,15 @@ WITH inputs AS (
         LIST_MAX(
           LIST_TRANSFORM(
             "seats_active_history",
-            LAMBDA _u7, _u8 : CASE
+            LAMBDA _u9, _u10 : CASE
               WHEN COALESCE(
                 (
-                  CAST(_u7 AS DOUBLE) / CAST("seats_licensed" AS DOUBLE) IS NULL
-                  OR CAST(_u7 AS DOUBLE) / CAST("seats_licensed" AS DOUBLE) < CAST(0.8 AS DOUBLE)
+                  CAST(_u9 AS DOUBLE) / CAST("seats_licensed" AS DOUBLE) IS NULL
+                  OR CAST(_u9 AS DOUBLE) / CAST("seats_licensed" AS DOUBLE) < CAST(0.8 AS DOUBLE)
                 ),
                 FALSE
               )
-              THEN _u8
+              THEN _u10
               ELSE 0
             END
           )
@@ -250,15 +263,15 @@ WITH inputs AS (
         LIST_MAX(
           LIST_TRANSFORM(
             "usage_history",
-            LAMBDA _u9, _u10 : CASE
+            LAMBDA _u11, _u12 : CASE
               WHEN COALESCE(
                 (
-                  CAST(_u9 AS DOUBLE) / CAST("usage_limit" AS DOUBLE) IS NULL
-                  OR CAST(_u9 AS DOUBLE) / CAST("usage_limit" AS DOUBLE) <= CAST(0.7 AS DOUBLE)
+                  CAST(_u11 AS DOUBLE) / CAST("usage_limit" AS DOUBLE) IS NULL
+                  OR CAST(_u11 AS DOUBLE) / CAST("usage_limit" AS DOUBLE) <= CAST(0.7 AS DOUBLE)
                 ),
                 FALSE
               )
-              THEN _u10
+              THEN _u12
               ELSE 0
             END
           )

@@ -23,9 +23,21 @@ WITH inputs AS MATERIALIZED (
             THEN (
               SELECT
                 COUNT(*)
+              FROM UNNEST(CAST("seats_active_history" AS BIGINT[])) WITH ORDINALITY AS u2(v, i)
+              WHERE
+                u2.v < CAST(0.0 AS DOUBLE PRECISION)
+            )
+          END > 0
+          OR CASE
+            WHEN NOT (
+              CAST("seats_active_history" AS BIGINT[]) IS NULL
+            )
+            THEN (
+              SELECT
+                COUNT(*)
               FROM UNNEST(CAST("seats_active_history" AS BIGINT[])) WITH ORDINALITY AS u1(v, i)
               WHERE
-                u1.v < CAST(0.0 AS DOUBLE PRECISION)
+                u1.v IS NULL
             )
           END > 0
         ),
@@ -49,9 +61,21 @@ WITH inputs AS MATERIALIZED (
             THEN (
               SELECT
                 COUNT(*)
-              FROM UNNEST(CAST("usage_history" AS DOUBLE PRECISION[])) WITH ORDINALITY AS u2(v, i)
+              FROM UNNEST(CAST("usage_history" AS DOUBLE PRECISION[])) WITH ORDINALITY AS u4(v, i)
               WHERE
-                u2.v < CAST(0.0 AS DOUBLE PRECISION)
+                u4.v < CAST(0.0 AS DOUBLE PRECISION)
+            )
+          END > 0
+          OR CASE
+            WHEN NOT (
+              CAST("usage_history" AS DOUBLE PRECISION[]) IS NULL
+            )
+            THEN (
+              SELECT
+                COUNT(*)
+              FROM UNNEST(CAST("usage_history" AS DOUBLE PRECISION[])) WITH ORDINALITY AS u3(v, i)
+              WHERE
+                u3.v IS NULL
             )
           END > 0
         ),
@@ -101,7 +125,7 @@ WITH inputs AS MATERIALIZED (
         THEN (
           SELECT
             COUNT(*)
-          FROM UNNEST("seats_active_history") WITH ORDINALITY AS u6(v, i)
+          FROM UNNEST("seats_active_history") WITH ORDINALITY AS u8(v, i)
         )
       END = 0
       THEN NULL
@@ -111,10 +135,10 @@ WITH inputs AS MATERIALIZED (
         )
         THEN (
           SELECT
-            u3.v
-          FROM UNNEST("seats_active_history") WITH ORDINALITY AS u3(v, i)
+            u5.v
+          FROM UNNEST("seats_active_history") WITH ORDINALITY AS u5(v, i)
           ORDER BY
-            u3.i DESC NULLS LAST
+            u5.i DESC NULLS LAST
           LIMIT 1
         )
       END >= "seats_licensed"
@@ -126,7 +150,7 @@ WITH inputs AS MATERIALIZED (
         THEN (
           SELECT
             COUNT(*)
-          FROM UNNEST("seats_active_history") WITH ORDINALITY AS u6(v, i)
+          FROM UNNEST("seats_active_history") WITH ORDINALITY AS u8(v, i)
         )
       END >= 3
       THEN CASE
@@ -140,10 +164,10 @@ WITH inputs AS MATERIALIZED (
               )
               THEN (
                 SELECT
-                  u5.v
-                FROM UNNEST("seats_active_history") WITH ORDINALITY AS u5(v, i)
+                  u7.v
+                FROM UNNEST("seats_active_history") WITH ORDINALITY AS u7(v, i)
                 ORDER BY
-                  u5.i DESC NULLS LAST
+                  u7.i DESC NULLS LAST
                 LIMIT 1
                 OFFSET 2
               )
@@ -153,10 +177,10 @@ WITH inputs AS MATERIALIZED (
               )
               THEN (
                 SELECT
-                  u5.v
-                FROM UNNEST("seats_active_history") WITH ORDINALITY AS u5(v, i)
+                  u7.v
+                FROM UNNEST("seats_active_history") WITH ORDINALITY AS u7(v, i)
                 ORDER BY
-                  u5.i DESC NULLS LAST
+                  u7.i DESC NULLS LAST
                 LIMIT 1
                 OFFSET 2
               )
@@ -168,10 +192,10 @@ WITH inputs AS MATERIALIZED (
               )
               THEN (
                 SELECT
-                  u4.v
-                FROM UNNEST("seats_active_history") WITH ORDINALITY AS u4(v, i)
+                  u6.v
+                FROM UNNEST("seats_active_history") WITH ORDINALITY AS u6(v, i)
                 ORDER BY
-                  u4.i DESC NULLS LAST
+                  u6.i DESC NULLS LAST
                 LIMIT 1
                 OFFSET 1
               )
@@ -181,10 +205,10 @@ WITH inputs AS MATERIALIZED (
               )
               THEN (
                 SELECT
-                  u5.v
-                FROM UNNEST("seats_active_history") WITH ORDINALITY AS u5(v, i)
+                  u7.v
+                FROM UNNEST("seats_active_history") WITH ORDINALITY AS u7(v, i)
                 ORDER BY
-                  u5.i DESC NULLS LAST
+                  u7.i DESC NULLS LAST
                 LIMIT 1
                 OFFSET 2
               )
@@ -196,10 +220,10 @@ WITH inputs AS MATERIALIZED (
               )
               THEN (
                 SELECT
-                  u3.v
-                FROM UNNEST("seats_active_history") WITH ORDINALITY AS u3(v, i)
+                  u5.v
+                FROM UNNEST("seats_active_history") WITH ORDINALITY AS u5(v, i)
                 ORDER BY
-                  u3.i DESC NULLS LAST
+                  u5.i DESC NULLS LAST
                 LIMIT 1
               )
             END - CASE
@@ -208,10 +232,10 @@ WITH inputs AS MATERIALIZED (
               )
               THEN (
                 SELECT
-                  u5.v
-                FROM UNNEST("seats_active_history") WITH ORDINALITY AS u5(v, i)
+                  u7.v
+                FROM UNNEST("seats_active_history") WITH ORDINALITY AS u7(v, i)
                 ORDER BY
-                  u5.i DESC NULLS LAST
+                  u7.i DESC NULLS LAST
                 LIMIT 1
                 OFFSET 2
               )
@@ -225,10 +249,10 @@ WITH inputs AS MATERIALIZED (
             )
             THEN (
               SELECT
-                u3.v
-              FROM UNNEST("seats_active_history") WITH ORDINALITY AS u3(v, i)
+                u5.v
+              FROM UNNEST("seats_active_history") WITH ORDINALITY AS u5(v, i)
               ORDER BY
-                u3.i DESC NULLS LAST
+                u5.i DESC NULLS LAST
               LIMIT 1
             )
           END
@@ -243,10 +267,10 @@ WITH inputs AS MATERIALIZED (
                 )
                 THEN (
                   SELECT
-                    u5.v
-                  FROM UNNEST("seats_active_history") WITH ORDINALITY AS u5(v, i)
+                    u7.v
+                  FROM UNNEST("seats_active_history") WITH ORDINALITY AS u7(v, i)
                   ORDER BY
-                    u5.i DESC NULLS LAST
+                    u7.i DESC NULLS LAST
                   LIMIT 1
                   OFFSET 2
                 )
@@ -256,10 +280,10 @@ WITH inputs AS MATERIALIZED (
                 )
                 THEN (
                   SELECT
-                    u5.v
-                  FROM UNNEST("seats_active_history") WITH ORDINALITY AS u5(v, i)
+                    u7.v
+                  FROM UNNEST("seats_active_history") WITH ORDINALITY AS u7(v, i)
                   ORDER BY
-                    u5.i DESC NULLS LAST
+                    u7.i DESC NULLS LAST
                   LIMIT 1
                   OFFSET 2
                 )
@@ -271,10 +295,10 @@ WITH inputs AS MATERIALIZED (
                 )
                 THEN (
                   SELECT
-                    u4.v
-                  FROM UNNEST("seats_active_history") WITH ORDINALITY AS u4(v, i)
+                    u6.v
+                  FROM UNNEST("seats_active_history") WITH ORDINALITY AS u6(v, i)
                   ORDER BY
-                    u4.i DESC NULLS LAST
+                    u6.i DESC NULLS LAST
                   LIMIT 1
                   OFFSET 1
                 )
@@ -284,10 +308,10 @@ WITH inputs AS MATERIALIZED (
                 )
                 THEN (
                   SELECT
-                    u5.v
-                  FROM UNNEST("seats_active_history") WITH ORDINALITY AS u5(v, i)
+                    u7.v
+                  FROM UNNEST("seats_active_history") WITH ORDINALITY AS u7(v, i)
                   ORDER BY
-                    u5.i DESC NULLS LAST
+                    u7.i DESC NULLS LAST
                   LIMIT 1
                   OFFSET 2
                 )
@@ -299,10 +323,10 @@ WITH inputs AS MATERIALIZED (
                 )
                 THEN (
                   SELECT
-                    u3.v
-                  FROM UNNEST("seats_active_history") WITH ORDINALITY AS u3(v, i)
+                    u5.v
+                  FROM UNNEST("seats_active_history") WITH ORDINALITY AS u5(v, i)
                   ORDER BY
-                    u3.i DESC NULLS LAST
+                    u5.i DESC NULLS LAST
                   LIMIT 1
                 )
               END - CASE
@@ -311,10 +335,10 @@ WITH inputs AS MATERIALIZED (
                 )
                 THEN (
                   SELECT
-                    u5.v
-                  FROM UNNEST("seats_active_history") WITH ORDINALITY AS u5(v, i)
+                    u7.v
+                  FROM UNNEST("seats_active_history") WITH ORDINALITY AS u7(v, i)
                   ORDER BY
-                    u5.i DESC NULLS LAST
+                    u7.i DESC NULLS LAST
                   LIMIT 1
                   OFFSET 2
                 )
@@ -330,7 +354,7 @@ WITH inputs AS MATERIALIZED (
         THEN (
           SELECT
             COUNT(*)
-          FROM UNNEST("seats_active_history") WITH ORDINALITY AS u6(v, i)
+          FROM UNNEST("seats_active_history") WITH ORDINALITY AS u8(v, i)
         )
       END >= 2
       THEN CASE
@@ -344,10 +368,10 @@ WITH inputs AS MATERIALIZED (
               )
               THEN (
                 SELECT
-                  u4.v
-                FROM UNNEST("seats_active_history") WITH ORDINALITY AS u4(v, i)
+                  u6.v
+                FROM UNNEST("seats_active_history") WITH ORDINALITY AS u6(v, i)
                 ORDER BY
-                  u4.i DESC NULLS LAST
+                  u6.i DESC NULLS LAST
                 LIMIT 1
                 OFFSET 1
               )
@@ -357,10 +381,10 @@ WITH inputs AS MATERIALIZED (
               )
               THEN (
                 SELECT
-                  u4.v
-                FROM UNNEST("seats_active_history") WITH ORDINALITY AS u4(v, i)
+                  u6.v
+                FROM UNNEST("seats_active_history") WITH ORDINALITY AS u6(v, i)
                 ORDER BY
-                  u4.i DESC NULLS LAST
+                  u6.i DESC NULLS LAST
                 LIMIT 1
                 OFFSET 1
               )
@@ -372,10 +396,10 @@ WITH inputs AS MATERIALIZED (
               )
               THEN (
                 SELECT
-                  u3.v
-                FROM UNNEST("seats_active_history") WITH ORDINALITY AS u3(v, i)
+                  u5.v
+                FROM UNNEST("seats_active_history") WITH ORDINALITY AS u5(v, i)
                 ORDER BY
-                  u3.i DESC NULLS LAST
+                  u5.i DESC NULLS LAST
                 LIMIT 1
               )
             END - CASE
@@ -384,10 +408,10 @@ WITH inputs AS MATERIALIZED (
               )
               THEN (
                 SELECT
-                  u4.v
-                FROM UNNEST("seats_active_history") WITH ORDINALITY AS u4(v, i)
+                  u6.v
+                FROM UNNEST("seats_active_history") WITH ORDINALITY AS u6(v, i)
                 ORDER BY
-                  u4.i DESC NULLS LAST
+                  u6.i DESC NULLS LAST
                 LIMIT 1
                 OFFSET 1
               )
@@ -401,10 +425,10 @@ WITH inputs AS MATERIALIZED (
             )
             THEN (
               SELECT
-                u3.v
-              FROM UNNEST("seats_active_history") WITH ORDINALITY AS u3(v, i)
+                u5.v
+              FROM UNNEST("seats_active_history") WITH ORDINALITY AS u5(v, i)
               ORDER BY
-                u3.i DESC NULLS LAST
+                u5.i DESC NULLS LAST
               LIMIT 1
             )
           END
@@ -419,10 +443,10 @@ WITH inputs AS MATERIALIZED (
                 )
                 THEN (
                   SELECT
-                    u4.v
-                  FROM UNNEST("seats_active_history") WITH ORDINALITY AS u4(v, i)
+                    u6.v
+                  FROM UNNEST("seats_active_history") WITH ORDINALITY AS u6(v, i)
                   ORDER BY
-                    u4.i DESC NULLS LAST
+                    u6.i DESC NULLS LAST
                   LIMIT 1
                   OFFSET 1
                 )
@@ -432,10 +456,10 @@ WITH inputs AS MATERIALIZED (
                 )
                 THEN (
                   SELECT
-                    u4.v
-                  FROM UNNEST("seats_active_history") WITH ORDINALITY AS u4(v, i)
+                    u6.v
+                  FROM UNNEST("seats_active_history") WITH ORDINALITY AS u6(v, i)
                   ORDER BY
-                    u4.i DESC NULLS LAST
+                    u6.i DESC NULLS LAST
                   LIMIT 1
                   OFFSET 1
                 )
@@ -447,10 +471,10 @@ WITH inputs AS MATERIALIZED (
                 )
                 THEN (
                   SELECT
-                    u3.v
-                  FROM UNNEST("seats_active_history") WITH ORDINALITY AS u3(v, i)
+                    u5.v
+                  FROM UNNEST("seats_active_history") WITH ORDINALITY AS u5(v, i)
                   ORDER BY
-                    u3.i DESC NULLS LAST
+                    u5.i DESC NULLS LAST
                   LIMIT 1
                 )
               END - CASE
@@ -459,10 +483,10 @@ WITH inputs AS MATERIALIZED (
                 )
                 THEN (
                   SELECT
-                    u4.v
-                  FROM UNNEST("seats_active_history") WITH ORDINALITY AS u4(v, i)
+                    u6.v
+                  FROM UNNEST("seats_active_history") WITH ORDINALITY AS u6(v, i)
                   ORDER BY
-                    u4.i DESC NULLS LAST
+                    u6.i DESC NULLS LAST
                   LIMIT 1
                   OFFSET 1
                 )
@@ -486,7 +510,7 @@ WITH inputs AS MATERIALIZED (
         THEN (
           SELECT
             COUNT(*)
-          FROM UNNEST("usage_history") WITH ORDINALITY AS u10(v, i)
+          FROM UNNEST("usage_history") WITH ORDINALITY AS u12(v, i)
         )
       END = 0
       THEN NULL
@@ -496,10 +520,10 @@ WITH inputs AS MATERIALIZED (
         )
         THEN (
           SELECT
-            u7.v
-          FROM UNNEST("usage_history") WITH ORDINALITY AS u7(v, i)
+            u9.v
+          FROM UNNEST("usage_history") WITH ORDINALITY AS u9(v, i)
           ORDER BY
-            u7.i DESC NULLS LAST
+            u9.i DESC NULLS LAST
           LIMIT 1
         )
       END >= "usage_limit"
@@ -511,7 +535,7 @@ WITH inputs AS MATERIALIZED (
         THEN (
           SELECT
             COUNT(*)
-          FROM UNNEST("usage_history") WITH ORDINALITY AS u10(v, i)
+          FROM UNNEST("usage_history") WITH ORDINALITY AS u12(v, i)
         )
       END >= 3
       THEN CASE
@@ -525,10 +549,10 @@ WITH inputs AS MATERIALIZED (
               )
               THEN (
                 SELECT
-                  u9.v
-                FROM UNNEST("usage_history") WITH ORDINALITY AS u9(v, i)
+                  u11.v
+                FROM UNNEST("usage_history") WITH ORDINALITY AS u11(v, i)
                 ORDER BY
-                  u9.i DESC NULLS LAST
+                  u11.i DESC NULLS LAST
                 LIMIT 1
                 OFFSET 2
               )
@@ -538,10 +562,10 @@ WITH inputs AS MATERIALIZED (
               )
               THEN (
                 SELECT
-                  u9.v
-                FROM UNNEST("usage_history") WITH ORDINALITY AS u9(v, i)
+                  u11.v
+                FROM UNNEST("usage_history") WITH ORDINALITY AS u11(v, i)
                 ORDER BY
-                  u9.i DESC NULLS LAST
+                  u11.i DESC NULLS LAST
                 LIMIT 1
                 OFFSET 2
               )
@@ -553,10 +577,10 @@ WITH inputs AS MATERIALIZED (
               )
               THEN (
                 SELECT
-                  u8.v
-                FROM UNNEST("usage_history") WITH ORDINALITY AS u8(v, i)
+                  u10.v
+                FROM UNNEST("usage_history") WITH ORDINALITY AS u10(v, i)
                 ORDER BY
-                  u8.i DESC NULLS LAST
+                  u10.i DESC NULLS LAST
                 LIMIT 1
                 OFFSET 1
               )
@@ -566,10 +590,10 @@ WITH inputs AS MATERIALIZED (
               )
               THEN (
                 SELECT
-                  u9.v
-                FROM UNNEST("usage_history") WITH ORDINALITY AS u9(v, i)
+                  u11.v
+                FROM UNNEST("usage_history") WITH ORDINALITY AS u11(v, i)
                 ORDER BY
-                  u9.i DESC NULLS LAST
+                  u11.i DESC NULLS LAST
                 LIMIT 1
                 OFFSET 2
               )
@@ -581,10 +605,10 @@ WITH inputs AS MATERIALIZED (
               )
               THEN (
                 SELECT
-                  u7.v
-                FROM UNNEST("usage_history") WITH ORDINALITY AS u7(v, i)
+                  u9.v
+                FROM UNNEST("usage_history") WITH ORDINALITY AS u9(v, i)
                 ORDER BY
-                  u7.i DESC NULLS LAST
+                  u9.i DESC NULLS LAST
                 LIMIT 1
               )
             END - CASE
@@ -593,10 +617,10 @@ WITH inputs AS MATERIALIZED (
               )
               THEN (
                 SELECT
-                  u9.v
-                FROM UNNEST("usage_history") WITH ORDINALITY AS u9(v, i)
+                  u11.v
+                FROM UNNEST("usage_history") WITH ORDINALITY AS u11(v, i)
                 ORDER BY
-                  u9.i DESC NULLS LAST
+                  u11.i DESC NULLS LAST
                 LIMIT 1
                 OFFSET 2
               )
@@ -610,10 +634,10 @@ WITH inputs AS MATERIALIZED (
             )
             THEN (
               SELECT
-                u7.v
-              FROM UNNEST("usage_history") WITH ORDINALITY AS u7(v, i)
+                u9.v
+              FROM UNNEST("usage_history") WITH ORDINALITY AS u9(v, i)
               ORDER BY
-                u7.i DESC NULLS LAST
+                u9.i DESC NULLS LAST
               LIMIT 1
             )
           END
@@ -628,10 +652,10 @@ WITH inputs AS MATERIALIZED (
                 )
                 THEN (
                   SELECT
-                    u9.v
-                  FROM UNNEST("usage_history") WITH ORDINALITY AS u9(v, i)
+                    u11.v
+                  FROM UNNEST("usage_history") WITH ORDINALITY AS u11(v, i)
                   ORDER BY
-                    u9.i DESC NULLS LAST
+                    u11.i DESC NULLS LAST
                   LIMIT 1
                   OFFSET 2
                 )
@@ -641,10 +665,10 @@ WITH inputs AS MATERIALIZED (
                 )
                 THEN (
                   SELECT
-                    u9.v
-                  FROM UNNEST("usage_history") WITH ORDINALITY AS u9(v, i)
+                    u11.v
+                  FROM UNNEST("usage_history") WITH ORDINALITY AS u11(v, i)
                   ORDER BY
-                    u9.i DESC NULLS LAST
+                    u11.i DESC NULLS LAST
                   LIMIT 1
                   OFFSET 2
                 )
@@ -656,10 +680,10 @@ WITH inputs AS MATERIALIZED (
                 )
                 THEN (
                   SELECT
-                    u8.v
-                  FROM UNNEST("usage_history") WITH ORDINALITY AS u8(v, i)
+                    u10.v
+                  FROM UNNEST("usage_history") WITH ORDINALITY AS u10(v, i)
                   ORDER BY
-                    u8.i DESC NULLS LAST
+                    u10.i DESC NULLS LAST
                   LIMIT 1
                   OFFSET 1
                 )
@@ -669,10 +693,10 @@ WITH inputs AS MATERIALIZED (
                 )
                 THEN (
                   SELECT
-                    u9.v
-                  FROM UNNEST("usage_history") WITH ORDINALITY AS u9(v, i)
+                    u11.v
+                  FROM UNNEST("usage_history") WITH ORDINALITY AS u11(v, i)
                   ORDER BY
-                    u9.i DESC NULLS LAST
+                    u11.i DESC NULLS LAST
                   LIMIT 1
                   OFFSET 2
                 )
@@ -684,10 +708,10 @@ WITH inputs AS MATERIALIZED (
                 )
                 THEN (
                   SELECT
-                    u7.v
-                  FROM UNNEST("usage_history") WITH ORDINALITY AS u7(v, i)
+                    u9.v
+                  FROM UNNEST("usage_history") WITH ORDINALITY AS u9(v, i)
                   ORDER BY
-                    u7.i DESC NULLS LAST
+                    u9.i DESC NULLS LAST
                   LIMIT 1
                 )
               END - CASE
@@ -696,10 +720,10 @@ WITH inputs AS MATERIALIZED (
                 )
                 THEN (
                   SELECT
-                    u9.v
-                  FROM UNNEST("usage_history") WITH ORDINALITY AS u9(v, i)
+                    u11.v
+                  FROM UNNEST("usage_history") WITH ORDINALITY AS u11(v, i)
                   ORDER BY
-                    u9.i DESC NULLS LAST
+                    u11.i DESC NULLS LAST
                   LIMIT 1
                   OFFSET 2
                 )
@@ -715,7 +739,7 @@ WITH inputs AS MATERIALIZED (
         THEN (
           SELECT
             COUNT(*)
-          FROM UNNEST("usage_history") WITH ORDINALITY AS u10(v, i)
+          FROM UNNEST("usage_history") WITH ORDINALITY AS u12(v, i)
         )
       END >= 2
       THEN CASE
@@ -729,10 +753,10 @@ WITH inputs AS MATERIALIZED (
               )
               THEN (
                 SELECT
-                  u8.v
-                FROM UNNEST("usage_history") WITH ORDINALITY AS u8(v, i)
+                  u10.v
+                FROM UNNEST("usage_history") WITH ORDINALITY AS u10(v, i)
                 ORDER BY
-                  u8.i DESC NULLS LAST
+                  u10.i DESC NULLS LAST
                 LIMIT 1
                 OFFSET 1
               )
@@ -742,10 +766,10 @@ WITH inputs AS MATERIALIZED (
               )
               THEN (
                 SELECT
-                  u8.v
-                FROM UNNEST("usage_history") WITH ORDINALITY AS u8(v, i)
+                  u10.v
+                FROM UNNEST("usage_history") WITH ORDINALITY AS u10(v, i)
                 ORDER BY
-                  u8.i DESC NULLS LAST
+                  u10.i DESC NULLS LAST
                 LIMIT 1
                 OFFSET 1
               )
@@ -757,10 +781,10 @@ WITH inputs AS MATERIALIZED (
               )
               THEN (
                 SELECT
-                  u7.v
-                FROM UNNEST("usage_history") WITH ORDINALITY AS u7(v, i)
+                  u9.v
+                FROM UNNEST("usage_history") WITH ORDINALITY AS u9(v, i)
                 ORDER BY
-                  u7.i DESC NULLS LAST
+                  u9.i DESC NULLS LAST
                 LIMIT 1
               )
             END - CASE
@@ -769,10 +793,10 @@ WITH inputs AS MATERIALIZED (
               )
               THEN (
                 SELECT
-                  u8.v
-                FROM UNNEST("usage_history") WITH ORDINALITY AS u8(v, i)
+                  u10.v
+                FROM UNNEST("usage_history") WITH ORDINALITY AS u10(v, i)
                 ORDER BY
-                  u8.i DESC NULLS LAST
+                  u10.i DESC NULLS LAST
                 LIMIT 1
                 OFFSET 1
               )
@@ -786,10 +810,10 @@ WITH inputs AS MATERIALIZED (
             )
             THEN (
               SELECT
-                u7.v
-              FROM UNNEST("usage_history") WITH ORDINALITY AS u7(v, i)
+                u9.v
+              FROM UNNEST("usage_history") WITH ORDINALITY AS u9(v, i)
               ORDER BY
-                u7.i DESC NULLS LAST
+                u9.i DESC NULLS LAST
               LIMIT 1
             )
           END
@@ -804,10 +828,10 @@ WITH inputs AS MATERIALIZED (
                 )
                 THEN (
                   SELECT
-                    u8.v
-                  FROM UNNEST("usage_history") WITH ORDINALITY AS u8(v, i)
+                    u10.v
+                  FROM UNNEST("usage_history") WITH ORDINALITY AS u10(v, i)
                   ORDER BY
-                    u8.i DESC NULLS LAST
+                    u10.i DESC NULLS LAST
                   LIMIT 1
                   OFFSET 1
                 )
@@ -817,10 +841,10 @@ WITH inputs AS MATERIALIZED (
                 )
                 THEN (
                   SELECT
-                    u8.v
-                  FROM UNNEST("usage_history") WITH ORDINALITY AS u8(v, i)
+                    u10.v
+                  FROM UNNEST("usage_history") WITH ORDINALITY AS u10(v, i)
                   ORDER BY
-                    u8.i DESC NULLS LAST
+                    u10.i DESC NULLS LAST
                   LIMIT 1
                   OFFSET 1
                 )
@@ -832,10 +856,10 @@ WITH inputs AS MATERIALIZED (
                 )
                 THEN (
                   SELECT
-                    u7.v
-                  FROM UNNEST("usage_history") WITH ORDINALITY AS u7(v, i)
+                    u9.v
+                  FROM UNNEST("usage_history") WITH ORDINALITY AS u9(v, i)
                   ORDER BY
-                    u7.i DESC NULLS LAST
+                    u9.i DESC NULLS LAST
                   LIMIT 1
                 )
               END - CASE
@@ -844,10 +868,10 @@ WITH inputs AS MATERIALIZED (
                 )
                 THEN (
                   SELECT
-                    u8.v
-                  FROM UNNEST("usage_history") WITH ORDINALITY AS u8(v, i)
+                    u10.v
+                  FROM UNNEST("usage_history") WITH ORDINALITY AS u10(v, i)
                   ORDER BY
-                    u8.i DESC NULLS LAST
+                    u10.i DESC NULLS LAST
                   LIMIT 1
                   OFFSET 1
                 )
@@ -864,9 +888,9 @@ WITH inputs AS MATERIALIZED (
       THEN (
         SELECT
           COUNT(*)
-        FROM UNNEST("gated_feature_attempts") WITH ORDINALITY AS u11(v, i)
+        FROM UNNEST("gated_feature_attempts") WITH ORDINALITY AS u13(v, i)
         WHERE
-          u11.v BETWEEN CAST(CAST('2026-11-02' AS DATE) - INTERVAL '14 DAY' AS DATE) AND CAST('2026-11-02' AS DATE)
+          u13.v BETWEEN CAST(CAST('2026-11-02' AS DATE) - INTERVAL '14 DAY' AS DATE) AND CAST('2026-11-02' AS DATE)
       )
     END AS "gated_attempts_recent",
     CAST(EXTRACT(epoch FROM CAST("renewal_date" AS TIMESTAMP) - CAST(CAST('2026-11-02' AS DATE) AS TIMESTAMP)) / 86400 AS BIGINT) AS "days_to_renewal",
@@ -878,9 +902,9 @@ WITH inputs AS MATERIALIZED (
       THEN (
         SELECT
           COUNT(*)
-        FROM UNNEST("open_ticket_priorities") WITH ORDINALITY AS u12(v, i)
+        FROM UNNEST("open_ticket_priorities") WITH ORDINALITY AS u14(v, i)
         WHERE
-          REPLACE(LOWER(TRIM(CAST(u12.v AS VARCHAR))), 'ß', 'ss') IN ('p1', 'p2')
+          REPLACE(LOWER(TRIM(CAST(u14.v AS VARCHAR))), 'ß', 'ss') IN ('p1', 'p2')
       )
     END AS "open_p1_p2_tickets",
     CAST(EXTRACT(epoch FROM CAST(CAST('2026-11-02' AS DATE) AS TIMESTAMP) - CAST("customer_since" AS TIMESTAMP)) / 86400 AS BIGINT) AS "days_as_customer",
@@ -902,10 +926,10 @@ WITH inputs AS MATERIALIZED (
       )
       THEN (
         SELECT
-          CAST(u13.v AS DOUBLE PRECISION) / CAST("seats_licensed" AS DOUBLE PRECISION)
-        FROM UNNEST("seats_active_history") WITH ORDINALITY AS u13(v, i)
+          CAST(u15.v AS DOUBLE PRECISION) / CAST("seats_licensed" AS DOUBLE PRECISION)
+        FROM UNNEST("seats_active_history") WITH ORDINALITY AS u15(v, i)
         ORDER BY
-          u13.i DESC NULLS LAST
+          u15.i DESC NULLS LAST
         LIMIT 1
       )
     END AS "seat_utilization",
@@ -921,16 +945,16 @@ WITH inputs AS MATERIALIZED (
       THEN (
         SELECT
           COUNT(*)
-        FROM UNNEST("usage_history") WITH ORDINALITY AS u15(v, i)
+        FROM UNNEST("usage_history") WITH ORDINALITY AS u17(v, i)
         WHERE
-          u15.i > COALESCE(
+          u17.i > COALESCE(
             (
               SELECT
-                MAX(u14.i)
-              FROM UNNEST("usage_history") WITH ORDINALITY AS u14(v, i)
+                MAX(u16.i)
+              FROM UNNEST("usage_history") WITH ORDINALITY AS u16(v, i)
               WHERE
-                CAST(u14.v AS DOUBLE PRECISION) / CAST("usage_limit" AS DOUBLE PRECISION) IS NULL
-                OR CAST(u14.v AS DOUBLE PRECISION) / CAST("usage_limit" AS DOUBLE PRECISION) <= CAST(0.7 AS DOUBLE PRECISION)
+                CAST(u16.v AS DOUBLE PRECISION) / CAST("usage_limit" AS DOUBLE PRECISION) IS NULL
+                OR CAST(u16.v AS DOUBLE PRECISION) / CAST("usage_limit" AS DOUBLE PRECISION) <= CAST(0.7 AS DOUBLE PRECISION)
             ),
             -1
           )

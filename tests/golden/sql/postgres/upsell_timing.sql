@@ -24,9 +24,21 @@ WITH inputs AS MATERIALIZED (
             THEN (
               SELECT
                 COUNT(*)
+              FROM UNNEST(CAST("seats_active_history" AS BIGINT[])) WITH ORDINALITY AS u2(v, i)
+              WHERE
+                u2.v < CAST(0.0 AS DOUBLE PRECISION)
+            )
+          END > 0
+          OR CASE
+            WHEN NOT (
+              CAST("seats_active_history" AS BIGINT[]) IS NULL
+            )
+            THEN (
+              SELECT
+                COUNT(*)
               FROM UNNEST(CAST("seats_active_history" AS BIGINT[])) WITH ORDINALITY AS u1(v, i)
               WHERE
-                u1.v < CAST(0.0 AS DOUBLE PRECISION)
+                u1.v IS NULL
             )
           END > 0
         ),
@@ -50,9 +62,21 @@ WITH inputs AS MATERIALIZED (
             THEN (
               SELECT
                 COUNT(*)
-              FROM UNNEST(CAST("usage_history" AS DOUBLE PRECISION[])) WITH ORDINALITY AS u2(v, i)
+              FROM UNNEST(CAST("usage_history" AS DOUBLE PRECISION[])) WITH ORDINALITY AS u4(v, i)
               WHERE
-                u2.v < CAST(0.0 AS DOUBLE PRECISION)
+                u4.v < CAST(0.0 AS DOUBLE PRECISION)
+            )
+          END > 0
+          OR CASE
+            WHEN NOT (
+              CAST("usage_history" AS DOUBLE PRECISION[]) IS NULL
+            )
+            THEN (
+              SELECT
+                COUNT(*)
+              FROM UNNEST(CAST("usage_history" AS DOUBLE PRECISION[])) WITH ORDINALITY AS u3(v, i)
+              WHERE
+                u3.v IS NULL
             )
           END > 0
         ),
@@ -125,30 +149,30 @@ WITH inputs AS MATERIALIZED (
         THEN (
           SELECT
             COUNT(*)
-          FROM UNNEST("usage_history") WITH ORDINALITY AS u7(v, i)
+          FROM UNNEST("usage_history") WITH ORDINALITY AS u9(v, i)
         )
       END >= 2
       THEN (
         SELECT
           COUNT(*)
-        FROM UNNEST("usage_history") WITH ORDINALITY AS u5(v, i), UNNEST("usage_history") WITH ORDINALITY AS u6(v, i)
+        FROM UNNEST("usage_history") WITH ORDINALITY AS u7(v, i), UNNEST("usage_history") WITH ORDINALITY AS u8(v, i)
         WHERE
-          u5.i > COALESCE(
+          u7.i > COALESCE(
             (
               SELECT
-                MAX(u3.i)
-              FROM UNNEST("usage_history") WITH ORDINALITY AS u3(v, i), UNNEST("usage_history") WITH ORDINALITY AS u4(v, i)
+                MAX(u5.i)
+              FROM UNNEST("usage_history") WITH ORDINALITY AS u5(v, i), UNNEST("usage_history") WITH ORDINALITY AS u6(v, i)
               WHERE
                 CASE
-                  WHEN u4.v IS NULL OR u4.v = 0
+                  WHEN u6.v IS NULL OR u6.v = 0
                   THEN TRUE
-                  ELSE CAST(u3.v AS DOUBLE PRECISION) / CAST(u4.v AS DOUBLE PRECISION) - 1 < CAST(0.199999999 AS DOUBLE PRECISION)
+                  ELSE CAST(u5.v AS DOUBLE PRECISION) / CAST(u6.v AS DOUBLE PRECISION) - 1 < CAST(0.199999999 AS DOUBLE PRECISION)
                 END
-                AND u4.i = u3.i - 1
+                AND u6.i = u5.i - 1
             ),
             -1
           )
-          AND u6.i = u5.i - 1
+          AND u8.i = u7.i - 1
       )
     END AS "usage_growth_cycles_at_20",
     CASE
@@ -158,9 +182,9 @@ WITH inputs AS MATERIALIZED (
       THEN (
         SELECT
           COUNT(*)
-        FROM UNNEST("gated_feature_attempts") WITH ORDINALITY AS u8(v, i)
+        FROM UNNEST("gated_feature_attempts") WITH ORDINALITY AS u10(v, i)
         WHERE
-          u8.v BETWEEN CAST(CAST('2026-11-02' AS DATE) - INTERVAL '14 DAY' AS DATE) AND CAST('2026-11-02' AS DATE)
+          u10.v BETWEEN CAST(CAST('2026-11-02' AS DATE) - INTERVAL '14 DAY' AS DATE) AND CAST('2026-11-02' AS DATE)
       )
     END AS "gated_attempts_14d",
     (
@@ -184,9 +208,9 @@ WITH inputs AS MATERIALIZED (
       THEN (
         SELECT
           COUNT(*)
-        FROM UNNEST("open_ticket_priorities") WITH ORDINALITY AS u9(v, i)
+        FROM UNNEST("open_ticket_priorities") WITH ORDINALITY AS u11(v, i)
         WHERE
-          REPLACE(LOWER(TRIM(CAST(u9.v AS VARCHAR))), 'ß', 'ss') IN ('p1', 'p2')
+          REPLACE(LOWER(TRIM(CAST(u11.v AS VARCHAR))), 'ß', 'ss') IN ('p1', 'p2')
       )
     END AS "open_p1_p2_tickets",
     CASE
@@ -196,7 +220,7 @@ WITH inputs AS MATERIALIZED (
       THEN (
         SELECT
           COUNT(*)
-        FROM UNNEST("named_gaps") WITH ORDINALITY AS u10(v, i)
+        FROM UNNEST("named_gaps") WITH ORDINALITY AS u12(v, i)
       )
     END AS "named_gap_count",
     CASE
@@ -227,10 +251,10 @@ WITH inputs AS MATERIALIZED (
       )
       THEN (
         SELECT
-          CAST(u11.v AS DOUBLE PRECISION) / CAST("seats_licensed" AS DOUBLE PRECISION)
-        FROM UNNEST("seats_active_history") WITH ORDINALITY AS u11(v, i)
+          CAST(u13.v AS DOUBLE PRECISION) / CAST("seats_licensed" AS DOUBLE PRECISION)
+        FROM UNNEST("seats_active_history") WITH ORDINALITY AS u13(v, i)
         ORDER BY
-          u11.i DESC NULLS LAST
+          u13.i DESC NULLS LAST
         LIMIT 1
       )
     END AS "seat_utilization",
@@ -246,16 +270,16 @@ WITH inputs AS MATERIALIZED (
       THEN (
         SELECT
           COUNT(*)
-        FROM UNNEST("seats_active_history") WITH ORDINALITY AS u13(v, i)
+        FROM UNNEST("seats_active_history") WITH ORDINALITY AS u15(v, i)
         WHERE
-          u13.i > COALESCE(
+          u15.i > COALESCE(
             (
               SELECT
-                MAX(u12.i)
-              FROM UNNEST("seats_active_history") WITH ORDINALITY AS u12(v, i)
+                MAX(u14.i)
+              FROM UNNEST("seats_active_history") WITH ORDINALITY AS u14(v, i)
               WHERE
-                CAST(u12.v AS DOUBLE PRECISION) / CAST("seats_licensed" AS DOUBLE PRECISION) IS NULL
-                OR CAST(u12.v AS DOUBLE PRECISION) / CAST("seats_licensed" AS DOUBLE PRECISION) < CAST(0.8 AS DOUBLE PRECISION)
+                CAST(u14.v AS DOUBLE PRECISION) / CAST("seats_licensed" AS DOUBLE PRECISION) IS NULL
+                OR CAST(u14.v AS DOUBLE PRECISION) / CAST("seats_licensed" AS DOUBLE PRECISION) < CAST(0.8 AS DOUBLE PRECISION)
             ),
             -1
           )
@@ -272,10 +296,10 @@ WITH inputs AS MATERIALIZED (
       )
       THEN (
         SELECT
-          CAST(u14.v AS DOUBLE PRECISION) / CAST("usage_limit" AS DOUBLE PRECISION)
-        FROM UNNEST("usage_history") WITH ORDINALITY AS u14(v, i)
+          CAST(u16.v AS DOUBLE PRECISION) / CAST("usage_limit" AS DOUBLE PRECISION)
+        FROM UNNEST("usage_history") WITH ORDINALITY AS u16(v, i)
         ORDER BY
-          u14.i DESC NULLS LAST
+          u16.i DESC NULLS LAST
         LIMIT 1
       )
     END AS "usage_utilization",
@@ -291,16 +315,16 @@ WITH inputs AS MATERIALIZED (
       THEN (
         SELECT
           COUNT(*)
-        FROM UNNEST("usage_history") WITH ORDINALITY AS u16(v, i)
+        FROM UNNEST("usage_history") WITH ORDINALITY AS u18(v, i)
         WHERE
-          u16.i > COALESCE(
+          u18.i > COALESCE(
             (
               SELECT
-                MAX(u15.i)
-              FROM UNNEST("usage_history") WITH ORDINALITY AS u15(v, i)
+                MAX(u17.i)
+              FROM UNNEST("usage_history") WITH ORDINALITY AS u17(v, i)
               WHERE
-                CAST(u15.v AS DOUBLE PRECISION) / CAST("usage_limit" AS DOUBLE PRECISION) IS NULL
-                OR CAST(u15.v AS DOUBLE PRECISION) / CAST("usage_limit" AS DOUBLE PRECISION) <= CAST(0.7 AS DOUBLE PRECISION)
+                CAST(u17.v AS DOUBLE PRECISION) / CAST("usage_limit" AS DOUBLE PRECISION) IS NULL
+                OR CAST(u17.v AS DOUBLE PRECISION) / CAST("usage_limit" AS DOUBLE PRECISION) <= CAST(0.7 AS DOUBLE PRECISION)
             ),
             -1
           )
@@ -354,8 +378,8 @@ WITH inputs AS MATERIALIZED (
     *,
     (
       SELECT
-        MAX(u17.v)
-      FROM UNNEST(ARRAY["seat_utilization", "usage_utilization"]) WITH ORDINALITY AS u17(v, i)
+        MAX(u19.v)
+      FROM UNNEST(ARRAY["seat_utilization", "usage_utilization"]) WITH ORDINALITY AS u19(v, i)
     ) AS "max_limit_utilization"
   FROM derived_2
 ), derived_4 AS MATERIALIZED (

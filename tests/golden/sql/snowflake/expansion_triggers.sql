@@ -23,9 +23,21 @@ WITH inputs AS (
             THEN (
               SELECT
                 COUNT(*)
+              FROM TABLE(FLATTEN(INPUT => CAST("seats_active_history" AS ARRAY(BIGINT)))) AS u2(seq, key, path, i, v, this)
+              WHERE
+                u2.v < CAST(0.0 AS DOUBLE)
+            )
+          END > 0
+          OR CASE
+            WHEN NOT (
+              CAST("seats_active_history" AS ARRAY(BIGINT)) IS NULL
+            )
+            THEN (
+              SELECT
+                COUNT(*)
               FROM TABLE(FLATTEN(INPUT => CAST("seats_active_history" AS ARRAY(BIGINT)))) AS u1(seq, key, path, i, v, this)
               WHERE
-                u1.v < CAST(0.0 AS DOUBLE)
+                u1.v IS NULL
             )
           END > 0
         ),
@@ -49,9 +61,21 @@ WITH inputs AS (
             THEN (
               SELECT
                 COUNT(*)
-              FROM TABLE(FLATTEN(INPUT => CAST("usage_history" AS ARRAY(DOUBLE)))) AS u2(seq, key, path, i, v, this)
+              FROM TABLE(FLATTEN(INPUT => CAST("usage_history" AS ARRAY(DOUBLE)))) AS u4(seq, key, path, i, v, this)
               WHERE
-                u2.v < CAST(0.0 AS DOUBLE)
+                u4.v < CAST(0.0 AS DOUBLE)
+            )
+          END > 0
+          OR CASE
+            WHEN NOT (
+              CAST("usage_history" AS ARRAY(DOUBLE)) IS NULL
+            )
+            THEN (
+              SELECT
+                COUNT(*)
+              FROM TABLE(FLATTEN(INPUT => CAST("usage_history" AS ARRAY(DOUBLE)))) AS u3(seq, key, path, i, v, this)
+              WHERE
+                u3.v IS NULL
             )
           END > 0
         ),
@@ -101,7 +125,7 @@ WITH inputs AS (
         THEN (
           SELECT
             COUNT(*)
-          FROM TABLE(FLATTEN(INPUT => "seats_active_history")) AS u6(seq, key, path, i, v, this)
+          FROM TABLE(FLATTEN(INPUT => "seats_active_history")) AS u8(seq, key, path, i, v, this)
         )
       END = 0
       THEN NULL
@@ -111,10 +135,10 @@ WITH inputs AS (
         )
         THEN (
           SELECT
-            u3.v
-          FROM TABLE(FLATTEN(INPUT => "seats_active_history")) AS u3(seq, key, path, i, v, this)
+            u5.v
+          FROM TABLE(FLATTEN(INPUT => "seats_active_history")) AS u5(seq, key, path, i, v, this)
           ORDER BY
-            u3.i DESC NULLS LAST
+            u5.i DESC NULLS LAST
           LIMIT 1
         )
       END >= "seats_licensed"
@@ -126,7 +150,7 @@ WITH inputs AS (
         THEN (
           SELECT
             COUNT(*)
-          FROM TABLE(FLATTEN(INPUT => "seats_active_history")) AS u6(seq, key, path, i, v, this)
+          FROM TABLE(FLATTEN(INPUT => "seats_active_history")) AS u8(seq, key, path, i, v, this)
         )
       END >= 3
       THEN CASE
@@ -140,10 +164,10 @@ WITH inputs AS (
               )
               THEN (
                 SELECT
-                  u5.v
-                FROM TABLE(FLATTEN(INPUT => "seats_active_history")) AS u5(seq, key, path, i, v, this)
+                  u7.v
+                FROM TABLE(FLATTEN(INPUT => "seats_active_history")) AS u7(seq, key, path, i, v, this)
                 ORDER BY
-                  u5.i DESC NULLS LAST
+                  u7.i DESC NULLS LAST
                 LIMIT 1
                 OFFSET 2
               )
@@ -153,10 +177,10 @@ WITH inputs AS (
               )
               THEN (
                 SELECT
-                  u5.v
-                FROM TABLE(FLATTEN(INPUT => "seats_active_history")) AS u5(seq, key, path, i, v, this)
+                  u7.v
+                FROM TABLE(FLATTEN(INPUT => "seats_active_history")) AS u7(seq, key, path, i, v, this)
                 ORDER BY
-                  u5.i DESC NULLS LAST
+                  u7.i DESC NULLS LAST
                 LIMIT 1
                 OFFSET 2
               )
@@ -168,10 +192,10 @@ WITH inputs AS (
               )
               THEN (
                 SELECT
-                  u4.v
-                FROM TABLE(FLATTEN(INPUT => "seats_active_history")) AS u4(seq, key, path, i, v, this)
+                  u6.v
+                FROM TABLE(FLATTEN(INPUT => "seats_active_history")) AS u6(seq, key, path, i, v, this)
                 ORDER BY
-                  u4.i DESC NULLS LAST
+                  u6.i DESC NULLS LAST
                 LIMIT 1
                 OFFSET 1
               )
@@ -181,10 +205,10 @@ WITH inputs AS (
               )
               THEN (
                 SELECT
-                  u5.v
-                FROM TABLE(FLATTEN(INPUT => "seats_active_history")) AS u5(seq, key, path, i, v, this)
+                  u7.v
+                FROM TABLE(FLATTEN(INPUT => "seats_active_history")) AS u7(seq, key, path, i, v, this)
                 ORDER BY
-                  u5.i DESC NULLS LAST
+                  u7.i DESC NULLS LAST
                 LIMIT 1
                 OFFSET 2
               )
@@ -196,10 +220,10 @@ WITH inputs AS (
               )
               THEN (
                 SELECT
-                  u3.v
-                FROM TABLE(FLATTEN(INPUT => "seats_active_history")) AS u3(seq, key, path, i, v, this)
+                  u5.v
+                FROM TABLE(FLATTEN(INPUT => "seats_active_history")) AS u5(seq, key, path, i, v, this)
                 ORDER BY
-                  u3.i DESC NULLS LAST
+                  u5.i DESC NULLS LAST
                 LIMIT 1
               )
             END - CASE
@@ -208,10 +232,10 @@ WITH inputs AS (
               )
               THEN (
                 SELECT
-                  u5.v
-                FROM TABLE(FLATTEN(INPUT => "seats_active_history")) AS u5(seq, key, path, i, v, this)
+                  u7.v
+                FROM TABLE(FLATTEN(INPUT => "seats_active_history")) AS u7(seq, key, path, i, v, this)
                 ORDER BY
-                  u5.i DESC NULLS LAST
+                  u7.i DESC NULLS LAST
                 LIMIT 1
                 OFFSET 2
               )
@@ -225,10 +249,10 @@ WITH inputs AS (
             )
             THEN (
               SELECT
-                u3.v
-              FROM TABLE(FLATTEN(INPUT => "seats_active_history")) AS u3(seq, key, path, i, v, this)
+                u5.v
+              FROM TABLE(FLATTEN(INPUT => "seats_active_history")) AS u5(seq, key, path, i, v, this)
               ORDER BY
-                u3.i DESC NULLS LAST
+                u5.i DESC NULLS LAST
               LIMIT 1
             )
           END
@@ -243,10 +267,10 @@ WITH inputs AS (
                 )
                 THEN (
                   SELECT
-                    u5.v
-                  FROM TABLE(FLATTEN(INPUT => "seats_active_history")) AS u5(seq, key, path, i, v, this)
+                    u7.v
+                  FROM TABLE(FLATTEN(INPUT => "seats_active_history")) AS u7(seq, key, path, i, v, this)
                   ORDER BY
-                    u5.i DESC NULLS LAST
+                    u7.i DESC NULLS LAST
                   LIMIT 1
                   OFFSET 2
                 )
@@ -256,10 +280,10 @@ WITH inputs AS (
                 )
                 THEN (
                   SELECT
-                    u5.v
-                  FROM TABLE(FLATTEN(INPUT => "seats_active_history")) AS u5(seq, key, path, i, v, this)
+                    u7.v
+                  FROM TABLE(FLATTEN(INPUT => "seats_active_history")) AS u7(seq, key, path, i, v, this)
                   ORDER BY
-                    u5.i DESC NULLS LAST
+                    u7.i DESC NULLS LAST
                   LIMIT 1
                   OFFSET 2
                 )
@@ -271,10 +295,10 @@ WITH inputs AS (
                 )
                 THEN (
                   SELECT
-                    u4.v
-                  FROM TABLE(FLATTEN(INPUT => "seats_active_history")) AS u4(seq, key, path, i, v, this)
+                    u6.v
+                  FROM TABLE(FLATTEN(INPUT => "seats_active_history")) AS u6(seq, key, path, i, v, this)
                   ORDER BY
-                    u4.i DESC NULLS LAST
+                    u6.i DESC NULLS LAST
                   LIMIT 1
                   OFFSET 1
                 )
@@ -284,10 +308,10 @@ WITH inputs AS (
                 )
                 THEN (
                   SELECT
-                    u5.v
-                  FROM TABLE(FLATTEN(INPUT => "seats_active_history")) AS u5(seq, key, path, i, v, this)
+                    u7.v
+                  FROM TABLE(FLATTEN(INPUT => "seats_active_history")) AS u7(seq, key, path, i, v, this)
                   ORDER BY
-                    u5.i DESC NULLS LAST
+                    u7.i DESC NULLS LAST
                   LIMIT 1
                   OFFSET 2
                 )
@@ -299,10 +323,10 @@ WITH inputs AS (
                 )
                 THEN (
                   SELECT
-                    u3.v
-                  FROM TABLE(FLATTEN(INPUT => "seats_active_history")) AS u3(seq, key, path, i, v, this)
+                    u5.v
+                  FROM TABLE(FLATTEN(INPUT => "seats_active_history")) AS u5(seq, key, path, i, v, this)
                   ORDER BY
-                    u3.i DESC NULLS LAST
+                    u5.i DESC NULLS LAST
                   LIMIT 1
                 )
               END - CASE
@@ -311,10 +335,10 @@ WITH inputs AS (
                 )
                 THEN (
                   SELECT
-                    u5.v
-                  FROM TABLE(FLATTEN(INPUT => "seats_active_history")) AS u5(seq, key, path, i, v, this)
+                    u7.v
+                  FROM TABLE(FLATTEN(INPUT => "seats_active_history")) AS u7(seq, key, path, i, v, this)
                   ORDER BY
-                    u5.i DESC NULLS LAST
+                    u7.i DESC NULLS LAST
                   LIMIT 1
                   OFFSET 2
                 )
@@ -330,7 +354,7 @@ WITH inputs AS (
         THEN (
           SELECT
             COUNT(*)
-          FROM TABLE(FLATTEN(INPUT => "seats_active_history")) AS u6(seq, key, path, i, v, this)
+          FROM TABLE(FLATTEN(INPUT => "seats_active_history")) AS u8(seq, key, path, i, v, this)
         )
       END >= 2
       THEN CASE
@@ -344,10 +368,10 @@ WITH inputs AS (
               )
               THEN (
                 SELECT
-                  u4.v
-                FROM TABLE(FLATTEN(INPUT => "seats_active_history")) AS u4(seq, key, path, i, v, this)
+                  u6.v
+                FROM TABLE(FLATTEN(INPUT => "seats_active_history")) AS u6(seq, key, path, i, v, this)
                 ORDER BY
-                  u4.i DESC NULLS LAST
+                  u6.i DESC NULLS LAST
                 LIMIT 1
                 OFFSET 1
               )
@@ -357,10 +381,10 @@ WITH inputs AS (
               )
               THEN (
                 SELECT
-                  u4.v
-                FROM TABLE(FLATTEN(INPUT => "seats_active_history")) AS u4(seq, key, path, i, v, this)
+                  u6.v
+                FROM TABLE(FLATTEN(INPUT => "seats_active_history")) AS u6(seq, key, path, i, v, this)
                 ORDER BY
-                  u4.i DESC NULLS LAST
+                  u6.i DESC NULLS LAST
                 LIMIT 1
                 OFFSET 1
               )
@@ -372,10 +396,10 @@ WITH inputs AS (
               )
               THEN (
                 SELECT
-                  u3.v
-                FROM TABLE(FLATTEN(INPUT => "seats_active_history")) AS u3(seq, key, path, i, v, this)
+                  u5.v
+                FROM TABLE(FLATTEN(INPUT => "seats_active_history")) AS u5(seq, key, path, i, v, this)
                 ORDER BY
-                  u3.i DESC NULLS LAST
+                  u5.i DESC NULLS LAST
                 LIMIT 1
               )
             END - CASE
@@ -384,10 +408,10 @@ WITH inputs AS (
               )
               THEN (
                 SELECT
-                  u4.v
-                FROM TABLE(FLATTEN(INPUT => "seats_active_history")) AS u4(seq, key, path, i, v, this)
+                  u6.v
+                FROM TABLE(FLATTEN(INPUT => "seats_active_history")) AS u6(seq, key, path, i, v, this)
                 ORDER BY
-                  u4.i DESC NULLS LAST
+                  u6.i DESC NULLS LAST
                 LIMIT 1
                 OFFSET 1
               )
@@ -401,10 +425,10 @@ WITH inputs AS (
             )
             THEN (
               SELECT
-                u3.v
-              FROM TABLE(FLATTEN(INPUT => "seats_active_history")) AS u3(seq, key, path, i, v, this)
+                u5.v
+              FROM TABLE(FLATTEN(INPUT => "seats_active_history")) AS u5(seq, key, path, i, v, this)
               ORDER BY
-                u3.i DESC NULLS LAST
+                u5.i DESC NULLS LAST
               LIMIT 1
             )
           END
@@ -419,10 +443,10 @@ WITH inputs AS (
                 )
                 THEN (
                   SELECT
-                    u4.v
-                  FROM TABLE(FLATTEN(INPUT => "seats_active_history")) AS u4(seq, key, path, i, v, this)
+                    u6.v
+                  FROM TABLE(FLATTEN(INPUT => "seats_active_history")) AS u6(seq, key, path, i, v, this)
                   ORDER BY
-                    u4.i DESC NULLS LAST
+                    u6.i DESC NULLS LAST
                   LIMIT 1
                   OFFSET 1
                 )
@@ -432,10 +456,10 @@ WITH inputs AS (
                 )
                 THEN (
                   SELECT
-                    u4.v
-                  FROM TABLE(FLATTEN(INPUT => "seats_active_history")) AS u4(seq, key, path, i, v, this)
+                    u6.v
+                  FROM TABLE(FLATTEN(INPUT => "seats_active_history")) AS u6(seq, key, path, i, v, this)
                   ORDER BY
-                    u4.i DESC NULLS LAST
+                    u6.i DESC NULLS LAST
                   LIMIT 1
                   OFFSET 1
                 )
@@ -447,10 +471,10 @@ WITH inputs AS (
                 )
                 THEN (
                   SELECT
-                    u3.v
-                  FROM TABLE(FLATTEN(INPUT => "seats_active_history")) AS u3(seq, key, path, i, v, this)
+                    u5.v
+                  FROM TABLE(FLATTEN(INPUT => "seats_active_history")) AS u5(seq, key, path, i, v, this)
                   ORDER BY
-                    u3.i DESC NULLS LAST
+                    u5.i DESC NULLS LAST
                   LIMIT 1
                 )
               END - CASE
@@ -459,10 +483,10 @@ WITH inputs AS (
                 )
                 THEN (
                   SELECT
-                    u4.v
-                  FROM TABLE(FLATTEN(INPUT => "seats_active_history")) AS u4(seq, key, path, i, v, this)
+                    u6.v
+                  FROM TABLE(FLATTEN(INPUT => "seats_active_history")) AS u6(seq, key, path, i, v, this)
                   ORDER BY
-                    u4.i DESC NULLS LAST
+                    u6.i DESC NULLS LAST
                   LIMIT 1
                   OFFSET 1
                 )
@@ -486,7 +510,7 @@ WITH inputs AS (
         THEN (
           SELECT
             COUNT(*)
-          FROM TABLE(FLATTEN(INPUT => "usage_history")) AS u10(seq, key, path, i, v, this)
+          FROM TABLE(FLATTEN(INPUT => "usage_history")) AS u12(seq, key, path, i, v, this)
         )
       END = 0
       THEN NULL
@@ -496,10 +520,10 @@ WITH inputs AS (
         )
         THEN (
           SELECT
-            u7.v
-          FROM TABLE(FLATTEN(INPUT => "usage_history")) AS u7(seq, key, path, i, v, this)
+            u9.v
+          FROM TABLE(FLATTEN(INPUT => "usage_history")) AS u9(seq, key, path, i, v, this)
           ORDER BY
-            u7.i DESC NULLS LAST
+            u9.i DESC NULLS LAST
           LIMIT 1
         )
       END >= "usage_limit"
@@ -511,7 +535,7 @@ WITH inputs AS (
         THEN (
           SELECT
             COUNT(*)
-          FROM TABLE(FLATTEN(INPUT => "usage_history")) AS u10(seq, key, path, i, v, this)
+          FROM TABLE(FLATTEN(INPUT => "usage_history")) AS u12(seq, key, path, i, v, this)
         )
       END >= 3
       THEN CASE
@@ -525,10 +549,10 @@ WITH inputs AS (
               )
               THEN (
                 SELECT
-                  u9.v
-                FROM TABLE(FLATTEN(INPUT => "usage_history")) AS u9(seq, key, path, i, v, this)
+                  u11.v
+                FROM TABLE(FLATTEN(INPUT => "usage_history")) AS u11(seq, key, path, i, v, this)
                 ORDER BY
-                  u9.i DESC NULLS LAST
+                  u11.i DESC NULLS LAST
                 LIMIT 1
                 OFFSET 2
               )
@@ -538,10 +562,10 @@ WITH inputs AS (
               )
               THEN (
                 SELECT
-                  u9.v
-                FROM TABLE(FLATTEN(INPUT => "usage_history")) AS u9(seq, key, path, i, v, this)
+                  u11.v
+                FROM TABLE(FLATTEN(INPUT => "usage_history")) AS u11(seq, key, path, i, v, this)
                 ORDER BY
-                  u9.i DESC NULLS LAST
+                  u11.i DESC NULLS LAST
                 LIMIT 1
                 OFFSET 2
               )
@@ -553,10 +577,10 @@ WITH inputs AS (
               )
               THEN (
                 SELECT
-                  u8.v
-                FROM TABLE(FLATTEN(INPUT => "usage_history")) AS u8(seq, key, path, i, v, this)
+                  u10.v
+                FROM TABLE(FLATTEN(INPUT => "usage_history")) AS u10(seq, key, path, i, v, this)
                 ORDER BY
-                  u8.i DESC NULLS LAST
+                  u10.i DESC NULLS LAST
                 LIMIT 1
                 OFFSET 1
               )
@@ -566,10 +590,10 @@ WITH inputs AS (
               )
               THEN (
                 SELECT
-                  u9.v
-                FROM TABLE(FLATTEN(INPUT => "usage_history")) AS u9(seq, key, path, i, v, this)
+                  u11.v
+                FROM TABLE(FLATTEN(INPUT => "usage_history")) AS u11(seq, key, path, i, v, this)
                 ORDER BY
-                  u9.i DESC NULLS LAST
+                  u11.i DESC NULLS LAST
                 LIMIT 1
                 OFFSET 2
               )
@@ -581,10 +605,10 @@ WITH inputs AS (
               )
               THEN (
                 SELECT
-                  u7.v
-                FROM TABLE(FLATTEN(INPUT => "usage_history")) AS u7(seq, key, path, i, v, this)
+                  u9.v
+                FROM TABLE(FLATTEN(INPUT => "usage_history")) AS u9(seq, key, path, i, v, this)
                 ORDER BY
-                  u7.i DESC NULLS LAST
+                  u9.i DESC NULLS LAST
                 LIMIT 1
               )
             END - CASE
@@ -593,10 +617,10 @@ WITH inputs AS (
               )
               THEN (
                 SELECT
-                  u9.v
-                FROM TABLE(FLATTEN(INPUT => "usage_history")) AS u9(seq, key, path, i, v, this)
+                  u11.v
+                FROM TABLE(FLATTEN(INPUT => "usage_history")) AS u11(seq, key, path, i, v, this)
                 ORDER BY
-                  u9.i DESC NULLS LAST
+                  u11.i DESC NULLS LAST
                 LIMIT 1
                 OFFSET 2
               )
@@ -610,10 +634,10 @@ WITH inputs AS (
             )
             THEN (
               SELECT
-                u7.v
-              FROM TABLE(FLATTEN(INPUT => "usage_history")) AS u7(seq, key, path, i, v, this)
+                u9.v
+              FROM TABLE(FLATTEN(INPUT => "usage_history")) AS u9(seq, key, path, i, v, this)
               ORDER BY
-                u7.i DESC NULLS LAST
+                u9.i DESC NULLS LAST
               LIMIT 1
             )
           END
@@ -628,10 +652,10 @@ WITH inputs AS (
                 )
                 THEN (
                   SELECT
-                    u9.v
-                  FROM TABLE(FLATTEN(INPUT => "usage_history")) AS u9(seq, key, path, i, v, this)
+                    u11.v
+                  FROM TABLE(FLATTEN(INPUT => "usage_history")) AS u11(seq, key, path, i, v, this)
                   ORDER BY
-                    u9.i DESC NULLS LAST
+                    u11.i DESC NULLS LAST
                   LIMIT 1
                   OFFSET 2
                 )
@@ -641,10 +665,10 @@ WITH inputs AS (
                 )
                 THEN (
                   SELECT
-                    u9.v
-                  FROM TABLE(FLATTEN(INPUT => "usage_history")) AS u9(seq, key, path, i, v, this)
+                    u11.v
+                  FROM TABLE(FLATTEN(INPUT => "usage_history")) AS u11(seq, key, path, i, v, this)
                   ORDER BY
-                    u9.i DESC NULLS LAST
+                    u11.i DESC NULLS LAST
                   LIMIT 1
                   OFFSET 2
                 )
@@ -656,10 +680,10 @@ WITH inputs AS (
                 )
                 THEN (
                   SELECT
-                    u8.v
-                  FROM TABLE(FLATTEN(INPUT => "usage_history")) AS u8(seq, key, path, i, v, this)
+                    u10.v
+                  FROM TABLE(FLATTEN(INPUT => "usage_history")) AS u10(seq, key, path, i, v, this)
                   ORDER BY
-                    u8.i DESC NULLS LAST
+                    u10.i DESC NULLS LAST
                   LIMIT 1
                   OFFSET 1
                 )
@@ -669,10 +693,10 @@ WITH inputs AS (
                 )
                 THEN (
                   SELECT
-                    u9.v
-                  FROM TABLE(FLATTEN(INPUT => "usage_history")) AS u9(seq, key, path, i, v, this)
+                    u11.v
+                  FROM TABLE(FLATTEN(INPUT => "usage_history")) AS u11(seq, key, path, i, v, this)
                   ORDER BY
-                    u9.i DESC NULLS LAST
+                    u11.i DESC NULLS LAST
                   LIMIT 1
                   OFFSET 2
                 )
@@ -684,10 +708,10 @@ WITH inputs AS (
                 )
                 THEN (
                   SELECT
-                    u7.v
-                  FROM TABLE(FLATTEN(INPUT => "usage_history")) AS u7(seq, key, path, i, v, this)
+                    u9.v
+                  FROM TABLE(FLATTEN(INPUT => "usage_history")) AS u9(seq, key, path, i, v, this)
                   ORDER BY
-                    u7.i DESC NULLS LAST
+                    u9.i DESC NULLS LAST
                   LIMIT 1
                 )
               END - CASE
@@ -696,10 +720,10 @@ WITH inputs AS (
                 )
                 THEN (
                   SELECT
-                    u9.v
-                  FROM TABLE(FLATTEN(INPUT => "usage_history")) AS u9(seq, key, path, i, v, this)
+                    u11.v
+                  FROM TABLE(FLATTEN(INPUT => "usage_history")) AS u11(seq, key, path, i, v, this)
                   ORDER BY
-                    u9.i DESC NULLS LAST
+                    u11.i DESC NULLS LAST
                   LIMIT 1
                   OFFSET 2
                 )
@@ -715,7 +739,7 @@ WITH inputs AS (
         THEN (
           SELECT
             COUNT(*)
-          FROM TABLE(FLATTEN(INPUT => "usage_history")) AS u10(seq, key, path, i, v, this)
+          FROM TABLE(FLATTEN(INPUT => "usage_history")) AS u12(seq, key, path, i, v, this)
         )
       END >= 2
       THEN CASE
@@ -729,10 +753,10 @@ WITH inputs AS (
               )
               THEN (
                 SELECT
-                  u8.v
-                FROM TABLE(FLATTEN(INPUT => "usage_history")) AS u8(seq, key, path, i, v, this)
+                  u10.v
+                FROM TABLE(FLATTEN(INPUT => "usage_history")) AS u10(seq, key, path, i, v, this)
                 ORDER BY
-                  u8.i DESC NULLS LAST
+                  u10.i DESC NULLS LAST
                 LIMIT 1
                 OFFSET 1
               )
@@ -742,10 +766,10 @@ WITH inputs AS (
               )
               THEN (
                 SELECT
-                  u8.v
-                FROM TABLE(FLATTEN(INPUT => "usage_history")) AS u8(seq, key, path, i, v, this)
+                  u10.v
+                FROM TABLE(FLATTEN(INPUT => "usage_history")) AS u10(seq, key, path, i, v, this)
                 ORDER BY
-                  u8.i DESC NULLS LAST
+                  u10.i DESC NULLS LAST
                 LIMIT 1
                 OFFSET 1
               )
@@ -757,10 +781,10 @@ WITH inputs AS (
               )
               THEN (
                 SELECT
-                  u7.v
-                FROM TABLE(FLATTEN(INPUT => "usage_history")) AS u7(seq, key, path, i, v, this)
+                  u9.v
+                FROM TABLE(FLATTEN(INPUT => "usage_history")) AS u9(seq, key, path, i, v, this)
                 ORDER BY
-                  u7.i DESC NULLS LAST
+                  u9.i DESC NULLS LAST
                 LIMIT 1
               )
             END - CASE
@@ -769,10 +793,10 @@ WITH inputs AS (
               )
               THEN (
                 SELECT
-                  u8.v
-                FROM TABLE(FLATTEN(INPUT => "usage_history")) AS u8(seq, key, path, i, v, this)
+                  u10.v
+                FROM TABLE(FLATTEN(INPUT => "usage_history")) AS u10(seq, key, path, i, v, this)
                 ORDER BY
-                  u8.i DESC NULLS LAST
+                  u10.i DESC NULLS LAST
                 LIMIT 1
                 OFFSET 1
               )
@@ -786,10 +810,10 @@ WITH inputs AS (
             )
             THEN (
               SELECT
-                u7.v
-              FROM TABLE(FLATTEN(INPUT => "usage_history")) AS u7(seq, key, path, i, v, this)
+                u9.v
+              FROM TABLE(FLATTEN(INPUT => "usage_history")) AS u9(seq, key, path, i, v, this)
               ORDER BY
-                u7.i DESC NULLS LAST
+                u9.i DESC NULLS LAST
               LIMIT 1
             )
           END
@@ -804,10 +828,10 @@ WITH inputs AS (
                 )
                 THEN (
                   SELECT
-                    u8.v
-                  FROM TABLE(FLATTEN(INPUT => "usage_history")) AS u8(seq, key, path, i, v, this)
+                    u10.v
+                  FROM TABLE(FLATTEN(INPUT => "usage_history")) AS u10(seq, key, path, i, v, this)
                   ORDER BY
-                    u8.i DESC NULLS LAST
+                    u10.i DESC NULLS LAST
                   LIMIT 1
                   OFFSET 1
                 )
@@ -817,10 +841,10 @@ WITH inputs AS (
                 )
                 THEN (
                   SELECT
-                    u8.v
-                  FROM TABLE(FLATTEN(INPUT => "usage_history")) AS u8(seq, key, path, i, v, this)
+                    u10.v
+                  FROM TABLE(FLATTEN(INPUT => "usage_history")) AS u10(seq, key, path, i, v, this)
                   ORDER BY
-                    u8.i DESC NULLS LAST
+                    u10.i DESC NULLS LAST
                   LIMIT 1
                   OFFSET 1
                 )
@@ -832,10 +856,10 @@ WITH inputs AS (
                 )
                 THEN (
                   SELECT
-                    u7.v
-                  FROM TABLE(FLATTEN(INPUT => "usage_history")) AS u7(seq, key, path, i, v, this)
+                    u9.v
+                  FROM TABLE(FLATTEN(INPUT => "usage_history")) AS u9(seq, key, path, i, v, this)
                   ORDER BY
-                    u7.i DESC NULLS LAST
+                    u9.i DESC NULLS LAST
                   LIMIT 1
                 )
               END - CASE
@@ -844,10 +868,10 @@ WITH inputs AS (
                 )
                 THEN (
                   SELECT
-                    u8.v
-                  FROM TABLE(FLATTEN(INPUT => "usage_history")) AS u8(seq, key, path, i, v, this)
+                    u10.v
+                  FROM TABLE(FLATTEN(INPUT => "usage_history")) AS u10(seq, key, path, i, v, this)
                   ORDER BY
-                    u8.i DESC NULLS LAST
+                    u10.i DESC NULLS LAST
                   LIMIT 1
                   OFFSET 1
                 )
@@ -864,9 +888,9 @@ WITH inputs AS (
       THEN (
         SELECT
           COUNT(*)
-        FROM TABLE(FLATTEN(INPUT => "gated_feature_attempts")) AS u11(seq, key, path, i, v, this)
+        FROM TABLE(FLATTEN(INPUT => "gated_feature_attempts")) AS u13(seq, key, path, i, v, this)
         WHERE
-          u11.v BETWEEN CAST(DATEADD(DAY, 14 * -1, CAST('2026-11-02' AS DATE)) AS DATE) AND CAST('2026-11-02' AS DATE)
+          u13.v BETWEEN CAST(DATEADD(DAY, 14 * -1, CAST('2026-11-02' AS DATE)) AS DATE) AND CAST('2026-11-02' AS DATE)
       )
     END AS "gated_attempts_recent",
     DATEDIFF(DAY, CAST('2026-11-02' AS DATE), "renewal_date") AS "days_to_renewal",
@@ -878,9 +902,9 @@ WITH inputs AS (
       THEN (
         SELECT
           COUNT(*)
-        FROM TABLE(FLATTEN(INPUT => "open_ticket_priorities")) AS u12(seq, key, path, i, v, this)
+        FROM TABLE(FLATTEN(INPUT => "open_ticket_priorities")) AS u14(seq, key, path, i, v, this)
         WHERE
-          REPLACE(LOWER(TRIM(CAST(u12.v AS VARCHAR))), 'ß', 'ss') IN ('p1', 'p2')
+          REPLACE(LOWER(TRIM(CAST(u14.v AS VARCHAR))), 'ß', 'ss') IN ('p1', 'p2')
       )
     END AS "open_p1_p2_tickets",
     DATEDIFF(DAY, "customer_since", CAST('2026-11-02' AS DATE)) AS "days_as_customer",
@@ -902,10 +926,10 @@ WITH inputs AS (
       )
       THEN (
         SELECT
-          CAST(u13.v AS DOUBLE) / CAST(u13."seats_licensed" AS DOUBLE)
-        FROM TABLE(FLATTEN(INPUT => "seats_active_history")) AS u13(seq, key, path, i, v, this)
+          CAST(u15.v AS DOUBLE) / CAST(u15."seats_licensed" AS DOUBLE)
+        FROM TABLE(FLATTEN(INPUT => "seats_active_history")) AS u15(seq, key, path, i, v, this)
         ORDER BY
-          u13.i DESC NULLS LAST
+          u15.i DESC NULLS LAST
         LIMIT 1
       )
     END AS "seat_utilization",
@@ -921,16 +945,16 @@ WITH inputs AS (
       THEN (
         SELECT
           COUNT(*)
-        FROM TABLE(FLATTEN(INPUT => "usage_history")) AS u15(seq, key, path, i, v, this)
+        FROM TABLE(FLATTEN(INPUT => "usage_history")) AS u17(seq, key, path, i, v, this)
         WHERE
-          u15.i > COALESCE(
+          u17.i > COALESCE(
             (
               SELECT
-                MAX(u14.i)
-              FROM TABLE(FLATTEN(INPUT => u15."usage_history")) AS u14(seq, key, path, i, v, this)
+                MAX(u16.i)
+              FROM TABLE(FLATTEN(INPUT => u17."usage_history")) AS u16(seq, key, path, i, v, this)
               WHERE
-                CAST(u14.v AS DOUBLE) / CAST(u15."usage_limit" AS DOUBLE) IS NULL
-                OR CAST(u14.v AS DOUBLE) / CAST(u15."usage_limit" AS DOUBLE) <= CAST(0.7 AS DOUBLE)
+                CAST(u16.v AS DOUBLE) / CAST(u17."usage_limit" AS DOUBLE) IS NULL
+                OR CAST(u16.v AS DOUBLE) / CAST(u17."usage_limit" AS DOUBLE) <= CAST(0.7 AS DOUBLE)
             ),
             -1
           )

@@ -24,9 +24,21 @@ WITH inputs AS (
             THEN (
               SELECT
                 COUNT(*)
+              FROM TABLE(FLATTEN(INPUT => CAST("seats_active_history" AS ARRAY(BIGINT)))) AS u2(seq, key, path, i, v, this)
+              WHERE
+                u2.v < CAST(0.0 AS DOUBLE)
+            )
+          END > 0
+          OR CASE
+            WHEN NOT (
+              CAST("seats_active_history" AS ARRAY(BIGINT)) IS NULL
+            )
+            THEN (
+              SELECT
+                COUNT(*)
               FROM TABLE(FLATTEN(INPUT => CAST("seats_active_history" AS ARRAY(BIGINT)))) AS u1(seq, key, path, i, v, this)
               WHERE
-                u1.v < CAST(0.0 AS DOUBLE)
+                u1.v IS NULL
             )
           END > 0
         ),
@@ -50,9 +62,21 @@ WITH inputs AS (
             THEN (
               SELECT
                 COUNT(*)
-              FROM TABLE(FLATTEN(INPUT => CAST("usage_history" AS ARRAY(DOUBLE)))) AS u2(seq, key, path, i, v, this)
+              FROM TABLE(FLATTEN(INPUT => CAST("usage_history" AS ARRAY(DOUBLE)))) AS u4(seq, key, path, i, v, this)
               WHERE
-                u2.v < CAST(0.0 AS DOUBLE)
+                u4.v < CAST(0.0 AS DOUBLE)
+            )
+          END > 0
+          OR CASE
+            WHEN NOT (
+              CAST("usage_history" AS ARRAY(DOUBLE)) IS NULL
+            )
+            THEN (
+              SELECT
+                COUNT(*)
+              FROM TABLE(FLATTEN(INPUT => CAST("usage_history" AS ARRAY(DOUBLE)))) AS u3(seq, key, path, i, v, this)
+              WHERE
+                u3.v IS NULL
             )
           END > 0
         ),
@@ -125,30 +149,30 @@ WITH inputs AS (
         THEN (
           SELECT
             COUNT(*)
-          FROM TABLE(FLATTEN(INPUT => "usage_history")) AS u7(seq, key, path, i, v, this)
+          FROM TABLE(FLATTEN(INPUT => "usage_history")) AS u9(seq, key, path, i, v, this)
         )
       END >= 2
       THEN (
         SELECT
           COUNT(*)
-        FROM TABLE(FLATTEN(INPUT => "usage_history")) AS u5(seq, key, path, i, v, this), TABLE(FLATTEN(INPUT => "usage_history")) AS u6(seq, key, path, i, v, this)
+        FROM TABLE(FLATTEN(INPUT => "usage_history")) AS u7(seq, key, path, i, v, this), TABLE(FLATTEN(INPUT => "usage_history")) AS u8(seq, key, path, i, v, this)
         WHERE
-          u5.i > COALESCE(
+          u7.i > COALESCE(
             (
               SELECT
-                MAX(u3.i)
-              FROM TABLE(FLATTEN(INPUT => "usage_history")) AS u3(seq, key, path, i, v, this), TABLE(FLATTEN(INPUT => "usage_history")) AS u4(seq, key, path, i, v, this)
+                MAX(u5.i)
+              FROM TABLE(FLATTEN(INPUT => "usage_history")) AS u5(seq, key, path, i, v, this), TABLE(FLATTEN(INPUT => "usage_history")) AS u6(seq, key, path, i, v, this)
               WHERE
                 CASE
-                  WHEN u4.v IS NULL OR u4.v = 0
+                  WHEN u6.v IS NULL OR u6.v = 0
                   THEN TRUE
-                  ELSE CAST(u3.v AS DOUBLE) / CAST(u4.v AS DOUBLE) - 1 < CAST(0.199999999 AS DOUBLE)
+                  ELSE CAST(u5.v AS DOUBLE) / CAST(u6.v AS DOUBLE) - 1 < CAST(0.199999999 AS DOUBLE)
                 END
-                AND u4.i = u3.i - 1
+                AND u6.i = u5.i - 1
             ),
             -1
           )
-          AND u6.i = u5.i - 1
+          AND u8.i = u7.i - 1
       )
     END AS "usage_growth_cycles_at_20",
     CASE
@@ -158,9 +182,9 @@ WITH inputs AS (
       THEN (
         SELECT
           COUNT(*)
-        FROM TABLE(FLATTEN(INPUT => "gated_feature_attempts")) AS u8(seq, key, path, i, v, this)
+        FROM TABLE(FLATTEN(INPUT => "gated_feature_attempts")) AS u10(seq, key, path, i, v, this)
         WHERE
-          u8.v BETWEEN CAST(DATEADD(DAY, 14 * -1, CAST('2026-11-02' AS DATE)) AS DATE) AND CAST('2026-11-02' AS DATE)
+          u10.v BETWEEN CAST(DATEADD(DAY, 14 * -1, CAST('2026-11-02' AS DATE)) AS DATE) AND CAST('2026-11-02' AS DATE)
       )
     END AS "gated_attempts_14d",
     (
@@ -184,9 +208,9 @@ WITH inputs AS (
       THEN (
         SELECT
           COUNT(*)
-        FROM TABLE(FLATTEN(INPUT => "open_ticket_priorities")) AS u9(seq, key, path, i, v, this)
+        FROM TABLE(FLATTEN(INPUT => "open_ticket_priorities")) AS u11(seq, key, path, i, v, this)
         WHERE
-          REPLACE(LOWER(TRIM(CAST(u9.v AS VARCHAR))), 'ß', 'ss') IN ('p1', 'p2')
+          REPLACE(LOWER(TRIM(CAST(u11.v AS VARCHAR))), 'ß', 'ss') IN ('p1', 'p2')
       )
     END AS "open_p1_p2_tickets",
     CASE
@@ -196,7 +220,7 @@ WITH inputs AS (
       THEN (
         SELECT
           COUNT(*)
-        FROM TABLE(FLATTEN(INPUT => "named_gaps")) AS u10(seq, key, path, i, v, this)
+        FROM TABLE(FLATTEN(INPUT => "named_gaps")) AS u12(seq, key, path, i, v, this)
       )
     END AS "named_gap_count",
     CASE
@@ -227,10 +251,10 @@ WITH inputs AS (
       )
       THEN (
         SELECT
-          CAST(u11.v AS DOUBLE) / CAST(u11."seats_licensed" AS DOUBLE)
-        FROM TABLE(FLATTEN(INPUT => "seats_active_history")) AS u11(seq, key, path, i, v, this)
+          CAST(u13.v AS DOUBLE) / CAST(u13."seats_licensed" AS DOUBLE)
+        FROM TABLE(FLATTEN(INPUT => "seats_active_history")) AS u13(seq, key, path, i, v, this)
         ORDER BY
-          u11.i DESC NULLS LAST
+          u13.i DESC NULLS LAST
         LIMIT 1
       )
     END AS "seat_utilization",
@@ -246,16 +270,16 @@ WITH inputs AS (
       THEN (
         SELECT
           COUNT(*)
-        FROM TABLE(FLATTEN(INPUT => "seats_active_history")) AS u13(seq, key, path, i, v, this)
+        FROM TABLE(FLATTEN(INPUT => "seats_active_history")) AS u15(seq, key, path, i, v, this)
         WHERE
-          u13.i > COALESCE(
+          u15.i > COALESCE(
             (
               SELECT
-                MAX(u12.i)
-              FROM TABLE(FLATTEN(INPUT => u13."seats_active_history")) AS u12(seq, key, path, i, v, this)
+                MAX(u14.i)
+              FROM TABLE(FLATTEN(INPUT => u15."seats_active_history")) AS u14(seq, key, path, i, v, this)
               WHERE
-                CAST(u12.v AS DOUBLE) / CAST(u13."seats_licensed" AS DOUBLE) IS NULL
-                OR CAST(u12.v AS DOUBLE) / CAST(u13."seats_licensed" AS DOUBLE) < CAST(0.8 AS DOUBLE)
+                CAST(u14.v AS DOUBLE) / CAST(u15."seats_licensed" AS DOUBLE) IS NULL
+                OR CAST(u14.v AS DOUBLE) / CAST(u15."seats_licensed" AS DOUBLE) < CAST(0.8 AS DOUBLE)
             ),
             -1
           )
@@ -272,10 +296,10 @@ WITH inputs AS (
       )
       THEN (
         SELECT
-          CAST(u14.v AS DOUBLE) / CAST(u14."usage_limit" AS DOUBLE)
-        FROM TABLE(FLATTEN(INPUT => "usage_history")) AS u14(seq, key, path, i, v, this)
+          CAST(u16.v AS DOUBLE) / CAST(u16."usage_limit" AS DOUBLE)
+        FROM TABLE(FLATTEN(INPUT => "usage_history")) AS u16(seq, key, path, i, v, this)
         ORDER BY
-          u14.i DESC NULLS LAST
+          u16.i DESC NULLS LAST
         LIMIT 1
       )
     END AS "usage_utilization",
@@ -291,16 +315,16 @@ WITH inputs AS (
       THEN (
         SELECT
           COUNT(*)
-        FROM TABLE(FLATTEN(INPUT => "usage_history")) AS u16(seq, key, path, i, v, this)
+        FROM TABLE(FLATTEN(INPUT => "usage_history")) AS u18(seq, key, path, i, v, this)
         WHERE
-          u16.i > COALESCE(
+          u18.i > COALESCE(
             (
               SELECT
-                MAX(u15.i)
-              FROM TABLE(FLATTEN(INPUT => u16."usage_history")) AS u15(seq, key, path, i, v, this)
+                MAX(u17.i)
+              FROM TABLE(FLATTEN(INPUT => u18."usage_history")) AS u17(seq, key, path, i, v, this)
               WHERE
-                CAST(u15.v AS DOUBLE) / CAST(u16."usage_limit" AS DOUBLE) IS NULL
-                OR CAST(u15.v AS DOUBLE) / CAST(u16."usage_limit" AS DOUBLE) <= CAST(0.7 AS DOUBLE)
+                CAST(u17.v AS DOUBLE) / CAST(u18."usage_limit" AS DOUBLE) IS NULL
+                OR CAST(u17.v AS DOUBLE) / CAST(u18."usage_limit" AS DOUBLE) <= CAST(0.7 AS DOUBLE)
             ),
             -1
           )
@@ -354,8 +378,8 @@ WITH inputs AS (
     *,
     (
       SELECT
-        MAX(u17.v)
-      FROM TABLE(FLATTEN(INPUT => ["seat_utilization", "usage_utilization"])) AS u17(seq, key, path, i, v, this)
+        MAX(u19.v)
+      FROM TABLE(FLATTEN(INPUT => ["seat_utilization", "usage_utilization"])) AS u19(seq, key, path, i, v, this)
     ) AS "max_limit_utilization"
   FROM derived_2
 ), derived_4 AS (
