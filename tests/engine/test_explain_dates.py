@@ -114,3 +114,41 @@ def test_capped_at_only_when_the_cap_lowered_the_score(
             assert d["raw_score"] > d["score"] == d["capped_at"]
         else:
             assert d["score"] == d["raw_score"]
+
+
+@pytest.mark.parametrize("engine", ["python", "duckdb"])
+def test_a_capped_narrative_names_the_flag_whose_cap_holds(engine: str) -> None:
+    result = CliRunner().invoke(cli, ["dry-run", RULESET, "--data", ACCOUNTS, "--as-of", AS_OF,
+                                      "--format", "jsonl", "--no-state", "--engine", engine])
+    assert result.exit_code == 0, result.output
+    capped = {d["account_id"]: d for d in map(json.loads, result.stdout.splitlines())
+              if d["capped_at"] is not None}
+    assert capped["ACC-1033"]["narrative"].startswith(
+        "Monitor at 30/100, capped from 100 by downgrade_recent.")
+    assert capped["ACC-1034"]["narrative"].startswith(
+        "Monitor at 30/100, capped from 80 by downgrade_cooldown.")
+    for d in capped.values():
+        caps = [f["id"] for f in d["red_flags"] if f["effect"] == "cap"]
+        assert f" by {caps[0]}" in d["narrative"].split(".")[0]
+
+
+def test_of_equal_caps_the_first_in_the_file_is_named(tmp_path: Path) -> None:
+    text = Path(RULESET).read_text(encoding="utf-8")
+    # Make the cool-down fire alongside the recent downgrade, with the same cap of 30.
+    rules = tmp_path / "rules.yaml"
+    rules.write_text(text.replace("when: downgrade_window_days < days_since_downgrade_request",
+                                  "when: 0 <= days_since_downgrade_request", 1),
+                     encoding="utf-8")
+    outputs = []
+    for engine in ("python", "duckdb"):
+        result = CliRunner().invoke(cli, ["dry-run", str(rules), "--data", ACCOUNTS,
+                                          "--as-of", AS_OF, "--format", "jsonl", "--no-state",
+                                          "--engine", engine])
+        assert result.exit_code == 0, result.output
+        outputs.append(result.stdout)
+        d = next(d for d in map(json.loads, result.stdout.splitlines())
+                 if d["account_id"] == "ACC-1033")
+        assert [f["id"] for f in d["red_flags"] if f["effect"] == "cap"] == [
+            "downgrade_recent", "downgrade_cooldown"]
+        assert "capped from 100 by downgrade_recent." in d["narrative"]
+    assert outputs[0] == outputs[1]

@@ -58,6 +58,14 @@ def test_a_killed_worker_costs_no_account(
     assert many[2].replace("; " + parallel.WORKER_LOST, "") == err
 
 
+def test_the_json_summary_lists_the_note(accounts: Path) -> None:
+    code, _, err = _dry_run(accounts, "--jobs", "2", "--summary-format", "json")
+    assert code == 0, err
+    summary = json.loads(err.splitlines()[-1])
+    assert summary["notes"] == [parallel.WORKER_LOST]
+    assert summary["engine"] == "python" and summary["decided"] == 3000
+
+
 def test_without_a_lost_worker_the_summary_says_nothing_more(accounts: Path) -> None:
     rows = accounts.read_text(encoding="utf-8").replace("H-1500,20", "H-1500,25")
     accounts.write_text(rows, encoding="utf-8")

@@ -66,7 +66,7 @@ def test_departments_from_user_traits_decide_multi_team(decisions: dict[str, dic
 def test_power_users_from_events(decisions: dict[str, dict[str, Any]]) -> None:
     d = decisions["ACC-3007"]
     assert (d["band"], fired(d)[0]) == ("act_now", "power_users_emerging")
-    assert d["triggers"][0]["evidence"].startswith("2 power users and 75% of seats active")
+    assert d["triggers"][0]["evidence"].startswith("power users: 2, with 75% of seats active")
 
 
 def test_an_urgent_open_ticket_blocks(decisions: dict[str, dict[str, Any]]) -> None:

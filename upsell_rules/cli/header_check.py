@@ -60,7 +60,8 @@ def summary_text(summary: Summary, columns: ColumnReport, fmt: str,
         return summary.line() + columns.suffix() + missing_suffix(declared_missing)
     payload = {"read": summary.read, "decided": summary.decided, "failed": summary.failed,
                "bands": dict(summary.bands), "header_check": columns.to_dict(),
-               "declared_missing": declared_missing}
+               "declared_missing": declared_missing, "engine": summary.engine,
+               "notes": list(summary.notes)}
     return json.dumps(payload, ensure_ascii=False, sort_keys=False)
 
 

@@ -173,6 +173,8 @@ class Holds:
     blockers: list[str] = field(default_factory=list)
     prepare: list[str] = field(default_factory=list)
     cap: float | None = None
+    #: The red flag whose cap holds (the first in the ruleset among equal caps).
+    cap_by: str = ""
 
 
 class Fired(NamedTuple):
@@ -259,7 +261,8 @@ class Outliner:
             if effect == "block" and flag.play:
                 holds.blockers.append(flag.play)
             elif effect == "cap" and flag.cap is not None:
-                holds.cap = flag.cap if holds.cap is None or flag.cap < holds.cap else holds.cap
+                if holds.cap is None or flag.cap < holds.cap:
+                    holds.cap, holds.cap_by = flag.cap, flag.id
             elif effect == "prepare" and flag.play:
                 holds.prepare.append(flag.play)
         for gate in self.layout.gates:
@@ -314,7 +317,7 @@ class Outliner:
         """The narrative's first sentence: the band and score, or what blocks."""
         shown_score = f"{score_text(score)}/100"
         if holds.cap is not None and raw_score > score:
-            shown_score += f", capped from {score_text(raw_score)}"
+            shown_score += f", capped from {score_text(raw_score)} by {holds.cap_by}"
         if not holds.blockers:
             return f"{band.title} at {shown_score}."
         reasons = [flag["id"] for flag in holds.red_flags if flag["effect"] == "block"]

@@ -193,8 +193,15 @@ class _RecordText:
         return out
 
     def opening(self) -> str:
-        shown = (f"{score_text_sql('score')} || '/100' || CASE WHEN raw_score > score "
-                 f"THEN ', capped from ' || {score_text_sql('raw_score')} ELSE '' END")
+        shown = f"{score_text_sql('score')} || '/100'"
+        # The flag whose cap holds: the first that fired with the lowest cap, as in Python.
+        capping = [f'WHEN {self.fired(s.position)} AND "_cap" = {float(s.flag.cap)!r} '
+                   f"THEN {quote_literal(s.flag.id)}" for s in self.layout.flags
+                   if s.flag.effect == "cap" and s.flag.cap is not None]
+        if capping:
+            shown += (f" || CASE WHEN raw_score > score THEN ', capped from ' || "
+                      f"{score_text_sql('raw_score')} || ' by ' || "
+                      f"CASE {' '.join(capping)} END ELSE '' END")
         reasons = [(self.fired(s.position), quote_literal(s.flag.id)) for s in self.layout.flags
                    if s.flag.effect == "block"]
         hard = self.hard_gates
