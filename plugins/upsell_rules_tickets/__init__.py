@@ -29,7 +29,16 @@ from datetime import date, timedelta
 from typing import Any
 
 from upsell_rules.errors import InputError, Location, RecordError
-from upsell_rules.io.encoding import first_bad_byte, not_utf8_export
+from upsell_rules.io.encoding import (
+    DEFAULT_ENCODING,
+    codec_name,
+    encoding_problems,
+    first_bad_byte,
+    is_default,
+    misdeclared,
+    reads_as_utf8,
+    undecodable,
+)
 from upsell_rules.io.mapping import check_preset
 from upsell_rules.plugin.hookspecs import hookimpl
 from upsell_rules.plugin.types import ParamSpec, RawRecord, Source, SourceContext
@@ -85,10 +94,11 @@ def read_tickets(path: str, context: SourceContext) -> Iterator[RawRecord | Reco
     gap_keywords = _mapping(opts.get("gap_keywords"))
     window = int(opts.get("gap_window_days", 90))
     as_of = context.as_of
+    codec = codec_name(opts["encoding"]) if opts.get("encoding") else DEFAULT_ENCODING
     try:
-        # A byte that is not UTF-8 fails its row only (checked below), not the export.
-        handle = open(path, encoding="utf-8-sig", errors="surrogateescape",  # noqa: SIM115
-                      newline="")
+        # A byte the encoding cannot read fails its row only (checked below), not the export.
+        handle = open(path, encoding="utf-8-sig" if is_default(codec) else codec,  # noqa: SIM115
+                      errors="surrogateescape", newline="")
     except OSError as exc:
         raise InputError(f"{path}: cannot read the ticket export: {exc.strerror or exc}") from None
     accounts: dict[str, _Account] = {}
@@ -108,18 +118,18 @@ def read_tickets(path: str, context: SourceContext) -> Iterator[RawRecord | Reco
             start, line = line + 1, reader.line_num
             where = Location(path, start)
             account_id = (row.get(account_column) or "").strip()
-            bad = first_bad_byte(account_id)
-            if bad is not None:
-                yield RecordError(where, not_utf8_export(bad), field=account_column)
+            problem = _text_problem(account_id, codec)
+            if problem:
+                yield RecordError(where, problem, field=account_column)
                 continue
             if not account_id:
                 yield RecordError(where, "missing account", field=account_column)
                 continue
             account = accounts.setdefault(account_id, _Account(start))
-            bad = first_bad_byte("".join(str(v) for v in row.values()))
-            if bad is not None:  # the account's signals would be wrong without this ticket
+            problem = _text_problem(" ".join(str(v) for v in row.values()), codec)
+            if problem:  # the account's signals would be wrong without this ticket
                 account.failed = True
-                yield RecordError(where, not_utf8_export(bad), account_id=account_id)
+                yield RecordError(where, problem, account_id=account_id)
                 continue
             created_text = (row.get("created") or "").strip()
             match = _DATE.match(created_text)
@@ -165,6 +175,15 @@ def read_tickets(path: str, context: SourceContext) -> Iterator[RawRecord | Reco
             values["named_gaps"] = sorted(account.gaps)
             values["named_gaps_on"] = max(account.gaps.values()).isoformat()
         yield RawRecord(values=values, location=Location(path, account.first_line))
+
+
+def _text_problem(text: str, codec: str) -> str:
+    """What is wrong with text read as ``codec`` ("" when nothing): a byte it cannot read,
+    or UTF-8 text read in a one-byte code page (the export is not what was declared)."""
+    bad = first_bad_byte(text)
+    if bad is not None:
+        return undecodable(bad, codec)
+    return misdeclared(text, codec) if reads_as_utf8(text, codec) else ""
 
 
 def _preset(opts: Mapping[str, Any]) -> dict[str, Any]:
@@ -248,6 +267,10 @@ TICKETS_SOURCE = Source(
         ),
         "gap_window_days": ParamSpec(
             "integer", 90, description="only tickets created this many days before the date"
+        ),
+        "encoding": ParamSpec(
+            "string", description="the export's text encoding: utf-8 (default), cp1252, "
+            "latin-1, utf-16...; --encoding on the command line wins", check=encoding_problems,
         ),
     },
     read_with_context=read_tickets,
