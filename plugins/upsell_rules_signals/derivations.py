@@ -179,6 +179,20 @@ def _build_days_since(params: Mapping[str, Any]) -> DeriveFn:
     return days_since
 
 
+def _build_date_after(params: Mapping[str, Any]) -> DeriveFn:
+    date_name = signal_name(params, "date")
+    span = timedelta(days=whole_number(params, "days", minimum=0))
+    last = date.max - span  # later dates have no date ``span`` days on
+
+    def date_after(signals: Mapping[str, Any], as_of: date) -> date | None:
+        day = signals.get(date_name)
+        if not isinstance(day, date) or day > last:
+            return None
+        return day + span
+
+    return date_after
+
+
 def _build_difference(params: Mapping[str, Any]) -> DeriveFn:
     a_name = signal_name(params, "a")
     b_name = signal_name(params, "b")
@@ -424,6 +438,17 @@ DERIVATIONS: tuple[Derivation, ...] = (
         _build_days_since,
         {"date": signal_param("The date to count from.")},
         "days_since",
+    ),
+    derivation(
+        "date_after",
+        "The date a number of days after another, e.g. the first day after onboarding "
+        "(customer_since plus 31 days), for a window that names the day a block clears.",
+        "date",
+        _build_date_after,
+        {
+            "date": signal_param("The date to count from."),
+            "days": ParamSpec("integer", required=True, description="How many days after."),
+        },
     ),
     derivation(
         "difference",

@@ -9,6 +9,7 @@ value given where a list is expected counts as a one-element list.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import date, timedelta
 from typing import Any
 
 from sqlglot import exp
@@ -30,6 +31,7 @@ from upsell_rules.sql.lists import (
 from upsell_rules.sql.values import (
     any_of,
     case,
+    days_after,
     days_before,
     days_between,
     dbl,
@@ -137,6 +139,17 @@ def days_since(params: Mapping[str, Any], scope: SqlScope) -> Value:
     """SQL form of ``days_since``."""
     day = _date(scope, signal_name(params, "date"))
     return exp.null() if day is None else days_between(day, lit(scope.as_of))
+
+
+def date_after(params: Mapping[str, Any], scope: SqlScope) -> Value:
+    """SQL form of ``date_after``: missing past the last date Python can hold."""
+    day = _date(scope, signal_name(params, "date"))
+    if day is None:
+        return exp.null()
+    days = whole_number(params, "days", minimum=0)
+    last = lit(date.max - timedelta(days=days))
+    return case([(exp.GT(this=day, expression=last), exp.null())],
+                days_after(day.copy(), days))
 
 
 def difference(params: Mapping[str, Any], scope: SqlScope) -> Value:
@@ -331,6 +344,7 @@ DERIVATION_SQL = {
     "count_within_days": count_within_days,
     "days_until": days_until,
     "days_since": days_since,
+    "date_after": date_after,
     "difference": difference,
     "max_of": max_of,
     "count_in": count_in,

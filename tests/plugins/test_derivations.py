@@ -64,6 +64,7 @@ def test_hook_registers_every_derivation() -> None:
             "count_within_days",
             "days_until",
             "days_since",
+            "date_after",
             "difference",
             "max_of",
             "count_in",
@@ -209,6 +210,15 @@ def test_days_until_and_days_since() -> None:
     assert run("days_since", {"x": date(2026, 3, 1)}, date="x") == 14
     assert run("days_since", signals, date="customer_since") == -5
     assert run("days_since", {}, date="x") is None
+
+
+def test_date_after() -> None:
+    assert run("date_after", {"x": date(2026, 10, 20)}, date="x", days=31) == date(2026, 11, 20)
+    assert run("date_after", {"x": date(2026, 10, 20)}, date="x", days=0) == date(2026, 10, 20)
+    assert run("date_after", {}, date="x", days=31) is None
+    # No date is 31 days after the last days a date can hold: missing, not a failure.
+    assert run("date_after", {"x": date(9999, 12, 1)}, date="x", days=31) is None
+    assert run("date_after", {"x": date(9999, 11, 30)}, date="x", days=31) == date.max
 
 
 def test_difference() -> None:

@@ -42,6 +42,7 @@ signals:
   tries_14: {type: integer, derive: count_within_days, params: {dates: tries, days: 14}}
   until: {type: integer, derive: days_until, params: {date: since}}
   since_days: {type: integer, derive: days_since, params: {date: since}}
+  ends: {type: date, derive: date_after, params: {date: since, days: 31}}
   diff: {type: number, derive: difference, params: {a: seats, b: b}}
   most: {type: number, derive: max_of, params: {signals: [a, util_now, b]}}
   urgent: {type: integer, derive: count_in, params: {list: pri, values: "P1, p2,Straße"}}
@@ -65,6 +66,7 @@ LEAVES = [
     "soon is present", "word == 'now'", "'urgent' in titles", "near",
     "count_within(tries, 7) >= 1", "days_since(since) > 100", "days_until(since) > -100",
     "latest(use) > 40", "count_of(pri, 'p1') >= 1", "to_limit is missing", "util is present",
+    "days_until(ends) > 0", "days_since(ends) >= 150", "ends is missing",
 ]
 condition = st.one_of(
     st.sampled_from(LEAVES),
@@ -145,7 +147,8 @@ accounts = st.fixed_dictionaries({
                            max_size=3)),
     "trend": _maybe(st.sampled_from(["declining", " Declining ", "rising", ""])),
     "since": _maybe(st.sampled_from(
-        [AS_OF - timedelta(days=d) for d in (-5, 0, 30, 31, 180, 181, 400)])),
+        [*(AS_OF - timedelta(days=d) for d in (-5, 0, 30, 31, 180, 181, 400)),
+         date(9999, 12, 1), date(9999, 11, 30)])),
     "a": _maybe(numbers),
     "b": _maybe(st.integers(-2, 12)),
 })

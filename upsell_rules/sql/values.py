@@ -130,3 +130,9 @@ def days_before(day: exp.Expr, days: int) -> exp.Expr:
     """
     shifted = exp.DateSub(this=day, expression=exp.Literal.number(days), unit=exp.var("DAY"))
     return exp.cast(shifted, DATE)
+
+
+def days_after(day: exp.Expr, days: int) -> exp.Expr:
+    """The date ``days`` days after ``day``."""
+    shifted = exp.DateAdd(this=day, expression=exp.Literal.number(days), unit=exp.var("DAY"))
+    return exp.cast(shifted, DATE)
