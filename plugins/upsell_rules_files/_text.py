@@ -16,7 +16,7 @@ from typing import BinaryIO
 from upsell_rules.errors import InputError
 from upsell_rules.io.encoding import (
     DEFAULT_ENCODING,
-    first_bad_byte,
+    decoding_problem,
     is_default,
     is_wide,
     misdeclared,
@@ -124,16 +124,15 @@ class NotUtf8Line(Exception):
     """Line ``line`` does not decode in the file's encoding (UTF-8 unless declared).
 
     Raised by :class:`Lines` once the line is read, so reading can go on with the next
-    one: a stray byte costs its record, not the rest of the file. ``byte`` is the first
-    byte that does not decode; ``reason`` replaces the usual message (a UTF-8 line in a
-    file declared in a code page).
+    one: a stray byte costs its record, not the rest of the file. ``reason`` says what
+    is wrong (:func:`~upsell_rules.io.encoding.decoding_problem`: a byte that does not
+    decode, or a UTF-8 line in a file declared in a code page).
     """
 
-    def __init__(self, line: int, byte: int, reason: str = "") -> None:
-        super().__init__(line, byte)
+    def __init__(self, line: int, reason: str) -> None:
+        super().__init__(line, reason)
         self.line = line
-        self.byte = byte
-        self.reason = reason or not_utf8_text(byte)
+        self.reason = reason
 
     @property
     def message(self) -> str:
@@ -282,11 +281,9 @@ class Lines:
             self.mark()
             raise RecordTooLong(start, self._max_record)
         if not ascii_only:
-            byte = first_bad_byte(line)
-            if byte is not None:
-                raise NotUtf8Line(self.line, byte, undecodable(byte, self._encoding))
-            if reads_as_utf8(line, self._encoding):
-                raise NotUtf8Line(self.line, 0, misdeclared(line, self._encoding))
+            problem = decoding_problem(line, self._encoding)
+            if problem:
+                raise NotUtf8Line(self.line, problem)
         return line
 
     def _skip_rest(self, line: str) -> None:

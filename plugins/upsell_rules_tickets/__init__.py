@@ -32,12 +32,9 @@ from upsell_rules.errors import InputError, Location, RecordError
 from upsell_rules.io.encoding import (
     DEFAULT_ENCODING,
     codec_name,
+    decoding_problem,
     encoding_problems,
-    first_bad_byte,
     is_default,
-    misdeclared,
-    reads_as_utf8,
-    undecodable,
 )
 from upsell_rules.io.mapping import check_preset
 from upsell_rules.plugin.hookspecs import hookimpl
@@ -118,7 +115,7 @@ def read_tickets(path: str, context: SourceContext) -> Iterator[RawRecord | Reco
             start, line = line + 1, reader.line_num
             where = Location(path, start)
             account_id = (row.get(account_column) or "").strip()
-            problem = _text_problem(account_id, codec)
+            problem = decoding_problem(account_id, codec)
             if problem:
                 yield RecordError(where, problem, field=account_column)
                 continue
@@ -126,7 +123,7 @@ def read_tickets(path: str, context: SourceContext) -> Iterator[RawRecord | Reco
                 yield RecordError(where, "missing account", field=account_column)
                 continue
             account = accounts.setdefault(account_id, _Account(start))
-            problem = _text_problem(" ".join(str(v) for v in row.values()), codec)
+            problem = decoding_problem(" ".join(str(v) for v in row.values()), codec)
             if problem:  # the account's signals would be wrong without this ticket
                 account.failed = True
                 yield RecordError(where, problem, account_id=account_id)
@@ -175,15 +172,6 @@ def read_tickets(path: str, context: SourceContext) -> Iterator[RawRecord | Reco
             values["named_gaps"] = sorted(account.gaps)
             values["named_gaps_on"] = max(account.gaps.values()).isoformat()
         yield RawRecord(values=values, location=Location(path, account.first_line))
-
-
-def _text_problem(text: str, codec: str) -> str:
-    """What is wrong with text read as ``codec`` ("" when nothing): a byte it cannot read,
-    or UTF-8 text read in a one-byte code page (the export is not what was declared)."""
-    bad = first_bad_byte(text)
-    if bad is not None:
-        return undecodable(bad, codec)
-    return misdeclared(text, codec) if reads_as_utf8(text, codec) else ""
 
 
 def _preset(opts: Mapping[str, Any]) -> dict[str, Any]:

@@ -115,6 +115,16 @@ def first_bad_byte(text: str) -> int | None:
     return None if bad is None else ord(bad.group()) - 0xDC00
 
 
+def decoding_problem(text: str, codec: str) -> str:
+    """What is wrong with ``text`` read as ``codec`` with ``errors="surrogateescape"``
+    ("" when nothing): a byte the codec could not read, or UTF-8 text read in a one-byte
+    code page (the file is not in the encoding declared for it)."""
+    bad = first_bad_byte(text)
+    if bad is not None:
+        return undecodable(bad, codec)
+    return misdeclared(text, codec) if reads_as_utf8(text, codec) else ""
+
+
 def not_utf8_export(byte: int) -> str:
     """What to say of a line of an export that only reads UTF-8 (events, tickets)."""
     return f"not UTF-8 text (byte 0x{byte:02x}); save the export as UTF-8"
