@@ -25,6 +25,7 @@ from upsell_rules.plugin.types import Derivation, DeriveFn, ParamSpec
 
 from .params import (
     LIST_TYPES,
+    day_count,
     derivation,
     number_param,
     signal_name,
@@ -126,13 +127,14 @@ def _build_consecutive_at_or_above(params: Mapping[str, Any]) -> DeriveFn:
 
 def _build_count_within_days(params: Mapping[str, Any]) -> DeriveFn:
     dates_name = signal_name(params, "dates")
-    span = timedelta(days=whole_number(params, "days", minimum=0))
+    span = timedelta(days=day_count(params, "days"))
 
     def count_within_days(signals: Mapping[str, Any], as_of: date) -> int | None:
         dates = signals.get(dates_name)
         if dates is None:
             return None
-        earliest = as_of - span
+        # A window reaching past the first date a date can hold starts there.
+        earliest = as_of - span if as_of - date.min >= span else date.min
         if not isinstance(dates, LIST_TYPES):
             return 1 if earliest <= dates <= as_of else 0
         count = 0
@@ -150,9 +152,11 @@ def _count_within_days_changes(params: Mapping[str, Any], signals: Mapping[str, 
     dates = signals.get(signal_name(params, "dates"))
     if dates is None:
         return []
-    span = timedelta(days=whole_number(params, "days", minimum=0))
+    span = timedelta(days=day_count(params, "days"))
     listed = dates if isinstance(dates, LIST_TYPES) else (dates,)
-    return [d for day in listed for d in (day, day + span + timedelta(days=1))]
+    # No change after the last date a date can hold.
+    return [d for day in listed
+            for d in (day, *([day + span + timedelta(days=1)] if date.max - day > span else []))]
 
 
 def _build_days_until(params: Mapping[str, Any]) -> DeriveFn:
@@ -181,7 +185,7 @@ def _build_days_since(params: Mapping[str, Any]) -> DeriveFn:
 
 def _build_date_after(params: Mapping[str, Any]) -> DeriveFn:
     date_name = signal_name(params, "date")
-    span = timedelta(days=whole_number(params, "days", minimum=0))
+    span = timedelta(days=day_count(params, "days"))
     last = date.max - span  # later dates have no date ``span`` days on
 
     def date_after(signals: Mapping[str, Any], as_of: date) -> date | None:

@@ -8,6 +8,7 @@ a derivation, says plainly what was expected when it is wrong, and returns it ty
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from datetime import date
 from typing import Any
 
 from upsell_rules.plugin.types import Derivation, DeriveFn, OverTime, ParamSpec, SignalType
@@ -49,6 +50,20 @@ def whole_number(params: Mapping[str, Any], name: str, minimum: int) -> int:
     if value < minimum:
         raise ValueError(f"parameter '{name}' must be at least {minimum}, got {value}")
     return value
+
+
+#: The most days between two dates a date can hold (0001-01-01 to 9999-12-31).
+MAX_DAYS = (date.max - date.min).days
+
+
+def day_count(params: Mapping[str, Any], name: str) -> int:
+    """Parameter ``name``: a whole number of days, from 0 to :data:`MAX_DAYS` (more could
+    not be added to or taken from any date)."""
+    days = whole_number(params, name, minimum=0)
+    if days > MAX_DAYS:
+        raise ValueError(f"parameter '{name}' must be at most {MAX_DAYS} (the days from "
+                         f"0001-01-01 to 9999-12-31), got {days}")
+    return days
 
 
 def number_param(params: Mapping[str, Any], name: str) -> float:

@@ -40,7 +40,14 @@ from upsell_rules.sql.values import (
     lit,
 )
 
-from .params import number_param, signal_name, signal_names, text_set, whole_number
+from .params import (
+    day_count,
+    number_param,
+    signal_name,
+    signal_names,
+    text_set,
+    whole_number,
+)
 
 Value = Any  # a SQLGlot expression or a ListValue
 
@@ -114,7 +121,7 @@ def consecutive_above(params: Mapping[str, Any], scope: SqlScope) -> Value:
 def count_within_days(params: Mapping[str, Any], scope: SqlScope) -> Value:
     """SQL form of ``count_within_days``: the window's first day is a constant."""
     dates = scope.signal(signal_name(params, "dates"))
-    earliest = days_before(lit(scope.as_of), whole_number(params, "days", minimum=0))
+    earliest = days_before(lit(scope.as_of), day_count(params, "days"))
 
     def inside(day: exp.Expr) -> exp.Expr:
         return exp.Between(this=day, low=earliest.copy(), high=lit(scope.as_of))
@@ -146,7 +153,7 @@ def date_after(params: Mapping[str, Any], scope: SqlScope) -> Value:
     day = _date(scope, signal_name(params, "date"))
     if day is None:
         return exp.null()
-    days = whole_number(params, "days", minimum=0)
+    days = day_count(params, "days")
     last = lit(date.max - timedelta(days=days))
     return case([(exp.GT(this=day, expression=last), exp.null())],
                 days_after(day.copy(), days))

@@ -221,6 +221,22 @@ def test_date_after() -> None:
     assert run("date_after", {"x": date(9999, 11, 30)}, date="x", days=31) == date.max
 
 
+def test_a_day_count_beyond_the_calendar_is_refused_where_it_is_given() -> None:
+    from upsell_rules_signals.params import MAX_DAYS, day_count
+
+    assert MAX_DAYS == 3652058
+    assert day_count({"days": MAX_DAYS}, "days") == MAX_DAYS
+    for wrong in (MAX_DAYS + 1, 10**9, 10**20):
+        with pytest.raises(ValueError, match="must be at most 3652058"):
+            day_count({"days": wrong}, "days")
+
+
+def test_windows_as_long_as_the_calendar_count_instead_of_failing() -> None:
+    dates = {"d": [date(1, 1, 1), date(2026, 3, 1), date(9999, 12, 31)]}
+    assert run("count_within_days", dates, dates="d", days=3652058) == 2
+    assert run("date_after", {"x": date(1, 1, 1)}, date="x", days=3652058) == date.max
+
+
 def test_difference() -> None:
     params = {"a": "departments_active", "b": "departments_at_purchase"}
     assert run("difference", {"departments_active": 4, "departments_at_purchase": 1}, **params) == 3
