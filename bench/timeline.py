@@ -69,18 +69,18 @@ def main() -> None:
     around(columnar, "_compile", "compiling the record query", "compiled")
     around(jsonl_check, "count_lines", "counting lines", "lines counted")
     around(jsonl_check.JsonlCheck, "passed", "waiting for the check", "check passed")
-    ordered = columnar._in_file_order
+    fetched = columnar._fetched
 
-    def in_order(cursor: Any) -> Iterator[list[tuple[Any, ...]]]:
+    def marked(cursor: Any) -> Iterator[list[tuple[Any, ...]]]:
         first = True
-        for batch in ordered(cursor):
+        for batch in fetched(cursor):
             if first:
                 mark("first records")
                 first = False
             yield batch
         mark("last records")
 
-    columnar._in_file_order = in_order
+    columnar._fetched = marked
     del stream  # imported so that columnar's names above are the ones the run uses
 
     from upsell_rules.cli.main import main as cli

@@ -160,6 +160,17 @@ def test_a_record_the_reader_would_convert_leaves_the_file_to_it(
     '{"account_id": "SYN-7"}\r{"account_id": "SYN-8"}\n',  # a lone carriage return
     '{"account_id": "SYN-7", "extra": 1, "extra": 2}\n',  # a key outside the contract twice
     '{"account_id": "SYN-7", "arr": -Infinity}\n',
+    # NaN and Infinity anywhere else DuckDB could read them (count_lines leaves them to
+    # DuckDB's side of the check): a field's value, an item, another key, after the object.
+    '{"account_id": "SYN-7", "health_score": NaN}\n',
+    '{"account_id": "SYN-7", "plan": NaN}\n',
+    '{"account_id": "SYN-7", "seats_active_history": [4, NaN]}\n',
+    '{"account_id": "SYN-7", "usage_history": [Infinity]}\n',
+    '{"account_id": "SYN-7", "extra": [1, -Infinity]}\n',
+    '{"account_id": "SYN-7", "renewal_date": "2027-01-01"} NaN\n',
+    '{"account_id": "SYN-7", "arr": nan}\n',
+    "   \n",  # a line of spaces
+    "\t\r\n",
     # A colon in a text value: the reader re-reads such a line to look for a key written
     # twice, so the columnar path leaves the file to it (kept on purpose: cheap to test).
     '{"account_id": "SYN-7", "plan": "Team: gold"}\n',

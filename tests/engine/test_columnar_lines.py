@@ -195,28 +195,31 @@ def test_a_trigger_described_by_a_plugin_keeps_python_rendering(tmp_path: Path) 
     assert [dumps_compact(r) for r in results] == _python(rules, path, AS_OF)
 
 
-class _Cursor:
-    """A cursor handing out given batches, as DuckDB's ``fetchmany`` does."""
-
-    def __init__(self, batches: list[list[tuple[Any, ...]]]) -> None:
-        self.batches = batches
-
-    def fetchmany(self, _size: int) -> list[tuple[Any, ...]]:
-        return self.batches.pop(0) if self.batches else []
-
-
-@given(st.permutations(list(range(1, 41))), st.integers(min_value=1, max_value=15))
-def test_rows_are_passed_on_in_file_order_however_they_arrive(order: list[int],
-                                                              size: int) -> None:
-    rows = [(n, f"id-{n}", "wait", f"line {n}") for n in order]
-    batches = [rows[i:i + size] for i in range(0, len(rows), size)]
-    runs = list(columnar._in_file_order(_Cursor(batches)))
-    assert [row[0] for run in runs for row in run] == list(range(1, 41))
-
-
-def test_a_row_that_never_comes_is_an_error() -> None:
-    with pytest.raises(RuntimeError, match="skipped lines before line 3"):
-        list(columnar._in_file_order(_Cursor([[(1, "a", "wait", "x"), (3, "c", "wait", "z")]])))
+def test_a_large_file_read_on_every_thread_comes_out_in_file_order(
+    tmp_path: Path, redo_rows: list[int]
+) -> None:
+    """The record query has no row numbers (they would hold DuckDB to one thread): its
+    rows must still come in file order, and the ones it leaves to Python (counted as
+    they come) must be the right ones, far into a file DuckDB reads in several parts."""
+    plays = {play_id: dataclasses.replace(
+                 play, window=parse_template("{account_name}: " + play.window.source))
+             for play_id, play in DEFAULT.plays.items()}
+    rules = dataclasses.replace(DEFAULT, plays=plays)
+    sample = [json.dumps(a) for a in generate_accounts(200, 7, AS_OF)]
+    long_rows = {23_457, 61_001}
+    path = tmp_path / "accounts.jsonl"
+    with path.open("w", encoding="utf-8") as handle:
+        for row in range(1, 70_001):  # about 45 MB
+            line = sample[row % len(sample)].replace('"SYN-', f'"R{row}-', 1)
+            if row in long_rows:
+                line = line.replace('"account_name": "', '"account_name": "' + "東" * 30_000, 1)
+            handle.write(line + "\n")
+    got = line_output(rules, path, AS_OF)
+    assert got is not None
+    assert [json.loads(line)["account_id"].split("-")[0] for line in got] == [
+        f"R{row}" for row in range(1, 70_001)]
+    assert redo_rows == sorted(long_rows)
+    assert all("東" * 30_000 in got[row - 1] for row in long_rows)
 
 
 def test_every_ruleset_test_case_is_written_identically(

@@ -25,9 +25,7 @@ def reference(path: Path, max_line: int, max_records: int) -> tuple[int, int, in
         handle.seek(0)
         for line in handle:
             count += 1
-            if (max_line and len(line) > max_line) or not line.strip():
-                return None
-            if b"NaN" in line or b"Infinity" in line or b"\x0b" in line or b"\x0c" in line:
+            if (max_line and len(line) > max_line) or b"\x0b" in line or b"\x0c" in line:
                 return None
             if b"\\u002c" in line.lower():
                 return None
@@ -64,13 +62,14 @@ def test_the_same_verdict_as_a_loop_over_the_lines(
     (b'{"a":1}\n{"b":2}\n', (2, 2, 0)),
     (b'{"a":1}\n{"b":2}', (2, 2, 0)),         # no newline at the end
     (b'{"a":1, "b":[1,2]}\n', (1, 2, 2)),
-    (b'{"a":1}\n\n{"b":2}\n', None),          # a blank line
-    (b'{"a":1}\n  \r\n{"b":2}\n', None),      # a line of spaces
-    (b'{"a":1}\n   ', None),                  # spaces after the last newline
-    (b"\n", None),
+    # Blank lines are counted: DuckDB skips them, and then has fewer rows than lines.
+    (b'{"a":1}\n\n{"b":2}\n', (3, 2, 0)),
+    (b'{"a":1}\n  \r\n{"b":2}\n', (3, 2, 0)),  # a line of spaces
+    (b'{"a":1}\n   ', (2, 1, 0)),               # spaces after the last newline
+    (b"\n", (1, 0, 0)),
     (b'\xef\xbb\xbf{"a":1}\n', None),         # byte order mark
-    (b'{"a":NaN}\n', None),
-    (b'{"a":-Infinity}\n', None),
+    # NaN and Infinity are left to DuckDB's side (see test_columnar.py).
+    (b'{"a":NaN}\n', (1, 1, 0)),
     (b'{"a":1}\x0c\n', None),                # a form feed (DuckDB: a space)
     (b'\x0b{"a":1}\n', None),                # a vertical tab
     (b'{"a":"\\u002C"}\n', None),           # a comma written as an escape

@@ -70,6 +70,10 @@ FETCH_ROWS = 4096
 #: and copy the text around it into several places: about 10% more work here.
 CONNECTION: dict[str, str | bool | int | float | list[str]] = {
     "preserve_insertion_order": True, "disabled_optimizers": "in_clause"}
+#: The columnar connection's own settings. The record query runs on every thread while
+#: Python turns the lines it wrote into text (one thread): DuckDB's default buffer of
+#: results (about 1 MB, under 1,000 records) would hold it back to that one thread's pace.
+LOCAL = {"streaming_buffer_size": "64MB"}
 #: The columns before the inputs: the line, and the bits of numbers written as integers.
 LEADING = ("_row", "_ints")
 
@@ -196,7 +200,7 @@ def _line_sql(evaluator: Evaluator, types: Mapping[str, str], as_of: date) -> st
 
     chain = record_chain(evaluator.ruleset, evaluator.registry, evaluator.layout.conditions,
                          as_of, LINES_SOURCE, types)
-    schema = ", ".join(["_row BIGINT", "_ints BIGINT",
+    schema = ", ".join(["_ints BIGINT",
                         *(f'"{name}" {sql_type(kind).sql(dialect="duckdb")}'
                           for name, kind in types.items())])
     con = sandboxed()
@@ -248,7 +252,7 @@ def columnar_rows(evaluator: Evaluator, plan: ColumnarPlan, as_of: date,
     if check is None and plan.parquet is None and plan.csv is None:
         check = start_check(plan.path, plan.types, plan.ranges, limits)
     plan.checking = None
-    con = sandboxed([plan.path], CONNECTION)
+    con = sandboxed([plan.path], CONNECTION, LOCAL)
     try:
         loaded = _load(con, plan, limits)
         started: Any = plan.lines
@@ -276,60 +280,42 @@ def _lines(evaluator: Evaluator, plan: ColumnarPlan, as_of: date, con: Any, star
            ) -> Iterator[Result]:
     """Every record as DuckDB wrote it, a run of lines at a time (:class:`EncodedBatch`);
     a line it left NULL is decided the Python way and passed on alone, in its place.
-    ``started``: the record query, its cursor once under way, or the error it raised."""
+    ``started``: the record query, its cursor once under way, or the error it raised.
+
+    The rows come in file order (see ``typed_view_sql``) and are numbered here: row
+    ``n`` is the ``n``-th line (the file's check made sure no line is blank)."""
     progress = PROGRESS
     try:
         if isinstance(started, Exception):
             raise started
         cursor = con.execute(started) if isinstance(started, str) else started
-        for ready in _in_file_order(cursor):
-            redone = _redo(evaluator, plan, as_of, con,
-                           [item[0] for item in ready if item[2] is None])
+        last = 0
+        for batch in _fetched(cursor):
+            first, last = last + 1, last + len(batch)
+            unsure = [index for index, item in enumerate(batch) if item[1] is None]
+            redone = _redo(evaluator, plan, as_of, con, [first + i for i in unsure])
             start = 0
-            for index in [i for i, item in enumerate(ready) if item[2] is None]:
+            for index in unsure:
                 if index > start:
                     progress[0] += index - start
-                    yield False, _batch(ready[start:index])
-                yield False, redone[ready[index][0]]  # counted as it was decided
+                    yield False, _batch(batch[start:index])
+                yield False, redone[first + index]  # counted as it was decided
                 start = index + 1
-            if start < len(ready):
-                progress[0] += len(ready) - start
-                yield False, _batch(ready[start:])
+            if start < len(batch):
+                progress[0] += len(batch) - start
+                yield False, _batch(batch[start:])
     finally:
         con.close()
 
 
 def _batch(rows: list[tuple[Any, ...]]) -> EncodedBatch:
-    return EncodedBatch([row[2] for row in rows], [row[1] for row in rows])
+    return EncodedBatch([row[1] for row in rows], [row[0] for row in rows])
 
 
-def _in_file_order(cursor: Any) -> Iterator[list[tuple[Any, ...]]]:
-    """The cursor's rows in ``_row`` order, a run at a time.
-
-    No ORDER BY (it would hold every line until the last): DuckDB keeps the order of the
-    numbered lines as they are read (``preserve_insertion_order``), so rows are passed on
-    as they come, and a row that ever came early would wait here for the ones before it.
-    """
-    waiting: dict[int, tuple[Any, ...]] = {}
-    first = 1
-    while True:
-        batch = cursor.fetchmany(FETCH_ROWS)
-        if not batch:
-            if waiting:
-                raise RuntimeError(f"DuckDB skipped lines before line {min(waiting)}")
-            return
-        batch.sort()  # by _row (unique): linear when the rows came in order
-        if not waiting and batch[0][0] == first and batch[-1][0] == first + len(batch) - 1:
-            first += len(batch)
-            yield batch
-            continue
-        waiting.update((item[0], item) for item in batch)
-        ready = []
-        while first in waiting:
-            ready.append(waiting.pop(first))
-            first += 1
-        if ready:
-            yield ready
+def _fetched(cursor: Any) -> Iterator[list[tuple[Any, ...]]]:
+    """The cursor's rows, :data:`FETCH_ROWS` at a time (memory stays flat)."""
+    while batch := cursor.fetchmany(FETCH_ROWS):
+        yield batch
 
 
 def _redo(evaluator: Evaluator, plan: ColumnarPlan, as_of: date, con: Any, rows: list[int]

@@ -132,7 +132,7 @@ def load_csv(con: Any, path: str, shape: CsvShape, types: Mapping[str, str],
         con.execute(csv_view_sql(path, shape.names, shape.separator, types, "_accounts"))
         if lines_view is not None:
             con.execute(csv_view_sql(path, shape.names, shape.separator, types, lines_view,
-                                     integers=False))
+                                     lines=True))
     except duckdb.Error:
         return False
     return True

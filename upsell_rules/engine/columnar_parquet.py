@@ -50,7 +50,7 @@ def load_parquet(con: Any, path: str, types: Mapping[str, str],
             return False
         con.execute(parquet_view_sql(path, types, fields, "_accounts"))
         if lines_view is not None:
-            con.execute(parquet_view_sql(path, types, fields, lines_view, integers=False))
+            con.execute(parquet_view_sql(path, types, fields, lines_view, lines=True))
     except duckdb.Error:
         return False
     return True

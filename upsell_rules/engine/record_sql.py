@@ -73,14 +73,14 @@ class RecordChain:
 
 def record_chain(ruleset: Ruleset, registry: Registry, conditions: Sequence[Any],
                  as_of: date, table: str, inputs: Mapping[str, str]) -> RecordChain:
-    """The decision of every row of ``table`` (``_row`` and the typed ``inputs``).
+    """The decision of every row of ``table`` (the typed ``inputs``), in its order.
 
     Raises :class:`NotCompilable` naming what has no SQL form.
     """
     chain, derived, lists = values_chain(ruleset, registry, conditions, as_of, table, inputs)
     names = [*inputs, *(n for n in [*derived, *lists] if n not in inputs)]
     columns = {name: f"_s{index}" for index, name in enumerate(names)}
-    kept = [col("_row"), *(col(name).as_(alias, quoted=True) for name, alias in columns.items()),
+    kept = [*(col(name).as_(alias, quoted=True) for name, alias in columns.items()),
             *(col(field).as_(alias, quoted=True) for field, alias in IDENTITY.items()
               if field in inputs),
             *(col(f"_c{index}") for index in range(len(conditions)))]
@@ -412,9 +412,9 @@ class _RecordText:
 def record_query(ruleset: Ruleset, registry: Registry, layout: ConditionLayout,
                  chain: RecordChain, types: Mapping[str, str], inputs_used: Sequence[str],
                  as_of: date) -> str:
-    """The query giving ``_row``, ``band`` and ``_line`` (the record's JSON text,
-    NULL where only Python can write it exactly) for every row, in the table's order
-    (no ``ORDER BY``: it would hold every line until the last).
+    """The query giving ``band`` and ``_line`` (the record's JSON text, NULL where only
+    Python can write it exactly) for every row, in the table's order (no ``ORDER BY``:
+    it would hold every line until the last).
 
     ``types`` are the DuckDB types of the chain's columns. Raises :class:`NotCompilable`
     when some part of the record has no SQL form (an evidence written by a plugin).
@@ -425,7 +425,7 @@ def record_query(ruleset: Ruleset, registry: Registry, layout: ConditionLayout,
     sql = chain.sql
     for number, columns in enumerate(layers, start=1):
         sql = f"SELECT *, {columns} FROM ({sql}) AS _layer{number}"
-    return (f"SELECT _row, band, CASE WHEN {text.unsure()} THEN NULL ELSE {text.line()} "
+    return (f"SELECT band, CASE WHEN {text.unsure()} THEN NULL ELSE {text.line()} "
             f"END AS _line FROM ({sql}) AS _texts")
 
 __all__ = ["IDENTITY", "RecordChain", "record_chain", "record_query"]

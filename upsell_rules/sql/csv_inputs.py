@@ -31,7 +31,13 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from upsell_rules.io.contract import ID_CONTROL_RE2, TOTALS_ROW_ID
-from upsell_rules.sql.input_checks import SOLID, in_range, integer_bits, quote_text
+from upsell_rules.sql.input_checks import (
+    SOLID,
+    in_range,
+    integer_bits,
+    quote_text,
+    typed_view_sql,
+)
 
 #: At most 15 digits before the point: finite, and an integer is below 2**53.
 _NUMBER = r"(0|-?[1-9][0-9]{0,14})(\.[0-9]+)?|-0\.[0-9]+"
@@ -123,13 +129,14 @@ def _sql_type(kind: str) -> str:
 
 
 def csv_view_sql(path: str, names: Sequence[str], separator: str, types: Mapping[str, str],
-                 view: str, integers: bool = True) -> str:
+                 view: str, lines: bool = False) -> str:
     """The view ``view`` over ``path``: ``_row`` (the row's number, from 1), ``_ints`` and
-    a typed column per field, in file order. Right only for a file
-    :func:`csv_check_sql` found clean (and whose shape the caller checked).
+    a typed column per field, in file order (``lines``: see :func:`typed_view_sql`).
+    Right only for a file :func:`csv_check_sql` found clean (and whose shape the caller
+    checked).
 
     ``_ints`` has a bit per ``number`` field written without a fraction (the reader
-    keeps those as integers); without ``integers`` it is 0, for a query that does not ask.
+    keeps those as integers).
     """
     present = set(names)
     columns = []
@@ -140,8 +147,5 @@ def csv_view_sql(path: str, names: Sequence[str], separator: str, types: Mapping
         columns.append(f"{value} AS {_ident(name)}")
     bits = [f"CASE WHEN {_ident(name)} IS NULL OR {_ident(name)} = '' "
             f"OR contains({_ident(name)}, '.') THEN 0 ELSE {bit} END"
-            for bit, name in integer_bits(types) if name in present] if integers else []
-    ints = " + ".join(bits) if bits else "0"
-    return (f"CREATE VIEW {view} AS SELECT row_number() OVER () AS _row, "
-            f"CAST({ints} AS BIGINT) AS _ints, {', '.join(columns)} "
-            f"FROM {read_csv_sql(path, names, separator)}")
+            for bit, name in integer_bits(types) if name in present]
+    return typed_view_sql(view, bits, columns, read_csv_sql(path, names, separator), lines)

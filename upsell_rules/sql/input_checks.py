@@ -21,7 +21,7 @@ values).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 
 from upsell_rules.io.contract import ID_CONTROL_RE2
 
@@ -270,32 +270,46 @@ _READ_AS = {"number": "JSON", "integer": "BIGINT", "boolean": "BOOLEAN", "string
 
 
 def accounts_view_sql(path: str, types: Mapping[str, str], view: str = "_accounts",
-                      integers: bool = True) -> str:
-    """The view ``view`` over ``path``: ``_row``, ``_ints``, a typed column per field.
+                      lines: bool = False) -> str:
+    """The view ``view`` over ``path`` (see :func:`typed_view_sql`): ``_row``, ``_ints``, a
+    typed column per field.
 
     Right only for a file :func:`check_sql` found clean (DuckDB's typed reader is
     lenient: it would read ``"12"`` as a number). It reads the file again each time it
-    is queried, in file order (``preserve_insertion_order``, DuckDB's default, keeps
-    the order of the lines; ``row_number() OVER ()`` numbers them as they come, without
-    holding them). Without ``integers``, ``number`` fields are read as doubles straight
-    away and ``_ints`` is 0: quicker, for a query that does not ask which numbers were
-    written as integers (text shows ``6300`` and ``6300.0`` alike).
+    is queried, in file order. With ``lines`` (the view the record lines are written
+    from), ``number`` fields are read as doubles straight away and there is no ``_row``.
     """
-    kinds = _READ_AS if integers else {**_READ_AS, "number": "DOUBLE"}
+    kinds = {**_READ_AS, "number": "DOUBLE"} if lines else _READ_AS
     columns = []
     for name, kind in types.items():
         field = _ident(name)
-        if kind == "number" and integers:
+        if kind == "number" and not lines:
             field = f"CAST({field} AS DOUBLE) AS {field}"
         elif kind.endswith("_list"):
             field = f"CASE WHEN len({field}) = 0 THEN NULL ELSE {field} END AS {field}"
         columns.append(field)
     bits = [f"CASE WHEN {_whole(f'CAST({_ident(name)} AS VARCHAR)')} THEN {bit} ELSE 0 END"
-            for bit, name in integer_bits(types)] if integers else []
-    ints = " + ".join(bits) if bits else "0"
-    return (f"CREATE VIEW {view} AS SELECT row_number() OVER () AS _row, "
-            f"CAST({ints} AS BIGINT) AS _ints, {', '.join(columns)} "
-            f"FROM {_as(path, types, kinds)}")
+            for bit, name in integer_bits(types)]
+    return typed_view_sql(view, bits, columns, _as(path, types, kinds), lines)
+
+
+def typed_view_sql(view: str, bits: Sequence[str], columns: Sequence[str], source: str,
+                   lines: bool) -> str:
+    """``CREATE VIEW view`` over ``source`` (a JSON Lines, CSV or Parquet reader): ``_row``
+    (the row's number, from 1), ``_ints`` (the sum of ``bits``: a bit per ``number``
+    field written as an integer, which the reader keeps as an ``int``) and ``columns``,
+    in file order (``preserve_insertion_order``, DuckDB's default).
+
+    With ``lines``, the view the record lines are written from: ``_ints`` is 0 (text
+    shows ``6300`` and ``6300.0`` alike) and there is no ``_row``. Numbering the rows
+    (``row_number() OVER ()``) would make DuckDB run the whole query on one thread; the
+    rows still come in file order (DuckDB keeps the order of a single table read through
+    projections), and the caller numbers them as they come.
+    """
+    ints = " + ".join(bits) if bits and not lines else "0"
+    row = "" if lines else "row_number() OVER () AS _row, "
+    return (f"CREATE VIEW {view} AS SELECT {row}CAST({ints} AS BIGINT) AS _ints, "
+            f"{', '.join(columns)} FROM {source}")
 
 
 def integer_bits(types: Mapping[str, str]) -> list[tuple[int, str]]:

@@ -16,7 +16,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from upsell_rules.io.contract import ID_CONTROL_RE2
-from upsell_rules.sql.input_checks import EXACT_INT, SOLID, in_range, integer_bits, quote_text
+from upsell_rules.sql.input_checks import (
+    EXACT_INT,
+    SOLID,
+    in_range,
+    integer_bits,
+    quote_text,
+    typed_view_sql,
+)
 
 _INTEGERS = ("BIGINT", "INTEGER", "SMALLINT", "TINYINT")
 #: Field type -> the Parquet column types (as DuckDB names them) taken as they are.
@@ -93,9 +100,10 @@ def _standard(kind: str) -> str:
 
 
 def parquet_view_sql(path: str, types: Mapping[str, str], fields: Mapping[str, str | None],
-                     view: str, integers: bool = True) -> str:
+                     view: str, lines: bool = False) -> str:
     """The view ``view`` over ``path`` with the columns of the JSON Lines view
-    (``_row``, ``_ints``, one column per field of its standard type), in file order.
+    (``_row``, ``_ints``, one column per field of its standard type), in file order
+    (``lines``: see :func:`typed_view_sql`).
 
     ``_ints`` has a bit per ``number`` field held in an integer column (see
     ``integer_bits``), as the reader keeps those values as integers.
@@ -109,9 +117,5 @@ def parquet_view_sql(path: str, types: Mapping[str, str], fields: Mapping[str, s
             value = f"CASE WHEN len({_ident(name)}) = 0 THEN NULL ELSE {value} END"
         columns.append(f"{value} AS {_ident(name)}")
     bits = [f"CASE WHEN {_ident(name)} IS NULL THEN 0 ELSE {bit} END"
-            for bit, name in integer_bits(types) if fields.get(name) in _INTEGERS] \
-        if integers else []
-    ints = " + ".join(bits) if bits else "0"
-    return (f"CREATE VIEW {view} AS SELECT row_number() OVER () AS _row, "
-            f"CAST({ints} AS BIGINT) AS _ints, {', '.join(columns)} "
-            f"FROM read_parquet({quote_text(path)})")
+            for bit, name in integer_bits(types) if fields.get(name) in _INTEGERS]
+    return typed_view_sql(view, bits, columns, f"read_parquet({quote_text(path)})", lines)

@@ -26,9 +26,10 @@ _START: dict[str, str | bool | int | float | list[str]] = {
 
 
 def sandboxed(readable: Sequence[str] = (),
-              config: Mapping[str, str | bool | int | float | list[str]] | None = None
-              ) -> Any:
-    """A DuckDB connection (with ``config``) that may read only the files ``readable``.
+              config: Mapping[str, str | bool | int | float | list[str]] | None = None,
+              local: Mapping[str, str] | None = None) -> Any:
+    """A DuckDB connection (with ``config``, and the settings of this connection only
+    ``local``, each a text) that may read only the files ``readable``.
 
     A file is allowed by the path given, its absolute path and the path its links lead
     to, so the query may name it either way; anything else (another file, a glob that
@@ -41,6 +42,8 @@ def sandboxed(readable: Sequence[str] = (),
                     for form in (path, os.path.abspath(path), os.path.realpath(path))})
     if paths:
         con.execute(f"SET allowed_paths = [{', '.join(quote_text(p) for p in paths)}]")
+    for name, value in (local or {}).items():
+        con.execute(f"SET {name} = {quote_text(value)}")
     con.execute("SET enable_external_access = false")
     con.execute("SET lock_configuration = true")
     return con
