@@ -23,6 +23,7 @@ from upsell_rules.plugin.locating import (
     FIRST_PARTY_DIST,
     code_location,
     display_path,
+    distribution,
     distribution_of,
     exception_location,
     failure_text,
@@ -227,12 +228,12 @@ class PluginLoader:
             if other is not None:
                 self.registry.plugins.setdefault(entry.name, self.registry.plugins.get(other, ""))
             return
-        dist = entry.dist
+        dist_name, dist_version = distribution(entry)
         info = PluginInfo(
             entry.name,
             origin,
-            dist.version if dist else "",
-            dist.name if dist else "",
+            dist_version,
+            dist_name,
             entry.value,
             display_path(getattr(plugin, "__file__", "") or ""),
         )

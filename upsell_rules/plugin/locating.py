@@ -3,6 +3,7 @@ an exception or a function (``file:line``), a plugin's package folder and distri
 
 from __future__ import annotations
 
+import functools
 import importlib
 import importlib.metadata
 import importlib.util
@@ -99,8 +100,21 @@ def package_dir(module_name: str) -> str:
 
 
 def is_first_party(entry: importlib.metadata.EntryPoint) -> bool:
+    return normalise(distribution(entry)[0]) == FIRST_PARTY_DIST
+
+
+def distribution(entry: importlib.metadata.EntryPoint) -> tuple[str, str]:
+    """(name, version) of the distribution that declares ``entry`` (empty: none)."""
     dist = entry.dist
-    return dist is not None and normalise(dist.name) == FIRST_PARTY_DIST
+    return ("", "") if dist is None else _name_and_version(dist)
+
+
+@functools.cache
+def _name_and_version(dist: importlib.metadata.Distribution) -> tuple[str, str]:
+    # Each ``dist.name`` or ``dist.version`` parses the distribution's METADATA file
+    # again; every entry point of a distribution shares one ``dist``.
+    metadata = dist.metadata
+    return str(metadata["Name"] or ""), str(metadata["Version"] or "")
 
 
 def normalise(name: str) -> str:

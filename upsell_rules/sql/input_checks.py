@@ -131,8 +131,10 @@ def _number_short(t: str, bounds: tuple[float | None, float | None] | None) -> s
 
 
 def _integer_short(t: str, bounds: tuple[float | None, float | None] | None) -> str:
+    # The text a BIGINT is written as: no fraction, no exponent, no "-0" (quicker than
+    # a regular expression looking for '.', 'e' or 'E').
     value = f"TRY_CAST({t} AS BIGINT)"
-    return (f"{_is_number(t)} AND {_whole(t)} AND {value} IS NOT NULL "
+    return (f"{_is_number(t)} AND CAST({value} AS VARCHAR) = {t} "
             f"AND {in_range(value, bounds)}")
 
 
@@ -229,8 +231,9 @@ def check_sql(path: str, types: Mapping[str, str],
     present = " + ".join(f"CAST({_ident(n)} IS NOT NULL AS INTEGER)" for n in types)
     # The commas between the fields, and those a text or a list holds (none in a clean
     # number, boolean or date): DuckDB writes each value back without a trailing comma.
+    # Bytes, not characters (a comma is one byte): strlen does not decode the text.
     commas = " + ".join([f"greatest({present} - 1, 0)",
-                         *(f"coalesce(length({texts[n]}) - length(replace({texts[n]}, ',', "
+                         *(f"coalesce(strlen({texts[n]}) - strlen(replace({texts[n]}, ',', "
                            "'')), 0)" for n, kind in types.items()
                            if kind == "string" or kind.endswith("_list"))])
     account = _value(texts["account_id"], "string")
