@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -35,17 +36,24 @@ from upsell_rules.ruleset.model import Ruleset
 from upsell_rules.ruleset.templates import parse_template
 
 
-def line_output(rules: Ruleset, path: Path, as_of: date) -> list[str] | None:
-    """The JSON Lines the columnar path writes for ``path`` (None: it stepped aside)."""
+def columnar_results(rules: Ruleset, path: Path, as_of: date) -> Iterator[Any] | None:
+    """What the columnar path passes on for ``path`` with JSON Lines output, as it comes
+    (None: it stepped aside)."""
     evaluator = Evaluator(rules, REGISTRY, "duckdb")
     reader = _reader(rules, as_of)
     plan = columnar.plan_columnar(evaluator, reader, [str(path)], as_of, encoded=True)
     assert plan is not None, "the columnar path should apply to this file"
     rows = columnar.columnar_rows(evaluator, plan, as_of, reader.limits)
+    return None if rows is None else (result for _error, result in rows)
+
+
+def line_output(rules: Ruleset, path: Path, as_of: date) -> list[str] | None:
+    """The JSON Lines the columnar path writes for ``path`` (None: it stepped aside)."""
+    rows = columnar_results(rules, path, as_of)
     if rows is None:
         return None
     out = []
-    for _error, result in rows:
+    for result in rows:
         if isinstance(result, EncodedBatch):
             assert result.lines and len(result.lines) == len(result.bands)
             out.extend(result.lines)
@@ -184,13 +192,9 @@ def test_a_trigger_described_by_a_plugin_keeps_python_rendering(tmp_path: Path) 
     assert rules is not None and not [f for f in findings if f.is_error]
     path = tmp_path / "accounts.jsonl"
     write_jsonl(path, generate_accounts(60, 7, AS_OF))
-    evaluator = Evaluator(rules, REGISTRY, "duckdb")
-    reader = _reader(rules, AS_OF)
-    plan = columnar.plan_columnar(evaluator, reader, [str(path)], AS_OF, encoded=True)
-    assert plan is not None
-    rows = columnar.columnar_rows(evaluator, plan, AS_OF, reader.limits)
+    rows = columnar_results(rules, path, AS_OF)
     assert rows is not None
-    results = [result for _error, result in rows]
+    results = list(rows)
     assert all(isinstance(r, dict) for r in results), "records rendered by Python"
     assert [dumps_compact(r) for r in results] == _python(rules, path, AS_OF)
 
@@ -214,14 +218,10 @@ def test_a_large_file_read_on_every_thread_comes_out_in_file_order(
             if row in long_rows:
                 line = line.replace('"account_name": "', '"account_name": "' + "東" * 30_000, 1)
             handle.write(line + "\n")
-    evaluator = Evaluator(rules, REGISTRY, "duckdb")
-    reader = _reader(rules, AS_OF)
-    plan = columnar.plan_columnar(evaluator, reader, [str(path)], AS_OF, encoded=True)
-    assert plan is not None
-    rows = columnar.columnar_rows(evaluator, plan, AS_OF, reader.limits)
+    rows = columnar_results(rules, path, AS_OF)
     assert rows is not None
     row = 0
-    for _error, result in rows:  # looked at as they come: 100 MB of records are not kept
+    for result in rows:  # looked at as they come: 100 MB of records are not kept
         lines = result.lines if isinstance(result, EncodedBatch) else [result.text]
         for line in lines:
             row += 1
