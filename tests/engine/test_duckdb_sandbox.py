@@ -45,8 +45,12 @@ def test_a_sandboxed_connection_reads_only_its_file(tmp_path: Path) -> None:
         for query in refused:
             with pytest.raises(duckdb.Error):
                 con.execute(query)
+        # No progress bar of DuckDB's among the records on a terminal's standard output.
+        assert con.execute("SELECT current_setting('enable_progress_bar')").fetchone() == (
+            False,)
         for setting in ("enable_external_access = true", "allowed_directories = ['/']",
-                        "lock_configuration = false", "autoload_known_extensions = true"):
+                        "lock_configuration = false", "autoload_known_extensions = true",
+                        "enable_progress_bar = true"):
             with pytest.raises(duckdb.Error, match="locked"):
                 con.execute(f"SET {setting}")
     finally:

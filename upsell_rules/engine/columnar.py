@@ -282,8 +282,8 @@ def _lines(evaluator: Evaluator, plan: ColumnarPlan, as_of: date, con: Any, star
     a line it left NULL is decided the Python way and passed on alone, in its place.
     ``started``: the record query, its cursor once under way, or the error it raised.
 
-    The rows come in file order (see ``typed_view_sql``) and are numbered here: row
-    ``n`` is the ``n``-th line (the file's check made sure no line is blank)."""
+    The rows come in file order (see ``typed_view_sql``) and are numbered here as they
+    come, as ``_accounts`` numbers them (``_redo`` finds a row by that number)."""
     progress = PROGRESS
     try:
         if isinstance(started, Exception):

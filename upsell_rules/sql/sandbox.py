@@ -17,6 +17,9 @@ from typing import Any
 
 from upsell_rules.sql.input_checks import quote_text
 
+#: This connection's own settings, set before the lock. DuckDB would draw its progress bar
+#: on standard output when that is a terminal, in among the records a run writes there.
+_LOCAL: dict[str, str] = {"enable_progress_bar": "false"}
 #: Settings fixed when the database starts (the rest are set, then locked, after).
 _START: dict[str, str | bool | int | float | list[str]] = {
     "autoinstall_known_extensions": False,
@@ -42,7 +45,7 @@ def sandboxed(readable: Sequence[str] = (),
                     for form in (path, os.path.abspath(path), os.path.realpath(path))})
     if paths:
         con.execute(f"SET allowed_paths = [{', '.join(quote_text(p) for p in paths)}]")
-    for name, value in (local or {}).items():
+    for name, value in {**_LOCAL, **(local or {})}.items():
         con.execute(f"SET {name} = {quote_text(value)}")
     con.execute("SET enable_external_access = false")
     con.execute("SET lock_configuration = true")
