@@ -21,7 +21,7 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from tests.engine.test_columnar import AS_OF, DEFAULT, REGISTRY, ROOT, _reader
-from tests.engine.test_columnar_lines import line_output
+from tests.engine.test_columnar_lines import assert_in_file_order, line_output
 from tests.engine.test_columnar_parquet import auto_takes_duckdb
 from upsell_rules.cli.main import cli
 from upsell_rules.engine import columnar
@@ -91,6 +91,16 @@ def test_generated_accounts_as_csv_decide_identically(tmp_path: Path, seed: int)
     write_csv(path, generate_accounts(400, seed, AS_OF))
     assert columnar_or_none(path) is not None, "clean generated CSV takes the columnar path"
     assert line_output(DEFAULT, path, AS_OF) == _decide(path, "python")[0]
+
+
+def test_a_large_file_read_on_every_thread_comes_out_in_file_order(tmp_path: Path) -> None:
+    """The record lines' view has no row numbers (they would hold DuckDB to one thread):
+    read by DuckDB's CSV reader in parallel parts, every record must still come in order."""
+    sample = list(generate_accounts(200, 7, AS_OF))
+    path = tmp_path / "accounts.csv"
+    write_csv(path, ({**sample[row % len(sample)], "account_id": f"R{row}"}
+                     for row in range(1, 100_001)))
+    assert_in_file_order(DEFAULT, path, 100_000)
 
 
 def test_a_crm_export_takes_the_columnar_path(tmp_path: Path) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -199,6 +199,22 @@ def test_a_trigger_described_by_a_plugin_keeps_python_rendering(tmp_path: Path) 
     assert [dumps_compact(r) for r in results] == _python(rules, path, AS_OF)
 
 
+def assert_in_file_order(rules: Ruleset, path: Path, count: int,
+                         also: Callable[[int, str], bool] = lambda _row, _line: True) -> None:
+    """The columnar path's records of ``path`` (accounts ``R1`` to ``R<count>``, in that
+    order) come in file order, each passing ``also(row, line)``. The records are looked
+    at as they come, not kept (a large file's are 100 MB)."""
+    rows = columnar_results(rules, path, AS_OF)
+    assert rows is not None
+    row = 0
+    for result in rows:
+        for line in result.lines if isinstance(result, EncodedBatch) else [result.text]:
+            row += 1
+            assert line.startswith(f'{{"account_id":"R{row}",'), (row, line[:40])
+            assert also(row, line), row
+    assert row == count
+
+
 def test_a_large_file_read_on_every_thread_comes_out_in_file_order(
     tmp_path: Path, redo_rows: list[int]
 ) -> None:
@@ -209,25 +225,15 @@ def test_a_large_file_read_on_every_thread_comes_out_in_file_order(
                  play, window=parse_template("{account_name}: " + play.window.source))
              for play_id, play in DEFAULT.plays.items()}
     rules = dataclasses.replace(DEFAULT, plays=plays)
-    sample = [json.dumps(a) for a in generate_accounts(200, 7, AS_OF)]
+    sample = list(generate_accounts(200, 7, AS_OF))
     long_rows = {23_457, 61_001}
-    path = tmp_path / "accounts.jsonl"
-    with path.open("w", encoding="utf-8") as handle:
-        for row in range(1, 70_001):  # about 45 MB
-            line = sample[row % len(sample)].replace('"SYN-', f'"R{row}-', 1)
-            if row in long_rows:
-                line = line.replace('"account_name": "', '"account_name": "' + "東" * 30_000, 1)
-            handle.write(line + "\n")
-    rows = columnar_results(rules, path, AS_OF)
-    assert rows is not None
-    row = 0
-    for result in rows:  # looked at as they come: 100 MB of records are not kept
-        lines = result.lines if isinstance(result, EncodedBatch) else [result.text]
-        for line in lines:
-            row += 1
-            assert line.startswith(f'{{"account_id":"R{row}-'), (row, line[:40])
-            assert ("東" * 30_000 in line) == (row in long_rows)
-    assert row == 70_000
+    long_name = "東" * 30_000
+    write_jsonl(path := tmp_path / "accounts.jsonl", (  # about 45 MB
+        {**sample[row % len(sample)], "account_id": f"R{row}",
+         **({"account_name": long_name} if row in long_rows else {})}
+        for row in range(1, 70_001)))
+    assert_in_file_order(rules, path, 70_000,
+                         lambda row, line: (long_name in line) == (row in long_rows))
     assert redo_rows == sorted(long_rows)
 
 

@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from tests.engine.test_columnar import AS_OF, CLEAN, DEFAULT, REGISTRY, _reader, python_output
-from tests.engine.test_columnar_lines import line_output
+from tests.engine.test_columnar_lines import assert_in_file_order, line_output
 from upsell_rules.cli.main import cli
 from upsell_rules.engine import columnar
 from upsell_rules.engine.evaluate import Evaluator
@@ -26,7 +26,7 @@ COLUMNS = {name: sql_type(kind).sql(dialect="duckdb") for name, kind in table_co
 
 
 def _parquet(tmp_path: Path, accounts: list[dict[str, Any]], name: str = "accounts",
-             cast: dict[str, str] | None = None) -> Path:
+             cast: dict[str, str] | None = None, row_group_size: int = 122_880) -> Path:
     """``accounts`` as a Parquet file with the contract's types (``cast``: other SQL for
     some columns, e.g. to store them as another type)."""
     jsonl = tmp_path / f"{name}.jsonl"
@@ -36,9 +36,20 @@ def _parquet(tmp_path: Path, accounts: list[dict[str, Any]], name: str = "accoun
     picked = ", ".join((cast or {}).get(n, f'"{n}"') + f' AS "{n}"' for n in COLUMNS)
     con = duckdb.connect()
     con.execute(f"COPY (SELECT {picked} FROM read_json('{jsonl}', format = "
-                f"'newline_delimited', columns = {{{columns}}})) TO '{target}' (FORMAT PARQUET)")
+                f"'newline_delimited', columns = {{{columns}}})) TO '{target}' "
+                f"(FORMAT PARQUET, ROW_GROUP_SIZE {row_group_size})")
     con.close()
     return target
+
+
+def test_row_groups_read_on_every_thread_come_out_in_file_order(tmp_path: Path) -> None:
+    """The record lines' view has no row numbers (they would hold DuckDB to one thread):
+    with 25 row groups read in parallel, every record must still come in file order."""
+    sample = list(generate_accounts(200, 7, AS_OF))
+    accounts = [{**sample[row % len(sample)], "account_id": f"R{row}"}
+                for row in range(1, 50_001)]
+    path = _parquet(tmp_path, accounts, row_group_size=2048)
+    assert_in_file_order(DEFAULT, path, 50_000)
 
 
 def _dict_output(path: Path) -> list[str] | None:
