@@ -171,6 +171,9 @@ def test_a_record_the_reader_would_convert_leaves_the_file_to_it(
     '{"account_id": "SYN-7", "arr": nan}\n',
     "   \n",  # a line of spaces
     "\t\r\n",
+    # Two objects on one line and a blank line: were DuckDB ever to read the first as two
+    # rows, the blank line it skips would make its rows as many as the lines again.
+    '{"account_id": "SYN-7"}\r{"account_id": "SYN-8"}\n\n',
     # A colon in a text value: the reader re-reads such a line to look for a key written
     # twice, so the columnar path leaves the file to it (kept on purpose: cheap to test).
     '{"account_id": "SYN-7", "plan": "Team: gold"}\n',
