@@ -90,6 +90,16 @@ def check_tree(tree: Path) -> None:
         raise SystemExit(f"{tree}: imports {found}, not its own upsell_rules")
 
 
+def checked_trees(items: list[str]) -> list[tuple[str, Path]]:
+    """(label, path) of each ``LABEL=PATH`` given (this tree when none), each checked to
+    import its own code."""
+    trees = [(label, Path(path).resolve()) for label, path in
+             (item.split("=", 1) for item in items)] or [("this tree", ROOT)]
+    for _, tree in trees:
+        check_tree(tree)
+    return trees
+
+
 def make_data(accounts: int, seed: int) -> tuple[Path, Path]:
     """The N-account file and its first half, generated once (deterministic by seed)."""
     folder = ROOT / "bench" / "data"
@@ -113,10 +123,7 @@ def main() -> None:
                         help="the ruleset, relative to each tree (its own) or absolute (one "
                              "file for all trees, so only the code differs)")
     args = parser.parse_args()
-    trees = [(label, Path(path).resolve()) for label, path in
-             (item.split("=", 1) for item in args.tree)] or [("this tree", ROOT)]
-    for _, tree in trees:
-        check_tree(tree)
+    trees = checked_trees(args.tree)
     full, half = make_data(args.accounts, args.seed)
     per = args.accounts - args.accounts // 2
     with tempfile.TemporaryDirectory() as work:
