@@ -6,6 +6,7 @@ one a plain loop over the file's lines gives (the loop below, which it replaced)
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import pytest
@@ -93,3 +94,13 @@ def test_a_byte_order_mark_counts_only_at_the_start_of_the_file(
     path.write_bytes(b'{"a":1}\n\xef\xbb\xbf{"b":2}\n')
     monkeypatch.setattr(jsonl_check, "_BLOCK", 1)  # each line a block of its own
     assert count_lines(str(path), 0, 0) == (2, 2, 0) == reference(path, 0, 0)
+
+
+def test_a_cancelled_count_stops(tmp_path: Path) -> None:
+    """The count runs in the check's thread; a cancelled check stops it at the next block."""
+    path = tmp_path / "a.jsonl"
+    path.write_bytes(b'{"a":1}\n' * 10)
+    stop = threading.Event()
+    assert count_lines(str(path), 0, 0, stop) == (10, 10, 0)
+    stop.set()
+    assert count_lines(str(path), 0, 0, stop) is None

@@ -257,6 +257,7 @@ def columnar_rows(evaluator: Evaluator, plan: ColumnarPlan, as_of: date,
         loaded = _load(con, plan, limits)
         started: Any = plan.lines
         if loaded and check is not None and plan.lines is not None:
+            check.count_soon()
             try:
                 started = con.execute(plan.lines)
             except duckdb.Error as exc:  # raised when read, if the check passes

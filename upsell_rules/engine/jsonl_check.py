@@ -8,17 +8,19 @@ database while the check finishes (``engine/columnar.py``); nothing of it is pas
 unless the check passes, so on a large file the records wait for the check: it runs on
 two threads (1,000,000 accounts: about a fifth less time end to end than on one, since
 the record query no longer holds DuckDB to one thread; bench/README.md).
-:func:`start_check` starts the check; :meth:`JsonlCheck.passed` counts the lines and says
-whether every record is clean; :meth:`JsonlCheck.cancel` stops it when the query turns
+:func:`start_check` starts the check; :meth:`JsonlCheck.count_soon` counts the lines in
+a thread of the check's (while DuckDB plans the record query); :meth:`JsonlCheck.passed`
+says whether every record is clean; :meth:`JsonlCheck.cancel` stops it when the query turns
 out not to compile. :func:`make_views` makes the views the query reads.
 """
 
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
 from upsell_rules.sql.input_checks import accounts_view_sql, check_sql, colons_sql
@@ -43,13 +45,25 @@ class JsonlCheck:
     pool: ThreadPoolExecutor
     found: Future[tuple[Any, ...] | None]
     closed: bool = False
+    #: The line count, once :meth:`count_soon` started it.
+    counting: Future[tuple[int, int, int] | None] | None = None
+    stop: threading.Event = field(default_factory=threading.Event)
+
+    def count_soon(self) -> None:
+        """Count the lines in a thread of the check's own. Python holds the interpreter
+        while it counts: the caller starts it just before handing DuckDB work that lets go
+        of it (planning the record query), not while Python compiles."""
+        if self.counting is None and not self.closed:
+            self.counting = self.pool.submit(count_lines, self.path, self.limits.line_bytes,
+                                             self.limits.records, self.stop)
 
     def passed(self) -> bool:
         """Whether every record is clean; the check's database is closed after."""
         import duckdb
 
         try:
-            counted = count_lines(self.path, self.limits.line_bytes, self.limits.records)
+            counted = (self.counting.result() if self.counting is not None else
+                       count_lines(self.path, self.limits.line_bytes, self.limits.records))
             found = self.found.result()
             if counted is None or found is None:
                 return False
@@ -72,6 +86,7 @@ class JsonlCheck:
         if self.closed:
             return
         self.closed = True
+        self.stop.set()
         self.con.interrupt()
         self.pool.shutdown(wait=True)
         self.con.close()
@@ -81,9 +96,9 @@ def start_check(path: str, types: Mapping[str, str],
                 ranges: Mapping[str, tuple[float | None, float | None]], limits: Any
                 ) -> JsonlCheck:
     """Start checking ``path`` (DuckDB, in a thread of its own); the lines are counted
-    when the verdict is asked for."""
+    when :meth:`JsonlCheck.count_soon` says, or else when the verdict is asked for."""
     con = sandboxed([path], CHECK_CONNECTION)
-    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="upsell-rules-check")
+    pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="upsell-rules-check")
     found = pool.submit(_run, con, check_sql(path, types, ranges))
     return JsonlCheck(con, path, limits, pool, found)
 
@@ -108,12 +123,14 @@ def _run(con: Any, sql: str) -> tuple[Any, ...] | None:
     return tuple(row) if row is not None else None
 
 
-def count_lines(path: str, max_line: int, max_records: int) -> tuple[int, int, int] | None:
+def count_lines(path: str, max_line: int, max_records: int,
+                stop: threading.Event | None = None) -> tuple[int, int, int] | None:
     """The number of lines and of colons and commas in them, or ``None`` unless every
     line is within ``max_line`` bytes, there is no byte order mark, no vertical tab or
     form feed (DuckDB takes them as spaces around a line's object, the reader refuses
     the line), no comma written as an escape (the commas could then hide a trailing
-    one: see ``colons_sql``) and there are at most ``max_records`` lines.
+    one: see ``colons_sql``) and there are at most ``max_records`` lines. ``None`` too
+    once ``stop`` is set (the check was cancelled).
 
     Lines end at ``\\n`` only, as Python's binary file iteration splits them. The file
     is read in blocks of whole lines, and each test is one scan of a block in C: a
@@ -129,6 +146,8 @@ def count_lines(path: str, max_line: int, max_records: int) -> tuple[int, int, i
     count = colons = commas = 0
     with open(path, "rb") as handle:
         while block := _whole_lines(handle, max_line):
+            if stop is not None and stop.is_set():
+                return None
             if not count and block.startswith(_BOM):
                 return None
             if b"\x0b" in block or b"\x0c" in block:
