@@ -63,8 +63,11 @@ AUTO_MIN_CSV_BYTES = 3 * MB
 #: The view the record lines are written from: ``_accounts`` without telling integers
 #: from other numbers, which no text shows.
 LINES_SOURCE = "_typed"
-#: Rows fetched from DuckDB at a time (memory stays flat on large files).
-FETCH_ROWS = 4096
+#: Rows fetched from DuckDB at a time (memory stays flat on large files). About 1.5 MB of
+#: record text: the strings of one fetch are made, written and freed while still in
+#: the processor's cache; 4,096 at a time took about 2% longer end to end (paired runs,
+#: 100,000 accounts; bench/README.md).
+FETCH_ROWS = 1024
 #: The columnar connection's settings. Rows come in file order. ``in_clause`` would make
 #: each ``x IN (...)`` of the record query (plays with a message, outreach bands) a join,
 #: and copy the text around it into several places: about 10% more work here.
