@@ -71,7 +71,7 @@ def cli() -> None:
 def main() -> None:
     """Console-script entry point."""
     from upsell_rules.cli.plugin_stdout import keep_stdout_for_the_tool
-    from upsell_rules.engine.gctune import allow_gc_tuning
+    from upsell_rules.engine.gctune import allow_gc_tuning, no_final_collection
 
     allow_gc_tuning()  # this process is ours: fewer collections while accounts stream
     keep_stdout_for_the_tool()  # a plugin's print() never lands in the JSON or CSV output
@@ -82,3 +82,5 @@ def main() -> None:
         # but keep the status "could not be done"; Python's own 1 means "records failed".
         traceback.print_exc()
         raise SystemExit(EXIT_USAGE) from None
+    finally:
+        no_final_collection()  # the process ends: no walk over every object first
