@@ -15,8 +15,6 @@ from __future__ import annotations
 import json
 import random
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -48,6 +46,11 @@ class Answer:
 
 def _once(method: str, url: str, body: Any, headers: Mapping[str, str],
           timeout: float) -> tuple[int | None, Any, Mapping[str, str], str]:
+    # Imported on the first request: urllib.request brings in http.client and ssl, a
+    # hundredth of a second on every start of the command line, which rarely calls a CRM.
+    import urllib.error
+    import urllib.request
+
     data = None if body is None else json.dumps(body, ensure_ascii=False).encode("utf-8")
     request = urllib.request.Request(url, data=data, method=method, headers={
         "Content-Type": "application/json", "Accept": "application/json", **headers})

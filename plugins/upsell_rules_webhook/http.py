@@ -10,9 +10,7 @@ anywhere but the URL given.
 
 from __future__ import annotations
 
-import http.client
 import io
-import socket
 import time
 import urllib.parse
 from collections.abc import Mapping
@@ -58,6 +56,8 @@ class _DeadlineSocket:
         self._sock.sendall(data)
 
     def makefile(self, mode: str = "rb", *args: Any, **kwargs: Any) -> io.BufferedReader:
+        import socket
+
         self._refs += 1
         return io.BufferedReader(socket.SocketIO(self, "rb"))  # type: ignore[arg-type]
 
@@ -78,6 +78,8 @@ class _DeadlineSocket:
 
 
 def _connection(parts: urllib.parse.SplitResult, timeout: float, deadline: float) -> Any:
+    import http.client
+
     base = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
 
     class Connection(base):  # type: ignore[valid-type,misc]
@@ -96,6 +98,10 @@ def answer_detail(status: int, body: bytes) -> str:
 
 def post(url: str, body: bytes, headers: Mapping[str, str], timeout: float) -> Answer:
     """POST ``body`` to ``url``; the whole exchange must end within ``timeout`` seconds."""
+    # Imported on the first post: http.client brings in ssl, a hundredth of a second on
+    # every start of the command line, which mostly sends nothing.
+    import http.client
+
     deadline = time.monotonic() + timeout
     parts = urllib.parse.urlsplit(url)
     target = parts.path or "/"

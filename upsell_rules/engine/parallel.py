@@ -38,15 +38,13 @@ import dataclasses
 import gc
 import itertools
 import json
-import multiprocessing
 import os
 import re
 import shutil
 import tempfile
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
+from concurrent.futures import Future
 from datetime import date
 from typing import TYPE_CHECKING, Any, cast
 
@@ -63,6 +61,8 @@ from upsell_rules.io.source_choice import single_file
 from upsell_rules.plugin.watchdog import batch_watchdog
 
 if TYPE_CHECKING:
+    from concurrent.futures import ProcessPoolExecutor
+
     from upsell_rules.engine.evaluate import Evaluator
 
 #: Accounts per batch when the parent reads: large enough to amortise inter-process
@@ -92,6 +92,8 @@ _worker_plan: Plan | None = None
 
 def can_fork() -> bool:
     """True where worker processes can be forked from this one."""
+    import multiprocessing  # only runs on more than one process need it (start-up time)
+
     return "fork" in multiprocessing.get_all_start_methods()
 
 
@@ -165,6 +167,10 @@ def _fork_workers(jobs: int) -> ProcessPoolExecutor:
     freed here first, and what is left is frozen out of the collector's view while the
     workers are forked; a child never unfreezes it.
     """
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+
     already = gc.get_freeze_count()
     gc.collect()
     gc.freeze()
@@ -190,6 +196,8 @@ def _ordered(
     however large the input. A task whose worker died, and every task after it, runs in
     this process instead (``note`` is told once).
     """
+    from concurrent.futures.process import BrokenProcessPool
+
     pending: deque[tuple[Future[Any] | None, tuple[Any, Any]]] = deque()
     told = False
 
