@@ -86,7 +86,7 @@ def record_chain(ruleset: Ruleset, registry: Registry, conditions: Sequence[Any]
             *(col(f"_c{index}") for index in range(len(conditions)))]
     chain.add("kept", kept, star=False)
     add_decision(chain, ruleset)
-    return RecordChain(chain.query().sql(dialect="duckdb"), columns)
+    return RecordChain(chain.query().sql(dialect="duckdb", copy=False), columns)
 
 
 class _RecordText:

@@ -233,7 +233,7 @@ def build_values_query(ruleset: Ruleset, registry: Registry, conditions: Sequenc
         exp.to_identifier(chain.ctes[-1][0])).order_by(col("_row"))
     for name, select in chain.ctes:
         final = final.with_(name, as_=select, copy=False)
-    return ValuesQuery(final.sql(dialect="duckdb"), derived, lists)
+    return ValuesQuery(final.sql(dialect="duckdb", copy=False), derived, lists)
 
 def add_decision(chain: Chain, rs: Ruleset) -> None:
     """Add the scores, band, play and owner to the chain of ``conditions``."""
