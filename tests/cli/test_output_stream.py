@@ -10,7 +10,11 @@ a time.
 from __future__ import annotations
 
 import io
+import os
 import sys
+import threading
+import time
+from pathlib import Path
 
 import pytest
 
@@ -42,3 +46,48 @@ def test_a_raw_stdout_gets_every_byte(monkeypatch: pytest.MonkeyPatch) -> None:
         out.write(text)
     monkeypatch.undo()
     assert raw.data.decode() == text
+
+
+def test_a_file_output_is_flushed_to_disk_as_it_grows(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """A thread flushes what was written so far while the output is written (the final
+    flush then waits only for the last part); it stops before the file is closed, and
+    the file is renamed into place whole."""
+    from upsell_rules.cli import output_file
+
+    synced: list[int] = []
+    flush = getattr(os, "fdatasync", os.fsync)
+    monkeypatch.setattr(output_file, "SYNC_EVERY", 0.005)
+    monkeypatch.setattr(os, "fdatasync", lambda fd: (synced.append(fd), flush(fd)),
+                        raising=False)  # no fdatasync on macOS: the code uses fsync there
+    target = tmp_path / "records.jsonl"
+    with output_stream(str(target)) as out:
+        for number in range(20):
+            out.write(f"line {number}\n")
+            out.flush()
+            time.sleep(0.01)
+    assert synced, "nothing was flushed while the output was written"
+    assert not [t for t in threading.enumerate() if t.name == "upsell-rules-output-sync"]
+    assert target.read_text() == "".join(f"line {n}\n" for n in range(20))
+
+
+def test_a_failed_flush_on_the_way_leaves_the_output_whole(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """A flush that fails while the output is written stops the flushing thread without
+    a word: the final flush (and its error, if the disk is really failing) decides."""
+    from upsell_rules.cli import output_file
+
+    monkeypatch.setattr(output_file, "SYNC_EVERY", 0.001)
+
+    def failing(fd: int) -> None:
+        raise OSError(5, "I/O error")
+
+    monkeypatch.setattr(os, "fdatasync", failing, raising=False)
+    target = tmp_path / "records.jsonl"
+    with output_stream(str(target)) as out:
+        out.write("one\n")
+        time.sleep(0.02)
+        out.write("two\n")
+    assert target.read_text() == "one\ntwo\n"

@@ -50,8 +50,9 @@ def output_stream(path: str | None, *, data: bool = False) -> Iterator[TextIO]:
                     f"{exc.strerror or exc}")
     try:
         with _sigterm_as_exit(), os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            yield handle
-            handle.flush()
+            with _syncing(fd):
+                yield handle
+                handle.flush()
             os.fsync(handle.fileno())
         os.chmod(tmp, replaced_file_mode(path))
         os.replace(tmp, path)
@@ -62,6 +63,39 @@ def output_stream(path: str | None, *, data: bool = False) -> Iterator[TextIO]:
             usage_error(f"--output {path}: cannot write: "
                         f"{exc.strerror or exc}; the previous file (if any) was kept")
         raise
+
+
+#: Seconds between two flushes to disk of what a large output has written so far.
+SYNC_EVERY = 0.25
+
+
+@contextmanager
+def _syncing(fd: int) -> Iterator[None]:
+    """Flush what is written to ``fd`` to disk every :data:`SYNC_EVERY` seconds, in a
+    thread of its own, until the block ends.
+
+    The output is flushed to disk before it is renamed into place; left to the end, that
+    flush waited for the whole file (0.07 s for the 150 MB of 100,000 decision records,
+    0.7 s for a million), with nothing else to do. Flushed as it grows, only the last
+    part is left to wait for. The thread is stopped before ``fd`` is closed.
+    """
+    stop = threading.Event()
+    flush = getattr(os, "fdatasync", os.fsync)  # no fdatasync on macOS
+
+    def sync() -> None:
+        while not stop.wait(SYNC_EVERY):
+            try:
+                flush(fd)
+            except OSError:
+                return  # the final fsync says what is wrong
+
+    thread = threading.Thread(target=sync, name="upsell-rules-output-sync", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
 
 
 @contextmanager
