@@ -62,8 +62,8 @@ class JsonlCheck:
         import duckdb
 
         try:
-            counted = (self.counting.result() if self.counting is not None else
-                       count_lines(self.path, self.limits.line_bytes, self.limits.records))
+            self.count_soon()  # not under way yet (no record query was started): now
+            counted = self.counting.result() if self.counting is not None else None
             found = self.found.result()
             if counted is None or found is None:
                 return False
