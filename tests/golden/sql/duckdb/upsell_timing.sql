@@ -500,6 +500,13 @@ WITH inputs AS (
           OR (
             (
               "days_since_renewal"
+            ) < (
+              0
+            )
+          )
+          OR (
+            (
+              "days_since_renewal"
             ) > (
               30
             )

@@ -558,6 +558,13 @@ WITH inputs AS MATERIALIZED (
           OR (
             (
               "days_since_renewal"
+            ) < (
+              0
+            )
+          )
+          OR (
+            (
+              "days_since_renewal"
             ) > (
               30
             )

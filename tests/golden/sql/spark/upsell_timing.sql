@@ -514,6 +514,13 @@ WITH inputs AS (
           OR (
             (
               `days_since_renewal`
+            ) < (
+              0
+            )
+          )
+          OR (
+            (
+              `days_since_renewal`
             ) > (
               30
             )
