@@ -61,6 +61,21 @@ def test_snoozes_lists_the_active_ones_numbered_and_unsnooze_id_ends_one(
         (1, None, "ended"), (2, "seat_expansion", "active")]
 
 
+def test_snooze_on_records_the_day_it_was_made(tmp_path: Path) -> None:
+    store = _store(tmp_path)
+    _snooze(store, "ACC-1001", "2026-12-01", "CFO on leave", "--on", "2026-11-03")
+    assert _created(store, 1) == "2026-11-03"
+    listed = invoke("snoozes", "--state", store)
+    assert listed.stdout == ("1: ACC-1001 until 2026-12-01, every play: CFO on leave "
+                             "(by snooze command on 2026-11-03)\n")
+    bad = invoke("snooze", "ACC-1002", "--until", "2026-12-01", "--reason", "x",
+                 "--on", "2026-13-01", "--state", store)
+    assert bad.exit_code == 2
+    assert "--on" in bad.stderr
+    assert len(json.loads(invoke("snoozes", "--all", "--format", "json",
+                                 "--state", store).stdout)) == 1
+
+
 def _created(store: Path, number: int) -> str:
     every = json.loads(invoke("snoozes", "--all", "--format", "json", "--state", store).stdout)
     return str(next(s["created_on"] for s in every if s["id"] == number))

@@ -7,7 +7,7 @@ from datetime import date
 import click
 
 from upsell_rules.cli.exits import EXIT_OK, usage_error
-from upsell_rules.cli.options import IsoDate
+from upsell_rules.cli.options import IsoDate, resolve_as_of
 from upsell_rules.cli.state_common import changing, open_store, required_state_option
 from upsell_rules.errors import did_you_mean
 from upsell_rules.safetext import printable
@@ -39,16 +39,20 @@ def _check(store: StateStore, account: str, until: date, play: str | None) -> No
 @click.option("--reason", required=True, help="Why (shown by log and in the queue's history).")
 @click.option("--play", default=None, metavar="PLAY",
               help="Snooze only this play (default: every play).")
+@click.option("--on", "made_on", type=IsoDate(), default=None,
+              help="The day the snooze is recorded as made (YYYY-MM-DD; default: today). "
+                   "snoozes shows it.")
 @required_state_option
 def snooze_command(account: str, until: date, reason: str, play: str | None,
-                   state: str) -> None:
+                   made_on: date | None, state: str) -> None:
     """Snooze ACCOUNT: nothing is delivered for it until --until.
 
     The account stays in the queue (dry-run --state, run --state) with the status
     "snoozed until DATE"; a transition it makes meanwhile is delivered on that date if
     it still holds. snoozes lists them; unsnooze ends them. ACCOUNT must be in the
     store's decision log, --until after the store's latest run and --play a play of a
-    logged ruleset; the store must exist (a run creates it).
+    logged ruleset; the store must exist (a run creates it). --on records the day
+    it was made (default today), so a script or a test writes the same store every time.
     """
     if not reason.strip():
         usage_error("--reason is empty: say why, the team reads it in snoozes and log")
@@ -57,7 +61,7 @@ def snooze_command(account: str, until: date, reason: str, play: str | None,
         _check(store, account, until, play)
         with changing(store, "Nothing was written"):
             store.add_hold(account, "snooze", until.isoformat(), reason, "snooze command",
-                           date.today().isoformat(), play)
+                           resolve_as_of(made_on).isoformat(), play)
     finally:
         store.close()
     what = f"play {play} of {account}" if play else account
