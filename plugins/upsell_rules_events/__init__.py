@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 
 from upsell_rules.errors import RecordError
+from upsell_rules.io.encoding import encoding_problems
 from upsell_rules.io.mapping import check_preset
 from upsell_rules.plugin.hookspecs import hookimpl
 from upsell_rules.plugin.types import ParamSpec, RawRecord, Source
@@ -59,6 +60,10 @@ OPTIONS = {
     ),
     "group_type": ParamSpec(
         "string", "company", description="with a preset: the group type that is the account"
+    ),
+    "encoding": ParamSpec(
+        "string", description="the export's text encoding: utf-8 (default), utf-16, "
+        "cp1252...; --encoding on the command line wins", check=encoding_problems,
     ),
     "event_fields": ParamSpec(
         "mapping", None, description="where each part of an event sits (event, user, group, "

@@ -37,7 +37,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from upsell_rules.errors import InputError, Location, RecordError
-from upsell_rules.io.encoding import first_bad_byte, not_utf8_export
+from upsell_rules.io.encoding import decoding_problem, open_export
 from upsell_rules.plugin.types import RawRecord, SourceContext
 
 from .shapes import EventShape
@@ -151,19 +151,16 @@ def read_events(path: str, context: SourceContext) -> Iterator[RawRecord | Recor
     departments: dict[str, str] = {}
     pending: list[tuple[int, str, str, date]] = []  # (line, user, event name, day)
     latest_day: date | None = None
-    try:
-        # A byte that is not UTF-8 fails its line only (checked below), not the export.
-        handle = open(path, encoding="utf-8-sig", errors="surrogateescape",  # noqa: SIM115
-                      newline="\n")
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read the events export: {exc.strerror or exc}") from None
+    # A byte the encoding cannot read fails its line only (checked below), not the export.
+    handle, codec = open_export(path, context.options.get("encoding"), "events export",
+                                "events", "\n")
     with handle:
         for number, line in enumerate(handle, 1):
             if not line.strip():
                 continue
-            bad = first_bad_byte(line)
-            if bad is not None:
-                yield RecordError(Location(path, number), not_utf8_export(bad))
+            problem = decoding_problem(line, codec)
+            if problem:
+                yield RecordError(Location(path, number), problem)
                 continue
             try:
                 event = json.loads(line)

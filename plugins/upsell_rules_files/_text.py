@@ -16,6 +16,7 @@ from typing import BinaryIO
 from upsell_rules.errors import InputError
 from upsell_rules.io.encoding import (
     DEFAULT_ENCODING,
+    bom_problem,
     decoding_problem,
     is_default,
     is_wide,
@@ -29,9 +30,6 @@ from upsell_rules.limits import MB, describe_size
 #: How spreadsheet workbooks start: a zip archive (xlsx, ods, numbers) or an OLE2
 #: compound file (xls). Text exports never start so.
 _WORKBOOK_MAGIC = (b"PK\x03\x04", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1")
-#: The byte-order marks of UTF-16 text, little- and big-endian.
-_UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
-_UTF8_BOM = b"\xef\xbb\xbf"
 
 
 def _open(path: str, encoding: str = DEFAULT_ENCODING) -> BinaryIO:
@@ -57,24 +55,10 @@ def _open(path: str, encoding: str = DEFAULT_ENCODING) -> BinaryIO:
 
 
 def _bom_problem(start: bytes, encoding: str) -> str:
-    """What a byte-order mark says against the declared ``encoding`` ("" when they agree).
-
-    Declared ``utf-16`` needs the mark that tells its byte order: it is never guessed.
-    """
-    if start.startswith(_UTF16_BOMS) and not is_wide(encoding):
-        return (f"this is UTF-16 text (Excel's \"Unicode Text\" writes it), not "
-                f"{'UTF-8' if is_default(encoding) else encoding}: declare it with "
-                f"--encoding utf-16 (or encoding: utf-16 in the ruleset's sources: "
-                f"section), or {SPREADSHEET_HINT}")
-    if start.startswith(_UTF8_BOM) and not is_default(encoding):
-        return (f"the file starts with UTF-8's byte-order mark: it is UTF-8 text, not "
-                f"{encoding} as declared; drop the encoding declaration")
-    if encoding in ("utf-16", "utf-32") and not start.startswith(
-        (*_UTF16_BOMS, b"\x00\x00\xfe\xff")
-    ):
-        return (f"the file is declared {encoding} but has no byte-order mark, so its byte "
-                f"order is unknown: declare {encoding}-le or {encoding}-be")
-    return ""
+    """What a byte-order mark says against the declared ``encoding`` ("" when they agree);
+    a UTF-16 file may also be a spreadsheet's text export, so the message says how to
+    save it as CSV."""
+    return bom_problem(start, encoding, hint=f", or {SPREADSHEET_HINT}")
 
 
 def _megabytes(limit: int) -> str:

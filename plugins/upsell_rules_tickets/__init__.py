@@ -29,13 +29,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from upsell_rules.errors import InputError, Location, RecordError
-from upsell_rules.io.encoding import (
-    DEFAULT_ENCODING,
-    codec_name,
-    decoding_problem,
-    encoding_problems,
-    is_default,
-)
+from upsell_rules.io.encoding import decoding_problem, encoding_problems, open_export
 from upsell_rules.io.mapping import check_preset
 from upsell_rules.plugin.hookspecs import hookimpl
 from upsell_rules.plugin.types import ParamSpec, RawRecord, Source, SourceContext
@@ -91,13 +85,8 @@ def read_tickets(path: str, context: SourceContext) -> Iterator[RawRecord | Reco
     gap_keywords = _mapping(opts.get("gap_keywords"))
     window = int(opts.get("gap_window_days", 90))
     as_of = context.as_of
-    codec = codec_name(opts["encoding"]) if opts.get("encoding") else DEFAULT_ENCODING
-    try:
-        # A byte the encoding cannot read fails its row only (checked below), not the export.
-        handle = open(path, encoding="utf-8-sig" if is_default(codec) else codec,  # noqa: SIM115
-                      errors="surrogateescape", newline="")
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read the ticket export: {exc.strerror or exc}") from None
+    # A byte the encoding cannot read fails its row only (checked below), not the export.
+    handle, codec = open_export(path, opts.get("encoding"), "ticket export", "tickets", "")
     accounts: dict[str, _Account] = {}
     with handle:
         reader = csv.DictReader(handle, skipinitialspace=True)

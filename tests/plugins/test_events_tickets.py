@@ -231,9 +231,56 @@ def test_a_bad_byte_in_an_events_export_fails_its_line_only(tmp_path: Path) -> N
     lines[1] = lines[1].replace(b"Page", b"P\xe9ge")
     path.write_bytes(b"\n".join(lines))
     items = list(read_events(str(path), defaults(EVENTS_SOURCE)))
-    assert [str(e) for e in items if isinstance(e, RecordError)] == [
-        f"{path}:2: not UTF-8 text (byte 0xe9); save the export as UTF-8"]
+    errors = [str(e) for e in items if isinstance(e, RecordError)]
+    assert len(errors) == 1
+    assert errors[0].startswith(f"{path}:2: not UTF-8 text (byte 0xe9); export the file as "
+                                "UTF-8, or declare its encoding (--encoding")
     assert records(items)["A1"]["seats_active_history"] == [2]
+
+
+def test_a_utf16_events_export_is_named_once_and_read_when_declared(tmp_path: Path) -> None:
+    """Windows PowerShell writes UTF-16 with a byte-order mark: undeclared, the export stops
+    at line 1 with one message (not one refusal per line); declared, it reads as UTF-8 does."""
+    events = [track("u1", "2026-10-20"), track("u2", "2026-10-21", event="Zoë's Page"),
+              track("u3", "2026-10-22", group="B2")]
+    utf8 = write_events(tmp_path / "e8.jsonl", events)
+    path = tmp_path / "e16.jsonl"
+    path.write_bytes(utf8.read_text(encoding="utf-8").encode("utf-16"))
+    with pytest.raises(InputError) as found:
+        list(read_events(str(path), defaults(EVENTS_SOURCE)))
+    assert str(found.value).startswith(
+        f"{path}:1: this is UTF-16 text (Excel's \"Unicode Text\" writes it), not UTF-8: "
+        "declare it with --encoding utf-16 (or encoding: utf-16 under sources: events: in "
+        "the ruleset)")
+    declared = list(read_events(str(path), defaults(EVENTS_SOURCE, encoding="utf-16")))
+    assert not [e for e in declared if isinstance(e, RecordError)]
+    assert records(declared) == records(list(read_events(str(utf8), defaults(EVENTS_SOURCE))))
+    # UTF-8's mark on an export declared cp1252 contradicts the declaration.
+    marked = tmp_path / "e8bom.jsonl"
+    marked.write_bytes(b"\xef\xbb\xbf" + utf8.read_bytes())
+    with pytest.raises(InputError, match="UTF-8's byte-order mark"):
+        list(read_events(str(marked), defaults(EVENTS_SOURCE, encoding="cp1252")))
+    assert records(list(read_events(str(marked), defaults(EVENTS_SOURCE)))) == records(declared)
+
+
+def test_encoding_reaches_the_events_export_from_the_command_line(tmp_path: Path) -> None:
+    events = tmp_path / "e.jsonl"
+    events.write_bytes("".join(json.dumps(track(f"u{n}", "2026-10-2" + str(n),
+                                                group="ACC-1001")) + "\n"
+                               for n in range(1, 4)).encode("utf-16"))
+    # --encoding declares every input's: a shop whose exports are all UTF-16.
+    accounts = tmp_path / "accounts.csv"
+    accounts.write_bytes((ROOT / "samples" / "accounts.csv").read_text(encoding="utf-8")
+                         .encode("utf-16"))
+    args = ["dry-run", "upsell_timing", "--data", str(accounts), "--data", f"events:{events}",
+            "--as-of", "2026-11-02", "--format", "jsonl", "--no-state"]
+    plain = run_cli(*args)
+    assert plain.returncode == 2
+    assert f"{events}:1: this is UTF-16 text" in plain.stderr
+    declared = run_cli(*args, "--encoding", "utf-16")
+    assert declared.returncode in (0, 1), declared.stderr
+    assert "UTF-16" not in declared.stderr
+    assert len(declared.stdout.splitlines()) == 50
 
 
 def test_a_bad_byte_in_a_ticket_row_fails_that_row_and_its_account(tmp_path: Path) -> None:

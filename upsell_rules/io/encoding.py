@@ -11,7 +11,11 @@ code page that is really UTF-8 (``Zoë`` would read as ``ZoÃ«``).
 from __future__ import annotations
 
 import codecs
+import io
 import re
+from typing import TextIO
+
+from upsell_rules.errors import InputError
 
 #: Bytes that are not UTF-8 decode to these lone surrogates (``surrogateescape``); real
 #: text never contains them, so one marks the first undecodable byte.
@@ -23,6 +27,11 @@ DEFAULT_ENCODING = "utf-8"
 #: How to declare an encoding, for the message about a file that is not UTF-8.
 HOW_TO_DECLARE = ("declare its encoding (--encoding cp1252 for Excel's plain CSV, or "
                   "encoding: in the ruleset's sources:; docs/data.md)")
+
+#: The byte-order marks of UTF-16 text, little- and big-endian.
+UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+#: UTF-8's byte-order mark (Excel writes it in "CSV UTF-8").
+UTF8_BOM = b"\xef\xbb\xbf"
 
 #: Codecs whose text is not a superset of ASCII byte for byte: a UTF-8 line cannot be
 #: mistaken for theirs, and their files cannot be cut at a ``\n`` byte.
@@ -125,6 +134,50 @@ def decoding_problem(text: str, codec: str) -> str:
     return misdeclared(text, codec) if reads_as_utf8(text, codec) else ""
 
 
-def not_utf8_export(byte: int) -> str:
-    """What to say of a line of an export that only reads UTF-8 (events, tickets)."""
-    return f"not UTF-8 text (byte 0x{byte:02x}); save the export as UTF-8"
+def bom_problem(start: bytes, encoding: str, declare: str = "--encoding utf-16 (or encoding: "
+                "utf-16 in the ruleset's sources: section)", hint: str = "") -> str:
+    """What a file's first bytes ``start`` say against its declared ``encoding`` ("" when
+    they agree): a UTF-16 byte-order mark on a file declared in another encoding, UTF-8's
+    mark on one declared in another, or UTF-16/32 declared without the mark that tells
+    the byte order (never guessed). ``declare`` says how to declare UTF-16 for this kind
+    of file, ``hint`` is added to the UTF-16 message (", or ...")."""
+    if start.startswith(UTF16_BOMS) and not is_wide(encoding):
+        return (f"this is UTF-16 text (Excel's \"Unicode Text\" writes it), not "
+                f"{'UTF-8' if is_default(encoding) else encoding}: declare it with "
+                f"{declare}{hint}")
+    if start.startswith(UTF8_BOM) and not is_default(encoding):
+        return (f"the file starts with UTF-8's byte-order mark: it is UTF-8 text, not "
+                f"{encoding} as declared; drop the encoding declaration")
+    if encoding in ("utf-16", "utf-32") and not start.startswith(
+        (*UTF16_BOMS, b"\x00\x00\xfe\xff")
+    ):
+        return (f"the file is declared {encoding} but has no byte-order mark, so its byte "
+                f"order is unknown: declare {encoding}-le or {encoding}-be")
+    return ""
+
+
+def open_export(path: str, declared: object, what: str, source: str,
+                newline: str) -> tuple[TextIO, str]:
+    """``path`` open as text in its declared encoding (UTF-8 when ``declared`` is empty),
+    and that encoding's codec name: the reader of a plugin's export (``what``: "events
+    export") read through source ``source``'s ``encoding:`` option.
+
+    A byte the encoding cannot read is kept as a lone surrogate (``surrogateescape``),
+    so it fails its own line only (:func:`decoding_problem`); a byte-order mark that
+    contradicts the declaration stops the file at line 1 with an :class:`InputError`
+    saying how to declare it (Windows PowerShell and Excel's "Unicode Text" write
+    UTF-16: every line would otherwise be refused one by one).
+    """
+    codec = codec_name(declared) if declared else DEFAULT_ENCODING
+    try:
+        raw = open(path, "rb")  # noqa: SIM115 (returned open to the caller)
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read the {what}: {exc.strerror or exc}") from None
+    problem = bom_problem(raw.peek(4)[:4], codec, declare=(
+        f"--encoding utf-16 (or encoding: utf-16 under sources: {source}: in the ruleset)"))
+    if problem:
+        raw.close()
+        raise InputError(f"{path}:1: {problem}")
+    text = io.TextIOWrapper(raw, encoding="utf-8-sig" if is_default(codec) else codec,
+                            errors="surrogateescape", newline=newline)
+    return text, codec
