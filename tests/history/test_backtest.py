@@ -314,13 +314,22 @@ def test_without_the_point_in_time_filter_those_facts_would_change_decisions(
     tmp_path: Path,
 ) -> None:
     """The control for the test above: the injected facts reach the rules. Every
-    account's signals differ without the filter; the decisions of only a few do, since
-    the default ruleset itself ignores most facts dated after the as-of date (a
-    milestone, a gap, a downgrade request not yet made)."""
+    account's signals differ without the filter. The default ruleset itself ignores the
+    facts dated after the as-of date (a milestone, a gap, a downgrade request, a renewal
+    not yet made), so the decisions are those of a ruleset that reads one naively, as a
+    team's own might: its mid-contract tier without the guard against a renewal not yet
+    made."""
     leaky = tmp_path / "snapshots.csv"
     inject_future_facts(SAMPLE / "snapshots.csv", leaky)
     registry = default_registry()
-    ruleset = load_ruleset(RULESET, registry)
+    guarded = ("(days_since_renewal is missing or days_since_renewal < 0\n"
+               "                 or days_since_renewal > 30)")
+    text = Path(RULESET).read_text(encoding="utf-8")
+    assert text.count(guarded) == 1
+    naive = tmp_path / Path(RULESET).name
+    naive.write_text(text.replace(guarded, "(days_since_renewal is missing "
+                                           "or days_since_renewal > 30)"), encoding="utf-8")
+    ruleset = load_ruleset(str(naive), registry)
     evaluator = Evaluator(ruleset, registry)
     accounts = AccountReader(registry,
                              ruleset.input_types())
