@@ -47,6 +47,7 @@ from upsell_rules.cli.state_common import (
     state_option,
     with_statuses,
 )
+from upsell_rules.cli.value_warnings import ValueWarnings
 from upsell_rules.engine.evaluate import Evaluator
 from upsell_rules.engine.stream import evaluate_inputs
 from upsell_rules.errors import (
@@ -91,6 +92,7 @@ def _decisions(
     include_errors: bool = False,
     jobs: int = 1,
     encoded: bool = False,
+    left_out: ValueWarnings | None = None,
 ) -> Iterator[dict[str, Any] | EncodedDecision | EncodedBatch]:
     """Decisions in input order; record errors go to stderr as they happen.
 
@@ -126,7 +128,8 @@ def _decisions(
             if pending:
                 yield error_record(pending)
                 pending = []
-            _warn_values(item)
+            if left_out is not None:
+                _warn_values(item, left_out)
             if reader.join is not None and isinstance(item, dict):
                 item["inputs"] = reader.join.inputs_of(item["account_id"])
             tally.update(summary.read)
@@ -166,8 +169,10 @@ def capped_jobs(jobs: int) -> int:
     return cores
 
 
-def _warn_values(item: dict[str, Any] | EncodedDecision | EncodedBatch) -> None:
-    """Print, located, each value left out of a decided account (its data_warnings)."""
+def _warn_values(item: dict[str, Any] | EncodedDecision | EncodedBatch,
+                 printer: ValueWarnings) -> None:
+    """Note, located, each value left out of a decided account (its data_warnings): the
+    printer shows the first few of each field."""
     if type(item) is EncodedBatch:
         return  # clean data: DuckDB writes no record with data warnings
     if isinstance(item, EncodedDecision):
@@ -176,8 +181,8 @@ def _warn_values(item: dict[str, Any] | EncodedDecision | EncodedBatch) -> None:
         item = json.loads(item.text)
     assert isinstance(item, dict)
     for warning in item.get("data_warnings", ()):
-        line = warning_line(warning["location"], item["account_id"], warning)
-        click.echo(f"upsell-rules: warning: {printable(line)}", err=True)
+        printer.note(warning["field"],
+                     warning_line(warning["location"], item["account_id"], warning))
 
 
 def _rich_table(
@@ -383,10 +388,11 @@ def dry_run(
     summary = Summary()
     include = errors_to == "include"
     categories = [category.name for category in rules.categories]
+    left_out = ValueWarnings()
     try:
         decisions: Iterator[Any] = _decisions(
             evaluator, reader, data, when, summary, include, jobs,
-            encoded=fmt == "jsonl" and not view.active() and state is None,
+            encoded=fmt == "jsonl" and not view.active() and state is None, left_out=left_out,
         )
         if state is not None:
             decisions = iter(with_statuses(state, rules, list(decisions), when))
@@ -434,7 +440,8 @@ def dry_run(
     report_join(reader)
     for owner in view.unmatched_owners():
         click.echo(printable(f"upsell-rules: warning: {owner}"), err=True)
+    left_out.finish()
     summary.order_bands([band.id for band in rules.bands])
     click.echo(summary_text(summary, column_report, summary_format,
-                            reader.declared_missing()), err=True)
+                            reader.declared_missing(), left_out), err=True)
     raise SystemExit(EXIT_FINDINGS if summary.failed else EXIT_OK)

@@ -10,13 +10,13 @@ import click
 
 from upsell_rules.cli.exits import EXIT_USAGE
 from upsell_rules.cli.limit_options import run_guard
+from upsell_rules.cli.value_warnings import ValueWarnings, left_out_suffix
 from upsell_rules.errors import PluginTimeout
 from upsell_rules.io.columns import ColumnReport, carried_fields, check_columns, signals_read
 from upsell_rules.io.records import AccountReader
 from upsell_rules.plugin.registry import Registry
 from upsell_rules.plugin.types import Summary
 from upsell_rules.ruleset.model import Ruleset
-from upsell_rules.safetext import printable
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -53,15 +53,18 @@ def missing_suffix(declared_missing: int) -> str:
 
 
 def summary_text(summary: Summary, columns: ColumnReport, fmt: str,
-                 declared_missing: int = 0) -> str:
+                 declared_missing: int = 0, left_out: ValueWarnings | None = None) -> str:
     """The run summary line, or its JSON form with the header check's warnings;
-    ``declared_missing`` counts the cells ``missing_values:`` read as missing."""
+    ``declared_missing`` counts the cells ``missing_values:`` read as missing, ``left_out``
+    the values readers left out of accounts (by field)."""
     if fmt != "json":
-        return summary.line() + columns.suffix() + missing_suffix(declared_missing)
+        return (summary.line() + columns.suffix() + missing_suffix(declared_missing)
+                + left_out_suffix(left_out))
     payload = {"read": summary.read, "decided": summary.decided, "failed": summary.failed,
                "bands": dict(summary.bands), "header_check": columns.to_dict(),
-               "declared_missing": declared_missing, "engine": summary.engine,
-               "notes": list(summary.notes)}
+               "declared_missing": declared_missing,
+               "values_left_out": dict(left_out.counts) if left_out is not None else {},
+               "engine": summary.engine, "notes": list(summary.notes)}
     return json.dumps(payload, ensure_ascii=False, sort_keys=False)
 
 
@@ -80,14 +83,20 @@ def header_check(
 
     Each warning names what it silences and a look-alike unmatched column; unmatched
     columns are listed once. With ``strict`` any warning ends the command (exit 2).
-    From then on the reader prints, located, each bad value it leaves out of an account
-    (unless ``value_warnings`` is false: dry-run prints them with each decision, in
-    order, whichever process decided it). ``also_read`` names columns the command reads
-    itself (a snapshot's date): never unmatched. ``printed`` collects the lines shown, so
-    a command that checks several rulesets or inputs says each thing once.
+    From then on the reader prints, located, the bad values it leaves out of accounts, the
+    first few of each field and then one line per field for the rest as the command ends
+    (:class:`ValueWarnings`; unless ``value_warnings`` is false: dry-run prints them with
+    each decision, in order, whichever process decided it). ``also_read`` names columns
+    the command reads itself (a snapshot's date): never unmatched. ``printed`` collects
+    the lines shown, so a command that checks several rulesets or inputs says each thing
+    once.
     """
     if value_warnings:
-        reader.on_warning = _print_warning
+        printer = ValueWarnings()
+        reader.on_warning = printer
+        context = click.get_current_context(silent=True)
+        if context is not None:
+            context.call_on_close(printer.finish)
     wanted = signals_read(rules, registry)
     seen = [0]
     try:
@@ -116,6 +125,3 @@ def header_check(
         raise SystemExit(EXIT_USAGE)
     return report
 
-
-def _print_warning(text: str) -> None:
-    click.echo(f"upsell-rules: warning: {printable(text)}", err=True)

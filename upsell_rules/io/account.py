@@ -79,7 +79,19 @@ def make_account(account_id: str, values: dict[str, Any], location: Location) ->
     )
 
 
-def warning_line(location: str, account_id: str, warning: Mapping[str, str]) -> str:
+class WarningLine(str):
+    """The text of a value left out of an account, knowing which field it was (a reader's
+    ``on_warning`` gets these: a printer can count them by field)."""
+
+    field: str
+
+    def __new__(cls, text: str, field: str) -> WarningLine:
+        line = super().__new__(cls, text)
+        line.field = field
+        return line
+
+
+def warning_line(location: str, account_id: str, warning: Mapping[str, str]) -> WarningLine:
     """The located line for a value left out of an account (see :class:`DataWarning`)."""
     field, value = warning["field"], warning["value"]
     shown = repr(value) if value and value[0] not in "[{" else value
@@ -88,7 +100,6 @@ def warning_line(location: str, account_id: str, warning: Mapping[str, str]) -> 
     if reason.startswith(("is not a date", "is not a number", "has an item")):
         hint = ("; another format is read where declared (date_order, number_format, "
                 "formats in the ruleset's sources: section, docs/data.md)")
-    return (
+    return WarningLine(
         f"{location}: {field}: {shown} {reason}; {field} is missing for {account_id} "
-        f"(mark the signal required: true to fail the record instead){hint}"
-    )
+        f"(mark the signal required: true to fail the record instead){hint}", field)
