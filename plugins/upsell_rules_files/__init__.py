@@ -41,6 +41,15 @@ TEXT_OPTIONS = {
         check=encoding_problems,
     ),
 }
+#: The JSON source also takes the key of the account array in a file that is one object.
+JSON_OPTIONS = {
+    **TEXT_OPTIONS,
+    "records_key": ParamSpec(
+        "string", description="In a file that is one JSON object, the key whose array holds "
+        "the accounts: accounts (default), results (HubSpot's API), records (Salesforce's "
+        "API), data...",
+    ),
+}
 #: The CSV source also takes the cell separator (a tab for .tsv / .tab files by default).
 CSV_OPTIONS = {
     **TEXT_OPTIONS,
@@ -67,11 +76,12 @@ SOURCES: tuple[Source, ...] = (
     Source(
         name="json",
         description=(
-            'JSON file: an array of account objects, or an object with an "accounts" array.'
+            'JSON file: an array of account objects, or an object with an "accounts" array '
+            "(records_key: names another key)."
         ),
         matches=matches_json,
         read=read_json,
-        options=TEXT_OPTIONS,
+        options=JSON_OPTIONS,
         read_with_context=read_json_with_context,
     ),
     Source(

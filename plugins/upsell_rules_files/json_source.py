@@ -13,6 +13,7 @@ from upsell_rules.io.encoding import DEFAULT_ENCODING, codec_name, is_default
 from upsell_rules.io.fastjson import loads_or_none
 from upsell_rules.limits import current as current_limits
 from upsell_rules.plugin.types import RawRecord, SourceContext
+from upsell_rules.safetext import printable
 
 from ._text import (
     Lines,
@@ -26,7 +27,8 @@ from ._text import (
 )
 
 _WHITESPACE = re.compile(r"[ \t\n\r]*")
-_SHAPE = 'expected a JSON array of accounts or an object with an "accounts" array'
+#: The key of the account array in a file that is one object (``records_key:`` names another).
+ACCOUNTS_KEY = "accounts"
 _STOPPED = "; the rest of the file was not read"
 _TOO_DEEP = "nested too deeply"
 #: A JSON string (escapes included) or a bracket: what finding a value's end needs.
@@ -104,8 +106,10 @@ def read_jsonl_with_context(path: str, context: SourceContext) -> Iterator[RawRe
 
 
 def read_json_with_context(path: str, context: SourceContext) -> Iterator[RawRecord | RecordError]:
-    """:func:`read_json` in the encoding the source's options declare."""
-    return read_json(path, file_encoding(context))
+    """:func:`read_json` in the encoding the source's options declare, the accounts under
+    the ``records_key`` they name (``accounts`` by default)."""
+    key = context.options.get("records_key") or ACCOUNTS_KEY
+    return read_json(path, file_encoding(context), str(key))
 
 
 def read_jsonl(path: str, encoding: str = DEFAULT_ENCODING) -> Iterator[RawRecord | RecordError]:
@@ -310,11 +314,13 @@ def duplicate_record(location: Location, values: dict[str, Any], text: str | byt
     )
 
 
-def read_json(path: str, encoding: str = DEFAULT_ENCODING) -> Iterator[RawRecord | RecordError]:
+def read_json(path: str, encoding: str = DEFAULT_ENCODING,
+              key: str = ACCOUNTS_KEY) -> Iterator[RawRecord | RecordError]:
     """Yield one record per object of a JSON file.
 
-    The file holds an array of account objects, or an object whose ``"accounts"`` key
-    holds that array. Each record is located at its opening brace. An element that is
+    The file holds an array of account objects, or an object whose ``key`` (by default
+    ``"accounts"``; ``"results"`` in HubSpot's API, ``"records"`` in Salesforce's) holds
+    that array. Each record is located at its opening brace. An element that is
     not an object becomes a :class:`RecordError` and reading goes on. A syntax error
     becomes one :class:`RecordError` at its line and column and reading stops there:
     past a syntax error there is no reliable way to tell where the next record starts.
@@ -331,10 +337,10 @@ def read_json(path: str, encoding: str = DEFAULT_ENCODING) -> Iterator[RawRecord
         path, limits.json_bytes, "JSON is read whole; use JSON Lines for larger files, "
         "or raise UPSELL_RULES_MAX_JSON_MB", encoding,
     )
-    reader = _JsonReader(path, text)
+    reader = _JsonReader(path, text, key)
     pos = reader.skip(0)
     if pos == len(text):
-        raise InputError(f"{path}: the file is empty; {_SHAPE}")
+        raise InputError(f"{path}: the file is empty; {_shape(key)}")
     first = text[pos]
     if first == "[":
         end = yield from reader.array(pos)
@@ -349,12 +355,17 @@ def read_json(path: str, encoding: str = DEFAULT_ENCODING) -> Iterator[RawRecord
         yield reader.syntax_error(pos, "Extra data")
 
 
+def _shape(key: str = ACCOUNTS_KEY) -> str:
+    return f'expected a JSON array of accounts, or an object holding that array under "{key}"'
+
+
 class _JsonReader:
     """Walks one JSON document, decoding each account separately to keep its position."""
 
-    def __init__(self, path: str, text: str) -> None:
+    def __init__(self, path: str, text: str, key: str = ACCOUNTS_KEY) -> None:
         self.path = path
         self.text = text
+        self.key = key
         self.lines = LineTracker(text)
 
     def skip(self, pos: int) -> int:
@@ -449,17 +460,21 @@ class _JsonReader:
                 return None
 
     def wrapper(self, pos: int) -> _Records:
-        """Yield the records of the ``"accounts"`` array of the object opening at ``pos``.
+        """Yield the records of the accounts array (under :attr:`key`) of the object opening
+        at ``pos``.
 
         Returns the offset after the object, or ``None`` when a syntax error stopped
-        reading. Raises :class:`InputError` when there is no ``"accounts"`` array.
+        reading. Raises :class:`InputError` when there is no such array, naming the keys
+        that hold arrays (an API's envelope: ``results``, ``records``) and how to read one.
         """
         text = self.text
         object_start = pos
         found = False
+        arrays: list[str] = []
         pos = self.skip(pos + 1)
         if text.startswith("}", pos):
-            raise InputError(f"{self.location(object_start)}: {_SHAPE}; the object is empty")
+            raise InputError(f"{self.location(object_start)}: {_shape(self.key)}; the object "
+                             "is empty")
         while True:
             key_start = pos
             if not text.startswith('"', pos):
@@ -475,7 +490,7 @@ class _JsonReader:
                 yield self.syntax_error(pos, "Expecting ':' delimiter")
                 return None
             pos = self.skip(pos + 1)
-            if key == "accounts" and not found:
+            if key == self.key and not found:
                 found = True
                 if not text.startswith("[", pos):
                     yield from self._not_an_accounts_array(pos)
@@ -485,11 +500,13 @@ class _JsonReader:
                     return None
                 pos = end
             else:
-                if key == "accounts":
+                if key == self.key:
                     yield RecordError(
                         self.location(key_start),
-                        'a second "accounts" key is ignored; only the first one is read',
+                        f'a second "{self.key}" key is ignored; only the first one is read',
                     )
+                if text.startswith("[", pos) and len(arrays) < 5:
+                    arrays.append(key)
                 try:
                     _, pos = _LENIENT.raw_decode(text, pos)
                 except json.JSONDecodeError as exc:
@@ -507,9 +524,14 @@ class _JsonReader:
                 yield self.syntax_error(pos, "Expecting ',' delimiter")
                 return None
         if not found:
-            raise InputError(
-                f'{self.location(object_start)}: {_SHAPE}; this object has no "accounts" key'
-            )
+            hint = ""
+            if arrays:
+                named = ", ".join(f'"{printable(k)}"' for k in arrays)
+                hint = (f" (it has an array under {named}: declare records_key: "
+                        f"{printable(arrays[0])} under sources: json: in the ruleset, "
+                        "docs/data.md)")
+            raise InputError(f'{self.location(object_start)}: {_shape(self.key)}; this '
+                             f'object has no "{self.key}" key{hint}')
         return pos + 1
 
     def _not_an_accounts_array(self, pos: int) -> _Records:
@@ -523,7 +545,7 @@ class _JsonReader:
             yield self.syntax_error(pos, "nested too deeply")
             return None
         raise InputError(
-            f'{self.location(pos)}: "accounts" must be an array of account objects, '
+            f'{self.location(pos)}: "{self.key}" must be an array of account objects, '
             f"got {json_kind(value)}"
         )
 
@@ -534,7 +556,7 @@ class _JsonReader:
         except json.JSONDecodeError as exc:
             yield self.decode_error(exc)
             return None
-        raise InputError(f"{self.location(pos)}: {_SHAPE}, got {json_kind(value)}")
+        raise InputError(f"{self.location(pos)}: {_shape(self.key)}, got {json_kind(value)}")
 
 
 def _problem(exc: json.JSONDecodeError) -> str:

@@ -14,6 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import upsell_rules_files
+from tests.support import AS_OF, ROOT, run_cli
 from upsell_rules.errors import InputError, Location, RecordError
 from upsell_rules.io.encoding import HOW_TO_DECLARE
 from upsell_rules.plugin import hookspecs
@@ -437,7 +438,10 @@ def test_json_garbage_is_one_located_syntax_error(tmp_path: Path) -> None:
         (" \n ", "the file is empty"),
         ('\n "accounts"', ":2:2: expected a JSON array of accounts"),
         ("{}", ":1:1: expected a JSON array"),
-        ('{"rows": []}', ':1:1: expected a JSON array of accounts or an object with an "accounts"'),
+        ('{"rows": []}', ':1:1: expected a JSON array of accounts, or an object holding that '
+                         'array under "accounts"; this object has no "accounts" key (it has an '
+                         'array under "rows": declare records_key: rows under sources: json: '
+                         'in the ruleset, docs/data.md)'),
         (
             '{"accounts": {"a": 1}}',
             ':1:14: "accounts" must be an array of account objects, got object',
@@ -452,6 +456,35 @@ def test_json_wrong_top_level_shape_is_an_input_error(
         list(read_json(path))
     assert str(caught.value).startswith(path)
     assert message in str(caught.value)
+
+
+def test_an_api_envelope_is_read_under_the_records_key_declared(tmp_path: Path) -> None:
+    """HubSpot's API wraps records in {"results": [...]}, Salesforce's in {"records":
+    [...]}: undeclared, the file is refused with the key to declare; declared (the
+    ruleset's sources: json: records_key:), the accounts are read as from a plain array."""
+    rows = list(csv.DictReader((ROOT / "samples" / "accounts.csv").open(encoding="utf-8")))[:4]
+    path = tmp_path / "hubspot.json"
+    path.write_text(json.dumps({"results": rows, "paging": {"next": {"after": "4"}}}),
+                    encoding="utf-8")
+    plain = run_cli("dry-run", "upsell_timing", "--data", str(path), "--as-of", AS_OF,
+                    "--no-state", "--format", "jsonl")
+    assert plain.returncode == 2
+    assert ('it has an array under "results": declare records_key: results under sources: '
+            "json: in the ruleset") in plain.stderr
+    ruleset = tmp_path / "upsell_timing.yaml"
+    text = (ROOT / "rulesets" / "upsell_timing.yaml").read_text(encoding="utf-8")
+    ruleset.write_text(text.replace("\nsources:\n", "\nsources:\n  json:\n    records_key: "
+                                    "results\n", 1), encoding="utf-8")
+    declared = run_cli("dry-run", str(ruleset), "--data", str(path), "--as-of", AS_OF,
+                       "--no-state", "--format", "jsonl")
+    assert declared.returncode == 0, declared.stderr
+    assert [json.loads(line)["account_id"] for line in declared.stdout.splitlines()] == [
+        row["account_id"] for row in rows]
+    enveloped = [r.values for r in read_json(str(path), key="results")
+                 if isinstance(r, RawRecord)]
+    plain_array = [r.values for r in read_json(write(tmp_path, "plain.json", json.dumps(rows)))
+                   if isinstance(r, RawRecord)]
+    assert enveloped == plain_array and len(enveloped) == 4
 
 
 def test_json_second_accounts_key_is_reported(tmp_path: Path) -> None:
