@@ -192,6 +192,15 @@ def field_check(t: str, kind: str, bounds: tuple[float | None, float | None] | N
             f"ELSE coalesce({_exact(f'CAST({t} AS JSON)', kind, bounds)}, FALSE) END")
 
 
+def date_text_check(v: str) -> str:
+    """Whether a ``date`` field read as text (``v``: DuckDB's ``VARCHAR`` reading, NULL when
+    absent or null) is clean. That reading is a string's decoded text and any other JSON
+    value's own text, and no number, literal, list or object is written like a date, so
+    this is the exact test: no written-back JSON text to make, no quotes to skip."""
+    return (f"({v} IS NULL OR coalesce(regexp_full_match({v}, '{_ISO_DAY}') "
+            f"AND {v} >= '0001' AND TRY_CAST({v} AS DATE) IS NOT NULL, FALSE))")
+
+
 def _account_id_check(t: str) -> str:
     """A text id with no space at either end (the reader strips ids). The short test
     takes only text without an escape: ``"A\\t"`` ends with a tab, not a ``t``."""
@@ -220,14 +229,15 @@ def check_sql(path: str, types: Mapping[str, str],
     fields not null they hold in all, how many commas a clean line of those fields
     holds in all (see :func:`colons_sql`), and how many distinct account ids.
 
-    Each field is read as its JSON text. DuckDB refuses a line that is not an object,
-    and a key of the contract written twice in a line. Left to the caller: no NaN or
+    Each field is read as its JSON text (a date as its text). DuckDB refuses a line that is
+    not an object, and a key of the contract written twice in a line. Left to the caller: no NaN or
     Infinity (which DuckDB reads and the reader refuses), no more colons than keys and
     no trailing comma (see :func:`colons_sql`).
     """
     texts = {name: f"CAST({_ident(name)} AS VARCHAR)" for name in types}
     cleans = [_account_id_check(texts["account_id"])]
-    cleans += [field_check(texts[n], types[n], ranges.get(n)) for n in types]
+    cleans += [date_text_check(texts[n]) if types[n] == "date"
+               else field_check(texts[n], types[n], ranges.get(n)) for n in types]
     present = " + ".join(f"CAST({_ident(n)} IS NOT NULL AS INTEGER)" for n in types)
     # The commas between the fields, and those a text or a list holds (none in a clean
     # number, boolean or date): DuckDB writes each value back without a trailing comma.
@@ -240,7 +250,7 @@ def check_sql(path: str, types: Mapping[str, str],
     return (f"SELECT count(*), count(*) FILTER (WHERE NOT ({' AND '.join(cleans)})), "
             f"coalesce(sum({present}), 0), coalesce(sum({commas}), 0), "
             f"count(DISTINCT {account}) "
-            f"FROM {_as(path, types, {kind: 'JSON' for kind in _READ_AS})}")
+            f"FROM {_as(path, types, _CHECK_READS)}")
 
 
 def colons_sql(path: str) -> str:
@@ -270,6 +280,11 @@ def colons_sql(path: str) -> str:
 _READ_AS = {"number": "JSON", "integer": "BIGINT", "boolean": "BOOLEAN", "string": "VARCHAR",
             "date": "DATE", "number_list": "DOUBLE[]", "integer_list": "BIGINT[]",
             "string_list": "VARCHAR[]", "date_list": "DATE[]"}
+
+
+#: Field type -> the DuckDB type the check reads it as: each value's JSON text, but a date's
+#: plain text (see :func:`date_text_check`).
+_CHECK_READS = {**{kind: "JSON" for kind in _READ_AS}, "date": "VARCHAR"}
 
 
 def accounts_view_sql(path: str, types: Mapping[str, str], view: str = "_accounts",
