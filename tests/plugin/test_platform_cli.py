@@ -174,7 +174,7 @@ def test_validate_checks_the_sources_section(tmp_path: Path) -> None:
         "E152 sources.events: source 'events' has no option 'cycle_dayz' (did you mean "
         "'cycle_days'?) (options: gated_feature_events, activity_events, cycle_days, cycles, "
         "department_property, power_user_factor, power_user_min_events, preset, group_type, "
-        "event_fields)",
+        "encoding, event_fields)",
         "E151 sources.tickts: unknown signal source 'tickts' (did you mean 'tickets'?)",
     ]
 
