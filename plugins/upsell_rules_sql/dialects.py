@@ -101,7 +101,10 @@ def open_engine(url: Any, shown: str, connect_args: dict[str, Any] | None = None
 
     name = url.get_backend_name()
     try:
-        return sa.create_engine(url, connect_args=connect_args or {})
+        engine = sa.create_engine(url, connect_args=connect_args or {})
+        if name == "duckdb":
+            sa.event.listen(engine, "connect", _no_progress_bar)
+        return engine
     except NoSuchModuleError:
         extra, package = EXTRAS.get(name, ("", ""))
         hint = (f"pip install 'upsell-rules[{extra}]' (or {package})" if extra
@@ -117,3 +120,14 @@ def open_engine(url: Any, shown: str, connect_args: dict[str, Any] | None = None
         ) from None
     except Exception as exc:
         raise InputError(f"{shown}: cannot use this database URL: {first_line(exc)}") from None
+
+
+def _no_progress_bar(dbapi_connection: Any, _record: Any) -> None:
+    """DuckDB draws a progress bar on standard output when that is a terminal, in among
+    the records a run writes there: each connection of the SQL source turns it off (a
+    setting of the connection, not of the database, so not a ``connect_args`` one)."""
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute("SET enable_progress_bar = false")
+    finally:
+        cursor.close()

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -102,3 +105,42 @@ def test_a_ruleset_query_on_duckdb_cannot_read_files(monkeypatch: pytest.MonkeyP
         list(read_sql("duckdb:///:memory:", SourceContext({"query": secret})))
     # The operator's own query (on the command line) may read files.
     assert len(list(read_sql(f"duckdb:///:memory:?query={secret}", SourceContext()))) == 50
+
+
+
+_ON_A_TERMINAL = """
+import duckdb
+from upsell_rules.plugin.types import SourceContext
+from upsell_rules_sql import read_sql
+print("default", duckdb.connect().execute(
+    "SELECT current_setting('enable_progress_bar')").fetchone()[0])
+for url in ("duckdb:///" + {path!r}, "duckdb:///:memory:"):
+    rows = list(read_sql(url + "?query=SELECT CAST(current_setting('enable_progress_bar') "
+                         "AS VARCHAR) AS account_id", SourceContext()))
+    print("source", rows[0].values["account_id"])
+"""
+
+
+@pytest.mark.skipif(not hasattr(os, "openpty"), reason="needs a pseudo-terminal (POSIX)")
+def test_duckdb_draws_no_progress_bar_among_the_records(duckdb_file: Path) -> None:
+    """On a terminal DuckDB draws its progress bar on standard output, in among the
+    records a run writes there; the SQL source's connections turn it off."""
+    terminal, child_end = os.openpty()
+    try:
+        done = subprocess.run([sys.executable, "-c", _ON_A_TERMINAL.format(path=str(duckdb_file))],
+                              stdout=child_end, stderr=subprocess.PIPE, timeout=120)
+    finally:
+        os.close(child_end)
+    out = b""
+    while True:
+        try:
+            chunk = os.read(terminal, 4096)
+        except OSError:  # the child's end is closed: all was read
+            break
+        if not chunk:
+            break
+        out += chunk
+    os.close(terminal)
+    assert done.returncode == 0, done.stderr
+    lines = out.decode().split()
+    assert lines == ["default", "True", "source", "false", "source", "false"]
