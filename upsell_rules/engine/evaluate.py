@@ -76,6 +76,22 @@ BatchResult = tuple[bool, dict[str, Any] | RecordError]
 AUTO = "auto"
 
 
+#: The core module that registers the bundled engines (python, interpreter, duckdb).
+CORE_ENGINES = "upsell_rules.engine.engines"
+
+
+def _on_frozen(predicate: Predicate) -> Predicate:
+    """A plugin engine's predicate given a read-only view of the signals (lists as
+    tuples): one that writes a signal or sorts a list raises, and that account fails
+    naming the plugin, instead of changing what the record is made from."""
+    return lambda values: predicate(frozen_view(values))
+
+
+def _on_frozen_batch(predicate: BatchPredicate) -> BatchPredicate:
+    """:func:`_on_frozen` for a batch predicate."""
+    return lambda batch: predicate([frozen_view(values) for values in batch])
+
+
 def pick_engine(registry: Registry, name: str | None) -> Engine:
     """The engine called ``name`` (default and ``auto``: ``python``), or a clear error."""
     wanted = name if name and name != AUTO else "python"
@@ -134,11 +150,14 @@ class Evaluator:
         try:
             batch = (None if self.engine.prepare_batch is None
                      else self.engine.prepare_batch(conditions, types))
-            return self.engine.prepare(conditions, types), batch
+            predicate = self.engine.prepare(conditions, types)
         except NotCompilable as exc:
             self.fallback = f"not {self.engine.name}: {exc}"
             self.engine = pick_engine(self.registry, "python")
             return self.engine.prepare(conditions, types), None
+        if self.registry.provider("engine", self.engine.name) == CORE_ENGINES:
+            return predicate, batch
+        return _on_frozen(predicate), None if batch is None else _on_frozen_batch(batch)
 
     def _declared_types(self) -> dict[str, str]:
         """Signal -> declared type, for the derived signals a plugin computes."""

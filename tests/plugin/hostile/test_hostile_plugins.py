@@ -152,6 +152,20 @@ def test_an_engine_failing_on_one_account_names_the_plugin() -> None:
     assert "MemoryError: session table full" in line
 
 
+def test_an_engine_writing_a_signal_fails_that_account_naming_the_plugin() -> None:
+    """A plugin engine gets a read-only view of the signals, as derivations do: writing
+    one fails the account, naming the plugin, instead of changing what its record says."""
+    result = run_cli("dry-run", ruleset("plain"), "--data", CSV, "--as-of", AS_OF,
+                     "--format", "jsonl", "--engine", "meddling",
+                     "--plugin", plugin("engine_mutates"))
+    assert result.returncode == 1, result.stderr
+    assert decided(result.stdout) == ALL - {"H-2"}
+    [line] = error_lines(result.stderr)
+    assert "account H-2: plugin 'engine_mutates' (at " in line
+    assert "'mappingproxy' object does not support item assignment" in line
+    no_traceback(result.stderr)
+
+
 # --- the default ruleset through test, backtest, calibrate -----------------------------
 
 
