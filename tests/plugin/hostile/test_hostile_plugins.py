@@ -141,28 +141,21 @@ def test_report_is_written_without_the_account(
     no_traceback(result.stderr)
 
 
-def test_an_engine_failing_on_one_account_names_the_plugin() -> None:
+@pytest.mark.parametrize(("name", "engine", "text"), [
+    ("engine_raises", "fragile", "MemoryError: session table full"),
+    # A plugin engine gets a read-only view of the signals, as derivations do: writing one
+    # fails the account instead of changing what its record says.
+    ("engine_mutates", "meddling", "'mappingproxy' object does not support item assignment"),
+], ids=["raises", "writes a signal"])
+def test_an_engine_failing_on_one_account_names_the_plugin(name: str, engine: str,
+                                                           text: str) -> None:
     result = run_cli("dry-run", ruleset("plain"), "--data", CSV, "--as-of", AS_OF,
-                     "--format", "jsonl", "--engine", "fragile",
-                     "--plugin", plugin("engine_raises"))
+                     "--format", "jsonl", "--engine", engine, "--plugin", plugin(name))
     assert result.returncode == 1, result.stderr
     assert decided(result.stdout) == ALL - {"H-2"}
     [line] = error_lines(result.stderr)
-    assert "account H-2: plugin 'engine_raises' (at " in line
-    assert "MemoryError: session table full" in line
-
-
-def test_an_engine_writing_a_signal_fails_that_account_naming_the_plugin() -> None:
-    """A plugin engine gets a read-only view of the signals, as derivations do: writing
-    one fails the account, naming the plugin, instead of changing what its record says."""
-    result = run_cli("dry-run", ruleset("plain"), "--data", CSV, "--as-of", AS_OF,
-                     "--format", "jsonl", "--engine", "meddling",
-                     "--plugin", plugin("engine_mutates"))
-    assert result.returncode == 1, result.stderr
-    assert decided(result.stdout) == ALL - {"H-2"}
-    [line] = error_lines(result.stderr)
-    assert "account H-2: plugin 'engine_mutates' (at " in line
-    assert "'mappingproxy' object does not support item assignment" in line
+    assert f"account H-2: plugin '{name}' (at " in line
+    assert text in line
     no_traceback(result.stderr)
 
 
