@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from upsell_rules.cli.main import cli
 from upsell_rules.errors import InputError, RecordError
-from upsell_rules.io.encoding import EncodingNameError, codec_name
+from upsell_rules.io.encoding import EncodingNameError, bom_problem, codec_name
 from upsell_rules_files.csv_source import read_csv
 from upsell_rules_files.json_source import read_json, read_jsonl
 
@@ -310,3 +310,19 @@ def test_a_bad_missing_token_is_a_located_error(tmp_path: Path) -> None:
     code, stdout, _stderr = _run("validate", str(rules))
     assert code == 1
     assert "E152 sources.csv.missing_values.1: missing_values: an empty token" in stdout
+
+
+def test_a_byte_order_mark_names_the_encoding_it_marks() -> None:
+    """UTF-32's little-endian mark starts like UTF-16's: the file is named for what it is."""
+    for start in ("account_id".encode("utf-32-le"), "account_id".encode("utf-32-be")):
+        start = (b"\xff\xfe\x00\x00" if start[0] else b"\x00\x00\xfe\xff") + start
+        problem = bom_problem(start[:4], "utf-8")
+        assert problem.startswith("this is UTF-32 text, not UTF-8: declare it with "
+                                  "--encoding utf-32"), problem
+        assert bom_problem(start[:4], "utf-32") == ""
+        assert bom_problem(start[:4], "utf-16").startswith("this is UTF-32 text, not utf-16")
+    assert bom_problem("x".encode("utf-16"), "utf-8").startswith("this is UTF-16 text")
+    assert bom_problem("x".encode("utf-16"), "utf-16") == ""
+    assert bom_problem(b"\xef\xbb\xbfx", "utf-8") == ""
+    assert "UTF-8's byte-order mark" in bom_problem(b"\xef\xbb\xbfx", "cp1252")
+    assert "no byte-order mark" in bom_problem(b"ab", "utf-32")

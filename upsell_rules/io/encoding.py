@@ -30,6 +30,8 @@ HOW_TO_DECLARE = ("declare its encoding (--encoding cp1252 for Excel's plain CSV
 
 #: The byte-order marks of UTF-16 text, little- and big-endian.
 UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+#: The byte-order marks of UTF-32 text (the little-endian one starts like UTF-16's).
+UTF32_BOMS = (b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff")
 #: UTF-8's byte-order mark (Excel writes it in "CSV UTF-8").
 UTF8_BOM = b"\xef\xbb\xbf"
 
@@ -141,6 +143,10 @@ def bom_problem(start: bytes, encoding: str, declare: str = "--encoding utf-16 (
     mark on one declared in another, or UTF-16/32 declared without the mark that tells
     the byte order (never guessed). ``declare`` says how to declare UTF-16 for this kind
     of file, ``hint`` is added to the UTF-16 message (", or ...")."""
+    if start.startswith(UTF32_BOMS) and not encoding.startswith("utf-32"):
+        return (f"this is UTF-32 text, not "
+                f"{'UTF-8' if is_default(encoding) else encoding}: declare it with "
+                f"{declare.replace('utf-16', 'utf-32')}")
     if start.startswith(UTF16_BOMS) and not is_wide(encoding):
         return (f"this is UTF-16 text (Excel's \"Unicode Text\" writes it), not "
                 f"{'UTF-8' if is_default(encoding) else encoding}: declare it with "
@@ -148,9 +154,7 @@ def bom_problem(start: bytes, encoding: str, declare: str = "--encoding utf-16 (
     if start.startswith(UTF8_BOM) and not is_default(encoding):
         return (f"the file starts with UTF-8's byte-order mark: it is UTF-8 text, not "
                 f"{encoding} as declared; drop the encoding declaration")
-    if encoding in ("utf-16", "utf-32") and not start.startswith(
-        (*UTF16_BOMS, b"\x00\x00\xfe\xff")
-    ):
+    if encoding in ("utf-16", "utf-32") and not start.startswith((*UTF16_BOMS, *UTF32_BOMS)):
         return (f"the file is declared {encoding} but has no byte-order mark, so its byte "
                 f"order is unknown: declare {encoding}-le or {encoding}-be")
     return ""
