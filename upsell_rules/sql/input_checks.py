@@ -230,9 +230,9 @@ def check_sql(path: str, types: Mapping[str, str],
     holds in all (see :func:`colons_sql`), and how many distinct account ids.
 
     Each field is read as its JSON text (a date as its text). DuckDB refuses a line that is
-    not an object, and a key of the contract written twice in a line. Left to the caller: no NaN or
-    Infinity (which DuckDB reads and the reader refuses), no more colons than keys and
-    no trailing comma (see :func:`colons_sql`).
+    not an object, and a key of the contract written twice in a line. Left to the caller:
+    no NaN or Infinity (which DuckDB reads and the reader refuses), no more colons than
+    keys and no trailing comma (see :func:`colons_sql`).
     """
     texts = {name: f"CAST({_ident(name)} AS VARCHAR)" for name in types}
     cleans = [_account_id_check(texts["account_id"])]
