@@ -92,7 +92,8 @@ def _decisions(
     include_errors: bool = False,
     jobs: int = 1,
     encoded: bool = False,
-    left_out: ValueWarnings | None = None,
+    *,
+    left_out: ValueWarnings,
 ) -> Iterator[dict[str, Any] | EncodedDecision | EncodedBatch]:
     """Decisions in input order; record errors go to stderr as they happen.
 
@@ -128,8 +129,7 @@ def _decisions(
             if pending:
                 yield error_record(pending)
                 pending = []
-            if left_out is not None:
-                _warn_values(item, left_out)
+            _warn_values(item, left_out)
             if reader.join is not None and isinstance(item, dict):
                 item["inputs"] = reader.join.inputs_of(item["account_id"])
             tally.update(summary.read)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import click
 
+from upsell_rules.io.account import WarningLine
 from upsell_rules.safetext import printable
 
 #: Located lines printed per field before the rest are only counted.
@@ -29,8 +30,8 @@ class ValueWarnings:
         self.counts: dict[str, int] = {}
         self.finished = False
 
-    def __call__(self, line: str) -> None:
-        self.note(str(getattr(line, "field", "")), line)
+    def __call__(self, line: WarningLine) -> None:
+        self.note(line.field, line)
 
     def note(self, field: str, line: str) -> None:
         """Count one value left out of ``field``; print its located ``line`` if among the

@@ -26,7 +26,7 @@ from upsell_rules.errors import PluginError, PluginTimeout, RecordError, UpsellR
 from upsell_rules.io.records import Account
 from upsell_rules.plugin.build import default_registry
 from upsell_rules.plugin.guard import blame, describe_value, failure_text, frozen_view
-from upsell_rules.plugin.registry import Registry
+from upsell_rules.plugin.registry import CORE_PLUGINS, Registry
 from upsell_rules.plugin.types import BatchPredicate, Engine, Predicate
 from upsell_rules.plugin.watchdog import PROGRESS
 from upsell_rules.ruleset.model import Band, Ruleset
@@ -74,10 +74,6 @@ BatchResult = tuple[bool, dict[str, Any] | RecordError]
 #: applies and pays (a large clean JSON Lines file, see ``engine/columnar.py``), else
 #: ``python``.
 AUTO = "auto"
-
-
-#: The core module that registers the bundled engines (python, interpreter, duckdb).
-CORE_ENGINES = "upsell_rules.engine.engines"
 
 
 def _on_frozen(predicate: Predicate) -> Predicate:
@@ -155,7 +151,7 @@ class Evaluator:
             self.fallback = f"not {self.engine.name}: {exc}"
             self.engine = pick_engine(self.registry, "python")
             return self.engine.prepare(conditions, types), None
-        if self.registry.provider("engine", self.engine.name) == CORE_ENGINES:
+        if self.registry.provider("engine", self.engine.name) in CORE_PLUGINS:
             return predicate, batch
         return _on_frozen(predicate), None if batch is None else _on_frozen_batch(batch)
 
