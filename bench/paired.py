@@ -64,11 +64,13 @@ def loads_seconds(data: Path) -> float:
         return time.perf_counter() - start
 
 
-def run_seconds(tree: Path, data: Path, ruleset: str, output: Path) -> float:
-    """Seconds of one whole ``dry-run`` process in ``tree`` (with bytecode caches)."""
+def run_seconds(tree: Path, data: Path, ruleset: str, output: Path,
+                python: str = sys.executable) -> float:
+    """Seconds of one whole ``dry-run`` process in ``tree`` (with bytecode caches), run by
+    the interpreter ``python`` (another virtual environment: other dependencies)."""
     env = {k: v for k, v in tree_env(tree).items() if k != "PYTHONDONTWRITEBYTECODE"}
     start = time.perf_counter()
-    result = subprocess.run([sys.executable, "-c", DRY_RUN, str(data), ruleset, str(output)],
+    result = subprocess.run([python, "-c", DRY_RUN, str(data), ruleset, str(output)],
                             cwd=tree, env=env, capture_output=True, text=True, check=False)
     took = time.perf_counter() - start
     if result.returncode != 0:
@@ -82,19 +84,27 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=8)
     parser.add_argument("--tree", action="append", default=[], metavar="LABEL=PATH",
                         help="a source tree to time (repeatable); default: this one")
+    parser.add_argument("--python", action="append", default=[], metavar="LABEL=PYTHON",
+                        help="the interpreter that runs tree LABEL (a virtual environment "
+                             "with other dependencies installed); default: this one")
     parser.add_argument("--ruleset", default=str(ROOT / "rulesets" / "upsell_timing.yaml"),
                         help="the ruleset, absolute (one file for all trees, by default this "
                              "tree's) or relative to each tree")
     args = parser.parse_args()
     trees = checked_trees(args.tree)
+    pythons = dict(item.split("=", 1) for item in args.python)
+    unknown = set(pythons) - {label for label, _ in trees}
+    if unknown:
+        raise SystemExit(f"--python for no --tree: {', '.join(sorted(unknown))}")
+    runs = [pythons.get(label, sys.executable) for label, _ in trees]
     data = ROOT / "bench" / "data" / f"accounts-{args.accounts}-7.jsonl"
     if not data.exists():
         raise SystemExit(f"{data} is missing: run python bench/engines.py first")
     rounds: list[tuple[float, list[float]]] = []
     with tempfile.TemporaryDirectory() as work:
         outputs = [Path(work) / f"records-{index}.jsonl" for index in range(len(trees))]
-        for (_, tree), output in zip(trees, outputs, strict=True):
-            run_seconds(tree, data, args.ruleset, output)  # writes the bytecode caches
+        for (_, tree), output, python in zip(trees, outputs, runs, strict=True):
+            run_seconds(tree, data, args.ruleset, output, python)  # writes bytecode caches
         for number in range(args.rounds):
             floor = loads_seconds(data)
             order = list(range(len(trees)))
@@ -102,7 +112,8 @@ def main() -> None:
                 order.reverse()
             took = [0.0] * len(trees)
             for index in order:
-                took[index] = run_seconds(trees[index][1], data, args.ruleset, outputs[index])
+                took[index] = run_seconds(trees[index][1], data, args.ruleset, outputs[index],
+                                          runs[index])
             rounds.append((floor, took))
             times = ", ".join(f"{label} {seconds:.3f} s"
                               for (label, _), seconds in zip(trees, took, strict=True))

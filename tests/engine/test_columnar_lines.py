@@ -56,7 +56,8 @@ def line_output(rules: Ruleset, path: Path, as_of: date) -> list[str] | None:
     for result in rows:
         if isinstance(result, EncodedBatch):
             assert result.lines and len(result.lines) == len(result.bands)
-            out.extend(result.lines)
+            assert all(line.endswith(b"\n") for line in result.lines)
+            out.extend(line[:-1].decode("utf-8") for line in result.lines)
         elif isinstance(result, EncodedDecision):
             out.append(result.text)
         elif isinstance(result, dict):
@@ -199,6 +200,10 @@ def test_a_trigger_described_by_a_plugin_keeps_python_rendering(tmp_path: Path) 
     assert [dumps_compact(r) for r in results] == _python(rules, path, AS_OF)
 
 
+def _texts(lines: list[bytes]) -> list[str]:
+    return [line.decode("utf-8") for line in lines]
+
+
 def assert_in_file_order(rules: Ruleset, path: Path, count: int,
                          also: Callable[[int, str], bool] = lambda _row, _line: True) -> None:
     """The columnar path's records of ``path`` (accounts ``R1`` to ``R<count>``, in that
@@ -208,7 +213,8 @@ def assert_in_file_order(rules: Ruleset, path: Path, count: int,
     assert rows is not None
     row = 0
     for result in rows:
-        for line in result.lines if isinstance(result, EncodedBatch) else [result.text]:
+        for line in (_texts(result.lines) if isinstance(result, EncodedBatch)
+                     else [result.text]):
             row += 1
             assert line.startswith(f'{{"account_id":"R{row}",'), (row, line[:40])
             assert also(row, line), row

@@ -376,7 +376,8 @@ class _RecordText:
             for play_id, play in self.rs.plays.items()], prefixed=False)
 
     def line(self) -> str:
-        """Layer four: the record's JSON text, keys in ``Evaluator.assemble``'s order."""
+        """Layer four: the record's JSON text, keys in ``Evaluator.assemble``'s order, and
+        the newline that ends its line."""
         rs = self.rs
         flags = [(self.fired(s.position), json_literal({"id": s.flag.id, "effect": s.flag.effect,
                                                  "play": s.flag.play}))
@@ -403,7 +404,7 @@ class _RecordText:
             "'},\"narrative\":'", "_narr",
             "',\"missing_signals\":['", joined(",", self.missing()),
             quote_literal("],\"ruleset\":" + json.dumps(rs.identity(), ensure_ascii=False,
-                                                 separators=(",", ":")) + "}"),
+                                                 separators=(",", ":")) + "}\n"),
         ]
         # One concat: chained || would copy the growing text once per piece.
         return f"concat({', '.join(parts)})"
@@ -412,9 +413,10 @@ class _RecordText:
 def record_query(ruleset: Ruleset, registry: Registry, layout: ConditionLayout,
                  chain: RecordChain, types: Mapping[str, str], inputs_used: Sequence[str],
                  as_of: date) -> str:
-    """The query giving ``band`` and ``_line`` (the record's JSON text, NULL where only
-    Python can write it exactly) for every row, in the table's order (no ``ORDER BY``:
-    it would hold every line until the last).
+    """The query giving ``band`` and ``_line`` (the record's JSON line as UTF-8 bytes, its
+    newline included, ready to be written as it is; NULL where only Python can write it
+    exactly) for every row, in the table's order (no ``ORDER BY``: it would hold every
+    line until the last).
 
     ``types`` are the DuckDB types of the chain's columns. Raises :class:`NotCompilable`
     when some part of the record has no SQL form (an evidence written by a plugin).
@@ -425,7 +427,7 @@ def record_query(ruleset: Ruleset, registry: Registry, layout: ConditionLayout,
     sql = chain.sql
     for number, columns in enumerate(layers, start=1):
         sql = f"SELECT *, {columns} FROM ({sql}) AS _layer{number}"
-    return (f"SELECT band, CASE WHEN {text.unsure()} THEN NULL ELSE {text.line()} "
+    return (f"SELECT band, CASE WHEN {text.unsure()} THEN NULL ELSE encode({text.line()}) "
             f"END AS _line FROM ({sql}) AS _texts")
 
 __all__ = ["IDENTITY", "RecordChain", "record_chain", "record_query"]

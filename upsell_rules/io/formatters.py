@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any, TextIO
 
 from upsell_rules.errors import RecordError
+from upsell_rules.io.direct_write import descriptor, write_buffers
 from upsell_rules.io.fastjson import dumps_compact
 from upsell_rules.safetext import printable
 
@@ -134,10 +135,11 @@ class EncodedDecision:
 class EncodedBatch:
     """Consecutive decisions DuckDB wrote as compact JSON lines (clean data: none holds
     ``data_warnings``), with their bands, passed on as one item: one object per account
-    would cost more than writing its line. Only :func:`write_jsonl` and the run's
-    counters see these."""
+    would cost more than writing its line. Each line is UTF-8 bytes ending in its
+    newline, written out as it is where the output allows (``io/direct_write.py``).
+    Only :func:`write_jsonl` and the run's counters see these."""
 
-    lines: list[str]
+    lines: list[bytes]
     bands: list[str]
 
 
@@ -155,6 +157,7 @@ def write_jsonl(decisions: Iterable[dict[str, Any] | EncodedDecision | EncodedBa
     """One JSON object per line, streamed (a few hundred lines at a time)."""
     write = out.write
     pending: list[str] = []
+    fd = descriptor(out)
 
     def flush() -> None:
         pending.append("")
@@ -163,15 +166,18 @@ def write_jsonl(decisions: Iterable[dict[str, Any] | EncodedDecision | EncodedBa
 
     for decision in decisions:
         if type(decision) is EncodedBatch:
-            # A whole batch joined at once would be megabytes of text, and again once
-            # encoded: the C library maps blocks that large afresh from the system each
-            # time, and every page faults (a tenth of a 100,000-account run's time).
-            # WRITE_LINES at a time reuse the same memory.
+            if pending:
+                flush()
             lines = decision.lines
+            if fd is not None:
+                out.flush()
+                write_buffers(fd, lines)
+                continue
+            # A whole batch joined at once would be megabytes of text: the C library
+            # maps blocks that large afresh from the system each time, and every page
+            # faults. WRITE_LINES at a time reuse the same memory.
             for start in range(0, len(lines), WRITE_LINES):
-                pending.extend(lines[start:start + WRITE_LINES])
-                if len(pending) >= WRITE_LINES:
-                    flush()
+                write(b"".join(lines[start:start + WRITE_LINES]).decode("utf-8"))
             continue
         pending.append(decision.text if type(decision) is EncodedDecision
                        else to_json(decision))  # type: ignore[arg-type]
