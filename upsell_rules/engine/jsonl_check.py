@@ -21,7 +21,7 @@ import threading
 from collections.abc import Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any, BinaryIO
+from typing import Any
 
 from upsell_rules.sql.input_checks import accounts_view_sql, check_sql, colons_sql
 from upsell_rules.sql.sandbox import sandboxed
@@ -133,9 +133,11 @@ def count_lines(path: str, max_line: int, max_records: int,
     once ``stop`` is set (the check was cancelled).
 
     Lines end at ``\\n`` only, as Python's binary file iteration splits them. The file
-    is read in blocks of whole lines, and each test is one scan of a block in C: a
-    search for one byte wherever it can be (``memchr``), the longer searches only in a
-    block holding a backslash.
+    is read into one buffer, reused (a fresh block per read made the system map new
+    memory each time: about 6,000 page faults at 100,000 accounts), and the lines it
+    holds whole are tested, each test one scan in C: a search for one byte wherever it
+    can be (``memchr``), the longer searches only in a block holding a backslash. The
+    start of a line cut by the end of a read is moved to the front for the next.
 
     Left to DuckDB's side of the check (:meth:`JsonlCheck.passed`), which sees them
     anyway: a blank line (DuckDB skips it, so its rows are fewer than these lines), and
@@ -144,45 +146,53 @@ def count_lines(path: str, max_line: int, max_records: int,
     file to ``colons_sql``; after a line's object DuckDB refuses the line).
     """
     count = colons = commas = 0
-    with open(path, "rb") as handle:
-        while block := _whole_lines(handle, max_line):
+    buffer = bytearray(_BLOCK)
+    held = 0  # bytes of a line begun in the last read, moved to the front
+    first = True
+    with open(path, "rb", buffering=0) as handle:
+        while True:
             if stop is not None and stop.is_set():
                 return None
-            if not count and block.startswith(_BOM):
+            if held == len(buffer):  # one line fills the buffer: longer than a block
+                if max_line and held > max_line:
+                    return None
+                buffer.extend(bytes(len(buffer)))
+            got = handle.readinto(memoryview(buffer)[held:])
+            filled = held + got
+            if not filled:
+                break
+            # The lines wholly read; at the end of the file, the last one too.
+            end = filled if not got else buffer.rfind(b"\n", 0, filled) + 1
+            if not end:
+                held = filled
+                continue
+            if first and buffer.startswith(_BOM, 0, end):
                 return None
-            if b"\x0b" in block or b"\x0c" in block:
+            first = False
+            if buffer.find(b"\x0b", 0, end) >= 0 or buffer.find(b"\x0c", 0, end) >= 0:
                 return None
-            if b"\\" in block and _ESCAPED_COMMA.search(block):
+            if buffer.find(b"\\", 0, end) >= 0 and _ESCAPED_COMMA.search(buffer, 0, end):
                 return None
-            if max_line and len(block) > max_line and _longest_line(block) > max_line:
+            if max_line and end > max_line and _longest_line(buffer, end) > max_line:
                 return None
-            count += block.count(b"\n") + (not block.endswith(b"\n"))
-            colons += block.count(b":")
-            commas += block.count(b",")
+            count += buffer.count(b"\n", 0, end) + (buffer[end - 1] != 10)
+            colons += buffer.count(b":", 0, end)
+            commas += buffer.count(b",", 0, end)
             if max_records and count > max_records:
                 return None
+            held = filled - end
+            buffer[:held] = buffer[end:filled]
     return count, colons, commas
 
 
-def _whole_lines(handle: BinaryIO, max_line: int) -> bytes:
-    """The next block of the file, up to the end of a line (b"" at the end): a line
-    longer than ``max_line`` is not read whole, and fails the length test."""
-    block = handle.read(_BLOCK)
-    if block and not block.endswith(b"\n"):
-        block += handle.readline(max_line + 1 if max_line else -1)
-    return block
-
-
-def _longest_line(block: bytes) -> int:
-    if len(block) <= 1 or block.find(b"\n", 0, len(block) - 1) < 0:
-        return len(block)
+def _longest_line(buffer: bytearray, end: int) -> int:
+    """The longest line in ``buffer[:end]``, its newline included."""
     longest = start = 0
-    size = len(block)
-    while start < size:
-        newline = block.find(b"\n", start)
-        end = size if newline < 0 else newline + 1
-        longest = max(longest, end - start)
-        start = end
+    while start < end:
+        newline = buffer.find(b"\n", start, end)
+        stop = end if newline < 0 else newline + 1
+        longest = max(longest, stop - start)
+        start = stop
     return longest
 
 
