@@ -57,6 +57,7 @@ from upsell_rules.errors import (
     RecordError,
     did_you_mean,
 )
+from upsell_rules.io.columns import silenced
 from upsell_rules.io.formatters import (
     FORMATS,
     EncodedBatch,
@@ -174,15 +175,30 @@ def _warn_values(item: dict[str, Any] | EncodedDecision | EncodedBatch,
     """Note, located, each value left out of a decided account (its data_warnings): the
     printer shows the first few of each field."""
     if type(item) is EncodedBatch:
-        return  # clean data: DuckDB writes no record with data warnings
+        for _ in item.lines:  # clean data: DuckDB writes no record with data warnings
+            printer.decided(None)
+        return
     if isinstance(item, EncodedDecision):
         if '"data_warnings"' not in item.text:
+            printer.decided(_missing_signals(item.text))
             return
         item = json.loads(item.text)
     assert isinstance(item, dict)
+    printer.decided(item.get("missing_signals", ()))
     for warning in item.get("data_warnings", ()):
         printer.note(warning["field"],
                      warning_line(warning["location"], item["account_id"], warning))
+
+
+def _missing_signals(text: str) -> list[str] | None:
+    """The ``missing_signals`` of a decision's compact JSON text, without decoding the
+    rest of it (``None`` when it has none)."""
+    start = text.find('"missing_signals":[')
+    end = text.find("]", start)
+    if start < 0 or end < 0:
+        return None
+    names = json.loads(text[start + len('"missing_signals":'):end + 1])
+    return names if isinstance(names, list) else None
 
 
 def _rich_table(
@@ -388,7 +404,7 @@ def dry_run(
     summary = Summary()
     include = errors_to == "include"
     categories = [category.name for category in rules.categories]
-    left_out = ValueWarnings()
+    left_out = ValueWarnings(silences=lambda field: silenced(rules, registry, field))
     try:
         decisions: Iterator[Any] = _decisions(
             evaluator, reader, data, when, summary, include, jobs,

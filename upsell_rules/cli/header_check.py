@@ -12,7 +12,13 @@ from upsell_rules.cli.exits import EXIT_USAGE
 from upsell_rules.cli.limit_options import run_guard
 from upsell_rules.cli.value_warnings import ValueWarnings, left_out_suffix
 from upsell_rules.errors import PluginTimeout
-from upsell_rules.io.columns import ColumnReport, carried_fields, check_columns, signals_read
+from upsell_rules.io.columns import (
+    ColumnReport,
+    carried_fields,
+    check_columns,
+    signals_read,
+    silenced,
+)
 from upsell_rules.io.records import AccountReader
 from upsell_rules.plugin.registry import Registry
 from upsell_rules.plugin.types import Summary
@@ -92,7 +98,7 @@ def header_check(
     once.
     """
     if value_warnings:
-        printer = ValueWarnings()
+        printer = ValueWarnings(silences=lambda field: silenced(rules, registry, field))
         reader.on_warning = printer
         context = click.get_current_context(silent=True)
         if context is not None:

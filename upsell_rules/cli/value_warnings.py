@@ -10,6 +10,8 @@ field at the end, with the total. Nothing is lost: every decision still carries 
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Sequence
+
 import click
 
 from upsell_rules.io.account import WarningLine
@@ -24,11 +26,21 @@ class ValueWarnings:
     then one line per field for the rest (:meth:`finish`). Callable as a reader's
     ``on_warning`` (each line knows its field: ``io.account.WarningLine``)."""
 
-    def __init__(self, shown: int = SHOWN_PER_FIELD) -> None:
+    def __init__(self, shown: int = SHOWN_PER_FIELD, *,
+                 silences: Callable[[str], Sequence[str]] | None = None) -> None:
         self.shown = shown
         #: Values left out so far, by field.
         self.counts: dict[str, int] = {}
         self.finished = False
+        #: Decisions passed to :meth:`decided`, how many of them lacked each signal, and
+        #: decisions counted without their signals (no field can then be said missing
+        #: from every one).
+        self.decisions = 0
+        self.lacking: dict[str, int] = {}
+        self.unseen = 0
+        #: What the rules do without a field (``io.columns.silenced``), said when no
+        #: decision had it (:meth:`finish`).
+        self.silences = silences
 
     def __call__(self, line: WarningLine) -> None:
         self.note(line.field, line)
@@ -40,18 +52,47 @@ class ValueWarnings:
         if count <= self.shown:
             click.echo(f"upsell-rules: warning: {printable(line)}", err=True)
 
+    def decided(self, missing: Iterable[str] | None) -> None:
+        """Count one decision and the signals it was made without (``missing_signals``;
+        ``None``: not known)."""
+        self.decisions += 1
+        if missing is None:
+            self.unseen += 1
+            return
+        lacking = self.lacking
+        for name in missing:
+            lacking[name] = lacking.get(name, 0) + 1
+
     def total(self) -> int:
         """Values left out in all."""
         return sum(self.counts.values())
 
     def finish(self) -> None:
-        """One line per field with more values left out than were printed (once)."""
+        """One line per field with more values left out than were printed (once).
+
+        A field that no decision had (each value left out or blank: a whole column in
+        another format, say US dates) is said as such, with what that does to the rules,
+        as the header check says it of a column no record carries: every account was
+        decided as if the column were not there. That needs every decision passed to
+        :meth:`decided`; a command that does not pass them gets the count line only.
+        """
         if self.finished:
             return
         self.finished = True
         for field, count in self.counts.items():
-            if count > self.shown:
-                name = printable(field) or "values"
+            name = printable(field) or "values"
+            if (self.decisions and not self.unseen
+                    and self.lacking.get(field, 0) >= self.decisions):
+                effects = list(self.silences(field)) if self.silences is not None else []
+                effect = printable("; ".join(effects)) if effects else "the rules read it"
+                shown = "shown above" if count <= self.shown else (
+                    f"the first {self.shown} shown above")
+                others = "" if count >= self.decisions else "; the other accounts have none"
+                click.echo(
+                    f"upsell-rules: warning: {name}: not one account's value could be read "
+                    f"({count:,} left out, {shown}{others}), so every account was decided "
+                    f"without it: {effect}", err=True)
+            elif count > self.shown:
                 more = count - self.shown
                 click.echo(
                     f"upsell-rules: warning: {name}: {more:,} more value{_s(more)} left out "
