@@ -166,3 +166,13 @@ def test_decisions_from_worker_processes_count_their_missing_signals() -> None:
     assert printer.decisions == 2
     assert printer.lacking == {"arr": 1, "nps_score": 1}
     assert printer.unseen == 1  # no missing_signals key: not known, never claimed
+
+
+def test_a_run_of_records_duckdb_wrote_counts_as_unseen_decisions() -> None:
+    from upsell_rules.cli.dry_run import _warn_values
+    from upsell_rules.io.formatters import EncodedBatch
+
+    printer = ValueWarnings()
+    _warn_values(EncodedBatch([b"{}\n"] * 3, ["wait"] * 3), printer)
+    printer.decided(["arr"], 2)
+    assert (printer.decisions, printer.unseen, printer.lacking) == (5, 3, {"arr": 2})

@@ -175,8 +175,8 @@ def _warn_values(item: dict[str, Any] | EncodedDecision | EncodedBatch,
     """Note, located, each value left out of a decided account (its data_warnings): the
     printer shows the first few of each field."""
     if type(item) is EncodedBatch:
-        for _ in item.lines:  # clean data: DuckDB writes no record with data warnings
-            printer.decided(None)
+        # Clean data: DuckDB writes no record with data warnings.
+        printer.decided(None, len(item.lines))
         return
     if isinstance(item, EncodedDecision):
         if '"data_warnings"' not in item.text:

@@ -52,16 +52,16 @@ class ValueWarnings:
         if count <= self.shown:
             click.echo(f"upsell-rules: warning: {printable(line)}", err=True)
 
-    def decided(self, missing: Iterable[str] | None) -> None:
-        """Count one decision and the signals it was made without (``missing_signals``;
-        ``None``: not known)."""
-        self.decisions += 1
+    def decided(self, missing: Iterable[str] | None, count: int = 1) -> None:
+        """Count ``count`` decisions and the signals each was made without
+        (``missing_signals``; ``None``: not known, as for a run of records DuckDB wrote)."""
+        self.decisions += count
         if missing is None:
-            self.unseen += 1
+            self.unseen += count
             return
         lacking = self.lacking
         for name in missing:
-            lacking[name] = lacking.get(name, 0) + 1
+            lacking[name] = lacking.get(name, 0) + count
 
     def total(self) -> int:
         """Values left out in all."""
