@@ -295,25 +295,23 @@ def _lines(evaluator: Evaluator, plan: ColumnarPlan, as_of: date, con: Any, star
         cursor = con.execute(started) if isinstance(started, str) else started
         last = 0
         for batch in _fetched(cursor):
+            bands, lines = zip(*batch, strict=True)
             first, last = last + 1, last + len(batch)
-            unsure = [index for index, item in enumerate(batch) if item[1] is None]
+            # A line is never empty: only a NULL one (Python writes it) is false.
+            unsure = [] if all(lines) else [i for i, line in enumerate(lines) if line is None]
             redone = _redo(evaluator, plan, as_of, con, [first + i for i in unsure])
             start = 0
             for index in unsure:
                 if index > start:
                     progress[0] += index - start
-                    yield False, _batch(batch[start:index])
+                    yield False, EncodedBatch(lines[start:index], bands[start:index])
                 yield False, redone[first + index]  # counted as it was decided
                 start = index + 1
             if start < len(batch):
                 progress[0] += len(batch) - start
-                yield False, _batch(batch[start:])
+                yield False, EncodedBatch(lines[start:], bands[start:])
     finally:
         con.close()
-
-
-def _batch(rows: list[tuple[Any, ...]]) -> EncodedBatch:
-    return EncodedBatch([row[1] for row in rows], [row[0] for row in rows])
 
 
 def _fetched(cursor: Any) -> Iterator[list[tuple[Any, ...]]]:

@@ -139,8 +139,8 @@ class EncodedBatch:
     newline, written out as it is where the output allows (``io/direct_write.py``).
     Only :func:`write_jsonl` and the run's counters see these."""
 
-    lines: list[bytes]
-    bands: list[str]
+    lines: Sequence[bytes]
+    bands: Sequence[str]
 
 
 def to_json(decision: dict[str, Any]) -> str:
