@@ -95,7 +95,7 @@ def test_a_column_read_for_some_accounts_is_counted_not_called_unreadable(
 
 
 def test_other_commands_count_the_rest_as_they_end(tmp_path: Path) -> None:
-    path, dated = _us_dates(tmp_path, 1)
+    path, dated = _us_dates(tmp_path, 1, iso_first=3)
     done = run_cli("run", "upsell_timing", "--data", str(path), "--as-of", AS_OF,
                    "--no-state", "--sink", "stdout")
     assert done.returncode == 0, done.stderr
@@ -103,6 +103,18 @@ def test_other_commands_count_the_rest_as_they_end(tmp_path: Path) -> None:
     assert sum("renewal_date: '" in line for line in lines) == SHOWN_PER_FIELD
     assert (f"upsell-rules: warning: renewal_date: {dated - SHOWN_PER_FIELD} more values "
             f"left out as above, {dated} in all") in done.stderr
+    assert "not one account's value" not in done.stderr
+
+
+def test_run_says_a_field_read_for_no_account(tmp_path: Path) -> None:
+    path, dated = _us_dates(tmp_path, 1)
+    done = run_cli("run", "upsell_timing", "--data", str(path), "--as-of", AS_OF,
+                   "--no-state", "--sink", "stdout")
+    assert done.returncode == 0, done.stderr
+    assert (f"upsell-rules: warning: renewal_date: not one account's value could be read "
+            f"({dated} left out, the first {SHOWN_PER_FIELD} shown above; the other accounts "
+            "have none), so every account was decided without it: ") in done.stderr
+    assert "more values left out" not in done.stderr
 
 
 def test_a_few_values_are_all_shown_and_said_once(capsys: pytest.CaptureFixture[str]) -> None:

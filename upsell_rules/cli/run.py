@@ -36,6 +36,7 @@ from upsell_rules.cli.state_common import (
     state_lines,
     state_option,
 )
+from upsell_rules.cli.value_warnings import ValueWarnings
 from upsell_rules.engine.stream import decide_all
 from upsell_rules.errors import (
     InputError,
@@ -274,6 +275,9 @@ def run_command(
 
     decisions: list[dict[str, Any]] = []
     printer = ErrorPrinter()
+    # The header check's printer of values left out: told each decision's missing
+    # signals, it can say when a field was read for no account at all.
+    left_out = reader.on_warning if isinstance(reader.on_warning, ValueWarnings) else None
     try:
         with counting_large("deciding the accounts", data) as tally:
             for item in decide_all(evaluator, tracked(reader.read_all(data)), when, summary):
@@ -281,6 +285,8 @@ def run_command(
                 if isinstance(item, RecordError):
                     printer(item)
                     continue
+                if left_out is not None:
+                    left_out.decided(item.get("missing_signals", ()))
                 if reader.join is not None:
                     item["inputs"] = reader.join.inputs_of(item["account_id"])
                 decisions.append(item)
