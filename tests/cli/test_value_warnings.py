@@ -78,6 +78,7 @@ def test_dry_run_shows_a_few_lines_per_field_and_counts_the_rest(tmp_path: Path)
                       "--no-state", "--format", "jsonl", "--summary-format", "json")
     summary = json.loads(as_json.stderr.splitlines()[-1])
     assert summary["values_left_out"] == {"renewal_date": dated}
+    assert summary["read_for_no_account"] == ["renewal_date"]
 
 
 @pytest.mark.parametrize("jobs", ["1", "2"])
@@ -92,6 +93,9 @@ def test_a_column_read_for_some_accounts_is_counted_not_called_unreadable(
             f"{dated} in all (the first {SHOWN_PER_FIELD} are shown; each decision lists "
             "its own under data_warnings)") in done.stderr.splitlines()
     assert "not one account's value" not in done.stderr
+    as_json = run_cli("dry-run", "upsell_timing", "--data", str(path), "--as-of", AS_OF,
+                      "--no-state", "--format", "jsonl", "--summary-format", "json")
+    assert json.loads(as_json.stderr.splitlines()[-1])["read_for_no_account"] == []
 
 
 def test_other_commands_count_the_rest_as_they_end(tmp_path: Path) -> None:

@@ -70,6 +70,7 @@ def summary_text(summary: Summary, columns: ColumnReport, fmt: str,
                "bands": dict(summary.bands), "header_check": columns.to_dict(),
                "declared_missing": declared_missing,
                "values_left_out": dict(left_out.counts) if left_out is not None else {},
+               "read_for_no_account": left_out.unreadable() if left_out is not None else [],
                "engine": summary.engine, "notes": list(summary.notes)}
     return json.dumps(payload, ensure_ascii=False, sort_keys=False)
 

@@ -63,6 +63,14 @@ class ValueWarnings:
         for name in missing:
             lacking[name] = lacking.get(name, 0) + count
 
+    def unreadable(self) -> list[str]:
+        """Fields with values left out that no decision had (every one passed to
+        :meth:`decided`, none of them unknown)."""
+        if not self.decisions or self.unseen:
+            return []
+        return [field for field in self.counts
+                if self.lacking.get(field, 0) >= self.decisions]
+
     def total(self) -> int:
         """Values left out in all."""
         return sum(self.counts.values())
@@ -79,10 +87,10 @@ class ValueWarnings:
         if self.finished:
             return
         self.finished = True
+        unreadable = self.unreadable()
         for field, count in self.counts.items():
             name = printable(field) or "values"
-            if (self.decisions and not self.unseen
-                    and self.lacking.get(field, 0) >= self.decisions):
+            if field in unreadable:
                 effects = list(self.silences(field)) if self.silences is not None else []
                 effect = printable("; ".join(effects)) if effects else "the rules read it"
                 shown = "shown above" if count <= self.shown else (
