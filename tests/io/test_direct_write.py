@@ -114,3 +114,11 @@ def test_a_stream_without_a_file_gets_the_same_text() -> None:
     out = io.StringIO()
     write_jsonl(_mixed(), out)
     assert out.getvalue() == '{"a":1}\n{"a":"é"}\n{"a":3}\n{"a":4}\n'
+
+
+@posix_only
+def test_an_output_file_gets_the_bytes_directly(tmp_path: Path) -> None:
+    from upsell_rules.cli.output_file import output_stream
+
+    with output_stream(str(tmp_path / "out.jsonl"), data=True) as out:
+        assert descriptor(out) is not None

@@ -3,6 +3,8 @@ summary line says which engine ran."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from tests.support import AS_OF, run_cli
@@ -25,6 +27,20 @@ def test_duckdb_engine_output_is_byte_identical(ruleset: str, data: str, fmt: st
         assert summary.endswith("; engine duckdb") == (engine == "duckdb")
     assert outputs["duckdb"] == outputs["python"]
     assert len(outputs["python"]) > 1000
+
+
+def test_duckdb_records_written_to_an_output_file_are_the_python_engines_bytes(
+        tmp_path: Path) -> None:
+    # The file gets DuckDB's bytes straight through writev (io/direct_write.py).
+    out = tmp_path / "records.jsonl"
+    common = ("dry-run", "upsell_timing", "--data", "samples/accounts.jsonl", "--as-of",
+              AS_OF, "--format", "jsonl")
+    duck = run_cli(*common, "--engine", "duckdb", "--output", str(out))
+    python = run_cli(*common, "--engine", "python")
+    assert duck.returncode == 0 and python.returncode == 0, duck.stderr + python.stderr
+    assert duck.stderr.strip().splitlines()[-1].endswith("; engine duckdb")
+    assert out.read_bytes() == python.stdout.encode("utf-8")
+    assert out.read_bytes().count(b"\n") == 50
 
 
 def test_duckdb_engine_explains_the_same_decision() -> None:
