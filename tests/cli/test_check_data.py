@@ -55,3 +55,30 @@ def test_bad_values_and_missing_signals_are_profiled(tmp_path: Path) -> None:
     assert warning["looks_like"] == "Power Users"
     assert "trigger power_users_emerging can never fire" in warning["silences"]
     assert report["silent_changes"] is True
+    assert report["read_for_no_record"] == []  # health_score is read for other records
+
+
+def test_a_column_no_record_can_read_is_said_with_what_it_silences(tmp_path: Path) -> None:
+    lines = SAMPLE.read_text(encoding="utf-8").splitlines()
+    at = lines[0].split(",").index("renewal_date")
+    dated = 0
+    for row in range(1, len(lines)):
+        cells = lines[row].split(",")
+        if cells[at]:
+            dated += 1
+            year, month, day = cells[at].split("-")
+            cells[at] = f"{int(month)}/{int(day)}/{year}"  # as a US CRM exports it
+        lines[row] = ",".join(cells)
+    data = tmp_path / "us.csv"
+    data.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    result = CliRunner().invoke(cli, ["check-data", RULESET, "--data", str(data)])
+    assert result.exit_code == 1, result.stdout
+    (line,) = [x for x in result.stdout.splitlines() if x.startswith("read for no record:")]
+    assert line.startswith("read for no record: not one value of 'renewal_date' could be "
+                           f"read ({dated} left out): ")
+    assert "trigger contract_anniversary can never fire" in line
+    as_json = CliRunner().invoke(cli, ["check-data", RULESET, "--data", str(data),
+                                       "--format", "json"])
+    (unread,) = json.loads(as_json.stdout)["read_for_no_record"]
+    assert unread["signal"] == "renewal_date"
+    assert "trigger contract_anniversary can never fire" in unread["silences"]

@@ -16,7 +16,7 @@ from upsell_rules.cli.options import (
     ruleset_argument,
 )
 from upsell_rules.errors import InputError, PluginError
-from upsell_rules.io.columns import carried_fields, check_columns, signals_read
+from upsell_rules.io.columns import carried_fields, check_columns, signals_read, silenced
 from upsell_rules.io.profile import profile, render
 
 
@@ -46,6 +46,8 @@ def check_data_command(
         carried = carried_fields(reader, data, wanted)
         columns = check_columns(rules, registry, carried or [])
         result = profile(reader.read_all(data), wanted, columns)
+        result.silenced = {name: silenced(rules, registry, name)
+                           for name in result.unreadable()}
     except (InputError, PluginError) as exc:
         usage_error(str(exc))
     if fmt == "json":

@@ -65,6 +65,18 @@ class DataProfile:
     failures: list[RecordError] = field(default_factory=list)
     signals: dict[str, SignalProfile] = field(default_factory=dict)
     columns: ColumnReport = field(default_factory=ColumnReport)
+    #: Signal -> what the rules do without it, for each signal some records carry but
+    #: none of them readably (:meth:`unreadable`; filled in by the caller, who has the
+    #: ruleset).
+    silenced: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def unreadable(self) -> list[str]:
+        """Signals with values left out and no record's value read: every decision would
+        be made as if the column were not there."""
+        if self.records - self.failed <= 0:
+            return []
+        return [s.name for s in self.signals.values()
+                if not s.carried and (s.unparsed or s.out_of_range)]
 
     @property
     def silent_changes(self) -> bool:
@@ -81,6 +93,8 @@ class DataProfile:
             "failures": [f.to_dict() for f in self.failures[:20]],
             "signals": [s.to_dict() for s in self.signals.values()],
             "header_check": self.columns.to_dict(),
+            "read_for_no_record": [{"signal": name, "silences": list(self.silenced.get(name, ()))}
+                                   for name in self.unreadable()],
             "silent_changes": self.silent_changes,
         }
 
@@ -142,6 +156,13 @@ def render(result: DataProfile) -> list[str]:
             for row in rows]
     for warning in result.columns.warnings:
         out.append(f"missing from every record: {warning.message}")
+    for name in result.unreadable():
+        sig = result.signals[name]
+        left_out = sig.unparsed + sig.out_of_range
+        effects = result.silenced.get(name, ())
+        effect = "; ".join(effects) if effects else "the rules read it"
+        out.append(f"read for no record: not one value of '{name}' could be read ({left_out} "
+                   f"left out): {effect}")
     for failure in result.failures[:20]:
         out.append(f"failed: {failure}")
     out.append("decisions would change silently: "
