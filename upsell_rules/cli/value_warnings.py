@@ -6,6 +6,8 @@ does not parse or is outside its signal's range, and records it in the decision'
 a whole column is in another format (US dates, ``$41,500``), the rest would be thousands
 of lines saying the same thing, so they are counted instead and said in one line per
 field at the end, with the total. Nothing is lost: every decision still carries its own.
+When no decision had a field at all (every value left out, the other cells blank), that
+line says so instead, with what it silences in the rules.
 """
 
 from __future__ import annotations
@@ -24,7 +26,8 @@ SHOWN_PER_FIELD = 5
 class ValueWarnings:
     """Prints values left out of accounts: the first :data:`SHOWN_PER_FIELD` of each field,
     then one line per field for the rest (:meth:`finish`). Callable as a reader's
-    ``on_warning`` (each line knows its field: ``io.account.WarningLine``)."""
+    ``on_warning`` (each line knows its field: ``io.account.WarningLine``); told each
+    decision's missing signals (:meth:`decided`), it can say a field no account had."""
 
     def __init__(self, shown: int = SHOWN_PER_FIELD, *,
                  silences: Callable[[str], Sequence[str]] | None = None) -> None:
