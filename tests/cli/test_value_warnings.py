@@ -94,7 +94,8 @@ def test_a_column_read_for_some_accounts_is_counted_not_called_unreadable(
             "its own under data_warnings)") in done.stderr.splitlines()
     assert "not one account's value" not in done.stderr
     as_json = run_cli("dry-run", "upsell_timing", "--data", str(path), "--as-of", AS_OF,
-                      "--no-state", "--format", "jsonl", "--summary-format", "json")
+                      "--no-state", "--format", "jsonl", "--jobs", jobs,
+                      "--summary-format", "json")
     assert json.loads(as_json.stderr.splitlines()[-1])["read_for_no_account"] == []
 
 
