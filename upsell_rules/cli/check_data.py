@@ -33,7 +33,8 @@ def check_data_command(
 
     Per signal the rules read: how many records carry it, values that do not parse
     (with examples) or are out of range, min / median / max; then the signals no record
-    carries and the rules that can therefore never fire, and the records that fail.
+    carries, or none carries readably, and the rules that can therefore never fire, and
+    the records that fail.
     Exit status: 0 the data can be used as it is, 1 something would change decisions
     silently (a signal no record carries, a value left out) or a record fails, 2 the
     ruleset or data cannot be read.

@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable, Sequence
 import click
 
 from upsell_rules.io.account import WarningLine
+from upsell_rules.io.columns import effects_text
 from upsell_rules.safetext import printable
 
 #: Located lines printed per field before the rest are only counted.
@@ -94,8 +95,8 @@ class ValueWarnings:
         for field, count in self.counts.items():
             name = printable(field) or "values"
             if field in unreadable:
-                effects = list(self.silences(field)) if self.silences is not None else []
-                effect = printable("; ".join(effects)) if effects else "the rules read it"
+                effect = printable(effects_text(
+                    self.silences(field) if self.silences is not None else ()))
                 shown = "shown above" if count <= self.shown else (
                     f"the first {self.shown} shown above")
                 others = "" if count >= self.decisions else "; the other accounts have none"

@@ -42,6 +42,12 @@ from upsell_rules.ruleset.model import Condition, Ruleset
 FALSE, TRUE, DEPENDS = "false", "true", "depends"
 
 
+def effects_text(silences: Sequence[str]) -> str:
+    """What a signal no account has does to the rules, as one phrase (:func:`silenced`'s
+    phrases joined; "the rules read it" when it changes no outcome there)."""
+    return "; ".join(silences) if silences else "the rules read it"
+
+
 @dataclass(frozen=True)
 class ColumnWarning:
     """A signal the rules read that no record of the inputs carries."""
@@ -55,8 +61,7 @@ class ColumnWarning:
     @property
     def message(self) -> str:
         """One line: the signal, what it silences and the did-you-mean."""
-        effect = "; ".join(self.silences) if self.silences else "the rules read it"
-        text = f"no record carries '{self.signal}': {effect}"
+        text = f"no record carries '{self.signal}': {effects_text(self.silences)}"
         if self.looks_like:
             text += (f" ('{self.looks_like}' looks like {self.signal}: rename the column "
                      f"or map it, see docs/data.md)")

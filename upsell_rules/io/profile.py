@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from upsell_rules.errors import RecordError
-from upsell_rules.io.columns import ColumnReport
+from upsell_rules.io.columns import ColumnReport, effects_text
 from upsell_rules.io.records import Account
 
 #: Example values kept per signal.
@@ -73,8 +73,6 @@ class DataProfile:
     def unreadable(self) -> list[str]:
         """Signals with values left out and no record's value read: every decision would
         be made as if the column were not there."""
-        if self.records - self.failed <= 0:
-            return []
         return [s.name for s in self.signals.values()
                 if not s.carried and (s.unparsed or s.out_of_range)]
 
@@ -159,10 +157,8 @@ def render(result: DataProfile) -> list[str]:
     for name in result.unreadable():
         sig = result.signals[name]
         left_out = sig.unparsed + sig.out_of_range
-        effects = result.silenced.get(name, ())
-        effect = "; ".join(effects) if effects else "the rules read it"
         out.append(f"read for no record: not one value of '{name}' could be read ({left_out} "
-                   f"left out): {effect}")
+                   f"left out): {effects_text(result.silenced.get(name, ()))}")
     for failure in result.failures[:20]:
         out.append(f"failed: {failure}")
     out.append("decisions would change silently: "
